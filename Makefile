@@ -1,0 +1,48 @@
+# Every target installs what it needs: a fresh clone runs `make run` or `make test` as is.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-dev
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test lint format schema bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sessiongraph migrate up
+	@if [ -d "$$HOME/.claude/projects" ]; then \
+		$(BIN)/sessiongraph import "$$HOME/.claude/projects"; \
+	else \
+		echo "no ~/.claude/projects here: loading the bundled demo sessions"; \
+		$(BIN)/sessiongraph demo; \
+	fi
+	$(BIN)/sessiongraph serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schema: $(STAMP)
+	$(BIN)/sessiongraph export-schema > schema.graphql
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .bench dist build

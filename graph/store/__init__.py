@@ -1,0 +1,53 @@
+"""Storage: every SQL statement sessiongraph runs lives in this package."""
+
+from graph.store.filters import EventFilter, MessageFilter, SessionFilter, SessionOrder
+from graph.store.migrations import Migration, MigrationState, Migrator, load_migrations
+from graph.store.pages import Page, PageRequest, SortKey
+from graph.store.reads import Reader
+from graph.store.rows import (
+    ConversationRow,
+    EventRow,
+    MessageRow,
+    SessionRow,
+    StatsRow,
+    TokenTotals,
+)
+from graph.store.store import Store
+from graph.store.writes import (
+    FileState,
+    NewConversation,
+    NewEvent,
+    NewMessage,
+    NewSession,
+    WriteHook,
+    Writer,
+)
+
+__all__ = [
+    "ConversationRow",
+    "EventFilter",
+    "EventRow",
+    "FileState",
+    "MessageFilter",
+    "MessageRow",
+    "Migration",
+    "MigrationState",
+    "Migrator",
+    "NewConversation",
+    "NewEvent",
+    "NewMessage",
+    "NewSession",
+    "Page",
+    "PageRequest",
+    "Reader",
+    "SessionFilter",
+    "SessionOrder",
+    "SessionRow",
+    "SortKey",
+    "StatsRow",
+    "Store",
+    "TokenTotals",
+    "WriteHook",
+    "Writer",
+    "load_migrations",
+]

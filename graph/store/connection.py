@@ -1,0 +1,59 @@
+"""Opening SQLite connections the way every part of the store expects them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+import aiosqlite
+
+__all__ = ["BUSY_TIMEOUT_MS", "StatementCounter", "open_connection"]
+
+BUSY_TIMEOUT_MS: Final = 5_000
+
+
+class StatementCounter:
+    """Counts the SQL statements SQLite runs on the connections it is attached to.
+
+    Fed by ``sqlite3``'s trace callback, so it counts what SQLite really executed
+    (including statements inside ``executemany`` and scripts), not what Python asked for.
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, statement: str) -> None:
+        # Trigger bodies are reported as "-- TRIGGER name": part of their statement.
+        if not statement.startswith("--"):
+            self.count += 1
+
+
+async def open_connection(
+    path: Path, *, readonly: bool, counter: StatementCounter | None = None
+) -> aiosqlite.Connection:
+    """Open ``path`` in WAL mode with foreign keys on.
+
+    Args:
+        path: The database file; created when missing unless ``readonly``.
+        readonly: Open a reader: ``query_only`` refuses writes on it.
+        counter: Attached as the trace callback when given.
+    """
+    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not readonly:
+            await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if readonly:
+            await conn.execute("PRAGMA query_only = ON")
+        if counter is not None:
+            await conn.set_trace_callback(counter)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn

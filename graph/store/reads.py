@@ -1,0 +1,241 @@
+"""Read queries. Every method is one SQL statement, whatever the number of keys.
+
+Batch methods take a list of keys and return one result per key, in key order, which
+is the contract DataLoaders need. Keys travel as one JSON array parameter
+(``json_each(?)``) so the statement text, and SQLite's prepared-statement cache entry,
+is the same for 5 keys as for 500.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from graph.store.filters import (
+    EventFilter,
+    MessageFilter,
+    SessionFilter,
+    SessionOrder,
+    json_list,
+)
+from graph.store.pages import Page, PageRequest, keyset
+from graph.store.rows import (
+    ConversationRow,
+    EventRow,
+    MessageRow,
+    SessionRow,
+    StatsRow,
+    TokenTotals,
+    columns,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import aiosqlite
+
+__all__ = ["Parent", "Reader"]
+
+R = TypeVar("R")
+Parent = Literal["session", "conversation"]
+
+# Sort columns per parent: a session's timeline interleaves its threads by time, a
+# conversation is read in file order.
+_MESSAGE_SORT: dict[Parent, tuple[str, ...]] = {
+    "session": ("timestamp", "id"),
+    "conversation": ("seq", "id"),
+}
+_EVENT_SORT = _MESSAGE_SORT
+_PARENT_COLUMN: dict[Parent, str] = {"session": "session_pk", "conversation": "conversation_pk"}
+
+
+class Reader:
+    """Read queries on one (read-only) connection."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def _by_keys(
+        self, row_type: type[R], table: str, column: str, keys: Sequence[Any]
+    ) -> list[R | None]:
+        rows = await self._all(
+            f"SELECT {columns(row_type, 't')} FROM json_each(?) AS k "
+            f"JOIN {table} AS t ON t.{column} = k.value",
+            [json_list(list(keys))],
+        )
+        found = {row[column]: row_type(*row) for row in rows}
+        return [found.get(key) for key in keys]
+
+    # sessions
+
+    async def sessions_by_pk(self, pks: Sequence[int]) -> list[SessionRow | None]:
+        return await self._by_keys(SessionRow, "sessions", "id", pks)
+
+    async def sessions_by_session_id(self, ids: Sequence[str]) -> list[SessionRow | None]:
+        return await self._by_keys(SessionRow, "sessions", "session_id", ids)
+
+    async def sessions(
+        self,
+        where: SessionFilter,
+        order: SessionOrder,
+        descending: bool,
+        request: PageRequest,
+    ) -> Page[SessionRow]:
+        filter_sql, filter_params = where.where("s")
+        page_sql, page_params, order_sql = keyset(
+            [f"s.{c}" for c in order.value], descending, request
+        )
+        rows = await self._all(
+            f"SELECT {columns(SessionRow, 's')} FROM sessions AS s "
+            f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
+            [*filter_params, *page_params, request.limit + 1],
+        )
+        return Page.cut([SessionRow(*row) for row in rows], request)
+
+    async def count_sessions(self, where: SessionFilter) -> int:
+        filter_sql, params = where.where("s")
+        rows = await self._all(f"SELECT count(*) FROM sessions AS s WHERE {filter_sql}", params)
+        return int(rows[0][0])
+
+    # conversations
+
+    async def conversations_by_pk(self, pks: Sequence[int]) -> list[ConversationRow | None]:
+        return await self._by_keys(ConversationRow, "conversations", "id", pks)
+
+    async def conversations_of_sessions(
+        self, session_pks: Sequence[int]
+    ) -> list[list[ConversationRow]]:
+        rows = await self._all(
+            f"SELECT {columns(ConversationRow, 'c')} FROM json_each(?) AS k "
+            "JOIN conversations AS c ON c.session_pk = k.value "
+            "ORDER BY c.session_pk, c.is_sidechain, c.started_at, c.id",
+            [json_list(list(session_pks))],
+        )
+        grouped: dict[int, list[ConversationRow]] = defaultdict(list)
+        for row in rows:
+            grouped[row[1]].append(ConversationRow(*row))
+        return [grouped.get(pk, []) for pk in session_pks]
+
+    # messages and events
+
+    async def messages_by_pk(self, pks: Sequence[int]) -> list[MessageRow | None]:
+        return await self._by_keys(MessageRow, "messages", "id", pks)
+
+    async def events_by_pk(self, pks: Sequence[int]) -> list[EventRow | None]:
+        return await self._by_keys(EventRow, "events", "id", pks)
+
+    async def message_pages(
+        self,
+        parent: Parent,
+        parent_pks: Sequence[int],
+        where: MessageFilter,
+        request: PageRequest,
+    ) -> list[Page[MessageRow]]:
+        filter_sql, filter_params = where.where("x")
+        return await self._child_pages(
+            MessageRow, "messages", parent, _MESSAGE_SORT[parent], parent_pks,
+            filter_sql, filter_params, request,
+        )  # fmt: skip
+
+    async def event_pages(
+        self,
+        parent: Parent,
+        parent_pks: Sequence[int],
+        where: EventFilter,
+        request: PageRequest,
+    ) -> list[Page[EventRow]]:
+        filter_sql, filter_params = where.where("x")
+        return await self._child_pages(
+            EventRow, "events", parent, _EVENT_SORT[parent], parent_pks,
+            filter_sql, filter_params, request,
+        )  # fmt: skip
+
+    async def _child_pages(
+        self,
+        row_type: type[R],
+        table: str,
+        parent: Parent,
+        sort: tuple[str, ...],
+        parent_pks: Sequence[int],
+        filter_sql: str,
+        filter_params: list[Any],
+        request: PageRequest,
+    ) -> list[Page[R]]:
+        # One page per parent in one statement: the correlated subquery walks each
+        # parent's index for limit + 1 rows, so the cost is parents x limit, not the
+        # size of the parents' histories (a window function would number them all).
+        parent_column = _PARENT_COLUMN[parent]
+        page_sql, page_params, inner_order = keyset([f"x.{c}" for c in sort], False, request)
+        direction = " DESC" if request.from_end else ""
+        outer_order = ", ".join(f"t.{c}{direction}" for c in sort)
+        rows = await self._all(
+            f"SELECT k.key, {columns(row_type, 't')} FROM json_each(?) AS k "
+            f"JOIN {table} AS t ON t.id IN ("
+            f"  SELECT x.id FROM {table} AS x WHERE x.{parent_column} = k.value"
+            f"  AND {filter_sql} AND {page_sql} ORDER BY {inner_order} LIMIT ?"
+            f") ORDER BY k.key, {outer_order}",
+            [json_list(list(parent_pks)), *filter_params, *page_params, request.limit + 1],
+        )
+        grouped: dict[int, list[R]] = defaultdict(list)
+        for row in rows:
+            grouped[row[0]].append(row_type(*row[1:]))
+        return [Page.cut(grouped.get(index, []), request) for index in range(len(parent_pks))]
+
+    async def count_children(
+        self,
+        table: Literal["messages", "events"],
+        parent: Parent,
+        parent_pks: Sequence[int],
+        where: MessageFilter | EventFilter,
+    ) -> list[int]:
+        filter_sql, params = where.where("x")
+        rows = await self._all(
+            f"SELECT k.key, (SELECT count(*) FROM {table} AS x "
+            f"WHERE x.{_PARENT_COLUMN[parent]} = k.value AND {filter_sql}) "
+            "FROM json_each(?) AS k ORDER BY k.key",
+            [*params, json_list(list(parent_pks))],
+        )
+        return [int(row[1]) for row in rows]
+
+    async def events(self, where: EventFilter, request: PageRequest) -> Page[EventRow]:
+        filter_sql, filter_params = where.where("e")
+        page_sql, page_params, order_sql = keyset(["e.timestamp", "e.id"], False, request)
+        rows = await self._all(
+            f"SELECT {columns(EventRow, 'e')} FROM events AS e "
+            f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
+            [*filter_params, *page_params, request.limit + 1],
+        )
+        return Page.cut([EventRow(*row) for row in rows], request)
+
+    async def count_events(self, where: EventFilter) -> int:
+        filter_sql, params = where.where("e")
+        rows = await self._all(f"SELECT count(*) FROM events AS e WHERE {filter_sql}", params)
+        return int(rows[0][0])
+
+    # whole database
+
+    async def stats(self) -> StatsRow:
+        rows = await self._all(
+            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM conversations),"
+            " (SELECT count(*) FROM messages), (SELECT count(*) FROM events),"
+            " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+            " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),"
+            " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),"
+            " (SELECT coalesce(max(version), 0) FROM schema_migrations),"
+            " sqlite_version()"
+            " FROM sessions"
+        )
+        r = rows[0]
+        return StatsRow(
+            sessions=r[0], conversations=r[1], messages=r[2], events=r[3],
+            tokens=TokenTotals(r[4], r[5], r[6], r[7]),
+            db_size_bytes=r[8], schema_version=r[9], sqlite_version=r[10],
+        )  # fmt: skip
+
+    async def schema_version(self) -> int:
+        rows = await self._all("SELECT coalesce(max(version), 0) FROM schema_migrations")
+        return int(rows[0][0])

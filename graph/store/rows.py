@@ -1,0 +1,131 @@
+"""Rows as the store returns them: one frozen dataclass per table.
+
+Field names are the column names, so ``columns(SessionRow)`` is the SELECT list and
+``SessionRow(*row)`` builds the object without a mapping step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import cache
+
+__all__ = [
+    "ConversationRow",
+    "EventRow",
+    "MessageRow",
+    "SessionRow",
+    "StatsRow",
+    "TokenTotals",
+    "columns",
+]
+
+
+@cache
+def columns(row_type: type, alias: str = "") -> str:
+    """The comma-separated column list of ``row_type``, optionally table-qualified."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + field.name for field in fields(row_type))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenTotals:
+    """Token counts, each API message counted once."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_creation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    id: int
+    session_id: str
+    project: str | None
+    cwd: str | None
+    git_branch: str | None
+    version: str | None
+    title: str | bytes | None
+    summary: str | bytes | None
+    metadata: str | bytes | None
+    started_at: str | None
+    ended_at: str | None
+    models: str
+    conversation_count: int
+    sidechain_count: int
+    message_count: int
+    event_count: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+
+    @property
+    def tokens(self) -> TokenTotals:
+        return TokenTotals(
+            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.cache_creation_tokens,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    id: int
+    session_pk: int
+    agent_id: str
+    is_sidechain: int
+    parent_tool_use_id: str | None
+    started_at: str | None
+    ended_at: str | None
+    message_count: int
+    event_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    session_pk: int
+    conversation_pk: int
+    seq: int
+    msg_key: str
+    uuid: str | None
+    role: str
+    model: str | None
+    timestamp: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_creation_tokens: int
+    content: bytes
+
+    @property
+    def tokens(self) -> TokenTotals:
+        return TokenTotals(
+            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.cache_creation_tokens,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    session_pk: int
+    conversation_pk: int
+    seq: int
+    uuid: str | None
+    type: str
+    subtype: str | None
+    timestamp: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRow:
+    sessions: int
+    conversations: int
+    messages: int
+    events: int
+    tokens: TokenTotals
+    db_size_bytes: int
+    schema_version: int
+    sqlite_version: str

@@ -1,0 +1,168 @@
+"""The store: one writer connection, a small pool of readers, and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from graph.errors import SchemaOutOfDate, StoreError
+from graph.store.connection import StatementCounter, open_connection
+from graph.store.migrations import Migration, Migrator, load_migrations
+from graph.store.reads import Reader
+from graph.store.writes import Writer
+
+if TYPE_CHECKING:
+    from graph.store.writes import WriteHook
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_READERS = 4
+
+
+class Store:
+    """Access to one sessiongraph database file.
+
+    Writes are serialized on one connection (SQLite allows one writer at a time; a lock
+    here queues them without busy retries); reads run concurrently on a pool of
+    read-only connections, which WAL mode lets proceed while a write is under way.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        readers: int = DEFAULT_READERS,
+        hooks: Iterable[WriteHook] = (),
+        migrations: list[Migration] | None = None,
+    ) -> None:
+        self.path = path
+        self.statements = StatementCounter()
+        self.hooks = list(hooks)
+        self._reader_count = readers
+        self._migrations = migrations if migrations is not None else load_migrations()
+        self._writer: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._all_readers: list[aiosqlite.Connection] = []
+        self._opened_readers = 0
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, migrate: bool = True, backup: bool = True, readers: int = DEFAULT_READERS
+    ) -> Store:
+        """Open the database, applying pending migrations unless ``migrate`` is false.
+
+        Raises:
+            SchemaOutOfDate: migrations are pending and ``migrate`` is false.
+            MigrationError: a migration failed (the database is left as it was), or an
+                applied migration no longer matches its file.
+        """
+        store = cls(path, readers=readers)
+        try:
+            await store.connect()
+            if migrate:
+                await store.migrate(backup=backup)
+            else:
+                pending = await store.migrator().pending()
+                if pending:
+                    raise SchemaOutOfDate(
+                        f"{path} is at schema version {pending[0].version - 1}, this "
+                        f"sessiongraph needs {pending[-1].version}: run `sessiongraph migrate up`"
+                    )
+        except BaseException:
+            await store.close()
+            raise
+        return store
+
+    async def connect(self) -> None:
+        """Open the writer connection (readers open lazily, after migrations)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = await open_connection(
+                self.path, readonly=False, counter=self.statements
+            )
+        except aiosqlite.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    @property
+    def writer_connection(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StoreError("the store is not open")
+        return self._writer
+
+    def migrator(self) -> Migrator:
+        return Migrator(self.writer_connection, self._migrations)
+
+    async def migrate(self, *, backup: bool = True) -> list[Migration]:
+        """Apply pending migrations, first copying a non-empty database aside."""
+        migrator = self.migrator()
+        async with self._write_lock:
+            pending = await migrator.pending()
+            if not pending:
+                return []
+            if backup and await migrator.current_version() > 0:
+                copy = await self.backup(f"pre-{pending[-1].version:04d}")
+                log.info("copied the database to %s before migrating", copy)
+            return await migrator.up()
+
+    async def backup(self, label: str) -> Path:
+        """Copy the database with SQLite's online backup API; the copy's path."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        target = self.path.with_name(f"{self.path.name}.{label}.{stamp}.bak")
+        async with aiosqlite.connect(target) as dest:
+            await self.writer_connection.backup(dest)
+        return target
+
+    async def close(self) -> None:
+        """Close every connection; the store can not be used afterwards."""
+        for conn in self._all_readers:
+            await conn.close()
+        self._all_readers.clear()
+        self._opened_readers = 0
+        self._readers = asyncio.Queue()
+        if self._writer is not None:
+            await self._writer.close()
+            self._writer = None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Reader]:
+        """A reader connection from the pool, for the duration of the block."""
+        if self._readers.empty() and self._opened_readers < self._reader_count:
+            self._opened_readers += 1  # before the await, so concurrent callers see it
+            conn = await open_connection(self.path, readonly=True, counter=self.statements)
+            self._all_readers.append(conn)
+        else:
+            conn = await self._readers.get()
+        try:
+            yield Reader(conn)
+        finally:
+            self._readers.put_nowait(conn)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Writer]:
+        """One write transaction: committed when the block ends, rolled back on error."""
+        conn = self.writer_connection
+        async with self._write_lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            writer = Writer(conn, self.hooks)
+            try:
+                yield writer
+                await writer.refresh_aggregates()
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL back into the database file."""
+        async with self._write_lock:
+            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -1,0 +1,383 @@
+"""The write API: batched inserts of sessions, conversations, messages and events.
+
+A :class:`Writer` lives for one transaction (see ``Store.write``). It remembers which
+sessions it touched and refreshes their aggregates (counts, token totals, time span,
+models) once, just before the commit, so readers never see a session whose totals
+disagree with its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from graph.store.filters import json_list
+from graph.store.rows import TokenTotals
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = [
+    "FileState",
+    "NewConversation",
+    "NewEvent",
+    "NewMessage",
+    "NewSession",
+    "WriteHook",
+    "Writer",
+]
+
+Record = dict[str, Any]
+
+
+@dataclass(slots=True)
+class NewSession:
+    """A session as the importer sees it; ``None`` keeps what is stored."""
+
+    session_id: str
+    project: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    version: str | None = None
+    metadata: Record | None = None
+
+
+@dataclass(slots=True)
+class NewConversation:
+    """A thread of a session: ``agent_id`` is empty for the main thread."""
+
+    agent_id: str = ""
+    is_sidechain: bool = False
+    parent_tool_use_id: str | None = None
+
+
+@dataclass(slots=True)
+class NewMessage:
+    """One API message: its records, in file order, with their line numbers.
+
+    ``msg_key`` identifies the message within its conversation, so records that arrive
+    in a later batch (a file still being written) merge into the same message.
+    ``usage`` is that of the last record.
+    """
+
+    msg_key: str
+    role: str
+    timestamp: str
+    records: list[tuple[int, Record]]
+    uuid: str | None = None
+    model: str | None = None
+    usage: TokenTotals = field(default_factory=TokenTotals)
+
+    @property
+    def seq(self) -> int:
+        return self.records[0][0]
+
+
+@dataclass(slots=True)
+class NewEvent:
+    """One timeline record; ``seq`` is its line number in the conversation's file."""
+
+    seq: int
+    type: str
+    timestamp: str
+    record: Record
+    uuid: str | None = None
+    subtype: str | None = None
+
+
+@dataclass(slots=True)
+class FileState:
+    """How far the importer read a transcript file."""
+
+    path: str
+    conversation_pk: int | None
+    size: int
+    mtime_ns: int
+    head_hash: str
+    offset: int
+    line_count: int
+
+
+class WriteHook(Protocol):
+    """Told about every change inside the write transaction (the search index's seam)."""
+
+    async def rows_written(
+        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
+    ) -> None: ...
+
+    async def rows_deleted(
+        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
+    ) -> None: ...
+
+
+_REFRESH_CONVERSATIONS = """
+UPDATE conversations SET
+    message_count = (SELECT count(*) FROM messages WHERE conversation_pk = conversations.id),
+    event_count = (SELECT count(*) FROM events WHERE conversation_pk = conversations.id),
+    started_at = (SELECT min(t) FROM (
+        SELECT min(timestamp) AS t FROM messages WHERE conversation_pk = conversations.id
+        UNION ALL SELECT min(timestamp) FROM events WHERE conversation_pk = conversations.id)),
+    ended_at = (SELECT max(t) FROM (
+        SELECT max(timestamp) AS t FROM messages WHERE conversation_pk = conversations.id
+        UNION ALL SELECT max(timestamp) FROM events WHERE conversation_pk = conversations.id))
+WHERE session_pk = ?
+"""
+
+_REFRESH_SESSION = """
+UPDATE sessions SET
+    conversation_count = c.conversations,
+    sidechain_count = c.sidechains,
+    message_count = c.messages,
+    event_count = c.events,
+    started_at = c.started_at,
+    ended_at = c.ended_at,
+    input_tokens = m.input_tokens,
+    output_tokens = m.output_tokens,
+    cache_read_tokens = m.cache_read_tokens,
+    cache_creation_tokens = m.cache_creation_tokens,
+    models = m.models
+FROM (
+    SELECT count(*) AS conversations, coalesce(sum(is_sidechain), 0) AS sidechains,
+           coalesce(sum(message_count), 0) AS messages, coalesce(sum(event_count), 0) AS events,
+           coalesce(min(started_at), '') AS started_at, coalesce(max(ended_at), '') AS ended_at
+    FROM conversations WHERE session_pk = ?1
+) AS c, (
+    SELECT coalesce(sum(input_tokens), 0) AS input_tokens,
+           coalesce(sum(output_tokens), 0) AS output_tokens,
+           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+           coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens,
+           (SELECT json_group_array(model) FROM (
+               SELECT DISTINCT model FROM messages
+               WHERE session_pk = ?1 AND model IS NOT NULL AND model <> '<synthetic>'
+               ORDER BY model)) AS models
+    FROM messages WHERE session_pk = ?1
+) AS m
+WHERE sessions.id = ?1
+"""
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+class Writer:
+    """Writes inside one transaction on the store's single writer connection."""
+
+    def __init__(self, conn: aiosqlite.Connection, hooks: Iterable[WriteHook] = ()) -> None:
+        self._conn = conn
+        self._hooks = tuple(hooks)
+        self._touched: set[int] = set()
+
+    async def _notify_written(self, table: str, pks: Sequence[int]) -> None:
+        if pks:
+            for hook in self._hooks:
+                await hook.rows_written(self._conn, table, pks)
+
+    async def upsert_session(self, session: NewSession) -> int:
+        """Create the session or update what the new records say about it; its pk."""
+        rows = await self._conn.execute_fetchall(
+            "INSERT INTO sessions (session_id, project, cwd, git_branch, version, metadata) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
+            "project = coalesce(sessions.project, excluded.project), "
+            "cwd = coalesce(sessions.cwd, excluded.cwd), "
+            "git_branch = coalesce(excluded.git_branch, sessions.git_branch), "
+            "version = coalesce(excluded.version, sessions.version), "
+            "metadata = coalesce(excluded.metadata, sessions.metadata) "
+            "RETURNING id",
+            (
+                session.session_id, session.project, session.cwd, session.git_branch,
+                session.version, _json(session.metadata) if session.metadata else None,
+            ),
+        )  # fmt: skip
+        pk = int(next(iter(rows))[0])
+        self._touched.add(pk)
+        await self._notify_written("sessions", [pk])
+        return pk
+
+    async def set_session_text(
+        self, session_pk: int, *, title: str | None = None, summary: str | None = None
+    ) -> None:
+        """Set the title and/or summary (``None`` leaves a field as it is)."""
+        await self._conn.execute(
+            "UPDATE sessions SET title = coalesce(?, title), summary = coalesce(?, summary) "
+            "WHERE id = ?",
+            (title, summary, session_pk),
+        )
+        await self._notify_written("sessions", [session_pk])
+
+    async def upsert_conversation(self, session_pk: int, conversation: NewConversation) -> int:
+        """Create the thread or update its flags; its pk."""
+        rows = await self._conn.execute_fetchall(
+            "INSERT INTO conversations (session_pk, agent_id, is_sidechain, parent_tool_use_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (session_pk, agent_id) DO UPDATE SET "
+            "is_sidechain = excluded.is_sidechain, "
+            "parent_tool_use_id = coalesce(excluded.parent_tool_use_id, "
+            "conversations.parent_tool_use_id) RETURNING id",
+            (
+                session_pk, conversation.agent_id, int(conversation.is_sidechain),
+                conversation.parent_tool_use_id,
+            ),
+        )  # fmt: skip
+        self._touched.add(session_pk)
+        return int(next(iter(rows))[0])
+
+    async def add_messages(
+        self, session_pk: int, conversation_pk: int, messages: Sequence[NewMessage]
+    ) -> list[int]:
+        """Insert messages, merging records into messages already stored under their key.
+
+        Returns:
+            The pks of every message inserted or changed.
+        """
+        if not messages:
+            return []
+        merged: dict[str, NewMessage] = {}
+        for message in messages:
+            merged[message.msg_key] = (
+                _merge(merged[message.msg_key], message) if message.msg_key in merged else message
+            )
+        stored = await self._conn.execute_fetchall(
+            "SELECT id, msg_key, seq, uuid, role, model, timestamp, input_tokens, output_tokens,"
+            " cache_read_tokens, cache_creation_tokens, content FROM messages "
+            "WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM json_each(?))",
+            (conversation_pk, json_list(list(merged))),
+        )
+        updates = []
+        for row in stored:
+            old = NewMessage(
+                msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
+                usage=TokenTotals(row[7], row[8], row[9], row[10]),
+                records=[(line, record) for line, record in orjson.loads(row[11])],
+            )  # fmt: skip
+            new = _merge(old, merged.pop(row[1]))
+            updates.append((*_values(new), row[0]))
+        inserts = [(session_pk, conversation_pk, *_values(m)) for m in merged.values()]
+        if updates:
+            await self._conn.executemany(
+                "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
+                " timestamp = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,"
+                " cache_creation_tokens = ?, content = ? WHERE id = ?",
+                updates,
+            )
+        if inserts:
+            await self._conn.executemany(
+                "INSERT INTO messages (session_pk, conversation_pk, seq, msg_key, uuid, role,"
+                " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
+                " cache_creation_tokens, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+        rows = await self._conn.execute_fetchall(
+            "SELECT id FROM messages WHERE conversation_pk = ? "
+            "AND msg_key IN (SELECT value FROM json_each(?))",
+            (conversation_pk, json_list([m.msg_key for m in messages])),
+        )
+        pks = [int(row[0]) for row in rows]
+        self._touched.add(session_pk)
+        await self._notify_written("messages", pks)
+        return pks
+
+    async def add_events(
+        self, session_pk: int, conversation_pk: int, events: Sequence[NewEvent]
+    ) -> int:
+        """Insert events; one already stored at the same line is left alone. Count added."""
+        if not events:
+            return 0
+        before = self._conn.total_changes
+        cursor = await self._conn.executemany(
+            "INSERT INTO events (session_pk, conversation_pk, seq, uuid, type, subtype,"
+            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (conversation_pk, seq) DO NOTHING",
+            [
+                (
+                    session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype,
+                    e.timestamp, _json(e.record),
+                )
+                for e in events
+            ],
+        )  # fmt: skip
+        await cursor.close()
+        added = self._conn.total_changes - before
+        self._touched.add(session_pk)
+        if self._hooks:
+            rows = await self._conn.execute_fetchall(
+                "SELECT id FROM events WHERE conversation_pk = ? "
+                "AND seq IN (SELECT value FROM json_each(?))",
+                (conversation_pk, json_list([e.seq for e in events])),
+            )
+            await self._notify_written("events", [int(row[0]) for row in rows])
+        return added
+
+    async def clear_conversation(self, conversation_pk: int) -> None:
+        """Delete a thread's messages and events (its file is being read again)."""
+        for table in ("messages", "events"):
+            rows = await self._conn.execute_fetchall(
+                f"DELETE FROM {table} WHERE conversation_pk = ? RETURNING id, session_pk",
+                (conversation_pk,),
+            )
+            pks = [int(row[0]) for row in rows]
+            self._touched.update(int(row[1]) for row in rows)
+            for hook in self._hooks:
+                await hook.rows_deleted(self._conn, table, pks)
+
+    async def file_state(self, path: str) -> FileState | None:
+        """What is known of ``path`` from the last import."""
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT path, conversation_pk, size, mtime_ns, head_hash, offset, line_count "
+                "FROM import_files WHERE path = ?",
+                (path,),
+            )
+        )
+        return FileState(*rows[0]) if rows else None
+
+    async def save_file_state(self, state: FileState) -> None:
+        """Record how far ``state.path`` was read, in the same transaction as its rows."""
+        await self._conn.execute(
+            "INSERT INTO import_files (path, conversation_pk, size, mtime_ns, head_hash, offset,"
+            " line_count, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (path) DO UPDATE SET conversation_pk = excluded.conversation_pk,"
+            " size = excluded.size, mtime_ns = excluded.mtime_ns,"
+            " head_hash = excluded.head_hash, offset = excluded.offset,"
+            " line_count = excluded.line_count, imported_at = excluded.imported_at",
+            (
+                state.path, state.conversation_pk, state.size, state.mtime_ns, state.head_hash,
+                state.offset, state.line_count, datetime.now(UTC).isoformat(timespec="seconds"),
+            ),
+        )  # fmt: skip
+
+    async def refresh_aggregates(self) -> None:
+        """Recompute counts, totals and time spans of every session touched so far."""
+        touched = sorted(self._touched)
+        if touched:
+            await self._conn.executemany(_REFRESH_CONVERSATIONS, [(pk,) for pk in touched])
+            await self._conn.executemany(_REFRESH_SESSION, [(pk,) for pk in touched])
+        self._touched.clear()
+
+
+def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
+    by_line = dict(old.records)
+    by_line.update(new.records)
+    records = sorted(by_line.items())
+    last = new if new.records[-1][0] >= old.records[-1][0] else old
+    return NewMessage(
+        msg_key=old.msg_key,
+        role=old.role,
+        timestamp=min(old.timestamp, new.timestamp),
+        records=records,
+        uuid=records[0][1].get("uuid") if isinstance(records[0][1].get("uuid"), str) else old.uuid,
+        model=last.model or old.model,
+        usage=last.usage,
+    )
+
+
+def _values(m: NewMessage) -> tuple[Any, ...]:
+    """Column values from ``seq`` to ``content``, in table order (after the two pks)."""
+    u = m.usage
+    return (
+        m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
+        u.input, u.output, u.cache_read, u.cache_creation, _json(m.records),
+    )  # fmt: skip
