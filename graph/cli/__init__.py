@@ -1,0 +1,13 @@
+"""The ``sessiongraph`` command line.
+
+Each command module registers its commands on :data:`app`; :func:`main` runs it and
+turns every :class:`~graph.errors.SessiongraphError` into one line on stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+from graph.cli.base import app, main
+from graph.cli import core as _core  # noqa: F401  (registers commands)
+from graph.cli import transcripts as _transcripts  # noqa: F401  (registers commands)
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Commands that move transcripts in and out: import, export, demo (see the importer)."""
