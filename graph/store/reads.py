@@ -56,6 +56,11 @@ class Reader:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The underlying connection, for queries kept in other store modules."""
+        return self._conn
+
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 

@@ -172,6 +172,15 @@ class Writer:
         self._hooks = tuple(hooks)
         self._touched: set[int] = set()
 
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The writer connection, for writes kept in other store modules."""
+        return self._conn
+
+    def touch(self, session_pk: int) -> None:
+        """Have the aggregates of ``session_pk`` refreshed before the commit."""
+        self._touched.add(session_pk)
+
     async def _notify_written(self, table: str, pks: Sequence[int]) -> None:
         if pks:
             for hook in self._hooks:

@@ -1,0 +1,169 @@
+"""Core commands: serve, migrate, stats, export-schema."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.store import Store
+
+__all__: list[str] = []
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_page_size: Annotated[
+        int, typer.Option(help="Largest `first`/`last` a client may ask for.", min=1)
+    ] = 500,
+) -> None:
+    """Serve the GraphQL API on /graphql (GraphiQL in a browser) and /healthz.
+
+    Pending migrations are applied first (a non-empty database is copied aside before).
+    """
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.schema import ApiSettings
+
+    path = resolve_db_path(db)
+    # Open once here so that a bad database or a failed migration is one clear line
+    # before the server starts, not a traceback from inside uvicorn's lifespan.
+    run(_migrate_up(path))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    typer.echo(f"sessiongraph: serving {path} on http://{host}:{port}/graphql", err=True)
+    uvicorn.run(
+        create_app(path, settings=ApiSettings(max_page_size=max_page_size)),
+        host=host,
+        port=port,
+        log_level="info",
+    )
+
+
+async def _migrate_up(path: Path) -> None:
+    store = await Store.open(path, migrate=True)
+    await store.close()
+
+
+class MigrateAction(str, Enum):
+    status = "status"
+    up = "up"
+    down = "down"
+
+
+@app.command()
+def migrate(
+    action: Annotated[MigrateAction, typer.Argument(help="status, up, or down.")] = (
+        MigrateAction.status
+    ),
+    steps: Annotated[
+        int | None, typer.Argument(help="For down: how many migrations to revert.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Show or change the database schema version.
+
+    `status` lists every migration; `up` applies the pending ones (copying a non-empty
+    database aside first); `down N` reverts the N most recent ones.
+    """
+    path = resolve_db_path(db)
+    if action is MigrateAction.down and steps is None:
+        fail("`migrate down` needs the number of migrations to revert, e.g. `migrate down 1`")
+    if action is not MigrateAction.down and steps is not None:
+        fail(f"`migrate {action.value}` takes no number")
+
+    async def go() -> None:
+        store = Store(path)
+        await store.connect()
+        try:
+            migrator = store.migrator()
+            if action is MigrateAction.status:
+                table = Table("version", "name", "state", "applied at")
+                for state in await migrator.status():
+                    table.add_row(
+                        f"{state.version:04d}", state.name, state.state, state.applied_at or ""
+                    )
+                Console().print(table)
+            elif action is MigrateAction.up:
+                done = await store.migrate()
+                for migration in done:
+                    typer.echo(f"applied {migration.version:04d}_{migration.name}")
+                if not done:
+                    typer.echo(f"up to date (version {await migrator.current_version()})")
+            else:
+                assert steps is not None
+                for migration in await migrator.down(steps):
+                    typer.echo(f"reverted {migration.version:04d}_{migration.name}")
+        finally:
+            await store.close()
+
+    run(go())
+
+
+@app.command()
+def stats(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Counts, token totals, database size and schema version."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path} (import something first, or pass --db)")
+
+    async def go() -> dict[str, object]:
+        store = await Store.open(path)
+        try:
+            async with store.read() as reader:
+                row = await reader.stats()
+        finally:
+            await store.close()
+        return {
+            "database": str(path),
+            "sessions": row.sessions,
+            "conversations": row.conversations,
+            "messages": row.messages,
+            "events": row.events,
+            "tokenUsage": {
+                "input": row.tokens.input,
+                "output": row.tokens.output,
+                "cacheRead": row.tokens.cache_read,
+                "cacheCreation": row.tokens.cache_creation,
+            },
+            "dbSizeBytes": row.db_size_bytes,
+            "schemaVersion": row.schema_version,
+            "sqliteVersion": row.sqlite_version,
+            "encrypted": False,
+        }
+
+    result = run(go())
+    if as_json:
+        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    table = Table("", "", show_header=False, box=None)
+    for key, value in result.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v:,}" for k, v in value.items())
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:,}"
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+@app.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql in the repository is this output."""
+    from graph.schema import sdl
+
+    typer.echo(sdl(), nl=False)
+
+

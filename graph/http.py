@@ -1,0 +1,208 @@
+"""The ``/graphql`` endpoint, following the GraphQL-over-HTTP specification.
+
+Written here rather than taken from ``strawberry.asgi`` because the spec's media type
+``application/graphql-response+json`` changes status codes (a request that fails to
+parse or validate is a 400 under it, a 200 under ``application/json``), and that view
+does not implement it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+
+from graph.graphiql import graphiql_html
+from graph.schema import ApiSettings, Context, Schema
+from graph.store import Store
+
+__all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint"]
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+JSON: Final = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class _Params:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+class _RequestError(Exception):
+    """The HTTP request itself is wrong: answered without running anything."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def _accepted_media_type(accept: str) -> str | None:
+    """The response media type for an Accept header (``None``: nothing we can send)."""
+    if not accept.strip():
+        return JSON
+    ranked = []
+    for position, part in enumerate(accept.split(",")):
+        media, *options = (item.strip() for item in part.split(";"))
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, media.lower()))
+    for _, _, media in sorted(ranked):
+        if media == GRAPHQL_RESPONSE_JSON:
+            return GRAPHQL_RESPONSE_JSON
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    return None
+
+
+def _wants_graphiql(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "query" not in request.query_params
+
+
+def _parse_json(raw: str | bytes, what: str) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _RequestError(400, f"{what} is not valid JSON: {exc}") from exc
+
+
+def _params(payload: Any) -> _Params:
+    if not isinstance(payload, dict):
+        raise _RequestError(400, "the request body must be a JSON object")
+    query, variables, name = (
+        payload.get("query"), payload.get("variables"), payload.get("operationName"),
+    )  # fmt: skip
+    if query is not None and not isinstance(query, str):
+        raise _RequestError(400, "`query` must be a string")
+    if isinstance(variables, str):  # GET parameters carry variables as a JSON string
+        variables = _parse_json(variables, "`variables`") if variables else None
+    if variables is not None and not isinstance(variables, dict):
+        raise _RequestError(400, "`variables` must be an object")
+    if name is not None and not isinstance(name, str):
+        raise _RequestError(400, "`operationName` must be a string")
+    return _Params(query, variables, name or None)
+
+
+class GraphQLEndpoint:
+    """Executes GraphQL requests against the store of the app (``app.state.store``)."""
+
+    def __init__(self, schema: Schema, settings: ApiSettings) -> None:
+        self.schema = schema
+        self.settings = settings
+
+    async def handle(self, request: Request) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        if request.method == "GET" and _wants_graphiql(request):
+            return HTMLResponse(graphiql_html(endpoint=request.url.path))
+        media_type = _accepted_media_type(request.headers.get("accept", ""))
+        try:
+            if media_type is None:
+                raise _RequestError(
+                    406, f"cannot answer with any of: {request.headers.get('accept')}"
+                )
+            params = await self._read(request)
+            response = await self._execute(request, params, media_type, request_id)
+        except _RequestError as exc:
+            response = self._error(exc, media_type or JSON)
+        response.headers["x-request-id"] = request_id
+        return response
+
+    async def _read(self, request: Request) -> _Params:
+        if request.method == "GET":
+            return _params(dict(request.query_params))
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await request.body()
+        if content_type == JSON:
+            return _params(_parse_json(body, "the request body"))
+        if content_type == "application/graphql":
+            return _Params(body.decode("utf-8", "replace"), None, None)
+        raise _RequestError(
+            415, "send the request as application/json (or application/graphql)"
+        )
+
+    async def _execute(
+        self, request: Request, params: _Params, media_type: str, request_id: str
+    ) -> Response:
+        allowed = (
+            {OperationType.QUERY}
+            if request.method == "GET"
+            else {OperationType.QUERY, OperationType.MUTATION}
+        )
+        store: Store = request.app.state.store
+        context = Context(store=store, settings=self.settings, request_id=request_id)
+        try:
+            result = await self.schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+            )
+        except MissingQueryError as exc:
+            raise _RequestError(400, "the request has no `query`") from exc
+        except InvalidOperationTypeError as exc:
+            raise _RequestError(
+                405, "only queries can be sent with GET; use POST", {"allow": "POST"}
+            ) from exc
+        except CannotGetOperationTypeError as exc:
+            raise _RequestError(400, exc.as_http_error_reason()) from exc
+        status = 200
+        if media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result):
+            status = 400
+        return Response(_encode(result), status_code=status, media_type=media_type)
+
+    def _error(self, exc: _RequestError, media_type: str) -> Response:
+        body = {"errors": [{"message": exc.message, "extensions": {"code": "BAD_REQUEST"}}]}
+        return Response(
+            orjson.dumps(body), status_code=exc.status, media_type=media_type, headers=exc.headers
+        )
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """Parse, validation and variable errors: nothing was executed (no data, no paths)."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and bool(result.errors) and all(
+        error.path is None for error in result.errors or []
+    )
+
+
+def _encode(result: ExecutionResult) -> bytes:
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [_format(error) for error in result.errors]
+    if not isinstance(result, PreExecutionError) or result.data is not None:
+        body["data"] = result.data
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return orjson.dumps(body)
+
+
+def _format(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    if not formatted.get("extensions"):
+        formatted.pop("extensions", None)
+    return formatted

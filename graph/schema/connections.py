@@ -1,0 +1,135 @@
+"""Relay connections: ``edges { cursor node }``, ``pageInfo`` and a lazy ``totalCount``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+
+from graph.errors import UserInputError
+from graph.schema.ids import decode_cursor, encode_cursor
+from graph.store import Page, PageRequest, SortKey
+
+__all__ = ["Connection", "Edge", "PageArgs", "PageInfo"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="A node and the cursor to page from it.")
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    """A page that is fetched only if edges, nodes or pageInfo are selected.
+
+    ``totalCount`` alone costs one count; the page alone costs one page query.
+    """
+
+    fetch: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[T]], PageInfo]]]]
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    loaded: strawberry.Private[tuple[list[Edge[T]], PageInfo] | None] = None
+
+    async def _page(self) -> tuple[list[Edge[T]], PageInfo]:
+        if self.loaded is None:
+            self.loaded = await self.fetch()
+        assert self.loaded is not None
+        return self.loaded
+
+    @strawberry.field
+    async def edges(self) -> list[Edge[T]]:
+        return (await self._page())[0]
+
+    @strawberry.field
+    async def page_info(self) -> PageInfo:
+        return (await self._page())[1]
+
+    @strawberry.field(description="How many items the whole list has (counted only if asked).")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="The nodes of this page, for clients that need no cursors.")
+    async def nodes(self) -> list[T]:
+        return [edge.node for edge in (await self._page())[0]]
+
+    @classmethod
+    def build(
+        cls,
+        load: Callable[[], Awaitable[Page[R]]],
+        wrap: Callable[[R], T],
+        sort_key: Callable[[R], SortKey],
+        kind: str,
+        count: Callable[[], Awaitable[int]],
+    ) -> Connection[T]:
+        """A connection over a store page loader, giving each row its cursor."""
+
+        async def fetch() -> tuple[list[Edge[T]], PageInfo]:
+            page = await load()
+            edges = [
+                Edge(cursor=encode_cursor(kind, sort_key(row)), node=wrap(row))
+                for row in page.rows
+            ]
+            info = PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=page.has_previous,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            )
+            return edges, info
+
+        return cls(fetch=fetch, count=count)
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """The four Relay arguments, checked against the server's page-size limit."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def request(self, kind: str, arity: int, *, default: int, maximum: int) -> PageRequest:
+        """The store request for these arguments.
+
+        Raises:
+            UserInputError: negative or too large sizes, or ``first`` with ``last``.
+            BadCursorError: a cursor from another field or ordering.
+        """
+        if self.first is not None and self.last is not None:
+            raise UserInputError("pass `first` or `last`, not both")
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 0 <= size <= maximum:
+                raise UserInputError(
+                    f"`{name}` must be between 0 and {maximum}, got {size}",
+                    argument=name,
+                    maximum=maximum,
+                )
+        after = decode_cursor(self.after, kind, arity) if self.after is not None else None
+        before = decode_cursor(self.before, kind, arity) if self.before is not None else None
+        from_end = self.last is not None or (self.before is not None and self.first is None)
+        limit = self.last if self.last is not None else self.first
+        return PageRequest(
+            limit=min(default, maximum) if limit is None else limit,
+            after=after,
+            before=before,
+            from_end=from_end,
+        )
+
+
+def page_key(fields: Sequence[str]) -> Callable[[object], SortKey]:
+    """A function reading the sort key ``fields`` off a row."""
+    return lambda row: tuple(getattr(row, field) for field in fields)

@@ -1,0 +1,72 @@
+"""Every GraphQL error leaves with an ``extensions.code``; unexpected ones leave masked.
+
+Expected errors (:class:`~graph.errors.SessiongraphError`) keep their message and gain
+their class's code. Syntax and validation errors get the codes Apollo clients know.
+Anything else is a bug: it is logged here with the request id and its traceback, and the
+client sees only "Internal error" and that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from graphql.error import GraphQLSyntaxError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from graph.errors import SessiongraphError
+
+__all__ = ["ErrorCodes", "MaskInternalErrors", "is_internal"]
+
+log = logging.getLogger("graph.errors")
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """An error raised by a resolver that is not one of ours: a bug to hide."""
+    original = error.original_error
+    return original is not None and not isinstance(original, SessiongraphError | GraphQLError)
+
+
+def _code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, SessiongraphError):
+        return original.code
+    if isinstance(error, GraphQLSyntaxError):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"  # coercion of arguments and variables
+
+
+class ErrorCodes(SchemaExtension):
+    """Adds ``extensions.code`` (and the error's details) to expected errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in (result.errors if result else None) or []:
+            if is_internal(error):
+                continue
+            original = error.original_error
+            details = original.extensions if isinstance(original, SessiongraphError) else {}
+            error.extensions = {**(error.extensions or {}), **details, "code": _code(error)}
+
+
+class MaskInternalErrors(MaskErrors):
+    """strawberry's MaskErrors, keeping a code and the request id on what it masks."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_internal, error_message="Internal error")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        log.error(
+            "internal error in %s (request %s)",
+            ".".join(map(str, error.path or [])) or "operation",
+            request_id,
+            exc_info=error.original_error,
+        )
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        return masked

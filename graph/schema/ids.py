@@ -1,0 +1,89 @@
+"""Global object IDs and pagination cursors: opaque strings that round-trip to keys.
+
+A global ID is base64url of ``Type:pk``; a cursor is base64url of a JSON array
+``[kind, *sort key]`` where ``kind`` names the field and ordering it came from, so a
+cursor pasted into another field is refused rather than silently misread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Final
+
+import orjson
+
+from graph.errors import BadCursorError, BadIdError
+from graph.store import SortKey
+
+__all__ = ["NODE_TYPES", "decode_cursor", "decode_id", "encode_cursor", "encode_id"]
+
+NODE_TYPES: Final = frozenset({"Session", "Conversation", "Message", "Event"})
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_id(type_name: str, pk: int) -> str:
+    """The global ID of row ``pk`` of ``type_name``."""
+    return _b64(f"{type_name}:{pk}".encode())
+
+
+def try_decode_id(global_id: str) -> tuple[str, int] | None:
+    """``(type name, pk)``, or ``None`` when ``global_id`` is not one of ours."""
+    if not global_id or len(global_id) > 64:
+        return None
+    try:
+        type_name, _, pk = _unb64(global_id).decode("ascii").partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if type_name not in NODE_TYPES or not pk.isdigit() or len(pk) > 18:
+        return None
+    return type_name, int(pk)
+
+
+def decode_id(global_id: str, expected: str | None = None) -> tuple[str, int]:
+    """Decode a global ID, optionally requiring its type.
+
+    Raises:
+        BadIdError: not an ID this server issued, or not of the ``expected`` type.
+    """
+    decoded = try_decode_id(global_id)
+    if decoded is None:
+        raise BadIdError(f"{global_id!r} is not a valid ID", id=global_id)
+    if expected is not None and decoded[0] != expected:
+        raise BadIdError(f"{global_id!r} is a {decoded[0]} ID, expected a {expected} ID")
+    return decoded
+
+
+def encode_cursor(kind: str, key: SortKey) -> str:
+    """An opaque cursor for the row with sort ``key`` in the ordering ``kind``."""
+    return _b64(orjson.dumps([kind, *key]))
+
+
+def decode_cursor(cursor: str, kind: str, arity: int) -> SortKey:
+    """The sort key inside ``cursor``.
+
+    Raises:
+        BadCursorError: not a cursor issued by this field with this ordering.
+    """
+    try:
+        value: Any = orjson.loads(_unb64(cursor))
+    except (binascii.Error, ValueError):
+        value = None
+    if (
+        not isinstance(value, list)
+        or len(value) != arity + 1
+        or value[0] != kind
+        or not all(isinstance(part, str | int) for part in value[1:])
+    ):
+        raise BadCursorError(
+            f"{cursor!r} is not a cursor of this connection (cursors are only valid for the "
+            "field and ordering that returned them)"
+        )
+    return tuple(value[1:])

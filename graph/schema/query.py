@@ -1,0 +1,229 @@
+"""The Query root: lookups by ID, the session list, the event timeline, stats and health."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+import graph
+from graph.errors import BadIdError
+from graph.schema.connections import Connection, PageArgs, page_key
+from graph.schema.context import Info
+from graph.schema.ids import decode_id, try_decode_id
+from graph.schema.scalars import BigInt, to_db_time
+from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
+from graph.store import EventFilter as StoreEventFilter
+from graph.store import SessionFilter as StoreSessionFilter
+from graph.store import SessionOrder as StoreSessionOrder
+
+__all__ = ["Query"]
+
+# What a raw Claude sessionId can look like (a UUID today; kept loose for other tools).
+_RAW_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+@strawberry.enum(description="What to sort sessions by.")
+class SessionOrderField(Enum):
+    STARTED_AT = "STARTED_AT"
+    LAST_ACTIVITY = "LAST_ACTIVITY"
+    MESSAGE_COUNT = "MESSAGE_COUNT"
+
+
+@strawberry.enum
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="Sort order of the session list (default: newest first).")
+class SessionOrder:
+    field: SessionOrderField = SessionOrderField.STARTED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.input(description="Sessions matching every field that is set.")
+class SessionFilter:
+    project: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    model: str | None = strawberry.field(default=None, description="Used by any message.")
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+    has_sidechains: bool | None = None
+
+    def to_store(self) -> StoreSessionFilter:
+        return StoreSessionFilter(
+            project=self.project,
+            cwd=self.cwd,
+            git_branch=self.git_branch,
+            model=self.model,
+            started_after=to_db_time(self.started_after) if self.started_after else None,
+            started_before=to_db_time(self.started_before) if self.started_before else None,
+            has_sidechains=self.has_sidechains,
+        )
+
+
+@strawberry.input(description="Events matching every field that is set.")
+class EventFilter:
+    session_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A Session global ID or a raw Claude sessionId."
+    )
+    types: list[str] | None = None
+    subtypes: list[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@strawberry.type(description="Totals over the whole database.")
+class Stats:
+    sessions: int
+    conversations: int
+    messages: int
+    events: int
+    token_usage: TokenUsage
+    db_size_bytes: BigInt
+    schema_version: int
+    sqlite_version: str
+    encrypted: bool
+
+
+@strawberry.type(description="Whether the server and its database answer.")
+class Health:
+    ok: bool
+    version: str
+    schema_version: int
+    uptime_seconds: float
+
+
+async def _session_row_pk(info: Info, session_id: str) -> int | None:
+    """The pk of a session given by global ID or raw sessionId (``None``: not found)."""
+    decoded = try_decode_id(session_id)
+    if decoded is not None:
+        if decoded[0] != "Session":
+            raise BadIdError(f"{session_id!r} is a {decoded[0]} ID, expected a Session ID")
+        return decoded[1]
+    if not _RAW_SESSION_ID.match(session_id):
+        raise BadIdError(f"{session_id!r} is neither a Session ID nor a Claude sessionId")
+    row = await info.context.loaders.session_by_sid.load(session_id)
+    return row.id if row is not None else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        type_name, pk = decode_id(id)
+        loaders = info.context.loaders
+        if type_name == "Session":
+            session = await loaders.session.load(pk)
+            return Session.of(session) if session else None
+        if type_name == "Conversation":
+            conversation = await loaders.conversation.load(pk)
+            return Conversation.of(conversation) if conversation else None
+        if type_name == "Message":
+            message = await loaders.message.load(pk)
+            return Message.of(message) if message else None
+        event = await loaders.event.load(pk)
+        return Event.of(event) if event else None
+
+    @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
+    async def session(self, info: Info, id: strawberry.ID) -> Session | None:
+        pk = await _session_row_pk(info, id)
+        row = await info.context.loaders.session.load(pk) if pk is not None else None
+        return Session.of(row) if row else None
+
+    @strawberry.field
+    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
+        row = await info.context.loaders.conversation.load(decode_id(id, "Conversation")[1])
+        return Conversation.of(row) if row else None
+
+    @strawberry.field
+    async def message(self, info: Info, id: strawberry.ID) -> Message | None:
+        row = await info.context.loaders.message.load(decode_id(id, "Message")[1])
+        return Message.of(row) if row else None
+
+    @strawberry.field(description="Sessions, filtered and ordered, a page at a time.")
+    async def sessions(
+        self,
+        info: Info,
+        filter: SessionFilter | None = None,
+        order_by: SessionOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Session]:
+        loaders, settings = info.context.loaders, info.context.settings
+        order_by = order_by or SessionOrder()
+        order = StoreSessionOrder[order_by.field.value]
+        descending = order_by.direction is OrderDirection.DESC
+        kind = f"s{order.name[0]}{'d' if descending else 'a'}"
+        request = PageArgs(first, after, last, before).request(
+            kind, len(order.value), default=settings.default_page_size,
+            maximum=settings.max_page_size,
+        )  # fmt: skip
+        where = (filter or SessionFilter()).to_store()
+        return Connection.build(
+            lambda: loaders.sessions(where, order, descending, request),
+            Session.of, page_key(order.value), kind, lambda: loaders.count_sessions(where)
+        )
+
+    @strawberry.field(description="Events of every session (or one), in time order.")
+    async def events(
+        self,
+        info: Info,
+        filter: EventFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Event]:
+        loaders, settings = info.context.loaders, info.context.settings
+        request = PageArgs(first, after, last, before).request(
+            "e", 2, default=settings.default_page_size, maximum=settings.max_page_size
+        )
+        filter = filter or EventFilter()
+        session_pk = None
+        if filter.session_id is not None:
+            session_pk = await _session_row_pk(info, filter.session_id)
+            if session_pk is None:  # an unknown session has no events
+                session_pk = 0
+        where = StoreEventFilter(
+            session_pk=session_pk,
+            types=tuple(filter.types) if filter.types is not None else None,
+            subtypes=tuple(filter.subtypes) if filter.subtypes is not None else None,
+            since=to_db_time(filter.since) if filter.since else None,
+            until=to_db_time(filter.until) if filter.until else None,
+        )
+        return Connection.build(
+            lambda: loaders.events(where, request),
+            Event.of, page_key(("timestamp", "id")), "e", lambda: loaders.count_events(where)
+        )
+
+    @strawberry.field(description="Counts, token totals and sizes over the whole database.")
+    async def stats(self, info: Info) -> Stats:
+        row = await info.context.loaders.stats()
+        return Stats(
+            sessions=row.sessions,
+            conversations=row.conversations,
+            messages=row.messages,
+            events=row.events,
+            token_usage=TokenUsage.of(row.tokens),
+            db_size_bytes=BigInt(row.db_size_bytes),
+            schema_version=row.schema_version,
+            sqlite_version=row.sqlite_version,
+            encrypted=False,
+        )
+
+    @strawberry.field(description="Liveness and readiness in one object.")
+    async def health(self, info: Info) -> Health:
+        return Health(
+            ok=True,
+            version=graph.__version__,
+            schema_version=await info.context.loaders.schema_version(),
+            uptime_seconds=round(time.monotonic() - info.context.settings.started_at, 3),
+        )

@@ -1,0 +1,38 @@
+"""Scalars, and conversions between stored timestamp strings and GraphQL DateTime values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final, NewType
+
+import strawberry
+
+__all__ = ["SCALARS", "BigInt", "from_db_time", "to_db_time"]
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    """A stored ``2026-02-10T21:11:56.846Z`` as an aware datetime (``None`` when unset)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value)
+
+
+def to_db_time(value: datetime) -> str:
+    """A datetime in the stored form; naive values are taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+BigInt = NewType("BigInt", int)
+
+SCALARS: Final = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=int,
+        description="An integer that may exceed 32 bits (token totals, byte sizes); a JSON "
+        "number.",
+    )
+}

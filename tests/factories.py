@@ -1,0 +1,108 @@
+"""Builds synthetic sessions through the store's write API, for tests that need volume."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from graph.store import (
+    NewConversation,
+    NewEvent,
+    NewMessage,
+    NewSession,
+    Store,
+    TokenTotals,
+)
+
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def ts(seconds: float) -> str:
+    value = BASE + timedelta(seconds=seconds)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def user_record(line: int, text: str) -> dict[str, object]:
+    return {"type": "user", "uuid": f"u-{line}", "message": {"role": "user", "content": text}}
+
+
+def assistant_record(line: int, msg_id: str, block: dict[str, object]) -> dict[str, object]:
+    return {
+        "type": "assistant",
+        "uuid": f"a-{line}",
+        "requestId": f"req-{msg_id}",
+        "message": {
+            "id": msg_id,
+            "role": "assistant",
+            "model": "claude-opus-4-6",
+            "content": [block],
+            "usage": {"input_tokens": 3, "output_tokens": 10},
+        },
+    }
+
+
+async def make_sessions(
+    store: Store,
+    count: int,
+    *,
+    messages: int = 6,
+    events: int = 3,
+    sidechain_every: int = 3,
+    project: str = "-home-dev-app",
+    start: float = 0.0,
+) -> list[str]:
+    """``count`` sessions, each with ``messages`` messages and ``events`` events on its
+    main thread, and a subagent thread on every ``sidechain_every``-th session.
+
+    Returns:
+        The sessionIds, in creation (and start-time) order.
+    """
+    ids = []
+    async with store.write() as writer:
+        for n in range(count):
+            session_id = f"00000000-0000-4000-8000-{n:012d}"
+            ids.append(session_id)
+            t0 = start + n * 3600
+            pk = await writer.upsert_session(
+                NewSession(
+                    session_id,
+                    project=project,
+                    cwd=f"/home/dev/app{n % 2}",
+                    git_branch="main" if n % 2 else "dev",
+                )
+            )
+            threads = [NewConversation()]
+            if sidechain_every and n % sidechain_every == 0:
+                threads.append(NewConversation(agent_id=f"agent{n}", is_sidechain=True))
+            for thread in threads:
+                conv = await writer.upsert_conversation(pk, thread)
+                batch = []
+                for m in range(messages):
+                    line = m + 1
+                    if m % 2 == 0:
+                        batch.append(
+                            NewMessage(
+                                f"u:{line}", "user", ts(t0 + m), [(line, user_record(line, f"prompt {n}.{m}"))],
+                                uuid=f"u-{line}",
+                            )
+                        )
+                    else:
+                        msg_id = f"msg-{n}-{thread.agent_id}-{m}"
+                        batch.append(
+                            NewMessage(
+                                f"m:{msg_id}", "assistant", ts(t0 + m),
+                                [(line, assistant_record(line, msg_id, {"type": "text", "text": f"answer {n}.{m}"}))],
+                                uuid=f"a-{line}", model="claude-opus-4-6", usage=TokenTotals(3, 10, 0, 0),
+                            )
+                        )  # fmt: skip
+                await writer.add_messages(pk, conv, batch)
+                await writer.add_events(
+                    pk,
+                    conv,
+                    [
+                        NewEvent(messages + e + 1, "progress", ts(t0 + messages + e),
+                                 {"type": "progress", "data": {"type": "hook_progress"}},
+                                 subtype="hook_progress")
+                        for e in range(events)
+                    ],
+                )  # fmt: skip
+    return ids

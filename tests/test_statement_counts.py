@@ -1,0 +1,70 @@
+"""Nested queries cost a fixed number of SQL statements, however many rows they touch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.store import Store
+from tests.conftest import GraphQL
+from tests.factories import make_sessions
+
+NESTED = """
+query($n: Int!) {
+  sessions(first: $n) {
+    totalCount
+    edges { node {
+      sessionId title tokenUsage { total }
+      conversations { agentId isSidechain
+        messages(first: 5) { totalCount edges { node {
+          role text model blocks { __typename ... on TextBlock { text } }
+          session { sessionId } conversation { agentId }
+        } } }
+      }
+      messages(first: 5) { edges { node { text } } }
+      events { totalCount }
+    } }
+  }
+}
+"""
+
+# sessions page, sessions totalCount, conversations of the sessions, one message page per
+# parent kind (conversation, session), messages totalCount, events totalCount (no event
+# page: only its count is selected). The session and conversation of each message were
+# primed from rows already loaded, so they cost nothing.
+STATEMENT_BOUND = 7
+
+
+async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str, object]]:
+    store = await Store.open(tmp_path / f"n{sessions}.db")
+    try:
+        await make_sessions(store, sessions, messages=8, events=4, sidechain_every=2)
+        from httpx import ASGITransport, AsyncClient
+
+        from graph.app import create_app
+
+        transport = ASGITransport(app=create_app(store=store))
+        async with AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            gql = GraphQL(client)
+            await gql(NESTED, n=sessions)  # warm the reader pool
+            before = store.statements.count
+            data = await gql(NESTED, n=sessions)
+            return store.statements.count - before, data
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("sessions", [5, 200])
+async def test_nested_query_statement_count_is_constant(tmp_path: Path, sessions: int) -> None:
+    count, data = await _statements_for(tmp_path, sessions)
+    edges = data["sessions"]["edges"]  # type: ignore[index]
+    assert len(edges) == sessions
+    assert all(len(c["messages"]["edges"]) == 5 for e in edges for c in e["node"]["conversations"])
+    assert count == STATEMENT_BOUND
+
+
+async def test_same_count_for_5_and_200(tmp_path: Path) -> None:
+    small, _ = await _statements_for(tmp_path, 5)
+    large, _ = await _statements_for(tmp_path, 200)
+    assert small == large
