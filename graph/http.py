@@ -139,9 +139,7 @@ class GraphQLEndpoint:
             return _params(_parse_json(body, "the request body"))
         if content_type == "application/graphql":
             return _Params(body.decode("utf-8", "replace"), None, None)
-        raise _RequestError(
-            415, "send the request as application/json (or application/graphql)"
-        )
+        raise _RequestError(415, "send the request as application/json (or application/graphql)")
 
     async def _execute(
         self, request: Request, params: _Params, media_type: str, request_id: str
@@ -185,8 +183,10 @@ def _is_request_error(result: ExecutionResult) -> bool:
     """Parse, validation and variable errors: nothing was executed (no data, no paths)."""
     if isinstance(result, PreExecutionError):
         return True
-    return result.data is None and bool(result.errors) and all(
-        error.path is None for error in result.errors or []
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
     )
 
 

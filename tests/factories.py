@@ -81,17 +81,22 @@ async def make_sessions(
                     if m % 2 == 0:
                         batch.append(
                             NewMessage(
-                                f"u:{line}", "user", ts(t0 + m), [(line, user_record(line, f"prompt {n}.{m}"))],
+                                f"u:{line}",
+                                "user",
+                                ts(t0 + m),
+                                [(line, user_record(line, f"prompt {n}.{m}"))],
                                 uuid=f"u-{line}",
                             )
                         )
                     else:
                         msg_id = f"msg-{n}-{thread.agent_id}-{m}"
+                        text_block = {"type": "text", "text": f"answer {n}.{m}"}
                         batch.append(
                             NewMessage(
                                 f"m:{msg_id}", "assistant", ts(t0 + m),
-                                [(line, assistant_record(line, msg_id, {"type": "text", "text": f"answer {n}.{m}"}))],
-                                uuid=f"a-{line}", model="claude-opus-4-6", usage=TokenTotals(3, 10, 0, 0),
+                                [(line, assistant_record(line, msg_id, text_block))],
+                                uuid=f"a-{line}", model="claude-opus-4-6",
+                                usage=TokenTotals(3, 10, 0, 0),
                             )
                         )  # fmt: skip
                 await writer.add_messages(pk, conv, batch)

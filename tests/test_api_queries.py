@@ -57,7 +57,8 @@ async def test_node_resolves_every_type(store: Store, gql: GraphQL) -> None:
     [sid] = await make_sessions(store, 1)
     data = await gql(
         f'{{ session(id: "{sid}") {{ id conversations {{ id }}'
-        " messages(first: 1) { edges { node { id } } } events(first: 1) { edges { node { id } } } } }"
+        " messages(first: 1) { edges { node { id } } }"
+        " events(first: 1) { edges { node { id } } } } }"
     )
     session = data["session"]
     ids = {
@@ -67,7 +68,9 @@ async def test_node_resolves_every_type(store: Store, gql: GraphQL) -> None:
         "Event": session["events"]["edges"][0]["node"]["id"],
     }
     for type_name, node_id in ids.items():
-        node = (await gql("query($id: ID!) { node(id: $id) { __typename id } }", id=node_id))["node"]
+        node = (await gql("query($id: ID!) { node(id: $id) { __typename id } }", id=node_id))[
+            "node"
+        ]
         assert node == {"__typename": type_name, "id": node_id}
 
 
@@ -106,8 +109,10 @@ async def test_message_blocks_and_text(store: Store, gql: GraphQL) -> None:
     assert assistant["blocks"] == [
         {"__typename": "ThinkingBlock", "thinking": "hmm"},
         {"__typename": "TextBlock", "text": "Let me look."},
-        {"__typename": "ToolUseBlock", "toolUseId": "t1", "name": "Read", "input": {"path": "a.py"}},
-        {"__typename": "UnknownBlock", "type": "server_thing", "data": {"type": "server_thing", "x": 1}},
+        {"__typename": "ToolUseBlock", "toolUseId": "t1", "name": "Read",
+         "input": {"path": "a.py"}},
+        {"__typename": "UnknownBlock", "type": "server_thing",
+         "data": {"type": "server_thing", "x": 1}},
         {"__typename": "UnknownBlock", "type": None, "data": {"type": None, "value": "odd"}},
     ]  # fmt: skip
     assert user["blocks"] == [
@@ -121,7 +126,8 @@ async def test_message_blocks_and_text(store: Store, gql: GraphQL) -> None:
 async def test_relationships_point_back(store: Store, gql: GraphQL) -> None:
     [sid] = await make_sessions(store, 1)
     data = await gql(
-        f'{{ session(id: "{sid}") {{ sessionId conversations {{ isSidechain agentId session {{ sessionId }}'
+        f'{{ session(id: "{sid}") {{ sessionId conversations {{ isSidechain agentId'
+        " session { sessionId }"
         " messages(first: 2) { totalCount edges { node { session { sessionId }"
         " conversation { agentId } } } } events { totalCount edges { node { type subtype"
         " data session { sessionId } conversation { isSidechain } } } } } } }"
@@ -249,7 +255,7 @@ async def test_session_filters(store: Store, gql: GraphQL) -> None:
 async def test_root_events_filter_and_page(store: Store, gql: GraphQL) -> None:
     ids = await make_sessions(store, 3, events=4, sidechain_every=0)
     data = await gql(
-        'query($sid: ID) { all: events(first: 100) { totalCount }'
+        "query($sid: ID) { all: events(first: 100) { totalCount }"
         ' one: events(filter: {sessionId: $sid, types: ["progress"]}, first: 3) {'
         " totalCount pageInfo { hasNextPage } edges { node { session { sessionId } } } }"
         ' none: events(filter: {types: ["system"]}) { totalCount edges { cursor } } }',
@@ -302,7 +308,9 @@ async def test_page_size_limit_is_configurable(store: Store) -> None:
     app = create_app(store=store, settings=ApiSettings(max_page_size=10))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as c:
         ok = await c.post("/graphql", json={"query": "{ sessions(first: 10) { totalCount } }"})
-        too_many = await c.post("/graphql", json={"query": "{ sessions(first: 11) { totalCount } }"})
+        too_many = await c.post(
+            "/graphql", json={"query": "{ sessions(first: 11) { totalCount } }"}
+        )
     assert "errors" not in ok.json()
     assert too_many.json()["errors"][0]["extensions"] == {
         "code": "BAD_USER_INPUT", "argument": "first", "maximum": 10,
@@ -313,7 +321,8 @@ async def test_stats_and_health(store: Store, gql: GraphQL) -> None:
     await make_sessions(store, 4, sidechain_every=2)
     data = await gql(
         "{ stats { sessions conversations messages events dbSizeBytes schemaVersion encrypted"
-        " sqliteVersion tokenUsage { input output } } health { ok schemaVersion version uptimeSeconds } }"
+        " sqliteVersion tokenUsage { input output } }"
+        " health { ok schemaVersion version uptimeSeconds } }"
     )
     stats = data["stats"]
     assert (stats["sessions"], stats["conversations"]) == (4, 6)

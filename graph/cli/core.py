@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -55,7 +55,7 @@ async def _migrate_up(path: Path) -> None:
     await store.close()
 
 
-class MigrateAction(str, Enum):
+class MigrateAction(StrEnum):
     status = "status"
     up = "up"
     down = "down"
@@ -74,7 +74,7 @@ def migrate(
     """Show or change the database schema version.
 
     `status` lists every migration; `up` applies the pending ones (copying a non-empty
-    database aside first); `down N` reverts the N most recent ones.
+    database aside first); `down N` reverts the N most recent ones (after a copy too).
     """
     path = resolve_db_path(db)
     if action is MigrateAction.down and steps is None:
@@ -102,7 +102,7 @@ def migrate(
                     typer.echo(f"up to date (version {await migrator.current_version()})")
             else:
                 assert steps is not None
-                for migration in await migrator.down(steps):
+                for migration in await store.revert(steps):
                     typer.echo(f"reverted {migration.version:04d}_{migration.name}")
         finally:
             await store.close()
@@ -165,5 +165,3 @@ def export_schema() -> None:
     from graph.schema import sdl
 
     typer.echo(sdl(), nl=False)
-
-

@@ -79,8 +79,7 @@ class Connection(Generic[T]):
         async def fetch() -> tuple[list[Edge[T]], PageInfo]:
             page = await load()
             edges = [
-                Edge(cursor=encode_cursor(kind, sort_key(row)), node=wrap(row))
-                for row in page.rows
+                Edge(cursor=encode_cursor(kind, sort_key(row)), node=wrap(row)) for row in page.rows
             ]
             info = PageInfo(
                 has_next_page=page.has_next,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
@@ -34,9 +34,11 @@ def _code(error: GraphQLError) -> str:
         return original.code
     if isinstance(error, GraphQLSyntaxError):
         return "GRAPHQL_PARSE_FAILED"
+    if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
+        return "BAD_USER_INPUT"  # a variable's value does not fit its type
     if error.path is None:
         return "GRAPHQL_VALIDATION_FAILED"
-    return "BAD_USER_INPUT"  # coercion of arguments and variables
+    return "BAD_USER_INPUT"
 
 
 class ErrorCodes(SchemaExtension):

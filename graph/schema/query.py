@@ -169,7 +169,10 @@ class Query:
         where = (filter or SessionFilter()).to_store()
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),
-            Session.of, page_key(order.value), kind, lambda: loaders.count_sessions(where)
+            Session.of,
+            page_key(order.value),
+            kind,
+            lambda: loaders.count_sessions(where),
         )
 
     @strawberry.field(description="Events of every session (or one), in time order.")
@@ -201,7 +204,10 @@ class Query:
         )
         return Connection.build(
             lambda: loaders.events(where, request),
-            Event.of, page_key(("timestamp", "id")), "e", lambda: loaders.count_events(where)
+            Event.of,
+            page_key(("timestamp", "id")),
+            "e",
+            lambda: loaders.count_events(where),
         )
 
     @strawberry.field(description="Counts, token totals and sizes over the whole database.")

@@ -32,7 +32,6 @@ SCALARS: Final = {
         name="BigInt",
         serialize=int,
         parse_value=int,
-        description="An integer that may exceed 32 bits (token totals, byte sizes); a JSON "
-        "number.",
+        description="An integer that may exceed 32 bits (token totals, byte sizes); a JSON number.",
     )
 }

@@ -189,7 +189,9 @@ class Session(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return await _messages(info, "session", self.row.id, PageArgs(first, after, last, before), role)
+        return await _messages(
+            info, "session", self.row.id, PageArgs(first, after, last, before), role
+        )
 
     @strawberry.field(description="The session's timeline: every record that is not a message.")
     async def events(
@@ -205,7 +207,9 @@ class Session(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = _event_filter(types, subtypes, since, until)
-        return await _events(info, "session", self.row.id, PageArgs(first, after, last, before), where)
+        return await _events(
+            info, "session", self.row.id, PageArgs(first, after, last, before), where
+        )
 
 
 @strawberry.type(description="One thread of a session: the main one, or a subagent's.")

@@ -91,9 +91,7 @@ def _parse(path: Path) -> Migration:
 def load_migrations(directory: Path | None = None) -> list[Migration]:
     """Parse every migration in ``directory``, in version order, checking numbering."""
     directory = directory or default_migrations_dir()
-    migrations = sorted(
-        (_parse(path) for path in directory.glob("*.sql")), key=lambda m: m.version
-    )
+    migrations = sorted((_parse(path) for path in directory.glob("*.sql")), key=lambda m: m.version)
     for expected, migration in enumerate(migrations, start=1):
         if migration.version != expected:
             raise MigrationError(

@@ -54,10 +54,16 @@ class Store:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._opened_readers = 0
+        self._closed = False
 
     @classmethod
     async def open(
-        cls, path: Path, *, migrate: bool = True, backup: bool = True, readers: int = DEFAULT_READERS
+        cls,
+        path: Path,
+        *,
+        migrate: bool = True,
+        backup: bool = True,
+        readers: int = DEFAULT_READERS,
     ) -> Store:
         """Open the database, applying pending migrations unless ``migrate`` is false.
 
@@ -87,16 +93,15 @@ class Store:
         """Open the writer connection (readers open lazily, after migrations)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = await open_connection(
-                self.path, readonly=False, counter=self.statements
-            )
+            self._writer = await open_connection(self.path, readonly=False, counter=self.statements)
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
     @property
     def writer_connection(self) -> aiosqlite.Connection:
+        """The one connection that writes (raises when the store is not open)."""
         if self._writer is None:
-            raise StoreError("the store is not open")
+            raise StoreError(f"the store on {self.path} is not open")
         return self._writer
 
     def migrator(self) -> Migrator:
@@ -114,6 +119,16 @@ class Store:
                 log.info("copied the database to %s before migrating", copy)
             return await migrator.up()
 
+    async def revert(self, steps: int, *, backup: bool = True) -> list[Migration]:
+        """Revert the ``steps`` newest migrations, first copying the database aside."""
+        migrator = self.migrator()
+        async with self._write_lock:
+            current = await migrator.current_version()
+            if backup and current > 0:
+                copy = await self.backup(f"pre-down-{current:04d}")
+                log.info("copied the database to %s before reverting", copy)
+            return await migrator.down(steps)
+
     async def backup(self, label: str) -> Path:
         """Copy the database with SQLite's online backup API; the copy's path."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -124,6 +139,7 @@ class Store:
 
     async def close(self) -> None:
         """Close every connection; the store can not be used afterwards."""
+        self._closed = True
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
@@ -136,6 +152,8 @@ class Store:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Reader]:
         """A reader connection from the pool, for the duration of the block."""
+        if self._closed:
+            raise StoreError(f"the store on {self.path} is closed")
         if self._readers.empty() and self._opened_readers < self._reader_count:
             self._opened_readers += 1  # before the await, so concurrent callers see it
             conn = await open_connection(self.path, readonly=True, counter=self.statements)

@@ -1,0 +1,184 @@
+"""SQL the transcript importer and exporter need beyond the general read/write API.
+
+Plain async functions on a connection: pass ``writer.connection`` inside a write
+transaction (so they see its uncommitted rows) or ``reader.connection`` outside one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graph.store.filters import json_list
+from graph.store.rows import EventRow, MessageRow, columns
+from graph.store.writes import FileState
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    import aiosqlite
+
+__all__ = [
+    "ConversationContext",
+    "RowCounts",
+    "agent_link",
+    "best_title_rank",
+    "conversation_context",
+    "conversation_events",
+    "conversation_messages",
+    "file_states",
+    "link_agent",
+    "row_counts",
+    "session_pk_of_message_uuid",
+    "session_pk_of_session_id",
+]
+
+_FETCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationContext:
+    """Where a file's rows go, and the time of the last of them."""
+
+    session_pk: int
+    session_id: str
+    conversation_pk: int
+    agent_id: str
+    ended_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowCounts:
+    """How many rows each table has."""
+
+    sessions: int
+    conversations: int
+    messages: int
+    events: int
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> Any:
+    rows = list(await conn.execute_fetchall(sql, params))
+    return rows[0][0] if rows else None
+
+
+async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[str, FileState]:
+    """The saved import state of each of ``paths`` that has one (one statement)."""
+    if not paths:
+        return {}
+    rows = await conn.execute_fetchall(
+        "SELECT f.path, f.conversation_pk, f.size, f.mtime_ns, f.head_hash, f.offset, "
+        "f.line_count FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
+        (json_list(list(paths)),),
+    )
+    return {row[0]: FileState(*row) for row in rows}
+
+
+async def conversation_context(
+    conn: aiosqlite.Connection, conversation_pk: int
+) -> ConversationContext | None:
+    """The session and thread a file was imported into, if they still exist."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT c.session_pk, s.session_id, c.id, c.agent_id, c.ended_at "
+            "FROM conversations AS c JOIN sessions AS s ON s.id = c.session_pk WHERE c.id = ?",
+            (conversation_pk,),
+        )
+    )
+    return ConversationContext(*rows[0]) if rows else None
+
+
+async def session_pk_of_session_id(conn: aiosqlite.Connection, session_id: str) -> int | None:
+    """The pk of the session with this Claude ``sessionId``."""
+    pk = await _one(conn, "SELECT id FROM sessions WHERE session_id = ?", (session_id,))
+    return None if pk is None else int(pk)
+
+
+async def session_pk_of_message_uuid(conn: aiosqlite.Connection, uuid: str) -> int | None:
+    """The session of the message whose (first) record has this ``uuid``."""
+    pk = await _one(conn, "SELECT session_pk FROM messages WHERE uuid = ? LIMIT 1", (uuid,))
+    return None if pk is None else int(pk)
+
+
+async def agent_link(conn: aiosqlite.Connection, session_pk: int, agent_id: str) -> str | None:
+    """The Task tool_use id that started ``agent_id``, from the session's agent_progress events.
+
+    Used when a subagent file is read in a later run than its main thread.
+    """
+    value = await _one(
+        conn,
+        "SELECT json_extract(data, '$.parentToolUseID') FROM events "
+        "WHERE session_pk = ? AND type = 'progress' AND subtype = 'agent_progress' "
+        "AND json_extract(data, '$.data.agentId') = ? "
+        "AND json_type(data, '$.parentToolUseID') = 'text' ORDER BY seq LIMIT 1",
+        (session_pk, agent_id),
+    )
+    return value if isinstance(value, str) else None
+
+
+async def link_agent(
+    conn: aiosqlite.Connection, session_pk: int, agent_id: str, tool_use_id: str
+) -> None:
+    """Record which tool call started a subagent thread that is already stored."""
+    await conn.execute(
+        "UPDATE conversations SET parent_tool_use_id = ? WHERE session_pk = ? AND agent_id = ? "
+        "AND is_sidechain = 1 AND parent_tool_use_id IS NULL",
+        (tool_use_id, session_pk, agent_id),
+    )
+
+
+async def best_title_rank(
+    conn: aiosqlite.Connection, session_pk: int, ranks: dict[str, int]
+) -> int:
+    """The highest rank among the session's stored title events (0 when it has none)."""
+    cases = " ".join(f"WHEN ? THEN {int(rank)}" for rank in ranks.values())
+    value = await _one(
+        conn,
+        f"SELECT max(CASE type {cases} ELSE 0 END) FROM events "
+        "WHERE session_pk = ? AND type IN (SELECT value FROM json_each(?))",
+        (*ranks, session_pk, json_list(list(ranks))),
+    )
+    return int(value or 0)
+
+
+async def row_counts(conn: aiosqlite.Connection) -> RowCounts:
+    """Row counts of the four content tables (one statement)."""
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM conversations), "
+            "(SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
+        )
+    )
+    return RowCounts(*rows[0])
+
+
+async def conversation_messages(
+    conn: aiosqlite.Connection, conversation_pk: int
+) -> AsyncIterator[MessageRow]:
+    """A thread's messages in file order (by their first line), fetched a page at a time."""
+    cursor = await conn.execute(
+        f"SELECT {columns(MessageRow)} FROM messages WHERE conversation_pk = ? ORDER BY seq, id",
+        (conversation_pk,),
+    )
+    try:
+        while rows := list(await cursor.fetchmany(_FETCH)):
+            for row in rows:
+                yield MessageRow(*row)
+    finally:
+        await cursor.close()
+
+
+async def conversation_events(
+    conn: aiosqlite.Connection, conversation_pk: int
+) -> AsyncIterator[EventRow]:
+    """A thread's events in file order, fetched a page at a time."""
+    cursor = await conn.execute(
+        f"SELECT {columns(EventRow)} FROM events WHERE conversation_pk = ? ORDER BY seq",
+        (conversation_pk,),
+    )
+    try:
+        while rows := list(await cursor.fetchmany(_FETCH)):
+            for row in rows:
+                yield EventRow(*row)
+    finally:
+        await cursor.close()

@@ -1,0 +1,138 @@
+"""The core commands: serve's startup path, migrate, stats, export-schema, --help."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.schema import sdl
+
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "migrate", "stats", "export-schema"])
+def test_every_command_explains_itself(command: str) -> None:
+    code, out, _ = invoke(command, "--help")
+    assert code == 0
+    assert "Usage" in out and len(out.splitlines()) > 3
+
+
+def test_migrate_status_up_down(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    code, out, _ = invoke("migrate", "status", "--db", db)
+    assert code == 0 and "pending" in out
+    assert invoke("migrate", "up", "--db", db)[:2] == (0, "applied 0001_initial\n")
+    assert invoke("migrate", "up", "--db", db)[:2] == (0, "up to date (version 1)\n")
+    assert "applied" in invoke("migrate", "--db", db)[1]
+    assert invoke("migrate", "down", "1", "--db", db)[:2] == (0, "reverted 0001_initial\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["migrate", "down"], "needs the number of migrations to revert"),
+        (["migrate", "up", "2"], "takes no number"),
+        (["stats", "--db", "/nonexistent/dir/x.db"], "no database at /nonexistent/dir/x.db"),
+    ],
+)
+def test_cli_errors_are_one_line_and_nonzero(args: list[str], message: str) -> None:
+    code, _, err = invoke(*args)
+    assert code == 1
+    assert err.count("\n") == 1 and message in err and err.startswith("sessiongraph: error:")
+
+
+def test_a_broken_migration_state_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    assert invoke("migrate", "up", "--db", str(db))[0] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE schema_migrations SET checksum = 'x'")
+    code, _, err = invoke("stats", "--db", str(db))
+    assert code == 1
+    assert "0001_initial was changed after it was applied" in err and err.count("\n") == 1
+
+
+def test_stats_json(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    code, out, _ = invoke("migrate", "up", "--db", str(db))
+    code, out, _ = invoke("stats", "--json", "--db", str(db))
+    assert code == 0
+    stats = json.loads(out)
+    assert stats["sessions"] == 0 and stats["schemaVersion"] == 1
+    assert stats["tokenUsage"] == {"input": 0, "output": 0, "cacheRead": 0, "cacheCreation": 0}
+    assert stats["encrypted"] is False
+    code, out, _ = invoke("stats", "--db", str(db))
+    assert "schemaVersion" in out
+
+
+def test_db_comes_from_the_environment_unless_the_flag_says_otherwise(tmp_path: Path) -> None:
+    env_db, flag_db = tmp_path / "env.db", tmp_path / "flag.db"
+    result = runner.invoke(app, ["migrate", "up"], env={"SESSIONGRAPH_DB": str(env_db)})
+    assert result.exit_code == 0 and env_db.exists()
+    result = runner.invoke(
+        app, ["migrate", "up", "--db", str(flag_db)], env={"SESSIONGRAPH_DB": str(env_db)}
+    )
+    assert result.exit_code == 0 and flag_db.exists()
+
+
+def test_export_schema_prints_the_sdl() -> None:
+    code, out, _ = invoke("export-schema")
+    assert code == 0 and out == sdl()
+
+
+def test_python_dash_m_graph_and_serve_refuses_a_bad_database(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    result = subprocess.run(
+        [sys.executable, "-m", "graph", "serve", "--db", str(bad), "--port", "0"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith("sessiongraph: error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_migrates_and_answers_on_loopback(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = tmp_path / "served.db"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "schemaVersion": 1}
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": "{ stats { schemaVersion } }"}
+        )
+        assert answer.json() == {"data": {"stats": {"schemaVersion": 1}}}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
