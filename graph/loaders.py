@@ -63,13 +63,17 @@ class Loaders:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.session = self._keyed(lambda r, keys: r.sessions_by_pk(keys))
-        self.session_by_sid = self._keyed(lambda r, keys: r.sessions_by_session_id(keys))
-        self.conversation = self._keyed(lambda r, keys: r.conversations_by_pk(keys))
-        self.message = self._keyed(lambda r, keys: r.messages_by_pk(keys))
-        self.event = self._keyed(lambda r, keys: r.events_by_pk(keys))
-        self.conversations_of_session = self._keyed(
-            lambda r, keys: r.conversations_of_sessions(keys)
+        self.session: DataLoader[int, SessionRow | None] = self._keyed(Reader.sessions_by_pk)
+        self.session_by_sid: DataLoader[str, SessionRow | None] = self._keyed(
+            Reader.sessions_by_session_id
+        )
+        self.conversation: DataLoader[int, ConversationRow | None] = self._keyed(
+            Reader.conversations_by_pk
+        )
+        self.message: DataLoader[int, MessageRow | None] = self._keyed(Reader.messages_by_pk)
+        self.event: DataLoader[int, EventRow | None] = self._keyed(Reader.events_by_pk)
+        self.conversations_of_session: DataLoader[int, list[ConversationRow]] = self._keyed(
+            Reader.conversations_of_sessions
         )
         self.message_page: DataLoader[ChildPage, Page[MessageRow]] = self._grouped(
             lambda k: (k.parent, k.where, k.request),

@@ -69,14 +69,14 @@ def to_block(block: Block) -> ContentBlock:
         return ThinkingBlock(thinking=block["thinking"])
     if kind == "tool_use" and isinstance(block.get("name"), str):
         return ToolUseBlock(
-            tool_use_id=_str(block.get("id")), name=block["name"], input=block.get("input")
+            tool_use_id=_str(block.get("id")), name=block["name"], input=JSON(block.get("input"))
         )
     if kind == "tool_result":
         content = block.get("content")
         return ToolResultBlock(
             tool_use_id=_str(block.get("tool_use_id")),
             content=tool_result_text(content),
-            raw_content=content,
+            raw_content=JSON(content),
             is_error=block.get("is_error") is True,
         )
     if kind == "image":
@@ -88,4 +88,4 @@ def to_block(block: Block) -> ContentBlock:
             source_type=_str(source.get("type")),
             size_bytes=len(data) * 3 // 4 if isinstance(data, str) else None,
         )
-    return UnknownBlock(type=_str(kind), data=block)
+    return UnknownBlock(type=_str(kind), data=JSON(block))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Final, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 __all__ = ["SCALARS", "BigInt", "from_db_time", "to_db_time"]
 
@@ -27,7 +28,7 @@ def to_db_time(value: datetime) -> str:
 
 BigInt = NewType("BigInt", int)
 
-SCALARS: Final = {
+SCALARS: Final[dict[object, ScalarDefinition]] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         serialize=int,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 from datetime import datetime
-from typing import Any
 
 import orjson
 import strawberry
@@ -166,7 +165,7 @@ class Session(Node):
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
     def metadata(self) -> JSON | None:
         raw = self.row.metadata
-        return None if raw is None else orjson.loads(raw)
+        return None if raw is None else JSON(orjson.loads(raw))
 
     @strawberry.field(description="A shell command that resumes this session in Claude Code.")
     def resume_command(self) -> str:
@@ -314,7 +313,7 @@ class Message(Node):
 
     @strawberry.field(description="The transcript records this message was built from.")
     def records(self) -> list[JSON]:
-        return [record for _, record in self._records()]
+        return [JSON(record) for _, record in self._records()]
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:
@@ -350,8 +349,7 @@ class Event(Node):
 
     @strawberry.field(description="The whole record, as Claude Code wrote it.")
     def data(self) -> JSON | None:
-        value: Any = orjson.loads(self.row.data)
-        return value
+        return JSON(orjson.loads(self.row.data))
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:

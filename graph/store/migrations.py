@@ -134,8 +134,14 @@ class Migrator:
             if row is None:
                 states.append(MigrationState(migration.version, migration.name, "pending", None))
             else:
-                state = "applied" if row[1] == migration.checksum else "changed"
-                states.append(MigrationState(migration.version, migration.name, state, row[2]))
+                states.append(
+                    MigrationState(
+                        migration.version,
+                        migration.name,
+                        "applied" if row[1] == migration.checksum else "changed",
+                        row[2],
+                    )
+                )
         states.extend(
             MigrationState(version, name, "unknown", applied_at)
             for version, (name, _, applied_at) in sorted(applied.items())

@@ -7,7 +7,7 @@ Field names are the column names, so ``columns(SessionRow)`` is the SELECT list 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import cache
+from typing import Any
 
 __all__ = [
     "ConversationRow",
@@ -20,11 +20,16 @@ __all__ = [
 ]
 
 
-@cache
-def columns(row_type: type, alias: str = "") -> str:
+_COLUMNS: dict[tuple[type[Any], str], str] = {}
+
+
+def columns(row_type: type[Any], alias: str = "") -> str:
     """The comma-separated column list of ``row_type``, optionally table-qualified."""
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + field.name for field in fields(row_type))
+    key = (row_type, alias)
+    if key not in _COLUMNS:
+        prefix = f"{alias}." if alias else ""
+        _COLUMNS[key] = ", ".join(prefix + field.name for field in fields(row_type))
+    return _COLUMNS[key]
 
 
 @dataclass(frozen=True, slots=True)
