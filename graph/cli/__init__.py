@@ -6,8 +6,8 @@ turns every :class:`~graph.errors.SessiongraphError` into one line on stderr and
 
 from __future__ import annotations
 
-from graph.cli.base import app, main
 from graph.cli import core as _core  # noqa: F401  (registers commands)
 from graph.cli import transcripts as _transcripts  # noqa: F401  (registers commands)
+from graph.cli.base import app, main
 
 __all__ = ["app", "main"]

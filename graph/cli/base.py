@@ -13,7 +13,7 @@ import typer
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
 
-__all__ = ["DbOption", "app", "fail", "main", "run", "resolve_db_path"]
+__all__ = ["DbOption", "app", "fail", "main", "resolve_db_path", "run"]
 
 T = TypeVar("T")
 
