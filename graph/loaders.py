@@ -30,6 +30,7 @@ from graph.store import (
     Store,
 )
 from graph.store.reads import Parent
+from graph.store.searching import HitRow, SearchWhere
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
 
@@ -140,6 +141,17 @@ class Loaders:
     async def count_events(self, where: EventFilter) -> int:
         async with self._store.read() as reader:
             return await reader.count_events(where)
+
+    async def search(
+        self, expression: str, where: SearchWhere, request: PageRequest
+    ) -> Page[HitRow]:
+        async with self._store.read() as reader:
+            page = await reader.search(expression, where, request)
+        return page
+
+    async def count_search(self, expression: str, where: SearchWhere) -> int:
+        async with self._store.read() as reader:
+            return await reader.count_search(expression, where)
 
     async def stats(self) -> StatsRow:
         async with self._store.read() as reader:

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from graph.app import create_app
-from graph.store import Store
+from graph.store import Store, load_migrations
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+LATEST = load_migrations()[-1].version
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from graph.store import Store
-from tests.conftest import GraphQL
+from tests.conftest import LATEST, GraphQL
 from tests.factories import make_sessions
 
 SESSION_FIELDS = """
@@ -329,7 +329,7 @@ async def test_stats_and_health(store: Store, gql: GraphQL) -> None:
     assert (stats["messages"], stats["events"]) == (36, 18)
     assert stats["tokenUsage"] == {"input": 3 * 18, "output": 10 * 18}
     assert stats["dbSizeBytes"] > 0
-    assert stats["schemaVersion"] == 1
+    assert stats["schemaVersion"] == LATEST
     assert stats["encrypted"] is False
     assert data["health"]["ok"] is True
-    assert data["health"]["schemaVersion"] == 1
+    assert data["health"]["schemaVersion"] == LATEST

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.schema import sdl
+from graph.store import load_migrations
+from tests.conftest import LATEST
 
 runner = CliRunner()
 
@@ -34,10 +36,11 @@ def test_migrate_status_up_down(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     code, out, _ = invoke("migrate", "status", "--db", db)
     assert code == 0 and "pending" in out
-    assert invoke("migrate", "up", "--db", db)[:2] == (0, "applied 0001_initial\n")
-    assert invoke("migrate", "up", "--db", db)[:2] == (0, "up to date (version 1)\n")
+    names = [f"{m.version:04d}_{m.name}" for m in load_migrations()]
+    assert invoke("migrate", "up", "--db", db)[:2] == (0, "".join(f"applied {n}\n" for n in names))
+    assert invoke("migrate", "up", "--db", db)[:2] == (0, f"up to date (version {LATEST})\n")
     assert "applied" in invoke("migrate", "--db", db)[1]
-    assert invoke("migrate", "down", "1", "--db", db)[:2] == (0, "reverted 0001_initial\n")
+    assert invoke("migrate", "down", "1", "--db", db)[:2] == (0, f"reverted {names[-1]}\n")
 
 
 @pytest.mark.parametrize(
@@ -70,7 +73,7 @@ def test_stats_json(tmp_path: Path) -> None:
     code, out, _ = invoke("stats", "--json", "--db", str(db))
     assert code == 0
     stats = json.loads(out)
-    assert stats["sessions"] == 0 and stats["schemaVersion"] == 1
+    assert stats["sessions"] == 0 and stats["schemaVersion"] == LATEST
     assert stats["tokenUsage"] == {"input": 0, "output": 0, "cacheRead": 0, "cacheCreation": 0}
     assert stats["encrypted"] is False
     code, out, _ = invoke("stats", "--db", str(db))
@@ -128,11 +131,11 @@ def test_serve_migrates_and_answers_on_loopback(tmp_path: Path) -> None:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
-        assert health.json() == {"status": "ok", "schemaVersion": 1}
+        assert health.json() == {"status": "ok", "schemaVersion": LATEST}
         answer = httpx.post(
             f"http://127.0.0.1:{port}/graphql", json={"query": "{ stats { schemaVersion } }"}
         )
-        assert answer.json() == {"data": {"stats": {"schemaVersion": 1}}}
+        assert answer.json() == {"data": {"stats": {"schemaVersion": LATEST}}}
     finally:
         server.terminate()
         server.wait(timeout=10)

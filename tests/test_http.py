@@ -9,6 +9,7 @@ import pytest
 
 from graph.errors import StoreError
 from graph.store import Store
+from tests.conftest import LATEST
 from tests.factories import make_sessions
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -180,7 +181,7 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
 async def test_healthz(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "schemaVersion": 1}
+    assert response.json() == {"status": "ok", "schemaVersion": LATEST}
 
 
 async def test_healthz_is_503_when_the_database_is_gone(store: Store) -> None:
@@ -214,7 +215,7 @@ async def test_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
-            assert (await client.get("/healthz")).json()["schemaVersion"] == 1
+            assert (await client.get("/healthz")).json()["schemaVersion"] == LATEST
             response = await client.post("/graphql", json={"query": "{ stats { sessions } }"})
             assert response.json() == {"data": {"stats": {"sessions": 0}}}
         store = app.state.store

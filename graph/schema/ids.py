@@ -80,7 +80,7 @@ def decode_cursor(cursor: str, kind: str, arity: int) -> SortKey:
         not isinstance(value, list)
         or len(value) != arity + 1
         or value[0] != kind
-        or not all(isinstance(part, str | int) for part in value[1:])
+        or not all(isinstance(part, str | int | float) for part in value[1:])
     ):
         raise BadCursorError(
             f"{cursor!r} is not a cursor of this connection (cursors are only valid for the "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime
 from enum import Enum
@@ -10,20 +9,21 @@ from enum import Enum
 import strawberry
 
 import graph
-from graph.errors import BadIdError
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Info
-from graph.schema.ids import decode_id, try_decode_id
+from graph.schema.ids import decode_id
+from graph.schema.lookups import session_pk
 from graph.schema.scalars import BigInt, to_db_time
+from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
 from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
+from graph.search.documents import FIELD_COLUMNS
+from graph.search.fts import compile_query
+from graph.search.query import parse
 from graph.store import EventFilter as StoreEventFilter
 from graph.store import SessionFilter as StoreSessionFilter
 from graph.store import SessionOrder as StoreSessionOrder
 
 __all__ = ["Query"]
-
-# What a raw Claude sessionId can look like (a UUID today; kept loose for other tools).
-_RAW_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 @strawberry.enum(description="What to sort sessions by.")
@@ -54,6 +54,11 @@ class SessionFilter:
     started_after: datetime | None = None
     started_before: datetime | None = None
     has_sidechains: bool | None = None
+    search: str | None = strawberry.field(
+        default=None,
+        description="Sessions any of whose text (messages, tool calls, events, title) "
+        "matches this search query.",
+    )
 
     def to_store(self) -> StoreSessionFilter:
         return StoreSessionFilter(
@@ -64,6 +69,9 @@ class SessionFilter:
             started_after=to_db_time(self.started_after) if self.started_after else None,
             started_before=to_db_time(self.started_before) if self.started_before else None,
             has_sidechains=self.has_sidechains,
+            search=compile_query(parse(self.search), FIELD_COLUMNS).expression
+            if self.search is not None
+            else None,
         )
 
 
@@ -99,19 +107,6 @@ class Health:
     uptime_seconds: float
 
 
-async def _session_row_pk(info: Info, session_id: str) -> int | None:
-    """The pk of a session given by global ID or raw sessionId (``None``: not found)."""
-    decoded = try_decode_id(session_id)
-    if decoded is not None:
-        if decoded[0] != "Session":
-            raise BadIdError(f"{session_id!r} is a {decoded[0]} ID, expected a Session ID")
-        return decoded[1]
-    if not _RAW_SESSION_ID.match(session_id):
-        raise BadIdError(f"{session_id!r} is neither a Session ID nor a Claude sessionId")
-    row = await info.context.loaders.session_by_sid.load(session_id)
-    return row.id if row is not None else None
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="Any object by its global ID.")
@@ -132,7 +127,7 @@ class Query:
 
     @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
-        pk = await _session_row_pk(info, id)
+        pk = await session_pk(info, id)
         row = await info.context.loaders.session.load(pk) if pk is not None else None
         return Session.of(row) if row else None
 
@@ -190,13 +185,12 @@ class Query:
             "e", 2, default=settings.default_page_size, maximum=settings.max_page_size
         )
         filter = filter or EventFilter()
-        session_pk = None
+        pk = None
         if filter.session_id is not None:
-            session_pk = await _session_row_pk(info, filter.session_id)
-            if session_pk is None:  # an unknown session has no events
-                session_pk = 0
+            # An unknown session has no events: pk 0 matches nothing.
+            pk = await session_pk(info, filter.session_id) or 0
         where = StoreEventFilter(
-            session_pk=session_pk,
+            session_pk=pk,
             types=tuple(filter.types) if filter.types is not None else None,
             subtypes=tuple(filter.subtypes) if filter.subtypes is not None else None,
             since=to_db_time(filter.since) if filter.since else None,
@@ -209,6 +203,22 @@ class Query:
             "e",
             lambda: loaders.count_events(where),
         )
+
+    @strawberry.field(
+        description='Full-text search, best hits first. Words, "phrases", prefix*, AND, '
+        "OR, NOT, (groups), NEAR(a b, 10) and field:term (text, thinking, input, output, "
+        "title, event)."
+    )
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        scopes: list[SearchScope] | None = None,
+        filter: SearchFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> SearchConnection:
+        return await resolve_search(info, query, scopes, filter, PageArgs(first, after))
 
     @strawberry.field(description="Counts, token totals and sizes over the whole database.")
     async def stats(self, info: Info) -> Stats:

@@ -12,6 +12,7 @@ from graph.store.rows import (
     StatsRow,
     TokenTotals,
 )
+from graph.store.searching import HitRow, SearchWhere
 from graph.store.store import Store
 from graph.store.writes import (
     FileState,
@@ -28,6 +29,7 @@ __all__ = [
     "EventFilter",
     "EventRow",
     "FileState",
+    "HitRow",
     "MessageFilter",
     "MessageRow",
     "Migration",
@@ -40,6 +42,7 @@ __all__ = [
     "Page",
     "PageRequest",
     "Reader",
+    "SearchWhere",
     "SessionFilter",
     "SessionOrder",
     "SessionRow",

@@ -47,6 +47,7 @@ class SessionFilter:
     started_after: str | None = None
     started_before: str | None = None
     has_sidechains: bool | None = None
+    search: str | None = None  # an FTS5 expression from graph.search.fts
 
     def where(self, alias: str = "sessions") -> Where:
         clauses: list[str] = []
@@ -73,6 +74,12 @@ class SessionFilter:
             params.append(self.started_before)
         if self.has_sidechains is not None:
             clauses.append(f"{alias}.sidechain_count {'>' if self.has_sidechains else '='} 0")
+        if self.search is not None:
+            clauses.append(
+                f"{alias}.id IN (SELECT d.session_pk FROM search_fts JOIN search_docs AS d"
+                " ON d.rowid = search_fts.rowid WHERE search_fts MATCH ?)"
+            )
+            params.append(self.search)
         return _join(clauses, params)
 
 

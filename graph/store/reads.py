@@ -29,6 +29,7 @@ from graph.store.rows import (
     TokenTotals,
     columns,
 )
+from graph.store.searching import HitRow, SearchWhere, count_hits, search_hits
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -220,6 +221,16 @@ class Reader:
         filter_sql, params = where.where("e")
         rows = await self._all(f"SELECT count(*) FROM events AS e WHERE {filter_sql}", params)
         return int(rows[0][0])
+
+    # full-text search
+
+    async def search(
+        self, expression: str, where: SearchWhere, request: PageRequest
+    ) -> Page[HitRow]:
+        return await search_hits(self._conn, expression, where, request)
+
+    async def count_search(self, expression: str, where: SearchWhere) -> int:
+        return await count_hits(self._conn, expression, where)
 
     # whole database
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from graph.errors import SchemaOutOfDate, StoreError
+from graph.search.index import SearchIndexer
 from graph.store.connection import StatementCounter, open_connection
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
@@ -41,12 +42,14 @@ class Store:
         path: Path,
         *,
         readers: int = DEFAULT_READERS,
-        hooks: Iterable[WriteHook] = (),
+        hooks: Iterable[WriteHook] | None = None,
         migrations: list[Migration] | None = None,
     ) -> None:
         self.path = path
         self.statements = StatementCounter()
-        self.hooks = list(hooks)
+        # The search index is part of what a write means: it is kept in the same
+        # transaction unless a caller supplies its own hooks (e.g. an encrypted indexer).
+        self.hooks: list[WriteHook] = list(hooks) if hooks is not None else [SearchIndexer()]
         self._reader_count = readers
         self._migrations = migrations if migrations is not None else load_migrations()
         self._writer: aiosqlite.Connection | None = None
@@ -114,10 +117,24 @@ class Store:
             pending = await migrator.pending()
             if not pending:
                 return []
-            if backup and await migrator.current_version() > 0:
+            existing = await migrator.current_version() > 0
+            if backup and existing:
                 copy = await self.backup(f"pre-{pending[-1].version:04d}")
                 log.info("copied the database to %s before migrating", copy)
-            return await migrator.up()
+            applied = await migrator.up()
+        if existing and any(m.name == "search" for m in applied):
+            # The index arrived after the data did: build it for what is already stored.
+            await self.reindex()
+        return applied
+
+    async def reindex(self) -> int:
+        """Rebuild the search index from every stored row, in one transaction."""
+        count = 0
+        async with self.write() as writer:
+            for hook in self.hooks:
+                if isinstance(hook, SearchIndexer):
+                    count += await hook.rebuild(writer.connection)
+        return count
 
     async def revert(self, steps: int, *, backup: bool = True) -> list[Migration]:
         """Revert the ``steps`` newest migrations, first copying the database aside."""

@@ -295,30 +295,39 @@ class Writer:
         """Insert events; one already stored at the same line is left alone. Count added."""
         if not events:
             return 0
-        before = self._conn.total_changes
-        cursor = await self._conn.executemany(
+        stored = await self._conn.execute_fetchall(
+            "SELECT seq FROM events WHERE conversation_pk = ? "
+            "AND seq IN (SELECT value FROM json_each(?))",
+            (conversation_pk, json_list([e.seq for e in events])),
+        )
+        seen = {int(row[0]) for row in stored}
+        new = []
+        for event in events:
+            if event.seq not in seen:
+                seen.add(event.seq)
+                new.append(event)
+        if not new:
+            return 0
+        await self._conn.executemany(
             "INSERT INTO events (session_pk, conversation_pk, seq, uuid, type, subtype,"
-            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (conversation_pk, seq) DO NOTHING",
+            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype,
                     e.timestamp, _json(e.record),
                 )
-                for e in events
+                for e in new
             ],
         )  # fmt: skip
-        await cursor.close()
-        added = self._conn.total_changes - before
         self._touched.add(session_pk)
         if self._hooks:
             rows = await self._conn.execute_fetchall(
                 "SELECT id FROM events WHERE conversation_pk = ? "
                 "AND seq IN (SELECT value FROM json_each(?))",
-                (conversation_pk, json_list([e.seq for e in events])),
+                (conversation_pk, json_list([e.seq for e in new])),
             )
             await self._notify_written("events", [int(row[0]) for row in rows])
-        return added
+        return len(new)
 
     async def clear_conversation(self, conversation_pk: int) -> None:
         """Delete a thread's messages and events (its file is being read again)."""

@@ -1,0 +1,97 @@
+"""What text of a message, event or session is searchable, by field group.
+
+The same functions serve indexing and snippets, so a highlight is always cut from the
+text that was indexed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from graph.content import Record, blocks_of, tool_result_text
+
+__all__ = ["FIELD_COLUMNS", "Fields", "event_fields", "message_fields", "session_fields"]
+
+FIELD_COLUMNS: Final = ("text", "thinking", "tool_input", "tool_output", "title", "event")
+
+# Bookkeeping keys of event records: ids, times, paths and flags nobody searches for.
+_EVENT_SKIP: Final = frozenset({
+    "uuid", "parentUuid", "logicalParentUuid", "leafUuid", "sessionId", "timestamp", "type",
+    "userType", "isSidechain", "version", "gitBranch", "cwd", "requestId", "messageId",
+    "toolUseID", "parentToolUseID", "sourceToolAssistantUUID", "sourceToolUseID", "agentId",
+    "slug", "level", "isMeta", "isSnapshotUpdate", "permissionMode", "hookCount",
+    "preventedContinuation", "hasOutput", "durationMs", "trackedFileBackups",
+})  # fmt: skip
+_MAX_FIELD: Final = 1 << 20  # one document's field is cut at 1 MiB of text
+
+
+@dataclass(slots=True)
+class Fields:
+    """The searchable text of one document, one string per field group."""
+
+    text: str = ""
+    thinking: str = ""
+    tool_input: str = ""
+    tool_output: str = ""
+    title: str = ""
+    event: str = ""
+
+    def get(self, column: str) -> str:
+        value: str = getattr(self, column)
+        return value
+
+
+def _strings(value: Any, skip: frozenset[str] = frozenset()) -> Iterator[str]:
+    """Every string leaf of a JSON value, in order."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in skip:
+                yield from _strings(item, skip)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, skip)
+
+
+def _join(parts: list[str]) -> str:
+    text = "\n".join(part for part in parts if part)
+    return text[:_MAX_FIELD]
+
+
+def message_fields(records: list[tuple[int, Record]]) -> Fields:
+    """Text, thinking, tool inputs (name and string arguments) and tool outputs."""
+    text: list[str] = []
+    thinking: list[str] = []
+    tool_input: list[str] = []
+    tool_output: list[str] = []
+    for block in blocks_of(records):
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
+            text.append(block["text"])
+        elif kind == "thinking" and isinstance(block.get("thinking"), str):
+            thinking.append(block["thinking"])
+        elif kind == "tool_use":
+            name = block.get("name")
+            tool_input.append(name if isinstance(name, str) else "")
+            tool_input.extend(_strings(block.get("input")))
+        elif kind == "tool_result":
+            tool_output.append(tool_result_text(block.get("content")))
+    return Fields(
+        text=_join(text),
+        thinking=_join(thinking),
+        tool_input=_join(tool_input),
+        tool_output=_join(tool_output),
+    )
+
+
+def event_fields(record: Record) -> Fields:
+    """The string values of an event record, less its bookkeeping keys."""
+    return Fields(event=_join(list(_strings(record, _EVENT_SKIP))))
+
+
+def session_fields(title: str | None, summary: str | None) -> Fields:
+    """A session is found by its title and summary."""
+    return Fields(title=_join([title or "", summary or ""]))

@@ -1,0 +1,96 @@
+"""Snippets and highlights, cut in Python from the stored (decrypted) text.
+
+The index is never asked for text (in an encrypted database it has none): the hit's
+document is rebuilt from its row, tokenized with the same tokenizer, and the window with
+the most query tokens is cut out around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from graph.search.documents import Fields
+from graph.search.tokenize import Token, normalize, tokenize
+
+__all__ = ["SNIPPET_TOKENS", "Snippet", "make_snippet"]
+
+SNIPPET_TOKENS: Final = 24  # tokens of context a snippet shows
+_ELLIPSIS: Final = "…"
+# Which field a snippet prefers when several match equally: what a person wrote first.
+_PREFERENCE: Final = ("title", "text", "thinking", "tool_input", "event", "tool_output")
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A piece of one field's text; ``highlights`` are (start, end) offsets into ``text``."""
+
+    field: str
+    text: str
+    highlights: list[tuple[int, int]]
+
+
+def _matches(tokens: Sequence[Token], exact: frozenset[str], prefixes: frozenset[str]) -> list[int]:
+    return [
+        index
+        for index, token in enumerate(tokens)
+        if token.text in exact or any(token.text.startswith(p) for p in prefixes)
+    ]
+
+
+def _best_window(matches: list[int], width: int) -> tuple[int, int]:
+    """The first token index of the window holding the most matches, and how many."""
+    best_start, best_count, left = matches[0], 0, 0
+    for right, position in enumerate(matches):
+        while position - matches[left] >= width:
+            left += 1
+        if right - left + 1 > best_count:
+            best_start, best_count = matches[left], right - left + 1
+    return best_start, best_count
+
+
+def make_snippet(
+    fields: Fields,
+    exact: frozenset[str],
+    prefixes: frozenset[str] = frozenset(),
+    width: int = SNIPPET_TOKENS,
+) -> Snippet | None:
+    """The best snippet of ``fields`` for the query tokens, or ``None`` if all are empty."""
+    best: tuple[int, str, str, list[Token], list[int]] | None = None
+    for rank, column in enumerate(_PREFERENCE):
+        text = normalize(fields.get(column))
+        if not text:
+            continue
+        tokens = list(tokenize(text))
+        matches = _matches(tokens, exact, prefixes)
+        score = len(matches) * len(_PREFERENCE) - rank  # most matches, then preference
+        if best is None or score > best[0]:
+            best = (score, column, text, tokens, matches)
+    if best is None:
+        return None
+    _, column, text, tokens, matches = best
+    if not tokens:
+        return Snippet(column, _flat(text[: width * 8]), [])
+    if matches:
+        first, _ = _best_window(matches, width)
+        # Center the window's matches, a few tokens of lead-in before the first.
+        start = max(0, min(first - width // 4, len(tokens) - width))
+    else:
+        start = 0
+    end = min(len(tokens), start + width)
+    char_start = 0 if start == 0 else tokens[start].start
+    char_end = len(text) if end == len(tokens) else tokens[end - 1].end
+    lead = _ELLIPSIS if char_start > 0 else ""
+    body = _flat(text[char_start:char_end])
+    trail = _ELLIPSIS if char_end < len(text) else ""
+    shift = len(lead) - char_start
+    highlights = [
+        (tokens[i].start + shift, tokens[i].end + shift) for i in matches if start <= i < end
+    ]
+    return Snippet(column, lead + body + trail, highlights)
+
+
+def _flat(text: str) -> str:
+    """One line: newlines and tabs become spaces (same length, so offsets hold)."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")

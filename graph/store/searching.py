@@ -1,0 +1,100 @@
+"""Full-text search queries over ``search_fts`` / ``search_docs`` (see migration 0002).
+
+The MATCH expression comes from :mod:`graph.search.fts`, built from quoted tokens only;
+everything else here is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from graph.store.filters import Where, json_list
+from graph.store.pages import Page, PageRequest, keyset
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = ["BM25_WEIGHTS", "HitRow", "SearchWhere", "count_hits", "search_hits"]
+
+# bm25 weight per FTS column, in table order: what a person wrote or read counts most,
+# the bulk of tool output least.
+BM25_WEIGHTS: Final = {
+    "text": 10.0, "thinking": 4.0, "tool_input": 3.0, "tool_output": 1.0, "title": 12.0,
+    "event": 1.5,
+}  # fmt: skip
+_BM25: Final = "bm25(search_fts, " + ", ".join(map(str, BM25_WEIGHTS.values())) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchWhere:
+    """Which documents may match: kinds, and every filter that is set."""
+
+    kinds: tuple[str, ...] = ("message", "session")
+    project: str | None = None
+    session_pk: int | None = None
+    role: str | None = None
+    model: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def where(self) -> Where:
+        clauses = ["d.kind IN (SELECT value FROM json_each(?))"]
+        params: list[Any] = [json_list(self.kinds)]
+        for column, value in (
+            ("d.session_pk", self.session_pk), ("d.role", self.role), ("d.model", self.model),
+        ):  # fmt: skip
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.since is not None:
+            clauses.append("d.timestamp >= ?")
+            params.append(self.since)
+        if self.until is not None:
+            clauses.append("d.timestamp < ?")
+            params.append(self.until)
+        if self.project is not None:
+            clauses.append("d.session_pk IN (SELECT id FROM sessions WHERE project = ?)")
+            params.append(self.project)
+        return " AND ".join(clauses), params
+
+
+@dataclass(frozen=True, slots=True)
+class HitRow:
+    """One matching document; ``score`` is bm25 (lower is better, as SQLite has it)."""
+
+    rowid: int
+    kind: str
+    session_pk: int
+    message_pk: int | None
+    event_pk: int | None
+    score: float
+
+
+async def search_hits(
+    conn: aiosqlite.Connection, expression: str, where: SearchWhere, request: PageRequest
+) -> Page[HitRow]:
+    """One page of hits, best first, ties broken by document id (stable across pages)."""
+    filter_sql, filter_params = where.where()
+    page_sql, page_params, order = keyset(["score", "d.rowid"], False, request)
+    rows = await conn.execute_fetchall(
+        f"SELECT d.rowid, d.kind, d.session_pk, d.message_pk, d.event_pk, {_BM25} AS score"
+        " FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
+        f" WHERE search_fts MATCH ? AND {filter_sql} AND {page_sql}"
+        f" ORDER BY {order} LIMIT ?",
+        [expression, *filter_params, *page_params, request.limit + 1],
+    )
+    return Page.cut([HitRow(*row) for row in rows], request)
+
+
+async def count_hits(conn: aiosqlite.Connection, expression: str, where: SearchWhere) -> int:
+    """How many documents match (no ranking: counting needs no bm25)."""
+    filter_sql, filter_params = where.where()
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT count(*) FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
+            f" WHERE search_fts MATCH ? AND {filter_sql}",
+            [expression, *filter_params],
+        )
+    )
+    return int(rows[0][0])
