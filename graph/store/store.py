@@ -15,6 +15,7 @@ import aiosqlite
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import SearchIndexer
 from graph.store.connection import StatementCounter, open_connection
+from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
 from graph.store.writes import Writer
@@ -196,6 +197,11 @@ class Store:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+
+    async def check(self) -> list[str]:
+        """Problems found by SQLite's, FTS5's and our own consistency checks."""
+        async with self._write_lock:
+            return await check_database(self.writer_connection)
 
     async def checkpoint(self) -> None:
         """Fold the WAL back into the database file."""

@@ -1,0 +1,132 @@
+"""Commands over the index: search (the GraphQL search field, in a terminal) and doctor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.errors import SessiongraphError, UserInputError
+from graph.schema import ApiSettings, Context, build_schema
+from graph.store import Store
+
+__all__: list[str] = []
+
+_SEARCH = """
+query Search($q: String!, $first: Int!, $filter: SearchFilter, $scopes: [SearchScope!]) {
+  search(query: $q, first: $first, filter: $filter, scopes: $scopes) {
+    totalCount
+    edges { node {
+      score snippet field highlights { start end }
+      node { __typename ... on Message { role timestamp } ... on Event { type timestamp }
+             ... on Session { startedAt } }
+      session { sessionId project title resumeCommand }
+    } }
+  }
+}
+"""
+
+
+async def _search(path: Path, variables: dict[str, Any]) -> dict[str, Any]:
+    store = await Store.open(path)
+    try:
+        result = await build_schema().execute(
+            _SEARCH,
+            variable_values=variables,
+            context_value=Context(store=store, settings=ApiSettings(), request_id="cli"),
+        )
+    finally:
+        await store.close()
+    if result.errors:
+        error = result.errors[0]
+        original = error.original_error
+        if isinstance(original, SessiongraphError):
+            raise original
+        raise UserInputError(error.message)
+    assert result.data is not None
+    data: dict[str, Any] = result.data["search"]
+    return data
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", prefix*, AND/OR/NOT, ...')],
+    db: DbOption = None,
+    project: Annotated[str | None, typer.Option(help="Only this Claude project.")] = None,
+    session: Annotated[str | None, typer.Option(help="Only this session (sessionId).")] = None,
+    events: Annotated[bool, typer.Option("--events", help="Search events too.")] = False,
+    limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=500)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Full-text search, ranked: the same search as the GraphQL `search` field."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path} (import something first, or pass --db)")
+    filter_: dict[str, Any] = {}
+    if project:
+        filter_["project"] = project
+    if session:
+        filter_["sessionId"] = session
+    scopes = ["MESSAGES", "SESSIONS", "EVENTS"] if events else None
+    variables = {"q": query, "first": limit, "filter": filter_ or None, "scopes": scopes}
+    result = run(_search(path, variables))
+    if as_json:
+        typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console(highlight=False)
+    hits = result["edges"]
+    if not hits:
+        console.print(f"no hits for {query!r}")
+        return
+    table = Table(show_lines=True, title=f"{len(hits)} of {result['totalCount']} hits")
+    table.add_column("score", justify="right")
+    table.add_column("where")
+    table.add_column("snippet", ratio=1)
+    for edge in hits:
+        hit = edge["node"]
+        node, session_ = hit["node"] or {}, hit["session"] or {}
+        snippet = Text(hit["snippet"] or "")
+        for mark in hit["highlights"]:
+            snippet.stylize("bold yellow", mark["start"], mark["end"])
+        when = (node.get("timestamp") or node.get("startedAt") or "")[:16].replace("T", " ")
+        kind = node.get("role") or node.get("type") or "session"
+        where = Text(f"{when}\n{kind} {(hit['field'] or '').lower()}\n", style="dim")
+        where.append(session_.get("resumeCommand") or "", style="cyan")
+        table.add_row(f"{hit['score']:.2f}", where, snippet)
+    console.print(table)
+
+
+@app.command()
+def doctor(
+    db: DbOption = None,
+    reindex: Annotated[
+        bool, typer.Option("--reindex", help="Rebuild the search index from the stored rows.")
+    ] = False,
+) -> None:
+    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path}")
+
+    async def go() -> list[str]:
+        store = await Store.open(path)
+        try:
+            if reindex:
+                count = await store.reindex()
+                typer.echo(f"reindexed {count:,} rows")
+            return await store.check()
+        finally:
+            await store.close()
+
+    problems = run(go())
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        fail(f"{len(problems)} problem(s) found in {path}")
+    typer.echo(f"{path}: no problems found")

@@ -1,0 +1,40 @@
+"""Checking a database: SQLite's own checks, the FTS5 index, and our aggregates."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+__all__ = ["check_database"]
+
+
+async def check_database(conn: aiosqlite.Connection) -> list[str]:
+    """Every problem found, one line each; an empty list means the database is sound."""
+    problems: list[str] = []
+    rows = await conn.execute_fetchall("PRAGMA integrity_check")
+    problems += [f"integrity: {row[0]}" for row in rows if row[0] != "ok"]
+    rows = await conn.execute_fetchall("PRAGMA foreign_key_check")
+    problems += [f"foreign key: {row[0]} row {row[1]} -> {row[2]}" for row in rows]
+    try:
+        await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"search index: {exc} (run `sessiongraph doctor --reindex`)")
+    rows = await conn.execute_fetchall(
+        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
+        " + (SELECT count(*) FROM sessions) - (SELECT count(*) FROM search_docs)"
+    )
+    if rows and rows[0][0]:
+        problems.append(
+            f"search index: {rows[0][0]} rows have no search document "
+            "(run `sessiongraph doctor --reindex`)"
+        )
+    rows = await conn.execute_fetchall(
+        "SELECT session_id FROM sessions AS s WHERE message_count <>"
+        " (SELECT count(*) FROM messages WHERE session_pk = s.id) OR event_count <>"
+        " (SELECT count(*) FROM events WHERE session_pk = s.id) LIMIT 20"
+    )
+    problems += [f"session {row[0]}: stored counts disagree with its rows" for row in rows]
+    return problems
