@@ -6,31 +6,37 @@ transaction (so they see its uncommitted rows) or ``reader.connection`` outside 
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from graph.errors import StoreError
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns
 from graph.store.writes import FileState
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
     import aiosqlite
+
+    from graph.store.store import Store
 
 __all__ = [
     "ConversationContext",
     "RowCounts",
     "agent_link",
     "best_title_rank",
-    "conversation_context",
+    "conversation_contexts",
     "conversation_events",
     "conversation_messages",
     "file_states",
     "link_agent",
     "row_counts",
     "session_pk_of_message_uuid",
+    "session_pk_of_record_uuid",
     "session_pk_of_session_id",
+    "untraced",
 ]
 
 _FETCH = 64
@@ -74,20 +80,6 @@ async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[
     return {row[0]: FileState(*row) for row in rows}
 
 
-async def conversation_context(
-    conn: aiosqlite.Connection, conversation_pk: int
-) -> ConversationContext | None:
-    """The session and thread a file was imported into, if they still exist."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT c.session_pk, s.session_id, c.id, c.agent_id, c.ended_at "
-            "FROM conversations AS c JOIN sessions AS s ON s.id = c.session_pk WHERE c.id = ?",
-            (conversation_pk,),
-        )
-    )
-    return ConversationContext(*rows[0]) if rows else None
-
-
 async def session_pk_of_session_id(conn: aiosqlite.Connection, session_id: str) -> int | None:
     """The pk of the session with this Claude ``sessionId``."""
     pk = await _one(conn, "SELECT id FROM sessions WHERE session_id = ?", (session_id,))
@@ -97,6 +89,25 @@ async def session_pk_of_session_id(conn: aiosqlite.Connection, session_id: str) 
 async def session_pk_of_message_uuid(conn: aiosqlite.Connection, uuid: str) -> int | None:
     """The session of the message whose (first) record has this ``uuid``."""
     pk = await _one(conn, "SELECT session_pk FROM messages WHERE uuid = ? LIMIT 1", (uuid,))
+    return None if pk is None else int(pk)
+
+
+async def session_pk_of_record_uuid(
+    conn: aiosqlite.Connection, uuid: str, *, near_session_pk: int
+) -> int | None:
+    """The session of the message with a record (any of its rows) with this ``uuid``.
+
+    Looked up in the stored records of the sessions of the same project as
+    ``near_session_pk`` (where Claude Code keeps the sessions a summary can refer to):
+    a scan, for the rare leaf that is not a message's first row.
+    """
+    pk = await _one(
+        conn,
+        "SELECT m.session_pk FROM sessions AS near JOIN sessions AS s"
+        " ON s.project IS near.project JOIN messages AS m ON m.session_pk = s.id"
+        " WHERE near.id = ? AND instr(m.content, ?) > 0 LIMIT 1",
+        (near_session_pk, f'"uuid":"{uuid}"'),
+    )
     return None if pk is None else int(pk)
 
 
@@ -154,7 +165,7 @@ async def row_counts(conn: aiosqlite.Connection) -> RowCounts:
 
 async def conversation_messages(
     conn: aiosqlite.Connection, conversation_pk: int
-) -> AsyncIterator[MessageRow]:
+) -> AsyncGenerator[MessageRow, None]:
     """A thread's messages in file order (by their first line), fetched a page at a time."""
     cursor = await conn.execute(
         f"SELECT {columns(MessageRow)} FROM messages WHERE conversation_pk = ? ORDER BY seq, id",
@@ -170,7 +181,7 @@ async def conversation_messages(
 
 async def conversation_events(
     conn: aiosqlite.Connection, conversation_pk: int
-) -> AsyncIterator[EventRow]:
+) -> AsyncGenerator[EventRow, None]:
     """A thread's events in file order, fetched a page at a time."""
     cursor = await conn.execute(
         f"SELECT {columns(EventRow)} FROM events WHERE conversation_pk = ? ORDER BY seq",
@@ -182,3 +193,36 @@ async def conversation_events(
                 yield EventRow(*row)
     finally:
         await cursor.close()
+
+
+async def conversation_contexts(
+    conn: aiosqlite.Connection, conversation_pks: Sequence[int]
+) -> dict[int, ConversationContext]:
+    """The session and thread of each conversation that still exists (one statement)."""
+    if not conversation_pks:
+        return {}
+    rows = await conn.execute_fetchall(
+        "SELECT c.session_pk, s.session_id, c.id, c.agent_id, c.ended_at "
+        "FROM json_each(?) AS k JOIN conversations AS c ON c.id = k.value "
+        "JOIN sessions AS s ON s.id = c.session_pk",
+        (json_list(list(conversation_pks)),),
+    )
+    return {row[2]: ConversationContext(*row) for row in rows}
+
+
+@asynccontextmanager
+async def untraced(store: Store) -> AsyncIterator[None]:
+    """Detach the statement counter from the writer connection for a bulk load.
+
+    sqlite3 hands a trace callback each statement with its parameters expanded into the
+    SQL text, so rows carrying large JSON values are copied (hex-encoded, for blobs)
+    once more just to be counted: that doubled the import time. Statement counts are
+    asserted per request, not for bulk loads.
+    """
+    conn = store.writer_connection
+    await conn.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 detaches on None
+    try:
+        yield
+    finally:
+        with suppress(StoreError, ValueError):  # the store was closed meanwhile
+            await store.writer_connection.set_trace_callback(store.statements)

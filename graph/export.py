@@ -1,0 +1,224 @@
+"""Write one session back out: the original records (jsonl, json) or a readable transcript.
+
+``jsonl`` is the lossless form: every record of the main thread, then of each subagent
+thread, in line order, each one the JSON object that was imported. A message's records
+and the events between them are interleaved again by their line numbers. Rows are read a
+page at a time and written as they come, so a large session is not held in memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from contextlib import aclosing
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import orjson
+
+from graph.content import Record, blocks_of, records_of
+from graph.errors import UserInputError
+from graph.export_markdown import render_event, render_message, session_header
+from graph.store.rows import EventRow, MessageRow
+from graph.store.transcripts import conversation_events, conversation_messages
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    import aiosqlite
+
+    from graph.store import ConversationRow, SessionRow, Store
+
+__all__ = ["ExportFormat", "export_session", "session_document", "thread_records"]
+
+_END = float("inf")
+
+
+class ExportFormat(StrEnum):
+    """What ``sessiongraph export`` writes."""
+
+    JSONL = "jsonl"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+async def export_session(
+    store: Store, session_id: str, out: BinaryIO, fmt: ExportFormat = ExportFormat.JSONL
+) -> int:
+    """Write the session with Claude ``sessionId`` ``session_id`` to ``out``.
+
+    Returns:
+        The number of records written (for markdown: records rendered or skipped).
+
+    Raises:
+        UserInputError: no session has that id.
+    """
+    async with store.read() as reader:
+        found = (await reader.sessions_by_session_id([session_id]))[0]
+        if found is None:
+            raise UserInputError(f"no session with id {session_id!r} in the database")
+        conversations = (await reader.conversations_of_sessions([found.id]))[0]
+        conn = reader.connection
+        if fmt is ExportFormat.JSONL:
+            return await _write_jsonl(conn, conversations, out)
+        if fmt is ExportFormat.JSON:
+            return await _write_json(conn, found, conversations, out)
+        return await _write_markdown(conn, found, conversations, out)
+
+
+async def thread_records(
+    conn: aiosqlite.Connection, conversation_pk: int
+) -> AsyncGenerator[tuple[int, Record], None]:
+    """Every (line number, record) of a thread, in line order.
+
+    Messages come in order of their first line, and all their records are at or after
+    it, so a small heap of the pending records of messages already read is enough to
+    merge them with the events.
+    """
+    async with (
+        aclosing(conversation_messages(conn, conversation_pk)) as messages,
+        aclosing(conversation_events(conn, conversation_pk)) as events,
+    ):
+        next_message = await anext(messages, None)
+        next_event = await anext(events, None)
+        pending: list[tuple[int, int, Record]] = []
+        tiebreak = itertools.count()
+        while True:
+            m = next_message.seq if next_message is not None else _END
+            e = next_event.seq if next_event is not None else _END
+            p = pending[0][0] if pending else _END
+            if m == e == p == _END:
+                return
+            if m <= e and m <= p and next_message is not None:
+                for line, record in records_of(next_message.content):
+                    heapq.heappush(pending, (line, next(tiebreak), record))
+                next_message = await anext(messages, None)
+            elif p <= e:
+                line, _, record = heapq.heappop(pending)
+                yield line, record
+            elif next_event is not None:
+                yield next_event.seq, orjson.loads(next_event.data)
+                next_event = await anext(events, None)
+
+
+async def _write_jsonl(
+    conn: aiosqlite.Connection, conversations: list[ConversationRow], out: BinaryIO
+) -> int:
+    count = 0
+    for conversation in conversations:
+        async with aclosing(thread_records(conn, conversation.id)) as records:
+            async for _, record in records:
+                out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+                count += 1
+    return count
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def session_document(session: SessionRow) -> dict[str, Any]:
+    """The session's own fields, as the ``json`` export writes them."""
+    metadata = orjson.loads(session.metadata) if session.metadata else None
+    return {
+        "sessionId": session.session_id,
+        "title": _text(session.title),
+        "summary": _text(session.summary),
+        "project": session.project,
+        "cwd": session.cwd,
+        "gitBranch": session.git_branch,
+        "version": session.version,
+        "metadata": metadata,
+        "startedAt": session.started_at or None,
+        "endedAt": session.ended_at or None,
+        "models": orjson.loads(session.models),
+        "messageCount": session.message_count,
+        "eventCount": session.event_count,
+        "tokenUsage": {
+            "input": session.input_tokens,
+            "output": session.output_tokens,
+            "cacheRead": session.cache_read_tokens,
+            "cacheCreation": session.cache_creation_tokens,
+        },
+    }
+
+
+async def _write_json(
+    conn: aiosqlite.Connection,
+    session: SessionRow,
+    conversations: list[ConversationRow],
+    out: BinaryIO,
+) -> int:
+    # Written piece by piece: the document can be as large as the session.
+    count = 0
+    out.write(b'{"session":' + orjson.dumps(session_document(session)) + b',"conversations":[')
+    for index, conversation in enumerate(conversations):
+        head = {
+            "agentId": conversation.agent_id,
+            "isSidechain": bool(conversation.is_sidechain),
+            "parentToolUseId": conversation.parent_tool_use_id,
+            "startedAt": conversation.started_at,
+            "endedAt": conversation.ended_at,
+            "messageCount": conversation.message_count,
+            "eventCount": conversation.event_count,
+        }
+        out.write((b"," if index else b"") + orjson.dumps(head)[:-1] + b',"records":[')
+        first = True
+        async with aclosing(thread_records(conn, conversation.id)) as records:
+            async for line, record in records:
+                item = orjson.dumps({"line": line, "record": record})
+                out.write(item if first else b"," + item)
+                first = False
+                count += 1
+        out.write(b"]}")
+    out.write(b"]}\n")
+    return count
+
+
+async def _write_markdown(
+    conn: aiosqlite.Connection,
+    session: SessionRow,
+    conversations: list[ConversationRow],
+    out: BinaryIO,
+) -> int:
+    count = 0
+    out.write(session_header(session_document(session)).encode())
+    for conversation in conversations:
+        if conversation.is_sidechain:
+            parent = conversation.parent_tool_use_id
+            started = f" (started by tool call `{parent}`)" if parent else ""
+            out.write(f"\n## Subagent `{conversation.agent_id}`{started}\n".encode())
+        else:
+            out.write(b"\n## Main conversation\n")
+        async with aclosing(_thread_rows(conn, conversation.id)) as rows:
+            async for row in rows:
+                if isinstance(row, MessageRow):
+                    records = records_of(row.content)
+                    text = render_message(row.role, row.timestamp, row.model, blocks_of(records))
+                    count += len(records)
+                else:
+                    text = render_event(orjson.loads(row.data), row.timestamp)
+                    count += 1
+                if text:
+                    out.write(text.encode())
+    return count
+
+
+async def _thread_rows(
+    conn: aiosqlite.Connection, conversation_pk: int
+) -> AsyncGenerator[MessageRow | EventRow, None]:
+    """A thread's messages and events, by the line each starts at."""
+    async with (
+        aclosing(conversation_messages(conn, conversation_pk)) as messages,
+        aclosing(conversation_events(conn, conversation_pk)) as events,
+    ):
+        message = await anext(messages, None)
+        event = await anext(events, None)
+        while message is not None or event is not None:
+            if event is None or (message is not None and message.seq < event.seq):
+                assert message is not None
+                yield message
+                message = await anext(messages, None)
+            else:
+                yield event
+                event = await anext(events, None)

@@ -1,0 +1,364 @@
+"""Claude Code transcript lines -> messages, events and what they say about the session.
+
+This is the per-line hot path of the importer, so it does as little as it can: one
+``orjson.loads``, a handful of dict lookups, and no copies of the record (the record
+object read is the one stored, which is what makes export lossless).
+
+The mapping (see DESIGN.md and shared/samples/claude-code/README.md):
+
+- ``user`` / ``assistant`` records are messages. Assistant rows sharing ``message.id``
+  and ``requestId`` are one API message, split one content block per row; they are
+  merged under one ``msg_key`` even when other records sit between them, and the
+  message's usage is its last row's (earlier rows repeat a provisional usage).
+- Every other record is an event, kept whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+from graph.store import NewEvent, NewMessage, TokenTotals
+
+__all__ = [
+    "TITLE_RANKS",
+    "UNREADABLE",
+    "Batch",
+    "Problem",
+    "TitleRecord",
+    "TranscriptParser",
+    "format_timestamp",
+    "normalize_timestamp",
+]
+
+Record = dict[str, Any]
+
+# Which record sets the session title when several do: a rename by the user beats the
+# title Claude generated, which beats an old-style conversation summary.
+TITLE_RANKS: Final = {"custom-title": 3, "ai-title": 2, "summary": 1}
+_TITLE_FIELDS: Final = {
+    "custom-title": ("customTitle", "title"),
+    "ai-title": ("aiTitle", "title"),
+    "summary": ("summary",),
+}
+_CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_MESSAGE_TYPES: Final = frozenset({"user", "assistant"})
+
+SKIPPED_NOT_JSON: Final = "not JSON"
+SKIPPED_NOT_OBJECT: Final = "not a JSON object"
+REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
+UNREADABLE: Final = "file not readable"
+SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT})
+
+
+def format_timestamp(moment: datetime) -> str:
+    """``moment`` as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC (the one form the store sorts)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+        f"{m.second:02d}.{m.microsecond // 1000:03d}Z"
+    )
+
+
+def normalize_timestamp(value: Any) -> str | None:
+    """A record's timestamp in canonical form, or ``None`` when it has no usable one.
+
+    Accepts ISO-8601 strings with any offset (naive ones are taken as UTC) and epoch
+    numbers (seconds, or milliseconds when too large to be seconds).
+    """
+    if isinstance(value, str):
+        if _CANONICAL_TS.fullmatch(value):
+            return value
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            return None
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            moment = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        return None
+    return format_timestamp(moment)
+
+
+def _str(value: Any) -> str | None:
+    return value if value.__class__ is str and value else None
+
+
+def _int(value: Any) -> int:
+    if value.__class__ is int:
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return 0
+
+
+def _usage(message: Record | None) -> TokenTotals | None:
+    usage = message.get("usage") if message is not None else None
+    if usage.__class__ is not dict:
+        return None
+    return TokenTotals(
+        _int(usage.get("input_tokens")),
+        _int(usage.get("output_tokens")),
+        _int(usage.get("cache_read_input_tokens")),
+        _int(usage.get("cache_creation_input_tokens")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A line that was skipped or repaired."""
+
+    path: str
+    line: int
+    kind: str
+    detail: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        return self.kind in SKIP_KINDS
+
+    def __str__(self) -> str:
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.path}:{self.line}: {self.kind}{detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class TitleRecord:
+    """A record that names or summarizes a session (summary, custom-title, ai-title)."""
+
+    rank: int
+    title: str | None
+    summary: str | None
+    session_id: str | None
+    leaf_uuid: str | None
+
+
+@dataclass(slots=True)
+class Batch:
+    """What a run of consecutive lines of one file amounts to."""
+
+    messages: dict[str, NewMessage] = field(default_factory=dict)
+    events: list[NewEvent] = field(default_factory=list)
+    titles: list[TitleRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # agentId -> id of the Task tool_use that started it, as the main thread tells it.
+    agent_links: dict[str, str] = field(default_factory=dict)
+    session_id: str | None = None
+    agent_id: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    version: str | None = None
+    slug: str | None = None
+    permission_mode: str | None = None
+    lines: int = 0
+    nbytes: int = 0
+
+    def metadata(self) -> dict[str, str] | None:
+        """Session-level facts worth keeping beyond the columns."""
+        facts = {"slug": self.slug, "permissionMode": self.permission_mode}
+        kept = {key: value for key, value in facts.items() if value is not None}
+        return kept or None
+
+
+class TranscriptParser:
+    """Turns the lines of one file into batches; keeps what carries over between them.
+
+    Args:
+        path: The file, for problem reports.
+        previous_timestamp: The timestamp of the last record read before the first line
+            fed (a record without one inherits it).
+        fallback_timestamp: Used while no record has had a timestamp (the file's mtime).
+    """
+
+    def __init__(
+        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
+    ) -> None:
+        self.path = path
+        self._previous_ts = previous_timestamp or fallback_timestamp
+        self.batch = Batch()
+
+    def take(self) -> Batch:
+        """The batch so far; the next lines start a new one."""
+        batch, self.batch = self.batch, Batch()
+        return batch
+
+    def feed(self, line_no: int, raw: bytes) -> None:
+        """Parse one physical line (with its newline) numbered ``line_no``."""
+        batch = self.batch
+        batch.lines += 1
+        batch.nbytes += len(raw)
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if raw.isspace():
+                return
+            record = self._repair(line_no, raw, exc)
+            if record is None:
+                return
+        if record.__class__ is not dict:
+            self._problem(line_no, SKIPPED_NOT_OBJECT, type(record).__name__)
+            return
+        self._add(line_no, record, batch)
+
+    def _repair(self, line_no: int, raw: bytes, exc: orjson.JSONDecodeError) -> Any:
+        if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, left by some editors
+            try:
+                return orjson.loads(raw[3:])
+            except orjson.JSONDecodeError as again:
+                exc, raw = again, raw[3:]
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            text = raw.decode(errors="replace")
+            try:
+                record = orjson.loads(text)
+            except orjson.JSONDecodeError as again:
+                self._problem(line_no, SKIPPED_NOT_JSON, _short(again))
+                return None
+            self._problem(line_no, REPAIRED_UTF8)
+            return record
+        self._problem(line_no, SKIPPED_NOT_JSON, _short(exc))
+        return None
+
+    def _problem(self, line_no: int, kind: str, detail: str = "") -> None:
+        self.batch.problems.append(Problem(self.path, line_no, kind, detail))
+
+    def _add(self, line_no: int, record: Record, batch: Batch) -> None:
+        kind = record.get("type")
+        if kind.__class__ is not str or not kind:
+            kind = "unknown"  # also keeps unhashable values away from the lookups below
+        ts = record.get("timestamp")
+        if ts.__class__ is not str or not _CANONICAL_TS.fullmatch(ts):
+            ts = self._timestamp(record, kind)
+        self._previous_ts = ts
+        self._facts(record, batch)
+        uuid = _str(record.get("uuid"))
+        if kind in _MESSAGE_TYPES:
+            self._message(line_no, record, kind, uuid, ts, batch)
+            return
+        subtype = _str(record.get("subtype"))
+        if kind == "progress":
+            data = record.get("data")
+            if data.__class__ is dict:
+                subtype = subtype or _str(data.get("type"))
+                if subtype == "agent_progress":
+                    agent, parent = _str(data.get("agentId")), _str(record.get("parentToolUseID"))
+                    if agent and parent:
+                        batch.agent_links[agent] = parent
+        elif kind in TITLE_RANKS:
+            self._title(record, kind, batch)
+        batch.events.append(
+            NewEvent(
+                seq=line_no, type=kind, timestamp=ts, record=record, uuid=uuid, subtype=subtype,
+            )
+        )  # fmt: skip
+
+    def _timestamp(self, record: Record, kind: str) -> str:
+        ts = normalize_timestamp(record.get("timestamp"))
+        if ts is None and kind == "file-history-snapshot":
+            snapshot = record.get("snapshot")
+            if snapshot.__class__ is dict:
+                ts = normalize_timestamp(snapshot.get("timestamp"))
+        return ts or self._previous_ts
+
+    @staticmethod
+    def _facts(record: Record, batch: Batch) -> None:
+        if batch.session_id is None:
+            batch.session_id = _str(record.get("sessionId"))
+        if batch.cwd is None:
+            batch.cwd = _str(record.get("cwd"))
+        if batch.agent_id is None:
+            batch.agent_id = _str(record.get("agentId"))
+        branch = record.get("gitBranch")
+        if branch.__class__ is str and branch:
+            batch.git_branch = branch
+        version = record.get("version")
+        if version.__class__ is str and version:
+            batch.version = version
+        slug = record.get("slug")
+        if slug.__class__ is str and slug:
+            batch.slug = slug
+        mode = record.get("permissionMode")
+        if mode.__class__ is str and mode:
+            batch.permission_mode = mode
+
+    @staticmethod
+    def _message(
+        line_no: int, record: Record, kind: str, uuid: str | None, ts: str, batch: Batch
+    ) -> None:
+        message = record.get("message")
+        if message.__class__ is not dict:
+            message = None
+        message_id = _str(message.get("id")) if message is not None else None
+        if kind == "assistant" and message_id is not None:
+            request = record.get("requestId")
+            key = f"m:{message_id}:{request if request.__class__ is str else ''}"
+        else:
+            key = f"u:{uuid}" if uuid is not None else f"l:{line_no}"
+        usage = _usage(message)
+        model = _str(message.get("model")) if message is not None else None
+        existing = batch.messages.get(key)
+        if existing is not None:
+            existing.records.append((line_no, record))
+            if usage is not None:
+                existing.usage = usage
+            existing.model = model or existing.model
+        else:
+            role = _str(message.get("role")) if message is not None else None
+            batch.messages[key] = NewMessage(
+                msg_key=key, role=role or kind, timestamp=ts, records=[(line_no, record)],
+                uuid=uuid, model=model, usage=usage or TokenTotals(),
+            )  # fmt: skip
+        if kind == "user":
+            _tool_result_link(record, message, batch)
+
+    @staticmethod
+    def _title(record: Record, kind: str, batch: Batch) -> None:
+        text = None
+        for name in _TITLE_FIELDS[kind]:
+            text = _str(record.get(name))
+            if text is not None:
+                break
+        batch.titles.append(
+            TitleRecord(
+                rank=TITLE_RANKS[kind], title=text,
+                summary=text if kind == "summary" else None,
+                session_id=_str(record.get("sessionId")),
+                leaf_uuid=_str(record.get("leafUuid")),
+            )
+        )  # fmt: skip
+
+
+def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> None:
+    # The user row carrying a Task tool's result names the agent that ran it.
+    result = record.get("toolUseResult")
+    if result.__class__ is not dict or message is None:
+        return
+    agent = _str(result.get("agentId"))
+    content = message.get("content")
+    if agent is None or content.__class__ is not list:
+        return
+    for block in content:
+        if block.__class__ is dict and block.get("type") == "tool_result":
+            tool_use_id = _str(block.get("tool_use_id"))
+            if tool_use_id:
+                batch.agent_links.setdefault(agent, tool_use_id)
+                return
+
+
+def _short(exc: Exception, limit: int = 80) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

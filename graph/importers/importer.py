@@ -1,0 +1,287 @@
+"""``import_paths``: read what is new in each transcript file and store it, batch by batch.
+
+Each batch (a few thousand lines of one file) is one write transaction that also saves
+how far the file was read, so an interrupted import leaves no rows without their file
+state, and the next run carries on from the last committed batch. Files are streamed
+line by line; memory stays bounded by the batch size whatever the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, BinaryIO, Final
+
+from graph.importers.claude_code import (
+    UNREADABLE,
+    Batch,
+    Problem,
+    TranscriptParser,
+    format_timestamp,
+)
+from graph.importers.files import Action, Plan, TranscriptFile, discover, head_of, plan_file
+from graph.importers.summary import ImportProgress, ImportSummary
+from graph.importers.titles import Titles
+from graph.store import FileState, NewConversation, NewSession
+from graph.store.transcripts import (
+    ConversationContext,
+    agent_link,
+    conversation_contexts,
+    file_states,
+    link_agent,
+    row_counts,
+    untraced,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from graph.store import Store, Writer
+
+__all__ = ["BATCH_BYTES", "BATCH_LINES", "import_paths"]
+
+BATCH_LINES: Final = 5_000
+BATCH_BYTES: Final = 8 << 20
+
+
+async def import_paths(
+    store: Store, paths: list[Path], *, progress: ImportProgress | None = None
+) -> ImportSummary:
+    """Import every Claude Code transcript under ``paths`` that has something new.
+
+    Args:
+        store: An open, migrated store.
+        paths: Projects directories, project directories or single ``.jsonl`` files.
+        progress: Told about files, lines and bytes as they are stored.
+
+    Raises:
+        TranscriptError: a path does not exist or holds no transcript.
+    """
+    started = time.perf_counter()
+    files = discover(paths)
+    importer = _Importer(store, progress)
+    summary = await importer.run(files)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """One batch of one file, with where reading got to after it."""
+
+    plan: Plan
+    batch: Batch
+    head: str
+    offset: int
+    line_count: int
+    first: bool
+    last: bool
+
+
+class _Importer:
+    def __init__(self, store: Store, progress: ImportProgress | None) -> None:
+        self.store = store
+        self.progress = progress
+        self.summary = ImportSummary()
+        # Where each file's rows go, once known: path -> its thread.
+        self.contexts: dict[str, ConversationContext] = {}
+        # (session_pk, agentId) -> Task tool_use id, from the main threads read so far.
+        self.links: dict[tuple[int, str], str] = {}
+        self.titles = Titles()
+        self.unreadable: list[Problem] = []
+
+    async def run(self, files: list[TranscriptFile]) -> ImportSummary:
+        summary = self.summary
+        summary.files = len(files)
+        async with self.store.read() as reader:
+            conn = reader.connection
+            before = await row_counts(conn)
+            states = await file_states(conn, [str(f.path) for f in files])
+            plans = self._plan(files, states)
+            known = [
+                p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
+            ]
+            by_pk = await conversation_contexts(conn, [pk for pk in known if pk is not None])
+        plans = [self._check_append(plan, by_pk) for plan in plans]
+        if self.progress is not None:
+            self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
+        if plans:
+            async with untraced(self.store):
+                await self._import_all(plans)
+                if self.titles.waiting:
+                    async with self.store.write() as writer:
+                        await self.titles.finish(writer)
+        summary.add_problems(self.unreadable)
+        async with self.store.read() as reader:
+            after = await row_counts(reader.connection)
+        summary.sessions_added = after.sessions - before.sessions
+        summary.conversations_added = after.conversations - before.conversations
+        summary.messages_added = after.messages - before.messages
+        summary.events_added = after.events - before.events
+        return summary
+
+    def _plan(self, files: list[TranscriptFile], states: dict[str, FileState]) -> list[Plan]:
+        plans = []
+        for file in files:
+            try:
+                plan = plan_file(file, states.get(str(file.path)))
+            except OSError as exc:
+                self.unreadable.append(Problem(str(file.path), 0, UNREADABLE, _reason(exc)))
+                continue
+            if plan.action is Action.SKIP:
+                self.summary.files_unchanged += 1
+            else:
+                plans.append(plan)
+        return plans
+
+    def _check_append(self, plan: Plan, by_pk: dict[int, ConversationContext]) -> Plan:
+        if plan.action is not Action.APPEND or plan.state is None:
+            return plan
+        pk = plan.state.conversation_pk
+        if pk is None:
+            return plan  # nothing stored from it yet (blank or bad lines so far)
+        context = by_pk.get(pk)
+        if context is None:  # its rows were deleted: read it all again
+            return replace(plan, action=Action.RESET)
+        self.contexts[str(plan.file.path)] = context
+        return plan
+
+    async def _import_all(self, plans: list[Plan]) -> None:
+        for plan in plans:
+            for chunk in self._chunks(plan):
+                await self._write(chunk)
+
+    def _chunks(self, plan: Plan) -> Iterator[_Chunk]:
+        path = str(plan.file.path)
+        try:
+            fh = plan.file.path.open("rb")
+        except OSError as exc:
+            self.unreadable.append(Problem(path, 0, UNREADABLE, _reason(exc)))
+            return
+        with fh:
+            head = head_of(fh)
+            context = self.contexts.get(path)
+            mtime = format_timestamp(datetime.fromtimestamp(plan.mtime_ns / 1e9, UTC))
+            parser = TranscriptParser(
+                path,
+                previous_timestamp=context.ended_at if context else None,
+                fallback_timestamp=mtime,
+            )
+            offset, line_count = plan.offset, plan.line_count
+            fh.seek(offset)
+            first, last = True, False
+            while not last:
+                last = _fill(fh, parser, line_count)
+                batch = parser.take()
+                offset += batch.nbytes
+                line_count += batch.lines
+                yield _Chunk(plan, batch, head, offset, line_count, first, last)
+                first = False
+
+    async def _write(self, chunk: _Chunk) -> None:
+        plan, batch = chunk.plan, chunk.batch
+        path = str(plan.file.path)
+        context = self.contexts.get(path)
+        # Until the end is reached the saved size must differ from the file's, or a run
+        # after a crash would take the rest of the file as already read.
+        size = plan.size if chunk.last else chunk.offset
+        async with self.store.write() as writer:
+            if chunk.first and plan.action is Action.RESET and plan.state is not None:
+                if plan.state.conversation_pk is not None:
+                    await writer.clear_conversation(plan.state.conversation_pk)
+                context = None
+            context = await self._store_batch(writer, plan.file, context, batch)
+            await writer.save_file_state(
+                FileState(
+                    path, context.conversation_pk if context else None, size, plan.mtime_ns,
+                    chunk.head, chunk.offset, chunk.line_count,
+                )
+            )  # fmt: skip
+        if context is not None:
+            self.contexts[path] = context
+        summary = self.summary
+        if chunk.first:
+            summary.files_read += 1
+            summary.files_reset += plan.action is Action.RESET
+        summary.lines_read += batch.lines
+        summary.bytes_read += batch.nbytes
+        summary.add_problems(batch.problems)
+        if self.progress is not None:
+            self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
+
+    async def _store_batch(
+        self, writer: Writer, file: TranscriptFile, context: ConversationContext | None,
+        batch: Batch,
+    ) -> ConversationContext | None:  # fmt: skip
+        conn = writer.connection
+        if context is None:
+            if not (batch.messages or batch.events):
+                return None  # nothing to attach yet (blank or bad lines only)
+            context = await self._open_conversation(writer, file, batch)
+        elif batch.cwd or batch.git_branch or batch.version or batch.metadata():
+            await writer.upsert_session(_new_session(context.session_id, file, batch))
+        session_pk, conversation_pk = context.session_pk, context.conversation_pk
+        if batch.messages:
+            await writer.add_messages(session_pk, conversation_pk, list(batch.messages.values()))
+        if batch.events:
+            await writer.add_events(session_pk, conversation_pk, batch.events)
+        for agent, tool_use_id in batch.agent_links.items():
+            self.links[(session_pk, agent)] = tool_use_id
+            await link_agent(conn, session_pk, agent, tool_use_id)
+        if batch.titles:
+            await self.titles.store(writer, context, batch.titles)
+        self.titles.observe(session_pk, batch)
+        return context
+
+    async def _open_conversation(
+        self, writer: Writer, file: TranscriptFile, batch: Batch
+    ) -> ConversationContext:
+        session_id = batch.session_id or file.session_hint
+        session_pk = await writer.upsert_session(_new_session(session_id, file, batch))
+        agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
+        parent = None
+        if file.is_subagent:
+            parent = self.links.get((session_pk, agent_id)) or await agent_link(
+                writer.connection, session_pk, agent_id
+            )
+        conversation_pk = await writer.upsert_conversation(
+            session_pk, NewConversation(agent_id, file.is_subagent, parent)
+        )
+        return ConversationContext(session_pk, session_id, conversation_pk, agent_id, None)
+
+
+def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSession:
+    return NewSession(
+        session_id=session_id,
+        project=file.project(batch.cwd),
+        cwd=batch.cwd,
+        git_branch=batch.git_branch,
+        version=batch.version,
+        metadata=batch.metadata(),
+    )
+
+
+def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int) -> bool:
+    """Feed the parser complete lines until its batch is full; True at the end of the file.
+
+    ``line_count`` is the number of lines before the batch. A last line without its
+    newline is still being written: it is left for the next run.
+    """
+    feed = parser.feed
+    batch = parser.batch
+    readline = fh.readline
+    line_no = line_count
+    while True:
+        raw = readline()
+        if not raw or raw[-1] != 0x0A:
+            return True
+        line_no += 1
+        feed(line_no, raw)
+        if batch.lines >= BATCH_LINES or batch.nbytes >= BATCH_BYTES:
+            return False
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

@@ -1,0 +1,223 @@
+"""The import, export and demo commands, and --watch (in a task and as a process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.demo import ARCHIVE_NAME, archive_bytes, build_archive
+from graph.importers.watch import watch_paths
+from graph.store import Store
+from tests.test_import_support import MAIN, copy_samples, query, records, write_lines
+
+runner = CliRunner()
+SESSIONGRAPH = Path(sys.executable).with_name("sessiongraph")
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("command", ["import", "export", "demo"])
+def test_commands_explain_themselves(command: str) -> None:
+    code, out, _ = invoke(command, "--help")
+    assert code == 0 and "Usage" in out
+
+
+def test_import_prints_a_summary_and_json_for_scripts(samples_dir: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    code, out, err = invoke("import", str(samples_dir), "--db", db)
+    assert code == 0, err
+    assert "messages added" in out and "538" in out and "1,811" in out
+    code, out, _ = invoke("import", str(samples_dir), "--db", db, "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["files"] == summary["files_unchanged"] == 6
+    assert summary["messages_added"] == summary["lines_read"] == 0
+
+
+def test_import_reports_bad_lines_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    write_lines(path, [{"type": "system", "sessionId": "s"}, "nope", {"type": "x"}])
+    code, out, _ = invoke("import", str(path), "--db", str(tmp_path / "x.db"), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["lines_skipped"] == 1 and summary["events_added"] == 2
+    assert summary["problems"][0]["path"] == str(path) and summary["problems"][0]["line"] == 2
+    code, out, _ = invoke("import", str(path), "--db", str(tmp_path / "y.db"))
+    assert f"{path}:2: not JSON" in out
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("missing", "missing: no such file or directory"),
+        ("empty", "empty: no Claude Code transcripts (*.jsonl) found"),
+    ],
+)
+def test_import_of_a_path_without_transcripts_is_one_line(
+    tmp_path: Path, target: str, message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, err = invoke("import", str(tmp_path / target), "--db", str(tmp_path / "x.db"))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("sessiongraph: error:") and message in err
+
+
+def test_import_defaults_to_claude_projects_in_home(samples_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    db = str(tmp_path / "x.db")
+    result = runner.invoke(app, ["import", "--db", db], env={"HOME": str(home)})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"sessiongraph: error: {home}/.claude/projects: no such file or directory\n"
+    )
+    copy_samples(samples_dir, home / ".claude" / "projects" / "-some-project")
+    result = runner.invoke(app, ["import", "--db", db, "--json"], env={"HOME": str(home)})
+    assert result.exit_code == 0 and json.loads(result.stdout)["sessions_added"] == 4
+
+
+def test_export_writes_a_file_or_fails_in_one_line(samples_dir: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    assert invoke("import", str(samples_dir / "short.jsonl"), "--db", db)[0] == 0
+    session_id = next(
+        r["sessionId"] for r in records(samples_dir / "short.jsonl") if "sessionId" in r
+    )
+    out_file = tmp_path / "out.jsonl"
+    code, _, _ = invoke("export", session_id, "--db", db, "--out", str(out_file))
+    assert code == 0
+    exported = [json.loads(line) for line in out_file.read_text().splitlines()]
+    assert exported == records(samples_dir / "short.jsonl")
+    code, out, _ = invoke("export", session_id, "--db", db, "--format", "markdown")
+    assert code == 0 and out.startswith(f"# Session {session_id}")
+    code, _, err = invoke("export", "nope", "--db", db, "--out", str(tmp_path / "no.md"))
+    assert code == 1 and err == "sessiongraph: error: no session with id 'nope' in the database\n"
+    assert not list(tmp_path.glob("no.md*"))
+    code, _, err = invoke("export", session_id, "--db", str(tmp_path / "none.db"))
+    assert code == 1 and "no database at" in err
+
+
+def test_demo_imports_the_bundled_sessions_once(tmp_path: Path, samples_dir: Path) -> None:
+    db = str(tmp_path / "demo.db")
+    code, out, _ = invoke("demo", "--db", db, "--json")
+    first = json.loads(out)
+    assert code == 0 and first["sessions_added"] == 4 and first["messages_added"] == 538
+    code, out, _ = invoke("demo", "--db", db, "--json")
+    again = json.loads(out)
+    assert (again["files_unchanged"], again["lines_read"], again["sessions_added"]) == (6, 0, 0)
+    projects = tmp_path / "demo-demo" / "projects"
+    assert (projects / "-home-marco-projects-spotter").is_dir()
+    assert (tmp_path / "demo-demo" / "LICENSE-spotter").is_file()
+
+
+def test_the_demo_archive_is_the_test_samples(samples_dir: Path) -> None:
+    # After changing the samples, rebuild it with graph.demo.build_archive (see its docstring).
+    assert ARCHIVE_NAME == "claude-code.tar.gz"
+    assert archive_bytes() == build_archive(samples_dir)
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    """Poll ``check`` every 50 ms until it is true, for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_watch_imports_appended_lines_within_a_second(
+    store: Store, samples_dir: Path, tmp_path: Path
+) -> None:
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    stop, ready = asyncio.Event(), asyncio.Event()
+    runs = []
+    task = asyncio.create_task(
+        watch_paths(store, [tree], stop=stop, ready=ready, on_import=runs.append)
+    )
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        assert await query(store, "SELECT count(*) FROM messages") == [(538,)]
+        started = time.monotonic()
+        write_lines(
+            tree / "short.jsonl",
+            [
+                {
+                    "type": "user",
+                    "sessionId": "55604662-cf2a-4331-851a-ec234028f8ca",
+                    "uuid": "live-1",
+                    "message": {"role": "user", "content": "still there?"},
+                },
+            ],
+            mode="a",
+        )
+
+        async def arrived() -> bool:
+            return bool(await query(store, "SELECT 1 FROM messages WHERE uuid = 'live-1'"))
+
+        await wait_for(arrived)
+        assert time.monotonic() - started < 5  # about a second; generous for slow machines
+        # A new session file (and a new subagent folder) is picked up too.
+        write_lines(
+            tree / "new" / "subagents" / "agent-x.jsonl",
+            [
+                {"type": "user", "sessionId": "new", "agentId": "x", "uuid": "live-2"},
+            ],
+        )
+
+        async def new_session() -> bool:
+            return bool(await query(store, "SELECT 1 FROM messages WHERE uuid = 'live-2'"))
+
+        await wait_for(new_session)
+    finally:
+        stop.set()
+        total = await asyncio.wait_for(task, 10)
+    assert total.messages_added >= 2 and runs
+
+
+async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> None:
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    proc = await asyncio.create_subprocess_exec(
+        str(SESSIONGRAPH),
+        "import",
+        str(tree),
+        "--watch",
+        "--json",
+        "--db",
+        str(tmp_path / "w.db"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "CI": "1"},
+    )
+    try:
+        assert proc.stdout is not None
+        initial = json.loads(await asyncio.wait_for(proc.stdout.readline(), 20))
+        assert initial["messages_added"] == 538
+        # The first import is done; the watcher may need a moment more to start, and
+        # lines written meanwhile are caught by its first scan.
+        write_lines(
+            tree / f"{MAIN}.jsonl",
+            [
+                {"type": "system", "subtype": "live", "sessionId": MAIN},
+            ],
+            mode="a",
+        )
+        change = json.loads(await asyncio.wait_for(proc.stdout.readline(), 20))
+        assert change["events_added"] == 1 and change["lines_read"] == 1
+        proc.send_signal(signal.SIGINT)
+        code = await asyncio.wait_for(proc.wait(), 20)
+        stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
+        assert code == 0, stderr
+        assert "stopped watching" in stderr and "Traceback" not in stderr
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
