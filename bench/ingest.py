@@ -118,11 +118,7 @@ async def _migrate(db: Path) -> None:
 
 async def _open(db: Path, *, hooks: bool) -> Store:
     """The migrated store on ``db``; without any write hook unless ``hooks``."""
-    if hooks:
-        return await Store.open(db)
-    store = Store(db, hooks=[])
-    await store.connect()
-    return store
+    return await Store.open(db, hooks=None if hooks else [])
 
 
 async def _importer(root: Path, db: Path, *, hooks: bool) -> tuple[float, int]:

@@ -62,25 +62,19 @@ def test_search_syntax_errors_are_one_line(filled: Path, query: str) -> None:
     assert "position" in result.stderr
 
 
-def test_doctor_finds_a_broken_index_and_reindex_repairs_it(filled: Path) -> None:
+def test_doctor_finds_a_broken_index_and_repair_mends_it(filled: Path) -> None:
     ok = runner.invoke(app, ["doctor", "--db", str(filled)])
     assert ok.exit_code == 0 and "no problems" in ok.stdout
-    with sqlite3.connect(filled) as conn:  # lose documents behind the index's back
-        conn.execute("DROP TRIGGER search_docs_delete")
-        conn.execute("DELETE FROM search_docs WHERE kind = 'message'")
+    with sqlite3.connect(filled) as conn:  # rows deleted behind the index's back
+        conn.execute("DELETE FROM messages WHERE id % 3 = 0")
     broken = runner.invoke(app, ["doctor", "--db", str(filled)])
     assert broken.exit_code == 1
     assert "search index" in broken.stdout
     assert "problem(s) found" in broken.stderr
-    with sqlite3.connect(filled) as conn:  # put the trigger back the migration made
-        conn.execute(
-            "CREATE TRIGGER search_docs_delete AFTER DELETE ON search_docs BEGIN"
-            " INSERT INTO search_fts (search_fts, rowid, text, thinking, tool_input,"
-            " tool_output, title, event) VALUES ('delete', old.rowid, old.text, old.thinking,"
-            " old.tool_input, old.tool_output, old.title, old.event); END"
-        )
-    repaired = runner.invoke(app, ["doctor", "--db", str(filled), "--reindex"])
+    repaired = runner.invoke(app, ["doctor", "--db", str(filled), "--repair"])
     assert repaired.exit_code == 0, repaired.stdout + repaired.stderr
     assert "reindexed" in repaired.stdout and "no problems" in repaired.stdout
     again = runner.invoke(app, ["search", "answer", "--db", str(filled), "--json"])
-    assert json.loads(again.stdout)["totalCount"] == 18
+    with sqlite3.connect(filled) as conn:
+        [(answers,)] = conn.execute("SELECT count(*) FROM messages WHERE role = 'assistant'")
+    assert json.loads(again.stdout)["totalCount"] == answers

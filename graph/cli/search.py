@@ -105,8 +105,12 @@ def search(
 @app.command()
 def doctor(
     db: DbOption = None,
-    reindex: Annotated[
-        bool, typer.Option("--reindex", help="Rebuild the search index from the stored rows.")
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Recompute stored counts and rebuild the search index from the rows first.",
+        ),
     ] = False,
 ) -> None:
     """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
@@ -117,9 +121,9 @@ def doctor(
     async def go() -> list[str]:
         store = await Store.open(path)
         try:
-            if reindex:
-                count = await store.reindex()
-                typer.echo(f"reindexed {count:,} rows")
+            if repair:
+                count = await store.repair()
+                typer.echo(f"recounted sessions and reindexed {count:,} rows")
             return await store.check()
         finally:
             await store.close()

@@ -31,7 +31,6 @@ from graph.store.transcripts import (
     file_states,
     link_agent,
     row_counts,
-    untraced,
 )
 
 if TYPE_CHECKING:
@@ -108,11 +107,10 @@ class _Importer:
         if self.progress is not None:
             self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
         if plans:
-            async with untraced(self.store):
-                await self._import_all(plans)
-                if self.titles.waiting:
-                    async with self.store.write() as writer:
-                        await self.titles.finish(writer)
+            await self._import_all(plans)
+            if self.titles.waiting:
+                async with self.store.write() as writer:
+                    await self.titles.finish(writer)
         summary.add_problems(self.unreadable)
         async with self.store.read() as reader:
             after = await row_counts(reader.connection)

@@ -119,11 +119,11 @@ class SearchHit:
     @strawberry.field(description="The message, event or session that matched.")
     async def node(self, info: Info) -> SearchNode | None:
         loaders = info.context.loaders
-        if self.row.message_pk is not None:
-            message = await loaders.message.load(self.row.message_pk)
+        if self.row.kind == "message":
+            message = await loaders.message.load(self.row.pk)
             return Message.of(message) if message else None
-        if self.row.event_pk is not None:
-            event = await loaders.event.load(self.row.event_pk)
+        if self.row.kind == "event":
+            event = await loaders.event.load(self.row.pk)
             return Event.of(event) if event else None
         session = await loaders.session.load(self.row.session_pk)
         return Session.of(session) if session else None
@@ -136,11 +136,11 @@ class SearchHit:
 
 async def _document(info: Info, hit: HitRow) -> Fields | None:
     loaders = info.context.loaders
-    if hit.message_pk is not None:
-        message = await loaders.message.load(hit.message_pk)
+    if hit.kind == "message":
+        message = await loaders.message.load(hit.pk)
         return message_fields(records_of(message.content)) if message else None
-    if hit.event_pk is not None:
-        event = await loaders.event.load(hit.event_pk)
+    if hit.kind == "event":
+        event = await loaders.event.load(hit.pk)
         return event_fields(orjson.loads(event.data)) if event else None
     session = await loaders.session.load(hit.session_pk)
     if session is None:

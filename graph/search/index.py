@@ -1,13 +1,16 @@
 """Keeping the search index in step with the store, inside the same write transaction.
 
-:class:`SearchIndexer` is a store write hook: whenever messages, events or session titles
-are written, it rebuilds their documents in ``search_docs`` (whose triggers update the
-FTS5 index). Deletions need nothing from it: documents cascade with their rows.
+:class:`SearchIndexer` is a store write hook. The writer hands it the messages, events
+and session titles it writes, and the old versions of what it replaces or deletes; the
+indexer tokenizes them and adds or removes their FTS5 documents. ``search_fts`` is
+contentless (it stores no text), so removing a document means handing FTS5 the same
+tokens again: they are re-derived from the old version, which is deterministic for a
+given :data:`INDEX_VERSION`. A database indexed under another version is reindexed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -21,123 +24,186 @@ from graph.search.documents import (
     session_fields,
 )
 from graph.search.tokenize import index_text
-from graph.store.filters import json_list
 
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["SearchIndexer"]
+    from graph.store.writes import NewEvent, NewMessage
 
+__all__ = ["INDEX_VERSION", "SearchIndexer", "doc_rowid"]
+
+# Bump when the tokenizer or what goes into a document changes: stored databases are
+# then reindexed on open, since old documents could not be removed token for token.
+INDEX_VERSION: Final = "1"
+_KINDS: Final = {"message": 0, "event": 1, "session": 2}
 _COLUMNS: Final = ", ".join(FIELD_COLUMNS)
-_PLACEHOLDERS: Final = ", ".join("?" * len(FIELD_COLUMNS))
-_UPDATE: Final = ", ".join(f"{c} = excluded.{c}" for c in FIELD_COLUMNS)
+_SLOTS: Final = ", ".join("?" * len(FIELD_COLUMNS))
+_INSERT: Final = f"INSERT INTO search_fts (rowid, {_COLUMNS}) VALUES (?, {_SLOTS})"
+_DELETE: Final = (
+    f"INSERT INTO search_fts (search_fts, rowid, {_COLUMNS}) VALUES ('delete', ?, {_SLOTS})"
+)
+_DOCS: Final = (
+    "INSERT INTO search_docs (rowid, kind, session_pk, role, model, timestamp)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rowid) DO UPDATE SET role = excluded.role,"
+    " model = excluded.model, timestamp = excluded.timestamp"
+)
 _BATCH: Final = 500
 
 
+def doc_rowid(kind: str, pk: int) -> int:
+    """The document id of a row: its pk and its kind in one integer."""
+    return pk * 4 + _KINDS[kind]
+
+
+Analyzer = Callable[[str], str]
+
+
 class SearchIndexer:
-    """Writes search documents for changed rows (a :class:`~graph.store.WriteHook`).
+    """Adds and removes search documents (a :class:`~graph.store.WriteHook`).
 
     Args:
-        analyze: Text of one field -> the token string FTS5 indexes. Plain databases
-            index tokens as they are; encrypted ones pass keyed hashes.
+        analyze: One field's text -> the token string FTS5 indexes: the tokens as they
+            are in a plain database, keyed hashes of them in an encrypted one.
     """
 
-    def __init__(self, analyze: Callable[[str], str] = index_text) -> None:
+    def __init__(self, analyze: Analyzer = index_text) -> None:
         self.analyze = analyze
 
-    def _tokens(self, fields: Fields) -> list[str]:
-        return [self.analyze(fields.get(column)) for column in FIELD_COLUMNS]
+    def _row(self, rowid: int, fields: Fields) -> tuple[Any, ...]:
+        return (rowid, *(self.analyze(fields.get(column)) for column in FIELD_COLUMNS))
 
-    async def rows_written(
-        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
+    async def messages_written(
+        self,
+        conn: aiosqlite.Connection,
+        session_pk: int,
+        written: Sequence[tuple[int, NewMessage]],
+        replaced: Mapping[int, NewMessage],
     ) -> None:
-        for start in range(0, len(pks), _BATCH):
-            chunk = list(pks[start : start + _BATCH])
-            if table == "messages":
-                await self._messages(conn, chunk)
-            elif table == "events":
-                await self._events(conn, chunk)
-            elif table == "sessions":
-                await self._sessions(conn, chunk)
+        await _run(conn, _DELETE, (
+            self._row(doc_rowid("message", pk), message_fields(old.records))
+            for pk, old in replaced.items()
+        ))  # fmt: skip
+        await _run(conn, _INSERT, (
+            self._row(doc_rowid("message", pk), message_fields(m.records)) for pk, m in written
+        ))  # fmt: skip
+        await _run(conn, _DOCS, (
+            (doc_rowid("message", pk), "message", session_pk, m.role, m.model, m.timestamp)
+            for pk, m in written
+        ))  # fmt: skip
 
-    async def rows_deleted(
-        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
+    async def events_written(
+        self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
     ) -> None:
-        """Nothing to do: documents are deleted with their rows by foreign keys."""
+        await _run(conn, _INSERT, (
+            self._row(doc_rowid("event", pk), event_fields(e.record)) for pk, e in written
+        ))  # fmt: skip
+        await _run(conn, _DOCS, (
+            (doc_rowid("event", pk), "event", session_pk, None, None, e.timestamp)
+            for pk, e in written
+        ))  # fmt: skip
 
-    async def _messages(self, conn: aiosqlite.Connection, pks: list[int]) -> None:
-        rows = await conn.execute_fetchall(
-            "SELECT id, session_pk, role, model, timestamp, content FROM messages "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            (json_list(pks),),
-        )
-        docs: list[tuple[Any, ...]] = [
-            (row[1], row[0], row[2], row[3], row[4],
-             *self._tokens(message_fields(records_of(row[5]))))
-            for row in rows
-        ]  # fmt: skip
-        await conn.executemany(
-            f"INSERT INTO search_docs (kind, session_pk, message_pk, role, model, timestamp,"
-            f" {_COLUMNS}) VALUES ('message', ?, ?, ?, ?, ?, {_PLACEHOLDERS})"
-            f" ON CONFLICT (message_pk) DO UPDATE SET role = excluded.role,"
-            f" model = excluded.model, timestamp = excluded.timestamp, {_UPDATE}",
-            docs,
-        )
+    async def session_text_written(
+        self,
+        conn: aiosqlite.Connection,
+        session_pk: int,
+        before: tuple[str | None, str | None],
+        after: tuple[str | None, str | None],
+    ) -> None:
+        rowid = doc_rowid("session", session_pk)
+        if any(before):
+            await conn.execute(_DELETE, self._row(rowid, session_fields(*before)))
+        if any(after):
+            await conn.execute(_INSERT, self._row(rowid, session_fields(*after)))
+            await conn.execute(_DOCS, (rowid, "session", session_pk, None, None, None))
+        else:
+            await conn.execute("DELETE FROM search_docs WHERE rowid = ?", (rowid,))
 
-    async def _events(self, conn: aiosqlite.Connection, pks: list[int]) -> None:
-        rows = await conn.execute_fetchall(
-            "SELECT id, session_pk, timestamp, data FROM events "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            (json_list(pks),),
-        )
-        docs = [
-            (row[1], row[0], row[2], *self._tokens(event_fields(orjson.loads(row[3]))))
-            for row in rows
+    async def rows_deleting(
+        self,
+        conn: aiosqlite.Connection,
+        messages: Sequence[tuple[int, NewMessage]],
+        events: Sequence[tuple[int, NewEvent]],
+        sessions: Sequence[tuple[int, str | None, str | None]],
+    ) -> None:
+        rows = [self._row(doc_rowid("message", pk), message_fields(m.records))
+                for pk, m in messages]  # fmt: skip
+        rows += [self._row(doc_rowid("event", pk), event_fields(e.record)) for pk, e in events]
+        rows += [
+            self._row(doc_rowid("session", pk), session_fields(title, summary))
+            for pk, title, summary in sessions
+            if title or summary
         ]
-        await conn.executemany(
-            f"INSERT INTO search_docs (kind, session_pk, event_pk, timestamp, {_COLUMNS})"
-            f" VALUES ('event', ?, ?, ?, {_PLACEHOLDERS})"
-            f" ON CONFLICT (event_pk) DO UPDATE SET timestamp = excluded.timestamp, {_UPDATE}",
-            docs,
-        )
-
-    async def _sessions(self, conn: aiosqlite.Connection, pks: list[int]) -> None:
-        rows = await conn.execute_fetchall(
-            "SELECT id, started_at, title, summary FROM sessions "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            (json_list(pks),),
-        )
-        docs = [
-            (row[0], row[1], *self._tokens(session_fields(_text(row[2]), _text(row[3]))))
-            for row in rows
-        ]
-        await conn.executemany(
-            f"INSERT INTO search_docs (kind, session_pk, timestamp, {_COLUMNS})"
-            f" VALUES ('session', ?, ?, {_PLACEHOLDERS})"
-            f" ON CONFLICT (session_pk) WHERE kind = 'session' DO UPDATE SET"
-            f" timestamp = excluded.timestamp, {_UPDATE}",
-            docs,
-        )
+        await _run(conn, _DELETE, rows)
+        await _run(conn, "DELETE FROM search_docs WHERE rowid = ?", ((row[0],) for row in rows))
 
     async def rebuild(self, conn: aiosqlite.Connection) -> int:
-        """Index every row again from scratch (after a migration, or to repair)."""
-        await conn.execute("DELETE FROM search_docs")
+        """Index every stored row again from scratch; how many rows were indexed."""
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+        await conn.execute("DELETE FROM search_docs")
         total = 0
-        for table in ("sessions", "messages", "events"):
-            last = 0
-            while True:
-                rows = await conn.execute_fetchall(
-                    f"SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (last, _BATCH)
+        async for rows in _pages(conn, "SELECT id, session_pk, role, model, timestamp, content"
+                                       " FROM messages"):  # fmt: skip
+            await _run(conn, _INSERT, (
+                self._row(doc_rowid("message", r[0]), message_fields(records_of(r[5])))
+                for r in rows
+            ))  # fmt: skip
+            await _run(conn, _DOCS, (
+                (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
+            ))  # fmt: skip
+            total += len(rows)
+        async for rows in _pages(conn, "SELECT id, session_pk, timestamp, data FROM events"):
+            await _run(conn, _INSERT, (
+                self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(r[3])))
+                for r in rows
+            ))  # fmt: skip
+            await _run(conn, _DOCS, (
+                (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
+            ))  # fmt: skip
+            total += len(rows)
+        async for rows in _pages(conn, "SELECT id, title, summary FROM sessions"):
+            for pk, title, summary in rows:
+                await self.session_text_written(
+                    conn, pk, (None, None), (_text(title), _text(summary))
                 )
-                pks = [int(row[0]) for row in rows]
-                if not pks:
-                    break
-                await self.rows_written(conn, table, pks)
-                total += len(pks)
-                last = pks[-1]
+            total += len(rows)
+        await mark_indexed(conn)
         return total
+
+
+async def _run(conn: aiosqlite.Connection, sql: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    batch = list(rows)
+    if batch:
+        await conn.executemany(sql, batch)
+
+
+async def _pages(conn: aiosqlite.Connection, select: str) -> AsyncIterator[list[Any]]:
+    last = 0
+    while True:
+        rows = list(
+            await conn.execute_fetchall(
+                f"{select} WHERE id > ? ORDER BY id LIMIT ?", (last, _BATCH)
+            )
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
 
 
 def _text(value: str | bytes | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+async def indexed_version(conn: aiosqlite.Connection) -> str | None:
+    """The index version the database's documents were built with (None: never)."""
+    rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = 'search.version'"))
+    return str(rows[0][0]) if rows else None
+
+
+async def mark_indexed(conn: aiosqlite.Connection) -> None:
+    """Record that the documents follow :data:`INDEX_VERSION`."""
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('search.version', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (INDEX_VERSION,),
+    )

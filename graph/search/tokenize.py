@@ -103,6 +103,12 @@ def index_text(text: str) -> str:
     and drop over-long runs: three passes in C instead of a Python loop per token. Other
     text goes through :func:`tokens`. A test holds the two paths equal.
     """
+    if not text:
+        return ""
     if text.isascii():
-        return _ASCII_LONG_RUN.sub(" ", _HUMP.sub(" ", text).lower())
+        # Most of the cost is the hump pass: skip it when there is no capital at all.
+        lowered = text.lower()
+        if lowered != text:
+            lowered = _HUMP.sub(" ", text).lower()
+        return _ASCII_LONG_RUN.sub(" ", lowered)
     return " ".join(tokens(text))

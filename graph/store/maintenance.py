@@ -21,20 +21,26 @@ async def check_database(conn: aiosqlite.Connection) -> list[str]:
     try:
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
     except sqlite3.DatabaseError as exc:
-        problems.append(f"search index: {exc} (run `sessiongraph doctor --reindex`)")
-    rows = await conn.execute_fetchall(
+        problems.append(f"search index: {exc} (run `sessiongraph doctor --repair`)")
+    [(rows_, docs, indexed)] = await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
-        " + (SELECT count(*) FROM sessions) - (SELECT count(*) FROM search_docs)"
+        " + (SELECT count(*) FROM sessions WHERE coalesce(title, '') <> ''"
+        " OR coalesce(summary, '') <> ''),"
+        " (SELECT count(*) FROM search_docs), (SELECT count(*) FROM search_fts)"
     )
-    if rows and rows[0][0]:
+    if not rows_ == docs == indexed:
         problems.append(
-            f"search index: {rows[0][0]} rows have no search document "
-            "(run `sessiongraph doctor --reindex`)"
+            f"search index: {rows_} searchable rows, {docs} documents, {indexed} indexed "
+            "(run `sessiongraph doctor --repair`)"
         )
     rows = await conn.execute_fetchall(
         "SELECT session_id FROM sessions AS s WHERE message_count <>"
         " (SELECT count(*) FROM messages WHERE session_pk = s.id) OR event_count <>"
         " (SELECT count(*) FROM events WHERE session_pk = s.id) LIMIT 20"
     )
-    problems += [f"session {row[0]}: stored counts disagree with its rows" for row in rows]
+    problems += [
+        f"session {row[0]}: stored counts disagree with its rows "
+        "(run `sessiongraph doctor --repair`)"
+        for row in rows
+    ]
     return problems

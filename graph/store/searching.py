@@ -66,9 +66,12 @@ class HitRow:
     rowid: int
     kind: str
     session_pk: int
-    message_pk: int | None
-    event_pk: int | None
     score: float
+
+    @property
+    def pk(self) -> int:
+        """The pk of the message, event or session (document ids are pk * 4 + kind)."""
+        return self.rowid >> 2
 
 
 async def search_hits(
@@ -78,7 +81,7 @@ async def search_hits(
     filter_sql, filter_params = where.where()
     page_sql, page_params, order = keyset(["score", "d.rowid"], False, request)
     rows = await conn.execute_fetchall(
-        f"SELECT d.rowid, d.kind, d.session_pk, d.message_pk, d.event_pk, {_BM25} AS score"
+        f"SELECT d.rowid, d.kind, d.session_pk, {_BM25} AS score"
         " FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
         f" WHERE search_fts MATCH ? AND {filter_sql} AND {page_sql}"
         f" ORDER BY {order} LIMIT ?",

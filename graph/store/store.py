@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from graph.errors import SchemaOutOfDate, StoreError
-from graph.search.index import SearchIndexer
+from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
 from graph.store.connection import StatementCounter, open_connection
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
@@ -45,9 +45,14 @@ class Store:
         readers: int = DEFAULT_READERS,
         hooks: Iterable[WriteHook] | None = None,
         migrations: list[Migration] | None = None,
+        trace_writes: bool = False,
     ) -> None:
         self.path = path
+        # Reads are always counted (per-request statement counts are asserted in tests);
+        # writes only on request: sqlite3 expands every bound value into the traced SQL
+        # text, which doubles the cost of a bulk import.
         self.statements = StatementCounter()
+        self.trace_writes = trace_writes
         # The search index is part of what a write means: it is kept in the same
         # transaction unless a caller supplies its own hooks (e.g. an encrypted indexer).
         self.hooks: list[WriteHook] = list(hooks) if hooks is not None else [SearchIndexer()]
@@ -68,19 +73,24 @@ class Store:
         migrate: bool = True,
         backup: bool = True,
         readers: int = DEFAULT_READERS,
+        hooks: Iterable[WriteHook] | None = None,
+        trace_writes: bool = False,
     ) -> Store:
         """Open the database, applying pending migrations unless ``migrate`` is false.
+
+        With ``migrate``, a search index built by another index version is rebuilt too.
 
         Raises:
             SchemaOutOfDate: migrations are pending and ``migrate`` is false.
             MigrationError: a migration failed (the database is left as it was), or an
                 applied migration no longer matches its file.
         """
-        store = cls(path, readers=readers)
+        store = cls(path, readers=readers, hooks=hooks, trace_writes=trace_writes)
         try:
             await store.connect()
             if migrate:
                 await store.migrate(backup=backup)
+                await store.ensure_index()
             else:
                 pending = await store.migrator().pending()
                 if pending:
@@ -97,7 +107,11 @@ class Store:
         """Open the writer connection (readers open lazily, after migrations)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = await open_connection(self.path, readonly=False, counter=self.statements)
+            self._writer = await open_connection(
+                self.path,
+                readonly=False,
+                counter=self.statements if self.trace_writes else None,
+            )
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
@@ -118,24 +132,50 @@ class Store:
             pending = await migrator.pending()
             if not pending:
                 return []
-            existing = await migrator.current_version() > 0
-            if backup and existing:
+            if backup and await migrator.current_version() > 0:
                 copy = await self.backup(f"pre-{pending[-1].version:04d}")
                 log.info("copied the database to %s before migrating", copy)
-            applied = await migrator.up()
-        if existing and any(m.name == "search" for m in applied):
-            # The index arrived after the data did: build it for what is already stored.
-            await self.reindex()
-        return applied
+            return await migrator.up()
+
+    def _indexer(self) -> SearchIndexer | None:
+        return next((hook for hook in self.hooks if isinstance(hook, SearchIndexer)), None)
+
+    async def ensure_index(self) -> bool:
+        """Reindex if the documents were built by another index version; True if it did.
+
+        A new database is simply marked; one whose index predates this version (or the
+        search migration itself) is rebuilt from its rows.
+        """
+        indexer = self._indexer()
+        if indexer is None:
+            return False
+        conn = self.writer_connection
+        if await indexed_version(conn) == INDEX_VERSION:
+            return False
+        [(has_rows,)] = await conn.execute_fetchall("SELECT EXISTS (SELECT 1 FROM sessions)")
+        if not has_rows:
+            async with self.write():
+                await mark_indexed(conn)
+            return False
+        log.warning("rebuilding the search index of %s (index version %s)", self.path,
+                    INDEX_VERSION)  # fmt: skip
+        await self.reindex()
+        return True
+
+    async def repair(self) -> int:
+        """Recompute every session's aggregates and rebuild the search index."""
+        async with self.write() as writer:
+            for (pk,) in await writer.connection.execute_fetchall("SELECT id FROM sessions"):
+                writer.touch(pk)
+        return await self.reindex()
 
     async def reindex(self) -> int:
         """Rebuild the search index from every stored row, in one transaction."""
-        count = 0
+        indexer = self._indexer()
+        if indexer is None:
+            return 0
         async with self.write() as writer:
-            for hook in self.hooks:
-                if isinstance(hook, SearchIndexer):
-                    count += await hook.rebuild(writer.connection)
-        return count
+            return await indexer.rebuild(writer.connection)
 
     async def revert(self, steps: int, *, backup: bool = True) -> list[Migration]:
         """Revert the ``steps`` newest migrations, first copying the database aside."""

@@ -6,21 +6,18 @@ transaction (so they see its uncommitted rows) or ``reader.connection`` outside 
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from graph.errors import StoreError
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns
 from graph.store.writes import FileState
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     import aiosqlite
 
-    from graph.store.store import Store
 
 __all__ = [
     "ConversationContext",
@@ -36,7 +33,6 @@ __all__ = [
     "session_pk_of_message_uuid",
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
-    "untraced",
 ]
 
 _FETCH = 64
@@ -208,21 +204,3 @@ async def conversation_contexts(
         (json_list(list(conversation_pks)),),
     )
     return {row[2]: ConversationContext(*row) for row in rows}
-
-
-@asynccontextmanager
-async def untraced(store: Store) -> AsyncIterator[None]:
-    """Detach the statement counter from the writer connection for a bulk load.
-
-    sqlite3 hands a trace callback each statement with its parameters expanded into the
-    SQL text, so rows carrying large JSON values are copied (hex-encoded, for blobs)
-    once more just to be counted: that doubled the import time. Statement counts are
-    asserted per request, not for bulk loads.
-    """
-    conn = store.writer_connection
-    await conn.set_trace_callback(None)  # type: ignore[arg-type]  # sqlite3 detaches on None
-    try:
-        yield
-    finally:
-        with suppress(StoreError, ValueError):  # the store was closed meanwhile
-            await store.writer_connection.set_trace_callback(store.statements)

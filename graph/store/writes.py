@@ -8,7 +8,7 @@ disagree with its rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,15 +103,43 @@ class FileState:
 
 
 class WriteHook(Protocol):
-    """Told about every change inside the write transaction (the search index's seam)."""
+    """Told about every change inside the write transaction: the search index's seam.
 
-    async def rows_written(
-        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
-    ) -> None: ...
+    Hooks get the objects being written, and the previous version of whatever is
+    replaced or deleted, so they never read back or decode what the writer already has.
+    """
 
-    async def rows_deleted(
-        self, conn: aiosqlite.Connection, table: str, pks: Sequence[int]
-    ) -> None: ...
+    async def messages_written(
+        self,
+        conn: aiosqlite.Connection,
+        session_pk: int,
+        written: Sequence[tuple[int, NewMessage]],
+        replaced: Mapping[int, NewMessage],
+    ) -> None:
+        """``written`` are (pk, message) pairs; ``replaced`` their old versions by pk."""
+
+    async def events_written(
+        self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
+    ) -> None:
+        """``written`` are (pk, event) pairs of events that were not stored before."""
+
+    async def session_text_written(
+        self,
+        conn: aiosqlite.Connection,
+        session_pk: int,
+        before: tuple[str | None, str | None],
+        after: tuple[str | None, str | None],
+    ) -> None:
+        """A session's (title, summary) changed from ``before`` to ``after``."""
+
+    async def rows_deleting(
+        self,
+        conn: aiosqlite.Connection,
+        messages: Sequence[tuple[int, NewMessage]],
+        events: Sequence[tuple[int, NewEvent]],
+        sessions: Sequence[tuple[int, str | None, str | None]],
+    ) -> None:
+        """These rows are about to be deleted (sessions as (pk, title, summary))."""
 
 
 _REFRESH_CONVERSATIONS = """
@@ -181,11 +209,6 @@ class Writer:
         """Have the aggregates of ``session_pk`` refreshed before the commit."""
         self._touched.add(session_pk)
 
-    async def _notify_written(self, table: str, pks: Sequence[int]) -> None:
-        if pks:
-            for hook in self._hooks:
-                await hook.rows_written(self._conn, table, pks)
-
     async def upsert_session(self, session: NewSession) -> int:
         """Create the session or update what the new records say about it; its pk."""
         rows = await self._conn.execute_fetchall(
@@ -195,28 +218,42 @@ class Writer:
             "cwd = coalesce(sessions.cwd, excluded.cwd), "
             "git_branch = coalesce(excluded.git_branch, sessions.git_branch), "
             "version = coalesce(excluded.version, sessions.version), "
-            "metadata = coalesce(excluded.metadata, sessions.metadata) "
+            # A batch knows only some of the session's facts: merge, don't replace.
+            "metadata = CASE WHEN sessions.metadata IS NULL OR excluded.metadata IS NULL "
+            "THEN coalesce(excluded.metadata, sessions.metadata) "
+            "ELSE json_patch(sessions.metadata, excluded.metadata) END "
             "RETURNING id",
             (
                 session.session_id, session.project, session.cwd, session.git_branch,
-                session.version, _json(session.metadata) if session.metadata else None,
+                session.version,
+                _json(session.metadata).decode() if session.metadata else None,
             ),
         )  # fmt: skip
         pk = int(next(iter(rows))[0])
         self._touched.add(pk)
-        await self._notify_written("sessions", [pk])
         return pk
 
     async def set_session_text(
         self, session_pk: int, *, title: str | None = None, summary: str | None = None
     ) -> None:
         """Set the title and/or summary (``None`` leaves a field as it is)."""
-        await self._conn.execute(
-            "UPDATE sessions SET title = coalesce(?, title), summary = coalesce(?, summary) "
-            "WHERE id = ?",
-            (title, summary, session_pk),
+        old = list(
+            await self._conn.execute_fetchall(
+                "SELECT title, summary FROM sessions WHERE id = ?", (session_pk,)
+            )
         )
-        await self._notify_written("sessions", [session_pk])
+        if not old:
+            return
+        before = (_text(old[0][0]), _text(old[0][1]))
+        after = (title if title is not None else before[0],
+                 summary if summary is not None else before[1])  # fmt: skip
+        if after == before:
+            return
+        await self._conn.execute(
+            "UPDATE sessions SET title = ?, summary = ? WHERE id = ?", (*after, session_pk)
+        )
+        for hook in self._hooks:
+            await hook.session_text_written(self._conn, session_pk, before, after)
 
     async def upsert_conversation(self, session_pk: int, conversation: NewConversation) -> int:
         """Create the thread or update its flags; its pk."""
@@ -256,6 +293,8 @@ class Writer:
             (conversation_pk, json_list(list(merged))),
         )
         updates = []
+        replaced: dict[int, NewMessage] = {}
+        written: dict[str, NewMessage] = {}
         for row in stored:
             old = NewMessage(
                 msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
@@ -263,7 +302,10 @@ class Writer:
                 records=[(line, record) for line, record in orjson.loads(row[11])],
             )  # fmt: skip
             new = _merge(old, merged.pop(row[1]))
+            replaced[row[0]] = old
+            written[new.msg_key] = new
             updates.append((*_values(new), row[0]))
+        written.update(merged)
         inserts = [(session_pk, conversation_pk, *_values(m)) for m in merged.values()]
         if updates:
             await self._conn.executemany(
@@ -280,14 +322,15 @@ class Writer:
                 inserts,
             )
         rows = await self._conn.execute_fetchall(
-            "SELECT id FROM messages WHERE conversation_pk = ? "
+            "SELECT id, msg_key FROM messages WHERE conversation_pk = ? "
             "AND msg_key IN (SELECT value FROM json_each(?))",
-            (conversation_pk, json_list([m.msg_key for m in messages])),
+            (conversation_pk, json_list(list(written))),
         )
-        pks = [int(row[0]) for row in rows]
+        pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
-        await self._notify_written("messages", pks)
-        return pks
+        for hook in self._hooks:
+            await hook.messages_written(self._conn, session_pk, pairs, replaced)
+        return [pk for pk, _ in pairs]
 
     async def add_events(
         self, session_pk: int, conversation_pk: int, events: Sequence[NewEvent]
@@ -321,25 +364,56 @@ class Writer:
         )  # fmt: skip
         self._touched.add(session_pk)
         if self._hooks:
+            by_seq = {event.seq: event for event in new}
             rows = await self._conn.execute_fetchall(
-                "SELECT id FROM events WHERE conversation_pk = ? "
+                "SELECT id, seq FROM events WHERE conversation_pk = ? "
                 "AND seq IN (SELECT value FROM json_each(?))",
-                (conversation_pk, json_list([e.seq for e in new])),
+                (conversation_pk, json_list(list(by_seq))),
             )
-            await self._notify_written("events", [int(row[0]) for row in rows])
+            pairs = [(int(row[0]), by_seq[row[1]]) for row in rows]
+            for hook in self._hooks:
+                await hook.events_written(self._conn, session_pk, pairs)
         return len(new)
 
     async def clear_conversation(self, conversation_pk: int) -> None:
         """Delete a thread's messages and events (its file is being read again)."""
+        await self._delete("conversation_pk", conversation_pk)
+
+    async def delete_session(self, session_pk: int) -> None:
+        """Delete a session with everything in it."""
+        await self._delete("session_pk", session_pk)
+        rows = await self._conn.execute_fetchall(
+            "DELETE FROM sessions WHERE id = ? RETURNING id, title, summary", (session_pk,)
+        )
+        gone = [(int(row[0]), _text(row[1]), _text(row[2])) for row in rows]
+        for hook in self._hooks:
+            await hook.rows_deleting(self._conn, [], [], gone)
+        self._touched.discard(session_pk)
+
+    async def _delete(self, column: str, pk: int) -> None:
+        # Hooks see the rows before they go (the index needs their content to drop them).
+        messages: list[tuple[int, NewMessage]] = []
+        events: list[tuple[int, NewEvent]] = []
+        if self._hooks:
+            for row in await self._conn.execute_fetchall(
+                f"SELECT id, msg_key, role, timestamp, model, content FROM messages "
+                f"WHERE {column} = ?",
+                (pk,),
+            ):
+                records = [(line, record) for line, record in orjson.loads(row[5])]
+                messages.append((row[0], NewMessage(row[1], row[2], row[3], records,
+                                                    model=row[4])))  # fmt: skip
+            for row in await self._conn.execute_fetchall(
+                f"SELECT id, seq, type, timestamp, data FROM events WHERE {column} = ?", (pk,)
+            ):
+                events.append((row[0], NewEvent(row[1], row[2], row[3], orjson.loads(row[4]))))
+            for hook in self._hooks:
+                await hook.rows_deleting(self._conn, messages, events, [])
         for table in ("messages", "events"):
             rows = await self._conn.execute_fetchall(
-                f"DELETE FROM {table} WHERE conversation_pk = ? RETURNING id, session_pk",
-                (conversation_pk,),
+                f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk", (pk,)
             )
-            pks = [int(row[0]) for row in rows]
-            self._touched.update(int(row[1]) for row in rows)
-            for hook in self._hooks:
-                await hook.rows_deleted(self._conn, table, pks)
+            self._touched.update(int(row[0]) for row in rows)
 
     async def file_state(self, path: str) -> FileState | None:
         """What is known of ``path`` from the last import."""
@@ -374,6 +448,10 @@ class Writer:
             await self._conn.executemany(_REFRESH_CONVERSATIONS, [(pk,) for pk in touched])
             await self._conn.executemany(_REFRESH_SESSION, [(pk,) for pk in touched])
         self._touched.clear()
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
