@@ -222,3 +222,19 @@ async def test_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
     assert path.exists()
     with pytest.raises(StoreError):
         store.writer_connection  # noqa: B018 - closed at shutdown
+
+
+async def test_parsing_and_validation_are_cached_across_requests(
+    client: httpx.AsyncClient,
+) -> None:
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    query = {"query": "query CacheProbe { health { ok } stats { sessions } }"}
+    await client.post("/graphql", json=query)
+    parsed, validated = _get_parse_cache(256).cache_info(), _get_validate_cache(256).cache_info()
+    for _ in range(3):
+        assert (await client.post("/graphql", json=query)).status_code == 200
+    assert _get_parse_cache(256).cache_info().hits == parsed.hits + 3
+    assert _get_validate_cache(256).cache_info().hits == validated.hits + 3
+    assert _get_validate_cache(256).cache_info().misses == validated.misses

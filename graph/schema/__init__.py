@@ -6,11 +6,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.schema.context import ApiSettings, Context
-from graph.schema.errors import ErrorCodes, MaskInternalErrors
+from graph.schema.errors import MaskInternalErrors, add_codes
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.types import Conversation, Event, Message, Session
@@ -19,14 +20,16 @@ __all__ = ["ApiSettings", "Context", "Schema", "build_schema", "sdl"]
 
 
 class Schema(strawberry.Schema):
-    """The schema, logging only what :class:`MaskInternalErrors` has not already logged."""
+    """The schema; every error passes :meth:`process_errors` before it is returned."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # Expected errors are the client's business; internal ones were logged, with
-        # their request id, as they were masked.
-        return
+        # strawberry calls this for every error, whatever the phase (a parse error raised
+        # inside a caching extension included), before extensions such as the masking one
+        # see them: the one place where every error can be given its code. Nothing is
+        # logged here: internal errors are logged, with their request id, when masked.
+        add_codes(errors)
 
 
 def build_schema(**options: Any) -> Schema:
@@ -34,7 +37,13 @@ def build_schema(**options: Any) -> Schema:
     return Schema(
         query=Query,
         types=[Session, Conversation, Message, Event],
-        extensions=[MaskInternalErrors, ErrorCodes],
+        # Parsing and validating are per-document work: cached across requests (the
+        # caches live at module level, so a fresh extension per request shares them).
+        extensions=[
+            MaskInternalErrors,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
         config=StrawberryConfig(scalar_map=SCALARS),
         **options,
     )

@@ -9,15 +9,13 @@ client sees only "Internal error" and that id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-
 from graphql import GraphQLError, VariableDefinitionNode
 from graphql.error import GraphQLSyntaxError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors
 
 from graph.errors import SessiongraphError
 
-__all__ = ["ErrorCodes", "MaskInternalErrors", "is_internal"]
+__all__ = ["MaskInternalErrors", "add_codes", "is_internal"]
 
 log = logging.getLogger("graph.errors")
 
@@ -41,18 +39,15 @@ def _code(error: GraphQLError) -> str:
     return "BAD_USER_INPUT"
 
 
-class ErrorCodes(SchemaExtension):
-    """Adds ``extensions.code`` (and the error's details) to expected errors."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        for error in (result.errors if result else None) or []:
-            if is_internal(error):
-                continue
-            original = error.original_error
-            details = original.extensions if isinstance(original, SessiongraphError) else {}
-            error.extensions = {**(error.extensions or {}), **details, "code": _code(error)}
+def add_codes(errors: list[GraphQLError]) -> None:
+    """Give expected errors their ``extensions.code`` and details (internal ones are
+    masked later, by :class:`MaskInternalErrors`)."""
+    for error in errors:
+        if is_internal(error):
+            continue
+        original = error.original_error
+        details = original.extensions if isinstance(original, SessiongraphError) else {}
+        error.extensions = {**(error.extensions or {}), **details, "code": _code(error)}
 
 
 class MaskInternalErrors(MaskErrors):

@@ -28,5 +28,9 @@ async def session_pk(info: Info, session_id: str) -> int | None:
         return decoded[1]
     if not _RAW_SESSION_ID.match(session_id):
         raise BadIdError(f"{session_id!r} is neither a Session ID nor a Claude sessionId")
-    row = await info.context.loaders.session_by_sid.load(session_id)
-    return row.id if row is not None else None
+    loaders = info.context.loaders
+    row = await loaders.session_by_sid.load(session_id)
+    if row is None:
+        return None
+    loaders.session.prime(row.id, row)  # the caller loads it by pk next: no second read
+    return row.id
