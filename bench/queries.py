@@ -117,7 +117,7 @@ async def bench_queries(db: Path, plan: Plan, label: str = "") -> QueryReport:
     api = _Api(store)
     transport = httpx.ASGITransport(app=create_app(store=store))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
 
             async def http(query: str, variables: dict[str, Any] | None = None) -> None:
                 response = await client.post(

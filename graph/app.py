@@ -8,7 +8,9 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -16,8 +18,10 @@ from starlette.staticfiles import StaticFiles
 
 from graph.graphiql import STATIC_DIR
 from graph.http import GraphQLEndpoint
-from graph.schema import ApiSettings, build_schema
-from graph.store import Store
+from graph.middleware import AccessLog, OriginCheck
+from graph.schema import ApiSettings, Limits, build_schema
+from graph.settings import ServerSettings
+from graph.store import Store, load_migrations
 
 __all__ = ["create_app"]
 
@@ -33,19 +37,44 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "schemaVersion": version})
 
 
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: the database answers and its schema is the one this code expects."""
+    checks: dict[str, str] = {}
+    try:
+        store: Store = request.app.state.store
+        async with store.read() as reader:
+            version = await reader.schema_version()
+        checks["database"] = "ok"
+        latest = load_migrations()[-1].version
+        checks["migrations"] = "ok" if version == latest else f"at {version}, expected {latest}"
+    except Exception as exc:
+        checks["database"] = type(exc).__name__
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
 def create_app(
     db_path: Path | None = None,
     *,
     store: Store | None = None,
     settings: ApiSettings | None = None,
+    server: ServerSettings | None = None,
 ) -> Starlette:
     """The app over ``store``, or over a store it opens on ``db_path`` at startup.
 
     A store passed in is the caller's to close; one opened here (applying pending
     migrations, with a backup of a non-empty database first) is closed at shutdown.
+    ``server`` holds what the HTTP layer enforces (token, hosts, origins, limits);
+    ``sessiongraph serve`` decides its policy, the defaults here are for tests and
+    embedding (no token).
     """
     if (db_path is None) == (store is None):
         raise ValueError("pass either db_path or store")
+    settings = settings or ApiSettings()
+    server = server or ServerSettings()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,18 +87,47 @@ def create_app(
         finally:
             await app.state.store.close()
 
+    schema = build_schema(
+        limits=Limits(
+            max_depth=server.max_depth,
+            max_aliases=server.max_aliases,
+            max_tokens=server.max_tokens,
+            max_cost=server.max_cost,
+            default_page_size=settings.default_page_size,
+        ),
+        introspection=server.introspection,
+    )
+    middleware = [
+        Middleware(AccessLog),
+        # Host allowlist first: a DNS-rebound page talks to us under its own name.
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(server.allowed_hosts)),
+        Middleware(OriginCheck, allowed_origins=server.cors_origins),
+    ]
+    if server.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(server.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                max_age=600,
+            )
+        )
+    # Level 9 (the default) costs more CPU than it saves bytes on JSON.
+    middleware.append(Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5))
     app = Starlette(
         routes=[
             Route(
                 "/graphql",
-                GraphQLEndpoint(build_schema(), settings or ApiSettings()).handle,
+                GraphQLEndpoint(schema, settings, server).handle,
                 methods=["GET", "POST"],
             ),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        # Level 9 (the default) costs more CPU than it saves bytes on JSON.
-        middleware=[Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     if store is not None:

@@ -12,7 +12,8 @@ Every error a user can cause or meet has its own class, and each class knows the
     ├── TranscriptError               a transcript path could not be imported
     └── UserInputError                the client sent something wrong    (BAD_USER_INPUT)
         ├── BadIdError                a malformed global ID              (BAD_ID)
-        └── BadCursorError            a cursor this server did not issue (BAD_USER_INPUT)
+        ├── BadCursorError            a cursor this server did not issue (BAD_USER_INPUT)
+        └── QueryTimeout              the request ran past its time      (QUERY_TIMEOUT)
 
 Anything else raised while serving a request is a bug: it is logged, and the client
 sees only "Internal error" with the request id.
@@ -28,6 +29,7 @@ __all__ = [
     "ChecksumMismatch",
     "ConfigError",
     "MigrationError",
+    "QueryTimeout",
     "SchemaOutOfDate",
     "SessiongraphError",
     "StoreError",
@@ -94,3 +96,9 @@ class BadIdError(UserInputError):
 
 class BadCursorError(UserInputError):
     """A pagination cursor that is not one this server issued for this field."""
+
+
+class QueryTimeout(UserInputError):
+    """The request ran past the server's time limit; its SQL was interrupted."""
+
+    code = "QUERY_TIMEOUT"

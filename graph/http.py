@@ -8,7 +8,9 @@ does not implement it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,7 +27,11 @@ from strawberry.types.graphql import OperationType
 
 from graph.graphiql import graphiql_html
 from graph.schema import ApiSettings, Context, Schema
+from graph.schema.errors import LIMIT_CODES
+from graph.security import tokens_match
+from graph.settings import ServerSettings
 from graph.store import Store
+from graph.store.scope import CURRENT_SCOPE, RequestScope
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint"]
 
@@ -45,11 +51,19 @@ class _Params:
 class _RequestError(Exception):
     """The HTTP request itself is wrong: answered without running anything."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        code: str = "BAD_REQUEST",
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.code = code
 
 
 def _accepted_media_type(accept: str) -> str | None:
@@ -109,12 +123,13 @@ def _params(payload: Any) -> _Params:
 class GraphQLEndpoint:
     """Executes GraphQL requests against the store of the app (``app.state.store``)."""
 
-    def __init__(self, schema: Schema, settings: ApiSettings) -> None:
+    def __init__(self, schema: Schema, settings: ApiSettings, server: ServerSettings) -> None:
         self.schema = schema
         self.settings = settings
+        self.server = server
 
     async def handle(self, request: Request) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         if request.method == "GET" and _wants_graphiql(request):
             return HTMLResponse(graphiql_html(endpoint=request.url.path))
         media_type = _accepted_media_type(request.headers.get("accept", ""))
@@ -123,23 +138,53 @@ class GraphQLEndpoint:
                 raise _RequestError(
                     406, f"cannot answer with any of: {request.headers.get('accept')}"
                 )
+            self._authenticate(request)
             params = await self._read(request)
-            response = await self._execute(request, params, media_type, request_id)
+            request.state.operation_name = params.operation_name
+            return await self._execute(request, params, media_type, request_id)
         except _RequestError as exc:
-            response = self._error(exc, media_type or JSON)
-        response.headers["x-request-id"] = request_id
-        return response
+            return self._error(exc, media_type or JSON)
+
+    def _authenticate(self, request: Request) -> None:
+        expected = self.server.token
+        if expected is None:
+            return
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not tokens_match(presented.strip(), expected):
+            raise _RequestError(
+                401,
+                "missing or wrong bearer token: send `Authorization: Bearer <token>`",
+                {"www-authenticate": 'Bearer realm="sessiongraph"'},
+                code="UNAUTHENTICATED",
+            )
+
+    async def _body(self, request: Request) -> bytes:
+        limit = self.server.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _RequestError(413, f"the request body is over {limit:,} bytes",
+                                code="PAYLOAD_TOO_LARGE")  # fmt: skip
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:  # a lying or absent Content-Length: stop reading here
+                raise _RequestError(413, f"the request body is over {limit:,} bytes",
+                                    code="PAYLOAD_TOO_LARGE")  # fmt: skip
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _read(self, request: Request) -> _Params:
         if request.method == "GET":
             return _params(dict(request.query_params))
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await request.body()
+        if content_type not in (JSON, "application/graphql"):
+            raise _RequestError(
+                415, "send the request as application/json (or application/graphql)"
+            )
+        body = await self._body(request)
         if content_type == JSON:
             return _params(_parse_json(body, "the request body"))
-        if content_type == "application/graphql":
-            return _Params(body.decode("utf-8", "replace"), None, None)
-        raise _RequestError(415, "send the request as application/json (or application/graphql)")
+        return _Params(body.decode("utf-8", "replace"), None, None)
 
     async def _execute(
         self, request: Request, params: _Params, media_type: str, request_id: str
@@ -151,14 +196,23 @@ class GraphQLEndpoint:
         )
         store: Store = request.app.state.store
         context = Context(store=store, settings=self.settings, request_id=request_id)
+        timeout = self.server.timeout_seconds
+        scope = RequestScope(deadline=time.monotonic() + timeout)
+        token = CURRENT_SCOPE.set(scope)
         try:
-            result = await self.schema.execute(
-                params.query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-            )
+            async with asyncio.timeout(timeout):
+                result = await self.schema.execute(
+                    params.query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                )
+        except TimeoutError as exc:
+            raise _RequestError(
+                400, f"the request ran past the {timeout:g} s limit and was stopped",
+                code="QUERY_TIMEOUT",
+            ) from exc  # fmt: skip
         except MissingQueryError as exc:
             raise _RequestError(400, "the request has no `query`") from exc
         except InvalidOperationTypeError as exc:
@@ -167,16 +221,27 @@ class GraphQLEndpoint:
             ) from exc
         except CannotGetOperationTypeError as exc:
             raise _RequestError(400, exc.as_http_error_reason()) from exc
+        finally:
+            CURRENT_SCOPE.reset(token)
+            request.state.sql_statements = scope.statements
         status = 200
-        if media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result):
+        if _is_limit_error(result) or (
+            media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result)
+        ):
             status = 400
         return Response(_encode(result), status_code=status, media_type=media_type)
 
     def _error(self, exc: _RequestError, media_type: str) -> Response:
-        body = {"errors": [{"message": exc.message, "extensions": {"code": "BAD_REQUEST"}}]}
+        body = {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
         return Response(
             orjson.dumps(body), status_code=exc.status, media_type=media_type, headers=exc.headers
         )
+
+
+def _is_limit_error(result: ExecutionResult) -> bool:
+    """Refusals of the server's limits are 4xx whatever the media type (a policy, not a
+    GraphQL error the client could partly use)."""
+    return any((error.extensions or {}).get("code") in LIMIT_CODES for error in result.errors or ())
 
 
 def _is_request_error(result: ExecutionResult) -> bool:

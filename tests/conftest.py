@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from graph.app import create_app
+from graph.settings import ServerSettings
 from graph.store import Store, load_migrations
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -37,12 +38,19 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
         await store.close()
 
 
+TOKEN = "test-token-0123456789abcdef"
+
+
 @pytest.fixture
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process, over ``store``."""
-    app = create_app(store=store)
+    """An HTTP client talking to the app in-process, over ``store``, with the token."""
+    app = create_app(store=store, server=ServerSettings(token=TOKEN))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://127.0.0.1",
+        headers={"authorization": f"Bearer {TOKEN}"},
+    ) as client:
         yield client
 
 

@@ -107,7 +107,7 @@ def test_python_dash_m_graph_and_serve_refuses_a_bad_database(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
-def test_serve_migrates_and_answers_on_loopback(tmp_path: Path) -> None:
+def test_serve_migrates_and_answers_on_loopback_with_a_token(tmp_path: Path) -> None:
     import socket
     import time
 
@@ -117,25 +117,37 @@ def test_serve_migrates_and_answers_on_loopback(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     db = tmp_path / "served.db"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "NO_COLOR": "1"}
+    env.pop("SESSIONGRAPH_TOKEN", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
     )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                health = httpx.get(f"{base}/healthz", timeout=1)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)
         assert health.json() == {"status": "ok", "schemaVersion": LATEST}
+        token_file = tmp_path / "config" / "sessiongraph" / "token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        token = token_file.read_text().strip()
+        query = {"query": "{ stats { schemaVersion } }"}
+        refused = httpx.post(f"{base}/graphql", json=query)
+        assert refused.status_code == 401
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/graphql", json={"query": "{ stats { schemaVersion } }"}
+            f"{base}/graphql", json=query, headers={"authorization": f"Bearer {token}"}
         )
         assert answer.json() == {"data": {"stats": {"schemaVersion": LATEST}}}
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        _, stderr = server.communicate(timeout=10)
+    # The new token is shown once, as a link whose fragment never reaches the server.
+    assert f"/graphql#token={token}" in stderr
+    assert stderr.count(token) == 1

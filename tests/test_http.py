@@ -189,7 +189,7 @@ async def test_healthz_is_503_when_the_database_is_gone(store: Store) -> None:
 
     app = create_app(store=store)
     await store.close()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
         response = await c.get("/healthz")
     assert response.status_code == 503
 
@@ -214,7 +214,7 @@ async def test_app_opens_and_closes_its_own_store(tmp_path: Path) -> None:
     app = create_app(path)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             assert (await client.get("/healthz")).json()["schemaVersion"] == LATEST
             response = await client.post("/graphql", json={"query": "{ stats { sessions } }"})
             assert response.json() == {"data": {"stats": {"sessions": 0}}}

@@ -30,7 +30,7 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help=f"Database file [default: ${DB_ENV}, else the platform data dir].",
+        help=f"Database file (default: ${DB_ENV}, else sessiongraph.db in the platform data dir).",
         show_default=False,
         dir_okay=False,
     ),

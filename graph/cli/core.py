@@ -1,10 +1,8 @@
-"""Core commands: serve, migrate, stats, export-schema."""
+"""Core commands: migrate, stats, export-schema."""
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -16,43 +14,6 @@ from graph.cli.base import DbOption, app, fail, resolve_db_path, run
 from graph.store import Store
 
 __all__: list[str] = []
-
-
-@app.command()
-def serve(
-    db: DbOption = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    max_page_size: Annotated[
-        int, typer.Option(help="Largest `first`/`last` a client may ask for.", min=1)
-    ] = 500,
-) -> None:
-    """Serve the GraphQL API on /graphql (GraphiQL in a browser) and /healthz.
-
-    Pending migrations are applied first (a non-empty database is copied aside before).
-    """
-    import uvicorn
-
-    from graph.app import create_app
-    from graph.schema import ApiSettings
-
-    path = resolve_db_path(db)
-    # Open once here so that a bad database or a failed migration is one clear line
-    # before the server starts, not a traceback from inside uvicorn's lifespan.
-    run(_migrate_up(path))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    typer.echo(f"sessiongraph: serving {path} on http://{host}:{port}/graphql", err=True)
-    uvicorn.run(
-        create_app(path, settings=ApiSettings(max_page_size=max_page_size)),
-        host=host,
-        port=port,
-        log_level="info",
-    )
-
-
-async def _migrate_up(path: Path) -> None:
-    store = await Store.open(path, migrate=True)
-    await store.close()
 
 
 class MigrateAction(StrEnum):

@@ -6,21 +6,24 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.schema.context import ApiSettings, Context
 from graph.schema.errors import MaskInternalErrors, add_codes
+from graph.schema.limits import Limits, limit_extensions
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.types import Conversation, Event, Message, Session
 
-__all__ = ["ApiSettings", "Context", "Schema", "build_schema", "sdl"]
+__all__ = ["ApiSettings", "Context", "Limits", "Schema", "build_schema", "sdl"]
 
 
 class Schema(strawberry.Schema):
     """The schema; every error passes :meth:`process_errors` before it is returned."""
+
+    hide_suggestions = False
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -29,24 +32,35 @@ class Schema(strawberry.Schema):
         # inside a caching extension included), before extensions such as the masking one
         # see them: the one place where every error can be given its code. Nothing is
         # logged here: internal errors are logged, with their request id, when masked.
-        add_codes(errors)
+        add_codes(errors, hide_suggestions=self.hide_suggestions)
 
 
-def build_schema(**options: Any) -> Schema:
-    """The sessiongraph schema with its extensions."""
-    return Schema(
-        query=Query,
-        types=[Session, Conversation, Message, Event],
+def build_schema(*, limits: Limits | None = None, introspection: bool = True) -> Schema:
+    """The sessiongraph schema with its extensions.
+
+    Args:
+        limits: Document limits (depth, aliases, tokens, cost); defaults apply if omitted.
+        introspection: Off: no ``__schema``/``__type``, and no "Did you mean" hints that
+            would leak field names anyway.
+    """
+    extensions: list[Any] = [
+        MaskInternalErrors,
         # Parsing and validating are per-document work: cached across requests (the
         # caches live at module level, so a fresh extension per request shares them).
-        extensions=[
-            MaskInternalErrors,
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-        ],
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        *limit_extensions(limits or Limits()),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    schema = Schema(
+        query=Query,
+        types=[Session, Conversation, Message, Event],
+        extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
-        **options,
     )
+    schema.hide_suggestions = not introspection
+    return schema
 
 
 def sdl() -> str:

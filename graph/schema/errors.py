@@ -9,15 +9,25 @@ client sees only "Internal error" and that id.
 from __future__ import annotations
 
 import logging
+
 from graphql import GraphQLError, VariableDefinitionNode
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from graph.errors import SessiongraphError
 
-__all__ = ["MaskInternalErrors", "add_codes", "is_internal"]
+__all__ = ["LIMIT_CODES", "MaskInternalErrors", "add_codes", "is_internal"]
 
 log = logging.getLogger("graph.errors")
+
+
+# The messages of strawberry's limiting validation rules, and the codes they get.
+_LIMIT_MESSAGES = (
+    ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found", "TOO_MANY_ALIASES"),
+)
+LIMIT_CODES = frozenset({"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_LONG",
+                         "QUERY_TOO_COSTLY", "QUERY_TIMEOUT"})  # fmt: skip
 
 
 def is_internal(error: GraphQLError) -> bool:
@@ -31,7 +41,12 @@ def _code(error: GraphQLError) -> str:
     if isinstance(original, SessiongraphError):
         return original.code
     if isinstance(error, GraphQLSyntaxError):
+        if "tokens" in error.message and "more than" in error.message:
+            return "QUERY_TOO_LONG"
         return "GRAPHQL_PARSE_FAILED"
+    for fragment, code in _LIMIT_MESSAGES:
+        if fragment in error.message:
+            return code
     if any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ()):
         return "BAD_USER_INPUT"  # a variable's value does not fit its type
     if error.path is None:
@@ -39,12 +54,14 @@ def _code(error: GraphQLError) -> str:
     return "BAD_USER_INPUT"
 
 
-def add_codes(errors: list[GraphQLError]) -> None:
+def add_codes(errors: list[GraphQLError], *, hide_suggestions: bool = False) -> None:
     """Give expected errors their ``extensions.code`` and details (internal ones are
-    masked later, by :class:`MaskInternalErrors`)."""
+    masked later, by :class:`MaskInternalErrors`); optionally drop "Did you mean" hints."""
     for error in errors:
         if is_internal(error):
             continue
+        if hide_suggestions and " Did you mean" in error.message:
+            error.message = error.message[: error.message.index(" Did you mean")]
         original = error.original_error
         details = original.extensions if isinstance(original, SessiongraphError) else {}
         error.extensions = {**(error.extensions or {}), **details, "code": _code(error)}

@@ -12,6 +12,7 @@ import sqlite3
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from graph.errors import QueryTimeout
 from graph.store.filters import (
     EventFilter,
     MessageFilter,
@@ -29,7 +30,7 @@ from graph.store.rows import (
     TokenTotals,
     columns,
 )
-from graph.store.searching import HitRow, SearchWhere, count_hits, search_hits
+from graph.store.searching import HitRow, SearchWhere, count_sql, search_sql
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,6 +57,7 @@ class Reader:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.statements = 0
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -63,7 +65,15 @@ class Reader:
         return self._conn
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        self.statements += 1
+        try:
+            return list(await self._conn.execute_fetchall(sql, params))
+        except sqlite3.OperationalError as exc:
+            if str(exc) == "interrupted":
+                raise QueryTimeout(
+                    "the query ran past the time limit and was stopped: ask for less"
+                ) from exc
+            raise
 
     async def _by_keys(
         self, row_type: type[R], table: str, column: str, keys: Sequence[Any]
@@ -227,10 +237,12 @@ class Reader:
     async def search(
         self, expression: str, where: SearchWhere, request: PageRequest
     ) -> Page[HitRow]:
-        return await search_hits(self._conn, expression, where, request)
+        sql, params = search_sql(expression, where, request)
+        return Page.cut([HitRow(*row) for row in await self._all(sql, params)], request)
 
     async def count_search(self, expression: str, where: SearchWhere) -> int:
-        return await count_hits(self._conn, expression, where)
+        sql, params = count_sql(expression, where)
+        return int((await self._all(sql, params))[0][0])
 
     # whole database
 

@@ -15,7 +15,15 @@ from graph.store.pages import Page, PageRequest, keyset
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["BM25_WEIGHTS", "HitRow", "SearchWhere", "count_hits", "search_hits"]
+__all__ = [
+    "BM25_WEIGHTS",
+    "HitRow",
+    "SearchWhere",
+    "count_hits",
+    "count_sql",
+    "search_hits",
+    "search_sql",
+]
 
 # bm25 weight per FTS column, in table order: what a person wrote or read counts most,
 # the bulk of tool output least.
@@ -74,30 +82,39 @@ class HitRow:
         return self.rowid >> 2
 
 
-async def search_hits(
-    conn: aiosqlite.Connection, expression: str, where: SearchWhere, request: PageRequest
-) -> Page[HitRow]:
-    """One page of hits, best first, ties broken by document id (stable across pages)."""
+def search_sql(expression: str, where: SearchWhere, request: PageRequest) -> tuple[str, list[Any]]:
+    """One page of hits (limit + 1 rows), best first, ties broken by document id."""
     filter_sql, filter_params = where.where()
     page_sql, page_params, order = keyset(["score", "d.rowid"], False, request)
-    rows = await conn.execute_fetchall(
+    return (
         f"SELECT d.rowid, d.kind, d.session_pk, {_BM25} AS score"
         " FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
         f" WHERE search_fts MATCH ? AND {filter_sql} AND {page_sql}"
         f" ORDER BY {order} LIMIT ?",
         [expression, *filter_params, *page_params, request.limit + 1],
     )
-    return Page.cut([HitRow(*row) for row in rows], request)
+
+
+def count_sql(expression: str, where: SearchWhere) -> tuple[str, list[Any]]:
+    """How many documents match (no ranking: counting needs no bm25)."""
+    filter_sql, filter_params = where.where()
+    return (
+        "SELECT count(*) FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
+        f" WHERE search_fts MATCH ? AND {filter_sql}",
+        [expression, *filter_params],
+    )
+
+
+async def search_hits(
+    conn: aiosqlite.Connection, expression: str, where: SearchWhere, request: PageRequest
+) -> Page[HitRow]:
+    """:func:`search_sql` run on ``conn`` (the Reader runs it with its own bookkeeping)."""
+    sql, params = search_sql(expression, where, request)
+    return Page.cut([HitRow(*row) for row in await conn.execute_fetchall(sql, params)], request)
 
 
 async def count_hits(conn: aiosqlite.Connection, expression: str, where: SearchWhere) -> int:
-    """How many documents match (no ranking: counting needs no bm25)."""
-    filter_sql, filter_params = where.where()
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT count(*) FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
-            f" WHERE search_fts MATCH ? AND {filter_sql}",
-            [expression, *filter_params],
-        )
-    )
+    """:func:`count_sql` run on ``conn``."""
+    sql, params = count_sql(expression, where)
+    rows = list(await conn.execute_fetchall(sql, params))
     return int(rows[0][0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from graph.store.connection import StatementCounter, open_connection
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
+from graph.store.scope import CURRENT_SCOPE
 from graph.store.writes import Writer
 
 if TYPE_CHECKING:
@@ -63,6 +65,7 @@ class Store:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self._opened_readers = 0
+        self._deadlines: dict[int, _Deadline] = {}
         self._closed = False
 
     @classmethod
@@ -215,12 +218,23 @@ class Store:
         if self._readers.empty() and self._opened_readers < self._reader_count:
             self._opened_readers += 1  # before the await, so concurrent callers see it
             conn = await open_connection(self.path, readonly=True, counter=self.statements)
+            deadline = _Deadline()
+            # Checked every few thousand VM steps: a statement past the request's
+            # deadline is interrupted ("interrupted"), which the Reader reports.
+            await conn.set_progress_handler(deadline.expired, 5_000)
+            self._deadlines[id(conn)] = deadline
             self._all_readers.append(conn)
         else:
             conn = await self._readers.get()
+        scope = CURRENT_SCOPE.get()
+        self._deadlines[id(conn)].at = scope.deadline if scope else None
+        reader = Reader(conn)
         try:
-            yield Reader(conn)
+            yield reader
         finally:
+            self._deadlines[id(conn)].at = None
+            if scope is not None:
+                scope.statements += reader.statements
             self._readers.put_nowait(conn)
 
     @asynccontextmanager
@@ -247,3 +261,15 @@ class Store:
         """Fold the WAL back into the database file."""
         async with self._write_lock:
             await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class _Deadline:
+    """The deadline of whatever request holds a reader (``at``: a monotonic time)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def expired(self) -> int:
+        return 1 if self.at is not None and time.monotonic() > self.at else 0

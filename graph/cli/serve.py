@@ -1,0 +1,136 @@
+"""``sessiongraph serve``: the API, safe by default."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.security import (
+    default_token_path,
+    is_loopback,
+    load_or_create_token,
+    read_token_file,
+    token_from_env,
+)
+from graph.settings import LOOPBACK_HOSTS, ServerSettings
+from graph.store import Store
+
+__all__: list[str] = []
+
+_WILDCARDS = ("0.0.0.0", "::", "[::]", "")  # noqa: S104 - names, not a bind
+
+
+def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | None, str]:
+    """The token to require and where it came from (for the startup line)."""
+    if no_auth:
+        if not is_loopback(host):
+            fail(f"--no-auth is only allowed on a loopback address, not {host}")
+        return None, "none: authentication is off (--no-auth)"
+    if token_file is not None:
+        return read_token_file(token_file.expanduser()), f"from {token_file}"
+    from_env = token_from_env()
+    if from_env is not None:
+        return from_env, "from $SESSIONGRAPH_TOKEN"
+    path = default_token_path()
+    token, created = load_or_create_token(path)
+    if created:
+        return token, f"new, saved to {path} (mode 0600)"
+    return token, f"from {path}"
+
+
+def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    hosts = list(LOOPBACK_HOSTS)
+    if host not in _WILDCARDS and host not in hosts:
+        hosts.append(host)
+    hosts += [name for name in extra if name not in hosts]
+    return tuple(hosts)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the bearer token, mode 0600 (default: $SESSIONGRAPH_TOKEN, "
+            "else one made on first serve in the config dir)."
+        ),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Serve without a token (loopback addresses only).")
+    ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another Host header to accept (repeatable); loopback names always."),
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(help="An origin allowed to call the API from a browser (repeatable)."),
+    ] = None,
+    introspection: Annotated[
+        bool, typer.Option(help="Serve the schema to introspection (and field suggestions).")
+    ] = True,
+    max_page_size: Annotated[
+        int, typer.Option(help="Largest `first`/`last` a client may ask for.", min=1)
+    ] = 500,
+    timeout: Annotated[
+        float, typer.Option(help="Longest a request may run, in seconds.", min=0.1)
+    ] = 10.0,
+) -> None:
+    """Serve the GraphQL API on /graphql (GraphiQL in a browser), /healthz and /readyz.
+
+    Requests need `Authorization: Bearer <token>`. Only loopback Host names (plus
+    --allowed-host) and same-origin or --cors-origin browsers are answered. Pending
+    migrations are applied first (a non-empty database is copied aside before).
+    """
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.schema import ApiSettings
+
+    if host in _WILDCARDS and not allowed_host:
+        fail(
+            f"binding {host or 'every address'} needs --allowed-host NAME: the Host name "
+            "clients will use (anything else is refused, against DNS rebinding)"
+        )
+    token, source = _token(token_file, no_auth, host)
+    path = resolve_db_path(db)
+    # Open once here so that a bad database or a failed migration is one clear line
+    # before the server starts, not a traceback from inside uvicorn's lifespan.
+    run(_migrate_up(path))
+    server = ServerSettings(
+        token=token,
+        allowed_hosts=_hosts(host, allowed_host or []),
+        cors_origins=tuple(cors_origin or ()),
+        introspection=introspection,
+        timeout_seconds=timeout,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    url = f"http://{shown}:{port}/graphql"
+    typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
+    typer.echo(f"sessiongraph: token {source}", err=True)
+    if token is not None and source.startswith("new"):
+        # Shown once, when it is made: the fragment never reaches the server or its logs.
+        typer.echo(f"sessiongraph: open {url}#token={token}", err=True)
+    elif token is not None:
+        typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
+    uvicorn.run(
+        create_app(path, settings=ApiSettings(max_page_size=max_page_size), server=server),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,  # graph.access logs every request, with more than uvicorn knows
+        server_header=False,
+    )
+
+
+async def _migrate_up(path: Path) -> None:
+    store = await Store.open(path, migrate=True)
+    await store.close()

@@ -1,0 +1,39 @@
+"""What the HTTP server enforces: authentication, browser safety and abuse limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["LOOPBACK_HOSTS", "ServerSettings"]
+
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """HTTP-level settings of one app (schema-level ones are in ``ApiSettings``).
+
+    Attributes:
+        token: The bearer token clients must send; ``None`` turns authentication off
+            (``sessiongraph serve`` allows that only on a loopback address).
+        allowed_hosts: ``Host`` header values accepted (DNS-rebinding defense).
+        cors_origins: Origins allowed to call the API from a browser.
+        introspection: Whether ``__schema``/``__type`` and field suggestions are served.
+        max_body_bytes: Largest request body.
+        timeout_seconds: Longest a request may run (SQL included).
+        max_depth, max_aliases, max_tokens: Document limits (strawberry extensions).
+        max_cost: Largest number of nodes a query may ask for: page sizes multiplied
+            through nested connections, summed.
+    """
+
+    token: str | None = None
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    cors_origins: tuple[str, ...] = ()
+    introspection: bool = True
+    max_body_bytes: int = 1 << 20
+    timeout_seconds: float = 10.0
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    max_cost: int = 50_000
