@@ -22,6 +22,7 @@ from graph.middleware import AccessLog, OriginCheck
 from graph.schema import ApiSettings, Limits, build_schema
 from graph.settings import ServerSettings
 from graph.store import Store, load_migrations
+from graph.store.keyring import KeyMaterial
 
 __all__ = ["create_app"]
 
@@ -62,6 +63,7 @@ def create_app(
     store: Store | None = None,
     settings: ApiSettings | None = None,
     server: ServerSettings | None = None,
+    key: KeyMaterial | None = None,
 ) -> Starlette:
     """The app over ``store``, or over a store it opens on ``db_path`` at startup.
 
@@ -81,7 +83,7 @@ def create_app(
         if db_path is None:
             yield
             return
-        app.state.store = await Store.open(db_path)
+        app.state.store = await Store.open(db_path, key=key)
         try:
             yield
         finally:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 
 from graph.content import Record, blocks_of, records_of
+from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
 from graph.store.rows import EventRow, MessageRow
@@ -58,16 +59,16 @@ async def export_session(
         if found is None:
             raise UserInputError(f"no session with id {session_id!r} in the database")
         conversations = (await reader.conversations_of_sessions([found.id]))[0]
-        conn = reader.connection
+        conn, codec = reader.connection, store.codec
         if fmt is ExportFormat.JSONL:
-            return await _write_jsonl(conn, conversations, out)
+            return await _write_jsonl(conn, codec, conversations, out)
         if fmt is ExportFormat.JSON:
-            return await _write_json(conn, found, conversations, out)
-        return await _write_markdown(conn, found, conversations, out)
+            return await _write_json(conn, codec, found, conversations, out)
+        return await _write_markdown(conn, codec, found, conversations, out)
 
 
 async def thread_records(
-    conn: aiosqlite.Connection, conversation_pk: int
+    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None = None
 ) -> AsyncGenerator[tuple[int, Record], None]:
     """Every (line number, record) of a thread, in line order.
 
@@ -75,6 +76,7 @@ async def thread_records(
     it, so a small heap of the pending records of messages already read is enough to
     merge them with the events.
     """
+    codec = codec or PlainCodec()
     async with (
         aclosing(conversation_messages(conn, conversation_pk)) as messages,
         aclosing(conversation_events(conn, conversation_pk)) as events,
@@ -90,40 +92,60 @@ async def thread_records(
             if m == e == p == _END:
                 return
             if m <= e and m <= p and next_message is not None:
-                for line, record in records_of(next_message.content):
+                for line, record in _records(codec, next_message):
                     heapq.heappush(pending, (line, next(tiebreak), record))
                 next_message = await anext(messages, None)
             elif p <= e:
                 line, _, record = heapq.heappop(pending)
                 yield line, record
             elif next_event is not None:
-                yield next_event.seq, orjson.loads(next_event.data)
+                yield next_event.seq, _data(codec, next_event)
                 next_event = await anext(events, None)
 
 
+def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
+    return records_of(codec.open("messages", "content", row.row_key, row.content))
+
+
+def _data(codec: Codec, row: EventRow) -> Record:
+    value: Record = orjson.loads(codec.open("events", "data", row.row_key, row.data))
+    return value
+
+
 async def _write_jsonl(
-    conn: aiosqlite.Connection, conversations: list[ConversationRow], out: BinaryIO
+    conn: aiosqlite.Connection,
+    codec: Codec,
+    conversations: list[ConversationRow],
+    out: BinaryIO,
 ) -> int:
     count = 0
     for conversation in conversations:
-        async with aclosing(thread_records(conn, conversation.id)) as records:
+        async with aclosing(thread_records(conn, conversation.id, codec)) as records:
             async for _, record in records:
                 out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
                 count += 1
     return count
 
 
-def _text(value: str | bytes | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
+def _text(codec: Codec, column: str, session: SessionRow) -> str | None:
+    value = getattr(session, column)
+    if value is None or not codec.encrypted:
+        return value.decode() if isinstance(value, bytes) else value
+    return codec.open("sessions", column, session.session_id, value).decode()
 
 
-def session_document(session: SessionRow) -> dict[str, Any]:
+def session_document(session: SessionRow, codec: Codec | None = None) -> dict[str, Any]:
     """The session's own fields, as the ``json`` export writes them."""
-    metadata = orjson.loads(session.metadata) if session.metadata else None
+    codec = codec or PlainCodec()
+    metadata = (
+        orjson.loads(codec.open("sessions", "metadata", session.session_id, session.metadata))
+        if session.metadata
+        else None
+    )
     return {
         "sessionId": session.session_id,
-        "title": _text(session.title),
-        "summary": _text(session.summary),
+        "title": _text(codec, "title", session),
+        "summary": _text(codec, "summary", session),
         "project": session.project,
         "cwd": session.cwd,
         "gitBranch": session.git_branch,
@@ -145,13 +167,15 @@ def session_document(session: SessionRow) -> dict[str, Any]:
 
 async def _write_json(
     conn: aiosqlite.Connection,
+    codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
     out: BinaryIO,
 ) -> int:
     # Written piece by piece: the document can be as large as the session.
     count = 0
-    out.write(b'{"session":' + orjson.dumps(session_document(session)) + b',"conversations":[')
+    document = session_document(session, codec)
+    out.write(b'{"session":' + orjson.dumps(document) + b',"conversations":[')
     for index, conversation in enumerate(conversations):
         head = {
             "agentId": conversation.agent_id,
@@ -164,7 +188,7 @@ async def _write_json(
         }
         out.write((b"," if index else b"") + orjson.dumps(head)[:-1] + b',"records":[')
         first = True
-        async with aclosing(thread_records(conn, conversation.id)) as records:
+        async with aclosing(thread_records(conn, conversation.id, codec)) as records:
             async for line, record in records:
                 item = orjson.dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
@@ -177,12 +201,13 @@ async def _write_json(
 
 async def _write_markdown(
     conn: aiosqlite.Connection,
+    codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
     out: BinaryIO,
 ) -> int:
     count = 0
-    out.write(session_header(session_document(session)).encode())
+    out.write(session_header(session_document(session, codec)).encode())
     for conversation in conversations:
         if conversation.is_sidechain:
             parent = conversation.parent_tool_use_id
@@ -193,11 +218,11 @@ async def _write_markdown(
         async with aclosing(_thread_rows(conn, conversation.id)) as rows:
             async for row in rows:
                 if isinstance(row, MessageRow):
-                    records = records_of(row.content)
+                    records = _records(codec, row)
                     text = render_message(row.role, row.timestamp, row.model, blocks_of(records))
                     count += len(records)
                 else:
-                    text = render_event(orjson.loads(row.data), row.timestamp)
+                    text = render_event(_data(codec, row), row.timestamp)
                     count += 1
                 if text:
                     out.write(text.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -12,8 +13,21 @@ import typer
 
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
+from graph.keys import resolve_key
+from graph.store.keyring import KeyMaterial
 
-__all__ = ["DbOption", "app", "fail", "main", "resolve_db_path", "run"]
+__all__ = [
+    "AskPassphraseOption",
+    "DbOption",
+    "KeyFileOption",
+    "PassphraseFileOption",
+    "app",
+    "fail",
+    "key_material",
+    "main",
+    "resolve_db_path",
+    "run",
+]
 
 T = TypeVar("T")
 
@@ -35,6 +49,43 @@ DbOption = Annotated[
         dir_okay=False,
     ),
 ]
+
+
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Key of an encrypted database, mode 0600 (default: $SESSIONGRAPH_KEY, "
+        "else $SESSIONGRAPH_KEY_FILE).",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+PassphraseFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--passphrase-file",
+        help="Passphrase of an encrypted database, mode 0600.",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+AskPassphraseOption = Annotated[
+    bool,
+    typer.Option("--ask-passphrase", help="Prompt for the database's passphrase."),
+]
+
+
+def key_material(
+    key_file: Path | None, passphrase_file: Path | None, ask: bool = False
+) -> KeyMaterial | None:
+    """What to open the database with, from the flags and the environment."""
+    passphrase = None
+    if ask:
+        passphrase = getpass.getpass("sessiongraph passphrase: ")
+        if len(passphrase) < 8:
+            fail("the passphrase must be at least 8 characters")
+    return resolve_key(key_file, passphrase_file, passphrase)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -10,7 +10,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    fail,
+    key_material,
+    resolve_db_path,
+    run,
+)
 from graph.store import Store
 
 __all__: list[str] = []
@@ -74,18 +84,23 @@ def migrate(
 @app.command()
 def stats(
     db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
-    """Counts, token totals, database size and schema version."""
+    """Counts, token totals, database size, schema version and encryption state."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     if not path.exists():
         fail(f"no database at {path} (import something first, or pass --db)")
 
     async def go() -> dict[str, object]:
-        store = await Store.open(path)
+        store = await Store.open(path, key=key)
         try:
             async with store.read() as reader:
                 row = await reader.stats()
+            encrypted = store.codec.encrypted
         finally:
             await store.close()
         return {
@@ -103,7 +118,7 @@ def stats(
             "dbSizeBytes": row.db_size_bytes,
             "schemaVersion": row.schema_version,
             "sqliteVersion": row.sqlite_version,
-            "encrypted": False,
+            "encrypted": encrypted,
         }
 
     result = run(go())
@@ -111,12 +126,12 @@ def stats(
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
     table = Table("", "", show_header=False, box=None)
-    for key, value in result.items():
+    for name, value in result.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v:,}" for k, v in value.items())
         elif isinstance(value, int) and not isinstance(value, bool):
             value = f"{value:,}"
-        table.add_row(key, str(value))
+        table.add_row(name, str(value))
     Console().print(table)
 
 

@@ -11,10 +11,21 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    fail,
+    key_material,
+    resolve_db_path,
+    run,
+)
 from graph.errors import SessiongraphError, UserInputError
 from graph.schema import ApiSettings, Context, build_schema
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 __all__: list[str] = []
 
@@ -33,8 +44,8 @@ query Search($q: String!, $first: Int!, $filter: SearchFilter, $scopes: [SearchS
 """
 
 
-async def _search(path: Path, variables: dict[str, Any]) -> dict[str, Any]:
-    store = await Store.open(path)
+async def _search(path: Path, variables: dict[str, Any], key: KeyMaterial | None) -> dict[str, Any]:
+    store = await Store.open(path, key=key)
     try:
         result = await build_schema().execute(
             _SEARCH,
@@ -63,8 +74,12 @@ def search(
     events: Annotated[bool, typer.Option("--events", help="Search events too.")] = False,
     limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=500)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Full-text search, ranked: the same search as the GraphQL `search` field."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     if not path.exists():
         fail(f"no database at {path} (import something first, or pass --db)")
@@ -75,7 +90,7 @@ def search(
         filter_["sessionId"] = session
     scopes = ["MESSAGES", "SESSIONS", "EVENTS"] if events else None
     variables = {"q": query, "first": limit, "filter": filter_ or None, "scopes": scopes}
-    result = run(_search(path, variables))
+    result = run(_search(path, variables, key))
     if as_json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
@@ -112,14 +127,18 @@ def doctor(
             help="Recompute stored counts and rebuild the search index from the rows first.",
         ),
     ] = False,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     if not path.exists():
         fail(f"no database at {path}")
 
     async def go() -> list[str]:
-        store = await Store.open(path)
+        store = await Store.open(path, key=key)
         try:
             if repair:
                 count = await store.repair()

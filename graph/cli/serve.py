@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    fail,
+    key_material,
+    resolve_db_path,
+    run,
+)
 from graph.security import (
     default_token_path,
     is_loopback,
@@ -18,6 +28,7 @@ from graph.security import (
 )
 from graph.settings import LOOPBACK_HOSTS, ServerSettings
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 __all__: list[str] = []
 
@@ -82,6 +93,9 @@ def serve(
     timeout: Annotated[
         float, typer.Option(help="Longest a request may run, in seconds.", min=0.1)
     ] = 10.0,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Serve the GraphQL API on /graphql (GraphiQL in a browser), /healthz and /readyz.
 
@@ -100,10 +114,11 @@ def serve(
             "clients will use (anything else is refused, against DNS rebinding)"
         )
     token, source = _token(token_file, no_auth, host)
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
-    # Open once here so that a bad database or a failed migration is one clear line
-    # before the server starts, not a traceback from inside uvicorn's lifespan.
-    run(_migrate_up(path))
+    # Open once here so that a bad database, a wrong key or a failed migration is one
+    # clear line before the server starts, not a traceback from uvicorn's lifespan.
+    run(_migrate_up(path, key))
     server = ServerSettings(
         token=token,
         allowed_hosts=_hosts(host, allowed_host or []),
@@ -122,7 +137,7 @@ def serve(
     elif token is not None:
         typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
     uvicorn.run(
-        create_app(path, settings=ApiSettings(max_page_size=max_page_size), server=server),
+        create_app(path, settings=ApiSettings(max_page_size=max_page_size), server=server, key=key),
         host=host,
         port=port,
         log_level="info",
@@ -131,6 +146,6 @@ def serve(
     )
 
 
-async def _migrate_up(path: Path) -> None:
-    store = await Store.open(path, migrate=True)
+async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
+    store = await Store.open(path, migrate=True, key=key)
     await store.close()

@@ -23,12 +23,23 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from graph.cli.base import DbOption, app, fail, resolve_db_path, run
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    fail,
+    key_material,
+    resolve_db_path,
+    run,
+)
 from graph.errors import TranscriptError
 from graph.export import ExportFormat, export_session
 from graph.importers import ImportSummary, import_paths
 from graph.importers.watch import watch_paths
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -120,9 +131,15 @@ def _report(summary: ImportSummary, *, as_json: bool, title: str = "Import") -> 
 
 
 async def _import(
-    db: Path, paths: list[Path], *, watch: bool, as_json: bool, bar: _Bar | None
+    db: Path,
+    paths: list[Path],
+    *,
+    watch: bool,
+    as_json: bool,
+    bar: _Bar | None,
+    key: KeyMaterial | None,
 ) -> ImportSummary:
-    store = await Store.open(db)
+    store = await Store.open(db, key=key)
     try:
         try:
             summary = await import_paths(store, paths, progress=bar)
@@ -174,13 +191,18 @@ def import_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Import Claude Code transcripts; re-runs read only what was appended since."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
-            run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar))
+            run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
+                        key=key))  # fmt: skip
         except KeyboardInterrupt:
             if not watch:
                 raise
@@ -199,14 +221,18 @@ def export_command(
         typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
     ] = None,
     db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Write one session out: jsonl reproduces the imported records, main thread first."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     if not path.exists():
         fail(f"no database at {path} (import something first, or pass --db)")
     if out is None:
         try:
-            run(_export(path, session_id, fmt, sys.stdout.buffer))
+            run(_export(path, session_id, fmt, sys.stdout.buffer, key))
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): not an error, and nothing more to say.
@@ -215,14 +241,16 @@ def export_command(
     partial = out.with_name(out.name + ".part")
     try:
         with partial.open("wb") as fh:
-            run(_export(path, session_id, fmt, fh))
+            run(_export(path, session_id, fmt, fh, key))
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
 
 
-async def _export(db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO) -> int:
-    store = await Store.open(db)
+async def _export(
+    db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO, key: KeyMaterial | None
+) -> int:
+    store = await Store.open(db, key=key)
     try:
         return await export_session(store, session_id, out, fmt)
     finally:
@@ -233,6 +261,9 @@ async def _export(db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO) -
 def demo(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Import the bundled demo sessions (real, sanitized Claude Code transcripts).
 
@@ -241,11 +272,12 @@ def demo(
     """
     from graph.demo import extract_demo
 
+    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     projects = extract_demo(path.with_name(f"{path.stem}-demo"))
 
     async def go() -> ImportSummary:
-        store = await Store.open(path)
+        store = await Store.open(path, key=key)
         try:
             return await import_paths(store, [projects])
         finally:

@@ -242,7 +242,7 @@ class _Importer:
         parent = None
         if file.is_subagent:
             parent = self.links.get((session_pk, agent_id)) or await agent_link(
-                writer.connection, session_pk, agent_id
+                writer.connection, session_pk, agent_id, self.store.codec
             )
         conversation_pk = await writer.upsert_conversation(
             session_pk, NewConversation(agent_id, file.is_subagent, parent)

@@ -9,6 +9,7 @@ from enum import Enum
 import strawberry
 
 import graph
+from graph.crypto import Codec
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Info
 from graph.schema.ids import decode_id
@@ -60,7 +61,7 @@ class SessionFilter:
         "matches this search query.",
     )
 
-    def to_store(self) -> StoreSessionFilter:
+    def to_store(self, codec: Codec) -> StoreSessionFilter:
         return StoreSessionFilter(
             project=self.project,
             cwd=self.cwd,
@@ -69,7 +70,7 @@ class SessionFilter:
             started_after=to_db_time(self.started_after) if self.started_after else None,
             started_before=to_db_time(self.started_before) if self.started_before else None,
             has_sidechains=self.has_sidechains,
-            search=compile_query(parse(self.search), FIELD_COLUMNS).expression
+            search=compile_query(parse(self.search), FIELD_COLUMNS, codec=codec).expression
             if self.search is not None
             else None,
         )
@@ -161,7 +162,7 @@ class Query:
             kind, len(order.value), default=settings.default_page_size,
             maximum=settings.max_page_size,
         )  # fmt: skip
-        where = (filter or SessionFilter()).to_store()
+        where = (filter or SessionFilter()).to_store(info.context.store.codec)
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),
             Session.of,
@@ -232,7 +233,7 @@ class Query:
             db_size_bytes=BigInt(row.db_size_bytes),
             schema_version=row.schema_version,
             sqlite_version=row.sqlite_version,
-            encrypted=False,
+            encrypted=info.context.store.codec.encrypted,
         )
 
     @strawberry.field(description="Liveness and readiness in one object.")

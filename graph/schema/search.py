@@ -8,16 +8,14 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, TypeAlias
 
-import orjson
 import strawberry
 
-from graph.content import records_of
 from graph.errors import UserInputError
 from graph.schema.connections import Connection, PageArgs
 from graph.schema.context import Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
-from graph.schema.types import Event, Message, Session
+from graph.schema.types import Event, Message, Session, message_records
 from graph.search.documents import (
     FIELD_COLUMNS,
     Fields,
@@ -138,18 +136,20 @@ async def _document(info: Info, hit: HitRow) -> Fields | None:
     loaders = info.context.loaders
     if hit.kind == "message":
         message = await loaders.message.load(hit.pk)
-        return message_fields(records_of(message.content)) if message else None
+        return message_fields(message_records(info, message)) if message else None
     if hit.kind == "event":
         event = await loaders.event.load(hit.pk)
-        return event_fields(orjson.loads(event.data)) if event else None
+        if event is None:
+            return None
+        return event_fields(info.context.open_json("events", "data", event.row_key, event.data))
     session = await loaders.session.load(hit.session_pk)
     if session is None:
         return None
-    return session_fields(_text(session.title), _text(session.summary))
-
-
-def _text(value: str | bytes | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
+    context, sid = info.context, session.session_id
+    return session_fields(
+        context.open_text("sessions", "title", sid, session.title),
+        context.open_text("sessions", "summary", sid, session.summary),
+    )
 
 
 @strawberry.type(name="SearchConnection", description="Ranked hits, a page at a time.")
@@ -174,10 +174,10 @@ async def search_where(
     )
 
 
-def compile_search(query: str, fields: list[SearchField] | None) -> Compiled:
-    """Parse and compile a query (raises BAD_SEARCH_QUERY errors)."""
+def compile_search(info: Info, query: str, fields: list[SearchField] | None) -> Compiled:
+    """Parse and compile a query for this database (raises BAD_SEARCH_QUERY errors)."""
     columns = tuple(f.value for f in fields) if fields else DEFAULT_FIELDS
-    return compile_query(parse(query), columns)
+    return compile_query(parse(query), columns, codec=info.context.store.codec)
 
 
 async def resolve_search(
@@ -188,7 +188,7 @@ async def resolve_search(
     args: PageArgs,
 ) -> SearchConnection:
     """The ``search`` root field."""
-    compiled = compile_search(query, filter.fields if filter else None)
+    compiled = compile_search(info, query, filter.fields if filter else None)
     where = await search_where(info, scopes, filter)
     # A cursor is only meaningful for the query and filter that produced it.
     digest = hashlib.blake2s(repr((compiled.expression, where)).encode(), digest_size=6)

@@ -13,7 +13,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of, readable_text, records_of
+from graph.content import Record, blocks_of, readable_text
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
@@ -62,10 +62,10 @@ class TokenUsage:
         )
 
 
-def _decode(value: str | bytes | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.decode()
+def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
+    """A message's (line, record) pairs, decrypted once per request."""
+    pairs = info.context.open_json("messages", "content", row.row_key, row.content)
+    return [(int(line), record) for line, record in pairs]
 
 
 async def _messages(
@@ -155,17 +155,19 @@ class Session(Node):
         )
 
     @strawberry.field(description="The session's title (custom, AI-written, or summary).")
-    def title(self) -> str | None:
-        return _decode(self.row.title)
+    def title(self, info: Info) -> str | None:
+        return info.context.open_text("sessions", "title", self.session_id, self.row.title)
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
-    def summary(self) -> str | None:
-        return _decode(self.row.summary)
+    def summary(self, info: Info) -> str | None:
+        return info.context.open_text("sessions", "summary", self.session_id, self.row.summary)
 
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
-    def metadata(self) -> JSON | None:
+    def metadata(self, info: Info) -> JSON | None:
         raw = self.row.metadata
-        return None if raw is None else JSON(orjson.loads(raw))
+        if raw is None:
+            return None
+        return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
 
     @strawberry.field(description="A shell command that resumes this session in Claude Code.")
     def resume_command(self) -> str:
@@ -278,7 +280,6 @@ class Conversation(Node):
 @strawberry.type(description="One API message, built from one or more transcript records.")
 class Message(Node):
     row: strawberry.Private[MessageRow]
-    parsed: strawberry.Private[list[tuple[int, Record]] | None]
     uuid: str | None = strawberry.field(description="The uuid of its first record.")
     role: str
     model: str | None
@@ -290,7 +291,6 @@ class Message(Node):
         return cls(
             id=strawberry.ID(encode_id("Message", row.id)),
             row=row,
-            parsed=None,
             uuid=row.uuid,
             role=row.role,
             model=row.model,
@@ -298,22 +298,20 @@ class Message(Node):
             usage=TokenUsage.of(row.tokens),
         )
 
-    def _records(self) -> list[tuple[int, Record]]:
-        if self.parsed is None:
-            self.parsed = records_of(self.row.content)
-        return self.parsed
+    def _records(self, info: Info) -> list[tuple[int, Record]]:
+        return message_records(info, self.row)
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
-    def text(self) -> str | None:
-        return readable_text(blocks_of(self._records()))
+    def text(self, info: Info) -> str | None:
+        return readable_text(blocks_of(self._records(info)))
 
     @strawberry.field(description="Every content block, in order.")
-    def blocks(self) -> list[ContentBlock]:
-        return [to_block(block) for block in blocks_of(self._records())]
+    def blocks(self, info: Info) -> list[ContentBlock] | None:
+        return [to_block(block) for block in blocks_of(self._records(info))]
 
     @strawberry.field(description="The transcript records this message was built from.")
-    def records(self) -> list[JSON]:
-        return [JSON(record) for _, record in self._records()]
+    def records(self, info: Info) -> list[JSON] | None:
+        return [JSON(record) for _, record in self._records(info)]
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:
@@ -348,8 +346,8 @@ class Event(Node):
         )
 
     @strawberry.field(description="The whole record, as Claude Code wrote it.")
-    def data(self) -> JSON | None:
-        return JSON(orjson.loads(self.row.data))
+    def data(self, info: Info) -> JSON | None:
+        return JSON(info.context.open_json("events", "data", self.row.row_key, self.row.data))
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:

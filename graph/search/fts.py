@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from graph.crypto import Codec
 from graph.search.query import And, Near, Node, Not, SearchSyntaxError, Term
 from graph.search.tokenize import tokens
 
@@ -32,10 +33,10 @@ def _identity(token: str) -> str:
 
 
 class _Compiler:
-    def __init__(self, columns: Sequence[str], token_map: TokenMap, prefix_map: TokenMap) -> None:
+    def __init__(self, columns: Sequence[str], token_map: TokenMap, allow_prefix: bool) -> None:
         self.columns = columns
         self.token_map = token_map
-        self.prefix_map = prefix_map
+        self.allow_prefix = allow_prefix
         self.highlight: set[str] = set()
         self.prefixes: set[str] = set()
 
@@ -50,9 +51,13 @@ class _Compiler:
             self.highlight.update(parts[:-1] if term.prefix else parts)
             if term.prefix:
                 self.prefixes.add(parts[-1])
+        if term.prefix and not self.allow_prefix:
+            raise SearchSyntaxError(
+                "prefix search (word*) is not available in an encrypted database: its index "
+                "holds keyed hashes of whole words",
+                term.position,
+            )
         mapped = [self.token_map(part) for part in parts]
-        if term.prefix:
-            mapped[-1] = self.prefix_map(parts[-1])
         return '"' + " ".join(mapped) + '"' + (" *" if term.prefix else "")
 
     def node(self, node: Node, positive: bool = True) -> str | None:
@@ -81,15 +86,21 @@ def compile_query(
     node: Node,
     columns: Sequence[str],
     *,
-    token_map: TokenMap = _identity,
-    prefix_map: TokenMap = _identity,
+    codec: Codec | None = None,
 ) -> Compiled:
     """The FTS5 expression for ``node``, searching ``columns`` where no field is given.
 
+    Args:
+        codec: An encrypted database's codec maps each token to its keyed hash, as the
+            index has it (prefixes can not be hashed, so they are refused there).
+
     Raises:
-        SearchSyntaxError: the query has no searchable word at all (e.g. only ``---``).
+        SearchSyntaxError: the query has no searchable word at all (e.g. only ``---``),
+            or a prefix in an encrypted database.
     """
-    compiler = _Compiler(columns, token_map, prefix_map)
+    encrypted = codec is not None and codec.encrypted
+    token_map = codec.token if codec is not None and encrypted else _identity
+    compiler = _Compiler(columns, token_map, allow_prefix=not encrypted)
     expression = compiler.node(node)
     if expression is None:
         raise SearchSyntaxError("the query has no word to search for", 0)

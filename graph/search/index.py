@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from graph.content import records_of
+from graph.crypto import Codec, PlainCodec
 from graph.search.documents import (
     FIELD_COLUMNS,
     Fields,
@@ -23,7 +24,8 @@ from graph.search.documents import (
     message_fields,
     session_fields,
 )
-from graph.search.tokenize import index_text
+from graph.search.tokenize import index_text, tokens
+from graph.store.rows import event_row_key, message_row_key
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -58,16 +60,37 @@ def doc_rowid(kind: str, pk: int) -> int:
 Analyzer = Callable[[str], str]
 
 
+def analyzer_for(codec: Codec) -> Analyzer:
+    """One field's text -> the token string FTS5 indexes: the tokens as they are in a
+    plain database, their keyed hashes (one per token, same order) in an encrypted one,
+    so positions, phrases and bm25 are the same in both."""
+    if not codec.encrypted:
+        return index_text
+
+    def hashed(text: str) -> str:
+        return " ".join(codec.token(token) for token in tokens(text)) if text else ""
+
+    return hashed
+
+
 class SearchIndexer:
     """Adds and removes search documents (a :class:`~graph.store.WriteHook`).
 
     Args:
-        analyze: One field's text -> the token string FTS5 indexes: the tokens as they
-            are in a plain database, keyed hashes of them in an encrypted one.
+        codec: How the database keeps values and tokens (the store sets it on open).
     """
 
-    def __init__(self, analyze: Analyzer = index_text) -> None:
-        self.analyze = analyze
+    def __init__(self, codec: Codec | None = None) -> None:
+        self.codec = codec or PlainCodec()
+
+    @property
+    def codec(self) -> Codec:
+        return self._codec
+
+    @codec.setter
+    def codec(self, codec: Codec) -> None:
+        self._codec = codec
+        self.analyze = analyzer_for(codec)
 
     def _row(self, rowid: int, fields: Fields) -> tuple[Any, ...]:
         return (rowid, *(self.analyze(fields.get(column)) for column in FIELD_COLUMNS))
@@ -136,35 +159,47 @@ class SearchIndexer:
         await _run(conn, _DELETE, rows)
         await _run(conn, "DELETE FROM search_docs WHERE rowid = ?", ((row[0],) for row in rows))
 
+    def _text(self, column: str, session_id: str, stored: str | bytes | None) -> str | None:
+        if stored is None:
+            return None
+        if not self.codec.encrypted:
+            return stored.decode() if isinstance(stored, bytes) else stored
+        return self.codec.open("sessions", column, session_id, stored).decode()
+
     async def rebuild(self, conn: aiosqlite.Connection) -> int:
         """Index every stored row again from scratch; how many rows were indexed."""
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         await conn.execute("DELETE FROM search_docs")
         total = 0
-        async for rows in _pages(conn, "SELECT id, session_pk, role, model, timestamp, content"
-                                       " FROM messages"):  # fmt: skip
+        async for rows in _pages(conn, "SELECT id, session_pk, role, model, timestamp, content,"
+                                       " conversation_pk, msg_key FROM messages"):  # fmt: skip
             await _run(conn, _INSERT, (
-                self._row(doc_rowid("message", r[0]), message_fields(records_of(r[5])))
+                self._row(doc_rowid("message", r[0]), message_fields(records_of(
+                    self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
+                )))
                 for r in rows
             ))  # fmt: skip
             await _run(conn, _DOCS, (
                 (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
             ))  # fmt: skip
             total += len(rows)
-        async for rows in _pages(conn, "SELECT id, session_pk, timestamp, data FROM events"):
+        async for rows in _pages(conn, "SELECT id, session_pk, timestamp, data, conversation_pk,"
+                                       " seq FROM events"):  # fmt: skip
             await _run(conn, _INSERT, (
-                self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(r[3])))
+                self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(
+                    self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
+                )))
                 for r in rows
             ))  # fmt: skip
             await _run(conn, _DOCS, (
                 (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
             ))  # fmt: skip
             total += len(rows)
-        async for rows in _pages(conn, "SELECT id, title, summary FROM sessions"):
-            for pk, title, summary in rows:
-                await self.session_text_written(
-                    conn, pk, (None, None), (_text(title), _text(summary))
-                )
+        async for rows in _pages(conn, "SELECT id, session_id, title, summary FROM sessions"):
+            for pk, session_id, title, summary in rows:
+                after = (self._text("title", session_id, title),
+                         self._text("summary", session_id, summary))  # fmt: skip
+                await self.session_text_written(conn, pk, (None, None), after)
             total += len(rows)
         await mark_indexed(conn)
         return total
@@ -188,10 +223,6 @@ async def _pages(conn: aiosqlite.Connection, select: str) -> AsyncIterator[list[
             return
         yield rows
         last = rows[-1][0]
-
-
-def _text(value: str | bytes | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 async def indexed_version(conn: aiosqlite.Connection) -> str | None:

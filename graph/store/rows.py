@@ -17,6 +17,8 @@ __all__ = [
     "StatsRow",
     "TokenTotals",
     "columns",
+    "event_row_key",
+    "message_row_key",
 ]
 
 
@@ -30,6 +32,16 @@ def columns(row_type: type[Any], alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
         _COLUMNS[key] = ", ".join(prefix + field.name for field in fields(row_type))
     return _COLUMNS[key]
+
+
+def message_row_key(conversation_pk: int, msg_key: str) -> str:
+    """A message's natural key: what its sealed content is bound to (the AAD)."""
+    return f"{conversation_pk}:{msg_key}"
+
+
+def event_row_key(conversation_pk: int, seq: int) -> str:
+    """An event's natural key: what its sealed data is bound to (the AAD)."""
+    return f"{conversation_pk}:{seq}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +116,10 @@ class MessageRow:
     content: bytes
 
     @property
+    def row_key(self) -> str:
+        return message_row_key(self.conversation_pk, self.msg_key)
+
+    @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
             self.input_tokens, self.output_tokens, self.cache_read_tokens,
@@ -122,6 +138,10 @@ class EventRow:
     subtype: str | None
     timestamp: str
     data: bytes
+
+    @property
+    def row_key(self) -> str:
+        return event_row_key(self.conversation_pk, self.seq)
 
 
 @dataclass(frozen=True, slots=True)

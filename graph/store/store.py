@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
 from graph.store.connection import StatementCounter, open_connection
+from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
@@ -48,8 +50,12 @@ class Store:
         hooks: Iterable[WriteHook] | None = None,
         migrations: list[Migration] | None = None,
         trace_writes: bool = False,
+        key: KeyMaterial | None = None,
     ) -> None:
         self.path = path
+        self.key = key
+        # Until the database's state is read (``unlock``), values are taken as plain.
+        self.codec: Codec = PlainCodec()
         # Reads are always counted (per-request statement counts are asserted in tests);
         # writes only on request: sqlite3 expands every bound value into the traced SQL
         # text, which doubles the cost of a bulk import.
@@ -78,21 +84,27 @@ class Store:
         readers: int = DEFAULT_READERS,
         hooks: Iterable[WriteHook] | None = None,
         trace_writes: bool = False,
+        key: KeyMaterial | None = None,
     ) -> Store:
         """Open the database, applying pending migrations unless ``migrate`` is false.
 
-        With ``migrate``, a search index built by another index version is rebuilt too.
+        The key (or its absence) is checked against what the database records before
+        anything is written. With ``migrate``, a search index built by another index
+        version is rebuilt too.
 
         Raises:
+            ConfigError: the key is missing, wrong, or given for a plaintext database.
             SchemaOutOfDate: migrations are pending and ``migrate`` is false.
             MigrationError: a migration failed (the database is left as it was), or an
                 applied migration no longer matches its file.
         """
-        store = cls(path, readers=readers, hooks=hooks, trace_writes=trace_writes)
+        store = cls(path, readers=readers, hooks=hooks, trace_writes=trace_writes, key=key)
         try:
             await store.connect()
+            await store.unlock()  # before migrating: a wrong key must not write anything
             if migrate:
                 await store.migrate(backup=backup)
+                await store.unlock(initialize=True)
                 await store.ensure_index()
             else:
                 pending = await store.migrator().pending()
@@ -139,6 +151,33 @@ class Store:
                 copy = await self.backup(f"pre-{pending[-1].version:04d}")
                 log.info("copied the database to %s before migrating", copy)
             return await migrator.up()
+
+    async def unlock(self, *, initialize: bool = False) -> None:
+        """Choose the codec from what the database records and the key given.
+
+        Args:
+            initialize: A key given for a database that holds no session yet makes it
+                an encrypted one (its state is recorded; needs the meta table).
+
+        Raises:
+            ConfigError: see :func:`graph.store.keyring.codec_for`.
+        """
+        conn = self.writer_connection
+        state = await crypto_state(conn)
+        if not state and self.key is not None and initialize:
+            [(has_sessions,)] = await conn.execute_fetchall(
+                "SELECT EXISTS (SELECT 1 FROM sessions)"
+            )
+            if not has_sessions:
+                state, _ = new_state(self.key)
+                async with self.write() as writer:
+                    await write_crypto_state(writer.connection, state)
+        if not state and self.key is not None and not initialize:
+            return  # decided after migrating (a new database has no meta table yet)
+        self.codec = codec_for(state, self.key, str(self.path))
+        for hook in self.hooks:
+            if isinstance(hook, SearchIndexer):
+                hook.codec = self.codec
 
     def _indexer(self) -> SearchIndexer | None:
         return next((hook for hook in self.hooks if isinstance(hook, SearchIndexer)), None)
@@ -243,7 +282,7 @@ class Store:
         conn = self.writer_connection
         async with self._write_lock:
             await conn.execute("BEGIN IMMEDIATE")
-            writer = Writer(conn, self.hooks)
+            writer = Writer(conn, self.hooks, self.codec)
             try:
                 yield writer
                 await writer.refresh_aggregates()
@@ -256,6 +295,12 @@ class Store:
         """Problems found by SQLite's, FTS5's and our own consistency checks."""
         async with self._write_lock:
             return await check_database(self.writer_connection)
+
+    async def vacuum(self) -> None:
+        """Rewrite the file (no freed page keeps old bytes) and empty the WAL."""
+        async with self._write_lock:
+            await self.writer_connection.execute("VACUUM")
+            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def checkpoint(self) -> None:
         """Fold the WAL back into the database file."""

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from graph.crypto import Codec
 from graph.store.filters import json_list
-from graph.store.rows import EventRow, MessageRow, columns
+from graph.store.rows import EventRow, MessageRow, columns, event_row_key
 from graph.store.writes import FileState
 
 if TYPE_CHECKING:
@@ -107,11 +110,33 @@ async def session_pk_of_record_uuid(
     return None if pk is None else int(pk)
 
 
-async def agent_link(conn: aiosqlite.Connection, session_pk: int, agent_id: str) -> str | None:
+async def agent_link(
+    conn: aiosqlite.Connection, session_pk: int, agent_id: str, codec: Codec | None = None
+) -> str | None:
     """The Task tool_use id that started ``agent_id``, from the session's agent_progress events.
 
-    Used when a subagent file is read in a later run than its main thread.
+    Used when a subagent file is read in a later run than its main thread. Sealed event
+    data is opened in Python (SQLite's JSON functions can not see inside it).
     """
+    if codec is not None and codec.encrypted:
+        rows = await conn.execute_fetchall(
+            "SELECT conversation_pk, seq, data FROM events WHERE session_pk = ?"
+            " AND type = 'progress' AND subtype = 'agent_progress' ORDER BY seq",
+            (session_pk,),
+        )
+        for conversation_pk, seq, data in rows:
+            record = orjson.loads(
+                codec.open("events", "data", event_row_key(conversation_pk, seq), data)
+            )
+            inner = record.get("data") if isinstance(record, dict) else None
+            parent = record.get("parentToolUseID") if isinstance(record, dict) else None
+            if (
+                isinstance(inner, dict)
+                and inner.get("agentId") == agent_id
+                and isinstance(parent, str)
+            ):
+                return parent
+        return None
     value = await _one(
         conn,
         "SELECT json_extract(data, '$.parentToolUseID') FROM events "

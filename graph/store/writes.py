@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from graph.crypto import Codec, PlainCodec
 from graph.store.filters import json_list
-from graph.store.rows import TokenTotals
+from graph.store.rows import TokenTotals, event_row_key, message_row_key
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -195,9 +196,15 @@ def _json(value: Any) -> bytes:
 class Writer:
     """Writes inside one transaction on the store's single writer connection."""
 
-    def __init__(self, conn: aiosqlite.Connection, hooks: Iterable[WriteHook] = ()) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        hooks: Iterable[WriteHook] = (),
+        codec: Codec | None = None,
+    ) -> None:
         self._conn = conn
         self._hooks = tuple(hooks)
+        self._codec: Codec = codec or PlainCodec()
         self._touched: set[int] = set()
 
     @property
@@ -209,27 +216,46 @@ class Writer:
         """Have the aggregates of ``session_pk`` refreshed before the commit."""
         self._touched.add(session_pk)
 
+    def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
+        return self._codec.seal(table, column, row, _json(value))
+
+    def _open(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
+        return orjson.loads(self._codec.open(table, column, row, stored))
+
+    def _open_text(self, table: str, column: str, row: str, stored: Any) -> str | None:
+        if stored is None:
+            return None
+        if not self._codec.encrypted:
+            return _text(stored)
+        return self._codec.open(table, column, row, stored).decode()
+
     async def upsert_session(self, session: NewSession) -> int:
         """Create the session or update what the new records say about it; its pk."""
         rows = await self._conn.execute_fetchall(
-            "INSERT INTO sessions (session_id, project, cwd, git_branch, version, metadata) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
+            "INSERT INTO sessions (session_id, project, cwd, git_branch, version) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
             "project = coalesce(sessions.project, excluded.project), "
             "cwd = coalesce(sessions.cwd, excluded.cwd), "
             "git_branch = coalesce(excluded.git_branch, sessions.git_branch), "
-            "version = coalesce(excluded.version, sessions.version), "
-            # A batch knows only some of the session's facts: merge, don't replace.
-            "metadata = CASE WHEN sessions.metadata IS NULL OR excluded.metadata IS NULL "
-            "THEN coalesce(excluded.metadata, sessions.metadata) "
-            "ELSE json_patch(sessions.metadata, excluded.metadata) END "
-            "RETURNING id",
+            "version = coalesce(excluded.version, sessions.version) "
+            "RETURNING id, metadata",
             (
                 session.session_id, session.project, session.cwd, session.git_branch,
                 session.version,
-                _json(session.metadata).decode() if session.metadata else None,
             ),
         )  # fmt: skip
-        pk = int(next(iter(rows))[0])
+        row = next(iter(rows))
+        pk = int(row[0])
+        if session.metadata:
+            # A batch knows only some of the session's facts: merge, don't replace.
+            # In Python, since the stored value may be sealed.
+            old = self._open("sessions", "metadata", session.session_id, row[1]) if row[1] else {}
+            merged = {**(old if isinstance(old, dict) else {}), **session.metadata}
+            if merged != old:
+                await self._conn.execute(
+                    "UPDATE sessions SET metadata = ? WHERE id = ?",
+                    (self._seal("sessions", "metadata", session.session_id, merged), pk),
+                )
         self._touched.add(pk)
         return pk
 
@@ -239,18 +265,29 @@ class Writer:
         """Set the title and/or summary (``None`` leaves a field as it is)."""
         old = list(
             await self._conn.execute_fetchall(
-                "SELECT title, summary FROM sessions WHERE id = ?", (session_pk,)
+                "SELECT session_id, title, summary FROM sessions WHERE id = ?", (session_pk,)
             )
         )
         if not old:
             return
-        before = (_text(old[0][0]), _text(old[0][1]))
+        session_id = str(old[0][0])
+        before = (
+            self._open_text("sessions", "title", session_id, old[0][1]),
+            self._open_text("sessions", "summary", session_id, old[0][2]),
+        )
         after = (title if title is not None else before[0],
                  summary if summary is not None else before[1])  # fmt: skip
         if after == before:
             return
+        # Plain text stays TEXT (readable with sqlite3); sealed text is an envelope.
+        sealed: list[str | bytes | None] = [
+            value
+            if value is None or not self._codec.encrypted
+            else self._codec.seal("sessions", column, session_id, value.encode())
+            for column, value in (("title", after[0]), ("summary", after[1]))
+        ]
         await self._conn.execute(
-            "UPDATE sessions SET title = ?, summary = ? WHERE id = ?", (*after, session_pk)
+            "UPDATE sessions SET title = ?, summary = ? WHERE id = ?", (*sealed, session_pk)
         )
         for hook in self._hooks:
             await hook.session_text_written(self._conn, session_pk, before, after)
@@ -270,6 +307,17 @@ class Writer:
         )  # fmt: skip
         self._touched.add(session_pk)
         return int(next(iter(rows))[0])
+
+    def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
+        """Column values from ``seq`` to ``content``, in table order (after the two pks)."""
+        u = m.usage
+        content = self._seal(
+            "messages", "content", message_row_key(conversation_pk, m.msg_key), m.records
+        )
+        return (
+            m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
+            u.input, u.output, u.cache_read, u.cache_creation, content,
+        )  # fmt: skip
 
     async def add_messages(
         self, session_pk: int, conversation_pk: int, messages: Sequence[NewMessage]
@@ -299,14 +347,22 @@ class Writer:
             old = NewMessage(
                 msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
                 usage=TokenTotals(row[7], row[8], row[9], row[10]),
-                records=[(line, record) for line, record in orjson.loads(row[11])],
+                records=[
+                    (line, record)
+                    for line, record in self._open(
+                        "messages", "content", message_row_key(conversation_pk, row[1]), row[11]
+                    )
+                ],
             )  # fmt: skip
             new = _merge(old, merged.pop(row[1]))
             replaced[row[0]] = old
             written[new.msg_key] = new
-            updates.append((*_values(new), row[0]))
+            updates.append((*self._values(conversation_pk, new), row[0]))
         written.update(merged)
-        inserts = [(session_pk, conversation_pk, *_values(m)) for m in merged.values()]
+        inserts = [
+            (session_pk, conversation_pk, *self._values(conversation_pk, m))
+            for m in merged.values()
+        ]
         if updates:
             await self._conn.executemany(
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
@@ -357,7 +413,9 @@ class Writer:
             [
                 (
                     session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype,
-                    e.timestamp, _json(e.record),
+                    e.timestamp,
+                    self._seal("events", "data", event_row_key(conversation_pk, e.seq),
+                               e.record),
                 )
                 for e in new
             ],
@@ -383,9 +441,17 @@ class Writer:
         """Delete a session with everything in it."""
         await self._delete("session_pk", session_pk)
         rows = await self._conn.execute_fetchall(
-            "DELETE FROM sessions WHERE id = ? RETURNING id, title, summary", (session_pk,)
+            "DELETE FROM sessions WHERE id = ? RETURNING id, session_id, title, summary",
+            (session_pk,),
         )
-        gone = [(int(row[0]), _text(row[1]), _text(row[2])) for row in rows]
+        gone = [
+            (
+                int(row[0]),
+                self._open_text("sessions", "title", row[1], row[2]),
+                self._open_text("sessions", "summary", row[1], row[3]),
+            )
+            for row in rows
+        ]
         for hook in self._hooks:
             await hook.rows_deleting(self._conn, [], [], gone)
         self._touched.discard(session_pk)
@@ -396,17 +462,24 @@ class Writer:
         events: list[tuple[int, NewEvent]] = []
         if self._hooks:
             for row in await self._conn.execute_fetchall(
-                f"SELECT id, msg_key, role, timestamp, model, content FROM messages "
-                f"WHERE {column} = ?",
+                f"SELECT id, msg_key, role, timestamp, model, content, conversation_pk "
+                f"FROM messages WHERE {column} = ?",
                 (pk,),
             ):
-                records = [(line, record) for line, record in orjson.loads(row[5])]
+                key = message_row_key(row[6], row[1])
+                records = [
+                    (line, record)
+                    for line, record in self._open("messages", "content", key, row[5])
+                ]
                 messages.append((row[0], NewMessage(row[1], row[2], row[3], records,
                                                     model=row[4])))  # fmt: skip
             for row in await self._conn.execute_fetchall(
-                f"SELECT id, seq, type, timestamp, data FROM events WHERE {column} = ?", (pk,)
+                f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
+                f"WHERE {column} = ?",
+                (pk,),
             ):
-                events.append((row[0], NewEvent(row[1], row[2], row[3], orjson.loads(row[4]))))
+                data = self._open("events", "data", event_row_key(row[5], row[1]), row[4])
+                events.append((row[0], NewEvent(row[1], row[2], row[3], data)))
             for hook in self._hooks:
                 await hook.rows_deleting(self._conn, messages, events, [])
         for table in ("messages", "events"):
@@ -468,12 +541,3 @@ def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
         model=last.model or old.model,
         usage=last.usage,
     )
-
-
-def _values(m: NewMessage) -> tuple[Any, ...]:
-    """Column values from ``seq`` to ``content``, in table order (after the two pks)."""
-    u = m.usage
-    return (
-        m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
-        u.input, u.output, u.cache_read, u.cache_creation, _json(m.records),
-    )  # fmt: skip

@@ -1,0 +1,146 @@
+"""Key management: keygen, encrypt, rotate-key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    fail,
+    key_material,
+    resolve_db_path,
+    run,
+)
+from graph.errors import SessiongraphError
+from graph.keys import default_key_path, read_key_file, write_key_file
+from graph.store import Store
+from graph.store.rekey import encrypt_database, rotate_key
+
+__all__: list[str] = []
+
+
+@app.command()
+def keygen(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write it (default: key in the config dir).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Write a new random 256-bit key (base64) to a file only you can read (mode 0600)."""
+    path = (out or default_key_path()).expanduser()
+    try:
+        write_key_file(path)
+    except SessiongraphError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote a new key to {path}")
+    typer.echo(f"use it with --key-file {path} or SESSIONGRAPH_KEY_FILE={path}; keep a copy "
+               "somewhere safe: without it the database can not be read")  # fmt: skip
+
+
+async def _open_unlocked(path: Path) -> Store:
+    """The store, migrated, with the codec left undecided (the commands handle keys)."""
+    store = Store(path)
+    await store.connect()
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]sealing"), BarColumn(), MofNCompleteColumn(), transient=True,
+        disable=not typer.get_text_stream("stderr").isatty(),
+    )  # fmt: skip
+
+
+async def _rows(store: Store) -> int:
+    [(count,)] = await store.writer_connection.execute_fetchall(
+        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
+        " + 3 * (SELECT count(*) FROM sessions)"
+    )
+    return int(count)
+
+
+@app.command()
+def encrypt(
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
+) -> None:
+    """Encrypt a plaintext database in place with a key (or passphrase).
+
+    A copy of the plaintext file is kept until it succeeds; if interrupted, run it again
+    with the same key and it resumes.
+    """
+    material = key_material(key_file, passphrase_file, ask_passphrase)
+    if material is None:
+        fail("encrypt needs a key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase")
+    assert material is not None
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path}")
+
+    async def go() -> None:
+        store = await _open_unlocked(path)
+        try:
+            with _bar() as bar:
+                task = bar.add_task("sealing", total=await _rows(store))
+                await encrypt_database(store, material,
+                                       progress=lambda n: bar.advance(task, n))  # fmt: skip
+        finally:
+            await store.close()
+
+    run(go())
+    typer.echo(f"{path} is encrypted")
+
+
+@app.command("rotate-key")
+def rotate_key_command(
+    new_key_file: Annotated[
+        Path, typer.Option("--new-key-file", help="The new key (see keygen).", dir_okay=False)
+    ],
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
+) -> None:
+    """Seal every value with a new key and rebuild the index; the old key is retired.
+
+    Safe to interrupt: run it again with the same keys and it resumes.
+    """
+    current = key_material(key_file, passphrase_file, ask_passphrase)
+    if current is None:
+        fail("rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a "
+             "passphrase")  # fmt: skip
+    assert current is not None
+    new_key = read_key_file(new_key_file.expanduser())
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path}")
+
+    async def go() -> None:
+        store = await _open_unlocked(path)
+        try:
+            with _bar() as bar:
+                task = bar.add_task("sealing", total=await _rows(store))
+                await rotate_key(store, current, new_key,
+                                 progress=lambda n: bar.advance(task, n))  # fmt: skip
+        finally:
+            await store.close()
+
+    run(go())
+    typer.echo(f"{path} is sealed with the new key; the old one no longer opens it")

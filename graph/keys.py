@@ -1,0 +1,93 @@
+"""Where the encryption key comes from: flags, environment, key files, passphrases."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Final
+
+import platformdirs
+
+from graph.config import APP_NAME
+from graph.crypto import MasterKey
+from graph.errors import ConfigError
+from graph.store.keyring import KeyMaterial
+
+__all__ = ["KEY_ENV", "KEY_FILE_ENV", "default_key_path", "resolve_key", "write_key_file"]
+
+KEY_ENV: Final = "SESSIONGRAPH_KEY"
+KEY_FILE_ENV: Final = "SESSIONGRAPH_KEY_FILE"
+
+
+def default_key_path() -> Path:
+    """``key`` in the platform config dir (where ``keygen`` writes by default)."""
+    return platformdirs.user_config_path(APP_NAME) / "key"
+
+
+def _private(path: Path, what: str) -> str:
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{what} {path} is readable by other users (mode {stat.filemode(mode)}): "
+            f"run `chmod 600 {path}`"
+        )
+    return text
+
+
+def read_key_file(path: Path) -> MasterKey:
+    """The key in a key file (base64 of 32 bytes), refused if others can read the file."""
+    try:
+        return MasterKey.from_base64(_private(path, "key file"))
+    except ValueError as exc:
+        raise ConfigError(f"key file {path}: {exc}") from exc
+
+
+def resolve_key(
+    key_file: Path | None = None,
+    passphrase_file: Path | None = None,
+    passphrase: str | None = None,
+) -> KeyMaterial | None:
+    """The key material to open a database with (flags first, then the environment).
+
+    Returns:
+        ``None`` when nothing was given: the database must then be a plaintext one.
+    """
+    if passphrase is not None:
+        return KeyMaterial(passphrase=passphrase)
+    if passphrase_file is not None:
+        text = _private(passphrase_file.expanduser(), "passphrase file").rstrip("\n")
+        if len(text) < 8:
+            raise ConfigError(f"the passphrase in {passphrase_file} is shorter than 8 characters")
+        return KeyMaterial(passphrase=text)
+    if key_file is not None:
+        return KeyMaterial(key=read_key_file(key_file.expanduser()))
+    from_env = os.environ.get(KEY_ENV)
+    if from_env:
+        try:
+            return KeyMaterial(key=MasterKey.from_base64(from_env))
+        except ValueError as exc:
+            raise ConfigError(f"${KEY_ENV}: {exc}") from exc
+    file_env = os.environ.get(KEY_FILE_ENV)
+    if file_env:
+        return KeyMaterial(key=read_key_file(Path(file_env).expanduser()))
+    return None
+
+
+def write_key_file(path: Path) -> MasterKey:
+    """A new random key, written to ``path`` (mode 0600); never over an existing file."""
+    key = MasterKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise ConfigError(f"{path} exists: keygen never overwrites a key") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot create key file {path}: {exc.strerror}") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key.to_base64() + "\n")
+    return key
