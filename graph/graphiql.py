@@ -13,10 +13,18 @@ The application mounts :data:`STATIC_DIR` with Starlette, for example::
     Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static")
 
 and returns :func:`graphiql_html` as the HTML response of the playground route.
+
+The page holds no secret, so it can be served without authentication. The bearer
+token reaches it in the URL fragment (``/graphql#token=...``, which browsers never
+send to the server), or through a small login field shown when there is no token
+or the server answers 401; the page keeps it in the tab's ``sessionStorage`` and
+adds ``Authorization: Bearer <token>`` to every GraphQL request.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -27,6 +35,7 @@ __all__ = [
     "DEFAULT_QUERY",
     "GRAPHIQL_DIR",
     "STATIC_DIR",
+    "TOKEN_STORAGE_KEY",
     "graphiql_html",
 ]
 
@@ -75,45 +84,195 @@ DEFAULT_QUERY: Final[str] = """\
 """
 """Query shown in the editor on a first visit (GraphiQL keeps later edits)."""
 
+TOKEN_STORAGE_KEY: Final[str] = "sessiongraph.token"  # noqa: S105 (a key name, not a secret)
+"""``sessionStorage`` key of the bearer token (per tab, gone when the tab closes)."""
+
+_APP_SCRIPT: Final[str] = """\
+(function () {
+  "use strict";
+  var config = __CONFIG__;
+  var memoryToken = null;  // used when sessionStorage is unavailable
+
+  function readToken() {
+    try {
+      return window.sessionStorage.getItem(config.storageKey) || memoryToken;
+    } catch (e) {
+      return memoryToken;
+    }
+  }
+
+  function storeToken(token) {
+    memoryToken = token;
+    try {
+      window.sessionStorage.setItem(config.storageKey, token);
+    } catch (e) {
+      // Private modes may refuse storage: the token then lives until the page closes.
+    }
+  }
+
+  // `sessiongraph serve` prints .../graphql#token=...: the fragment never reaches the
+  // server (nor its logs); it is read here, kept in this tab's sessionStorage and
+  // removed from the address bar and the history entry.
+  function takeTokenFromFragment() {
+    var hash = window.location.hash.replace(/^#/, "");
+    var token = null;
+    var rest = [];
+    hash.split("&").forEach(function (part) {
+      if (part.indexOf("token=") === 0) {
+        try {
+          token = decodeURIComponent(part.slice(6)).trim();
+        } catch (e) {
+          token = part.slice(6).trim();
+        }
+      } else if (part) {
+        rest.push(part);
+      }
+    });
+    if (token === null) {
+      return false;
+    }
+    var url = window.location.pathname + window.location.search;
+    if (rest.length) {
+      url += "#" + rest.join("&");
+    }
+    window.history.replaceState(window.history.state, "", url);
+    if (token) {
+      storeToken(token);
+    }
+    return Boolean(token);
+  }
+
+  var login = document.getElementById("sg-login");
+  var loginInput = document.getElementById("sg-token");
+  var loginStatus = document.getElementById("sg-login-status");
+
+  function showLogin(message) {
+    loginStatus.textContent = message;
+    if (login.hidden) {
+      login.hidden = false;
+      loginInput.focus();
+    }
+  }
+
+  // Adds the token to every request GraphiQL sends, unless the headers editor sets
+  // its own Authorization header, and brings the login field back on a 401.
+  function authFetch(input, init) {
+    var options = Object.assign({}, init);
+    var headers = new Headers(options.headers || {});
+    var fromEditor = headers.has("authorization");
+    var token = readToken();
+    if (token && !fromEditor) {
+      headers.set("authorization", "Bearer " + token);
+    }
+    options.headers = headers;
+    return window.fetch(input, options).then(function (response) {
+      if (response.status === 401) {
+        showLogin(
+          fromEditor
+            ? "The server refused the Authorization header of the headers editor (401)."
+              + " Remove it, or paste your sessiongraph token:"
+            : token
+              ? "The server refused this token (401). Paste your sessiongraph token:"
+              : "This server needs a token (401). Paste your sessiongraph token:"
+        );
+      }
+      return response;
+    });
+  }
+
+  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+
+  function render() {
+    // A new fetcher on every render makes GraphiQL fetch the schema again.
+    root.render(React.createElement(GraphiQL, {
+      fetcher: GraphiQL.createFetcher({ url: config.endpoint, fetch: authFetch }),
+      defaultQuery: config.defaultQuery,
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false,
+      inputValueDeprecation: true
+    }));
+  }
+
+  login.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var token = loginInput.value.trim();
+    if (!token) {
+      loginInput.focus();
+      return;
+    }
+    storeToken(token);
+    loginInput.value = "";
+    loginStatus.textContent = "";
+    login.hidden = true;
+    render();
+  });
+
+  window.addEventListener("hashchange", function () {
+    if (takeTokenFromFragment()) {
+      login.hidden = true;
+      render();
+    }
+  });
+
+  takeTokenFromFragment();
+  if (!readToken()) {
+    showLogin("Paste your sessiongraph token:");
+  }
+  render();
+})();
+"""
+"""The inline script that wires the token to GraphiQL (``__CONFIG__``: its settings)."""
+
+_CSP: Final[str] = (
+    "default-src 'none'; "
+    "script-src 'self' '{script_hash}'; "
+    "style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
+    "font-src 'self' data:; "
+    "connect-src 'self'; "
+    "base-uri 'none'; "
+    "form-action 'none'"
+)
+"""Content Security Policy of the page: it may only talk to its own origin."""
+
 _PAGE_TEMPLATE: Final[str] = """\
 <!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta http-equiv="Content-Security-Policy" content="{csp}">
+    <meta name="referrer" content="no-referrer">
     <title>sessiongraph</title>
     <link rel="icon" href="data:,">
     <style>
       html, body {{ height: 100%; margin: 0; width: 100%; overflow: hidden; }}
-      #graphiql {{ height: 100vh; display: flex; }}
+      body {{ display: flex; flex-direction: column; }}
+      #graphiql {{ flex: 1; min-height: 0; display: flex; }}
+      #sg-login {{
+        display: flex; flex-wrap: wrap; align-items: center; gap: 0.5em;
+        padding: 0.4em 0.8em; font: 14px system-ui, sans-serif;
+        background: #fff8e1; border-bottom: 1px solid #e0c97f; color: #3d3000;
+      }}
+      #sg-login[hidden] {{ display: none; }}
+      #sg-token {{ flex: 0 1 26em; min-width: 10em; font: inherit; padding: 0.2em 0.4em; }}
+      #sg-login button {{ font: inherit; padding: 0.2em 0.8em; }}
     </style>
 {stylesheet}
 {react}
 {react_dom}
   </head>
   <body>
+    <form id="sg-login" hidden autocomplete="off">
+      <label for="sg-token" id="sg-login-status">Paste your sessiongraph token:</label>
+      <input id="sg-token" name="token" type="password" autocomplete="off" spellcheck="false"
+             placeholder="Paste your sessiongraph token">
+      <button type="submit">Use token</button>
+    </form>
     <div id="graphiql">Loading GraphiQL&hellip;</div>
     <noscript>The GraphiQL playground needs JavaScript.</noscript>
 {graphiql}
-    <script>
-      (function () {{
-        "use strict";
-        var config = {config};
-        var props = {{
-          fetcher: GraphiQL.createFetcher({{ url: config.endpoint }}),
-          defaultQuery: config.defaultQuery,
-          isHeadersEditorEnabled: true,
-          shouldPersistHeaders: false,
-          inputValueDeprecation: true
-        }};
-        if (config.defaultHeaders !== null) {{
-          props.defaultHeaders = config.defaultHeaders;
-          props.defaultEditorToolsVisibility = "headers";
-        }}
-        var root = ReactDOM.createRoot(document.getElementById("graphiql"));
-        root.render(React.createElement(GraphiQL, props));
-      }})();
-    </script>
+    <script>{app}</script>
   </body>
 </html>
 """
@@ -166,23 +325,24 @@ def _script_tag(static_prefix: str, name: str) -> str:
     )
 
 
-def graphiql_html(
-    endpoint: str = "/graphql",
-    static_prefix: str = "/static/graphiql",
-    default_headers: str | None = None,
-) -> str:
+def graphiql_html(endpoint: str = "/graphql", static_prefix: str = "/static/graphiql") -> str:
     """Render the GraphiQL playground page, with no reference to external hosts.
 
+    The page holds no secret, so it is served without authentication. It takes the
+    bearer token from the URL fragment (``/graphql#token=...``, as printed by
+    ``sessiongraph serve``; fragments are not sent to the server), keeps it in the
+    tab's ``sessionStorage``, removes it from the address bar, and sends it as
+    ``Authorization: Bearer ...`` with every request (unless the headers editor sets
+    its own ``Authorization``). With no token, or when the server answers 401, it
+    shows a login field above GraphiQL. A Content Security Policy restricts the page
+    to its own origin.
+
     Args:
-        endpoint: URL (usually a path on the same origin) that the playground
-            POSTs GraphQL requests to.
+        endpoint: URL path on the same origin that the playground POSTs GraphQL
+            requests to (the page's Content Security Policy allows no other origin).
         static_prefix: URL path where the files of :data:`GRAPHIQL_DIR` are
             served, e.g. ``/static/graphiql`` when :data:`STATIC_DIR` is
             mounted at ``/static``.
-        default_headers: Text prefilled in the headers editor, normally a JSON
-            object such as ``'{"Authorization": "Bearer ..."}'``. ``None``
-            leaves the headers editor empty. It is not persisted in the
-            browser's storage.
 
     Returns:
         The complete HTML document.
@@ -190,17 +350,21 @@ def graphiql_html(
     config = {
         "endpoint": endpoint,
         "defaultQuery": DEFAULT_QUERY,
-        "defaultHeaders": default_headers,
+        "storageKey": TOKEN_STORAGE_KEY,
     }
+    app = _APP_SCRIPT.replace("__CONFIG__", _js_literal(config))
+    script_hash = base64.b64encode(hashlib.sha256(app.encode("utf-8")).digest()).decode("ascii")
     stylesheet = (
         f'    <link rel="stylesheet"'
         f' href="{_asset_url(static_prefix, "graphiql.min.css")}"'
         f' integrity="{ASSETS["graphiql.min.css"]}">'
     )
     return _PAGE_TEMPLATE.format(
+        # Single quotes are part of the policy's syntax; it has no double quote.
+        csp=html.escape(_CSP.format(script_hash=f"sha256-{script_hash}"), quote=False),
         stylesheet=stylesheet,
         react=_script_tag(static_prefix, "react.production.min.js"),
         react_dom=_script_tag(static_prefix, "react-dom.production.min.js"),
         graphiql=_script_tag(static_prefix, "graphiql.min.js"),
-        config=_js_literal(config),
+        app=app,
     )

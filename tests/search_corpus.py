@@ -129,15 +129,26 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
     from graph.search.documents import event_fields, message_fields, session_fields
 
     corpus.docs.clear()
-    conn = store.writer_connection
-    for pk, content in await conn.execute_fetchall("SELECT id, content FROM messages"):
-        corpus.docs["message", pk] = message_fields(records_of(content))
-    for pk, data in await conn.execute_fetchall("SELECT id, data FROM events"):
-        corpus.docs["event", pk] = event_fields(orjson.loads(data))
-    for pk, title, summary in await conn.execute_fetchall(
-        "SELECT id, title, summary FROM sessions"
+    conn, codec = store.writer_connection, store.codec
+    for pk, cpk, key, content in await conn.execute_fetchall(
+        "SELECT id, conversation_pk, msg_key, content FROM messages"
     ):
-        corpus.docs["session", pk] = session_fields(title, summary)
+        opened = codec.open("messages", "content", f"{cpk}:{key}", content)
+        corpus.docs["message", pk] = message_fields(records_of(opened))
+    for pk, cpk, seq, data in await conn.execute_fetchall(
+        "SELECT id, conversation_pk, seq, data FROM events"
+    ):
+        opened = codec.open("events", "data", f"{cpk}:{seq}", data)
+        corpus.docs["event", pk] = event_fields(orjson.loads(opened))
+    for pk, sid, title, summary in await conn.execute_fetchall(
+        "SELECT id, session_id, title, summary FROM sessions"
+    ):
+        texts = [
+            None if value is None
+            else codec.open("sessions", column, sid, value).decode()
+            for column, value in (("title", title), ("summary", summary))
+        ]  # fmt: skip
+        corpus.docs["session", pk] = session_fields(*texts)
 
 
 def _phrase_in(parts: list[str], prefix: bool, column_tokens: list[str]) -> bool:

@@ -189,7 +189,8 @@ async def test_healthz_is_503_when_the_database_is_gone(store: Store) -> None:
 
     app = create_app(store=store)
     await store.close()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
         response = await c.get("/healthz")
     assert response.status_code == 503
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,6 +22,7 @@ __all__ = [
     "KeyFileOption",
     "PassphraseFileOption",
     "app",
+    "checked",
     "fail",
     "key_material",
     "main",
@@ -85,7 +86,20 @@ def key_material(
         passphrase = getpass.getpass("sessiongraph passphrase: ")
         if len(passphrase) < 8:
             fail("the passphrase must be at least 8 characters")
-    return resolve_key(key_file, passphrase_file, passphrase)
+    try:
+        return resolve_key(key_file, passphrase_file, passphrase)
+    except SessiongraphError as exc:
+        fail(str(exc))
+        raise AssertionError("unreachable") from exc
+
+
+def checked(call: Callable[[], T]) -> T:
+    """Run a synchronous step of a command; expected errors become one line and exit 1."""
+    try:
+        return call()
+    except SessiongraphError as exc:
+        fail(str(exc))
+        raise AssertionError("unreachable") from exc
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -107,6 +121,9 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
+    except SessiongraphError as exc:  # a step that forgot `run`/`checked`: still one line
+        typer.echo(f"sessiongraph: error: {exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

@@ -14,6 +14,7 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    checked,
     fail,
     key_material,
     resolve_db_path,
@@ -127,7 +128,7 @@ def rotate_key_command(
         fail("rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a "
              "passphrase")  # fmt: skip
     assert current is not None
-    new_key = read_key_file(new_key_file.expanduser())
+    new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
     path = resolve_db_path(db)
     if not path.exists():
         fail(f"no database at {path}")

@@ -14,6 +14,7 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    checked,
     fail,
     key_material,
     resolve_db_path,
@@ -113,7 +114,7 @@ def serve(
             f"binding {host or 'every address'} needs --allowed-host NAME: the Host name "
             "clients will use (anything else is refused, against DNS rebinding)"
         )
-    token, source = _token(token_file, no_auth, host)
+    token, source = checked(lambda: _token(token_file, no_auth, host))
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     # Open once here so that a bad database, a wrong key or a failed migration is one
