@@ -306,7 +306,8 @@ async def test_page_size_limit_is_configurable(store: Store) -> None:
     from graph.schema import ApiSettings
 
     app = create_app(store=store, settings=ApiSettings(max_page_size=10))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
         ok = await c.post("/graphql", json={"query": "{ sessions(first: 10) { totalCount } }"})
         too_many = await c.post(
             "/graphql", json={"query": "{ sessions(first: 11) { totalCount } }"}
