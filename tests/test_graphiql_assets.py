@@ -10,7 +10,14 @@ from html.parser import HTMLParser
 
 import pytest
 
-from graph.graphiql import ASSETS, DEFAULT_QUERY, GRAPHIQL_DIR, STATIC_DIR, graphiql_html
+from graph.graphiql import (
+    ASSETS,
+    DEFAULT_QUERY,
+    GRAPHIQL_DIR,
+    STATIC_DIR,
+    TOKEN_STORAGE_KEY,
+    graphiql_html,
+)
 
 LICENSES = ("LICENSE.react", "LICENSE.react-dom", "LICENSE.graphiql")
 
@@ -48,6 +55,17 @@ def _parse(page: str) -> _Refs:
     parser.feed(page)
     parser.close()
     return parser
+
+
+def _csp(page: str) -> dict[str, list[str]]:
+    """The page's Content Security Policy, directive name to values."""
+    match = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert match is not None
+    policy: dict[str, list[str]] = {}
+    for directive in match.group(1).split(";"):
+        name, *values = directive.split()
+        policy[name] = values
+    return policy
 
 
 def _config(page: str) -> dict[str, object]:
@@ -104,7 +122,7 @@ def test_every_referenced_asset_exists(static_prefix: str) -> None:
 
 
 def test_page_references_no_external_url() -> None:
-    page = graphiql_html(default_headers='{"Authorization": "Bearer abc"}')
+    page = graphiql_html()
     assert "http://" not in page
     assert "https://" not in page
     for _, url, _ in _parse(page).refs:
@@ -115,7 +133,7 @@ def test_page_references_no_external_url() -> None:
 def test_page_renders_graphiql() -> None:
     page = graphiql_html()
     assert "<title>sessiongraph</title>" in page
-    assert "GraphiQL.createFetcher({ url: config.endpoint })" in page
+    assert "GraphiQL.createFetcher({ url: config.endpoint, fetch: authFetch })" in page
     assert "isHeadersEditorEnabled: true" in page
     assert "ReactDOM.createRoot" in page
     assert 'id="graphiql"' in page
@@ -132,16 +150,64 @@ def test_config_defaults() -> None:
     assert config == {
         "endpoint": "/graphql",
         "defaultQuery": DEFAULT_QUERY,
-        "defaultHeaders": None,
+        "storageKey": TOKEN_STORAGE_KEY,
     }
     assert "sessions(first: 10)" in DEFAULT_QUERY
 
 
-def test_config_custom_values() -> None:
-    headers = '{"Authorization": "Bearer tok"}'
-    config = _config(graphiql_html(endpoint="/api/graphql", default_headers=headers))
-    assert config["endpoint"] == "/api/graphql"
-    assert config["defaultHeaders"] == headers
+def test_config_custom_endpoint() -> None:
+    assert _config(graphiql_html(endpoint="/api/graphql"))["endpoint"] == "/api/graphql"
+
+
+def test_page_holds_no_token_and_takes_it_from_the_fragment() -> None:
+    page = graphiql_html()
+    (script,) = _parse(page).scripts
+    # The token comes from the URL fragment (never sent to the server), goes to this
+    # tab's sessionStorage, and leaves the address bar.
+    assert "window.location.hash" in script
+    assert "sessionStorage.setItem(config.storageKey, token)" in script
+    assert "window.history.replaceState(" in script
+    assert "localStorage" not in script
+    # Sent as a bearer header unless the headers editor sets its own.
+    assert 'var fromEditor = headers.has("authorization");' in script
+    assert 'headers.set("authorization", "Bearer " + token)' in script
+    # Nothing in the page is a credential: no Authorization value, no prefilled headers.
+    assert "defaultHeaders" not in script
+    assert not re.search(r"Bearer [A-Za-z0-9_-]{8,}", page)
+
+
+def test_login_field() -> None:
+    page = graphiql_html()
+    assert '<form id="sg-login" hidden autocomplete="off">' in page
+    assert 'placeholder="Paste your sessiongraph token"' in page
+    assert 'type="password"' in page
+    (script,) = _parse(page).scripts
+    assert "response.status === 401" in script
+    assert "event.preventDefault()" in script
+    # The form never submits anywhere: the token cannot end up in a URL.
+    assert _csp(page)["form-action"] == ["'none'"]
+
+
+def test_content_security_policy_allows_only_the_page_itself() -> None:
+    page = graphiql_html()
+    policy = _csp(page)
+    assert policy["default-src"] == ["'none'"]
+    assert policy["connect-src"] == ["'self'"]
+    assert policy["base-uri"] == ["'none'"]
+    for directive in ("style-src", "img-src", "font-src"):
+        assert all(v in ("'self'", "'unsafe-inline'", "data:") for v in policy[directive])
+    # Scripts: the vendored files, and the inline one by its hash only.
+    (script,) = _parse(page).scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert policy["script-src"] == ["'self'", f"'sha256-{digest}'"]
+
+
+@pytest.mark.parametrize("endpoint", ["/graphql", "/other", "/x</script>"])
+def test_script_hash_follows_the_config(endpoint: str) -> None:
+    page = graphiql_html(endpoint=endpoint)
+    (script,) = _parse(page).scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in _csp(page)["script-src"]
 
 
 @pytest.mark.parametrize(
@@ -155,15 +221,19 @@ def test_config_custom_values() -> None:
     ],
 )
 def test_values_are_escaped(value: str) -> None:
-    page = graphiql_html(endpoint=value, default_headers=value)
+    page = graphiql_html(endpoint=value)
     (script,) = _parse(page).scripts
-    for raw in ("</script", "<!--", "<script", "&", ">", "\u2028", "\u2029"):
+    assert "<" not in script  # so nothing can end the script or open a comment in it
+    for raw in ("\u2028", "\u2029"):
         if raw in value:
             assert raw not in script, raw
+    config_text = re.search(r"var config = (\{.*?\});\n", script)
+    assert config_text is not None
+    for raw in ("&", ">", "<"):
+        if raw in value:
+            assert raw not in config_text.group(1), raw
     assert page.count("</script>") == 4  # three asset scripts plus the inline one
-    config = _config(page)
-    assert config["endpoint"] == value
-    assert config["defaultHeaders"] == value
+    assert _config(page)["endpoint"] == value
 
 
 def test_static_prefix_is_attribute_escaped() -> None:

@@ -1,0 +1,488 @@
+"""GraphiQL in a real browser: headless Chromium, no network but the server, a bearer token.
+
+The module starts ``sessiongraph serve`` (with ``SESSIONGRAPH_TOKEN``) on a database
+holding the bundled demo sessions and drives Debian's ``chromium`` through
+``chromedriver``. Every host but 127.0.0.1 is unreachable from the browser: names
+resolve to nothing (``--host-resolver-rules``) and everything else, IP literals
+included, goes through a proxy on a closed port (``--proxy-server=127.0.0.1:9``).
+:func:`test_outside_network_is_blocked` proves that the blocking works.
+
+These tests are never skipped: without Chromium they fail and say to run
+``make browser-deps``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException, WebDriverException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # pragma: no cover - reported by the `browser` fixture
+    webdriver = None  # type: ignore[assignment]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+TOKEN = "sg-test-" + secrets.token_urlsafe(24)
+WAIT_SECONDS = 10.0
+STATS_QUERY = "{ stats { sessions } }"
+
+T = TypeVar("T")
+
+# Counts the GraphQL responses the page receives (schema introspection aside) and
+# keeps their statuses, so a test can wait for the answer to *its* request.
+_TRACK_RESPONSES = """
+window.__sgStatuses = [];
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  const body = (init && typeof init.body === "string") ? init.body : "";
+  return realFetch.apply(this, arguments).then(function (response) {
+    if (!body.includes('"operationName":"IntrospectionQuery"')) {
+      window.__sgStatuses.push(response.status);
+    }
+    return response;
+  });
+};
+"""
+
+_CODEMIRROR = "return document.querySelector(arguments[0]).CodeMirror"
+
+
+@dataclass(frozen=True)
+class Server:
+    origin: str
+    sessions: int
+    log: Path
+
+    @property
+    def graphql(self) -> str:
+        return f"{self.origin}/graphql"
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _post(url: str, query: str, token: str | None) -> tuple[int, dict[str, Any]]:
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        url, data=json.dumps({"query": query}).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``sessiongraph serve`` on the demo sessions, with ``SESSIONGRAPH_TOKEN`` set."""
+    tmp = tmp_path_factory.mktemp("browser-server")
+    db = tmp / "sessiongraph.db"
+    env = {
+        **os.environ,
+        "SESSIONGRAPH_TOKEN": TOKEN,
+        # Keep a generated token or any other state out of the developer's home.
+        "HOME": str(tmp / "home"),
+        "XDG_CONFIG_HOME": str(tmp / "config"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+    }
+    env.pop("SESSIONGRAPH_DB", None)
+    demo = subprocess.run(
+        [sys.executable, "-m", "graph", "demo", "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert demo.returncode == 0, f"`sessiongraph demo` failed:\n{demo.stdout}\n{demo.stderr}"
+
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    log = tmp / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"`sessiongraph serve` exited {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{origin}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"`sessiongraph serve` did not answer /healthz:\n{log.read_text()}")
+            time.sleep(0.1)
+        status, body = _post(f"{origin}/graphql", STATS_QUERY, TOKEN)
+        assert status == 200, (status, body)
+        sessions = body["data"]["stats"]["sessions"]
+        assert sessions > 0, "the demo import left the database empty"
+        yield Server(origin=origin, sessions=sessions, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Browser:
+    """A Chromium session, with the console messages it logged so far."""
+
+    driver: WebDriver
+    server: Server | None = None
+    console: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    network: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def collect_logs(self) -> None:
+        self.console.extend(self.driver.get_log("browser"))
+        for entry in self.driver.get_log("performance"):
+            message = json.loads(entry["message"])["message"]
+            if message["method"].startswith("Network."):
+                self.network.append(message)
+
+    def report(self) -> str:
+        """What a failing test prints: console, page state and the server's log."""
+        try:
+            self.collect_logs()
+        except WebDriverException as exc:
+            return f"(no browser logs: {exc.msg})"
+        lines = ["browser console:"]
+        lines += [f"  {e['level']} {e['message']}" for e in self.console] or ["  (empty)"]
+        try:
+            lines.append(f"location: {self.driver.current_url}")
+            state = self.driver.execute_script(
+                """
+                const login = document.getElementById("sg-login");
+                const response = document.querySelector(".graphiql-response .CodeMirror");
+                return {
+                  login: login ? (login.hidden ? "hidden" : login.innerText) : "absent",
+                  response: response ? response.CodeMirror.getValue() : "absent",
+                  statuses: window.__sgStatuses || null,
+                };
+                """
+            )
+            lines.append(f"page: {json.dumps(state, indent=2)}")
+        except WebDriverException as exc:
+            lines.append(f"(no page state: {exc.msg})")
+        if self.server is not None:
+            lines.append(f"server log (tail):\n{self.server.log_tail()}")
+        return "\n".join(lines)
+
+    def wait(self, condition: Callable[[WebDriver], T], what: str) -> T:
+        try:
+            result: T = WebDriverWait(self.driver, WAIT_SECONDS).until(condition)
+        except TimeoutException:
+            pytest.fail(f"timed out after {WAIT_SECONDS}s waiting for {what}\n{self.report()}")
+        return result
+
+    def open_graphiql(self, url: str) -> None:
+        self.driver.get(url)
+        self.wait(
+            lambda d: d.execute_script(
+                "return !!document.querySelector('.graphiql-query-editor .CodeMirror')"
+                " && !!document.querySelector('.graphiql-execute-button')"
+            ),
+            f"GraphiQL to render at {url}",
+        )
+        self.driver.execute_script(_TRACK_RESPONSES)
+
+    def statuses(self) -> list[int]:
+        """HTTP statuses of the GraphQL answers so far (see ``_TRACK_RESPONSES``)."""
+        statuses: list[int] = self.driver.execute_script("return window.__sgStatuses")
+        return statuses
+
+    def run_query(self, query: str) -> int:
+        """Put ``query`` in the editor, press the run button; the response's HTTP status."""
+        before = len(self.statuses())
+        self.driver.execute_script(
+            _CODEMIRROR + ".setValue(arguments[1])", ".graphiql-query-editor .CodeMirror", query
+        )
+        self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        self.wait(lambda d: len(self.statuses()) > before, f"an answer to {query!r}")
+        return self.statuses()[before]
+
+    def response_text(self) -> str:
+        """What GraphiQL's result pane shows."""
+        text: str | None = self.driver.execute_script(
+            _CODEMIRROR + ".getValue()", ".graphiql-response .CodeMirror"
+        )
+        return text or ""
+
+    def wait_for_response(self, predicate: Callable[[str], bool], what: str) -> str:
+        self.wait(lambda d: predicate(self.response_text()), f"the result pane to show {what}")
+        return self.response_text()
+
+    def login_state(self) -> tuple[bool, str]:
+        login = self.driver.find_element(By.ID, "sg-login")
+        return login.is_displayed(), login.text
+
+    def set_headers(self, text: str) -> None:
+        """Type ``text`` in GraphiQL's headers editor (opening its tab)."""
+        self.driver.find_element(
+            By.CSS_SELECTOR, ".graphiql-editor-tools button[data-name=headers]"
+        ).click()
+        selector = ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror"
+        self.wait(
+            lambda d: d.execute_script(
+                "const el = document.querySelector(arguments[0]);"
+                "return !!el && el.closest('.graphiql-editor').offsetParent !== null;",
+                selector,
+            ),
+            "the headers editor to open",
+        )
+        self.driver.execute_script(_CODEMIRROR + ".setValue(arguments[1])", selector, text)
+
+    def page_requests(self) -> list[dict[str, Any]]:
+        """``Network.requestWillBeSent`` params of the requests made so far."""
+        self.collect_logs()
+        return [m["params"] for m in self.network if m["method"] == "Network.requestWillBeSent"]
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """Headless Chromium that can reach 127.0.0.1 and nothing else."""
+    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.fail(
+            f"{' and '.join(missing)} not found: run `make browser-deps` (installs Debian's"
+            " chromium and chromium-driver) before the browser tests"
+        )
+    if webdriver is None:
+        pytest.fail("selenium is not installed: run `make install` (it is a dev dependency)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        # The offline part: no name resolves but 127.0.0.1, and every connection other
+        # than to 127.0.0.1 (IP literals too) goes to a proxy on a closed port.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=127.0.0.1",
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    except WebDriverException as exc:
+        pytest.fail(f"cannot start {CHROMIUM} through {CHROMEDRIVER}: {exc.msg}")
+    driver.set_page_load_timeout(15)
+    driver.set_script_timeout(10)
+    try:
+        yield Browser(driver)
+    finally:
+        driver.quit()
+
+
+def _severe(browser: Browser) -> list[str]:
+    browser.collect_logs()
+    return [e["message"] for e in browser.console if e["level"] == "SEVERE"]
+
+
+def test_graphiql_runs_a_query_offline_with_the_token_from_the_url(
+    server: Server, browser: Browser
+) -> None:
+    browser.server = server
+    browser.open_graphiql(f"{server.graphql}#token={TOKEN}")
+
+    # The token left the address bar for this tab's sessionStorage; no login field.
+    href, stored = browser.driver.execute_script(
+        "return [location.href, sessionStorage.getItem('sessiongraph.token')]"
+    )
+    assert href == server.graphql, "the token was not removed from the address bar"
+    assert stored == TOKEN
+    assert browser.login_state()[0] is False, f"login field shown\n{browser.report()}"
+
+    status = browser.run_query(STATS_QUERY)
+    text = browser.wait_for_response(lambda t: '"sessions"' in t, "the session count")
+    assert status == 200, f"HTTP {status}: {text}\n{browser.report()}"
+    assert json.loads(text) == {"data": {"stats": {"sessions": server.sessions}}}
+
+    # Every request went to the server (nothing else could have answered), the GraphQL
+    # ones with the token in the Authorization header and never in a URL.
+    requests = [
+        r for r in browser.page_requests() if r.get("documentURL", "").startswith(server.origin)
+    ]
+    urls = [r["request"]["url"] for r in requests]
+    outside = [url for url in urls if not url.startswith((f"{server.origin}/", "data:"))]
+    assert not outside, f"the page asked for more than the server: {outside}"
+    assert f"{server.origin}/static/graphiql/graphiql.min.js" in urls
+    posts = [r["request"] for r in requests if r["request"]["method"] == "POST"]
+    assert posts, "no GraphQL request seen"
+    for request in posts:
+        assert request["url"] == server.graphql
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert headers.get("authorization") == f"Bearer {TOKEN}", request
+    assert not [url for url in urls if TOKEN in url]
+    assert not _severe(browser), browser.report()
+
+
+def test_login_field_without_a_token(server: Server, browser: Browser) -> None:
+    browser.server = server
+    status, body = _post(server.graphql, STATS_QUERY, None)
+    assert status == 401, (
+        "the server answers GraphQL requests without the token (is bearer auth wired into"
+        f" `sessiongraph serve` with SESSIONGRAPH_TOKEN?): {status} {body}"
+    )
+    browser.open_graphiql(server.graphql)
+
+    browser.wait(lambda d: browser.login_state()[0], "the login field to show")
+    token_input = browser.driver.find_element(By.ID, "sg-token")
+    assert token_input.get_attribute("placeholder") == "Paste your sessiongraph token"
+    assert token_input.get_attribute("type") == "password"
+
+    # Without a token: the server's 401 and its UNAUTHENTICATED error are shown.
+    assert browser.run_query(STATS_QUERY) == 401
+    text = browser.wait_for_response(lambda t: "UNAUTHENTICATED" in t, "UNAUTHENTICATED")
+    assert "data" not in json.loads(text), text
+    shown, message = browser.login_state()
+    assert shown, browser.report()
+    assert "401" in message, message
+
+    # A wrong token is refused (already by the schema fetch that follows the login).
+    token_input.send_keys("not-the-token-0123456789")
+    browser.driver.find_element(By.CSS_SELECTOR, "#sg-login button[type=submit]").click()
+    assert browser.run_query(STATS_QUERY) == 401
+    browser.wait(
+        lambda d: "refused" in browser.login_state()[1], "the login field to say it was refused"
+    )
+    assert browser.login_state()[0], browser.report()
+
+    # The right one works, and is kept for the tab.
+    token_input.clear()
+    token_input.send_keys(TOKEN + Keys.ENTER)
+    browser.wait(lambda d: not browser.login_state()[0], "the login field to hide")
+    assert browser.driver.execute_script("return sessionStorage.getItem('sessiongraph.token')")
+    assert browser.run_query(STATS_QUERY) == 200
+    text = browser.wait_for_response(lambda t: '"sessions"' in t, "the session count")
+    assert json.loads(text) == {"data": {"stats": {"sessions": server.sessions}}}
+    assert browser.driver.current_url == server.graphql
+
+
+def test_headers_editor_authorization_wins(server: Server, browser: Browser) -> None:
+    browser.server = server
+    browser.open_graphiql(f"{server.graphql}#token={TOKEN}")
+
+    browser.set_headers('{"Authorization": "Bearer wrong-token-0123456789"}')
+    assert browser.run_query(STATS_QUERY) == 401, browser.report()
+    browser.wait_for_response(lambda t: "UNAUTHENTICATED" in t, "UNAUTHENTICATED")
+    browser.wait(lambda d: browser.login_state()[0], "the login field to show")
+    assert "headers editor" in browser.login_state()[1], browser.report()
+
+    browser.set_headers("{}")
+    assert browser.run_query(STATS_QUERY) == 200, browser.report()
+    text = browser.wait_for_response(lambda t: '"sessions"' in t, "the session count")
+    assert json.loads(text)["data"]["stats"]["sessions"] == server.sessions
+
+
+def test_outside_network_is_blocked(browser: Browser) -> None:
+    """Negative control: the browser's flags really cut it off from other hosts.
+
+    A page (a ``data:`` URL, so no Content Security Policy of ours is involved)
+    loads images and fetches from a host name and from IP literals; each fails at
+    the dead proxy, and navigating to an outside page fails too.
+    """
+    outside = [
+        "http://example.com/pixel.png",
+        "https://cdn.jsdelivr.net/npm/graphiql@3.8.3/graphiql.min.js",
+        "http://93.184.215.14/pixel.png",
+        "https://1.1.1.1/",
+    ]
+    images = "".join(f'<img src="{url}">' for url in outside)
+    browser.driver.get(f"data:text/html,<title>control</title>{images}")
+    results = browser.driver.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        Promise.allSettled(arguments[0].map((u) => fetch(u, { mode: "no-cors" })))
+          .then((all) => done(all.map((r) => r.status)));
+        """,
+        outside,
+    )
+    assert results == ["rejected"] * len(outside), (results, browser.report())
+
+    failures: dict[str, str] = {}
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        browser.collect_logs()
+        url_of = {
+            m["params"]["requestId"]: m["params"]["request"]["url"]
+            for m in browser.network
+            if m["method"] == "Network.requestWillBeSent"
+        }
+        failures = {
+            url_of.get(m["params"]["requestId"], "?"): m["params"]["errorText"]
+            for m in browser.network
+            if m["method"] == "Network.loadingFailed"
+        }
+        if all(url in failures for url in outside):
+            break
+        time.sleep(0.1)
+    for url in outside:
+        # The error names the proxy: the flags blocked it, not a missing route.
+        assert failures.get(url) == "net::ERR_PROXY_CONNECTION_FAILED", (url, failures)
+
+    with pytest.raises(WebDriverException, match="ERR_PROXY_CONNECTION_FAILED"):
+        browser.driver.get("http://example.com/")
+
+
+def test_page_is_served_without_auth_and_holds_no_secret(server: Server) -> None:
+    request = urllib.request.Request(server.graphql, headers={"accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        page = response.read().decode()
+    assert "GraphiQL" in page
+    assert TOKEN not in page
