@@ -13,9 +13,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph.feed import ChangeFeed
 from graph.graphiql import STATIC_DIR
 from graph.http import GraphQLEndpoint
 from graph.middleware import AccessLog, OriginCheck
@@ -23,6 +24,7 @@ from graph.schema import ApiSettings, Limits, build_schema
 from graph.settings import ServerSettings
 from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
+from graph.ws import SubscriptionEndpoint
 
 __all__ = ["create_app"]
 
@@ -80,14 +82,17 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if db_path is None:
-            yield
-            return
-        app.state.store = await Store.open(db_path, key=key)
+        if db_path is not None:
+            app.state.store = await Store.open(db_path, key=key)
+        # One change feed per process, whatever the number of subscriptions.
+        app.state.feed = ChangeFeed(app.state.store.path)
+        await app.state.feed.start()
         try:
             yield
         finally:
-            await app.state.store.close()
+            await app.state.feed.close()  # ends every subscription cleanly
+            if db_path is not None:
+                await app.state.store.close()
 
     schema = build_schema(
         limits=Limits(
@@ -125,6 +130,7 @@ def create_app(
                 GraphQLEndpoint(schema, settings, server).handle,
                 methods=["GET", "POST"],
             ),
+            WebSocketRoute("/graphql", SubscriptionEndpoint(schema, settings, server.token)),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -25,7 +25,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 def tables(path: Path) -> set[str]:
     with sqlite3.connect(path) as conn:
-        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
 
 
 @pytest.fixture

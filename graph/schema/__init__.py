@@ -15,6 +15,7 @@ from graph.schema.errors import MaskInternalErrors, add_codes
 from graph.schema.limits import Limits, limit_extensions
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
+from graph.schema.subscription import Subscription
 from graph.schema.types import Conversation, Event, Message, Session
 
 __all__ = ["ApiSettings", "Context", "Limits", "Schema", "build_schema", "sdl"]
@@ -55,6 +56,7 @@ def build_schema(*, limits: Limits | None = None, introspection: bool = True) ->
         extensions.append(DisableIntrospection)
     schema = Schema(
         query=Query,
+        subscription=Subscription,
         types=[Session, Conversation, Message, Event],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),

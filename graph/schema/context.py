@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 import orjson
 import strawberry
 
+from graph.feed import ChangeFeed
 from graph.loaders import Loaders
 from graph.store import Store
 
@@ -35,6 +36,7 @@ class Context:
     store: Store
     settings: ApiSettings
     request_id: str
+    feed: ChangeFeed | None = None
     loaders: Loaders = field(init=False)
     opened: dict[tuple[str, str, str], Any] = field(init=False, default_factory=dict)
 

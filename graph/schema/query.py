@@ -61,7 +61,7 @@ class SessionFilter:
         "matches this search query.",
     )
 
-    def to_store(self, codec: Codec) -> StoreSessionFilter:
+    def to_store(self, codec: Codec | None) -> StoreSessionFilter:
         return StoreSessionFilter(
             project=self.project,
             cwd=self.cwd,

@@ -128,6 +128,9 @@ class Session(Node):
     models: list[str]
     started_at: datetime | None
     ended_at: datetime | None
+    last_activity_at: datetime | None = strawberry.field(
+        description="When the session last had a message or event (its endedAt)."
+    )
     message_count: int
     event_count: int
     conversation_count: int
@@ -147,6 +150,7 @@ class Session(Node):
             models=orjson.loads(row.models),
             started_at=from_db_time(row.started_at),
             ended_at=from_db_time(row.ended_at),
+            last_activity_at=from_db_time(row.ended_at),
             message_count=row.message_count,
             event_count=row.event_count,
             conversation_count=row.conversation_count,
