@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Final
 
@@ -12,6 +11,7 @@ import platformdirs
 from graph.config import APP_NAME
 from graph.crypto import MasterKey
 from graph.errors import ConfigError
+from graph.security import read_private_file
 from graph.store.keyring import KeyMaterial
 
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "default_key_path", "resolve_key", "write_key_file"]
@@ -25,24 +25,10 @@ def default_key_path() -> Path:
     return platformdirs.user_config_path(APP_NAME) / "key"
 
 
-def _private(path: Path, what: str) -> str:
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"{what} {path} is readable by other users (mode {stat.filemode(mode)}): "
-            f"run `chmod 600 {path}`"
-        )
-    return text
-
-
 def read_key_file(path: Path) -> MasterKey:
     """The key in a key file (base64 of 32 bytes), refused if others can read the file."""
     try:
-        return MasterKey.from_base64(_private(path, "key file"))
+        return MasterKey.from_base64(read_private_file(path, "key file"))
     except ValueError as exc:
         raise ConfigError(f"key file {path}: {exc}") from exc
 
@@ -60,7 +46,7 @@ def resolve_key(
     if passphrase is not None:
         return KeyMaterial(passphrase=passphrase)
     if passphrase_file is not None:
-        text = _private(passphrase_file.expanduser(), "passphrase file").rstrip("\n")
+        text = read_private_file(passphrase_file.expanduser(), "passphrase file").rstrip("\n")
         if len(text) < 8:
             raise ConfigError(f"the passphrase in {passphrase_file} is shorter than 8 characters")
         return KeyMaterial(passphrase=text)

@@ -20,6 +20,7 @@ __all__ = [
     "default_token_path",
     "is_loopback",
     "load_or_create_token",
+    "read_private_file",
     "read_token_file",
     "token_from_env",
     "tokens_match",
@@ -52,23 +53,28 @@ def _check_token(token: str, source: str) -> str:
     return token
 
 
-def read_token_file(path: Path) -> str:
-    """The token in ``path``, refused if other users could read it.
+def read_private_file(path: Path, what: str) -> str:
+    """A secret file's text, refused if other users could read it.
 
     Raises:
-        ConfigError: missing, unreadable, too short, or readable by group or others.
+        ConfigError: missing, unreadable, or readable by group or others.
     """
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read token file {path}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from exc
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
-            f"token file {path} is readable by other users (mode {stat.filemode(mode)}): "
+            f"{what} {path} is readable by other users (mode {stat.filemode(mode)}): "
             f"run `chmod 600 {path}`"
         )
-    return _check_token(text, str(path))
+    return text
+
+
+def read_token_file(path: Path) -> str:
+    """The token in ``path`` (see :func:`read_private_file`; also refused if too short)."""
+    return _check_token(read_private_file(path, "token file"), str(path))
 
 
 def load_or_create_token(path: Path) -> tuple[str, bool]:

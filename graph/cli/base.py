@@ -23,6 +23,7 @@ __all__ = [
     "PassphraseFileOption",
     "app",
     "checked",
+    "existing_db",
     "fail",
     "key_material",
     "main",
@@ -100,6 +101,14 @@ def checked(call: Callable[[], T]) -> T:
     except SessiongraphError as exc:
         fail(str(exc))
         raise AssertionError("unreachable") from exc
+
+
+def existing_db(db: Path | None) -> Path:
+    """The database path of a command that reads one: it must exist."""
+    path = resolve_db_path(db)
+    if not path.exists():
+        fail(f"no database at {path} (import something first, or pass --db)")
+    return path
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -16,6 +16,7 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    existing_db,
     fail,
     key_material,
     resolve_db_path,
@@ -91,9 +92,7 @@ def stats(
 ) -> None:
     """Counts, token totals, database size, schema version and encryption state."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path} (import something first, or pass --db)")
+    path = existing_db(db)
 
     async def go() -> dict[str, object]:
         store = await Store.open(path, key=key)

@@ -15,9 +15,9 @@ from graph.cli.base import (
     PassphraseFileOption,
     app,
     checked,
+    existing_db,
     fail,
     key_material,
-    resolve_db_path,
     run,
 )
 from graph.errors import SessiongraphError
@@ -91,9 +91,7 @@ def encrypt(
     if material is None:
         fail("encrypt needs a key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase")
     assert material is not None
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path}")
+    path = existing_db(db)
 
     async def go() -> None:
         store = await _open_unlocked(path)
@@ -129,9 +127,7 @@ def rotate_key_command(
              "passphrase")  # fmt: skip
     assert current is not None
     new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path}")
+    path = existing_db(db)
 
     async def go() -> None:
         store = await _open_unlocked(path)

@@ -17,9 +17,9 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    existing_db,
     fail,
     key_material,
-    resolve_db_path,
     run,
 )
 from graph.errors import SessiongraphError, UserInputError
@@ -80,9 +80,7 @@ def search(
 ) -> None:
     """Full-text search, ranked: the same search as the GraphQL `search` field."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path} (import something first, or pass --db)")
+    path = existing_db(db)
     filter_: dict[str, Any] = {}
     if project:
         filter_["project"] = project
@@ -133,9 +131,7 @@ def doctor(
 ) -> None:
     """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path}")
+    path = existing_db(db)
 
     async def go() -> list[str]:
         store = await Store.open(path, key=key)

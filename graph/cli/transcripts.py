@@ -29,7 +29,7 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
-    fail,
+    existing_db,
     key_material,
     resolve_db_path,
     run,
@@ -227,9 +227,7 @@ def export_command(
 ) -> None:
     """Write one session out: jsonl reproduces the imported records, main thread first."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    path = resolve_db_path(db)
-    if not path.exists():
-        fail(f"no database at {path} (import something first, or pass --db)")
+    path = existing_db(db)
     if out is None:
         try:
             run(_export(path, session_id, fmt, sys.stdout.buffer, key))
