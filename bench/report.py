@@ -10,13 +10,31 @@ from rich.table import Table
 if TYPE_CHECKING:
     from bench.imports import ImportReport
     from bench.queries import QueryReport
+    from bench.search import SearchReport
+    from bench.serve import ServeReport
     from bench.timing import Timing
 
-__all__ = ["corpus_table", "import_table", "query_table", "summary_table"]
+__all__ = [
+    "bound_table",
+    "breakdown_table",
+    "corpus_table",
+    "import_table",
+    "query_table",
+    "search_summary_rows",
+    "search_table",
+    "search_target",
+    "serve_summary_rows",
+    "serve_table",
+    "summary_table",
+]
 
 # Issue 3, "Speed and memory".
 TARGET_MESSAGES_PER_S = 20_000
 TARGET_MB_PER_S = 30.0
+# Issue 4, "Speed (benchmarked)": search p50, top 20, end to end through the schema.
+SEARCH_TARGET_100K_MS = 20.0  # at 100k messages (and below) ...
+SEARCH_TARGET_RATIO = 2.0  # ... and within 2x of the bare FTS5 query
+SEARCH_TARGET_1M_MS = 60.0  # at 1M messages (and above 100k)
 
 _MODE_LABELS = {
     "importer": "import_paths (graph.importers)",
@@ -103,6 +121,176 @@ def query_table(report: QueryReport) -> Table:
             "yes" if case.matches else "NO",
         )
     return table
+
+
+def search_target(size: int) -> tuple[float, float | None]:
+    """(p50 ms, ratio to bare or None) the issue asks for at ``size`` messages."""
+    if size <= 100_000:
+        return SEARCH_TARGET_100K_MS, SEARCH_TARGET_RATIO
+    return SEARCH_TARGET_1M_MS, None
+
+
+def _target_text(size: int) -> str:
+    ms, ratio = search_target(size)
+    return f"<= {ms:.0f} ms" + (f", <= {ratio:.0f}x bare" if ratio else "")
+
+
+def _met(report: SearchReport, p50_ms: float, ratio: float) -> str:
+    """Which parts of the target a p50 meets."""
+    ms, most = search_target(report.size)
+    fast, close = p50_ms <= ms, most is None or ratio <= most
+    if fast and close:
+        return "[green]yes[/green]"
+    if fast:
+        return f"[yellow]ms yes, {ratio:.0f}x > {most:.0f}x[/yellow]"
+    return "[red]no[/red]"
+
+
+def search_table(report: SearchReport) -> Table:
+    table = Table(
+        title=f"Search, {report.label}: {report.messages:,} messages, {report.events:,} "
+        f"events, {report.sessions:,} sessions, {report.documents:,} documents, "
+        f"{report.db_mb:,.0f} MB (top 20, ms p50 / p95)"
+    )
+    table.caption = (
+        "API: schema.execute (fresh Context) selecting score, snippet, highlights, "
+        "node { __typename }, session { sessionId }. store: search_hits alone on a store "
+        "reader. bare: SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank "
+        "LIMIT 20 (sqlite3), same MATCH expression. matches: documents of any kind; hits: "
+        "messages and sessions (the default scopes). (!): the API's scores differ from "
+        "search_hits'."
+    )
+    table.add_column("query")
+    for name in ("matches", "hits", "API", "store", "bare FTS5", "API/bare", "store/bare",
+                 "SQL stmts", "target p50", "met?"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for case in report.cases:
+        table.add_row(
+            f"{case.name}: {case.query}" + ("" if case.same_as_store else " [red](!)[/red]"),
+            f"{case.matches:,}",
+            f"{case.hits:,}",
+            _ms(case.api),
+            _ms(case.store),
+            _ms(case.bare),
+            f"{case.ratio:.1f}x",
+            f"{case.store_ratio:.1f}x",
+            str(case.api_statements),
+            _target_text(report.size),
+            _met(report, case.api.p50_ms, case.ratio),
+        )
+    return table
+
+
+def breakdown_table(report: SearchReport) -> Table | None:
+    cases = [case for case in report.cases if case.breakdown is not None]
+    if not cases:
+        return None
+    table = Table(title=f"Search, {report.label}: where the time goes (ms p50 / p95)")
+    table.caption = (
+        "count: SELECT count(*) ... MATCH (iterate every match, rank none). unranked: MATCH "
+        "... LIMIT 20. ranked SQL: what search_hits runs, on sqlite3. untraced / store: "
+        "search_hits on aiosqlite without / with the store's statement counter (a Python "
+        "trace callback, called for each of the nested statements too: FTS5 looks up each "
+        "ranked row's size). fetch: load and decode the 20 hits. snippets: cut 20 snippets."
+    )
+    table.add_column("query")
+    for name in ("count", "unranked", "bare rank", "ranked SQL", "untraced", "store",
+                 "nested stmts", "fetch 20", "snippets 20", "API"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for case in cases:
+        b = case.breakdown
+        assert b is not None
+        table.add_row(
+            case.name, _ms(b.count), _ms(b.unranked), _ms(case.bare), _ms(b.ranked),
+            _ms(b.untraced), _ms(case.store), f"{b.nested:,}", _ms(b.fetch), _ms(b.snippets),
+            _ms(case.api),
+        )  # fmt: skip
+    return table
+
+
+def bound_table(report: SearchReport) -> Table | None:
+    if not report.bounds:
+        return None
+    table = Table(
+        title=f"Search, {report.label}: bounding the bm25 work (ranked SQL on sqlite3, ms "
+        "p50, and how many of the unbounded top 20 it still returns)"
+    )
+    table.caption = (
+        "newest K: AND search_fts.rowid >= coalesce((SELECT rowid FROM search_fts WHERE "
+        "search_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :k - 1), 0)"
+    )
+    table.add_column("variant")
+    names = [case.name for case in report.cases]
+    for name in names:
+        table.add_column(name, justify="right")
+    for bound in report.bounds:
+        cells = []
+        for name in names:
+            r = bound.results.get(name)
+            cells.append("" if r is None else f"{r.timing.p50_ms:.2f} ({r.overlap}/{r.returned})")
+        table.add_row(bound.name, *cells)
+    return table
+
+
+def search_summary_rows(table: Table, searched: list[SearchReport]) -> None:
+    """Add the search figures to the summary table."""
+    for report in searched:
+        for case in report.cases:
+            table.add_row(
+                f"search {report.label}: {case.name} ({case.matches:,} matches)",
+                f"{case.api.p50_ms:.2f} ms = {case.ratio:.1f}x bare, {case.api_statements} stmts",
+                _target_text(report.size),
+                _met(report, case.api.p50_ms, case.ratio),
+            )
+
+
+def serve_table(report: ServeReport) -> Table:
+    plan = report.plan
+    table = Table(
+        title=f"Serving, {report.label}: {report.sessions:,} sessions, {report.messages:,} "
+        f"messages; uvicorn on 127.0.0.1, concurrency {plan.concurrency}, "
+        f"{plan.requests:,} requests or {plan.max_seconds:.0f} s per row"
+    )
+    table.caption = (
+        f"{report.stack}, same settings for both apps; sessiongraph with a bearer token, "
+        "its middleware and access log as served. Closed loop: each connection sends its "
+        "next POST when the last answer is in (keep-alive, HTTP/1.1). x bare: req/s over "
+        "bare Starlette's. CPU: seconds per second (1.00 = one core), server process / load "
+        "generator."
+    )
+    table.add_column("request")
+    table.add_column("server")
+    for name in ("req/s", "x bare", "p50 ms", "p95 ms", "bytes", "requests", "non-200",
+                 "CPU server / client"):  # fmt: skip
+        table.add_column(name, justify="right")
+    for case in report.cases:
+        cpu = "" if case.server_cpu is None else f"{case.server_cpu:.2f}"
+        table.add_row(
+            case.name,
+            case.server,
+            f"{case.per_second:,.0f}",
+            f"{report.ratio(case):.2f}",
+            f"{case.latency.p50_ms:.2f}",
+            f"{case.latency.p95_ms:.2f}",
+            f"{case.response_bytes:,}",
+            f"{case.requests:,}",
+            str(case.failures) if not case.failures else f"[red]{case.failures}[/red]",
+            f"{cpu} / {case.client_cpu:.2f}",
+        )
+    return table
+
+
+def serve_summary_rows(table: Table, served: list[ServeReport]) -> None:
+    """Add the serving figures to the summary table."""
+    for report in served:
+        for case in report.cases:
+            table.add_row(
+                f"serve {report.label}: {case.name} ({case.server})",
+                f"{case.per_second:,.0f} req/s = {report.ratio(case):.2f}x bare, "
+                f"p50 {case.latency.p50_ms:.2f} ms",
+                "req/s beside bare Starlette",
+                "",
+            )
 
 
 def summary_table(imports: list[ImportReport], queries: list[QueryReport]) -> Table:

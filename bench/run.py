@@ -1,4 +1,5 @@
-"""One benchmark run: per size, generate a corpus, fill databases, time queries."""
+"""One benchmark run: per size, generate a corpus, fill databases, time queries (and, on the
+first size, serving over HTTP); then search."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from bench.generate import Corpus, generate
 from bench.imports import ImportReport, run_worker
 from bench.ingest import Mode
 from bench.queries import QueryReport, bench_queries
+from bench.search import SearchReport, bench_search, search_db
+from bench.serve import ServePlan, ServeReport, bench_serve
 from bench.timing import Plan
 
 __all__ = ["Options", "Results", "run"]
 
-Only = Literal["queries", "import"] | None
+Only = Literal["queries", "import", "search", "serve"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +36,16 @@ class Options:
     seed: int = 7
     diagnostics: bool = True
     json_out: Path | None = None
+    search_sizes: list[int] = field(default_factory=lambda: [100_000])
+    serve: ServePlan = field(default_factory=ServePlan)
 
 
 @dataclass(slots=True)
 class Results:
     imports: list[ImportReport] = field(default_factory=list)
     queries: list[QueryReport] = field(default_factory=list)
+    search: list[SearchReport] = field(default_factory=list)
+    serve: list[ServeReport] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +59,8 @@ class Results:
                 {**asdict(q), "cases": [{**asdict(c), "ratio": c.ratio} for c in q.cases]}
                 for q in self.queries
             ],
+            "search": [s.to_dict() for s in self.search],
+            "serve": [s.to_dict() for s in self.serve],
         }  # fmt: skip
 
 
@@ -110,6 +119,41 @@ def wide_console() -> Console:
     return console
 
 
+async def _search(options: Options, workdir: Path, results: Results, console: Console) -> None:
+    """Per search size: fill (or reuse) a database through the store, time the queries."""
+    for size in options.search_sizes:
+        db, fill = await search_db(workdir, size, options.seed, console)
+        with console.status(f"{_label(size)}: timing search..."):
+            searched = await bench_search(
+                db, options.plan, _label(size), size=size, fill=fill,
+                diagnostics=options.diagnostics,
+            )  # fmt: skip
+        results.search.append(searched)
+        for table in (report.search_table(searched), report.breakdown_table(searched),
+                      report.bound_table(searched)):  # fmt: skip
+            if table is not None:
+                console.print(table)
+
+
+async def _serve(
+    db: Path, label: str, options: Options, results: Results, console: Console
+) -> None:
+    """uvicorn on loopback: the app over ``db`` and bare Starlette, under the same load."""
+    with console.status(
+        f"{label}: serving over HTTP (uvicorn, concurrency {options.serve.concurrency})..."
+    ):
+        served = await bench_serve(db, options.serve, label)
+    results.serve.append(served)
+    console.print(report.serve_table(served))
+
+
+def _run_sizes(options: Options) -> list[int]:
+    """The corpus sizes to generate and fill (serving needs only the first)."""
+    if options.only == "search":
+        return []
+    return options.sizes[:1] if options.only == "serve" else options.sizes
+
+
 async def run(options: Options, console: Console | None = None) -> Results:
     console = console or wide_console()
     results = Results()
@@ -117,29 +161,37 @@ async def run(options: Options, console: Console | None = None) -> Results:
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"working in {workdir}" + ("" if options.keep else " (removed at the end)"))
     modes: list[Mode] = ["importer"]
-    if options.only != "queries":
+    if options.only not in ("queries", "serve"):
         modes += ["raw", "importer-nosearch"] if options.diagnostics else ["raw"]
     try:
-        for index, size in enumerate(options.sizes):
+        for index, size in enumerate(_run_sizes(options)):
             corpus = _corpus(workdir, size, options.seed, console)
             imported = ImportReport(_label(size), corpus)
-            first = index == 0 and options.only != "queries"
+            first = index == 0 and options.only not in ("queries", "serve")
             db = _fill(imported, [*modes, "idle"] if first else modes, workdir, console)
             results.imports.append(imported)
-            if options.only != "queries":
+            if options.only not in ("queries", "serve"):
                 console.print(report.import_table(imported))
-            if options.only != "import":
+            if options.only not in ("import", "serve"):
                 with console.status(f"{imported.label}: timing queries..."):
                     queried = await bench_queries(db, options.plan, imported.label)
                 results.queries.append(queried)
                 console.print(report.query_table(queried))
+            if index == 0 and options.only in (None, "serve"):
+                await _serve(db, imported.label, options, results, console)
             if options.keep is None:
                 shutil.rmtree(corpus.root.parent, ignore_errors=True)
+        if options.only in (None, "search"):
+            await _search(options, workdir, results, console)
     finally:
         if options.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    console.print(report.corpus_table(results.imports))
-    console.print(report.summary_table(results.imports, results.queries))
+    if results.imports:
+        console.print(report.corpus_table(results.imports))
+    summary = report.summary_table(results.imports, results.queries)
+    report.search_summary_rows(summary, results.search)
+    report.serve_summary_rows(summary, results.serve)
+    console.print(summary)
     if options.json_out is not None:
         options.json_out.write_text(json.dumps(results.to_dict(), indent=2))
         console.print(f"figures written to {options.json_out}")

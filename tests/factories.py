@@ -12,13 +12,14 @@ from graph.store import (
     Store,
     TokenTotals,
 )
+from graph.times import format_timestamp
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def ts(seconds: float) -> str:
     value = BASE + timedelta(seconds=seconds)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return format_timestamp(value)
 
 
 def user_record(line: int, text: str) -> dict[str, object]:

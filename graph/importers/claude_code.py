@@ -24,6 +24,7 @@ from typing import Any, Final
 import orjson
 
 from graph.store import NewEvent, NewMessage, TokenTotals
+from graph.times import format_timestamp
 
 __all__ = [
     "TITLE_RANKS",
@@ -54,17 +55,6 @@ SKIPPED_NOT_OBJECT: Final = "not a JSON object"
 REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
 UNREADABLE: Final = "file not readable"
 SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT})
-
-
-def format_timestamp(moment: datetime) -> str:
-    """``moment`` as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC (the one form the store sorts)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    m = moment.astimezone(UTC)
-    return (
-        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
-        f"{m.second:02d}.{m.microsecond // 1000:03d}Z"
-    )
 
 
 def normalize_timestamp(value: Any) -> str | None:

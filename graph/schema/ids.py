@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from typing import Any, Final
 
 import orjson
@@ -61,6 +62,17 @@ def decode_id(global_id: str, expected: str | None = None) -> tuple[str, int]:
     return decoded
 
 
+def _sortable(part: object) -> bool:
+    """A sort-key value SQLite can compare: text, a 64-bit integer, a finite float."""
+    if isinstance(part, bool):
+        return False
+    if isinstance(part, int):
+        return -(2**63) <= part < 2**63
+    if isinstance(part, float):
+        return math.isfinite(part)
+    return isinstance(part, str)
+
+
 def encode_cursor(kind: str, key: SortKey) -> str:
     """An opaque cursor for the row with sort ``key`` in the ordering ``kind``."""
     return _b64(orjson.dumps([kind, *key]))
@@ -80,7 +92,7 @@ def decode_cursor(cursor: str, kind: str, arity: int) -> SortKey:
         not isinstance(value, list)
         or len(value) != arity + 1
         or value[0] != kind
-        or not all(isinstance(part, str | int | float) for part in value[1:])
+        or not all(_sortable(part) for part in value[1:])
     ):
         raise BadCursorError(
             f"{cursor!r} is not a cursor of this connection (cursors are only valid for the "

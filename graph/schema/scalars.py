@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, NewType
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
+
+from graph.errors import UserInputError
+from graph.times import format_timestamp
 
 __all__ = ["SCALARS", "BigInt", "from_db_time", "to_db_time"]
 
@@ -19,11 +22,15 @@ def from_db_time(value: str | None) -> datetime | None:
 
 
 def to_db_time(value: datetime) -> str:
-    """A datetime in the stored form; naive values are taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """A datetime in the stored form; naive values are taken as UTC.
+
+    Raises:
+        UserInputError: a datetime that has no UTC equivalent (e.g. year 9999 at UTC-1).
+    """
+    try:
+        return format_timestamp(value)
+    except OverflowError as exc:
+        raise UserInputError(f"{value.isoformat()} is out of range") from exc
 
 
 BigInt = NewType("BigInt", int)
