@@ -97,8 +97,8 @@ class ChangeFeed:
         self._session_subscribers: set[Subscriber] = set()
 
     async def start(self) -> None:
-        self._conn = await open_connection(self.path, readonly=True, counter=self.statements)
-        self.last = await head(self._conn)
+        self._conn = await open_connection(self.path, readonly=True)
+        self.last = await head(self._conn)  # not counted: once, at start
         self._version = await self._data_version()
         self._task = asyncio.create_task(self._run(), name="sessiongraph-change-feed")
 
@@ -140,6 +140,7 @@ class ChangeFeed:
 
     async def _data_version(self) -> int:
         assert self._conn is not None
+        self.statements.count += 1
         rows = list(await self._conn.execute_fetchall("PRAGMA data_version"))
         return int(rows[0][0])
 
@@ -160,6 +161,7 @@ class ChangeFeed:
         self._version = version
         dispatched = 0
         while True:
+            self.statements.count += 1
             changes = await changes_after(self._conn, self.last, _PAGE)
             if not changes:
                 return dispatched
@@ -171,7 +173,7 @@ class ChangeFeed:
 
     async def _dispatch(self, changes: list[ChangeRow]) -> None:
         assert self._conn is not None
-        reader = Reader(self._conn)
+        reader = Reader(self._conn, self.statements)
         wanted = [c for c in changes if c.session_pk in self._by_session]
         if wanted:
             rows = await load_rows(reader, wanted)

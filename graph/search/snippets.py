@@ -58,10 +58,17 @@ def make_snippet(
 ) -> Snippet | None:
     """The best snippet of ``fields`` for the query tokens, or ``None`` if all are empty."""
     best: tuple[int, str, str, list[Token], list[int]] | None = None
+    wanted = exact | prefixes
     for rank, column in enumerate(_PREFERENCE):
         text = normalize(fields.get(column))
         if not text:
             continue
+        if best is not None and text.isascii():
+            # Tokenizing is the cost: an ASCII field that contains none of the query
+            # tokens (all lower case) anywhere can not match, so it is not tokenized.
+            lowered = text.lower()
+            if not any(token in lowered for token in wanted):
+                continue
         tokens = list(tokenize(text))
         matches = _matches(tokens, exact, prefixes)
         score = len(matches) * len(_PREFERENCE) - rank  # most matches, then preference

@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from graph.errors import QueryTimeout
+from graph.store.connection import StatementCounter
 from graph.store.filters import (
     EventFilter,
     MessageFilter,
@@ -55,8 +56,9 @@ _PARENT_COLUMN: dict[Parent, str] = {"session": "session_pk", "conversation": "c
 class Reader:
     """Read queries on one (read-only) connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, counter: StatementCounter | None = None) -> None:
         self._conn = conn
+        self._counter = counter
         self.statements = 0
 
     @property
@@ -66,6 +68,8 @@ class Reader:
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         self.statements += 1
+        if self._counter is not None:
+            self._counter.count += 1
         try:
             return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:

@@ -56,9 +56,9 @@ class Store:
         self.key = key
         # Until the database's state is read (``unlock``), values are taken as plain.
         self.codec: Codec = PlainCodec()
-        # Reads are always counted (per-request statement counts are asserted in tests);
-        # writes only on request: sqlite3 expands every bound value into the traced SQL
-        # text, which doubles the cost of a bulk import.
+        # Reads are always counted, by the Reader (per-request statement counts are
+        # asserted in tests); writes only on request, by a trace callback: sqlite3 expands
+        # every bound value into the traced SQL text, which doubles a bulk import's cost.
         self.statements = StatementCounter()
         self.trace_writes = trace_writes
         # The search index is part of what a write means: it is kept in the same
@@ -256,7 +256,9 @@ class Store:
             raise StoreError(f"the store on {self.path} is closed")
         if self._readers.empty() and self._opened_readers < self._reader_count:
             self._opened_readers += 1  # before the await, so concurrent callers see it
-            conn = await open_connection(self.path, readonly=True, counter=self.statements)
+            # No trace callback on readers: FTS5 runs an internal statement per ranked row
+            # and the callback would be called for each; the Reader counts its own.
+            conn = await open_connection(self.path, readonly=True)
             deadline = _Deadline()
             # Checked every few thousand VM steps: a statement past the request's
             # deadline is interrupted ("interrupted"), which the Reader reports.
@@ -267,7 +269,7 @@ class Store:
             conn = await self._readers.get()
         scope = CURRENT_SCOPE.get()
         self._deadlines[id(conn)].at = scope.deadline if scope else None
-        reader = Reader(conn)
+        reader = Reader(conn, self.statements)
         try:
             yield reader
         finally:
