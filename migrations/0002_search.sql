@@ -8,7 +8,8 @@
 -- which is why the tokenizer's version is recorded in meta (a new version reindexes).
 --
 -- search_docs holds what hits are filtered and joined by. A document's rowid is
--- pk * 4 + kind (0 message, 1 event, 2 session), so the writer knows it without a lookup.
+-- pk * 4 + kind (0 message, 1 event) or 2^50 + pk for a session, so the writer knows it
+-- without a lookup (graph/search/index.py, doc_rowid).
 
 -- migrate:up
 CREATE TABLE meta (

@@ -275,3 +275,21 @@ async def test_upgrading_a_database_indexes_what_it_already_holds(tmp_path: Path
         await store.close()
     with sqlite3.connect(db) as conn:
         conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+
+
+async def test_common_words_rank_only_the_newest_window(store: Store) -> None:
+    await make_sessions(store, 6, messages=6, sidechain_every=0)
+    expression = compile_query(parse("answer"), ALL_COLUMNS).expression
+    where = SearchWhere(kinds=("message",))
+    async with store.read() as reader:
+        every = await reader.search(expression, where, PageRequest(100))
+        newest = await reader.search(expression, where, PageRequest(100), window=4)
+        total = await reader.count_search(expression, where)
+        filtered = await reader.search(
+            expression, SearchWhere(kinds=("message",), session_pk=1), PageRequest(100), window=2
+        )
+    assert total == len(every.rows) == 18
+    # the 4 newest matches, ranked among themselves; totalCount still counts all 18
+    assert sorted(hit.rowid for hit in newest.rows) == sorted(h.rowid for h in every.rows)[-4:]
+    # the window counts documents that pass the filters: no page starved by others
+    assert len(filtered.rows) == 2 and {hit.session_pk for hit in filtered.rows} == {1}

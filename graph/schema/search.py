@@ -27,6 +27,7 @@ from graph.search.fts import Compiled, compile_query
 from graph.search.query import parse
 from graph.search.snippets import Snippet, make_snippet
 from graph.store import HitRow, SearchWhere
+from graph.store.searching import RANK_WINDOW
 
 __all__ = ["SearchConnection", "SearchFilter", "SearchScope", "resolve_search", "search_where"]
 
@@ -154,7 +155,13 @@ async def _document(info: Info, hit: HitRow) -> Fields | None:
 
 @strawberry.type(name="SearchConnection", description="Ranked hits, a page at a time.")
 class SearchConnection(Connection[SearchHit]):
-    pass
+    @strawberry.field(
+        description="A query matching more documents than this ranks only this many of "
+        "the newest (bm25 over every match of a common word would be slow); totalCount "
+        "counts them all, and the pages end with the ranked ones."
+    )
+    def ranked_within(self) -> int:
+        return RANK_WINDOW
 
 
 async def search_where(

@@ -26,6 +26,7 @@ from graph.search.documents import (
 )
 from graph.search.tokenize import index_text, tokens
 from graph.store.rows import event_row_key, message_row_key
+from graph.store.searching import SESSION_DOCS
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -36,7 +37,7 @@ __all__ = ["INDEX_VERSION", "SearchIndexer", "doc_rowid"]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
-INDEX_VERSION: Final = "1"
+INDEX_VERSION: Final = "2"
 _KINDS: Final = {"message": 0, "event": 1, "session": 2}
 _COLUMNS: Final = ", ".join(FIELD_COLUMNS)
 _SLOTS: Final = ", ".join("?" * len(FIELD_COLUMNS))
@@ -53,8 +54,9 @@ _BATCH: Final = 500
 
 
 def doc_rowid(kind: str, pk: int) -> int:
-    """The document id of a row: its pk and its kind in one integer."""
-    return pk * 4 + _KINDS[kind]
+    """The document id of a row: its pk and its kind in one integer; sessions above all
+    others (see ``graph.store.searching.search_sql``)."""
+    return SESSION_DOCS + pk if kind == "session" else pk * 4 + _KINDS[kind]
 
 
 Analyzer = Callable[[str], str]

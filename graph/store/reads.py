@@ -31,7 +31,7 @@ from graph.store.rows import (
     TokenTotals,
     columns,
 )
-from graph.store.searching import HitRow, SearchWhere, count_sql, search_sql
+from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -239,9 +239,13 @@ class Reader:
     # full-text search
 
     async def search(
-        self, expression: str, where: SearchWhere, request: PageRequest
+        self,
+        expression: str,
+        where: SearchWhere,
+        request: PageRequest,
+        window: int = RANK_WINDOW,
     ) -> Page[HitRow]:
-        sql, params = search_sql(expression, where, request)
+        sql, params = search_sql(expression, where, request, window)
         return Page.cut([HitRow(*row) for row in await self._all(sql, params)], request)
 
     async def count_search(self, expression: str, where: SearchWhere) -> int:

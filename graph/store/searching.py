@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BM25_WEIGHTS",
+    "RANK_WINDOW",
+    "SESSION_DOCS",
     "HitRow",
     "SearchWhere",
     "count_hits",
@@ -31,6 +33,10 @@ BM25_WEIGHTS: Final = {
     "text": 10.0, "thinking": 4.0, "tool_input": 3.0, "tool_output": 1.0, "title": 12.0,
     "event": 1.5,
 }  # fmt: skip
+# Session documents are numbered from here (messages and events: pk * 4 + kind), so they
+# are the newest documents of all and always inside the ranking window.
+SESSION_DOCS: Final = 1 << 50
+RANK_WINDOW: Final = 2_000  # newest matching documents a query ranks (see search_sql)
 _BM25: Final = "bm25(search_fts, " + ", ".join(map(str, BM25_WEIGHTS.values())) + ")"
 
 
@@ -78,21 +84,40 @@ class HitRow:
 
     @property
     def pk(self) -> int:
-        """The pk of the message, event or session (document ids are pk * 4 + kind)."""
-        return self.rowid >> 2
+        """The pk of the message, event or session (see ``graph.search.index.doc_rowid``)."""
+        return self.rowid - SESSION_DOCS if self.kind == "session" else self.rowid >> 2
 
 
-def search_sql(expression: str, where: SearchWhere, request: PageRequest) -> tuple[str, list[Any]]:
-    """One page of hits (limit + 1 rows), best first, ties broken by document id."""
+def search_sql(
+    expression: str, where: SearchWhere, request: PageRequest, window: int = RANK_WINDOW
+) -> tuple[str, list[Any]]:
+    """One page of hits (limit + 1 rows), best first, ties broken by document id.
+
+    bm25 is computed for every candidate, which is what a common word makes expensive
+    (FTS5 looks each one's size up). So only the newest ``window`` matching documents
+    (that pass the filters) are ranked: their floor is found by walking the matches in
+    rowid order, which needs no bm25, and FTS5 then ranks above it. A query with fewer
+    matches is ranked exactly. Session documents have the highest rowids, so a title
+    always competes.
+    """
     filter_sql, filter_params = where.where()
     page_sql, page_params, order = keyset(["score", "d.rowid"], False, request)
+    floor = (
+        "coalesce((SELECT d.rowid FROM search_fts JOIN search_docs AS d"
+        " ON d.rowid = search_fts.rowid"
+        f" WHERE search_fts MATCH ? AND {filter_sql}"
+        " ORDER BY search_fts.rowid DESC LIMIT 1 OFFSET ?), 0)"
+    )
     return (
         f"SELECT d.rowid, d.kind, d.session_pk, {_BM25} AS score"
         " FROM search_fts JOIN search_docs AS d ON d.rowid = search_fts.rowid"
-        f" WHERE search_fts MATCH ? AND {filter_sql} AND {page_sql}"
-        f" ORDER BY {order} LIMIT ?",
-        [expression, *filter_params, *page_params, request.limit + 1],
-    )
+        f" WHERE search_fts MATCH ? AND search_fts.rowid >= {floor}"
+        f" AND {filter_sql} AND {page_sql} ORDER BY {order} LIMIT ?",
+        [
+            expression, expression, *filter_params, window - 1,
+            *filter_params, *page_params, request.limit + 1,
+        ],
+    )  # fmt: skip
 
 
 def count_sql(expression: str, where: SearchWhere) -> tuple[str, list[Any]]:
@@ -106,10 +131,14 @@ def count_sql(expression: str, where: SearchWhere) -> tuple[str, list[Any]]:
 
 
 async def search_hits(
-    conn: aiosqlite.Connection, expression: str, where: SearchWhere, request: PageRequest
+    conn: aiosqlite.Connection,
+    expression: str,
+    where: SearchWhere,
+    request: PageRequest,
+    window: int = RANK_WINDOW,
 ) -> Page[HitRow]:
     """:func:`search_sql` run on ``conn`` (the Reader runs it with its own bookkeeping)."""
-    sql, params = search_sql(expression, where, request)
+    sql, params = search_sql(expression, where, request, window)
     return Page.cut([HitRow(*row) for row in await conn.execute_fetchall(sql, params)], request)
 
 
