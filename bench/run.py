@@ -169,7 +169,8 @@ async def run(options: Options, console: Console | None = None) -> Results:
             imported = ImportReport(_label(size), corpus)
             first = index == 0 and options.only not in ("queries", "serve")
             db = _fill(imported, [*modes, "idle"] if first else modes, workdir, console)
-            results.imports.append(imported)
+            if options.only != "serve":  # a fill for serving, not an import benchmark
+                results.imports.append(imported)
             if options.only not in ("queries", "serve"):
                 console.print(report.import_table(imported))
             if options.only not in ("import", "serve"):

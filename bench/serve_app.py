@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import inspect
 import logging
 import os
 import socket
@@ -61,12 +60,8 @@ def bare_app() -> Starlette:
 
 
 def graph_app(db: Path, token: str | None) -> Starlette:
-    """sessiongraph's app over ``db``, requiring ``token`` when the app takes server
-    settings (``graph.settings.ServerSettings``)."""
+    """sessiongraph's app over ``db``, requiring ``token`` (None: no authentication)."""
     from graph.app import create_app
-
-    if "server" not in inspect.signature(create_app).parameters:
-        return create_app(db)
     from graph.settings import ServerSettings
 
     return create_app(db, server=ServerSettings(token=token))
