@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from graph.search.fts import compile_query
 from graph.search.query import And, Near, Not, Or, SearchSyntaxError, Term, parse
-from graph.search.tokenize import index_text, tokenize, tokens
+from graph.search.tokenize import fast_tokens, index_text, tokenize, tokens
 
 COLUMNS = ("text", "thinking", "tool_input", "tool_output", "title", "event")
 
@@ -69,6 +69,15 @@ def test_fts5_sees_exactly_our_tokens(fts: sqlite3.Connection, value: str) -> No
 @given(st.text(alphabet="aZ09_./-: \n\tXyq", max_size=80))
 def test_fts5_sees_exactly_our_tokens_for_code(fts: sqlite3.Connection, value: str) -> None:
     assert _fts_tokens(fts, value) == tokens(value)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+def test_the_fast_token_path_equals_the_tokenizer(value: str) -> None:
+    """Encrypted databases hash ``fast_tokens``: they must be the tokenizer's tokens."""
+    assert fast_tokens(value) == tokens(value)
+    ascii_value = value.encode("ascii", "replace").decode()
+    assert fast_tokens(ascii_value) == tokens(ascii_value)
 
 
 def test_parse_builds_the_ast() -> None:

@@ -24,7 +24,7 @@ from graph.search.documents import (
     message_fields,
     session_fields,
 )
-from graph.search.tokenize import index_text, tokens
+from graph.search.tokenize import fast_tokens, index_text
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.searching import SESSION_DOCS
 
@@ -69,8 +69,10 @@ def analyzer_for(codec: Codec) -> Analyzer:
     if not codec.encrypted:
         return index_text
 
+    token = codec.token
+
     def hashed(text: str) -> str:
-        return " ".join(codec.token(token) for token in tokens(text)) if text else ""
+        return " ".join(map(token, fast_tokens(text))) if text else ""
 
     return hashed
 
