@@ -50,7 +50,10 @@ class LineMaker:
         kind = n % 3
         if kind == 0:
             record["type"] = "user"
-            record["message"] = {"role": "user", "content": self.text.words(self.rng.randint(40, 600))}
+            record["message"] = {
+                "role": "user",
+                "content": self.text.words(self.rng.randint(40, 600)),
+            }
         elif kind == 1:
             record["type"] = "assistant"
             record["requestId"] = f"req_011C{self.prefix}{n:06d}"

@@ -33,6 +33,11 @@ ACTIVITY = """subscription($sid: ID!, $after: String) {
 
 
 def _line(n: int) -> str:
+    if n % 3 == 2:  # an event between messages: delivered where it was written
+        return json.dumps({
+            "type": "system", "subtype": "note", "sessionId": SESSION, "uuid": f"u-{n}",
+            "timestamp": f"2026-03-01T00:00:{n:02d}.000Z", "content": f"note {n}",
+        }) + "\n"  # fmt: skip
     return json.dumps({
         "type": "user", "sessionId": SESSION, "uuid": f"u-{n}",
         "timestamp": f"2026-03-01T00:00:{n:02d}.000Z", "cwd": "/home/dev/live",
@@ -117,13 +122,11 @@ async def test_appended_lines_arrive_live_in_order_and_resume_exactly(
     ws = await _connect(port)
     await _subscribe(ws, {"sid": SESSION})
     await asyncio.sleep(0.3)  # subscribed before the first new line is written
-    with transcript.open("a") as handle:
-        for n in range(1, 4):
-            handle.write(_line(n))
-            handle.flush()
-            await asyncio.sleep(0.05)
+    with transcript.open("a") as handle:  # one write: one import batch, mixed kinds
+        handle.write(_line(1) + _line(2) + _line(3))
     received = await _next(ws, 3)
     assert [item["node"]["uuid"] for item in received] == ["u-1", "u-2", "u-3"]
+    assert [item["node"]["__typename"] for item in received] == ["Message", "Event", "Message"]
     assert received[0]["node"]["text"] == "live prompt number 1"
     await ws.close()
 
@@ -134,6 +137,7 @@ async def test_appended_lines_arrive_live_in_order_and_resume_exactly(
     await _subscribe(ws, {"sid": SESSION, "after": received[-1]["cursor"]})
     resumed = await _next(ws, 2)
     assert [item["node"]["uuid"] for item in resumed] == ["u-4", "u-5"]
+    assert [item["node"]["__typename"] for item in resumed] == ["Message", "Event"]
     with transcript.open("a") as handle:
         handle.write(_line(6))
     [live_again] = await _next(ws, 1)

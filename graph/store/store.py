@@ -16,6 +16,7 @@ import aiosqlite
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
+from graph.store.changes import changes_head, in_line_order
 from graph.store.connection import StatementCounter, open_connection
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
@@ -285,9 +286,12 @@ class Store:
         async with self._write_lock:
             await conn.execute("BEGIN IMMEDIATE")
             writer = Writer(conn, self.hooks, self.codec)
+            start = await changes_head(conn)
             try:
                 yield writer
                 await writer.refresh_aggregates()
+                if start is not None:
+                    await in_line_order(conn, start)
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
