@@ -51,8 +51,11 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/sessiongraph export-schema > schema.graphql
 
+# Figures, not assertions: ratios against raw SQLite / plaintext / bare Starlette, same run.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.encryption
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .bench dist build
