@@ -361,3 +361,47 @@ def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
     assert MasterKey.from_base64(path.read_text()) == key
     with pytest.raises(ConfigError):
         write_key_file(path)
+
+
+async def test_rotation_killed_while_reindexing_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph.search.index import SearchIndexer
+
+    db = tmp_path / "x.db"
+    store = await Store.open(db, key=material())
+    await build_corpus(store, sessions=8)
+    await store.close()
+    real = SearchIndexer.index_page
+    calls = 0
+
+    async def crashing(self: SearchIndexer, conn: object, table: str, after: int) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt  # as good as kill -9 for what was committed
+        return await real(self, conn, table, after)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndexer, "index_page", crashing)
+    store = Store(db)
+    await store.connect()
+    with pytest.raises(KeyboardInterrupt):
+        await rotate_key(store, material(), OTHER)
+    await store.close()
+    monkeypatch.setattr(SearchIndexer, "index_page", real)
+    with pytest.raises(ConfigError, match="was interrupted"):
+        await Store.open(db, key=material(OTHER))
+    store = Store(db)
+    await store.connect()
+    assert await rotate_key(store, material(), OTHER)
+    await store.close()
+    store = await Store.open(db, key=material(OTHER))
+    try:
+        assert await store.check() == []
+        async with client(store) as http:
+            body = (await http.post(
+                "/graphql", json={"query": '{ search(query: "deadlock") { totalCount } }'}
+            )).json()  # fmt: skip
+        assert body["data"]["search"]["totalCount"] > 0
+    finally:
+        await store.close()

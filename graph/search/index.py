@@ -10,7 +10,7 @@ given :data:`INDEX_VERSION`. A database indexed under another version is reindex
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -51,6 +51,13 @@ _DOCS: Final = (
     " model = excluded.model, timestamp = excluded.timestamp"
 )
 _BATCH: Final = 500
+REBUILD_ORDER: Final = ("messages", "events", "sessions")
+_REBUILD: Final = {
+    "messages": "SELECT id, session_pk, role, model, timestamp, content, conversation_pk,"
+    " msg_key FROM messages",
+    "events": "SELECT id, session_pk, timestamp, data, conversation_pk, seq FROM events",
+    "sessions": "SELECT id, session_id, title, summary FROM sessions",
+}
 
 
 def doc_rowid(kind: str, pk: int) -> int:
@@ -170,13 +177,30 @@ class SearchIndexer:
             return stored.decode() if isinstance(stored, bytes) else stored
         return self.codec.open("sessions", column, session_id, stored).decode()
 
-    async def rebuild(self, conn: aiosqlite.Connection) -> int:
-        """Index every stored row again from scratch; how many rows were indexed."""
+    async def clear(self, conn: aiosqlite.Connection) -> None:
+        """Drop every document (the first step of a rebuild)."""
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         await conn.execute("DELETE FROM search_docs")
-        total = 0
-        async for rows in _pages(conn, "SELECT id, session_pk, role, model, timestamp, content,"
-                                       " conversation_pk, msg_key FROM messages"):  # fmt: skip
+
+    async def index_page(
+        self, conn: aiosqlite.Connection, table: str, after: int
+    ) -> tuple[int, int] | None:
+        """Index up to one page of ``table``'s rows with pk > ``after``.
+
+        Returns:
+            The last pk done and how many rows, or ``None`` when the table is finished.
+            A rebuild is a sequence of these, each in its own transaction if the caller
+            likes (key rotation does, so that it resumes).
+        """
+        select = _REBUILD[table]
+        rows = list(
+            await conn.execute_fetchall(
+                f"{select} WHERE id > ? ORDER BY id LIMIT ?", (after, _BATCH)
+            )
+        )
+        if not rows:
+            return None
+        if table == "messages":
             await _run(conn, _INSERT, (
                 self._row(doc_rowid("message", r[0]), message_fields(records_of(
                     self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
@@ -186,9 +210,7 @@ class SearchIndexer:
             await _run(conn, _DOCS, (
                 (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
             ))  # fmt: skip
-            total += len(rows)
-        async for rows in _pages(conn, "SELECT id, session_pk, timestamp, data, conversation_pk,"
-                                       " seq FROM events"):  # fmt: skip
+        elif table == "events":
             await _run(conn, _INSERT, (
                 self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(
                     self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
@@ -198,13 +220,22 @@ class SearchIndexer:
             await _run(conn, _DOCS, (
                 (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
             ))  # fmt: skip
-            total += len(rows)
-        async for rows in _pages(conn, "SELECT id, session_id, title, summary FROM sessions"):
+        else:
             for pk, session_id, title, summary in rows:
-                after = (self._text("title", session_id, title),
-                         self._text("summary", session_id, summary))  # fmt: skip
-                await self.session_text_written(conn, pk, (None, None), after)
-            total += len(rows)
+                after_text = (self._text("title", session_id, title),
+                              self._text("summary", session_id, summary))  # fmt: skip
+                await self.session_text_written(conn, pk, (None, None), after_text)
+        return int(rows[-1][0]), len(rows)
+
+    async def rebuild(self, conn: aiosqlite.Connection) -> int:
+        """Index every stored row again from scratch, here; how many rows were indexed."""
+        await self.clear(conn)
+        total = 0
+        for table in REBUILD_ORDER:
+            last = 0
+            while (done := await self.index_page(conn, table, last)) is not None:
+                last, count = done
+                total += count
         await mark_indexed(conn)
         return total
 
@@ -213,20 +244,6 @@ async def _run(conn: aiosqlite.Connection, sql: str, rows: Iterable[tuple[Any, .
     batch = list(rows)
     if batch:
         await conn.executemany(sql, batch)
-
-
-async def _pages(conn: aiosqlite.Connection, select: str) -> AsyncIterator[list[Any]]:
-    last = 0
-    while True:
-        rows = list(
-            await conn.execute_fetchall(
-                f"{select} WHERE id > ? ORDER BY id LIMIT ?", (last, _BATCH)
-            )
-        )
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
 
 
 async def indexed_version(conn: aiosqlite.Connection) -> str | None:

@@ -17,6 +17,7 @@ import orjson
 
 from graph.crypto import Cipher, Codec, MasterKey, PlainCodec
 from graph.errors import ConfigError
+from graph.search.index import REBUILD_ORDER, SearchIndexer, mark_indexed
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.store import Store
 
@@ -72,15 +73,57 @@ async def _reseal(
     return True
 
 
-async def _finish(store: Store, target: Cipher, state: dict[str, str]) -> None:
+async def _finish(
+    store: Store, target: Cipher, state: dict[str, str], progress: Progress | None
+) -> None:
+    """Rebuild the index with the new token hashes, in batches that resume, then commit
+    the new state and vacuum."""
     store.codec = target
+    indexer = None
     for hook in store.hooks:
-        if hasattr(hook, "codec"):
+        if isinstance(hook, SearchIndexer):
             hook.codec = target
-    await store.reindex()
+            indexer = hook
+    if indexer is not None:
+        marker = await _marker(store)
+        if marker is None:
+            async with store.write() as writer:
+                await indexer.clear(writer.connection)
+                marker = {"table": REBUILD_ORDER[0], "after": 0}
+                await _save_marker(writer.connection, marker)
+        for table in REBUILD_ORDER[REBUILD_ORDER.index(marker["table"]) :]:
+            after = int(marker["after"]) if table == marker["table"] else 0
+            while True:
+                async with store.write() as writer:
+                    done = await indexer.index_page(writer.connection, table, after)
+                    if done is None:
+                        break
+                    after, count = done
+                    await _save_marker(writer.connection, {"table": table, "after": after})
+                if progress is not None:
+                    progress(count)
     async with store.write() as writer:
+        await mark_indexed(writer.connection)
         await write_crypto_state(writer.connection, state)
     await store.vacuum()
+
+
+async def _marker(store: Store) -> dict[str, Any] | None:
+    rows = list(
+        await store.writer_connection.execute_fetchall(
+            "SELECT value FROM meta WHERE key = 'crypto.reindex'"
+        )
+    )
+    value: dict[str, Any] | None = orjson.loads(rows[0][0]) if rows else None
+    return value
+
+
+async def _save_marker(conn: Any, marker: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('crypto.reindex', ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (orjson.dumps(marker).decode(),),
+    )
 
 
 async def encrypt_database(
@@ -117,7 +160,7 @@ async def encrypt_database(
     target = Cipher(master)
     if not await _reseal(store, PlainCodec(), target, progress, max_batches):
         return False
-    await _finish(store, target, final)
+    await _finish(store, target, final, progress)
     Path(backup).unlink(missing_ok=True)  # noqa: ASYNC240 - one unlink, at the very end
     return True
 
@@ -164,7 +207,7 @@ async def rotate_key(
     both = Cipher(new_key, older=[_master_of(current, state)])
     if not await _reseal(store, both, target, progress, max_batches):
         return False
-    await _finish(store, target, final)
+    await _finish(store, target, final, progress)
     return True
 
 
