@@ -46,10 +46,10 @@ from rich.table import Table
 from bench.encryption_worker import MODES, EncryptionMode, run_import
 from bench.generate import Corpus, generate
 from bench.ingest import IngestResult
+from bench.queries import SchemaClient
 from bench.run import wide_console
 from bench.timing import Plan, Timing, summarize
 from graph.crypto import Cipher, MasterKey
-from graph.schema import ApiSettings, Context, build_schema
 from graph.schema.search import DEFAULT_FIELDS
 from graph.search.fts import compile_query
 from graph.search.query import parse
@@ -201,31 +201,6 @@ def _hits(db: Path, query: str) -> int:
         conn.close()
 
 
-class _Api:
-    """``schema.execute`` on one store, a fresh context per request."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.schema = build_schema()
-        self.settings = ApiSettings()
-
-    async def run(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        context = Context(store=self.store, settings=self.settings, request_id="bench")
-        result = await self.schema.execute(query, variable_values=variables, context_value=context)
-        if result.errors:
-            raise RuntimeError(f"GraphQL errors: {[e.message for e in result.errors]}")
-        return result.data
-
-    async def counted(self, query: str, variables: dict[str, Any] | None) -> tuple[Any, int, int]:
-        """One request's data, SQL statements and decryptions."""
-        codec = self.store.codec
-        before = codec.decryptions if isinstance(codec, Cipher) else 0
-        self.store.statements.count = 0
-        data = await self.run(query, variables)
-        after = codec.decryptions if isinstance(codec, Cipher) else 0
-        return data, self.store.statements.count, after - before
-
-
 async def _paired(
     plain: Callable[[], Awaitable[Any]], encrypted: Callable[[], Awaitable[Any]], plan: Plan
 ) -> tuple[Timing, Timing]:
@@ -245,6 +220,19 @@ async def _paired(
             await call()
             series.append(time.perf_counter() - t0)
     return summarize(samples[0]), summarize(samples[1])
+
+
+class _Api(SchemaClient):
+    """The schema client, also counting what one request decrypts."""
+
+    async def counted(self, query: str, variables: dict[str, Any] | None) -> tuple[Any, int, int]:
+        """One request's data, SQL statements and decryptions."""
+        codec = self.store.codec
+        before = codec.decryptions if isinstance(codec, Cipher) else 0
+        statements_before = self.store.statements.count
+        data = await self.run(query, variables)
+        after = codec.decryptions if isinstance(codec, Cipher) else 0
+        return data, self.store.statements.count - statements_before, after - before
 
 
 async def _request(

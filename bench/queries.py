@@ -91,7 +91,9 @@ class _Case:
     check: Callable[[Any, Any], bool]
 
 
-class _Api:
+class SchemaClient:
+    """``schema.execute`` on one store, a fresh context per request (as the endpoint does)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self.schema = build_schema()
@@ -114,7 +116,7 @@ async def bench_queries(db: Path, plan: Plan, label: str = "") -> QueryReport:
     """Time the three requests on ``db`` (filled, migrated)."""
     store = await Store.open(db, backup=False)
     raw = RawDb(db)
-    api = _Api(store)
+    api = SchemaClient(store)
     transport = httpx.ASGITransport(app=create_app(store=store))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:

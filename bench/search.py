@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from bench.queries import SchemaClient
 from bench.search_corpus import (
     COMMON_TERM,
     GENERATOR_VERSION,
@@ -42,7 +43,6 @@ from bench.search_corpus import (
 )
 from bench.timing import Plan, Timing, measure, measure_async
 from graph.content import records_of
-from graph.schema import ApiSettings, Context, build_schema
 from graph.schema.search import DEFAULT_FIELDS
 from graph.search.documents import Fields, event_fields, message_fields, session_fields
 from graph.search.fts import Compiled, compile_query
@@ -255,24 +255,16 @@ async def search_db(
 
 
 class _Api:
+    """The search query through the schema (see :class:`bench.queries.SchemaClient`)."""
+
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.schema = build_schema()
-        self.settings = ApiSettings()
+        self.client = SchemaClient(store)
 
     async def run(self, query: str) -> Any:
-        context = Context(store=self.store, settings=self.settings, request_id="bench-search")
-        result = await self.schema.execute(
-            SEARCH, variable_values={"q": query, "first": TOP}, context_value=context
-        )
-        if result.errors:
-            raise RuntimeError(f"GraphQL errors: {[e.message for e in result.errors]}")
-        return result.data
+        return await self.client.run(SEARCH, {"q": query, "first": TOP})
 
     async def statements(self, query: str) -> int:
-        before = self.store.statements.count
-        await self.run(query)
-        return self.store.statements.count - before
+        return await self.client.statements(SEARCH, {"q": query, "first": TOP})
 
 
 class _Raw:
