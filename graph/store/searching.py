@@ -21,7 +21,6 @@ __all__ = [
     "SESSION_DOCS",
     "HitRow",
     "SearchWhere",
-    "count_hits",
     "count_sql",
     "search_hits",
     "search_sql",
@@ -140,10 +139,3 @@ async def search_hits(
     """:func:`search_sql` run on ``conn`` (the Reader runs it with its own bookkeeping)."""
     sql, params = search_sql(expression, where, request, window)
     return Page.cut([HitRow(*row) for row in await conn.execute_fetchall(sql, params)], request)
-
-
-async def count_hits(conn: aiosqlite.Connection, expression: str, where: SearchWhere) -> int:
-    """:func:`count_sql` run on ``conn``."""
-    sql, params = count_sql(expression, where)
-    rows = list(await conn.execute_fetchall(sql, params))
-    return int(rows[0][0])

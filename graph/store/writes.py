@@ -488,17 +488,6 @@ class Writer:
             )
             self._touched.update(int(row[0]) for row in rows)
 
-    async def file_state(self, path: str) -> FileState | None:
-        """What is known of ``path`` from the last import."""
-        rows = list(
-            await self._conn.execute_fetchall(
-                "SELECT path, conversation_pk, size, mtime_ns, head_hash, offset, line_count "
-                "FROM import_files WHERE path = ?",
-                (path,),
-            )
-        )
-        return FileState(*rows[0]) if rows else None
-
     async def save_file_state(self, state: FileState) -> None:
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
         await self._conn.execute(
