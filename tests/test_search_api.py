@@ -293,3 +293,14 @@ async def test_common_words_rank_only_the_newest_window(store: Store) -> None:
     assert sorted(hit.rowid for hit in newest.rows) == sorted(h.rowid for h in every.rows)[-4:]
     # the window counts documents that pass the filters: no page starved by others
     assert len(filtered.rows) == 2 and {hit.session_pk for hit in filtered.rows} == {1}
+
+
+def test_snippets_of_huge_fields_tokenize_only_around_the_match() -> None:
+    from graph.search.documents import Fields
+    from graph.search.snippets import make_snippet
+
+    output = "ran the debugger\n" + "noise line\n" * 50_000 + "the real bug is here\n"
+    snippet = make_snippet(Fields(tool_output=output), frozenset({"bug"}))
+    assert snippet is not None and snippet.field == "tool_output"
+    assert [snippet.text[a:b] for a, b in snippet.highlights] == ["bug"]
+    assert snippet.text.startswith("…") and len(snippet.text) < 300

@@ -7,6 +7,7 @@ the most query tokens is cut out around them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -18,6 +19,7 @@ __all__ = ["SNIPPET_TOKENS", "Snippet", "make_snippet"]
 
 SNIPPET_TOKENS: Final = 24  # tokens of context a snippet shows
 _ELLIPSIS: Final = "…"
+_REGION: Final = 4_000  # characters of an ASCII field tokenized for a snippet
 # Which field a snippet prefers when several match equally: what a person wrote first.
 _PREFERENCE: Final = ("title", "text", "thinking", "tool_input", "event", "tool_output")
 
@@ -50,6 +52,30 @@ def _best_window(matches: list[int], width: int) -> tuple[int, int]:
     return best_start, best_count
 
 
+def _first(lowered: str, token: str) -> int:
+    """Where ``token`` first starts a word (else anywhere: a camelCase part), or -1."""
+    at_word = re.search(rf"(?<![a-z0-9]){re.escape(token)}", lowered)
+    return at_word.start() if at_word else lowered.find(token)
+
+
+def _region(text: str, wanted: frozenset[str]) -> tuple[int, int]:
+    """The part of an ASCII ``text`` worth tokenizing: around the first query token.
+
+    Tokenizing is what a snippet costs (a tool output can be megabytes); a snippet shows
+    a few dozen tokens, so only a stretch around where a query token first appears is
+    tokenized (whole words: it starts after a space).
+    """
+    lowered = text.lower()
+    found = [i for i in (_first(lowered, token) for token in wanted) if i >= 0]
+    if not found:
+        return 0, min(len(text), _REGION)
+    first = min(found)
+    begin = max(0, first - _REGION // 4)
+    if begin:
+        begin = text.rfind(" ", 0, begin) + 1
+    return begin, min(len(text), first + _REGION)
+
+
 def make_snippet(
     fields: Fields,
     exact: frozenset[str],
@@ -57,26 +83,29 @@ def make_snippet(
     width: int = SNIPPET_TOKENS,
 ) -> Snippet | None:
     """The best snippet of ``fields`` for the query tokens, or ``None`` if all are empty."""
-    best: tuple[int, str, str, list[Token], list[int]] | None = None
+    best: tuple[int, str, str, list[Token], list[int], tuple[int, int]] | None = None
     wanted = exact | prefixes
     for rank, column in enumerate(_PREFERENCE):
         text = normalize(fields.get(column))
         if not text:
             continue
-        if best is not None and text.isascii():
-            # Tokenizing is the cost: an ASCII field that contains none of the query
-            # tokens (all lower case) anywhere can not match, so it is not tokenized.
-            lowered = text.lower()
-            if not any(token in lowered for token in wanted):
-                continue
-        tokens = list(tokenize(text))
+        region = (0, len(text))
+        if text.isascii():
+            if best is not None and not any(token in text.lower() for token in wanted):
+                continue  # can not match: not worth tokenizing
+            region = _region(text, wanted)
+        begin, stop = region
+        tokens = [
+            Token(t.text, t.start + begin, t.end + begin, t.word)
+            for t in tokenize(text[begin:stop])
+        ]
         matches = _matches(tokens, exact, prefixes)
         score = len(matches) * len(_PREFERENCE) - rank  # most matches, then preference
         if best is None or score > best[0]:
-            best = (score, column, text, tokens, matches)
+            best = (score, column, text, tokens, matches, region)
     if best is None:
         return None
-    _, column, text, tokens, matches = best
+    _, column, text, tokens, matches, (begin, stop) = best
     if not tokens:
         return Snippet(column, _flat(text[: width * 8]), [])
     if matches:
@@ -86,8 +115,8 @@ def make_snippet(
     else:
         start = 0
     end = min(len(tokens), start + width)
-    char_start = 0 if start == 0 else tokens[start].start
-    char_end = len(text) if end == len(tokens) else tokens[end - 1].end
+    char_start = 0 if start == 0 and begin == 0 else tokens[start].start
+    char_end = len(text) if end == len(tokens) and stop == len(text) else tokens[end - 1].end
     lead = _ELLIPSIS if char_start > 0 else ""
     body = _flat(text[char_start:char_end])
     trail = _ELLIPSIS if char_end < len(text) else ""
