@@ -7,7 +7,7 @@ for each query kind (a common term, a rare term, a phrase, a prefix), top 20:
 - ``api``: ``schema.execute`` of a ``search(query:, first: 20)`` request selecting
   ``score snippet highlights node { __typename } session { sessionId }``, a fresh
   :class:`Context` per request (fresh loaders, as the HTTP endpoint makes them);
-- ``store``: :func:`graph.store.searching.search_hits` alone, on a reader of the store
+- ``store``: ``Reader.search`` alone, on a reader of the store
   (as the API gets it, statement counter attached): our ranked SQL (weighted bm25,
   joined to ``search_docs``, scope filter) and aiosqlite's thread hop, no schema;
 - ``bare``: ``SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank
@@ -49,9 +49,9 @@ from graph.search.fts import Compiled, compile_query
 from graph.search.index import INDEX_VERSION
 from graph.search.query import parse
 from graph.search.snippets import make_snippet
-from graph.store import Page, PageRequest, SearchWhere, Store
+from graph.store import Page, PageRequest, Reader, SearchWhere, Store
 from graph.store.connection import open_connection
-from graph.store.searching import BM25_WEIGHTS, search_hits
+from graph.store.searching import BM25_WEIGHTS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -375,7 +375,7 @@ async def bench_search(
 
     async def store_hits(expression: str) -> Page[Any]:
         async with store.read() as reader:
-            return await search_hits(reader.connection, expression, where, page)
+            return await reader.search(expression, where, page)
 
     sessions, messages, events, documents, nbytes = raw.sizes()
     report = SearchReport(
@@ -403,7 +403,7 @@ async def bench_search(
                     unranked=measure(partial(raw.unranked, expression), plan),
                     ranked=measure(partial(raw.ranked, ranked_sql(), params), plan),
                     untraced=await measure_async(
-                        partial(search_hits, untraced, expression, where, page), plan
+                        partial(Reader(untraced).search, expression, where, page), plan
                     ),
                     nested=raw.nested(ranked_sql(), params),
                     fetch=measure(partial(raw.documents, expected), plan),

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from graph.store.filters import Where, json_list
-from graph.store.pages import Page, PageRequest, keyset
+from graph.store.pages import PageRequest, keyset
 
 if TYPE_CHECKING:
-    import aiosqlite
+    pass
 
 __all__ = [
     "BM25_WEIGHTS",
@@ -22,7 +22,6 @@ __all__ = [
     "HitRow",
     "SearchWhere",
     "count_sql",
-    "search_hits",
     "search_sql",
 ]
 
@@ -127,15 +126,3 @@ def count_sql(expression: str, where: SearchWhere) -> tuple[str, list[Any]]:
         f" WHERE search_fts MATCH ? AND {filter_sql}",
         [expression, *filter_params],
     )
-
-
-async def search_hits(
-    conn: aiosqlite.Connection,
-    expression: str,
-    where: SearchWhere,
-    request: PageRequest,
-    window: int = RANK_WINDOW,
-) -> Page[HitRow]:
-    """:func:`search_sql` run on ``conn`` (the Reader runs it with its own bookkeeping)."""
-    sql, params = search_sql(expression, where, request, window)
-    return Page.cut([HitRow(*row) for row in await conn.execute_fetchall(sql, params)], request)
