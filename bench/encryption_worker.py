@@ -11,7 +11,6 @@ would be (the search hook on, the key given). The last line of stdout is the
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -21,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Final, Literal
 
+from bench.import_worker import worker_args
 from bench.ingest import IngestResult, _corpus_bytes, _counts, _db_bytes, peak_rss_mb
 from graph.importers import import_paths
 from graph.keys import KEY_ENV, KEY_FILE_ENV, resolve_key
@@ -82,13 +82,7 @@ def run_import(mode: EncryptionMode, root: Path, db: Path, key_base64: str | Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.encryption_worker")
-    parser.add_argument("mode", choices=MODES)
-    parser.add_argument("root", type=Path, help="the projects dir of a corpus")
-    parser.add_argument("db", type=Path, help="a database file that does not exist yet")
-    args = parser.parse_args(argv)
-    if args.db.exists():
-        parser.error(f"{args.db} exists: the worker fills a fresh database")
+    parser, args = worker_args("python -m bench.encryption_worker", MODES, argv)
     key = resolve_key()
     if (args.mode == "encrypted") != (key is not None):
         parser.error(f"{args.mode}: ${KEY_ENV} must be set for encrypted, and only for it")
