@@ -1,4 +1,7 @@
-"""Reading the change feed (see migration 0003): what was written, in commit order."""
+"""Reading the change feed (migrations 0003 and 0004): what was written, in commit order.
+
+The feed is written by ``Writer.finish`` (graph/store/writes.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["ChangeRow", "changes_after", "changes_head", "head", "in_line_order"]
+__all__ = ["ChangeRow", "changes_after", "changes_head", "head"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,27 +51,3 @@ async def changes_head(conn: aiosqlite.Connection) -> int | None:
         return await head(conn)
     except sqlite3.OperationalError:
         return None
-
-
-async def in_line_order(conn: aiosqlite.Connection, start: int) -> None:
-    """Renumber this transaction's changes (those after ``start``) in transcript order.
-
-    The writer inserts a batch's messages before its events, so the triggers number them
-    that way; a subscriber must see them in the order they were written. One change per
-    row is kept (a message rewritten twice in one transaction is one change).
-    """
-    end = await head(conn)
-    if end - start < 2:
-        return
-    await conn.execute(
-        "INSERT INTO changes (session_pk, kind, target_pk)"
-        " SELECT c.session_pk, c.kind, c.target_pk FROM changes AS c"
-        " LEFT JOIN messages AS m ON c.kind = 'message' AND m.id = c.target_pk"
-        " LEFT JOIN events AS e ON c.kind = 'event' AND e.id = c.target_pk"
-        " WHERE c.seq > ?1 AND c.seq <= ?2"
-        " GROUP BY c.kind, c.target_pk"
-        " ORDER BY coalesce(m.conversation_pk, e.conversation_pk), coalesce(m.seq, e.seq),"
-        " min(c.seq)",
-        (start, end),
-    )
-    await conn.execute("DELETE FROM changes WHERE seq > ? AND seq <= ?", (start, end))

@@ -16,7 +16,7 @@ import aiosqlite
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
-from graph.store.changes import changes_head, in_line_order
+from graph.store.changes import changes_head
 from graph.store.connection import StatementCounter, open_connection
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
@@ -74,6 +74,8 @@ class Store:
         self._opened_readers = 0
         self._deadlines: dict[int, _Deadline] = {}
         self._closed = False
+        # Whether the schema has the change feed (migration 0003); known after a write.
+        self._feed: bool | None = None
 
     @classmethod
     async def open(
@@ -151,6 +153,7 @@ class Store:
             if backup and await migrator.current_version() > 0:
                 copy = await self.backup(f"pre-{pending[-1].version:04d}")
                 log.info("copied the database to %s before migrating", copy)
+            self._feed = None
             return await migrator.up()
 
     async def unlock(self, *, initialize: bool = False) -> None:
@@ -228,6 +231,7 @@ class Store:
             if backup and current > 0:
                 copy = await self.backup(f"pre-down-{current:04d}")
                 log.info("copied the database to %s before reverting", copy)
+            self._feed = None
             return await migrator.down(steps)
 
     async def backup(self, label: str) -> Path:
@@ -285,14 +289,14 @@ class Store:
         conn = self.writer_connection
         async with self._write_lock:
             await conn.execute("BEGIN IMMEDIATE")
-            writer = Writer(conn, self.hooks, self.codec)
-            start = await changes_head(conn)
+            if self._feed is None:
+                self._feed = await changes_head(conn) is not None
+            writer = Writer(conn, self.hooks, self.codec, feed=self._feed)
             try:
                 yield writer
-                await writer.refresh_aggregates()
-                if start is not None:
-                    await in_line_order(conn, start)
+                await writer.finish()
             except BaseException:
+                writer.rolled_back()
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")

@@ -142,6 +142,12 @@ class WriteHook(Protocol):
     ) -> None:
         """These rows are about to be deleted (sessions as (pk, title, summary))."""
 
+    async def before_commit(self, conn: aiosqlite.Connection) -> None:
+        """The transaction is about to commit: write anything held back."""
+
+    def rolled_back(self) -> None:
+        """The transaction was rolled back: forget anything held back."""
+
 
 _REFRESH_CONVERSATIONS = """
 UPDATE conversations SET
@@ -201,16 +207,27 @@ class Writer:
         conn: aiosqlite.Connection,
         hooks: Iterable[WriteHook] = (),
         codec: Codec | None = None,
+        *,
+        feed: bool = True,
     ) -> None:
         self._conn = conn
         self._hooks = tuple(hooks)
         self._codec: Codec = codec or PlainCodec()
         self._touched: set[int] = set()
+        self._feed = feed
+        # (kind, pk) -> (conversation_pk, line, session_pk): what this transaction wrote,
+        # for the change feed; a row written twice is one change.
+        self._changes: dict[tuple[str, int], tuple[int, int, int]] = {}
 
     @property
     def connection(self) -> aiosqlite.Connection:
         """The writer connection, for writes kept in other store modules."""
         return self._conn
+
+    def rolled_back(self) -> None:
+        """Tell the hooks that nothing of this transaction was kept."""
+        for hook in self._hooks:
+            hook.rolled_back()
 
     def touch(self, session_pk: int) -> None:
         """Have the aggregates of ``session_pk`` refreshed before the commit."""
@@ -384,6 +401,9 @@ class Writer:
         )
         pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
+        changes = self._changes
+        for pk, message in pairs:
+            changes[("message", pk)] = (conversation_pk, message.seq, session_pk)
         for hook in self._hooks:
             await hook.messages_written(self._conn, session_pk, pairs, replaced)
         return [pk for pk, _ in pairs]
@@ -421,16 +441,18 @@ class Writer:
             ],
         )  # fmt: skip
         self._touched.add(session_pk)
-        if self._hooks:
-            by_seq = {event.seq: event for event in new}
-            rows = await self._conn.execute_fetchall(
-                "SELECT id, seq FROM events WHERE conversation_pk = ? "
-                "AND seq IN (SELECT value FROM json_each(?))",
-                (conversation_pk, json_list(list(by_seq))),
-            )
-            pairs = [(int(row[0]), by_seq[row[1]]) for row in rows]
-            for hook in self._hooks:
-                await hook.events_written(self._conn, session_pk, pairs)
+        by_seq = {event.seq: event for event in new}
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, seq FROM events WHERE conversation_pk = ? "
+            "AND seq IN (SELECT value FROM json_each(?))",
+            (conversation_pk, json_list(list(by_seq))),
+        )
+        pairs = [(int(row[0]), by_seq[row[1]]) for row in rows]
+        changes = self._changes
+        for pk, event in pairs:
+            changes[("event", pk)] = (conversation_pk, event.seq, session_pk)
+        for hook in self._hooks:
+            await hook.events_written(self._conn, session_pk, pairs)
         return len(new)
 
     async def clear_conversation(self, conversation_pk: int) -> None:
@@ -502,6 +524,25 @@ class Writer:
                 state.offset, state.line_count, datetime.now(UTC).isoformat(timespec="seconds"),
             ),
         )  # fmt: skip
+
+    async def finish(self) -> None:
+        """Bring what the rows imply up to date; the store calls it just before COMMIT.
+
+        Refreshes the aggregates of every session touched and appends this
+        transaction's changes to the feed, in transcript order (thread, then line), so
+        a subscriber sees records in the order they were written whatever order the
+        writer stored them in (a batch's messages go in before its events).
+        """
+        for hook in self._hooks:
+            await hook.before_commit(self._conn)
+        await self.refresh_aggregates()
+        changes, self._changes = self._changes, {}
+        if changes and self._feed:
+            order = sorted(changes.items(), key=lambda item: (item[1][0], item[1][1]))
+            await self._conn.executemany(
+                "INSERT INTO changes (session_pk, kind, target_pk) VALUES (?, ?, ?)",
+                [(where[2], kind, pk) for (kind, pk), where in order],
+            )
 
     async def refresh_aggregates(self) -> None:
         """Recompute counts, totals and time spans of every session touched so far."""
