@@ -147,9 +147,21 @@ class _Importer:
         return plan
 
     async def _import_all(self, plans: list[Plan]) -> None:
+        # Small files share a transaction (up to a batch's worth of lines or bytes): a
+        # commit costs a WAL sync and a flush of the search index's pending segment, and
+        # most transcripts are far smaller than a batch.
+        group: list[_Chunk] = []
+        lines = nbytes = 0
         for plan in plans:
             for chunk in self._chunks(plan):
-                await self._write(chunk)
+                group.append(chunk)
+                lines += chunk.batch.lines
+                nbytes += chunk.batch.nbytes
+                if lines >= BATCH_LINES or nbytes >= BATCH_BYTES:
+                    await self._write(group)
+                    group, lines, nbytes = [], 0, 0
+        if group:
+            await self._write(group)
 
     def _chunks(self, plan: Plan) -> Iterator[_Chunk]:
         path = str(plan.file.path)
@@ -178,36 +190,45 @@ class _Importer:
                 yield _Chunk(plan, batch, head, offset, line_count, first, last)
                 first = False
 
-    async def _write(self, chunk: _Chunk) -> None:
+    async def _write(self, chunks: list[_Chunk]) -> None:
+        """Store chunks (of different files) and their files' states in one transaction."""
+        async with self.store.write() as writer:
+            for chunk in chunks:
+                await self._store_chunk(writer, chunk)
+        for chunk in chunks:
+            plan, batch = chunk.plan, chunk.batch
+            summary = self.summary
+            if chunk.first:
+                summary.files_read += 1
+                summary.files_reset += plan.action is Action.RESET
+            summary.lines_read += batch.lines
+            summary.bytes_read += batch.nbytes
+            summary.add_problems(batch.problems)
+            if self.progress is not None:
+                self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
+
+    async def _store_chunk(self, writer: Writer, chunk: _Chunk) -> None:
         plan, batch = chunk.plan, chunk.batch
         path = str(plan.file.path)
         context = self.contexts.get(path)
         # Until the end is reached the saved size must differ from the file's, or a run
         # after a crash would take the rest of the file as already read.
         size = plan.size if chunk.last else chunk.offset
-        async with self.store.write() as writer:
-            if chunk.first and plan.action is Action.RESET and plan.state is not None:
-                if plan.state.conversation_pk is not None:
-                    await writer.clear_conversation(plan.state.conversation_pk)
-                context = None
-            context = await self._store_batch(writer, plan.file, context, batch)
-            await writer.save_file_state(
-                FileState(
-                    path, context.conversation_pk if context else None, size, plan.mtime_ns,
-                    chunk.head, chunk.offset, chunk.line_count,
-                )
-            )  # fmt: skip
+        if chunk.first and plan.action is Action.RESET and plan.state is not None:
+            if plan.state.conversation_pk is not None:
+                await writer.clear_conversation(plan.state.conversation_pk)
+            context = None
+        context = await self._store_batch(writer, plan.file, context, batch)
+        await writer.save_file_state(
+            FileState(
+                path, context.conversation_pk if context else None, size, plan.mtime_ns,
+                chunk.head, chunk.offset, chunk.line_count,
+            )
+        )  # fmt: skip
         if context is not None:
+            # Set before the commit: the next chunk of this file may share the
+            # transaction. A failed transaction ends the import, so none outlives it.
             self.contexts[path] = context
-        summary = self.summary
-        if chunk.first:
-            summary.files_read += 1
-            summary.files_reset += plan.action is Action.RESET
-        summary.lines_read += batch.lines
-        summary.bytes_read += batch.nbytes
-        summary.add_problems(batch.problems)
-        if self.progress is not None:
-            self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
 
     async def _store_batch(
         self, writer: Writer, file: TranscriptFile, context: ConversationContext | None,
