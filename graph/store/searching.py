@@ -34,7 +34,7 @@ BM25_WEIGHTS: Final = {
 # Session documents are numbered from here (messages and events: pk * 4 + kind), so they
 # are the newest documents of all and always inside the ranking window.
 SESSION_DOCS: Final = 1 << 50
-RANK_WINDOW: Final = 2_000  # newest matching documents a query ranks (see search_sql)
+RANK_WINDOW: Final = 1_000  # newest matching documents a query ranks (see search_sql)
 _BM25: Final = "bm25(search_fts, " + ", ".join(map(str, BM25_WEIGHTS.values())) + ")"
 
 
