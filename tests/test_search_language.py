@@ -187,3 +187,17 @@ def test_any_input_is_a_syntax_error_or_a_valid_fts5_query(
 )
 def test_fast_path_on_long_compounds(fts: sqlite3.Connection, value: str) -> None:
     assert _fts_tokens(fts, value) == tokens(value)
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=120),
+        st.text(alphabet="aZ09_./-: XyqBC", max_size=120),
+    )
+)
+def test_the_ascii_tokenizer_equals_the_general_one(value: str) -> None:
+    """Snippets tokenize ASCII text by a shortcut: same tokens, spans and words."""
+    from graph.search.tokenize import _tokenize
+
+    assert list(tokenize(value)) == list(_tokenize(value))

@@ -19,7 +19,7 @@ __all__ = ["SNIPPET_TOKENS", "Snippet", "make_snippet"]
 
 SNIPPET_TOKENS: Final = 24  # tokens of context a snippet shows
 _ELLIPSIS: Final = "…"
-_REGION: Final = 4_000  # characters of an ASCII field tokenized for a snippet
+_REGION: Final = 1_600  # characters of an ASCII field tokenized for a snippet
 # Which field a snippet prefers when several match equally: what a person wrote first.
 _PREFERENCE: Final = ("title", "text", "thinking", "tool_input", "event", "tool_output")
 
@@ -34,6 +34,8 @@ class Snippet:
 
 
 def _matches(tokens: Sequence[Token], exact: frozenset[str], prefixes: frozenset[str]) -> list[int]:
+    if not prefixes:
+        return [index for index, token in enumerate(tokens) if token.text in exact]
     return [
         index
         for index, token in enumerate(tokens)
@@ -95,10 +97,8 @@ def make_snippet(
                 continue  # can not match: not worth tokenizing
             region = _region(text, wanted)
         begin, stop = region
-        tokens = [
-            Token(t.text, t.start + begin, t.end + begin, t.word)
-            for t in tokenize(text[begin:stop])
-        ]
+        # Spans stay relative to the region until the winner is cut.
+        tokens = list(tokenize(text[begin:stop]))
         matches = _matches(tokens, exact, prefixes)
         score = len(matches) * len(_PREFERENCE) - rank  # most matches, then preference
         if best is None or score > best[0]:
@@ -115,12 +115,13 @@ def make_snippet(
     else:
         start = 0
     end = min(len(tokens), start + width)
-    char_start = 0 if start == 0 and begin == 0 else tokens[start].start
-    char_end = len(text) if end == len(tokens) and stop == len(text) else tokens[end - 1].end
+    char_start = 0 if start == 0 and begin == 0 else begin + tokens[start].start
+    last = len(text) if end == len(tokens) and stop == len(text) else None
+    char_end = last if last is not None else begin + tokens[end - 1].end
     lead = _ELLIPSIS if char_start > 0 else ""
     body = _flat(text[char_start:char_end])
     trail = _ELLIPSIS if char_end < len(text) else ""
-    shift = len(lead) - char_start
+    shift = len(lead) - char_start + begin
     highlights = [
         (tokens[i].start + shift, tokens[i].end + shift) for i in matches if start <= i < end
     ]
