@@ -105,3 +105,63 @@ async def test_a_leaf_uuid_already_stored_by_an_earlier_run(
     write_lines(summary_file, [{"type": "summary", "summary": "Later", "leafUuid": first_user}])
     await import_paths(store, [summary_file])
     assert await texts(store, SHORT) == ("Later", "Later")
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "encrypted"])
+async def test_a_leaf_that_is_a_later_row_of_a_message_stored_by_an_earlier_run(
+    samples_dir: Path, tmp_path: Path, sealed: bool
+) -> None:
+    """Found through message_rows in both modes (sealed content can not be searched)."""
+    from graph.crypto import MasterKey
+    from graph.store.keyring import KeyMaterial
+
+    key = KeyMaterial(key=MasterKey(bytes(range(32)))) if sealed else None
+    store = await Store.open(tmp_path / "db.sqlite", key=key)
+    try:
+        shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
+        await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
+        rows = records(samples_dir / "short.jsonl")
+        ids = [r["message"]["id"] for r in rows if r["type"] == "assistant"]
+        leaf = [r["uuid"] for r in rows if r["type"] == "assistant"][-1]
+        assert ids.count(ids[-1]) > 1, "the leaf must be a later row of its message"
+        summary = tmp_path / "later.jsonl"
+        write_lines(summary, [{"type": "summary", "summary": "Later", "leafUuid": leaf}])
+        await import_paths(store, [summary])
+        titled = await query(store, "SELECT session_id FROM sessions WHERE title IS NOT NULL")
+        assert titled == [(SHORT,)]
+    finally:
+        await store.close()
+
+
+async def test_upgrading_fills_message_rows_from_plaintext_content(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    from graph.store import load_migrations
+
+    db = tmp_path / "old.db"
+    old = Store(db, migrations=load_migrations()[:4], hooks=[])
+    await old.connect()
+    await old.migrate()
+    await old.close()
+    shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
+        expected = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
+        assert expected
+    finally:
+        await store.close()
+    # The same rows, derived by the migration from stored content alone.
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM message_rows")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+        conn.execute("DROP TABLE message_rows")
+    store = await Store.open(db, backup=False)
+    try:
+        assert await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid") == (
+            expected
+        )
+    finally:
+        await store.close()

@@ -83,7 +83,7 @@ class Titles:
             if target is None:
                 target = await session_pk_of_message_uuid(conn, leaf)
             if target is None:
-                target = await session_pk_of_record_uuid(conn, leaf, near_session_pk=own_pk)
+                target = await session_pk_of_record_uuid(conn, leaf)
             resolved.append((target or own_pk, title))
         self._waiting.clear()
         self._leaves.clear()

@@ -91,21 +91,13 @@ async def session_pk_of_message_uuid(conn: aiosqlite.Connection, uuid: str) -> i
     return None if pk is None else int(pk)
 
 
-async def session_pk_of_record_uuid(
-    conn: aiosqlite.Connection, uuid: str, *, near_session_pk: int
-) -> int | None:
-    """The session of the message with a record (any of its rows) with this ``uuid``.
-
-    Looked up in the stored records of the sessions of the same project as
-    ``near_session_pk`` (where Claude Code keeps the sessions a summary can refer to):
-    a scan, for the rare leaf that is not a message's first row.
-    """
+async def session_pk_of_record_uuid(conn: aiosqlite.Connection, uuid: str) -> int | None:
+    """The session of the message with a row (after its first) with this ``uuid``."""
     pk = await _one(
         conn,
-        "SELECT m.session_pk FROM sessions AS near JOIN sessions AS s"
-        " ON s.project IS near.project JOIN messages AS m ON m.session_pk = s.id"
-        " WHERE near.id = ? AND instr(m.content, ?) > 0 LIMIT 1",
-        (near_session_pk, f'"uuid":"{uuid}"'),
+        "SELECT m.session_pk FROM message_rows AS r JOIN messages AS m ON m.id = r.message_pk"
+        " WHERE r.uuid = ?",
+        (uuid,),
     )
     return None if pk is None else int(pk)
 

@@ -401,6 +401,16 @@ class Writer:
         )
         pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
+        later_rows = [
+            (uuid, pk)
+            for pk, message in pairs
+            for _, record in message.records[1:]
+            if (uuid := record.get("uuid")).__class__ is str
+        ]
+        if later_rows:
+            await self._conn.executemany(
+                "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later_rows
+            )
         changes = self._changes
         for pk, message in pairs:
             changes[("message", pk)] = (conversation_pk, message.seq, session_pk)
