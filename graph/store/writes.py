@@ -548,10 +548,14 @@ class Writer:
         await self.refresh_aggregates()
         changes, self._changes = self._changes, {}
         if changes and self._feed:
-            order = sorted(changes.items(), key=lambda item: (item[1][0], item[1][1]))
+            # Plain tuples sort in C: (thread, line) first, and no two rows share both.
+            order = sorted(
+                (conversation_pk, line, session_pk, kind, pk)
+                for (kind, pk), (conversation_pk, line, session_pk) in changes.items()
+            )
             await self._conn.executemany(
                 "INSERT INTO changes (session_pk, kind, target_pk) VALUES (?, ?, ?)",
-                [(where[2], kind, pk) for (kind, pk), where in order],
+                [row[2:] for row in order],
             )
 
     async def refresh_aggregates(self) -> None:
