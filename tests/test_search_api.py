@@ -304,3 +304,28 @@ def test_snippets_of_huge_fields_tokenize_only_around_the_match() -> None:
     assert snippet is not None and snippet.field == "tool_output"
     assert [snippet.text[a:b] for a, b in snippet.highlights] == ["bug"]
     assert snippet.text.startswith("…") and len(snippet.text) < 300
+
+
+@pytest.mark.parametrize("kinds", [("message", "session"), ("message",), ("event", "session")])
+@pytest.mark.parametrize("window", [3, 1_000])
+async def test_the_kinds_only_ranking_equals_the_filtered_one(
+    store: Store, kinds: tuple[str, ...], window: int
+) -> None:
+    """Kinds read off rowids (no filter set) rank exactly as the joined filters do."""
+    await make_sessions(store, 5, messages=8, events=4)
+    plain = SearchWhere(kinds=kinds)
+    joined = SearchWhere(kinds=kinds, since="0000")  # any filter takes the joined path
+    assert plain.kinds_only and not joined.kinds_only
+    for text in ("answer", "prompt OR progress", "hook*"):
+        expression = compile_query(parse(text), ALL_COLUMNS).expression
+        async with store.read() as reader:
+            for request in (PageRequest(4), PageRequest(4, from_end=True)):
+                a = await reader.search(expression, plain, request, window=window)
+                b = await reader.search(expression, joined, request, window=window)
+                assert a.rows == b.rows
+                if a.rows:
+                    last = a.rows[-1]
+                    after = PageRequest(4, after=(last.score, last.rowid))
+                    a2 = await reader.search(expression, plain, after, window=window)
+                    b2 = await reader.search(expression, joined, after, window=window)
+                    assert a2.rows == b2.rows

@@ -50,6 +50,25 @@ class SearchWhere:
     since: str | None = None
     until: str | None = None
 
+    @property
+    def kinds_only(self) -> bool:
+        """No filter but the kinds, which a document's rowid tells (see ``doc_rowid``)."""
+        return all(
+            value is None
+            for value in (self.project, self.session_pk, self.role, self.model, self.since,
+                          self.until)
+        )  # fmt: skip
+
+    def rowid_kinds(self) -> str:
+        """The kinds filter as arithmetic on ``search_fts.rowid`` (no join needed)."""
+        tests = {
+            "message": f"(search_fts.rowid < {SESSION_DOCS} AND (search_fts.rowid & 3) = 0)",
+            "event": f"(search_fts.rowid < {SESSION_DOCS} AND (search_fts.rowid & 3) = 1)",
+            "session": f"search_fts.rowid >= {SESSION_DOCS}",
+        }
+        chosen = [tests[kind] for kind in dict.fromkeys(self.kinds) if kind in tests]
+        return "(" + " OR ".join(chosen) + ")" if chosen else "0"
+
     def where(self) -> Where:
         clauses = ["d.kind IN (SELECT value FROM json_each(?))"]
         params: list[Any] = [json_list(self.kinds)]
@@ -98,6 +117,8 @@ def search_sql(
     matches is ranked exactly. Session documents have the highest rowids, so a title
     always competes.
     """
+    if where.kinds_only:
+        return _kinds_only_sql(expression, where, request, window)
     filter_sql, filter_params = where.where()
     page_sql, page_params, order = keyset(["score", "d.rowid"], False, request)
     floor = (
@@ -116,6 +137,30 @@ def search_sql(
             *filter_params, *page_params, request.limit + 1,
         ],
     )  # fmt: skip
+
+
+def _kinds_only_sql(
+    expression: str, where: SearchWhere, request: PageRequest, window: int
+) -> tuple[str, list[Any]]:
+    """:func:`search_sql` when only kinds are filtered, the common case: the kinds are
+    read off the rowids, so the window's floor and the ranking touch ``search_docs``
+    only for the page's own rows (not for each of the ``window`` candidates)."""
+    kinds = where.rowid_kinds()
+    page_sql, page_params, order = keyset(["score", "search_fts.rowid"], False, request)
+    _, _, outer = keyset(["h.score", "h.rowid"], False, request)
+    floor = (
+        "coalesce((SELECT search_fts.rowid FROM search_fts"
+        f" WHERE search_fts MATCH ? AND {kinds}"
+        " ORDER BY search_fts.rowid DESC LIMIT 1 OFFSET ?), 0)"
+    )
+    return (
+        "SELECT h.rowid, d.kind, d.session_pk, h.score FROM ("
+        f"SELECT search_fts.rowid AS rowid, {_BM25} AS score FROM search_fts"
+        f" WHERE search_fts MATCH ? AND search_fts.rowid >= {floor}"
+        f" AND {kinds} AND {page_sql} ORDER BY {order} LIMIT ?"
+        f") AS h JOIN search_docs AS d ON d.rowid = h.rowid ORDER BY {outer}",
+        [expression, expression, window - 1, *page_params, request.limit + 1],
+    )
 
 
 def count_sql(expression: str, where: SearchWhere) -> tuple[str, list[Any]]:
