@@ -6,7 +6,6 @@ text that was indexed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -43,17 +42,25 @@ class Fields:
         return value
 
 
-def _strings(value: Any, skip: frozenset[str] = frozenset()) -> Iterator[str]:
+def _strings(value: Any, skip: frozenset[str] = frozenset()) -> list[str]:
     """Every string leaf of a JSON value, in order."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
+    found: list[str] = []
+    _collect(value, skip, found)
+    return found
+
+
+def _collect(value: Any, skip: frozenset[str], found: list[str]) -> None:
+    # Appending to one list: a generator per level cost a third of indexing an event.
+    # Exact classes: records come from orjson, which makes no subclasses.
+    if value.__class__ is str:
+        found.append(value)
+    elif value.__class__ is dict:
         for key, item in value.items():
-            if key not in skip:
-                yield from _strings(item, skip)
-    elif isinstance(value, list):
+            if key not in skip and item.__class__ is not bool and item is not None:
+                _collect(item, skip, found)
+    elif value.__class__ is list:
         for item in value:
-            yield from _strings(item, skip)
+            _collect(item, skip, found)
 
 
 def _join(parts: list[str]) -> str:
@@ -89,7 +96,7 @@ def message_fields(records: list[tuple[int, Record]]) -> Fields:
 
 def event_fields(record: Record) -> Fields:
     """The string values of an event record, less its bookkeeping keys."""
-    return Fields(event=_join(list(_strings(record, _EVENT_SKIP))))
+    return Fields(event=_join(_strings(record, _EVENT_SKIP)))
 
 
 def session_fields(title: str | None, summary: str | None) -> Fields:
