@@ -51,7 +51,7 @@ from graph.search.query import parse
 from graph.search.snippets import make_snippet
 from graph.store import Page, PageRequest, Reader, SearchWhere, Store
 from graph.store.connection import open_connection
-from graph.store.searching import BM25_WEIGHTS
+from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -440,8 +440,15 @@ def _bounds(
 ) -> list[BoundCase]:
     """Variants of the ranked SQL that bound the bm25 work, on every query."""
     variants: list[tuple[str, str, int | None]] = [
-        ("unbounded (search_hits today)", ranked_sql(), None),
-        *((f"newest {k:,} matches ranked", newest_k_sql(), k) for k in BOUND_KS),
+        ("unbounded (every match ranked)", ranked_sql(), None),
+        *(
+            (
+                f"newest {k:,} matches ranked" + (" (the API)" if k == RANK_WINDOW else ""),
+                newest_k_sql(),
+                k,
+            )
+            for k in BOUND_KS
+        ),
         (f"newest {BOUND_KS[1]:,}, sessions kept (OR)", newest_k_sql(keep_sessions=True),
          BOUND_KS[1]),
     ]  # fmt: skip
