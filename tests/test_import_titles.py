@@ -165,3 +165,52 @@ async def test_upgrading_fills_message_rows_from_plaintext_content(
         )
     finally:
         await store.close()
+
+
+async def test_upgrading_an_encrypted_database_fills_message_rows_with_the_key(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    """Sealed content is opened by the store on the next open, batch by batch."""
+    import sqlite3
+
+    from graph.crypto import MasterKey
+    from graph.store.keyring import KeyMaterial
+
+    key = KeyMaterial(key=MasterKey(bytes(range(32))))
+    db = tmp_path / "sealed.db"
+    shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
+    store = await Store.open(db, key=key)
+    try:
+        await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
+        expected = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
+        assert expected
+    finally:
+        await store.close()
+    with sqlite3.connect(db) as conn:  # back to before migration 5
+        conn.execute("DROP TABLE message_rows")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+    store = await Store.open(db, key=key, backup=False)
+    try:
+        rows = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
+        assert rows == expected
+        assert not await query(store, "SELECT 1 FROM meta WHERE key = 'message_rows.after'")
+        # Batches resume from the cursor: two messages a transaction, same rows.
+        from graph.store.transcripts import fill_message_rows
+
+        async with store.write() as writer:
+            await writer.connection.execute("DELETE FROM message_rows")
+            await writer.connection.execute(
+                "INSERT INTO meta (key, value) VALUES ('message_rows.after', '0')"
+            )
+        batches = 0
+        while True:
+            async with store.write() as writer:
+                if await fill_message_rows(writer.connection, store.codec, batch=2) is None:
+                    break
+            batches += 1
+        assert batches > 1
+        assert await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid") == (
+            expected
+        )
+    finally:
+        await store.close()

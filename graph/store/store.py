@@ -23,6 +23,7 @@ from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
 from graph.store.scope import CURRENT_SCOPE
+from graph.store.transcripts import fill_message_rows
 from graph.store.writes import Writer
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ class Store:
                 await store.migrate(backup=backup)
                 await store.unlock(initialize=True)
                 await store.ensure_index()
+                await store.ensure_message_rows()
             else:
                 pending = await store.migrator().pending()
                 if pending:
@@ -207,6 +209,21 @@ class Store:
                     INDEX_VERSION)  # fmt: skip
         await self.reindex()
         return True
+
+    async def ensure_message_rows(self) -> None:
+        """Finish filling ``message_rows`` for sealed messages (see migration 0005).
+
+        One transaction per batch, so an interrupted open resumes where it stopped.
+        """
+        pending = await self.writer_connection.execute_fetchall(
+            "SELECT 1 FROM meta WHERE key = 'message_rows.after'"
+        )
+        if not list(pending):
+            return
+        while True:
+            async with self.write() as writer:
+                if await fill_message_rows(writer.connection, self.codec) is None:
+                    return
 
     async def repair(self) -> int:
         """Recompute every session's aggregates and rebuild the search index."""

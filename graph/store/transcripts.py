@@ -13,7 +13,7 @@ import orjson
 
 from graph.crypto import Codec
 from graph.store.filters import json_list
-from graph.store.rows import EventRow, MessageRow, columns, event_row_key
+from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
 from graph.store.writes import FileState
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ __all__ = [
     "conversation_events",
     "conversation_messages",
     "file_states",
+    "fill_message_rows",
     "link_agent",
     "row_counts",
     "session_pk_of_message_uuid",
@@ -100,6 +101,45 @@ async def session_pk_of_record_uuid(conn: aiosqlite.Connection, uuid: str) -> in
         (uuid,),
     )
     return None if pk is None else int(pk)
+
+
+async def fill_message_rows(
+    conn: aiosqlite.Connection, codec: Codec, *, batch: int = 500
+) -> int | None:
+    """Fill ``message_rows`` for one batch of sealed messages stored before migration 5.
+
+    Returns:
+        How many messages were read, or ``None`` when nothing is left to do (the cursor
+        in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
+    """
+    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_rows.after'", ())
+    if cursor is None:
+        return None
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
+            " ORDER BY id LIMIT ?",
+            (int(cursor), batch),
+        )
+    )
+    if not rows:
+        await conn.execute("DELETE FROM meta WHERE key = 'message_rows.after'")
+        return None
+    later = []
+    for pk, conversation_pk, msg_key, content in rows:
+        opened = codec.open("messages", "content", message_row_key(conversation_pk, msg_key),
+                            content)  # fmt: skip
+        for _, record in orjson.loads(opened)[1:]:
+            uuid = record.get("uuid") if isinstance(record, dict) else None
+            if isinstance(uuid, str):
+                later.append((uuid, pk))
+    await conn.executemany(
+        "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later
+    )
+    await conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'message_rows.after'", (str(rows[-1][0]),)
+    )
+    return len(rows)
 
 
 async def agent_link(
