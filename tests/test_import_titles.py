@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from graph.crypto import MasterKey
 from graph.importers import import_paths
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
+from graph.store.transcripts import fill_message_rows
 from tests.test_import_support import query, records, write_lines
 
 SHORT = "55604662-cf2a-4331-851a-ec234028f8ca"
@@ -112,9 +117,6 @@ async def test_a_leaf_that_is_a_later_row_of_a_message_stored_by_an_earlier_run(
     samples_dir: Path, tmp_path: Path, sealed: bool
 ) -> None:
     """Found through message_rows in both modes (sealed content can not be searched)."""
-    from graph.crypto import MasterKey
-    from graph.store.keyring import KeyMaterial
-
     key = KeyMaterial(key=MasterKey(bytes(range(32)))) if sealed else None
     store = await Store.open(tmp_path / "db.sqlite", key=key)
     try:
@@ -133,70 +135,42 @@ async def test_a_leaf_that_is_a_later_row_of_a_message_stored_by_an_earlier_run(
         await store.close()
 
 
-async def test_upgrading_fills_message_rows_from_plaintext_content(
-    samples_dir: Path, tmp_path: Path
-) -> None:
-    from graph.store import load_migrations
-
-    db = tmp_path / "old.db"
-    old = Store(db, migrations=load_migrations()[:4], hooks=[])
-    await old.connect()
-    await old.migrate()
-    await old.close()
-    shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
-    store = await Store.open(db)
-    try:
-        await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
-        expected = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
-        assert expected
-    finally:
-        await store.close()
-    # The same rows, derived by the migration from stored content alone.
-    import sqlite3
-
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM message_rows")
-        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
-        conn.execute("DROP TABLE message_rows")
-    store = await Store.open(db, backup=False)
-    try:
-        assert await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid") == (
-            expected
-        )
-    finally:
-        await store.close()
+_MESSAGE_ROWS = "SELECT uuid, message_pk FROM message_rows ORDER BY uuid"
 
 
-async def test_upgrading_an_encrypted_database_fills_message_rows_with_the_key(
-    samples_dir: Path, tmp_path: Path
-) -> None:
-    """Sealed content is opened by the store on the next open, batch by batch."""
-    import sqlite3
-
-    from graph.crypto import MasterKey
-    from graph.store.keyring import KeyMaterial
-
-    key = KeyMaterial(key=MasterKey(bytes(range(32))))
-    db = tmp_path / "sealed.db"
+async def _back_before_migration_5(
+    db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | None
+) -> list[tuple[Any, ...]]:
+    """Import a sample, keep its ``message_rows``, then undo migration 5 by hand."""
     shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
     store = await Store.open(db, key=key)
     try:
         await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
-        expected = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
-        assert expected
+        expected = await query(store, _MESSAGE_ROWS)
     finally:
         await store.close()
-    with sqlite3.connect(db) as conn:  # back to before migration 5
+    assert expected
+    with sqlite3.connect(db) as conn:
         conn.execute("DROP TABLE message_rows")
         conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+    return expected
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "encrypted"])
+async def test_upgrading_fills_message_rows(
+    samples_dir: Path, tmp_path: Path, sealed: bool
+) -> None:
+    """Plaintext content is read by the migration; sealed content by the store, with the
+    key, on the next open, in batches that resume from a cursor."""
+    key = KeyMaterial(key=MasterKey(bytes(range(32)))) if sealed else None
+    db = tmp_path / "db.sqlite"
+    expected = await _back_before_migration_5(db, samples_dir, tmp_path, key)
     store = await Store.open(db, key=key, backup=False)
     try:
-        rows = await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid")
-        assert rows == expected
+        assert await query(store, _MESSAGE_ROWS) == expected
         assert not await query(store, "SELECT 1 FROM meta WHERE key = 'message_rows.after'")
-        # Batches resume from the cursor: two messages a transaction, same rows.
-        from graph.store.transcripts import fill_message_rows
-
+        if not sealed:
+            return
         async with store.write() as writer:
             await writer.connection.execute("DELETE FROM message_rows")
             await writer.connection.execute(
@@ -209,8 +183,6 @@ async def test_upgrading_an_encrypted_database_fills_message_rows_with_the_key(
                     break
             batches += 1
         assert batches > 1
-        assert await query(store, "SELECT uuid, message_pk FROM message_rows ORDER BY uuid") == (
-            expected
-        )
+        assert await query(store, _MESSAGE_ROWS) == expected
     finally:
         await store.close()
