@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import shutil
 import sqlite3
 import tempfile
@@ -47,6 +46,7 @@ from bench.encryption_worker import MODES, EncryptionMode, run_import
 from bench.generate import Corpus, generate
 from bench.ingest import IngestResult
 from bench.queries import SchemaClient
+from bench.report import write_figures
 from bench.run import wide_console
 from bench.timing import Plan, Timing, summarize
 from graph.crypto import Cipher, MasterKey
@@ -431,9 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     for table in encryption_tables(report):
         console.print(table)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2))
-        console.print(f"figures written to {args.json}")
+    write_figures(console, args.json, report.to_dict())
     return 0
 
 

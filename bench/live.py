@@ -58,6 +58,7 @@ from websockets.typing import Subprotocol
 
 from bench.live_feed import TickCost, bench_feed
 from bench.live_lines import LineMaker
+from bench.report import write_figures
 from bench.run import wide_console
 from bench.timing import Plan, Timing, summarize
 from graph.crypto import MasterKey
@@ -612,9 +613,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     for table in live_tables(report):
         console.print(table)
-    if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2))
-        console.print(f"figures written to {args.json}")
+    write_figures(console, args.json, report.to_dict())
     return 0
 
 

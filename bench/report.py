@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bench.imports import ImportReport
     from bench.queries import QueryReport
     from bench.search import SearchReport
@@ -26,6 +29,7 @@ __all__ = [
     "serve_summary_rows",
     "serve_table",
     "summary_table",
+    "write_figures",
 ]
 
 # Issue 3, "Speed and memory".
@@ -340,6 +344,13 @@ def summary_table(imports: list[ImportReport], queries: list[QueryReport]) -> Ta
 
 def _yes(ok: bool) -> str:
     return "[green]yes[/green]" if ok else "[red]no[/red]"
+
+
+def write_figures(console: Console, path: Path | None, figures: dict[str, Any]) -> None:
+    """Write a run's figures to ``path`` as JSON (``--json``), and say so."""
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2))
+        console.print(f"figures written to {path}")
 
 
 def console() -> Console:

@@ -193,7 +193,5 @@ async def run(options: Options, console: Console | None = None) -> Results:
     report.search_summary_rows(summary, results.search)
     report.serve_summary_rows(summary, results.serve)
     console.print(summary)
-    if options.json_out is not None:
-        options.json_out.write_text(json.dumps(results.to_dict(), indent=2))
-        console.print(f"figures written to {options.json_out}")
+    report.write_figures(console, options.json_out, results.to_dict())
     return results
