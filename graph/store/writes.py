@@ -545,7 +545,7 @@ class Writer:
         """
         for hook in self._hooks:
             await hook.before_commit(self._conn)
-        await self.refresh_aggregates()
+        await self._refresh_aggregates()
         changes, self._changes = self._changes, {}
         if changes and self._feed:
             # Plain tuples sort in C: (thread, line) first, and no two rows share both.
@@ -558,7 +558,7 @@ class Writer:
                 [row[2:] for row in order],
             )
 
-    async def refresh_aggregates(self) -> None:
+    async def _refresh_aggregates(self) -> None:
         """Recompute counts, totals and time spans of every session touched so far."""
         touched = sorted(self._touched)
         if touched:
