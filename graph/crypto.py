@@ -35,6 +35,7 @@ __all__ = [
     "DecryptionFailed",
     "MasterKey",
     "PlainCodec",
+    "TokenHasher",
     "derive_passphrase_key",
     "is_envelope",
 ]
@@ -136,11 +137,16 @@ class Codec(Protocol):
 
     def token(self, token: str) -> str: ...
 
+    @property
+    def hasher(self) -> TokenHasher | None:
+        """What :meth:`token` applies (``None``: tokens are kept as they are)."""
+
 
 class PlainCodec:
     """No encryption: values and tokens are stored as they are."""
 
     encrypted = False
+    hasher = None
 
     def seal(self, table: str, column: str, row: str, plaintext: bytes) -> bytes:
         return plaintext
@@ -150,6 +156,38 @@ class PlainCodec:
 
     def token(self, token: str) -> str:
         return token
+
+
+class TokenHasher:
+    """Keyed hashes of search tokens under one search key, memoized.
+
+    It holds the search key only (it cannot open a value), and pickles as that key
+    alone: the importer hands it to the worker process that prepares search documents.
+    """
+
+    __slots__ = ("_key", "_memo")
+
+    def __init__(self, search_key: bytes) -> None:
+        self._key = search_key
+        self._memo: dict[str, str] = {}
+
+    def __reduce__(self) -> tuple[type[TokenHasher], tuple[bytes]]:
+        return (TokenHasher, (self._key,))
+
+    @property
+    def key_id(self) -> str:
+        """A public name for the search key (a hash of it): tells two hashers apart."""
+        return hashlib.sha256(b"sessiongraph search key id\x00" + self._key).hexdigest()[:16]
+
+    def __call__(self, token: str) -> str:
+        hashed = self._memo.get(token)
+        if hashed is None:
+            digest = hmac.new(self._key, token.encode(), hashlib.sha256).digest()
+            hashed = base64.b32encode(digest[:10]).decode().lower()  # 16 chars, [a-z2-7]
+            if len(self._memo) > 500_000:  # bounded memo: Zipf makes hits the rule
+                self._memo.clear()
+            self._memo[token] = hashed
+        return hashed
 
 
 class Cipher:
@@ -166,8 +204,7 @@ class Cipher:
         self.key_id = key.key_id
         self._aead = AESGCM(key.data_key())  # one object per key, reused
         self._openers = {k.key_id: AESGCM(k.data_key()) for k in (*older, key)}
-        self._search_key = key.search_key()
-        self._tokens: dict[str, str] = {}
+        self.hasher = TokenHasher(key.search_key())
         self.decryptions = 0
 
     def seal(self, table: str, column: str, row: str, plaintext: bytes) -> bytes:
@@ -195,11 +232,4 @@ class Cipher:
 
     def token(self, token: str) -> str:
         """A search token's keyed hash: equal tokens give equal hashes, nothing more."""
-        hashed = self._tokens.get(token)
-        if hashed is None:
-            digest = hmac.new(self._search_key, token.encode(), hashlib.sha256).digest()
-            hashed = base64.b32encode(digest[:10]).decode().lower()  # 16 chars, [a-z2-7]
-            if len(self._tokens) > 500_000:  # bounded memo: Zipf makes hits the rule
-                self._tokens.clear()
-            self._tokens[token] = hashed
-        return hashed
+        return self.hasher(token)

@@ -25,15 +25,16 @@ from graph.search.documents import (
     session_fields,
 )
 from graph.search.tokenize import fast_tokens, index_text
+from graph.store.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.searching import SESSION_DOCS
 
 if TYPE_CHECKING:
     import aiosqlite
 
-    from graph.store.writes import NewEvent, NewMessage
+    from graph.crypto import TokenHasher
 
-__all__ = ["INDEX_VERSION", "SearchIndexer", "doc_rowid"]
+__all__ = ["INDEX_VERSION", "Analysis", "SearchIndexer", "doc_rowid"]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
@@ -69,19 +70,48 @@ def doc_rowid(kind: str, pk: int) -> int:
 Analyzer = Callable[[str], str]
 
 
-def analyzer_for(codec: Codec) -> Analyzer:
-    """One field's text -> the token string FTS5 indexes: the tokens as they are in a
-    plain database, their keyed hashes (one per token, same order) in an encrypted one,
-    so positions, phrases and bm25 are the same in both."""
-    if not codec.encrypted:
-        return index_text
+class Analysis:
+    """How text becomes what FTS5 indexes, in a form that pickles.
 
-    token = codec.token
+    The tokens as they are in a plain database; their keyed hashes (one per token, same
+    order) in an encrypted one, so positions, phrases and bm25 are the same in both.
+    The importer's worker process prepares documents with it (:meth:`prepare`); the
+    ``tag`` they carry names the analysis, so a document prepared under one (another
+    key, another index version) is never indexed under another.
 
-    def hashed(text: str) -> str:
-        return " ".join(map(token, fast_tokens(text))) if text else ""
+    Args:
+        hasher: The search-token hasher of an encrypted database, or ``None``.
+    """
 
-    return hashed
+    __slots__ = ("analyze", "hasher", "tag")
+
+    def __init__(self, hasher: TokenHasher | None = None) -> None:
+        self.hasher = hasher
+        if hasher is None:
+            self.tag = f"plain/{INDEX_VERSION}"
+            self.analyze: Analyzer = index_text
+        else:
+            self.tag = f"{hasher.key_id}/{INDEX_VERSION}"
+
+            def hashed(text: str) -> str:
+                return " ".join(map(hasher, fast_tokens(text))) if text else ""
+
+            self.analyze = hashed
+
+    def __reduce__(self) -> tuple[type[Analysis], tuple[TokenHasher | None]]:
+        return (Analysis, (self.hasher,))
+
+    def columns(self, fields: Fields) -> tuple[str, ...]:
+        """One token string per field column."""
+        analyze = self.analyze
+        return tuple(analyze(fields.get(column)) for column in FIELD_COLUMNS)
+
+    def prepare(self, item: NewMessage | NewEvent) -> None:
+        """Attach the search document of ``item``, so the indexer need not build it."""
+        if isinstance(item, NewEvent):
+            item.document = (self.tag, self.columns(event_fields(item.record)))
+        else:
+            item.document = (self.tag, self.columns(message_fields(item.records)))
 
 
 class SearchIndexer:
@@ -109,10 +139,22 @@ class SearchIndexer:
     @codec.setter
     def codec(self, codec: Codec) -> None:
         self._codec = codec
-        self.analyze = analyzer_for(codec)
+        self.analysis = Analysis(codec.hasher)
 
     def _row(self, rowid: int, fields: Fields) -> tuple[Any, ...]:
-        return (rowid, *(self.analyze(fields.get(column)) for column in FIELD_COLUMNS))
+        return (rowid, *self.analysis.columns(fields))
+
+    def _message_row(self, pk: int, message: NewMessage) -> tuple[Any, ...]:
+        document = message.document
+        if document is not None and document[0] == self.analysis.tag:
+            return (doc_rowid("message", pk), *document[1])
+        return self._row(doc_rowid("message", pk), message_fields(message.records))
+
+    def _event_row(self, pk: int, event: NewEvent) -> tuple[Any, ...]:
+        document = event.document
+        if document is not None and document[0] == self.analysis.tag:
+            return (doc_rowid("event", pk), *document[1])
+        return self._row(doc_rowid("event", pk), event_fields(event.record))
 
     async def _flush(self, conn: aiosqlite.Connection) -> None:
         documents, self._documents = self._documents, []
@@ -138,13 +180,8 @@ class SearchIndexer:
     ) -> None:
         if replaced:
             await self._flush(conn)
-            await _run(conn, _DELETE, (
-                self._row(doc_rowid("message", pk), message_fields(old.records))
-                for pk, old in replaced.items()
-            ))  # fmt: skip
-        self._documents += [
-            self._row(doc_rowid("message", pk), message_fields(m.records)) for pk, m in written
-        ]
+            await _run(conn, _DELETE, (self._message_row(pk, old) for pk, old in replaced.items()))
+        self._documents += [self._message_row(pk, m) for pk, m in written]
         self._docs += [
             (doc_rowid("message", pk), "message", session_pk, m.role, m.model, m.timestamp)
             for pk, m in written
@@ -153,9 +190,7 @@ class SearchIndexer:
     async def events_written(
         self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
     ) -> None:
-        self._documents += [
-            self._row(doc_rowid("event", pk), event_fields(e.record)) for pk, e in written
-        ]
+        self._documents += [self._event_row(pk, e) for pk, e in written]
         self._docs += [
             (doc_rowid("event", pk), "event", session_pk, None, None, e.timestamp)
             for pk, e in written
@@ -186,9 +221,8 @@ class SearchIndexer:
         sessions: Sequence[tuple[int, str | None, str | None]],
     ) -> None:
         await self._flush(conn)
-        rows = [self._row(doc_rowid("message", pk), message_fields(m.records))
-                for pk, m in messages]  # fmt: skip
-        rows += [self._row(doc_rowid("event", pk), event_fields(e.record)) for pk, e in events]
+        rows = [self._message_row(pk, m) for pk, m in messages]
+        rows += [self._event_row(pk, e) for pk, e in events]
         rows += [
             self._row(doc_rowid("session", pk), session_fields(title, summary))
             for pk, title, summary in sessions

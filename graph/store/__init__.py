@@ -1,6 +1,7 @@
 """Storage: every SQL statement sessiongraph runs lives in this package."""
 
 from graph.store.filters import EventFilter, MessageFilter, SessionFilter, SessionOrder
+from graph.store.inputs import FileState, NewConversation, NewEvent, NewMessage, NewSession
 from graph.store.migrations import Migration, MigrationState, Migrator, load_migrations
 from graph.store.pages import Page, PageRequest, SortKey
 from graph.store.reads import Reader
@@ -14,15 +15,7 @@ from graph.store.rows import (
 )
 from graph.store.searching import HitRow, SearchWhere
 from graph.store.store import Store
-from graph.store.writes import (
-    FileState,
-    NewConversation,
-    NewEvent,
-    NewMessage,
-    NewSession,
-    WriteHook,
-    Writer,
-)
+from graph.store.writes import WriteHook, Writer
 
 __all__ = [
     "ConversationRow",

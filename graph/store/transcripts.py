@@ -13,8 +13,8 @@ import orjson
 
 from graph.crypto import Codec
 from graph.store.filters import json_list
+from graph.store.inputs import FileState
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
-from graph.store.writes import FileState
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence

@@ -9,7 +9,6 @@ disagree with its rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,90 +16,21 @@ import orjson
 
 from graph.crypto import Codec, PlainCodec
 from graph.store.filters import json_list
+from graph.store.inputs import (
+    FileState,
+    NewConversation,
+    NewEvent,
+    NewMessage,
+    NewSession,
+)
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
 
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = [
-    "FileState",
-    "NewConversation",
-    "NewEvent",
-    "NewMessage",
-    "NewSession",
-    "WriteHook",
-    "Writer",
-]
+__all__ = ["WriteHook", "Writer"]
 
 Record = dict[str, Any]
-
-
-@dataclass(slots=True)
-class NewSession:
-    """A session as the importer sees it; ``None`` keeps what is stored."""
-
-    session_id: str
-    project: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    version: str | None = None
-    metadata: Record | None = None
-
-
-@dataclass(slots=True)
-class NewConversation:
-    """A thread of a session: ``agent_id`` is empty for the main thread."""
-
-    agent_id: str = ""
-    is_sidechain: bool = False
-    parent_tool_use_id: str | None = None
-
-
-@dataclass(slots=True)
-class NewMessage:
-    """One API message: its records, in file order, with their line numbers.
-
-    ``msg_key`` identifies the message within its conversation, so records that arrive
-    in a later batch (a file still being written) merge into the same message.
-    ``usage`` is that of the last record.
-    """
-
-    msg_key: str
-    role: str
-    timestamp: str
-    records: list[tuple[int, Record]]
-    uuid: str | None = None
-    model: str | None = None
-    usage: TokenTotals = field(default_factory=TokenTotals)
-
-    @property
-    def seq(self) -> int:
-        return self.records[0][0]
-
-
-@dataclass(slots=True)
-class NewEvent:
-    """One timeline record; ``seq`` is its line number in the conversation's file."""
-
-    seq: int
-    type: str
-    timestamp: str
-    record: Record
-    uuid: str | None = None
-    subtype: str | None = None
-
-
-@dataclass(slots=True)
-class FileState:
-    """How far the importer read a transcript file."""
-
-    path: str
-    conversation_pk: int | None
-    size: int
-    mtime_ns: int
-    head_hash: str
-    offset: int
-    line_count: int
 
 
 class WriteHook(Protocol):
@@ -328,8 +258,8 @@ class Writer:
     def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
         """Column values from ``seq`` to ``content``, in table order (after the two pks)."""
         u = m.usage
-        content = self._seal(
-            "messages", "content", message_row_key(conversation_pk, m.msg_key), m.records
+        content = self._codec.seal(
+            "messages", "content", message_row_key(conversation_pk, m.msg_key), m.encoded
         )
         return (
             m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
@@ -401,12 +331,7 @@ class Writer:
         )
         pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
-        later_rows = [
-            (uuid, pk)
-            for pk, message in pairs
-            for _, record in message.records[1:]
-            if (uuid := record.get("uuid")).__class__ is str
-        ]
+        later_rows = [(uuid, pk) for pk, message in pairs for uuid in message.later_uuids]
         if later_rows:
             await self._conn.executemany(
                 "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later_rows
@@ -444,8 +369,8 @@ class Writer:
                 (
                     session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype,
                     e.timestamp,
-                    self._seal("events", "data", event_row_key(conversation_pk, e.seq),
-                               e.record),
+                    self._codec.seal("events", "data", event_row_key(conversation_pk, e.seq),
+                                     e.encoded),
                 )
                 for e in new
             ],

@@ -1,0 +1,201 @@
+"""What a :class:`~graph.store.Writer` is given to store: sessions, threads, messages, events.
+
+Messages and events can be *packed*: their records serialized once, in the form they
+are stored in, with the few facts the writer needs (first line, row uuids) and, when
+prepared ahead, their search document. A packed object pickles without its record
+objects (the importer's worker process sends batches that way) and decodes them again
+only if something asks (a merge with a message already stored, say). A packed object
+must not be changed afterwards: its bytes are what gets stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from graph.store.rows import TokenTotals
+
+__all__ = ["Document", "FileState", "NewConversation", "NewEvent", "NewMessage", "NewSession"]
+
+Record = dict[str, Any]
+# A search document prepared ahead: (analyzer tag, one token string per field column).
+Document = tuple[str, tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class NewSession:
+    """A session as the importer sees it; ``None`` keeps what is stored."""
+
+    session_id: str
+    project: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    version: str | None = None
+    metadata: Record | None = None
+
+
+@dataclass(slots=True)
+class NewConversation:
+    """A thread of a session: ``agent_id`` is empty for the main thread."""
+
+    agent_id: str = ""
+    is_sidechain: bool = False
+    parent_tool_use_id: str | None = None
+
+
+class NewMessage:
+    """One API message: its records, in file order, with their line numbers.
+
+    ``msg_key`` identifies the message within its conversation, so records that arrive
+    in a later batch (a file still being written) merge into the same message.
+    ``usage`` is that of the last record.
+    """
+
+    __slots__ = (
+        "_encoded", "_later_uuids", "_records", "_seq", "document", "model", "msg_key", "role",
+        "timestamp", "usage", "uuid",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        msg_key: str,
+        role: str,
+        timestamp: str,
+        records: list[tuple[int, Record]],
+        uuid: str | None = None,
+        model: str | None = None,
+        usage: TokenTotals | None = None,
+    ) -> None:
+        self.msg_key = msg_key
+        self.role = role
+        self.timestamp = timestamp
+        self.uuid = uuid
+        self.model = model
+        self.usage = usage if usage is not None else TokenTotals()
+        self.document: Document | None = None
+        self._records: list[tuple[int, Record]] | None = records
+        self._encoded: bytes | None = None
+        self._seq = 0
+        self._later_uuids: tuple[str, ...] = ()
+
+    @property
+    def records(self) -> list[tuple[int, Record]]:
+        if self._records is None:
+            assert self._encoded is not None
+            self._records = [(int(line), record) for line, record in orjson.loads(self._encoded)]
+        return self._records
+
+    @property
+    def packed(self) -> bool:
+        return self._encoded is not None
+
+    def pack(self) -> None:
+        """Serialize the records now, as they will be stored."""
+        records = self.records
+        self._seq = records[0][0]
+        self._later_uuids = _uuids(records[1:])
+        self._encoded = orjson.dumps(records)
+
+    @property
+    def encoded(self) -> bytes:
+        """The records as stored: a JSON array of ``[line, record]`` pairs."""
+        return self._encoded if self._encoded is not None else orjson.dumps(self.records)
+
+    @property
+    def seq(self) -> int:
+        """The line of its first record."""
+        return self._seq if self._encoded is not None else self.records[0][0]
+
+    @property
+    def later_uuids(self) -> tuple[str, ...]:
+        """The uuids of its records after the first (``uuid`` is the first one's)."""
+        return self._later_uuids if self._encoded is not None else _uuids(self.records[1:])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if self._encoded is not None:
+            state["_records"] = None  # decoded again from the bytes if ever needed
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"NewMessage({self.msg_key!r}, {self.role!r}, seq={self.seq})"
+
+
+class NewEvent:
+    """One timeline record; ``seq`` is its line number in the conversation's file."""
+
+    __slots__ = ("_encoded", "_record", "document", "seq", "subtype", "timestamp", "type", "uuid")
+
+    def __init__(
+        self,
+        seq: int,
+        type: str,
+        timestamp: str,
+        record: Record,
+        uuid: str | None = None,
+        subtype: str | None = None,
+    ) -> None:
+        self.seq = seq
+        self.type = type
+        self.timestamp = timestamp
+        self.uuid = uuid
+        self.subtype = subtype
+        self.document: Document | None = None
+        self._record: Record | None = record
+        self._encoded: bytes | None = None
+
+    @property
+    def record(self) -> Record:
+        if self._record is None:
+            assert self._encoded is not None
+            self._record = orjson.loads(self._encoded)
+        return self._record
+
+    @property
+    def packed(self) -> bool:
+        return self._encoded is not None
+
+    def pack(self) -> None:
+        """Serialize the record now, as it will be stored."""
+        self._encoded = orjson.dumps(self.record)
+
+    @property
+    def encoded(self) -> bytes:
+        """The record as stored (JSON)."""
+        return self._encoded if self._encoded is not None else orjson.dumps(self.record)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if self._encoded is not None:
+            state["_record"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"NewEvent({self.seq}, {self.type!r})"
+
+
+@dataclass(slots=True)
+class FileState:
+    """How far the importer read a transcript file."""
+
+    path: str
+    conversation_pk: int | None
+    size: int
+    mtime_ns: int
+    head_hash: str
+    offset: int
+    line_count: int
+
+
+def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:
+    return tuple(uuid for _, record in records if (uuid := record.get("uuid")).__class__ is str)
