@@ -1,28 +1,32 @@
 """``import_paths``: read what is new in each transcript file and store it, batch by batch.
 
-Each batch (a few thousand lines of one file) is one write transaction that also saves
-how far the file was read, so an interrupted import leaves no rows without their file
-state, and the next run carries on from the last committed batch. Files are streamed
-line by line; memory stays bounded by the batch size whatever the size of the corpus.
+Each batch (a few thousand lines of one file) is stored in a write transaction that
+also saves how far the file was read, so an interrupted import leaves no rows without
+their file state, and the next run carries on from the last committed batch. Files are
+streamed line by line (by :mod:`graph.importers.reading`, in a worker process for a
+large import); memory stays bounded by the batch size whatever the size of the corpus.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, Final
 
-from graph.importers.claude_code import (
-    UNREADABLE,
-    Batch,
-    Problem,
-    TranscriptParser,
-    format_timestamp,
+from graph.importers import reading
+from graph.importers.claude_code import UNREADABLE, Batch, Problem
+from graph.importers.files import Action, Plan, TranscriptFile, discover, plan_file
+from graph.importers.reading import (
+    WORKER_MIN_BYTES,
+    FileJob,
+    Limits,
+    Piece,
+    WorkerReader,
+    read_here,
 )
-from graph.importers.files import Action, Plan, TranscriptFile, discover, head_of, plan_file
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles
+from graph.search.index import Analysis, SearchIndexer
 from graph.store import FileState, NewConversation, NewSession
 from graph.store.transcripts import (
     ConversationContext,
@@ -34,19 +38,24 @@ from graph.store.transcripts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterable
     from pathlib import Path
 
     from graph.store import Store, Writer
 
 __all__ = ["BATCH_BYTES", "BATCH_LINES", "import_paths"]
 
-BATCH_LINES: Final = 5_000
-BATCH_BYTES: Final = 8 << 20
+# What one batch, and one write transaction, holds at most (tests make them smaller).
+BATCH_LINES: Final = reading.BATCH_LINES
+BATCH_BYTES: Final = reading.BATCH_BYTES
 
 
 async def import_paths(
-    store: Store, paths: list[Path], *, progress: ImportProgress | None = None
+    store: Store,
+    paths: list[Path],
+    *,
+    progress: ImportProgress | None = None,
+    worker: bool | None = None,
 ) -> ImportSummary:
     """Import every Claude Code transcript under ``paths`` that has something new.
 
@@ -54,13 +63,16 @@ async def import_paths(
         store: An open, migrated store.
         paths: Projects directories, project directories or single ``.jsonl`` files.
         progress: Told about files, lines and bytes as they are stored.
+        worker: Read in a worker process, beside the writes (``None``: when there are
+            at least :data:`~graph.importers.reading.WORKER_MIN_BYTES` to read).
 
     Raises:
         TranscriptError: a path does not exist or holds no transcript.
+        WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
     files = discover(paths)
-    importer = _Importer(store, progress)
+    importer = _Importer(store, progress, worker)
     summary = await importer.run(files)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -80,9 +92,10 @@ class _Chunk:
 
 
 class _Importer:
-    def __init__(self, store: Store, progress: ImportProgress | None) -> None:
+    def __init__(self, store: Store, progress: ImportProgress | None, worker: bool | None) -> None:
         self.store = store
         self.progress = progress
+        self.worker = worker
         self.summary = ImportSummary()
         # Where each file's rows go, once known: path -> its thread.
         self.contexts: dict[str, ConversationContext] = {}
@@ -147,48 +160,35 @@ class _Importer:
         return plan
 
     async def _import_all(self, plans: list[Plan]) -> None:
-        # Small files share a transaction (up to a batch's worth of lines or bytes): a
-        # commit costs a WAL sync and a flush of the search index's pending segment, and
-        # most transcripts are far smaller than a batch.
-        group: list[_Chunk] = []
-        lines = nbytes = 0
-        for plan in plans:
-            for chunk in self._chunks(plan):
-                group.append(chunk)
-                lines += chunk.batch.lines
-                nbytes += chunk.batch.nbytes
-                if lines >= BATCH_LINES or nbytes >= BATCH_BYTES:
-                    await self._write(group)
-                    group, lines, nbytes = [], 0, 0
-        if group:
-            await self._write(group)
-
-    def _chunks(self, plan: Plan) -> Iterator[_Chunk]:
-        path = str(plan.file.path)
+        jobs = [self._job(plan) for plan in plans]
+        limits = Limits(BATCH_LINES, BATCH_BYTES)
+        analysis = _analysis(self.store)
+        use_worker = self.worker
+        if use_worker is None:
+            use_worker = sum(max(p.size - p.offset, 0) for p in plans) >= WORKER_MIN_BYTES
+        reader = WorkerReader() if use_worker else None
         try:
-            fh = plan.file.path.open("rb")
-        except OSError as exc:
-            self.unreadable.append(Problem(path, 0, UNREADABLE, _reason(exc)))
-            return
-        with fh:
-            head = head_of(fh)
-            context = self.contexts.get(path)
-            mtime = format_timestamp(datetime.fromtimestamp(plan.mtime_ns / 1e9, UTC))
-            parser = TranscriptParser(
-                path,
-                previous_timestamp=context.ended_at if context else None,
-                fallback_timestamp=mtime,
+            groups = (
+                reader.groups(jobs, analysis, limits)
+                if reader is not None
+                else _async(read_here(jobs, analysis, limits))
             )
-            offset, line_count = plan.offset, plan.line_count
-            fh.seek(offset)
-            first, last = True, False
-            while not last:
-                last = _fill(fh, parser, line_count)
-                batch = parser.take()
-                offset += batch.nbytes
-                line_count += batch.lines
-                yield _Chunk(plan, batch, head, offset, line_count, first, last)
-                first = False
+            async for group in groups:
+                for piece in group:
+                    if piece.problem is not None:
+                        self.unreadable.append(piece.problem)
+                chunks = [_chunk(plans[p.job], p) for p in group if p.problem is None]
+                if chunks:
+                    await self._write(chunks)
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def _job(self, plan: Plan) -> FileJob:
+        path = str(plan.file.path)
+        context = self.contexts.get(path)
+        previous = context.ended_at if context else None
+        return FileJob(path, plan.offset, plan.line_count, previous, plan.mtime_ns)
 
     async def _write(self, chunks: list[_Chunk]) -> None:
         """Store chunks (of different files) and their files' states in one transaction."""
@@ -282,24 +282,23 @@ def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSess
     )
 
 
-def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int) -> bool:
-    """Feed the parser complete lines until its batch is full; True at the end of the file.
+def _chunk(plan: Plan, piece: Piece) -> _Chunk:
+    return _Chunk(
+        plan, piece.batch, piece.head, piece.offset, piece.line_count, piece.first, piece.last
+    )
 
-    ``line_count`` is the number of lines before the batch. A last line without its
-    newline is still being written: it is left for the next run.
-    """
-    feed = parser.feed
-    batch = parser.batch
-    readline = fh.readline
-    line_no = line_count
-    while True:
-        raw = readline()
-        if not raw or raw[-1] != 0x0A:
-            return True
-        line_no += 1
-        feed(line_no, raw)
-        if batch.lines >= BATCH_LINES or batch.nbytes >= BATCH_BYTES:
-            return False
+
+async def _async(groups: Iterable[list[Piece]]) -> AsyncIterator[list[Piece]]:
+    for group in groups:
+        yield group
+
+
+def _analysis(store: Store) -> Analysis | None:
+    """How the store's search index analyzes text, so batches come with documents."""
+    for hook in store.hooks:
+        if isinstance(hook, SearchIndexer):
+            return hook.analysis
+    return None
 
 
 def _reason(exc: OSError) -> str:

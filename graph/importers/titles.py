@@ -42,10 +42,11 @@ class Titles:
         """Note which waiting leaves are rows of ``batch`` (stored in ``session_pk``)."""
         if not self._leaves:
             return
+        leaves = self._leaves
         for message in batch.messages.values():
-            for _, record in message.records:
-                uuid = record.get("uuid")
-                if uuid in self._leaves:
+            # From the uuids, not the records: a packed message would decode them.
+            for uuid in (message.uuid, *message.later_uuids):
+                if uuid in leaves:
                     self._found[uuid] = session_pk
 
     async def store(

@@ -25,7 +25,6 @@ from graph.search.documents import (
     session_fields,
 )
 from graph.search.tokenize import fast_tokens, index_text
-from graph.store.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.searching import SESSION_DOCS
 
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from graph.crypto import TokenHasher
+    from graph.store.inputs import NewEvent, NewMessage
 
 __all__ = ["INDEX_VERSION", "Analysis", "SearchIndexer", "doc_rowid"]
 
@@ -106,12 +106,13 @@ class Analysis:
         analyze = self.analyze
         return tuple(analyze(fields.get(column)) for column in FIELD_COLUMNS)
 
-    def prepare(self, item: NewMessage | NewEvent) -> None:
-        """Attach the search document of ``item``, so the indexer need not build it."""
-        if isinstance(item, NewEvent):
-            item.document = (self.tag, self.columns(event_fields(item.record)))
-        else:
-            item.document = (self.tag, self.columns(message_fields(item.records)))
+    def prepare_message(self, message: NewMessage) -> None:
+        """Attach the message's search document, so the indexer need not build it."""
+        message.document = (self.tag, self.columns(message_fields(message.records)))
+
+    def prepare_event(self, event: NewEvent) -> None:
+        """Attach the event's search document, so the indexer need not build it."""
+        event.document = (self.tag, self.columns(event_fields(event.record)))
 
 
 class SearchIndexer:

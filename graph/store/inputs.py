@@ -92,11 +92,12 @@ class NewMessage:
         return self._encoded is not None
 
     def pack(self) -> None:
-        """Serialize the records now, as they will be stored."""
+        """Serialize the records now, as they will be stored, and let go of them."""
         records = self.records
         self._seq = records[0][0]
         self._later_uuids = _uuids(records[1:])
-        self._encoded = orjson.dumps(records)
+        self._encoded = _exact(orjson.dumps(records))
+        self._records = None
 
     @property
     def encoded(self) -> bytes:
@@ -113,15 +114,16 @@ class NewMessage:
         """The uuids of its records after the first (``uuid`` is the first one's)."""
         return self._later_uuids if self._encoded is not None else _uuids(self.records[1:])
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.__slots__}
-        if self._encoded is not None:
-            state["_records"] = None  # decoded again from the bytes if ever needed
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A flat tuple: unpickling calls one function instead of setting each slot.
+        # Packed, the records travel as their bytes only (decoded again if asked for).
+        u = self.usage
+        return (_message, (
+            self.msg_key, self.role, self.timestamp, self.uuid, self.model,
+            (u.input, u.output, u.cache_read, u.cache_creation), self.document,
+            self._records if self._encoded is None else None, self._encoded, self._seq,
+            self._later_uuids,
+        ))  # fmt: skip
 
     def __repr__(self) -> str:
         return f"NewMessage({self.msg_key!r}, {self.role!r}, seq={self.seq})"
@@ -162,23 +164,20 @@ class NewEvent:
         return self._encoded is not None
 
     def pack(self) -> None:
-        """Serialize the record now, as it will be stored."""
-        self._encoded = orjson.dumps(self.record)
+        """Serialize the record now, as it will be stored, and let go of it."""
+        self._encoded = _exact(orjson.dumps(self.record))
+        self._record = None
 
     @property
     def encoded(self) -> bytes:
         """The record as stored (JSON)."""
         return self._encoded if self._encoded is not None else orjson.dumps(self.record)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.__slots__}
-        if self._encoded is not None:
-            state["_record"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            setattr(self, name, value)
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_event, (
+            self.seq, self.type, self.timestamp, self.uuid, self.subtype, self.document,
+            self._record if self._encoded is None else None, self._encoded,
+        ))  # fmt: skip
 
     def __repr__(self) -> str:
         return f"NewEvent({self.seq}, {self.type!r})"
@@ -195,6 +194,35 @@ class FileState:
     head_hash: str
     offset: int
     line_count: int
+
+
+def _message(
+    msg_key: str, role: str, timestamp: str, uuid: str | None, model: str | None,
+    usage: tuple[int, int, int, int], document: Document | None,
+    records: list[tuple[int, Record]] | None, encoded: bytes | None, seq: int,
+    later_uuids: tuple[str, ...],
+) -> NewMessage:  # fmt: skip
+    message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
+    message.document = document
+    message._records, message._encoded = records, encoded
+    message._seq, message._later_uuids = seq, later_uuids
+    return message
+
+
+def _event(
+    seq: int, type_: str, timestamp: str, uuid: str | None, subtype: str | None,
+    document: Document | None, record: Record | None, encoded: bytes | None,
+) -> NewEvent:  # fmt: skip
+    event = NewEvent(seq, type_, timestamp, {}, uuid, subtype)
+    event.document = document
+    event._record, event._encoded = record, encoded
+    return event
+
+
+def _exact(encoded: bytes) -> bytes:
+    # orjson leaves its output in a buffer of at least 4 KiB (often twice the size
+    # needed); a packed value is kept for a while, so it is copied to its own size.
+    return bytes(memoryview(encoded))
 
 
 def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:

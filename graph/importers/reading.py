@@ -1,0 +1,328 @@
+"""Reading transcript files into batches ready to store, here or in a worker process.
+
+A read takes a list of :class:`FileJob` (where to start in each file and what carries
+over from earlier runs) and yields :class:`Piece` objects in job order: the batches of
+each file, or why it could not be opened. Each batch comes *prepared*: its records
+serialized as they will be stored and, when the store keeps a search index, their
+search documents built (see :class:`~graph.search.index.Analysis`).
+
+Reading is Python work (JSON parsing, serializing, tokenizing); storing is mostly
+SQLite's, in C on the store's thread. One process cannot run the two side by side:
+sqlite3's ``executemany`` takes the GIL back for every row, and with another thread
+busy in Python each row waits out a switch interval. So a large import reads in a
+worker process (:class:`WorkerReader`) that stays a batch ahead of the writes, and a
+small one (a watch tick, a few short files) reads here (:func:`read_here`), where
+starting a process would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from io import FileIO
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Final
+
+from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
+from graph.importers.files import head_of
+from graph.times import format_timestamp
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator, Sequence
+
+    from graph.search.index import Analysis
+
+__all__ = [
+    "BATCH_BYTES",
+    "BATCH_LINES",
+    "WORKER_MIN_BYTES",
+    "FileJob",
+    "Limits",
+    "Piece",
+    "WorkerReader",
+    "read_file",
+    "read_here",
+    "work",
+]
+
+BATCH_LINES: Final = 5_000
+BATCH_BYTES: Final = 8 << 20
+# Below this many bytes to read, a worker process costs more to start (~0.15 s of
+# imports) than running it beside the writes saves.
+WORKER_MIN_BYTES: Final = 16 << 20
+_PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
+_PIPE_BYTES: Final = 1 << 20  # Linux's default cap for an unprivileged pipe
+_PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
+_HEADER: Final = struct.Struct("<Q")  # each message: its length, then its pickle
+# Not ``-m`` this module: classes pickled in a ``__main__`` would not unpickle here.
+_WORKER: Final = "import sys; from graph.importers.reading import work; work(*sys.argv[1:])"
+
+
+@dataclass(frozen=True, slots=True)
+class FileJob:
+    """One file to read from ``offset`` on (``line_count`` lines come before it)."""
+
+    path: str
+    offset: int
+    line_count: int
+    # Inherited by leading records without a timestamp: the last one stored, if any.
+    previous_timestamp: str | None
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A batch of the file of ``jobs[job]``, or (``problem`` set) why it was not read.
+
+    ``offset`` and ``line_count`` say where reading got to after the batch; ``head``
+    fingerprints the start of the file; ``first`` / ``last`` mark its first and last batch.
+    """
+
+    job: int
+    batch: Batch
+    head: str = ""
+    offset: int = 0
+    line_count: int = 0
+    first: bool = True
+    last: bool = True
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """When a batch is full: whichever comes first."""
+
+    lines: int = BATCH_LINES
+    nbytes: int = BATCH_BYTES
+
+
+def read_file(
+    index: int, job: FileJob, analysis: Analysis | None, limits: Limits = Limits()
+) -> Iterator[Piece]:
+    """The pieces of one file, each batch prepared (see the module doc)."""
+    try:
+        fh = open(job.path, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        problem = Problem(job.path, 0, UNREADABLE, exc.strerror or type(exc).__name__)
+        yield Piece(index, Batch(), problem=problem)
+        return
+    with fh:
+        head = head_of(fh)
+        mtime = format_timestamp(datetime.fromtimestamp(job.mtime_ns / 1e9, UTC))
+        parser = TranscriptParser(
+            job.path, previous_timestamp=job.previous_timestamp, fallback_timestamp=mtime
+        )
+        offset, line_count = job.offset, job.line_count
+        fh.seek(offset)
+        first, last = True, False
+        while not last:
+            last = _fill(fh, parser, line_count, limits)
+            batch = parser.take()
+            _prepare(batch, analysis)
+            offset += batch.nbytes
+            line_count += batch.lines
+            yield Piece(index, batch, head, offset, line_count, first, last)
+            first = False
+
+
+def read_here(
+    jobs: Sequence[FileJob], analysis: Analysis | None, limits: Limits = Limits()
+) -> Iterator[list[Piece]]:
+    """The pieces of ``jobs``, read in this process, in groups of about a batch.
+
+    Small files share a group (up to a batch's worth of lines or bytes), which the
+    importer stores in one transaction: a commit costs a WAL sync and a flush of the
+    search index's pending segment, and most transcripts are far smaller than a batch.
+    """
+    group: list[Piece] = []
+    lines = nbytes = 0
+    for index, job in enumerate(jobs):
+        for piece in read_file(index, job, analysis, limits):
+            group.append(piece)
+            lines += piece.batch.lines
+            nbytes += piece.batch.nbytes
+            if lines >= limits.lines or nbytes >= limits.nbytes:
+                yield group
+                group, lines, nbytes = [], 0, 0
+    if group:
+        yield group
+
+
+def _prepare(batch: Batch, analysis: Analysis | None) -> None:
+    for message in batch.messages.values():
+        if analysis is not None:
+            analysis.prepare_message(message)
+        message.pack()
+    for event in batch.events:
+        if analysis is not None:
+            analysis.prepare_event(event)
+        event.pack()
+
+
+def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int, limits: Limits) -> bool:
+    """Feed the parser complete lines until its batch is full; True at the end of the file.
+
+    ``line_count`` is the number of lines before the batch. A last line without its
+    newline is still being written: it is left for the next run.
+    """
+    feed = parser.feed
+    batch = parser.batch
+    readline = fh.readline
+    line_no = line_count
+    max_lines, max_bytes = limits.lines, limits.nbytes
+    while True:
+        raw = readline()
+        if not raw or raw[-1] != 0x0A:
+            return True
+        line_no += 1
+        feed(line_no, raw)
+        if batch.lines >= max_lines or batch.nbytes >= max_bytes:
+            return False
+
+
+class WorkerError(RuntimeError):
+    """The worker process failed: a bug, or it was killed. Nothing of it was stored."""
+
+
+class WorkerReader:
+    """Reads in a worker process, one group ahead of whoever consumes them.
+
+    The process starts at construction and gets its jobs from :meth:`groups`. Groups
+    come back pickled over a pipe, whose buffer is the flow control: while the caller
+    stores one group, the worker prepares the next and waits to hand it over, so
+    memory stays flat.
+    """
+
+    def __init__(self) -> None:
+        jobs_read, jobs_write = os.pipe()
+        groups_read, groups_write = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # Linux only; a hint anyway
+            fcntl.fcntl(groups_read, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, (str(_PACKAGE_ROOT), env.get("PYTHONPATH")))
+        )
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our code
+                [sys.executable, "-c", _WORKER, str(jobs_read), str(groups_write)],
+                pass_fds=(jobs_read, groups_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+            )
+        except BaseException:
+            for fd in (jobs_write, groups_read):
+                os.close(fd)
+            raise
+        finally:
+            os.close(jobs_read)
+            os.close(groups_write)
+        self._jobs = FileIO(jobs_write, "wb")
+        self._groups = FileIO(groups_read, "rb")
+
+    async def groups(
+        self, jobs: Sequence[FileJob], analysis: Analysis | None, limits: Limits = Limits()
+    ) -> AsyncIterator[list[Piece]]:
+        """What :func:`read_here` yields, read in the worker.
+
+        Raises:
+            WorkerError: the process failed or died before the last piece.
+        """
+        with contextlib.suppress(BrokenPipeError):  # it died: the read below says how
+            _send(self._jobs, pickle.dumps((list(jobs), analysis, limits), _PROTOCOL))
+        self._jobs.close()
+        while True:
+            message = pickle.loads(await self._next())  # noqa: S301 - our child, our pipe
+            if message is None:
+                return
+            if isinstance(message, str):
+                raise WorkerError(f"the import worker failed:\n{message}")
+            yield message
+
+    async def _next(self) -> memoryview:
+        # Wait for the pipe on the event loop, then read the whole group here: the
+        # store's thread is idle between writes, so unpickling never competes with it.
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        fd = self._groups.fileno()
+        loop.add_reader(fd, readable)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(fd)
+        header = _receive(self._groups, _HEADER.size)
+        if header is None:
+            code = self._process.wait()
+            raise WorkerError(f"the import worker exited unexpectedly (code {code})")
+        (length,) = _HEADER.unpack(header)
+        payload = _receive(self._groups, length)
+        if payload is None:
+            code = self._process.wait()
+            raise WorkerError(f"the import worker exited unexpectedly (code {code})")
+        return payload
+
+    def close(self) -> None:
+        """Stop the process (if still running) and release the pipes."""
+        for pipe in (self._jobs, self._groups):
+            pipe.close()
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+
+def _send(pipe: FileIO, payload: bytes) -> None:
+    pipe.write(_HEADER.pack(len(payload)))
+    view = memoryview(payload)
+    while view:
+        written = pipe.write(view)
+        view = view[written or 0 :]
+
+
+def _receive(pipe: FileIO, length: int) -> memoryview | None:
+    """Exactly ``length`` bytes, or ``None`` if the pipe ends first."""
+    buffer = memoryview(bytearray(length))
+    got = 0
+    while got < length:
+        n = pipe.readinto(buffer[got:])
+        if not n:
+            return None
+        got += n
+    return buffer
+
+
+def work(jobs_fd: str, groups_fd: str) -> None:
+    """The worker process: read the jobs, send groups, then ``None`` (or a traceback)."""
+    import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    with FileIO(int(jobs_fd), "rb") as incoming:
+        received = _receive(incoming, _HEADER.size)
+        if received is None:
+            return  # the parent gave up before sending any work
+        payload = _receive(incoming, _HEADER.unpack(received)[0])
+        if payload is None:
+            return
+    jobs, analysis, limits = pickle.loads(payload)  # noqa: S301
+    with FileIO(int(groups_fd), "wb") as out:
+        try:
+            for group in read_here(jobs, analysis, limits):
+                _send(out, pickle.dumps(group, _PROTOCOL))
+            _send(out, pickle.dumps(None))
+        except BrokenPipeError:
+            return  # the parent has stopped listening
+        except Exception:  # reported to the parent, which raises
+            _send(out, pickle.dumps(traceback.format_exc()))
