@@ -38,7 +38,6 @@ from graph.store.transcripts import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable
     from pathlib import Path
 
     from graph.store import Store, Writer
@@ -166,23 +165,25 @@ class _Importer:
         use_worker = self.worker
         if use_worker is None:
             use_worker = sum(max(p.size - p.offset, 0) for p in plans) >= WORKER_MIN_BYTES
-        reader = WorkerReader() if use_worker else None
+        if not use_worker:
+            for group in read_here(jobs, analysis, limits):
+                await self._group(plans, group)
+            return
+        reader = WorkerReader()
         try:
-            groups = (
-                reader.groups(jobs, analysis, limits)
-                if reader is not None
-                else _async(read_here(jobs, analysis, limits))
-            )
-            async for group in groups:
-                for piece in group:
-                    if piece.problem is not None:
-                        self.unreadable.append(piece.problem)
-                chunks = [_chunk(plans[p.job], p) for p in group if p.problem is None]
-                if chunks:
-                    await self._write(chunks)
+            async with self.store.bulk():
+                async for group in reader.groups(jobs, analysis, limits):
+                    await self._group(plans, group)
         finally:
-            if reader is not None:
-                reader.close()
+            reader.close()
+
+    async def _group(self, plans: list[Plan], group: list[Piece]) -> None:
+        for piece in group:
+            if piece.problem is not None:
+                self.unreadable.append(piece.problem)
+        chunks = [_chunk(plans[p.job], p) for p in group if p.problem is None]
+        if chunks:
+            await self._write(chunks)
 
     def _job(self, plan: Plan) -> FileJob:
         path = str(plan.file.path)
@@ -286,11 +287,6 @@ def _chunk(plan: Plan, piece: Piece) -> _Chunk:
     return _Chunk(
         plan, piece.batch, piece.head, piece.offset, piece.line_count, piece.first, piece.last
     )
-
-
-async def _async(groups: Iterable[list[Piece]]) -> AsyncIterator[list[Piece]]:
-    for group in groups:
-        yield group
 
 
 def _analysis(store: Store) -> Analysis | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import FileIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final, cast
 
 from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
 from graph.importers.files import head_of
@@ -240,17 +240,23 @@ class WorkerReader:
         with contextlib.suppress(BrokenPipeError):  # it died: the read below says how
             _send(self._jobs, pickle.dumps((list(jobs), analysis, limits), _PROTOCOL))
         self._jobs.close()
-        while True:
-            message = pickle.loads(await self._next())  # noqa: S301 - our child, our pipe
-            if message is None:
-                return
-            if isinstance(message, str):
-                raise WorkerError(f"the import worker failed:\n{message}")
-            yield message
+        # One group is taken in (read and unpickled) while the caller stores the one
+        # before: that work then overlaps the store's single long statements (COMMIT).
+        fetch = asyncio.ensure_future(self._group())
+        try:
+            while (group := await fetch) is not None:
+                fetch = asyncio.ensure_future(self._group())
+                yield group
+        finally:
+            fetch.cancel()
+
+    async def _group(self) -> list[Piece] | None:
+        message = pickle.loads(await self._next())  # noqa: S301 - our child, our pipe
+        if isinstance(message, str):
+            raise WorkerError(f"the import worker failed:\n{message}")
+        return cast("list[Piece] | None", message)
 
     async def _next(self) -> memoryview:
-        # Wait for the pipe on the event loop, then read the whole group here: the
-        # store's thread is idle between writes, so unpickling never competes with it.
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
 

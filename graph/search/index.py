@@ -25,6 +25,7 @@ from graph.search.documents import (
     session_fields,
 )
 from graph.search.tokenize import fast_tokens, index_text
+from graph.store.bulk import from_json, insert_json
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.searching import SESSION_DOCS
 
@@ -46,11 +47,14 @@ _INSERT: Final = f"INSERT INTO search_fts (rowid, {_COLUMNS}) VALUES (?, {_SLOTS
 _DELETE: Final = (
     f"INSERT INTO search_fts (search_fts, rowid, {_COLUMNS}) VALUES ('delete', ?, {_SLOTS})"
 )
-_DOCS: Final = (
-    "INSERT INTO search_docs (rowid, kind, session_pk, role, model, timestamp)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (rowid) DO UPDATE SET role = excluded.role,"
-    " model = excluded.model, timestamp = excluded.timestamp"
+_UPSERT_DOC: Final = (
+    " ON CONFLICT (rowid) DO UPDATE SET role = excluded.role, model = excluded.model,"
+    " timestamp = excluded.timestamp"
 )
+_DOC_COLUMNS: Final = "INSERT INTO search_docs (rowid, kind, session_pk, role, model, timestamp) "
+_DOCS: Final = f"{_DOC_COLUMNS} VALUES (?, ?, ?, ?, ?, ?){_UPSERT_DOC}"
+# ``WHERE true``: without it SQLite would read ON CONFLICT as part of a join.
+_DOCS_JSON: Final = f"{_DOC_COLUMNS} {from_json(6)} WHERE true{_UPSERT_DOC}"
 _BATCH: Final = 500
 REBUILD_ORDER: Final = ("messages", "events", "sessions")
 _REBUILD: Final = {
@@ -163,7 +167,7 @@ class SearchIndexer:
         documents.sort(key=_rowid)
         docs.sort(key=_rowid)
         await _run(conn, _INSERT, documents)
-        await _run(conn, _DOCS, docs)
+        await insert_json(conn, _DOCS_JSON, docs)
 
     async def before_commit(self, conn: aiosqlite.Connection) -> None:
         await self._flush(conn)
@@ -270,9 +274,9 @@ class SearchIndexer:
                 )))
                 for r in rows
             ))  # fmt: skip
-            await _run(conn, _DOCS, (
+            await insert_json(conn, _DOCS_JSON, [
                 (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
-            ))  # fmt: skip
+            ])  # fmt: skip
         elif table == "events":
             await _run(conn, _INSERT, (
                 self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(
@@ -280,9 +284,9 @@ class SearchIndexer:
                 )))
                 for r in rows
             ))  # fmt: skip
-            await _run(conn, _DOCS, (
+            await insert_json(conn, _DOCS_JSON, [
                 (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
-            ))  # fmt: skip
+            ])  # fmt: skip
         else:
             for pk, session_id, title, summary in rows:
                 after_text = (self._text("title", session_id, title),

@@ -17,6 +17,7 @@ from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
 from graph.store.changes import changes_head
+from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
@@ -77,6 +78,7 @@ class Store:
         self._closed = False
         # Whether the schema has the change feed (migration 0003); known after a write.
         self._feed: bool | None = None
+        self._checkpoints: BackgroundCheckpoints | None = None  # inside ``bulk()``
 
     @classmethod
     async def open(
@@ -317,6 +319,24 @@ class Store:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
+
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        """A long run of large writes (an import): checkpoints run beside them.
+
+        See :mod:`graph.store.checkpoints`. Nested uses share the outer one.
+        """
+        if self._checkpoints is not None:
+            yield
+            return
+        self._checkpoints = await BackgroundCheckpoints.open(self.path)
+        try:
+            yield
+        finally:
+            checkpoints, self._checkpoints = self._checkpoints, None
+            await checkpoints.close()
 
     async def check(self) -> list[str]:
         """Problems found by SQLite's, FTS5's and our own consistency checks."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from graph.crypto import Codec, PlainCodec
+from graph.store.bulk import from_json, insert_json
 from graph.store.filters import json_list
 from graph.store.inputs import (
     FileState,
@@ -89,7 +90,6 @@ UPDATE conversations SET
     ended_at = (SELECT max(t) FROM (
         SELECT max(timestamp) AS t FROM messages WHERE conversation_pk = conversations.id
         UNION ALL SELECT max(timestamp) FROM events WHERE conversation_pk = conversations.id))
-WHERE session_pk = ?
 """
 
 _REFRESH_SESSION = """
@@ -125,6 +125,10 @@ WHERE sessions.id = ?1
 """
 
 
+_CHANGES = f"INSERT INTO changes (session_pk, kind, target_pk) {from_json(3)}"
+_MESSAGE_ROWS = f"INSERT OR IGNORE INTO message_rows (uuid, message_pk) {from_json(2)}"
+
+
 def _json(value: Any) -> bytes:
     return orjson.dumps(value)
 
@@ -143,7 +147,11 @@ class Writer:
         self._conn = conn
         self._hooks = tuple(hooks)
         self._codec: Codec = codec or PlainCodec()
+        # Sessions whose aggregates are refreshed before the commit; threads likewise
+        # (each one written to, and every thread of the sessions in ``_all_threads``).
         self._touched: set[int] = set()
+        self._threads: set[int] = set()
+        self._all_threads: set[int] = set()
         self._feed = feed
         # (kind, pk) -> (conversation_pk, line, session_pk): what this transaction wrote,
         # for the change feed; a row written twice is one change.
@@ -160,8 +168,9 @@ class Writer:
             hook.rolled_back()
 
     def touch(self, session_pk: int) -> None:
-        """Have the aggregates of ``session_pk`` refreshed before the commit."""
+        """Have the aggregates of ``session_pk`` (and its threads) refreshed before the commit."""
         self._touched.add(session_pk)
+        self._all_threads.add(session_pk)
 
     def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
         return self._codec.seal(table, column, row, _json(value))
@@ -252,15 +261,18 @@ class Writer:
                 conversation.parent_tool_use_id,
             ),
         )  # fmt: skip
+        pk = int(next(iter(rows))[0])
         self._touched.add(session_pk)
-        return int(next(iter(rows))[0])
+        self._threads.add(pk)
+        return pk
 
     def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
         """Column values from ``seq`` to ``content``, in table order (after the two pks)."""
         u = m.usage
-        content = self._codec.seal(
-            "messages", "content", message_row_key(conversation_pk, m.msg_key), m.encoded
-        )
+        content = m.encoded
+        if self._codec.encrypted:
+            key = message_row_key(conversation_pk, m.msg_key)
+            content = self._codec.seal("messages", "content", key, content)
         return (
             m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
             u.input, u.output, u.cache_read, u.cache_creation, content,
@@ -331,11 +343,9 @@ class Writer:
         )
         pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
+        self._threads.add(conversation_pk)
         later_rows = [(uuid, pk) for pk, message in pairs for uuid in message.later_uuids]
-        if later_rows:
-            await self._conn.executemany(
-                "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later_rows
-            )
+        await insert_json(self._conn, _MESSAGE_ROWS, later_rows)
         changes = self._changes
         for pk, message in pairs:
             changes[("message", pk)] = (conversation_pk, message.seq, session_pk)
@@ -362,20 +372,22 @@ class Writer:
                 new.append(event)
         if not new:
             return 0
+        codec = self._codec
         await self._conn.executemany(
             "INSERT INTO events (session_pk, conversation_pk, seq, uuid, type, subtype,"
             " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype,
-                    e.timestamp,
-                    self._codec.seal("events", "data", event_row_key(conversation_pk, e.seq),
-                                     e.encoded),
+                    session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
+                    codec.seal("events", "data", event_row_key(conversation_pk, e.seq), e.encoded)
+                    if codec.encrypted
+                    else e.encoded,
                 )
                 for e in new
             ],
         )  # fmt: skip
         self._touched.add(session_pk)
+        self._threads.add(conversation_pk)
         by_seq = {event.seq: event for event in new}
         rows = await self._conn.execute_fetchall(
             "SELECT id, seq FROM events WHERE conversation_pk = ? "
@@ -412,6 +424,7 @@ class Writer:
         for hook in self._hooks:
             await hook.rows_deleting(self._conn, [], [], gone)
         self._touched.discard(session_pk)
+        self._all_threads.discard(session_pk)
 
     async def _delete(self, column: str, pk: int) -> None:
         # Hooks see the rows before they go (the index needs their content to drop them).
@@ -444,6 +457,10 @@ class Writer:
                 f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk", (pk,)
             )
             self._touched.update(int(row[0]) for row in rows)
+        if column == "conversation_pk":
+            self._threads.add(pk)
+        else:
+            self._all_threads.add(pk)
 
     async def save_file_state(self, state: FileState) -> None:
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
@@ -478,18 +495,30 @@ class Writer:
                 (conversation_pk, line, session_pk, kind, pk)
                 for (kind, pk), (conversation_pk, line, session_pk) in changes.items()
             )
-            await self._conn.executemany(
-                "INSERT INTO changes (session_pk, kind, target_pk) VALUES (?, ?, ?)",
-                [row[2:] for row in order],
-            )
+            await insert_json(self._conn, _CHANGES, [row[2:] for row in order])
 
     async def _refresh_aggregates(self) -> None:
-        """Recompute counts, totals and time spans of every session touched so far."""
-        touched = sorted(self._touched)
-        if touched:
-            await self._conn.executemany(_REFRESH_CONVERSATIONS, [(pk,) for pk in touched])
-            await self._conn.executemany(_REFRESH_SESSION, [(pk,) for pk in touched])
+        """Recompute counts, totals and time spans of every thread and session touched.
+
+        Threads first (a session's counts are sums over its threads), and only the
+        threads written to: recounting every thread of a long session on every batch
+        made a large import's refreshes grow with the square of its length.
+        """
+        conn = self._conn
+        if self._all_threads:
+            await conn.executemany(
+                f"{_REFRESH_CONVERSATIONS} WHERE session_pk = ?",
+                [(pk,) for pk in sorted(self._all_threads)],
+            )
+        if self._threads:
+            await conn.executemany(
+                f"{_REFRESH_CONVERSATIONS} WHERE id = ?", [(pk,) for pk in sorted(self._threads)]
+            )
+        if self._touched:
+            await conn.executemany(_REFRESH_SESSION, [(pk,) for pk in sorted(self._touched)])
         self._touched.clear()
+        self._threads.clear()
+        self._all_threads.clear()
 
 
 def _text(value: str | bytes | None) -> str | None:
