@@ -12,6 +12,9 @@
 ``importer-nosearch`` is ``importer`` on a store opened without write hooks, so without
 the search index upkeep: a diagnostic that splits the import cost between the core
 tables and full-text indexing (the raw floor covers the core tables only).
+``importer-here`` is ``importer`` reading in its own process (``worker=False``): what the
+worker process buys. ``importer`` itself starts the worker, as it does for any import of
+16 MB or more; its peak RSS is reported apart (``worker_rss_mb``).
 ``idle`` does nothing but load the modules and open the store: the RSS baseline.
 """
 
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MODES", "IngestResult", "Mode", "ingest", "peak_rss_mb"]
 
-Mode = Literal["importer", "importer-nosearch", "store", "raw", "idle"]
-MODES: tuple[Mode, ...] = ("importer", "importer-nosearch", "store", "raw", "idle")
+Mode = Literal["importer", "importer-here", "importer-nosearch", "store", "raw", "idle"]
+MODES: tuple[Mode, ...] = ("importer", "importer-here", "importer-nosearch", "store", "raw", "idle")
 
 _SESSION_COLUMNS = (
     "id, session_id, project, cwd, git_branch, version, title, summary, metadata, started_at,"
@@ -60,6 +63,7 @@ class IngestResult:
     statements: int
     peak_rss_mb: float
     db_mb: float = 0.0
+    worker_rss_mb: float = 0.0  # the import's worker process, if it started one
 
     @property
     def messages_per_s(self) -> float:
@@ -90,12 +94,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def children_rss_mb() -> float:
+    """The peak RSS of the largest child process waited for so far, in MiB (0: none)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def ingest(mode: Mode, root: Path, db: Path) -> IngestResult:
     """Fill the fresh database ``db`` from the projects dir ``root``."""
     asyncio.run(_migrate(db))
     started = time.perf_counter()
-    if mode in ("importer", "importer-nosearch"):
-        seconds, statements = asyncio.run(_importer(root, db, hooks=mode == "importer"))
+    if mode in ("importer", "importer-here", "importer-nosearch"):
+        # The importer's own choice (a worker from 16 MB on) but for ``importer-here``.
+        worker = False if mode == "importer-here" else None
+        hooks = mode != "importer-nosearch"
+        seconds, statements = asyncio.run(_importer(root, db, hooks=hooks, worker=worker))
     elif mode == "store":
         seconds, statements = asyncio.run(_store_api(root, db))
     elif mode == "raw":
@@ -108,6 +120,7 @@ def ingest(mode: Mode, root: Path, db: Path) -> IngestResult:
         mode=mode, seconds=seconds, wall_seconds=wall, sessions=counts[0], messages=counts[1],
         events=counts[2], nbytes=_corpus_bytes(root) if mode != "idle" else 0,
         statements=statements, peak_rss_mb=peak_rss_mb(), db_mb=_db_bytes(db) / 1e6,
+        worker_rss_mb=children_rss_mb(),
     )  # fmt: skip
 
 
@@ -121,13 +134,13 @@ async def _open(db: Path, *, hooks: bool) -> Store:
     return await Store.open(db, hooks=None if hooks else [])
 
 
-async def _importer(root: Path, db: Path, *, hooks: bool) -> tuple[float, int]:
+async def _importer(root: Path, db: Path, *, hooks: bool, worker: bool | None) -> tuple[float, int]:
     from graph.importers import import_paths
 
     store = await _open(db, hooks=hooks)
     try:
         started = time.perf_counter()
-        await import_paths(store, [root])
+        await import_paths(store, [root], worker=worker)
         return time.perf_counter() - started, store.statements.count
     finally:
         await store.close()

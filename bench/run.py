@@ -104,7 +104,10 @@ def _fill(report_: ImportReport, modes: list[Mode], workdir: Path, console: Cons
                 console.print("[red]filling the query database through the store API[/red]")
                 mode, result = "store", run_worker("store", root, target)
         report_.results[mode] = result
-        console.print(f"  {mode}: {result.seconds:.2f}s, {result.peak_rss_mb:.0f} MB peak RSS")
+        worker = f" + {result.worker_rss_mb:.0f} MB (worker)" if result.worker_rss_mb else ""
+        console.print(
+            f"  {mode}: {result.seconds:.2f}s, {result.peak_rss_mb:.0f} MB peak RSS{worker}"
+        )
         if target != db:
             for suffix in ("", "-wal", "-shm"):
                 target.with_name(target.name + suffix).unlink(missing_ok=True)
@@ -162,7 +165,7 @@ async def run(options: Options, console: Console | None = None) -> Results:
     console.print(f"working in {workdir}" + ("" if options.keep else " (removed at the end)"))
     modes: list[Mode] = ["importer"]
     if options.only not in ("queries", "serve"):
-        modes += ["raw", "importer-nosearch"] if options.diagnostics else ["raw"]
+        modes += ["raw", "importer-here", "importer-nosearch"] if options.diagnostics else ["raw"]
     try:
         for index, size in enumerate(_run_sizes(options)):
             corpus = _corpus(workdir, size, options.seed, console)

@@ -1,0 +1,167 @@
+"""Reading in a worker process: the same rows and index as reading here, and its failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import graph.importers.importer as importer_module
+from graph.importers import import_paths
+from graph.importers.claude_code import UNREADABLE
+from graph.importers.reading import FileJob, Limits, WorkerError, WorkerReader, read_here
+from graph.search.index import Analysis
+from graph.store import Store
+from tests.test_import_support import copy_samples, query, snapshot
+
+# What FTS5 stores for the index (its segments), and the documents' own table.
+SEARCH_TABLES = ("search_fts_data", "search_fts_idx", "search_docs")
+
+
+async def search_tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: await query(store, f"SELECT * FROM {table} ORDER BY 1, 2") for table in SEARCH_TABLES
+    }
+
+
+async def imported(tmp_path: Path, tree: Path, name: str, *, worker: bool) -> dict[str, Any]:
+    store = await Store.open(tmp_path / f"{name}.db")
+    try:
+        summary = await import_paths(store, [tree], worker=worker)
+        return {
+            "rows": await snapshot(store),
+            "search": await search_tables(store),
+            "summary": (summary.files_read, summary.lines_read, summary.bytes_read),
+            "problems": sorted(str(p) for p in summary.problems),
+        }
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("batch_lines", [importer_module.BATCH_LINES, 7])
+async def test_the_worker_stores_what_reading_here_stores(
+    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_lines: int
+) -> None:
+    # 7 lines a batch: API messages split across batches and groups, many transactions.
+    monkeypatch.setattr(importer_module, "BATCH_LINES", batch_lines)
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    (tree / "broken.jsonl").write_bytes(b'{"type": "user"\nnot json\n[1, 2]\n')
+    here = await imported(tmp_path, tree, "here", worker=False)
+    there = await imported(tmp_path, tree, "worker", worker=True)
+    assert there["rows"]["messages"] and there["search"]["search_fts_data"]
+    assert there == here  # rows, the FTS5 segments byte for byte, and the problems
+
+
+async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
+    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer_module, "BATCH_LINES", 7)
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    readers: list[WorkerReader] = []
+    real_init = WorkerReader.__init__
+
+    def remember(self: WorkerReader) -> None:
+        real_init(self)
+        readers.append(self)
+
+    real_write = importer_module._Importer._write
+    writes = 0
+
+    async def kill_after_two(self: Any, chunks: Any) -> None:
+        nonlocal writes
+        await real_write(self, chunks)
+        writes += 1
+        if writes == 2:
+            readers[0]._process.kill()
+
+    monkeypatch.setattr(WorkerReader, "__init__", remember)
+    monkeypatch.setattr(importer_module._Importer, "_write", kill_after_two)
+    store = await Store.open(tmp_path / "killed.db")
+    try:
+        with pytest.raises(WorkerError, match="exited unexpectedly"):
+            await import_paths(store, [tree], worker=True)
+        assert readers[0]._process.poll() is not None
+        monkeypatch.setattr(importer_module._Importer, "_write", real_write)
+        # The groups committed before it died stay, with their files' states: the next
+        # run carries on from there and ends where a clean import would.
+        await import_paths(store, [tree], worker=True)
+        after = await snapshot(store)
+    finally:
+        await store.close()
+    fresh = await imported(tmp_path, tree, "fresh", worker=False)
+    assert after == fresh["rows"]
+
+
+async def test_a_failure_inside_the_worker_comes_back_with_its_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"type": "user"}\n')
+    reader = WorkerReader()
+    try:
+        bad = FileJob(str(path), "not an offset", 0, None, 0)  # type: ignore[arg-type]
+        with pytest.raises(WorkerError, match="TypeError"):
+            async for _ in reader.groups([bad], None):
+                pass
+    finally:
+        reader.close()
+
+
+async def test_the_worker_reports_a_file_it_cannot_open(tmp_path: Path) -> None:
+    present = tmp_path / "a.jsonl"
+    present.write_bytes(b'{"type": "user", "uuid": "u1", "message": {"content": "hi"}}\n')
+    jobs = [
+        FileJob(str(tmp_path / "gone.jsonl"), 0, 0, None, 0),
+        FileJob(str(present), 0, 0, None, 0),
+    ]
+    reader = WorkerReader()
+    try:
+        groups = [group async for group in reader.groups(jobs, Analysis())]
+    finally:
+        reader.close()
+    pieces = [piece for group in groups for piece in group]
+    assert [(p.job, p.problem is not None) for p in pieces] == [(0, True), (1, False)]
+    assert pieces[0].problem is not None and pieces[0].problem.kind == UNREADABLE
+    assert pieces[1].batch.lines == 1 and pieces[1].last
+    # The same pieces as reading here, prepared the same way.
+    here = [piece for group in read_here(jobs, Analysis()) for piece in group]
+    assert [(p.job, p.offset, p.line_count, p.head) for p in pieces] == [
+        (p.job, p.offset, p.line_count, p.head) for p in here
+    ]
+    message = next(iter(pieces[1].batch.messages.values()))
+    assert (
+        message.packed and message.document == next(iter(here[1].batch.messages.values())).document
+    )
+
+
+async def test_closing_the_reader_early_stops_the_worker(samples_dir: Path, tmp_path: Path) -> None:
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    jobs = [FileJob(str(p), 0, 0, None, 0) for p in sorted(tree.rglob("*.jsonl"))]
+    reader = WorkerReader()
+    async for _ in reader.groups(jobs, None, Limits(lines=3)):
+        break  # the caller gives up (an error while storing, say)
+    reader.close()
+    assert reader._process.returncode is not None
+
+
+@pytest.mark.parametrize(("threshold", "started"), [(1 << 40, 0), (1, 1)])
+async def test_a_worker_starts_only_for_enough_bytes(
+    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int,
+    started: int,
+) -> None:  # fmt: skip
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    monkeypatch.setattr(importer_module, "WORKER_MIN_BYTES", threshold)
+    readers: list[WorkerReader] = []
+    real_init = WorkerReader.__init__
+
+    def remember(self: WorkerReader) -> None:
+        real_init(self)
+        readers.append(self)
+
+    monkeypatch.setattr(WorkerReader, "__init__", remember)
+    store = await Store.open(tmp_path / "auto.db")
+    try:
+        summary = await import_paths(store, [tree])
+    finally:
+        await store.close()
+    assert summary.messages_added > 0
+    assert len(readers) == started
