@@ -190,18 +190,23 @@ class TranscriptParser:
         batch = self.batch
         batch.lines += 1
         batch.nbytes += len(raw)
+        text: bytes | None
         try:
             record = orjson.loads(raw)
+            # The line as read is what gets stored: it is JSON of this very record, and
+            # serializing the record again would cost as much as parsing it did.
+            text = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
         except orjson.JSONDecodeError as exc:
             if raw.isspace():
                 return
             record = self._repair(line_no, raw, exc)
             if record is None:
                 return
+            text = None  # repaired: stored as serialized from the record
         if record.__class__ is not dict:
             self._problem(line_no, SKIPPED_NOT_OBJECT, type(record).__name__)
             return
-        self._add(line_no, record, batch)
+        self._add(line_no, record, batch, text)
 
     def _repair(self, line_no: int, raw: bytes, exc: orjson.JSONDecodeError) -> Any:
         if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, left by some editors
@@ -226,7 +231,7 @@ class TranscriptParser:
     def _problem(self, line_no: int, kind: str, detail: str = "") -> None:
         self.batch.problems.append(Problem(self.path, line_no, kind, detail))
 
-    def _add(self, line_no: int, record: Record, batch: Batch) -> None:
+    def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
         if kind.__class__ is not str or not kind:
             kind = "unknown"  # also keeps unhashable values away from the lookups below
@@ -237,7 +242,7 @@ class TranscriptParser:
         self._facts(record, batch)
         uuid = _str(record.get("uuid"))
         if kind in _MESSAGE_TYPES:
-            self._message(line_no, record, kind, uuid, ts, batch)
+            self._message(line_no, record, kind, uuid, ts, batch, text)
             return
         subtype = _str(record.get("subtype"))
         if kind == "progress":
@@ -253,6 +258,7 @@ class TranscriptParser:
         batch.events.append(
             NewEvent(
                 seq=line_no, type=kind, timestamp=ts, record=record, uuid=uuid, subtype=subtype,
+                text=text,
             )
         )  # fmt: skip
 
@@ -287,8 +293,9 @@ class TranscriptParser:
 
     @staticmethod
     def _message(
-        line_no: int, record: Record, kind: str, uuid: str | None, ts: str, batch: Batch
-    ) -> None:
+        line_no: int, record: Record, kind: str, uuid: str | None, ts: str, batch: Batch,
+        text: bytes | None,
+    ) -> None:  # fmt: skip
         message = record.get("message")
         if message.__class__ is not dict:
             message = None
@@ -302,7 +309,7 @@ class TranscriptParser:
         model = _str(message.get("model")) if message is not None else None
         existing = batch.messages.get(key)
         if existing is not None:
-            existing.records.append((line_no, record))
+            existing.add(line_no, record, text)
             if usage is not None:
                 existing.usage = usage
             existing.model = model or existing.model
@@ -311,6 +318,7 @@ class TranscriptParser:
             batch.messages[key] = NewMessage(
                 msg_key=key, role=role or kind, timestamp=ts, records=[(line_no, record)],
                 uuid=uuid, model=model, usage=usage or TokenTotals(),
+                texts=None if text is None else [text],
             )  # fmt: skip
         if kind == "user":
             _tool_result_link(record, message, batch)

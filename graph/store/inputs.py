@@ -54,8 +54,8 @@ class NewMessage:
     """
 
     __slots__ = (
-        "_encoded", "_later_uuids", "_records", "_seq", "document", "model", "msg_key", "role",
-        "timestamp", "usage", "uuid",
+        "_encoded", "_later_uuids", "_records", "_seq", "_texts", "document", "model",
+        "msg_key", "role", "timestamp", "usage", "uuid",
     )  # fmt: skip
 
     def __init__(
@@ -67,6 +67,8 @@ class NewMessage:
         uuid: str | None = None,
         model: str | None = None,
         usage: TokenTotals | None = None,
+        *,
+        texts: list[bytes] | None = None,
     ) -> None:
         self.msg_key = msg_key
         self.role = role
@@ -79,6 +81,17 @@ class NewMessage:
         self._encoded: bytes | None = None
         self._seq = 0
         self._later_uuids: tuple[str, ...] = ()
+        # The JSON text each record was read from, when all were (see ``pack``).
+        self._texts = texts if texts is not None and len(texts) == len(records) else None
+
+    def add(self, line: int, record: Record, text: bytes | None = None) -> None:
+        """Append a record (``text``: the JSON it was parsed from, if it was)."""
+        self.records.append((line, record))
+        if self._texts is not None:
+            if text is None:
+                self._texts = None
+            else:
+                self._texts.append(text)
 
     @property
     def records(self) -> list[tuple[int, Record]]:
@@ -92,12 +105,23 @@ class NewMessage:
         return self._encoded is not None
 
     def pack(self) -> None:
-        """Serialize the records now, as they will be stored, and let go of them."""
+        """Serialize the records now, as they will be stored, and let go of them.
+
+        Records read from JSON text are stored as that text, not serialized again: it
+        parses to the same objects, and costs a copy instead of an encoding.
+        """
         records = self.records
         self._seq = records[0][0]
         self._later_uuids = _uuids(records[1:])
-        self._encoded = _exact(orjson.dumps(records))
+        texts = self._texts
+        if texts is not None:
+            self._encoded = b"[%b]" % b",".join(
+                [b"[%d,%b]" % (line, text) for (line, _), text in zip(records, texts, strict=True)]
+            )
+        else:
+            self._encoded = _exact(orjson.dumps(records))
         self._records = None
+        self._texts = None
 
     @property
     def encoded(self) -> bytes:
@@ -132,7 +156,9 @@ class NewMessage:
 class NewEvent:
     """One timeline record; ``seq`` is its line number in the conversation's file."""
 
-    __slots__ = ("_encoded", "_record", "document", "seq", "subtype", "timestamp", "type", "uuid")
+    __slots__ = (
+        "_encoded", "_record", "_text", "document", "seq", "subtype", "timestamp", "type", "uuid",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -142,6 +168,8 @@ class NewEvent:
         record: Record,
         uuid: str | None = None,
         subtype: str | None = None,
+        *,
+        text: bytes | None = None,
     ) -> None:
         self.seq = seq
         self.type = type
@@ -151,6 +179,7 @@ class NewEvent:
         self.document: Document | None = None
         self._record: Record | None = record
         self._encoded: bytes | None = None
+        self._text = text  # the JSON the record was parsed from, if it was
 
     @property
     def record(self) -> Record:
@@ -164,9 +193,11 @@ class NewEvent:
         return self._encoded is not None
 
     def pack(self) -> None:
-        """Serialize the record now, as it will be stored, and let go of it."""
-        self._encoded = _exact(orjson.dumps(self.record))
+        """Serialize the record now (or take the text it was read from), and let go of it."""
+        text = self._text
+        self._encoded = text if text is not None else _exact(orjson.dumps(self.record))
         self._record = None
+        self._text = None
 
     @property
     def encoded(self) -> bytes:
