@@ -15,14 +15,24 @@ from graph.search.index import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
 
-# What FTS5 stores for the index (its segments), and the documents' own table.
-SEARCH_TABLES = ("search_fts_data", "search_fts_idx", "search_docs")
 
+async def search_index(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """The index as FTS5 sees it (every token at every place), and the documents' table.
 
-async def search_tables(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        table: await query(store, f"SELECT * FROM {table} ORDER BY 1, 2") for table in SEARCH_TABLES
-    }
+    Logical, not the segments' bytes: the worker groups batches into transactions
+    differently (smaller first and last groups), which lays the segments out otherwise.
+    """
+    async with store.write() as writer:
+        conn = writer.connection
+        await conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab"
+            " USING fts5vocab(main, search_fts, instance)"
+        )
+        tokens = await conn.execute_fetchall(
+            "SELECT term, doc, col, offset FROM temp.vocab ORDER BY 1, 2, 3, 4"
+        )
+    docs = await query(store, "SELECT * FROM search_docs ORDER BY rowid")
+    return {"tokens": [tuple(row) for row in tokens], "docs": docs}
 
 
 async def imported(tmp_path: Path, tree: Path, name: str, *, worker: bool) -> dict[str, Any]:
@@ -31,7 +41,7 @@ async def imported(tmp_path: Path, tree: Path, name: str, *, worker: bool) -> di
         summary = await import_paths(store, [tree], worker=worker)
         return {
             "rows": await snapshot(store),
-            "search": await search_tables(store),
+            "search": await search_index(store),
             "summary": (summary.files_read, summary.lines_read, summary.bytes_read),
             "problems": sorted(str(p) for p in summary.problems),
         }
@@ -49,8 +59,8 @@ async def test_the_worker_stores_what_reading_here_stores(
     (tree / "broken.jsonl").write_bytes(b'{"type": "user"\nnot json\n[1, 2]\n')
     here = await imported(tmp_path, tree, "here", worker=False)
     there = await imported(tmp_path, tree, "worker", worker=True)
-    assert there["rows"]["messages"] and there["search"]["search_fts_data"]
-    assert there == here  # rows, the FTS5 segments byte for byte, and the problems
+    assert there["rows"]["messages"] and len(there["search"]["tokens"]) > 10_000
+    assert there == here  # rows, every token of the index, and the problems
 
 
 async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
@@ -165,3 +175,22 @@ async def test_a_worker_starts_only_for_enough_bytes(
         await store.close()
     assert summary.messages_added > 0
     assert len(readers) == started
+
+
+def test_the_worker_starts_and_ends_with_small_groups(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    line = b'{"type": "system", "uuid": "u", "content": "%s"}\n' % (b"x" * 200)
+    path.write_bytes(line * 20_000)
+    jobs = [FileJob(str(path), 0, 0, None, 0, path.stat().st_size)]
+    limits = Limits(lines=4_000, nbytes=1 << 30)
+    sizes = [
+        sum(piece.batch.lines for piece in group)
+        for group in read_here(jobs, None, limits, ramp=True)
+    ]
+    assert sum(sizes) == 20_000
+    assert sizes[0] == 250  # 4,000 / 16
+    assert max(sizes) == 4_000
+    assert sizes[-1] < 1_000  # the end comes in small groups too
+    assert sizes == sorted(sizes[: sizes.index(4_000) + 1]) + sizes[sizes.index(4_000) + 1 :]
+    plain = [sum(p.batch.lines for p in g) for g in read_here(jobs, None, limits)]
+    assert plain[:5] == [4_000] * 5 and sum(plain) == 20_000  # then the end-of-file piece

@@ -189,7 +189,7 @@ class _Importer:
         path = str(plan.file.path)
         context = self.contexts.get(path)
         previous = context.ended_at if context else None
-        return FileJob(path, plan.offset, plan.line_count, previous, plan.mtime_ns)
+        return FileJob(path, plan.offset, plan.line_count, previous, plan.mtime_ns, plan.size)
 
     async def _write(self, chunks: list[_Chunk]) -> None:
         """Store chunks (of different files) and their files' states in one transaction."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import FileIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, cast
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol, cast
 
 from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
 from graph.importers.files import head_of
@@ -60,6 +60,11 @@ BATCH_BYTES: Final = 8 << 20
 # imports) than running it beside the writes saves.
 WORKER_MIN_BYTES: Final = 16 << 20
 _PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
+_RAMP: Final = 16
+# Not smaller than this: which session a thread belongs to is settled by its first
+# batch (by a record that names it), so that batch must not be a line or two.
+_RAMP_MIN_LINES: Final = 200
+_RAMP_MIN_BYTES: Final = 256 << 10
 _PIPE_BYTES: Final = 1 << 20  # Linux's default cap for an unprivileged pipe
 _PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 _HEADER: Final = struct.Struct("<Q")  # each message: its length, then its pickle
@@ -77,6 +82,7 @@ class FileJob:
     # Inherited by leading records without a timestamp: the last one stored, if any.
     previous_timestamp: str | None
     mtime_ns: int
+    size: int = 0  # where the file ended when planned (0: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +111,54 @@ class Limits:
     nbytes: int = BATCH_BYTES
 
 
+class _Bounds(Protocol):
+    @property
+    def lines(self) -> int: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+
+@dataclass(slots=True)
+class _Ramp:
+    """Group limits that grow from 1/:data:`_RAMP` of ``full`` and shrink near the end.
+
+    The writes cannot start before the worker's first group is ready, and the last
+    group's write overlaps nothing: small groups at both ends shorten those waits,
+    full ones in between keep the commits few. ``remaining`` is what is left to read.
+    """
+
+    full: Limits
+    remaining: int
+    scale: float = 1 / _RAMP
+    lines: int = 0
+    nbytes: int = 0
+    _lines_read: int = 0
+    _bytes_read: int = 0
+
+    def __post_init__(self) -> None:
+        self._apply()
+
+    def read(self, lines: int, nbytes: int) -> None:
+        """A group of ``lines`` and ``nbytes`` was read: size the next one."""
+        self.remaining -= nbytes
+        self._lines_read += lines
+        self._bytes_read += nbytes
+        # What a full group holds, in bytes: the byte limit, or the line limit's worth.
+        per_line = self._bytes_read / max(self._lines_read, 1)
+        full_bytes = min(self.full.nbytes, self.full.lines * per_line)
+        left = self.remaining / (4 * full_bytes) if full_bytes else 1.0
+        self.scale = max(min(self.scale * 2, 1.0, left), 1 / _RAMP)
+        self._apply()
+
+    def _apply(self) -> None:
+        full = self.full
+        self.lines = max(int(full.lines * self.scale), min(full.lines, _RAMP_MIN_LINES))
+        self.nbytes = max(int(full.nbytes * self.scale), min(full.nbytes, _RAMP_MIN_BYTES))
+
+
 def read_file(
-    index: int, job: FileJob, analysis: Analysis | None, limits: Limits = Limits()
+    index: int, job: FileJob, analysis: Analysis | None, limits: _Bounds = Limits()
 ) -> Iterator[Piece]:
     """The pieces of one file, each batch prepared (see the module doc)."""
     try:
@@ -135,23 +187,32 @@ def read_file(
 
 
 def read_here(
-    jobs: Sequence[FileJob], analysis: Analysis | None, limits: Limits = Limits()
+    jobs: Sequence[FileJob],
+    analysis: Analysis | None,
+    limits: Limits = Limits(),
+    *,
+    ramp: bool = False,
 ) -> Iterator[list[Piece]]:
     """The pieces of ``jobs``, read in this process, in groups of about a batch.
 
     Small files share a group (up to a batch's worth of lines or bytes), which the
     importer stores in one transaction: a commit costs a WAL sync and a flush of the
     search index's pending segment, and most transcripts are far smaller than a batch.
+    With ``ramp``, the first groups are smaller (see :class:`_Ramp`).
     """
+    remaining = sum(max(job.size - job.offset, 0) for job in jobs)
+    bounds = _Ramp(limits, remaining) if ramp else limits
     group: list[Piece] = []
     lines = nbytes = 0
     for index, job in enumerate(jobs):
-        for piece in read_file(index, job, analysis, limits):
+        for piece in read_file(index, job, analysis, bounds):
             group.append(piece)
             lines += piece.batch.lines
             nbytes += piece.batch.nbytes
-            if lines >= limits.lines or nbytes >= limits.nbytes:
+            if lines >= bounds.lines or nbytes >= bounds.nbytes:
                 yield group
+                if isinstance(bounds, _Ramp):
+                    bounds.read(lines, nbytes)
                 group, lines, nbytes = [], 0, 0
     if group:
         yield group
@@ -168,7 +229,7 @@ def _prepare(batch: Batch, analysis: Analysis | None) -> None:
         event.pack()
 
 
-def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int, limits: Limits) -> bool:
+def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int, limits: _Bounds) -> bool:
     """Feed the parser complete lines until its batch is full; True at the end of the file.
 
     ``line_count`` is the number of lines before the batch. A last line without its
@@ -325,7 +386,7 @@ def work(jobs_fd: str, groups_fd: str) -> None:
     jobs, analysis, limits = pickle.loads(payload)  # noqa: S301
     with FileIO(int(groups_fd), "wb") as out:
         try:
-            for group in read_here(jobs, analysis, limits):
+            for group in read_here(jobs, analysis, limits, ramp=True):
                 _send(out, pickle.dumps(group, _PROTOCOL))
             _send(out, pickle.dumps(None))
         except BrokenPipeError:
