@@ -172,3 +172,31 @@ async def test_bulk_writes_fold_the_wal_back_beside_them(store: Store, bulk: boo
     grew = db.stat().st_size > before + 200 * 2000
     assert grew is bulk
     assert await query(store, "SELECT count(*) FROM events") == [(200,)]
+
+
+async def test_new_rows_get_the_pks_the_writer_hands_on(store: Store) -> None:
+    ts = "2026-01-01T00:00:00.000Z"
+
+    def user(n: int) -> NewMessage:
+        return NewMessage(f"u:{n}", "user", ts, [(n, {"uuid": f"r{n}"})], f"r{n}")
+
+    async with store.write() as writer:
+        pk = await writer.upsert_session(NewSession("s"))
+        conversation = await writer.upsert_conversation(pk, NewConversation())
+        first = await writer.add_messages(pk, conversation, [user(1), user(2)])
+        second = await writer.add_messages(pk, conversation, [user(3), user(2)])  # 2: merged
+        await writer.add_events(pk, conversation, [NewEvent(10, "system", ts, {"n": 10})])
+    async with store.write() as writer:
+        await writer.clear_conversation(conversation)  # the largest pks are free again
+        third = await writer.add_messages(pk, conversation, [user(4)])
+        await writer.add_events(pk, conversation, [NewEvent(11, "system", ts, {"n": 11})])
+    by_pk = dict(await query(store, "SELECT id, msg_key FROM messages"))
+    assert by_pk == {third[0]: "u:4"}
+    assert len({*first, *second}) == 3 and set(first) & set(second) == {first[1]}  # merged
+    # What the writer told the change feed and the index is what the table holds.
+    feed = await query(store, "SELECT kind, target_pk FROM changes ORDER BY seq")
+    assert ("message", third[0]) in feed
+    events = await query(store, "SELECT id, seq FROM events")
+    assert [("event", pk) for pk, _ in events] == [e for e in feed if e[0] == "event"][-1:]
+    docs = await query(store, "SELECT rowid FROM search_docs WHERE kind = 'message'")
+    assert docs == [(third[0] * 4,)]

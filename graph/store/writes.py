@@ -156,6 +156,7 @@ class Writer:
         # (kind, pk) -> (conversation_pk, line, session_pk): what this transaction wrote,
         # for the change feed; a row written twice is one change.
         self._changes: dict[tuple[str, int], tuple[int, int, int]] = {}
+        self._next_ids: dict[str, int] = {}  # table -> next pk (see ``_new_ids``)
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -171,6 +172,24 @@ class Writer:
         """Have the aggregates of ``session_pk`` (and its threads) refreshed before the commit."""
         self._touched.add(session_pk)
         self._all_threads.add(session_pk)
+
+    async def _new_ids(self, table: str, count: int) -> int:
+        """The first of ``count`` pks for new rows of ``table`` (``messages``/``events``).
+
+        Rows go in with these ids, so the writer knows them without reading them back.
+        Only this writer inserts into those tables, inside its own write transaction, so
+        the largest id read once per transaction stays the largest.
+        """
+        first = self._next_ids.get(table)
+        if first is None and count:
+            [(top,)] = await self._conn.execute_fetchall(
+                f"SELECT coalesce(max(id), 0) FROM {table}"
+            )
+            first = int(top) + 1
+        if first is None:
+            return 0  # nothing to number
+        self._next_ids[table] = first + count
+        return first
 
     def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
         return self._codec.seal(table, column, row, _json(value))
@@ -301,7 +320,7 @@ class Writer:
         )
         updates = []
         replaced: dict[int, NewMessage] = {}
-        written: dict[str, NewMessage] = {}
+        pairs: list[tuple[int, NewMessage]] = []
         for row in stored:
             old = NewMessage(
                 msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
@@ -315,13 +334,14 @@ class Writer:
             )  # fmt: skip
             new = _merge(old, merged.pop(row[1]))
             replaced[row[0]] = old
-            written[new.msg_key] = new
+            pairs.append((int(row[0]), new))
             updates.append((*self._values(conversation_pk, new), row[0]))
-        written.update(merged)
+        first = await self._new_ids("messages", len(merged))
         inserts = [
-            (session_pk, conversation_pk, *self._values(conversation_pk, m))
-            for m in merged.values()
+            (pk, session_pk, conversation_pk, *self._values(conversation_pk, m))
+            for pk, m in enumerate(merged.values(), first)
         ]
+        pairs += [(row[0], m) for row, m in zip(inserts, merged.values(), strict=True)]
         if updates:
             await self._conn.executemany(
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
@@ -331,17 +351,12 @@ class Writer:
             )
         if inserts:
             await self._conn.executemany(
-                "INSERT INTO messages (session_pk, conversation_pk, seq, msg_key, uuid, role,"
+                "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
                 " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
-                " cache_creation_tokens, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cache_creation_tokens, content)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
-        rows = await self._conn.execute_fetchall(
-            "SELECT id, msg_key FROM messages WHERE conversation_pk = ? "
-            "AND msg_key IN (SELECT value FROM json_each(?))",
-            (conversation_pk, json_list(list(written))),
-        )
-        pairs = [(int(row[0]), written[row[1]]) for row in rows]
         self._touched.add(session_pk)
         self._threads.add(conversation_pk)
         later_rows = [(uuid, pk) for pk, message in pairs for uuid in message.later_uuids]
@@ -373,28 +388,23 @@ class Writer:
         if not new:
             return 0
         codec = self._codec
+        first = await self._new_ids("events", len(new))
         await self._conn.executemany(
-            "INSERT INTO events (session_pk, conversation_pk, seq, uuid, type, subtype,"
-            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, session_pk, conversation_pk, seq, uuid, type, subtype,"
+            " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
+                    pk, session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
                     codec.seal("events", "data", event_row_key(conversation_pk, e.seq), e.encoded)
                     if codec.encrypted
                     else e.encoded,
                 )
-                for e in new
+                for pk, e in enumerate(new, first)
             ],
         )  # fmt: skip
         self._touched.add(session_pk)
         self._threads.add(conversation_pk)
-        by_seq = {event.seq: event for event in new}
-        rows = await self._conn.execute_fetchall(
-            "SELECT id, seq FROM events WHERE conversation_pk = ? "
-            "AND seq IN (SELECT value FROM json_each(?))",
-            (conversation_pk, json_list(list(by_seq))),
-        )
-        pairs = [(int(row[0]), by_seq[row[1]]) for row in rows]
+        pairs = list(enumerate(new, first))
         changes = self._changes
         for pk, event in pairs:
             changes[("event", pk)] = (conversation_pk, event.seq, session_pk)
