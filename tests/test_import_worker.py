@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,8 @@ import pytest
 import graph.importers.importer as importer_module
 from graph.importers import import_paths
 from graph.importers.claude_code import UNREADABLE
-from graph.importers.reading import FileJob, Limits, WorkerError, WorkerReader, read_here
+from graph.importers.reading import FileJob, Limits, read_here
+from graph.importers.worker import WorkerError, WorkerReader
 from graph.search.index import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
@@ -110,7 +113,7 @@ async def test_a_failure_inside_the_worker_comes_back_with_its_traceback(tmp_pat
     try:
         bad = FileJob(str(path), "not an offset", 0, None, 0)  # type: ignore[arg-type]
         with pytest.raises(WorkerError, match="TypeError"):
-            async for _ in reader.groups([bad], None):
+            async for _ in reader.groups([bad], None, Limits()):
                 pass
     finally:
         reader.close()
@@ -125,7 +128,7 @@ async def test_the_worker_reports_a_file_it_cannot_open(tmp_path: Path) -> None:
     ]
     reader = WorkerReader()
     try:
-        groups = [group async for group in reader.groups(jobs, Analysis())]
+        groups = [group async for group in reader.groups(jobs, Analysis(), Limits())]
     finally:
         reader.close()
     pieces = [piece for group in groups for piece in group]
@@ -194,3 +197,14 @@ def test_the_worker_starts_and_ends_with_small_groups(tmp_path: Path) -> None:
     assert sizes == sorted(sizes[: sizes.index(4_000) + 1]) + sizes[sizes.index(4_000) + 1 :]
     plain = [sum(p.batch.lines for p in g) for g in read_here(jobs, None, limits)]
     assert plain[:5] == [4_000] * 5 and sum(plain) == 20_000  # then the end-of-file piece
+
+
+def test_the_worker_process_loads_neither_the_store_nor_asyncio() -> None:
+    # What the worker runs: its start-up is paid on every large import.
+    code = (
+        "import sys; from graph.importers.reading import work; "
+        "print(sorted(m for m in ('asyncio', 'aiosqlite', 'graph.store.store', "
+        "'graph.importers.importer', 'cryptography') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

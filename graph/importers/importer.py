@@ -16,16 +16,10 @@ from typing import TYPE_CHECKING, Final
 from graph.importers import reading
 from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.files import Action, Plan, TranscriptFile, discover, plan_file
-from graph.importers.reading import (
-    WORKER_MIN_BYTES,
-    FileJob,
-    Limits,
-    Piece,
-    WorkerReader,
-    read_here,
-)
+from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles
+from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.search.index import Analysis, SearchIndexer
 from graph.store import FileState, NewConversation, NewSession
 from graph.store.transcripts import (
@@ -63,7 +57,7 @@ async def import_paths(
         paths: Projects directories, project directories or single ``.jsonl`` files.
         progress: Told about files, lines and bytes as they are stored.
         worker: Read in a worker process, beside the writes (``None``: when there are
-            at least :data:`~graph.importers.reading.WORKER_MIN_BYTES` to read).
+            at least :data:`~graph.importers.worker.WORKER_MIN_BYTES` to read).
 
     Raises:
         TranscriptError: a path does not exist or holds no transcript.

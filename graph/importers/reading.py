@@ -6,70 +6,53 @@ each file, or why it could not be opened. Each batch comes *prepared*: its recor
 serialized as they will be stored and, when the store keeps a search index, their
 search documents built (see :class:`~graph.search.index.Analysis`).
 
-Reading is Python work (JSON parsing, serializing, tokenizing); storing is mostly
-SQLite's, in C on the store's thread. One process cannot run the two side by side:
-sqlite3's ``executemany`` takes the GIL back for every row, and with another thread
-busy in Python each row waits out a switch interval. So a large import reads in a
-worker process (:class:`WorkerReader`) that stays a batch ahead of the writes, and a
-small one (a watch tick, a few short files) reads here (:func:`read_here`), where
-starting a process would cost more than it saves.
+A large import reads in a worker process (see :mod:`graph.importers.worker`); this
+module is also all that process runs (:func:`work`), so it imports nothing it does not
+need there (no asyncio, no store).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import fcntl
-import os
 import pickle
 import signal
 import struct
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import FileIO
-from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
 from graph.importers.files import head_of
 from graph.times import format_timestamp
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
 
     from graph.search.index import Analysis
 
 __all__ = [
     "BATCH_BYTES",
     "BATCH_LINES",
-    "WORKER_MIN_BYTES",
+    "PROTOCOL",
     "FileJob",
     "Limits",
     "Piece",
-    "WorkerReader",
     "read_file",
     "read_here",
+    "receive",
+    "send",
     "work",
 ]
 
 BATCH_LINES: Final = 5_000
 BATCH_BYTES: Final = 8 << 20
-# Below this many bytes to read, a worker process costs more to start (~0.15 s of
-# imports) than running it beside the writes saves.
-WORKER_MIN_BYTES: Final = 16 << 20
-_PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 _RAMP: Final = 16
 # Not smaller than this: which session a thread belongs to is settled by its first
 # batch (by a record that names it), so that batch must not be a line or two.
 _RAMP_MIN_LINES: Final = 200
 _RAMP_MIN_BYTES: Final = 256 << 10
-_PIPE_BYTES: Final = 1 << 20  # Linux's default cap for an unprivileged pipe
-_PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
+PROTOCOL: Final = pickle.HIGHEST_PROTOCOL
 _HEADER: Final = struct.Struct("<Q")  # each message: its length, then its pickle
-# Not ``-m`` this module: classes pickled in a ``__main__`` would not unpickle here.
-_WORKER: Final = "import sys; from graph.importers.reading import work; work(*sys.argv[1:])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,108 +233,8 @@ def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int, limits: _Boun
             return False
 
 
-class WorkerError(RuntimeError):
-    """The worker process failed: a bug, or it was killed. Nothing of it was stored."""
-
-
-class WorkerReader:
-    """Reads in a worker process, one group ahead of whoever consumes them.
-
-    The process starts at construction and gets its jobs from :meth:`groups`. Groups
-    come back pickled over a pipe, whose buffer is the flow control: while the caller
-    stores one group, the worker prepares the next and waits to hand it over, so
-    memory stays flat.
-    """
-
-    def __init__(self) -> None:
-        jobs_read, jobs_write = os.pipe()
-        groups_read, groups_write = os.pipe()
-        with contextlib.suppress(OSError, AttributeError):  # Linux only; a hint anyway
-            fcntl.fcntl(groups_read, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, (str(_PACKAGE_ROOT), env.get("PYTHONPATH")))
-        )
-        try:
-            self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our code
-                [sys.executable, "-c", _WORKER, str(jobs_read), str(groups_write)],
-                pass_fds=(jobs_read, groups_write),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
-            )
-        except BaseException:
-            for fd in (jobs_write, groups_read):
-                os.close(fd)
-            raise
-        finally:
-            os.close(jobs_read)
-            os.close(groups_write)
-        self._jobs = FileIO(jobs_write, "wb")
-        self._groups = FileIO(groups_read, "rb")
-
-    async def groups(
-        self, jobs: Sequence[FileJob], analysis: Analysis | None, limits: Limits = Limits()
-    ) -> AsyncIterator[list[Piece]]:
-        """What :func:`read_here` yields, read in the worker.
-
-        Raises:
-            WorkerError: the process failed or died before the last piece.
-        """
-        with contextlib.suppress(BrokenPipeError):  # it died: the read below says how
-            _send(self._jobs, pickle.dumps((list(jobs), analysis, limits), _PROTOCOL))
-        self._jobs.close()
-        # One group is taken in (read and unpickled) while the caller stores the one
-        # before: that work then overlaps the store's single long statements (COMMIT).
-        fetch = asyncio.ensure_future(self._group())
-        try:
-            while (group := await fetch) is not None:
-                fetch = asyncio.ensure_future(self._group())
-                yield group
-        finally:
-            fetch.cancel()
-
-    async def _group(self) -> list[Piece] | None:
-        message = pickle.loads(await self._next())  # noqa: S301 - our child, our pipe
-        if isinstance(message, str):
-            raise WorkerError(f"the import worker failed:\n{message}")
-        return cast("list[Piece] | None", message)
-
-    async def _next(self) -> memoryview:
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-
-        def readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        fd = self._groups.fileno()
-        loop.add_reader(fd, readable)
-        try:
-            await ready
-        finally:
-            loop.remove_reader(fd)
-        header = _receive(self._groups, _HEADER.size)
-        if header is None:
-            code = self._process.wait()
-            raise WorkerError(f"the import worker exited unexpectedly (code {code})")
-        (length,) = _HEADER.unpack(header)
-        payload = _receive(self._groups, length)
-        if payload is None:
-            code = self._process.wait()
-            raise WorkerError(f"the import worker exited unexpectedly (code {code})")
-        return payload
-
-    def close(self) -> None:
-        """Stop the process (if still running) and release the pipes."""
-        for pipe in (self._jobs, self._groups):
-            pipe.close()
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-
-
-def _send(pipe: FileIO, payload: bytes) -> None:
+def send(pipe: FileIO, payload: bytes) -> None:
+    """Write one message: its length, then ``payload``."""
     pipe.write(_HEADER.pack(len(payload)))
     view = memoryview(payload)
     while view:
@@ -359,7 +242,15 @@ def _send(pipe: FileIO, payload: bytes) -> None:
         view = view[written or 0 :]
 
 
-def _receive(pipe: FileIO, length: int) -> memoryview | None:
+def receive(pipe: FileIO) -> memoryview | None:
+    """The next message written by :func:`send`, or ``None`` if the pipe ends first."""
+    header = _exactly(pipe, _HEADER.size)
+    if header is None:
+        return None
+    return _exactly(pipe, _HEADER.unpack(header)[0])
+
+
+def _exactly(pipe: FileIO, length: int) -> memoryview | None:
     """Exactly ``length`` bytes, or ``None`` if the pipe ends first."""
     buffer = memoryview(bytearray(length))
     got = 0
@@ -372,24 +263,25 @@ def _receive(pipe: FileIO, length: int) -> memoryview | None:
 
 
 def work(jobs_fd: str, groups_fd: str) -> None:
-    """The worker process: read the jobs, send groups, then ``None`` (or a traceback)."""
+    """The worker process: read the jobs, send groups, then ``None`` (or a traceback).
+
+    Started by :class:`~graph.importers.worker.WorkerReader` with the two pipes' file
+    descriptors.
+    """
     import traceback
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     with FileIO(int(jobs_fd), "rb") as incoming:
-        received = _receive(incoming, _HEADER.size)
-        if received is None:
-            return  # the parent gave up before sending any work
-        payload = _receive(incoming, _HEADER.unpack(received)[0])
-        if payload is None:
-            return
-    jobs, analysis, limits = pickle.loads(payload)  # noqa: S301
+        payload = receive(incoming)
+    if payload is None:
+        return  # the parent gave up before sending any work
+    jobs, analysis, limits = pickle.loads(payload)  # noqa: S301 - from our parent
     with FileIO(int(groups_fd), "wb") as out:
         try:
             for group in read_here(jobs, analysis, limits, ramp=True):
-                _send(out, pickle.dumps(group, _PROTOCOL))
-            _send(out, pickle.dumps(None))
+                send(out, pickle.dumps(group, PROTOCOL))
+            send(out, pickle.dumps(None))
         except BrokenPipeError:
             return  # the parent has stopped listening
         except Exception:  # reported to the parent, which raises
-            _send(out, pickle.dumps(traceback.format_exc()))
+            send(out, pickle.dumps(traceback.format_exc()))
