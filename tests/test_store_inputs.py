@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pickle
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -200,3 +203,24 @@ async def test_new_rows_get_the_pks_the_writer_hands_on(store: Store) -> None:
     assert [("event", pk) for pk, _ in events] == [e for e in feed if e[0] == "event"][-1:]
     docs = await query(store, "SELECT rowid FROM search_docs WHERE kind = 'message'")
     assert docs == [(third[0] * 4,)]
+
+
+@pytest.mark.parametrize(("existing", "expected"), [(None, 16384), (4096, 4096)])
+async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
+    tmp_path: Path, existing: int | None, expected: int
+) -> None:
+    db = tmp_path / "pages.db"
+    if existing is not None:  # a database made before the change
+        with closing(sqlite3.connect(db)) as conn:
+            conn.execute(f"PRAGMA page_size = {existing}")
+            conn.execute("CREATE TABLE t (x)")
+    store = await Store.open(db)
+    try:
+        async with store.write() as writer:
+            conn = writer.connection
+            [(page_size,)] = await conn.execute_fetchall("PRAGMA page_size")
+            [(pages,)] = await conn.execute_fetchall("PRAGMA wal_autocheckpoint")
+    finally:
+        await store.close()
+    assert page_size == expected
+    assert pages * page_size == 32 << 20  # the same WAL size between checkpoints
