@@ -221,7 +221,12 @@ def _leaks(paths: list[Path], canary: str) -> list[str]:
     return found
 
 
-async def test_no_plaintext_reaches_the_files(tmp_path: Path, samples_dir: Path) -> None:
+@pytest.mark.parametrize("worker", [False, True], ids=["read here", "worker process"])
+async def test_no_plaintext_reaches_the_files(
+    tmp_path: Path, samples_dir: Path, worker: bool
+) -> None:
+    # Through the worker too: it hashes search tokens with the search key it was sent,
+    # and the hits below prove those hashes are the ones a query looks for.
     projects = tmp_path / "projects" / "-home-dev-canary"
     shutil.copytree(samples_dir, projects, ignore=shutil.ignore_patterns("*.md", "LICENSE*"))
     session_id = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
@@ -243,7 +248,7 @@ async def test_no_plaintext_reaches_the_files(tmp_path: Path, samples_dir: Path)
     db = tmp_path / "canary.db"
     store = await Store.open(db, key=material())
     try:
-        await import_paths(store, [tmp_path / "projects"])
+        await import_paths(store, [tmp_path / "projects"], worker=worker)
         files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
         for canary in CANARIES.values():  # in the WAL, before any checkpoint
             assert not _leaks(files, canary), canary
