@@ -208,3 +208,21 @@ def test_the_worker_process_loads_neither_the_store_nor_asyncio() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+async def test_without_a_process_to_be_had_the_import_reads_here(
+    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    tree = copy_samples(samples_dir, tmp_path / "projects")
+    store = await Store.open(tmp_path / "fallback.db")
+    try:
+        summary = await import_paths(store, [tree], worker=True)
+        rows = await snapshot(store)
+    finally:
+        await store.close()
+    assert summary.messages_added == len(rows["messages"]) > 0
+    assert rows == (await imported(tmp_path, tree, "here", worker=False))["rows"]

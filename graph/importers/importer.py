@@ -9,6 +9,7 @@ large import); memory stays bounded by the batch size whatever the size of the c
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["BATCH_BYTES", "BATCH_LINES", "import_paths"]
 
 # What one batch, and one write transaction, holds at most (tests make them smaller).
+log = logging.getLogger(__name__)
+
 BATCH_LINES: Final = reading.BATCH_LINES
 BATCH_BYTES: Final = reading.BATCH_BYTES
 
@@ -159,11 +162,16 @@ class _Importer:
         use_worker = self.worker
         if use_worker is None:
             use_worker = sum(max(p.size - p.offset, 0) for p in plans) >= WORKER_MIN_BYTES
-        if not use_worker:
+        reader = None
+        if use_worker:
+            try:
+                reader = WorkerReader()
+            except OSError as exc:  # no process to be had (limits): read here instead
+                log.warning("could not start the import worker (%s); reading in-process", exc)
+        if reader is None:
             for group in read_here(jobs, analysis, limits):
                 await self._group(plans, group)
             return
-        reader = WorkerReader()
         try:
             async with self.store.bulk():
                 async for group in reader.groups(jobs, analysis, limits):
