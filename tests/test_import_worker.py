@@ -226,3 +226,27 @@ async def test_without_a_process_to_be_had_the_import_reads_here(
         await store.close()
     assert summary.messages_added == len(rows["messages"]) > 0
     assert rows == (await imported(tmp_path, tree, "here", worker=False))["rows"]
+
+
+@pytest.mark.parametrize("worker", [False, True])
+async def test_records_are_stored_as_the_lines_read(tmp_path: Path, worker: bool) -> None:
+    lines = [
+        b'{"type": "system", "sessionId": "s1", "uuid": "e1", "n": 1.50}\r\n',  # CRLF
+        b'\xef\xbb\xbf{"type": "system", "sessionId": "s1", "uuid": "e2"}\n',  # BOM: repaired
+        b'{"type":"user","sessionId":"s1","uuid":"u1","message":{"content":"hi"}}\n',
+    ]
+    path = tmp_path / "projects" / "p" / "s1.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"".join(lines))
+    store = await Store.open(tmp_path / "lines.db")
+    try:
+        await import_paths(store, [path], worker=worker)
+        events = await query(store, "SELECT seq, data FROM events ORDER BY seq")
+        messages = await query(store, "SELECT content FROM messages")
+    finally:
+        await store.close()
+    assert events == [
+        (1, lines[0][:-2]),  # as written, less its line ending
+        (2, b'{"type":"system","sessionId":"s1","uuid":"e2"}'),  # serialized from the record
+    ]
+    assert messages == [(b"[[3," + lines[2][:-1] + b"]]",)]

@@ -224,3 +224,22 @@ async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
         await store.close()
     assert page_size == expected
     assert pages * page_size == 32 << 20  # the same WAL size between checkpoints
+
+
+def test_a_message_is_stored_as_the_text_it_was_read_from() -> None:
+    first, second = b'{"uuid": "a",  "n": 1}', b'{"uuid":"b","n":2.50}'  # not orjson's spelling
+    read = NewMessage("m:1", "assistant", "t", [(1, orjson.loads(first))], texts=[first])
+    read.add(2, orjson.loads(second), second)
+    read.pack()
+    assert read.encoded == b'[[1,{"uuid": "a",  "n": 1}],[2,{"uuid":"b","n":2.50}]]'
+    assert orjson.loads(read.encoded) == [[1, {"uuid": "a", "n": 1}], [2, {"uuid": "b", "n": 2.5}]]
+    # One record without its text (a repaired line): the whole message is serialized.
+    mixed = NewMessage("m:1", "assistant", "t", [(1, orjson.loads(first))], texts=[first])
+    mixed.add(2, {"uuid": "b"})
+    mixed.records.append((3, {"uuid": "c"}))
+    mixed.pack()
+    assert mixed.encoded == orjson.dumps([[1, {"uuid": "a", "n": 1}], [2, {"uuid": "b"}],
+                                          [3, {"uuid": "c"}]])  # fmt: skip
+    event = NewEvent(4, "system", "t", orjson.loads(second), text=second)
+    event.pack()
+    assert event.encoded is second

@@ -114,7 +114,7 @@ class NewMessage:
         self._seq = records[0][0]
         self._later_uuids = _uuids(records[1:])
         texts = self._texts
-        if texts is not None:
+        if texts is not None and len(texts) == len(records):  # else: records added directly
             self._encoded = b"[%b]" % b",".join(
                 [b"[%d,%b]" % (line, text) for (line, _), text in zip(records, texts, strict=True)]
             )
