@@ -97,8 +97,10 @@ class Analysis:
         else:
             self.tag = f"{hasher.key_id}/{INDEX_VERSION}"
 
+            many = hasher.many
+
             def hashed(text: str) -> str:
-                return " ".join(map(hasher, fast_tokens(text))) if text else ""
+                return " ".join(many(fast_tokens(text))) if text else ""
 
             self.analyze = hashed
 

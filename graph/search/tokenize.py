@@ -211,11 +211,17 @@ def index_text(text: str) -> str:
     return lowered
 
 
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+# ASCII letters and digits kept, anything else -> space (index_text has lower-cased).
+_KEEP_ALNUM: Final = bytes(b if chr(b).isalnum() else 0x20 for b in range(128)) + b" " * 128
 
 
 def fast_tokens(text: str) -> list[str]:
-    """:func:`tokens`, by the C-speed path for ASCII text (what hashing tokens needs)."""
+    """:func:`tokens`, by the C-speed path for ASCII text (what hashing tokens needs).
+
+    The tokens of :func:`index_text`'s output are its runs of letters and digits:
+    ``bytes.translate`` blanks the rest and ``split`` cuts there, both C loops (a regex
+    ``findall`` took four times as long, the bulk of an encrypted import's indexing).
+    """
     if text.isascii():
-        return _ASCII_TOKEN.findall(index_text(text))
+        return index_text(text).encode("ascii").translate(_KEEP_ALNUM).decode("ascii").split()
     return tokens(text)
