@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from graph.crypto import Cipher, MasterKey, TokenHasher
+from graph.search.documents import FIELD_COLUMNS, Fields
 from graph.search.index import Analysis, SearchIndexer
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from graph.store.bulk import from_json, insert_json
@@ -83,6 +84,12 @@ def test_an_analysis_names_its_key() -> None:
     again = pickle.loads(pickle.dumps(keyed))
     assert again.tag == keyed.tag and again.analyze("Zanzibar") == keyed.analyze("Zanzibar")
     assert keyed.analyze("Zanzibar") != plain.analyze("Zanzibar")
+
+
+def test_an_analysis_fills_each_column_from_its_own_field() -> None:
+    fields = Fields(**{column: f"{column} Word" for column in FIELD_COLUMNS})
+    assert Analysis().columns(fields) == tuple(f"{c} word" for c in FIELD_COLUMNS)
+    assert Analysis().columns(Fields(event="Only here")) == ("", "", "", "", "", "only here")
 
 
 @pytest.mark.parametrize("prepared_by", ["none", "same", "other key"])

@@ -41,6 +41,10 @@ class Fields:
         value: str = getattr(self, column)
         return value
 
+    def values(self) -> tuple[str, str, str, str, str, str]:
+        """The fields in :data:`FIELD_COLUMNS` order."""
+        return (self.text, self.thinking, self.tool_input, self.tool_output, self.title, self.event)
+
 
 def _strings(value: Any, skip: frozenset[str] = frozenset()) -> list[str]:
     """Every string leaf of a JSON value, in order."""

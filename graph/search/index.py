@@ -109,8 +109,9 @@ class Analysis:
 
     def columns(self, fields: Fields) -> tuple[str, ...]:
         """One token string per field column."""
+        # Most fields of a document are empty (an event has one): not worth a call.
         analyze = self.analyze
-        return tuple(analyze(fields.get(column)) for column in FIELD_COLUMNS)
+        return tuple([analyze(text) if text else "" for text in fields.values()])
 
     def prepare_message(self, message: NewMessage) -> None:
         """Attach the message's search document, so the indexer need not build it."""
