@@ -30,7 +30,8 @@ async def test_session_by_global_id_and_by_raw_session_id(store: Store, gql: Gra
         "input": 18, "output": 60, "cacheRead": 0, "cacheCreation": 0, "total": 78,
     }  # fmt: skip
     assert by_raw["resumeCommand"] == f"cd /home/dev/app0 && claude --resume {sid}"
-    assert by_raw["startedAt"].startswith("2026-01-01T00:00:00")
+    # Times are served as stored (as Claude Code and `Date.toISOString()` write them).
+    assert by_raw["startedAt"] == "2026-01-01T00:00:00.000Z"
 
 
 async def test_unknown_ids_are_null_and_malformed_ids_are_bad_id(
@@ -246,6 +247,8 @@ async def test_session_filters(store: Store, gql: GraphQL) -> None:
     assert await matching({"hasSidechains": False}) == [ids[1], ids[2], ids[4], ids[5]]
     assert await matching({"startedAfter": "2026-01-01T02:00:00Z"}) == ids[2:]
     assert await matching({"startedBefore": "2026-01-01T02:00:00+00:00"}) == ids[:2]
+    assert await matching({"startedAfter": "2026-01-01T03:00:00+01:00"}) == ids[2:]
+    assert await matching({"startedAfter": "2026-01-01T02:00:00"}) == ids[2:]  # naive: UTC
     assert await matching(
         {"startedAfter": "2026-01-01T01:00:00Z", "startedBefore": "2026-01-01T03:00:00Z",
          "hasSidechains": False}

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Final, NewType
 
 import strawberry
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from graph.errors import UserInputError
 from graph.times import format_timestamp
 
-__all__ = ["SCALARS", "BigInt", "from_db_time", "to_db_time"]
+__all__ = ["SCALARS", "BigInt", "from_db_time", "serialize_time", "to_db_time"]
 
 
 def from_db_time(value: str | None) -> datetime | None:
@@ -33,6 +34,11 @@ def to_db_time(value: datetime) -> str:
         raise UserInputError(f"{value.isoformat()} is out of range") from exc
 
 
+def serialize_time(value: datetime) -> str:
+    """A DateTime as clients get it: the stored form, as JavaScript's ``toISOString``."""
+    return format_timestamp(value)
+
+
 BigInt = NewType("BigInt", int)
 
 SCALARS: Final[dict[object, ScalarDefinition]] = {
@@ -41,5 +47,14 @@ SCALARS: Final[dict[object, ScalarDefinition]] = {
         serialize=int,
         parse_value=int,
         description="An integer that may exceed 32 bits (token totals, byte sizes); a JSON number.",
-    )
+    ),
+    # Served as stored (what Claude Code writes and `Date.toISOString()` gives) rather
+    # than strawberry's isoformat, whose "+00:00" and microseconds say nothing more.
+    datetime: strawberry.scalar(
+        name="DateTime",
+        serialize=serialize_time,
+        parse_value=DateTimeDefinition.parse_value,
+        description="A moment: ISO 8601 in UTC to the millisecond, `2026-02-10T21:11:56.846Z`. "
+        "Arguments accept any ISO 8601 form; one without an offset is taken as UTC.",
+    ),
 }
