@@ -115,7 +115,12 @@ async def build_corpus(store: Store, seed: int = 7, sessions: int = 12) -> Corpu
                     NewEvent(1000 + e, "system", ts(n * 100 + 50 + e),
                              {"type": "system", "content": sentence(rng)}, subtype="note")
                     for e in range(2)
-                ],
+                ]
+                # Not searchable (see UNSEARCHED_EVENT_TYPES), though it has words that are.
+                + [NewEvent(1100, "progress", ts(n * 100 + 60),
+                            {"type": "progress", "data": {"type": "bash_progress",
+                             "fullOutput": f"{WORDS[n % len(WORDS)]} zanzibar"}},
+                            subtype="bash_progress")],
             )  # fmt: skip
     await refresh_docs(store, corpus)
     return corpus
@@ -126,7 +131,12 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
     import orjson
 
     from graph.content import records_of
-    from graph.search.documents import event_fields, message_fields, session_fields
+    from graph.search.documents import (
+        event_fields,
+        is_searched_event,
+        message_fields,
+        session_fields,
+    )
 
     corpus.docs.clear()
     conn, codec = store.writer_connection, store.codec
@@ -135,9 +145,11 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
     ):
         opened = codec.open("messages", "content", f"{cpk}:{key}", content)
         corpus.docs["message", pk] = message_fields(records_of(opened))
-    for pk, cpk, seq, data in await conn.execute_fetchall(
-        "SELECT id, conversation_pk, seq, data FROM events"
+    for pk, cpk, seq, data, kind in await conn.execute_fetchall(
+        "SELECT id, conversation_pk, seq, data, type FROM events"
     ):
+        if not is_searched_event(kind):
+            continue
         opened = codec.open("events", "data", f"{cpk}:{seq}", data)
         corpus.docs["event", pk] = event_fields(orjson.loads(opened))
     for pk, sid, title, summary in await conn.execute_fetchall(

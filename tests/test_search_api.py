@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -329,3 +330,57 @@ async def test_the_kinds_only_ranking_equals_the_filtered_one(
                     a2 = await reader.search(expression, plain, after, window=window)
                     b2 = await reader.search(expression, joined, after, window=window)
                     assert a2.rows == b2.rows
+
+
+async def _progress_documents(store: Store) -> tuple[int, int, int]:
+    """(progress events with a document, event documents, events that should have one)."""
+    [row] = await store.writer_connection.execute_fetchall(
+        "SELECT (SELECT count(*) FROM search_docs AS d JOIN events AS e ON d.rowid = e.id * 4 + 1"
+        " WHERE e.type = 'progress'), (SELECT count(*) FROM search_docs WHERE kind = 'event'),"
+        " (SELECT count(*) FROM events WHERE type <> 'progress')"
+    )
+    return row[0], row[1], row[2]
+
+
+async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
+    db_path: Path, samples_dir: Path
+) -> None:
+    from graph.importers import import_paths
+    from graph.search.documents import event_fields
+    from graph.search.index import Analysis, doc_rowid
+    from graph.store.maintenance import check_database
+
+    store = await Store.open(db_path)
+    try:
+        await import_paths(store, [samples_dir])
+        # A command's output is in its bash_progress events and in its tool result: one hit.
+        assert {kind for kind, _ in await fts_hits(store, '"resolving hex"')} == {"message"}
+        progress, documents, searched = await _progress_documents(store)
+        assert progress == 0 and documents == searched > 0
+        assert await check_database(store.writer_connection) == []
+        # An index of version 2 had documents for progress events too.
+        conn = store.writer_connection
+        [(pk, data)] = await conn.execute_fetchall(
+            "SELECT id, data FROM events WHERE type = 'progress' ORDER BY id LIMIT 1"
+        )
+        columns = Analysis().columns(event_fields(orjson.loads(data)))
+        async with store.write():
+            await conn.execute(
+                "INSERT INTO search_fts (rowid, text, thinking, tool_input, tool_output, title,"
+                " event) VALUES (?, ?, ?, ?, ?, ?, ?)", (doc_rowid("event", pk), *columns)
+            )  # fmt: skip
+            await conn.execute(
+                "INSERT INTO search_docs (rowid, kind, session_pk) SELECT ?, 'event', session_pk"
+                " FROM events WHERE id = ?", (doc_rowid("event", pk), pk)
+            )  # fmt: skip
+            await conn.execute("UPDATE meta SET value = '2' WHERE key = 'search.version'")
+        assert (await _progress_documents(store))[0] == 1
+    finally:
+        await store.close()
+    store = await Store.open(db_path)  # rebuilt on open: the version is not this one's
+    try:
+        progress, documents, searched = await _progress_documents(store)
+        assert progress == 0 and documents == searched
+        assert await check_database(store.writer_connection) == []
+    finally:
+        await store.close()

@@ -71,7 +71,9 @@ def search(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this Claude project.")] = None,
     session: Annotated[str | None, typer.Option(help="Only this session (sessionId).")] = None,
-    events: Annotated[bool, typer.Option("--events", help="Search events too.")] = False,
+    events: Annotated[
+        bool, typer.Option("--events", help="Search events too (not progress records).")
+    ] = False,
     limit: Annotated[int, typer.Option(help="How many hits.", min=1, max=500)] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     key_file: KeyFileOption = None,

@@ -36,7 +36,11 @@ __all__ = ["SearchConnection", "SearchFilter", "SearchScope", "resolve_search", 
 class SearchScope(Enum):
     MESSAGES = "message"
     SESSIONS = "session"
-    EVENTS = "event"
+    EVENTS = strawberry.enum_value(
+        "event",
+        description="Timeline events, but not progress records: what those report (a "
+        "command's output so far, a subagent's messages) is found where it lands.",
+    )
 
 
 @strawberry.enum(description="Field groups of the index; `field:term` in a query picks one.")

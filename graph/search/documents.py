@@ -11,9 +11,25 @@ from typing import Any, Final
 
 from graph.content import Record, blocks_of, tool_result_text
 
-__all__ = ["FIELD_COLUMNS", "Fields", "event_fields", "message_fields", "session_fields"]
+__all__ = [
+    "FIELD_COLUMNS",
+    "UNSEARCHED_EVENT_TYPES",
+    "Fields",
+    "event_fields",
+    "is_searched_event",
+    "message_fields",
+    "session_fields",
+]
 
 FIELD_COLUMNS: Final = ("text", "thinking", "tool_input", "tool_output", "title", "event")
+
+# Events with no document. Progress records report work under way: a hook starting, a
+# command's output so far (``fullOutput`` repeats all of it, so a long build's output is
+# there many times over), a subagent's messages mirrored from its own transcript. What
+# they say is searchable where it lands (the tool result, the subagent's messages);
+# indexed too, they made most hits repeats of one another and most of an import's
+# indexing work (70% of the records of a typical transcript).
+UNSEARCHED_EVENT_TYPES: Final = frozenset({"progress"})
 
 # Bookkeeping keys of event records: ids, times, paths and flags nobody searches for.
 _EVENT_SKIP: Final = frozenset({
@@ -96,6 +112,11 @@ def message_fields(records: list[tuple[int, Record]]) -> Fields:
         tool_input=_join(tool_input),
         tool_output=_join(tool_output),
     )
+
+
+def is_searched_event(event_type: str) -> bool:
+    """Whether events of ``event_type`` have a search document."""
+    return event_type not in UNSEARCHED_EVENT_TYPES
 
 
 def event_fields(record: Record) -> Fields:

@@ -19,8 +19,10 @@ from graph.content import records_of
 from graph.crypto import Codec, PlainCodec
 from graph.search.documents import (
     FIELD_COLUMNS,
+    UNSEARCHED_EVENT_TYPES,
     Fields,
     event_fields,
+    is_searched_event,
     message_fields,
     session_fields,
 )
@@ -39,7 +41,7 @@ __all__ = ["INDEX_VERSION", "Analysis", "SearchIndexer", "doc_rowid"]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
-INDEX_VERSION: Final = "2"
+INDEX_VERSION: Final = "3"  # 3: progress events have no document
 _KINDS: Final = {"message": 0, "event": 1, "session": 2}
 _COLUMNS: Final = ", ".join(FIELD_COLUMNS)
 _SLOTS: Final = ", ".join("?" * len(FIELD_COLUMNS))
@@ -57,11 +59,20 @@ _DOCS: Final = f"{_DOC_COLUMNS} VALUES (?, ?, ?, ?, ?, ?){_UPSERT_DOC}"
 _DOCS_JSON: Final = f"{_DOC_COLUMNS} {from_json(6)} WHERE true{_UPSERT_DOC}"
 _BATCH: Final = 500
 REBUILD_ORDER: Final = ("messages", "events", "sessions")
-_REBUILD: Final = {
-    "messages": "SELECT id, session_pk, role, model, timestamp, content, conversation_pk,"
-    " msg_key FROM messages",
-    "events": "SELECT id, session_pk, timestamp, data, conversation_pk, seq FROM events",
-    "sessions": "SELECT id, session_id, title, summary FROM sessions",
+_UNSEARCHED: Final = tuple(sorted(UNSEARCHED_EVENT_TYPES))
+# What a rebuild reads, and its parameters; a page's bounds are ANDed to it.
+_REBUILD: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "messages": (
+        "SELECT id, session_pk, role, model, timestamp, content, conversation_pk, msg_key"
+        " FROM messages WHERE true",
+        (),
+    ),
+    "events": (
+        "SELECT id, session_pk, timestamp, data, conversation_pk, seq FROM events"
+        f" WHERE type NOT IN ({', '.join('?' * len(_UNSEARCHED))})",
+        _UNSEARCHED,
+    ),
+    "sessions": ("SELECT id, session_id, title, summary FROM sessions WHERE true", ()),
 }
 
 
@@ -119,6 +130,8 @@ class Analysis:
 
     def prepare_event(self, event: NewEvent) -> None:
         """Attach the event's search document, so the indexer need not build it."""
+        if not is_searched_event(event.type):
+            return
         event.document = (self.tag, self.columns(event_fields(event.record)))
 
 
@@ -198,6 +211,7 @@ class SearchIndexer:
     async def events_written(
         self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
     ) -> None:
+        written = [(pk, e) for pk, e in written if is_searched_event(e.type)]
         self._documents += [self._event_row(pk, e) for pk, e in written]
         self._docs += [
             (doc_rowid("event", pk), "event", session_pk, None, None, e.timestamp)
@@ -230,7 +244,7 @@ class SearchIndexer:
     ) -> None:
         await self._flush(conn)
         rows = [self._message_row(pk, m) for pk, m in messages]
-        rows += [self._event_row(pk, e) for pk, e in events]
+        rows += [self._event_row(pk, e) for pk, e in events if is_searched_event(e.type)]
         rows += [
             self._row(doc_rowid("session", pk), session_fields(title, summary))
             for pk, title, summary in sessions
@@ -262,10 +276,10 @@ class SearchIndexer:
             A rebuild is a sequence of these, each in its own transaction if the caller
             likes (key rotation does, so that it resumes).
         """
-        select = _REBUILD[table]
+        select, parameters = _REBUILD[table]
         rows = list(
             await conn.execute_fetchall(
-                f"{select} WHERE id > ? ORDER BY id LIMIT ?", (after, _BATCH)
+                f"{select} AND id > ? ORDER BY id LIMIT ?", (*parameters, after, _BATCH)
             )
         )
         if not rows:

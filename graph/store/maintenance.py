@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
+from graph.search.documents import UNSEARCHED_EVENT_TYPES
+
 if TYPE_CHECKING:
     import aiosqlite
 
@@ -22,11 +24,14 @@ async def check_database(conn: aiosqlite.Connection) -> list[str]:
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
     except sqlite3.DatabaseError as exc:
         problems.append(f"search index: {exc} (run `sessiongraph doctor --repair`)")
+    unsearched = sorted(UNSEARCHED_EVENT_TYPES)
     [(rows_, docs, indexed)] = await conn.execute_fetchall(
-        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
+        "SELECT (SELECT count(*) FROM messages)"
+        f" + (SELECT count(*) FROM events WHERE type NOT IN ({', '.join('?' * len(unsearched))}))"
         " + (SELECT count(*) FROM sessions WHERE coalesce(title, '') <> ''"
         " OR coalesce(summary, '') <> ''),"
-        " (SELECT count(*) FROM search_docs), (SELECT count(*) FROM search_fts)"
+        " (SELECT count(*) FROM search_docs), (SELECT count(*) FROM search_fts)",
+        unsearched,
     )
     if not rows_ == docs == indexed:
         problems.append(
