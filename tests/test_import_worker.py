@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import graph.importers.importer as importer_module
 from graph.importers import import_paths
 from graph.importers.claude_code import UNREADABLE
 from graph.importers.reading import FileJob, Limits, read_here
-from graph.importers.worker import WorkerError, WorkerReader
+from graph.importers.worker import WorkerError, WorkerReader, worker_environment
 from graph.search.index import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
@@ -208,6 +210,17 @@ def test_the_worker_process_loads_neither_the_store_nor_asyncio() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_worker_is_lent_a_checkout_path_but_never_site_packages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    checkout = worker_environment(tmp_path)
+    assert checkout["PYTHONPATH"] == f"{tmp_path}{os.pathsep}/elsewhere"
+    # PYTHONPATH goes before the standard library: site-packages there would shadow it.
+    installed = worker_environment(Path(site.getsitepackages()[0]))
+    assert installed["PYTHONPATH"] == "/elsewhere"
 
 
 async def test_without_a_process_to_be_had_the_import_reads_here(

@@ -223,23 +223,27 @@ def test_the_wheel_ships_migrations_and_graphiql(tmp_path: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(site)
+    # ... and imports through a worker process, which must find the same copy.
     script = (
-        "import asyncio, graph, pathlib\n"
+        "import asyncio, graph, pathlib, sys\n"
+        "from graph.importers import import_paths\n"
         "from graph.store import Store\n"
         "async def main():\n"
         "    store = await Store.open(pathlib.Path('installed.db'))\n"
-        "    print(graph.__file__, await store.migrator().current_version())\n"
+        "    done = await import_paths(store, [pathlib.Path(sys.argv[1])], worker=True)\n"
+        "    print(graph.__file__, await store.migrator().current_version(), done.messages_added)\n"
         "    await store.close()\n"
         "asyncio.run(main())\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, str(REPO / "tests" / "fixtures" / "claude-code")],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(site)},
         capture_output=True,
         text=True,
         check=True,
     )
-    location, version = result.stdout.split()
+    location, version, messages = result.stdout.split()
     assert Path(location).is_relative_to(site)
     assert version == str(LATEST)
+    assert int(messages) > 0

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import os
 import pickle
+import site
 import subprocess
 import sys
 from io import FileIO
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from graph.search.index import Analysis
 
-__all__ = ["WORKER_MIN_BYTES", "WorkerError", "WorkerReader"]
+__all__ = ["WORKER_MIN_BYTES", "WorkerError", "WorkerReader", "worker_environment"]
 
 # Below this many bytes to read, a worker process costs more to start (~0.1 s of
 # imports) than running it beside the writes saves.
@@ -39,6 +40,22 @@ _PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 _PIPE_BYTES: Final = 1 << 20  # Linux's default cap for an unprivileged pipe
 # Not ``-m`` that module: classes pickled in a ``__main__`` would not unpickle here.
 _WORKER: Final = "import sys; from graph.importers.reading import work; work(*sys.argv[1:])"
+
+
+def worker_environment(package_root: Path = _PACKAGE_ROOT) -> dict[str, str]:
+    """The worker's environment: this one, and where to find this package if need be.
+
+    A checkout run without installing must lend the worker its path. An installed
+    package is found anyway, and its site-packages must not go on ``PYTHONPATH``: that
+    comes before the standard library, which a stray backport there would then shadow.
+    """
+    env = dict(os.environ)
+    installed = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if package_root.resolve() not in installed:
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, (str(package_root), env.get("PYTHONPATH")))
+        )
+    return env
 
 
 class WorkerError(RuntimeError):
@@ -59,17 +76,13 @@ class WorkerReader:
         groups_read, groups_write = os.pipe()
         with contextlib.suppress(OSError, AttributeError):  # Linux only; a hint anyway
             fcntl.fcntl(groups_read, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, (str(_PACKAGE_ROOT), env.get("PYTHONPATH")))
-        )
         try:
             self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our code
                 [sys.executable, "-c", _WORKER, str(jobs_read), str(groups_write)],
                 pass_fds=(jobs_read, groups_write),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                env=env,
+                env=worker_environment(),
             )
         except BaseException:
             for fd in (jobs_write, groups_read):
