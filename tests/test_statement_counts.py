@@ -68,3 +68,26 @@ async def test_same_count_for_5_and_200(tmp_path: Path) -> None:
     small, _ = await _statements_for(tmp_path, 5)
     large, _ = await _statements_for(tmp_path, 200)
     assert small == large
+
+
+async def test_a_page_is_fetched_once_for_edges_nodes_and_page_info(
+    store: Store, gql: GraphQL
+) -> None:
+    # The three resolve concurrently; each fetching its own page cost three queries.
+    await make_sessions(store, 4)
+    await gql("{ sessions(first: 2) { edges { cursor } } }")  # warm the reader pool
+    before = store.statements.count
+    alone = await gql("{ sessions(first: 2) { edges { cursor } } }")
+    one = store.statements.count - before
+    before = store.statements.count
+    data = await gql(
+        "{ sessions(first: 2) { edges { cursor node { sessionId } } nodes { sessionId }"
+        " pageInfo { endCursor } } }"
+    )
+    assert store.statements.count - before == one == 1
+    page = data["sessions"]
+    assert [e["cursor"] for e in page["edges"]] == [e["cursor"] for e in alone["sessions"]["edges"]]
+    assert [n["sessionId"] for n in page["nodes"]] == [
+        e["node"]["sessionId"] for e in page["edges"]
+    ]
+    assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]

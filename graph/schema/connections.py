@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -42,11 +44,14 @@ class Connection(Generic[T]):
     fetch: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[T]], PageInfo]]]]
     count: strawberry.Private[Callable[[], Awaitable[int]]]
     loaded: strawberry.Private[tuple[list[Edge[T]], PageInfo] | None] = None
+    # edges, nodes and pageInfo resolve concurrently: the first fetches, the rest wait
+    # for its page (fetching their own would cost a query each and give other objects).
+    fetching: strawberry.Private[asyncio.Lock] = dataclasses.field(default_factory=asyncio.Lock)
 
     async def _page(self) -> tuple[list[Edge[T]], PageInfo]:
-        if self.loaded is None:
-            self.loaded = await self.fetch()
-        assert self.loaded is not None
+        async with self.fetching:
+            if self.loaded is None:
+                self.loaded = await self.fetch()
         return self.loaded
 
     @strawberry.field
