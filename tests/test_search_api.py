@@ -384,3 +384,53 @@ async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
         assert await check_database(store.writer_connection) == []
     finally:
         await store.close()
+
+
+HIT_FIELDS = """score snippet field highlights { start end } session { sessionId }
+  node { __typename ... on Message { role } ... on Event { type } ... on Session { title } }"""
+
+
+@pytest.mark.parametrize("first", [5, 40])
+async def test_a_page_of_hits_costs_the_same_statements_however_long(
+    store: Store, gql: GraphQL, first: int
+) -> None:
+    await build_corpus(store, sessions=12)
+    query = (
+        'query($n: Int!) { search(query: "session OR store OR graph", first: $n,'
+        f" scopes: [MESSAGES, EVENTS, SESSIONS]) {{ edges {{ node {{ {HIT_FIELDS} }} }} }} }}"
+    )
+    await gql(query, n=first)  # warm the reader pool
+    before = store.statements.count
+    data = await gql(query, n=first)
+    hits = [edge["node"] for edge in data["search"]["edges"]]
+    assert len(hits) == first
+    kinds = {hit["node"]["__typename"] for hit in hits}
+    assert all(hit["snippet"] and hit["session"]["sessionId"] for hit in hits)
+    # The page, then one statement per kind of row it names (the hits' sessions and
+    # Session nodes share one): never one per hit.
+    assert store.statements.count - before == 1 + len(kinds | {"Session"})
+    if first > 5:
+        assert kinds == {"Message", "Event", "Session"}
+    # What is not selected is not loaded: scores alone cost the page query alone.
+    before = store.statements.count
+    await gql(query.replace(HIT_FIELDS, "score"), n=first)
+    assert store.statements.count - before == 1
+
+
+async def test_hit_fields_come_through_fragments_aliases_and_both_lists(
+    store: Store, gql: GraphQL
+) -> None:
+    await build_corpus(store, sessions=3)
+    data = await gql(
+        """{ search(query: "store", first: 3) {
+          bare: edges { node { score } }
+          edges { node { ...Shown } }
+          nodes { ... on SearchHit { snippet node { __typename } } }
+        } }
+        fragment Shown on SearchHit { field highlights { start } session { sessionId } }"""
+    )
+    result = data["search"]
+    assert len(result["bare"]) == len(result["edges"]) == len(result["nodes"]) == 3
+    assert all(e["node"]["field"] and e["node"]["highlights"] for e in result["edges"])
+    assert all(e["node"]["session"]["sessionId"] for e in result["edges"])
+    assert all("store" in n["snippet"].lower() and n["node"] for n in result["nodes"])
