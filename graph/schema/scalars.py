@@ -12,7 +12,7 @@ from strawberry.types.scalar import ScalarDefinition
 from graph.errors import UserInputError
 from graph.times import format_timestamp
 
-__all__ = ["SCALARS", "BigInt", "from_db_time", "serialize_time", "to_db_time"]
+__all__ = ["SCALARS", "BigInt", "from_db_time", "to_db_time"]
 
 
 def from_db_time(value: str | None) -> datetime | None:
@@ -34,11 +34,6 @@ def to_db_time(value: datetime) -> str:
         raise UserInputError(f"{value.isoformat()} is out of range") from exc
 
 
-def serialize_time(value: datetime) -> str:
-    """A DateTime as clients get it: the stored form, as JavaScript's ``toISOString``."""
-    return format_timestamp(value)
-
-
 BigInt = NewType("BigInt", int)
 
 SCALARS: Final[dict[object, ScalarDefinition]] = {
@@ -52,7 +47,7 @@ SCALARS: Final[dict[object, ScalarDefinition]] = {
     # than strawberry's isoformat, whose "+00:00" and microseconds say nothing more.
     datetime: strawberry.scalar(
         name="DateTime",
-        serialize=serialize_time,
+        serialize=format_timestamp,
         parse_value=DateTimeDefinition.parse_value,
         description="A moment: ISO 8601 in UTC to the millisecond, `2026-02-10T21:11:56.846Z`. "
         "Arguments accept any ISO 8601 form; one without an offset is taken as UTC.",
