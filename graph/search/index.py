@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from graph.crypto import TokenHasher
     from graph.store.inputs import NewEvent, NewMessage
 
-__all__ = ["INDEX_VERSION", "Analysis", "SearchIndexer", "doc_rowid"]
+__all__ = ["INDEX_VERSION", "SEARCHED_EVENTS", "Analysis", "SearchIndexer", "doc_rowid"]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
@@ -59,7 +59,11 @@ _DOCS: Final = f"{_DOC_COLUMNS} VALUES (?, ?, ?, ?, ?, ?){_UPSERT_DOC}"
 _DOCS_JSON: Final = f"{_DOC_COLUMNS} {from_json(6)} WHERE true{_UPSERT_DOC}"
 _BATCH: Final = 500
 REBUILD_ORDER: Final = ("messages", "events", "sessions")
-_UNSEARCHED: Final = tuple(sorted(UNSEARCHED_EVENT_TYPES))
+# The events that have documents, as a condition on ``events`` and its parameters.
+SEARCHED_EVENTS: Final = (
+    f"type NOT IN ({', '.join('?' * len(UNSEARCHED_EVENT_TYPES))})",
+    tuple(sorted(UNSEARCHED_EVENT_TYPES)),
+)
 # What a rebuild reads, and its parameters; a page's bounds are ANDed to it.
 _REBUILD: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "messages": (
@@ -69,8 +73,8 @@ _REBUILD: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     ),
     "events": (
         "SELECT id, session_pk, timestamp, data, conversation_pk, seq FROM events"
-        f" WHERE type NOT IN ({', '.join('?' * len(_UNSEARCHED))})",
-        _UNSEARCHED,
+        f" WHERE {SEARCHED_EVENTS[0]}",
+        SEARCHED_EVENTS[1],
     ),
     "sessions": ("SELECT id, session_id, title, summary FROM sessions WHERE true", ()),
 }

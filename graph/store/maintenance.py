@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from graph.search.documents import UNSEARCHED_EVENT_TYPES
+from graph.search.index import SEARCHED_EVENTS
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -24,14 +24,14 @@ async def check_database(conn: aiosqlite.Connection) -> list[str]:
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
     except sqlite3.DatabaseError as exc:
         problems.append(f"search index: {exc} (run `sessiongraph doctor --repair`)")
-    unsearched = sorted(UNSEARCHED_EVENT_TYPES)
+    searched, parameters = SEARCHED_EVENTS
     [(rows_, docs, indexed)] = await conn.execute_fetchall(
         "SELECT (SELECT count(*) FROM messages)"
-        f" + (SELECT count(*) FROM events WHERE type NOT IN ({', '.join('?' * len(unsearched))}))"
+        f" + (SELECT count(*) FROM events WHERE {searched})"
         " + (SELECT count(*) FROM sessions WHERE coalesce(title, '') <> ''"
         " OR coalesce(summary, '') <> ''),"
         " (SELECT count(*) FROM search_docs), (SELECT count(*) FROM search_fts)",
-        unsearched,
+        parameters,
     )
     if not rows_ == docs == indexed:
         problems.append(
