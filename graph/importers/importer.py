@@ -29,8 +29,8 @@ from graph.store.transcripts import (
     conversation_contexts,
     file_states,
     link_agent,
-    row_counts,
 )
+from graph.store.writes import Added
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -105,7 +105,6 @@ class _Importer:
         summary.files = len(files)
         async with self.store.read() as reader:
             conn = reader.connection
-            before = await row_counts(conn)
             states = await file_states(conn, [str(f.path) for f in files])
             plans = self._plan(files, states)
             known = [
@@ -120,14 +119,17 @@ class _Importer:
             if self.titles.waiting:
                 async with self.store.write() as writer:
                     await self.titles.finish(writer)
+                self._count(writer.added)
         summary.add_problems(self.unreadable)
-        async with self.store.read() as reader:
-            after = await row_counts(reader.connection)
-        summary.sessions_added = after.sessions - before.sessions
-        summary.conversations_added = after.conversations - before.conversations
-        summary.messages_added = after.messages - before.messages
-        summary.events_added = after.events - before.events
         return summary
+
+    def _count(self, added: Added) -> None:
+        """Add what a committed transaction inserted (not what other writers did)."""
+        summary = self.summary
+        summary.sessions_added += added.sessions
+        summary.conversations_added += added.conversations
+        summary.messages_added += added.messages
+        summary.events_added += added.events
 
     def _plan(self, files: list[TranscriptFile], states: dict[str, FileState]) -> list[Plan]:
         plans = []
@@ -198,6 +200,7 @@ class _Importer:
         async with self.store.write() as writer:
             for chunk in chunks:
                 await self._store_chunk(writer, chunk)
+        self._count(writer.added)
         for chunk in chunks:
             plan, batch = chunk.plan, chunk.batch
             summary = self.summary
