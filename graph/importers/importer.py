@@ -67,9 +67,13 @@ async def import_paths(
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    files = discover(paths)
+    found = discover(paths)
     importer = _Importer(store, progress, worker)
-    summary = await importer.run(files)
+    importer.unreadable += [
+        Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
+        for skipped in found.skipped
+    ]
+    summary = await importer.run(found.files)
     summary.seconds = time.perf_counter() - started
     return summary
 
