@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-import re
 import sys
 from contextlib import aclosing, contextmanager
 from enum import StrEnum
@@ -36,9 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["ExportFormat", "Output", "export_session", "session_document", "thread_records"]
 
 _END = float("inf")
-# A number this long may be an integer orjson reads as a float (beyond 64 bits), and so
-# would write back changed: such a value is read and written by the json module instead.
-_LONG_NUMBER: Final = re.compile(rb"\d{19}")
+# A run of 19 digits may be an integer orjson reads as a float (beyond 64 bits), and so
+# would write back changed: a value with one is read and written by the json module
+# instead. Found by mapping every digit to "0" (much faster than a regular expression).
+_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER: Final = b"0" * 19
 # Deep enough for anything orjson reads (1,024 levels), with room for the caller's frames.
 _RECURSION: Final = 4_000
 
@@ -143,7 +144,7 @@ def _loads(data: bytes) -> Any:
     orjson reads integers beyond 64 bits as floats and stops at 1,024 levels (a stored
     message nests its records two levels down); the json module does neither.
     """
-    if _LONG_NUMBER.search(data) is None:
+    if _LONG_NUMBER not in data.translate(_DIGITS):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
