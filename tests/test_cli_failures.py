@@ -54,7 +54,9 @@ def test_a_full_disk_during_import_is_one_line_and_loses_nothing(
     monkeypatch.setattr(Writer, "add_events", fill_up)
     code, out, err = invoke("import", str(samples_dir), "--db", db)
     assert code == 1 and out == ""
-    assert "the disk is full (database or disk is full): free some space" in one_line(err)
+    line = one_line(err)
+    assert "the disk is full (database or disk is full): free some space" in line
+    assert "what was imported before it stays, and the next run carries on" in line
     monkeypatch.undo()
     # What was committed stays, and the next run carries on to a complete import.
     code, out, _ = invoke("import", str(samples_dir), "--db", db, "--json")

@@ -22,7 +22,7 @@ __all__ = ["DEBUG_ENV", "debugging", "describe"]
 
 DEBUG_ENV: Final = "SESSIONGRAPH_DEBUG"
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
-_FULL: Final = "free some space and run the command again (what was committed before stays)"
+_FULL: Final = "free some space and run the command again"
 _DAMAGED: Final = (
     "run `sessiongraph doctor` to see what is wrong, or restore the file from a backup"
 )

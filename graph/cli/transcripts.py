@@ -35,7 +35,7 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
-from graph.errors import TranscriptError
+from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, export_session
 from graph.importers import ImportSummary, import_paths
 from graph.importers.watch import watch_paths
@@ -132,6 +132,24 @@ def _report(summary: ImportSummary, *, as_json: bool, title: str = "Import") -> 
 
 
 async def _import(
+    db: Path,
+    paths: list[Path],
+    *,
+    watch: bool,
+    as_json: bool,
+    bar: _Bar | None,
+    key: KeyMaterial | None,
+) -> ImportSummary:
+    """:func:`_import_into`; a fault's error line says that nothing stored is lost."""
+    try:
+        return await _import_into(db, paths, watch=watch, as_json=as_json, bar=bar, key=key)
+    except Exception as exc:
+        if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
+            exc.add_note("what was imported before it stays, and the next run carries on")
+        raise
+
+
+async def _import_into(
     db: Path,
     paths: list[Path],
     *,

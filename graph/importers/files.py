@@ -40,7 +40,6 @@ __all__ = [
     "discover",
     "encode_project",
     "fingerprint",
-    "head_hash",
     "head_of",
     "plan_file",
     "tail_of",
@@ -214,12 +213,6 @@ def fingerprint(fh: BinaryIO, head: str, end: int) -> str:
     versions have the head only).
     """
     return f"{head} {tail_of(fh, end)}"
-
-
-def head_hash(path: Path, length: int = HEAD_BYTES) -> str:
-    """:func:`head_of` the file at ``path``."""
-    with path.open("rb") as fh:
-        return head_of(fh, length)
 
 
 def _digest(data: bytes) -> str:
