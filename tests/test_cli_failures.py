@@ -19,6 +19,7 @@ import graph.cli.transcripts as transcripts_module
 import graph.importers.importer as importer_module
 from graph.cli import app
 from graph.cli.base import main
+from graph.importers.reading import FileJob
 from graph.importers.worker import WorkerReader
 from graph.store.writes import Writer
 from tests.test_import_support import MAIN, write_lines
@@ -193,3 +194,23 @@ def test_ids_stay_apart_from_options_with_values(odd_db: Path, tmp_path: Path) -
     assert json.loads(target.read_text())["session"]["sessionId"] == "-x"
     code, _, err = invoke("export", "-x", "--db", str(odd_db), "--nope")
     assert code == 2 and "--nope" in err  # two ids: still a usage error
+
+
+def test_a_failure_inside_the_worker_is_one_line_with_its_trace_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bad_job(self: Any, plan: Any) -> FileJob:
+        return FileJob(str(plan.file.path), "not an offset", 0, None, 0)  # type: ignore[arg-type]
+
+    write_lines(tmp_path / "s.jsonl", [{"type": "system", "sessionId": "s"}])
+    monkeypatch.setattr(importer_module, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(importer_module._Importer, "_job", bad_job)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("SESSIONGRAPH_DEBUG", raising=False)
+    code, _, err = invoke("import", str(tmp_path / "s.jsonl"), "--db", str(tmp_path / "x.db"))
+    assert code == 1 and "the import worker failed (TypeError: " in one_line(err)
+    [trace] = tmp_path.glob("sessiongraph-*.trace.txt")
+    assert str(trace) in err and "Traceback" in trace.read_text()
+    monkeypatch.setenv("SESSIONGRAPH_DEBUG", "1")
+    code, _, err = invoke("import", str(tmp_path / "s.jsonl"), "--db", str(tmp_path / "x.db"))
+    assert code == 1 and "Traceback" in err

@@ -38,7 +38,9 @@ def describe(exc: BaseException) -> str:
     line = _line(exc)
     notes = getattr(exc, "__notes__", None) or []
     # Text from a damaged file can hold anything, a line break included.
-    return _CONTROL.sub(_escape, "; ".join([line, *(str(note) for note in notes)]))
+    first, newline, trace = line.partition("\n")
+    text = _CONTROL.sub(_escape, "; ".join([first, *(str(note) for note in notes)]))
+    return text + newline + trace
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -80,6 +82,8 @@ def _os(exc: OSError) -> str:
 
 def _trace_line(line: str, trace: str, *, bug: bool = False) -> str:
     """``line``, and where the full ``trace`` went (a file, or a hint to print it)."""
+    if debugging():  # asked for: the trace follows the line
+        return f"{line}\n{trace.rstrip()}"
     saved = _save_trace(trace)
     report = "; please report it" if bug else ""
     if saved is None:
