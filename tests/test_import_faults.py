@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import graph.importers.importer as importer_module
@@ -21,7 +22,7 @@ from graph.importers.claude_code import (
     TOKENS_OUT_OF_RANGE,
     UNREADABLE,
 )
-from graph.store import NewConversation, NewEvent, NewSession, Store
+from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
 from tests.test_import_support import query, write_lines
 
 TS = "2025-01-01T00:00:00.000Z"
@@ -121,19 +122,29 @@ async def test_records_nested_too_deeply_are_refused_per_line(
     assert await exported(store, "s", ExportFormat.MARKDOWN)
 
 
-async def test_a_deep_record_stored_by_an_earlier_version_still_exports(store: Store) -> None:
-    record = nested(600)  # orjson writes 254 levels at most
-    text = nested_line(600).encode()
+async def test_deep_records_stored_by_an_earlier_version_still_export(store: Store) -> None:
+    # orjson writes 254 levels at most; earlier versions stored up to 1,024.
+    event_text = nested_line(600)
+    deep = "[" * 600 + "1" + "]" * 600
+    message_text = (
+        f'{{"type":"assistant","sessionId":"old","timestamp":"{TS}","message":{{"id":"m",'
+        f'"role":"assistant","content":[{{"type":"tool_use","name":"Bash","input":{{"x":{deep}}}}}]}}}}'
+    )
+    message = NewMessage("m", "assistant", TS, [(2, orjson.loads(message_text))],
+                         texts=[message_text.encode()])  # fmt: skip
+    event = NewEvent(1, "deep", TS, orjson.loads(event_text), text=event_text.encode())
+    message.pack()
+    event.pack()
     async with store.write() as writer:
         session_pk = await writer.upsert_session(NewSession("old"))
         conversation_pk = await writer.upsert_conversation(session_pk, NewConversation())
-        event = NewEvent(1, "deep", TS, record, text=text)
-        event.pack()
         await writer.add_events(session_pk, conversation_pk, [event])
-    assert json.loads(await exported(store, "old")) == record
-    assert json.loads(await exported(store, "old", ExportFormat.JSON))["conversations"][0][
-        "records"
-    ] == [{"line": 1, "record": record}]
+        await writer.add_messages(session_pk, conversation_pk, [message])
+    records = [json.loads(event_text), json.loads(message_text)]
+    assert [json.loads(line) for line in (await exported(store, "old")).splitlines()] == records
+    document = json.loads(await exported(store, "old", ExportFormat.JSON))
+    assert [item["record"] for item in document["conversations"][0]["records"]] == records
+    assert b"**Tool call** `Bash`" in await exported(store, "old", ExportFormat.MARKDOWN)
 
 
 # paths that can not be read
