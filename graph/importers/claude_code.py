@@ -353,6 +353,7 @@ class TranscriptParser:
         usage = message.get("usage") if message is not None else None
         if usage.__class__ is not dict:
             return None
+        # _USAGE_FIELDS spelled out: this runs for every message line.
         counts = (
             _int(usage.get("input_tokens")),
             _int(usage.get("output_tokens")),

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
 from graph.importers.claude_code import UNREADABLE, Batch, Problem
-from graph.importers.files import Action, Plan, TranscriptFile, discover, plan_file
+from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.search.index import Analysis, SearchIndexer
-from graph.store import FileState, NewConversation, NewSession
+from graph.store import Added, FileState, NewConversation, NewSession
 from graph.store.transcripts import (
     ConversationContext,
     agent_link,
@@ -30,7 +30,6 @@ from graph.store.transcripts import (
     file_states,
     link_agent,
 )
-from graph.store.writes import Added
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -69,11 +68,7 @@ async def import_paths(
     started = time.perf_counter()
     found = discover(paths)
     importer = _Importer(store, progress, worker)
-    importer.unreadable += [
-        Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
-        for skipped in found.skipped
-    ]
-    summary = await importer.run(found.files)
+    summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -104,9 +99,14 @@ class _Importer:
         self.titles = Titles()
         self.unreadable: list[Problem] = []
 
-    async def run(self, files: list[TranscriptFile]) -> ImportSummary:
+    async def run(self, found: Found) -> ImportSummary:
+        files = found.files
         summary = self.summary
         summary.files = len(files)
+        self.unreadable += [
+            Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
+            for skipped in found.skipped
+        ]
         async with self.store.read() as reader:
             conn = reader.connection
             states = await file_states(conn, [str(f.path) for f in files])
