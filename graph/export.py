@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from contextlib import aclosing
+import json
+import sys
+from contextlib import aclosing, contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import orjson
 
-from graph.content import Record, blocks_of, records_of
+from graph.content import Record, blocks_of
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
@@ -24,15 +26,28 @@ from graph.store.rows import EventRow, MessageRow
 from graph.store.transcripts import conversation_events, conversation_messages
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Iterator
 
     import aiosqlite
 
     from graph.store import ConversationRow, SessionRow, Store
 
-__all__ = ["ExportFormat", "export_session", "session_document", "thread_records"]
+__all__ = ["ExportFormat", "Output", "export_session", "session_document", "thread_records"]
 
 _END = float("inf")
+# A run of 19 digits may be an integer orjson reads as a float (beyond 64 bits), and so
+# would write back changed: a value with one is read and written by the json module
+# instead. Found by mapping every digit to "0" (much faster than a regular expression).
+_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER: Final = b"0" * 19
+# Deep enough for anything orjson reads (1,024 levels), with room for the caller's frames.
+_RECURSION: Final = 4_000
+
+
+class Output(Protocol):
+    """Where an export goes: a binary file, or anything with its ``write``."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class ExportFormat(StrEnum):
@@ -44,7 +59,7 @@ class ExportFormat(StrEnum):
 
 
 async def export_session(
-    store: Store, session_id: str, out: BinaryIO, fmt: ExportFormat = ExportFormat.JSONL
+    store: Store, session_id: str, out: Output, fmt: ExportFormat = ExportFormat.JSONL
 ) -> int:
     """Write the session with Claude ``sessionId`` ``session_id`` to ``out``.
 
@@ -104,25 +119,66 @@ async def thread_records(
 
 
 def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
-    return records_of(codec.open("messages", "content", row.row_key, row.content))
+    pairs = _loads(codec.open("messages", "content", row.row_key, row.content))
+    return [(int(line), record) for line, record in pairs]
 
 
 def _data(codec: Codec, row: EventRow) -> Record:
-    value: Record = orjson.loads(codec.open("events", "data", row.row_key, row.data))
+    value: Record = _loads(codec.open("events", "data", row.row_key, row.data))
     return value
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _loads(data: bytes) -> Any:
+    """Stored JSON, read exactly: by orjson, or by the json module where orjson can't.
+
+    orjson reads integers beyond 64 bits as floats and stops at 1,024 levels (a stored
+    message nests its records two levels down); the json module does neither.
+    """
+    if _LONG_NUMBER not in data.translate(_DIGITS):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # too deep for orjson: the json module below says if it is JSON at all
+    with _deep_recursion():
+        return json.loads(data)
+
+
+def _dumps(value: Any, *, newline: bool = False) -> bytes:
+    """JSON of ``value``: orjson's, or the json module's for what orjson can't write.
+
+    orjson writes neither integers beyond 64 bits nor more than 254 levels, which
+    records stored by earlier versions (or read by :func:`_loads`) may have.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE if newline else None)
+    except orjson.JSONEncodeError:
+        pass
+    with _deep_recursion():
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode() + (b"\n" if newline else b"")
 
 
 async def _write_jsonl(
     conn: aiosqlite.Connection,
     codec: Codec,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
 ) -> int:
     count = 0
     for conversation in conversations:
         async with aclosing(thread_records(conn, conversation.id, codec)) as records:
             async for _, record in records:
-                out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+                out.write(_dumps(record, newline=True))
                 count += 1
     return count
 
@@ -170,7 +226,7 @@ async def _write_json(
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
 ) -> int:
     # Written piece by piece: the document can be as large as the session.
     count = 0
@@ -190,7 +246,7 @@ async def _write_json(
         first = True
         async with aclosing(thread_records(conn, conversation.id, codec)) as records:
             async for line, record in records:
-                item = orjson.dumps({"line": line, "record": record})
+                item = _dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
                 first = False
                 count += 1
@@ -204,7 +260,7 @@ async def _write_markdown(
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
 ) -> int:
     count = 0
     out.write(session_header(session_document(session, codec)).encode())

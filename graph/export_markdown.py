@@ -97,7 +97,10 @@ def _tool_call(block: Block) -> str:
                 break
         else:
             if tool_input:
-                dumped = orjson.dumps(tool_input).decode()
+                try:
+                    dumped = orjson.dumps(tool_input).decode()
+                except orjson.JSONEncodeError:  # too deep, or an integer beyond 64 bits
+                    dumped = "…"
                 summary = f" {_inline(truncate(dumped, INPUT_CHARS))}"
     return f"**Tool call** `{name}`{summary}\n"
 

@@ -94,7 +94,7 @@ async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
     monkeypatch.setattr(importer_module._Importer, "_write", kill_after_two)
     store = await Store.open(tmp_path / "killed.db")
     try:
-        with pytest.raises(WorkerError, match="exited unexpectedly"):
+        with pytest.raises(WorkerError, match=r"was killed \(SIGKILL\)"):
             await import_paths(store, [tree], worker=True)
         assert readers[0]._process.poll() is not None
         monkeypatch.setattr(importer_module._Importer, "_write", real_write)

@@ -26,6 +26,7 @@ from rich.table import Table
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
+    IdArgumentCommand,
     KeyFileOption,
     PassphraseFileOption,
     app,
@@ -34,7 +35,7 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
-from graph.errors import TranscriptError
+from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, export_session
 from graph.importers import ImportSummary, import_paths
 from graph.importers.watch import watch_paths
@@ -139,6 +140,24 @@ async def _import(
     bar: _Bar | None,
     key: KeyMaterial | None,
 ) -> ImportSummary:
+    """:func:`_import_into`; a fault's error line says that nothing stored is lost."""
+    try:
+        return await _import_into(db, paths, watch=watch, as_json=as_json, bar=bar, key=key)
+    except Exception as exc:
+        if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
+            exc.add_note("what was imported before it stays, and the next run carries on")
+        raise
+
+
+async def _import_into(
+    db: Path,
+    paths: list[Path],
+    *,
+    watch: bool,
+    as_json: bool,
+    bar: _Bar | None,
+    key: KeyMaterial | None,
+) -> ImportSummary:
     store = await Store.open(db, key=key)
     try:
         try:
@@ -209,7 +228,7 @@ def import_command(
             typer.echo("stopped watching", err=True)
 
 
-@app.command("export")
+@app.command("export", cls=IdArgumentCommand)
 def export_command(
     session_id: Annotated[str, typer.Argument(help="The Claude Code sessionId.")],
     fmt: Annotated[
@@ -225,34 +244,66 @@ def export_command(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Write one session out: jsonl reproduces the imported records, main thread first."""
+    """Write one session out: jsonl reproduces the imported records, main thread first.
+
+    An id that starts with "-" works as it is (`export -rf`); one that is also an option
+    (`--help`) goes after `--`: `export --db x.db -- --help`.
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
     if out is None:
+        stdout = _Counting(sys.stdout.buffer, "{:,} bytes were written to stdout before that")
         try:
-            run(_export(path, session_id, fmt, sys.stdout.buffer, key))
+            run(_export(path, session_id, fmt, stdout, key))
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): not an error, and nothing more to say.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    partial = out.with_name(out.name + ".part")
+    # Written beside it and renamed when complete: a failure leaves no half file.
+    part = out.with_name(out.name + ".part")
     try:
-        with partial.open("wb") as fh:
-            run(_export(path, session_id, fmt, fh, key))
-        partial.replace(out)
+        with part.open("wb") as fh:
+            partial = f"{out} was not written (the {{:,}} bytes exported before that are gone)"
+            run(_export(path, session_id, fmt, _Counting(fh, partial), key))
+        part.replace(out)
     finally:
-        partial.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)
+
+
+class _Counting:
+    """A binary stream that counts what goes through it, to say so if the export fails.
+
+    ``partial`` is the note for a failure after some output, ``{}`` the byte count.
+    """
+
+    def __init__(self, stream: BinaryIO, partial: str) -> None:
+        self.stream = stream
+        self.nbytes = 0
+        self._partial = partial
+
+    def write(self, data: bytes, /) -> int:
+        self.nbytes += len(data)
+        return self.stream.write(data)
+
+    def note(self, exc: Exception) -> None:
+        """Add to ``exc`` how much was written before it, if anything was."""
+        if self.nbytes:
+            exc.add_note(self._partial.format(self.nbytes))
 
 
 async def _export(
-    db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO, key: KeyMaterial | None
+    db: Path, session_id: str, fmt: ExportFormat, out: _Counting, key: KeyMaterial | None
 ) -> int:
-    store = await Store.open(db, key=key)
     try:
-        return await export_session(store, session_id, out, fmt)
-    finally:
-        await store.close()
+        store = await Store.open(db, key=key)
+        try:
+            return await export_session(store, session_id, out, fmt)
+        finally:
+            await store.close()
+    except Exception as exc:
+        out.note(exc)  # ends up in the one error line
+        raise
 
 
 @app.command()

@@ -16,20 +16,19 @@ from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
 from graph.importers.claude_code import UNREADABLE, Batch, Problem
-from graph.importers.files import Action, Plan, TranscriptFile, discover, plan_file
+from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.search.index import Analysis, SearchIndexer
-from graph.store import FileState, NewConversation, NewSession
+from graph.store import Added, FileState, NewConversation, NewSession
 from graph.store.transcripts import (
     ConversationContext,
     agent_link,
     conversation_contexts,
     file_states,
     link_agent,
-    row_counts,
 )
 
 if TYPE_CHECKING:
@@ -67,9 +66,9 @@ async def import_paths(
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    files = discover(paths)
+    found = discover(paths)
     importer = _Importer(store, progress, worker)
-    summary = await importer.run(files)
+    summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -100,12 +99,16 @@ class _Importer:
         self.titles = Titles()
         self.unreadable: list[Problem] = []
 
-    async def run(self, files: list[TranscriptFile]) -> ImportSummary:
+    async def run(self, found: Found) -> ImportSummary:
+        files = found.files
         summary = self.summary
         summary.files = len(files)
+        self.unreadable += [
+            Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
+            for skipped in found.skipped
+        ]
         async with self.store.read() as reader:
             conn = reader.connection
-            before = await row_counts(conn)
             states = await file_states(conn, [str(f.path) for f in files])
             plans = self._plan(files, states)
             known = [
@@ -120,14 +123,17 @@ class _Importer:
             if self.titles.waiting:
                 async with self.store.write() as writer:
                     await self.titles.finish(writer)
+                self._count(writer.added)
         summary.add_problems(self.unreadable)
-        async with self.store.read() as reader:
-            after = await row_counts(reader.connection)
-        summary.sessions_added = after.sessions - before.sessions
-        summary.conversations_added = after.conversations - before.conversations
-        summary.messages_added = after.messages - before.messages
-        summary.events_added = after.events - before.events
         return summary
+
+    def _count(self, added: Added) -> None:
+        """Add what a committed transaction inserted (not what other writers did)."""
+        summary = self.summary
+        summary.sessions_added += added.sessions
+        summary.conversations_added += added.conversations
+        summary.messages_added += added.messages
+        summary.events_added += added.events
 
     def _plan(self, files: list[TranscriptFile], states: dict[str, FileState]) -> list[Plan]:
         plans = []
@@ -198,6 +204,7 @@ class _Importer:
         async with self.store.write() as writer:
             for chunk in chunks:
                 await self._store_chunk(writer, chunk)
+        self._count(writer.added)
         for chunk in chunks:
             plan, batch = chunk.plan, chunk.batch
             summary = self.summary

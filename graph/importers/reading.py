@@ -22,7 +22,7 @@ from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
-from graph.importers.files import head_of
+from graph.importers.files import fingerprint, head_of
 from graph.times import format_timestamp
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class Piece:
     """A batch of the file of ``jobs[job]``, or (``problem`` set) why it was not read.
 
     ``offset`` and ``line_count`` say where reading got to after the batch; ``head``
-    fingerprints the start of the file; ``first`` / ``last`` mark its first and last batch.
+    fingerprints the start of the file and the bytes before ``offset`` (see
+    :func:`~graph.importers.files.fingerprint`); ``first`` / ``last`` mark its first
+    and last batch.
     """
 
     job: int
@@ -165,7 +167,9 @@ def read_file(
             _prepare(batch, analysis)
             offset += batch.nbytes
             line_count += batch.lines
-            yield Piece(index, batch, head, offset, line_count, first, last)
+            yield Piece(
+                index, batch, fingerprint(fh, head, offset), offset, line_count, first, last
+            )
             first = False
 
 

@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     )
     from graph.store.searching import HitRow, SearchWhere
     from graph.store.store import Store
-    from graph.store.writes import WriteHook, Writer
+    from graph.store.writes import Added, WriteHook, Writer
 
 _MODULES: dict[str, str] = {
+    "Added": "graph.store.writes",
     "ConversationRow": "graph.store.rows",
     "EventFilter": "graph.store.filters",
     "EventRow": "graph.store.rows",
@@ -74,6 +75,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Added",
     "ConversationRow",
     "EventFilter",
     "EventRow",

@@ -258,8 +258,10 @@ class Reader:
         rows = await self._all(
             "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM conversations),"
             " (SELECT count(*) FROM messages), (SELECT count(*) FROM events),"
-            " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
-            " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),"
+            # total(), cast back: saturates instead of failing with "integer overflow".
+            " CAST(total(input_tokens) AS INTEGER), CAST(total(output_tokens) AS INTEGER),"
+            " CAST(total(cache_read_tokens) AS INTEGER),"
+            " CAST(total(cache_creation_tokens) AS INTEGER),"
             " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),"
             " (SELECT coalesce(max(version), 0) FROM schema_migrations),"
             " sqlite_version()"

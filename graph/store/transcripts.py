@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConversationContext",
-    "RowCounts",
     "agent_link",
     "best_title_rank",
     "conversation_contexts",
@@ -33,7 +32,6 @@ __all__ = [
     "file_states",
     "fill_message_rows",
     "link_agent",
-    "row_counts",
     "session_pk_of_message_uuid",
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
@@ -51,16 +49,6 @@ class ConversationContext:
     conversation_pk: int
     agent_id: str
     ended_at: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class RowCounts:
-    """How many rows each table has."""
-
-    sessions: int
-    conversations: int
-    messages: int
-    events: int
 
 
 async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> Any:
@@ -203,17 +191,6 @@ async def best_title_rank(
         (*ranks, session_pk, json_list(list(ranks))),
     )
     return int(value or 0)
-
-
-async def row_counts(conn: aiosqlite.Connection) -> RowCounts:
-    """Row counts of the four content tables (one statement)."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM conversations), "
-            "(SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
-        )
-    )
-    return RowCounts(*rows[0])
 
 
 async def conversation_messages(

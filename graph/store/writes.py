@@ -9,6 +9,7 @@ disagree with its rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,9 +30,19 @@ from graph.store.rows import TokenTotals, event_row_key, message_row_key
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["WriteHook", "Writer"]
+__all__ = ["Added", "WriteHook", "Writer"]
 
 Record = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Added:
+    """Rows a transaction inserted: what it wrote, whatever other writers do meanwhile."""
+
+    sessions: int = 0
+    conversations: int = 0
+    messages: int = 0
+    events: int = 0
 
 
 class WriteHook(Protocol):
@@ -92,6 +103,9 @@ UPDATE conversations SET
         UNION ALL SELECT max(timestamp) FROM events WHERE conversation_pk = conversations.id))
 """
 
+# Token totals are summed with total() (a float: exact up to 2^53, and it can not
+# overflow) and cast back, which saturates at 2^63 - 1 where sum() would raise
+# "integer overflow" and fail the whole write.
 _REFRESH_SESSION = """
 UPDATE sessions SET
     conversation_count = c.conversations,
@@ -111,10 +125,10 @@ FROM (
            coalesce(min(started_at), '') AS started_at, coalesce(max(ended_at), '') AS ended_at
     FROM conversations WHERE session_pk = ?1
 ) AS c, (
-    SELECT coalesce(sum(input_tokens), 0) AS input_tokens,
-           coalesce(sum(output_tokens), 0) AS output_tokens,
-           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
-           coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens,
+    SELECT CAST(total(input_tokens) AS INTEGER) AS input_tokens,
+           CAST(total(output_tokens) AS INTEGER) AS output_tokens,
+           CAST(total(cache_read_tokens) AS INTEGER) AS cache_read_tokens,
+           CAST(total(cache_creation_tokens) AS INTEGER) AS cache_creation_tokens,
            (SELECT json_group_array(model) FROM (
                SELECT DISTINCT model FROM messages
                WHERE session_pk = ?1 AND model IS NOT NULL AND model <> '<synthetic>'
@@ -157,6 +171,7 @@ class Writer:
         # for the change feed; a row written twice is one change.
         self._changes: dict[tuple[str, int], tuple[int, int, int]] = {}
         self._next_ids: dict[str, int] = {}  # table -> next pk (see ``_new_ids``)
+        self.added = Added()
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -206,19 +221,26 @@ class Writer:
 
     async def upsert_session(self, session: NewSession) -> int:
         """Create the session or update what the new records say about it; its pk."""
+        # Insert first, update only if it was there: so the writer knows which it was.
+        values = (
+            session.session_id, session.project, session.cwd, session.git_branch,
+            session.version,
+        )  # fmt: skip
         rows = await self._conn.execute_fetchall(
             "INSERT INTO sessions (session_id, project, cwd, git_branch, version) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
-            "project = coalesce(sessions.project, excluded.project), "
-            "cwd = coalesce(sessions.cwd, excluded.cwd), "
-            "git_branch = coalesce(excluded.git_branch, sessions.git_branch), "
-            "version = coalesce(excluded.version, sessions.version) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session_id) DO NOTHING "
             "RETURNING id, metadata",
-            (
-                session.session_id, session.project, session.cwd, session.git_branch,
-                session.version,
-            ),
-        )  # fmt: skip
+            values,
+        )
+        if rows:
+            self.added.sessions += 1
+        else:
+            rows = await self._conn.execute_fetchall(
+                "UPDATE sessions SET project = coalesce(project, ?2), cwd = coalesce(cwd, ?3), "
+                "git_branch = coalesce(?4, git_branch), version = coalesce(?5, version) "
+                "WHERE session_id = ?1 RETURNING id, metadata",
+                values,
+            )
         row = next(iter(rows))
         pk = int(row[0])
         if session.metadata:
@@ -269,17 +291,24 @@ class Writer:
 
     async def upsert_conversation(self, session_pk: int, conversation: NewConversation) -> int:
         """Create the thread or update its flags; its pk."""
+        values = (
+            session_pk, conversation.agent_id, int(conversation.is_sidechain),
+            conversation.parent_tool_use_id,
+        )  # fmt: skip
         rows = await self._conn.execute_fetchall(
             "INSERT INTO conversations (session_pk, agent_id, is_sidechain, parent_tool_use_id) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (session_pk, agent_id) DO UPDATE SET "
-            "is_sidechain = excluded.is_sidechain, "
-            "parent_tool_use_id = coalesce(excluded.parent_tool_use_id, "
-            "conversations.parent_tool_use_id) RETURNING id",
-            (
-                session_pk, conversation.agent_id, int(conversation.is_sidechain),
-                conversation.parent_tool_use_id,
-            ),
-        )  # fmt: skip
+            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_pk, agent_id) DO NOTHING RETURNING id",
+            values,
+        )
+        if rows:
+            self.added.conversations += 1
+        else:
+            rows = await self._conn.execute_fetchall(
+                "UPDATE conversations SET is_sidechain = ?3, "
+                "parent_tool_use_id = coalesce(?4, parent_tool_use_id) "
+                "WHERE session_pk = ?1 AND agent_id = ?2 RETURNING id",
+                values,
+            )
         pk = int(next(iter(rows))[0])
         self._touched.add(session_pk)
         self._threads.add(pk)
@@ -349,6 +378,7 @@ class Writer:
                 " cache_creation_tokens = ?, content = ? WHERE id = ?",
                 updates,
             )
+        self.added.messages += len(inserts)
         if inserts:
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
@@ -388,6 +418,7 @@ class Writer:
         if not new:
             return 0
         codec = self._codec
+        self.added.events += len(new)
         first = await self._new_ids("events", len(new))
         await self._conn.executemany(
             "INSERT INTO events (id, session_pk, conversation_pk, seq, uuid, type, subtype,"
