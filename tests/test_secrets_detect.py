@@ -18,7 +18,7 @@ GITHUB_FINE = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABC
 GITLAB = "glpat-" + "xZ1vQ9sL3kT7bN2mR8dF"
 SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
-ANTHROPIC = "sk-ant-api03-" + "Zq8xW2vN5mK9pL3jH7gF1dS6aQ0wE4rT8yU2iO5pA9sD3fG7hJ1kL6zX0cV4bN8mQ2w-AbCdEf"
+ANTHROPIC = "sk-ant-api03-" + "Zq8xW2vN5mK9pL3jH7gF1dS6aQ0wE4rT8yU2iO5pA9sD3fG7" + "hJ1kL6zX-AbCd"
 OPENAI = "sk-proj-" + "Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1Ef3Gh5Ij7Kl9"
 JWT = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -130,7 +130,7 @@ def test_user_patterns_and_allow_lists(tmp_path: Path) -> None:
 def test_a_wrong_config_is_one_clear_error(tmp_path: Path, body: str) -> None:
     config = tmp_path / "secrets.toml"
     config.write_text(body, encoding="utf-8")
-    with pytest.raises(ConfigError, match="secrets.toml"):
+    with pytest.raises(ConfigError, match=r"secrets\.toml"):
         load_config(config)
 
 
