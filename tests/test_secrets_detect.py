@@ -9,29 +9,20 @@ import pytest
 from graph.errors import ConfigError
 from graph.secrets import PLACEHOLDER, SecretScanner, fingerprint, load_config
 from graph.secrets.detect import Pattern
-
-# Canary values, built so they never sit whole in this file (secret scanners of hosting
-# services would flag the repository itself).
-AWS = "AKIA" + "QYLPMN5HHHFPZAM2"
-GITHUB = "ghp_" + "wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx"
-GITHUB_FINE = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF"
-GITLAB = "glpat-" + "xZ1vQ9sL3kT7bN2mR8dF"
-SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
-ANTHROPIC = "sk-ant-api03-" + "Zq8xW2vN5mK9pL3jH7gF1dS6aQ0wE4rT8yU2iO5pA9sD3fG7" + "hJ1kL6zX-AbCd"
-OPENAI = "sk-proj-" + "Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1Ef3Gh5Ij7Kl9"
-JWT = (
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
-    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+from tests.secret_canaries import (
+    ANTHROPIC,
+    ASSIGNED,
+    AWS,
+    GITHUB,
+    GITHUB_FINE,
+    GITLAB,
+    JWT,
+    KEY_BLOCK,
+    OPENAI,
+    PASSWORD_IN_URL,
+    SLACK,
+    STRIPE,
 )
-KEY_BLOCK = (
-    "-----BEGIN OPENSSH " + "PRIVATE KEY-----\n"
-    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
-    "-----END OPENSSH " + "PRIVATE KEY-----"
-)
-PASSWORD_IN_URL = "Sup3rS3cr3tPw"
-ASSIGNED = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928"
 
 CANARIES = [
     ("aws-access-key", f"export AWS_ACCESS_KEY_ID={AWS}", AWS),

@@ -1,6 +1,6 @@
 """Credentials in transcripts: finding them, and the placeholders that replace them."""
 
-from graph.secrets.config import SecretsConfig, load_config
+from graph.secrets.config import SecretsConfig, default_scanner, load_config
 from graph.secrets.detect import (
     PLACEHOLDER,
     Finding,
@@ -16,6 +16,7 @@ __all__ = [
     "Pattern",
     "SecretScanner",
     "SecretsConfig",
+    "default_scanner",
     "fingerprint",
     "load_config",
     "placeholder",

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -28,7 +29,13 @@ from graph.config import APP_NAME
 from graph.errors import ConfigError
 from graph.secrets.detect import Pattern, SecretScanner
 
-__all__ = ["CONFIG_ENV", "SecretsConfig", "default_config_path", "load_config"]
+__all__ = [
+    "CONFIG_ENV",
+    "SecretsConfig",
+    "default_config_path",
+    "default_scanner",
+    "load_config",
+]
 
 CONFIG_ENV: Final = "SESSIONGRAPH_SECRETS_CONFIG"
 _KIND = re.compile(r"[a-z0-9-]{1,40}")
@@ -45,6 +52,12 @@ class SecretsConfig:
 
     def scanner(self) -> SecretScanner:
         return SecretScanner(self.patterns, self.allow, self.allow_patterns)
+
+
+@functools.cache
+def default_scanner() -> SecretScanner:
+    """The scanner of the user's ``secrets.toml``, read once per process."""
+    return load_config().scanner()
 
 
 def default_config_path() -> Path:

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from detect_secrets.filters import heuristic
 from detect_secrets.plugins import (
@@ -344,6 +344,41 @@ class SecretScanner:
         self._anchor_list = tuple(self._by_anchor)
         self._allowed = [re.compile(p) for p in self.allow_patterns]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The rules hold functions; what they are built from pickles.
+        return (SecretScanner, (tuple(self.patterns), self.allow, tuple(self.allow_patterns)))
+
+    @property
+    def digest(self) -> str:
+        """8 hex digits naming the rules: what a search index built with them records, so
+        that other rules (a new pattern, an allowed value) rebuild it."""
+        from importlib.metadata import version
+
+        parts = [
+            version("detect-secrets"),
+            *(
+                f"{rule.kind}\0{pattern.pattern}\0{group}"
+                for rule in self._rules
+                for pattern, group in rule.patterns
+            ),
+            *sorted(self.allow),
+            *self.allow_patterns,
+            f"{_MIN_KEYWORD_ENTROPY}/{_MIN_KEYWORD_VALUE}",
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
+
+    def blank(self, text: str, findings: Sequence[Finding]) -> str:
+        """``text`` with each secret replaced by one space: the words around it keep
+        their places, and no token of the value remains."""
+        pieces: list[str] = []
+        at = 0
+        for finding in findings:
+            pieces.append(text[at : finding.start])
+            pieces.append(" ")
+            at = finding.end
+        pieces.append(text[at:])
+        return "".join(pieces)
+
     @property
     def kinds(self) -> list[str]:
         """Every kind this scanner can report."""
@@ -374,6 +409,28 @@ class SecretScanner:
             findings.append(Finding(kind, start, end, fingerprint(value)))
             last_end = end
         return findings
+
+    def could_contain(self, text: str) -> bool:
+        """False when no rule can match anywhere in ``text`` (a cheap test, no regex run):
+        true of a JSON document's text exactly when it is true of one of its strings,
+        since no anchor holds a character JSON escapes."""
+        if any(anchor in text for anchor in self._anchor_list):
+            return True
+        located = [rule.locate for rule in self._always]
+        if any(locate is None for locate in located):
+            return True  # a user's pattern: no anchor to look for
+        lowered = text.lower()
+        return any(locate is not None and locate.search(lowered) for locate in located)
+
+    def mask_json(self, value: Any) -> Any:
+        """A JSON value with every string in it masked (a new value where one changed)."""
+        if value.__class__ is str:
+            return self.mask(value)
+        if value.__class__ is dict:
+            return {key: self.mask_json(item) for key, item in value.items()}
+        if value.__class__ is list:
+            return [self.mask_json(item) for item in value]
+        return value
 
     def mask(self, text: str, findings: Sequence[Finding] | None = None) -> str:
         """``text`` with every secret replaced by its placeholder."""

@@ -20,8 +20,9 @@ from graph.store.rows import TokenTotals
 __all__ = ["Document", "FileState", "NewConversation", "NewEvent", "NewMessage", "NewSession"]
 
 Record = dict[str, Any]
-# A search document prepared ahead: (analyzer tag, one token string per field column).
-Document = tuple[str, tuple[str, ...]]
+# A search document prepared ahead: (analyzer tag, one token string per field column,
+# the secrets left out of them as (column, kind, fingerprint)).
+Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
 
 
 @dataclass(slots=True)
