@@ -42,6 +42,8 @@ PLACED = {
     "event": (SLACK, "capybara"),
     "title": (ANTHROPIC, "okapi"),
 }
+# Only in a progress record: not indexed, so never a finding, but stored all the same.
+IN_PROGRESS = GITLAB
 
 
 def transcript_lines() -> list[dict[str, object]]:
@@ -74,6 +76,8 @@ def transcript_lines() -> list[dict[str, object]]:
             {"type": "tool_result", "tool_use_id": "t-1", "content":
              f"narwhal config\nSECRET_KEY_BASE={ASSIGNED}\nSTRIPE_KEY={STRIPE} pangolin"}]}},
         {**base(5, "system"), "subtype": "note", "content": f"capybara hook posted {SLACK}"},
+        {**base(6, "progress"), "data": {"type": "bash_progress",
+         "fullOutput": f"$ git push\nremote: using {GITLAB}\n"}},
         {"type": "custom-title", "sessionId": SESSION_ID,
          "customTitle": f"okapi rotate {ANTHROPIC}"},
     ]  # fmt: skip

@@ -116,3 +116,24 @@ async def test_a_reindex_finds_the_same_and_replacing_a_message_forgets_its_find
     await imported.reindex()
     async with imported.read() as reader:
         assert await reader.secret_report() == []
+
+
+async def test_everything_served_shows_secrets_masked(imported: Store) -> None:
+    query = """{ sessions { nodes { title
+        messages { nodes { text records blocks { __typename
+            ... on ThinkingBlock { thinking } ... on ToolUseBlock { input }
+            ... on ToolResultBlock { content } } } }
+        events { nodes { data } } } }
+      search(query: "wombat OR quokka OR axolotl OR narwhal OR capybara OR okapi",
+             scopes: [MESSAGES, EVENTS, SESSIONS], filter: {fields: ALL}) {
+        nodes { snippet } } }""".replace("ALL", ALL_FIELDS)
+    async with http(imported) as client:
+        body = (await client.post("/graphql", json={"query": query})).text
+    assert "errors" not in orjson.loads(body)
+    for place, (secret, _) in PLACED.items():
+        assert secret not in body, place
+        assert secret.replace("\n", "\\n") not in body, place
+    for kind in ("aws-access-key", "github-token", "jwt", "secret-assignment", "slack-token",
+                 "anthropic-key", "stripe-key"):  # fmt: skip
+        assert f"[REDACTED:{kind}:" in body, kind
+    assert body.count("wombat") >= 2  # text, records and a snippet: the rest is shown

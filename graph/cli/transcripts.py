@@ -29,15 +29,18 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    checked,
     existing_db,
     key_material,
     resolve_db_path,
     run,
 )
 from graph.errors import TranscriptError
-from graph.export import ExportFormat, export_session
+from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers import ImportSummary, import_paths
 from graph.importers.watch import watch_paths
+from graph.secrets import default_scanner
+from graph.secrets import load_config as load_secrets_config
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -138,11 +141,12 @@ async def _import(
     as_json: bool,
     bar: _Bar | None,
     key: KeyMaterial | None,
+    redact: bool = False,
 ) -> ImportSummary:
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar)
+            summary = await import_paths(store, paths, progress=bar, redact=redact)
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -156,7 +160,9 @@ async def _import(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        total = await watch_paths(store, paths, on_import=partial(_report_change, as_json=as_json))
+        total = await watch_paths(
+            store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+        )
         summary.merge(total)
         return summary
     finally:
@@ -190,6 +196,15 @@ def import_command(
         bool, typer.Option("--watch", help="Keep running and import new lines as they are written.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    redact_secrets: Annotated[
+        bool | None,
+        typer.Option(
+            "--redact-secrets/--keep-secrets",
+            help="Store secrets as [REDACTED:kind:fingerprint] (default: secrets.toml's "
+            "redact_on_import, else keep).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
@@ -197,12 +212,17 @@ def import_command(
 ) -> None:
     """Import Claude Code transcripts; re-runs read only what was appended since."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
+    redact = (
+        redact_secrets
+        if redact_secrets is not None
+        else checked(load_secrets_config).redact_on_import
+    )
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
             run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
-                        key=key))  # fmt: skip
+                        key=key, redact=redact))  # fmt: skip
         except KeyboardInterrupt:
             if not watch:
                 raise
@@ -220,6 +240,14 @@ def export_command(
         Path | None,
         typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
     ] = None,
+    reveal_secrets: Annotated[
+        bool,
+        typer.Option("--reveal-secrets", help="json/markdown: show secrets (masked by default)."),
+    ] = False,
+    mask_secrets: Annotated[
+        bool,
+        typer.Option("--mask-secrets", help="jsonl: mask secrets (kept by default: lossless)."),
+    ] = False,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
@@ -228,29 +256,49 @@ def export_command(
     """Write one session out: jsonl reproduces the imported records, main thread first."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    # jsonl is the lossless archive: original values unless asked; what people read
+    # (json, markdown) shows secrets masked unless asked.
+    lossless = fmt is ExportFormat.JSONL
+    secrets = SecretPass(
+        checked(default_scanner), mask=mask_secrets if lossless else not reveal_secrets
+    )
     if out is None:
         try:
-            run(_export(path, session_id, fmt, sys.stdout.buffer, key))
+            run(_export(path, session_id, fmt, sys.stdout.buffer, key, secrets))
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): not an error, and nothing more to say.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
-    partial = out.with_name(out.name + ".part")
-    try:
-        with partial.open("wb") as fh:
-            run(_export(path, session_id, fmt, fh, key))
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
+            return
+    else:
+        partial = out.with_name(out.name + ".part")
+        try:
+            with partial.open("wb") as fh:
+                run(_export(path, session_id, fmt, fh, key, secrets))
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
+    if secrets.found:
+        how = {
+            (True, True): "masked",
+            (True, False): "as they are, the lossless archive (--mask-secrets masks them)",
+            (False, True): "masked (--reveal-secrets shows them)",
+            (False, False): "as they are",
+        }[lossless, secrets.mask]
+        typer.echo(f"the export holds {secrets.found:,} secret(s), written {how}", err=True)
 
 
 async def _export(
-    db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO, key: KeyMaterial | None
+    db: Path,
+    session_id: str,
+    fmt: ExportFormat,
+    out: BinaryIO,
+    key: KeyMaterial | None,
+    secrets: SecretPass,
 ) -> int:
     store = await Store.open(db, key=key)
     try:
-        return await export_session(store, session_id, out, fmt)
+        return await export_session(store, session_id, out, fmt, secrets)
     finally:
         await store.close()
 

@@ -120,13 +120,20 @@ class Analysis:
         scanner: The secret rules (default: the user's ``secrets.toml``).
     """
 
-    __slots__ = ("analyze", "hasher", "scanner", "tag", "version")
+    __slots__ = ("analyze", "hasher", "redact", "scanner", "tag", "version")
 
     def __init__(
-        self, hasher: TokenHasher | None = None, scanner: SecretScanner | None = None
+        self,
+        hasher: TokenHasher | None = None,
+        scanner: SecretScanner | None = None,
+        *,
+        redact: bool = False,
     ) -> None:
         self.hasher = hasher
         self.scanner = scanner if scanner is not None else default_scanner()
+        # `import --redact-secrets`: the records themselves are masked before they are
+        # stored (the documents are the same either way).
+        self.redact = redact
         # What the documents follow: a database indexed under another version is rebuilt.
         self.version = f"{INDEX_VERSION}/{self.scanner.digest}"
         if hasher is None:
@@ -142,8 +149,12 @@ class Analysis:
 
             self.analyze = hashed
 
-    def __reduce__(self) -> tuple[type[Analysis], tuple[TokenHasher | None, SecretScanner]]:
-        return (Analysis, (self.hasher, self.scanner))
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_analysis, (self.hasher, self.scanner, self.redact))
+
+    def redacting(self) -> Analysis:
+        """The same analysis, masking secrets in the records it prepares."""
+        return Analysis(self.hasher, self.scanner, redact=True)
 
     def document(self, fields: Fields) -> tuple[tuple[str, ...], tuple[Finding, ...]]:
         """One token string per field column, and the secrets left out of them."""
@@ -168,13 +179,21 @@ class Analysis:
 
     def prepare_message(self, message: NewMessage) -> None:
         """Attach the message's search document, so the indexer need not build it."""
+        if self.redact:
+            message.redact(self.scanner.mask_json, self.scanner.could_contain)
         message.document = (self.tag, *self.document(message_fields(message.records)))
 
     def prepare_event(self, event: NewEvent) -> None:
         """Attach the event's search document, so the indexer need not build it."""
+        if self.redact:
+            event.redact(self.scanner.mask_json, self.scanner.could_contain)
         if not is_searched_event(event.type):
             return
         event.document = (self.tag, *self.document(event_fields(event.record)))
+
+
+def _analysis(hasher: TokenHasher | None, scanner: SecretScanner, redact: bool) -> Analysis:
+    return Analysis(hasher, scanner, redact=redact)
 
 
 class SearchIndexer:
