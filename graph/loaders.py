@@ -29,6 +29,7 @@ from graph.store import (
     StatsRow,
     Store,
 )
+from graph.store.findings import KindCount
 from graph.store.reads import Parent
 from graph.store.searching import HitRow, SearchWhere
 
@@ -83,6 +84,9 @@ class Loaders:
         self.event_page: DataLoader[ChildPage, Page[EventRow]] = self._grouped(
             lambda k: (k.parent, k.where, k.request),
             lambda r, g, pks: r.event_pages(g[0], pks, g[1], g[2]),
+        )
+        self.secret_findings: DataLoader[int, list[KindCount]] = self._keyed(
+            Reader.secret_findings_of_sessions
         )
         self.child_count: DataLoader[ChildCount, int] = self._grouped(
             lambda k: (k.table, k.parent, k.where),

@@ -19,6 +19,7 @@ import graph.cli.transcripts as transcripts_module
 import graph.importers.importer as importer_module
 from graph.cli import app
 from graph.cli.base import main
+from graph.cli.failures import describe
 from graph.importers.reading import FileJob
 from graph.importers.worker import WorkerReader
 from graph.store.writes import Writer
@@ -214,3 +215,15 @@ def test_a_failure_inside_the_worker_is_one_line_with_its_trace_kept(
     monkeypatch.setenv("SESSIONGRAPH_DEBUG", "1")
     code, _, err = invoke("import", str(tmp_path / "s.jsonl"), "--db", str(tmp_path / "x.db"))
     assert code == 1 and "Traceback" in err
+
+
+def test_damaged_text_with_line_breaks_stays_one_line() -> None:
+    # The bytes of a damaged file land in SQLite's message; a line break among them
+    # once split the line in two, with the notes in the middle.
+    exc = sqlite3.DatabaseError("Could not decode to UTF-8 column 'uuid' with text 'ab\ncd\x1b'")
+    exc.add_note("12 bytes were written to stdout before that")
+    line = describe(exc)
+    assert "\n" not in line and "\x1b" not in line
+    assert line.endswith(
+        "restore the file from a backup; 12 bytes were written to stdout before that"
+    )

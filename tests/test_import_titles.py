@@ -11,7 +11,7 @@ import pytest
 
 from graph.crypto import MasterKey
 from graph.importers import import_paths
-from graph.store import Store
+from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
 from graph.store.transcripts import fill_message_rows
 from tests.test_import_support import query, records, write_lines
@@ -141,12 +141,16 @@ _MESSAGE_ROWS = "SELECT uuid, message_pk FROM message_rows ORDER BY uuid"
 async def _back_before_migration_5(
     db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | None
 ) -> list[tuple[Any, ...]]:
-    """Import a sample, keep its ``message_rows``, then undo migration 5 by hand."""
+    """Import a sample, keep its ``message_rows``, then undo migration 5 (and every later
+    one, through their own down steps)."""
     shutil.copy(samples_dir / "short.jsonl", tmp_path / f"{SHORT}.jsonl")
     store = await Store.open(db, key=key)
     try:
         await import_paths(store, [tmp_path / f"{SHORT}.jsonl"])
         expected = await query(store, _MESSAGE_ROWS)
+        later = [m for m in load_migrations() if m.version > 5]
+        if later:
+            await store.revert(len(later), backup=False)
     finally:
         await store.close()
     assert expected

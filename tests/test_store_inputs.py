@@ -101,7 +101,7 @@ async def test_the_index_uses_a_prepared_document_only_from_its_own_analysis(
         Analysis().prepare_message(new)
         assert new.document is not None
         # Proof that the prepared columns are what gets indexed: a word only they hold.
-        new.document = (new.document[0], ("prepared", *new.document[1][1:]))
+        new.document = (new.document[0], ("prepared", *new.document[1][1:]), ())
     elif prepared_by == "other key":
         Analysis(Cipher(KEY).hasher).prepare_message(new)
     new.pack()

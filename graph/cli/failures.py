@@ -35,25 +35,25 @@ def debugging() -> bool:
 
 def describe(exc: BaseException) -> str:
     """One line for ``exc``: what happened, what to do, and any notes added on the way."""
-    line = _line(exc)
+    line, trace = _line(exc)
     notes = getattr(exc, "__notes__", None) or []
     # Text from a damaged file can hold anything, a line break included.
-    first, newline, trace = line.partition("\n")
-    text = _CONTROL.sub(_escape, "; ".join([first, *(str(note) for note in notes)]))
-    return text + newline + trace
+    text = _CONTROL.sub(_escape, "; ".join([line, *(str(note) for note in notes)]))
+    return f"{text}\n{trace}" if trace else text
 
 
 def _escape(match: re.Match[str]) -> str:
     return repr(match.group())[1:-1]
 
 
-def _line(exc: BaseException) -> str:
+def _line(exc: BaseException) -> tuple[str, str]:
+    """The line, and the trace printed after it (only when asked for, else empty)."""
     if isinstance(exc, SessiongraphError):
-        return _trace_line(str(exc), exc.trace) if exc.trace else str(exc)
+        return _trace_line(str(exc), exc.trace) if exc.trace else (str(exc), "")
     if isinstance(exc, sqlite3.DatabaseError):
-        return _database(exc)
+        return _database(exc), ""
     if isinstance(exc, OSError):
-        return _os(exc)
+        return _os(exc), ""
     what = f"unexpected {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
     return _trace_line(what, "".join(traceback.format_exception(exc)), bug=True)
 
@@ -80,15 +80,15 @@ def _os(exc: OSError) -> str:
     return f"{where}{what}"
 
 
-def _trace_line(line: str, trace: str, *, bug: bool = False) -> str:
+def _trace_line(line: str, trace: str, *, bug: bool = False) -> tuple[str, str]:
     """``line``, and where the full ``trace`` went (a file, or a hint to print it)."""
     if debugging():  # asked for: the trace follows the line
-        return f"{line}\n{trace.rstrip()}"
+        return line, trace.rstrip()
     saved = _save_trace(trace)
     report = "; please report it" if bug else ""
     if saved is None:
-        return f"{line} (set {DEBUG_ENV}=1 to see the full trace){report}"
-    return f"{line} (full trace in {saved}, or set {DEBUG_ENV}=1 to print it){report}"
+        return f"{line} (set {DEBUG_ENV}=1 to see the full trace){report}", ""
+    return f"{line} (full trace in {saved}, or set {DEBUG_ENV}=1 to print it){report}", ""
 
 
 def _save_trace(trace: str) -> str | None:

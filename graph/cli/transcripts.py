@@ -30,15 +30,18 @@ from graph.cli.base import (
     KeyFileOption,
     PassphraseFileOption,
     app,
+    checked,
     existing_db,
     key_material,
     resolve_db_path,
     run,
 )
 from graph.errors import SessiongraphError, TranscriptError
-from graph.export import ExportFormat, export_session
+from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers import ImportSummary, import_paths
 from graph.importers.watch import watch_paths
+from graph.secrets import default_scanner
+from graph.secrets import load_config as load_secrets_config
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -139,10 +142,13 @@ async def _import(
     as_json: bool,
     bar: _Bar | None,
     key: KeyMaterial | None,
+    redact: bool = False,
 ) -> ImportSummary:
     """:func:`_import_into`; a fault's error line says that nothing stored is lost."""
     try:
-        return await _import_into(db, paths, watch=watch, as_json=as_json, bar=bar, key=key)
+        return await _import_into(
+            db, paths, watch=watch, as_json=as_json, bar=bar, key=key, redact=redact
+        )
     except Exception as exc:
         if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
             exc.add_note("what was imported before it stays, and the next run carries on")
@@ -157,11 +163,12 @@ async def _import_into(
     as_json: bool,
     bar: _Bar | None,
     key: KeyMaterial | None,
+    redact: bool,
 ) -> ImportSummary:
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar)
+            summary = await import_paths(store, paths, progress=bar, redact=redact)
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -175,7 +182,9 @@ async def _import_into(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        total = await watch_paths(store, paths, on_import=partial(_report_change, as_json=as_json))
+        total = await watch_paths(
+            store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+        )
         summary.merge(total)
         return summary
     finally:
@@ -209,6 +218,15 @@ def import_command(
         bool, typer.Option("--watch", help="Keep running and import new lines as they are written.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    redact_secrets: Annotated[
+        bool | None,
+        typer.Option(
+            "--redact-secrets/--keep-secrets",
+            help="Store secrets as [REDACTED:kind:fingerprint] (default: secrets.toml's "
+            "redact_on_import, else keep).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
@@ -216,12 +234,17 @@ def import_command(
 ) -> None:
     """Import Claude Code transcripts; re-runs read only what was appended since."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
+    redact = (
+        redact_secrets
+        if redact_secrets is not None
+        else checked(load_secrets_config).redact_on_import
+    )
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
             run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
-                        key=key))  # fmt: skip
+                        key=key, redact=redact))  # fmt: skip
         except KeyboardInterrupt:
             if not watch:
                 raise
@@ -239,6 +262,14 @@ def export_command(
         Path | None,
         typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
     ] = None,
+    reveal_secrets: Annotated[
+        bool,
+        typer.Option("--reveal-secrets", help="json/markdown: show secrets (masked by default)."),
+    ] = False,
+    mask_secrets: Annotated[
+        bool,
+        typer.Option("--mask-secrets", help="jsonl: mask secrets (kept by default: lossless)."),
+    ] = False,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
@@ -251,24 +282,39 @@ def export_command(
     """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    # jsonl is the lossless archive: original values unless asked; what people read
+    # (json, markdown) shows secrets masked unless asked.
+    lossless = fmt is ExportFormat.JSONL
+    secrets = SecretPass(
+        checked(default_scanner), mask=mask_secrets if lossless else not reveal_secrets
+    )
     if out is None:
         stdout = _Counting(sys.stdout.buffer, "{:,} bytes were written to stdout before that")
         try:
-            run(_export(path, session_id, fmt, stdout, key))
+            run(_export(path, session_id, fmt, stdout, key, secrets))
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): not an error, and nothing more to say.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
-    # Written beside it and renamed when complete: a failure leaves no half file.
-    part = out.with_name(out.name + ".part")
-    try:
-        with part.open("wb") as fh:
-            partial = f"{out} was not written (the {{:,}} bytes exported before that are gone)"
-            run(_export(path, session_id, fmt, _Counting(fh, partial), key))
-        part.replace(out)
-    finally:
-        part.unlink(missing_ok=True)
+            return
+    else:
+        # Written beside it and renamed when complete: a failure leaves no half file.
+        part = out.with_name(out.name + ".part")
+        try:
+            with part.open("wb") as fh:
+                partial = f"{out} was not written (the {{:,}} bytes exported before that are gone)"
+                run(_export(path, session_id, fmt, _Counting(fh, partial), key, secrets))
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
+    if secrets.found:
+        how = {
+            (True, True): "masked",
+            (True, False): "as they are, the lossless archive (--mask-secrets masks them)",
+            (False, True): "masked (--reveal-secrets shows them)",
+            (False, False): "as they are",
+        }[lossless, secrets.mask]
+        typer.echo(f"the export holds {secrets.found:,} secret(s), written {how}", err=True)
 
 
 class _Counting:
@@ -293,12 +339,17 @@ class _Counting:
 
 
 async def _export(
-    db: Path, session_id: str, fmt: ExportFormat, out: _Counting, key: KeyMaterial | None
+    db: Path,
+    session_id: str,
+    fmt: ExportFormat,
+    out: _Counting,
+    key: KeyMaterial | None,
+    secrets: SecretPass,
 ) -> int:
     try:
         store = await Store.open(db, key=key)
         try:
-            return await export_session(store, session_id, out, fmt)
+            return await export_session(store, session_id, out, fmt, secrets)
         finally:
             await store.close()
     except Exception as exc:

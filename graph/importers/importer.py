@@ -51,6 +51,7 @@ async def import_paths(
     *,
     progress: ImportProgress | None = None,
     worker: bool | None = None,
+    redact: bool = False,
 ) -> ImportSummary:
     """Import every Claude Code transcript under ``paths`` that has something new.
 
@@ -60,6 +61,8 @@ async def import_paths(
         progress: Told about files, lines and bytes as they are stored.
         worker: Read in a worker process, beside the writes (``None``: when there are
             at least :data:`~graph.importers.worker.WORKER_MIN_BYTES` to read).
+        redact: Replace secrets in the records before they are stored (the records
+            are then no longer the original ones; the files are not touched).
 
     Raises:
         TranscriptError: a path does not exist or holds no transcript.
@@ -67,7 +70,7 @@ async def import_paths(
     """
     started = time.perf_counter()
     found = discover(paths)
-    importer = _Importer(store, progress, worker)
+    importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -87,8 +90,11 @@ class _Chunk:
 
 
 class _Importer:
-    def __init__(self, store: Store, progress: ImportProgress | None, worker: bool | None) -> None:
+    def __init__(
+        self, store: Store, progress: ImportProgress | None, worker: bool | None, redact: bool
+    ) -> None:
         self.store = store
+        self.redact = redact
         self.progress = progress
         self.worker = worker
         self.summary = ImportSummary()
@@ -165,6 +171,8 @@ class _Importer:
         jobs = [self._job(plan) for plan in plans]
         limits = Limits(BATCH_LINES, BATCH_BYTES)
         analysis = _analysis(self.store)
+        if self.redact and analysis is not None:
+            analysis = analysis.redacting()
         use_worker = self.worker
         if use_worker is None:
             use_worker = sum(max(p.size - p.offset, 0) for p in plans) >= WORKER_MIN_BYTES

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pickle
 import signal
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
@@ -206,6 +206,12 @@ def read_here(
 
 
 def _prepare(batch: Batch, analysis: Analysis | None) -> None:
+    if analysis is not None and analysis.redact and batch.titles:
+        mask = analysis.scanner.mask
+        batch.titles = [
+            replace(t, title=t.title and mask(t.title), summary=t.summary and mask(t.summary))
+            for t in batch.titles
+        ]
     for message in batch.messages.values():
         if analysis is not None:
             analysis.prepare_message(message)

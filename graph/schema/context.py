@@ -11,6 +11,7 @@ import strawberry
 
 from graph.feed import ChangeFeed
 from graph.loaders import Loaders
+from graph.secrets import SecretScanner, default_scanner
 from graph.store import Store
 
 __all__ = ["ApiSettings", "Context", "Info"]
@@ -30,7 +31,9 @@ class Context:
     """One request's context: made fresh per request, so loader caches are per request.
 
     Encrypted fields are opened here, when a resolver asks for them (a field nobody
-    selected is never decrypted), and each value at most once per request.
+    selected is never decrypted), and each value at most once per request. Secrets in
+    them are masked here too (``[REDACTED:kind:fingerprint]``): nothing served over
+    HTTP shows one; only the command line can reveal them.
     """
 
     store: Store
@@ -39,6 +42,7 @@ class Context:
     feed: ChangeFeed | None = None
     loaders: Loaders = field(init=False)
     opened: dict[tuple[str, str, str], Any] = field(init=False, default_factory=dict)
+    scanner: SecretScanner = field(default_factory=default_scanner)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store)
@@ -51,7 +55,13 @@ class Context:
         """
         key = (table, column, row)
         if key not in self.opened:
-            self.opened[key] = orjson.loads(self.store.codec.open(table, column, row, stored))
+            raw = self.store.codec.open(table, column, row, stored)
+            value = orjson.loads(raw)
+            # The anchors are ASCII: a scan of the raw bytes as Latin-1 tells, without a
+            # decode, whether any string inside could hold a secret.
+            if self.scanner.could_contain(raw.decode("latin-1")):
+                value = self.scanner.mask_json(value)
+            self.opened[key] = value
         return self.opened[key]
 
     def open_text(
@@ -60,11 +70,13 @@ class Context:
         """A stored text value (title, summary), decrypted if it is sealed."""
         if stored is None:
             return None
-        if not self.store.codec.encrypted:
-            return stored.decode() if isinstance(stored, bytes) else stored
         key = (table, column, row)
         if key not in self.opened:
-            self.opened[key] = self.store.codec.open(table, column, row, stored).decode()
+            if not self.store.codec.encrypted:
+                text = stored.decode() if isinstance(stored, bytes) else stored
+            else:
+                text = self.store.codec.open(table, column, row, stored).decode()
+            self.opened[key] = self.scanner.mask(text)
         value: str = self.opened[key]
         return value
 

@@ -55,6 +55,9 @@ class SessionFilter:
     started_after: datetime | None = None
     started_before: datetime | None = None
     has_sidechains: bool | None = None
+    has_secrets: bool | None = strawberry.field(
+        default=None, description="Sessions in which secrets were found (or none were)."
+    )
     search: str | None = strawberry.field(
         default=None,
         description="Sessions any of whose text (messages, tool calls, events, title) "
@@ -70,6 +73,7 @@ class SessionFilter:
             started_after=to_db_time(self.started_after) if self.started_after else None,
             started_before=to_db_time(self.started_before) if self.started_before else None,
             has_sidechains=self.has_sidechains,
+            has_secrets=self.has_secrets,
             search=compile_query(parse(self.search), FIELD_COLUMNS, codec=codec).expression
             if self.search is not None
             else None,

@@ -49,8 +49,9 @@ def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivi
 def _predicate(filter: SessionFilter | None) -> Callable[[SessionRow], bool]:
     if filter is None:
         return lambda row: True
-    if filter.search is not None:
-        raise UserInputError("`search` is not available in a subscription's filter")
+    for name, value in (("search", filter.search), ("hasSecrets", filter.has_secrets)):
+        if value is not None:
+            raise UserInputError(f"`{name}` is not available in a subscription's filter")
     where = filter.to_store(codec=None)
 
     def accepts(row: SessionRow) -> bool:

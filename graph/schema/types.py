@@ -29,6 +29,7 @@ from graph.store import (
     SessionRow,
     TokenTotals,
 )
+from graph.store.findings import KindCount
 from graph.store.reads import Parent
 
 __all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
@@ -59,6 +60,23 @@ class TokenUsage:
             output=BigInt(totals.output),
             cache_read=BigInt(totals.cache_read),
             cache_creation=BigInt(totals.cache_creation),
+        )
+
+
+@strawberry.type(description="Secrets of one kind found in a session.")
+class SecretFinding:
+    kind: str = strawberry.field(description="aws-access-key, github-token, jwt, private-key...")
+    count: int = strawberry.field(description="How many times one was found.")
+    values: int = strawberry.field(description="How many different values (by fingerprint).")
+    first_seen: datetime | None
+
+    @classmethod
+    def of(cls, row: KindCount) -> SecretFinding:
+        return cls(
+            kind=row.kind,
+            count=row.count,
+            values=row.values,
+            first_seen=from_db_time(row.first_seen),
         )
 
 
@@ -172,6 +190,15 @@ class Session(Node):
         if raw is None:
             return None
         return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+
+    @strawberry.field(
+        description="Secrets found in the session's text, by kind (values are never "
+        "served: text shows them as [REDACTED:kind:fingerprint] until `sessiongraph "
+        "secrets redact` removes them)."
+    )
+    async def secret_findings(self, info: Info) -> list[SecretFinding]:
+        rows = await info.context.loaders.secret_findings.load(self.row.id)
+        return [SecretFinding.of(row) for row in rows]
 
     @strawberry.field(description="A shell command that resumes this session in Claude Code.")
     def resume_command(self) -> str:

@@ -10,6 +10,7 @@ given :data:`INDEX_VERSION`. A database indexed under another version is reindex
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +28,7 @@ from graph.search.documents import (
     session_fields,
 )
 from graph.search.tokenize import fast_tokens, index_text
+from graph.secrets import SecretScanner, default_scanner
 from graph.store.bulk import from_json, insert_json
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.searching import SESSION_DOCS
@@ -35,13 +37,20 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from graph.crypto import TokenHasher
-    from graph.store.inputs import NewEvent, NewMessage
+    from graph.store.inputs import Document, NewEvent, NewMessage
 
-__all__ = ["INDEX_VERSION", "SEARCHED_EVENTS", "Analysis", "SearchIndexer", "doc_rowid"]
+__all__ = [
+    "INDEX_VERSION",
+    "SEARCHED_EVENTS",
+    "Analysis",
+    "Finding",
+    "SearchIndexer",
+    "doc_rowid",
+]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
-INDEX_VERSION: Final = "3"  # 3: progress events have no document
+INDEX_VERSION: Final = "4"  # 3: progress events have no document; 4: secrets left out
 _KINDS: Final = {"message": 0, "event": 1, "session": 2}
 _COLUMNS: Final = ", ".join(FIELD_COLUMNS)
 _SLOTS: Final = ", ".join("?" * len(FIELD_COLUMNS))
@@ -58,6 +67,10 @@ _DOCS: Final = f"{_DOC_COLUMNS} VALUES (?, ?, ?, ?, ?, ?){_UPSERT_DOC}"
 # ``WHERE true``: without it SQLite would read ON CONFLICT as part of a join.
 _DOCS_JSON: Final = f"{_DOC_COLUMNS} {from_json(6)} WHERE true{_UPSERT_DOC}"
 _BATCH: Final = 500
+_FINDING: Final = (
+    "INSERT INTO secret_findings (doc, session_pk, field, kind, fingerprint, timestamp, count)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 REBUILD_ORDER: Final = ("messages", "events", "sessions")
 # The events that have documents, as a condition on ``events`` and its parameters.
 SEARCHED_EVENTS: Final = (
@@ -87,6 +100,8 @@ def doc_rowid(kind: str, pk: int) -> int:
 
 
 Analyzer = Callable[[str], str]
+# A secret found in a document: (field column, kind, fingerprint).
+Finding = tuple[str, str, str]
 
 
 class Analysis:
@@ -94,23 +109,38 @@ class Analysis:
 
     The tokens as they are in a plain database; their keyed hashes (one per token, same
     order) in an encrypted one, so positions, phrases and bm25 are the same in both.
-    The importer's worker process prepares documents with it (:meth:`prepare`); the
-    ``tag`` they carry names the analysis, so a document prepared under one (another
-    key, another index version) is never indexed under another.
+    Secrets are found first and left out (each value becomes a space), so no query can
+    find one, in either kind of database; what was found is returned beside the tokens.
+    The importer's worker process prepares documents with it (:meth:`prepare_message`);
+    the ``tag`` they carry names the analysis (key, index version, secret rules), so a
+    document prepared under one is never indexed under another.
 
     Args:
         hasher: The search-token hasher of an encrypted database, or ``None``.
+        scanner: The secret rules (default: the user's ``secrets.toml``).
     """
 
-    __slots__ = ("analyze", "hasher", "tag")
+    __slots__ = ("analyze", "hasher", "redact", "scanner", "tag", "version")
 
-    def __init__(self, hasher: TokenHasher | None = None) -> None:
+    def __init__(
+        self,
+        hasher: TokenHasher | None = None,
+        scanner: SecretScanner | None = None,
+        *,
+        redact: bool = False,
+    ) -> None:
         self.hasher = hasher
+        self.scanner = scanner if scanner is not None else default_scanner()
+        # `import --redact-secrets`: the records themselves are masked before they are
+        # stored (the documents are the same either way).
+        self.redact = redact
+        # What the documents follow: a database indexed under another version is rebuilt.
+        self.version = f"{INDEX_VERSION}/{self.scanner.digest}"
         if hasher is None:
-            self.tag = f"plain/{INDEX_VERSION}"
+            self.tag = f"plain/{self.version}"
             self.analyze: Analyzer = index_text
         else:
-            self.tag = f"{hasher.key_id}/{INDEX_VERSION}"
+            self.tag = f"{hasher.key_id}/{self.version}"
 
             many = hasher.many
 
@@ -119,24 +149,51 @@ class Analysis:
 
             self.analyze = hashed
 
-    def __reduce__(self) -> tuple[type[Analysis], tuple[TokenHasher | None]]:
-        return (Analysis, (self.hasher,))
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_analysis, (self.hasher, self.scanner, self.redact))
+
+    def redacting(self) -> Analysis:
+        """The same analysis, masking secrets in the records it prepares."""
+        return Analysis(self.hasher, self.scanner, redact=True)
+
+    def document(self, fields: Fields) -> tuple[tuple[str, ...], tuple[Finding, ...]]:
+        """One token string per field column, and the secrets left out of them."""
+        # Most fields of a document are empty (an event has one): not worth a call.
+        analyze, scan = self.analyze, self.scanner.scan
+        columns: list[str] = []
+        found: list[Finding] = []
+        for column, text in zip(FIELD_COLUMNS, fields.values(), strict=True):
+            if not text:
+                columns.append("")
+                continue
+            secrets = scan(text)
+            if secrets:
+                found += [(column, f.kind, f.fingerprint) for f in secrets]
+                text = self.scanner.blank(text, secrets)
+            columns.append(analyze(text))
+        return tuple(columns), tuple(found)
 
     def columns(self, fields: Fields) -> tuple[str, ...]:
-        """One token string per field column."""
-        # Most fields of a document are empty (an event has one): not worth a call.
-        analyze = self.analyze
-        return tuple([analyze(text) if text else "" for text in fields.values()])
+        """One token string per field column (secrets left out)."""
+        return self.document(fields)[0]
 
     def prepare_message(self, message: NewMessage) -> None:
         """Attach the message's search document, so the indexer need not build it."""
-        message.document = (self.tag, self.columns(message_fields(message.records)))
+        if self.redact:
+            message.redact(self.scanner.mask_json, self.scanner.could_contain)
+        message.document = (self.tag, *self.document(message_fields(message.records)))
 
     def prepare_event(self, event: NewEvent) -> None:
         """Attach the event's search document, so the indexer need not build it."""
+        if self.redact:
+            event.redact(self.scanner.mask_json, self.scanner.could_contain)
         if not is_searched_event(event.type):
             return
-        event.document = (self.tag, self.columns(event_fields(event.record)))
+        event.document = (self.tag, *self.document(event_fields(event.record)))
+
+
+def _analysis(hasher: TokenHasher | None, scanner: SecretScanner, redact: bool) -> Analysis:
+    return Analysis(hasher, scanner, redact=redact)
 
 
 class SearchIndexer:
@@ -156,6 +213,7 @@ class SearchIndexer:
         self.codec = codec or PlainCodec()
         self._documents: list[tuple[Any, ...]] = []
         self._docs: list[tuple[Any, ...]] = []
+        self._findings: list[tuple[Any, ...]] = []
 
     @property
     def codec(self) -> Codec:
@@ -169,25 +227,48 @@ class SearchIndexer:
     def _row(self, rowid: int, fields: Fields) -> tuple[Any, ...]:
         return (rowid, *self.analysis.columns(fields))
 
-    def _message_row(self, pk: int, message: NewMessage) -> tuple[Any, ...]:
-        document = message.document
+    def _document(
+        self, rowid: int, document: Document | None, fields: Callable[[], Fields]
+    ) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
+        """The FTS5 row of a document and the secrets left out of it: prepared ahead when
+        it was, under this analysis, else built here."""
         if document is not None and document[0] == self.analysis.tag:
-            return (doc_rowid("message", pk), *document[1])
-        return self._row(doc_rowid("message", pk), message_fields(message.records))
+            return (rowid, *document[1]), document[2]
+        columns, found = self.analysis.document(fields())
+        return (rowid, *columns), found
 
-    def _event_row(self, pk: int, event: NewEvent) -> tuple[Any, ...]:
-        document = event.document
-        if document is not None and document[0] == self.analysis.tag:
-            return (doc_rowid("event", pk), *document[1])
-        return self._row(doc_rowid("event", pk), event_fields(event.record))
+    def _message_doc(
+        self, pk: int, message: NewMessage
+    ) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
+        return self._document(
+            doc_rowid("message", pk), message.document, lambda: message_fields(message.records)
+        )
+
+    def _event_doc(self, pk: int, event: NewEvent) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
+        return self._document(
+            doc_rowid("event", pk), event.document, lambda: event_fields(event.record)
+        )
+
+    def _found(
+        self, rowid: int, session_pk: int, timestamp: str | None, found: tuple[Finding, ...]
+    ) -> None:
+        self._findings += [(rowid, session_pk, *finding, timestamp) for finding in found]
 
     async def _flush(self, conn: aiosqlite.Connection) -> None:
         documents, self._documents = self._documents, []
         docs, self._docs = self._docs, []
+        findings, self._findings = self._findings, []
         documents.sort(key=_rowid)
         docs.sort(key=_rowid)
         await _run(conn, _INSERT, documents)
         await insert_json(conn, _DOCS_JSON, docs)
+        if findings:
+            counts = Counter(findings)
+            await _run(conn, _FINDING, ((*key, n) for key, n in counts.items()))
+
+    async def _forget(self, conn: aiosqlite.Connection, rowids: Iterable[int]) -> None:
+        """Drop what was found in these documents (they are replaced or deleted)."""
+        await _run(conn, "DELETE FROM secret_findings WHERE doc = ?", ((r,) for r in rowids))
 
     async def before_commit(self, conn: aiosqlite.Connection) -> None:
         await self._flush(conn)
@@ -195,6 +276,7 @@ class SearchIndexer:
     def rolled_back(self) -> None:
         self._documents.clear()
         self._docs.clear()
+        self._findings.clear()
 
     async def messages_written(
         self,
@@ -205,8 +287,14 @@ class SearchIndexer:
     ) -> None:
         if replaced:
             await self._flush(conn)
-            await _run(conn, _DELETE, (self._message_row(pk, old) for pk, old in replaced.items()))
-        self._documents += [self._message_row(pk, m) for pk, m in written]
+            old = [self._message_doc(pk, m)[0] for pk, m in replaced.items()]
+            await _run(conn, _DELETE, old)
+            await self._forget(conn, (row[0] for row in old))
+        for pk, message in written:
+            row, found = self._message_doc(pk, message)
+            self._documents.append(row)
+            if found:
+                self._found(row[0], session_pk, message.timestamp, found)
         self._docs += [
             (doc_rowid("message", pk), "message", session_pk, m.role, m.model, m.timestamp)
             for pk, m in written
@@ -216,7 +304,11 @@ class SearchIndexer:
         self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
     ) -> None:
         written = [(pk, e) for pk, e in written if is_searched_event(e.type)]
-        self._documents += [self._event_row(pk, e) for pk, e in written]
+        for pk, event in written:
+            row, found = self._event_doc(pk, event)
+            self._documents.append(row)
+            if found:
+                self._found(row[0], session_pk, event.timestamp, found)
         self._docs += [
             (doc_rowid("event", pk), "event", session_pk, None, None, e.timestamp)
             for pk, e in written
@@ -233,9 +325,14 @@ class SearchIndexer:
         await self._flush(conn)
         if any(before):
             await conn.execute(_DELETE, self._row(rowid, session_fields(*before)))
+            await self._forget(conn, (rowid,))
         if any(after):
-            await conn.execute(_INSERT, self._row(rowid, session_fields(*after)))
+            columns, found = self.analysis.document(session_fields(*after))
+            await conn.execute(_INSERT, (rowid, *columns))
             await conn.execute(_DOCS, (rowid, "session", session_pk, None, None, None))
+            if found:
+                self._found(rowid, session_pk, None, found)
+                await self._flush(conn)
         else:
             await conn.execute("DELETE FROM search_docs WHERE rowid = ?", (rowid,))
 
@@ -247,8 +344,8 @@ class SearchIndexer:
         sessions: Sequence[tuple[int, str | None, str | None]],
     ) -> None:
         await self._flush(conn)
-        rows = [self._message_row(pk, m) for pk, m in messages]
-        rows += [self._event_row(pk, e) for pk, e in events if is_searched_event(e.type)]
+        rows = [self._message_doc(pk, m)[0] for pk, m in messages]
+        rows += [self._event_doc(pk, e)[0] for pk, e in events if is_searched_event(e.type)]
         rows += [
             self._row(doc_rowid("session", pk), session_fields(title, summary))
             for pk, title, summary in sessions
@@ -256,6 +353,13 @@ class SearchIndexer:
         ]
         await _run(conn, _DELETE, rows)
         await _run(conn, "DELETE FROM search_docs WHERE rowid = ?", ((row[0],) for row in rows))
+        await self._forget(conn, (row[0] for row in rows))
+
+    def _add(self, rowid: int, session_pk: int, timestamp: str | None, fields: Fields) -> None:
+        columns, found = self.analysis.document(fields)
+        self._documents.append((rowid, *columns))
+        if found:
+            self._found(rowid, session_pk, timestamp, found)
 
     def _text(self, column: str, session_id: str, stored: str | bytes | None) -> str | None:
         if stored is None:
@@ -269,6 +373,7 @@ class SearchIndexer:
         self.rolled_back()  # whatever was held back would be dropped too
         await conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
         await conn.execute("DELETE FROM search_docs")
+        await conn.execute("DELETE FROM secret_findings")
 
     async def index_page(
         self, conn: aiosqlite.Connection, table: str, after: int
@@ -289,22 +394,22 @@ class SearchIndexer:
         if not rows:
             return None
         if table == "messages":
-            await _run(conn, _INSERT, (
-                self._row(doc_rowid("message", r[0]), message_fields(records_of(
+            for r in rows:
+                fields = message_fields(records_of(
                     self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
-                )))
-                for r in rows
-            ))  # fmt: skip
+                ))  # fmt: skip
+                self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
+            await self._flush(conn)
             await insert_json(conn, _DOCS_JSON, [
                 (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
             ])  # fmt: skip
         elif table == "events":
-            await _run(conn, _INSERT, (
-                self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(
+            for r in rows:
+                fields = event_fields(orjson.loads(
                     self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
-                )))
-                for r in rows
-            ))  # fmt: skip
+                ))  # fmt: skip
+                self._add(doc_rowid("event", r[0]), r[1], r[2], fields)
+            await self._flush(conn)
             await insert_json(conn, _DOCS_JSON, [
                 (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
             ])  # fmt: skip
@@ -324,7 +429,7 @@ class SearchIndexer:
             while (done := await self.index_page(conn, table, last)) is not None:
                 last, count = done
                 total += count
-        await mark_indexed(conn)
+        await mark_indexed(conn, self.analysis.version)
         return total
 
 
@@ -344,10 +449,10 @@ async def indexed_version(conn: aiosqlite.Connection) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
-async def mark_indexed(conn: aiosqlite.Connection) -> None:
-    """Record that the documents follow :data:`INDEX_VERSION`."""
+async def mark_indexed(conn: aiosqlite.Connection, version: str) -> None:
+    """Record the analysis version the documents follow (``Analysis.version``)."""
     await conn.execute(
         "INSERT INTO meta (key, value) VALUES ('search.version', ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (INDEX_VERSION,),
+        (version,),
     )

@@ -10,6 +10,7 @@ must not be changed afterwards: its bytes are what gets stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,9 @@ from graph.store.rows import TokenTotals
 __all__ = ["Document", "FileState", "NewConversation", "NewEvent", "NewMessage", "NewSession"]
 
 Record = dict[str, Any]
-# A search document prepared ahead: (analyzer tag, one token string per field column).
-Document = tuple[str, tuple[str, ...]]
+# A search document prepared ahead: (analyzer tag, one token string per field column,
+# the secrets left out of them as (column, kind, fingerprint)).
+Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
 
 
 @dataclass(slots=True)
@@ -92,6 +94,19 @@ class NewMessage:
                 self._texts = None
             else:
                 self._texts.append(text)
+
+    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[str], bool]) -> bool:
+        """Replace the records by ``mask``'s version of them where it changes them (before
+        packing); ``might_hold`` tests a record's JSON text first. True if any changed."""
+        texts = self._texts
+        if texts is not None and not any(might_hold(t.decode("latin-1")) for t in texts):
+            return False
+        records = self.records
+        masked = [(line, mask(record)) for line, record in records]
+        if masked == records:
+            return False
+        self._records, self._texts, self._encoded = masked, None, None
+        return True
 
     @property
     def records(self) -> list[tuple[int, Record]]:
@@ -180,6 +195,16 @@ class NewEvent:
         self._record: Record | None = record
         self._encoded: bytes | None = None
         self._text = text  # the JSON the record was parsed from, if it was
+
+    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[str], bool]) -> bool:
+        """Replace the record by ``mask``'s version of it if that differs (before packing)."""
+        if self._text is not None and not might_hold(self._text.decode("latin-1")):
+            return False
+        masked = mask(self.record)
+        if masked == self.record:
+            return False
+        self._record, self._text, self._encoded = masked, None, None
+        return True
 
     @property
     def record(self) -> Record:

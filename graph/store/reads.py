@@ -12,6 +12,8 @@ import sqlite3
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import orjson
+
 from graph.errors import QueryTimeout
 from graph.store.connection import StatementCounter
 from graph.store.filters import (
@@ -21,6 +23,7 @@ from graph.store.filters import (
     SessionOrder,
     json_list,
 )
+from graph.store.findings import FINDINGS_BY_SESSION, REPORT, KindCount, ReportRow
 from graph.store.pages import Page, PageRequest, keyset
 from graph.store.rows import (
     ConversationRow,
@@ -273,6 +276,24 @@ class Reader:
             tokens=TokenTotals(r[4], r[5], r[6], r[7]),
             db_size_bytes=r[8], schema_version=r[9], sqlite_version=r[10],
         )  # fmt: skip
+
+    async def secret_findings_of_sessions(self, pks: Sequence[int]) -> list[list[KindCount]]:
+        """What the secret scan found in each session, by kind (most found first)."""
+        found: dict[int, list[KindCount]] = defaultdict(list)
+        for pk, kind, count, values, first in await self._all(
+            FINDINGS_BY_SESSION, (json_list(list(pks)),)
+        ):
+            found[pk].append(KindCount(kind, count, values, first))
+        return [found.get(pk, []) for pk in pks]  # fmt: skip
+
+    async def secret_report(self, session_pk: int | None = None) -> list[ReportRow]:
+        """Every secret value found (by fingerprint), in one session or in all."""
+        return [
+            ReportRow(kind, fingerprint, count, tuple(orjson.loads(sessions)),
+                      tuple(orjson.loads(fields)), first)
+            for kind, fingerprint, count, sessions, fields, first
+            in await self._all(REPORT, (session_pk,))
+        ]  # fmt: skip
 
     async def schema_version(self) -> int:
         rows = await self._all("SELECT coalesce(max(version), 0) FROM schema_migrations")

@@ -103,7 +103,8 @@ async def _finish(
                 if progress is not None:
                     progress(count)
     async with store.write() as writer:
-        await mark_indexed(writer.connection)
+        if indexer is not None:
+            await mark_indexed(writer.connection, indexer.analysis.version)
         await write_crypto_state(writer.connection, state)
     await store.vacuum()
 

@@ -15,7 +15,7 @@ import aiosqlite
 
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
-from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
+from graph.search.index import SearchIndexer, indexed_version, mark_indexed
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
@@ -200,15 +200,16 @@ class Store:
         if indexer is None:
             return False
         conn = self.writer_connection
-        if await indexed_version(conn) == INDEX_VERSION:
+        version = indexer.analysis.version
+        if await indexed_version(conn) == version:
             return False
         [(has_rows,)] = await conn.execute_fetchall("SELECT EXISTS (SELECT 1 FROM sessions)")
         if not has_rows:
             async with self.write():
-                await mark_indexed(conn)
+                await mark_indexed(conn, version)
             return False
         log.warning("rebuilding the search index of %s (index version %s)", self.path,
-                    INDEX_VERSION)  # fmt: skip
+                    version)  # fmt: skip
         await self.reindex()
         return True
 
