@@ -50,6 +50,8 @@ async def make_sessions(
     sidechain_every: int = 3,
     project: str = "-home-dev-app",
     start: float = 0.0,
+    source: str = "claude-code",
+    first: int = 0,
 ) -> list[str]:
     """``count`` sessions, each with ``messages`` messages and ``events`` events on its
     main thread, and a subagent thread on every ``sidechain_every``-th session.
@@ -59,13 +61,14 @@ async def make_sessions(
     """
     ids = []
     async with store.write() as writer:
-        for n in range(count):
+        for n in range(first, first + count):
             session_id = f"00000000-0000-4000-8000-{n:012d}"
             ids.append(session_id)
             t0 = start + n * 3600
             pk = await writer.upsert_session(
                 NewSession(
                     session_id,
+                    source=source,
                     project=project,
                     cwd=f"/home/dev/app{n % 2}",
                     git_branch="main" if n % 2 else "dev",

@@ -24,6 +24,7 @@ from graph.cli.base import (
 )
 from graph.errors import SessiongraphError, UserInputError
 from graph.schema import ApiSettings, Context, build_schema
+from graph.schema.types import SessionSource
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -71,6 +72,9 @@ def search(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this Claude project.")] = None,
     session: Annotated[str | None, typer.Option(help="Only this session (sessionId).")] = None,
+    source: Annotated[
+        SessionSource | None, typer.Option(help="Only sessions of this agent.")
+    ] = None,
     events: Annotated[
         bool, typer.Option("--events", help="Search events too (not progress records).")
     ] = False,
@@ -88,6 +92,8 @@ def search(
         filter_["project"] = project
     if session:
         filter_["sessionId"] = session
+    if source:
+        filter_["source"] = source.name
     scopes = ["MESSAGES", "SESSIONS", "EVENTS"] if events else None
     variables = {"q": query, "first": limit, "filter": filter_ or None, "scopes": scopes}
     result = run(_search(path, variables, key))

@@ -16,7 +16,15 @@ from graph.schema.ids import decode_id
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
-from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
+from graph.schema.types import (
+    Conversation,
+    Event,
+    Message,
+    Node,
+    Session,
+    SessionSource,
+    TokenUsage,
+)
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
 from graph.search.query import parse
@@ -48,6 +56,9 @@ class SessionOrder:
 
 @strawberry.input(description="Sessions matching every field that is set.")
 class SessionFilter:
+    source: SessionSource | None = strawberry.field(
+        default=None, description="Sessions of this agent."
+    )
     project: str | None = None
     cwd: str | None = None
     git_branch: str | None = None
@@ -66,6 +77,7 @@ class SessionFilter:
 
     def to_store(self, codec: Codec | None) -> StoreSessionFilter:
         return StoreSessionFilter(
+            source=self.source.value if self.source is not None else None,
             project=self.project,
             cwd=self.cwd,
             git_branch=self.git_branch,

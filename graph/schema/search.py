@@ -18,7 +18,7 @@ from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
-from graph.schema.types import Event, Message, Session, message_records
+from graph.schema.types import Event, Message, Session, SessionSource, message_records
 from graph.search.documents import (
     FIELD_COLUMNS,
     Fields,
@@ -62,6 +62,9 @@ DEFAULT_SCOPES = (SearchScope.MESSAGES, SearchScope.SESSIONS)
 
 @strawberry.input(description="Hits matching every field that is set.")
 class SearchFilter:
+    source: SessionSource | None = strawberry.field(
+        default=None, description="Hits in sessions of this agent."
+    )
     project: str | None = None
     session_id: strawberry.ID | None = strawberry.field(
         default=None, description="A Session global ID or a raw Claude sessionId."
@@ -243,6 +246,7 @@ async def search_where(
     return SearchWhere(
         kinds=tuple(scope.value for scope in (scopes or DEFAULT_SCOPES)),
         project=filter.project,
+        source=filter.source.value if filter.source is not None else None,
         session_pk=0 if filter.session_id is not None and pk is None else pk,
         role=filter.role,
         model=filter.model,

@@ -56,7 +56,8 @@ def _predicate(filter: SessionFilter | None) -> Callable[[SessionRow], bool]:
 
     def accepts(row: SessionRow) -> bool:
         return (
-            (where.project is None or row.project == where.project)
+            (where.source is None or row.source == where.source)
+            and (where.project is None or row.project == where.project)
             and (where.cwd is None or row.cwd == where.cwd)
             and (where.git_branch is None or row.git_branch == where.git_branch)
             and (where.model is None or where.model in orjson.loads(row.models))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from datetime import datetime
+from enum import Enum
 
 import orjson
 import strawberry
@@ -32,7 +33,9 @@ from graph.store import (
 from graph.store.findings import KindCount
 from graph.store.reads import Parent
 
-__all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
+__all__ = [
+    "Conversation", "Event", "Message", "Node", "Session", "SessionSource", "TokenUsage",
+]  # fmt: skip
 
 _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
@@ -135,9 +138,17 @@ def _event_filter(
     )
 
 
+@strawberry.enum(description="The coding agent that wrote a session.")
+class SessionSource(Enum):
+    CLAUDE_CODE = "claude-code"
+    CODEX = "codex"
+    GEMINI_CLI = "gemini-cli"
+
+
 @strawberry.type(description="One Claude Code session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
+    source: SessionSource = strawberry.field(description="The agent that wrote it.")
     session_id: str = strawberry.field(description="Claude Code's own sessionId.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
     cwd: str | None
@@ -160,6 +171,7 @@ class Session(Node):
         return cls(
             id=strawberry.ID(encode_id("Session", row.id)),
             row=row,
+            source=SessionSource(row.source),
             session_id=row.session_id,
             project=row.project,
             cwd=row.cwd,

@@ -49,11 +49,13 @@ class SessionFilter:
     has_sidechains: bool | None = None
     search: str | None = None  # an FTS5 expression from graph.search.fts
     has_secrets: bool | None = None
+    source: str | None = None
 
     def where(self, alias: str = "sessions") -> Where:
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (
+            ("source", self.source),
             ("project", self.project),
             ("cwd", self.cwd),
             ("git_branch", self.git_branch),

@@ -31,6 +31,7 @@ class NewSession:
     """A session as the importer sees it; ``None`` keeps what is stored."""
 
     session_id: str
+    source: str = "claude-code"
     project: str | None = None
     cwd: str | None = None
     git_branch: str | None = None

@@ -76,6 +76,7 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    source: str
 
     @property
     def tokens(self) -> TokenTotals:

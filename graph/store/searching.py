@@ -44,6 +44,7 @@ class SearchWhere:
 
     kinds: tuple[str, ...] = ("message", "session")
     project: str | None = None
+    source: str | None = None
     session_pk: int | None = None
     role: str | None = None
     model: str | None = None
@@ -55,8 +56,8 @@ class SearchWhere:
         """No filter but the kinds, which a document's rowid tells (see ``doc_rowid``)."""
         return all(
             value is None
-            for value in (self.project, self.session_pk, self.role, self.model, self.since,
-                          self.until)
+            for value in (self.project, self.source, self.session_pk, self.role, self.model,
+                          self.since, self.until)
         )  # fmt: skip
 
     def rowid_kinds(self) -> str:
@@ -87,6 +88,9 @@ class SearchWhere:
         if self.project is not None:
             clauses.append("d.session_pk IN (SELECT id FROM sessions WHERE project = ?)")
             params.append(self.project)
+        if self.source is not None:
+            clauses.append("d.session_pk IN (SELECT id FROM sessions WHERE source = ?)")
+            params.append(self.source)
         return " AND ".join(clauses), params
 
 

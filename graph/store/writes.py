@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from graph.crypto import Codec, PlainCodec
+from graph.errors import StoreError
 from graph.store.bulk import from_json, insert_json
 from graph.store.filters import json_list
 from graph.store.inputs import (
@@ -224,11 +225,11 @@ class Writer:
         # Insert first, update only if it was there: so the writer knows which it was.
         values = (
             session.session_id, session.project, session.cwd, session.git_branch,
-            session.version,
+            session.version, session.source,
         )  # fmt: skip
         rows = await self._conn.execute_fetchall(
-            "INSERT INTO sessions (session_id, project, cwd, git_branch, version) "
-            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session_id) DO NOTHING "
+            "INSERT INTO sessions (session_id, project, cwd, git_branch, version, source) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (session_id) DO NOTHING "
             "RETURNING id, metadata",
             values,
         )
@@ -238,9 +239,12 @@ class Writer:
             rows = await self._conn.execute_fetchall(
                 "UPDATE sessions SET project = coalesce(project, ?2), cwd = coalesce(cwd, ?3), "
                 "git_branch = coalesce(?4, git_branch), version = coalesce(?5, version) "
-                "WHERE session_id = ?1 RETURNING id, metadata",
+                "WHERE session_id = ?1 AND source = ?6 RETURNING id, metadata",
                 values,
             )
+        if not rows:
+            # session_id alone is still unique (see migration 0007): another agent has it.
+            raise StoreError(f"session {session.session_id} is already stored from another source")
         row = next(iter(rows))
         pk = int(row[0])
         if session.metadata:
