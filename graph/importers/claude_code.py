@@ -99,11 +99,16 @@ def _usage(message: Record | None) -> TokenTotals | None:
     usage = message.get("usage") if message is not None else None
     if usage.__class__ is not dict:
         return None
+    cache_creation = _int(usage.get("cache_creation_input_tokens"))
+    # Of which written with a 1-hour TTL (priced higher than the default 5 minutes).
+    ttl = usage.get("cache_creation")
+    one_hour = _int(ttl.get("ephemeral_1h_input_tokens")) if ttl.__class__ is dict else 0
     return TokenTotals(
         _int(usage.get("input_tokens")),
         _int(usage.get("output_tokens")),
         _int(usage.get("cache_read_input_tokens")),
-        _int(usage.get("cache_creation_input_tokens")),
+        cache_creation,
+        max(0, min(one_hour, cache_creation)),
     )
 
 

@@ -144,7 +144,8 @@ class NewMessage:
         u = self.usage
         return (_message, (
             self.msg_key, self.role, self.timestamp, self.uuid, self.model,
-            (u.input, u.output, u.cache_read, u.cache_creation), self.document,
+            (u.input, u.output, u.cache_read, u.cache_creation, u.cache_creation_1h),
+            self.document,
             self._records if self._encoded is None else None, self._encoded, self._seq,
             self._later_uuids,
         ))  # fmt: skip
@@ -229,7 +230,7 @@ class FileState:
 
 def _message(
     msg_key: str, role: str, timestamp: str, uuid: str | None, model: str | None,
-    usage: tuple[int, int, int, int], document: Document | None,
+    usage: tuple[int, int, int, int, int], document: Document | None,
     records: list[tuple[int, Record]] | None, encoded: bytes | None, seq: int,
     later_uuids: tuple[str, ...],
 ) -> NewMessage:  # fmt: skip

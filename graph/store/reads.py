@@ -260,6 +260,7 @@ class Reader:
             " (SELECT count(*) FROM messages), (SELECT count(*) FROM events),"
             " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
             " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),"
+            " coalesce(sum(cache_creation_1h_tokens), 0),"
             " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),"
             " (SELECT coalesce(max(version), 0) FROM schema_migrations),"
             " sqlite_version()"
@@ -268,8 +269,8 @@ class Reader:
         r = rows[0]
         return StatsRow(
             sessions=r[0], conversations=r[1], messages=r[2], events=r[3],
-            tokens=TokenTotals(r[4], r[5], r[6], r[7]),
-            db_size_bytes=r[8], schema_version=r[9], sqlite_version=r[10],
+            tokens=TokenTotals(r[4], r[5], r[6], r[7], r[8]),
+            db_size_bytes=r[9], schema_version=r[10], sqlite_version=r[11],
         )  # fmt: skip
 
     async def schema_version(self) -> int:

@@ -46,12 +46,16 @@ def event_row_key(conversation_pk: int, seq: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TokenTotals:
-    """Token counts, each API message counted once."""
+    """Token counts, each API message counted once.
+
+    ``cache_creation_1h`` is the part of ``cache_creation`` written with a 1-hour TTL.
+    """
 
     input: int = 0
     output: int = 0
     cache_read: int = 0
     cache_creation: int = 0
+    cache_creation_1h: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +80,13 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    cache_creation_1h_tokens: int
 
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
             self.input_tokens, self.output_tokens, self.cache_read_tokens,
-            self.cache_creation_tokens,
+            self.cache_creation_tokens, self.cache_creation_1h_tokens,
         )  # fmt: skip
 
 
@@ -114,6 +119,8 @@ class MessageRow:
     cache_read_tokens: int
     cache_creation_tokens: int
     content: bytes
+    cache_creation_1h_tokens: int
+    counted: int  # 1 for the one copy of an API message that totals count
 
     @property
     def row_key(self) -> str:
@@ -123,7 +130,7 @@ class MessageRow:
     def tokens(self) -> TokenTotals:
         return TokenTotals(
             self.input_tokens, self.output_tokens, self.cache_read_tokens,
-            self.cache_creation_tokens,
+            self.cache_creation_tokens, self.cache_creation_1h_tokens,
         )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from graph.crypto import Codec, PlainCodec
 from graph.store.bulk import from_json, insert_json
+from graph.store.counting import elect
 from graph.store.filters import json_list
 from graph.store.inputs import (
     FileState,
@@ -104,6 +105,7 @@ UPDATE sessions SET
     output_tokens = m.output_tokens,
     cache_read_tokens = m.cache_read_tokens,
     cache_creation_tokens = m.cache_creation_tokens,
+    cache_creation_1h_tokens = m.cache_creation_1h_tokens,
     models = m.models
 FROM (
     SELECT count(*) AS conversations, coalesce(sum(is_sidechain), 0) AS sidechains,
@@ -115,11 +117,12 @@ FROM (
            coalesce(sum(output_tokens), 0) AS output_tokens,
            coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
            coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens,
+           coalesce(sum(cache_creation_1h_tokens), 0) AS cache_creation_1h_tokens,
            (SELECT json_group_array(model) FROM (
                SELECT DISTINCT model FROM messages
                WHERE session_pk = ?1 AND model IS NOT NULL AND model <> '<synthetic>'
                ORDER BY model)) AS models
-    FROM messages WHERE session_pk = ?1
+    FROM messages WHERE session_pk = ?1 AND counted = 1  -- each API message once
 ) AS m
 WHERE sessions.id = ?1
 """
@@ -157,6 +160,8 @@ class Writer:
         # for the change feed; a row written twice is one change.
         self._changes: dict[tuple[str, int], tuple[int, int, int]] = {}
         self._next_ids: dict[str, int] = {}  # table -> next pk (see ``_new_ids``)
+        # Keys of messages written or deleted: which copy counts is decided again.
+        self._usage_keys: set[str] = set()
 
     @property
     def connection(self) -> aiosqlite.Connection:
@@ -294,7 +299,7 @@ class Writer:
             content = self._codec.seal("messages", "content", key, content)
         return (
             m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
-            u.input, u.output, u.cache_read, u.cache_creation, content,
+            u.input, u.output, u.cache_read, u.cache_creation, u.cache_creation_1h, content,
         )  # fmt: skip
 
     async def add_messages(
@@ -314,8 +319,9 @@ class Writer:
             )
         stored = await self._conn.execute_fetchall(
             "SELECT id, msg_key, seq, uuid, role, model, timestamp, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_creation_tokens, content FROM messages "
-            "WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM json_each(?))",
+            " cache_read_tokens, cache_creation_tokens, content, cache_creation_1h_tokens"
+            " FROM messages WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM"
+            " json_each(?))",
             (conversation_pk, json_list(list(merged))),
         )
         updates = []
@@ -324,7 +330,7 @@ class Writer:
         for row in stored:
             old = NewMessage(
                 msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
-                usage=TokenTotals(row[7], row[8], row[9], row[10]),
+                usage=TokenTotals(row[7], row[8], row[9], row[10], row[12]),
                 records=[
                     (line, record)
                     for line, record in self._open(
@@ -346,19 +352,21 @@ class Writer:
             await self._conn.executemany(
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
                 " timestamp = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,"
-                " cache_creation_tokens = ?, content = ? WHERE id = ?",
+                " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?"
+                " WHERE id = ?",
                 updates,
             )
         if inserts:
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
                 " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
-                " cache_creation_tokens, content)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cache_creation_tokens, cache_creation_1h_tokens, content)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         self._touched.add(session_pk)
         self._threads.add(conversation_pk)
+        self._usage_keys.update(m.msg_key for _, m in pairs if m.role == "assistant")
         later_rows = [(uuid, pk) for pk, message in pairs for uuid in message.later_uuids]
         await insert_json(self._conn, _MESSAGE_ROWS, later_rows)
         changes = self._changes
@@ -462,11 +470,12 @@ class Writer:
                 events.append((row[0], NewEvent(row[1], row[2], row[3], data)))
             for hook in self._hooks:
                 await hook.rows_deleting(self._conn, messages, events, [])
-        for table in ("messages", "events"):
+        for table, key in (("messages", "msg_key"), ("events", "NULL")):
             rows = await self._conn.execute_fetchall(
-                f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk", (pk,)
+                f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk, {key}", (pk,)
             )
             self._touched.update(int(row[0]) for row in rows)
+            self._usage_keys.update(row[1] for row in rows if row[1] is not None)
         if column == "conversation_pk":
             self._threads.add(pk)
         else:
@@ -524,6 +533,9 @@ class Writer:
             await conn.executemany(
                 f"{_REFRESH_CONVERSATIONS} WHERE id = ?", [(pk,) for pk in sorted(self._threads)]
             )
+        if self._touched or self._usage_keys:
+            self._touched |= await elect(conn, self._usage_keys, self._touched)
+            self._usage_keys.clear()
         if self._touched:
             await conn.executemany(_REFRESH_SESSION, [(pk,) for pk in sorted(self._touched)])
         self._touched.clear()
