@@ -31,6 +31,7 @@ from graph.store import (
 )
 from graph.store.reads import Parent
 from graph.store.searching import HitRow, SearchWhere
+from graph.store.usage import Clock, Dimension, FilterOptions, ProjectCells, UsageCell, UsageFilter
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
 
@@ -62,8 +63,9 @@ class ChildCount:
 class Loaders:
     """The loaders of one request, and the root queries, over one :class:`Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, thresholds: Sequence[int] = ()) -> None:
         self._store = store
+        self._thresholds = tuple(thresholds)  # request-size buckets for pricing usage
         self.session: DataLoader[int, SessionRow | None] = self._keyed(Reader.sessions_by_pk)
         self.session_by_sid: DataLoader[str, SessionRow | None] = self._keyed(
             Reader.sessions_by_session_id
@@ -88,6 +90,19 @@ class Loaders:
             lambda k: (k.table, k.parent, k.where),
             lambda r, g, pks: r.count_children(g[0], g[1], pks, g[2]),
         )
+
+        self.session_usage: DataLoader[int, list[UsageCell]] = DataLoader(
+            load_fn=self._session_usage
+        )
+
+    async def _session_usage(self, pks: list[int]) -> list[list[UsageCell]]:
+        # One statement for every session asked for (Session.costUsd on a page).
+        cells = await self.usage([Dimension.SESSION], UsageFilter(session_pks=tuple(pks)), Clock())
+        by_pk: dict[int, list[UsageCell]] = {}
+        for cell in cells:
+            for pk in cell.session_pks:  # one: the cell is one session's
+                by_pk.setdefault(pk, []).append(cell)
+        return [by_pk.get(pk, []) for pk in pks]
 
     def _keyed(
         self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
@@ -156,6 +171,20 @@ class Loaders:
     async def stats(self) -> StatsRow:
         async with self._store.read() as reader:
             return await reader.stats()
+
+    async def usage(
+        self, dimensions: Sequence[Dimension], where: UsageFilter, clock: Clock
+    ) -> list[UsageCell]:
+        async with self._store.read() as reader:
+            return await reader.usage(dimensions, where, clock, self._thresholds)
+
+    async def projects(self) -> list[ProjectCells]:
+        async with self._store.read() as reader:
+            return await reader.projects(self._thresholds)
+
+    async def filter_options(self) -> FilterOptions:
+        async with self._store.read() as reader:
+            return await reader.filter_options()
 
     async def schema_version(self) -> int:
         async with self._store.read() as reader:

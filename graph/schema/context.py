@@ -11,6 +11,7 @@ import strawberry
 
 from graph.feed import ChangeFeed
 from graph.loaders import Loaders
+from graph.pricing import PriceBook
 from graph.store import Store
 
 __all__ = ["ApiSettings", "Context", "Info"]
@@ -23,6 +24,8 @@ class ApiSettings:
     max_page_size: int = 500
     default_page_size: int = 50
     started_at: float = field(default_factory=time.monotonic)
+    # Read once, when the server starts: a bad price file fails there, not per request.
+    prices: PriceBook = field(default_factory=PriceBook.load)
 
 
 @dataclass(slots=True)
@@ -41,7 +44,7 @@ class Context:
     opened: dict[tuple[str, str, str], Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store)
+        self.loaders = Loaders(self.store, thresholds=self.settings.prices.thresholds)
 
     def open_json(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
         """A stored JSON value, decrypted if it is sealed.

@@ -104,7 +104,7 @@ def estimate_cost(
     return walk(operation.selection_set, 1, frozenset())
 
 
-_CONNECTIONS = frozenset({"sessions", "messages", "events", "search"})
+_CONNECTIONS = frozenset({"sessions", "messages", "events", "search", "usage", "projects"})
 
 
 def _is_connection(field: FieldNode) -> bool:

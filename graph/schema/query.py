@@ -17,6 +17,7 @@ from graph.schema.lookups import session_pk
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
 from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
+from graph.schema.usage import UsageQuery, stats_cost
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
 from graph.search.query import parse
@@ -99,6 +100,11 @@ class Stats:
     sqlite_version: str
     encrypted: bool
 
+    @strawberry.field(description="USD of every API message (each counted once) whose model "
+                      "has a price; null when none has.")  # fmt: skip
+    async def cost_usd(self, info: Info) -> float | None:
+        return await stats_cost(info)
+
 
 @strawberry.type(description="Whether the server and its database answer.")
 class Health:
@@ -109,7 +115,7 @@ class Health:
 
 
 @strawberry.type
-class Query:
+class Query(UsageQuery):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, pk = decode_id(id)

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 
 from graph.content import Record, blocks_of, readable_text
 from graph.loaders import ChildCount, ChildPage, prime_conversations
+from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Info
@@ -30,6 +31,7 @@ from graph.store import (
     TokenTotals,
 )
 from graph.store.reads import Parent
+from graph.usage import total
 
 __all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
 
@@ -47,6 +49,9 @@ class TokenUsage:
     output: BigInt
     cache_read: BigInt
     cache_creation: BigInt
+    cache_creation_1h: BigInt = strawberry.field(
+        description="Of cacheCreation, the tokens written with a 1-hour TTL (priced higher)."
+    )
 
     @strawberry.field(description="input + output + cacheRead + cacheCreation.")
     def total(self) -> BigInt:
@@ -59,6 +64,7 @@ class TokenUsage:
             output=BigInt(totals.output),
             cache_read=BigInt(totals.cache_read),
             cache_creation=BigInt(totals.cache_creation),
+            cache_creation_1h=BigInt(totals.cache_creation_1h),
         )
 
 
@@ -172,6 +178,15 @@ class Session(Node):
         if raw is None:
             return None
         return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+
+    @strawberry.field(
+        description="USD of its API messages, each counted once (a message replayed from "
+        "another session counts there); null when none has a price."
+    )
+    async def cost_usd(self, info: Info) -> float | None:
+        cells = await info.context.loaders.session_usage.load(self.row.id)
+        cost = total(cells, info.context.settings.prices).cost
+        return float(cost) if cost is not None else None
 
     @strawberry.field(description="A shell command that resumes this session in Claude Code.")
     def resume_command(self) -> str:
@@ -304,6 +319,22 @@ class Message(Node):
 
     def _records(self, info: Info) -> list[tuple[int, Record]]:
         return message_records(info, self.row)
+
+    @strawberry.field(
+        description="False for a copy of an API message replayed from another session "
+        "(resumed or forked): totals count it once, in the session that had it first."
+    )
+    def counted(self) -> bool:
+        return bool(self.row.counted)
+
+    @strawberry.field(description="USD of this API message at its model's price on its day; "
+                      "null without a model or a known price.")  # fmt: skip
+    def cost_usd(self, info: Info) -> float | None:
+        tokens = self.row.tokens
+        day = datetime.fromisoformat(self.row.timestamp).date()
+        cost = info.context.settings.prices.cost(self.row.model, day, tokens,
+                                                 request_input(tokens))  # fmt: skip
+        return float(cost) if cost is not None else None
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
     def text(self, info: Info) -> str | None:

@@ -38,9 +38,7 @@ LIMIT 1
 """
 
 # Whether message ``m`` is the copy that counts (1) or not (0).
-COUNTED = (
-    f"({_BILLED.format(t='m')} AND (m.msg_key LIKE 'l:%' OR m.id = ({_FIRST_COPY})))"
-)
+COUNTED = f"({_BILLED.format(t='m')} AND (m.msg_key LIKE 'l:%' OR m.id = ({_FIRST_COPY})))"
 
 # Candidates: the assistant messages with a key just written or deleted, and those of the
 # sessions just changed whose key also has a copy in another session (a session's span

@@ -32,6 +32,17 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
+from graph.store.usage import (
+    Clock,
+    Dimension,
+    FilterOptions,
+    ProjectCells,
+    UsageCell,
+    UsageFilter,
+    filter_options_sql,
+    projects_sql,
+    usage_sql,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -272,6 +283,41 @@ class Reader:
             tokens=TokenTotals(r[4], r[5], r[6], r[7], r[8]),
             db_size_bytes=r[9], schema_version=r[10], sqlite_version=r[11],
         )  # fmt: skip
+
+    # usage (see graph/store/usage.py)
+
+    async def usage(
+        self,
+        dimensions: Sequence[Dimension],
+        where: UsageFilter,
+        clock: Clock,
+        thresholds: Sequence[int],
+    ) -> list[UsageCell]:
+        """Sums of counted messages per group, model, UTC day and request-size bucket."""
+        sql, params = usage_sql(dimensions, where, clock, thresholds)
+        return [UsageCell.of(row, len(dimensions)) for row in await self._all(sql, params)]
+
+    async def projects(self, thresholds: Sequence[int]) -> list[ProjectCells]:
+        """Every project with its sessions' facts and its usage cells."""
+        sql, params = projects_sql(thresholds)
+        found: dict[str | None, ProjectCells] = {}
+        for row in await self._all(sql, params):
+            project = found.get(row[0])
+            if project is None:
+                project = ProjectCells(row[0], row[1], int(row[2]), int(row[3] or 0), row[4],
+                                       row[5])  # fmt: skip
+                found[row[0]] = project
+            if row[8] is not None:  # the cell's UTC day: NULL for a project without usage
+                project.cells.append(UsageCell.of(row[6:], 1))
+        return list(found.values())
+
+    async def filter_options(self) -> FilterOptions:
+        """The distinct projects, models, git branches and sources, sorted."""
+        values: dict[str, list[str]] = {"project": [], "model": [], "git_branch": [],
+                                        "source": []}  # fmt: skip
+        for kind, value in await self._all(filter_options_sql()):
+            values[kind].append(value)
+        return FilterOptions(*(sorted(v) for v in values.values()))
 
     async def schema_version(self) -> int:
         rows = await self._all("SELECT coalesce(max(version), 0) FROM schema_migrations")
