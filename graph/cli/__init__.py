@@ -11,6 +11,7 @@ from graph.cli import keys as _keys  # noqa: F401  (registers commands)
 from graph.cli import search as _search  # noqa: F401  (registers commands)
 from graph.cli import serve as _serve  # noqa: F401  (registers commands)
 from graph.cli import transcripts as _transcripts  # noqa: F401  (registers commands)
+from graph.cli import usage as _usage  # noqa: F401  (registers commands)
 from graph.cli.base import app, main
 
 __all__ = ["app", "main"]
