@@ -45,6 +45,9 @@ SESSION_MESSAGES = """query One($id: ID!, $first: Int!) { session(id: $id) {
       ... on ToolUseBlock { toolUseId name input }
       ... on ToolResultBlock { toolUseId content isError } } } } } } }"""
 
+USAGE = """{ usage(groupBy: [DAY, MODEL], timeZone: "UTC", first: 500) { totalCount nodes {
+  day model messageCount costUsd tokenUsage { input output cacheRead cacheCreation } } } }"""
+
 NESTED = """{ sessions(first: 50) { edges { node { sessionId
   conversations { messages(first: 5) { edges { node { text blocks { __typename } } } } }
   events { totalCount } } } } }"""
@@ -137,6 +140,8 @@ async def bench_queries(db: Path, plan: Plan, label: str = "") -> QueryReport:
                       partial(raw.session_messages, session_id, 200), _same_messages),
                 _Case("nested: 50 sessions > threads > 5 msgs + events", NESTED, None,
                       raw.nested, _same_nested),
+                _Case("usage(groupBy: [DAY, MODEL]) with costs", USAGE, None,
+                      raw.usage_day_model, _same_usage),
             ]  # fmt: skip
             results = []
             for case in cases:
@@ -171,6 +176,12 @@ def _same_page(data: Any, rows: list[tuple[Any, ...]]) -> bool:
 def _same_messages(data: Any, rows: list[tuple[Any, ...]]) -> bool:
     edges = data["session"]["messages"]["edges"]
     return [edge["node"]["uuid"] for edge in edges] == [row[1] for row in rows]
+
+
+def _same_usage(data: Any, rows: list[tuple[Any, ...]]) -> bool:
+    nodes = data["usage"]["nodes"]
+    got = [(n["day"], n["model"], n["messageCount"], *n["tokenUsage"].values()) for n in nodes]
+    return got == [tuple(row) for row in rows] and data["usage"]["totalCount"] == len(rows)
 
 
 def _same_nested(data: Any, expected: dict[str, Any]) -> bool:

@@ -89,6 +89,15 @@ class RawDb:
             "events": dict(events),
         }
 
+    def usage_day_model(self) -> list[tuple[Any, ...]]:
+        """(d) The bare aggregate: tokens of counted messages per UTC day and model (no
+        prices, no local days: what the API's figure is compared with)."""
+        return self.conn.execute(
+            "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
+            " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
+            " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+
     def pick_session(self, wanted: int) -> tuple[str, int]:
         """A session with at least ``wanted`` messages (else the largest); (id, count)."""
         row = (

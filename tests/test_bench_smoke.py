@@ -90,7 +90,8 @@ async def test_query_figures(imported: ImportReport, db_dir: Path) -> None:
     report = await bench_queries(db_dir / "importer.db", TINY_PLAN, "smoke")
     assert report.messages == imported.corpus.messages
     names = [case.name.split()[0] for case in report.cases]
-    assert names == ["sessions(first:", "session", "nested:"]
+    assert names == ["sessions(first:", "session", "nested:", "usage(groupBy:"]
+    assert report.cases[-1].api_statements == 1  # the usage aggregate is one statement
     for case in report.cases:
         assert case.matches, case.name
         assert case.api_statements > 0 and case.raw_statements > 0
