@@ -10,8 +10,9 @@
 --
 -- cache_creation_1h_tokens is the part of cache_creation_tokens written with a 1-hour
 -- TTL (usage.cache_creation.ephemeral_1h_input_tokens), priced higher than 5-minute
--- writes. Filled here from plaintext content; sealed content cannot be read by SQL, and
--- its messages keep 0 (priced as 5-minute writes) until their file is imported again.
+-- writes. Filled here from plaintext content; sealed content cannot be read by SQL: the
+-- store reads it with the key when it is next opened (graph/store/cache_ttl.py), resuming
+-- from the cursor kept in meta.
 --
 -- messages_usage covers what usage reports read, for counted messages only, so they
 -- scan a narrow index instead of the table, whose rows hold the transcript content.
@@ -26,6 +27,11 @@ UPDATE messages SET cache_creation_1h_tokens = min(cache_creation_tokens, max(0,
 WHERE role = 'assistant' AND cache_creation_tokens > 0 AND json_valid(CAST(content AS TEXT))
   AND json_type(CAST(content AS TEXT),
       '$[#-1][1].message.usage.cache_creation.ephemeral_1h_input_tokens') = 'integer';
+
+INSERT INTO meta (key, value)
+SELECT 'usage_1h.after', '0'
+WHERE EXISTS (SELECT 1 FROM messages WHERE role = 'assistant' AND cache_creation_tokens > 0
+              AND NOT json_valid(CAST(content AS TEXT)));
 
 CREATE INDEX messages_by_api_key ON messages (msg_key, session_pk) WHERE role = 'assistant';
 
@@ -54,6 +60,7 @@ UPDATE sessions SET (input_tokens, output_tokens, cache_read_tokens, cache_creat
     FROM messages WHERE session_pk = sessions.id AND counted = 1);
 
 -- migrate:down
+DELETE FROM meta WHERE key = 'usage_1h.after';
 DROP INDEX messages_usage;
 DROP INDEX messages_by_api_key;
 ALTER TABLE sessions DROP COLUMN cache_creation_1h_tokens;

@@ -317,3 +317,52 @@ async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
         assert dict(conn.execute(
             "SELECT s.session_id, s.input_tokens FROM sessions AS s"
         ).fetchall()) == {PARENT: 200, CHILD: 100}  # fmt: skip
+
+
+async def test_migration_reads_one_hour_cache_writes_of_sealed_messages(tmp_path: Path) -> None:
+    # SQL cannot see into sealed content: the store reads it with the key on open.
+    from graph.crypto import MasterKey
+    from graph.store.keyring import KeyMaterial
+    from graph.store.rows import message_row_key
+
+    old = tmp_path / "migrations"
+    shutil.copytree(default_migrations_dir(), old)
+    for path in old.glob("*.sql"):
+        if int(path.name[:4]) >= 6:
+            path.unlink()
+    key = KeyMaterial(key=MasterKey(bytes(range(32))))
+    db = tmp_path / "sealed.db"
+    store = Store(db, migrations=load_migrations(old), key=key)
+    await store.connect()
+    await store.migrate()
+    await store.unlock(initialize=True)
+    record = assistant(PARENT, "a1", "msg_1", "2026-03-01T10:00:05.000Z", cache_write=900,
+                       cache_write_1h=700)  # fmt: skip
+    conn = store.writer_connection
+    await conn.execute("INSERT INTO sessions (id, session_id) VALUES (1, ?)", (PARENT,))
+    await conn.execute("INSERT INTO conversations (id, session_pk) VALUES (1, 1)")
+    sealed = store.codec.seal(
+        "messages", "content", message_row_key(1, "m:msg_1:req_msg_1"),
+        __import__("orjson").dumps([[1, record]]),
+    )  # fmt: skip
+    await conn.execute(
+        "INSERT INTO messages (session_pk, conversation_pk, seq, msg_key, role, model,"
+        " timestamp, cache_creation_tokens, content) VALUES (1, 1, 1, 'm:msg_1:req_msg_1',"
+        " 'assistant', 'claude-opus-4-6', ?, 900, ?)",
+        (record["timestamp"], sealed),
+    )
+    await conn.commit()
+    await store.close()
+    store = await Store.open(db, key=key)
+    try:
+        async with store.read() as reader:
+            stats = await reader.stats()
+            [session] = await reader.sessions_by_pk([1])
+        assert stats.tokens.cache_creation_1h == 700
+        assert session is not None and session.cache_creation_1h_tokens == 700
+    finally:
+        await store.close()
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM meta WHERE key = 'usage_1h.after'").fetchone() == (
+            0,
+        )

@@ -16,6 +16,7 @@ import aiosqlite
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
 from graph.search.index import INDEX_VERSION, SearchIndexer, indexed_version, mark_indexed
+from graph.store.cache_ttl import fill_cache_ttl
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
@@ -113,6 +114,7 @@ class Store:
                 await store.unlock(initialize=True)
                 await store.ensure_index()
                 await store.ensure_message_rows()
+                await store.ensure_cache_ttl()
             else:
                 pending = await store.migrator().pending()
                 if pending:
@@ -226,6 +228,24 @@ class Store:
             async with self.write() as writer:
                 if await fill_message_rows(writer.connection, self.codec) is None:
                     return
+
+    async def ensure_cache_ttl(self) -> None:
+        """Finish reading 1-hour cache writes out of sealed messages (see migration 0006).
+
+        One transaction per batch, refreshing the totals of the sessions it changed.
+        """
+        pending = await self.writer_connection.execute_fetchall(
+            "SELECT 1 FROM meta WHERE key = 'usage_1h.after'"
+        )
+        if not list(pending):
+            return
+        while True:
+            async with self.write() as writer:
+                sessions = await fill_cache_ttl(writer.connection, self.codec)
+                if sessions is None:
+                    return
+                for pk in sessions:
+                    writer.touch(pk)
 
     async def repair(self) -> int:
         """Recompute every session's aggregates and rebuild the search index."""
