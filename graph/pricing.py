@@ -276,8 +276,14 @@ def _bundled_thresholds() -> tuple[int, ...]:
     from genai_prices.data_snapshot import get_snapshot
     from genai_prices.types import ModelPrice, TieredPrices
 
+    # Only models a name can reach: of providers found by model name, and of the
+    # providers those fall back on (fewer thresholds, fewer cells per report).
+    providers = {p.id: p for p in get_snapshot().providers}
+    reachable = {p.id for p in providers.values() if p.model_match is not None}
+    for provider_id in list(reachable):
+        reachable.update(providers[provider_id].fallback_model_providers or ())
     starts: set[int] = set()
-    for provider in get_snapshot().providers:
+    for provider in (providers[p] for p in reachable if p in providers):
         for model in provider.models:
             prices = model.prices
             sets = [prices] if isinstance(prices, ModelPrice) else [c.prices for c in prices]
