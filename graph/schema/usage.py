@@ -13,7 +13,7 @@ from enum import Enum
 
 import strawberry
 
-from graph.errors import UserInputError
+from graph.errors import BadIdError, UserInputError
 from graph.schema.connections import Edge, PageInfo
 from graph.schema.context import Info
 from graph.schema.ids import decode_cursor, encode_cursor, try_decode_id
@@ -66,8 +66,6 @@ class UsageFilter:
             if decoded is None:
                 raw.append(given)
             elif decoded[0] != "Session":
-                from graph.errors import BadIdError
-
                 raise BadIdError(f"{given!r} is a {decoded[0]} ID, expected a Session ID")
             else:
                 pks.append(decoded[1])
@@ -239,7 +237,12 @@ class UsageFilterOptions:
     sources: list[str]
 
 
-def _page(info: Info, kind: str, first: int | None, after: str | None, size: int) -> range:
+def _page(info: Info, kind: str, first: int | None, after: str | None) -> tuple[int, int]:
+    """(start, limit) of a page of groups; checked before anything is read.
+
+    Raises:
+        UserInputError: ``first`` out of bounds, or a cursor of another grouping.
+    """
     settings = info.context.settings
     if first is not None and not 0 <= first <= settings.max_page_size:
         raise UserInputError(
@@ -247,8 +250,12 @@ def _page(info: Info, kind: str, first: int | None, after: str | None, size: int
             argument="first", maximum=settings.max_page_size,
         )  # fmt: skip
     start = int(decode_cursor(after, kind, 1)[0]) + 1 if after is not None else 0
-    limit = settings.default_page_size if first is None else first
-    return range(max(start, 0), min(max(start, 0) + limit, size))
+    return max(start, 0), settings.default_page_size if first is None else first
+
+
+def _window(page: tuple[int, int], size: int) -> range:
+    start, limit = page
+    return range(min(start, size), min(start + limit, size))
 
 
 def _page_info(kind: str, window: range, size: int) -> PageInfo:
@@ -283,10 +290,11 @@ class UsageQuery:
         where = (filter or UsageFilter()).to_store()
         clock = clock_for(zone_named(time_zone))
         kind = "u:" + ",".join(d.value for d in dimensions)
+        page = _page(info, kind, first, after)
         cells = await info.context.loaders.usage(dimensions, where, clock)
         prices = info.context.settings.prices
         groups = group(cells, prices)
-        window = _page(info, kind, first, after, len(groups))
+        window = _window(page, len(groups))
         return UsageConnection(
             edges=[
                 Edge(cursor=encode_cursor(kind, (n,)), node=UsageRow.of(groups[n], dimensions))
@@ -320,9 +328,10 @@ class UsageQuery:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ProjectConnection:
         prices = info.context.settings.prices
+        page = _page(info, "pj", first, after)
         found = await info.context.loaders.projects()
         found.sort(key=lambda p: (p.last_activity or "", p.project or ""), reverse=True)
-        window = _page(info, "pj", first, after, len(found))
+        window = _window(page, len(found))
         edges = []
         for n in window:
             project = found[n]
