@@ -366,3 +366,18 @@ async def test_migration_reads_one_hour_cache_writes_of_sealed_messages(tmp_path
         assert raw.execute("SELECT count(*) FROM meta WHERE key = 'usage_1h.after'").fetchone() == (
             0,
         )
+
+
+async def test_doctor_finds_and_repairs_a_miscount(store: Store, tmp_path: Path) -> None:
+    parent, child = _resumed(tmp_path)
+    write(tmp_path, PARENT, parent)
+    write(tmp_path, CHILD, child)
+    await import_paths(store, [tmp_path], worker=False)
+    assert await store.check() == []
+    async with store.write() as writer:  # as a bug or a hand edit could leave it
+        await writer.connection.execute("UPDATE messages SET counted = 1")
+    assert any("not counted exactly once" in p for p in await store.check())
+    await store.repair()
+    assert await store.check() == []
+    async with store.read() as reader:
+        assert (await reader.stats()).tokens.input == 300

@@ -23,7 +23,7 @@ from graph.store.filters import json_list
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["COUNTED", "elect"]
+__all__ = ["COUNTED", "MISCOUNTED", "elect", "elect_all"]
 
 _BILLED = "{t}.role = 'assistant' AND coalesce({t}.model, '') <> '<synthetic>'"
 
@@ -54,6 +54,21 @@ WHERE m.role = 'assistant' AND m.msg_key IN (
                   AND y.role = 'assistant' AND y.session_pk <> x.session_pk)
 )
 """
+
+
+# API messages without exactly one counted copy (``doctor`` reports them).
+MISCOUNTED = f"""
+SELECT count(*) FROM (
+    SELECT m.msg_key FROM messages AS m
+    WHERE {_BILLED.format(t="m")} AND m.msg_key NOT LIKE 'l:%'
+    GROUP BY m.msg_key HAVING sum(m.counted) <> 1
+)
+"""
+
+
+async def elect_all(conn: aiosqlite.Connection) -> None:
+    """Decide again, for every message, whether it is the copy that counts (``repair``)."""
+    await conn.execute(f"UPDATE messages AS m SET counted = {COUNTED}")
 
 
 async def elect(

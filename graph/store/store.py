@@ -20,6 +20,7 @@ from graph.store.cache_ttl import fill_cache_ttl
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
+from graph.store.counting import elect_all
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
@@ -248,8 +249,9 @@ class Store:
                     writer.touch(pk)
 
     async def repair(self) -> int:
-        """Recompute every session's aggregates and rebuild the search index."""
+        """Recompute which copies count, every session's aggregates, and the search index."""
         async with self.write() as writer:
+            await elect_all(writer.connection)
             for (pk,) in await writer.connection.execute_fetchall("SELECT id FROM sessions"):
                 writer.touch(pk)
         return await self.reindex()
