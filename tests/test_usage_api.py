@@ -49,7 +49,9 @@ def _corpus(root: Path) -> list[Path]:
             records.append(user(sid, f"u{n}-{i}", ts))
             records.append(assistant(
                 sid, f"a{n}-{i}", f"msg_{n}_{i}", ts, model=MODELS[(n + i) % len(MODELS)],
-                input=5 + i, output=40 * i + n, cache_read=1000 * (i % 3) + 250_000 * (i == 9),
+                input=5 + i, output=40 * i + n,
+                # i == 5: exactly 200,000 input in all, the last at the base price
+                cache_read=1000 * (i % 3) + {4: 150_000, 5: 197_690, 9: 250_000}.get(i, 0),
                 cache_write=300 * (i % 2), cache_write_1h=100 * (i % 4 == 1),
             ))  # fmt: skip
         if n == 4:  # resumes session 3: its history replayed first

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import pairwise
 from typing import Any
 
 from graph.store.filters import json_list
@@ -163,14 +162,20 @@ def _local_day(clock: Clock, params: list[Any]) -> str:
 def _bucket(thresholds: Sequence[int], params: list[Any]) -> str:
     if not thresholds:
         return "0"
+
+    def pick(lo: int, hi: int) -> str:
+        # Buckets lo..hi of thresholds[lo - 1 .. hi - 1]: a binary search.
+        if lo == hi:
+            params.append(thresholds[lo - 1])
+            return "?"
+        mid = (lo + hi + 1) // 2
+        params.append(thresholds[mid - 1])
+        below = pick(lo, mid - 1)
+        return f"CASE WHEN {_REQUEST_INPUT} <= ? THEN {below} ELSE {pick(mid, hi)} END"
+
     # Most requests are below every threshold: one comparison for them.
-    parts = [f"WHEN {_REQUEST_INPUT} <= ? THEN 0"]
     params.append(thresholds[0])
-    for below, upper in pairwise(thresholds):
-        parts.append(f"WHEN {_REQUEST_INPUT} <= ? THEN ?")
-        params += [upper, below]
-    params.append(thresholds[-1])
-    return f"CASE {' '.join(parts)} ELSE ? END"
+    return f"CASE WHEN {_REQUEST_INPUT} <= ? THEN 0 ELSE {pick(1, len(thresholds))} END"
 
 
 def _dimension(dimension: Dimension, clock: Clock, params: list[Any]) -> str:
@@ -232,7 +237,15 @@ def _cells_sql(
     select = ", ".join([*head, "m.model", "substr(m.timestamp, 1, 10)", bucket])
     join = " JOIN sessions AS s ON s.id = m.session_pk" if join_sessions else ""
     condition = _where(where, params)
-    group = ", ".join(str(n) for n in range(1, width + 4))
+    # A key already grouped by (MODEL, or DAY in UTC) is not compared twice.
+    group = (
+        ", ".join(
+            str(n + 1)
+            for n, expression in enumerate([*head, "m.model", "substr(m.timestamp, 1, 10)"])
+            if n < width or expression not in head
+        )
+        + f", {width + 3}"
+    )
     return f"SELECT {select}, {_TOKENS} FROM messages AS m{join} WHERE {condition} GROUP BY {group}"
 
 
