@@ -28,6 +28,7 @@ __all__ = [
     "UsageGroup",
     "blocks",
     "clock_for",
+    "combine",
     "group",
     "local_zone",
     "total",
@@ -97,6 +98,14 @@ def total(cells: Iterable[UsageCell], prices: PriceBook) -> UsageGroup:
     result = UsageGroup()
     for cell in cells:
         result.add(cell, prices)
+    return result
+
+
+def combine(groups: Iterable[UsageGroup]) -> UsageGroup:
+    """Groups already priced, as one (the totals row of a report)."""
+    result = UsageGroup()
+    for found in groups:
+        _merge(result, found)
     return result
 
 

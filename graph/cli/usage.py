@@ -30,7 +30,17 @@ from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from graph.store.usage import Dimension, UsageCell, UsageFilter
 from graph.times import format_timestamp
-from graph.usage import Block, UsageGroup, blocks, clock_for, group, total, week_label, zone_named
+from graph.usage import (
+    Block,
+    UsageGroup,
+    blocks,
+    clock_for,
+    combine,
+    group,
+    total,
+    week_label,
+    zone_named,
+)
 
 __all__: list[str] = []
 
@@ -142,7 +152,8 @@ def usage(
     if report is Report.blocks:
         _print_blocks(blocks(cells, book, datetime.now(zone)), total(cells, book), zone, as_json)
         return
-    rows, totals = group(cells, book), total(cells, book)
+    rows = group(cells, book)
+    totals = combine(rows)
     if as_json:
         payload = {
             "report": report.value,

@@ -21,7 +21,17 @@ from graph.schema.scalars import BigInt, from_db_time, to_db_time
 from graph.schema.types import Session, TokenUsage
 from graph.store.usage import Dimension
 from graph.store.usage import UsageFilter as StoreUsageFilter
-from graph.usage import Block, UsageGroup, blocks, clock_for, group, total, week_label, zone_named
+from graph.usage import (
+    Block,
+    UsageGroup,
+    blocks,
+    clock_for,
+    combine,
+    group,
+    total,
+    week_label,
+    zone_named,
+)
 
 __all__ = ["UsageQuery", "stats_cost"]
 
@@ -302,7 +312,7 @@ class UsageQuery:
             ],
             page_info=_page_info(kind, window, len(groups)),
             total_count=len(groups),
-            totals=UsageRow.of(total(cells, prices)),
+            totals=UsageRow.of(combine(groups)),
         )
 
     @strawberry.field(description="5-hour billing windows, the most recent first.")
