@@ -53,29 +53,36 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "Figures only; nothing is asserted.",
     )
     parser.add_argument(
-        "--messages", type=_sizes, metavar="N[,N...]",
+        "--messages",
+        type=_sizes,
+        metavar="N[,N...]",
         help=f"corpus sizes in API messages (default {','.join(map(str, FULL_SIZES))}; "
         f"about 5.9 KB of JSONL per message)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help=f"tiny run: sizes {','.join(map(str, QUICK_SIZES))} unless --messages, few "
         "iterations, no diagnostic fills",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--only", choices=("queries", "import", "search", "serve"), help="run one benchmark"
     )
     parser.add_argument(
-        "--search-sizes", type=_sizes, metavar="N[,N...]",
+        "--search-sizes",
+        type=_sizes,
+        metavar="N[,N...]",
         help=f"search benchmark sizes in API messages (default "
         f"{','.join(map(str, SEARCH_SIZES))}; 1M takes a ~6 min fill and ~2.4 GB, cached "
         f"under --keep: --search-sizes 100000 leaves it out)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
+        "--keep",
+        type=Path,
+        metavar="DIR",
         help="work in DIR and keep corpora and databases (a kept corpus is reused); "
         "default: a temp dir, removed at the end",
-    )  # fmt: skip
+    )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
     args = parser.parse_args(argv)

@@ -83,9 +83,14 @@ def _read_thread(path: Path, agent_id: str, parsed: ParsedSession) -> ParsedThre
 
 
 def _add_message(
-    by_key: dict[str, NewMessage], thread: ParsedThread, line_no: int, record: dict[str, Any],
-    message: dict[str, Any], kind: str, ts: str,
-) -> None:  # fmt: skip
+    by_key: dict[str, NewMessage],
+    thread: ParsedThread,
+    line_no: int,
+    record: dict[str, Any],
+    message: dict[str, Any],
+    kind: str,
+    ts: str,
+) -> None:
     if kind == "assistant" and "id" in message:
         key = f"m:{message['id']}:{record.get('requestId') or ''}"
     else:
@@ -93,20 +98,28 @@ def _add_message(
     usage = message.get("usage")
     tokens = (
         TokenTotals(
-            usage.get("input_tokens", 0), usage.get("output_tokens", 0),
-            usage.get("cache_read_input_tokens", 0), usage.get("cache_creation_input_tokens", 0),
+            usage.get("input_tokens", 0),
+            usage.get("output_tokens", 0),
+            usage.get("cache_read_input_tokens", 0),
+            usage.get("cache_creation_input_tokens", 0),
         )
-        if isinstance(usage, dict) else TokenTotals()
-    )  # fmt: skip
+        if isinstance(usage, dict)
+        else TokenTotals()
+    )
     existing = by_key.get(key)
     if existing is not None:
         existing.records.append((line_no, record))
         existing.usage = tokens  # the last row's usage is the message's
         return
     new = NewMessage(
-        key, message.get("role") or kind, ts, [(line_no, record)], uuid=record.get("uuid"),
-        model=message.get("model"), usage=tokens,
-    )  # fmt: skip
+        key,
+        message.get("role") or kind,
+        ts,
+        [(line_no, record)],
+        uuid=record.get("uuid"),
+        model=message.get("model"),
+        usage=tokens,
+    )
     by_key[key] = new
     thread.messages.append(new)
 
@@ -130,33 +143,78 @@ def session_rows(parsed: ParsedSession, session_pk: int, next_conversation_pk: i
     for offset, thread in enumerate(parsed.threads):
         cpk = next_conversation_pk + offset
         span = [m.timestamp for m in thread.messages] + [e.timestamp for e in thread.events]
-        conversations.append((
-            cpk, session_pk, thread.conversation.agent_id, int(thread.conversation.is_sidechain),
-            None, min(span, default=None), max(span, default=None), len(thread.messages),
-            len(thread.events),
-        ))  # fmt: skip
+        conversations.append(
+            (
+                cpk,
+                session_pk,
+                thread.conversation.agent_id,
+                int(thread.conversation.is_sidechain),
+                None,
+                min(span, default=None),
+                max(span, default=None),
+                len(thread.messages),
+                len(thread.events),
+            )
+        )
         times.extend(span)
         for m in thread.messages:
             u = m.usage
-            totals = [totals[0] + u.input, totals[1] + u.output, totals[2] + u.cache_read,
-                      totals[3] + u.cache_creation]  # fmt: skip
+            totals = [
+                totals[0] + u.input,
+                totals[1] + u.output,
+                totals[2] + u.cache_read,
+                totals[3] + u.cache_creation,
+            ]
             if m.model and m.model != "<synthetic>":
                 models.add(m.model)
-            messages.append((
-                session_pk, cpk, m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
-                u.input, u.output, u.cache_read, u.cache_creation, orjson.dumps(m.records),
-            ))  # fmt: skip
+            messages.append(
+                (
+                    session_pk,
+                    cpk,
+                    m.seq,
+                    m.msg_key,
+                    m.uuid,
+                    m.role,
+                    m.model,
+                    m.timestamp,
+                    u.input,
+                    u.output,
+                    u.cache_read,
+                    u.cache_creation,
+                    orjson.dumps(m.records),
+                )
+            )
         for e in thread.events:
-            events.append((
-                session_pk, cpk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
-                orjson.dumps(e.record),
-            ))  # fmt: skip
+            events.append(
+                (
+                    session_pk,
+                    cpk,
+                    e.seq,
+                    e.uuid,
+                    e.type,
+                    e.subtype,
+                    e.timestamp,
+                    orjson.dumps(e.record),
+                )
+            )
     s = parsed.session
     session = (
-        session_pk, s.session_id, s.project, s.cwd, s.git_branch, s.version, parsed.title,
-        None, None, min(times, default=""), max(times, default=""),
-        orjson.dumps(sorted(models)).decode(), len(parsed.threads),
-        sum(1 for t in parsed.threads if t.conversation.is_sidechain), len(messages),
-        len(events), *totals,
-    )  # fmt: skip
+        session_pk,
+        s.session_id,
+        s.project,
+        s.cwd,
+        s.git_branch,
+        s.version,
+        parsed.title,
+        None,
+        None,
+        min(times, default=""),
+        max(times, default=""),
+        orjson.dumps(sorted(models)).decode(),
+        len(parsed.threads),
+        sum(1 for t in parsed.threads if t.conversation.is_sidechain),
+        len(messages),
+        len(events),
+        *totals,
+    )
     return SessionRows(session, conversations, messages, events)

@@ -155,15 +155,17 @@ class EncryptionReport:
         return {
             "corpus": {**asdict(self.corpus), "root": str(self.corpus.root)},
             "imports": {
-                mode: [{**r.to_dict(), "messages_per_s": r.messages_per_s,
-                        "mb_per_s": r.mb_per_s} for r in rounds]
+                mode: [
+                    {**r.to_dict(), "messages_per_s": r.messages_per_s, "mb_per_s": r.mb_per_s}
+                    for r in rounds
+                ]
                 for mode, rounds in self.imports.items()
             },
             "import_ratio": self.import_ratio,
             "import_target": TARGET_IMPORT_RATIO,
             "rare_word": self.rare_word,
             "cases": [case.to_dict() for case in self.cases],
-        }  # fmt: skip
+        }
 
 
 def pick_rare_word(db: Path, most: int = 10) -> str | None:
@@ -236,9 +238,15 @@ class _Api(SchemaClient):
 
 
 async def _request(
-    name: str, query: str, variables: dict[str, Any] | None, search: str, target: float,
-    apis: dict[str, _Api], plain_db: Path, plan: Plan,
-) -> RequestCase:  # fmt: skip
+    name: str,
+    query: str,
+    variables: dict[str, Any] | None,
+    search: str,
+    target: float,
+    apis: dict[str, _Api],
+    plain_db: Path,
+    plan: Plan,
+) -> RequestCase:
     plain_data, plain_statements, _ = await apis["plain"].counted(query, variables)
     enc_data, enc_statements, decryptions = await apis["encrypted"].counted(query, variables)
     plain, encrypted = await _paired(
@@ -247,11 +255,17 @@ async def _request(
         plan,
     )
     return RequestCase(
-        name=name, query=search, target=target, plain=plain, encrypted=encrypted,
+        name=name,
+        query=search,
+        target=target,
+        plain=plain,
+        encrypted=encrypted,
         hits=_hits(plain_db, search) if search else 0,
-        plain_statements=plain_statements, encrypted_statements=enc_statements,
-        decryptions=decryptions, same_answer=plain_data == enc_data,
-    )  # fmt: skip
+        plain_statements=plain_statements,
+        encrypted_statements=enc_statements,
+        decryptions=decryptions,
+        same_answer=plain_data == enc_data,
+    )
 
 
 async def _requests(
@@ -343,20 +357,50 @@ def encryption_tables(report: EncryptionReport) -> list[Table]:
     ratio = report.import_ratio
     mb_ratio = enc.mb_per_s / plain.mb_per_s
     target = f">= {TARGET_IMPORT_RATIO}x"
-    imports.add_row("messages/s", f"{plain.messages_per_s:,.0f}", f"{enc.messages_per_s:,.0f}",
-                    f"{ratio:.2f}x", target, _yes(report.import_met))  # fmt: skip
-    imports.add_row("MB/s", f"{plain.mb_per_s:.1f}", f"{enc.mb_per_s:.1f}", f"{mb_ratio:.2f}x",
-                    target, _yes(mb_ratio >= TARGET_IMPORT_RATIO))  # fmt: skip
-    imports.add_row("seconds", f"{plain.seconds:.2f}", f"{enc.seconds:.2f}",
-                    f"{enc.seconds / plain.seconds:.2f}x", "", "")  # fmt: skip
-    imports.add_row("DB + WAL MB", f"{plain.db_mb:.0f}", f"{enc.db_mb:.0f}",
-                    f"{enc.db_mb / plain.db_mb:.2f}x", "", "")  # fmt: skip
+    imports.add_row(
+        "messages/s",
+        f"{plain.messages_per_s:,.0f}",
+        f"{enc.messages_per_s:,.0f}",
+        f"{ratio:.2f}x",
+        target,
+        _yes(report.import_met),
+    )
+    imports.add_row(
+        "MB/s",
+        f"{plain.mb_per_s:.1f}",
+        f"{enc.mb_per_s:.1f}",
+        f"{mb_ratio:.2f}x",
+        target,
+        _yes(mb_ratio >= TARGET_IMPORT_RATIO),
+    )
+    imports.add_row(
+        "seconds",
+        f"{plain.seconds:.2f}",
+        f"{enc.seconds:.2f}",
+        f"{enc.seconds / plain.seconds:.2f}x",
+        "",
+        "",
+    )
+    imports.add_row(
+        "DB + WAL MB",
+        f"{plain.db_mb:.0f}",
+        f"{enc.db_mb:.0f}",
+        f"{enc.db_mb / plain.db_mb:.2f}x",
+        "",
+        "",
+    )
     imports.add_row("peak RSS MB", f"{plain.peak_rss_mb:.0f}", f"{enc.peak_rss_mb:.0f}", "", "", "")
-    imports.add_row("rows (sessions / messages / events)",
-                    f"{plain.sessions:,} / {plain.messages:,} / {plain.events:,}",
-                    f"{enc.sessions:,} / {enc.messages:,} / {enc.events:,}", "", "",
-                    _yes((plain.sessions, plain.messages, plain.events)
-                         == (enc.sessions, enc.messages, enc.events)))  # fmt: skip
+    imports.add_row(
+        "rows (sessions / messages / events)",
+        f"{plain.sessions:,} / {plain.messages:,} / {plain.events:,}",
+        f"{enc.sessions:,} / {enc.messages:,} / {enc.events:,}",
+        "",
+        "",
+        _yes(
+            (plain.sessions, plain.messages, plain.events)
+            == (enc.sessions, enc.messages, enc.events)
+        ),
+    )
 
     requests = Table(
         title="Encryption at rest, requests through schema.execute (fresh Context each, the two "
@@ -369,17 +413,33 @@ def encryption_tables(report: EncryptionReport) -> list[Table]:
         "identical data from both databases."
     )
     requests.add_column("request")
-    for name in ("hits", "plaintext", "encrypted", "ratio p50", "ratio p95", "SQL stmts",
-                 "decrypt", "same", "target p50", "met?"):  # fmt: skip
+    for name in (
+        "hits",
+        "plaintext",
+        "encrypted",
+        "ratio p50",
+        "ratio p95",
+        "SQL stmts",
+        "decrypt",
+        "same",
+        "target p50",
+        "met?",
+    ):
         requests.add_column(name, justify="right")
     for case in report.cases:
         requests.add_row(
             case.name + (f" [dim]{case.query}[/dim]" if case.query else ""),
             f"{case.hits:,}" if case.query else "",
-            _ms(case.plain), _ms(case.encrypted), f"{case.ratio:.2f}x", f"{case.p95_ratio:.2f}x",
-            f"{case.plain_statements} / {case.encrypted_statements}", f"{case.decryptions:,}",
-            _yes(case.same_answer), f"<= {case.target}x", _yes(case.met),
-        )  # fmt: skip
+            _ms(case.plain),
+            _ms(case.encrypted),
+            f"{case.ratio:.2f}x",
+            f"{case.p95_ratio:.2f}x",
+            f"{case.plain_statements} / {case.encrypted_statements}",
+            f"{case.decryptions:,}",
+            _yes(case.same_answer),
+            f"<= {case.target}x",
+            _yes(case.met),
+        )
     return [imports, requests]
 
 
@@ -390,20 +450,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "one, same corpus, same run. Figures only; nothing is asserted.",
     )
     parser.add_argument(
-        "--messages", type=int, metavar="N",
+        "--messages",
+        type=int,
+        metavar="N",
         help=f"corpus size in API messages (default {DEFAULT_MESSAGES:,}, "
         f"--quick {QUICK_MESSAGES:,})",
-    )  # fmt: skip
+    )
     parser.add_argument("--quick", action="store_true", help="small corpus, few iterations")
     parser.add_argument(
-        "--rounds", type=int, metavar="R",
+        "--rounds",
+        type=int,
+        metavar="R",
         help="imports of each kind, alternating which goes first (default 2, --quick 1)",
-    )  # fmt: skip
+    )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
+        "--keep",
+        type=Path,
+        metavar="DIR",
         help="work in DIR and keep the corpus and both databases (default: a temp dir)",
-    )  # fmt: skip
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
     args = parser.parse_args(argv)
     if args.messages is not None and args.messages < 50:
@@ -423,9 +489,13 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"working in {workdir}" + ("" if args.keep else " (removed at the end)"))
     try:
         report = bench_encryption(
-            workdir, messages, QUICK_PLAN if args.quick else FULL_PLAN,
-            seed=args.seed, rounds=rounds, console=console,
-        )  # fmt: skip
+            workdir,
+            messages,
+            QUICK_PLAN if args.quick else FULL_PLAN,
+            seed=args.seed,
+            rounds=rounds,
+            console=console,
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

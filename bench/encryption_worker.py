@@ -56,10 +56,17 @@ def import_into(
     wall = time.perf_counter() - started
     sessions, messages, events = _counts(db)
     return IngestResult(
-        mode=mode, seconds=seconds, wall_seconds=wall, sessions=sessions, messages=messages,
-        events=events, nbytes=_corpus_bytes(root), statements=statements,
-        peak_rss_mb=peak_rss_mb(), db_mb=_db_bytes(db) / 1e6,
-    )  # fmt: skip
+        mode=mode,
+        seconds=seconds,
+        wall_seconds=wall,
+        sessions=sessions,
+        messages=messages,
+        events=events,
+        nbytes=_corpus_bytes(root),
+        statements=statements,
+        peak_rss_mb=peak_rss_mb(),
+        db_mb=_db_bytes(db) / 1e6,
+    )
 
 
 def run_import(mode: EncryptionMode, root: Path, db: Path, key_base64: str | None) -> IngestResult:
@@ -74,8 +81,13 @@ def run_import(mode: EncryptionMode, root: Path, db: Path, key_base64: str | Non
         env[KEY_ENV] = key_base64  # the environment, not argv: not shown by ps
     done = subprocess.run(
         [sys.executable, "-m", "bench.encryption_worker", mode, str(root), str(db)],
-        cwd=_ROOT, env=env, capture_output=True, text=True, check=False, timeout=3600,
-    )  # fmt: skip
+        cwd=_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench.encryption_worker {mode} failed:\n{done.stderr[-3000:]}")
     return IngestResult(**json.loads(done.stdout.strip().splitlines()[-1]))

@@ -38,9 +38,19 @@ __all__ = ["Corpus", "generate"]
 _EPOCH_MS = int(datetime(2025, 9, 1, tzinfo=UTC).timestamp() * 1000)
 _SPAN_MS = 180 * 24 * 3600 * 1000
 _PROJECT_NAMES = (
-    "sessiongraph", "spotter", "billing-api", "web-frontend", "infra", "ml-pipeline",
-    "docs-site", "mobile-app", "data-etl", "auth-service", "search", "cli-tools",
-)  # fmt: skip
+    "sessiongraph",
+    "spotter",
+    "billing-api",
+    "web-frontend",
+    "infra",
+    "ml-pipeline",
+    "docs-site",
+    "mobile-app",
+    "data-etl",
+    "auth-service",
+    "search",
+    "cli-tools",
+)
 _TOOLS = ("Bash", "Read", "Edit", "Grep", "Glob", "Write", "WebFetch", "TodoWrite", "Skill")
 _TOOL_WEIGHTS = (30, 25, 12, 10, 6, 5, 3, 4, 2)
 

@@ -117,11 +117,18 @@ def ingest(mode: Mode, root: Path, db: Path) -> IngestResult:
     wall = time.perf_counter() - started
     counts = _counts(db)
     return IngestResult(
-        mode=mode, seconds=seconds, wall_seconds=wall, sessions=counts[0], messages=counts[1],
-        events=counts[2], nbytes=_corpus_bytes(root) if mode != "idle" else 0,
-        statements=statements, peak_rss_mb=peak_rss_mb(), db_mb=_db_bytes(db) / 1e6,
+        mode=mode,
+        seconds=seconds,
+        wall_seconds=wall,
+        sessions=counts[0],
+        messages=counts[1],
+        events=counts[2],
+        nbytes=_corpus_bytes(root) if mode != "idle" else 0,
+        statements=statements,
+        peak_rss_mb=peak_rss_mb(),
+        db_mb=_db_bytes(db) / 1e6,
         worker_rss_mb=children_rss_mb(),
-    )  # fmt: skip
+    )
 
 
 async def _migrate(db: Path) -> None:

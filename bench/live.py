@@ -180,12 +180,15 @@ class LiveReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "encrypted": self.encrypted, "poll_seconds": self.poll_seconds,
-            "debounce_ms": self.debounce_ms, "step_ms": self.step_ms,
-            "server_start_s": self.server_start_s, "warmup_s": self.warmup_s,
+            "encrypted": self.encrypted,
+            "poll_seconds": self.poll_seconds,
+            "debounce_ms": self.debounce_ms,
+            "step_ms": self.step_ms,
+            "server_start_s": self.server_start_s,
+            "warmup_s": self.warmup_s,
             "series": [s.to_dict() for s in self.series],
             "ticks": [t.to_dict() for t in self.ticks],
-        }  # fmt: skip
+        }
 
 
 # processes
@@ -228,15 +231,25 @@ def _served(
     processes: list[subprocess.Popen[bytes]] = []
     try:
         with logs["serve"].open("wb") as log:
-            processes.append(subprocess.Popen(
-                [*base, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
-                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
+            processes.append(
+                subprocess.Popen(
+                    [*base, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         with logs["watch"].open("wb") as log:
-            processes.append(subprocess.Popen(
-                [*base, "import", str(watched), "--db", str(db), "--watch", "--json"],
-                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            ))  # fmt: skip
+            processes.append(
+                subprocess.Popen(
+                    [*base, "import", str(watched), "--db", str(db), "--watch", "--json"],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         pids.extend(process.pid for process in processes)
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
@@ -273,11 +286,15 @@ class _Client:
     @classmethod
     async def connect(cls, port: int, token: str) -> _Client:
         ws = await connect(
-            f"ws://127.0.0.1:{port}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")],
-            open_timeout=10, close_timeout=5, max_size=1 << 24,
-        )  # fmt: skip
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"authorization": f"Bearer {token}"}}))  # fmt: skip
+            f"ws://127.0.0.1:{port}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            open_timeout=10,
+            close_timeout=5,
+            max_size=1 << 24,
+        )
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         if ack.get("type") != "connection_ack":
             await ws.close()
@@ -288,8 +305,15 @@ class _Client:
 
     async def subscribe(self, sid: str, session_id: str) -> None:
         self.arrived[sid], self.errors[sid] = [], []
-        await self.ws.send(json.dumps({"id": sid, "type": "subscribe", "payload": {
-            "query": ACTIVITY, "variables": {"sid": session_id}}}))  # fmt: skip
+        await self.ws.send(
+            json.dumps(
+                {
+                    "id": sid,
+                    "type": "subscribe",
+                    "payload": {"query": ACTIVITY, "variables": {"sid": session_id}},
+                }
+            )
+        )
 
     async def _receive(self) -> None:
         async for raw in self.ws:
@@ -367,8 +391,9 @@ async def _warm_up(client: _Client, sid: str, writer: _Writer) -> None:
         if await client.wait_for(sid, {uuid}, 1.0):
             await client.wait_for(sid, sent, 5.0)  # the earlier ones, before measuring
             return
-    raise RuntimeError(f"no line came through on {sid} within {_WARMUP_TIMEOUT:.0f} s: "
-                       f"{client.errors.get(sid)}")  # fmt: skip
+    raise RuntimeError(
+        f"no line came through on {sid} within {_WARMUP_TIMEOUT:.0f} s: {client.errors.get(sid)}"
+    )
 
 
 async def _series(client: _Client, sid: str, writer: _Writer, plan: SeriesPlan) -> Series:
@@ -399,23 +424,32 @@ async def _series(client: _Client, sid: str, writer: _Writer, plan: SeriesPlan) 
         overtaken += position[uuid] < latest
         latest = max(latest, position[uuid])
     return Series(
-        name=plan.name, path=plan.path, interval_ms=plan.interval_ms, sent=len(order),
-        received=len(first), in_order=seen == sent,
+        name=plan.name,
+        path=plan.path,
+        interval_ms=plan.interval_ms,
+        sent=len(order),
+        received=len(first),
+        in_order=seen == sent,
         in_order_by_kind=all(
             [u for u in seen if kinds[u] == kind] == [u for u in sent if kinds[u] == kind]
             for kind in set(kinds.values())
         ),
-        overtaken=overtaken, duplicates=len(arrivals) - len(first),
+        overtaken=overtaken,
+        duplicates=len(arrivals) - len(first),
         errors=list(client.errors[sid]),
         delays_ms=[(first[uuid] - written[uuid]) * 1000 for uuid in sent],
         seconds=max((a[2] for a in arrivals), default=time.perf_counter()) - started,
-    )  # fmt: skip
+    )
 
 
 async def _measure(
-    port: int, token: str, writers: dict[str, _Writer], options: LiveOptions, report: LiveReport,
+    port: int,
+    token: str,
+    writers: dict[str, _Writer],
+    options: LiveOptions,
+    report: LiveReport,
     console: Console,
-) -> None:  # fmt: skip
+) -> None:
     client = await _Client.connect(port, token)
     try:
         for path in writers:
@@ -440,16 +474,27 @@ async def _measure(
 def _import_once(db: Path, paths: list[Path], env: dict[str, str]) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "graph", "import", *map(str, paths), "--db", str(db), "--json"],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the first import failed:\n{done.stderr.decode(errors='replace')}")
 
 
 async def _live(
-    port: int, token: str, db: Path, files: dict[str, Path], makers: dict[str, LineMaker],
-    key: MasterKey | None, options: LiveOptions, report: LiveReport, console: Console,
-) -> None:  # fmt: skip
+    port: int,
+    token: str,
+    db: Path,
+    files: dict[str, Path],
+    makers: dict[str, LineMaker],
+    key: MasterKey | None,
+    options: LiveOptions,
+    report: LiveReport,
+    console: Console,
+) -> None:
     store = await Store.open(db, backup=False, key=KeyMaterial(key=key) if key else None)
     try:
         writers = {
@@ -481,8 +526,12 @@ def bench_live(workdir: Path, options: LiveOptions, console: Console | None = No
     token = secrets.token_urlsafe(24)
     key = MasterKey.generate() if options.encrypted else None
     env = {k: v for k, v in os.environ.items() if k not in (KEY_ENV, KEY_FILE_ENV)}
-    env |= {"SESSIONGRAPH_TOKEN": token, "XDG_CONFIG_HOME": str(workdir / "config"),
-            "XDG_DATA_HOME": str(workdir / "data"), "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env |= {
+        "SESSIONGRAPH_TOKEN": token,
+        "XDG_CONFIG_HOME": str(workdir / "config"),
+        "XDG_DATA_HOME": str(workdir / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
     if key is not None:
         env[KEY_ENV] = key.to_base64()
     db = workdir / "live.db"
@@ -491,8 +540,10 @@ def bench_live(workdir: Path, options: LiveOptions, console: Console | None = No
     started = time.perf_counter()
     with _served(workdir, db, projects, env, report.pids) as port:
         report.server_start_s = time.perf_counter() - started
-        console.print(f"server on 127.0.0.1:{port} in {report.server_start_s:.1f}s, "
-                      f"watcher following {files['watched'].parent}")  # fmt: skip
+        console.print(
+            f"server on 127.0.0.1:{port} in {report.server_start_s:.1f}s, "
+            f"watcher following {files['watched'].parent}"
+        )
         asyncio.run(_live(port, token, db, files, makers, key, options, report, console))
     with console.status("change feed: cost per tick..."):
         report.ticks = asyncio.run(
@@ -523,19 +574,37 @@ def live_tables(report: LiveReport) -> list[Table]:
         "messages before its events)."
     )
     delays.add_column("series")
-    for name in ("path", "pace", "sent", "received", "all, once", "in order", "per kind",
-                 "p50", "p95", "max", "mean"):  # fmt: skip
+    for name in (
+        "path",
+        "pace",
+        "sent",
+        "received",
+        "all, once",
+        "in order",
+        "per kind",
+        "p50",
+        "p95",
+        "max",
+        "mean",
+    ):
         delays.add_column(name, justify="right")
     for s in report.series:
         t = s.timing
         delays.add_row(
-            s.name, s.path, f"1 / {s.interval_ms:g} ms", f"{s.sent:,}", f"{s.received:,}",
+            s.name,
+            s.path,
+            f"1 / {s.interval_ms:g} ms",
+            f"{s.sent:,}",
+            f"{s.received:,}",
             _yes(s.complete),
             _yes(True) if s.in_order else f"[red]no[/red] ({s.overtaken} overtaken)",
             _yes(s.in_order_by_kind),
-            *((f"{t.p50_ms:.0f}", f"{t.p95_ms:.0f}", f"{s.max_ms:.0f}", f"{t.mean_ms:.0f}")
-              if t else ("", "", "", "")),
-        )  # fmt: skip
+            *(
+                (f"{t.p50_ms:.0f}", f"{t.p95_ms:.0f}", f"{s.max_ms:.0f}", f"{t.mean_ms:.0f}")
+                if t
+                else ("", "", "", "")
+            ),
+        )
     ticks = Table(title="Change feed: cost per tick, in process (ChangeFeed.tick() driven by hand)")
     ticks.caption = (
         "N sessionActivity + N sessionsChanged subscribers, all on the session being written. "
@@ -543,24 +612,39 @@ def live_tables(report: LiveReport) -> list[Table]:
         "changes: after each commit of a few appended lines."
     )
     ticks.add_column("subscribers")
-    for name in ("SQL idle tick", "idle tick ms p50 / p95", "SQL tick with changes",
-                 "changes / tick", "tick with changes ms p50 / p95", "steady",
-                 "all delivered"):  # fmt: skip
+    for name in (
+        "SQL idle tick",
+        "idle tick ms p50 / p95",
+        "SQL tick with changes",
+        "changes / tick",
+        "tick with changes ms p50 / p95",
+        "steady",
+        "all delivered",
+    ):
         ticks.add_column(name, justify="right")
     for c in report.ticks:
         ticks.add_row(
-            f"{c.subscribers} + {c.subscribers}", str(c.idle_per_tick),
-            f"{c.idle.p50_ms:.3f} / {c.idle.p95_ms:.3f}", str(c.busy_per_tick),
-            str(c.changes_per_tick), f"{c.busy.p50_ms:.2f} / {c.busy.p95_ms:.2f}",
-            _yes(c.steady), _yes(c.delivered),
-        )  # fmt: skip
+            f"{c.subscribers} + {c.subscribers}",
+            str(c.idle_per_tick),
+            f"{c.idle.p50_ms:.3f} / {c.idle.p95_ms:.3f}",
+            str(c.busy_per_tick),
+            str(c.changes_per_tick),
+            f"{c.busy.p50_ms:.2f} / {c.busy.p95_ms:.2f}",
+            _yes(c.steady),
+            _yes(c.delivered),
+        )
     if len(report.ticks) >= 2:
         low, high = report.ticks[0], report.ticks[-1]
         ticks.add_row(
             f"same SQL, {high.subscribers} as {low.subscribers}?",
-            _yes(low.idle_per_tick == high.idle_per_tick), "",
-            _yes(low.busy_per_tick == high.busy_per_tick), "", "", "", "",
-        )  # fmt: skip
+            _yes(low.idle_per_tick == high.idle_per_tick),
+            "",
+            _yes(low.busy_per_tick == high.busy_per_tick),
+            "",
+            "",
+            "",
+            "",
+        )
     return [delays, ticks]
 
 
@@ -572,14 +656,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and the change feed's poll cost with 1 and 100 subscribers. Figures only.",
     )
     parser.add_argument("--quick", action="store_true", help="fewer lines and ticks")
-    parser.add_argument("--lines", type=int, metavar="N",
-                        help="lines of the steady series (default 300, --quick 40)")  # fmt: skip
+    parser.add_argument(
+        "--lines",
+        type=int,
+        metavar="N",
+        help="lines of the steady series (default 300, --quick 40)",
+    )
     parser.add_argument("--encrypted", action="store_true", help="an encrypted database")
     parser.add_argument("--seed", type=int, default=7, help="text seed (default 7)")
     parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
+        "--keep",
+        type=Path,
+        metavar="DIR",
         help="work in DIR and keep it (logs, database); default: a temp dir",
-    )  # fmt: skip
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
     args = parser.parse_args(argv)
     if args.lines is not None and not 1 <= args.lines <= 10_000:
@@ -591,11 +681,17 @@ def options_from(args: argparse.Namespace) -> LiveOptions:
     base = QUICK if args.quick else FULL
     series = tuple(
         SeriesPlan(p.name, p.path, args.lines, p.interval_ms)
-        if p.name == "steady" and args.lines is not None else p
+        if p.name == "steady" and args.lines is not None
+        else p
         for p in base.series
-    )  # fmt: skip
-    return LiveOptions(series=series, ticks=base.ticks, tick_plan=base.tick_plan,
-                       encrypted=args.encrypted, seed=args.seed)  # fmt: skip
+    )
+    return LiveOptions(
+        series=series,
+        ticks=base.ticks,
+        tick_plan=base.tick_plan,
+        encrypted=args.encrypted,
+        seed=args.seed,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,8 +67,12 @@ class TickCost:
         return len(set(self.idle_statements)) == 1 and len(set(self.busy_statements)) == 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "idle_per_tick": self.idle_per_tick,
-                "busy_per_tick": self.busy_per_tick, "steady": self.steady}  # fmt: skip
+        return {
+            **asdict(self),
+            "idle_per_tick": self.idle_per_tick,
+            "busy_per_tick": self.busy_per_tick,
+            "steady": self.steady,
+        }
 
 
 def _drain(subscriber: Subscriber) -> list[object]:
@@ -79,13 +83,23 @@ def _drain(subscriber: Subscriber) -> list[object]:
 
 
 async def _cost(
-    store: Store, feed: ChangeFeed, transcript: Path, lines: LineMaker, session_pk: int,
-    subscribers: int, ticks: int, batch: int, plan: Plan,
-) -> TickCost:  # fmt: skip
-    activity = [feed.subscribe(Subscriber(session_pk=session_pk, wants_sessions=False))
-                for _ in range(subscribers)]  # fmt: skip
-    sessions = [feed.subscribe(Subscriber(session_pk=None, wants_sessions=True))
-                for _ in range(subscribers)]  # fmt: skip
+    store: Store,
+    feed: ChangeFeed,
+    transcript: Path,
+    lines: LineMaker,
+    session_pk: int,
+    subscribers: int,
+    ticks: int,
+    batch: int,
+    plan: Plan,
+) -> TickCost:
+    activity = [
+        feed.subscribe(Subscriber(session_pk=session_pk, wants_sessions=False))
+        for _ in range(subscribers)
+    ]
+    sessions = [
+        feed.subscribe(Subscriber(session_pk=None, wants_sessions=True)) for _ in range(subscribers)
+    ]
     try:
         await feed.tick()  # catch up with anything committed before
         for subscriber in (*activity, *sessions):
@@ -110,18 +124,29 @@ async def _cost(
             seconds.append(time.perf_counter() - started)
             busy_statements.append(feed.statements.count - before)
             dispatched.append(count)
-            seqs = [[item.change.seq for item in _drain(s) if isinstance(item, Activity)]
-                    for s in activity]  # fmt: skip
-            touched = [[item.session_id for item in _drain(s) if isinstance(item, SessionRow)]
-                       for s in sessions]  # fmt: skip
-            delivered = delivered and count == batch and all(
-                len(got) == count and got == sorted(got) and got == seqs[0] for got in seqs
-            ) and all(got == [_SESSION] for got in touched)  # fmt: skip
+            seqs = [
+                [item.change.seq for item in _drain(s) if isinstance(item, Activity)]
+                for s in activity
+            ]
+            touched = [
+                [item.session_id for item in _drain(s) if isinstance(item, SessionRow)]
+                for s in sessions
+            ]
+            delivered = (
+                delivered
+                and count == batch
+                and all(len(got) == count and got == sorted(got) and got == seqs[0] for got in seqs)
+                and all(got == [_SESSION] for got in touched)
+            )
         return TickCost(
-            subscribers=subscribers, idle_statements=idle_statements, idle=idle,
-            busy_statements=busy_statements, busy=summarize(seconds),
-            changes_per_tick=max(dispatched), delivered=delivered,
-        )  # fmt: skip
+            subscribers=subscribers,
+            idle_statements=idle_statements,
+            idle=idle,
+            busy_statements=busy_statements,
+            busy=summarize(seconds),
+            changes_per_tick=max(dispatched),
+            delivered=delivered,
+        )
     finally:
         for subscriber in (*activity, *sessions):
             feed.unsubscribe(subscriber)

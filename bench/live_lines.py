@@ -43,10 +43,16 @@ class LineMaker:
         uuid = f"{self.prefix}-{n:06d}"
         stamp = (_START + timedelta(milliseconds=250 * n)).strftime("%Y-%m-%dT%H:%M:%S.%f")
         record: dict[str, Any] = {
-            "parentUuid": self.parent, "isSidechain": False, "userType": "external",
-            "cwd": self.cwd, "sessionId": self.session_id, "version": "2.1.42",
-            "gitBranch": "main", "uuid": uuid, "timestamp": stamp[:-3] + "Z",
-        }  # fmt: skip
+            "parentUuid": self.parent,
+            "isSidechain": False,
+            "userType": "external",
+            "cwd": self.cwd,
+            "sessionId": self.session_id,
+            "version": "2.1.42",
+            "gitBranch": "main",
+            "uuid": uuid,
+            "timestamp": stamp[:-3] + "Z",
+        }
         kind = n % 3
         if kind == 0:
             record["type"] = "user"
@@ -58,14 +64,20 @@ class LineMaker:
             record["type"] = "assistant"
             record["requestId"] = f"req_011C{self.prefix}{n:06d}"
             record["message"] = {
-                "model": "claude-opus-4-6", "id": f"msg_01{self.prefix}{n:06d}",
-                "type": "message", "role": "assistant",
+                "model": "claude-opus-4-6",
+                "id": f"msg_01{self.prefix}{n:06d}",
+                "type": "message",
+                "role": "assistant",
                 "content": [{"type": "text", "text": self.text.words(self.rng.randint(80, 2000))}],
-                "stop_reason": None, "stop_sequence": None,
-                "usage": {"input_tokens": 3, "output_tokens": self.rng.randint(10, 400),
-                          "cache_read_input_tokens": self.rng.randint(0, 50_000),
-                          "cache_creation_input_tokens": 0},
-            }  # fmt: skip
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {
+                    "input_tokens": 3,
+                    "output_tokens": self.rng.randint(10, 400),
+                    "cache_read_input_tokens": self.rng.randint(0, 50_000),
+                    "cache_creation_input_tokens": 0,
+                },
+            }
         else:
             record["type"] = "system"
             record["subtype"] = "informational"

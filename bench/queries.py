@@ -133,16 +133,29 @@ async def bench_queries(db: Path, plan: Plan, label: str = "") -> QueryReport:
 
             session_id, count = raw.pick_session(200)
             cases = [
-                _Case("sessions(first: 50) page", SESSION_PAGE, None, raw.session_page,
-                      _same_page),
-                _Case(f"session with {min(count, 200)} messages", SESSION_MESSAGES,
-                      {"id": session_id, "first": 200},
-                      partial(raw.session_messages, session_id, 200), _same_messages),
-                _Case("nested: 50 sessions > threads > 5 msgs + events", NESTED, None,
-                      raw.nested, _same_nested),
-                _Case("usage(groupBy: [DAY, MODEL]) with costs", USAGE, None,
-                      raw.usage_day_model, _same_usage),
-            ]  # fmt: skip
+                _Case("sessions(first: 50) page", SESSION_PAGE, None, raw.session_page, _same_page),
+                _Case(
+                    f"session with {min(count, 200)} messages",
+                    SESSION_MESSAGES,
+                    {"id": session_id, "first": 200},
+                    partial(raw.session_messages, session_id, 200),
+                    _same_messages,
+                ),
+                _Case(
+                    "nested: 50 sessions > threads > 5 msgs + events",
+                    NESTED,
+                    None,
+                    raw.nested,
+                    _same_nested,
+                ),
+                _Case(
+                    "usage(groupBy: [DAY, MODEL]) with costs",
+                    USAGE,
+                    None,
+                    raw.usage_day_model,
+                    _same_usage,
+                ),
+            ]
             results = []
             for case in cases:
                 raw.counting(True)

@@ -57,16 +57,29 @@ def _ms(t: Timing) -> str:
 
 def corpus_table(imports: list[ImportReport]) -> Table:
     table = Table(title="Generated corpora (Claude-Code-shaped JSONL)")
-    for name in ("size", "MB", "API messages", "records", "events %", "sessions",
-                 "files (subagents)", "tool results"):  # fmt: skip
+    for name in (
+        "size",
+        "MB",
+        "API messages",
+        "records",
+        "events %",
+        "sessions",
+        "files (subagents)",
+        "tool results",
+    ):
         table.add_column(name, justify="right")
     for report in imports:
         c = report.corpus
         table.add_row(
-            report.label, f"{c.megabytes:.1f}", f"{c.messages:,}", f"{c.records:,}",
-            f"{100 * c.event_share:.0f}%", f"{c.sessions:,}", f"{c.files} ({c.subagent_files})",
+            report.label,
+            f"{c.megabytes:.1f}",
+            f"{c.messages:,}",
+            f"{c.records:,}",
+            f"{100 * c.event_share:.0f}%",
+            f"{c.sessions:,}",
+            f"{c.files} ({c.subagent_files})",
             f"{c.tool_results:,}",
-        )  # fmt: skip
+        )
     return table
 
 
@@ -82,8 +95,18 @@ def import_table(report: ImportReport) -> Table:
         "the importing process + its worker process (reading, parsing, tokenizing)."
     )
     table.add_column("fill")
-    for name in ("seconds", "messages/s", "records/s", "MB/s", "x raw", "SQL stmts",
-                 "stmts/msg", "rows ok", "DB MB", "peak RSS MB"):  # fmt: skip
+    for name in (
+        "seconds",
+        "messages/s",
+        "records/s",
+        "MB/s",
+        "x raw",
+        "SQL stmts",
+        "stmts/msg",
+        "rows ok",
+        "DB MB",
+        "peak RSS MB",
+    ):
         table.add_column(name, justify="right")
     for mode, r in report.results.items():
         if mode == "idle":
@@ -120,8 +143,15 @@ def query_table(report: QueryReport) -> Table:
         f"messages, {report.events:,} events (ms, p50 / p95)"
     )
     table.add_column("request")
-    for name in ("schema.execute", "HTTP /graphql", "raw sqlite3", "API/raw", "HTTP/raw",
-                 "SQL stmts API/raw", "same answer"):  # fmt: skip
+    for name in (
+        "schema.execute",
+        "HTTP /graphql",
+        "raw sqlite3",
+        "API/raw",
+        "HTTP/raw",
+        "SQL stmts API/raw",
+        "same answer",
+    ):
         table.add_column(name, justify="right")
     for case in report.cases:
         table.add_row(
@@ -175,8 +205,18 @@ def search_table(report: SearchReport) -> Table:
         "search_hits'."
     )
     table.add_column("query")
-    for name in ("matches", "hits", "API", "store", "bare FTS5", "API/bare", "store/bare",
-                 "SQL stmts", "target p50", "met?"):  # fmt: skip
+    for name in (
+        "matches",
+        "hits",
+        "API",
+        "store",
+        "bare FTS5",
+        "API/bare",
+        "store/bare",
+        "SQL stmts",
+        "target p50",
+        "met?",
+    ):
         table.add_column(name, justify="right")
     for case in report.cases:
         table.add_row(
@@ -208,17 +248,35 @@ def breakdown_table(report: SearchReport) -> Table | None:
         "ranked row's size). fetch: load and decode the 20 hits. snippets: cut 20 snippets."
     )
     table.add_column("query")
-    for name in ("count", "unranked", "bare rank", "ranked SQL", "untraced", "store",
-                 "nested stmts", "fetch 20", "snippets 20", "API"):  # fmt: skip
+    for name in (
+        "count",
+        "unranked",
+        "bare rank",
+        "ranked SQL",
+        "untraced",
+        "store",
+        "nested stmts",
+        "fetch 20",
+        "snippets 20",
+        "API",
+    ):
         table.add_column(name, justify="right")
     for case in cases:
         b = case.breakdown
         assert b is not None
         table.add_row(
-            case.name, _ms(b.count), _ms(b.unranked), _ms(case.bare), _ms(b.ranked),
-            _ms(b.untraced), _ms(case.store), f"{b.nested:,}", _ms(b.fetch), _ms(b.snippets),
+            case.name,
+            _ms(b.count),
+            _ms(b.unranked),
+            _ms(case.bare),
+            _ms(b.ranked),
+            _ms(b.untraced),
+            _ms(case.store),
+            f"{b.nested:,}",
+            _ms(b.fetch),
+            _ms(b.snippets),
             _ms(case.api),
-        )  # fmt: skip
+        )
     return table
 
 
@@ -274,8 +332,16 @@ def serve_table(report: ServeReport) -> Table:
     )
     table.add_column("request")
     table.add_column("server")
-    for name in ("req/s", "x bare", "p50 ms", "p95 ms", "bytes", "requests", "non-200",
-                 "CPU server / client"):  # fmt: skip
+    for name in (
+        "req/s",
+        "x bare",
+        "p50 ms",
+        "p95 ms",
+        "bytes",
+        "requests",
+        "non-200",
+        "CPU server / client",
+    ):
         table.add_column(name, justify="right")
     for case in report.cases:
         cpu = "" if case.server_cpu is None else f"{case.server_cpu:.2f}"
@@ -319,21 +385,27 @@ def summary_table(imports: list[ImportReport], queries: list[QueryReport]) -> Ta
             continue
         label = f"import {report.label} ({report.corpus.megabytes:.0f} MB)"
         met = r.messages_per_s >= TARGET_MESSAGES_PER_S
-        table.add_row(f"{label}: messages/s", f"{r.messages_per_s:,.0f}", ">= 20,000",
-                      _yes(met))  # fmt: skip
+        table.add_row(f"{label}: messages/s", f"{r.messages_per_s:,.0f}", ">= 20,000", _yes(met))
         records = report.corpus.records / r.seconds if r.seconds else 0.0
-        table.add_row(f"{label}: records (JSONL lines)/s", f"{records:,.0f}",
-                      ">= 20,000 if 'messages' means lines", _yes(records >= 20_000))  # fmt: skip
+        table.add_row(
+            f"{label}: records (JSONL lines)/s",
+            f"{records:,.0f}",
+            ">= 20,000 if 'messages' means lines",
+            _yes(records >= 20_000),
+        )
         table.add_row(f"{label}: MB/s", f"{r.mb_per_s:.1f}", ">= 30", _yes(r.mb_per_s >= 30))
         ratio = report.ratio()
         if ratio is not None:
             table.add_row(f"{label}: time vs raw executemany", f"{ratio:.2f}x", "(ratio)", "")
         table.add_row(f"{label}: peak RSS (process + worker)", f"{_rss(r)} MB", "flat", "")
     rss = [
-        (rep.corpus.megabytes, rep.results["importer"].peak_rss_mb
-         + rep.results["importer"].worker_rss_mb)
-        for rep in imports if "importer" in rep.results
-    ]  # fmt: skip
+        (
+            rep.corpus.megabytes,
+            rep.results["importer"].peak_rss_mb + rep.results["importer"].worker_rss_mb,
+        )
+        for rep in imports
+        if "importer" in rep.results
+    ]
     if len(rss) >= 2:
         (mb0, rss0), (mb1, rss1) = min(rss), max(rss)
         growth = rss1 - rss0

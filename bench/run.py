@@ -50,9 +50,12 @@ class Results:
     def to_dict(self) -> dict[str, Any]:
         return {
             "imports": [
-                {"label": r.label, "corpus": {**asdict(r.corpus), "root": str(r.corpus.root)},
-                 "results": {m: x.to_dict() for m, x in r.results.items()},
-                 "ratio_to_raw": r.ratio()}
+                {
+                    "label": r.label,
+                    "corpus": {**asdict(r.corpus), "root": str(r.corpus.root)},
+                    "results": {m: x.to_dict() for m, x in r.results.items()},
+                    "ratio_to_raw": r.ratio(),
+                }
                 for r in self.imports
             ],
             "queries": [
@@ -61,7 +64,7 @@ class Results:
             ],
             "search": [s.to_dict() for s in self.search],
             "serve": [s.to_dict() for s in self.serve],
-        }  # fmt: skip
+        }
 
 
 def _label(size: int) -> str:
@@ -128,12 +131,19 @@ async def _search(options: Options, workdir: Path, results: Results, console: Co
         db, fill = await search_db(workdir, size, options.seed, console)
         with console.status(f"{_label(size)}: timing search..."):
             searched = await bench_search(
-                db, options.plan, _label(size), size=size, fill=fill,
+                db,
+                options.plan,
+                _label(size),
+                size=size,
+                fill=fill,
                 diagnostics=options.diagnostics,
-            )  # fmt: skip
+            )
         results.search.append(searched)
-        for table in (report.search_table(searched), report.breakdown_table(searched),
-                      report.bound_table(searched)):  # fmt: skip
+        for table in (
+            report.search_table(searched),
+            report.breakdown_table(searched),
+            report.bound_table(searched),
+        ):
             if table is not None:
                 console.print(table)
 

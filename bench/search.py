@@ -237,10 +237,15 @@ async def search_db(
     finally:
         await store.close()
     data = {
-        "size": size, "seed": seed, "sessions": stats.sessions, "messages": stats.messages,
-        "events": stats.events, "fill_seconds": stats.seconds,
-        "write_seconds": stats.write_seconds, "db_mb": db.stat().st_size / 1e6,
-    }  # fmt: skip
+        "size": size,
+        "seed": seed,
+        "sessions": stats.sessions,
+        "messages": stats.messages,
+        "events": stats.events,
+        "fill_seconds": stats.seconds,
+        "write_seconds": stats.write_seconds,
+        "db_mb": db.stat().st_size / 1e6,
+    }
     manifest.write_text(json.dumps(data))
     if console:
         console.print(
@@ -379,10 +384,16 @@ async def bench_search(
 
     sessions, messages, events, documents, nbytes = raw.sizes()
     report = SearchReport(
-        label=label, size=size or messages, sessions=sessions, messages=messages,
-        events=events, documents=documents, db_mb=nbytes / 1e6,
-        fill_seconds=float(fill.get("fill_seconds", 0.0)), reused=bool(fill.get("reused")),
-    )  # fmt: skip
+        label=label,
+        size=size or messages,
+        sessions=sessions,
+        messages=messages,
+        events=events,
+        documents=documents,
+        db_mb=nbytes / 1e6,
+        fill_seconds=float(fill.get("fill_seconds", 0.0)),
+        reused=bool(fill.get("reused")),
+    )
     try:
         unbounded: dict[str, tuple[list[Any], Timing | None]] = {}
         for name, query in QUERIES:
@@ -449,9 +460,12 @@ def _bounds(
             )
             for k in BOUND_KS
         ),
-        (f"newest {BOUND_KS[1]:,}, sessions kept (OR)", newest_k_sql(keep_sessions=True),
-         BOUND_KS[1]),
-    ]  # fmt: skip
+        (
+            f"newest {BOUND_KS[1]:,}, sessions kept (OR)",
+            newest_k_sql(keep_sessions=True),
+            BOUND_KS[1],
+        ),
+    ]
     cases = []
     for name, sql, k in variants:
         results = {}

@@ -92,16 +92,36 @@ _DEV_WORDS: Final = (  # noqa: SIM905
 
 # Two-word units, sampled like words: each phrase query has real co-occurrences.
 _COLLOCATIONS: Final = (
-    PHRASE, "foreign key", "race condition", "unit test", "pull request", "stack trace",
-    "type error", "merge conflict", "code review", "environment variable", "primary key",
-    "dead lock", "query plan", "file descriptor", "memory leak",
-)  # fmt: skip
+    PHRASE,
+    "foreign key",
+    "race condition",
+    "unit test",
+    "pull request",
+    "stack trace",
+    "type error",
+    "merge conflict",
+    "code review",
+    "environment variable",
+    "primary key",
+    "dead lock",
+    "query plan",
+    "file descriptor",
+    "memory leak",
+)
 
 # The prefix family, at middling ranks (each listed form once).
 _PREFIX_FAMILY: Final = (
-    "migration", "migrations", "migrate", "migrated", "migrating", "migrator",
-    "run_migrations", "migrations/0002_search.sql", "MigrationError", "migrate_up",
-)  # fmt: skip
+    "migration",
+    "migrations",
+    "migrate",
+    "migrated",
+    "migrating",
+    "migrator",
+    "run_migrations",
+    "migrations/0002_search.sql",
+    "MigrationError",
+    "migrate_up",
+)
 
 _SYLLABLES: Final = (  # noqa: SIM905
     "ba be bi bo bu da de di do du fa fe fi fo ka ke ki ko ku la le li lo lu ma me mi mo "
@@ -109,8 +129,16 @@ _SYLLABLES: Final = (  # noqa: SIM905
     "vi vo wa we wi ya yo tor ler ment tion ing est ous ble al er an en in on ar or ic"
 ).split()
 
-_PROJECTS: Final = ("sessiongraph", "billing-api", "web-frontend", "infra", "ml-pipeline",
-                    "auth-service", "data-etl", "cli-tools")  # fmt: skip
+_PROJECTS: Final = (
+    "sessiongraph",
+    "billing-api",
+    "web-frontend",
+    "infra",
+    "ml-pipeline",
+    "auth-service",
+    "data-etl",
+    "cli-tools",
+)
 _TOOLS: Final = ("Bash", "Read", "Edit", "Grep", "Write", "Glob")
 _MODEL: Final = "claude-opus-4-6"
 _BASE: Final = datetime(2025, 9, 1, tzinfo=UTC)
@@ -197,11 +225,18 @@ class _Zipf:
         rng, parts, total = self.rng, [], 0
         words = iter(self._words(size // 3))
         templates = (
-            "def {0}({1}, {2}):", "    {0} = self.{1}({2})", "    return {0}.{1}", "import {0}",
-            "{0}: {1} {2} failed at line {n}", "  File \"{0}.py\", line {n}, in {1}",
-            "SELECT {0} FROM {1} WHERE {2} = ?", "PASSED tests/test_{0}.py::test_{1}",
-            "{n} | {0} {1} {2} {3}", "WARNING {0}: {1} {2}", "    assert {0} == {1}",
-        )  # fmt: skip
+            "def {0}({1}, {2}):",
+            "    {0} = self.{1}({2})",
+            "    return {0}.{1}",
+            "import {0}",
+            "{0}: {1} {2} failed at line {n}",
+            '  File "{0}.py", line {n}, in {1}',
+            "SELECT {0} FROM {1} WHERE {2} = ?",
+            "PASSED tests/test_{0}.py::test_{1}",
+            "{n} | {0} {1} {2} {3}",
+            "WARNING {0}: {1} {2}",
+            "    assert {0} == {1}",
+        )
         while total < size:
             chosen = list(itertools.islice(words, 4))
             if len(chosen) < 4:
@@ -282,12 +317,24 @@ class _Builder:
             line += 1
             self._next_message()
             prompt = self._maybe_rare(text.prose_text(40, 500))
-            messages.append(NewMessage(
-                f"u:{line}", "user", _ts(self.clock),
-                [(line, {"type": "user", "uuid": f"u{n}-{line}",
-                         "message": {"role": "user", "content": prompt}})],
-                uuid=f"u{n}-{line}",
-            ))  # fmt: skip
+            messages.append(
+                NewMessage(
+                    f"u:{line}",
+                    "user",
+                    _ts(self.clock),
+                    [
+                        (
+                            line,
+                            {
+                                "type": "user",
+                                "uuid": f"u{n}-{line}",
+                                "message": {"role": "user", "content": prompt},
+                            },
+                        )
+                    ],
+                    uuid=f"u{n}-{line}",
+                )
+            )
             for step in range(rng.randint(1, 5)):
                 if len(messages) >= size:
                     break
@@ -297,33 +344,80 @@ class _Builder:
                 line += 1
                 self._next_message()
                 output = text.code_text(200, 2_000)
-                messages.append(NewMessage(
-                    f"u:{line}", "user", _ts(self.clock),
-                    [(line, {"type": "user", "uuid": f"r{n}-{line}", "message": {
-                        "role": "user", "content": [{
-                            "type": "tool_result", "tool_use_id": f"toolu_{n}_{line - 1}",
-                            "content": output}]}})],
-                    uuid=f"r{n}-{line}",
-                ))  # fmt: skip
+                messages.append(
+                    NewMessage(
+                        f"u:{line}",
+                        "user",
+                        _ts(self.clock),
+                        [
+                            (
+                                line,
+                                {
+                                    "type": "user",
+                                    "uuid": f"r{n}-{line}",
+                                    "message": {
+                                        "role": "user",
+                                        "content": [
+                                            {
+                                                "type": "tool_result",
+                                                "tool_use_id": f"toolu_{n}_{line - 1}",
+                                                "content": output,
+                                            }
+                                        ],
+                                    },
+                                },
+                            )
+                        ],
+                        uuid=f"r{n}-{line}",
+                    )
+                )
                 if rng.random() < 0.9:
                     line += 1
-                    events.append(NewEvent(line, "progress", _ts(self.clock), {
-                        "type": "progress", "uuid": f"p{n}-{line}",
-                        "data": {"type": "hook_progress", "hookEvent": "PostToolUse",
-                                 "hookName": "PostToolUse:Bash", "command": "ruff format"},
-                    }, uuid=f"p{n}-{line}", subtype="hook_progress"))  # fmt: skip
+                    events.append(
+                        NewEvent(
+                            line,
+                            "progress",
+                            _ts(self.clock),
+                            {
+                                "type": "progress",
+                                "uuid": f"p{n}-{line}",
+                                "data": {
+                                    "type": "hook_progress",
+                                    "hookEvent": "PostToolUse",
+                                    "hookName": "PostToolUse:Bash",
+                                    "command": "ruff format",
+                                },
+                            },
+                            uuid=f"p{n}-{line}",
+                            subtype="hook_progress",
+                        )
+                    )
             if len(messages) < size:
                 line = self._assistant(n, line, messages, tool=False, first=False)
             if rng.random() < 0.3:
                 line += 1
-                events.append(NewEvent(line, "system", _ts(self.clock), {
-                    "type": "system", "subtype": "informational", "uuid": f"s{n}-{line}",
-                    "content": text.prose_text(30, 200), "level": "info",
-                }, uuid=f"s{n}-{line}", subtype="informational"))  # fmt: skip
+                events.append(
+                    NewEvent(
+                        line,
+                        "system",
+                        _ts(self.clock),
+                        {
+                            "type": "system",
+                            "subtype": "informational",
+                            "uuid": f"s{n}-{line}",
+                            "content": text.prose_text(30, 200),
+                            "level": "info",
+                        },
+                        uuid=f"s{n}-{line}",
+                        subtype="informational",
+                    )
+                )
         return SearchSession(
             NewSession(sid, project=project, cwd=f"/home/dev/{project}", git_branch="main"),
-            text.title(), messages, events,
-        )  # fmt: skip
+            text.title(),
+            messages,
+            events,
+        )
 
     def _assistant(
         self, n: int, line: int, messages: list[NewMessage], *, tool: bool, first: bool
@@ -332,20 +426,24 @@ class _Builder:
         self._next_message()
         blocks: list[dict[str, Any]] = []
         if first or rng.random() < 0.3:
-            blocks.append({"type": "thinking", "thinking": text.prose_text(100, 1_200),
-                           "signature": "sig"})  # fmt: skip
+            blocks.append(
+                {"type": "thinking", "thinking": text.prose_text(100, 1_200), "signature": "sig"}
+            )
         if not tool or rng.random() < 0.6:
             blocks.append({"type": "text", "text": self._maybe_rare(text.prose_text(40, 800))})
         if tool:
             name = rng.choice(_TOOLS)
             arguments: dict[str, Any] = (
                 {"command": text.code_text(20, 120), "description": text.prose_text(10, 60)}
-                if name == "Bash" else
-                {"file_path": f"/home/dev/src/{text.code_text(8, 30)}.py",
-                 "old_string": text.code_text(20, 300), "new_string": text.code_text(20, 300)}
-                if name in ("Edit", "Write") else
-                {"pattern": text.code_text(5, 40), "path": "/home/dev/src"}
-            )  # fmt: skip
+                if name == "Bash"
+                else {
+                    "file_path": f"/home/dev/src/{text.code_text(8, 30)}.py",
+                    "old_string": text.code_text(20, 300),
+                    "new_string": text.code_text(20, 300),
+                }
+                if name in ("Edit", "Write")
+                else {"pattern": text.code_text(5, 40), "path": "/home/dev/src"}
+            )
             blocks.append({"type": "tool_use", "id": "", "name": name, "input": arguments})
         msg_id = f"msg_{n}_{line + 1}"
         records: list[tuple[int, dict[str, Any]]] = []
@@ -354,14 +452,29 @@ class _Builder:
             if block["type"] == "tool_use":  # its id names its line: the result refers to it
                 block["id"] = f"toolu_{n}_{line}"
             message = {"id": msg_id, "role": "assistant", "model": _MODEL, "content": [block]}
-            record = {"type": "assistant", "uuid": f"a{n}-{line}", "requestId": f"req_{n}_{line}",
-                      "message": message}  # fmt: skip
+            record = {
+                "type": "assistant",
+                "uuid": f"a{n}-{line}",
+                "requestId": f"req_{n}_{line}",
+                "message": message,
+            }
             records.append((line, record))
-        messages.append(NewMessage(
-            f"m:{msg_id}", "assistant", _ts(self.clock), records, uuid=f"a{n}-{records[0][0]}",
-            model=_MODEL, usage=TokenTotals(rng.randint(3, 50), rng.randint(20, 900),
-                                            rng.randint(0, 90_000), rng.randint(0, 5_000)),
-        ))  # fmt: skip
+        messages.append(
+            NewMessage(
+                f"m:{msg_id}",
+                "assistant",
+                _ts(self.clock),
+                records,
+                uuid=f"a{n}-{records[0][0]}",
+                model=_MODEL,
+                usage=TokenTotals(
+                    rng.randint(3, 50),
+                    rng.randint(20, 900),
+                    rng.randint(0, 90_000),
+                    rng.randint(0, 5_000),
+                ),
+            )
+        )
         return line
 
 

@@ -233,9 +233,13 @@ async def _server(
     args = [sys.executable, "-m", "bench.serve_app", kind, *([str(db)] if db else [])]
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
-            *args, cwd=_ROOT, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=log_file,
-        )  # fmt: skip
+            *args,
+            cwd=_ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log_file,
+        )
     try:
         assert process.stdout is not None
         try:
@@ -344,10 +348,17 @@ async def _run_case(
     if server_before is not None and server_after is not None:
         server_cpu = (server_after - server_before) / seconds
     return ServeCase(
-        name=case.name, server=server, request=case.query, requests=len(latencies),
-        seconds=seconds, latency=summarize(latencies), failures=failures, response_bytes=size,
-        server_cpu=server_cpu, client_cpu=client_cpu / seconds,
-    )  # fmt: skip
+        name=case.name,
+        server=server,
+        request=case.query,
+        requests=len(latencies),
+        seconds=seconds,
+        latency=summarize(latencies),
+        failures=failures,
+        response_bytes=size,
+        server_cpu=server_cpu,
+        client_cpu=client_cpu / seconds,
+    )
 
 
 def _db_counts(db: Path) -> tuple[int, int]:

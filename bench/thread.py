@@ -50,9 +50,15 @@ class Thread:
     @classmethod
     @contextmanager
     def open(
-        cls, path: Path, rng: random.Random, text: TextPool, corpus: Corpus, base: Json,
-        model: str, hooks: tuple[int, int],
-    ) -> Iterator[Thread]:  # fmt: skip
+        cls,
+        path: Path,
+        rng: random.Random,
+        text: TextPool,
+        corpus: Corpus,
+        base: Json,
+        model: str,
+        hooks: tuple[int, int],
+    ) -> Iterator[Thread]:
         with path.open("wb", buffering=1 << 20) as fh:
             yield cls(fh, rng, text, corpus, base, model, hooks)
         corpus.files += 1
@@ -107,8 +113,12 @@ class Thread:
 
     def hook_progress(self, event: str, tool: str, tool_use_id: str, count: int) -> None:
         for i in range(count):
-            data = {"type": "hook_progress", "hookEvent": event, "hookName": f"{event}:{tool}",
-                    "command": f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"}  # fmt: skip
+            data = {
+                "type": "hook_progress",
+                "hookEvent": event,
+                "hookName": f"{event}:{tool}",
+                "command": f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh",
+            }
             self.progress(data, tool_use_id, tool_use_id)
 
     def system(self, subtype: str, body: Json) -> None:
@@ -153,9 +163,16 @@ class Thread:
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:
                 usage = {**usage, "output_tokens": final_output}
-            message = {"model": self.model, "id": msg_id, "type": "message", "role": "assistant",
-                       "content": [block], "stop_reason": None, "stop_sequence": None,
-                       "usage": usage}  # fmt: skip
+            message = {
+                "model": self.model,
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "content": [block],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": usage,
+            }
             self._row("assistant", {"message": message, "requestId": request_id}, message=True)
 
     def tool_result(self, tool_use_id: str, call: ToolCall, source: str) -> None:
@@ -164,8 +181,11 @@ class Thread:
         block: Json = {"tool_use_id": tool_use_id, "type": "tool_result", "content": call.content}
         if call.is_error:
             block["is_error"] = True
-        body = {"message": {"role": "user", "content": [block]},
-                "toolUseResult": call.use_result, "sourceToolAssistantUUID": source}  # fmt: skip
+        body = {
+            "message": {"role": "user", "content": [block]},
+            "toolUseResult": call.use_result,
+            "sourceToolAssistantUUID": source,
+        }
         self._row("user", body, message=True, gap=(50, 20_000))
 
     # composite steps
@@ -175,20 +195,34 @@ class Thread:
         blocks: list[Json] = []
         if rng.random() < 0.3:
             signature = "".join(rng.choices(_B64, k=rng.randint(200, 600)))
-            blocks.append({"type": "thinking", "thinking": text.words(rng.randint(80, 1200)),
-                           "signature": signature})  # fmt: skip
+            blocks.append(
+                {
+                    "type": "thinking",
+                    "thinking": text.words(rng.randint(80, 1200)),
+                    "signature": signature,
+                }
+            )
         if rng.random() < 0.5:
             blocks.append({"type": "text", "text": text.words(rng.randint(20, 400))})
         return blocks
 
     def tool_step(self, tools: list[str]) -> None:
         """An assistant message calling ``tools``, then each call's events and result."""
-        calls = [(self._id("toolu_01"), tool_call(self.rng, self.text, t, self.base["cwd"]))
-                 for t in tools]  # fmt: skip
+        calls = [
+            (self._id("toolu_01"), tool_call(self.rng, self.text, t, self.base["cwd"]))
+            for t in tools
+        ]
         blocks = self._preamble()
         for use_id, call in calls:
-            blocks.append({"type": "tool_use", "id": use_id, "name": call.name,
-                           "input": call.input, "caller": {"type": "direct"}})  # fmt: skip
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": use_id,
+                    "name": call.name,
+                    "input": call.input,
+                    "caller": {"type": "direct"},
+                }
+            )
         self.assistant(blocks)
         source = self.parent or ""
         pre, post = self.hooks
@@ -197,9 +231,14 @@ class Thread:
             if call.name == "Bash":
                 for n in range(self.rng.randint(1, 6)):
                     out = self.text.code_text(self.rng.randint(20, 200))
-                    data = {"type": "bash_progress", "output": out, "fullOutput": out,
-                            "elapsedTimeSeconds": n + 1, "totalLines": n + 1,
-                            "timeoutMs": 120000}  # fmt: skip
+                    data = {
+                        "type": "bash_progress",
+                        "output": out,
+                        "fullOutput": out,
+                        "elapsedTimeSeconds": n + 1,
+                        "totalLines": n + 1,
+                        "timeoutMs": 120000,
+                    }
                     self.progress(data, f"bash-progress-{n}", use_id)
             self.hook_progress("PostToolUse", call.name, use_id, post)
             self.tool_result(use_id, call, source)
@@ -215,56 +254,109 @@ class Thread:
     def turn_start(self, prompt: str) -> None:
         rng = self.rng
         prompt_uuid = self._uuid()
-        backups = {p.rsplit("/", 1)[-1]: {"backupFileName": f"{rng.getrandbits(64):016x}@v1",
-                                          "version": 1, "backupTime": self._tick(0, 5)}
-                   for p in self.files_touched[-8:]}  # fmt: skip
-        snapshot = {"messageId": prompt_uuid, "trackedFileBackups": backups,
-                    "timestamp": self._tick(0, 5)}  # fmt: skip
-        self.plain({"type": "file-history-snapshot", "messageId": prompt_uuid,
-                    "snapshot": snapshot, "isSnapshotUpdate": bool(backups)})  # fmt: skip
+        backups = {
+            p.rsplit("/", 1)[-1]: {
+                "backupFileName": f"{rng.getrandbits(64):016x}@v1",
+                "version": 1,
+                "backupTime": self._tick(0, 5),
+            }
+            for p in self.files_touched[-8:]
+        }
+        snapshot = {
+            "messageId": prompt_uuid,
+            "trackedFileBackups": backups,
+            "timestamp": self._tick(0, 5),
+        }
+        self.plain(
+            {
+                "type": "file-history-snapshot",
+                "messageId": prompt_uuid,
+                "snapshot": snapshot,
+                "isSnapshotUpdate": bool(backups),
+            }
+        )
         if rng.random() < 0.1:
             for op in ("enqueue", "dequeue"):
-                self.plain({"type": "queue-operation", "operation": op, "timestamp":
-                            self._tick(5, 500), "sessionId": self.base["sessionId"],
-                            "content": prompt[:200]})  # fmt: skip
+                self.plain(
+                    {
+                        "type": "queue-operation",
+                        "operation": op,
+                        "timestamp": self._tick(5, 500),
+                        "sessionId": self.base["sessionId"],
+                        "content": prompt[:200],
+                    }
+                )
         self.user_prompt(prompt)
         self.hook_progress("UserPromptSubmit", "prompt", self._uuid(), rng.randint(1, 2))
         if rng.random() < 0.03:
-            self.system("local_command", {"content": "<command-name>/mcp</command-name>",
-                                          "level": "info"})  # fmt: skip
+            self.system(
+                "local_command", {"content": "<command-name>/mcp</command-name>", "level": "info"}
+            )
 
     def turn_end(self) -> None:
         rng, use_id = self.rng, self._uuid()
         self.hook_progress("Stop", "stop", use_id, self.hooks[1])
-        self.system("stop_hook_summary", {
-            "hookCount": self.hooks[1], "hookInfos": [{"command": "hooks/stop.sh"}],
-            "hookErrors": [], "preventedContinuation": False, "stopReason": "",
-            "hasOutput": True, "level": "suggestion", "toolUseID": use_id,
-        })  # fmt: skip
+        self.system(
+            "stop_hook_summary",
+            {
+                "hookCount": self.hooks[1],
+                "hookInfos": [{"command": "hooks/stop.sh"}],
+                "hookErrors": [],
+                "preventedContinuation": False,
+                "stopReason": "",
+                "hasOutput": True,
+                "level": "suggestion",
+                "toolUseID": use_id,
+            },
+        )
         self.system("turn_duration", {"durationMs": rng.randint(2_000, 1_500_000)})
         if rng.random() < 0.02:
-            self.system("compact_boundary", {
-                "content": "Conversation compacted", "level": "info",
-                "compactMetadata": {"trigger": "auto", "preTokens": rng.randint(90_000, 160_000)},
-            })  # fmt: skip
+            self.system(
+                "compact_boundary",
+                {
+                    "content": "Conversation compacted",
+                    "level": "info",
+                    "compactMetadata": {
+                        "trigger": "auto",
+                        "preTokens": rng.randint(90_000, 160_000),
+                    },
+                },
+            )
 
     def task_call(self, prompt: str) -> str:
         """An assistant message starting a Task; the tool_use id."""
         use_id = self._id("toolu_01")
-        task = {"description": self.text.short(), "prompt": prompt,
-                "subagent_type": "general-purpose", "model": "sonnet"}  # fmt: skip
-        call = {"type": "tool_use", "id": use_id, "name": "Task", "input": task,
-                "caller": {"type": "direct"}}  # fmt: skip
+        task = {
+            "description": self.text.short(),
+            "prompt": prompt,
+            "subagent_type": "general-purpose",
+            "model": "sonnet",
+        }
+        call = {
+            "type": "tool_use",
+            "id": use_id,
+            "name": "Task",
+            "input": task,
+            "caller": {"type": "direct"},
+        }
         self.assistant([*self._preamble(), call])
         self.hook_progress("PreToolUse", "Task", use_id, self.hooks[0])
         return use_id
 
     def agent_progress(self, tool_use_id: str, agent_id: str, prompt: str) -> None:
-        inner = {"type": "user", "uuid": self._uuid(), "timestamp": self._tick(0, 5),
-                 "message": {"role": "user", "content": [{"type": "text",
-                                                          "text": prompt[:600]}]}}  # fmt: skip
-        data = {"message": inner, "normalizedMessages": [], "type": "agent_progress",
-                "prompt": prompt[:2000], "agentId": agent_id}  # fmt: skip
+        inner = {
+            "type": "user",
+            "uuid": self._uuid(),
+            "timestamp": self._tick(0, 5),
+            "message": {"role": "user", "content": [{"type": "text", "text": prompt[:600]}]},
+        }
+        data = {
+            "message": inner,
+            "normalizedMessages": [],
+            "type": "agent_progress",
+            "prompt": prompt[:2000],
+            "agentId": agent_id,
+        }
         self.progress(data, self._id("agent_msg_01"), tool_use_id)
 
     def task_result(self, tool_use_id: str, agent_id: str, prompt: str, result: str) -> None:
@@ -272,9 +364,13 @@ class Thread:
         source = self.parent or ""
         self.hook_progress("PostToolUse", "Task", tool_use_id, self.hooks[1])
         extra = self.text.words(result_size(rng))
-        use_result = {"status": "completed", "prompt": prompt, "agentId": agent_id,
-                      "content": [{"type": "text", "text": result}],
-                      "totalDurationMs": rng.randint(5_000, 600_000),
-                      "totalTokens": rng.randint(5_000, 90_000),
-                      "totalToolUseCount": rng.randint(1, 40)}  # fmt: skip
+        use_result = {
+            "status": "completed",
+            "prompt": prompt,
+            "agentId": agent_id,
+            "content": [{"type": "text", "text": result}],
+            "totalDurationMs": rng.randint(5_000, 600_000),
+            "totalTokens": rng.randint(5_000, 90_000),
+            "totalToolUseCount": rng.randint(1, 40),
+        }
         self.tool_result(tool_use_id, ToolCall("Task", {}, result + extra, use_result), source)

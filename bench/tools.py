@@ -53,14 +53,24 @@ def tool_call(rng: random.Random, text: TextPool, name: str, cwd: str) -> ToolCa
             name,
             {"command": command, "description": text.short()},
             out,
-            {"stdout": out, "stderr": "", "interrupted": False, "isImage": False,
-             "noOutputExpected": False},
-        )  # fmt: skip
+            {
+                "stdout": out,
+                "stderr": "",
+                "interrupted": False,
+                "isImage": False,
+                "noOutputExpected": False,
+            },
+        )
     if name == "Read":
         out = text.code_text(result_size(rng))
         lines = out.count("\n") + 1
-        file = {"filePath": path, "content": out, "numLines": lines, "startLine": 1,
-                "totalLines": lines}  # fmt: skip
+        file = {
+            "filePath": path,
+            "content": out,
+            "numLines": lines,
+            "startLine": 1,
+            "totalLines": lines,
+        }
         return ToolCall(name, {"file_path": path}, out, {"type": "text", "file": file})
     if name == "Grep":
         out = text.code_text(result_size(rng))
@@ -69,9 +79,14 @@ def tool_call(rng: random.Random, text: TextPool, name: str, cwd: str) -> ToolCa
             name,
             {"pattern": text.short(1, 2), "path": cwd, "output_mode": "content"},
             out,
-            {"mode": "content", "numFiles": lines // 4, "filenames": [], "content": out,
-             "numLines": lines},
-        )  # fmt: skip
+            {
+                "mode": "content",
+                "numFiles": lines // 4,
+                "filenames": [],
+                "content": out,
+                "numLines": lines,
+            },
+        )
     if name == "Glob":
         out = text.code_text(result_size(rng))
         names = [f"{cwd}/{line[:40]}" for line in out.splitlines()[:20]]
@@ -79,9 +94,13 @@ def tool_call(rng: random.Random, text: TextPool, name: str, cwd: str) -> ToolCa
             name,
             {"pattern": "**/*.py"},
             out,
-            {"filenames": names, "durationMs": rng.randint(5, 400), "numFiles": len(names),
-             "truncated": False},
-        )  # fmt: skip
+            {
+                "filenames": names,
+                "durationMs": rng.randint(5, 400),
+                "numFiles": len(names),
+                "truncated": False,
+            },
+        )
     if name == "WebFetch":
         out = text.words(result_size(rng))
         url = f"https://docs.example.org/{text.short(1, 1)}"
@@ -89,35 +108,62 @@ def tool_call(rng: random.Random, text: TextPool, name: str, cwd: str) -> ToolCa
             name,
             {"url": url, "prompt": text.short(6, 14)},
             out,
-            {"bytes": len(out) * 9, "code": 200, "codeText": "OK", "result": out,
-             "durationMs": rng.randint(500, 9000), "url": url},
-        )  # fmt: skip
+            {
+                "bytes": len(out) * 9,
+                "code": 200,
+                "codeText": "OK",
+                "result": out,
+                "durationMs": rng.randint(500, 9000),
+                "url": url,
+            },
+        )
     if name in ("Edit", "Write"):
         old, new = text.code_text(rng.randint(40, 600)), text.code_text(rng.randint(40, 800))
-        patch = [{"oldStart": 1, "oldLines": 3, "newStart": 1, "newLines": 4,
-                  "lines": [f"-{old[:60]}", f"+{new[:60]}"]}]  # fmt: skip
+        patch = [
+            {
+                "oldStart": 1,
+                "oldLines": 3,
+                "newStart": 1,
+                "newLines": 4,
+                "lines": [f"-{old[:60]}", f"+{new[:60]}"],
+            }
+        ]
         if name == "Edit":
             return ToolCall(
                 name,
                 {"file_path": path, "old_string": old, "new_string": new, "replace_all": False},
                 f"The file {path} has been updated successfully.",
-                {"filePath": path, "oldString": old, "newString": new,
-                 "originalFile": text.code_text(rng.randint(300, 2500)),
-                 "structuredPatch": patch, "userModified": False, "replaceAll": False},
-            )  # fmt: skip
+                {
+                    "filePath": path,
+                    "oldString": old,
+                    "newString": new,
+                    "originalFile": text.code_text(rng.randint(300, 2500)),
+                    "structuredPatch": patch,
+                    "userModified": False,
+                    "replaceAll": False,
+                },
+            )
         return ToolCall(
             name,
             {"file_path": path, "content": new},
             f"File created successfully at: {path}",
-            {"type": "create", "filePath": path, "content": new, "structuredPatch": [],
-             "originalFile": None},
-        )  # fmt: skip
+            {
+                "type": "create",
+                "filePath": path,
+                "content": new,
+                "structuredPatch": [],
+                "originalFile": None,
+            },
+        )
     if name == "TodoWrite":
         todos = [
-            {"content": text.short(), "status": rng.choice(("pending", "in_progress", "completed")),
-             "activeForm": text.short()}
+            {
+                "content": text.short(),
+                "status": rng.choice(("pending", "in_progress", "completed")),
+                "activeForm": text.short(),
+            }
             for _ in range(rng.randint(2, 7))
-        ]  # fmt: skip
+        ]
         return ToolCall(
             name,
             {"todos": todos},
@@ -129,6 +175,10 @@ def tool_call(rng: random.Random, text: TextPool, name: str, cwd: str) -> ToolCa
         name,
         {"skill": skill, "args": text.short()},
         f"Launching skill: {skill}",
-        {"success": True, "commandName": skill, "allowedTools": ["Read", "Grep", "Glob"],
-         "model": "claude-haiku-4-5-20251001"},
-    )  # fmt: skip
+        {
+            "success": True,
+            "commandName": skill,
+            "allowedTools": ["Read", "Grep", "Glob"],
+            "model": "claude-haiku-4-5-20251001",
+        },
+    )

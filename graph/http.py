@@ -107,8 +107,10 @@ def _params(payload: Any) -> _Params:
     if not isinstance(payload, dict):
         raise _RequestError(400, "the request body must be a JSON object")
     query, variables, name = (
-        payload.get("query"), payload.get("variables"), payload.get("operationName"),
-    )  # fmt: skip
+        payload.get("query"),
+        payload.get("variables"),
+        payload.get("operationName"),
+    )
     if query is not None and not isinstance(query, str):
         raise _RequestError(400, "`query` must be a string")
     if isinstance(variables, str):  # GET parameters carry variables as a JSON string
@@ -162,14 +164,16 @@ class GraphQLEndpoint:
         limit = self.server.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                code="PAYLOAD_TOO_LARGE")  # fmt: skip
+            raise _RequestError(
+                413, f"the request body is over {limit:,} bytes", code="PAYLOAD_TOO_LARGE"
+            )
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:  # a lying or absent Content-Length: stop reading here
-                raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                    code="PAYLOAD_TOO_LARGE")  # fmt: skip
+                raise _RequestError(
+                    413, f"the request body is over {limit:,} bytes", code="PAYLOAD_TOO_LARGE"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -210,9 +214,10 @@ class GraphQLEndpoint:
                 )
         except TimeoutError as exc:
             raise _RequestError(
-                400, f"the request ran past the {timeout:g} s limit and was stopped",
+                400,
+                f"the request ran past the {timeout:g} s limit and was stopped",
                 code="QUERY_TIMEOUT",
-            ) from exc  # fmt: skip
+            ) from exc
         except MissingQueryError as exc:
             raise _RequestError(400, "the request has no `query`") from exc
         except InvalidOperationTypeError as exc:

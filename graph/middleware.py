@@ -55,24 +55,27 @@ class AccessLog:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [
-                    *message["headers"], (b"x-request-id", request_id.encode("latin-1")),
-                ]  # fmt: skip
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             access_log.info(
-                orjson.dumps({
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "operation": state.get("operation_name"),
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "sql": state.get("sql_statements"),
-                    "requestId": request_id,
-                }).decode()
-            )  # fmt: skip
+                orjson.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "operation": state.get("operation_name"),
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "sql": state.get("sql_statements"),
+                        "requestId": request_id,
+                    }
+                ).decode()
+            )
 
 
 class OriginCheck:
@@ -100,12 +103,16 @@ class OriginCheck:
             await send({"type": "websocket.close", "code": 4403})
             return
         status, body = json_error(403, "FORBIDDEN_ORIGIN", f"origin {origin} is not allowed")
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     def _allowed(self, origin: str, host: str) -> bool:

@@ -65,9 +65,12 @@ class UsageGroup:
         """Add one cell: its sums, and its cost at its model's price on its UTC day."""
         t, c = self.tokens, cell.tokens
         self.tokens = TokenTotals(
-            t.input + c.input, t.output + c.output, t.cache_read + c.cache_read,
-            t.cache_creation + c.cache_creation, t.cache_creation_1h + c.cache_creation_1h,
-        )  # fmt: skip
+            t.input + c.input,
+            t.output + c.output,
+            t.cache_read + c.cache_read,
+            t.cache_creation + c.cache_creation,
+            t.cache_creation_1h + c.cache_creation_1h,
+        )
         request_input = cell.bucket + 1 if cell.bucket else 0
         cost = prices.cost(cell.model, date.fromisoformat(cell.utc_day), c, request_input)
         if cost is None:
@@ -203,9 +206,12 @@ def blocks(cells: Iterable[UsageCell], prices: PriceBook, now: datetime) -> list
 def _merge(into: UsageGroup, other: UsageGroup) -> None:
     t, o = into.tokens, other.tokens
     into.tokens = TokenTotals(
-        t.input + o.input, t.output + o.output, t.cache_read + o.cache_read,
-        t.cache_creation + o.cache_creation, t.cache_creation_1h + o.cache_creation_1h,
-    )  # fmt: skip
+        t.input + o.input,
+        t.output + o.output,
+        t.cache_read + o.cache_read,
+        t.cache_creation + o.cache_creation,
+        t.cache_creation_1h + o.cache_creation_1h,
+    )
     if other.cost is not None:
         into.cost = other.cost if into.cost is None else into.cost + other.cost
     into.unpriced_models |= other.unpriced_models

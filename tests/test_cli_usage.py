@@ -25,9 +25,13 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp_path = tmp_path_factory.mktemp("usage")
     samples_dir = FIXTURES / "claude-code"
     path = tmp_path / "u.db"
-    write(tmp_path / "extra", SID, [
-        assistant(SID, "x1", "mx1", "2026-02-13T23:30:00.000Z", model="local-llama", input=7),
-    ])  # fmt: skip
+    write(
+        tmp_path / "extra",
+        SID,
+        [
+            assistant(SID, "x1", "mx1", "2026-02-13T23:30:00.000Z", model="local-llama", input=7),
+        ],
+    )
 
     async def fill() -> None:
         store = await Store.open(path)
@@ -86,8 +90,9 @@ def test_every_report_runs(db: Path, report: str) -> None:
 
 
 def test_since_until_and_project_filter(db: Path) -> None:
-    _, out, _ = usage(db, "daily", "--json", "--since", "20260211", "--until", "2026-02-12",
-                      "--tz", "UTC")  # fmt: skip
+    _, out, _ = usage(
+        db, "daily", "--json", "--since", "20260211", "--until", "2026-02-12", "--tz", "UTC"
+    )
     assert [r["day"] for r in json.loads(out)["rows"]] == ["2026-02-12"]
     _, out, _ = usage(db, "monthly", "--json", "--project", "-home-dev-app")
     assert json.loads(out)["totals"]["messages"] == 1

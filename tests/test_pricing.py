@@ -73,23 +73,44 @@ async def test_a_group_s_cost_is_the_sum_of_its_requests(
     store: Store, gql: GraphQL, tmp_path: Path
 ) -> None:
     sid = "33333333-0000-4000-8000-000000000003"
-    write(tmp_path, sid, [
-        assistant(sid, "a1", "m1", "2026-02-10T10:00:00.000Z", input=100, output=10,
-                  cache_read=50_000),
-        assistant(sid, "a2", "m2", "2026-02-10T10:05:00.000Z", input=100, output=10,
-                  cache_read=250_000, cache_write=1000, cache_write_1h=400),
-        assistant(sid, "a3", "m3", "2026-02-10T10:06:00.000Z", model="local-llama", input=5),
-    ])  # fmt: skip
+    write(
+        tmp_path,
+        sid,
+        [
+            assistant(
+                sid, "a1", "m1", "2026-02-10T10:00:00.000Z", input=100, output=10, cache_read=50_000
+            ),
+            assistant(
+                sid,
+                "a2",
+                "m2",
+                "2026-02-10T10:05:00.000Z",
+                input=100,
+                output=10,
+                cache_read=250_000,
+                cache_write=1000,
+                cache_write_1h=400,
+            ),
+            assistant(sid, "a3", "m3", "2026-02-10T10:06:00.000Z", model="local-llama", input=5),
+        ],
+    )
     await import_paths(store, [tmp_path], worker=False)
     data = await gql("""{ usage(groupBy: [DAY], timeZone: "UTC") { nodes { costUsd
       unpricedModels } } session(id: "33333333-0000-4000-8000-000000000003") { messages {
       nodes { model costUsd } } } }""")
     first = Decimal("0.0003") + Decimal("0.00015") + Decimal("0.015")  # base prices
-    second = (Decimal("0.0006") + Decimal("0.000225") + Decimal("0.15")  # long context
-              + 600 * Decimal("7.5") / 10**6 + 400 * Decimal("12") / 10**6)  # fmt: skip
+    second = (
+        Decimal("0.0006")
+        + Decimal("0.000225")
+        + Decimal("0.15")  # long context
+        + 600 * Decimal("7.5") / 10**6
+        + 400 * Decimal("12") / 10**6
+    )
     assert [m["costUsd"] for m in data["session"]["messages"]["nodes"]] == [
-        float(first), float(second), None
-    ]  # fmt: skip
+        float(first),
+        float(second),
+        None,
+    ]
     [day] = data["usage"]["nodes"]
     assert day["costUsd"] == pytest.approx(float(first + second), rel=1e-12)
     assert day["unpricedModels"] == ["local-llama"]
@@ -114,8 +135,9 @@ def test_a_user_file_overrides_and_adds_models(tmp_path: Path) -> None:
     assert cost(HAIKU, FEB, TokenTotals(0, 0, 0, 2000), book) == Decimal("0.0025")  # bundled
 
 
-def test_the_file_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                             ) -> None:  # fmt: skip
+def test_the_file_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     prices = tmp_path / "p.toml"
     prices.write_text('[models."x"]\ninput = 1\noutput = 1\n')
     monkeypatch.setenv(PRICES_ENV, str(prices))

@@ -26,16 +26,26 @@ from tests.conftest import TOKEN, GraphQL
 from tests.factories import make_sessions
 from tests.usage_data import Billed, assistant, billed_messages, replay, user, write
 
-MODELS = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001", "claude-opus-4-6",
-          "local-llama"]  # fmt: skip
+MODELS = [
+    "claude-sonnet-4-5-20250929",
+    "claude-haiku-4-5-20251001",
+    "claude-opus-4-6",
+    "local-llama",
+]
 
 
 def _corpus(root: Path) -> list[Path]:
     """Six sessions of messages 7 to 59 minutes apart, around midnight in Los Angeles and
     Kolkata and across the US change to summer time (2026-03-08), one resumed."""
     paths = []
-    starts = ["2026-03-07T06:40:00", "2026-03-08T09:10:00", "2026-03-08T17:50:00",
-              "2026-03-31T18:05:00", "2026-04-01T07:30:00", "2026-02-28T23:00:00"]  # fmt: skip
+    starts = [
+        "2026-03-07T06:40:00",
+        "2026-03-08T09:10:00",
+        "2026-03-08T17:50:00",
+        "2026-03-31T18:05:00",
+        "2026-04-01T07:30:00",
+        "2026-02-28T23:00:00",
+    ]
     sessions: list[list[dict[str, Any]]] = []
     for n, start in enumerate(starts):
         sid = f"00000000-0000-4000-8000-{n:012d}"
@@ -47,13 +57,21 @@ def _corpus(root: Path) -> list[Path]:
             moment += timedelta(minutes=7 + (i * 13 + n * 5) % 53)
             ts = moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
             records.append(user(sid, f"u{n}-{i}", ts))
-            records.append(assistant(
-                sid, f"a{n}-{i}", f"msg_{n}_{i}", ts, model=MODELS[(n + i) % len(MODELS)],
-                input=5 + i, output=40 * i + n,
-                # i == 5: exactly 200,000 input in all, the last at the base price
-                cache_read=1000 * (i % 3) + {4: 150_000, 5: 197_690, 9: 250_000}.get(i, 0),
-                cache_write=300 * (i % 2), cache_write_1h=100 * (i % 4 == 1),
-            ))  # fmt: skip
+            records.append(
+                assistant(
+                    sid,
+                    f"a{n}-{i}",
+                    f"msg_{n}_{i}",
+                    ts,
+                    model=MODELS[(n + i) % len(MODELS)],
+                    input=5 + i,
+                    output=40 * i + n,
+                    # i == 5: exactly 200,000 input in all, the last at the base price
+                    cache_read=1000 * (i % 3) + {4: 150_000, 5: 197_690, 9: 250_000}.get(i, 0),
+                    cache_write=300 * (i % 2),
+                    cache_write_1h=100 * (i % 4 == 1),
+                )
+            )
         if n == 4:  # resumes session 3: its history replayed first
             records = replay(sessions[3], sid) + records
         sessions.append(records)
@@ -75,9 +93,17 @@ def _local(billed: Billed, zone: ZoneInfo) -> date:
 def _brute(billed: dict[tuple[str, str], Billed], key: Any) -> dict[Any, dict[str, Any]]:
     prices = PriceBook()
     groups: dict[Any, dict[str, Any]] = defaultdict(
-        lambda: {"input": 0, "output": 0, "cacheRead": 0, "cacheCreation": 0,
-                 "cacheCreation1h": 0, "messages": 0, "sessions": set(), "cost": None}
-    )  # fmt: skip
+        lambda: {
+            "input": 0,
+            "output": 0,
+            "cacheRead": 0,
+            "cacheCreation": 0,
+            "cacheCreation1h": 0,
+            "messages": 0,
+            "sessions": set(),
+            "cost": None,
+        }
+    )
     for b in billed.values():
         g = groups[key(b)]
         g["input"] += b.input
@@ -90,8 +116,12 @@ def _brute(billed: dict[tuple[str, str], Billed], key: Any) -> dict[Any, dict[st
         from graph.store.rows import TokenTotals
 
         tokens = TokenTotals(b.input, b.output, b.cache_read, b.cache_write, b.cache_write_1h)
-        cost = prices.cost(b.model, datetime.fromisoformat(b.timestamp).date(), tokens,
-                           b.input + b.cache_read + b.cache_write)  # fmt: skip
+        cost = prices.cost(
+            b.model,
+            datetime.fromisoformat(b.timestamp).date(),
+            tokens,
+            b.input + b.cache_read + b.cache_write,
+        )
         if cost is not None:
             g["cost"] = (g["cost"] or Decimal(0)) + cost
     return groups
@@ -108,13 +138,18 @@ USAGE = """query($by: [UsageDimension!]!, $tz: String, $filter: UsageFilter) {
 
 
 def _observed(node: dict[str, Any]) -> dict[str, Any]:
-    return {**node["tokenUsage"], "messages": node["messageCount"],
-            "sessions": node["sessionCount"]}  # fmt: skip
+    return {
+        **node["tokenUsage"],
+        "messages": node["messageCount"],
+        "sessions": node["sessionCount"],
+    }
 
 
 def _expected(group: dict[str, Any]) -> dict[str, Any]:
-    return {**{k: v for k, v in group.items() if k not in ("sessions", "cost")},
-            "sessions": len(group["sessions"])}  # fmt: skip
+    return {
+        **{k: v for k, v in group.items() if k not in ("sessions", "cost")},
+        "sessions": len(group["sessions"]),
+    }
 
 
 @pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata", "UTC"])
@@ -190,15 +225,26 @@ async def test_weeks_and_months_equal_a_brute_force_count(
 async def test_filters_and_session_groups(
     gql: GraphQL, corpus: dict[tuple[str, str], Billed]
 ) -> None:
-    data = await gql(USAGE, by=["SESSION"], filter={
-        "models": ["claude-opus-4-6"], "projects": ["-home-dev-p0"],
-        "since": "2026-03-08T00:00:00Z", "until": "2026-04-01T00:00:00Z",
-    })  # fmt: skip
+    data = await gql(
+        USAGE,
+        by=["SESSION"],
+        filter={
+            "models": ["claude-opus-4-6"],
+            "projects": ["-home-dev-p0"],
+            "since": "2026-03-08T00:00:00Z",
+            "until": "2026-04-01T00:00:00Z",
+        },
+    )
     expected = _brute(
-        {k: b for k, b in corpus.items() if b.model == "claude-opus-4-6"
-         and b.session[-1] in "024" and "2026-03-08" <= b.timestamp < "2026-04-01"},
+        {
+            k: b
+            for k, b in corpus.items()
+            if b.model == "claude-opus-4-6"
+            and b.session[-1] in "024"
+            and "2026-03-08" <= b.timestamp < "2026-04-01"
+        },
         lambda b: b.session,
-    )  # fmt: skip
+    )
     assert {n["sessionId"]: _observed(n) for n in data["usage"]["nodes"]} == {
         k: _expected(g) for k, g in expected.items()
     }
@@ -209,8 +255,9 @@ async def test_filters_and_session_groups(
     assert [(n["messageCount"]) for n in sources["usage"]["nodes"]] == [len(corpus)]
 
 
-async def test_usage_pages_with_cursors(gql: GraphQL, corpus: dict[tuple[str, str], Billed]
-                                        ) -> None:  # fmt: skip
+async def test_usage_pages_with_cursors(
+    gql: GraphQL, corpus: dict[tuple[str, str], Billed]
+) -> None:
     query = """query($after: String) { usage(groupBy: [DAY, MODEL], timeZone: "UTC", first: 5,
       after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor }
       nodes { day model } } }"""
@@ -302,9 +349,10 @@ async def test_each_call_is_one_statement_whatever_the_data(tmp_path: Path, quer
             await make_sessions(store, sessions, messages=6)
             app = create_app(store=store, server=ServerSettings(token=TOKEN))
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://127.0.0.1",
                 headers={"authorization": f"Bearer {TOKEN}"},
-            ) as client:  # fmt: skip
+            ) as client:
                 counts.append(await _statements(store, GraphQL(client), query))
         finally:
             await store.close()
@@ -321,11 +369,13 @@ async def test_each_call_is_one_statement_whatever_the_data(tmp_path: Path, quer
         ('{ usage(groupBy: [DAY], after: "nope") { totalCount } }', "BAD_USER_INPUT"),
         ("{ usage(groupBy: [DAY], first: 501) { totalCount } }", "BAD_USER_INPUT"),
         ("{ usage(groupBy: [NOPE]) { totalCount } }", "GRAPHQL_VALIDATION_FAILED"),
-        ('{ usage(groupBy: [DAY], filter: {sessions: ["TWVzc2FnZTox"]}) { totalCount } }',
-         "BAD_ID"),
+        (
+            '{ usage(groupBy: [DAY], filter: {sessions: ["TWVzc2FnZTox"]}) { totalCount } }',
+            "BAD_ID",
+        ),
         ("{ usageBlocks(first: -1) { start } }", "BAD_USER_INPUT"),
     ],
-)  # fmt: skip
+)
 async def test_bad_arguments_are_user_errors(gql: GraphQL, query: str, code: str) -> None:
     body = await gql.raw(query)
     assert body["errors"][0]["extensions"]["code"] == code
@@ -361,13 +411,17 @@ async def test_usage_of_an_encrypted_database_equals_the_plaintext_one(
             await import_paths(store, [samples_dir], worker=False)
             app = create_app(store=store, server=ServerSettings(token=TOKEN))
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://127.0.0.1",
                 headers={"authorization": f"Bearer {TOKEN}"},
-            ) as client:  # fmt: skip
-                answers.append(await GraphQL(client)(
-                    USAGE.replace("$filter: UsageFilter", "$filter: UsageFilter = null"),
-                    by=["DAY", "MODEL", "SESSION"], tz="Europe/Paris",
-                ))  # fmt: skip
+            ) as client:
+                answers.append(
+                    await GraphQL(client)(
+                        USAGE.replace("$filter: UsageFilter", "$filter: UsageFilter = null"),
+                        by=["DAY", "MODEL", "SESSION"],
+                        tz="Europe/Paris",
+                    )
+                )
                 stats = await GraphQL(client)(
                     "{ stats { encrypted costUsd tokenUsage { cacheCreation1h } } }"
                 )

@@ -19,11 +19,22 @@ async def _messages(store: Store, times: list[str], tokens: int = 1000) -> None:
     async with store.write() as writer:
         pk = await writer.upsert_session(NewSession("s-blocks"))
         thread = await writer.upsert_conversation(pk, NewConversation())
-        await writer.add_messages(pk, thread, [
-            NewMessage(f"m:{n}:r", "assistant", f"2026-02-10T{t}:00.000Z", [(n, {})],
-                       uuid=f"a{n}", model=SONNET, usage=TokenTotals(tokens, 0, 0, 0))
-            for n, t in enumerate(times, 1)
-        ])  # fmt: skip
+        await writer.add_messages(
+            pk,
+            thread,
+            [
+                NewMessage(
+                    f"m:{n}:r",
+                    "assistant",
+                    f"2026-02-10T{t}:00.000Z",
+                    [(n, {})],
+                    uuid=f"a{n}",
+                    model=SONNET,
+                    usage=TokenTotals(tokens, 0, 0, 0),
+                )
+                for n, t in enumerate(times, 1)
+            ],
+        )
 
 
 async def _blocks(store: Store, now: datetime) -> list[Block]:
@@ -39,8 +50,10 @@ async def test_blocks_start_on_the_hour_and_last_five_hours(store: Store) -> Non
     await _messages(store, ["10:15", "12:00", "14:59", "15:00", "16:10", "21:30"])
     found = await _blocks(store, datetime(2026, 2, 12, tzinfo=UTC))
     assert [(b.start.hour, b.end.hour, b.usage.messages) for b in found] == [
-        (10, 15, 3), (15, 20, 2), (21, 2, 1)
-    ]  # fmt: skip
+        (10, 15, 3),
+        (15, 20, 2),
+        (21, 2, 1),
+    ]
     assert not any(b.active for b in found)
     assert sum(b.total_tokens for b in found) == 6000
 
@@ -69,13 +82,20 @@ async def test_a_block_is_active_only_until_its_end(store: Store) -> None:
 
 async def test_usage_blocks_newest_first(store: Store, gql: GraphQL) -> None:
     await _messages(store, ["01:15", "07:00", "13:30"])
-    data = await gql("{ usageBlocks(first: 2) { start end active messageCount costUsd"
-                     " tokensPerHour projectedTokens } }")  # fmt: skip
+    data = await gql(
+        "{ usageBlocks(first: 2) { start end active messageCount costUsd"
+        " tokensPerHour projectedTokens } }"
+    )
     assert [b["start"] for b in data["usageBlocks"]] == [
-        "2026-02-10T13:00:00.000Z", "2026-02-10T07:00:00.000Z"
-    ]  # fmt: skip
+        "2026-02-10T13:00:00.000Z",
+        "2026-02-10T07:00:00.000Z",
+    ]
     assert data["usageBlocks"][0] == {
-        "start": "2026-02-10T13:00:00.000Z", "end": "2026-02-10T18:00:00.000Z",
-        "active": False, "messageCount": 1, "costUsd": pytest.approx(0.003),
-        "tokensPerHour": None, "projectedTokens": None,
-    }  # fmt: skip
+        "start": "2026-02-10T13:00:00.000Z",
+        "end": "2026-02-10T18:00:00.000Z",
+        "active": False,
+        "messageCount": 1,
+        "costUsd": pytest.approx(0.003),
+        "tokensPerHour": None,
+        "projectedTokens": None,
+    }

@@ -85,9 +85,16 @@ def _resumed(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         user(PARENT, "u1", "2026-03-01T10:00:00.000Z"),
         assistant(PARENT, "a1", "msg_1", "2026-03-01T10:00:05.000Z", input=100, output=10),
         user(PARENT, "u2", "2026-03-01T10:01:00.000Z"),
-        assistant(PARENT, "a2", "msg_2", "2026-03-01T10:01:05.000Z", input=100, output=20,
-                  model="claude-haiku-4-5-20251001"),
-    ]  # fmt: skip
+        assistant(
+            PARENT,
+            "a2",
+            "msg_2",
+            "2026-03-01T10:01:05.000Z",
+            input=100,
+            output=20,
+            model="claude-haiku-4-5-20251001",
+        ),
+    ]
     child = [
         *replay(parent, CHILD),
         user(CHILD, "u3", "2026-03-02T09:00:00.000Z"),
@@ -112,8 +119,9 @@ async def test_a_resumed_session_counts_replayed_messages_once_in_its_parent(
     assert by_session[PARENT]["tokenUsage"]["total"] == 230
     assert by_session[CHILD]["tokenUsage"]["total"] == 130
     assert {n["sessionId"]: n["tokenUsage"]["total"] for n in data["sessions"]["nodes"]} == {
-        PARENT: 230, CHILD: 130
-    }  # fmt: skip
+        PARENT: 230,
+        CHILD: 130,
+    }
     # The child's transcript stays whole: what the user saw.
     child_view = await gql(
         'query($id: ID!) { session(id: $id) { messageCount messages(role: "assistant") {'
@@ -140,12 +148,17 @@ async def test_a_fork_counts_its_shared_history_once(
     write(tmp_path, CHILD, fork)
     await import_paths(store, [tmp_path], worker=False)
     data = await gql(TOTALS)
-    billed = billed_messages([tmp_path / "-home-dev-app" / f"{PARENT}.jsonl",
-                              tmp_path / "-home-dev-app" / f"{CHILD}.jsonl"])  # fmt: skip
+    billed = billed_messages(
+        [
+            tmp_path / "-home-dev-app" / f"{PARENT}.jsonl",
+            tmp_path / "-home-dev-app" / f"{CHILD}.jsonl",
+        ]
+    )
     assert data["stats"]["tokenUsage"]["total"] == sum(b.total for b in billed.values()) == 238
     assert {n["sessionId"]: n["tokenUsage"]["total"] for n in data["usage"]["nodes"]} == {
-        PARENT: 230, CHILD: 8
-    }  # fmt: skip
+        PARENT: 230,
+        CHILD: 8,
+    }
 
 
 async def test_deleting_the_parent_moves_the_count_to_the_copy_left(
@@ -183,11 +196,21 @@ async def test_usage_goes_to_each_message_s_model(
 async def test_one_hour_cache_writes_are_read_from_the_record(
     store: Store, gql: GraphQL, tmp_path: Path
 ) -> None:
-    write(tmp_path, PARENT, [
-        assistant(PARENT, "a1", "msg_1", "2026-03-01T10:00:00.000Z", cache_write=1000,
-                  cache_write_1h=600),
-        assistant(PARENT, "a2", "msg_2", "2026-03-01T10:01:00.000Z", cache_write=50),
-    ])  # fmt: skip
+    write(
+        tmp_path,
+        PARENT,
+        [
+            assistant(
+                PARENT,
+                "a1",
+                "msg_1",
+                "2026-03-01T10:00:00.000Z",
+                cache_write=1000,
+                cache_write_1h=600,
+            ),
+            assistant(PARENT, "a2", "msg_2", "2026-03-01T10:01:00.000Z", cache_write=50),
+        ],
+    )
     await import_paths(store, [tmp_path], worker=False)
     data = await gql("{ stats { tokenUsage { cacheCreation cacheCreation1h } } }")
     assert data["stats"]["tokenUsage"] == {"cacheCreation": 1050, "cacheCreation1h": 600}
@@ -205,10 +228,14 @@ def _corpora(draw: st.DrawFn) -> list[list[tuple[str, str, int, int]]]:
     sessions: list[list[tuple[str, str, int, int]]] = []
     for n in range(draw(st.integers(1, 5))):
         own = [
-            (f"s{n}m{i}", draw(st.sampled_from(_MODELS)), draw(st.integers(0, 500)),
-             draw(st.integers(0, 3000)))
+            (
+                f"s{n}m{i}",
+                draw(st.sampled_from(_MODELS)),
+                draw(st.integers(0, 500)),
+                draw(st.integers(0, 3000)),
+            )
             for i in range(draw(st.integers(0, 4)))
-        ]  # fmt: skip
+        ]
         if sessions and draw(st.booleans()):
             source = sessions[draw(st.integers(0, len(sessions) - 1))]
             own = source[: draw(st.integers(0, len(source)))] + own
@@ -221,9 +248,10 @@ def _corpora(draw: st.DrawFn) -> list[list[tuple[str, str, int, int]]]:
 )
 @given(corpus=_corpora(), order=st.randoms(use_true_random=False))
 async def test_per_session_sums_equal_the_global_total(
-    tmp_path_factory: pytest.TempPathFactory, corpus: list[list[tuple[str, str, int, int]]],
+    tmp_path_factory: pytest.TempPathFactory,
+    corpus: list[list[tuple[str, str, int, int]]],
     order: Any,
-) -> None:  # fmt: skip
+) -> None:
     db = tmp_path_factory.mktemp("prop") / "x.db"
     store = await Store.open(db)
     try:
@@ -235,10 +263,14 @@ async def test_per_session_sums_equal_the_global_total(
         for n, m in writes:  # one transaction per message, in random order
             msg_id, model, tokens, minute = corpus[n][m]
             message = NewMessage(
-                f"m:{msg_id}:req", "assistant", f"2026-03-01T{minute // 60:02d}:{minute % 60:02d}"
-                f":00.000Z", [(m + 1, {"type": "assistant"})], uuid=f"{msg_id}-uuid",
-                model=model, usage=TokenTotals(tokens, 1, 0, 0),
-            )  # fmt: skip
+                f"m:{msg_id}:req",
+                "assistant",
+                f"2026-03-01T{minute // 60:02d}:{minute % 60:02d}:00.000Z",
+                [(m + 1, {"type": "assistant"})],
+                uuid=f"{msg_id}-uuid",
+                model=model,
+                usage=TokenTotals(tokens, 1, 0, 0),
+            )
             async with store.write() as writer:
                 await writer.add_messages(pks[n], threads[n], [message])
         expected = {msg_id: tokens + 1 for s in corpus for msg_id, _, tokens, _ in s}
@@ -250,9 +282,11 @@ async def test_per_session_sums_equal_the_global_total(
             expected.values()
         )
         with sqlite3.connect(db) as conn:
-            counted = dict(conn.execute(
-                "SELECT msg_key, sum(counted) FROM messages GROUP BY msg_key"
-            ).fetchall())  # fmt: skip
+            counted = dict(
+                conn.execute(
+                    "SELECT msg_key, sum(counted) FROM messages GROUP BY msg_key"
+                ).fetchall()
+            )
         assert counted == {f"m:{k}:req": 1 for k in expected}
     finally:
         await store.close()
@@ -283,10 +317,12 @@ async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
         for sid, records in ((PARENT, parent), (CHILD, child)):
-            s = conn.execute("INSERT INTO sessions (session_id) VALUES (?) RETURNING id",
-                             (sid,)).fetchone()[0]  # fmt: skip
-            c = conn.execute("INSERT INTO conversations (session_pk) VALUES (?) RETURNING id",
-                             (s,)).fetchone()[0]  # fmt: skip
+            s = conn.execute(
+                "INSERT INTO sessions (session_id) VALUES (?) RETURNING id", (sid,)
+            ).fetchone()[0]
+            c = conn.execute(
+                "INSERT INTO conversations (session_pk) VALUES (?) RETURNING id", (s,)
+            ).fetchone()[0]
             for line, r in enumerate(records, 1):
                 if r["type"] != "assistant":
                     continue
@@ -295,15 +331,25 @@ async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
                     "INSERT INTO messages (session_pk, conversation_pk, seq, msg_key, uuid, role,"
                     " model, timestamp, input_tokens, output_tokens, cache_creation_tokens,"
                     " content) VALUES (?, ?, ?, ?, ?, 'assistant', ?, ?, ?, ?, ?, ?)",
-                    (s, c, line, f"m:{r['message']['id']}:{r['requestId']}", r["uuid"],
-                     r["message"]["model"], r["timestamp"], u["input_tokens"], u["output_tokens"],
-                     u.get("cache_creation_input_tokens", 0),
-                     __import__("orjson").dumps([[line, r]])),
-                )  # fmt: skip
+                    (
+                        s,
+                        c,
+                        line,
+                        f"m:{r['message']['id']}:{r['requestId']}",
+                        r["uuid"],
+                        r["message"]["model"],
+                        r["timestamp"],
+                        u["input_tokens"],
+                        u["output_tokens"],
+                        u.get("cache_creation_input_tokens", 0),
+                        __import__("orjson").dumps([[line, r]]),
+                    ),
+                )
             conn.execute(
                 "UPDATE sessions SET input_tokens = (SELECT sum(input_tokens) FROM messages"
-                " WHERE session_pk = ?) WHERE id = ?", (s, s),
-            )  # fmt: skip
+                " WHERE session_pk = ?) WHERE id = ?",
+                (s, s),
+            )
         assert conn.execute("SELECT sum(input_tokens) FROM sessions").fetchone() == (500,)
     store = await Store.open(db)  # applies 0006
     try:
@@ -314,9 +360,9 @@ async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
     finally:
         await store.close()
     with sqlite3.connect(db) as conn:
-        assert dict(conn.execute(
-            "SELECT s.session_id, s.input_tokens FROM sessions AS s"
-        ).fetchall()) == {PARENT: 200, CHILD: 100}  # fmt: skip
+        assert dict(
+            conn.execute("SELECT s.session_id, s.input_tokens FROM sessions AS s").fetchall()
+        ) == {PARENT: 200, CHILD: 100}
 
 
 async def test_migration_reads_one_hour_cache_writes_of_sealed_messages(tmp_path: Path) -> None:
@@ -336,15 +382,18 @@ async def test_migration_reads_one_hour_cache_writes_of_sealed_messages(tmp_path
     await store.connect()
     await store.migrate()
     await store.unlock(initialize=True)
-    record = assistant(PARENT, "a1", "msg_1", "2026-03-01T10:00:05.000Z", cache_write=900,
-                       cache_write_1h=700)  # fmt: skip
+    record = assistant(
+        PARENT, "a1", "msg_1", "2026-03-01T10:00:05.000Z", cache_write=900, cache_write_1h=700
+    )
     conn = store.writer_connection
     await conn.execute("INSERT INTO sessions (id, session_id) VALUES (1, ?)", (PARENT,))
     await conn.execute("INSERT INTO conversations (id, session_pk) VALUES (1, 1)")
     sealed = store.codec.seal(
-        "messages", "content", message_row_key(1, "m:msg_1:req_msg_1"),
+        "messages",
+        "content",
+        message_row_key(1, "m:msg_1:req_msg_1"),
         __import__("orjson").dumps([[1, record]]),
-    )  # fmt: skip
+    )
     await conn.execute(
         "INSERT INTO messages (session_pk, conversation_pk, seq, msg_key, role, model,"
         " timestamp, cache_creation_tokens, content) VALUES (1, 1, 1, 'm:msg_1:req_msg_1',"

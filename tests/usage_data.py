@@ -17,10 +17,19 @@ Record = dict[str, Any]
 
 
 def assistant(
-    session: str, uuid: str, msg_id: str, ts: str, *, model: str = "claude-sonnet-4-5-20250929",
-    input: int = 10, output: int = 100, cache_read: int = 0, cache_write: int = 0,
-    cache_write_1h: int = 0, text: str = "ok",
-) -> Record:  # fmt: skip
+    session: str,
+    uuid: str,
+    msg_id: str,
+    ts: str,
+    *,
+    model: str = "claude-sonnet-4-5-20250929",
+    input: int = 10,
+    output: int = 100,
+    cache_read: int = 0,
+    cache_write: int = 0,
+    cache_write_1h: int = 0,
+    text: str = "ok",
+) -> Record:
     usage: Record = {
         "input_tokens": input,
         "output_tokens": output,
@@ -33,19 +42,33 @@ def assistant(
             "ephemeral_1h_input_tokens": cache_write_1h,
         }
     return {
-        "type": "assistant", "sessionId": session, "uuid": uuid, "timestamp": ts,
-        "requestId": f"req_{msg_id}", "cwd": "/home/dev/app", "gitBranch": "main",
-        "message": {"id": msg_id, "role": "assistant", "model": model,
-                    "content": [{"type": "text", "text": text}], "usage": usage},
-    }  # fmt: skip
+        "type": "assistant",
+        "sessionId": session,
+        "uuid": uuid,
+        "timestamp": ts,
+        "requestId": f"req_{msg_id}",
+        "cwd": "/home/dev/app",
+        "gitBranch": "main",
+        "message": {
+            "id": msg_id,
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "usage": usage,
+        },
+    }
 
 
 def user(session: str, uuid: str, ts: str, text: str = "hi") -> Record:
     return {
-        "type": "user", "sessionId": session, "uuid": uuid, "timestamp": ts,
-        "cwd": "/home/dev/app", "gitBranch": "main",
+        "type": "user",
+        "sessionId": session,
+        "uuid": uuid,
+        "timestamp": ts,
+        "cwd": "/home/dev/app",
+        "gitBranch": "main",
         "message": {"role": "user", "content": text},
-    }  # fmt: skip
+    }
 
 
 def replay(records: Iterable[Record], session: str) -> list[Record]:
@@ -53,8 +76,9 @@ def replay(records: Iterable[Record], session: str) -> list[Record]:
     return [{**record, "sessionId": session} for record in records]
 
 
-def write(root: Path, session: str, records: Iterable[Record], project: str = "-home-dev-app"
-          ) -> Path:  # fmt: skip
+def write(
+    root: Path, session: str, records: Iterable[Record], project: str = "-home-dev-app"
+) -> Path:
     folder = root / project
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{session}.jsonl"

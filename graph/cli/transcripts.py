@@ -201,8 +201,11 @@ def import_command(
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
-            run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
-                        key=key))  # fmt: skip
+            run(
+                _import(
+                    resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar, key=key
+                )
+            )
         except KeyboardInterrupt:
             if not watch:
                 raise

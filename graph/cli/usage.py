@@ -168,9 +168,13 @@ def usage(
 
 
 async def _cells(
-    path: Path, key: KeyMaterial | None, dimensions: list[Dimension], where: UsageFilter,
-    zone: ZoneInfo | None, book: PriceBook,
-) -> list[UsageCell]:  # fmt: skip
+    path: Path,
+    key: KeyMaterial | None,
+    dimensions: list[Dimension],
+    where: UsageFilter,
+    zone: ZoneInfo | None,
+    book: PriceBook,
+) -> list[UsageCell]:
     store = await Store.open(path, key=key)
     try:
         async with store.read() as reader:
@@ -227,9 +231,13 @@ def _number_columns(table: Table) -> None:
 def _numbers(found: UsageGroup) -> list[str]:
     t = _tokens(found)
     return [
-        f"{t['input']:,}", f"{t['output']:,}", f"{t['cacheRead']:,}", f"{t['cacheCreation']:,}",
-        f"{t['total']:,}", _cost(found),
-    ]  # fmt: skip
+        f"{t['input']:,}",
+        f"{t['output']:,}",
+        f"{t['cacheRead']:,}",
+        f"{t['cacheCreation']:,}",
+        f"{t['total']:,}",
+        _cost(found),
+    ]
 
 
 def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Dimension]) -> None:
@@ -243,8 +251,10 @@ def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Di
     _number_columns(table)
     table.add_column("messages", justify="right")
     for row in rows:
-        keys = [str(_key(d, v)) if v is not None else "-" for d, v in zip(dimensions, row.keys,
-                                                                          strict=True)]  # fmt: skip
+        keys = [
+            str(_key(d, v)) if v is not None else "-"
+            for d, v in zip(dimensions, row.keys, strict=True)
+        ]
         table.add_row(*keys, *_numbers(row), f"{row.messages:,}")
     table.add_section()
     blank = [""] * (len(dimensions) - 1)
@@ -270,13 +280,18 @@ def _print_blocks(
         payload = []
         for block in found:
             projected = block.projected(now)
-            payload.append({
-                "start": format_timestamp(block.start), "end": format_timestamp(block.end),
-                "active": block.active, **_json_row(block.usage, []),
-                "tokensPerHour": block.tokens_per_hour, "costPerHour": block.cost_per_hour,
-                "projectedTokens": projected[0] if projected else None,
-                "projectedCostUsd": projected[1] if projected else None,
-            })  # fmt: skip
+            payload.append(
+                {
+                    "start": format_timestamp(block.start),
+                    "end": format_timestamp(block.end),
+                    "active": block.active,
+                    **_json_row(block.usage, []),
+                    "tokensPerHour": block.tokens_per_hour,
+                    "costPerHour": block.cost_per_hour,
+                    "projectedTokens": projected[0] if projected else None,
+                    "projectedCostUsd": projected[1] if projected else None,
+                }
+            )
         typer.echo(orjson.dumps({"blocks": payload}, option=orjson.OPT_INDENT_2).decode())
         return
     console = Console(highlight=False)

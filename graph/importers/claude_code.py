@@ -262,10 +262,15 @@ class TranscriptParser:
             self._title(record, kind, batch)
         batch.events.append(
             NewEvent(
-                seq=line_no, type=kind, timestamp=ts, record=record, uuid=uuid, subtype=subtype,
+                seq=line_no,
+                type=kind,
+                timestamp=ts,
+                record=record,
+                uuid=uuid,
+                subtype=subtype,
                 text=text,
             )
-        )  # fmt: skip
+        )
 
     def _timestamp(self, record: Record, kind: str) -> str:
         ts = normalize_timestamp(record.get("timestamp"))
@@ -298,9 +303,14 @@ class TranscriptParser:
 
     @staticmethod
     def _message(
-        line_no: int, record: Record, kind: str, uuid: str | None, ts: str, batch: Batch,
+        line_no: int,
+        record: Record,
+        kind: str,
+        uuid: str | None,
+        ts: str,
+        batch: Batch,
         text: bytes | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         message = record.get("message")
         if message.__class__ is not dict:
             message = None
@@ -321,10 +331,15 @@ class TranscriptParser:
         else:
             role = _str(message.get("role")) if message is not None else None
             batch.messages[key] = NewMessage(
-                msg_key=key, role=role or kind, timestamp=ts, records=[(line_no, record)],
-                uuid=uuid, model=model, usage=usage or TokenTotals(),
+                msg_key=key,
+                role=role or kind,
+                timestamp=ts,
+                records=[(line_no, record)],
+                uuid=uuid,
+                model=model,
+                usage=usage or TokenTotals(),
                 texts=None if text is None else [text],
-            )  # fmt: skip
+            )
         if kind == "user":
             _tool_result_link(record, message, batch)
 
@@ -337,12 +352,13 @@ class TranscriptParser:
                 break
         batch.titles.append(
             TitleRecord(
-                rank=TITLE_RANKS[kind], title=text,
+                rank=TITLE_RANKS[kind],
+                title=text,
                 summary=text if kind == "summary" else None,
                 session_id=_str(record.get("sessionId")),
                 leaf_uuid=_str(record.get("leafUuid")),
             )
-        )  # fmt: skip
+        )
 
 
 def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> None:

@@ -64,10 +64,13 @@ def estimate_cost(
     }
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     operation = next(
-        (o for o in operations if operation_name is None or (o.name and o.name.value ==
-                                                             operation_name)),
+        (
+            o
+            for o in operations
+            if operation_name is None or (o.name and o.name.value == operation_name)
+        ),
         None,
-    )  # fmt: skip
+    )
     if operation is None:
         return 0
 
@@ -124,9 +127,11 @@ class CostLimit(SchemaExtension):
         if context.pre_execution_errors or context.graphql_document is None:
             return
         cost = estimate_cost(
-            context.graphql_document, context.operation_name, context.variables or {},
+            context.graphql_document,
+            context.operation_name,
+            context.variables or {},
             self.limits.default_page_size,
-        )  # fmt: skip
+        )
         if cost > self.limits.max_cost:
             raise QueryTooCostly(
                 f"the query may return {cost:,} nodes (pages multiplied through nested "

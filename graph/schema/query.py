@@ -100,8 +100,10 @@ class Stats:
     sqlite_version: str
     encrypted: bool
 
-    @strawberry.field(description="USD of every API message (each counted once) whose model "
-                      "has a price; null when none has.")  # fmt: skip
+    @strawberry.field(
+        description="USD of every API message (each counted once) whose model "
+        "has a price; null when none has."
+    )
     async def cost_usd(self, info: Info) -> float | None:
         return await stats_cost(info)
 
@@ -165,9 +167,11 @@ class Query(UsageQuery):
         descending = order_by.direction is OrderDirection.DESC
         kind = f"s{order.name[0]}{'d' if descending else 'a'}"
         request = PageArgs(first, after, last, before).request(
-            kind, len(order.value), default=settings.default_page_size,
+            kind,
+            len(order.value),
+            default=settings.default_page_size,
             maximum=settings.max_page_size,
-        )  # fmt: skip
+        )
         where = (filter or SessionFilter()).to_store(info.context.store.codec)
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),

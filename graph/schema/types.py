@@ -112,9 +112,11 @@ async def _events(
 
 
 def _event_filter(
-    types: list[str] | None, subtypes: list[str] | None, since: datetime | None,
+    types: list[str] | None,
+    subtypes: list[str] | None,
+    since: datetime | None,
     until: datetime | None,
-) -> EventFilter:  # fmt: skip
+) -> EventFilter:
     return EventFilter(
         types=tuple(types) if types is not None else None,
         subtypes=tuple(subtypes) if subtypes is not None else None,
@@ -327,13 +329,14 @@ class Message(Node):
     def counted(self) -> bool:
         return bool(self.row.counted)
 
-    @strawberry.field(description="USD of this API message at its model's price on its day; "
-                      "null without a model or a known price.")  # fmt: skip
+    @strawberry.field(
+        description="USD of this API message at its model's price on its day; "
+        "null without a model or a known price."
+    )
     def cost_usd(self, info: Info) -> float | None:
         tokens = self.row.tokens
         day = datetime.fromisoformat(self.row.timestamp).date()
-        cost = info.context.settings.prices.cost(self.row.model, day, tokens,
-                                                 request_input(tokens))  # fmt: skip
+        cost = info.context.settings.prices.cost(self.row.model, day, tokens, request_input(tokens))
         return float(cost) if cost is not None else None
 
     @strawberry.field(description="The readable text: its text blocks, joined.")

@@ -48,8 +48,10 @@ class UsageDimension(Enum):
     GIT_BRANCH = "git_branch"
 
 
-@strawberry.input(description="Counted API messages matching every field that is set; a "
-                  "list matches any of its values.")  # fmt: skip
+@strawberry.input(
+    description="Counted API messages matching every field that is set; a "
+    "list matches any of its values."
+)
 class UsageFilter:
     since: datetime | None = strawberry.field(default=None, description="At or after.")
     until: datetime | None = strawberry.field(default=None, description="Before.")
@@ -99,8 +101,10 @@ def _usd(cost: Decimal | None) -> float | None:
     return float(cost) if cost is not None else None
 
 
-@strawberry.type(description="Usage of one group: its keys (null for dimensions not grouped "
-                 "by), tokens and cost. Each API message counts once.")  # fmt: skip
+@strawberry.type(
+    description="Usage of one group: its keys (null for dimensions not grouped "
+    "by), tokens and cost. Each API message counts once."
+)
 class UsageRow:
     day: str | None = strawberry.field(description="YYYY-MM-DD, in the query's time zone.")
     week: str | None = strawberry.field(description="ISO week, YYYY-Www, in the time zone.")
@@ -167,14 +171,15 @@ class UsageConnection:
         return [edge.node for edge in self.edges]
 
 
-@strawberry.type(description="A 5-hour billing window, as Claude's subscription limits count "
-                 "them: from the hour of its first message for five hours; a message more "
-                 "than five hours after the last one starts a new window.")  # fmt: skip
+@strawberry.type(
+    description="A 5-hour billing window, as Claude's subscription limits count "
+    "them: from the hour of its first message for five hours; a message more "
+    "than five hours after the last one starts a new window."
+)
 class UsageBlock:
     start: datetime
     end: datetime
-    active: bool = strawberry.field(description="Now is inside it, within 5 h of its last "
-                                    "message.")  # fmt: skip
+    active: bool = strawberry.field(description="Now is inside it, within 5 h of its last message.")
     first_activity_at: datetime | None
     last_activity_at: datetime | None
     token_usage: TokenUsage
@@ -257,8 +262,9 @@ def _page(info: Info, kind: str, first: int | None, after: str | None) -> tuple[
     if first is not None and not 0 <= first <= settings.max_page_size:
         raise UserInputError(
             f"`first` must be between 0 and {settings.max_page_size}, got {first}",
-            argument="first", maximum=settings.max_page_size,
-        )  # fmt: skip
+            argument="first",
+            maximum=settings.max_page_size,
+        )
     start = int(decode_cursor(after, kind, 1)[0]) + 1 if after is not None else 0
     return max(start, 0), settings.default_page_size if first is None else first
 
@@ -332,8 +338,10 @@ class UsageQuery:
         found = blocks(cells, settings.prices, now)
         return [UsageBlock.of(block, now) for block in reversed(found[-limit:] if limit else [])]
 
-    @strawberry.field(description="Projects with their sessions, messages, tokens and cost, "
-                      "most recently active first.")  # fmt: skip
+    @strawberry.field(
+        description="Projects with their sessions, messages, tokens and cost, "
+        "most recently active first."
+    )
     async def projects(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> ProjectConnection:
@@ -346,13 +354,22 @@ class UsageQuery:
         for n in window:
             project = found[n]
             usage = total(project.cells, prices)
-            edges.append(Edge(cursor=encode_cursor("pj", (n,)), node=Project(
-                project=project.project, cwd=project.cwd, session_count=project.sessions,
-                message_count=project.messages, token_usage=TokenUsage.of(usage.tokens),
-                cost_usd=_usd(usage.cost), unpriced_models=sorted(usage.unpriced_models),
-                first_activity_at=from_db_time(project.first_activity),
-                last_activity_at=from_db_time(project.last_activity),
-            )))  # fmt: skip
+            edges.append(
+                Edge(
+                    cursor=encode_cursor("pj", (n,)),
+                    node=Project(
+                        project=project.project,
+                        cwd=project.cwd,
+                        session_count=project.sessions,
+                        message_count=project.messages,
+                        token_usage=TokenUsage.of(usage.tokens),
+                        cost_usd=_usd(usage.cost),
+                        unpriced_models=sorted(usage.unpriced_models),
+                        first_activity_at=from_db_time(project.first_activity),
+                        last_activity_at=from_db_time(project.last_activity),
+                    ),
+                )
+            )
         return ProjectConnection(
             edges=edges, page_info=_page_info("pj", window, len(found)), total_count=len(found)
         )
@@ -361,9 +378,11 @@ class UsageQuery:
     async def usage_filter_options(self, info: Info) -> UsageFilterOptions:
         found = await info.context.loaders.filter_options()
         return UsageFilterOptions(
-            projects=found.projects, models=found.models, git_branches=found.git_branches,
+            projects=found.projects,
+            models=found.models,
+            git_branches=found.git_branches,
             sources=found.sources,
-        )  # fmt: skip
+        )
 
 
 async def stats_cost(info: Info) -> float | None:

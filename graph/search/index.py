@@ -289,29 +289,55 @@ class SearchIndexer:
         if not rows:
             return None
         if table == "messages":
-            await _run(conn, _INSERT, (
-                self._row(doc_rowid("message", r[0]), message_fields(records_of(
-                    self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
-                )))
-                for r in rows
-            ))  # fmt: skip
-            await insert_json(conn, _DOCS_JSON, [
-                (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
-            ])  # fmt: skip
+            await _run(
+                conn,
+                _INSERT,
+                (
+                    self._row(
+                        doc_rowid("message", r[0]),
+                        message_fields(
+                            records_of(
+                                self.codec.open(
+                                    "messages", "content", message_row_key(r[6], r[7]), r[5]
+                                )
+                            )
+                        ),
+                    )
+                    for r in rows
+                ),
+            )
+            await insert_json(
+                conn,
+                _DOCS_JSON,
+                [(doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows],
+            )
         elif table == "events":
-            await _run(conn, _INSERT, (
-                self._row(doc_rowid("event", r[0]), event_fields(orjson.loads(
-                    self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
-                )))
-                for r in rows
-            ))  # fmt: skip
-            await insert_json(conn, _DOCS_JSON, [
-                (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
-            ])  # fmt: skip
+            await _run(
+                conn,
+                _INSERT,
+                (
+                    self._row(
+                        doc_rowid("event", r[0]),
+                        event_fields(
+                            orjson.loads(
+                                self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
+                            )
+                        ),
+                    )
+                    for r in rows
+                ),
+            )
+            await insert_json(
+                conn,
+                _DOCS_JSON,
+                [(doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows],
+            )
         else:
             for pk, session_id, title, summary in rows:
-                after_text = (self._text("title", session_id, title),
-                              self._text("summary", session_id, summary))  # fmt: skip
+                after_text = (
+                    self._text("title", session_id, title),
+                    self._text("summary", session_id, summary),
+                )
                 await self.session_text_written(conn, pk, (None, None), after_text)
         return int(rows[-1][0]), len(rows)
 

@@ -168,9 +168,15 @@ class Reader:
     ) -> list[Page[MessageRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            MessageRow, "messages", parent, _MESSAGE_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            MessageRow,
+            "messages",
+            parent,
+            _MESSAGE_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def event_pages(
         self,
@@ -181,9 +187,15 @@ class Reader:
     ) -> list[Page[EventRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            EventRow, "events", parent, _EVENT_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            EventRow,
+            "events",
+            parent,
+            _EVENT_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def _child_pages(
         self,
@@ -279,10 +291,15 @@ class Reader:
         )
         r = rows[0]
         return StatsRow(
-            sessions=r[0], conversations=r[1], messages=r[2], events=r[3],
+            sessions=r[0],
+            conversations=r[1],
+            messages=r[2],
+            events=r[3],
             tokens=TokenTotals(r[4], r[5], r[6], r[7], r[8]),
-            db_size_bytes=r[9], schema_version=r[10], sqlite_version=r[11],
-        )  # fmt: skip
+            db_size_bytes=r[9],
+            schema_version=r[10],
+            sqlite_version=r[11],
+        )
 
     # usage (see graph/store/usage.py)
 
@@ -304,8 +321,9 @@ class Reader:
         for row in await self._all(sql, params):
             project = found.get(row[0])
             if project is None:
-                project = ProjectCells(row[0], row[1], int(row[2]), int(row[3] or 0), row[4],
-                                       row[5])  # fmt: skip
+                project = ProjectCells(
+                    row[0], row[1], int(row[2]), int(row[3] or 0), row[4], row[5]
+                )
                 found[row[0]] = project
             if row[8] is not None:  # the cell's UTC day: NULL for a project without usage
                 project.cells.append(UsageCell.of(row[6:], 1))
@@ -313,8 +331,7 @@ class Reader:
 
     async def filter_options(self) -> FilterOptions:
         """The distinct projects, models, git branches and sources, sorted."""
-        values: dict[str, list[str]] = {"project": [], "model": [], "git_branch": [],
-                                        "source": []}  # fmt: skip
+        values: dict[str, list[str]] = {"project": [], "model": [], "git_branch": [], "source": []}
         for kind, value in await self._all(filter_options_sql()):
             values[kind].append(value)
         return FilterOptions(*(sorted(v) for v in values.values()))

@@ -85,9 +85,12 @@ class SessionRow:
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
-            self.cache_creation_tokens, self.cache_creation_1h_tokens,
-        )  # fmt: skip
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_creation_tokens,
+            self.cache_creation_1h_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +132,12 @@ class MessageRow:
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
-            self.cache_creation_tokens, self.cache_creation_1h_tokens,
-        )  # fmt: skip
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
+            self.cache_creation_tokens,
+            self.cache_creation_1h_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,8 +210,9 @@ class Store:
             async with self.write():
                 await mark_indexed(conn)
             return False
-        log.warning("rebuilding the search index of %s (index version %s)", self.path,
-                    INDEX_VERSION)  # fmt: skip
+        log.warning(
+            "rebuilding the search index of %s (index version %s)", self.path, INDEX_VERSION
+        )
         await self.reindex()
         return True
 

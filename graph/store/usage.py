@@ -228,9 +228,12 @@ def _where(where: UsageFilter, params: list[Any]) -> str:
 
 
 def _cells_sql(
-    head: Sequence[str], where: UsageFilter, thresholds: Sequence[int], params: list[Any],
+    head: Sequence[str],
+    where: UsageFilter,
+    thresholds: Sequence[int],
+    params: list[Any],
     join_sessions: bool,
-) -> str:  # fmt: skip
+) -> str:
     # Parameters are appended in the order their marks appear in the text.
     bucket = _bucket(thresholds, params)
     width = len(head)

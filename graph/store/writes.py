@@ -220,10 +220,13 @@ class Writer:
             "version = coalesce(excluded.version, sessions.version) "
             "RETURNING id, metadata",
             (
-                session.session_id, session.project, session.cwd, session.git_branch,
+                session.session_id,
+                session.project,
+                session.cwd,
+                session.git_branch,
                 session.version,
             ),
-        )  # fmt: skip
+        )
         row = next(iter(rows))
         pk = int(row[0])
         if session.metadata:
@@ -255,8 +258,10 @@ class Writer:
             self._open_text("sessions", "title", session_id, old[0][1]),
             self._open_text("sessions", "summary", session_id, old[0][2]),
         )
-        after = (title if title is not None else before[0],
-                 summary if summary is not None else before[1])  # fmt: skip
+        after = (
+            title if title is not None else before[0],
+            summary if summary is not None else before[1],
+        )
         if after == before:
             return
         # Plain text stays TEXT (readable with sqlite3); sealed text is an envelope.
@@ -281,10 +286,12 @@ class Writer:
             "parent_tool_use_id = coalesce(excluded.parent_tool_use_id, "
             "conversations.parent_tool_use_id) RETURNING id",
             (
-                session_pk, conversation.agent_id, int(conversation.is_sidechain),
+                session_pk,
+                conversation.agent_id,
+                int(conversation.is_sidechain),
                 conversation.parent_tool_use_id,
             ),
-        )  # fmt: skip
+        )
         pk = int(next(iter(rows))[0])
         self._touched.add(session_pk)
         self._threads.add(pk)
@@ -298,9 +305,19 @@ class Writer:
             key = message_row_key(conversation_pk, m.msg_key)
             content = self._codec.seal("messages", "content", key, content)
         return (
-            m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
-            u.input, u.output, u.cache_read, u.cache_creation, u.cache_creation_1h, content,
-        )  # fmt: skip
+            m.seq,
+            m.msg_key,
+            m.uuid,
+            m.role,
+            m.model,
+            m.timestamp,
+            u.input,
+            u.output,
+            u.cache_read,
+            u.cache_creation,
+            u.cache_creation_1h,
+            content,
+        )
 
     async def add_messages(
         self, session_pk: int, conversation_pk: int, messages: Sequence[NewMessage]
@@ -329,7 +346,11 @@ class Writer:
         pairs: list[tuple[int, NewMessage]] = []
         for row in stored:
             old = NewMessage(
-                msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
+                msg_key=row[1],
+                role=row[4],
+                timestamp=row[6],
+                uuid=row[3],
+                model=row[5],
                 usage=TokenTotals(row[7], row[8], row[9], row[10], row[12]),
                 records=[
                     (line, record)
@@ -337,7 +358,7 @@ class Writer:
                         "messages", "content", message_row_key(conversation_pk, row[1]), row[11]
                     )
                 ],
-            )  # fmt: skip
+            )
             new = _merge(old, merged.pop(row[1]))
             replaced[row[0]] = old
             pairs.append((int(row[0]), new))
@@ -402,14 +423,21 @@ class Writer:
             " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    pk, session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
+                    pk,
+                    session_pk,
+                    conversation_pk,
+                    e.seq,
+                    e.uuid,
+                    e.type,
+                    e.subtype,
+                    e.timestamp,
                     codec.seal("events", "data", event_row_key(conversation_pk, e.seq), e.encoded)
                     if codec.encrypted
                     else e.encoded,
                 )
                 for pk, e in enumerate(new, first)
             ],
-        )  # fmt: skip
+        )
         self._touched.add(session_pk)
         self._threads.add(conversation_pk)
         pairs = list(enumerate(new, first))
@@ -459,8 +487,7 @@ class Writer:
                     (line, record)
                     for line, record in self._open("messages", "content", key, row[5])
                 ]
-                messages.append((row[0], NewMessage(row[1], row[2], row[3], records,
-                                                    model=row[4])))  # fmt: skip
+                messages.append((row[0], NewMessage(row[1], row[2], row[3], records, model=row[4])))
             for row in await self._conn.execute_fetchall(
                 f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
                 f"WHERE {column} = ?",
@@ -491,10 +518,16 @@ class Writer:
             " head_hash = excluded.head_hash, offset = excluded.offset,"
             " line_count = excluded.line_count, imported_at = excluded.imported_at",
             (
-                state.path, state.conversation_pk, state.size, state.mtime_ns, state.head_hash,
-                state.offset, state.line_count, datetime.now(UTC).isoformat(timespec="seconds"),
+                state.path,
+                state.conversation_pk,
+                state.size,
+                state.mtime_ns,
+                state.head_hash,
+                state.offset,
+                state.line_count,
+                datetime.now(UTC).isoformat(timespec="seconds"),
             ),
-        )  # fmt: skip
+        )
 
     async def finish(self) -> None:
         """Bring what the rows imply up to date; the store calls it just before COMMIT.
