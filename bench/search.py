@@ -44,9 +44,9 @@ from bench.search_corpus import (
 from bench.timing import Plan, Timing, measure, measure_async
 from graph.content import records_of
 from graph.schema.search import DEFAULT_FIELDS
+from graph.search.analysis import INDEX_VERSION
 from graph.search.documents import Fields, event_fields, message_fields, session_fields
 from graph.search.fts import Compiled, compile_query
-from graph.search.index import INDEX_VERSION
 from graph.search.query import parse
 from graph.search.snippets import make_snippet
 from graph.store import Page, PageRequest, Reader, SearchWhere, Store

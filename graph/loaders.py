@@ -18,20 +18,21 @@ from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
+    HitRow,
+    KindCount,
     MessageFilter,
     MessageRow,
     Page,
     PageRequest,
+    Parent,
     Reader,
+    SearchWhere,
     SessionFilter,
     SessionOrder,
     SessionRow,
     StatsRow,
     Store,
 )
-from graph.store.findings import KindCount
-from graph.store.reads import Parent
-from graph.store.searching import HitRow, SearchWhere
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
 

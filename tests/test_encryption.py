@@ -371,7 +371,7 @@ def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
 async def test_rotation_killed_while_reindexing_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graph.search.index import SearchIndexer
+    from graph.store.indexing import SearchIndexer
 
     db = tmp_path / "x.db"
     store = await Store.open(db, key=material())

@@ -16,7 +16,7 @@ from graph.importers import import_paths
 from graph.importers.claude_code import UNREADABLE
 from graph.importers.reading import FileJob, Limits, read_here
 from graph.importers.worker import WorkerError, WorkerReader, worker_environment
-from graph.search.index import Analysis
+from graph.search.analysis import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
 

@@ -346,8 +346,9 @@ async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
     db_path: Path, samples_dir: Path
 ) -> None:
     from graph.importers import import_paths
+    from graph.search.analysis import Analysis
     from graph.search.documents import event_fields
-    from graph.search.index import Analysis, doc_rowid
+    from graph.store.indexing import doc_rowid
     from graph.store.maintenance import check_database
 
     store = await Store.open(db_path)

@@ -12,10 +12,11 @@ import orjson
 import pytest
 
 from graph.crypto import Cipher, MasterKey, TokenHasher
+from graph.search.analysis import Analysis
 from graph.search.documents import FIELD_COLUMNS, Fields
-from graph.search.index import Analysis, SearchIndexer
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from graph.store.bulk import from_json, insert_json
+from graph.store.indexing import SearchIndexer
 from tests.test_import_support import query
 
 KEY = MasterKey(bytes(range(32)))

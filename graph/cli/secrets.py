@@ -23,8 +23,7 @@ from graph.cli.base import (
 )
 from graph.errors import UserInputError
 from graph.secrets import default_scanner
-from graph.store import Store
-from graph.store.findings import ReportRow
+from graph.store import ReportRow, Store
 from graph.store.keyring import KeyMaterial
 from graph.store.redact import Redaction, redact
 

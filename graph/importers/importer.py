@@ -21,8 +21,9 @@ from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
-from graph.search.index import Analysis, SearchIndexer
+from graph.search.analysis import Analysis
 from graph.store import Added, FileState, NewConversation, NewSession
+from graph.store.indexing import SearchIndexer
 from graph.store.transcripts import (
     ConversationContext,
     agent_link,

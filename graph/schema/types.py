@@ -24,13 +24,13 @@ from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
+    KindCount,
     MessageFilter,
     MessageRow,
+    Parent,
     SessionRow,
     TokenTotals,
 )
-from graph.store.findings import KindCount
-from graph.store.reads import Parent
 
 __all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
 

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from graph.store.filters import EventFilter, MessageFilter, SessionFilter, SessionOrder
+    from graph.store.findings import KindCount, ReportRow
     from graph.store.inputs import FileState, NewConversation, NewEvent, NewMessage, NewSession
     from graph.store.migrations import Migration, MigrationState, Migrator, load_migrations
     from graph.store.pages import Page, PageRequest, SortKey
-    from graph.store.reads import Reader
+    from graph.store.reads import Parent, Reader
     from graph.store.rows import (
         ConversationRow,
         EventRow,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
         StatsRow,
         TokenTotals,
     )
-    from graph.store.searching import HitRow, SearchWhere
+    from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere
     from graph.store.store import Store
     from graph.store.writes import Added, WriteHook, Writer
 
@@ -35,6 +36,7 @@ _MODULES: dict[str, str] = {
     "EventRow": "graph.store.rows",
     "FileState": "graph.store.inputs",
     "HitRow": "graph.store.searching",
+    "KindCount": "graph.store.findings",
     "MessageFilter": "graph.store.filters",
     "MessageRow": "graph.store.rows",
     "Migration": "graph.store.migrations",
@@ -46,7 +48,10 @@ _MODULES: dict[str, str] = {
     "NewSession": "graph.store.inputs",
     "Page": "graph.store.pages",
     "PageRequest": "graph.store.pages",
+    "Parent": "graph.store.reads",
+    "RANK_WINDOW": "graph.store.searching",
     "Reader": "graph.store.reads",
+    "ReportRow": "graph.store.findings",
     "SearchWhere": "graph.store.searching",
     "SessionFilter": "graph.store.filters",
     "SessionOrder": "graph.store.filters",
@@ -75,12 +80,14 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "RANK_WINDOW",
     "Added",
     "ConversationRow",
     "EventFilter",
     "EventRow",
     "FileState",
     "HitRow",
+    "KindCount",
     "MessageFilter",
     "MessageRow",
     "Migration",
@@ -92,7 +99,9 @@ __all__ = [
     "NewSession",
     "Page",
     "PageRequest",
+    "Parent",
     "Reader",
+    "ReportRow",
     "SearchWhere",
     "SessionFilter",
     "SessionOrder",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from graph.search.index import SEARCHED_EVENTS
+from graph.store.indexing import SEARCHED_EVENTS
 
 if TYPE_CHECKING:
     import aiosqlite

@@ -17,7 +17,7 @@ import orjson
 
 from graph.crypto import Cipher, Codec, MasterKey, PlainCodec
 from graph.errors import ConfigError
-from graph.search.index import REBUILD_ORDER, SearchIndexer, mark_indexed
+from graph.store.indexing import REBUILD_ORDER, SearchIndexer, mark_indexed
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.store import Store
 

@@ -15,10 +15,10 @@ import aiosqlite
 
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
-from graph.search.index import SearchIndexer, indexed_version, mark_indexed
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
+from graph.store.indexing import SearchIndexer, indexed_version, mark_indexed
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
