@@ -24,14 +24,11 @@ from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
 from graph.secrets import SecretScanner
 from graph.store.rows import EventRow, MessageRow
-from graph.store.transcripts import conversation_events, conversation_messages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Iterator
 
-    import aiosqlite
-
-    from graph.store import ConversationRow, SessionRow, Store
+    from graph.store import ConversationRow, Reader, SessionRow, Store
 
 __all__ = [
     "ExportFormat",
@@ -124,17 +121,17 @@ async def export_session(
         if found is None:
             raise UserInputError(f"no session with id {session_id!r} in the database")
         conversations = (await reader.conversations_of_sessions([found.id]))[0]
-        conn, codec = reader.connection, store.codec
+        codec = store.codec
         seen = secrets.deep if secrets is not None else _keep
         if fmt is ExportFormat.JSONL:
-            return await _write_jsonl(conn, codec, conversations, out, seen)
+            return await _write_jsonl(reader, codec, conversations, out, seen)
         if fmt is ExportFormat.JSON:
-            return await _write_json(conn, codec, found, conversations, out, seen)
-        return await _write_markdown(conn, codec, found, conversations, out, seen)
+            return await _write_json(reader, codec, found, conversations, out, seen)
+        return await _write_markdown(reader, codec, found, conversations, out, seen)
 
 
 async def thread_records(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     conversation_pk: int,
     codec: Codec | None = None,
     seen: Callable[[Any], Any] = _keep,
@@ -147,8 +144,8 @@ async def thread_records(
     """
     codec = codec or PlainCodec()
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         next_message = await anext(messages, None)
         next_event = await anext(events, None)
@@ -223,7 +220,7 @@ def _dumps(value: Any, *, newline: bool = False) -> bytes:
 
 
 async def _write_jsonl(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     conversations: list[ConversationRow],
     out: Output,
@@ -231,7 +228,7 @@ async def _write_jsonl(
 ) -> int:
     count = 0
     for conversation in conversations:
-        async with aclosing(thread_records(conn, conversation.id, codec, seen)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for _, record in records:
                 out.write(_dumps(record, newline=True))
                 count += 1
@@ -279,7 +276,7 @@ def session_document(
 
 
 async def _write_json(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
@@ -302,7 +299,7 @@ async def _write_json(
         }
         out.write((b"," if index else b"") + orjson.dumps(head)[:-1] + b',"records":[')
         first = True
-        async with aclosing(thread_records(conn, conversation.id, codec, seen)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for line, record in records:
                 item = _dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
@@ -314,7 +311,7 @@ async def _write_json(
 
 
 async def _write_markdown(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
@@ -330,7 +327,7 @@ async def _write_markdown(
             out.write(f"\n## Subagent `{conversation.agent_id}`{started}\n".encode())
         else:
             out.write(b"\n## Main conversation\n")
-        async with aclosing(_thread_rows(conn, conversation.id)) as rows:
+        async with aclosing(_thread_rows(reader, conversation.id)) as rows:
             async for row in rows:
                 if isinstance(row, MessageRow):
                     records = [(line, seen(record)) for line, record in _records(codec, row)]
@@ -345,12 +342,12 @@ async def _write_markdown(
 
 
 async def _thread_rows(
-    conn: aiosqlite.Connection, conversation_pk: int
+    reader: Reader, conversation_pk: int
 ) -> AsyncGenerator[MessageRow | EventRow, None]:
     """A thread's messages and events, by the line each starts at."""
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         message = await anext(messages, None)
         event = await anext(events, None)

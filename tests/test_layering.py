@@ -31,18 +31,10 @@ CONNECTIONS = frozenset({"connection", "writer_connection"})
 
 # Places that still go around the store's API (issue #15), by module and rule.
 KNOWN: frozenset[tuple[str, str]] = frozenset({
-    ("graph.export", "aiosqlite"),
-    ("graph.export", "store connection"),
-    ("graph.feed", "aiosqlite"),
-    ("graph.feed", "store internals: graph.store.changes"),
-    ("graph.feed", "store internals: graph.store.connection"),
-    ("graph.feed", "SQL call: execute_fetchall"),
     ("graph.importers.importer", "store connection"),
     ("graph.importers.titles", "store connection"),
     ("graph.cli.keys", "store connection"),
     ("graph.cli.keys", "SQL call: execute_fetchall"),
-    ("graph.schema.subscription", "store connection"),
-    ("graph.schema.subscription", "store internals: graph.store.changes"),
 })  # fmt: skip
 
 

@@ -17,7 +17,6 @@ from graph.schema.lookups import session_pk
 from graph.schema.query import SessionFilter
 from graph.schema.types import Event, Message, Session
 from graph.store import EventRow, MessageRow, SessionRow
-from graph.store.changes import changes_after
 
 __all__ = ["Subscription"]
 
@@ -92,7 +91,7 @@ class Subscription:
             while last < boundary:
                 async with info.context.store.read() as reader:
                     changes = [
-                        c for c in await changes_after(reader.connection, last, _REPLAY_PAGE, pk)
+                        c for c in await reader.changes_after(last, _REPLAY_PAGE, pk)
                         if c.seq <= boundary
                     ]  # fmt: skip
                     rows = await load_rows(reader, changes)

@@ -11,6 +11,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from graph.store.changes import ChangeRow, ChangeWatch
+    from graph.store.connection import StatementCounter
     from graph.store.filters import EventFilter, MessageFilter, SessionFilter, SessionOrder
     from graph.store.findings import KindCount, ReportRow
     from graph.store.inputs import FileState, NewConversation, NewEvent, NewMessage, NewSession
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from graph.store.writes import Added, WriteHook, Writer
 
 _MODULES: dict[str, str] = {
+    "ChangeRow": "graph.store.changes",
+    "ChangeWatch": "graph.store.changes",
     "Added": "graph.store.writes",
     "ConversationRow": "graph.store.rows",
     "EventFilter": "graph.store.filters",
@@ -57,6 +61,7 @@ _MODULES: dict[str, str] = {
     "SessionOrder": "graph.store.filters",
     "SessionRow": "graph.store.rows",
     "SortKey": "graph.store.pages",
+    "StatementCounter": "graph.store.connection",
     "StatsRow": "graph.store.rows",
     "Store": "graph.store.store",
     "TokenTotals": "graph.store.rows",
@@ -82,6 +87,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "RANK_WINDOW",
     "Added",
+    "ChangeRow",
+    "ChangeWatch",
     "ConversationRow",
     "EventFilter",
     "EventRow",
@@ -107,6 +114,7 @@ __all__ = [
     "SessionOrder",
     "SessionRow",
     "SortKey",
+    "StatementCounter",
     "StatsRow",
     "Store",
     "TokenTotals",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import orjson
 
 from graph.errors import QueryTimeout
+from graph.store.changes import ChangeRow, changes_after
 from graph.store.connection import StatementCounter
 from graph.store.filters import (
     EventFilter,
@@ -35,9 +36,10 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
+from graph.store.transcripts import conversation_events, conversation_messages
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     import aiosqlite
 
@@ -69,10 +71,13 @@ class Reader:
         """The underlying connection, for queries kept in other store modules."""
         return self._conn
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _count(self) -> None:
         self.statements += 1
         if self._counter is not None:
             self._counter.count += 1
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._count()
         try:
             return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:
@@ -294,6 +299,23 @@ class Reader:
             for kind, fingerprint, count, sessions, fields, first
             in await self._all(REPORT, (session_pk,))
         ]  # fmt: skip
+
+    def conversation_messages(self, conversation_pk: int) -> AsyncGenerator[MessageRow, None]:
+        """A thread's messages in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_messages(self._conn, conversation_pk)
+
+    def conversation_events(self, conversation_pk: int) -> AsyncGenerator[EventRow, None]:
+        """A thread's events in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_events(self._conn, conversation_pk)
+
+    async def changes_after(
+        self, seq: int, limit: int, session_pk: int | None = None
+    ) -> list[ChangeRow]:
+        """Up to ``limit`` changes of the feed after ``seq`` (of one session, if given)."""
+        self._count()
+        return await changes_after(self._conn, seq, limit, session_pk)
 
     async def schema_version(self) -> int:
         rows = await self._all("SELECT coalesce(max(version), 0) FROM schema_migrations")
