@@ -29,6 +29,15 @@ from graph.ws import SubscriptionEndpoint
 __all__ = ["create_app"]
 
 
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """What a client sees of a bug outside GraphQL's own error handling: JSON, a code and
+    the request id, never a trace (the trace goes to the log)."""
+    request_id = request.scope.get("state", {}).get("request_id")
+    body = {"message": "Internal error", "extensions": {
+        "code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}  # fmt: skip
+    return JSONResponse({"errors": [body]}, status_code=500)
+
+
 async def healthz(request: Request) -> JSONResponse:
     """Liveness: 200 with the schema version when the database answers, else 503."""
     try:
@@ -130,13 +139,17 @@ def create_app(
                 GraphQLEndpoint(schema, settings, server).handle,
                 methods=["GET", "POST"],
             ),
-            WebSocketRoute("/graphql", SubscriptionEndpoint(schema, settings, server.token)),
+            WebSocketRoute(
+                "/graphql",
+                SubscriptionEndpoint(schema, settings, server.token, server.cors_origins),
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=middleware,
         lifespan=lifespan,
+        exception_handlers={Exception: internal_error},
     )
     if store is not None:
         app.state.store = store

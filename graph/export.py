@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
-import sys
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -22,11 +20,12 @@ from graph.content import Record, blocks_of
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
+from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
 from graph.store.rows import EventRow, MessageRow
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Iterator
+    from collections.abc import AsyncGenerator, Callable
 
     from graph.store import ConversationRow, Reader, SessionRow, Store
 
@@ -40,13 +39,6 @@ __all__ = [
 ]
 
 _END = float("inf")
-# A run of 19 digits may be an integer orjson reads as a float (beyond 64 bits), and so
-# would write back changed: a value with one is read and written by the json module
-# instead. Found by mapping every digit to "0" (much faster than a regular expression).
-_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_NUMBER: Final = b"0" * 19
-# Deep enough for anything orjson reads (1,024 levels), with room for the caller's frames.
-_RECURSION: Final = 4_000
 
 
 class Output(Protocol):
@@ -90,7 +82,7 @@ class SecretPass:
 
     def deep(self, value: Any) -> Any:
         """:meth:`json`, for values as deep as an earlier version may have stored."""
-        with _deep_recursion():
+        with deep_recursion():
             return self.json(value)
 
 
@@ -170,53 +162,13 @@ async def thread_records(
 
 
 def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
-    pairs = _loads(codec.open("messages", "content", row.row_key, row.content))
+    pairs = loads(codec.open("messages", "content", row.row_key, row.content))
     return [(int(line), record) for line, record in pairs]
 
 
 def _data(codec: Codec, row: EventRow) -> Record:
-    value: Record = _loads(codec.open("events", "data", row.row_key, row.data))
+    value: Record = loads(codec.open("events", "data", row.row_key, row.data))
     return value
-
-
-@contextmanager
-def _deep_recursion() -> Iterator[None]:
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, _RECURSION))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _loads(data: bytes) -> Any:
-    """Stored JSON, read exactly: by orjson, or by the json module where orjson can't.
-
-    orjson reads integers beyond 64 bits as floats and stops at 1,024 levels (a stored
-    message nests its records two levels down); the json module does neither.
-    """
-    if _LONG_NUMBER not in data.translate(_DIGITS):
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass  # too deep for orjson: the json module below says if it is JSON at all
-    with _deep_recursion():
-        return json.loads(data)
-
-
-def _dumps(value: Any, *, newline: bool = False) -> bytes:
-    """JSON of ``value``: orjson's, or the json module's for what orjson can't write.
-
-    orjson writes neither integers beyond 64 bits nor more than 254 levels, which
-    records stored by earlier versions (or read by :func:`_loads`) may have.
-    """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE if newline else None)
-    except orjson.JSONEncodeError:
-        pass
-    with _deep_recursion():
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode() + (b"\n" if newline else b"")
 
 
 async def _write_jsonl(
@@ -230,7 +182,7 @@ async def _write_jsonl(
     for conversation in conversations:
         async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for _, record in records:
-                out.write(_dumps(record, newline=True))
+                out.write(dumps(record, newline=True))
                 count += 1
     return count
 
@@ -301,7 +253,7 @@ async def _write_json(
         first = True
         async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for line, record in records:
-                item = _dumps({"line": line, "record": record})
+                item = dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
                 first = False
                 count += 1

@@ -22,6 +22,9 @@ class ServerSettings:
         introspection: Whether ``__schema``/``__type`` and field suggestions are served.
         max_body_bytes: Largest request body.
         timeout_seconds: Longest a request may run (SQL included).
+        body_timeout_seconds: Longest a request body may take to arrive.
+        head_timeout_seconds: Longest a request's headers may take to arrive (the
+            serving protocol closes a connection that trickles them).
         max_depth, max_aliases, max_tokens: Document limits (strawberry extensions).
         max_cost: Largest number of nodes a query may ask for: page sizes multiplied
             through nested connections, summed.
@@ -33,6 +36,8 @@ class ServerSettings:
     introspection: bool = True
     max_body_bytes: int = 1 << 20
     timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 10.0
+    head_timeout_seconds: float = 10.0
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2_000

@@ -26,13 +26,18 @@ __all__ = ["SubscriptionEndpoint"]
 
 
 class _View(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, settings: ApiSettings) -> None:
+    def __init__(
+        self, schema: Schema, settings: ApiSettings, allowed_origins: tuple[str, ...]
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             keep_alive=True,
             keep_alive_interval=15,
+            # strawberry checks the Origin of an upgrade itself (same origin, else this
+            # list): the origins `serve --cors-origin` allows over HTTP, allowed here too.
+            allowed_origins=allowed_origins,
         )
         self.settings = settings
 
@@ -51,8 +56,14 @@ class _View(GraphQL[Context, None]):
 class SubscriptionEndpoint:
     """The ASGI app behind ``/graphql`` for WebSocket upgrades."""
 
-    def __init__(self, schema: Schema, settings: ApiSettings, token: str | None) -> None:
-        self.view = _View(schema, settings)
+    def __init__(
+        self,
+        schema: Schema,
+        settings: ApiSettings,
+        token: str | None,
+        allowed_origins: tuple[str, ...] = (),
+    ) -> None:
+        self.view = _View(schema, settings, allowed_origins)
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

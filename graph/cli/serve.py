@@ -108,6 +108,7 @@ def serve(
 
     from graph.app import create_app
     from graph.schema import ApiSettings
+    from graph.serving import head_deadline_protocol
 
     if host in _WILDCARDS and not allowed_host:
         fail(
@@ -144,6 +145,8 @@ def serve(
         log_level="info",
         access_log=False,  # graph.access logs every request, with more than uvicorn knows
         server_header=False,
+        http=head_deadline_protocol(server.head_timeout_seconds),
+        timeout_keep_alive=5,
     )
 
 

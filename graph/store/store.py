@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state,
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
-from graph.store.scope import CURRENT_SCOPE
+from graph.store.scope import CURRENT_SCOPE, RequestScope
 from graph.store.transcripts import fill_message_rows
 from graph.store.writes import Writer
 
@@ -273,6 +273,17 @@ class Store:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+
+    @contextmanager
+    def request_scope(self, timeout: float) -> Iterator[RequestScope]:
+        """Bound the reads of one request (this task and those it starts): each is
+        interrupted past ``timeout`` seconds, and their statements are counted."""
+        scope = RequestScope(deadline=time.monotonic() + timeout)
+        token = CURRENT_SCOPE.set(scope)
+        try:
+            yield scope
+        finally:
+            CURRENT_SCOPE.reset(token)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Reader]:
