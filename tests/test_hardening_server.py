@@ -25,7 +25,7 @@ from graph.schema.limits import Shape, estimate_cost
 from graph.serving import head_deadline_protocol
 from graph.settings import ServerSettings
 from graph.store import NewConversation, NewEvent, NewSession, Store
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, GraphQL
 from tests.factories import ts
 
 
@@ -237,3 +237,21 @@ def test_an_allowed_origin_may_open_a_websocket(
     assert "connection_ack" in init("http://app.example")
     with pytest.raises(websockets.InvalidStatus):
         init("http://evil.example")
+
+
+@pytest.mark.parametrize(
+    "session_id", ['it\'s "quoted"', "séance-日本語", "-rf --help", "a b\tc", "x" * 300]
+)
+async def test_any_stored_session_id_can_be_looked_up(
+    store: Store, gql: GraphQL, session_id: str
+) -> None:
+    async with store.write() as writer:
+        await writer.upsert_session(NewSession(session_id))
+    query = "query($id: ID!) { session(id: $id) { sessionId } }"
+    assert (await gql(query, id=session_id))["session"] == {"sessionId": session_id}
+    assert (await gql(query, id=session_id + "?"))["session"] is None  # not stored: null
+
+
+async def test_an_empty_session_id_is_a_bad_id(gql: GraphQL) -> None:
+    body = await gql.raw('{ session(id: "") { sessionId } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_ID"
