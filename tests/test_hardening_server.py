@@ -16,17 +16,19 @@ import pytest
 import uvicorn
 import websockets
 import websockets.sync.client
-from graphql import parse
+from graphql import ExecutionResult, parse
 from websockets.typing import Origin, Subprotocol
 
 from graph import jsontext
 from graph.app import create_app
+from graph.feed import ChangeFeed
+from graph.schema import ApiSettings, Context, build_schema
 from graph.schema.limits import Shape, estimate_cost
 from graph.serving import head_deadline_protocol
 from graph.settings import ServerSettings
-from graph.store import NewConversation, NewEvent, NewSession, Store
+from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from tests.conftest import TOKEN, GraphQL
-from tests.factories import ts
+from tests.factories import assistant_record, ts
 
 
 def fan_out(n: int, leaf: str = "health { ok }") -> str:
@@ -255,3 +257,40 @@ async def test_any_stored_session_id_can_be_looked_up(
 async def test_an_empty_session_id_is_a_bad_id(gql: GraphQL) -> None:
     body = await gql.raw('{ session(id: "") { sessionId } }')
     assert body["errors"][0]["extensions"]["code"] == "BAD_ID"
+
+
+async def test_session_activity_shows_a_growing_message_as_stored_at_each_commit(
+    store: Store,
+) -> None:
+    feed = ChangeFeed(store.path, poll_seconds=3600)  # ticks driven by the test
+    await feed.start()
+    context = Context(store=store, settings=ApiSettings(), request_id="t", feed=feed)
+    try:
+        async with store.write() as writer:
+            pk = await writer.upsert_session(NewSession("grows"))
+            conversation = await writer.upsert_conversation(pk, NewConversation())
+        subscription = await build_schema().subscribe(
+            'subscription { sessionActivity(sessionId: "grows") { node { ... on Message {'
+            " blocks { __typename } records usage { output } } } } }",
+            context_value=context,
+        )
+        assert not isinstance(subscription, ExecutionResult)
+        seen = []
+        for rows, output in ((1, 3), (2, 7), (3, 11)):
+            pending = asyncio.ensure_future(anext(subscription))
+            await asyncio.sleep(0.05)  # subscribed (the first time) before the commit
+            block = {"type": "text", "text": f"part {rows}"}
+            record = assistant_record(rows, "1", block)
+            async with store.write() as writer:
+                message = NewMessage("m:1", "assistant", ts(0), [(rows, record)],
+                                     usage=TokenTotals(1, output, 0, 0))  # fmt: skip
+                await writer.add_messages(pk, conversation, [message])
+            await feed.tick()
+            result = await asyncio.wait_for(pending, timeout=10)
+            assert not result.errors, result.errors
+            node = result.data["sessionActivity"]["node"]  # type: ignore[index]
+            seen.append((len(node["blocks"]), len(node["records"]), node["usage"]["output"]))
+        assert seen == [(1, 1, 3), (2, 2, 7), (3, 3, 11)]
+        assert len(context.opened) <= 1  # only what the last item opened
+    finally:
+        await feed.close()

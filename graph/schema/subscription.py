@@ -37,10 +37,16 @@ def _feed(info: Info) -> ChangeFeed:
     return feed
 
 
-def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
-    # Each event is resolved with fresh loaders: a long-lived subscription must not
-    # answer from what its first event cached.
+def _fresh(info: Info) -> None:
+    """Each pushed item is resolved from what is stored at its commit: fresh loaders, and
+    no value opened for an earlier item (a message that grew has the same row key, and
+    the cache would otherwise grow with the subscription)."""
     info.context.loaders = Loaders(info.context.store)
+    info.context.opened.clear()
+
+
+def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
+    _fresh(info)
     node: Message | Event = Message.of(row) if isinstance(row, MessageRow) else Event.of(row)
     return SessionActivity(cursor=encode_cursor("a", (seq,)), node=node)
 
@@ -131,7 +137,7 @@ class Subscription:
                 if is_closed(item):
                     return
                 assert isinstance(item, SessionRow)
-                info.context.loaders = Loaders(info.context.store)
+                _fresh(info)
                 yield Session.of(item)
         finally:
             feed.unsubscribe(subscriber)
