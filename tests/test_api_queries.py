@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -83,7 +84,7 @@ async def test_message_blocks_and_text(store: Store, gql: GraphQL) -> None:
     async with store.write() as writer:
         pk = await writer.upsert_session(NewSession("s-blocks"))
         conv = await writer.upsert_conversation(pk, NewConversation())
-        records = [
+        records: list[tuple[int, dict[str, Any]]] = [
             (1, {"message": {"content": [{"type": "thinking", "thinking": "hmm"}]}}),
             (2, {"message": {"content": [{"type": "text", "text": "Let me look."}]}}),
             (3, {"message": {"content": [

@@ -33,9 +33,9 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.chromium.webdriver import ChromiumDriver as WebDriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # pragma: no cover - reported by the `browser` fixture
     webdriver = None  # type: ignore[assignment]
@@ -176,8 +176,10 @@ class Browser:
     network: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def collect_logs(self) -> None:
-        self.console.extend(self.driver.get_log("browser"))
-        for entry in self.driver.get_log("performance"):
+        # selenium's get_log is untyped; the logs are lists of dicts.
+        get_log: Callable[[str], list[dict[str, Any]]] = self.driver.get_log
+        self.console.extend(get_log("browser"))
+        for entry in get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message["method"].startswith("Network."):
                 self.network.append(message)

@@ -397,7 +397,7 @@ class _Redraw(graphql.Visitor):
         drop = self._draw(st.sampled_from(["last", *["first", "last"] * 4, None]), "drop")
         if drop is None:
             return None
-        kept = tuple(arg for arg in node.arguments if arg.name.value != drop)
+        kept = tuple(arg for arg in node.arguments or () if arg.name.value != drop)
         return graphql.FieldNode(
             alias=node.alias, name=node.name, arguments=kept, directives=node.directives,
             selection_set=node.selection_set,

@@ -17,6 +17,8 @@ import uvicorn
 import websockets
 import websockets.sync.client
 from graphql import ExecutionResult, parse
+from starlette.requests import Request
+from starlette.responses import Response
 from websockets.typing import Origin, Subprotocol
 
 from graph import jsontext
@@ -129,7 +131,7 @@ async def test_records_too_deep_for_orjson_are_still_served(
 async def test_a_bug_outside_graphql_is_a_json_500_without_a_trace(store: Store) -> None:
     app = create_app(store=store, server=ServerSettings())
 
-    async def boom(request: object) -> None:
+    async def boom(request: Request) -> Response:
         raise RuntimeError("secret detail")
 
     app.add_route("/boom", boom)

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.demo import ARCHIVE_NAME, archive_bytes, build_archive
+from graph.importers import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.store import Store
 from tests.test_import_support import MAIN, copy_samples, query, records, write_lines
@@ -139,7 +140,7 @@ async def test_watch_imports_appended_lines_within_a_second(
 ) -> None:
     tree = copy_samples(samples_dir, tmp_path / "projects")
     stop, ready = asyncio.Event(), asyncio.Event()
-    runs = []
+    runs: list[ImportSummary] = []
     task = asyncio.create_task(
         watch_paths(store, [tree], stop=stop, ready=ready, on_import=runs.append)
     )

@@ -29,7 +29,8 @@ TS = "2025-01-01T00:00:00.000Z"
 
 
 def assistant(n: int, session: str = "s", **usage: Any) -> dict[str, Any]:
-    message = {"id": f"m{n}", "role": "assistant", "model": "claude", "content": []}
+    message: dict[str, Any] = {"id": f"m{n}", "role": "assistant", "model": "claude",
+                               "content": []}  # fmt: skip
     if usage:
         message["usage"] = usage
     return {"type": "assistant", "sessionId": session, "uuid": f"u{n}", "timestamp": TS,

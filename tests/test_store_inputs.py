@@ -225,9 +225,9 @@ async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
     store = await Store.open(db)
     try:
         async with store.write() as writer:
-            conn = writer.connection
-            [(page_size,)] = await conn.execute_fetchall("PRAGMA page_size")
-            [(pages,)] = await conn.execute_fetchall("PRAGMA wal_autocheckpoint")
+            writes = writer.connection
+            [(page_size,)] = await writes.execute_fetchall("PRAGMA page_size")
+            [(pages,)] = await writes.execute_fetchall("PRAGMA wal_autocheckpoint")
     finally:
         await store.close()
     assert page_size == expected
