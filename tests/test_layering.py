@@ -109,3 +109,20 @@ def test_the_check_sees_what_it_should() -> None:
         "pure module imports graph.store"
     }
     assert violations("graph.store.x", bad) == set()
+
+
+def test_one_table_of_node_types_drives_the_schema() -> None:
+    from graphql import GraphQLObjectType
+
+    from graph.schema import build_schema
+    from graph.schema.limits import connection_fields
+    from graph.schema.nodes import NODES
+
+    schema = build_schema()._schema
+    implementing = {
+        name
+        for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
+    }
+    assert implementing == set(NODES)  # every Node type resolves through node(id:)
+    assert {"sessions", "messages", "events", "search"} <= connection_fields(schema)

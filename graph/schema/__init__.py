@@ -13,10 +13,10 @@ from strawberry.types import ExecutionContext
 from graph.schema.context import ApiSettings, Context
 from graph.schema.errors import MaskInternalErrors, add_codes
 from graph.schema.limits import Limits, limit_extensions
+from graph.schema.nodes import NODES
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.subscription import Subscription
-from graph.schema.types import Conversation, Event, Message, Session
 
 __all__ = ["ApiSettings", "Context", "Limits", "Schema", "build_schema", "sdl"]
 
@@ -57,7 +57,7 @@ def build_schema(*, limits: Limits | None = None, introspection: bool = True) ->
     schema = Schema(
         query=Query,
         subscription=Subscription,
-        types=[Session, Conversation, Message, Event],
+        types=[node.type for node in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
     ASTValidationRule,
@@ -25,18 +26,32 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
     VariableNode,
+    get_named_type,
 )
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from graph.errors import UserInputError
 
-__all__ = ["Limits", "QueryTooCostly", "Shape", "estimate_cost", "limit_extensions"]
+__all__ = [
+    "Limits",
+    "QueryTooCostly",
+    "Shape",
+    "connection_fields",
+    "estimate_cost",
+    "limit_extensions",
+]
+
+# Per schema, the fields that return connections (computed on first use).
+_CONNECTIONS: WeakKeyDictionary[GraphQLSchema, frozenset[str]] = WeakKeyDictionary()
 
 
 class QueryTooCostly(UserInputError):
@@ -54,7 +69,18 @@ class Limits:
     default_page_size: int = 50
 
 
-_CONNECTIONS = frozenset({"sessions", "messages", "events", "search"})
+def connection_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """The names of the fields that return a connection (a type named ``...Connection``),
+    read off the schema: a connection added to the schema is costed without a list here
+    to keep in step."""
+    return frozenset(
+        name
+        for graphql_type in schema.type_map.values()
+        if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType)
+        and not graphql_type.name.startswith("__")
+        for name, field in graphql_type.fields.items()
+        if get_named_type(field.type).name.endswith("Connection")
+    )
 
 
 class Shape:
@@ -137,6 +163,7 @@ def estimate_cost(
     operation_name: str | None,
     variables: Mapping[str, Any],
     default_page_size: int,
+    connections: frozenset[str] = frozenset(),
 ) -> int:
     """How many nodes the operation may return: every connection's page size (``first``
     or ``last``, else the default) times the page sizes of the connections around it,
@@ -164,7 +191,7 @@ def estimate_cost(
 
     def size(field: FieldNode) -> int | None:
         names = {arg.name.value: arg.value for arg in field.arguments or ()}
-        if not {"first", "last"} & names.keys() and field.name.value not in _CONNECTIONS:
+        if not {"first", "last"} & names.keys() and field.name.value not in connections:
             return None
         for name in ("first", "last"):
             value = names.get(name)
@@ -208,6 +235,13 @@ class CostLimit(SchemaExtension):
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
 
+    def _connections(self) -> frozenset[str]:
+        schema = self.execution_context.schema._schema
+        found: frozenset[str] | None = _CONNECTIONS.get(schema)
+        if found is None:
+            found = _CONNECTIONS[schema] = connection_fields(schema)
+        return found
+
     def on_validate(self) -> Iterator[None]:
         yield
         context = self.execution_context
@@ -215,7 +249,7 @@ class CostLimit(SchemaExtension):
             return
         cost = estimate_cost(
             context.graphql_document, context.operation_name, context.variables or {},
-            self.limits.default_page_size,
+            self.limits.default_page_size, self._connections(),
         )  # fmt: skip
         if cost > self.limits.max_cost:
             raise QueryTooCostly(

@@ -14,6 +14,7 @@ from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Info
 from graph.schema.ids import decode_id
 from graph.schema.lookups import session_pk
+from graph.schema.nodes import resolve_node
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
 from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
@@ -116,19 +117,7 @@ class Health:
 class Query:
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        type_name, pk = decode_id(id)
-        loaders = info.context.loaders
-        if type_name == "Session":
-            session = await loaders.session.load(pk)
-            return Session.of(session) if session else None
-        if type_name == "Conversation":
-            conversation = await loaders.conversation.load(pk)
-            return Conversation.of(conversation) if conversation else None
-        if type_name == "Message":
-            message = await loaders.message.load(pk)
-            return Message.of(message) if message else None
-        event = await loaders.event.load(pk)
-        return Event.of(event) if event else None
+        return await resolve_node(info, id)
 
     @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
