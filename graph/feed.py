@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -28,7 +27,7 @@ from graph.store import (
     EventRow,
     MessageRow,
     Reader,
-    SessionRow,
+    SessionFilter,
     StatementCounter,
 )
 
@@ -64,7 +63,9 @@ class Subscriber:
 
     session_pk: int | None
     wants_sessions: bool
-    accepts: Callable[[SessionRow], bool] = lambda row: True
+    # Which changed sessions it wants: the same filter, and the same SQL, as the
+    # `sessions` query's (None: all of them).
+    where: SessionFilter | None = None
     queue: asyncio.Queue[object] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     lagged: bool = False
 
@@ -180,9 +181,14 @@ class ChangeFeed:
         if self._session_subscribers:
             pks = list(dict.fromkeys(c.session_pk for c in changes))
             sessions = [s for s in await reader.sessions_by_pk(pks) if s is not None]
+            # One statement per distinct filter, whatever the number of subscribers.
+            matching: dict[SessionFilter, set[int]] = {}
+            for where in {s.where for s in self._session_subscribers if s.where is not None}:
+                matching[where] = await reader.sessions_matching(where, pks)
             for subscriber in self._session_subscribers:
+                chosen = None if subscriber.where is None else matching[subscriber.where]
                 for session in sessions:
-                    if subscriber.accepts(session):
+                    if chosen is None or session.id in chosen:
                         subscriber.offer(session)
 
 

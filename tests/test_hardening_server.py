@@ -296,3 +296,36 @@ async def test_session_activity_shows_a_growing_message_as_stored_at_each_commit
         assert len(context.opened) <= 1  # only what the last item opened
     finally:
         await feed.close()
+
+
+async def test_sessions_changed_filters_as_the_sessions_query_does(store: Store) -> None:
+    # One implementation (the store's SQL): a search or model filter means the same here.
+    feed = ChangeFeed(store.path, poll_seconds=3600)
+    await feed.start()
+    context = Context(store=store, settings=ApiSettings(), request_id="t", feed=feed)
+    try:
+        subscription = await build_schema().subscribe(
+            'subscription { sessionsChanged(filter: {search: "zanzibar", model: "claude-opus-4-6"})'
+            " { sessionId } }",
+            context_value=context,
+        )
+        assert not isinstance(subscription, ExecutionResult)
+        pending = asyncio.ensure_future(anext(subscription))
+        await asyncio.sleep(0.05)
+        async with store.write() as writer:
+            for sid, word in (("a", "zanzibar"), ("b", "elsewhere")):
+                pk = await writer.upsert_session(NewSession(sid))
+                conversation = await writer.upsert_conversation(pk, NewConversation())
+                block = {"type": "text", "text": f"about {word}"}
+                await writer.add_messages(pk, conversation, [NewMessage(
+                    f"m:{sid}", "assistant", ts(0), [(1, assistant_record(1, sid, block))],
+                    model="claude-opus-4-6")])  # fmt: skip
+        await feed.tick()
+        result = await asyncio.wait_for(pending, timeout=10)
+        assert result.data == {"sessionsChanged": {"sessionId": "a"}}
+        assert feed._session_subscribers and all(  # the filter reached the feed as SQL
+            s.where is not None for s in feed._session_subscribers
+        )
+        await subscription.aclose()
+    finally:
+        await feed.close()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Annotated, TypeAlias
 
-import orjson
 import strawberry
 
 from graph.errors import UserInputError
@@ -49,28 +48,6 @@ def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivi
     _fresh(info)
     node: Message | Event = Message.of(row) if isinstance(row, MessageRow) else Event.of(row)
     return SessionActivity(cursor=encode_cursor("a", (seq,)), node=node)
-
-
-def _predicate(filter: SessionFilter | None) -> Callable[[SessionRow], bool]:
-    if filter is None:
-        return lambda row: True
-    for name, value in (("search", filter.search), ("hasSecrets", filter.has_secrets)):
-        if value is not None:
-            raise UserInputError(f"`{name}` is not available in a subscription's filter")
-    where = filter.to_store(codec=None)
-
-    def accepts(row: SessionRow) -> bool:
-        return (
-            (where.project is None or row.project == where.project)
-            and (where.cwd is None or row.cwd == where.cwd)
-            and (where.git_branch is None or row.git_branch == where.git_branch)
-            and (where.model is None or where.model in orjson.loads(row.models))
-            and (where.started_after is None or (row.started_at or "") >= where.started_after)
-            and (where.started_before is None or (row.started_at or "") < where.started_before)
-            and (where.has_sidechains is None or (row.sidechain_count > 0) == where.has_sidechains)
-        )
-
-    return accepts
 
 
 @strawberry.type
@@ -129,7 +106,11 @@ class Subscription:
     ) -> AsyncGenerator[Session, None]:
         feed = _feed(info)
         subscriber = feed.subscribe(
-            Subscriber(session_pk=None, wants_sessions=True, accepts=_predicate(filter))
+            Subscriber(
+                session_pk=None,
+                wants_sessions=True,
+                where=None if filter is None else filter.to_store(info.context.store.codec),
+            )
         )
         try:
             while True:

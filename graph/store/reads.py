@@ -124,6 +124,15 @@ class Reader:
         )
         return Page.cut([SessionRow(*row) for row in rows], request)
 
+    async def sessions_matching(self, where: SessionFilter, pks: Sequence[int]) -> set[int]:
+        """Which of these sessions ``where`` matches (for the live session list)."""
+        clause, params = where.where("sessions")
+        rows = await self._all(
+            f"SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?)) AND {clause}",
+            (json_list(list(pks)), *params),
+        )
+        return {int(row[0]) for row in rows}
+
     async def count_sessions(self, where: SessionFilter) -> int:
         filter_sql, params = where.where("s")
         rows = await self._all(f"SELECT count(*) FROM sessions AS s WHERE {filter_sql}", params)
