@@ -23,9 +23,12 @@ The same ``(messages, seed)`` always gives byte-identical files.
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+import orjson
 
 from bench.text import TextPool
 from bench.thread import Thread
@@ -33,7 +36,7 @@ from bench.thread import Thread
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["Corpus", "generate"]
+__all__ = ["Corpus", "generate", "live_line"]
 
 _EPOCH_MS = int(datetime(2025, 9, 1, tzinfo=UTC).timestamp() * 1000)
 _SPAN_MS = 180 * 24 * 3600 * 1000
@@ -171,3 +174,29 @@ def _task_turn(main: Thread, subagents: Path, sub_budget: int) -> None:
 def _uuid(rng: random.Random) -> str:
     h = f"{rng.getrandbits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def live_line(session_id: str, n: int, text: TextPool) -> tuple[str, str]:
+    """Line ``n`` of a session being written (user, assistant, system in turn): its uuid
+    and the JSONL line. Every line has its own uuid and message id, so the ``uuid`` a
+    subscriber receives names the line it came from."""
+    uuid = f"{session_id[:8]}-live-{n:06d}"
+    seconds, ms = divmod(n * 250, 1000)
+    record: dict[str, object] = {
+        "parentUuid": None, "isSidechain": False, "userType": "external",
+        "cwd": "/home/dev/live", "sessionId": session_id, "version": "2.1.42",
+        "gitBranch": "main", "uuid": uuid,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_772_000_000 + seconds))
+        + f".{ms:03d}Z",
+    }  # fmt: skip
+    if n % 3 == 0:
+        record |= {"type": "user", "message": {"role": "user", "content": text.words(300)}}
+    elif n % 3 == 1:
+        record |= {"type": "assistant", "requestId": f"req_live{n:06d}", "message": {
+            "model": "claude-opus-4-6", "id": f"msg_live{n:06d}", "type": "message",
+            "role": "assistant", "content": [{"type": "text", "text": text.words(800)}],
+            "usage": {"input_tokens": 3, "output_tokens": 200}}}  # fmt: skip
+    else:
+        record |= {"type": "system", "subtype": "informational", "level": "info",
+                   "content": text.short(4, 12)}  # fmt: skip
+    return uuid, orjson.dumps(record).decode() + "\n"
