@@ -55,7 +55,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Benchmark sessiongraph on generated Claude Code transcripts, each figure "
         "beside its raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a "
         "raw Starlette endpoint, plaintext). Figures only; nothing is asserted. Scenarios: "
-        + ", ".join(SCENARIOS) + ".",
+        + ", ".join(SCENARIOS)
+        + ".",
     )
     parser.add_argument("--quick", action="store_true", help="small corpora, few iterations")
     parser.add_argument("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")

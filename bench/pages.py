@@ -24,7 +24,7 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["PAGES", "Page", "RawPages", "search_expression"]
+__all__ = ["Page", "RawPages", "pages_of", "search_expression"]
 
 Data = dict[str, Any]
 
@@ -113,8 +113,11 @@ class RawPages:
             " ORDER BY timestamp, id LIMIT 20",
             (row[0],),
         ).fetchall()
-        edges = [{"node": {"id": encode_id("Message", pk), "role": role, "model": model,
-                           "text": _text(content)}} for pk, role, model, content in messages]  # fmt: skip
+        edges = [
+            {"node": {"id": encode_id("Message", pk), "role": role, "model": model,
+                      "text": _text(content)}}
+            for pk, role, model, content in messages
+        ]  # fmt: skip
         return {"session": {"id": encode_id("Session", row[0]), "sessionId": session_id,
                             "messages": {"edges": edges}}}  # fmt: skip
 
@@ -156,7 +159,7 @@ class Page:
         return pages.search(str((self.variables or {})["q"]))
 
 
-def PAGES(session_id: str) -> list[Page]:  # noqa: N802 - reads as the table it returns
+def pages_of(session_id: str) -> list[Page]:
     """The four page kinds of issue 17."""
     return [
         Page("nested: 50 sessions x 5 messages", NESTED, None),

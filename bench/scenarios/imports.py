@@ -15,8 +15,18 @@ async def imports(run: Run) -> Outcome:
     table = Table(
         "Import (fresh database per fill, one process each)"
         + (", encrypted" if run.options.encrypted else ""),
-        ["corpus", "fill", "seconds", "MB/s", "lines/s", "messages/s", "x raw", "rows ok",
-         "DB MB", "peak RSS MB"],  # fmt: skip
+        [
+            "corpus",
+            "fill",
+            "seconds",
+            "MB/s",
+            "lines/s",
+            "messages/s",
+            "x raw",
+            "rows ok",
+            "DB MB",
+            "peak RSS MB",
+        ],
         caption="lines: JSONL records. Peak RSS: the importing process + its reading worker "
         "(started for imports of 16 MB or more).",
     )

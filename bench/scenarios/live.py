@@ -31,6 +31,10 @@ from websockets.typing import Subprotocol
 from bench.core import ROOT, Outcome, Run, Table, summarize
 from bench.generate import live_line
 from bench.text import TextPool
+from graph.crypto import MasterKey
+from graph.importers import import_paths
+from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 SESSION: Final = "aaaaaaaa-0000-4000-8000-0000000000a1"
 ACTIVITY: Final = """subscription($sid: ID!) { sessionActivity(sessionId: $sid) {
@@ -60,7 +64,7 @@ def _processes(run: Run, db: Path, watched: Path, env: dict[str, str]) -> Iterat
         deadline = time.monotonic() + _TIMEOUT_S
         while not _healthy(port):
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                raise RuntimeError(f"serve or import --watch did not start: {run.workdir}/live.log")
+                raise RuntimeError(f"serve or import --watch did not start: {run.workdir}")
             time.sleep(0.05)
         yield port
     finally:
@@ -82,8 +86,8 @@ def _healthy(port: int) -> bool:
 async def _subscribe(port: int, token: str) -> ClientConnection:
     ws = await connect(f"ws://127.0.0.1:{port}/graphql", max_size=1 << 24,
                        subprotocols=[Subprotocol("graphql-transport-ws")])  # fmt: skip
-    await ws.send(orjson.dumps({"type": "connection_init",
-                                "payload": {"authorization": f"Bearer {token}"}}).decode())  # fmt: skip
+    init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+    await ws.send(orjson.dumps(init).decode())
     ack = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"no connection_ack: {ack}")
@@ -99,6 +103,7 @@ async def _series(
     """Append ``count`` lines; the delay of each that arrived (s), and how many did."""
     written: dict[str, float] = {}
     arrived: dict[str, float] = {}
+    changed = asyncio.Event()
 
     async def receive() -> None:
         async for raw in ws:
@@ -107,6 +112,7 @@ async def _series(
                 node = frame["payload"].get("data", {}).get("sessionActivity", {}).get("node")
                 if node and node.get("uuid") in written:
                     arrived.setdefault(node["uuid"], time.perf_counter())
+                    changed.set()
             elif frame.get("type") == "ping":
                 await ws.send('{"type":"pong"}')
 
@@ -122,7 +128,9 @@ async def _series(
             written[uuid] = time.perf_counter()
         deadline = time.monotonic() + _TIMEOUT_S
         while len(arrived) < len(written) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), deadline - time.monotonic())
     finally:
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -141,17 +149,23 @@ async def live(run: Run) -> Outcome:
     db = run.workdir / "live" / "live.db"
     token = "bench-" + os.urandom(12).hex()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
+    home = str(run.workdir / "live")
     env |= {"PYTHONPATH": str(ROOT), "SESSIONGRAPH_TOKEN": token, "PYTHONUNBUFFERED": "1",
-            "XDG_CONFIG_HOME": str(run.workdir / "live"), "XDG_DATA_HOME": str(run.workdir / "live")}  # fmt: skip
+            "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home}  # fmt: skip
     if run.options.encrypted and run.key:
         env["SESSIONGRAPH_KEY"] = run.key
-    subprocess.run([sys.executable, "-m", "graph", "import", str(path), "--db", str(db)],
-                   env=env, cwd=ROOT, capture_output=True, timeout=120, check=True)  # fmt: skip
+    key = MasterKey.from_base64(run.key) if run.options.encrypted and run.key else None
+    store = await Store.open(db, backup=False, key=KeyMaterial(key=key) if key else None)
+    try:
+        await import_paths(store, [path])  # the session exists before anyone subscribes
+    finally:
+        await store.close()
     steady = min(300, run.options.requests)
     table = Table(
         "Live: line appended -> sessionActivity subscriber receives it (serve + import "
         "--watch subprocesses, graphql-transport-ws)"
-        + (", encrypted" if run.options.encrypted else "") + ", ms",
+        + (", encrypted" if run.options.encrypted else "")
+        + ", ms",
         ["series", "pace", "sent", "received", "p50", "p95", "max"],
     )
     outcome = Outcome([table])

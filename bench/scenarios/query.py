@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from bench.core import Outcome, Run, Table, interleaved, ratio
-from bench.pages import PAGES, RawPages
+from bench.pages import RawPages, pages_of
 from graph.crypto import MasterKey
 from graph.schema import ApiSettings, Context, build_schema
 from graph.store import Store
@@ -58,14 +58,15 @@ async def query(run: Run) -> Outcome:
     api = SchemaClient(store)
     table = Table(
         f"Pages in process, {run.label(size)} messages"
-        + (" (encrypted)" if run.options.encrypted else "") + ", ms p50 / p95",
+        + (" (encrypted)" if run.options.encrypted else "")
+        + ", ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
         caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
         "the two alternate, so each ratio is taken under the same load.",
     )
     outcome = Outcome([table])
     try:
-        for page in PAGES(raw.busiest_session()):
+        for page in pages_of(raw.busiest_session()):
             same = await api.run(page.query, page.variables) == page.raw(raw)
 
             async def raw_call(page: Any = page) -> bytes:

@@ -57,7 +57,9 @@ async def search(run: Run) -> Outcome:
                     "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (expression,)
                 ).fetchall()
 
-                async def bare(expression: str = expression) -> object:
+                async def bare(
+                    expression: str = expression, conn: sqlite3.Connection = conn
+                ) -> object:
                     return conn.execute(BARE, (expression,)).fetchall()
 
                 variables = {"q": text}

@@ -23,14 +23,14 @@ import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from bench.core import ROOT, Outcome, Run, Table, summarize
-from bench.pages import PAGES, RawPages
+from bench.pages import RawPages, pages_of
 from bench.serve_app import HOST
 
 CONCURRENCY: Final = 8
@@ -62,8 +62,10 @@ class _Connection:
 
 def _post(port: int, token: str, query: str, variables: dict[str, Any] | None) -> bytes:
     body = orjson.dumps({"query": query, "variables": variables or {}})
-    head = (f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json"
-            f"\r\nAuthorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n")  # fmt: skip
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("ascii") + body
 
 
@@ -133,13 +135,22 @@ async def serve(run: Run) -> Outcome:
     if run.options.encrypted and run.key:
         env["SESSIONGRAPH_KEY"] = run.key
     raw_pages = RawPages(plain)
-    pages = PAGES(raw_pages.busiest_session())
+    pages = pages_of(raw_pages.busiest_session())
     raw_pages.close()
     table = Table(
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
         f"{run.options.rounds} round(s) of {run.options.requests} requests per page and server",
-        ["page", "same", "sessiongraph req/s", "p50 / p95 ms", "raw req/s", "p50 / p95 ms",
-         "ratio req/s", "ratio range", "p95/p50"],  # fmt: skip
+        [
+            "page",
+            "same",
+            "sessiongraph req/s",
+            "p50 / p95 ms",
+            "raw req/s",
+            "p50 / p95 ms",
+            "ratio req/s",
+            "ratio range",
+            "p95/p50",
+        ],
         caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
         "over the rounds.",
@@ -150,10 +161,10 @@ async def serve(run: Run) -> Outcome:
     ratios: dict[str, list[float]] = {page.name: [] for page in pages}
     same: dict[str, bool] = {}
     log = run.workdir / "serve.log"
-    async with (
-        _server("graph", db, env, log) as graph_port,
-        _server("raw", plain, env, log) as raw_port,
-    ):
+    warmup = run.options.requests // 5
+    async with AsyncExitStack() as stack:
+        started = [_server("graph", db, env, log), _server("raw", plain, env, log)]
+        graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, started))
         ports = {"graph": graph_port, "raw": raw_port}
         requests = {(page.name, side): _post(port, token, page.query, page.variables)
                     for page in pages for side, port in ports.items()}  # fmt: skip
@@ -168,7 +179,7 @@ async def serve(run: Run) -> Outcome:
                 answers.append(orjson.loads(body) if status == 200 else {"status": status})
             same[page.name] = answers[0] == answers[1]
             for side, port in ports.items():  # warm-up, untimed
-                await _load(port, requests[page.name, side], CONCURRENCY * 4)
+                await _load(port, requests[page.name, side], max(CONCURRENCY, warmup))
         for _ in range(run.options.rounds):
             for page in pages:
                 rates = {}
