@@ -29,8 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.core import ROOT, Outcome, Run, Table, summarize
-from bench.generate import live_line
-from bench.text import TextPool
+from bench.generate import TextPool, live_line
 from graph.crypto import MasterKey
 from graph.importers import import_paths
 from graph.store import Store
