@@ -17,18 +17,9 @@ from typing import Any
 from bench.generate import Corpus, generate
 
 __all__ = [
-    "Cell",
-    "Ingest",
-    "Options",
-    "Outcome",
-    "Plan",
-    "Run",
-    "Scenario",
-    "Table",
-    "Timing",
-    "interleaved",
-    "summarize",
-]
+    "Cell", "Ingest", "Options", "Outcome", "Plan", "Run", "Scenario", "Table", "Timing",
+    "interleaved", "ratio", "summarize",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 Cell = str | int | float | None
