@@ -82,6 +82,7 @@ async def query(run: Run) -> Outcome:
             key = page.name.split(":")[0].split()[0]
             outcome.figures[f"query.{key}.p50_ms"] = times["api"].p50_ms
             outcome.figures[f"query.{key}.x_raw"] = x
+            outcome.figures[f"query.{key}.p95_over_p50"] = times["api"].p95_ms / times["api"].p50_ms
             outcome.figures[f"query.{key}.same"] = float(same)
     finally:
         raw.close()
