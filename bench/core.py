@@ -125,7 +125,6 @@ class Ingest:
     seconds: float  # the timed part: import_paths, or the executemany calls
     messages: int
     events: int
-    statements: int
     peak_rss_mb: float  # the worker process's own high-water mark
     child_rss_mb: float  # the import's own reading process, if it started one
     db_mb: float

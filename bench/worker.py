@@ -40,19 +40,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _import(root: Path, db: Path) -> tuple[float, int]:
+async def _import(root: Path, db: Path) -> float:
     key = resolve_key()
     await (await Store.open(db, key=key)).close()  # create, migrate, record the key check
     store = await Store.open(db, key=key)
     try:
         started = time.perf_counter()
         await import_paths(store, [root])
-        return time.perf_counter() - started, store.statements.count
+        return time.perf_counter() - started
     finally:
         await store.close()
 
 
-def _raw(source: Path, db: Path) -> tuple[float, int]:
+def _raw(source: Path, db: Path) -> float:
     asyncio.run(_migrate(db))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     conn = sqlite3.connect(db, isolation_level=None)
@@ -66,7 +66,7 @@ def _raw(source: Path, db: Path) -> tuple[float, int]:
             ", ".join(columns),
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         )
-    seconds, statements = 0.0, 0
+    seconds = 0.0
     for (pk,) in src.execute("SELECT id FROM sessions ORDER BY id").fetchall():
         rows = {
             table: src.execute(
@@ -82,10 +82,9 @@ def _raw(source: Path, db: Path) -> tuple[float, int]:
             conn.executemany(inserts[table][1], rows[table])
         conn.execute("COMMIT")
         seconds += time.perf_counter() - started
-        statements += 2 + sum(map(len, rows.values()))
     src.close()
     conn.close()
-    return seconds, statements
+    return seconds
 
 
 async def _migrate(db: Path) -> None:
@@ -95,9 +94,9 @@ async def _migrate(db: Path) -> None:
 def main(argv: list[str]) -> int:
     mode, source, db = argv[0], Path(argv[1]), Path(argv[2])
     if mode == "import":
-        seconds, statements = asyncio.run(_import(source, db))
+        seconds = asyncio.run(_import(source, db))
     elif mode == "raw":
-        seconds, statements = _raw(source, db)
+        seconds = _raw(source, db)
     else:
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")
     conn = sqlite3.connect(db)
@@ -107,7 +106,7 @@ def main(argv: list[str]) -> int:
     conn.close()
     files = [db.with_name(db.name + suffix) for suffix in ("", "-wal")]
     result = Ingest(
-        seconds=seconds, messages=messages, events=events, statements=statements,
+        seconds=seconds, messages=messages, events=events,
         peak_rss_mb=peak_rss_mb(),
         child_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         db_mb=sum(f.stat().st_size for f in files if f.exists()) / 1e6,
