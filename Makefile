@@ -51,11 +51,10 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/sessiongraph export-schema > schema.graphql
 
-# Figures, not assertions: ratios against raw SQLite / plaintext / bare Starlette, same run.
+# Figures, not assertions: ratios against raw SQLite / plaintext / a raw endpoint, same run.
+# BENCH_ARGS="--quick", "--only import,serve", "--encrypted", "--json figures.json".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
-	$(BIN)/python -m bench.encryption
-	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .bench dist build
