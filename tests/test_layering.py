@@ -31,8 +31,6 @@ CONNECTIONS = frozenset({"connection", "writer_connection"})
 
 # Places that still go around the store's API (issue #15), by module and rule.
 KNOWN: frozenset[tuple[str, str]] = frozenset({
-    ("graph.importers.importer", "store connection"),
-    ("graph.importers.titles", "store connection"),
     ("graph.cli.keys", "store connection"),
     ("graph.cli.keys", "SQL call: execute_fetchall"),
 })  # fmt: skip

@@ -24,13 +24,7 @@ from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.search.analysis import Analysis
 from graph.store import Added, FileState, NewConversation, NewSession
 from graph.store.indexing import SearchIndexer
-from graph.store.transcripts import (
-    ConversationContext,
-    agent_link,
-    conversation_contexts,
-    file_states,
-    link_agent,
-)
+from graph.store.transcripts import ConversationContext
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -115,13 +109,14 @@ class _Importer:
             for skipped in found.skipped
         ]
         async with self.store.read() as reader:
-            conn = reader.connection
-            states = await file_states(conn, [str(f.path) for f in files])
+            states = await reader.transcripts.file_states([str(f.path) for f in files])
             plans = self._plan(files, states)
             known = [
                 p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
             ]
-            by_pk = await conversation_contexts(conn, [pk for pk in known if pk is not None])
+            by_pk = await reader.transcripts.conversation_contexts(
+                [pk for pk in known if pk is not None]
+            )
         plans = [self._check_append(plan, by_pk) for plan in plans]
         if self.progress is not None:
             self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
@@ -253,7 +248,6 @@ class _Importer:
         self, writer: Writer, file: TranscriptFile, context: ConversationContext | None,
         batch: Batch,
     ) -> ConversationContext | None:  # fmt: skip
-        conn = writer.connection
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)
@@ -267,7 +261,7 @@ class _Importer:
             await writer.add_events(session_pk, conversation_pk, batch.events)
         for agent, tool_use_id in batch.agent_links.items():
             self.links[(session_pk, agent)] = tool_use_id
-            await link_agent(conn, session_pk, agent, tool_use_id)
+            await writer.transcripts.link_agent(session_pk, agent, tool_use_id)
         if batch.titles:
             await self.titles.store(writer, context, batch.titles)
         self.titles.observe(session_pk, batch)
@@ -281,8 +275,8 @@ class _Importer:
         agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
         parent = None
         if file.is_subagent:
-            parent = self.links.get((session_pk, agent_id)) or await agent_link(
-                writer.connection, session_pk, agent_id, self.store.codec
+            parent = self.links.get((session_pk, agent_id)) or await writer.transcripts.agent_link(
+                session_pk, agent_id
             )
         conversation_pk = await writer.upsert_conversation(
             session_pk, NewConversation(agent_id, file.is_subagent, parent)

@@ -13,12 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from graph.importers.claude_code import TITLE_RANKS
-from graph.store.transcripts import (
-    best_title_rank,
-    session_pk_of_message_uuid,
-    session_pk_of_record_uuid,
-    session_pk_of_session_id,
-)
 
 if TYPE_CHECKING:
     from graph.importers.claude_code import Batch, TitleRecord
@@ -53,14 +47,14 @@ class Titles:
         self, writer: Writer, context: ConversationContext, titles: list[TitleRecord]
     ) -> None:
         """Apply the title records of one batch of the file of ``context``."""
-        conn = writer.connection
+        queries = writer.transcripts
         resolved: list[tuple[int, TitleRecord]] = []
         for title in titles:
             target: int | None = context.session_pk
             if title.session_id is not None and title.session_id != context.session_id:
-                target = await session_pk_of_session_id(conn, title.session_id) or target
+                target = await queries.session_pk_of_session_id(title.session_id) or target
             elif title.session_id is None and title.leaf_uuid is not None:
-                target = await session_pk_of_message_uuid(conn, title.leaf_uuid)
+                target = await queries.session_pk_of_message_uuid(title.leaf_uuid)
             if target is None:
                 assert title.leaf_uuid is not None
                 self._waiting.append((context.session_pk, title))
@@ -75,16 +69,16 @@ class Titles:
 
     async def finish(self, writer: Writer) -> None:
         """Apply the waiting records: to their leaf's session if now known, else their own."""
-        conn = writer.connection
+        queries = writer.transcripts
         resolved = []
         for own_pk, title in self._waiting:
             leaf = title.leaf_uuid
             assert leaf is not None
             target = self._found.get(leaf)
             if target is None:
-                target = await session_pk_of_message_uuid(conn, leaf)
+                target = await queries.session_pk_of_message_uuid(leaf)
             if target is None:
-                target = await session_pk_of_record_uuid(conn, leaf)
+                target = await queries.session_pk_of_record_uuid(leaf)
             resolved.append((target or own_pk, title))
         self._waiting.clear()
         self._leaves.clear()
@@ -111,7 +105,7 @@ async def _apply(writer: Writer, resolved: list[tuple[int, TitleRecord]]) -> Non
         title_text = None
         chosen = best.get(session_pk)
         if chosen is not None:
-            stored = await best_title_rank(writer.connection, session_pk, TITLE_RANKS)
+            stored = await writer.transcripts.best_title_rank(session_pk, TITLE_RANKS)
             title_text = chosen.title if chosen.rank >= stored else None
         if title_text is not None or session_pk in summaries:
             await writer.set_session_text(

@@ -36,7 +36,7 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
-from graph.store.transcripts import conversation_events, conversation_messages
+from graph.store.transcripts import Transcripts, conversation_events, conversation_messages
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
@@ -65,6 +65,11 @@ class Reader:
         self._conn = conn
         self._counter = counter
         self.statements = 0
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """The importer's queries (statements not counted: no request asks for them)."""
+        return Transcripts(self._conn)
 
     @property
     def connection(self) -> aiosqlite.Connection:

@@ -1,7 +1,8 @@
 """SQL the transcript importer and exporter need beyond the general read/write API.
 
-Plain async functions on a connection: pass ``writer.connection`` inside a write
-transaction (so they see its uncommitted rows) or ``reader.connection`` outside one.
+Reached through :class:`Transcripts` (``writer.transcripts`` inside a write transaction,
+so it sees the transaction's own rows, or ``reader.transcripts`` outside one): callers
+outside the store never hold the connection these functions run on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConversationContext",
+    "Transcripts",
     "agent_link",
     "best_title_rank",
     "conversation_contexts",
@@ -238,3 +240,37 @@ async def conversation_contexts(
         (json_list(list(conversation_pks)),),
     )
     return {row[2]: ConversationContext(*row) for row in rows}
+
+
+class Transcripts:
+    """The importer's queries, on the connection of a reader or of a write transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, codec: Codec | None = None) -> None:
+        self._conn = conn
+        self._codec = codec
+
+    async def file_states(self, paths: Sequence[str]) -> dict[str, FileState]:
+        return await file_states(self._conn, paths)
+
+    async def conversation_contexts(
+        self, conversation_pks: Sequence[int]
+    ) -> dict[int, ConversationContext]:
+        return await conversation_contexts(self._conn, conversation_pks)
+
+    async def session_pk_of_session_id(self, session_id: str) -> int | None:
+        return await session_pk_of_session_id(self._conn, session_id)
+
+    async def session_pk_of_message_uuid(self, uuid: str) -> int | None:
+        return await session_pk_of_message_uuid(self._conn, uuid)
+
+    async def session_pk_of_record_uuid(self, uuid: str) -> int | None:
+        return await session_pk_of_record_uuid(self._conn, uuid)
+
+    async def best_title_rank(self, session_pk: int, ranks: dict[str, int]) -> int:
+        return await best_title_rank(self._conn, session_pk, ranks)
+
+    async def agent_link(self, session_pk: int, agent_id: str) -> str | None:
+        return await agent_link(self._conn, session_pk, agent_id, self._codec)
+
+    async def link_agent(self, session_pk: int, agent_id: str, tool_use_id: str) -> None:
+        await link_agent(self._conn, session_pk, agent_id, tool_use_id)

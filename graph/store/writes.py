@@ -26,6 +26,7 @@ from graph.store.inputs import (
     NewSession,
 )
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
+from graph.store.transcripts import Transcripts
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -177,6 +178,11 @@ class Writer:
     def connection(self) -> aiosqlite.Connection:
         """The writer connection, for writes kept in other store modules."""
         return self._conn
+
+    @property
+    def transcripts(self) -> Transcripts:
+        """The importer's queries, inside this transaction."""
+        return Transcripts(self._conn, self._codec)
 
     def rolled_back(self) -> None:
         """Tell the hooks that nothing of this transaction was kept."""
