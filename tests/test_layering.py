@@ -94,6 +94,18 @@ def test_data_flows_one_way() -> None:
     assert KNOWN - seen == set(), "fixed: take these out of KNOWN"
 
 
+def test_the_store_contract_uses_the_public_api_only() -> None:
+    contract = ROOT.parent / "tests" / "store_contract"
+    private = {
+        (path.name, target)
+        for path in contract.glob("*.py")
+        for target in imported(ast.parse(path.read_text(encoding="utf-8")))
+        if within(target, "graph.store") and target != "graph.store"
+    }
+    assert private == set()
+    assert len(list(contract.glob("test_*.py"))) >= 1
+
+
 def test_the_check_sees_what_it_should() -> None:
     bad = ast.parse(
         "import aiosqlite\nfrom graph.store.reads import Reader\n"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from graph.store.filters import EventFilter, MessageFilter, SessionFilter, SessionOrder
     from graph.store.findings import KindCount, ReportRow
     from graph.store.inputs import FileState, NewConversation, NewEvent, NewMessage, NewSession
+    from graph.store.keyring import KeyMaterial
     from graph.store.migrations import Migration, MigrationState, Migrator, load_migrations
     from graph.store.pages import Page, PageRequest, SortKey
     from graph.store.reads import Parent, Reader
@@ -40,6 +41,7 @@ _MODULES: dict[str, str] = {
     "EventRow": "graph.store.rows",
     "FileState": "graph.store.inputs",
     "HitRow": "graph.store.searching",
+    "KeyMaterial": "graph.store.keyring",
     "KindCount": "graph.store.findings",
     "MessageFilter": "graph.store.filters",
     "MessageRow": "graph.store.rows",
@@ -94,6 +96,7 @@ __all__ = [
     "EventRow",
     "FileState",
     "HitRow",
+    "KeyMaterial",
     "KindCount",
     "MessageFilter",
     "MessageRow",
