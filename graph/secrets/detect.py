@@ -22,26 +22,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Final
-
-from detect_secrets.filters import heuristic
-from detect_secrets.plugins import (
-    aws,
-    azure_storage_key,
-    basic_auth,
-    github_token,
-    gitlab_token,
-    jwt,
-    keyword,
-    npm,
-    openai,
-    private_key,
-    pypi_token,
-    sendgrid,
-    slack,
-    square_oauth,
-    stripe,
-)
 
 __all__ = [
     "PLACEHOLDER",
@@ -152,8 +134,17 @@ def _entropy(value: str) -> float:
     return -sum(n / length * math.log2(n / length) for n in counts.values())
 
 
+def _heuristic() -> ModuleType:
+    # detect-secrets loads slowly (its package imports its whole scanner): it is loaded
+    # when the first scanner is built, not by every command that imports this module.
+    from detect_secrets.filters import heuristic
+
+    return heuristic
+
+
 def _credential_like(value: str) -> bool:
     """A keyword assignment's value that is a credential, not code or prose."""
+    heuristic = _heuristic()
     return (
         len(value) >= _MIN_KEYWORD_VALUE
         and not PLACEHOLDER.fullmatch(value)
@@ -209,6 +200,25 @@ def _compiled(
 
 
 def _builtin_rules() -> list[Rule]:
+    from detect_secrets.plugins import (
+        aws,
+        azure_storage_key,
+        basic_auth,
+        github_token,
+        gitlab_token,
+        jwt,
+        keyword,
+        npm,
+        openai,
+        private_key,
+        pypi_token,
+        sendgrid,
+        slack,
+        square_oauth,
+        stripe,
+    )
+
+    heuristic = _heuristic()
     keyword_patterns = {
         **keyword.CONFIG_DENYLIST_REGEX_TO_GROUP,
         **keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
