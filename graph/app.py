@@ -20,7 +20,7 @@ from graph.feed import ChangeFeed
 from graph.graphiql import STATIC_DIR
 from graph.http import GraphQLEndpoint
 from graph.middleware import AccessLog, OriginCheck
-from graph.schema import ApiSettings, Limits, build_schema
+from graph.schema import build_schema
 from graph.settings import ServerSettings
 from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
@@ -72,7 +72,6 @@ def create_app(
     db_path: Path | None = None,
     *,
     store: Store | None = None,
-    settings: ApiSettings | None = None,
     server: ServerSettings | None = None,
     key: KeyMaterial | None = None,
 ) -> Starlette:
@@ -80,13 +79,12 @@ def create_app(
 
     A store passed in is the caller's to close; one opened here (applying pending
     migrations, with a backup of a non-empty database first) is closed at shutdown.
-    ``server`` holds what the HTTP layer enforces (token, hosts, origins, limits);
+    ``server`` holds the settings (token, hosts, origins, limits, page sizes);
     ``sessiongraph serve`` decides its policy, the defaults here are for tests and
     embedding (no token).
     """
     if (db_path is None) == (store is None):
         raise ValueError("pass either db_path or store")
-    settings = settings or ApiSettings()
     server = server or ServerSettings()
 
     @asynccontextmanager
@@ -103,16 +101,7 @@ def create_app(
             if db_path is not None:
                 await app.state.store.close()
 
-    schema = build_schema(
-        limits=Limits(
-            max_depth=server.max_depth,
-            max_aliases=server.max_aliases,
-            max_tokens=server.max_tokens,
-            max_cost=server.max_cost,
-            default_page_size=settings.default_page_size,
-        ),
-        introspection=server.introspection,
-    )
+    schema = build_schema(server)
     middleware = [
         Middleware(AccessLog),
         # Host allowlist first: a DNS-rebound page talks to us under its own name.
@@ -136,12 +125,12 @@ def create_app(
         routes=[
             Route(
                 "/graphql",
-                GraphQLEndpoint(schema, settings, server).handle,
+                GraphQLEndpoint(schema, server).handle,
                 methods=["GET", "POST"],
             ),
             WebSocketRoute(
                 "/graphql",
-                SubscriptionEndpoint(schema, settings, server.token, server.cors_origins),
+                SubscriptionEndpoint(schema, server),
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

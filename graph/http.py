@@ -26,7 +26,7 @@ from strawberry.types.graphql import OperationType
 
 from graph import jsontext
 from graph.graphiql import graphiql_html
-from graph.schema import ApiSettings, Context, Schema
+from graph.schema import Context, Schema
 from graph.schema.errors import LIMIT_CODES
 from graph.security import tokens_match
 from graph.settings import ServerSettings
@@ -130,9 +130,8 @@ def _params(payload: Any, *, get: bool = False) -> _Params:
 class GraphQLEndpoint:
     """Executes GraphQL requests against the store of the app (``app.state.store``)."""
 
-    def __init__(self, schema: Schema, settings: ApiSettings, server: ServerSettings) -> None:
+    def __init__(self, schema: Schema, server: ServerSettings) -> None:
         self.schema = schema
-        self.settings = settings
         self.server = server
 
     async def handle(self, request: Request) -> Response:
@@ -217,7 +216,7 @@ class GraphQLEndpoint:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         store: Store = request.app.state.store
-        context = Context(store=store, settings=self.settings, request_id=request_id)
+        context = Context(store=store, settings=self.server, request_id=request_id)
         timeout = self.server.timeout_seconds
         with store.request_scope(timeout) as scope:
             try:

@@ -12,7 +12,10 @@ LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
-    """HTTP-level settings of one app (schema-level ones are in ``ApiSettings``).
+    """The settings of one server: what the HTTP layer enforces and what the schema allows.
+
+    One object for all of them (``sessiongraph serve`` fills it from its flags); the app,
+    the schema's limits and the resolvers read their parts of it.
 
     Attributes:
         token: The bearer token clients must send; ``None`` turns authentication off
@@ -28,6 +31,8 @@ class ServerSettings:
         max_depth, max_aliases, max_tokens: Document limits (strawberry extensions).
         max_cost: Largest number of nodes a query may ask for: page sizes multiplied
             through nested connections, summed.
+        max_page_size, default_page_size: Page sizes of a connection (``first``/``last``
+            above the maximum are refused; none given takes the default).
     """
 
     token: str | None = None
@@ -42,3 +47,5 @@ class ServerSettings:
     max_aliases: int = 30
     max_tokens: int = 2_000
     max_cost: int = 50_000
+    max_page_size: int = 500
+    default_page_size: int = 50

@@ -19,15 +19,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graph.schema import ApiSettings, Context, Schema
+from graph.schema import Context, Schema
 from graph.security import tokens_match
+from graph.settings import ServerSettings
 
 __all__ = ["SubscriptionEndpoint"]
 
 
 class _View(GraphQL[Context, None]):
     def __init__(
-        self, schema: Schema, settings: ApiSettings, allowed_origins: tuple[str, ...]
+        self, schema: Schema, settings: ServerSettings, allowed_origins: tuple[str, ...]
     ) -> None:
         super().__init__(
             schema,
@@ -56,15 +57,11 @@ class _View(GraphQL[Context, None]):
 class SubscriptionEndpoint:
     """The ASGI app behind ``/graphql`` for WebSocket upgrades."""
 
-    def __init__(
-        self,
-        schema: Schema,
-        settings: ApiSettings,
-        token: str | None,
-        allowed_origins: tuple[str, ...] = (),
-    ) -> None:
-        self.view = _View(schema, settings, allowed_origins)
-        self.token = token
+    def __init__(self, schema: Schema, settings: ServerSettings) -> None:
+        # strawberry checks the Origin of an upgrade itself: the origins allowed over HTTP
+        # (`serve --cors-origin`) are allowed here too.
+        self.view = _View(schema, settings, settings.cors_origins)
+        self.token = settings.token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.token is None:

@@ -309,9 +309,9 @@ async def test_page_size_limit_is_configurable(store: Store) -> None:
     import httpx
 
     from graph.app import create_app
-    from graph.schema import ApiSettings
+    from graph.settings import ServerSettings
 
-    app = create_app(store=store, settings=ApiSettings(max_page_size=10))
+    app = create_app(store=store, server=ServerSettings(max_page_size=10))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
         ok = await c.post("/graphql", json={"query": "{ sessions(first: 10) { totalCount } }"})

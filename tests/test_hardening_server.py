@@ -24,7 +24,7 @@ from websockets.typing import Origin, Subprotocol
 from graph import jsontext
 from graph.app import create_app
 from graph.feed import ChangeFeed
-from graph.schema import ApiSettings, Context, build_schema
+from graph.schema import Context, build_schema
 from graph.schema.limits import Shape, estimate_cost
 from graph.serving import head_deadline_protocol
 from graph.settings import ServerSettings
@@ -266,7 +266,7 @@ async def test_session_activity_shows_a_growing_message_as_stored_at_each_commit
 ) -> None:
     feed = ChangeFeed(store.path, poll_seconds=3600)  # ticks driven by the test
     await feed.start()
-    context = Context(store=store, settings=ApiSettings(), request_id="t", feed=feed)
+    context = Context(store=store, settings=ServerSettings(), request_id="t", feed=feed)
     try:
         async with store.write() as writer:
             pk = await writer.upsert_session(NewSession("grows"))
@@ -302,7 +302,7 @@ async def test_sessions_changed_filters_as_the_sessions_query_does(store: Store)
     # One implementation (the store's SQL): a search or model filter means the same here.
     feed = ChangeFeed(store.path, poll_seconds=3600)
     await feed.start()
-    context = Context(store=store, settings=ApiSettings(), request_id="t", feed=feed)
+    context = Context(store=store, settings=ServerSettings(), request_id="t", feed=feed)
     try:
         subscription = await build_schema().subscribe(
             'subscription { sessionsChanged(filter: {search: "zanzibar", model: "claude-opus-4-6"})'

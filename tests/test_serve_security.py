@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from graph.app import create_app
 from graph.cli import app as cli
 from graph.errors import ConfigError, QueryTimeout
-from graph.schema import ApiSettings
 from graph.security import is_loopback, load_or_create_token, read_token_file, tokens_match
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -28,10 +27,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = {"query": "{ health { ok } }"}
 
 
-def client_for(
-    store: Store, *, auth: bool = True, settings: ApiSettings | None = None, **server: object
-) -> httpx.AsyncClient:
-    app = create_app(store=store, settings=settings, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
+def client_for(store: Store, *, auth: bool = True, **server: object) -> httpx.AsyncClient:
+    app = create_app(store=store, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
     headers = {"authorization": f"Bearer {TOKEN}"} if auth else {}
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers

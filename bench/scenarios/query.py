@@ -17,7 +17,8 @@ import orjson
 from bench.core import Outcome, Run, Table, interleaved, ratio
 from bench.pages import RawPages, pages_of
 from graph.crypto import MasterKey
-from graph.schema import ApiSettings, Context, build_schema
+from graph.schema import Context, build_schema
+from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -28,7 +29,7 @@ class SchemaClient:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.schema = build_schema()
-        self.settings = ApiSettings()
+        self.settings = ServerSettings()
 
     async def run(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         context = Context(store=self.store, settings=self.settings, request_id="bench")

@@ -23,7 +23,8 @@ from graph.cli.base import (
     run,
 )
 from graph.errors import SessiongraphError, UserInputError
-from graph.schema import ApiSettings, Context, build_schema
+from graph.schema import Context, build_schema
+from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -50,7 +51,7 @@ async def _search(path: Path, variables: dict[str, Any], key: KeyMaterial | None
         result = await build_schema().execute(
             _SEARCH,
             variable_values=variables,
-            context_value=Context(store=store, settings=ApiSettings(), request_id="cli"),
+            context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
         )
     finally:
         await store.close()

@@ -107,7 +107,6 @@ def serve(
     import uvicorn
 
     from graph.app import create_app
-    from graph.schema import ApiSettings
     from graph.serving import head_deadline_protocol
 
     if host in _WILDCARDS and not allowed_host:
@@ -127,6 +126,7 @@ def serve(
         cors_origins=tuple(cors_origin or ()),
         introspection=introspection,
         timeout_seconds=timeout,
+        max_page_size=max_page_size,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -139,7 +139,7 @@ def serve(
     elif token is not None:
         typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
     uvicorn.run(
-        create_app(path, settings=ApiSettings(max_page_size=max_page_size), server=server, key=key),
+        create_app(path, server=server, key=key),
         host=host,
         port=port,
         log_level="info",

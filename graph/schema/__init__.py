@@ -10,15 +10,16 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from graph.schema.context import ApiSettings, Context
+from graph.schema.context import Context
 from graph.schema.errors import MaskInternalErrors, add_codes
-from graph.schema.limits import Limits, limit_extensions
+from graph.schema.limits import limit_extensions
 from graph.schema.nodes import NODES
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.subscription import Subscription
+from graph.settings import ServerSettings
 
-__all__ = ["ApiSettings", "Context", "Limits", "Schema", "build_schema", "sdl"]
+__all__ = ["Context", "Schema", "build_schema", "sdl"]
 
 
 class Schema(strawberry.Schema):
@@ -36,21 +37,23 @@ class Schema(strawberry.Schema):
         add_codes(errors, hide_suggestions=self.hide_suggestions)
 
 
-def build_schema(*, limits: Limits | None = None, introspection: bool = True) -> Schema:
+def build_schema(settings: ServerSettings | None = None) -> Schema:
     """The sessiongraph schema with its extensions.
 
     Args:
-        limits: Document limits (depth, aliases, tokens, cost); defaults apply if omitted.
-        introspection: Off: no ``__schema``/``__type``, and no "Did you mean" hints that
-            would leak field names anyway.
+        settings: The document limits (depth, aliases, tokens, cost) and whether
+            introspection is served (off: no ``__schema``/``__type``, and no "Did you mean"
+            hints that would leak field names anyway); the defaults if omitted.
     """
+    settings = settings or ServerSettings()
+    introspection = settings.introspection
     extensions: list[Any] = [
         MaskInternalErrors,
         # Parsing and validating are per-document work: cached across requests (the
         # caches live at module level, so a fresh extension per request shares them).
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        *limit_extensions(limits or Limits()),
+        *limit_extensions(settings),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import orjson
 import strawberry
@@ -12,18 +12,14 @@ import strawberry
 from graph.feed import ChangeFeed
 from graph.loaders import Loaders
 from graph.secrets import SecretScanner, default_scanner
+from graph.settings import ServerSettings
 from graph.store import Store
 
-__all__ = ["ApiSettings", "Context", "Info"]
+__all__ = ["STARTED_AT", "Context", "Info"]
 
 
-@dataclass(frozen=True, slots=True)
-class ApiSettings:
-    """Server-wide limits and facts the schema reports."""
-
-    max_page_size: int = 500
-    default_page_size: int = 50
-    started_at: float = field(default_factory=time.monotonic)
+# When this process started: what `health { uptimeSeconds }` counts from.
+STARTED_AT: Final = time.monotonic()
 
 
 @dataclass(slots=True)
@@ -37,7 +33,7 @@ class Context:
     """
 
     store: Store
-    settings: ApiSettings
+    settings: ServerSettings
     request_id: str
     feed: ChangeFeed | None = None
     loaders: Loaders = field(init=False)

@@ -15,7 +15,6 @@ every request miss the ValidationCache (its key includes the rules).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -40,9 +39,9 @@ from graphql import (
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from graph.errors import UserInputError
+from graph.settings import ServerSettings
 
 __all__ = [
-    "Limits",
     "QueryTooCostly",
     "Shape",
     "connection_fields",
@@ -58,15 +57,6 @@ class QueryTooCostly(UserInputError):
     """The query asks for more nodes, all pages multiplied out, than the server allows."""
 
     code = "QUERY_TOO_COSTLY"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2_000
-    max_cost: int = 50_000
-    default_page_size: int = 50
 
 
 def connection_fields(schema: GraphQLSchema) -> frozenset[str]:
@@ -132,7 +122,7 @@ class Shape:
         return self._memo[name]
 
 
-def _rules(limits: Limits) -> list[type[ASTValidationRule]]:
+def _rules(limits: ServerSettings) -> list[type[ASTValidationRule]]:
     class DocumentShape(ValidationRule):
         """Refuses operations deeper than ``max_depth`` or with more than ``max_aliases``."""
 
@@ -232,7 +222,7 @@ def estimate_cost(
 class CostLimit(SchemaExtension):
     """Refuses, before execution, operations whose :func:`estimate_cost` is too high."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: ServerSettings) -> None:
         self.limits = limits
 
     def _connections(self) -> frozenset[str]:
@@ -260,7 +250,7 @@ class CostLimit(SchemaExtension):
             )
 
 
-def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(limits: ServerSettings) -> list[Callable[[], SchemaExtension]]:
     """Factories of the limiting extensions, sharing rule classes made once."""
     rules = _rules(limits)
     return [
