@@ -25,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench.core import Ingest
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import resolve_key
 from graph.store import Store
 

@@ -17,7 +17,7 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import Cipher, DecryptionFailed, MasterKey, is_envelope
 from graph.errors import ConfigError
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.settings import ServerSettings
 from graph.store import Store

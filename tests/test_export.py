@@ -10,7 +10,7 @@ import pytest
 
 from graph.errors import UserInputError
 from graph.export import ExportFormat, export_session
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store
 from tests.test_import_support import (  # noqa: F401  (fixtures by name)
     MAIN,

@@ -41,7 +41,7 @@ from hypothesis_graphql import nodes, queries
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.schema import build_schema
 from graph.settings import ServerSettings
 from graph.store import Store

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.demo import ARCHIVE_NAME, archive_bytes, build_archive
-from graph.importers import ImportSummary
+from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.store import Store
 from tests.test_import_support import MAIN, copy_samples, query, records, write_lines

@@ -14,7 +14,6 @@ import pytest
 
 import graph.importers.importer as importer_module
 from graph.export import ExportFormat, export_session
-from graph.importers import import_paths
 from graph.importers.claude_code import (
     MAX_DEPTH,
     MAX_TOKENS,
@@ -22,6 +21,7 @@ from graph.importers.claude_code import (
     TOKENS_OUT_OF_RANGE,
     UNREADABLE,
 )
+from graph.importers.importer import import_paths
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
 from tests.test_import_support import query, write_lines
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from graph.crypto import MasterKey
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
 from graph.store.transcripts import fill_message_rows

@@ -1,7 +1,8 @@
 """The one-way flow, checked on the source: HTTP -> schema -> loaders -> store -> SQLite.
 
-- ``graph.search`` and ``graph.secrets`` are pure: they import no layer above them, no
-  store, and no SQLite. (The store may use them: tokenizing a document is not storage.)
+- ``graph.search``, ``graph.secrets`` and ``graph.inputs`` (what importers hand the
+  store) are pure: they import no layer above them, no store, and no SQLite. (The store
+  may use them: tokenizing a document is not storage.)
 - Only ``graph.store`` talks to SQLite: nothing else imports ``aiosqlite``, opens a
   connection, reaches for a store's ``connection`` or runs statements on one.
 - The schema uses the store's public names (``from graph.store import ...``), not its
@@ -21,7 +22,7 @@ from pathlib import Path
 import graph
 
 ROOT = Path(graph.__file__).resolve().parent
-PURE = ("graph.search", "graph.secrets")
+PURE = ("graph.search", "graph.secrets", "graph.inputs")
 ABOVE_STORE = (
     "graph.store", "graph.schema", "graph.importers", "graph.cli", "graph.app", "graph.http",
     "graph.ws", "graph.feed", "graph.loaders", "graph.export", "graph.demo",

@@ -226,7 +226,7 @@ def test_the_wheel_ships_migrations_and_graphiql(tmp_path: Path) -> None:
     # ... and imports through a worker process, which must find the same copy.
     script = (
         "import asyncio, graph, pathlib, sys\n"
-        "from graph.importers import import_paths\n"
+        "from graph.importers.importer import import_paths\n"
         "from graph.store import Store\n"
         "async def main():\n"
         "    store = await Store.open(pathlib.Path('installed.db'))\n"

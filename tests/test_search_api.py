@@ -345,7 +345,7 @@ async def _progress_documents(store: Store) -> tuple[int, int, int]:
 async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
     db_path: Path, samples_dir: Path
 ) -> None:
-    from graph.importers import import_paths
+    from graph.importers.importer import import_paths
     from graph.search.analysis import Analysis
     from graph.search.documents import event_fields
     from graph.store.indexing import doc_rowid

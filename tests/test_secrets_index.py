@@ -12,7 +12,7 @@ import pytest
 
 from graph.app import create_app
 from graph.crypto import MasterKey
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.search.tokenize import index_text
 from graph.secrets import SecretScanner
 from graph.settings import ServerSettings

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial

@@ -31,7 +31,7 @@ from websockets.typing import Subprotocol
 from bench.core import ROOT, Outcome, Run, Table, summarize
 from bench.generate import TextPool, live_line
 from graph.crypto import MasterKey
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 

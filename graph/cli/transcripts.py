@@ -38,7 +38,8 @@ from graph.cli.base import (
 )
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers import ImportSummary, import_paths
+from graph.importers.importer import import_paths
+from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
 from graph.secrets import load_config as load_secrets_config

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import orjson
 
-from graph.store import NewEvent, NewMessage, TokenTotals
+from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
 
 __all__ = [

@@ -6,7 +6,7 @@ documents.
 
 from __future__ import annotations
 
-from graph.store.inputs import NewEvent, NewMessage
+from graph.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.writer_base import WriterBase
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import aiosqlite
 
-    from graph.store.inputs import NewEvent, NewMessage
+    from graph.inputs import NewEvent, NewMessage
 
 __all__ = ["WriteHook"]
 

@@ -35,7 +35,7 @@ from graph.store.searching import SESSION_DOCS
 if TYPE_CHECKING:
     import aiosqlite
 
-    from graph.store.inputs import Document, NewEvent, NewMessage
+    from graph.inputs import Document, NewEvent, NewMessage
 
 __all__ = [
     "INDEX_VERSION",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from graph.store.inputs import NewEvent, NewMessage
+from graph.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.store.inputs import NewEvent, NewMessage
+from graph.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 from graph.store.writer_base import WriterBase
 

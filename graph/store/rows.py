@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from graph.inputs import TokenTotals
+
 __all__ = [
     "ConversationRow",
     "EventRow",
@@ -42,16 +44,6 @@ def message_row_key(conversation_pk: int, msg_key: str) -> str:
 def event_row_key(conversation_pk: int, seq: int) -> str:
     """An event's natural key: what its sealed data is bound to (the AAD)."""
     return f"{conversation_pk}:{seq}"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenTotals:
-    """Token counts, each API message counted once."""
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_creation: int = 0
 
 
 @dataclass(frozen=True, slots=True)

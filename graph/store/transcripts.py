@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.crypto import Codec
+from graph.inputs import FileState
 from graph.store.filters import json_list
-from graph.store.inputs import FileState
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
 
 if TYPE_CHECKING:

@@ -14,18 +14,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from graph.store.aggregates import refresh
-from graph.store.bulk import from_json, insert_json
-from graph.store.deletes import Deletes
-from graph.store.filters import json_list
-from graph.store.hooks import WriteHook
-from graph.store.inputs import (
+from graph.inputs import (
     FileState,
     NewConversation,
     NewEvent,
     NewMessage,
     NewSession,
 )
+from graph.store.aggregates import refresh
+from graph.store.bulk import from_json, insert_json
+from graph.store.deletes import Deletes
+from graph.store.filters import json_list
+from graph.store.hooks import WriteHook
 from graph.store.rewrites import Rewrites
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
 from graph.store.writer_base import Added

@@ -1,5 +1,8 @@
 """What a :class:`~graph.store.Writer` is given to store: sessions, threads, messages, events.
 
+A leaf module, outside the store package: an importer builds these (in the import
+worker process too) without loading the store, its SQLite driver or asyncio.
+
 Messages and events can be *packed*: their records serialized once, in the form they
 are stored in, with the few facts the writer needs (first line, row uuids) and, when
 prepared ahead, their search document. A packed object pickles without its record
@@ -16,14 +19,30 @@ from typing import Any
 
 import orjson
 
-from graph.store.rows import TokenTotals
-
-__all__ = ["Document", "FileState", "NewConversation", "NewEvent", "NewMessage", "NewSession"]
+__all__ = [
+    "Document",
+    "FileState",
+    "NewConversation",
+    "NewEvent",
+    "NewMessage",
+    "NewSession",
+    "TokenTotals",
+]
 
 Record = dict[str, Any]
 # A search document prepared ahead: (analyzer tag, one token string per field column,
 # the secrets left out of them as (column, kind, fingerprint)).
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenTotals:
+    """Token counts, each API message counted once."""
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_creation: int = 0
 
 
 @dataclass(slots=True)
