@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,21 +15,24 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph.feed import ChangeFeed
 from graph.graphiql import STATIC_DIR
-from graph.http import GraphQLEndpoint
+from graph.http import GraphQLEndpoint, bearer_matches
+from graph.metrics import CONTENT_TYPE_LATEST, Metrics
 from graph.middleware import AccessLog, OriginCheck
 from graph.schema import build_schema
 from graph.settings import ServerSettings
-from graph.store import Store, load_migrations
+from graph.store import Store, load_migrations, snapshots
 from graph.store.keyring import KeyMaterial
 from graph.ws import SubscriptionEndpoint
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -36,6 +42,27 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     body = {"message": "Internal error", "extensions": {
         "code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}  # fmt: skip
     return JSONResponse({"errors": [body]}, status_code=500)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus's text format; the bearer token is required as on /graphql."""
+    server: ServerSettings = request.app.state.server
+    if server.token is not None and not bearer_matches(request, server.token):
+        return JSONResponse(
+            {"errors": [{"message": "missing or wrong bearer token",
+                         "extensions": {"code": "UNAUTHENTICATED"}}]},
+            status_code=401, headers={"www-authenticate": 'Bearer realm="sessiongraph"'},
+        )  # fmt: skip
+    store: Store = request.app.state.store
+    async with store.read() as reader:
+        stats = await reader.stats()
+    counts = {"sessions": stats.sessions, "conversations": stats.conversations,
+              "messages": stats.messages, "events": stats.events}  # fmt: skip
+    feed = getattr(request.app.state, "feed", None)
+    subscriptions = len(feed.subscribers()) if feed is not None else 0
+    metrics: Metrics = request.app.state.metrics
+    body = metrics.scrape(store.path, counts, subscriptions)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -68,6 +95,21 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def _backups(path: Path, server: ServerSettings) -> None:
+    """``serve --backup-every``: a verified backup on schedule, the newest few kept."""
+    assert server.backup_every_seconds is not None
+    while True:
+        await asyncio.sleep(server.backup_every_seconds)
+        target = snapshots.default_backup_dir(path) / snapshots.backup_name(path)
+        try:
+            done = await asyncio.to_thread(snapshots.backup, path, target)
+            await asyncio.to_thread(snapshots.prune, path, server.keep_backups)
+        except Exception:  # a failed backup must not stop the server: say so, try later
+            log.exception("the scheduled backup of %s failed", path)
+            continue
+        log.info("backed up %s to %s (%d bytes)", path, done.path, done.size)
+
+
 def create_app(
     db_path: Path | None = None,
     *,
@@ -94,16 +136,26 @@ def create_app(
         # One change feed per process, whatever the number of subscriptions.
         app.state.feed = ChangeFeed(app.state.store.path)
         await app.state.feed.start()
+        backups = (
+            asyncio.create_task(_backups(app.state.store.path, server), name="sessiongraph-backups")
+            if server.backup_every_seconds
+            else None
+        )
         try:
             yield
         finally:
+            if backups is not None:
+                backups.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await backups
             await app.state.feed.close()  # ends every subscription cleanly
             if db_path is not None:
                 await app.state.store.close()
 
     schema = build_schema(server)
+    metrics = Metrics()
     middleware = [
-        Middleware(AccessLog),
+        Middleware(AccessLog, metrics=metrics),
         # Host allowlist first: a DNS-rebound page talks to us under its own name.
         Middleware(TrustedHostMiddleware, allowed_hosts=list(server.allowed_hosts)),
         Middleware(OriginCheck, allowed_origins=server.cors_origins),
@@ -134,6 +186,7 @@ def create_app(
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=middleware,
@@ -142,4 +195,6 @@ def create_app(
     )
     if store is not None:
         app.state.store = store
+    app.state.metrics = metrics
+    app.state.server = server
     return app

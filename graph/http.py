@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Final
@@ -32,7 +33,7 @@ from graph.security import tokens_match
 from graph.settings import ServerSettings
 from graph.store import Store
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint"]
+__all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint", "bearer_matches"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,22 @@ class _RequestError(Exception):
         self.message = message
         self.headers = headers or {}
         self.code = code
+
+
+_OPERATION: Final = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def _named(query: str | None) -> str | None:
+    """The name of a document's first operation, for the log and metrics (not parsed:
+    a document that does not start with a named operation is simply unnamed here)."""
+    found = _OPERATION.match(query[:200]) if query else None
+    return found.group(1) if found else None
+
+
+def bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>``."""
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and tokens_match(presented.strip(), token)
 
 
 def _accepted_media_type(accept: str) -> str | None:
@@ -152,7 +169,7 @@ class GraphQLEndpoint:
                 log.info("client went away before its request was read (request %s)",
                          request_id)  # fmt: skip
                 return Response(status_code=CLIENT_CLOSED_REQUEST)
-            request.state.operation_name = params.operation_name
+            request.state.operation_name = params.operation_name or _named(params.query)
             return await self._execute(request, params, media_type, request_id)
         except _RequestError as exc:
             return self._error(exc, media_type or JSON)
@@ -161,8 +178,7 @@ class GraphQLEndpoint:
         expected = self.server.token
         if expected is None:
             return
-        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not tokens_match(presented.strip(), expected):
+        if not bearer_matches(request, expected):
             raise _RequestError(
                 401,
                 "missing or wrong bearer token: send `Authorization: Bearer <token>`",
@@ -250,6 +266,13 @@ class GraphQLEndpoint:
                 raise _RequestError(400, exc.as_http_error_reason()) from exc
             finally:
                 request.state.sql_statements = scope.statements
+                metrics = getattr(request.app.state, "metrics", None)
+                if metrics is not None:
+                    metrics.statements.observe(scope.statements)
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            for error in result.errors or ():
+                metrics.errors.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
         status = 200
         if _is_limit_error(result) or (
             media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result)

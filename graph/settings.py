@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["LOOPBACK_HOSTS", "ServerSettings"]
+__all__ = ["LOOPBACK_HOSTS", "ServerSettings", "parse_interval"]
 
 LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -33,6 +33,8 @@ class ServerSettings:
             through nested connections, summed.
         max_page_size, default_page_size: Page sizes of a connection (``first``/``last``
             above the maximum are refused; none given takes the default).
+        backup_every_seconds: Back the database up this often (``None``: never), keeping
+            the ``keep_backups`` newest.
     """
 
     token: str | None = None
@@ -49,3 +51,28 @@ class ServerSettings:
     max_cost: int = 50_000
     max_page_size: int = 500
     default_page_size: int = 50
+    backup_every_seconds: float | None = None
+    keep_backups: int = 7
+
+
+_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in ``30s``, ``15m``, ``24h`` or ``7d`` (a bare number is seconds).
+
+    Raises:
+        ConfigError: anything else, or less than a minute.
+    """
+    from graph.errors import ConfigError
+
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else "s"
+    number = value[:-1] if value[-1:] in _UNITS else value
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ConfigError(f"not an interval: {text!r} (say 30m, 12h or 1d)") from None
+    if seconds < 60:
+        raise ConfigError(f"an interval of at least a minute, please (not {text!r})")
+    return seconds

@@ -64,6 +64,16 @@ class SubscriptionEndpoint:
         self.token = settings.token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics = getattr(scope["app"].state, "metrics", None) if "app" in scope else None
+        if metrics is not None:
+            metrics.websockets.inc()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            if metrics is not None:
+                metrics.websockets.dec()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.token is None:
             await self.view(scope, receive, send)
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from graph.cli import core as _core  # noqa: F401  (registers commands)
 from graph.cli import keys as _keys  # noqa: F401  (registers commands)
+from graph.cli import ops as _ops  # noqa: F401  (registers commands)
 from graph.cli import search as _search  # noqa: F401  (registers commands)
 from graph.cli import secrets as _secrets  # noqa: F401  (registers commands)
 from graph.cli import serve as _serve  # noqa: F401  (registers commands)

@@ -22,11 +22,13 @@ from graph.cli.base import (
     key_material,
     run,
 )
+from graph.cli.ops import backup_age
 from graph.errors import SessiongraphError, UserInputError
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
+from graph.store.snapshots import default_backup_dir
 
 __all__: list[str] = []
 
@@ -147,6 +149,8 @@ def doctor(
             await store.close()
 
     problems = run(go())
+    known = backup_age(path)
+    typer.echo(known or f"backups: none in {default_backup_dir(path)} (`sessiongraph backup`)")
     for problem in problems:
         typer.echo(problem)
     if problems:

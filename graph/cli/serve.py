@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,8 +27,8 @@ from graph.security import (
     read_token_file,
     token_from_env,
 )
-from graph.settings import LOOPBACK_HOSTS, ServerSettings
-from graph.store import Store
+from graph.settings import LOOPBACK_HOSTS, ServerSettings, parse_interval
+from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
 
 __all__: list[str] = []
@@ -94,6 +94,18 @@ def serve(
     timeout: Annotated[
         float, typer.Option(help="Longest a request may run, in seconds.", min=0.1)
     ] = 10.0,
+    backup_every: Annotated[
+        str | None,
+        typer.Option(
+            "--backup-every",
+            metavar="INTERVAL",
+            help="Back the database up on this schedule (30m, 12h, 1d) into backups/.",
+            show_default=False,
+        ),
+    ] = None,
+    keep_backups: Annotated[
+        int, typer.Option("--keep-backups", min=1, help="With --backup-every: how many to keep.")
+    ] = 7,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
@@ -107,7 +119,6 @@ def serve(
     import uvicorn
 
     from graph.app import create_app
-    from graph.serving import head_deadline_protocol
 
     if host in _WILDCARDS and not allowed_host:
         fail(
@@ -127,6 +138,10 @@ def serve(
         introspection=introspection,
         timeout_seconds=timeout,
         max_page_size=max_page_size,
+        backup_every_seconds=checked(lambda: parse_interval(backup_every))
+        if backup_every
+        else None,
+        keep_backups=keep_backups,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -138,8 +153,16 @@ def serve(
         typer.echo(f"sessiongraph: open {url}#token={token}", err=True)
     elif token is not None:
         typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
+    # Held while serving: `restore` refuses to replace a database a server has open.
+    with snapshots.hold(path):
+        _run(uvicorn, create_app(path, server=server, key=key), host, port, server)
+
+
+def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -> None:
+    from graph.serving import head_deadline_protocol
+
     uvicorn.run(
-        create_app(path, server=server, key=key),
+        app,
         host=host,
         port=port,
         log_level="info",

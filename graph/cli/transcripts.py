@@ -43,7 +43,7 @@ from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
 from graph.secrets import load_config as load_secrets_config
-from graph.store import Store
+from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
 
 if TYPE_CHECKING:
@@ -183,9 +183,10 @@ async def _import_into(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        total = await watch_paths(
-            store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
-        )
+        with snapshots.hold(db):  # `restore` refuses while a watcher has the database
+            total = await watch_paths(
+                store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+            )
         summary.merge(total)
         return summary
     finally:
