@@ -172,8 +172,10 @@ _APP_SCRIPT: Final[str] = """\
             ? "The server refused the Authorization header of the headers editor (401)."
               + " Remove it, or paste your sessiongraph token:"
             : token
-              ? "The server refused this token (401). Paste your sessiongraph token:"
-              : "This server needs a token (401). Paste your sessiongraph token:"
+              ? "The server refused this token (401). `sessiongraph token` prints the link " +
+                "with the current one (it is in ~/.config/sessiongraph/token):"
+              : "This server needs a token (401). `sessiongraph token` prints the link to " +
+                "open (the token is in ~/.config/sessiongraph/token); or paste it here:"
         );
       }
       return response;

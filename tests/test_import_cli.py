@@ -81,7 +81,9 @@ def test_import_defaults_to_claude_projects_in_home(samples_dir: Path, tmp_path:
     result = runner.invoke(app, ["import", "--db", db], env={"HOME": str(home)})
     assert result.exit_code == 1
     assert result.stderr == (
-        f"sessiongraph: error: {home}/.claude/projects: no such file or directory\n"
+        f"sessiongraph: error: {home}/.claude/projects: no such folder (where Claude Code "
+        "keeps its transcripts): pass the folder of yours, or try `sessiongraph demo` for "
+        "sample sessions\n"
     )
     copy_samples(samples_dir, home / ".claude" / "projects" / "-some-project")
     result = runner.invoke(app, ["import", "--db", db, "--json"], env={"HOME": str(home)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +21,13 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
+from graph.errors import ConfigError
 from graph.security import (
     default_token_path,
     is_loopback,
     load_or_create_token,
     read_token_file,
+    rotate_token,
     token_from_env,
 )
 from graph.settings import LOOPBACK_HOSTS, ServerSettings, parse_interval
@@ -52,6 +55,25 @@ def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | Non
     if created:
         return token, f"new, saved to {path} (mode 0600)"
     return token, f"from {path}"
+
+
+def link(url: str, token: str | None) -> str:
+    """The URL to open in a browser: GraphiQL, with the token in the fragment."""
+    return f"{url}#token={token}" if token else url
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program already listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another program has it; "
+                "stop it or pick another --port"
+            ) from None
 
 
 def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
@@ -148,11 +170,10 @@ def serve(
     url = f"http://{shown}:{port}/graphql"
     typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
     typer.echo(f"sessiongraph: token {source}", err=True)
-    if token is not None and source.startswith("new"):
-        # Shown once, when it is made: the fragment never reaches the server or its logs.
-        typer.echo(f"sessiongraph: open {url}#token={token}", err=True)
-    elif token is not None:
-        typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
+    checked(lambda: _port_is_free(host, port))
+    # Last, so it is the line to click: the fragment never reaches the server or its logs,
+    # and the token file is the user's own (0600), so it is shown at every start.
+    typer.echo(f"sessiongraph: open {link(url, token)}", err=True)
     # Held while serving: `restore` refuses to replace a database a server has open.
     with snapshots.hold(path):
         _run(uvicorn, create_app(path, server=server, key=key), host, port, server)
@@ -176,3 +197,24 @@ def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
     store = await Store.open(path, migrate=True, key=key)
     await store.close()
+
+
+@app.command()
+def token(
+    host: Annotated[str, typer.Option(help="The address `serve` listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port `serve` listens on.")] = 8000,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Make a new token (restart `serve` to use it).")
+    ] = False,
+) -> None:
+    """Print the GraphiQL link with the API token (from the token file, mode 0600)."""
+    path = default_token_path()
+    if rotate:
+        value = checked(lambda: rotate_token(path))
+        typer.echo(f"sessiongraph: a new token is in {path}; restart `serve` to use it", err=True)
+    else:
+        value, created = checked(lambda: load_or_create_token(path))
+        if created:
+            typer.echo(f"sessiongraph: a new token was saved to {path}", err=True)
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    typer.echo(link(f"http://{shown}:{port}/graphql", value))

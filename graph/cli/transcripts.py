@@ -32,6 +32,7 @@ from graph.cli.base import (
     app,
     checked,
     existing_db,
+    fail,
     key_material,
     resolve_db_path,
     run,
@@ -242,6 +243,11 @@ def import_command(
         else checked(load_secrets_config).redact_on_import
     )
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
+    if not paths and not targets[0].exists():
+        fail(
+            f"{targets[0]}: no such folder (where Claude Code keeps its transcripts): pass "
+            "the folder of yours, or try `sessiongraph demo` for sample sessions"
+        )
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
