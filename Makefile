@@ -19,12 +19,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sessiongraph migrate up
 	@if [ -d "$$HOME/.claude/projects" ]; then \
-		$(BIN)/sessiongraph import "$$HOME/.claude/projects"; \
+		$(BIN)/sessiongraph import "$$HOME/.claude/projects" && \
+		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT) \
+			--watch "$$HOME/.claude/projects"; \
 	else \
 		echo "no ~/.claude/projects here: loading the bundled demo sessions"; \
-		$(BIN)/sessiongraph demo; \
+		$(BIN)/sessiongraph demo && \
+		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT); \
 	fi
-	$(BIN)/sessiongraph serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from graph.feed import ChangeFeed
 from graph.graphiql import STATIC_DIR
 from graph.http import GraphQLEndpoint, bearer_matches
+from graph.importers.summary import ImportSummary
 from graph.metrics import CONTENT_TYPE_LATEST, Metrics
 from graph.middleware import AccessLog, OriginCheck
 from graph.schema import build_schema
@@ -95,6 +96,23 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def _watch(store: Store, paths: tuple[Path, ...], stop: asyncio.Event) -> None:
+    """``serve --watch``: import what is appended to the transcripts, in this process (the
+    store's one writer), so a running session shows up live."""
+    from graph.importers.watch import watch_paths
+
+    def report(summary: ImportSummary) -> None:
+        log.info(
+            "imported %d new lines of %d file(s): %d messages and %d events added",
+            summary.lines_read, summary.files, summary.messages_added, summary.events_added,
+        )  # fmt: skip
+
+    try:
+        await watch_paths(store, list(paths), on_import=report, stop=stop)
+    except Exception:  # the server goes on serving what is stored: say why watching stopped
+        log.exception("watching %s stopped", ", ".join(map(str, paths)))
+
+
 async def _backups(path: Path, server: ServerSettings) -> None:
     """``serve --backup-every``: a verified backup on schedule, the newest few kept."""
     assert server.backup_every_seconds is not None
@@ -141,9 +159,21 @@ def create_app(
             if server.backup_every_seconds
             else None
         )
+        stop_watching = asyncio.Event()
+        watcher = (
+            asyncio.create_task(
+                _watch(app.state.store, server.watch, stop_watching), name="sessiongraph-watch"
+            )
+            if server.watch
+            else None
+        )
         try:
             yield
         finally:
+            if watcher is not None:
+                stop_watching.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             if backups is not None:
                 backups.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

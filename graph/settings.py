@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 __all__ = ["LOOPBACK_HOSTS", "ServerSettings", "parse_interval"]
@@ -35,6 +36,8 @@ class ServerSettings:
             above the maximum are refused; none given takes the default).
         backup_every_seconds: Back the database up this often (``None``: never), keeping
             the ``keep_backups`` newest.
+        watch: Transcript folders or files the server imports as they are written
+            (``serve --watch``), through its own store: one writer.
     """
 
     token: str | None = None
@@ -53,6 +56,7 @@ class ServerSettings:
     default_page_size: int = 50
     backup_every_seconds: float | None = None
     keep_backups: int = 7
+    watch: tuple[Path, ...] = ()
 
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400}

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import shutil
 import socket
 from pathlib import Path
 
 import httpx
 import pytest
+from graphql import ExecutionResult
 from typer.testing import CliRunner
 
 from graph import __version__
+from graph.app import create_app
 from graph.cli import app
+from graph.schema import Context, build_schema
+from graph.settings import ServerSettings
 
 runner = CliRunner()
 
@@ -63,3 +70,42 @@ def test_import_without_claude_projects_points_to_the_demo(home: Path) -> None:
     result = runner.invoke(app, ["import", "--db", str(home / "x.db")])
     assert result.exit_code != 0
     assert "sessiongraph demo" in result.stderr and result.stderr.count("\n") == 1
+
+
+async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
+    tmp_path: Path, samples_dir: Path
+) -> None:
+    projects = tmp_path / "projects" / "-home-dev-app"
+    projects.mkdir(parents=True)
+    transcript = projects / "5e55-0000.jsonl"
+    shutil.copy(samples_dir / "short.jsonl", transcript)
+    session_id = next(json.loads(line)["sessionId"] for line in transcript.read_text().splitlines()
+                      if "sessionId" in json.loads(line))  # fmt: skip
+    app = create_app(tmp_path / "s.db", server=ServerSettings(watch=(tmp_path / "projects",)))
+    async with app.router.lifespan_context(app):
+        store = app.state.store
+        for _ in range(100):  # the watcher's first scan imports what is there
+            async with store.read() as reader:
+                if (await reader.sessions_by_session_id([session_id]))[0] is not None:
+                    break
+            await asyncio.sleep(0.1)
+        context = Context(store=store, settings=ServerSettings(), request_id="t",
+                          feed=app.state.feed)  # fmt: skip
+        subscription = await build_schema().subscribe(
+            "subscription($s: ID!) { sessionActivity(sessionId: $s) { node {"
+            " ... on Event { type data } } } }",
+            variable_values={"s": session_id}, context_value=context,
+        )  # fmt: skip
+        assert not isinstance(subscription, ExecutionResult)
+        pending = asyncio.ensure_future(anext(subscription))
+        await asyncio.sleep(0.2)
+        line = {
+            "type": "system", "subtype": "note", "sessionId": session_id, "uuid": "live-1",
+            "timestamp": "2026-03-01T00:00:00.000Z", "content": "live!",
+        }  # fmt: skip
+        with transcript.open("a") as handle:
+            handle.write(json.dumps(line) + "\n")
+        result = await asyncio.wait_for(pending, timeout=30)
+        assert result.data is not None
+        assert result.data["sessionActivity"]["node"]["data"]["content"] == "live!"
+        await subscription.aclose()

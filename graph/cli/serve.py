@@ -57,6 +57,20 @@ def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | Non
     return token, f"from {path}"
 
 
+def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
+    if paths and not watch:
+        fail("PATHs are what --watch watches: add --watch")
+    if not watch:
+        return ()
+    from graph.cli.transcripts import DEFAULT_PROJECTS
+
+    targets = tuple(p.expanduser() for p in (paths or [DEFAULT_PROJECTS]))
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        fail(f"nothing to watch at {', '.join(missing)}")
+    return targets
+
+
 def link(url: str, token: str | None) -> str:
     """The URL to open in a browser: GraphiQL, with the token in the fragment."""
     return f"{url}#token={token}" if token else url
@@ -128,6 +142,18 @@ def serve(
     keep_backups: Annotated[
         int, typer.Option("--keep-backups", min=1, help="With --backup-every: how many to keep.")
     ] = 7,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Import transcripts as they are written, in the server (the PATHs, default "
+            "~/.claude/projects): a running session shows up live.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="With --watch: what to watch.", show_default=False),
+    ] = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
@@ -164,6 +190,7 @@ def serve(
         if backup_every
         else None,
         keep_backups=keep_backups,
+        watch=_watched(watch, paths),
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
