@@ -109,3 +109,45 @@ async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
         assert result.data is not None
         assert result.data["sessionActivity"]["node"]["data"]["content"] == "live!"
         await subscription.aclose()
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    db = tmp_path / "demo.db"
+    assert runner.invoke(app, ["demo", "--db", str(db)]).exit_code == 0
+    return db
+
+
+def test_sessions_lists_newest_first_and_as_json(demo_db: Path) -> None:
+    listed = json.loads(runner.invoke(app, ["sessions", "--db", str(demo_db), "--json"]).stdout)
+    started = [s["startedAt"] for s in listed]
+    assert len(listed) == 4 and started == sorted(started, reverse=True)
+    table = runner.invoke(app, ["sessions", "--db", str(demo_db), "--limit", "2"]).stdout
+    assert "2 of 4 sessions" in table and listed[0]["sessionId"][:6] in table
+    since = runner.invoke(app, ["sessions", "--db", str(demo_db), "--json", "--since",
+                                "2026-02-11"]).stdout  # fmt: skip
+    assert [s["sessionId"] for s in json.loads(since)] == [listed[0]["sessionId"]]
+
+
+def test_a_unique_prefix_names_a_session_and_an_ambiguous_one_lists_them(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    listed = json.loads(runner.invoke(app, ["sessions", "--db", str(demo_db), "--json"]).stdout)
+    full = listed[0]["sessionId"]
+    shown = runner.invoke(app, ["show", full[:5], "--db", str(demo_db)])
+    assert shown.exit_code == 0 and f"# Session {full}" in shown.stdout
+    exported = runner.invoke(app, ["export", full[:6], "--db", str(demo_db)])
+    assert exported.exit_code == 0 and full in exported.stdout
+    missing = runner.invoke(app, ["show", "zzz", "--db", str(demo_db)])
+    assert missing.exit_code != 0 and "no session 'zzz'" in missing.stderr
+    # Two sessions whose ids start alike: the prefix is refused, and both are named.
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    for n in (1, 2):
+        (twins / f"abc{n}.jsonl").write_text(json.dumps(
+            {"type": "user", "sessionId": f"abc-{n}", "uuid": f"u{n}",
+             "timestamp": "2026-01-01T00:00:00.000Z", "message": {"role": "user", "content": "hi"}}
+        ) + "\n")  # fmt: skip
+    assert runner.invoke(app, ["import", str(twins), "--db", str(demo_db)]).exit_code == 0
+    both = runner.invoke(app, ["show", "abc", "--db", str(demo_db)])
+    assert both.exit_code != 0 and "abc-1" in both.stderr and "abc-2" in both.stderr

@@ -6,6 +6,7 @@ turns every :class:`~graph.errors.SessiongraphError` into one line on stderr and
 
 from __future__ import annotations
 
+from graph.cli import browse as _browse  # noqa: F401  (registers commands)
 from graph.cli import core as _core  # noqa: F401  (registers commands)
 from graph.cli import keys as _keys  # noqa: F401  (registers commands)
 from graph.cli import ops as _ops  # noqa: F401  (registers commands)

@@ -21,6 +21,7 @@ from graph.cli.base import (
     key_material,
     run,
 )
+from graph.cli.browse import resolve_session_id
 from graph.errors import UserInputError
 from graph.secrets import default_scanner
 from graph.store import ReportRow, Store
@@ -41,7 +42,8 @@ SessionOption = Annotated[
 ]
 
 
-async def _session_pk(store: Store, session_id: str) -> int:
+async def _session_pk(store: Store, given: str) -> int:
+    session_id = await resolve_session_id(store, given)
     async with store.read() as reader:
         (row,) = await reader.sessions_by_session_id([session_id])
     if row is None:

@@ -37,6 +37,7 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
+from graph.cli.browse import resolve_session_id
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.importer import import_paths
@@ -357,6 +358,7 @@ async def _export(
     try:
         store = await Store.open(db, key=key)
         try:
+            session_id = await resolve_session_id(store, session_id)
             return await export_session(store, session_id, out, fmt, secrets)
         finally:
             await store.close()

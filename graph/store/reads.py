@@ -138,6 +138,15 @@ class Reader:
         )
         return {int(row[0]) for row in rows}
 
+    async def session_ids_starting(self, prefix: str, limit: int) -> list[str]:
+        """The sessionIds that begin with ``prefix`` (a range on the unique index)."""
+        rows = await self._all(
+            "SELECT session_id FROM sessions WHERE session_id >= ?1"
+            " AND substr(session_id, 1, length(?1)) = ?1 ORDER BY session_id LIMIT ?2",
+            (prefix, limit),
+        )
+        return [str(row[0]) for row in rows]
+
     async def count_sessions(self, where: SessionFilter) -> int:
         filter_sql, params = where.where("s")
         rows = await self._all(f"SELECT count(*) FROM sessions AS s WHERE {filter_sql}", params)
