@@ -49,14 +49,10 @@ def keygen(
 
 
 async def _open_unlocked(path: Path) -> Store:
-    """The store, migrated, with the codec left undecided (the commands handle keys)."""
+    """The store, connected but neither migrated nor unlocked: the commands check the
+    keys themselves, before anything is written (migrations included)."""
     store = Store(path)
     await store.connect()
-    try:
-        await store.migrate()
-    except BaseException:
-        await store.close()
-        raise
     return store
 
 
@@ -65,14 +61,6 @@ def _bar() -> Progress:
         TextColumn("[bold]sealing"), BarColumn(), MofNCompleteColumn(), transient=True,
         disable=not typer.get_text_stream("stderr").isatty(),
     )  # fmt: skip
-
-
-async def _rows(store: Store) -> int:
-    [(count,)] = await store.writer_connection.execute_fetchall(
-        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
-        " + 3 * (SELECT count(*) FROM sessions)"
-    )
-    return int(count)
 
 
 @app.command()
@@ -84,8 +72,9 @@ def encrypt(
 ) -> None:
     """Encrypt a plaintext database in place with a key (or passphrase).
 
-    A copy of the plaintext file is kept until it succeeds; if interrupted, run it again
-    with the same key and it resumes.
+    A copy of the plaintext file (mode 0600) is kept until it succeeds, then overwritten
+    and removed, and the file vacuumed; if interrupted, run it again with the same key and
+    it resumes (or finishes that clean-up).
     """
     material = key_material(key_file, passphrase_file, ask_passphrase)
     if material is None:
@@ -97,8 +86,9 @@ def encrypt(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
+                task = bar.add_task("sealing", total=None)
                 await encrypt_database(store, material,
+                                       started=lambda n: bar.update(task, total=n),
                                        progress=lambda n: bar.advance(task, n))  # fmt: skip
         finally:
             await store.close()
@@ -133,8 +123,9 @@ def rotate_key_command(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
+                task = bar.add_task("sealing", total=None)
                 await rotate_key(store, current, new_key,
+                                 started=lambda n: bar.update(task, total=n),
                                  progress=lambda n: bar.advance(task, n))  # fmt: skip
         finally:
             await store.close()

@@ -134,12 +134,18 @@ def doctor(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
+    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts.
+
+    An encrypted database also has every sealed value authenticated with the key, and is
+    checked for what an interrupted encrypt or rotate-key can leave (free pages not yet
+    vacuumed, plaintext copies beside it).
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 
     async def go() -> list[str]:
-        store = await Store.open(path, key=key)
+        # Without --repair, doctor reports what an interrupted re-seal left, not fixes it.
+        store = await Store.open(path, key=key, cleanup=repair)
         try:
             if repair:
                 count = await store.repair()

@@ -7,23 +7,34 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from graph.crypto import Codec, PlainCodec
-from graph.errors import SchemaOutOfDate, StoreError
+from graph.errors import ConfigError, SchemaOutOfDate, StoreError
+from graph.store.backups import backup_path, copies_of, copy_database, is_plaintext, shred
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
+from graph.store.cleanup import clear_cleanup, pending_cleanup
 from graph.store.connection import StatementCounter, open_connection
+from graph.store.faults import file_faults
 from graph.store.indexing import SearchIndexer, indexed_version, mark_indexed
-from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
+from graph.store.keyring import (
+    CRYPTO_STATE_SINCE,
+    KeyMaterial,
+    codec_for,
+    crypto_state,
+    has_sessions,
+    new_state,
+    write_crypto_state,
+)
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
 from graph.store.scope import CURRENT_SCOPE, RequestScope
+from graph.store.sealed import check_envelopes
 from graph.store.transcripts import fill_message_rows
 from graph.store.writes import Writer
 
@@ -91,12 +102,14 @@ class Store:
         hooks: Iterable[WriteHook] | None = None,
         trace_writes: bool = False,
         key: KeyMaterial | None = None,
+        cleanup: bool = True,
     ) -> Store:
         """Open the database, applying pending migrations unless ``migrate`` is false.
 
         The key (or its absence) is checked against what the database records before
         anything is written. With ``migrate``, a search index built by another index
-        version is rebuilt too.
+        version is rebuilt too, and (with ``cleanup``) the clean-up an interrupted
+        ``encrypt`` or ``rotate-key`` still owes is finished.
 
         Raises:
             ConfigError: the key is missing, wrong, or given for a plaintext database.
@@ -106,24 +119,30 @@ class Store:
         """
         store = cls(path, readers=readers, hooks=hooks, trace_writes=trace_writes, key=key)
         try:
-            await store.connect()
-            await store.unlock()  # before migrating: a wrong key must not write anything
-            if migrate:
-                await store.migrate(backup=backup)
-                await store.unlock(initialize=True)
-                await store.ensure_index()
-                await store.ensure_message_rows()
-            else:
-                pending = await store.migrator().pending()
-                if pending:
-                    raise SchemaOutOfDate(
-                        f"{path} is at schema version {pending[0].version - 1}, this "
-                        f"sessiongraph needs {pending[-1].version}: run `sessiongraph migrate up`"
-                    )
+            with file_faults(path, "opening", "try again"):
+                await store._open(migrate=migrate, backup=backup, cleanup=cleanup)
         except BaseException:
             await store.close()
             raise
         return store
+
+    async def _open(self, *, migrate: bool, backup: bool, cleanup: bool) -> None:
+        await self.connect()
+        await self.unlock()  # before migrating: a wrong key must not write anything
+        if not migrate:
+            pending = await self.migrator().pending()
+            if pending:
+                raise SchemaOutOfDate(
+                    f"{self.path} is at schema version {pending[0].version - 1}, this "
+                    f"sessiongraph needs {pending[-1].version}: run `sessiongraph migrate up`"
+                )
+            return
+        await self.migrate(backup=backup)
+        await self.unlock(initialize=True)
+        await self.ensure_index()
+        await self.ensure_message_rows()
+        if cleanup and await self.finish_cleanup():
+            log.warning("finished the clean-up of an interrupted re-seal of %s", self.path)
 
     async def connect(self) -> None:
         """Open the writer connection (readers open lazily, after migrations)."""
@@ -172,16 +191,14 @@ class Store:
         """
         conn = self.writer_connection
         state = await crypto_state(conn)
-        if not state and self.key is not None and initialize:
-            [(has_sessions,)] = await conn.execute_fetchall(
-                "SELECT EXISTS (SELECT 1 FROM sessions)"
-            )
-            if not has_sessions:
-                state, _ = new_state(self.key)
-                async with self.write() as writer:
-                    await write_crypto_state(writer.connection, state)
-        if not state and self.key is not None and not initialize:
-            return  # decided after migrating (a new database has no meta table yet)
+        if not state and self.key is not None:
+            if await has_sessions(conn):  # a plaintext database: refused before migrating
+                codec_for(state, self.key, str(self.path))
+            if not initialize:
+                return  # decided after migrating (a new database has no meta table yet)
+            state, _ = new_state(self.key)
+            async with self.write() as writer:
+                await write_crypto_state(writer.connection, state)
         self.codec = codec_for(state, self.key, str(self.path))
         for hook in self.hooks:
             if isinstance(hook, SearchIndexer):
@@ -229,11 +246,37 @@ class Store:
                     return
 
     async def repair(self) -> int:
-        """Recompute every session's aggregates and rebuild the search index."""
-        async with self.write() as writer:
-            for (pk,) in await writer.connection.execute_fetchall("SELECT id FROM sessions"):
-                writer.touch(pk)
-        return await self.reindex()
+        """Recompute every session's aggregates and rebuild the search index.
+
+        An encrypted database is vacuumed afterwards: the old index pages are freed,
+        and no free page may keep bytes from before it was encrypted.
+        """
+        with file_faults(self.path, "repairing", "run `sessiongraph doctor --repair` again"):
+            async with self.write() as writer:
+                for (pk,) in await writer.connection.execute_fetchall("SELECT id FROM sessions"):
+                    writer.touch(pk)
+            count = await self.reindex()
+            if self.codec.encrypted:
+                await self.vacuum()
+        return count
+
+    async def finish_cleanup(self) -> bool:
+        """Finish the clean-up a re-seal recorded (VACUUM, then its copies); True if owed.
+
+        The VACUUM comes first: until it is done the marker stays, so a kill anywhere
+        here leaves it for the next open.
+        """
+        copies = await pending_cleanup(self.writer_connection)
+        if copies is None:
+            return False
+        with file_faults(self.path, "vacuuming", "open it again to finish the clean-up"):
+            await self.vacuum()
+            for copy in copies:
+                await asyncio.to_thread(shred, copy)
+            async with self.write() as writer:
+                await clear_cleanup(writer.connection)
+            await self.checkpoint()
+        return True
 
     async def reindex(self) -> int:
         """Rebuild the search index from every stored row, in one transaction."""
@@ -248,6 +291,14 @@ class Store:
         migrator = self.migrator()
         async with self._write_lock:
             current = await migrator.current_version()
+            # Migrations 0003 and later touch no sealed value (they add or drop derived
+            # tables and triggers); 0002 drops ``meta``, where an encrypted database
+            # records its key check: the sealed values would then pass for plaintext.
+            if current - steps < CRYPTO_STATE_SINCE and await crypto_state(self.writer_connection):
+                raise ConfigError(
+                    f"{self.path} is encrypted: reverting migration {CRYPTO_STATE_SINCE:04d} "
+                    "would drop the record of its key and leave its sealed values unreadable"
+                )
             if backup and current > 0:
                 copy = await self.backup(f"pre-down-{current:04d}")
                 log.info("copied the database to %s before reverting", copy)
@@ -255,11 +306,14 @@ class Store:
             return await migrator.down(steps)
 
     async def backup(self, label: str) -> Path:
-        """Copy the database with SQLite's online backup API; the copy's path."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        target = self.path.with_name(f"{self.path.name}.{label}.{stamp}.bak")
-        async with aiosqlite.connect(target) as dest:
-            await self.writer_connection.backup(dest)
+        """Copy the database aside (mode 0600, SQLite's online backup API); the copy's path.
+
+        Raises:
+            StoreError: the copy failed (a full disk, say); nothing of it is left.
+        """
+        target = backup_path(self.path, label)
+        with file_faults(self.path, "copying", "try again"):
+            await copy_database(self.writer_connection, target)
         return target
 
     async def close(self) -> None:
@@ -351,9 +405,37 @@ class Store:
             await checkpoints.close()
 
     async def check(self) -> list[str]:
-        """Problems found by SQLite's, FTS5's and our own consistency checks."""
-        async with self._write_lock:
-            return await check_database(self.writer_connection)
+        """Problems found by SQLite's, FTS5's and our own consistency checks.
+
+        An encrypted database has every sealed value authenticated too, and is checked
+        for what an interrupted re-seal may leave: free pages not yet vacuumed, and
+        plaintext copies beside it.
+        """
+        with file_faults(self.path, "checking", "run `sessiongraph doctor` again"):
+            async with self._write_lock:
+                conn = self.writer_connection
+                problems = await check_database(conn)
+                if not self.codec.encrypted:
+                    return problems
+                problems += await check_envelopes(conn, self.codec)
+                if await pending_cleanup(conn) is not None:
+                    problems.append(
+                        "encryption: the clean-up after encrypt or rotate-key did not finish: "
+                        "free pages may still hold old values (run `sessiongraph doctor --repair`)"
+                    )
+        for copy in copies_of(self.path):
+            plaintext = await asyncio.to_thread(is_plaintext, copy)
+            if plaintext is None:
+                problems.append(
+                    f"copy {copy} can not be read (a partial copy?) and may "
+                    "hold plaintext: delete it"
+                )
+            elif plaintext:
+                problems.append(
+                    f"copy {copy} holds this encrypted database's values in "
+                    "plaintext: delete it (and run `sessiongraph doctor --repair`)"
+                )
+        return problems
 
     async def vacuum(self) -> None:
         """Rewrite the file (no freed page keeps old bytes) and empty the WAL."""
