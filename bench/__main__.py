@@ -61,14 +61,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small corpora, few iterations")
     parser.add_argument("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
     parser.add_argument("--encrypted", action="store_true", help="encrypted databases")
-    parser.add_argument("--sizes", type=_sizes, metavar="N[,N]",
-                        help="corpus sizes in API messages (~5.9 KB of JSONL each)")  # fmt: skip
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        metavar="N[,N]",
+        help="corpus sizes in API messages (~5.9 KB of JSONL each)",
+    )
     parser.add_argument("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
-    parser.add_argument("--requests", type=int,
-                        help="serve: requests per page, server and round (default 400, "
-                        "--quick 60); live: lines (at most 300)")  # fmt: skip
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="work in DIR and keep it (default: a temp dir, removed)")  # fmt: skip
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help="serve: requests per page, server and round (default 400, "
+        "--quick 60); live: lines (at most 300)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="work in DIR and keep it (default: a temp dir, removed)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     return parser.parse_args(argv)
@@ -78,10 +89,14 @@ def options_from(args: argparse.Namespace, workdir: Path) -> Options:
     quick = bool(args.quick)
     return Options(
         sizes=args.sizes or (QUICK_SIZES if quick else FULL_SIZES),
-        plan=QUICK_PLAN if quick else FULL_PLAN, quick=quick, encrypted=args.encrypted,
-        seed=args.seed, workdir=workdir, rounds=args.rounds or (2 if quick else 5),
+        plan=QUICK_PLAN if quick else FULL_PLAN,
+        quick=quick,
+        encrypted=args.encrypted,
+        seed=args.seed,
+        workdir=workdir,
+        rounds=args.rounds or (2 if quick else 5),
         requests=args.requests or (60 if quick else 400),
-    )  # fmt: skip
+    )
 
 
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
@@ -110,8 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     report.print_table(out, report.summary(outcomes))
     if args.json:
-        context = {"sizes": options.sizes, "quick": options.quick,
-                   "encrypted": options.encrypted, "machine": platform.platform()}  # fmt: skip
+        context = {
+            "sizes": options.sizes,
+            "quick": options.quick,
+            "encrypted": options.encrypted,
+            "machine": platform.platform(),
+        }
         report.write_json(args.json, outcomes, context)
         out.print(f"figures written to {args.json}")
     return 0

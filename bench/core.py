@@ -17,9 +17,19 @@ from typing import Any
 from bench.generate import Corpus, generate
 
 __all__ = [
-    "Cell", "Ingest", "Options", "Outcome", "Plan", "Run", "Scenario", "Table", "Timing",
-    "interleaved", "ratio", "summarize",
-]  # fmt: skip
+    "Cell",
+    "Ingest",
+    "Options",
+    "Outcome",
+    "Plan",
+    "Run",
+    "Scenario",
+    "Table",
+    "Timing",
+    "interleaved",
+    "ratio",
+    "summarize",
+]
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 Cell = str | int | float | None
@@ -148,8 +158,9 @@ class Run:
     def corpus(self, size: int) -> Corpus:
         """The generated corpus of ``size`` API messages (made on first use)."""
         if size not in self._corpora:
-            self._corpora[size] = generate(self.workdir / f"corpus-{size}", size,
-                                           seed=self.options.seed)  # fmt: skip
+            self._corpora[size] = generate(
+                self.workdir / f"corpus-{size}", size, seed=self.options.seed
+            )
         return self._corpora[size]
 
     def database(self, size: int, encrypted: bool | None = None) -> Path:
@@ -173,8 +184,13 @@ class Run:
             env["SESSIONGRAPH_KEY"] = self.key  # the environment, not argv: not shown by ps
         done = subprocess.run(
             [sys.executable, "-m", "bench.worker", mode, str(source), str(db)],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=7200,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=7200,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"bench.worker {mode} failed:\n{done.stderr[-3000:]}")
         data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -37,13 +37,29 @@ _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
     "build deploy review refactor rename split merge"
 ).split()
 _CODE: Final = (
-    "def {w}(self, {v}: int) -> None:", "    {v} = await self._{w}({v}, limit={n})",
-    "    if {v} is None:", '        raise ValueError(f"bad {v}")', "class {W}:",
-    "from {w}.{v} import {W}", "    assert {v} == {n}, {v}", "  src/{w}/{v}.py:{n}: {W}Error",
-    "PASSED tests/test_{w}.py::test_{v}", "SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};",
-)  # fmt: skip
-_PROJECTS: Final = ("sessiongraph", "billing-api", "web-frontend", "infra", "ml-pipeline",
-                    "docs-site", "data-etl", "auth-service", "search", "cli-tools")  # fmt: skip
+    "def {w}(self, {v}: int) -> None:",
+    "    {v} = await self._{w}({v}, limit={n})",
+    "    if {v} is None:",
+    '        raise ValueError(f"bad {v}")',
+    "class {W}:",
+    "from {w}.{v} import {W}",
+    "    assert {v} == {n}, {v}",
+    "  src/{w}/{v}.py:{n}: {W}Error",
+    "PASSED tests/test_{w}.py::test_{v}",
+    "SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};",
+)
+_PROJECTS: Final = (
+    "sessiongraph",
+    "billing-api",
+    "web-frontend",
+    "infra",
+    "ml-pipeline",
+    "docs-site",
+    "data-etl",
+    "auth-service",
+    "search",
+    "cli-tools",
+)
 _TOOLS: Final = ("Bash", "Read", "Edit", "Grep", "Write")
 _WEIGHTS: Final = (35, 30, 15, 12, 8)
 _ID: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -100,8 +116,16 @@ class Corpus:
 class _Thread:
     """One JSONL file being written record by record, keeping its corpus's counts."""
 
-    def __init__(self, fh: BinaryIO, rng: random.Random, text: TextPool, corpus: Corpus,
-                 base: Json, hooks: tuple[int, int], sidechain: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fh: BinaryIO,
+        rng: random.Random,
+        text: TextPool,
+        corpus: Corpus,
+        base: Json,
+        hooks: tuple[int, int],
+        sidechain: bool = False,
+    ) -> None:
         self.fh, self.rng, self.text, self.corpus, self.base = fh, rng, text, corpus, base
         self.base_hooks = hooks  # hook runs before and after each tool call
         self.sidechain, self.messages = sidechain, 0
@@ -128,13 +152,24 @@ class _Thread:
         self.corpus.bytes += len(line)
         self.corpus.events += not message
 
-    def row(self, kind: str, body: Json, *, message: bool = False, gap: tuple[int, int] = (5, 900)
-            ) -> str:  # fmt: skip
+    def row(
+        self, kind: str, body: Json, *, message: bool = False, gap: tuple[int, int] = (5, 900)
+    ) -> str:
         """Write a chained record (parentUuid and the common fields); its uuid."""
         uuid = self.uuid()
-        self.write({"parentUuid": self.parent, "isSidechain": self.sidechain,
-                    "userType": "external", **self.base, "type": kind, **body, "uuid": uuid,
-                    "timestamp": self._tick(*gap)}, message=message)  # fmt: skip
+        self.write(
+            {
+                "parentUuid": self.parent,
+                "isSidechain": self.sidechain,
+                "userType": "external",
+                **self.base,
+                "type": kind,
+                **body,
+                "uuid": uuid,
+                "timestamp": self._tick(*gap),
+            },
+            message=message,
+        )
         self.parent = uuid
         return uuid
 
@@ -144,38 +179,64 @@ class _Thread:
 
     def hooks(self, event: str, tool: str, use_id: str, count: int) -> None:
         for i in range(count):
-            data = {"type": "hook_progress", "hookEvent": event, "hookName": f"{event}:{tool}",
-                    "command": f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"}  # fmt: skip
-            self.row("progress", {"data": data, "parentToolUseID": use_id,
-                                  "toolUseID": use_id}, gap=(1, 60))  # fmt: skip
+            data = {
+                "type": "hook_progress",
+                "hookEvent": event,
+                "hookName": f"{event}:{tool}",
+                "command": f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh",
+            }
+            self.row(
+                "progress",
+                {"data": data, "parentToolUseID": use_id, "toolUseID": use_id},
+                gap=(1, 60),
+            )
 
     def system(self, subtype: str, body: Json) -> None:
         self.row("system", {"subtype": subtype, **body, "isMeta": False})
 
     def prompt(self, content: str) -> None:
         self._message()
-        self.row("user", {"message": {"role": "user", "content": content}}, message=True,
-                 gap=(2_000, 300_000))  # fmt: skip
+        self.row(
+            "user",
+            {"message": {"role": "user", "content": content}},
+            message=True,
+            gap=(2_000, 300_000),
+        )
 
     def assistant(self, blocks: list[Json]) -> None:
         """One API message: one row per block, sharing id, requestId and usage."""
         self._message()
         msg_id, request_id, rng = self._id("msg_01"), self._id("req_011C"), self.rng
-        usage = {"input_tokens": rng.randint(1, 12), "output_tokens": rng.randint(1, 30),
-                 "cache_creation_input_tokens": rng.randint(0, 20_000),
-                 "cache_read_input_tokens": rng.randint(0, 150_000)}  # fmt: skip
+        usage = {
+            "input_tokens": rng.randint(1, 12),
+            "output_tokens": rng.randint(1, 30),
+            "cache_creation_input_tokens": rng.randint(0, 20_000),
+            "cache_read_input_tokens": rng.randint(0, 150_000),
+        }
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:  # output_tokens is final on the last row only
                 usage = {**usage, "output_tokens": rng.randint(30, 4000)}
-            message = {"model": self.model, "id": msg_id, "type": "message", "role": "assistant",
-                       "content": [block], "stop_reason": None, "usage": usage}  # fmt: skip
+            message = {
+                "model": self.model,
+                "id": msg_id,
+                "type": "message",
+                "role": "assistant",
+                "content": [block],
+                "stop_reason": None,
+                "usage": usage,
+            }
             self.row("assistant", {"message": message, "requestId": request_id}, message=True)
 
     def _preamble(self) -> list[Json]:
         rng, blocks = self.rng, []
         if rng.random() < 0.3:
-            blocks.append({"type": "thinking", "thinking": self.text.words(rng.randint(80, 1200)),
-                           "signature": self._id("", rng.randint(200, 600))})  # fmt: skip
+            blocks.append(
+                {
+                    "type": "thinking",
+                    "thinking": self.text.words(rng.randint(80, 1200)),
+                    "signature": self._id("", rng.randint(200, 600)),
+                }
+            )
         if rng.random() < 0.5:
             blocks.append({"type": "text", "text": self.text.words(rng.randint(20, 400))})
         return blocks
@@ -185,33 +246,62 @@ class _Thread:
         rng, text, cwd = self.rng, self.text, self.base["cwd"]
         calls = [(self._id("toolu_01"), name) for name in tools]
         path = f"{cwd}/src/{text.short(1, 1)}/{text.short(1, 1)}.py"
-        inputs = {"Bash": {"command": f"cd {cwd} && pytest -q", "description": text.short()},
-                  "Grep": {"pattern": text.short(1, 2), "path": cwd},
-                  "Edit": {"file_path": path, "old_string": text.code_text(300),
-                           "new_string": text.code_text(400)}}  # fmt: skip
-        uses = [{"type": "tool_use", "id": use_id, "name": name, "caller": {"type": "direct"},
-                 "input": inputs.get(name, {"file_path": path})}
-                for use_id, name in calls]  # fmt: skip
+        inputs = {
+            "Bash": {"command": f"cd {cwd} && pytest -q", "description": text.short()},
+            "Grep": {"pattern": text.short(1, 2), "path": cwd},
+            "Edit": {
+                "file_path": path,
+                "old_string": text.code_text(300),
+                "new_string": text.code_text(400),
+            },
+        }
+        uses = [
+            {
+                "type": "tool_use",
+                "id": use_id,
+                "name": name,
+                "caller": {"type": "direct"},
+                "input": inputs.get(name, {"file_path": path}),
+            }
+            for use_id, name in calls
+        ]
         self.assistant([*self._preamble(), *uses])
         source = self.parent
         for use_id, name in calls:
             self.hooks("PreToolUse", name, use_id, self.base_hooks[0])
             for n in range(rng.randint(1, 6) if name == "Bash" else 0):
                 out = text.code_text(rng.randint(20, 200))
-                data = {"type": "bash_progress", "output": out, "fullOutput": out,
-                        "elapsedTimeSeconds": n + 1, "totalLines": n + 1}  # fmt: skip
-                self.row("progress", {"data": data, "toolUseID": f"bash-progress-{n}",
-                                      "parentToolUseID": use_id}, gap=(1, 60))  # fmt: skip
+                data = {
+                    "type": "bash_progress",
+                    "output": out,
+                    "fullOutput": out,
+                    "elapsedTimeSeconds": n + 1,
+                    "totalLines": n + 1,
+                }
+                self.row(
+                    "progress",
+                    {"data": data, "toolUseID": f"bash-progress-{n}", "parentToolUseID": use_id},
+                    gap=(1, 60),
+                )
             self.hooks("PostToolUse", name, use_id, self.base_hooks[1])
             changes = name in ("Edit", "Write")
-            out = (f"The file {path} has been updated." if changes
-                   else text.code_text(int(1024 * 50 ** (rng.random() ** 12))))  # fmt: skip
+            out = (
+                f"The file {path} has been updated."
+                if changes
+                else text.code_text(int(1024 * 50 ** (rng.random() ** 12)))
+            )
             block: Json = {"tool_use_id": use_id, "type": "tool_result", "content": out}
             self._message()
-            self.row("user", {"message": {"role": "user", "content": [block]},
-                              "toolUseResult": {"stdout": out, "stderr": "", "interrupted": False},
-                              "sourceToolAssistantUUID": source},
-                     message=True, gap=(50, 20_000))  # fmt: skip
+            self.row(
+                "user",
+                {
+                    "message": {"role": "user", "content": [block]},
+                    "toolUseResult": {"stdout": out, "stderr": "", "interrupted": False},
+                    "sourceToolAssistantUUID": source,
+                },
+                message=True,
+                gap=(50, 20_000),
+            )
 
     def answer(self) -> str:
         reply = self.text.words(self.rng.randint(100, 2000))
@@ -222,10 +312,19 @@ class _Thread:
         """A user prompt, tool-using steps, the answer, and the turn's events."""
         rng, start = self.rng, self.messages
         prompt_uuid = self.uuid()
-        snapshot = {"messageId": prompt_uuid, "trackedFileBackups": {},
-                    "timestamp": self._tick(0, 5)}  # fmt: skip
-        self.write({"type": "file-history-snapshot", "messageId": prompt_uuid,
-                    "snapshot": snapshot, "isSnapshotUpdate": False})  # fmt: skip
+        snapshot = {
+            "messageId": prompt_uuid,
+            "trackedFileBackups": {},
+            "timestamp": self._tick(0, 5),
+        }
+        self.write(
+            {
+                "type": "file-history-snapshot",
+                "messageId": prompt_uuid,
+                "snapshot": snapshot,
+                "isSnapshotUpdate": False,
+            }
+        )
         self.prompt(self.text.words(int(60 * 30 ** rng.random())))
         self.hooks("UserPromptSubmit", "prompt", self.uuid(), rng.randint(1, 2))
         for _ in range(rng.randint(1, 10)):
@@ -235,8 +334,12 @@ class _Thread:
             self.tool_step(tools)
         self.answer()
         self.hooks("Stop", "stop", self.uuid(), self.base_hooks[1])
-        summary = {"hookCount": self.base_hooks[1], "hookErrors": [],
-                   "preventedContinuation": False, "level": "suggestion"}  # fmt: skip
+        summary = {
+            "hookCount": self.base_hooks[1],
+            "hookErrors": [],
+            "preventedContinuation": False,
+            "level": "suggestion",
+        }
         self.system("stop_hook_summary", summary)
         self.system("turn_duration", {"durationMs": rng.randint(2_000, 1_500_000)})
 
@@ -257,8 +360,12 @@ def _session(rng: random.Random, text: TextPool, corpus: Corpus, budget: int) ->
     cwd = f"/home/dev/projects/{project}"
     folder = corpus.root / ("-" + cwd.strip("/").replace("/", "-"))
     folder.mkdir(parents=True, exist_ok=True)
-    base = {"cwd": cwd, "sessionId": session_id, "version": rng.choice(("2.1.39", "2.1.42")),
-            "gitBranch": rng.choice(("main", "master", f"feature/{text.short(1, 1)}"))}  # fmt: skip
+    base = {
+        "cwd": cwd,
+        "sessionId": session_id,
+        "version": rng.choice(("2.1.39", "2.1.42")),
+        "gitBranch": rng.choice(("main", "master", f"feature/{text.short(1, 1)}")),
+    }
     hooks = (rng.randint(1, 3), rng.randint(2, 3))
     subagents = 1 if rng.random() < 0.35 else 0
     with (folder / f"{session_id}.jsonl").open("wb", buffering=1 << 20) as fh:
@@ -298,16 +405,30 @@ def live_line(session_id: str, n: int, text: TextPool) -> tuple[str, str]:
     uuid = f"{session_id[:8]}-live-{n:06d}"
     seconds, ms = divmod(n * 250, 1000)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_772_000_000 + seconds))
-    record: Json = {"parentUuid": None, "isSidechain": False, "cwd": "/home/dev/live",
-                    "sessionId": session_id, "version": "2.1.42", "uuid": uuid,
-                    "timestamp": f"{stamp}.{ms:03d}Z"}  # fmt: skip
+    record: Json = {
+        "parentUuid": None,
+        "isSidechain": False,
+        "cwd": "/home/dev/live",
+        "sessionId": session_id,
+        "version": "2.1.42",
+        "uuid": uuid,
+        "timestamp": f"{stamp}.{ms:03d}Z",
+    }
     if n % 3 == 0:
         record |= {"type": "user", "message": {"role": "user", "content": text.words(300)}}
     elif n % 3 == 1:
-        record |= {"type": "assistant", "requestId": f"req_live{n:06d}", "message": {
-            "model": "claude-opus-4-6", "id": f"msg_live{n:06d}", "type": "message",
-            "role": "assistant", "content": [{"type": "text", "text": text.words(800)}],
-            "usage": {"input_tokens": 3, "output_tokens": 200}}}  # fmt: skip
+        record |= {
+            "type": "assistant",
+            "requestId": f"req_live{n:06d}",
+            "message": {
+                "model": "claude-opus-4-6",
+                "id": f"msg_live{n:06d}",
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "text", "text": text.words(800)}],
+                "usage": {"input_tokens": 3, "output_tokens": 200},
+            },
+        }
     else:
         record |= {
             "type": "system",

@@ -85,10 +85,14 @@ class RawPages:
             by_session.setdefault(session_pk, []).append({"node": node})
         [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
         edges = [
-            {"node": {"id": encode_id("Session", pk), "messages": {
-                "totalCount": count, "edges": by_session.get(pk, [])}}}
+            {
+                "node": {
+                    "id": encode_id("Session", pk),
+                    "messages": {"totalCount": count, "edges": by_session.get(pk, [])},
+                }
+            }
             for pk, count in sessions
-        ]  # fmt: skip
+        ]
         return {"sessions": {"totalCount": total, "edges": edges}}
 
     def flat(self) -> Data:
@@ -96,12 +100,24 @@ class RawPages:
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
         ).fetchall()
-        return {"sessions": {"edges": [
-            {"node": {"id": encode_id("Session", r[0]), "sessionId": r[1], "title": r[2],
-                      "project": r[3], "messageCount": r[4], "eventCount": r[5],
-                      "tokenUsage": {"input": r[6], "output": r[7]}}}
-            for r in rows
-        ]}}  # fmt: skip
+        return {
+            "sessions": {
+                "edges": [
+                    {
+                        "node": {
+                            "id": encode_id("Session", r[0]),
+                            "sessionId": r[1],
+                            "title": r[2],
+                            "project": r[3],
+                            "messageCount": r[4],
+                            "eventCount": r[5],
+                            "tokenUsage": {"input": r[6], "output": r[7]},
+                        }
+                    }
+                    for r in rows
+                ]
+            }
+        }
 
     def session(self, session_id: str) -> Data:
         row = self.conn.execute(
@@ -115,12 +131,23 @@ class RawPages:
             (row[0],),
         ).fetchall()
         edges = [
-            {"node": {"id": encode_id("Message", pk), "role": role, "model": model,
-                      "text": _text(content)}}
+            {
+                "node": {
+                    "id": encode_id("Message", pk),
+                    "role": role,
+                    "model": model,
+                    "text": _text(content),
+                }
+            }
             for pk, role, model, content in messages
-        ]  # fmt: skip
-        return {"session": {"id": encode_id("Session", row[0]), "sessionId": session_id,
-                            "messages": {"edges": edges}}}  # fmt: skip
+        ]
+        return {
+            "session": {
+                "id": encode_id("Session", row[0]),
+                "sessionId": session_id,
+                "messages": {"edges": edges},
+            }
+        }
 
     def search(self, query: str) -> Data:
         rows = self.conn.execute(
@@ -128,10 +155,20 @@ class RawPages:
         ).fetchall()
         edges = []
         for rowid, score, session_id in rows:
-            kind, pk = ("Session", rowid - SESSION_DOCS) if rowid >= SESSION_DOCS else (
-                "Message", rowid >> 2)  # fmt: skip
-            edges.append({"node": {"score": -score, "node": {"id": encode_id(kind, pk)},
-                                   "session": {"sessionId": session_id}}})  # fmt: skip
+            kind, pk = (
+                ("Session", rowid - SESSION_DOCS)
+                if rowid >= SESSION_DOCS
+                else ("Message", rowid >> 2)
+            )
+            edges.append(
+                {
+                    "node": {
+                        "score": -score,
+                        "node": {"id": encode_id(kind, pk)},
+                        "session": {"sessionId": session_id},
+                    }
+                }
+            )
         return {"search": {"edges": edges}}
 
     def busiest_session(self) -> str:
@@ -157,7 +194,11 @@ def pages_of(session_id: str) -> list[Page]:
     return [
         Page("nested: 50 sessions x 5 messages", NESTED, None, RawPages.nested),
         Page("flat: 50 sessions", FLAT, None, RawPages.flat),
-        Page("one session, 20 messages", SESSION, {"id": session_id},
-             lambda raw: raw.session(session_id)),
+        Page(
+            "one session, 20 messages",
+            SESSION,
+            {"id": session_id},
+            lambda raw: raw.session(session_id),
+        ),
         Page("search top 20", SEARCH, {"q": SEARCH_TERM}, lambda raw: raw.search(SEARCH_TERM)),
-    ]  # fmt: skip
+    ]

@@ -52,10 +52,13 @@ def write_json(path: Path, outcomes: dict[str, Any], context: dict[str, Any]) ->
     document = {
         **context,
         "scenarios": {
-            name: {"figures": o.figures,
-                   "tables": [{"title": t.title, "columns": t.columns, "rows": t.rows}
-                              for t in o.tables]}
+            name: {
+                "figures": o.figures,
+                "tables": [
+                    {"title": t.title, "columns": t.columns, "rows": t.rows} for t in o.tables
+                ],
+            }
             for name, o in outcomes.items()
         },
-    }  # fmt: skip
+    }
     path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))

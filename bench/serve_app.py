@@ -29,8 +29,11 @@ from bench.pages import FLAT, NESTED, SEARCH, SESSION, RawPages
 HOST: Final = "127.0.0.1"
 # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
 UVICORN_OPTIONS: Final[dict[str, Any]] = {
-    "log_level": "info", "access_log": False, "server_header": False, "lifespan": "on",
-}  # fmt: skip
+    "log_level": "info",
+    "access_log": False,
+    "server_header": False,
+    "lifespan": "on",
+}
 
 
 def raw_app(db: Path) -> Starlette:

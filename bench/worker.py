@@ -106,11 +106,13 @@ def main(argv: list[str]) -> int:
     conn.close()
     files = [db.with_name(db.name + suffix) for suffix in ("", "-wal")]
     result = Ingest(
-        seconds=seconds, messages=messages, events=events,
+        seconds=seconds,
+        messages=messages,
+        events=events,
         peak_rss_mb=peak_rss_mb(),
         child_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         db_mb=sum(f.stat().st_size for f in files if f.exists()) / 1e6,
-    )  # fmt: skip
+    )
     sys.stdout.write(json.dumps(asdict(result)) + "\n")
     return 0
 

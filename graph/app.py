@@ -40,8 +40,10 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     """What a client sees of a bug outside GraphQL's own error handling: JSON, a code and
     the request id, never a trace (the trace goes to the log)."""
     request_id = request.scope.get("state", {}).get("request_id")
-    body = {"message": "Internal error", "extensions": {
-        "code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}  # fmt: skip
+    body = {
+        "message": "Internal error",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    }
     return JSONResponse({"errors": [body]}, status_code=500)
 
 
@@ -50,15 +52,26 @@ async def metrics_endpoint(request: Request) -> Response:
     server: ServerSettings = request.app.state.server
     if server.token is not None and not bearer_matches(request, server.token):
         return JSONResponse(
-            {"errors": [{"message": "missing or wrong bearer token",
-                         "extensions": {"code": "UNAUTHENTICATED"}}]},
-            status_code=401, headers={"www-authenticate": 'Bearer realm="sessiongraph"'},
-        )  # fmt: skip
+            {
+                "errors": [
+                    {
+                        "message": "missing or wrong bearer token",
+                        "extensions": {"code": "UNAUTHENTICATED"},
+                    }
+                ]
+            },
+            status_code=401,
+            headers={"www-authenticate": 'Bearer realm="sessiongraph"'},
+        )
     store: Store = request.app.state.store
     async with store.read() as reader:
         stats = await reader.stats()
-    counts = {"sessions": stats.sessions, "conversations": stats.conversations,
-              "messages": stats.messages, "events": stats.events}  # fmt: skip
+    counts = {
+        "sessions": stats.sessions,
+        "conversations": stats.conversations,
+        "messages": stats.messages,
+        "events": stats.events,
+    }
     feed = getattr(request.app.state, "feed", None)
     subscriptions = len(feed.subscribers()) if feed is not None else 0
     metrics: Metrics = request.app.state.metrics
@@ -104,8 +117,11 @@ async def _watch(store: Store, paths: tuple[Path, ...], stop: asyncio.Event) -> 
     def report(summary: ImportSummary) -> None:
         log.info(
             "imported %d new lines of %d file(s): %d messages and %d events added",
-            summary.lines_read, summary.files, summary.messages_added, summary.events_added,
-        )  # fmt: skip
+            summary.lines_read,
+            summary.files,
+            summary.messages_added,
+            summary.events_added,
+        )
 
     try:
         await watch_paths(store, list(paths), on_import=report, stop=stop)

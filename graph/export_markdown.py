@@ -22,9 +22,17 @@ RESULT_LINES: Final = 30
 INPUT_CHARS: Final = 300
 # The input fields that best say what a tool call did, in order of preference.
 _INPUT_KEYS: Final = (
-    "command", "file_path", "path", "pattern", "url", "query", "description", "prompt",
-    "subagent_type", "skill",
-)  # fmt: skip
+    "command",
+    "file_path",
+    "path",
+    "pattern",
+    "url",
+    "query",
+    "description",
+    "prompt",
+    "subagent_type",
+    "skill",
+)
 _BACKTICKS = re.compile(r"`+")
 
 

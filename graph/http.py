@@ -126,8 +126,10 @@ def _params(payload: Any, *, get: bool = False) -> _Params:
     if not isinstance(payload, dict):
         raise _RequestError(400, "the request body must be a JSON object")
     query, variables, name = (
-        payload.get("query"), payload.get("variables"), payload.get("operationName"),
-    )  # fmt: skip
+        payload.get("query"),
+        payload.get("variables"),
+        payload.get("operationName"),
+    )
     if query is not None and not isinstance(query, str):
         raise _RequestError(400, "`query` must be a string")
     if get and isinstance(variables, str):  # GET parameters carry JSON as strings
@@ -166,8 +168,7 @@ class GraphQLEndpoint:
                 params = await self._read(request)
             except ClientDisconnect:
                 # Gone before its request was read: nothing to answer, nothing wrong here.
-                log.info("client went away before its request was read (request %s)",
-                         request_id)  # fmt: skip
+                log.info("client went away before its request was read (request %s)", request_id)
                 return Response(status_code=CLIENT_CLOSED_REQUEST)
             request.state.operation_name = params.operation_name or _named(params.query)
             return await self._execute(request, params, media_type, request_id)
@@ -190,8 +191,9 @@ class GraphQLEndpoint:
         limit = self.server.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                code="PAYLOAD_TOO_LARGE")  # fmt: skip
+            raise _RequestError(
+                413, f"the request body is over {limit:,} bytes", code="PAYLOAD_TOO_LARGE"
+            )
         chunks, size = [], 0
         seconds = self.server.body_timeout_seconds
         try:
@@ -200,14 +202,19 @@ class GraphQLEndpoint:
                 async for chunk in request.stream():
                     size += len(chunk)
                     if size > limit:  # a lying or absent Content-Length: stop reading here
-                        raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                            code="PAYLOAD_TOO_LARGE")  # fmt: skip
+                        raise _RequestError(
+                            413,
+                            f"the request body is over {limit:,} bytes",
+                            code="PAYLOAD_TOO_LARGE",
+                        )
                     chunks.append(chunk)
         except TimeoutError as exc:
             raise _RequestError(
-                408, f"the request body took more than {seconds:g} s to arrive",
-                {"connection": "close"}, code="REQUEST_TIMEOUT",
-            ) from exc  # fmt: skip
+                408,
+                f"the request body took more than {seconds:g} s to arrive",
+                {"connection": "close"},
+                code="REQUEST_TIMEOUT",
+            ) from exc
         return b"".join(chunks)
 
     async def _read(self, request: Request) -> _Params:
@@ -246,9 +253,10 @@ class GraphQLEndpoint:
                     )
             except TimeoutError as exc:
                 raise _RequestError(
-                    400, f"the request ran past the {timeout:g} s limit and was stopped",
+                    400,
+                    f"the request ran past the {timeout:g} s limit and was stopped",
                     code="QUERY_TIMEOUT",
-                ) from exc  # fmt: skip
+                ) from exc
             except MissingQueryError as exc:
                 raise _RequestError(400, "the request has no `query`") from exc
             except InvalidOperationTypeError as exc:

@@ -75,9 +75,19 @@ class NewMessage:
     """
 
     __slots__ = (
-        "_encoded", "_later_uuids", "_records", "_seq", "_texts", "document", "model",
-        "msg_key", "role", "timestamp", "usage", "uuid",
-    )  # fmt: skip
+        "_encoded",
+        "_later_uuids",
+        "_records",
+        "_seq",
+        "_texts",
+        "document",
+        "model",
+        "msg_key",
+        "role",
+        "timestamp",
+        "usage",
+        "uuid",
+    )
 
     def __init__(
         self,
@@ -176,12 +186,22 @@ class NewMessage:
         # A flat tuple: unpickling calls one function instead of setting each slot.
         # Packed, the records travel as their bytes only (decoded again if asked for).
         u = self.usage
-        return (_message, (
-            self.msg_key, self.role, self.timestamp, self.uuid, self.model,
-            (u.input, u.output, u.cache_read, u.cache_creation), self.document,
-            self._records if self._encoded is None else None, self._encoded, self._seq,
-            self._later_uuids,
-        ))  # fmt: skip
+        return (
+            _message,
+            (
+                self.msg_key,
+                self.role,
+                self.timestamp,
+                self.uuid,
+                self.model,
+                (u.input, u.output, u.cache_read, u.cache_creation),
+                self.document,
+                self._records if self._encoded is None else None,
+                self._encoded,
+                self._seq,
+                self._later_uuids,
+            ),
+        )
 
     def __repr__(self) -> str:
         return f"NewMessage({self.msg_key!r}, {self.role!r}, seq={self.seq})"
@@ -191,8 +211,16 @@ class NewEvent:
     """One timeline record; ``seq`` is its line number in the conversation's file."""
 
     __slots__ = (
-        "_encoded", "_record", "_text", "document", "seq", "subtype", "timestamp", "type", "uuid",
-    )  # fmt: skip
+        "_encoded",
+        "_record",
+        "_text",
+        "document",
+        "seq",
+        "subtype",
+        "timestamp",
+        "type",
+        "uuid",
+    )
 
     def __init__(
         self,
@@ -249,10 +277,19 @@ class NewEvent:
         return self._encoded if self._encoded is not None else orjson.dumps(self.record)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_event, (
-            self.seq, self.type, self.timestamp, self.uuid, self.subtype, self.document,
-            self._record if self._encoded is None else None, self._encoded,
-        ))  # fmt: skip
+        return (
+            _event,
+            (
+                self.seq,
+                self.type,
+                self.timestamp,
+                self.uuid,
+                self.subtype,
+                self.document,
+                self._record if self._encoded is None else None,
+                self._encoded,
+            ),
+        )
 
     def __repr__(self) -> str:
         return f"NewEvent({self.seq}, {self.type!r})"
@@ -272,11 +309,18 @@ class FileState:
 
 
 def _message(
-    msg_key: str, role: str, timestamp: str, uuid: str | None, model: str | None,
-    usage: tuple[int, int, int, int], document: Document | None,
-    records: list[tuple[int, Record]] | None, encoded: bytes | None, seq: int,
+    msg_key: str,
+    role: str,
+    timestamp: str,
+    uuid: str | None,
+    model: str | None,
+    usage: tuple[int, int, int, int],
+    document: Document | None,
+    records: list[tuple[int, Record]] | None,
+    encoded: bytes | None,
+    seq: int,
     later_uuids: tuple[str, ...],
-) -> NewMessage:  # fmt: skip
+) -> NewMessage:
     message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
     message.document = document
     message._records, message._encoded = records, encoded
@@ -285,9 +329,15 @@ def _message(
 
 
 def _event(
-    seq: int, type_: str, timestamp: str, uuid: str | None, subtype: str | None,
-    document: Document | None, record: Record | None, encoded: bytes | None,
-) -> NewEvent:  # fmt: skip
+    seq: int,
+    type_: str,
+    timestamp: str,
+    uuid: str | None,
+    subtype: str | None,
+    document: Document | None,
+    record: Record | None,
+    encoded: bytes | None,
+) -> NewEvent:
     event = NewEvent(seq, type_, timestamp, {}, uuid, subtype)
     event.document = document
     event._record, event._encoded = record, encoded

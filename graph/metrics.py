@@ -33,21 +33,30 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
-            "sessiongraph_http_requests", "HTTP requests, by path, GraphQL operation and status.",
-            ["path", "operation", "status"], registry=r,
-        )  # fmt: skip
+            "sessiongraph_http_requests",
+            "HTTP requests, by path, GraphQL operation and status.",
+            ["path", "operation", "status"],
+            registry=r,
+        )
         self.latency = Histogram(
-            "sessiongraph_http_request_seconds", "Time to answer a request, by path.",
-            ["path"], buckets=_SECONDS, registry=r,
-        )  # fmt: skip
+            "sessiongraph_http_request_seconds",
+            "Time to answer a request, by path.",
+            ["path"],
+            buckets=_SECONDS,
+            registry=r,
+        )
         self.statements = Histogram(
-            "sessiongraph_graphql_sql_statements", "SQL statements a GraphQL request ran.",
-            buckets=_STATEMENTS, registry=r,
-        )  # fmt: skip
+            "sessiongraph_graphql_sql_statements",
+            "SQL statements a GraphQL request ran.",
+            buckets=_STATEMENTS,
+            registry=r,
+        )
         self.errors = Counter(
-            "sessiongraph_graphql_errors", "GraphQL errors returned, by extensions.code.",
-            ["code"], registry=r,
-        )  # fmt: skip
+            "sessiongraph_graphql_errors",
+            "GraphQL errors returned, by extensions.code.",
+            ["code"],
+            registry=r,
+        )
         self.websockets = Gauge(
             "sessiongraph_websocket_connections", "Open WebSocket connections.", registry=r
         )
@@ -55,13 +64,17 @@ class Metrics:
             "sessiongraph_subscriptions_active", "Subscriptions being served.", registry=r
         )
         self.rows = Gauge(
-            "sessiongraph_stored_rows", "Rows stored, by table (read at scrape time).",
-            ["table"], registry=r,
-        )  # fmt: skip
+            "sessiongraph_stored_rows",
+            "Rows stored, by table (read at scrape time).",
+            ["table"],
+            registry=r,
+        )
         self.file_bytes = Gauge(
-            "sessiongraph_database_file_bytes", "Size of the database's files, by file.",
-            ["file"], registry=r,
-        )  # fmt: skip
+            "sessiongraph_database_file_bytes",
+            "Size of the database's files, by file.",
+            ["file"],
+            registry=r,
+        )
 
     def observe_request(
         self, path: str, operation: str | None, status: int, seconds: float

@@ -63,8 +63,9 @@ class AccessLog:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [
-                    *message["headers"], (b"x-request-id", request_id.encode("latin-1")),
-                ]  # fmt: skip
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
@@ -75,16 +76,18 @@ class AccessLog:
                 path = scope["path"] if scope["path"] in _PATHS else "other"
                 self.metrics.observe_request(path, state.get("operation_name"), status, seconds)
             access_log.info(
-                orjson.dumps({
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "operation": state.get("operation_name"),
-                    "status": status,
-                    "ms": round(seconds * 1000, 2),
-                    "sql": state.get("sql_statements"),
-                    "requestId": request_id,
-                }).decode()
-            )  # fmt: skip
+                orjson.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "operation": state.get("operation_name"),
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "sql": state.get("sql_statements"),
+                        "requestId": request_id,
+                    }
+                ).decode()
+            )
 
 
 class OriginCheck:
@@ -112,12 +115,16 @@ class OriginCheck:
             await send({"type": "websocket.close", "code": 4403})
             return
         status, body = json_error(403, "FORBIDDEN_ORIGIN", f"origin {origin} is not allowed")
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     def _allowed(self, origin: str, host: str) -> bool:

@@ -95,21 +95,28 @@ async def make_sessions(
                         text_block = {"type": "text", "text": f"answer {n}.{m}"}
                         batch.append(
                             NewMessage(
-                                f"m:{msg_id}", "assistant", ts(t0 + m),
+                                f"m:{msg_id}",
+                                "assistant",
+                                ts(t0 + m),
                                 [(line, assistant_record(line, msg_id, text_block))],
-                                uuid=f"a-{line}", model="claude-opus-4-6",
+                                uuid=f"a-{line}",
+                                model="claude-opus-4-6",
                                 usage=TokenTotals(3, 10, 0, 0),
                             )
-                        )  # fmt: skip
+                        )
                 await writer.add_messages(pk, conv, batch)
                 await writer.add_events(
                     pk,
                     conv,
                     [
-                        NewEvent(messages + e + 1, "progress", ts(t0 + messages + e),
-                                 {"type": "progress", "data": {"type": "hook_progress"}},
-                                 subtype="hook_progress")
+                        NewEvent(
+                            messages + e + 1,
+                            "progress",
+                            ts(t0 + messages + e),
+                            {"type": "progress", "data": {"type": "hook_progress"}},
+                            subtype="hook_progress",
+                        )
                         for e in range(events)
                     ],
-                )  # fmt: skip
+                )
     return ids

@@ -100,8 +100,11 @@ def test_python_dash_m_graph_and_serve_refuses_a_bad_database(tmp_path: Path) ->
     bad.write_bytes(b"this is not sqlite" * 100)
     result = subprocess.run(
         [sys.executable, "-m", "graph", "serve", "--db", str(bad), "--port", "0"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("sessiongraph: error:")
     assert "Traceback" not in result.stderr
@@ -121,8 +124,11 @@ def test_serve_migrates_and_answers_on_loopback_with_a_token(tmp_path: Path) -> 
     env.pop("SESSIONGRAPH_TOKEN", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -144,8 +144,9 @@ def test_an_unexpected_error_is_one_line_with_its_trace_kept(
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(transcripts_module, "import_paths", bug)
-    monkeypatch.setattr(sys, "argv", ["sessiongraph", "import", str(samples_dir),
-                                      "--db", str(tmp_path / "x.db")])  # fmt: skip
+    monkeypatch.setattr(
+        sys, "argv", ["sessiongraph", "import", str(samples_dir), "--db", str(tmp_path / "x.db")]
+    )
     monkeypatch.delenv("SESSIONGRAPH_DEBUG", raising=False)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(SystemExit) as exit_:

@@ -79,8 +79,11 @@ async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
     projects.mkdir(parents=True)
     transcript = projects / "5e55-0000.jsonl"
     shutil.copy(samples_dir / "short.jsonl", transcript)
-    session_id = next(json.loads(line)["sessionId"] for line in transcript.read_text().splitlines()
-                      if "sessionId" in json.loads(line))  # fmt: skip
+    session_id = next(
+        json.loads(line)["sessionId"]
+        for line in transcript.read_text().splitlines()
+        if "sessionId" in json.loads(line)
+    )
     app = create_app(tmp_path / "s.db", server=ServerSettings(watch=(tmp_path / "projects",)))
     async with app.router.lifespan_context(app):
         store = app.state.store
@@ -89,20 +92,26 @@ async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
                 if (await reader.sessions_by_session_id([session_id]))[0] is not None:
                     break
             await asyncio.sleep(0.1)
-        context = Context(store=store, settings=ServerSettings(), request_id="t",
-                          feed=app.state.feed)  # fmt: skip
+        context = Context(
+            store=store, settings=ServerSettings(), request_id="t", feed=app.state.feed
+        )
         subscription = await build_schema().subscribe(
             "subscription($s: ID!) { sessionActivity(sessionId: $s) { node {"
             " ... on Event { type data } } } }",
-            variable_values={"s": session_id}, context_value=context,
-        )  # fmt: skip
+            variable_values={"s": session_id},
+            context_value=context,
+        )
         assert not isinstance(subscription, ExecutionResult)
         pending = asyncio.ensure_future(anext(subscription))
         await asyncio.sleep(0.2)
         line = {
-            "type": "system", "subtype": "note", "sessionId": session_id, "uuid": "live-1",
-            "timestamp": "2026-03-01T00:00:00.000Z", "content": "live!",
-        }  # fmt: skip
+            "type": "system",
+            "subtype": "note",
+            "sessionId": session_id,
+            "uuid": "live-1",
+            "timestamp": "2026-03-01T00:00:00.000Z",
+            "content": "live!",
+        }
         with transcript.open("a") as handle:
             handle.write(json.dumps(line) + "\n")
         result = await asyncio.wait_for(pending, timeout=30)
@@ -124,8 +133,9 @@ def test_sessions_lists_newest_first_and_as_json(demo_db: Path) -> None:
     assert len(listed) == 4 and started == sorted(started, reverse=True)
     table = runner.invoke(app, ["sessions", "--db", str(demo_db), "--limit", "2"]).stdout
     assert "2 of 4 sessions" in table and listed[0]["sessionId"][:6] in table
-    since = runner.invoke(app, ["sessions", "--db", str(demo_db), "--json", "--since",
-                                "2026-02-11"]).stdout  # fmt: skip
+    since = runner.invoke(
+        app, ["sessions", "--db", str(demo_db), "--json", "--since", "2026-02-11"]
+    ).stdout
     assert [s["sessionId"] for s in json.loads(since)] == [listed[0]["sessionId"]]
 
 
@@ -144,10 +154,18 @@ def test_a_unique_prefix_names_a_session_and_an_ambiguous_one_lists_them(
     twins = tmp_path / "twins"
     twins.mkdir()
     for n in (1, 2):
-        (twins / f"abc{n}.jsonl").write_text(json.dumps(
-            {"type": "user", "sessionId": f"abc-{n}", "uuid": f"u{n}",
-             "timestamp": "2026-01-01T00:00:00.000Z", "message": {"role": "user", "content": "hi"}}
-        ) + "\n")  # fmt: skip
+        (twins / f"abc{n}.jsonl").write_text(
+            json.dumps(
+                {
+                    "type": "user",
+                    "sessionId": f"abc-{n}",
+                    "uuid": f"u{n}",
+                    "timestamp": "2026-01-01T00:00:00.000Z",
+                    "message": {"role": "user", "content": "hi"},
+                }
+            )
+            + "\n"
+        )
     assert runner.invoke(app, ["import", str(twins), "--db", str(demo_db)]).exit_code == 0
     both = runner.invoke(app, ["show", "abc", "--db", str(demo_db)])
     assert both.exit_code != 0 and "abc-1" in both.stderr and "abc-2" in both.stderr

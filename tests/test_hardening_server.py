@@ -162,17 +162,23 @@ def served(tmp_path: Path) -> Iterator[tuple[int, list[logging.LogRecord]]]:
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.INFO)
     settings = ServerSettings(
-        token=TOKEN, cors_origins=("http://app.example",),
-        body_timeout_seconds=0.5, head_timeout_seconds=0.5,
-    )  # fmt: skip
+        token=TOKEN,
+        cors_origins=("http://app.example",),
+        body_timeout_seconds=0.5,
+        head_timeout_seconds=0.5,
+    )
     app = create_app(tmp_path / "s.db", server=settings)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="info", access_log=False,
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        access_log=False,
         http=head_deadline_protocol(settings.head_timeout_seconds),
-    )  # fmt: skip
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -231,11 +237,16 @@ def test_an_allowed_origin_may_open_a_websocket(
 
     def init(origin: str) -> str:
         with websockets.sync.client.connect(
-            f"ws://127.0.0.1:{port}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")],
-            origin=Origin(origin), open_timeout=10,
-        ) as ws:  # fmt: skip
-            ws.send(json.dumps({"type": "connection_init",
-                                "payload": {"authorization": f"Bearer {TOKEN}"}}))  # fmt: skip
+            f"ws://127.0.0.1:{port}/graphql",
+            subprotocols=[Subprotocol("graphql-transport-ws")],
+            origin=Origin(origin),
+            open_timeout=10,
+        ) as ws:
+            ws.send(
+                json.dumps(
+                    {"type": "connection_init", "payload": {"authorization": f"Bearer {TOKEN}"}}
+                )
+            )
             return str(ws.recv(timeout=10))
 
     assert "connection_ack" in init("http://app.example")
@@ -284,8 +295,9 @@ async def test_session_activity_shows_a_growing_message_as_stored_at_each_commit
             block = {"type": "text", "text": f"part {rows}"}
             record = assistant_record(rows, "1", block)
             async with store.write() as writer:
-                message = NewMessage("m:1", "assistant", ts(0), [(rows, record)],
-                                     usage=TokenTotals(1, output, 0, 0))  # fmt: skip
+                message = NewMessage(
+                    "m:1", "assistant", ts(0), [(rows, record)], usage=TokenTotals(1, output, 0, 0)
+                )
                 await writer.add_messages(pk, conversation, [message])
             await feed.tick()
             result = await asyncio.wait_for(pending, timeout=10)
@@ -317,9 +329,19 @@ async def test_sessions_changed_filters_as_the_sessions_query_does(store: Store)
                 pk = await writer.upsert_session(NewSession(sid))
                 conversation = await writer.upsert_conversation(pk, NewConversation())
                 block = {"type": "text", "text": f"about {word}"}
-                await writer.add_messages(pk, conversation, [NewMessage(
-                    f"m:{sid}", "assistant", ts(0), [(1, assistant_record(1, sid, block))],
-                    model="claude-opus-4-6")])  # fmt: skip
+                await writer.add_messages(
+                    pk,
+                    conversation,
+                    [
+                        NewMessage(
+                            f"m:{sid}",
+                            "assistant",
+                            ts(0),
+                            [(1, assistant_record(1, sid, block))],
+                            model="claude-opus-4-6",
+                        )
+                    ],
+                )
         await feed.tick()
         result = await asyncio.wait_for(pending, timeout=10)
         assert result.data == {"sessionsChanged": {"sessionId": "a"}}

@@ -72,10 +72,12 @@ async def test_request_errors_are_400_with_graphql_response_json(
 async def test_bad_variables_are_a_request_error(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/graphql",
-        json={"query": "query($n: Int) { sessions(first: $n) { totalCount } }",
-              "variables": {"n": "lots"}},
+        json={
+            "query": "query($n: Int) { sessions(first: $n) { totalCount } }",
+            "variables": {"n": "lots"},
+        },
         headers={"accept": GRAPHQL_RESPONSE},
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 

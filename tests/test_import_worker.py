@@ -160,9 +160,12 @@ async def test_closing_the_reader_early_stops_the_worker(samples_dir: Path, tmp_
 
 @pytest.mark.parametrize(("threshold", "started"), [(1 << 40, 0), (1, 1)])
 async def test_a_worker_starts_only_for_enough_bytes(
-    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int,
+    samples_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
     started: int,
-) -> None:  # fmt: skip
+) -> None:
     tree = copy_samples(samples_dir, tmp_path / "projects")
     monkeypatch.setattr(importer_module, "WORKER_MIN_BYTES", threshold)
     readers: list[WorkerReader] = []

@@ -24,9 +24,18 @@ import graph
 ROOT = Path(graph.__file__).resolve().parent
 PURE = ("graph.search", "graph.secrets", "graph.inputs")
 ABOVE_STORE = (
-    "graph.store", "graph.schema", "graph.importers", "graph.cli", "graph.app", "graph.http",
-    "graph.ws", "graph.feed", "graph.loaders", "graph.export", "graph.demo",
-)  # fmt: skip
+    "graph.store",
+    "graph.schema",
+    "graph.importers",
+    "graph.cli",
+    "graph.app",
+    "graph.http",
+    "graph.ws",
+    "graph.feed",
+    "graph.loaders",
+    "graph.export",
+    "graph.demo",
+)
 SQL_CALLS = frozenset({"execute_fetchall", "executemany", "executescript"})
 CONNECTIONS = frozenset({"connection", "writer_connection"})
 
@@ -110,9 +119,11 @@ def test_the_check_sees_what_it_should() -> None:
         "async def f(store):\n    await store.read().connection.execute_fetchall('x')\n"
     )
     assert violations("graph.schema.x", bad) == {
-        "aiosqlite", "store connection", "SQL call: execute_fetchall",
+        "aiosqlite",
+        "store connection",
+        "SQL call: execute_fetchall",
         "store internals: graph.store.reads",
-    }  # fmt: skip
+    }
     assert violations("graph.search.x", ast.parse("from graph.store import Store")) == {
         "pure module imports graph.store"
     }

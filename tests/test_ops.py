@@ -27,8 +27,10 @@ KEY = KeyMaterial(key=MasterKey(bytes(range(32))))
 
 def counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("sessions", "conversations", "messages", "events")}  # fmt: skip
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("sessions", "conversations", "messages", "events")
+        }
 
 
 async def test_backups_taken_while_an_import_writes_are_whole(

@@ -16,10 +16,22 @@ def test_schema_graphql_matches_the_code() -> None:
 def test_the_contract_names_are_in_the_schema() -> None:
     text = sdl()
     for name in (
-        "interface Node", "type Query", "node(id: ID!): Node", "session(id: ID!): Session",
-        "sessions(filter: SessionFilter", "orderBy: SessionOrder", "conversation(id: ID!)",
-        "message(id: ID!)", "events(filter: EventFilter", "stats: Stats!", "health: Health!",
-        "type SessionConnection", "type TokenUsage", "resumeCommand", "totalCount",
-        "union ContentBlock", "scalar JSON",
-    ):  # fmt: skip
+        "interface Node",
+        "type Query",
+        "node(id: ID!): Node",
+        "session(id: ID!): Session",
+        "sessions(filter: SessionFilter",
+        "orderBy: SessionOrder",
+        "conversation(id: ID!)",
+        "message(id: ID!)",
+        "events(filter: EventFilter",
+        "stats: Stats!",
+        "health: Health!",
+        "type SessionConnection",
+        "type TokenUsage",
+        "resumeCommand",
+        "totalCount",
+        "union ContentBlock",
+        "scalar JSON",
+    ):
         assert name in text, name

@@ -192,8 +192,14 @@ async def test_the_api_never_reveals(tmp_path: Path) -> None:
     try:
         await import_paths(store, [tmp_path / "projects"])
         async with http(store) as client:
-            schema = (await client.get("/graphql", params={"query": "{ __schema { types {"
-                      " name fields { name args { name } } } } }"})).text  # fmt: skip
+            schema = (
+                await client.get(
+                    "/graphql",
+                    params={
+                        "query": "{ __schema { types { name fields { name args { name } } } } }"
+                    },
+                )
+            ).text
         assert "reveal" not in schema.lower()
     finally:
         await store.close()

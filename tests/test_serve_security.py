@@ -133,11 +133,13 @@ async def test_cors_allowlist(store: Store) -> None:
     ("content", "content_type"),
     [
         ("query=%7B+health+%7B+ok+%7D+%7D", "application/x-www-form-urlencoded"),
-        ('--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ health { ok } }\r\n--b--',
-         "multipart/form-data; boundary=b"),
+        (
+            '--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ health { ok } }\r\n--b--',
+            "multipart/form-data; boundary=b",
+        ),
         ("{ health { ok } }", "text/plain"),
     ],
-)  # fmt: skip
+)
 async def test_form_and_text_posts_are_refused(
     client: httpx.AsyncClient, content: str, content_type: str
 ) -> None:
@@ -171,12 +173,17 @@ DEEP = (
         (DEEP, "QUERY_TOO_DEEP"),
         ("{ " + " ".join(f"a{i}: health {{ ok }}" for i in range(31)) + " }", "TOO_MANY_ALIASES"),
         ("{ health { " + "ok " * 2100 + "} }", "QUERY_TOO_LONG"),
-        ("{ sessions(first: 500) { edges { node { messages(first: 500) { totalCount } } } } }",
-         "QUERY_TOO_COSTLY"),
-        ('{ search(query: "x", first: 500) { edges { node { session { messages(first: 200)'
-         " { totalCount } } } } } }", "QUERY_TOO_COSTLY"),
+        (
+            "{ sessions(first: 500) { edges { node { messages(first: 500) { totalCount } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
+        (
+            '{ search(query: "x", first: 500) { edges { node { session { messages(first: 200)'
+            " { totalCount } } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
 async def test_bombs_are_4xx_with_a_code(
     client: httpx.AsyncClient, query: str, code: str, accept: str
@@ -187,8 +194,10 @@ async def test_bombs_are_4xx_with_a_code(
 
 
 async def test_cost_counts_variables_and_nesting(client: httpx.AsyncClient) -> None:
-    query = "query($n: Int) { sessions(first: $n) { edges { node { messages(first: 100) {" \
-            " totalCount } } } } }"  # fmt: skip
+    query = (
+        "query($n: Int) { sessions(first: $n) { edges { node { messages(first: 100) {"
+        " totalCount } } } } }"
+    )
     small = await client.post("/graphql", json={"query": query, "variables": {"n": 100}})
     assert small.status_code == 200 and "errors" not in small.json()
     big = await client.post("/graphql", json={"query": query, "variables": {"n": 500}})
@@ -242,9 +251,11 @@ async def test_sql_past_the_deadline_is_interrupted(store: Store) -> None:
 
 async def test_introspection_off_hides_schema_and_suggestions(store: Store) -> None:
     async with client_for(store, introspection=False) as client:
-        body = (await client.post(
-            "/graphql", json={"query": "{ __schema { types { name } } sesions { totalCount } }"}
-        )).json()  # fmt: skip
+        body = (
+            await client.post(
+                "/graphql", json={"query": "{ __schema { types { name } } sesions { totalCount } }"}
+            )
+        ).json()
     messages = [error["message"] for error in body["errors"]]
     assert any("introspection" in message for message in messages)
     assert not any("Did you mean" in message for message in messages)
@@ -263,10 +274,13 @@ async def test_one_access_log_line_per_request_without_variables(
     caplog.set_level(logging.INFO, logger="graph.access")
     await client.post(
         "/graphql",
-        json={"query": "query Secretive($q: String!) { search(query: $q) { totalCount } }",
-              "variables": {"q": "hunter2-password"}, "operationName": "Secretive"},
+        json={
+            "query": "query Secretive($q: String!) { search(query: $q) { totalCount } }",
+            "variables": {"q": "hunter2-password"},
+            "operationName": "Secretive",
+        },
         headers={"x-request-id": "req-7"},
-    )  # fmt: skip
+    )
     [line] = [r.getMessage() for r in caplog.records if r.name == "graph.access"]
     entry = json.loads(line)
     assert entry["operation"] == "Secretive" and entry["status"] == 200

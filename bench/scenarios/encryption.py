@@ -28,11 +28,15 @@ async def encryption(run: Run) -> Outcome:
         caption="import: MB/s of import_paths (ratio: encrypted rate / plaintext rate). "
         "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
     )
-    table.rows.append([
-        "import MB/s", round(corpus.megabytes / plain.seconds, 1),
-        round(corpus.megabytes / sealed.seconds, 1), round(import_x, 2),
-        "yes" if plain.messages == sealed.messages else "NO",
-    ])  # fmt: skip
+    table.rows.append(
+        [
+            "import MB/s",
+            round(corpus.megabytes / plain.seconds, 1),
+            round(corpus.megabytes / sealed.seconds, 1),
+            round(import_x, 2),
+            "yes" if plain.messages == sealed.messages else "NO",
+        ]
+    )
     outcome = Outcome([table], {"encryption.import_ratio": import_x})
     stores = [await open_store(run, size, False), await open_store(run, size, True)]
     clients = [SchemaClient(store) for store in stores]
@@ -44,13 +48,22 @@ async def encryption(run: Run) -> Outcome:
         ):
             same = await clients[0].run(query, variables) == await clients[1].run(query, variables)
             times = await interleaved(
-                {side: partial(client.run, query, variables)
-                 for side, client in zip(("plain", "encrypted"), clients, strict=True)},
+                {
+                    side: partial(client.run, query, variables)
+                    for side, client in zip(("plain", "encrypted"), clients, strict=True)
+                },
                 run.plan,
-            )  # fmt: skip
+            )
             x = ratio(times["encrypted"].p50_ms, times["plain"].p50_ms)
-            table.rows.append([name, str(times["plain"]), str(times["encrypted"]), round(x, 2),
-                               "yes" if same else "NO"])  # fmt: skip
+            table.rows.append(
+                [
+                    name,
+                    str(times["plain"]),
+                    str(times["encrypted"]),
+                    round(x, 2),
+                    "yes" if same else "NO",
+                ]
+            )
             key = name.split(":")[-1].strip().split()[0]
             outcome.figures[f"encryption.{key}.ratio"] = x
             outcome.figures[f"encryption.{key}.same"] = float(same)

@@ -41,14 +41,22 @@ async def imports(run: Run) -> Outcome:
         for name, fill in (("import_paths", imported), ("raw executemany", floor)):
             mb_s = corpus.bytes / 1e6 / fill.seconds
             rss = f"{fill.peak_rss_mb:.0f}" + (
-                f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else "")  # fmt: skip
-            table.rows.append([
-                label, name, round(fill.seconds, 2), round(mb_s, 1),
-                round(corpus.records / fill.seconds), round(fill.messages / fill.seconds),
-                round(x, 2) if fill is imported else 1.0,
-                "yes" if fill.messages == corpus.messages else f"NO ({fill.messages})",
-                round(fill.db_mb), rss,
-            ])  # fmt: skip
+                f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
+            )
+            table.rows.append(
+                [
+                    label,
+                    name,
+                    round(fill.seconds, 2),
+                    round(mb_s, 1),
+                    round(corpus.records / fill.seconds),
+                    round(fill.messages / fill.seconds),
+                    round(x, 2) if fill is imported else 1.0,
+                    "yes" if fill.messages == corpus.messages else f"NO ({fill.messages})",
+                    round(fill.db_mb),
+                    rss,
+                ]
+            )
         prefix = f"import.{run.label(size)}"
         outcome.figures |= {
             f"{prefix}.mb_per_s": corpus.bytes / 1e6 / imported.seconds,

@@ -56,10 +56,16 @@ def _processes(run: Run, db: Path, watched: Path, env: dict[str, str]) -> Iterat
     try:
         with (run.workdir / "live.log").open("ab") as log:
             for command in commands:
-                processes.append(subprocess.Popen(
-                    command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT,
-                ))  # fmt: skip
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        env=env,
+                        cwd=ROOT,
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         deadline = time.monotonic() + _TIMEOUT_S
         while not _healthy(port):
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
@@ -83,22 +89,35 @@ def _healthy(port: int) -> bool:
 
 
 async def _subscribe(port: int, token: str) -> ClientConnection:
-    ws = await connect(f"ws://127.0.0.1:{port}/graphql", max_size=1 << 24,
-                       subprotocols=[Subprotocol("graphql-transport-ws")])  # fmt: skip
+    ws = await connect(
+        f"ws://127.0.0.1:{port}/graphql",
+        max_size=1 << 24,
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+    )
     init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
     await ws.send(orjson.dumps(init).decode())
     ack = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"no connection_ack: {ack}")
-    await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": {
-        "query": ACTIVITY, "variables": {"sid": SESSION}}}).decode())  # fmt: skip
+    await ws.send(
+        orjson.dumps(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": ACTIVITY, "variables": {"sid": SESSION}},
+            }
+        ).decode()
+    )
     return ws
 
 
 async def _series(
-    ws: ClientConnection, path: Path, lines: Iterator[tuple[str, str]], count: int,
+    ws: ClientConnection,
+    path: Path,
+    lines: Iterator[tuple[str, str]],
+    count: int,
     interval_s: float,
-) -> tuple[list[float], int]:  # fmt: skip
+) -> tuple[list[float], int]:
     """Append ``count`` lines; the delay of each that arrived (s), and how many did."""
     written: dict[str, float] = {}
     arrived: dict[str, float] = {}
@@ -149,8 +168,13 @@ async def live(run: Run) -> Outcome:
     token = "bench-" + os.urandom(12).hex()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
     home = str(run.workdir / "live")
-    env |= {"PYTHONPATH": str(ROOT), "SESSIONGRAPH_TOKEN": token, "PYTHONUNBUFFERED": "1",
-            "XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home}  # fmt: skip
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "SESSIONGRAPH_TOKEN": token,
+        "PYTHONUNBUFFERED": "1",
+        "XDG_CONFIG_HOME": home,
+        "XDG_DATA_HOME": home,
+    }
     if run.options.encrypted and run.key:
         env["SESSIONGRAPH_KEY"] = run.key
     key = MasterKey.from_base64(run.key) if run.options.encrypted and run.key else None
@@ -172,15 +196,27 @@ async def live(run: Run) -> Outcome:
         ws = await _subscribe(port, token)
         try:
             await _series(ws, path, lines, 1, 0.0)  # the watcher and the subscription are live
-            for name, count, interval in (("steady", steady, 0.02),
-                                          ("sparse", max(2, steady // 8), 0.25)):  # fmt: skip
+            for name, count, interval in (
+                ("steady", steady, 0.02),
+                ("sparse", max(2, steady // 8), 0.25),
+            ):
                 delays, received = await _series(ws, path, lines, count, interval)
                 timing = summarize(delays or [0.0])
-                table.rows.append([name, f"1 / {interval * 1000:.0f} ms", count, received,
-                                   round(timing.p50_ms), round(timing.p95_ms),
-                                   round(max(delays or [0.0]) * 1000)])  # fmt: skip
-                outcome.figures |= {f"live.{name}.p50_ms": timing.p50_ms,
-                                    f"live.{name}.received": received / count}  # fmt: skip
+                table.rows.append(
+                    [
+                        name,
+                        f"1 / {interval * 1000:.0f} ms",
+                        count,
+                        received,
+                        round(timing.p50_ms),
+                        round(timing.p95_ms),
+                        round(max(delays or [0.0]) * 1000),
+                    ]
+                )
+                outcome.figures |= {
+                    f"live.{name}.p50_ms": timing.p50_ms,
+                    f"live.{name}.received": received / count,
+                }
         finally:
             await ws.close()
     return outcome

@@ -78,8 +78,16 @@ async def query(run: Run) -> Outcome:
             )
             x = ratio(times["api"].p50_ms, times["raw"].p50_ms)
             statements = await api.statements(page.query, page.variables)
-            table.rows.append([page.name, str(times["api"]), str(times["raw"]), round(x, 2),
-                               statements, "yes" if same else "NO"])  # fmt: skip
+            table.rows.append(
+                [
+                    page.name,
+                    str(times["api"]),
+                    str(times["raw"]),
+                    round(x, 2),
+                    statements,
+                    "yes" if same else "NO",
+                ]
+            )
             key = page.name.split(":")[0].split()[0]
             outcome.figures[f"query.{key}.p50_ms"] = times["api"].p50_ms
             outcome.figures[f"query.{key}.x_raw"] = x

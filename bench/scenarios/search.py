@@ -71,11 +71,18 @@ async def search(run: Run) -> Outcome:
                     {"api": partial(api.run, SEARCH, variables), "bare": bare}, run.plan
                 )
                 x = ratio(times["api"].p50_ms, times["bare"].p50_ms)
-                table.rows.append([
-                    run.label(size), f"{kind}: {text}", matches, str(times["api"]),
-                    str(times["bare"]), round(x, 1), len(data["search"]["edges"]),
-                    await api.statements(SEARCH, variables),
-                ])  # fmt: skip
+                table.rows.append(
+                    [
+                        run.label(size),
+                        f"{kind}: {text}",
+                        matches,
+                        str(times["api"]),
+                        str(times["bare"]),
+                        round(x, 1),
+                        len(data["search"]["edges"]),
+                        await api.statements(SEARCH, variables),
+                    ]
+                )
                 prefix = f"search.{run.label(size)}.{kind}"
                 outcome.figures[f"{prefix}.p50_ms"] = times["api"].p50_ms
                 outcome.figures[f"{prefix}.x_bare"] = x

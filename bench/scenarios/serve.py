@@ -52,8 +52,11 @@ class _Connection:
         self.writer.write(raw)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head[:-4].split(b"\r\n")
-        length = next(int(line.split(b":", 1)[1]) for line in lines
-                      if line.lower().startswith(b"content-length:"))  # fmt: skip
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in lines
+            if line.lower().startswith(b"content-length:")
+        )
         return int(lines[0].split(b" ", 2)[1]), await self.reader.readexactly(length)
 
     def close(self) -> None:
@@ -100,9 +103,17 @@ async def _server(kind: str, db: Path, env: dict[str, str], log: Path) -> AsyncI
     """A ``bench.serve_app`` process; yields its port once it answers."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.serve_app", kind, str(db), cwd=ROOT, env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=log_file,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "bench.serve_app",
+            kind,
+            str(db),
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log_file,
+        )
     try:
         assert process.stdout is not None
         port = int(await asyncio.wait_for(process.stdout.readline(), _TIMEOUT_S))
@@ -166,8 +177,11 @@ async def serve(run: Run) -> Outcome:
         started = [_server("graph", db, env, log), _server("raw", plain, env, log)]
         graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, started))
         ports = {"graph": graph_port, "raw": raw_port}
-        requests = {(page.name, side): _post(port, token, page.query, page.variables)
-                    for page in pages for side, port in ports.items()}  # fmt: skip
+        requests = {
+            (page.name, side): _post(port, token, page.query, page.variables)
+            for page in pages
+            for side, port in ports.items()
+        }
         for page in pages:
             answers = []
             for side, port in ports.items():
@@ -191,19 +205,30 @@ async def serve(run: Run) -> Outcome:
                 ratios[page.name].append(rates["graph"] / rates["raw"])
     for page in pages:
         graph, raw = (summarize(latencies[page.name, side]) for side in ("graph", "raw"))
-        rate = {side: len(latencies[page.name, side]) / seconds[page.name, side]
-                for side in ("graph", "raw")}  # fmt: skip
+        rate = {
+            side: len(latencies[page.name, side]) / seconds[page.name, side]
+            for side in ("graph", "raw")
+        }
         middle = statistics.median(ratios[page.name])
-        table.rows.append([
-            page.name, "yes" if same[page.name] else "NO", round(rate["graph"]), str(graph),
-            round(rate["raw"]), str(raw), round(middle, 2),
-            f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}",
-            round(graph.p95_ms / graph.p50_ms, 2),
-        ])  # fmt: skip
+        table.rows.append(
+            [
+                page.name,
+                "yes" if same[page.name] else "NO",
+                round(rate["graph"]),
+                str(graph),
+                round(rate["raw"]),
+                str(raw),
+                round(middle, 2),
+                f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}",
+                round(graph.p95_ms / graph.p50_ms, 2),
+            ]
+        )
         key = f"serve.{page.name.split(':')[0].split()[0]}"
         outcome.figures |= {
-            f"{key}.req_per_s": rate["graph"], f"{key}.raw_req_per_s": rate["raw"],
-            f"{key}.ratio": middle, f"{key}.p95_over_p50": graph.p95_ms / graph.p50_ms,
+            f"{key}.req_per_s": rate["graph"],
+            f"{key}.raw_req_per_s": rate["raw"],
+            f"{key}.ratio": middle,
+            f"{key}.p95_over_p50": graph.p95_ms / graph.p50_ms,
             f"{key}.same": float(same[page.name]),
-        }  # fmt: skip
+        }
     return outcome

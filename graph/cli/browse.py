@@ -66,9 +66,10 @@ async def _list(path: Path, key: KeyMaterial | None, variables: dict[str, Any]) 
     store = await Store.open(path, key=key)
     try:
         result = await build_schema().execute(
-            _SESSIONS, variable_values=variables,
+            _SESSIONS,
+            variable_values=variables,
             context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
-        )  # fmt: skip
+        )
     finally:
         await store.close()
     if result.errors:
@@ -115,10 +116,13 @@ def sessions_command(
     table.add_column("title", ratio=1)
     for s in found["nodes"]:
         table.add_row(
-            s["sessionId"][:8], (s["startedAt"] or "")[:16].replace("T", " "),
-            f"{s['messageCount']:,}", f"{int(s['tokenUsage']['total']):,}",
-            s["project"] or "", s["title"] or "",
-        )  # fmt: skip
+            s["sessionId"][:8],
+            (s["startedAt"] or "")[:16].replace("T", " "),
+            f"{s['messageCount']:,}",
+            f"{int(s['tokenUsage']['total']):,}",
+            s["project"] or "",
+            s["title"] or "",
+        )
     Console(highlight=False).print(table)
 
 

@@ -44,8 +44,10 @@ def keygen(
     except SessiongraphError as exc:
         fail(str(exc))
     typer.echo(f"wrote a new key to {path}")
-    typer.echo(f"use it with --key-file {path} or SESSIONGRAPH_KEY_FILE={path}; keep a copy "
-               "somewhere safe: without it the database can not be read")  # fmt: skip
+    typer.echo(
+        f"use it with --key-file {path} or SESSIONGRAPH_KEY_FILE={path}; keep a copy "
+        "somewhere safe: without it the database can not be read"
+    )
 
 
 async def _open_unlocked(path: Path) -> Store:
@@ -58,9 +60,12 @@ async def _open_unlocked(path: Path) -> Store:
 
 def _bar() -> Progress:
     return Progress(
-        TextColumn("[bold]sealing"), BarColumn(), MofNCompleteColumn(), transient=True,
+        TextColumn("[bold]sealing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
         disable=not typer.get_text_stream("stderr").isatty(),
-    )  # fmt: skip
+    )
 
 
 @app.command()
@@ -87,9 +92,12 @@ def encrypt(
         try:
             with _bar() as bar:
                 task = bar.add_task("sealing", total=None)
-                await encrypt_database(store, material,
-                                       started=lambda n: bar.update(task, total=n),
-                                       progress=lambda n: bar.advance(task, n))  # fmt: skip
+                await encrypt_database(
+                    store,
+                    material,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 
@@ -113,8 +121,9 @@ def rotate_key_command(
     """
     current = key_material(key_file, passphrase_file, ask_passphrase)
     if current is None:
-        fail("rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a "
-             "passphrase")  # fmt: skip
+        fail(
+            "rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase"
+        )
     assert current is not None
     new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
     path = existing_db(db)
@@ -124,9 +133,13 @@ def rotate_key_command(
         try:
             with _bar() as bar:
                 task = bar.add_task("sealing", total=None)
-                await rotate_key(store, current, new_key,
-                                 started=lambda n: bar.update(task, total=n),
-                                 progress=lambda n: bar.advance(task, n))  # fmt: skip
+                await rotate_key(
+                    store,
+                    current,
+                    new_key,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 

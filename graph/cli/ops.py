@@ -62,7 +62,7 @@ def backup(
 
     The copy is checked (integrity, row counts) before it gets its name, mode 0600; an
     encrypted database's copy is as encrypted and opens only with the same key.
-    """  # fmt: skip
+    """
     path = existing_db(db)
     directory = snapshots.default_backup_dir(path)
     if to is not None and (to.is_dir() or to.suffix == ""):

@@ -252,8 +252,17 @@ def import_command(
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
-            run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
-                        key=key, redact=redact))  # fmt: skip
+            run(
+                _import(
+                    resolve_db_path(db),
+                    targets,
+                    watch=watch,
+                    as_json=as_json,
+                    bar=bar,
+                    key=key,
+                    redact=redact,
+                )
+            )
         except KeyboardInterrupt:
             if not watch:
                 raise

@@ -235,19 +235,27 @@ class _Importer:
         context = await self._store_batch(writer, plan.file, context, batch)
         await writer.save_file_state(
             FileState(
-                path, context.conversation_pk if context else None, size, plan.mtime_ns,
-                chunk.head, chunk.offset, chunk.line_count,
+                path,
+                context.conversation_pk if context else None,
+                size,
+                plan.mtime_ns,
+                chunk.head,
+                chunk.offset,
+                chunk.line_count,
             )
-        )  # fmt: skip
+        )
         if context is not None:
             # Set before the commit: the next chunk of this file may share the
             # transaction. A failed transaction ends the import, so none outlives it.
             self.contexts[path] = context
 
     async def _store_batch(
-        self, writer: Writer, file: TranscriptFile, context: ConversationContext | None,
+        self,
+        writer: Writer,
+        file: TranscriptFile,
+        context: ConversationContext | None,
         batch: Batch,
-    ) -> ConversationContext | None:  # fmt: skip
+    ) -> ConversationContext | None:
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)

@@ -73,10 +73,18 @@ class ImportSummary:
         """Add ``other``'s counts (a later run) to these; ``files`` is the latest count."""
         self.files = other.files
         for name in (
-            "files_read", "files_unchanged", "files_reset", "sessions_added",
-            "conversations_added", "messages_added", "events_added", "lines_read",
-            "bytes_read", "lines_skipped", "seconds",
-        ):  # fmt: skip
+            "files_read",
+            "files_unchanged",
+            "files_reset",
+            "sessions_added",
+            "conversations_added",
+            "messages_added",
+            "events_added",
+            "lines_read",
+            "bytes_read",
+            "lines_skipped",
+            "seconds",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.issues.update(other.issues)
         room = MAX_PROBLEMS - len(self.problems)

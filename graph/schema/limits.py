@@ -134,15 +134,22 @@ def _rules(limits: ServerSettings) -> list[type[ASTValidationRule]]:
                 name = operation.name.value if operation.name else "anonymous"
                 depth, aliases = shape.measure(operation.selection_set)
                 if depth > limits.max_depth:
-                    self.report_error(GraphQLError(
-                        f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
-                        operation, extensions={"code": "QUERY_TOO_DEEP", "depth": depth},
-                    ))  # fmt: skip
+                    self.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+                            operation,
+                            extensions={"code": "QUERY_TOO_DEEP", "depth": depth},
+                        )
+                    )
                 if aliases > limits.max_aliases:
-                    self.report_error(GraphQLError(
-                        f"{aliases:,} aliases found in '{name}': the limit is {limits.max_aliases}",
-                        operation, extensions={"code": "TOO_MANY_ALIASES", "aliases": aliases},
-                    ))  # fmt: skip
+                    self.report_error(
+                        GraphQLError(
+                            f"{aliases:,} aliases found in '{name}': "
+                            f"the limit is {limits.max_aliases}",
+                            operation,
+                            extensions={"code": "TOO_MANY_ALIASES", "aliases": aliases},
+                        )
+                    )
             return self.SKIP  # measured above: nothing below needs a visit
 
     return [DocumentShape]
@@ -238,9 +245,12 @@ class CostLimit(SchemaExtension):
         if context.pre_execution_errors or context.graphql_document is None:
             return
         cost = estimate_cost(
-            context.graphql_document, context.operation_name, context.variables or {},
-            self.limits.default_page_size, self._connections(),
-        )  # fmt: skip
+            context.graphql_document,
+            context.operation_name,
+            context.variables or {},
+            self.limits.default_page_size,
+            self._connections(),
+        )
         if cost > self.limits.max_cost:
             raise QueryTooCostly(
                 f"the query may return {cost:,} nodes (pages multiplied through nested "

@@ -152,9 +152,11 @@ class Query:
         descending = order_by.direction is OrderDirection.DESC
         kind = f"s{order.name[0]}{'d' if descending else 'a'}"
         request = PageArgs(first, after, last, before).request(
-            kind, len(order.value), default=settings.default_page_size,
+            kind,
+            len(order.value),
+            default=settings.default_page_size,
             maximum=settings.max_page_size,
-        )  # fmt: skip
+        )
         where = (filter or SessionFilter()).to_store(info.context.store.codec)
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),

@@ -74,9 +74,10 @@ class Subscription:
             while last < boundary:
                 async with info.context.store.read() as reader:
                     changes = [
-                        c for c in await reader.changes_after(last, _REPLAY_PAGE, pk)
+                        c
+                        for c in await reader.changes_after(last, _REPLAY_PAGE, pk)
                         if c.seq <= boundary
-                    ]  # fmt: skip
+                    ]
                     rows = await load_rows(reader, changes)
                 if not changes:
                     break

@@ -124,9 +124,11 @@ async def _events(
 
 
 def _event_filter(
-    types: list[str] | None, subtypes: list[str] | None, since: datetime | None,
+    types: list[str] | None,
+    subtypes: list[str] | None,
+    since: datetime | None,
     until: datetime | None,
-) -> EventFilter:  # fmt: skip
+) -> EventFilter:
     return EventFilter(
         types=tuple(types) if types is not None else None,
         subtypes=tuple(subtypes) if subtypes is not None else None,

@@ -95,10 +95,12 @@ class SecretScanner:
 
     def __post_init__(self) -> None:
         own = [
-            Rule(f"custom:{p.name}" if not p.name.startswith("custom:") else p.name,
-                 ((re.compile(p.regex), p.group),))
+            Rule(
+                f"custom:{p.name}" if not p.name.startswith("custom:") else p.name,
+                ((re.compile(p.regex), p.group),),
+            )
             for p in self.patterns
-        ]  # fmt: skip
+        ]
         self._rules = [*builtin_rules(), *own]
         self._always = [rule for rule in self._rules if not rule.anchors]
         self._by_anchor = {}

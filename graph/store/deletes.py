@@ -55,8 +55,7 @@ class Deletes(WriterBase):
                     (line, record)
                     for line, record in self._open("messages", "content", key, row[5])
                 ]
-                messages.append((row[0], NewMessage(row[1], row[2], row[3], records,
-                                                    model=row[4])))  # fmt: skip
+                messages.append((row[0], NewMessage(row[1], row[2], row[3], records, model=row[4])))
             for row in await self._conn.execute_fetchall(
                 f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
                 f"WHERE {column} = ?",

@@ -294,28 +294,36 @@ class SearchIndexer:
             return None
         if table == "messages":
             for r in rows:
-                fields = message_fields(records_of(
-                    self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
-                ))  # fmt: skip
+                fields = message_fields(
+                    records_of(
+                        self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
+                    )
+                )
                 self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
             await self._flush(conn)
-            await insert_json(conn, _DOCS_JSON, [
-                (doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows
-            ])  # fmt: skip
+            await insert_json(
+                conn,
+                _DOCS_JSON,
+                [(doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows],
+            )
         elif table == "events":
             for r in rows:
-                fields = event_fields(orjson.loads(
-                    self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3])
-                ))  # fmt: skip
+                fields = event_fields(
+                    orjson.loads(self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3]))
+                )
                 self._add(doc_rowid("event", r[0]), r[1], r[2], fields)
             await self._flush(conn)
-            await insert_json(conn, _DOCS_JSON, [
-                (doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows
-            ])  # fmt: skip
+            await insert_json(
+                conn,
+                _DOCS_JSON,
+                [(doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows],
+            )
         else:
             for pk, session_id, title, summary in rows:
-                after_text = (self._text("title", session_id, title),
-                              self._text("summary", session_id, summary))  # fmt: skip
+                after_text = (
+                    self._text("title", session_id, title),
+                    self._text("summary", session_id, summary),
+                )
                 await self.session_text_written(conn, pk, (None, None), after_text)
         return int(rows[-1][0]), len(rows)
 

@@ -188,9 +188,15 @@ class Reader:
     ) -> list[Page[MessageRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            MessageRow, "messages", parent, _MESSAGE_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            MessageRow,
+            "messages",
+            parent,
+            _MESSAGE_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def event_pages(
         self,
@@ -201,9 +207,15 @@ class Reader:
     ) -> list[Page[EventRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            EventRow, "events", parent, _EVENT_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            EventRow,
+            "events",
+            parent,
+            _EVENT_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def _child_pages(
         self,
@@ -300,10 +312,15 @@ class Reader:
         )
         r = rows[0]
         return StatsRow(
-            sessions=r[0], conversations=r[1], messages=r[2], events=r[3],
+            sessions=r[0],
+            conversations=r[1],
+            messages=r[2],
+            events=r[3],
             tokens=TokenTotals(r[4], r[5], r[6], r[7]),
-            db_size_bytes=r[8], schema_version=r[9], sqlite_version=r[10],
-        )  # fmt: skip
+            db_size_bytes=r[8],
+            schema_version=r[9],
+            sqlite_version=r[10],
+        )
 
     async def secret_findings_of_sessions(self, pks: Sequence[int]) -> list[list[KindCount]]:
         """What the secret scan found in each session, by kind (most found first)."""
@@ -312,16 +329,23 @@ class Reader:
             FINDINGS_BY_SESSION, (json_list(list(pks)),)
         ):
             found[pk].append(KindCount(kind, count, values, first))
-        return [found.get(pk, []) for pk in pks]  # fmt: skip
+        return [found.get(pk, []) for pk in pks]
 
     async def secret_report(self, session_pk: int | None = None) -> list[ReportRow]:
         """Every secret value found (by fingerprint), in one session or in all."""
         return [
-            ReportRow(kind, fingerprint, count, tuple(orjson.loads(sessions)),
-                      tuple(orjson.loads(fields)), first)
-            for kind, fingerprint, count, sessions, fields, first
-            in await self._all(REPORT, (session_pk,))
-        ]  # fmt: skip
+            ReportRow(
+                kind,
+                fingerprint,
+                count,
+                tuple(orjson.loads(sessions)),
+                tuple(orjson.loads(fields)),
+                first,
+            )
+            for kind, fingerprint, count, sessions, fields, first in await self._all(
+                REPORT, (session_pk,)
+            )
+        ]
 
     def conversation_messages(self, conversation_pk: int) -> AsyncGenerator[MessageRow, None]:
         """A thread's messages in file order, fetched a page at a time (for exports)."""

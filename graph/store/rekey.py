@@ -68,11 +68,18 @@ async def _reseal(
                 await conn.executemany(
                     f"UPDATE {table} SET {column} = ? WHERE id = ?",
                     [
-                        (target.seal(table, column, str(row[1]),
-                                     source.open(table, column, str(row[1]), row[2])), row[0])
+                        (
+                            target.seal(
+                                table,
+                                column,
+                                str(row[1]),
+                                source.open(table, column, str(row[1]), row[2]),
+                            ),
+                            row[0],
+                        )
                         for row in rows
                     ],
-                )  # fmt: skip
+                )
             batches += 1
             if progress is not None:
                 progress(len(rows))
@@ -184,9 +191,12 @@ async def _encrypt(
         async with store.write() as writer:
             await write_crypto_state(
                 writer.connection,
-                {"crypto.pending": orjson.dumps({"op": "encrypt", "state": final,
-                                                 "backup": backup}).decode()},
-            )  # fmt: skip
+                {
+                    "crypto.pending": orjson.dumps(
+                        {"op": "encrypt", "state": final, "backup": backup}
+                    ).decode()
+                },
+            )
     else:
         if pending["op"] != "encrypt":
             raise ConfigError(f"a {pending['op']} of {store.path} was interrupted: finish it")
@@ -244,9 +254,10 @@ async def _rotate(
         final = {
             "crypto.mode": "key",
             "crypto.check": new_key.check_value(),
-            "crypto.retired": ",".join(filter(None, [state.get("crypto.retired"),
-                                                     old.key_id.hex()])),
-        }  # fmt: skip
+            "crypto.retired": ",".join(
+                filter(None, [state.get("crypto.retired"), old.key_id.hex()])
+            ),
+        }
         async with store.write() as writer:
             await write_crypto_state(
                 writer.connection,
@@ -261,8 +272,9 @@ async def _rotate(
         final = pending["state"]
         if final["crypto.check"] != new_key.check_value():
             raise ConfigError("this is not the new key of the interrupted rotation")
-        old = codec_for({k: v for k, v in state.items() if k != "crypto.pending"}, current,
-                        str(store.path))  # fmt: skip
+        old = codec_for(
+            {k: v for k, v in state.items() if k != "crypto.pending"}, current, str(store.path)
+        )
         assert isinstance(old, Cipher)
         await store.migrate()
     await _started(store, started)

@@ -72,9 +72,11 @@ class SessionRow:
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
             self.cache_creation_tokens,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +116,11 @@ class MessageRow:
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
             self.cache_creation_tokens,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,11 +111,13 @@ def _check(path: Path) -> tuple[dict[str, int], int, dict[str, str]]:
         if not {"schema_migrations", *_TABLES} <= names:
             raise StoreError(f"{path} is not a sessiongraph database")
         state = (
-            {str(k): str(v) for k, v in conn.execute(
-                "SELECT key, value FROM meta WHERE key LIKE 'crypto.%'")}
+            {
+                str(k): str(v)
+                for k, v in conn.execute("SELECT key, value FROM meta WHERE key LIKE 'crypto.%'")
+            }
             if "meta" in names
             else {}
-        )  # fmt: skip
+        )
         return _counts(conn), _schema_version(conn), state
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} is not a usable database: {exc}") from None

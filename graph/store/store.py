@@ -225,8 +225,7 @@ class Store:
             async with self.write():
                 await mark_indexed(conn, version)
             return False
-        log.warning("rebuilding the search index of %s (index version %s)", self.path,
-                    version)  # fmt: skip
+        log.warning("rebuilding the search index of %s (index version %s)", self.path, version)
         await self.reindex()
         return True
 

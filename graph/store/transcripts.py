@@ -117,8 +117,9 @@ async def fill_message_rows(
         return None
     later = []
     for pk, conversation_pk, msg_key, content in rows:
-        opened = codec.open("messages", "content", message_row_key(conversation_pk, msg_key),
-                            content)  # fmt: skip
+        opened = codec.open(
+            "messages", "content", message_row_key(conversation_pk, msg_key), content
+        )
         for _, record in orjson.loads(opened)[1:]:
             uuid = record.get("uuid") if isinstance(record, dict) else None
             if isinstance(uuid, str):

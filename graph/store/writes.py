@@ -47,9 +47,12 @@ class Writer(Deletes, Rewrites):
         """Create the session or update what the new records say about it; its pk."""
         # Insert first, update only if it was there: so the writer knows which it was.
         values = (
-            session.session_id, session.project, session.cwd, session.git_branch,
+            session.session_id,
+            session.project,
+            session.cwd,
+            session.git_branch,
             session.version,
-        )  # fmt: skip
+        )
         rows = await self._conn.execute_fetchall(
             "INSERT INTO sessions (session_id, project, cwd, git_branch, version) "
             "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session_id) DO NOTHING "
@@ -96,8 +99,10 @@ class Writer(Deletes, Rewrites):
             self._open_text("sessions", "title", session_id, old[0][1]),
             self._open_text("sessions", "summary", session_id, old[0][2]),
         )
-        after = (title if title is not None else before[0],
-                 summary if summary is not None else before[1])  # fmt: skip
+        after = (
+            title if title is not None else before[0],
+            summary if summary is not None else before[1],
+        )
         if after == before:
             return
         # Plain text stays TEXT (readable with sqlite3); sealed text is an envelope.
@@ -116,9 +121,11 @@ class Writer(Deletes, Rewrites):
     async def upsert_conversation(self, session_pk: int, conversation: NewConversation) -> int:
         """Create the thread or update its flags; its pk."""
         values = (
-            session_pk, conversation.agent_id, int(conversation.is_sidechain),
+            session_pk,
+            conversation.agent_id,
+            int(conversation.is_sidechain),
             conversation.parent_tool_use_id,
-        )  # fmt: skip
+        )
         rows = await self._conn.execute_fetchall(
             "INSERT INTO conversations (session_pk, agent_id, is_sidechain, parent_tool_use_id) "
             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_pk, agent_id) DO NOTHING RETURNING id",
@@ -146,9 +153,18 @@ class Writer(Deletes, Rewrites):
             key = message_row_key(conversation_pk, m.msg_key)
             content = self._codec.seal("messages", "content", key, content)
         return (
-            m.seq, m.msg_key, m.uuid, m.role, m.model, m.timestamp,
-            u.input, u.output, u.cache_read, u.cache_creation, content,
-        )  # fmt: skip
+            m.seq,
+            m.msg_key,
+            m.uuid,
+            m.role,
+            m.model,
+            m.timestamp,
+            u.input,
+            u.output,
+            u.cache_read,
+            u.cache_creation,
+            content,
+        )
 
     async def add_messages(
         self, session_pk: int, conversation_pk: int, messages: Sequence[NewMessage]
@@ -176,7 +192,11 @@ class Writer(Deletes, Rewrites):
         pairs: list[tuple[int, NewMessage]] = []
         for row in stored:
             old = NewMessage(
-                msg_key=row[1], role=row[4], timestamp=row[6], uuid=row[3], model=row[5],
+                msg_key=row[1],
+                role=row[4],
+                timestamp=row[6],
+                uuid=row[3],
+                model=row[5],
                 usage=TokenTotals(row[7], row[8], row[9], row[10]),
                 records=[
                     (line, record)
@@ -184,7 +204,7 @@ class Writer(Deletes, Rewrites):
                         "messages", "content", message_row_key(conversation_pk, row[1]), row[11]
                     )
                 ],
-            )  # fmt: skip
+            )
             new = _merge(old, merged.pop(row[1]))
             replaced[row[0]] = old
             pairs.append((int(row[0]), new))
@@ -249,14 +269,21 @@ class Writer(Deletes, Rewrites):
             " timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    pk, session_pk, conversation_pk, e.seq, e.uuid, e.type, e.subtype, e.timestamp,
+                    pk,
+                    session_pk,
+                    conversation_pk,
+                    e.seq,
+                    e.uuid,
+                    e.type,
+                    e.subtype,
+                    e.timestamp,
                     codec.seal("events", "data", event_row_key(conversation_pk, e.seq), e.encoded)
                     if codec.encrypted
                     else e.encoded,
                 )
                 for pk, e in enumerate(new, first)
             ],
-        )  # fmt: skip
+        )
         self._touched.add(session_pk)
         self._threads.add(conversation_pk)
         pairs = list(enumerate(new, first))
@@ -277,10 +304,16 @@ class Writer(Deletes, Rewrites):
             " head_hash = excluded.head_hash, offset = excluded.offset,"
             " line_count = excluded.line_count, imported_at = excluded.imported_at",
             (
-                state.path, state.conversation_pk, state.size, state.mtime_ns, state.head_hash,
-                state.offset, state.line_count, datetime.now(UTC).isoformat(timespec="seconds"),
+                state.path,
+                state.conversation_pk,
+                state.size,
+                state.mtime_ns,
+                state.head_hash,
+                state.offset,
+                state.line_count,
+                datetime.now(UTC).isoformat(timespec="seconds"),
             ),
-        )  # fmt: skip
+        )
 
     async def finish(self) -> None:
         """Bring what the rows imply up to date; the store calls it just before COMMIT.

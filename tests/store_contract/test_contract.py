@@ -28,25 +28,43 @@ from graph.store import (
 
 def user(line: int, text: str) -> NewMessage:
     record = {"type": "user", "uuid": f"u{line}", "message": {"role": "user", "content": text}}
-    return NewMessage(f"u:{line}", "user", f"2026-01-01T00:00:{line:02d}.000Z", [(line, record)],
-                      uuid=f"u{line}")  # fmt: skip
+    return NewMessage(
+        f"u:{line}", "user", f"2026-01-01T00:00:{line:02d}.000Z", [(line, record)], uuid=f"u{line}"
+    )
 
 
 def reply(line: int, msg_id: str, text: str, output: int) -> NewMessage:
     record: dict[str, Any] = {
-        "type": "assistant", "uuid": f"a{line}", "requestId": f"r-{msg_id}",
-        "message": {"id": msg_id, "role": "assistant", "model": "claude-x",
-                    "content": [{"type": "text", "text": text}],
-                    "usage": {"input_tokens": 1, "output_tokens": output}},
-    }  # fmt: skip
-    return NewMessage(f"m:{msg_id}", "assistant", f"2026-01-01T00:00:{line:02d}.000Z",
-                      [(line, record)], uuid=f"a{line}", model="claude-x",
-                      usage=TokenTotals(1, output, 0, 0))  # fmt: skip
+        "type": "assistant",
+        "uuid": f"a{line}",
+        "requestId": f"r-{msg_id}",
+        "message": {
+            "id": msg_id,
+            "role": "assistant",
+            "model": "claude-x",
+            "content": [{"type": "text", "text": text}],
+            "usage": {"input_tokens": 1, "output_tokens": output},
+        },
+    }
+    return NewMessage(
+        f"m:{msg_id}",
+        "assistant",
+        f"2026-01-01T00:00:{line:02d}.000Z",
+        [(line, record)],
+        uuid=f"a{line}",
+        model="claude-x",
+        usage=TokenTotals(1, output, 0, 0),
+    )
 
 
 def event(seq: int, kind: str = "system") -> NewEvent:
-    return NewEvent(seq, kind, f"2026-01-01T00:01:{seq % 60:02d}.000Z",
-                    {"type": kind, "content": f"note {seq}"}, uuid=f"e{seq}")  # fmt: skip
+    return NewEvent(
+        seq,
+        kind,
+        f"2026-01-01T00:01:{seq % 60:02d}.000Z",
+        {"type": kind, "content": f"note {seq}"},
+        uuid=f"e{seq}",
+    )
 
 
 async def seed(store: Store, session_id: str = "s1", project: str = "p") -> tuple[int, int]:
