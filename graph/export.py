@@ -22,6 +22,7 @@ from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
 from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
+from graph.secrets.detect import map_strings
 from graph.store.rows import EventRow, MessageRow
 
 if TYPE_CHECKING:
@@ -72,13 +73,7 @@ class SecretPass:
         return self.scanner.mask(value, findings) if self.mask else value
 
     def json(self, value: Any) -> Any:
-        if value.__class__ is str:
-            return self.text(value)
-        if value.__class__ is dict:
-            return {key: self.json(item) for key, item in value.items()}
-        if value.__class__ is list:
-            return [self.json(item) for item in value]
-        return value
+        return map_strings(value, self.text)
 
     def deep(self, value: Any) -> Any:
         """:meth:`json`, for values as deep as an earlier version may have stored."""

@@ -24,11 +24,10 @@ from graph.cli.base import (
     key_material,
     run,
 )
-from graph.errors import SessiongraphError, UserInputError
+from graph.cli.queries import query
+from graph.errors import UserInputError
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.schema import Context, build_schema
 from graph.secrets import default_scanner
-from graph.settings import ServerSettings
 from graph.store import KeyMaterial, Store
 
 __all__ = ["resolve_session_id"]
@@ -62,27 +61,6 @@ async def resolve_session_id(store: Store, given: str) -> str:
     raise UserInputError(f"{given!r} begins several sessions' ids: {listed}; give more of it")
 
 
-async def _list(path: Path, key: KeyMaterial | None, variables: dict[str, Any]) -> Any:
-    store = await Store.open(path, key=key)
-    try:
-        result = await build_schema().execute(
-            _SESSIONS,
-            variable_values=variables,
-            context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
-        )
-    finally:
-        await store.close()
-    if result.errors:
-        original = result.errors[0].original_error
-        raise (
-            original
-            if isinstance(original, SessiongraphError)
-            else UserInputError(result.errors[0].message)
-        )
-    assert result.data is not None
-    return result.data["sessions"]
-
-
 @app.command("sessions")
 def sessions_command(
     db: DbOption = None,
@@ -103,7 +81,11 @@ def sessions_command(
         filter_["project"] = project
     if since:
         filter_["startedAfter"] = since
-    found = run(_list(existing_db(db), key, {"first": limit, "filter": filter_ or None}))
+    found = run(
+        query(
+            existing_db(db), key, _SESSIONS, {"first": limit, "filter": filter_ or None}, "sessions"
+        )
+    )
     if as_json:
         typer.echo(orjson.dumps(found["nodes"], option=orjson.OPT_INDENT_2).decode())
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from graph.cli import queries
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
@@ -23,11 +23,7 @@ from graph.cli.base import (
     run,
 )
 from graph.cli.ops import backup_age
-from graph.errors import SessiongraphError, UserInputError
-from graph.schema import Context, build_schema
-from graph.settings import ServerSettings
 from graph.store import Store
-from graph.store.keyring import KeyMaterial
 from graph.store.snapshots import default_backup_dir
 
 __all__: list[str] = []
@@ -45,27 +41,6 @@ query Search($q: String!, $first: Int!, $filter: SearchFilter, $scopes: [SearchS
   }
 }
 """
-
-
-async def _search(path: Path, variables: dict[str, Any], key: KeyMaterial | None) -> dict[str, Any]:
-    store = await Store.open(path, key=key)
-    try:
-        result = await build_schema().execute(
-            _SEARCH,
-            variable_values=variables,
-            context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
-        )
-    finally:
-        await store.close()
-    if result.errors:
-        error = result.errors[0]
-        original = error.original_error
-        if isinstance(original, SessiongraphError):
-            raise original
-        raise UserInputError(error.message)
-    assert result.data is not None
-    data: dict[str, Any] = result.data["search"]
-    return data
 
 
 @app.command()
@@ -93,7 +68,7 @@ def search(
         filter_["sessionId"] = session
     scopes = ["MESSAGES", "SESSIONS", "EVENTS"] if events else None
     variables = {"q": query, "first": limit, "filter": filter_ or None, "scopes": scopes}
-    result = run(_search(path, variables, key))
+    result = run(queries.query(path, key, _SEARCH, variables, "search"))
     if as_json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -62,6 +62,18 @@ class Pattern:
     name: str
     regex: str
     group: int = 0
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it (keys are left alone)."""
+    # Exact classes: values come from orjson, which makes no subclasses.
+    if value.__class__ is str:
+        return change(value)
+    if value.__class__ is dict:
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if value.__class__ is list:
+        return [map_strings(item, change) for item in value]
+    return value
 
 
 def fingerprint(value: str) -> str:
@@ -190,13 +202,7 @@ class SecretScanner:
 
     def mask_json(self, value: Any) -> Any:
         """A JSON value with every string in it masked (a new value where one changed)."""
-        if value.__class__ is str:
-            return self.mask(value)
-        if value.__class__ is dict:
-            return {key: self.mask_json(item) for key, item in value.items()}
-        if value.__class__ is list:
-            return [self.mask_json(item) for item in value]
-        return value
+        return map_strings(value, self.mask)
 
     def mask(self, text: str, findings: Sequence[Finding] | None = None) -> str:
         """``text`` with every secret replaced by its placeholder."""
