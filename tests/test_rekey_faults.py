@@ -80,9 +80,9 @@ async def test_a_kill_after_encrypt_commits_is_finished_by_running_it_again(
     if point == "vacuum":
         killed_at(monkeypatch, Store, "vacuum")
     else:
-        import graph.store.store
+        import graph.store.upkeep
 
-        killed_at(monkeypatch, graph.store.store, "shred")  # the name the store calls
+        killed_at(monkeypatch, graph.store.upkeep, "shred")  # the name the store calls
     store = await connected(db)
     with pytest.raises(KeyboardInterrupt):
         await encrypt_database(store, material())
