@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from graph.schema.context import ApiSettings, Context
 from graph.schema.errors import MaskInternalErrors, add_codes
+from graph.schema.execution import CycleFreeExecutionContext
 from graph.schema.limits import Limits, limit_extensions
 from graph.schema.nodes import NODES
 from graph.schema.query import Query
@@ -60,6 +61,7 @@ def build_schema(*, limits: Limits | None = None, introspection: bool = True) ->
         types=[node.type for node in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=CycleFreeExecutionContext,
     )
     schema.hide_suggestions = not introspection
     return schema
