@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -170,6 +171,10 @@ def create_app(
         # One change feed per process, whatever the number of subscriptions.
         app.state.feed = ChangeFeed(app.state.store.path)
         await app.state.feed.start()
+        # What start-up built (modules, the schema, the store) lives as long as the
+        # process: frozen, the collector never walks it again on a request's behalf.
+        gc.collect()
+        gc.freeze()
         backups = (
             asyncio.create_task(_backups(app.state.store.path, server), name="sessiongraph-backups")
             if server.backup_every_seconds
@@ -197,6 +202,9 @@ def create_app(
             await app.state.feed.close()  # ends every subscription cleanly
             if db_path is not None:
                 await app.state.store.close()
+            # An app that stops in a process that goes on (tests, embedding) hands
+            # its heap back to the collector.
+            gc.unfreeze()
 
     schema = build_schema(server)
     metrics = Metrics()

@@ -97,8 +97,10 @@ class Loaders:
     def _keyed(
         self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
     ) -> DataLoader[K, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         async def load(keys: list[K]) -> Sequence[V]:
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 return await fetch(reader, keys)
 
         return DataLoader(load_fn=load)
@@ -108,13 +110,15 @@ class Loaders:
         group_of: Callable[[Any], G],
         fetch: Callable[[Reader, G, list[int]], Awaitable[Sequence[V]]],
     ) -> DataLoader[Any, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         # Keys that differ only in their parent pk share one statement.
         async def load(keys: list[Any]) -> list[V]:
             groups: dict[G, list[int]] = {}
             for key in keys:
                 groups.setdefault(group_of(key), []).append(key.pk)
             found: dict[Any, V] = {}
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 for group, pks in groups.items():
                     unique = list(dict.fromkeys(pks))
                     for pk, value in zip(unique, await fetch(reader, group, unique), strict=True):

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from graph.schema.context import Context
 from graph.schema.errors import MaskInternalErrors, add_codes
+from graph.schema.execution import CycleFreeExecutionContext
 from graph.schema.limits import limit_extensions
 from graph.schema.nodes import NODES
 from graph.schema.query import Query
@@ -63,6 +64,7 @@ def build_schema(settings: ServerSettings | None = None) -> Schema:
         types=[node.type for node in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=CycleFreeExecutionContext,
     )
     schema.hide_suggestions = not introspection
     return schema

@@ -183,47 +183,64 @@ def estimate_cost(
     )
     if operation is None:
         return 0
-    memo: dict[str, int] = {}
-    walking: set[str] = set()
+    costing = _Costing(fragments, variables, default_page_size, connections)
+    return costing.cost(operation.selection_set)
 
-    def size(field: FieldNode) -> int | None:
+
+class _Costing:
+    """The walk of :func:`estimate_cost`: methods, not nested closures, because closures
+    that call each other form a reference cycle, garbage left by every request."""
+
+    def __init__(
+        self,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        default_page_size: int,
+        connections: frozenset[str],
+    ) -> None:
+        self.fragments = fragments
+        self.variables = variables
+        self.default_page_size = default_page_size
+        self.connections = connections
+        self.memo: dict[str, int] = {}
+        self.walking: set[str] = set()
+
+    def size(self, field: FieldNode) -> int | None:
         names = {arg.name.value: arg.value for arg in field.arguments or ()}
-        if not {"first", "last"} & names.keys() and field.name.value not in connections:
+        if not {"first", "last"} & names.keys() and field.name.value not in self.connections:
             return None
         for name in ("first", "last"):
             value = names.get(name)
             if isinstance(value, IntValueNode):
                 return int(value.value)
             if isinstance(value, VariableNode):
-                given = variables.get(value.name.value)
+                given = self.variables.get(value.name.value)
                 if isinstance(given, int):
                     return given
-        return default_page_size
+        return self.default_page_size
 
-    def fragment(name: str) -> int:
-        if name not in memo:
-            definition = fragments.get(name)
-            if definition is None or name in walking:
+    def fragment(self, name: str) -> int:
+        if name not in self.memo:
+            definition = self.fragments.get(name)
+            if definition is None or name in self.walking:
                 return 0
-            walking.add(name)
-            memo[name] = cost(definition.selection_set)
-            walking.discard(name)
-        return memo[name]
+            self.walking.add(name)
+            self.memo[name] = self.cost(definition.selection_set)
+            self.walking.discard(name)
+        return self.memo[name]
 
-    def cost(selection_set: SelectionSetNode | None) -> int:
+    def cost(self, selection_set: SelectionSetNode | None) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                page = size(selection)
-                inner = cost(selection.selection_set)
+                page = self.size(selection)
+                inner = self.cost(selection.selection_set)
                 total += inner if page is None else page + max(page, 1) * inner
             elif isinstance(selection, InlineFragmentNode):
-                total += cost(selection.selection_set)
+                total += self.cost(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
-                total += fragment(selection.name.value)
+                total += self.fragment(selection.name.value)
         return total
-
-    return cost(operation.selection_set)
 
 
 class CostLimit(SchemaExtension):

@@ -41,7 +41,7 @@ def _fresh(info: Info) -> None:
     no value opened for an earlier item (a message that grew has the same row key, and
     the cache would otherwise grow with the subscription)."""
     info.context.loaders = Loaders(info.context.store)
-    info.context.opened.clear()
+    info.context.forget()
 
 
 def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:

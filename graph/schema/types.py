@@ -13,7 +13,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of, readable_text
+from graph.content import Record, blocks_of
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
@@ -336,7 +336,7 @@ class Message(Node):
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
     def text(self, info: Info) -> str | None:
-        return readable_text(blocks_of(self._records(info)))
+        return info.context.message_text(self.row)
 
     @strawberry.field(description="Every content block, in order.")
     def blocks(self, info: Info) -> list[ContentBlock] | None:
