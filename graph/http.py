@@ -156,7 +156,9 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         if request.method == "GET" and _wants_graphiql(request):
-            return HTMLResponse(graphiql_html(endpoint=request.url.path))
+            return HTMLResponse(
+                graphiql_html(endpoint=request.url.path, token_hint=self.server.token_hint)
+            )
         media_type = _accepted_media_type(request.headers.get("accept", ""))
         try:
             if media_type is None:

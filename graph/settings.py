@@ -21,6 +21,8 @@ class ServerSettings:
     Attributes:
         token: The bearer token clients must send; ``None`` turns authentication off
             (``sessiongraph serve`` allows that only on a loopback address).
+        token_hint: Where the token is kept, for GraphiQL's login banner (e.g. ``in
+            ~/.config/sessiongraph/token``); a place, never the token.
         allowed_hosts: ``Host`` header values accepted (DNS-rebinding defense).
         cors_origins: Origins allowed to call the API from a browser.
         introspection: Whether ``__schema``/``__type`` and field suggestions are served.
@@ -41,6 +43,7 @@ class ServerSettings:
     """
 
     token: str | None = None
+    token_hint: str = ""
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True

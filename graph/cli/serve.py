@@ -39,22 +39,23 @@ __all__: list[str] = []
 _WILDCARDS = ("0.0.0.0", "::", "[::]", "")  # noqa: S104 - names, not a bind
 
 
-def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | None, str]:
-    """The token to require and where it came from (for the startup line)."""
+def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | None, str, str]:
+    """The token to require, where it came from (for the startup line) and where it is
+    kept (for GraphiQL's login banner: a place, never the token)."""
     if no_auth:
         if not is_loopback(host):
             fail(f"--no-auth is only allowed on a loopback address, not {host}")
-        return None, "none: authentication is off (--no-auth)"
+        return None, "none: authentication is off (--no-auth)", ""
     if token_file is not None:
-        return read_token_file(token_file.expanduser()), f"from {token_file}"
+        return read_token_file(token_file.expanduser()), f"from {token_file}", f"in {token_file}"
     from_env = token_from_env()
     if from_env is not None:
-        return from_env, "from $SESSIONGRAPH_TOKEN"
+        return from_env, "from $SESSIONGRAPH_TOKEN", "in $SESSIONGRAPH_TOKEN"
     path = default_token_path()
     token, created = load_or_create_token(path)
     if created:
-        return token, f"new, saved to {path} (mode 0600)"
-    return token, f"from {path}"
+        return token, f"new, saved to {path} (mode 0600)", f"in {path}"
+    return token, f"from {path}", f"in {path}"
 
 
 def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
@@ -173,7 +174,7 @@ def serve(
             f"binding {host or 'every address'} needs --allowed-host NAME: the Host name "
             "clients will use (anything else is refused, against DNS rebinding)"
         )
-    token, source = checked(lambda: _token(token_file, no_auth, host))
+    token, source, token_hint = checked(lambda: _token(token_file, no_auth, host))
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     # Open once here so that a bad database, a wrong key or a failed migration is one
@@ -181,6 +182,7 @@ def serve(
     run(_migrate_up(path, key))
     server = ServerSettings(
         token=token,
+        token_hint=token_hint,
         allowed_hosts=_hosts(host, allowed_host or []),
         cors_origins=tuple(cors_origin or ()),
         introspection=introspection,
