@@ -22,6 +22,7 @@ from graph.cli.base import (
     run,
 )
 from graph.errors import ConfigError
+from graph.importers.titles import backfill_titles
 from graph.security import (
     default_token_path,
     is_loopback,
@@ -225,7 +226,10 @@ def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -
 
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
     store = await Store.open(path, migrate=True, key=key)
-    await store.close()
+    try:
+        await backfill_titles(store)  # sessions stored before titles were derived
+    finally:
+        await store.close()
 
 
 @app.command()

@@ -19,7 +19,7 @@ from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
-from graph.importers.titles import Titles
+from graph.importers.titles import Titles, backfill_titles, derive_titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.search.analysis import Analysis
 from graph.store import Added, FileState, NewConversation, NewSession
@@ -65,6 +65,7 @@ async def import_paths(
     """
     started = time.perf_counter()
     found = discover(paths)
+    await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
@@ -122,9 +123,12 @@ class _Importer:
             self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
         if plans:
             await self._import_all(plans)
-            if self.titles.waiting:
-                async with self.store.write() as writer:
+            async with self.store.write() as writer:
+                if self.titles.waiting:
                     await self.titles.finish(writer)
+                # After the title records of this run: they win over a derived title.
+                touched = sorted({context.session_pk for context in self.contexts.values()})
+                await derive_titles(writer, self.store.codec, touched)
                 self._count(writer.added)
         summary.add_problems(self.unreadable)
         return summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from datetime import datetime
+from enum import Enum
 
 import orjson
 import strawberry
@@ -32,7 +33,7 @@ from graph.store import (
     TokenTotals,
 )
 
-__all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
+__all__ = ["Conversation", "Event", "Message", "Node", "Session", "TitleSource", "TokenUsage"]
 
 _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
@@ -40,6 +41,23 @@ _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:
     id: strawberry.ID
+
+
+@strawberry.enum(description="Where a session's title comes from.")
+class TitleSource(Enum):
+    CUSTOM = strawberry.enum_value("custom", description="The user named the session.")
+    AI = strawberry.enum_value("ai", description="Claude Code wrote a title for it.")
+    SUMMARY = strawberry.enum_value(
+        "summary", description="Claude Code's summary of the conversation."
+    )
+    FIRST_PROMPT = strawberry.enum_value(
+        "prompt",
+        description="Derived: the first prompt the user typed, on one line. A title "
+        "Claude Code writes later replaces it.",
+    )
+    SLUG = strawberry.enum_value(
+        "slug", description="Derived: the session's slug (no prompt typed yet)."
+    )
 
 
 @strawberry.type(description="Token counts; each API message is counted once.")
@@ -178,9 +196,17 @@ class Session(Node):
             token_usage=TokenUsage.of(row.tokens),
         )
 
-    @strawberry.field(description="The session's title (custom, AI-written, or summary).")
+    @strawberry.field(
+        description="The session's title: the user's, Claude Code's, or a summary; when "
+        "there is none of those, derived from the first prompt or the slug (see titleSource)."
+    )
     def title(self, info: Info) -> str | None:
         return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+
+    @strawberry.field(description="Where the title comes from (null when there is none).")
+    def title_source(self) -> TitleSource | None:
+        source = self.row.title_source
+        return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
     def summary(self, info: Info) -> str | None:

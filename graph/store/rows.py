@@ -68,6 +68,7 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    title_source: str | None
 
     @property
     def tokens(self) -> TokenTotals:

@@ -84,9 +84,21 @@ class Writer(Deletes, Rewrites):
         return pk
 
     async def set_session_text(
-        self, session_pk: int, *, title: str | None = None, summary: str | None = None
+        self,
+        session_pk: int,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        title_source: str | None = None,
     ) -> None:
-        """Set the title and/or summary (``None`` leaves a field as it is)."""
+        """Set the title and/or summary (``None`` leaves a field as it is).
+
+        ``title_source`` says where a new title comes from (see migration 0007).
+        """
+        if title is not None and title_source is not None:
+            await self._conn.execute(
+                "UPDATE sessions SET title_source = ? WHERE id = ?", (title_source, session_pk)
+            )
         old = list(
             await self._conn.execute_fetchall(
                 "SELECT session_id, title, summary FROM sessions WHERE id = ?", (session_pk,)
