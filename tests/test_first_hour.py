@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -145,7 +146,7 @@ def test_a_unique_prefix_names_a_session_and_an_ambiguous_one_lists_them(
     listed = json.loads(runner.invoke(app, ["sessions", "--db", str(demo_db), "--json"]).stdout)
     full = listed[0]["sessionId"]
     shown = runner.invoke(app, ["show", full[:5], "--db", str(demo_db)])
-    assert shown.exit_code == 0 and f"# Session {full}" in shown.stdout
+    assert shown.exit_code == 0 and f"- **Session:** `{full}`" in shown.stdout
     exported = runner.invoke(app, ["export", full[:6], "--db", str(demo_db)])
     assert exported.exit_code == 0 and full in exported.stdout
     missing = runner.invoke(app, ["show", "zzz", "--db", str(demo_db)])
@@ -169,3 +170,40 @@ def test_a_unique_prefix_names_a_session_and_an_ambiguous_one_lists_them(
     assert runner.invoke(app, ["import", str(twins), "--db", str(demo_db)]).exit_code == 0
     both = runner.invoke(app, ["show", "abc", "--db", str(demo_db)])
     assert both.exit_code != 0 and "abc-1" in both.stderr and "abc-2" in both.stderr
+
+
+# --help
+
+
+def test_help_groups_commands_in_the_order_a_new_user_needs_them() -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    panels = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("╭─")]
+    assert panels == ["Options", "Serving", "Importing", "Reading", "Keys", "Maintenance"]
+    commands = [
+        line.split()[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("│ ") and len(line) > 2 and line[2] != " " and line[2:4] != "--"
+    ]
+    assert commands[:9] == [
+        "serve",
+        "token",
+        "import",
+        "demo",
+        "sessions",
+        "show",
+        "search",
+        "export",
+        "stats",
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", ["import", "export", "serve", "token", "sessions", "search", "backup"]
+)
+def test_help_text_has_no_markup_eaten(command: str) -> None:
+    """A bracketed "[default: ...]" in help text is rich markup: it vanished, leaving " ."."""
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    assert not re.search(r"\w \.(\s|$)", result.stdout, re.MULTILINE), result.stdout
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())

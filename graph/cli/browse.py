@@ -61,7 +61,7 @@ async def resolve_session_id(store: Store, given: str) -> str:
     raise UserInputError(f"{given!r} begins several sessions' ids: {listed}; give more of it")
 
 
-@app.command("sessions")
+@app.command("sessions", rich_help_panel="Reading")
 def sessions_command(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
@@ -119,7 +119,7 @@ async def _show(path: Path, key: KeyMaterial | None, given: str, secrets: Secret
         await store.close()
 
 
-@app.command()
+@app.command(rich_help_panel="Reading")
 def show(
     session_id: Annotated[str, typer.Argument(help="A sessionId, or its first characters.")],
     db: DbOption = None,

@@ -33,7 +33,7 @@ class MigrateAction(StrEnum):
     down = "down"
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def migrate(
     action: Annotated[MigrateAction, typer.Argument(help="status, up, or down.")] = (
         MigrateAction.status
@@ -82,7 +82,7 @@ def migrate(
     run(go())
 
 
-@app.command()
+@app.command(rich_help_panel="Reading")
 def stats(
     db: DbOption = None,
     key_file: KeyFileOption = None,
@@ -134,7 +134,7 @@ def stats(
     Console().print(table)
 
 
-@app.command("export-schema")
+@app.command("export-schema", rich_help_panel="Maintenance")
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); schema.graphql in the repository is this output."""
     from graph.schema import sdl

@@ -28,7 +28,7 @@ from graph.store.rekey import encrypt_database, rotate_key
 __all__: list[str] = []
 
 
-@app.command()
+@app.command(rich_help_panel="Keys")
 def keygen(
     out: Annotated[
         Path | None,
@@ -68,7 +68,7 @@ def _bar() -> Progress:
     )
 
 
-@app.command()
+@app.command(rich_help_panel="Keys")
 def encrypt(
     db: DbOption = None,
     key_file: KeyFileOption = None,
@@ -105,7 +105,7 @@ def encrypt(
     typer.echo(f"{path} is encrypted")
 
 
-@app.command("rotate-key")
+@app.command("rotate-key", rich_help_panel="Keys")
 def rotate_key_command(
     new_key_file: Annotated[
         Path, typer.Option("--new-key-file", help="The new key (see keygen).", dir_okay=False)

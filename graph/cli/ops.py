@@ -42,15 +42,15 @@ def backup_age(db: Path) -> str | None:
     return f"backups: {len(found)} in {newest.parent}; the newest, {newest.name}, {when}"
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def backup(
     db: DbOption = None,
     to: Annotated[
         Path | None,
         typer.Option(
             "--to",
-            help="A file, or a folder for a file named by time [default: backups/ "
-            "beside the database].",
+            help="A file, or a folder for a file named by time (default: backups/ "
+            "beside the database).",
             show_default=False,
         ),
     ] = None,
@@ -76,7 +76,7 @@ def backup(
             typer.echo(f"removed the older backup {gone.name}")
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def restore(
     backup_file: Annotated[
         Path, typer.Argument(metavar="BACKUP", help="A backup file.", dir_okay=False)

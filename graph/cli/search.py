@@ -43,7 +43,7 @@ query Search($q: String!, $first: Int!, $filter: SearchFilter, $scopes: [SearchS
 """
 
 
-@app.command()
+@app.command(rich_help_panel="Reading")
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", prefix*, AND/OR/NOT, ...')],
     db: DbOption = None,
@@ -95,7 +95,7 @@ def search(
     console.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def doctor(
     db: DbOption = None,
     repair: Annotated[

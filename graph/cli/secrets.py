@@ -35,7 +35,7 @@ secrets_app = typer.Typer(
     "or redact them for good.",
     no_args_is_help=False,
 )
-app.add_typer(secrets_app, name="secrets")
+app.add_typer(secrets_app, name="secrets", rich_help_panel="Keys")
 
 SessionOption = Annotated[
     str | None, typer.Option("--session", help="Only this session (its sessionId).")

@@ -100,7 +100,7 @@ def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-@app.command()
+@app.command(rich_help_panel="Serving")
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -232,7 +232,7 @@ async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
         await store.close()
 
 
-@app.command()
+@app.command(rich_help_panel="Serving")
 def token(
     host: Annotated[str, typer.Option(help="The address `serve` listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port `serve` listens on.")] = 8000,

@@ -208,13 +208,13 @@ def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
         typer.echo(f"  {problem}", err=True)
 
 
-@app.command("import")
+@app.command("import", rich_help_panel="Importing")
 def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
             help="Projects directories, project directories or .jsonl files "
-            "[default: ~/.claude/projects].",
+            "(default: ~/.claude/projects).",
             show_default=False,
         ),
     ] = None,
@@ -269,7 +269,7 @@ def import_command(
             typer.echo("stopped watching", err=True)
 
 
-@app.command("export", cls=IdArgumentCommand)
+@app.command("export", cls=IdArgumentCommand, rich_help_panel="Reading")
 def export_command(
     session_id: Annotated[str, typer.Argument(help="The Claude Code sessionId.")],
     fmt: Annotated[
@@ -278,7 +278,7 @@ def export_command(
     ] = ExportFormat.JSONL,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
+        typer.Option("--out", "-o", help="Write to this file (default: stdout).", dir_okay=False),
     ] = None,
     reveal_secrets: Annotated[
         bool,
@@ -376,7 +376,7 @@ async def _export(
         raise
 
 
-@app.command()
+@app.command(rich_help_panel="Importing")
 def demo(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
