@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    GraphQLArgument,
+    GraphQLError,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    Undefined,
+)
 from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -67,7 +75,31 @@ def build_schema(settings: ServerSettings | None = None) -> Schema:
         execution_context_class=CycleFreeExecutionContext,
     )
     schema.hide_suggestions = not introspection
+    _drop_null_defaults(schema)
     return schema
+
+
+def _drop_null_defaults(schema: Schema) -> None:
+    """Optional arguments and input fields say nothing by a ``= null`` default: drop it.
+
+    A Python default of ``None`` becomes a GraphQL default of ``null``, which the SDL and
+    GraphiQL's docs then show on every optional argument. Without it a value left out is
+    simply not passed, and the resolver's (or input class's) own ``None`` applies.
+    """
+    for named in schema._schema.type_map.values():  # the graphql-core schema
+        if named.name.startswith("__"):
+            continue
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            values: list[GraphQLArgument | GraphQLInputField] = [
+                arg for field in named.fields.values() for arg in field.args.values()
+            ]
+        elif isinstance(named, GraphQLInputObjectType):
+            values = list(named.fields.values())
+        else:
+            continue
+        for value in values:
+            if value.default_value is None:
+                value.default_value = Undefined
 
 
 def sdl() -> str:
