@@ -116,13 +116,7 @@ async def _watch(store: Store, paths: tuple[Path, ...], stop: asyncio.Event) -> 
     from graph.importers.watch import watch_paths
 
     def report(summary: ImportSummary) -> None:
-        log.info(
-            "imported %d new lines of %d file(s): %d messages and %d events added",
-            summary.lines_read,
-            summary.files,
-            summary.messages_added,
-            summary.events_added,
-        )
+        log.info("%s", summary.change_line())
 
     try:
         await watch_paths(store, list(paths), on_import=report, stop=stop)

@@ -62,7 +62,7 @@ def test_a_full_disk_during_import_is_one_line_and_loses_nothing(
     monkeypatch.undo()
     # What was committed stays, and the next run carries on to a complete import.
     code, out, _ = invoke("import", str(samples_dir), "--db", db, "--json")
-    assert code == 0 and json.loads(out)["files_read"] > 0
+    assert code == 0 and json.loads(out)["filesRead"] > 0
     fresh = str(tmp_path / "fresh.db")
     assert invoke("import", str(samples_dir), "--db", fresh)[0] == 0
     code, first, _ = invoke("stats", "--db", db, "--json")

@@ -197,13 +197,9 @@ async def _import_into(
 
 def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
+        typer.echo(orjson.dumps(summary.change_record()).decode())
         return
-    skipped = f", {summary.lines_skipped:,} skipped" if summary.lines_skipped else ""
-    typer.echo(
-        f"{summary.lines_read:,} new lines: {summary.messages_added:,} messages, "
-        f"{summary.events_added:,} events added{skipped}"
-    )
+    typer.echo(summary.change_line())
     for problem in summary.problems:
         typer.echo(f"  {problem}", err=True)
 

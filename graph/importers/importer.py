@@ -221,6 +221,10 @@ class _Importer:
                 summary.files_reset += plan.action is Action.RESET
             summary.lines_read += batch.lines
             summary.bytes_read += batch.nbytes
+            summary.messages_written += len(batch.messages)
+            context = self.contexts.get(str(plan.file.path))
+            if context is not None:
+                summary.sessions.add(context.session_id)
             summary.add_problems(batch.problems)
             if self.progress is not None:
                 self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
