@@ -265,3 +265,23 @@ def test_import_json_and_stats_json_use_one_key_style(samples_dir: Path, tmp_pat
     keys = [*json.loads(imported), *json.loads(stats)]
     assert "sessionsAdded" in keys and "dbSizeBytes" in keys
     assert not [key for key in keys if "_" in key]
+
+
+def test_the_progress_bar_shows_the_scan_then_a_true_rate() -> None:
+    import io
+
+    from rich.console import Console
+
+    from graph.cli.progress import ImportBar
+
+    now = [100.0]
+    out = io.StringIO()
+    bar = ImportBar(Console(file=out, force_terminal=True, width=160), clock=lambda: now[0])
+    assert [task.description for task in bar.progress.tasks] == ["scanning for transcripts"]
+    assert bar.progress.tasks[0].total is None  # a pulse, not a bar stuck at 0
+    bar.start(files=3, nbytes=40_000_000)
+    assert [task.description for task in bar.progress.tasks] == ["importing"]
+    # A burst: 20 MB handed over at once, 4 s after the start, is 5 MB/s, not GB/s.
+    now[0] = 104.0
+    bar.advance(files=1, lines=1_000, nbytes=20_000_000)
+    assert bar.detail() == "1/3 files  1,000 lines  20.0/40.0 MB  5.0 MB/s  0:04 left"

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import Annotated, BinaryIO
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
 from graph.cli.base import (
@@ -38,6 +28,7 @@ from graph.cli.base import (
     run,
 )
 from graph.cli.browse import resolve_session_id
+from graph.cli.progress import ImportBar, import_bar
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.importer import import_paths
@@ -48,54 +39,9 @@ from graph.secrets import load_config as load_secrets_config
 from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 __all__ = ["DEFAULT_PROJECTS", "summary_table"]
 
 DEFAULT_PROJECTS = Path("~/.claude/projects")
-
-
-class _Bar:
-    """A rich progress bar (files, lines, MB) on stderr, for :func:`import_paths`."""
-
-    def __init__(self, console: Console) -> None:
-        self.files = self.total_files = self.lines = 0
-        self.progress = Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
-            TextColumn("{task.fields[lines]:,} lines"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self.task: TaskID | None = None
-
-    def start(self, files: int, nbytes: int) -> None:
-        self.total_files = files
-        self.task = self.progress.add_task(
-            "import", total=nbytes, files=0, total_files=files, lines=0
-        )
-
-    def advance(self, *, files: int = 0, lines: int = 0, nbytes: int = 0) -> None:
-        if self.task is None:
-            return
-        self.files += files
-        self.lines += lines
-        self.progress.update(self.task, advance=nbytes, files=self.files, lines=self.lines)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool) -> Iterator[_Bar | None]:
-    if not enabled:
-        yield None
-        return
-    bar = _Bar(Console(stderr=True))
-    with bar.progress:
-        yield bar
 
 
 def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
@@ -143,7 +89,7 @@ async def _import(
     *,
     watch: bool,
     as_json: bool,
-    bar: _Bar | None,
+    bar: ImportBar | None,
     key: KeyMaterial | None,
     redact: bool = False,
 ) -> ImportSummary:
@@ -164,7 +110,7 @@ async def _import_into(
     *,
     watch: bool,
     as_json: bool,
-    bar: _Bar | None,
+    bar: ImportBar | None,
     key: KeyMaterial | None,
     redact: bool,
 ) -> ImportSummary:
@@ -246,7 +192,7 @@ def import_command(
             "the folder of yours, or try `sessiongraph demo` for sample sessions"
         )
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
-    with _progress(interactive) as bar:
+    with import_bar(interactive) as bar:
         try:
             run(
                 _import(
