@@ -70,6 +70,7 @@ def test_what_is_not_a_prompt(content: Any, extra: dict[str, Any]) -> None:
     [
         ("mix phx.server doesnt seem to start", "mix phx.server doesnt seem to start"),
         ("\n\n  Fix   the\tlogin bug\nthen run the tests", "Fix the login bug"),
+        ("## Problem\nThe login fails", "Problem"),
         ([{"type": "text", "text": "look at this"}, {"type": "image", "source": {}}],
          "look at this"),
         ("<system-reminder>ignore</system-reminder>\nreal question here", "real question here"),
@@ -200,3 +201,32 @@ async def test_an_older_database_gets_titles_on_the_next_import(
         assert await store.check() == []
     finally:
         await store.close()
+
+
+# the markdown export's headings
+
+
+async def test_markdown_export_nests_headings_from_message_text(
+    store: Store, tmp_path: Path
+) -> None:
+    import io
+
+    from graph.export import ExportFormat, export_session
+
+    text = "## Problem\nIt fails.\n```\n# a comment, not a heading\n```\nPlan\n===\n### Steps"
+    path = tmp_path / f"{S}.jsonl"
+    write_lines(path, [user(text, 0)])
+    await import_paths(store, [path])
+    out = io.BytesIO()
+    await export_session(store, S, out, ExportFormat.MARKDOWN)
+    markdown = out.getvalue().decode()
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert headings == [
+        "# Problem",  # the derived title: the prompt's first line
+        "## Main conversation",
+        "### User · 2026-03-01 10:00:00",
+        "##### Problem",
+        "# a comment, not a heading",  # inside its code fence
+        "#### Plan",
+        "###### Steps",
+    ]

@@ -34,12 +34,14 @@ _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 _COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.DOTALL)
 _COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
 _SPACES = re.compile(r"\s+")
+_HEADING = re.compile(r"^#{1,6} ")  # a prompt that starts with a markdown heading
 
 
 def shorten(text: str, limit: int = TITLE_CHARS) -> str:
-    """The first non-blank line of ``text``, spaces collapsed, cut at a word to ``limit``."""
+    """The first non-blank line of ``text``, spaces collapsed, no heading marks, cut at a
+    word to ``limit``."""
     line = next((part for part in text.splitlines() if part.strip()), "")
-    line = _SPACES.sub(" ", line).strip()
+    line = _HEADING.sub("", _SPACES.sub(" ", line).strip())
     if len(line) <= limit:
         return line
     cut = line[: limit - 1]
