@@ -31,6 +31,7 @@ from graph.settings import ServerSettings
 from graph.store import Store, load_migrations, snapshots
 from graph.store.keyring import KeyMaterial
 from graph.ws import SubscriptionEndpoint
+from graph.wslog import WebSocketAccessLog
 
 __all__ = ["create_app"]
 
@@ -204,6 +205,7 @@ def create_app(
     metrics = Metrics()
     middleware = [
         Middleware(AccessLog, metrics=metrics),
+        Middleware(WebSocketAccessLog),
         # Host allowlist first: a DNS-rebound page talks to us under its own name.
         Middleware(TrustedHostMiddleware, allowed_hosts=list(server.allowed_hosts)),
         Middleware(OriginCheck, allowed_origins=server.cors_origins),

@@ -34,6 +34,7 @@ from graph.security import (
 from graph.settings import LOOPBACK_HOSTS, ServerSettings, parse_interval
 from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
+from graph.wslog import QuietWebSocketLines
 
 __all__: list[str] = []
 
@@ -212,7 +213,7 @@ def serve(
 def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -> None:
     from graph.serving import head_deadline_protocol
 
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -222,6 +223,9 @@ def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -
         http=head_deadline_protocol(server.head_timeout_seconds),
         timeout_keep_alive=5,
     )
+    # After uvicorn.Config, which sets up uvicorn's loggers: WebSockets are in graph.access.
+    logging.getLogger("uvicorn.error").addFilter(QuietWebSocketLines())
+    uvicorn.Server(config).run()
 
 
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
