@@ -348,7 +348,9 @@ def test_a_websocket_is_one_json_access_line_like_a_request(
     with (
         TestClient(app, base_url="http://127.0.0.1") as client,
         client.websocket_connect(
-            "ws://127.0.0.1/graphql", subprotocols=["graphql-transport-ws"], headers={"x-request-id": "ws-1"}
+            "ws://127.0.0.1/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers={"x-request-id": "ws-1"},
         ) as socket,
     ):
         socket.send_json(
