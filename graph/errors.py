@@ -10,6 +10,7 @@ Every error a user can cause or meet has its own class, and each class knows the
     │   │   └── ChecksumMismatch      an applied migration was edited afterwards
     │   └── SchemaOutOfDate           the database needs `sessiongraph migrate up`
     ├── TranscriptError               a transcript path could not be imported
+    ├── WorkerError                   the import's worker process failed or was killed
     └── UserInputError                the client sent something wrong    (BAD_USER_INPUT)
         ├── BadIdError                a malformed global ID              (BAD_ID)
         ├── BadCursorError            a cursor this server did not issue (BAD_USER_INPUT)
@@ -35,6 +36,7 @@ __all__ = [
     "StoreError",
     "TranscriptError",
     "UserInputError",
+    "WorkerError",
 ]
 
 
@@ -42,6 +44,8 @@ class SessiongraphError(Exception):
     """Base class of every error sessiongraph raises on purpose."""
 
     code = "INTERNAL_SERVER_ERROR"
+    # A traceback that explains the error but is too long to show (a worker's, say).
+    trace: str | None = None
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
@@ -80,6 +84,16 @@ class TranscriptError(SessiongraphError):
     """A transcript path could not be imported at all."""
 
     code = "IMPORT_ERROR"
+
+
+class WorkerError(SessiongraphError):
+    """The import's worker process failed (a bug) or was killed; what it had sent stays."""
+
+    code = "IMPORT_ERROR"
+
+    def __init__(self, message: str, trace: str | None = None) -> None:
+        super().__init__(message)
+        self.trace = trace
 
 
 class UserInputError(SessiongraphError):

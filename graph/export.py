@@ -12,27 +12,40 @@ import heapq
 import itertools
 from contextlib import aclosing
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from graph.content import Record, blocks_of, records_of
+from graph.content import Record, blocks_of
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
+from graph.jsontext import deep_recursion, dumps, loads
+from graph.secrets import SecretScanner
+from graph.secrets.detect import map_strings
 from graph.store.rows import EventRow, MessageRow
-from graph.store.transcripts import conversation_events, conversation_messages
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Callable
 
-    import aiosqlite
+    from graph.store import ConversationRow, Reader, SessionRow, Store
 
-    from graph.store import ConversationRow, SessionRow, Store
-
-__all__ = ["ExportFormat", "export_session", "session_document", "thread_records"]
+__all__ = [
+    "ExportFormat",
+    "Output",
+    "SecretPass",
+    "export_session",
+    "session_document",
+    "thread_records",
+]
 
 _END = float("inf")
+
+
+class Output(Protocol):
+    """Where an export goes: a binary file, or anything with its ``write``."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 class ExportFormat(StrEnum):
@@ -43,10 +56,46 @@ class ExportFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+class SecretPass:
+    """What an export does with the secrets it writes: counts them, and masks them
+    (``[REDACTED:kind:fingerprint]``) unless told to write the original values."""
+
+    def __init__(self, scanner: SecretScanner, *, mask: bool) -> None:
+        self.scanner = scanner
+        self.mask = mask
+        self.found = 0
+
+    def text(self, value: str) -> str:
+        findings = self.scanner.scan(value)
+        if not findings:
+            return value
+        self.found += len(findings)
+        return self.scanner.mask(value, findings) if self.mask else value
+
+    def json(self, value: Any) -> Any:
+        return map_strings(value, self.text)
+
+    def deep(self, value: Any) -> Any:
+        """:meth:`json`, for values as deep as an earlier version may have stored."""
+        with deep_recursion():
+            return self.json(value)
+
+
+def _keep(value: Any) -> Any:
+    return value
+
+
 async def export_session(
-    store: Store, session_id: str, out: BinaryIO, fmt: ExportFormat = ExportFormat.JSONL
+    store: Store,
+    session_id: str,
+    out: Output,
+    fmt: ExportFormat = ExportFormat.JSONL,
+    secrets: SecretPass | None = None,
 ) -> int:
     """Write the session with Claude ``sessionId`` ``session_id`` to ``out``.
+
+    ``secrets`` sees every value written (and may mask it); without one, values are
+    written as stored.
 
     Returns:
         The number of records written (for markdown: records rendered or skipped).
@@ -59,16 +108,20 @@ async def export_session(
         if found is None:
             raise UserInputError(f"no session with id {session_id!r} in the database")
         conversations = (await reader.conversations_of_sessions([found.id]))[0]
-        conn, codec = reader.connection, store.codec
+        codec = store.codec
+        seen = secrets.deep if secrets is not None else _keep
         if fmt is ExportFormat.JSONL:
-            return await _write_jsonl(conn, codec, conversations, out)
+            return await _write_jsonl(reader, codec, conversations, out, seen)
         if fmt is ExportFormat.JSON:
-            return await _write_json(conn, codec, found, conversations, out)
-        return await _write_markdown(conn, codec, found, conversations, out)
+            return await _write_json(reader, codec, found, conversations, out, seen)
+        return await _write_markdown(reader, codec, found, conversations, out, seen)
 
 
 async def thread_records(
-    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None = None
+    reader: Reader,
+    conversation_pk: int,
+    codec: Codec | None = None,
+    seen: Callable[[Any], Any] = _keep,
 ) -> AsyncGenerator[tuple[int, Record], None]:
     """Every (line number, record) of a thread, in line order.
 
@@ -78,8 +131,8 @@ async def thread_records(
     """
     codec = codec or PlainCodec()
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         next_message = await anext(messages, None)
         next_event = await anext(events, None)
@@ -93,36 +146,38 @@ async def thread_records(
                 return
             if m <= e and m <= p and next_message is not None:
                 for line, record in _records(codec, next_message):
-                    heapq.heappush(pending, (line, next(tiebreak), record))
+                    heapq.heappush(pending, (line, next(tiebreak), seen(record)))
                 next_message = await anext(messages, None)
             elif p <= e:
                 line, _, record = heapq.heappop(pending)
                 yield line, record
             elif next_event is not None:
-                yield next_event.seq, _data(codec, next_event)
+                yield next_event.seq, seen(_data(codec, next_event))
                 next_event = await anext(events, None)
 
 
 def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
-    return records_of(codec.open("messages", "content", row.row_key, row.content))
+    pairs = loads(codec.open("messages", "content", row.row_key, row.content))
+    return [(int(line), record) for line, record in pairs]
 
 
 def _data(codec: Codec, row: EventRow) -> Record:
-    value: Record = orjson.loads(codec.open("events", "data", row.row_key, row.data))
+    value: Record = loads(codec.open("events", "data", row.row_key, row.data))
     return value
 
 
 async def _write_jsonl(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
+    seen: Callable[[Any], Any],
 ) -> int:
     count = 0
     for conversation in conversations:
-        async with aclosing(thread_records(conn, conversation.id, codec)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for _, record in records:
-                out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+                out.write(dumps(record, newline=True))
                 count += 1
     return count
 
@@ -134,7 +189,9 @@ def _text(codec: Codec, column: str, session: SessionRow) -> str | None:
     return codec.open("sessions", column, session.session_id, value).decode()
 
 
-def session_document(session: SessionRow, codec: Codec | None = None) -> dict[str, Any]:
+def session_document(
+    session: SessionRow, codec: Codec | None = None, seen: Callable[[Any], Any] = _keep
+) -> dict[str, Any]:
     """The session's own fields, as the ``json`` export writes them."""
     codec = codec or PlainCodec()
     metadata = (
@@ -144,13 +201,13 @@ def session_document(session: SessionRow, codec: Codec | None = None) -> dict[st
     )
     return {
         "sessionId": session.session_id,
-        "title": _text(codec, "title", session),
-        "summary": _text(codec, "summary", session),
+        "title": seen(_text(codec, "title", session)),
+        "summary": seen(_text(codec, "summary", session)),
         "project": session.project,
         "cwd": session.cwd,
         "gitBranch": session.git_branch,
         "version": session.version,
-        "metadata": metadata,
+        "metadata": seen(metadata),
         "startedAt": session.started_at or None,
         "endedAt": session.ended_at or None,
         "models": orjson.loads(session.models),
@@ -166,15 +223,16 @@ def session_document(session: SessionRow, codec: Codec | None = None) -> dict[st
 
 
 async def _write_json(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
+    seen: Callable[[Any], Any],
 ) -> int:
     # Written piece by piece: the document can be as large as the session.
     count = 0
-    document = session_document(session, codec)
+    document = session_document(session, codec, seen)
     out.write(b'{"session":' + orjson.dumps(document) + b',"conversations":[')
     for index, conversation in enumerate(conversations):
         head = {
@@ -188,9 +246,9 @@ async def _write_json(
         }
         out.write((b"," if index else b"") + orjson.dumps(head)[:-1] + b',"records":[')
         first = True
-        async with aclosing(thread_records(conn, conversation.id, codec)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for line, record in records:
-                item = orjson.dumps({"line": line, "record": record})
+                item = dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
                 first = False
                 count += 1
@@ -200,14 +258,15 @@ async def _write_json(
 
 
 async def _write_markdown(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
-    out: BinaryIO,
+    out: Output,
+    seen: Callable[[Any], Any],
 ) -> int:
     count = 0
-    out.write(session_header(session_document(session, codec)).encode())
+    out.write(session_header(session_document(session, codec, seen)).encode())
     for conversation in conversations:
         if conversation.is_sidechain:
             parent = conversation.parent_tool_use_id
@@ -215,14 +274,14 @@ async def _write_markdown(
             out.write(f"\n## Subagent `{conversation.agent_id}`{started}\n".encode())
         else:
             out.write(b"\n## Main conversation\n")
-        async with aclosing(_thread_rows(conn, conversation.id)) as rows:
+        async with aclosing(_thread_rows(reader, conversation.id)) as rows:
             async for row in rows:
                 if isinstance(row, MessageRow):
-                    records = _records(codec, row)
+                    records = [(line, seen(record)) for line, record in _records(codec, row)]
                     text = render_message(row.role, row.timestamp, row.model, blocks_of(records))
                     count += len(records)
                 else:
-                    text = render_event(_data(codec, row), row.timestamp)
+                    text = render_event(seen(_data(codec, row)), row.timestamp)
                     count += 1
                 if text:
                     out.write(text.encode())
@@ -230,12 +289,12 @@ async def _write_markdown(
 
 
 async def _thread_rows(
-    conn: aiosqlite.Connection, conversation_pk: int
+    reader: Reader, conversation_pk: int
 ) -> AsyncGenerator[MessageRow | EventRow, None]:
     """A thread's messages and events, by the line each starts at."""
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         message = await anext(messages, None)
         event = await anext(events, None)

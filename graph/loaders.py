@@ -18,19 +18,21 @@ from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
+    HitRow,
+    KindCount,
     MessageFilter,
     MessageRow,
     Page,
     PageRequest,
+    Parent,
     Reader,
+    SearchWhere,
     SessionFilter,
     SessionOrder,
     SessionRow,
     StatsRow,
     Store,
 )
-from graph.store.reads import Parent
-from graph.store.searching import HitRow, SearchWhere
 from graph.store.usage import Clock, Dimension, FilterOptions, ProjectCells, UsageCell, UsageFilter
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
@@ -86,6 +88,9 @@ class Loaders:
             lambda k: (k.parent, k.where, k.request),
             lambda r, g, pks: r.event_pages(g[0], pks, g[1], g[2]),
         )
+        self.secret_findings: DataLoader[int, list[KindCount]] = self._keyed(
+            Reader.secret_findings_of_sessions
+        )
         self.child_count: DataLoader[ChildCount, int] = self._grouped(
             lambda k: (k.table, k.parent, k.where),
             lambda r, g, pks: r.count_children(g[0], g[1], pks, g[2]),
@@ -107,8 +112,10 @@ class Loaders:
     def _keyed(
         self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
     ) -> DataLoader[K, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         async def load(keys: list[K]) -> Sequence[V]:
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 return await fetch(reader, keys)
 
         return DataLoader(load_fn=load)
@@ -118,13 +125,15 @@ class Loaders:
         group_of: Callable[[Any], G],
         fetch: Callable[[Reader, G, list[int]], Awaitable[Sequence[V]]],
     ) -> DataLoader[Any, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         # Keys that differ only in their parent pk share one statement.
         async def load(keys: list[Any]) -> list[V]:
             groups: dict[G, list[int]] = {}
             for key in keys:
                 groups.setdefault(group_of(key), []).append(key.pk)
             found: dict[Any, V] = {}
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 for group, pks in groups.items():
                     unique = list(dict.fromkeys(pks))
                     for pk, value in zip(unique, await fetch(reader, group, unique), strict=True):

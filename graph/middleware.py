@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from graph.metrics import Metrics
 
 __all__ = ["AccessLog", "OriginCheck", "json_error"]
 
@@ -27,6 +30,10 @@ def json_error(status: int, code: str, message: str) -> tuple[int, bytes]:
     return status, orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
+# The paths metrics name one by one (anything else is "other": label values stay few).
+_PATHS: Final = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/"})
+
+
 class AccessLog:
     """One structured line per request: method, path, operation, status, time, SQL
     statements and request id; never variables or results.
@@ -35,8 +42,9 @@ class AccessLog:
     sane, else a new one), in ``scope["state"]`` and in the response headers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,6 +71,10 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                path = scope["path"] if scope["path"] in _PATHS else "other"
+                self.metrics.observe_request(path, state.get("operation_name"), status, seconds)
             access_log.info(
                 orjson.dumps(
                     {
@@ -70,7 +82,7 @@ class AccessLog:
                         "path": scope["path"],
                         "operation": state.get("operation_name"),
                         "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": round(seconds * 1000, 2),
                         "sql": state.get("sql_statements"),
                         "requestId": request_id,
                     }

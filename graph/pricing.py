@@ -30,7 +30,7 @@ import platformdirs
 
 from graph.config import APP_NAME
 from graph.errors import ConfigError
-from graph.store.rows import TokenTotals
+from graph.inputs import TokenTotals
 
 __all__ = [
     "PRICES_ENV",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from graph.settings import ServerSettings
 from graph.store import Store, load_migrations
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# A user's own secrets.toml (extra patterns, allowed values) must not change what the
+# tests see: the built-in rules only, unless a test says otherwise.
+os.environ["SESSIONGRAPH_SECRETS_CONFIG"] = str(FIXTURES / "no-secrets-config.toml")
 LATEST = load_migrations()[-1].version
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from graph.store import (
@@ -26,7 +27,7 @@ def user_record(line: int, text: str) -> dict[str, object]:
     return {"type": "user", "uuid": f"u-{line}", "message": {"role": "user", "content": text}}
 
 
-def assistant_record(line: int, msg_id: str, block: dict[str, object]) -> dict[str, object]:
+def assistant_record(line: int, msg_id: str, block: Mapping[str, object]) -> dict[str, object]:
     return {
         "type": "assistant",
         "uuid": f"a-{line}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -76,8 +77,11 @@ def test_stats_json(tmp_path: Path) -> None:
     assert stats["sessions"] == 0 and stats["schemaVersion"] == LATEST
     assert stats["tokenUsage"] == {"input": 0, "output": 0, "cacheRead": 0, "cacheCreation": 0}
     assert stats["encrypted"] is False
+    # In a terminal: words, MB, yes/no; the JSON keys and Python's False stay out.
     code, out, _ = invoke("stats", "--db", str(db))
-    assert "schemaVersion" in out
+    assert "schema version" in out and " MB" in out
+    assert re.search(r"encrypted +no\b", out), out
+    assert "schemaVersion" not in out and "False" not in out and "dbSizeBytes" not in out
 
 
 def test_db_comes_from_the_environment_unless_the_flag_says_otherwise(tmp_path: Path) -> None:

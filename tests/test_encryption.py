@@ -17,7 +17,7 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import Cipher, DecryptionFailed, MasterKey, is_envelope
 from graph.errors import ConfigError
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -416,7 +416,7 @@ def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
 async def test_rotation_killed_while_reindexing_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graph.search.index import SearchIndexer
+    from graph.store.indexing import SearchIndexer
 
     db = tmp_path / "x.db"
     store = await Store.open(db, key=material())

@@ -41,7 +41,7 @@ from hypothesis_graphql import nodes, queries
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.schema import build_schema
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -491,7 +491,7 @@ class _Redraw(graphql.Visitor):
         drop = self._draw(st.sampled_from(["last", *["first", "last"] * 4, None]), "drop")
         if drop is None:
             return None
-        kept = tuple(arg for arg in node.arguments if arg.name.value != drop)
+        kept = tuple(arg for arg in node.arguments or () if arg.name.value != drop)
         return graphql.FieldNode(
             alias=node.alias,
             name=node.name,

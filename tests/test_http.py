@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -235,9 +236,11 @@ async def test_parsing_and_validation_are_cached_across_requests(
 
     query = {"query": "query CacheProbe { health { ok } stats { sessions } }"}
     await client.post("/graphql", json=query)
-    parsed, validated = _get_parse_cache(256).cache_info(), _get_validate_cache(256).cache_info()
+    parse_cache: Any = _get_parse_cache(256)  # functools.lru_cache, typed as a plain callable
+    validate_cache: Any = _get_validate_cache(256)
+    parsed, validated = parse_cache.cache_info(), validate_cache.cache_info()
     for _ in range(3):
         assert (await client.post("/graphql", json=query)).status_code == 200
-    assert _get_parse_cache(256).cache_info().hits == parsed.hits + 3
-    assert _get_validate_cache(256).cache_info().hits == validated.hits + 3
-    assert _get_validate_cache(256).cache_info().misses == validated.misses
+    assert parse_cache.cache_info().hits == parsed.hits + 3
+    assert validate_cache.cache_info().hits == validated.hits + 3
+    assert validate_cache.cache_info().misses == validated.misses

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import graph.importers.importer as importer_module
-from graph.importers import import_paths
 from graph.importers.claude_code import UNREADABLE
+from graph.importers.importer import import_paths
 from graph.importers.reading import FileJob, Limits, read_here
 from graph.importers.worker import WorkerError, WorkerReader, worker_environment
-from graph.search.index import Analysis
+from graph.search.analysis import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
 
@@ -94,7 +94,7 @@ async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
     monkeypatch.setattr(importer_module._Importer, "_write", kill_after_two)
     store = await Store.open(tmp_path / "killed.db")
     try:
-        with pytest.raises(WorkerError, match="exited unexpectedly"):
+        with pytest.raises(WorkerError, match=r"was killed \(SIGKILL\)"):
             await import_paths(store, [tree], worker=True)
         assert readers[0]._process.poll() is not None
         monkeypatch.setattr(importer_module._Importer, "_write", real_write)

@@ -278,12 +278,13 @@ async def test_random_queries_never_fail_the_server(gql: GraphQL, query: str) ->
 
 
 async def test_upgrading_a_database_indexes_what_it_already_holds(tmp_path: Path) -> None:
-    from tests.conftest import LATEST
+    from graph.store.migrations import load_migrations
 
     db = tmp_path / "old.db"
     old = await Store.open(db, hooks=[])
     await make_sessions(old, 2)
-    await old.revert(LATEST - 1, backup=False)  # back to before the search migration
+    # Back to the first migration, before the search one, through every down step.
+    await old.revert(len(load_migrations()) - 1, backup=False)
     await old.close()
     store = await Store.open(db)
     try:
@@ -363,9 +364,10 @@ async def _progress_documents(store: Store) -> tuple[int, int, int]:
 async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
     db_path: Path, samples_dir: Path
 ) -> None:
-    from graph.importers import import_paths
+    from graph.importers.importer import import_paths
+    from graph.search.analysis import Analysis
     from graph.search.documents import event_fields
-    from graph.search.index import Analysis, doc_rowid
+    from graph.store.indexing import doc_rowid
     from graph.store.maintenance import check_database
 
     store = await Store.open(db_path)

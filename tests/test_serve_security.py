@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from graph.app import create_app
 from graph.cli import app as cli
 from graph.errors import ConfigError, QueryTimeout
-from graph.schema import ApiSettings
 from graph.security import is_loopback, load_or_create_token, read_token_file, tokens_match
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -28,10 +27,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = {"query": "{ health { ok } }"}
 
 
-def client_for(
-    store: Store, *, auth: bool = True, settings: ApiSettings | None = None, **server: object
-) -> httpx.AsyncClient:
-    app = create_app(store=store, settings=settings, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
+def client_for(store: Store, *, auth: bool = True, **server: object) -> httpx.AsyncClient:
+    app = create_app(store=store, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
     headers = {"authorization": f"Bearer {TOKEN}"} if auth else {}
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers
@@ -338,3 +335,44 @@ def test_token_files(tmp_path: Path) -> None:
 def test_loopback_names() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.5", "example.com", "::"))
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_websocket_is_one_json_access_line_like_a_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.testclient import TestClient
+
+    caplog.set_level(logging.INFO, logger="graph.access")
+    app = create_app(tmp_path / "s.db", server=ServerSettings(token=TOKEN))
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as client,
+        client.websocket_connect(
+            "ws://127.0.0.1/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers={"x-request-id": "ws-1"},
+        ) as socket,
+    ):
+        socket.send_json(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {TOKEN}"}}
+        )
+        assert socket.receive_json()["type"] == "connection_ack"
+        socket.close(1000)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "graph.access"]
+    entry = json.loads(line)
+    assert entry["method"] == "WEBSOCKET" and entry["path"] == "/graphql"
+    assert entry["status"] == 101 and entry["closeCode"] == 1000
+    assert entry["requestId"] == "ws-1" and entry["ms"] >= 0
+
+
+def test_uvicorn_lines_about_websockets_are_dropped() -> None:
+    from graph.wslog import QuietWebSocketLines
+
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, msg, args, None)
+
+    quiet = QuietWebSocketLines()
+    assert not quiet.filter(record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/graphql"))
+    assert not quiet.filter(record("connection open"))
+    assert not quiet.filter(record("connection closed"))
+    assert quiet.filter(record("Application startup complete."))

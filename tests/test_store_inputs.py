@@ -12,10 +12,11 @@ import orjson
 import pytest
 
 from graph.crypto import Cipher, MasterKey, TokenHasher
+from graph.search.analysis import Analysis
 from graph.search.documents import FIELD_COLUMNS, Fields
-from graph.search.index import Analysis, SearchIndexer
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from graph.store.bulk import from_json, insert_json
+from graph.store.indexing import SearchIndexer
 from tests.test_import_support import query
 
 KEY = MasterKey(bytes(range(32)))
@@ -116,7 +117,7 @@ async def test_the_index_uses_a_prepared_document_only_from_its_own_analysis(
         Analysis().prepare_message(new)
         assert new.document is not None
         # Proof that the prepared columns are what gets indexed: a word only they hold.
-        new.document = (new.document[0], ("prepared", *new.document[1][1:]))
+        new.document = (new.document[0], ("prepared", *new.document[1][1:]), ())
     elif prepared_by == "other key":
         Analysis(Cipher(KEY).hasher).prepare_message(new)
     new.pack()
@@ -242,9 +243,9 @@ async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
     store = await Store.open(db)
     try:
         async with store.write() as writer:
-            conn = writer.connection
-            [(page_size,)] = await conn.execute_fetchall("PRAGMA page_size")
-            [(pages,)] = await conn.execute_fetchall("PRAGMA wal_autocheckpoint")
+            writes = writer.connection
+            [(page_size,)] = await writes.execute_fetchall("PRAGMA page_size")
+            [(pages,)] = await writes.execute_fetchall("PRAGMA wal_autocheckpoint")
     finally:
         await store.close()
     assert page_size == expected

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from graph.feed import ChangeFeed, FellBehind, Subscriber
 from graph.store import Store
@@ -119,7 +120,7 @@ async def _connect(port: int, token: str | None = TOKEN, origin: str | None = No
     headers = {"origin": origin} if origin else None
     ws = await websockets.connect(
         f"ws://127.0.0.1:{port}/graphql",
-        subprotocols=["graphql-transport-ws"],
+        subprotocols=[Subprotocol("graphql-transport-ws")],
         additional_headers=headers,
         open_timeout=10,
     )
@@ -139,7 +140,7 @@ async def _subscribe(ws: Any, variables: dict[str, Any], query: str = ACTIVITY) 
 
 
 async def _next(ws: Any, count: int) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     while len(items) < count:
         frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert frame["type"] == "next", frame

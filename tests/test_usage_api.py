@@ -18,7 +18,8 @@ from graph.app import create_app
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.pricing import PriceBook
-from graph.schema.limits import estimate_cost
+from graph.schema import build_schema
+from graph.schema.limits import connection_fields, estimate_cost
 from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -394,8 +395,10 @@ async def test_a_cursor_of_another_grouping_is_refused(gql: GraphQL, store: Stor
 
 def test_usage_and_projects_are_costed_as_connections() -> None:
     # Without `first` they still return a default-sized page: the cost limit counts it.
+    connections = connection_fields(build_schema()._schema)
+    assert {"usage", "projects"} <= connections
     document = parse("{ usage(groupBy: [DAY]) { totalCount } projects { totalCount } }")
-    assert estimate_cost(document, None, {}, 50) == 100
+    assert estimate_cost(document, None, {}, 50, connections) == 100
 
 
 # encrypted databases: token counts are plaintext by design, so usage is the same

@@ -236,7 +236,7 @@ def _corpora(draw: st.DrawFn) -> list[list[tuple[str, str, int, int]]]:
             )
             for i in range(draw(st.integers(0, 4)))
         ]
-        if sessions and draw(st.booleans()):
+        if len(sessions) > 0 and draw(st.booleans()):
             source = sessions[draw(st.integers(0, len(sessions) - 1))]
             own = source[: draw(st.integers(0, len(source)))] + own
         sessions.append(own)
@@ -293,7 +293,7 @@ async def test_per_session_sums_equal_the_global_total(
 
 
 async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
-    # A database written before migration 0006: the child's replayed messages were summed
+    # A database written before migration 0008: the child's replayed messages were summed
     # into its session's totals too.
     old = tmp_path / "migrations"
     shutil.copytree(default_migrations_dir(), old)
@@ -351,7 +351,7 @@ async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
                 (s, s),
             )
         assert conn.execute("SELECT sum(input_tokens) FROM sessions").fetchone() == (500,)
-    store = await Store.open(db)  # applies 0006
+    store = await Store.open(db)  # applies 0008
     try:
         async with store.read() as reader:
             stats = await reader.stats()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import itertools
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperOption
 
+from graph.cli.failures import debugging, describe
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
 from graph.keys import resolve_key
@@ -19,6 +22,7 @@ from graph.store.keyring import KeyMaterial
 __all__ = [
     "AskPassphraseOption",
     "DbOption",
+    "IdArgumentCommand",
     "KeyFileOption",
     "PassphraseFileOption",
     "app",
@@ -41,6 +45,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from graph import __version__
+
+        typer.echo(f"sessiongraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Keep the history of your AI coding-assistant sessions in one local SQLite file and
+    query it over GraphQL."""
+
 
 DbOption = Annotated[
     Path | None,
@@ -76,6 +100,41 @@ AskPassphraseOption = Annotated[
     bool,
     typer.Option("--ask-passphrase", help="Prompt for the database's passphrase."),
 ]
+
+
+class IdArgumentCommand(TyperCommand):
+    """A command whose argument is an id, which may begin with ``-`` (``-rf --help``).
+
+    A word that starts with ``-`` but is none of the command's options is the id, not
+    an unknown option. An id that is also an option's name (``--help``) still needs
+    ``--`` before it, as usual: ``export --db x.db -- --help``.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self._ids_last(ctx, args))
+
+    def _ids_last(self, ctx: Any, args: list[str]) -> list[str]:
+        """``args`` with the words that can only be ids moved after a ``--``."""
+        takes_value = {
+            name: not (param.is_flag or param.count)
+            for param in self.get_params(ctx)
+            if isinstance(param, TyperOption)
+            for name in (*param.opts, *param.secondary_opts)
+        }
+        kept: list[str] = []
+        ids: list[str] = []
+        words = iter(args)
+        for word in words:
+            if word == "--":
+                return [*kept, "--", *ids, *words]
+            name = word.partition("=")[0] if word.startswith("--") else word[:2]
+            if not word.startswith("-") or word == "-" or name in takes_value:
+                kept.append(word)
+                if takes_value.get(word):
+                    kept.extend(itertools.islice(words, 1))  # its value, whatever it is
+            else:
+                ids.append(word)
+        return [*kept, "--", *ids] if ids else kept
 
 
 def key_material(
@@ -118,21 +177,31 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; expected errors become one line and exit 1."""
+    """Run a command's coroutine; any error it ends with becomes one line and exit 1.
+
+    See :mod:`graph.cli.failures`: expected errors say what is wrong, a full disk or a
+    damaged database say so and what to do, a bug says where its trace was written.
+    """
     try:
         return asyncio.run(coro)
-    except SessiongraphError as exc:
-        fail(str(exc))
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:
+        if debugging() and not isinstance(exc, SessiongraphError):
+            raise
+        fail(describe(exc))
         raise AssertionError("unreachable") from exc
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: whatever a command ends with is one line on stderr."""
     try:
         app()
-    except SessiongraphError as exc:  # a step that forgot `run`/`checked`: still one line
-        typer.echo(f"sessiongraph: error: {exc}", err=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # a step outside `run`/`checked`: still one line
+        if debugging() and not isinstance(exc, SessiongraphError):
+            raise
+        typer.echo(f"sessiongraph: error: {describe(exc)}", err=True)
+        sys.exit(1)

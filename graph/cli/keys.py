@@ -28,7 +28,7 @@ from graph.store.rekey import encrypt_database, rotate_key
 __all__: list[str] = []
 
 
-@app.command()
+@app.command(rich_help_panel="Keys")
 def keygen(
     out: Annotated[
         Path | None,
@@ -51,14 +51,10 @@ def keygen(
 
 
 async def _open_unlocked(path: Path) -> Store:
-    """The store, migrated, with the codec left undecided (the commands handle keys)."""
+    """The store, connected but neither migrated nor unlocked: the commands check the
+    keys themselves, before anything is written (migrations included)."""
     store = Store(path)
     await store.connect()
-    try:
-        await store.migrate()
-    except BaseException:
-        await store.close()
-        raise
     return store
 
 
@@ -72,15 +68,7 @@ def _bar() -> Progress:
     )
 
 
-async def _rows(store: Store) -> int:
-    [(count,)] = await store.writer_connection.execute_fetchall(
-        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
-        " + 3 * (SELECT count(*) FROM sessions)"
-    )
-    return int(count)
-
-
-@app.command()
+@app.command(rich_help_panel="Keys")
 def encrypt(
     db: DbOption = None,
     key_file: KeyFileOption = None,
@@ -89,8 +77,9 @@ def encrypt(
 ) -> None:
     """Encrypt a plaintext database in place with a key (or passphrase).
 
-    A copy of the plaintext file is kept until it succeeds; if interrupted, run it again
-    with the same key and it resumes.
+    A copy of the plaintext file (mode 0600) is kept until it succeeds, then overwritten
+    and removed, and the file vacuumed; if interrupted, run it again with the same key and
+    it resumes (or finishes that clean-up).
     """
     material = key_material(key_file, passphrase_file, ask_passphrase)
     if material is None:
@@ -102,8 +91,13 @@ def encrypt(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
-                await encrypt_database(store, material, progress=lambda n: bar.advance(task, n))
+                task = bar.add_task("sealing", total=None)
+                await encrypt_database(
+                    store,
+                    material,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 
@@ -111,7 +105,7 @@ def encrypt(
     typer.echo(f"{path} is encrypted")
 
 
-@app.command("rotate-key")
+@app.command("rotate-key", rich_help_panel="Keys")
 def rotate_key_command(
     new_key_file: Annotated[
         Path, typer.Option("--new-key-file", help="The new key (see keygen).", dir_okay=False)
@@ -138,8 +132,14 @@ def rotate_key_command(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
-                await rotate_key(store, current, new_key, progress=lambda n: bar.advance(task, n))
+                task = bar.add_task("sealing", total=None)
+                await rotate_key(
+                    store,
+                    current,
+                    new_key,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 

@@ -2,93 +2,46 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import Annotated, BinaryIO
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
+    IdArgumentCommand,
     KeyFileOption,
     PassphraseFileOption,
     app,
+    checked,
     existing_db,
+    fail,
     key_material,
     resolve_db_path,
     run,
 )
-from graph.errors import TranscriptError
-from graph.export import ExportFormat, export_session
-from graph.importers import ImportSummary, import_paths
+from graph.cli.browse import resolve_session_id
+from graph.cli.progress import ImportBar, import_bar
+from graph.errors import SessiongraphError, TranscriptError
+from graph.export import ExportFormat, SecretPass, export_session
+from graph.importers.importer import import_paths
+from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
-from graph.store import Store
+from graph.secrets import default_scanner
+from graph.secrets import load_config as load_secrets_config
+from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 __all__ = ["DEFAULT_PROJECTS", "summary_table"]
 
 DEFAULT_PROJECTS = Path("~/.claude/projects")
-
-
-class _Bar:
-    """A rich progress bar (files, lines, MB) on stderr, for :func:`import_paths`."""
-
-    def __init__(self, console: Console) -> None:
-        self.files = self.total_files = self.lines = 0
-        self.progress = Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
-            TextColumn("{task.fields[lines]:,} lines"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self.task: TaskID | None = None
-
-    def start(self, files: int, nbytes: int) -> None:
-        self.total_files = files
-        self.task = self.progress.add_task(
-            "import", total=nbytes, files=0, total_files=files, lines=0
-        )
-
-    def advance(self, *, files: int = 0, lines: int = 0, nbytes: int = 0) -> None:
-        if self.task is None:
-            return
-        self.files += files
-        self.lines += lines
-        self.progress.update(self.task, advance=nbytes, files=self.files, lines=self.lines)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool) -> Iterator[_Bar | None]:
-    if not enabled:
-        yield None
-        return
-    bar = _Bar(Console(stderr=True))
-    with bar.progress:
-        yield bar
 
 
 def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
@@ -136,13 +89,35 @@ async def _import(
     *,
     watch: bool,
     as_json: bool,
-    bar: _Bar | None,
+    bar: ImportBar | None,
     key: KeyMaterial | None,
+    redact: bool = False,
+) -> ImportSummary:
+    """:func:`_import_into`; a fault's error line says that nothing stored is lost."""
+    try:
+        return await _import_into(
+            db, paths, watch=watch, as_json=as_json, bar=bar, key=key, redact=redact
+        )
+    except Exception as exc:
+        if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
+            exc.add_note("what was imported before it stays, and the next run carries on")
+        raise
+
+
+async def _import_into(
+    db: Path,
+    paths: list[Path],
+    *,
+    watch: bool,
+    as_json: bool,
+    bar: ImportBar | None,
+    key: KeyMaterial | None,
+    redact: bool,
 ) -> ImportSummary:
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar)
+            summary = await import_paths(store, paths, progress=bar, redact=redact)
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -156,7 +131,10 @@ async def _import(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        total = await watch_paths(store, paths, on_import=partial(_report_change, as_json=as_json))
+        with snapshots.hold(db):  # `restore` refuses while a watcher has the database
+            total = await watch_paths(
+                store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+            )
         summary.merge(total)
         return summary
     finally:
@@ -165,24 +143,20 @@ async def _import(
 
 def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
+        typer.echo(orjson.dumps(summary.change_record()).decode())
         return
-    skipped = f", {summary.lines_skipped:,} skipped" if summary.lines_skipped else ""
-    typer.echo(
-        f"{summary.lines_read:,} new lines: {summary.messages_added:,} messages, "
-        f"{summary.events_added:,} events added{skipped}"
-    )
+    typer.echo(summary.change_line())
     for problem in summary.problems:
         typer.echo(f"  {problem}", err=True)
 
 
-@app.command("import")
+@app.command("import", rich_help_panel="Importing")
 def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
             help="Projects directories, project directories or .jsonl files "
-            "[default: ~/.claude/projects].",
+            "(default: ~/.claude/projects).",
             show_default=False,
         ),
     ] = None,
@@ -190,6 +164,15 @@ def import_command(
         bool, typer.Option("--watch", help="Keep running and import new lines as they are written.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    redact_secrets: Annotated[
+        bool | None,
+        typer.Option(
+            "--redact-secrets/--keep-secrets",
+            help="Store secrets as [REDACTED:kind:fingerprint] (default: secrets.toml's "
+            "redact_on_import, else keep).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
@@ -197,13 +180,29 @@ def import_command(
 ) -> None:
     """Import Claude Code transcripts; re-runs read only what was appended since."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
+    redact = (
+        redact_secrets
+        if redact_secrets is not None
+        else checked(load_secrets_config).redact_on_import
+    )
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
+    if not paths and not targets[0].exists():
+        fail(
+            f"{targets[0]}: no such folder (where Claude Code keeps its transcripts): pass "
+            "the folder of yours, or try `sessiongraph demo` for sample sessions"
+        )
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
-    with _progress(interactive) as bar:
+    with import_bar(interactive) as bar:
         try:
             run(
                 _import(
-                    resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar, key=key
+                    resolve_db_path(db),
+                    targets,
+                    watch=watch,
+                    as_json=as_json,
+                    bar=bar,
+                    key=key,
+                    redact=redact,
                 )
             )
         except KeyboardInterrupt:
@@ -212,7 +211,7 @@ def import_command(
             typer.echo("stopped watching", err=True)
 
 
-@app.command("export")
+@app.command("export", cls=IdArgumentCommand, rich_help_panel="Reading")
 def export_command(
     session_id: Annotated[str, typer.Argument(help="The Claude Code sessionId.")],
     fmt: Annotated[
@@ -221,44 +220,105 @@ def export_command(
     ] = ExportFormat.JSONL,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
+        typer.Option("--out", "-o", help="Write to this file (default: stdout).", dir_okay=False),
     ] = None,
+    reveal_secrets: Annotated[
+        bool,
+        typer.Option("--reveal-secrets", help="json/markdown: show secrets (masked by default)."),
+    ] = False,
+    mask_secrets: Annotated[
+        bool,
+        typer.Option("--mask-secrets", help="jsonl: mask secrets (kept by default: lossless)."),
+    ] = False,
     db: DbOption = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Write one session out: jsonl reproduces the imported records, main thread first."""
+    """Write one session out: jsonl reproduces the imported records, main thread first.
+
+    An id that starts with "-" works as it is (`export -rf`); one that is also an option
+    (`--help`) goes after `--`: `export --db x.db -- --help`.
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    # jsonl is the lossless archive: original values unless asked; what people read
+    # (json, markdown) shows secrets masked unless asked.
+    lossless = fmt is ExportFormat.JSONL
+    secrets = SecretPass(
+        checked(default_scanner), mask=mask_secrets if lossless else not reveal_secrets
+    )
     if out is None:
+        stdout = _Counting(sys.stdout.buffer, "{:,} bytes were written to stdout before that")
         try:
-            run(_export(path, session_id, fmt, sys.stdout.buffer, key))
+            run(_export(path, session_id, fmt, stdout, key, secrets))
             sys.stdout.buffer.flush()
         except BrokenPipeError:
             # The reader went away (`| head`): not an error, and nothing more to say.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
-    partial = out.with_name(out.name + ".part")
-    try:
-        with partial.open("wb") as fh:
-            run(_export(path, session_id, fmt, fh, key))
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
+            return
+    else:
+        # Written beside it and renamed when complete: a failure leaves no half file.
+        part = out.with_name(out.name + ".part")
+        try:
+            with part.open("wb") as fh:
+                partial = f"{out} was not written (the {{:,}} bytes exported before that are gone)"
+                run(_export(path, session_id, fmt, _Counting(fh, partial), key, secrets))
+            part.replace(out)
+        finally:
+            part.unlink(missing_ok=True)
+    if secrets.found:
+        how = {
+            (True, True): "masked",
+            (True, False): "as they are, the lossless archive (--mask-secrets masks them)",
+            (False, True): "masked (--reveal-secrets shows them)",
+            (False, False): "as they are",
+        }[lossless, secrets.mask]
+        typer.echo(f"the export holds {secrets.found:,} secret(s), written {how}", err=True)
+
+
+class _Counting:
+    """A binary stream that counts what goes through it, to say so if the export fails.
+
+    ``partial`` is the note for a failure after some output, ``{}`` the byte count.
+    """
+
+    def __init__(self, stream: BinaryIO, partial: str) -> None:
+        self.stream = stream
+        self.nbytes = 0
+        self._partial = partial
+
+    def write(self, data: bytes, /) -> int:
+        self.nbytes += len(data)
+        return self.stream.write(data)
+
+    def note(self, exc: Exception) -> None:
+        """Add to ``exc`` how much was written before it, if anything was."""
+        if self.nbytes:
+            exc.add_note(self._partial.format(self.nbytes))
 
 
 async def _export(
-    db: Path, session_id: str, fmt: ExportFormat, out: BinaryIO, key: KeyMaterial | None
+    db: Path,
+    session_id: str,
+    fmt: ExportFormat,
+    out: _Counting,
+    key: KeyMaterial | None,
+    secrets: SecretPass,
 ) -> int:
-    store = await Store.open(db, key=key)
     try:
-        return await export_session(store, session_id, out, fmt)
-    finally:
-        await store.close()
+        store = await Store.open(db, key=key)
+        try:
+            session_id = await resolve_session_id(store, session_id)
+            return await export_session(store, session_id, out, fmt, secrets)
+        finally:
+            await store.close()
+    except Exception as exc:
+        out.note(exc)  # ends up in the one error line
+        raise
 
 
-@app.command()
+@app.command(rich_help_panel="Importing")
 def demo(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

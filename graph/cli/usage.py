@@ -100,7 +100,7 @@ def _moment(day: date, zone: ZoneInfo | None) -> str:
     return format_timestamp(datetime.combine(day, time(), tzinfo=zone))
 
 
-@app.command()
+@app.command(rich_help_panel="Reading")
 def usage(
     report: Annotated[Report, typer.Argument(help="How to group the rows.")] = Report.daily,
     by: Annotated[

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import orjson
 
-from graph.store import NewEvent, NewMessage, TokenTotals
+from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
 
 __all__ = [
@@ -52,9 +52,26 @@ _MESSAGE_TYPES: Final = frozenset({"user", "assistant"})
 
 SKIPPED_NOT_JSON: Final = "not JSON"
 SKIPPED_NOT_OBJECT: Final = "not a JSON object"
+SKIPPED_TOO_DEEP: Final = "nested too deeply"
 REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
+TOKENS_OUT_OF_RANGE: Final = "token count out of range (left out)"
 UNREADABLE: Final = "file not readable"
-SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT})
+SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP})
+
+# The deepest record kept. orjson reads 1,024 levels but writes only 254, and a record
+# is written back inside a few more (a stored message's ``[[line, record]]``, the json
+# export's ``{"line", "record"}``, a GraphQL response): a deeper one could be stored
+# but never served or exported, so it is refused with a report instead.
+MAX_DEPTH: Final = 128
+# A token count is kept if every JSON reader gets it exactly (JavaScript's safe
+# integers); the usage of a record with one outside is left out, the record kept.
+MAX_TOKENS: Final = (1 << 53) - 1
+_USAGE_FIELDS: Final = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
 
 
 def normalize_timestamp(value: Any) -> str | None:
@@ -88,28 +105,31 @@ def _str(value: Any) -> str | None:
 
 
 def _int(value: Any) -> int:
-    if value.__class__ is int:
-        return int(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    return 0
+    """A token count: 0 when absent or not a number, -1 when out of range."""
+    if value.__class__ is int or (isinstance(value, float) and math.isfinite(value)):
+        number = int(value)
+    else:
+        return 0
+    return number if 0 <= number <= MAX_TOKENS else -1
 
 
-def _usage(message: Record | None) -> TokenTotals | None:
-    usage = message.get("usage") if message is not None else None
-    if usage.__class__ is not dict:
-        return None
-    cache_creation = _int(usage.get("cache_creation_input_tokens"))
-    # Of which written with a 1-hour TTL (priced higher than the default 5 minutes).
-    ttl = usage.get("cache_creation")
-    one_hour = _int(ttl.get("ephemeral_1h_input_tokens")) if ttl.__class__ is dict else 0
-    return TokenTotals(
-        _int(usage.get("input_tokens")),
-        _int(usage.get("output_tokens")),
-        _int(usage.get("cache_read_input_tokens")),
-        cache_creation,
-        max(0, min(one_hour, cache_creation)),
+def _out_of_range(usage: Record) -> str:
+    """Which counts of ``usage`` are out of range, for the problem report."""
+    return ", ".join(
+        f"{name}={usage.get(name)!r}" for name in _USAGE_FIELDS if _int(usage.get(name)) < 0
     )
+
+
+def _depth(record: Record) -> int:
+    """How deeply ``record`` nests (an object of scalars is 1)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(record, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = value.values() if value.__class__ is dict else value
+        stack.extend((child, depth + 1) for child in children if child.__class__ in (dict, list))
+    return deepest
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +231,11 @@ class TranscriptParser:
         if record.__class__ is not dict:
             self._problem(line_no, SKIPPED_NOT_OBJECT, type(record).__name__)
             return
+        # Only a line with that many brackets can nest that deeply: counting them is
+        # cheap, walking the record is not (and is rarely needed).
+        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(record) > MAX_DEPTH:
+            self._problem(line_no, SKIPPED_TOO_DEEP, f"more than {MAX_DEPTH} levels")
+            return
         self._add(line_no, record, batch, text)
 
     def _repair(self, line_no: int, raw: bytes, exc: orjson.JSONDecodeError) -> Any:
@@ -301,8 +326,8 @@ class TranscriptParser:
         if mode.__class__ is str and mode:
             batch.permission_mode = mode
 
-    @staticmethod
     def _message(
+        self,
         line_no: int,
         record: Record,
         kind: str,
@@ -320,7 +345,7 @@ class TranscriptParser:
             key = f"m:{message_id}:{request if request.__class__ is str else ''}"
         else:
             key = f"u:{uuid}" if uuid is not None else f"l:{line_no}"
-        usage = _usage(message)
+        usage = self._usage(line_no, message)
         model = _str(message.get("model")) if message is not None else None
         existing = batch.messages.get(key)
         if existing is not None:
@@ -342,6 +367,25 @@ class TranscriptParser:
             )
         if kind == "user":
             _tool_result_link(record, message, batch)
+
+    def _usage(self, line_no: int, message: Record | None) -> TokenTotals | None:
+        usage = message.get("usage") if message is not None else None
+        if usage.__class__ is not dict:
+            return None
+        # _USAGE_FIELDS spelled out: this runs for every message line.
+        counts = (
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            _int(usage.get("cache_read_input_tokens")),
+            _int(usage.get("cache_creation_input_tokens")),
+        )
+        if min(counts) < 0:
+            self._problem(line_no, TOKENS_OUT_OF_RANGE, _out_of_range(usage))
+            counts = (max(counts[0], 0), max(counts[1], 0), max(counts[2], 0), max(counts[3], 0))
+        # Of the cache writes, those with a 1-hour TTL (priced higher than 5 minutes).
+        ttl = usage.get("cache_creation")
+        one_hour = _int(ttl.get("ephemeral_1h_input_tokens")) if ttl.__class__ is dict else 0
+        return TokenTotals(*counts, max(0, min(one_hour, counts[3])))
 
     @staticmethod
     def _title(record: Record, kind: str, batch: Batch) -> None:

@@ -12,8 +12,11 @@ single file; everything is worked out from the path of each file, so any of them
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -24,21 +27,26 @@ from graph.errors import TranscriptError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from graph.store import FileState
+    from graph.inputs import FileState
 
 __all__ = [
     "HEAD_BYTES",
+    "TAIL_BYTES",
     "Action",
+    "Found",
     "Plan",
+    "Skipped",
     "TranscriptFile",
     "discover",
     "encode_project",
-    "head_hash",
+    "fingerprint",
     "head_of",
     "plan_file",
+    "tail_of",
 ]
 
 HEAD_BYTES: Final = 4096
+TAIL_BYTES: Final = 4096
 _NOT_ALNUM = re.compile(r"[^a-zA-Z0-9]")
 
 
@@ -93,14 +101,60 @@ class TranscriptFile:
         return encode_project(cwd) if cwd else None
 
 
-def _walk(directory: Path) -> Iterable[Path]:
-    for path in directory.rglob("*.jsonl"):
-        relative = path.relative_to(directory).parts
-        if not any(part.startswith(".") for part in relative) and path.is_file():
-            yield path
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A path that looks like a transcript (or may hold some) but can not be read."""
+
+    path: Path
+    reason: str
 
 
-def discover(paths: Iterable[Path]) -> list[TranscriptFile]:
+@dataclass(slots=True)
+class Found:
+    """What :func:`discover` found: transcripts, and what it had to pass over."""
+
+    files: list[TranscriptFile]
+    skipped: list[Skipped]
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _walk(directory: Path, skipped: list[Skipped]) -> Iterable[Path]:
+    """The ``*.jsonl`` files under ``directory``, outside hidden folders.
+
+    What can not be read is added to ``skipped``: a folder that can not be listed, a
+    symlink that loops or leads nowhere, a folder named ``*.jsonl``. Symlinked folders
+    are not followed (as before: no loops, no file found twice).
+    """
+
+    def unlistable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else directory
+        skipped.append(Skipped(where, f"folder not readable: {_reason(exc)}"))
+
+    for root, folders, names in os.walk(directory, onerror=unlistable):
+        here = Path(root)
+        for name in folders:
+            if name.endswith(".jsonl") and not name.startswith("."):
+                skipped.append(Skipped(here / name, os.strerror(errno.EISDIR)))
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            if not name.endswith(".jsonl") or name.startswith("."):
+                continue
+            path = here / name
+            try:
+                regular = stat.S_ISREG(path.stat().st_mode)
+            except OSError as exc:  # a symlink that loops (ELOOP) or is dangling (ENOENT)
+                skipped.append(Skipped(path, _reason(exc)))
+                continue
+            if regular:
+                yield path
+            else:
+                skipped.append(Skipped(path, "not a regular file"))
+
+
+def discover(paths: Iterable[Path]) -> Found:
     """Every transcript under ``paths``: main threads first, then subagents, each sorted.
 
     Main threads go first so that, within one run, the links they record (which Task
@@ -110,6 +164,7 @@ def discover(paths: Iterable[Path]) -> list[TranscriptFile]:
         TranscriptError: a path does not exist, or holds no ``.jsonl`` transcript.
     """
     found: dict[Path, TranscriptFile] = {}
+    skipped: list[Skipped] = []
     for given in paths:
         path = given.expanduser()
         if path.is_file():
@@ -119,14 +174,15 @@ def discover(paths: Iterable[Path]) -> list[TranscriptFile]:
             raise TranscriptError(f"{given}: no such file or directory")
         if not path.is_dir():
             raise TranscriptError(f"{given}: not a transcript file or directory")
-        before = len(found)
-        for file in _walk(path):
+        before, passed_over = len(found), len(skipped)
+        for file in _walk(path, skipped):
             found.setdefault(file.absolute(), TranscriptFile.at(file))
-        if len(found) == before and not any(_walk(path)):
+        if len(found) == before and len(skipped) == passed_over and not any(_walk(path, [])):
             raise TranscriptError(
                 f"{given}: no Claude Code transcripts (*.jsonl) found in this directory"
             )
-    return sorted(found.values(), key=lambda f: (f.is_subagent, str(f.path)))
+    files = sorted(found.values(), key=lambda f: (f.is_subagent, str(f.path)))
+    return Found(files, skipped)
 
 
 def head_of(fh: BinaryIO, length: int = HEAD_BYTES) -> str:
@@ -137,13 +193,55 @@ def head_of(fh: BinaryIO, length: int = HEAD_BYTES) -> str:
     """
     fh.seek(0)
     head = fh.read(length)
-    return f"{len(head)}:{hashlib.blake2b(head, digest_size=16).hexdigest()}"
+    return f"{len(head)}:{_digest(head)}"
 
 
-def head_hash(path: Path, length: int = HEAD_BYTES) -> str:
-    """:func:`head_of` the file at ``path``."""
-    with path.open("rb") as fh:
-        return head_of(fh, length)
+def tail_of(fh: BinaryIO, end: int, length: int = TAIL_BYTES) -> str:
+    """A fingerprint of the ``length`` bytes before ``end``; the file position is kept."""
+    position = fh.tell()
+    start = max(end - length, 0)
+    fh.seek(start)
+    tail = fh.read(end - start)
+    fh.seek(position)
+    return f"{len(tail)}:{_digest(tail)}"
+
+
+def fingerprint(fh: BinaryIO, head: str, end: int) -> str:
+    """What is saved of a file read up to ``end``: its head's and that end's fingerprints.
+
+    Stored in the ``head_hash`` column as ``"<head> <tail>"`` (states saved by earlier
+    versions have the head only).
+    """
+    return f"{head} {tail_of(fh, end)}"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _unchanged(path: Path, saved: str, end: int) -> bool:
+    """Whether the file still has the head, and the bytes before ``end``, of ``saved``."""
+    head, _, tail = saved.partition(" ")
+    spans = []
+    for part in (head, tail):
+        length, colon, _ = part.partition(":")
+        if part and not (colon and length.isdigit()):
+            return False
+        spans.append(int(length) if part else None)
+    head_length, tail_length = spans
+    if head_length is None:
+        return False
+    # os-level reads: this runs for every file on every run, unchanged ones included.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if f"{head_length}:{_digest(os.pread(fd, head_length, 0))}" != head:
+            return False
+        if tail_length is None:
+            return True
+        start = max(end - tail_length, 0)
+        return f"{end - start}:{_digest(os.pread(fd, end - start, start))}" == tail
+    finally:
+        os.close(fd)
 
 
 class Action(Enum):
@@ -177,18 +275,18 @@ class Plan:
 
 
 def plan_file(file: TranscriptFile, state: FileState | None) -> Plan:
-    """Compare the file with its saved state (stat first; the head only when it changed)."""
-    stat = file.path.stat()
-    size, mtime_ns = stat.st_size, stat.st_mtime_ns
+    """Compare the file with its saved state: its size and mtime, then its content.
+
+    The content check (the first 4 KiB, and the 4 KiB before where reading stopped)
+    also runs when size and mtime are unchanged: an edit in place can keep both (the
+    mtime's granularity is coarse, and tools can set it back), and would never be read.
+    """
+    stat_ = file.path.stat()
+    size, mtime_ns = stat_.st_size, stat_.st_mtime_ns
     if state is None:
         return Plan(file, Action.NEW, size, mtime_ns, None)
+    if size < state.size or not _unchanged(file.path, state.head_hash, state.offset):
+        return Plan(file, Action.RESET, size, mtime_ns, state)
     if size == state.size and mtime_ns == state.mtime_ns:
         return Plan(file, Action.SKIP, size, mtime_ns, state)
-    length, colon, _ = state.head_hash.partition(":")
-    if (
-        size < state.size
-        or not (colon and length.isdigit())
-        or head_hash(file.path, int(length)) != state.head_hash
-    ):
-        return Plan(file, Action.RESET, size, mtime_ns, state)
     return Plan(file, Action.APPEND, size, mtime_ns, state)

@@ -16,21 +16,15 @@ from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
 from graph.importers.claude_code import UNREADABLE, Batch, Problem
-from graph.importers.files import Action, Plan, TranscriptFile, discover, plan_file
+from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
-from graph.importers.titles import Titles
+from graph.importers.titles import Titles, backfill_titles, derive_titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
-from graph.search.index import Analysis, SearchIndexer
-from graph.store import FileState, NewConversation, NewSession
-from graph.store.transcripts import (
-    ConversationContext,
-    agent_link,
-    conversation_contexts,
-    file_states,
-    link_agent,
-    row_counts,
-)
+from graph.search.analysis import Analysis
+from graph.store import Added, FileState, NewConversation, NewSession
+from graph.store.indexing import SearchIndexer
+from graph.store.transcripts import ConversationContext
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,6 +46,7 @@ async def import_paths(
     *,
     progress: ImportProgress | None = None,
     worker: bool | None = None,
+    redact: bool = False,
 ) -> ImportSummary:
     """Import every Claude Code transcript under ``paths`` that has something new.
 
@@ -61,15 +56,18 @@ async def import_paths(
         progress: Told about files, lines and bytes as they are stored.
         worker: Read in a worker process, beside the writes (``None``: when there are
             at least :data:`~graph.importers.worker.WORKER_MIN_BYTES` to read).
+        redact: Replace secrets in the records before they are stored (the records
+            are then no longer the original ones; the files are not touched).
 
     Raises:
         TranscriptError: a path does not exist or holds no transcript.
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    files = discover(paths)
-    importer = _Importer(store, progress, worker)
-    summary = await importer.run(files)
+    found = discover(paths)
+    await backfill_titles(store)  # once per database, after migration 0007
+    importer = _Importer(store, progress, worker, redact)
+    summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -88,8 +86,11 @@ class _Chunk:
 
 
 class _Importer:
-    def __init__(self, store: Store, progress: ImportProgress | None, worker: bool | None) -> None:
+    def __init__(
+        self, store: Store, progress: ImportProgress | None, worker: bool | None, redact: bool
+    ) -> None:
         self.store = store
+        self.redact = redact
         self.progress = progress
         self.worker = worker
         self.summary = ImportSummary()
@@ -100,34 +101,45 @@ class _Importer:
         self.titles = Titles()
         self.unreadable: list[Problem] = []
 
-    async def run(self, files: list[TranscriptFile]) -> ImportSummary:
+    async def run(self, found: Found) -> ImportSummary:
+        files = found.files
         summary = self.summary
         summary.files = len(files)
+        self.unreadable += [
+            Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
+            for skipped in found.skipped
+        ]
         async with self.store.read() as reader:
-            conn = reader.connection
-            before = await row_counts(conn)
-            states = await file_states(conn, [str(f.path) for f in files])
+            states = await reader.transcripts.file_states([str(f.path) for f in files])
             plans = self._plan(files, states)
             known = [
                 p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
             ]
-            by_pk = await conversation_contexts(conn, [pk for pk in known if pk is not None])
+            by_pk = await reader.transcripts.conversation_contexts(
+                [pk for pk in known if pk is not None]
+            )
         plans = [self._check_append(plan, by_pk) for plan in plans]
         if self.progress is not None:
             self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
         if plans:
             await self._import_all(plans)
-            if self.titles.waiting:
-                async with self.store.write() as writer:
+            async with self.store.write() as writer:
+                if self.titles.waiting:
                     await self.titles.finish(writer)
+                # After the title records of this run: they win over a derived title.
+                touched = sorted({context.session_pk for context in self.contexts.values()})
+                await derive_titles(writer, self.store.codec, touched)
+                self._count(writer.added)
         summary.add_problems(self.unreadable)
-        async with self.store.read() as reader:
-            after = await row_counts(reader.connection)
-        summary.sessions_added = after.sessions - before.sessions
-        summary.conversations_added = after.conversations - before.conversations
-        summary.messages_added = after.messages - before.messages
-        summary.events_added = after.events - before.events
         return summary
+
+    def _count(self, added: Added) -> None:
+        """Add what a committed transaction inserted (not what other writers did)."""
+        summary = self.summary
+        summary.sessions_added += added.sessions
+        summary.conversations_added += added.conversations
+        summary.messages_added += added.messages
+        summary.events_added += added.events
 
     def _plan(self, files: list[TranscriptFile], states: dict[str, FileState]) -> list[Plan]:
         plans = []
@@ -159,6 +171,8 @@ class _Importer:
         jobs = [self._job(plan) for plan in plans]
         limits = Limits(BATCH_LINES, BATCH_BYTES)
         analysis = _analysis(self.store)
+        if self.redact and analysis is not None:
+            analysis = analysis.redacting()
         use_worker = self.worker
         if use_worker is None:
             use_worker = sum(max(p.size - p.offset, 0) for p in plans) >= WORKER_MIN_BYTES
@@ -198,6 +212,7 @@ class _Importer:
         async with self.store.write() as writer:
             for chunk in chunks:
                 await self._store_chunk(writer, chunk)
+        self._count(writer.added)
         for chunk in chunks:
             plan, batch = chunk.plan, chunk.batch
             summary = self.summary
@@ -206,6 +221,10 @@ class _Importer:
                 summary.files_reset += plan.action is Action.RESET
             summary.lines_read += batch.lines
             summary.bytes_read += batch.nbytes
+            summary.messages_written += len(batch.messages)
+            context = self.contexts.get(str(plan.file.path))
+            if context is not None:
+                summary.sessions.add(context.session_id)
             summary.add_problems(batch.problems)
             if self.progress is not None:
                 self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
@@ -245,7 +264,6 @@ class _Importer:
         context: ConversationContext | None,
         batch: Batch,
     ) -> ConversationContext | None:
-        conn = writer.connection
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)
@@ -259,7 +277,7 @@ class _Importer:
             await writer.add_events(session_pk, conversation_pk, batch.events)
         for agent, tool_use_id in batch.agent_links.items():
             self.links[(session_pk, agent)] = tool_use_id
-            await link_agent(conn, session_pk, agent, tool_use_id)
+            await writer.transcripts.link_agent(session_pk, agent, tool_use_id)
         if batch.titles:
             await self.titles.store(writer, context, batch.titles)
         self.titles.observe(session_pk, batch)
@@ -273,8 +291,8 @@ class _Importer:
         agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
         parent = None
         if file.is_subagent:
-            parent = self.links.get((session_pk, agent_id)) or await agent_link(
-                writer.connection, session_pk, agent_id, self.store.codec
+            parent = self.links.get((session_pk, agent_id)) or await writer.transcripts.agent_link(
+                session_pk, agent_id
             )
         conversation_pk = await writer.upsert_conversation(
             session_pk, NewConversation(agent_id, file.is_subagent, parent)

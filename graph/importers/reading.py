@@ -4,7 +4,7 @@ A read takes a list of :class:`FileJob` (where to start in each file and what ca
 over from earlier runs) and yields :class:`Piece` objects in job order: the batches of
 each file, or why it could not be opened. Each batch comes *prepared*: its records
 serialized as they will be stored and, when the store keeps a search index, their
-search documents built (see :class:`~graph.search.index.Analysis`).
+search documents built (see :class:`~graph.search.analysis.Analysis`).
 
 A large import reads in a worker process (see :mod:`graph.importers.worker`); this
 module is also all that process runs (:func:`work`), so it imports nothing it does not
@@ -16,19 +16,19 @@ from __future__ import annotations
 import pickle
 import signal
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
-from graph.importers.files import head_of
+from graph.importers.files import fingerprint, head_of
 from graph.times import format_timestamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from graph.search.index import Analysis
+    from graph.search.analysis import Analysis
 
 __all__ = [
     "BATCH_BYTES",
@@ -73,7 +73,9 @@ class Piece:
     """A batch of the file of ``jobs[job]``, or (``problem`` set) why it was not read.
 
     ``offset`` and ``line_count`` say where reading got to after the batch; ``head``
-    fingerprints the start of the file; ``first`` / ``last`` mark its first and last batch.
+    fingerprints the start of the file and the bytes before ``offset`` (see
+    :func:`~graph.importers.files.fingerprint`); ``first`` / ``last`` mark its first
+    and last batch.
     """
 
     job: int
@@ -165,7 +167,9 @@ def read_file(
             _prepare(batch, analysis)
             offset += batch.nbytes
             line_count += batch.lines
-            yield Piece(index, batch, head, offset, line_count, first, last)
+            yield Piece(
+                index, batch, fingerprint(fh, head, offset), offset, line_count, first, last
+            )
             first = False
 
 
@@ -202,6 +206,12 @@ def read_here(
 
 
 def _prepare(batch: Batch, analysis: Analysis | None) -> None:
+    if analysis is not None and analysis.redact and batch.titles:
+        mask = analysis.scanner.mask
+        batch.titles = [
+            replace(t, title=t.title and mask(t.title), summary=t.summary and mask(t.summary))
+            for t in batch.titles
+        ]
     for message in batch.messages.values():
         if analysis is not None:
             analysis.prepare_message(message)

@@ -63,6 +63,7 @@ async def watch_paths(
     ready: asyncio.Event | None = None,
     rescan_seconds: float = 60.0,
     force_polling: bool | None = None,
+    redact: bool = False,
 ) -> ImportSummary:
     """Import new lines under ``paths`` as they are written, until ``stop`` is set.
 
@@ -111,7 +112,7 @@ async def watch_paths(
                 if scope.wants(p) and (p.is_dir() or (p.suffix == ".jsonl" and p.is_file()))
             )
         if targets:
-            summary = await _import(store, targets)
+            summary = await _import(store, targets, redact)
             total.merge(summary)
             if summary.changed and on_import is not None:
                 on_import(summary)
@@ -120,9 +121,9 @@ async def watch_paths(
     return total
 
 
-async def _import(store: Store, targets: list[Path]) -> ImportSummary:
+async def _import(store: Store, targets: list[Path], redact: bool = False) -> ImportSummary:
     try:
-        return await import_paths(store, targets)
+        return await import_paths(store, targets, redact=redact)
     except TranscriptError:
         pass
     # A file removed between the notification and the read, or a folder with no
@@ -131,7 +132,7 @@ async def _import(store: Store, targets: list[Path]) -> ImportSummary:
     files = 0
     for target in targets:
         try:
-            summary = await import_paths(store, [target])
+            summary = await import_paths(store, [target], redact=redact)
         except TranscriptError:
             continue
         files += summary.files

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import os
 import pickle
+import signal
 import site
 import subprocess
 import sys
@@ -24,12 +25,13 @@ from io import FileIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, cast
 
+from graph.errors import WorkerError
 from graph.importers.reading import PROTOCOL, FileJob, Limits, Piece, receive, send
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from graph.search.index import Analysis
+    from graph.search.analysis import Analysis
 
 __all__ = ["WORKER_MIN_BYTES", "WorkerError", "WorkerReader", "worker_environment"]
 
@@ -40,6 +42,20 @@ _PACKAGE_ROOT: Final = Path(__file__).resolve().parents[2]
 _PIPE_BYTES: Final = 1 << 20  # Linux's default cap for an unprivileged pipe
 # Not ``-m`` that module: classes pickled in a ``__main__`` would not unpickle here.
 _WORKER: Final = "import sys; from graph.importers.reading import work; work(*sys.argv[1:])"
+
+
+_AGAIN: Final = "what was stored before stays: run the import again to carry on"
+
+
+def _ended(code: int) -> str:
+    """How the process with exit status ``code`` ended (negative: killed by a signal)."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed ({name}) before it finished"
+    return f"exited unexpectedly (code {code})"
 
 
 def worker_environment(package_root: Path = _PACKAGE_ROOT) -> dict[str, str]:
@@ -56,10 +72,6 @@ def worker_environment(package_root: Path = _PACKAGE_ROOT) -> dict[str, str]:
             filter(None, (str(package_root), env.get("PYTHONPATH")))
         )
     return env
-
-
-class WorkerError(RuntimeError):
-    """The worker process failed: a bug, or it was killed. Nothing of it was stored."""
 
 
 class WorkerReader:
@@ -118,7 +130,8 @@ class WorkerReader:
     async def _group(self) -> list[Piece] | None:
         message = pickle.loads(await self._next())  # noqa: S301 - our child, our pipe
         if isinstance(message, str):
-            raise WorkerError(f"the import worker failed:\n{message}")
+            last = message.strip().splitlines()[-1] if message.strip() else "no traceback"
+            raise WorkerError(f"the import worker failed ({last}); {_AGAIN}", trace=message)
         return cast("list[Piece] | None", message)
 
     async def _next(self) -> memoryview:
@@ -137,8 +150,7 @@ class WorkerReader:
             loop.remove_reader(fd)
         payload = receive(self._groups)
         if payload is None:
-            code = self._process.wait()
-            raise WorkerError(f"the import worker exited unexpectedly (code {code})")
+            raise WorkerError(f"the import worker {_ended(self._process.wait())}; {_AGAIN}")
         return payload
 
     def close(self) -> None:

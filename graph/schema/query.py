@@ -11,9 +11,10 @@ import strawberry
 import graph
 from graph.crypto import Codec
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Info
+from graph.schema.context import STARTED_AT, Info
 from graph.schema.ids import decode_id
 from graph.schema.lookups import session_pk
+from graph.schema.nodes import resolve_node
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
 from graph.schema.types import Conversation, Event, Message, Node, Session, TokenUsage
@@ -56,6 +57,9 @@ class SessionFilter:
     started_after: datetime | None = None
     started_before: datetime | None = None
     has_sidechains: bool | None = None
+    has_secrets: bool | None = strawberry.field(
+        default=None, description="Sessions in which secrets were found (or none were)."
+    )
     search: str | None = strawberry.field(
         default=None,
         description="Sessions any of whose text (messages, tool calls, events, title) "
@@ -71,6 +75,7 @@ class SessionFilter:
             started_after=to_db_time(self.started_after) if self.started_after else None,
             started_before=to_db_time(self.started_before) if self.started_before else None,
             has_sidechains=self.has_sidechains,
+            has_secrets=self.has_secrets,
             search=compile_query(parse(self.search), FIELD_COLUMNS, codec=codec).expression
             if self.search is not None
             else None,
@@ -120,19 +125,7 @@ class Health:
 class Query(UsageQuery):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        type_name, pk = decode_id(id)
-        loaders = info.context.loaders
-        if type_name == "Session":
-            session = await loaders.session.load(pk)
-            return Session.of(session) if session else None
-        if type_name == "Conversation":
-            conversation = await loaders.conversation.load(pk)
-            return Conversation.of(conversation) if conversation else None
-        if type_name == "Message":
-            message = await loaders.message.load(pk)
-            return Message.of(message) if message else None
-        event = await loaders.event.load(pk)
-        return Event.of(event) if event else None
+        return await resolve_node(info, id)
 
     @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
@@ -252,5 +245,5 @@ class Query(UsageQuery):
             ok=True,
             version=graph.__version__,
             schema_version=await info.context.loaders.schema_version(),
-            uptime_seconds=round(time.monotonic() - info.context.settings.started_at, 3),
+            uptime_seconds=round(time.monotonic() - STARTED_AT, 3),
         )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import shlex
 from datetime import datetime
+from enum import Enum
 
 import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of, readable_text
+from graph.content import Record, blocks_of
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
@@ -25,15 +26,16 @@ from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
+    KindCount,
     MessageFilter,
     MessageRow,
+    Parent,
     SessionRow,
     TokenTotals,
 )
-from graph.store.reads import Parent
 from graph.usage import total
 
-__all__ = ["Conversation", "Event", "Message", "Node", "Session", "TokenUsage"]
+__all__ = ["Conversation", "Event", "Message", "Node", "Session", "TitleSource", "TokenUsage"]
 
 _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
@@ -41,6 +43,23 @@ _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 @strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
 class Node:
     id: strawberry.ID
+
+
+@strawberry.enum(description="Where a session's title comes from.")
+class TitleSource(Enum):
+    CUSTOM = strawberry.enum_value("custom", description="The user named the session.")
+    AI = strawberry.enum_value("ai", description="Claude Code wrote a title for it.")
+    SUMMARY = strawberry.enum_value(
+        "summary", description="Claude Code's summary of the conversation."
+    )
+    FIRST_PROMPT = strawberry.enum_value(
+        "prompt",
+        description="Derived: the first prompt the user typed, on one line. A title "
+        "Claude Code writes later replaces it.",
+    )
+    SLUG = strawberry.enum_value(
+        "slug", description="Derived: the session's slug (no prompt typed yet)."
+    )
 
 
 @strawberry.type(description="Token counts; each API message is counted once.")
@@ -65,6 +84,23 @@ class TokenUsage:
             cache_read=BigInt(totals.cache_read),
             cache_creation=BigInt(totals.cache_creation),
             cache_creation_1h=BigInt(totals.cache_creation_1h),
+        )
+
+
+@strawberry.type(description="Secrets of one kind found in a session.")
+class SecretFinding:
+    kind: str = strawberry.field(description="aws-access-key, github-token, jwt, private-key...")
+    count: int = strawberry.field(description="How many times one was found.")
+    values: int = strawberry.field(description="How many different values (by fingerprint).")
+    first_seen: datetime | None
+
+    @classmethod
+    def of(cls, row: KindCount) -> SecretFinding:
+        return cls(
+            kind=row.kind,
+            count=row.count,
+            values=row.values,
+            first_seen=from_db_time(row.first_seen),
         )
 
 
@@ -166,9 +202,17 @@ class Session(Node):
             token_usage=TokenUsage.of(row.tokens),
         )
 
-    @strawberry.field(description="The session's title (custom, AI-written, or summary).")
+    @strawberry.field(
+        description="The session's title: the user's, Claude Code's, or a summary; when "
+        "there is none of those, derived from the first prompt or the slug (see titleSource)."
+    )
     def title(self, info: Info) -> str | None:
         return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+
+    @strawberry.field(description="Where the title comes from (null when there is none).")
+    def title_source(self) -> TitleSource | None:
+        source = self.row.title_source
+        return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
     def summary(self, info: Info) -> str | None:
@@ -189,6 +233,15 @@ class Session(Node):
         cells = await info.context.loaders.session_usage.load(self.row.id)
         cost = total(cells, info.context.settings.prices).cost
         return float(cost) if cost is not None else None
+
+    @strawberry.field(
+        description="Secrets found in the session's text, by kind (values are never "
+        "served: text shows them as [REDACTED:kind:fingerprint] until `sessiongraph "
+        "secrets redact` removes them)."
+    )
+    async def secret_findings(self, info: Info) -> list[SecretFinding]:
+        rows = await info.context.loaders.secret_findings.load(self.row.id)
+        return [SecretFinding.of(row) for row in rows]
 
     @strawberry.field(description="A shell command that resumes this session in Claude Code.")
     def resume_command(self) -> str:
@@ -341,7 +394,7 @@ class Message(Node):
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
     def text(self, info: Info) -> str | None:
-        return readable_text(blocks_of(self._records(info)))
+        return info.context.message_text(self.row)
 
     @strawberry.field(description="Every content block, in order.")
     def blocks(self, info: Info) -> list[ContentBlock] | None:

@@ -1,4 +1,4 @@
-"""1-hour cache writes of sealed messages stored before migration 0006.
+"""1-hour cache writes of sealed messages stored before migration 0008.
 
 The migration reads ``usage.cache_creation.ephemeral_1h_input_tokens`` out of plaintext
 content with SQL; sealed content needs the key, so the store reads it here, in batches,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from typing import TYPE_CHECKING
 
 from graph.store.connection import open_connection
@@ -51,7 +52,12 @@ class BackgroundCheckpoints:
             self._again = False
             try:
                 await self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # the writer's own checkpoints still happen
+            except sqlite3.Error as exc:
+                # The writer's own checkpoints still happen, and whatever stopped this
+                # one (a full disk) stops the writes too and is reported there.
+                log.info("background checkpoint failed: %s", exc)
+                return
+            except Exception:
                 log.warning("background checkpoint failed", exc_info=True)
                 return
             again = self._again

@@ -6,7 +6,7 @@ both transcripts keep them; an API message must still count once. Copies share t
 one in the session that had it first: the session whose first message is earliest, then
 whose last message is earliest (a fork replays its parent's whole history, so both start
 together, but the parent stops first), then by session id and pk so the choice never
-depends on import order. Migration 0006 applied the same rule to existing rows.
+depends on import order. Migration 0008 applied the same rule to existing rows.
 
 Only assistant messages are billed API responses; Claude Code's ``<synthetic>`` ones are
 written locally and never count. A key of the form ``l:<line>`` names a line of one file,

@@ -48,6 +48,7 @@ class SessionFilter:
     started_before: str | None = None
     has_sidechains: bool | None = None
     search: str | None = None  # an FTS5 expression from graph.search.fts
+    has_secrets: bool | None = None
 
     def where(self, alias: str = "sessions") -> Where:
         clauses: list[str] = []
@@ -74,6 +75,11 @@ class SessionFilter:
             params.append(self.started_before)
         if self.has_sidechains is not None:
             clauses.append(f"{alias}.sidechain_count {'>' if self.has_sidechains else '='} 0")
+        if self.has_secrets is not None:
+            clauses.append(
+                f"{'' if self.has_secrets else 'NOT '}EXISTS (SELECT 1 FROM secret_findings"
+                f" AS f WHERE f.session_pk = {alias}.id)"
+            )
         if self.search is not None:
             clauses.append(
                 f"{alias}.id IN (SELECT d.session_pk FROM search_fts JOIN search_docs AS d"

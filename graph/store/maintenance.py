@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from graph.search.index import SEARCHED_EVENTS
 from graph.store.counting import MISCOUNTED
+from graph.store.indexing import SEARCHED_EVENTS
 
 if TYPE_CHECKING:
     import aiosqlite

@@ -12,7 +12,10 @@ import sqlite3
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import orjson
+
 from graph.errors import QueryTimeout
+from graph.store.changes import ChangeRow, changes_after
 from graph.store.connection import StatementCounter
 from graph.store.filters import (
     EventFilter,
@@ -21,6 +24,7 @@ from graph.store.filters import (
     SessionOrder,
     json_list,
 )
+from graph.store.findings import FINDINGS_BY_SESSION, REPORT, KindCount, ReportRow
 from graph.store.pages import Page, PageRequest, keyset
 from graph.store.rows import (
     ConversationRow,
@@ -32,6 +36,7 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
+from graph.store.transcripts import Transcripts, conversation_events, conversation_messages
 from graph.store.usage import (
     Clock,
     Dimension,
@@ -45,7 +50,7 @@ from graph.store.usage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     import aiosqlite
 
@@ -73,14 +78,22 @@ class Reader:
         self.statements = 0
 
     @property
+    def transcripts(self) -> Transcripts:
+        """The importer's queries (statements not counted: no request asks for them)."""
+        return Transcripts(self._conn)
+
+    @property
     def connection(self) -> aiosqlite.Connection:
         """The underlying connection, for queries kept in other store modules."""
         return self._conn
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _count(self) -> None:
         self.statements += 1
         if self._counter is not None:
             self._counter.count += 1
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._count()
         try:
             return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:
@@ -126,6 +139,24 @@ class Reader:
             [*filter_params, *page_params, request.limit + 1],
         )
         return Page.cut([SessionRow(*row) for row in rows], request)
+
+    async def sessions_matching(self, where: SessionFilter, pks: Sequence[int]) -> set[int]:
+        """Which of these sessions ``where`` matches (for the live session list)."""
+        clause, params = where.where("sessions")
+        rows = await self._all(
+            f"SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?)) AND {clause}",
+            (json_list(list(pks)), *params),
+        )
+        return {int(row[0]) for row in rows}
+
+    async def session_ids_starting(self, prefix: str, limit: int) -> list[str]:
+        """The sessionIds that begin with ``prefix`` (a range on the unique index)."""
+        rows = await self._all(
+            "SELECT session_id FROM sessions WHERE session_id >= ?1"
+            " AND substr(session_id, 1, length(?1)) = ?1 ORDER BY session_id LIMIT ?2",
+            (prefix, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     async def count_sessions(self, where: SessionFilter) -> int:
         filter_sql, params = where.where("s")
@@ -281,9 +312,11 @@ class Reader:
         rows = await self._all(
             "SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM conversations),"
             " (SELECT count(*) FROM messages), (SELECT count(*) FROM events),"
-            " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
-            " coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),"
-            " coalesce(sum(cache_creation_1h_tokens), 0),"
+            # total(), cast back: saturates instead of failing with "integer overflow".
+            " CAST(total(input_tokens) AS INTEGER), CAST(total(output_tokens) AS INTEGER),"
+            " CAST(total(cache_read_tokens) AS INTEGER),"
+            " CAST(total(cache_creation_tokens) AS INTEGER),"
+            " CAST(total(cache_creation_1h_tokens) AS INTEGER),"
             " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),"
             " (SELECT coalesce(max(version), 0) FROM schema_migrations),"
             " sqlite_version()"
@@ -300,6 +333,48 @@ class Reader:
             schema_version=r[10],
             sqlite_version=r[11],
         )
+
+    async def secret_findings_of_sessions(self, pks: Sequence[int]) -> list[list[KindCount]]:
+        """What the secret scan found in each session, by kind (most found first)."""
+        found: dict[int, list[KindCount]] = defaultdict(list)
+        for pk, kind, count, values, first in await self._all(
+            FINDINGS_BY_SESSION, (json_list(list(pks)),)
+        ):
+            found[pk].append(KindCount(kind, count, values, first))
+        return [found.get(pk, []) for pk in pks]
+
+    async def secret_report(self, session_pk: int | None = None) -> list[ReportRow]:
+        """Every secret value found (by fingerprint), in one session or in all."""
+        return [
+            ReportRow(
+                kind,
+                fingerprint,
+                count,
+                tuple(orjson.loads(sessions)),
+                tuple(orjson.loads(fields)),
+                first,
+            )
+            for kind, fingerprint, count, sessions, fields, first in await self._all(
+                REPORT, (session_pk,)
+            )
+        ]
+
+    def conversation_messages(self, conversation_pk: int) -> AsyncGenerator[MessageRow, None]:
+        """A thread's messages in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_messages(self._conn, conversation_pk)
+
+    def conversation_events(self, conversation_pk: int) -> AsyncGenerator[EventRow, None]:
+        """A thread's events in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_events(self._conn, conversation_pk)
+
+    async def changes_after(
+        self, seq: int, limit: int, session_pk: int | None = None
+    ) -> list[ChangeRow]:
+        """Up to ``limit`` changes of the feed after ``seq`` (of one session, if given)."""
+        self._count()
+        return await changes_after(self._conn, seq, limit, session_pk)
 
     # usage (see graph/store/usage.py)
 

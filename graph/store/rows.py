@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from graph.inputs import TokenTotals
+
 __all__ = [
     "ConversationRow",
     "EventRow",
@@ -45,20 +47,6 @@ def event_row_key(conversation_pk: int, seq: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenTotals:
-    """Token counts, each API message counted once.
-
-    ``cache_creation_1h`` is the part of ``cache_creation`` written with a 1-hour TTL.
-    """
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_creation: int = 0
-    cache_creation_1h: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class SessionRow:
     id: int
     session_id: str
@@ -80,6 +68,7 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    title_source: str | None
     cache_creation_1h_tokens: int
 
     @property

@@ -113,7 +113,7 @@ class HitRow:
 
     @property
     def pk(self) -> int:
-        """The pk of the message, event or session (see ``graph.search.index.doc_rowid``)."""
+        """The pk of the message, event or session (see ``graph.store.indexing.doc_rowid``)."""
         return self.rowid - SESSION_DOCS if self.kind == "session" else self.rowid >> 2
 
 

@@ -1,6 +1,8 @@
 """The write API: batched inserts of sessions, conversations, messages and events.
 
-A :class:`Writer` lives for one transaction (see ``Store.write``). It remembers which
+A :class:`Writer` lives for one transaction (see ``Store.write``); its deletions and
+rewrites are in ``deletes.py`` and ``rewrites.py``, the state they share in
+``writer_base.py``, the aggregates it refreshes in ``aggregates.py``. It remembers which
 sessions it touched and refreshes their aggregates (counts, token totals, time span,
 models) once, just before the commit, so readers never see a session whose totals
 disagree with its rows.
@@ -8,225 +10,65 @@ disagree with its rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-import orjson
-
-from graph.crypto import Codec, PlainCodec
-from graph.store.bulk import from_json, insert_json
-from graph.store.counting import elect
-from graph.store.filters import json_list
-from graph.store.inputs import (
+from graph.inputs import (
     FileState,
     NewConversation,
     NewEvent,
     NewMessage,
     NewSession,
 )
+from graph.store.aggregates import refresh
+from graph.store.bulk import from_json, insert_json
+from graph.store.counting import elect
+from graph.store.deletes import Deletes
+from graph.store.filters import json_list
+from graph.store.hooks import WriteHook
+from graph.store.rewrites import Rewrites
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
+from graph.store.writer_base import Added
 
-if TYPE_CHECKING:
-    import aiosqlite
-
-__all__ = ["WriteHook", "Writer"]
+# Added and WriteHook live in their own modules; they are named here for the store's API.
+__all__ = ["Added", "WriteHook", "Writer"]
 
 Record = dict[str, Any]
-
-
-class WriteHook(Protocol):
-    """Told about every change inside the write transaction: the search index's seam.
-
-    Hooks get the objects being written, and the previous version of whatever is
-    replaced or deleted, so they never read back or decode what the writer already has.
-    """
-
-    async def messages_written(
-        self,
-        conn: aiosqlite.Connection,
-        session_pk: int,
-        written: Sequence[tuple[int, NewMessage]],
-        replaced: Mapping[int, NewMessage],
-    ) -> None:
-        """``written`` are (pk, message) pairs; ``replaced`` their old versions by pk."""
-
-    async def events_written(
-        self, conn: aiosqlite.Connection, session_pk: int, written: Sequence[tuple[int, NewEvent]]
-    ) -> None:
-        """``written`` are (pk, event) pairs of events that were not stored before."""
-
-    async def session_text_written(
-        self,
-        conn: aiosqlite.Connection,
-        session_pk: int,
-        before: tuple[str | None, str | None],
-        after: tuple[str | None, str | None],
-    ) -> None:
-        """A session's (title, summary) changed from ``before`` to ``after``."""
-
-    async def rows_deleting(
-        self,
-        conn: aiosqlite.Connection,
-        messages: Sequence[tuple[int, NewMessage]],
-        events: Sequence[tuple[int, NewEvent]],
-        sessions: Sequence[tuple[int, str | None, str | None]],
-    ) -> None:
-        """These rows are about to be deleted (sessions as (pk, title, summary))."""
-
-    async def before_commit(self, conn: aiosqlite.Connection) -> None:
-        """The transaction is about to commit: write anything held back."""
-
-    def rolled_back(self) -> None:
-        """The transaction was rolled back: forget anything held back."""
-
-
-_REFRESH_CONVERSATIONS = """
-UPDATE conversations SET
-    message_count = (SELECT count(*) FROM messages WHERE conversation_pk = conversations.id),
-    event_count = (SELECT count(*) FROM events WHERE conversation_pk = conversations.id),
-    started_at = (SELECT min(t) FROM (
-        SELECT min(timestamp) AS t FROM messages WHERE conversation_pk = conversations.id
-        UNION ALL SELECT min(timestamp) FROM events WHERE conversation_pk = conversations.id)),
-    ended_at = (SELECT max(t) FROM (
-        SELECT max(timestamp) AS t FROM messages WHERE conversation_pk = conversations.id
-        UNION ALL SELECT max(timestamp) FROM events WHERE conversation_pk = conversations.id))
-"""
-
-_REFRESH_SESSION = """
-UPDATE sessions SET
-    conversation_count = c.conversations,
-    sidechain_count = c.sidechains,
-    message_count = c.messages,
-    event_count = c.events,
-    started_at = c.started_at,
-    ended_at = c.ended_at,
-    input_tokens = m.input_tokens,
-    output_tokens = m.output_tokens,
-    cache_read_tokens = m.cache_read_tokens,
-    cache_creation_tokens = m.cache_creation_tokens,
-    cache_creation_1h_tokens = m.cache_creation_1h_tokens,
-    models = m.models
-FROM (
-    SELECT count(*) AS conversations, coalesce(sum(is_sidechain), 0) AS sidechains,
-           coalesce(sum(message_count), 0) AS messages, coalesce(sum(event_count), 0) AS events,
-           coalesce(min(started_at), '') AS started_at, coalesce(max(ended_at), '') AS ended_at
-    FROM conversations WHERE session_pk = ?1
-) AS c, (
-    SELECT coalesce(sum(input_tokens), 0) AS input_tokens,
-           coalesce(sum(output_tokens), 0) AS output_tokens,
-           coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
-           coalesce(sum(cache_creation_tokens), 0) AS cache_creation_tokens,
-           coalesce(sum(cache_creation_1h_tokens), 0) AS cache_creation_1h_tokens,
-           (SELECT json_group_array(model) FROM (
-               SELECT DISTINCT model FROM messages
-               WHERE session_pk = ?1 AND model IS NOT NULL AND model <> '<synthetic>'
-               ORDER BY model)) AS models
-    FROM messages WHERE session_pk = ?1 AND counted = 1  -- each API message once
-) AS m
-WHERE sessions.id = ?1
-"""
 
 
 _CHANGES = f"INSERT INTO changes (session_pk, kind, target_pk) {from_json(3)}"
 _MESSAGE_ROWS = f"INSERT OR IGNORE INTO message_rows (uuid, message_pk) {from_json(2)}"
 
 
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value)
-
-
-class Writer:
+class Writer(Deletes, Rewrites):
     """Writes inside one transaction on the store's single writer connection."""
-
-    def __init__(
-        self,
-        conn: aiosqlite.Connection,
-        hooks: Iterable[WriteHook] = (),
-        codec: Codec | None = None,
-        *,
-        feed: bool = True,
-    ) -> None:
-        self._conn = conn
-        self._hooks = tuple(hooks)
-        self._codec: Codec = codec or PlainCodec()
-        # Sessions whose aggregates are refreshed before the commit; threads likewise
-        # (each one written to, and every thread of the sessions in ``_all_threads``).
-        self._touched: set[int] = set()
-        self._threads: set[int] = set()
-        self._all_threads: set[int] = set()
-        self._feed = feed
-        # (kind, pk) -> (conversation_pk, line, session_pk): what this transaction wrote,
-        # for the change feed; a row written twice is one change.
-        self._changes: dict[tuple[str, int], tuple[int, int, int]] = {}
-        self._next_ids: dict[str, int] = {}  # table -> next pk (see ``_new_ids``)
-        # Keys of messages written or deleted: which copy counts is decided again.
-        self._usage_keys: set[str] = set()
-
-    @property
-    def connection(self) -> aiosqlite.Connection:
-        """The writer connection, for writes kept in other store modules."""
-        return self._conn
-
-    def rolled_back(self) -> None:
-        """Tell the hooks that nothing of this transaction was kept."""
-        for hook in self._hooks:
-            hook.rolled_back()
-
-    def touch(self, session_pk: int) -> None:
-        """Have the aggregates of ``session_pk`` (and its threads) refreshed before the commit."""
-        self._touched.add(session_pk)
-        self._all_threads.add(session_pk)
-
-    async def _new_ids(self, table: str, count: int) -> int:
-        """The first of ``count`` pks for new rows of ``table`` (``messages``/``events``).
-
-        Rows go in with these ids, so the writer knows them without reading them back.
-        Only this writer inserts into those tables, inside its own write transaction, so
-        the largest id read once per transaction stays the largest.
-        """
-        first = self._next_ids.get(table)
-        if first is None and count:
-            [(top,)] = await self._conn.execute_fetchall(
-                f"SELECT coalesce(max(id), 0) FROM {table}"
-            )
-            first = int(top) + 1
-        if first is None:
-            return 0  # nothing to number
-        self._next_ids[table] = first + count
-        return first
-
-    def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
-        return self._codec.seal(table, column, row, _json(value))
-
-    def _open(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
-        return orjson.loads(self._codec.open(table, column, row, stored))
-
-    def _open_text(self, table: str, column: str, row: str, stored: Any) -> str | None:
-        if stored is None:
-            return None
-        if not self._codec.encrypted:
-            return _text(stored)
-        return self._codec.open(table, column, row, stored).decode()
 
     async def upsert_session(self, session: NewSession) -> int:
         """Create the session or update what the new records say about it; its pk."""
+        # Insert first, update only if it was there: so the writer knows which it was.
+        values = (
+            session.session_id,
+            session.project,
+            session.cwd,
+            session.git_branch,
+            session.version,
+        )
         rows = await self._conn.execute_fetchall(
             "INSERT INTO sessions (session_id, project, cwd, git_branch, version) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET "
-            "project = coalesce(sessions.project, excluded.project), "
-            "cwd = coalesce(sessions.cwd, excluded.cwd), "
-            "git_branch = coalesce(excluded.git_branch, sessions.git_branch), "
-            "version = coalesce(excluded.version, sessions.version) "
+            "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (session_id) DO NOTHING "
             "RETURNING id, metadata",
-            (
-                session.session_id,
-                session.project,
-                session.cwd,
-                session.git_branch,
-                session.version,
-            ),
+            values,
         )
+        if rows:
+            self.added.sessions += 1
+        else:
+            rows = await self._conn.execute_fetchall(
+                "UPDATE sessions SET project = coalesce(project, ?2), cwd = coalesce(cwd, ?3), "
+                "git_branch = coalesce(?4, git_branch), version = coalesce(?5, version) "
+                "WHERE session_id = ?1 RETURNING id, metadata",
+                values,
+            )
         row = next(iter(rows))
         pk = int(row[0])
         if session.metadata:
@@ -243,9 +85,21 @@ class Writer:
         return pk
 
     async def set_session_text(
-        self, session_pk: int, *, title: str | None = None, summary: str | None = None
+        self,
+        session_pk: int,
+        *,
+        title: str | None = None,
+        summary: str | None = None,
+        title_source: str | None = None,
     ) -> None:
-        """Set the title and/or summary (``None`` leaves a field as it is)."""
+        """Set the title and/or summary (``None`` leaves a field as it is).
+
+        ``title_source`` says where a new title comes from (see migration 0007).
+        """
+        if title is not None and title_source is not None:
+            await self._conn.execute(
+                "UPDATE sessions SET title_source = ? WHERE id = ?", (title_source, session_pk)
+            )
         old = list(
             await self._conn.execute_fetchall(
                 "SELECT session_id, title, summary FROM sessions WHERE id = ?", (session_pk,)
@@ -279,19 +133,26 @@ class Writer:
 
     async def upsert_conversation(self, session_pk: int, conversation: NewConversation) -> int:
         """Create the thread or update its flags; its pk."""
+        values = (
+            session_pk,
+            conversation.agent_id,
+            int(conversation.is_sidechain),
+            conversation.parent_tool_use_id,
+        )
         rows = await self._conn.execute_fetchall(
             "INSERT INTO conversations (session_pk, agent_id, is_sidechain, parent_tool_use_id) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (session_pk, agent_id) DO UPDATE SET "
-            "is_sidechain = excluded.is_sidechain, "
-            "parent_tool_use_id = coalesce(excluded.parent_tool_use_id, "
-            "conversations.parent_tool_use_id) RETURNING id",
-            (
-                session_pk,
-                conversation.agent_id,
-                int(conversation.is_sidechain),
-                conversation.parent_tool_use_id,
-            ),
+            "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_pk, agent_id) DO NOTHING RETURNING id",
+            values,
         )
+        if rows:
+            self.added.conversations += 1
+        else:
+            rows = await self._conn.execute_fetchall(
+                "UPDATE conversations SET is_sidechain = ?3, "
+                "parent_tool_use_id = coalesce(?4, parent_tool_use_id) "
+                "WHERE session_pk = ?1 AND agent_id = ?2 RETURNING id",
+                values,
+            )
         pk = int(next(iter(rows))[0])
         self._touched.add(session_pk)
         self._threads.add(pk)
@@ -377,6 +238,7 @@ class Writer:
                 " WHERE id = ?",
                 updates,
             )
+        self.added.messages += len(inserts)
         if inserts:
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
@@ -417,6 +279,7 @@ class Writer:
         if not new:
             return 0
         codec = self._codec
+        self.added.events += len(new)
         first = await self._new_ids("events", len(new))
         await self._conn.executemany(
             "INSERT INTO events (id, session_pk, conversation_pk, seq, uuid, type, subtype,"
@@ -447,66 +310,6 @@ class Writer:
         for hook in self._hooks:
             await hook.events_written(self._conn, session_pk, pairs)
         return len(new)
-
-    async def clear_conversation(self, conversation_pk: int) -> None:
-        """Delete a thread's messages and events (its file is being read again)."""
-        await self._delete("conversation_pk", conversation_pk)
-
-    async def delete_session(self, session_pk: int) -> None:
-        """Delete a session with everything in it."""
-        await self._delete("session_pk", session_pk)
-        rows = await self._conn.execute_fetchall(
-            "DELETE FROM sessions WHERE id = ? RETURNING id, session_id, title, summary",
-            (session_pk,),
-        )
-        gone = [
-            (
-                int(row[0]),
-                self._open_text("sessions", "title", row[1], row[2]),
-                self._open_text("sessions", "summary", row[1], row[3]),
-            )
-            for row in rows
-        ]
-        for hook in self._hooks:
-            await hook.rows_deleting(self._conn, [], [], gone)
-        self._touched.discard(session_pk)
-        self._all_threads.discard(session_pk)
-
-    async def _delete(self, column: str, pk: int) -> None:
-        # Hooks see the rows before they go (the index needs their content to drop them).
-        messages: list[tuple[int, NewMessage]] = []
-        events: list[tuple[int, NewEvent]] = []
-        if self._hooks:
-            for row in await self._conn.execute_fetchall(
-                f"SELECT id, msg_key, role, timestamp, model, content, conversation_pk "
-                f"FROM messages WHERE {column} = ?",
-                (pk,),
-            ):
-                key = message_row_key(row[6], row[1])
-                records = [
-                    (line, record)
-                    for line, record in self._open("messages", "content", key, row[5])
-                ]
-                messages.append((row[0], NewMessage(row[1], row[2], row[3], records, model=row[4])))
-            for row in await self._conn.execute_fetchall(
-                f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
-                f"WHERE {column} = ?",
-                (pk,),
-            ):
-                data = self._open("events", "data", event_row_key(row[5], row[1]), row[4])
-                events.append((row[0], NewEvent(row[1], row[2], row[3], data)))
-            for hook in self._hooks:
-                await hook.rows_deleting(self._conn, messages, events, [])
-        for table, key in (("messages", "msg_key"), ("events", "NULL")):
-            rows = await self._conn.execute_fetchall(
-                f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk, {key}", (pk,)
-            )
-            self._touched.update(int(row[0]) for row in rows)
-            self._usage_keys.update(row[1] for row in rows if row[1] is not None)
-        if column == "conversation_pk":
-            self._threads.add(pk)
-        else:
-            self._all_threads.add(pk)
 
     async def save_file_state(self, state: FileState) -> None:
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
@@ -550,34 +353,14 @@ class Writer:
             await insert_json(self._conn, _CHANGES, [row[2:] for row in order])
 
     async def _refresh_aggregates(self) -> None:
-        """Recompute counts, totals and time spans of every thread and session touched.
-
-        Threads first (a session's counts are sums over its threads), and only the
-        threads written to: recounting every thread of a long session on every batch
-        made a large import's refreshes grow with the square of its length.
-        """
-        conn = self._conn
-        if self._all_threads:
-            await conn.executemany(
-                f"{_REFRESH_CONVERSATIONS} WHERE session_pk = ?",
-                [(pk,) for pk in sorted(self._all_threads)],
-            )
-        if self._threads:
-            await conn.executemany(
-                f"{_REFRESH_CONVERSATIONS} WHERE id = ?", [(pk,) for pk in sorted(self._threads)]
-            )
         if self._touched or self._usage_keys:
-            self._touched |= await elect(conn, self._usage_keys, self._touched)
+            # Which copy of an API message counts decides whose totals hold it.
+            self._touched |= await elect(self._conn, self._usage_keys, self._touched)
             self._usage_keys.clear()
-        if self._touched:
-            await conn.executemany(_REFRESH_SESSION, [(pk,) for pk in sorted(self._touched)])
+        await refresh(self._conn, self._touched, self._threads, self._all_threads)
         self._touched.clear()
         self._threads.clear()
         self._all_threads.clear()
-
-
-def _text(value: str | bytes | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _merge(old: NewMessage, new: NewMessage) -> NewMessage:

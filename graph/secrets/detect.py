@@ -1,0 +1,243 @@
+"""Finding credentials in transcript text, with the spans to mask or redact them.
+
+The rules are Yelp's detect-secrets plugins (their maintained regular expressions and
+false-positive heuristics), run on whole texts rather than file lines, plus the few
+provider formats it does not know yet (Anthropic keys, OpenAI project keys, GitHub
+fine-grained tokens) and the user's own patterns. A scan first asks, with plain substring
+tests, which rules could match at all: most texts of a transcript contain no credential,
+and a substring test is far cheaper than a regular expression run over megabytes of
+tool output.
+
+Generic ``password = ...`` style assignments (detect-secrets' keyword rules) count only
+when the value looks like a credential: long enough, not a template or a reference to
+another variable, and random enough (Shannon entropy). Without that, every
+``password = getpass()`` in a coding session would be a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameters
+
+# No rule finds a secret shorter than this: shorter texts are not scanned.
+_SHORTEST: Final = 8
+
+__all__ = [
+    "PLACEHOLDER",
+    "Finding",
+    "Pattern",
+    "Rule",
+    "SecretScanner",
+    "fingerprint",
+    "placeholder",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One secret value in a text.
+
+    Attributes:
+        kind: The rule that found it (``aws-access-key``, ``github-token``, ...).
+        start: Offset of its first character in the text.
+        end: Offset just past its last character.
+        fingerprint: 8 hex digits identifying the value (never the value itself).
+    """
+
+    kind: str
+    start: int
+    end: int
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A user's own rule: ``regex`` (its ``group``) is a secret of kind ``name``."""
+
+    name: str
+    regex: str
+    group: int = 0
+
+
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it (keys are left alone)."""
+    # Exact classes: values come from orjson, which makes no subclasses.
+    if value.__class__ is str:
+        return change(value)
+    if value.__class__ is dict:
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if value.__class__ is list:
+        return [map_strings(item, change) for item in value]
+    return value
+
+
+def fingerprint(value: str) -> str:
+    """The first 8 hex digits of the value's SHA-256: tells values apart, never shows one."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def placeholder(kind: str, value: str) -> str:
+    """What a redacted or masked value is replaced with."""
+    return f"[REDACTED:{kind}:{fingerprint(value)}]"
+
+
+@dataclass(slots=True)
+class SecretScanner:
+    """Finds secrets in texts; built once, used for every text of an import or a request.
+
+    Attributes:
+        patterns: The user's own rules, run after the built-in ones.
+        allow: Values never reported (a test key in a README, say).
+        allow_patterns: Regular expressions; a value any of them finds is never reported.
+    """
+
+    patterns: Sequence[Pattern] = ()
+    allow: frozenset[str] = frozenset()
+    allow_patterns: Sequence[str] = ()
+    _rules: list[Rule] = field(init=False, repr=False)
+    _allowed: list[re.Pattern[str]] = field(init=False, repr=False)
+    _anchor_list: tuple[str, ...] = field(init=False, repr=False)
+    _by_anchor: dict[str, list[Rule]] = field(init=False, repr=False)
+    _always: list[Rule] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        own = [
+            Rule(
+                f"custom:{p.name}" if not p.name.startswith("custom:") else p.name,
+                ((re.compile(p.regex), p.group),),
+            )
+            for p in self.patterns
+        ]
+        self._rules = [*builtin_rules(), *own]
+        self._always = [rule for rule in self._rules if not rule.anchors]
+        self._by_anchor = {}
+        for rule in self._rules:
+            for anchor in rule.anchors:
+                self._by_anchor.setdefault(anchor, []).append(rule)
+        self._anchor_list = tuple(self._by_anchor)
+        self._allowed = [re.compile(p) for p in self.allow_patterns]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The rules hold functions; what they are built from pickles.
+        return (SecretScanner, (tuple(self.patterns), self.allow, tuple(self.allow_patterns)))
+
+    @property
+    def digest(self) -> str:
+        """8 hex digits naming the rules: what a search index built with them records, so
+        that other rules (a new pattern, an allowed value) rebuild it."""
+        from importlib.metadata import version
+
+        parts = [
+            version("detect-secrets"),
+            *(
+                f"{rule.kind}\0{pattern.pattern}\0{group}"
+                for rule in self._rules
+                for pattern, group in rule.patterns
+            ),
+            *sorted(self.allow),
+            *self.allow_patterns,
+            rule_parameters(),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
+
+    def blank(self, text: str, findings: Sequence[Finding]) -> str:
+        """``text`` with each secret replaced by one space: the words around it keep
+        their places, and no token of the value remains."""
+        pieces: list[str] = []
+        at = 0
+        for finding in findings:
+            pieces.append(text[at : finding.start])
+            pieces.append(" ")
+            at = finding.end
+        pieces.append(text[at:])
+        return "".join(pieces)
+
+    @property
+    def kinds(self) -> list[str]:
+        """Every kind this scanner can report."""
+        return [rule.kind for rule in self._rules]
+
+    def scan(self, text: str) -> list[Finding]:
+        """The secrets in ``text``, in order, none overlapping (the earliest, then longest)."""
+        if len(text) < _SHORTEST:
+            return []
+        # Substring tests (C speed, several times faster than one alternation regex over
+        # the same text), then only the rules whose anchor is there.
+        by_anchor = self._by_anchor
+        rules = {id(r): r for a in self._anchor_list if a in text for r in by_anchor[a]}
+        spans: list[tuple[int, int, str]] = []
+        for rule in (*rules.values(), *self._always):
+            spans.extend(self._matches(rule, text))
+        if not spans:
+            return []
+        spans.sort(key=lambda s: (s[0], -s[1]))
+        findings: list[Finding] = []
+        last_end = -1
+        for start, end, kind in spans:
+            if start < last_end:
+                continue
+            value = text[start:end]
+            if PLACEHOLDER.search(value):
+                continue  # already redacted: a placeholder is not a secret
+            findings.append(Finding(kind, start, end, fingerprint(value)))
+            last_end = end
+        return findings
+
+    def could_contain(self, text: str) -> bool:
+        """False when no rule can match anywhere in ``text`` (a cheap test, no regex run):
+        true of a JSON document's text exactly when it is true of one of its strings,
+        since no anchor holds a character JSON escapes."""
+        if any(anchor in text for anchor in self._anchor_list):
+            return True
+        located = [rule.locate for rule in self._always]
+        if any(locate is None for locate in located):
+            return True  # a user's pattern: no anchor to look for
+        lowered = text.lower()
+        return any(locate is not None and locate.search(lowered) for locate in located)
+
+    def mask_json(self, value: Any) -> Any:
+        """A JSON value with every string in it masked (a new value where one changed)."""
+        return map_strings(value, self.mask)
+
+    def mask(self, text: str, findings: Sequence[Finding] | None = None) -> str:
+        """``text`` with every secret replaced by its placeholder."""
+        found = self.scan(text) if findings is None else findings
+        if not found:
+            return text
+        pieces: list[str] = []
+        at = 0
+        for finding in found:
+            pieces.append(text[at : finding.start])
+            pieces.append(f"[REDACTED:{finding.kind}:{finding.fingerprint}]")
+            at = finding.end
+        pieces.append(text[at:])
+        return "".join(pieces)
+
+    def _matches(self, rule: Rule, text: str) -> Iterable[tuple[int, int, str]]:
+        windows = rule.windows(text)
+        for pattern, group in rule.patterns:
+            for window_start, window_end in windows:
+                for match in pattern.finditer(text, window_start, window_end):
+                    span = self._secret(rule, text, *match.span(group))
+                    if span is not None:
+                        yield *span, rule.kind
+
+    def _secret(self, rule: Rule, text: str, start: int, end: int) -> tuple[int, int] | None:
+        """The span of the secret a match found, or None when it is not one."""
+        if rule.trim is not None and start >= 0:
+            start, end = rule.trim(text, start, end)
+        if start < 0 or end <= start:
+            return None
+        if rule.accept is not None and not rule.accept(text[start:end]):
+            return None
+        if rule.extend is not None:
+            start, end = rule.extend(text, start, end)
+        value = text[start:end]
+        if value in self.allow or any(p.search(value) for p in self._allowed):
+            return None
+        return start, end

@@ -1,0 +1,132 @@
+"""Canary secrets of each kind, and a Claude Code transcript that carries them everywhere
+text is stored: a prompt, thinking, a tool's input and output, an event, the title."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# Canary values, built so they never sit whole in this file (secret scanners of hosting
+# services would flag the repository itself).
+AWS = "AKIA" + "QYLPMN5HHHFPZAM2"
+GITHUB = "ghp_" + "wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx"
+GITHUB_FINE = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEF"
+GITLAB = "glpat-" + "xZ1vQ9sL3kT7bN2mR8dF"
+SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+ANTHROPIC = "sk-ant-api03-" + "Zq8xW2vN5mK9pL3jH7gF1dS6aQ0wE4rT8yU2iO5pA9sD3fG7" + "hJ1kL6zX-AbCd"
+OPENAI = "sk-proj-" + "Ab3Cd5Ef7Gh9Ij1Kl3Mn5Op7Qr9St1Uv3Wx5Yz7Ab9Cd1Ef3Gh5Ij7Kl9"
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+KEY_BLOCK = (
+    "-----BEGIN OPENSSH " + "PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "-----END OPENSSH " + "PRIVATE KEY-----"
+)
+PASSWORD_IN_URL = "Sup3rS3cr3tPw"
+ASSIGNED = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928"
+
+
+SESSION_ID = "5ec2e75e-0000-4000-8000-00000000c0de"
+
+# Where each canary is put, and a word beside it that must stay searchable.
+PLACED = {
+    "prompt": (AWS, "wombat"),
+    "thinking": (GITHUB, "quokka"),
+    "tool input": (JWT, "axolotl"),
+    "tool output": (ASSIGNED, "narwhal"),
+    "tool output 2": (STRIPE, "pangolin"),
+    "event": (SLACK, "capybara"),
+    "title": (ANTHROPIC, "okapi"),
+}
+# Only in a progress record: not indexed, so never a finding, but stored all the same.
+IN_PROGRESS = GITLAB
+
+
+def transcript_lines() -> list[dict[str, object]]:
+    """The canary session's records, as Claude Code writes them."""
+
+    def base(n: int, kind: str) -> dict[str, object]:
+        return {
+            "type": kind,
+            "sessionId": SESSION_ID,
+            "uuid": f"c-{n}",
+            "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
+            "cwd": "/home/dev/app",
+        }
+
+    assistant = {
+        "id": "msg-1",
+        "role": "assistant",
+        "model": "claude-opus-4-6",
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
+    return [
+        {
+            **base(1, "user"),
+            "message": {"role": "user", "content": f"deploy with key {AWS} said the wombat"},
+        },
+        {
+            **base(2, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                **assistant,
+                "content": [{"type": "thinking", "thinking": f"the quokka token {GITHUB} is live"}],
+            },
+        },
+        {
+            **base(3, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                **assistant,
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "t-1",
+                        "name": "Bash",
+                        "input": {
+                            "command": f"curl -H 'Authorization: Bearer {JWT}' https://axolotl.example"
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            **base(4, "user"),
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t-1",
+                        "content": f"narwhal config\nSECRET_KEY_BASE={ASSIGNED}\n"
+                        f"STRIPE_KEY={STRIPE} pangolin",
+                    }
+                ],
+            },
+        },
+        {**base(5, "system"), "subtype": "note", "content": f"capybara hook posted {SLACK}"},
+        {
+            **base(6, "progress"),
+            "data": {
+                "type": "bash_progress",
+                "fullOutput": f"$ git push\nremote: using {GITLAB}\n",
+            },
+        },
+        {
+            "type": "custom-title",
+            "sessionId": SESSION_ID,
+            "customTitle": f"okapi rotate {ANTHROPIC}",
+        },
+    ]
+
+
+def write_transcript(projects: Path) -> Path:
+    """The canary session as ``projects/-home-dev-app/<id>.jsonl``."""
+    path = projects / "-home-dev-app" / f"{SESSION_ID}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines()))
+    return path

@@ -1,0 +1,163 @@
+"""Secrets are never searchable (plain or hashed index), the words around them are, and
+what was found is reported by kind, per session, through the store and the API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from graph.app import create_app
+from graph.crypto import MasterKey
+from graph.importers.importer import import_paths
+from graph.search.tokenize import index_text
+from graph.secrets import SecretScanner
+from graph.settings import ServerSettings
+from graph.store import Store
+from graph.store.keyring import KeyMaterial
+from tests.conftest import TOKEN
+from tests.secret_canaries import PLACED, SESSION_ID, transcript_lines, write_transcript
+
+KEY = MasterKey(bytes(range(32)))
+ALL_FIELDS = "[TEXT, THINKING, TOOL_INPUT, TOOL_OUTPUT, TITLE, EVENT]"
+SEARCH = (
+    "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS, SESSIONS],"
+    f" filter: {{fields: {ALL_FIELDS}}}, first: 50) {{ totalCount }} }}"
+)
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
+async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    write_transcript(tmp_path / "projects")
+    key = KeyMaterial(key=KEY) if request.param else None
+    store = await Store.open(tmp_path / "s.db", key=key)
+    try:
+        await import_paths(store, [tmp_path / "projects"])
+        yield store
+    finally:
+        await store.close()
+
+
+def http(store: Store) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(store=store, server=ServerSettings(TOKEN))),
+        base_url="http://127.0.0.1",
+        headers={"authorization": f"Bearer {TOKEN}"},
+    )
+
+
+async def hits(client: httpx.AsyncClient, query: str) -> int:
+    body = (await client.post("/graphql", json={"query": SEARCH, "variables": {"q": query}})).json()
+    assert "errors" not in body, body
+    count: int = body["data"]["search"]["totalCount"]
+    return count
+
+
+async def test_no_query_finds_a_secret_and_the_words_beside_it_are_found(
+    imported: Store,
+) -> None:
+    async with http(imported) as client:
+        # A piece of a secret may be a word the transcript has elsewhere ("is" in a JWT).
+        text = orjson.dumps(transcript_lines()).decode().replace("\\n", " ")
+        elsewhere = set(index_text(SecretScanner().mask(text)).split())
+        for place, (secret, neighbour) in PLACED.items():
+            assert await hits(client, neighbour) >= 1, place
+            tokens = index_text(secret).split()
+            assert await hits(client, '"' + " ".join(tokens) + '"') == 0, place
+            own = [token for token in dict.fromkeys(tokens) if token not in elsewhere]
+            assert own, place
+            for token in own:
+                assert await hits(client, token) == 0, (place, token)
+
+
+async def test_findings_are_reported_by_kind_and_never_hold_a_value(imported: Store) -> None:
+    async with imported.read() as reader:
+        report = await reader.secret_report()
+    kinds = sorted(row.kind for row in report)
+    assert kinds == sorted(
+        [
+            "aws-access-key",
+            "github-token",
+            "jwt",
+            "secret-assignment",
+            "stripe-key",
+            "slack-token",
+            "anthropic-key",
+        ]
+    )
+    assert all(row.sessions == (SESSION_ID,) and len(row.fingerprint) == 8 for row in report)
+    fields = {row.kind: row.fields for row in report}
+    assert fields["github-token"] == ("thinking",)
+    assert fields["jwt"] == ("tool_input",)
+    assert fields["slack-token"] == ("event",)
+    assert fields["anthropic-key"] == ("event", "title")  # the custom-title record, too
+    async with http(imported) as client:
+        body = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": """{
+            with: sessions(filter: {hasSecrets: true}) { totalCount nodes {
+                secretFindings { kind count values firstSeen } } }
+            without: sessions(filter: {hasSecrets: false}) { totalCount }
+        }"""
+                },
+            )
+        ).json()
+    assert body["data"]["without"]["totalCount"] == 0
+    (session,) = body["data"]["with"]["nodes"]
+    found = {f["kind"]: f for f in session["secretFindings"]}
+    assert found.keys() == set(kinds)
+    assert found["aws-access-key"] == {
+        "kind": "aws-access-key",
+        "count": 1,
+        "values": 1,
+        "firstSeen": "2026-03-01T10:00:01.000Z",
+    }
+
+
+async def test_a_reindex_finds_the_same_and_replacing_a_message_forgets_its_findings(
+    imported: Store,
+) -> None:
+    async with imported.read() as reader:
+        before = await reader.secret_report()
+    await imported.reindex()
+    async with imported.read() as reader:
+        assert await reader.secret_report() == before
+    async with imported.write() as writer:
+        await writer.connection.execute("DELETE FROM sessions")
+    # Rows deleted behind the indexer's back are not its business; a repair is.
+    await imported.reindex()
+    async with imported.read() as reader:
+        assert await reader.secret_report() == []
+
+
+async def test_everything_served_shows_secrets_masked(imported: Store) -> None:
+    query = """{ sessions { nodes { title
+        messages { nodes { text records blocks { __typename
+            ... on ThinkingBlock { thinking } ... on ToolUseBlock { input }
+            ... on ToolResultBlock { content } } } }
+        events { nodes { data } } } }
+      search(query: "wombat OR quokka OR axolotl OR narwhal OR capybara OR okapi",
+             scopes: [MESSAGES, EVENTS, SESSIONS], filter: {fields: ALL}) {
+        nodes { snippet } } }""".replace("ALL", ALL_FIELDS)
+    async with http(imported) as client:
+        body = (await client.post("/graphql", json={"query": query})).text
+    assert "errors" not in orjson.loads(body)
+    for place, (secret, _) in PLACED.items():
+        assert secret not in body, place
+        assert secret.replace("\n", "\\n") not in body, place
+    for kind in (
+        "aws-access-key",
+        "github-token",
+        "jwt",
+        "secret-assignment",
+        "slack-token",
+        "anthropic-key",
+        "stripe-key",
+    ):
+        assert f"[REDACTED:{kind}:" in body, kind
+    assert body.count("wombat") >= 2  # text, records and a snippet: the rest is shown
