@@ -25,7 +25,7 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["Page", "RawPages", "pages_of", "search_expression"]
+__all__ = ["Page", "RawPages", "pages_of", "search_expression", "usage_page"]
 
 Data = dict[str, Any]
 
@@ -37,6 +37,8 @@ SESSION: Final = """query One($id: ID!) { session(id: $id) { id sessionId
   messages(first: 20) { edges { node { id role model text } } } } }"""
 SEARCH: Final = """query Search($q: String!) { search(query: $q, first: 20) { edges { node {
   score node { ... on Message { id } ... on Session { id } } session { sessionId } } } } }"""
+USAGE: Final = """{ usage(groupBy: [DAY, MODEL], timeZone: "UTC", first: 500) { totalCount
+  nodes { day model messageCount tokenUsage { input output cacheRead cacheCreation } } } }"""
 SEARCH_TERM: Final = "session"  # in about a fifth of the generated messages
 
 _ORDER: Final = "ORDER BY started_at DESC, id DESC LIMIT 50"  # the default session order
@@ -171,6 +173,25 @@ class RawPages:
             )
         return {"search": {"edges": edges}}
 
+    def usage(self) -> Data:
+        """The bare aggregate: counted messages per UTC day and model, summed (no prices,
+        no local days: what the API's figure is compared with)."""
+        rows = self.conn.execute(
+            "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
+            " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
+            " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        nodes = [
+            {
+                "day": day,
+                "model": model,
+                "messageCount": count,
+                "tokenUsage": {"input": i, "output": o, "cacheRead": r, "cacheCreation": c},
+            }
+            for day, model, count, i, o, r, c in rows[:500]
+        ]
+        return {"usage": {"totalCount": len(rows), "nodes": nodes}}
+
     def busiest_session(self) -> str:
         """A session with at least 20 messages (else the largest): the one-session page's."""
         row = self.conn.execute(
@@ -202,3 +223,9 @@ def pages_of(session_id: str) -> list[Page]:
         ),
         Page("search top 20", SEARCH, {"q": SEARCH_TERM}, lambda raw: raw.search(SEARCH_TERM)),
     ]
+
+
+def usage_page() -> Page:
+    """Usage by UTC day and model (issue 16): timed in process only, beside the bare
+    aggregate; the serve scenario keeps to the four pages."""
+    return Page("usage: by day and model", USAGE, None, RawPages.usage)

@@ -53,6 +53,8 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
         assert f"import.300.{key}" in figures
     for page in ("nested", "flat", "one", "search"):
         assert f"query.{page}.x_raw" in figures and f"serve.{page}.ratio" in figures
+    # usage(groupBy: [DAY, MODEL]) beside the bare aggregate, in one statement (issue 16)
+    assert figures["query.usage.same"] == 1.0 and figures["query.usage.statements"] == 1.0
     for kind in ("common", "rare", "phrase", "prefix"):
         assert f"search.300.{kind}.x_bare" in figures
     assert {"encryption.import_ratio", "encryption.nested.ratio"} <= set(figures)

@@ -1,4 +1,5 @@
-"""``query``: the four pages through ``schema.execute`` beside raw SQL + orjson, in process.
+"""``query``: the four pages, and usage by day and model, through ``schema.execute`` beside
+raw SQL + orjson, in process.
 
 Both sides answer from the same file (the raw side from the plaintext twin with
 ``--encrypted``); a fresh :class:`Context` per request, as the HTTP endpoint makes one.
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 
 from bench.core import Outcome, Run, Table, interleaved, ratio
-from bench.pages import RawPages, pages_of
+from bench.pages import RawPages, pages_of, usage_page
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -67,7 +68,7 @@ async def query(run: Run) -> Outcome:
     )
     outcome = Outcome([table])
     try:
-        for page in pages_of(raw.busiest_session()):
+        for page in [*pages_of(raw.busiest_session()), usage_page()]:
             same = await api.run(page.query, page.variables) == page.raw(raw)
 
             async def raw_call(page: Any = page) -> bytes:
@@ -93,6 +94,7 @@ async def query(run: Run) -> Outcome:
             outcome.figures[f"query.{key}.x_raw"] = x
             outcome.figures[f"query.{key}.p95_over_p50"] = times["api"].p95_ms / times["api"].p50_ms
             outcome.figures[f"query.{key}.same"] = float(same)
+            outcome.figures[f"query.{key}.statements"] = float(statements)
     finally:
         raw.close()
         await store.close()
