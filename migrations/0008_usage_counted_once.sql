@@ -54,9 +54,9 @@ CREATE INDEX messages_usage ON messages (
 
 UPDATE sessions SET (input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens,
                      cache_creation_1h_tokens) = (
-    SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
-           coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0),
-           coalesce(sum(cache_creation_1h_tokens), 0)
+    SELECT CAST(total(input_tokens) AS INTEGER), CAST(total(output_tokens) AS INTEGER),
+           CAST(total(cache_read_tokens) AS INTEGER), CAST(total(cache_creation_tokens) AS INTEGER),
+           CAST(total(cache_creation_1h_tokens) AS INTEGER)
     FROM messages WHERE session_pk = sessions.id AND counted = 1);
 
 -- migrate:down
@@ -67,6 +67,6 @@ ALTER TABLE sessions DROP COLUMN cache_creation_1h_tokens;
 ALTER TABLE messages DROP COLUMN counted;
 ALTER TABLE messages DROP COLUMN cache_creation_1h_tokens;
 UPDATE sessions SET (input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens) = (
-    SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
-           coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_creation_tokens), 0)
+    SELECT CAST(total(input_tokens) AS INTEGER), CAST(total(output_tokens) AS INTEGER),
+           CAST(total(cache_read_tokens) AS INTEGER), CAST(total(cache_creation_tokens) AS INTEGER)
     FROM messages WHERE session_pk = sessions.id);

@@ -23,6 +23,7 @@ from graph.importers.claude_code import (
 )
 from graph.importers.importer import import_paths
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
+from graph.store.usage import Clock, UsageFilter
 from tests.test_import_support import query, write_lines
 
 TS = "2025-01-01T00:00:00.000Z"
@@ -105,7 +106,9 @@ async def test_token_totals_can_not_overflow(store: Store, tmp_path: Path) -> No
     assert rows == [(2**63 - 1, count)]  # saturated, the rest exact
     async with store.read() as reader:
         stats = await reader.stats()
+        [cell] = await reader.usage([], UsageFilter(), Clock(), ())  # one model, one day
     assert stats.tokens.input == 2**63 - 1 and stats.tokens.output == count
+    assert cell.tokens.input == 2**63 - 1 and cell.tokens.output == count
 
 
 # records nested too deeply

@@ -133,9 +133,13 @@ class FilterOptions:
     sources: list[str]
 
 
+# total() cast back, as the session totals: saturates where sum() would fail the whole
+# report with "integer overflow".
 _TOKENS = (
-    "sum(m.input_tokens), sum(m.output_tokens), sum(m.cache_read_tokens),"
-    " sum(m.cache_creation_tokens), sum(m.cache_creation_1h_tokens), count(*),"
+    "CAST(total(m.input_tokens) AS INTEGER), CAST(total(m.output_tokens) AS INTEGER),"
+    " CAST(total(m.cache_read_tokens) AS INTEGER),"
+    " CAST(total(m.cache_creation_tokens) AS INTEGER),"
+    " CAST(total(m.cache_creation_1h_tokens) AS INTEGER), count(*),"
     " group_concat(DISTINCT m.session_pk), min(m.timestamp), max(m.timestamp)"
 )
 _REQUEST_INPUT = "(m.input_tokens + m.cache_read_tokens + m.cache_creation_tokens)"
