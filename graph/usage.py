@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graph.errors import UserInputError
 from graph.pricing import PriceBook
-from graph.store.rows import TokenTotals
-from graph.store.usage import Clock, UsageCell
+from graph.store import Clock, TokenTotals, UsageCell
 from graph.times import format_timestamp
 
 __all__ = [

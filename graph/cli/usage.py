@@ -26,9 +26,8 @@ from graph.cli.base import (
     run,
 )
 from graph.pricing import PriceBook
-from graph.store import Store
+from graph.store import Dimension, Store, UsageCell, UsageFilter
 from graph.store.keyring import KeyMaterial
-from graph.store.usage import Dimension, UsageCell, UsageFilter
 from graph.times import format_timestamp
 from graph.usage import (
     Block,

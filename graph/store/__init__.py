@@ -32,6 +32,14 @@ from graph.store.rows import (
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere
 from graph.store.store import Store
+from graph.store.usage import (
+    Clock,
+    Dimension,
+    FilterOptions,
+    ProjectCells,
+    UsageCell,
+    UsageFilter,
+)
 from graph.store.writes import Added, WriteHook, Writer
 
 __all__ = [
@@ -39,10 +47,13 @@ __all__ = [
     "Added",
     "ChangeRow",
     "ChangeWatch",
+    "Clock",
     "ConversationRow",
+    "Dimension",
     "EventFilter",
     "EventRow",
     "FileState",
+    "FilterOptions",
     "HitRow",
     "KeyMaterial",
     "KindCount",
@@ -58,6 +69,7 @@ __all__ = [
     "Page",
     "PageRequest",
     "Parent",
+    "ProjectCells",
     "Reader",
     "ReportRow",
     "SearchWhere",
@@ -69,6 +81,8 @@ __all__ = [
     "StatsRow",
     "Store",
     "TokenTotals",
+    "UsageCell",
+    "UsageFilter",
     "WriteHook",
     "Writer",
     "load_migrations",
