@@ -15,9 +15,12 @@ from typing import Any, Literal, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph.store import (
+    Clock,
     ConversationRow,
+    Dimension,
     EventFilter,
     EventRow,
+    FilterOptions,
     HitRow,
     KindCount,
     MessageFilter,
@@ -25,6 +28,7 @@ from graph.store import (
     Page,
     PageRequest,
     Parent,
+    ProjectCells,
     Reader,
     SearchWhere,
     SessionFilter,
@@ -32,8 +36,9 @@ from graph.store import (
     SessionRow,
     StatsRow,
     Store,
+    UsageCell,
+    UsageFilter,
 )
-from graph.store.usage import Clock, Dimension, FilterOptions, ProjectCells, UsageCell, UsageFilter
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
 
@@ -96,18 +101,10 @@ class Loaders:
             lambda r, g, pks: r.count_children(g[0], g[1], pks, g[2]),
         )
 
-        self.session_usage: DataLoader[int, list[UsageCell]] = DataLoader(
-            load_fn=self._session_usage
+        thresholds = self._thresholds  # not self: the loader holds this function (no cycle)
+        self.session_usage: DataLoader[int, list[UsageCell]] = self._keyed(
+            lambda reader, pks: _usage_of_sessions(reader, pks, thresholds)
         )
-
-    async def _session_usage(self, pks: list[int]) -> list[list[UsageCell]]:
-        # One statement for every session asked for (Session.costUsd on a page).
-        cells = await self.usage([Dimension.SESSION], UsageFilter(session_pks=tuple(pks)), Clock())
-        by_pk: dict[int, list[UsageCell]] = {}
-        for cell in cells:
-            for pk in cell.session_pks:  # one: the cell is one session's
-                by_pk.setdefault(pk, []).append(cell)
-        return [by_pk.get(pk, []) for pk in pks]
 
     def _keyed(
         self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
@@ -204,3 +201,17 @@ def prime_conversations(loaders: Loaders, rows: Sequence[ConversationRow]) -> No
     """Let ``conversation(pk)`` reuse rows already loaded as a session's threads."""
     for row in rows:
         loaders.conversation.prime(row.id, row)
+
+
+async def _usage_of_sessions(
+    reader: Reader, pks: list[int], thresholds: Sequence[int]
+) -> list[list[UsageCell]]:
+    """Each session's usage cells, in one statement for every session asked for
+    (``Session.costUsd`` on a page)."""
+    where = UsageFilter(session_pks=tuple(pks))
+    cells = await reader.usage([Dimension.SESSION], where, Clock(), thresholds)
+    by_pk: dict[int, list[UsageCell]] = {}
+    for cell in cells:
+        for pk in cell.session_pks:  # one: the cell is one session's
+            by_pk.setdefault(pk, []).append(cell)
+    return [by_pk.get(pk, []) for pk in pks]
