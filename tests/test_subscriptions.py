@@ -69,6 +69,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _serve(db: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``sessiongraph serve`` on ``port``, once it answers /healthz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            assert server.stderr is not None
+            raise AssertionError(f"server did not start: {server.stderr.read()!r}")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A served database, and `import --watch` following one growing transcript."""
@@ -86,34 +108,21 @@ def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
         capture_output=True,
         timeout=60,
     )
-    server = subprocess.Popen(
-        [*base, "serve", "--db", str(db), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     watcher = subprocess.Popen(
         [*base, "import", str(tmp_path / "projects"), "--db", str(db), "--watch", "--json"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    server = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        server = _serve(db, port, env)
         yield {"port": port, "transcript": transcript}
     finally:
         for process in (watcher, server):
-            process.terminate()
-            process.wait(timeout=10)
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +131,8 @@ def served_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     tmp = tmp_path_factory.mktemp("refusals")
     port = _free_port()
     env = {**os.environ, "SESSIONGRAPH_TOKEN": TOKEN, "XDG_CONFIG_HOME": str(tmp / "c")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "graph", "serve", "--db", str(tmp / "s.db"), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    server = _serve(tmp / "s.db", port, env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
         yield port
     finally:
         server.terminate()
