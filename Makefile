@@ -28,8 +28,10 @@ run: $(STAMP)
 		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT); \
 	fi
 
+# One worker per core; a test file stays on one worker, so its module-scoped servers
+# start once.
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Headless Chromium and its WebDriver for tests/test_browser.py (Debian packages, installed
 # as root, or through sudo otherwise); does nothing when both are already there.

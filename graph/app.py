@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import State
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -33,7 +34,7 @@ from graph.store.keyring import KeyMaterial
 from graph.ws import SubscriptionEndpoint
 from graph.wslog import WebSocketAccessLog
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "metrics_app"]
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +66,38 @@ async def metrics_endpoint(request: Request) -> Response:
             status_code=401,
             headers={"www-authenticate": 'Bearer realm="sessiongraph"'},
         )
-    store: Store = request.app.state.store
+    return await scrape(request.app.state)
+
+
+async def scrape(state: State) -> Response:
+    """The metrics of the app whose ``state`` this is, read now."""
+    store: Store = state.store
     async with store.read() as reader:
         stats = await reader.stats()
+        imports = await reader.import_figures()
     counts = {
         "sessions": stats.sessions,
         "conversations": stats.conversations,
         "messages": stats.messages,
         "events": stats.events,
     }
-    feed = getattr(request.app.state, "feed", None)
+    feed: ChangeFeed | None = getattr(state, "feed", None)
     subscriptions = len(feed.subscribers()) if feed is not None else 0
-    metrics: Metrics = request.app.state.metrics
-    body = metrics.scrape(store.path, counts, subscriptions)
+    metrics: Metrics = state.metrics
+    body = metrics.scrape(
+        store.path, counts, subscriptions, imports, feed.last if feed is not None else None
+    )
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_app(api: Starlette) -> Starlette:
+    """``/metrics`` of ``api`` alone, without a token: for ``serve --metrics-port``, which
+    listens on a loopback address only."""
+
+    async def endpoint(request: Request) -> Response:
+        return await scrape(api.state)
+
+    return Starlette(routes=[Route("/metrics", endpoint, methods=["GET"])])
 
 
 async def healthz(request: Request) -> JSONResponse:

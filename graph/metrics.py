@@ -8,8 +8,9 @@ read when a scrape asks, so it is current and costs nothing between scrapes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -19,6 +20,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+if TYPE_CHECKING:
+    from graph.store.rows import ImportFigures
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
@@ -69,6 +73,21 @@ class Metrics:
             ["table"],
             registry=r,
         )
+        self.imported_lines = Gauge(
+            "sessiongraph_imported_lines",
+            "Transcript lines imported, by any process (read at scrape time).",
+            registry=r,
+        )
+        self.last_import = Gauge(
+            "sessiongraph_last_import_timestamp_seconds",
+            "When an import last stored lines (Unix time; 0: never).",
+            registry=r,
+        )
+        self.feed_lag = Gauge(
+            "sessiongraph_watcher_lag_changes",
+            "Changes stored but not yet pushed to subscribers by the change feed.",
+            registry=r,
+        )
         self.file_bytes = Gauge(
             "sessiongraph_database_file_bytes",
             "Size of the database's files, by file.",
@@ -83,10 +102,25 @@ class Metrics:
         self.requests.labels(path, operation or "", str(status)).inc()
         self.latency.labels(path).observe(seconds)
 
-    def scrape(self, db: Path, counts: dict[str, int], subscriptions: int) -> bytes:
-        """The exposition, with what is read now (row counts, file sizes) filled in."""
+    def scrape(
+        self,
+        db: Path,
+        counts: dict[str, int],
+        subscriptions: int,
+        imports: ImportFigures,
+        feed_position: int | None,
+    ) -> bytes:
+        """The exposition, with what is read now (rows, imports, file sizes) filled in.
+
+        ``feed_position`` is the last change the feed pushed (``None``: no feed).
+        """
         for table, count in counts.items():
             self.rows.labels(table).set(count)
+        self.imported_lines.set(imports.lines)
+        last = imports.last_imported_at
+        self.last_import.set(datetime.fromisoformat(last).timestamp() if last else 0)
+        if feed_position is not None:
+            self.feed_lag.set(max(imports.change_head - feed_position, 0))
         for label, path in (("db", db), ("wal", db.with_name(db.name + "-wal"))):
             self.file_bytes.labels(label).set(path.stat().st_size if path.exists() else 0)
         self.subscriptions.set(subscriptions)

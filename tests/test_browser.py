@@ -131,47 +131,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     assert demo.returncode == 0, f"`sessiongraph demo` failed:\n{demo.stdout}\n{demo.stderr}"
 
-    port = _free_port()
-    origin = f"http://127.0.0.1:{port}"
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`sessiongraph serve` exited {process.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{origin}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"`sessiongraph serve` did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
+    with _serving(db, env, tmp / "server.log") as (origin, _):
         status, body = _post(f"{origin}/graphql", STATS_QUERY, TOKEN)
         assert status == 200, (status, body)
         sessions = body["data"]["stats"]["sessions"]
         assert sessions > 0, "the demo import left the database empty"
-        yield Server(origin=origin, sessions=sessions, log=log, db=db, env=env)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield Server(origin=origin, sessions=sessions, log=tmp / "server.log", db=db, env=env)
 
 
 @contextlib.contextmanager
-def _serving(db: Path, env: dict[str, str], log: Path) -> Iterator[list[str]]:
-    """``sessiongraph serve`` on a free port until the block ends; its banner's lines."""
+def _serving(db: Path, env: dict[str, str], log: Path) -> Iterator[tuple[str, list[str]]]:
+    """``sessiongraph serve`` on a free port until the block ends: its origin, once it
+    answers /healthz, and its banner's lines."""
     port = _free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -190,7 +161,8 @@ def _serving(db: Path, env: dict[str, str], log: Path) -> Iterator[list[str]]:
                     break
             except OSError:
                 time.sleep(0.1)
-        yield [line for line in log.read_text().splitlines() if line.startswith("sessiongraph:")]
+        banner = [line for line in log.read_text().splitlines() if line.startswith("sessiongraph:")]
+        yield f"http://127.0.0.1:{port}", banner
     finally:
         process.terminate()
         try:
@@ -639,7 +611,7 @@ def test_the_link_printed_at_every_start_signs_graphiql_in(
     db = tmp_path / "sessiongraph.db"
     banners = []
     for start in ("first", "second"):
-        with _serving(db, env, tmp_path / f"{start}.log") as banner:
+        with _serving(db, env, tmp_path / f"{start}.log") as (_, banner):
             banners.append(banner)
             # The last line is the URL to open, with the token.
             link = banner[-1].removeprefix("sessiongraph: open ")

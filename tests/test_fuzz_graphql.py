@@ -50,7 +50,7 @@ from tests.factories import make_sessions
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "claude-code"
 TOKEN = "fuzz-token"
 _EXAMPLES = os.environ.get("SESSIONGRAPH_FUZZ_EXAMPLES")
-EXAMPLES = int(_EXAMPLES) if _EXAMPLES else 400  # per test: 800 documents in all
+EXAMPLES = int(_EXAMPLES) if _EXAMPLES else 200  # per test: 400 documents in all
 
 SDL = build_schema().as_str()
 

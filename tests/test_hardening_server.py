@@ -78,6 +78,45 @@ async def test_a_fragment_fan_out_is_answered_at_once_and_healthz_keeps_answerin
         assert body["errors"][0]["extensions"]["code"] == code
 
 
+async def test_fields_sharing_a_name_past_the_merge_budget_are_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """Field merging compares every pair of same-named fields: 450 copies of one field are
+    quadratic work (seconds on the event loop before); past the budget, a 400."""
+    from graph.schema.validation import MERGE_BUDGET
+
+    heavy = "{" + " ".join(["health { ok }"] * 450) + "}"
+    response = await client.post("/graphql", json={"query": heavy})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # Real documents are far below the budget: a few copies merge as before.
+    light = "{" + " ".join(["health { ok }"] * 20) + "}"
+    response = await client.post("/graphql", json={"query": light})
+    assert response.status_code == 200 and response.json()["data"] == {"health": {"ok": True}}
+    assert MERGE_BUDGET < 500_000  # graphql-core's own, which allowed the seconds
+
+
+async def test_validation_runs_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a heavy document is validated, the loop answers others (it runs in a thread)."""
+    import threading
+
+    from graph.schema import validation
+
+    threads: list[str] = []
+    real = validation._validate
+
+    def recording(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validation, "_validate", recording)
+    response = await client.post("/graphql", json={"query": "{ health { ok } }"})
+    assert response.status_code == 200
+    assert threads and threads[0] != threading.main_thread().name
+
+
 # GraphQL over HTTP
 
 

@@ -160,3 +160,49 @@ async def test_metrics_parse_and_move_with_requests(
     assert after["sessiongraph_stored_rows{table=sessions}"] == 2
     assert after["sessiongraph_database_file_bytes{file=db}"] > 0
     assert after["sessiongraph_graphql_sql_statements_count{}"] >= 4
+
+
+async def test_metrics_count_imported_lines_and_the_feeds_lag(
+    tmp_path: Path, samples_dir: Path
+) -> None:
+    """What any importer stored (here one beside the server, like `import --watch`), when,
+    and how many changes the feed has yet to push."""
+    db = tmp_path / "s.db"
+    app = create_app(db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            empty = samples((await client.get("/metrics")).text)
+            assert empty["sessiongraph_imported_lines{}"] == 0
+            assert empty["sessiongraph_last_import_timestamp_seconds{}"] == 0
+            other = await Store.open(db)  # another process's importer, as far as SQLite knows
+            try:
+                summary = await import_paths(other, [samples_dir / "short.jsonl"])
+            finally:
+                await other.close()
+            app.state.feed.last = 0  # the feed has pushed nothing yet
+            after = samples((await client.get("/metrics")).text)
+    assert after["sessiongraph_imported_lines{}"] == summary.lines_read > 0
+    assert after["sessiongraph_last_import_timestamp_seconds{}"] > 1.7e9
+    assert after["sessiongraph_watcher_lag_changes{}"] > 0
+
+
+async def test_metrics_port_serves_metrics_without_a_token(tmp_path: Path) -> None:
+    from graph.app import metrics_app
+
+    api = create_app(tmp_path / "s.db", server=ServerSettings(token="t" * 32))
+    async with api.router.lifespan_context(api):
+        side = httpx.ASGITransport(app=metrics_app(api))
+        async with httpx.AsyncClient(transport=side, base_url="http://127.0.0.1") as client:
+            response = await client.get("/metrics")
+            assert response.status_code == 200
+            assert "sessiongraph_stored_rows" in response.text
+            assert (await client.get("/graphql")).status_code == 404  # nothing else there
+
+
+def test_metrics_host_must_be_loopback(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    args = ["serve", "--db", db, "--metrics-port", "9999", "--metrics-host", "0.0.0.0"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "loopback" in result.stderr and result.stderr.count("\n") == 1

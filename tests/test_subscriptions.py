@@ -69,6 +69,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _serve(db: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``sessiongraph serve`` on ``port``, once it answers /healthz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            assert server.stderr is not None
+            raise AssertionError(f"server did not start: {server.stderr.read()!r}")
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A served database, and `import --watch` following one growing transcript."""
@@ -86,34 +108,35 @@ def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
         capture_output=True,
         timeout=60,
     )
-    server = subprocess.Popen(
-        [*base, "serve", "--db", str(db), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     watcher = subprocess.Popen(
         [*base, "import", str(tmp_path / "projects"), "--db", str(db), "--watch", "--json"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    server = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        server = _serve(db, port, env)
         yield {"port": port, "transcript": transcript}
     finally:
         for process in (watcher, server):
-            process.terminate()
-            process.wait(timeout=10)
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One server for the refusal tests (they write nothing): started once, not per test."""
+    tmp = tmp_path_factory.mktemp("refusals")
+    port = _free_port()
+    env = {**os.environ, "SESSIONGRAPH_TOKEN": TOKEN, "XDG_CONFIG_HOME": str(tmp / "c")}
+    server = _serve(tmp / "s.db", port, env)
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 async def _connect(port: int, token: str | None = TOKEN, origin: str | None = None) -> Any:
@@ -200,17 +223,17 @@ async def test_sessions_changed_reports_counts(live: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("token", [None, "wrong-token-0123456789"])
 async def test_a_missing_or_wrong_token_closes_with_4401(
-    live: dict[str, Any], token: str | None
+    served_port: int, token: str | None
 ) -> None:
-    ws = await _connect(live["port"], token=token)
+    ws = await _connect(served_port, token=token)
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
-async def test_a_foreign_origin_is_refused(live: dict[str, Any]) -> None:
+async def test_a_foreign_origin_is_refused(served_port: int) -> None:
     async def attempt() -> None:
-        ws = await _connect(live["port"], origin="https://evil.example")
+        ws = await _connect(served_port, origin="https://evil.example")
         await asyncio.wait_for(ws.recv(), 10)
 
     with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import socket
 from pathlib import Path
@@ -145,6 +147,20 @@ def serve(
     keep_backups: Annotated[
         int, typer.Option("--keep-backups", min=1, help="With --backup-every: how many to keep.")
     ] = 7,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Also serve /metrics without a token on this port, on --metrics-host.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option("--metrics-host", help="A loopback address for --metrics-port."),
+    ] = "127.0.0.1",
     watch: Annotated[
         bool,
         typer.Option(
@@ -171,6 +187,11 @@ def serve(
 
     from graph.app import create_app
 
+    if metrics_port is not None and not is_loopback(metrics_host):
+        fail(
+            f"--metrics-host must be a loopback address (its /metrics has no token), "
+            f"not {metrics_host}"
+        )
     if host in _WILDCARDS and not allowed_host:
         fail(
             f"binding {host or 'every address'} needs --allowed-host NAME: the Host name "
@@ -202,15 +223,38 @@ def serve(
     typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
     typer.echo(f"sessiongraph: token {source}", err=True)
     checked(lambda: _port_is_free(host, port))
+    if metrics_port is not None:
+        checked(lambda: _port_is_free(metrics_host, metrics_port))
+        typer.echo(
+            f"sessiongraph: metrics on http://{metrics_host}:{metrics_port}/metrics (no token)",
+            err=True,
+        )
     # Last, so it is the line to click: the fragment never reaches the server or its logs,
     # and the token file is the user's own (0600), so it is shown at every start.
     typer.echo(f"sessiongraph: open {link(url, token)}", err=True)
     # Held while serving: `restore` refuses to replace a database a server has open.
     with snapshots.hold(path):
-        _run(uvicorn, create_app(path, server=server, key=key), host, port, server)
+        api = create_app(path, server=server, key=key)
+        side = None
+        if metrics_port is not None:
+            from graph.app import metrics_app
+
+            side = uvicorn.Config(
+                metrics_app(api),
+                host=metrics_host,
+                port=metrics_port,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                lifespan="off",
+            )
+        _run(uvicorn, api, host, port, server, side)
 
 
-def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -> None:
+def _run(
+    uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings, side: Any = None
+) -> None:
+    """Serve ``app``, and the ``side`` listener (``--metrics-port``) beside it if given."""
     from graph.serving import head_deadline_protocol
 
     config = uvicorn.Config(
@@ -225,7 +269,25 @@ def _run(uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings) -
     )
     # After uvicorn.Config, which sets up uvicorn's loggers: WebSockets are in graph.access.
     logging.getLogger("uvicorn.error").addFilter(QuietWebSocketLines())
-    uvicorn.Server(config).run()
+    if side is None:
+        uvicorn.Server(config).run()
+    else:
+        asyncio.run(_serve_both(uvicorn.Server(config), uvicorn.Server(side)))
+
+
+async def _serve_both(main: Any, side: Any) -> None:
+    """The API and the metrics listener in one loop; either stopping stops the other."""
+    task = asyncio.create_task(side.serve())
+    # The side server installs its signal handlers first; the main one's, installed next,
+    # are those a Ctrl-C reaches, and stopping it stops the side one.
+    await asyncio.sleep(0)
+    task.add_done_callback(lambda _: setattr(main, "should_exit", True))
+    try:
+        await main.serve()
+    finally:
+        side.should_exit = True
+        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot listen
+            await task
 
 
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:

@@ -14,7 +14,7 @@ from graphql import (
     GraphQLObjectType,
     Undefined,
 )
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -26,6 +26,7 @@ from graph.schema.nodes import NODES
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.subscription import Subscription
+from graph.schema.validation import ThreadedValidation, ValidationResults
 from graph.settings import ServerSettings
 
 __all__ = ["Context", "Schema", "build_schema", "sdl"]
@@ -56,13 +57,16 @@ def build_schema(settings: ServerSettings | None = None) -> Schema:
     """
     settings = settings or ServerSettings()
     introspection = settings.introspection
+    # Validation results depend on the rules, which depend on the settings: one cache
+    # per schema.
+    results = ValidationResults(maxsize=256)
     extensions: list[Any] = [
         MaskInternalErrors,
-        # Parsing and validating are per-document work: cached across requests (the
-        # caches live at module level, so a fresh extension per request shares them).
+        # Parsing is per-document work: cached across requests (the cache lives at
+        # module level, so a fresh extension per request shares it).
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
         *limit_extensions(settings),
+        lambda: ThreadedValidation(results),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

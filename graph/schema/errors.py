@@ -27,7 +27,14 @@ _LIMIT_MESSAGES = (
     ("aliases found", "TOO_MANY_ALIASES"),
 )
 LIMIT_CODES = frozenset(
-    {"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_LONG", "QUERY_TOO_COSTLY", "QUERY_TIMEOUT"}
+    {
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "QUERY_TOO_LONG",
+        "QUERY_TOO_COSTLY",
+        "QUERY_TOO_COMPLEX",
+        "QUERY_TIMEOUT",
+    }
 )
 
 

@@ -29,6 +29,7 @@ from graph.store.pages import Page, PageRequest, keyset
 from graph.store.rows import (
     ConversationRow,
     EventRow,
+    ImportFigures,
     MessageRow,
     SessionRow,
     StatsRow,
@@ -333,6 +334,17 @@ class Reader:
             schema_version=r[10],
             sqlite_version=r[11],
         )
+
+    async def import_figures(self) -> ImportFigures:
+        """Lines imported and when last (by any process), and the newest change."""
+        lines, last, head = (
+            await self._all(
+                "SELECT (SELECT CAST(total(line_count) AS INTEGER) FROM import_files),"
+                " (SELECT max(imported_at) FROM import_files),"
+                " (SELECT coalesce(max(seq), 0) FROM changes)"
+            )
+        )[0]
+        return ImportFigures(lines, last, head)
 
     async def secret_findings_of_sessions(self, pks: Sequence[int]) -> list[list[KindCount]]:
         """What the secret scan found in each session, by kind (most found first)."""

@@ -147,6 +147,15 @@ class EventRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportFigures:
+    """What importers (of any process) have stored, and the change feed's newest change."""
+
+    lines: int
+    last_imported_at: str | None
+    change_head: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatsRow:
     sessions: int
     conversations: int
