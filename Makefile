@@ -19,15 +19,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sessiongraph migrate up
 	@if [ -d "$$HOME/.claude/projects" ]; then \
-		$(BIN)/sessiongraph import "$$HOME/.claude/projects"; \
+		$(BIN)/sessiongraph import "$$HOME/.claude/projects" && \
+		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT) \
+			--watch "$$HOME/.claude/projects"; \
 	else \
 		echo "no ~/.claude/projects here: loading the bundled demo sessions"; \
-		$(BIN)/sessiongraph demo; \
+		$(BIN)/sessiongraph demo && \
+		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT); \
 	fi
-	$(BIN)/sessiongraph serve --host $(HOST) --port $(PORT)
 
+# One worker per core; a test file stays on one worker, so its module-scoped servers
+# start once.
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Headless Chromium and its WebDriver for tests/test_browser.py (Debian packages, installed
 # as root, or through sudo otherwise); does nothing when both are already there.
@@ -51,11 +55,10 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/sessiongraph export-schema > schema.graphql
 
-# Figures, not assertions: ratios against raw SQLite / plaintext / bare Starlette, same run.
+# Figures, not assertions: ratios against raw SQLite / plaintext / a raw endpoint, same run.
+# BENCH_ARGS="--quick", "--only import,serve", "--encrypted", "--json figures.json".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
-	$(BIN)/python -m bench.encryption
-	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .bench dist build

@@ -1,41 +1,47 @@
-"""``python -m bench``: import, query and search benchmarks on generated Claude Code data.
+"""``python -m bench`` (``make bench``): every scenario, or ``--only`` some, one report.
 
-python -m bench                      # full run: 10k and 100k messages (~60 / ~590 MB),
-                                     # then search at 100k and 1M messages
-python -m bench --quick              # tiny corpora, few iterations (seconds)
-python -m bench --only queries       # skip the import baselines
-python -m bench --only serve         # HTTP req/s on loopback (uvicorn), 10k messages
-python -m bench --only search        # search only, 100k and 1M messages (~2.6 GB of DBs)
-python -m bench --only search --search-sizes 100000 --keep .bench   # 100k, DB kept for reuse
-python -m bench --messages 50000 --keep .bench --json .bench/figures.json
+python -m bench                           # 10k and 100k messages (~59 / ~590 MB of JSONL)
+python -m bench --quick                   # 1k and 4k messages, few iterations (a minute)
+python -m bench --only import,serve       # some scenarios
+python -m bench --encrypted               # the same on encrypted databases
+python -m bench --sizes 50000 --keep .bench --json .bench/figures.json
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import platform
+import shutil
+import tempfile
 from pathlib import Path
 
-from bench.run import Options, run
-from bench.serve import ServePlan
-from bench.timing import Plan
+from rich.console import Console
 
-FULL_SIZES = [10_000, 100_000]
-QUICK_SIZES = [1_000, 4_000]
-# The search benchmark fills its own databases through the store's write API (no JSONL):
-# 100k messages take ~30 s and ~240 MB, 1M ~6 min and ~2.4 GB (cached under --keep).
-SEARCH_SIZES = [100_000, 1_000_000]
-QUICK_SEARCH_SIZES = [2_000]
+from bench import report
+from bench.core import Options, Outcome, Plan, Run
+from bench.scenarios import SCENARIOS
+from graph.crypto import MasterKey
+
+FULL_SIZES = (10_000, 100_000)
+QUICK_SIZES = (1_000, 4_000)
 FULL_PLAN = Plan(warmup=5, iterations=300, budget_s=2.0, minimum=20)
 QUICK_PLAN = Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5)
-# Serving: per request kind, 2,000 requests or 10 s, over 8 keep-alive connections.
-FULL_SERVE = ServePlan(requests=2_000, warmup=200, concurrency=8, max_seconds=10.0)
-QUICK_SERVE = ServePlan(requests=300, warmup=30, concurrency=8, max_seconds=3.0)
 
 
-def _sizes(text: str) -> list[int]:
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {', '.join(unknown)!r}; one of {', '.join(SCENARIOS)}"
+        )
+    return names
+
+
+def _sizes(text: str) -> tuple[int, ...]:
     try:
-        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
     if not sizes or min(sizes) < 50:
@@ -43,57 +49,90 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-def parse_args(argv: list[str] | None = None) -> Options:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark sessiongraph against raw sqlite3 on generated Claude Code "
-        "transcripts: import throughput and memory (issue 3), GraphQL query latency and "
-        "SQL statements per request (issue 2), search latency against bare FTS5 (issue 4), "
-        "requests per second over loopback against bare Starlette (issue 6). "
-        "Figures only; nothing is asserted.",
+        description="Benchmark sessiongraph on generated Claude Code transcripts, each figure "
+        "beside its raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a "
+        "raw Starlette endpoint, plaintext). Figures only; nothing is asserted. Scenarios: "
+        + ", ".join(SCENARIOS)
+        + ".",
+    )
+    parser.add_argument("--quick", action="store_true", help="small corpora, few iterations")
+    parser.add_argument("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
+    parser.add_argument("--encrypted", action="store_true", help="encrypted databases")
+    parser.add_argument(
+        "--sizes",
+        type=_sizes,
+        metavar="N[,N]",
+        help="corpus sizes in API messages (~5.9 KB of JSONL each)",
+    )
+    parser.add_argument("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help="serve: requests per page, server and round (default 400, "
+        "--quick 60); live: lines (at most 300)",
     )
     parser.add_argument(
-        "--messages", type=_sizes, metavar="N[,N...]",
-        help=f"corpus sizes in API messages (default {','.join(map(str, FULL_SIZES))}; "
-        f"about 5.9 KB of JSONL per message)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--quick", action="store_true",
-        help=f"tiny run: sizes {','.join(map(str, QUICK_SIZES))} unless --messages, few "
-        "iterations, no diagnostic fills",
-    )  # fmt: skip
-    parser.add_argument(
-        "--only", choices=("queries", "import", "search", "serve"), help="run one benchmark"
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="work in DIR and keep it (default: a temp dir, removed)",
     )
-    parser.add_argument(
-        "--search-sizes", type=_sizes, metavar="N[,N...]",
-        help=f"search benchmark sizes in API messages (default "
-        f"{','.join(map(str, SEARCH_SIZES))}; 1M takes a ~6 min fill and ~2.4 GB, cached "
-        f"under --keep: --search-sizes 100000 leaves it out)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--keep", type=Path, metavar="DIR",
-        help="work in DIR and keep corpora and databases (a kept corpus is reused); "
-        "default: a temp dir, removed at the end",
-    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
-    args = parser.parse_args(argv)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
+    return parser.parse_args(argv)
+
+
+def options_from(args: argparse.Namespace, workdir: Path) -> Options:
+    quick = bool(args.quick)
     return Options(
-        sizes=args.messages or (QUICK_SIZES if args.quick else FULL_SIZES),
-        plan=QUICK_PLAN if args.quick else FULL_PLAN,
-        only=args.only,
-        keep=args.keep.resolve() if args.keep else None,
+        sizes=args.sizes or (QUICK_SIZES if quick else FULL_SIZES),
+        plan=QUICK_PLAN if quick else FULL_PLAN,
+        quick=quick,
+        encrypted=args.encrypted,
         seed=args.seed,
-        json_out=args.json,
-        diagnostics=not args.quick,
-        search_sizes=args.search_sizes or (QUICK_SEARCH_SIZES if args.quick else SEARCH_SIZES),
-        serve=QUICK_SERVE if args.quick else FULL_SERVE,
+        workdir=workdir,
+        rounds=args.rounds or (2 if quick else 5),
+        requests=args.requests or (60 if quick else 400),
     )
+
+
+async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
+    """Run ``names`` in table order, printing each one's tables as it ends."""
+    outcomes: dict[str, Outcome] = {}
+    for name in (n for n in SCENARIOS if n in names):
+        with out.status(f"{name}..."):
+            outcomes[name] = await SCENARIOS[name](run)
+        for table in outcomes[name].tables:
+            report.print_table(out, table)
+    return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
-    asyncio.run(run(parse_args(argv)))
+    args = parse_args(argv)
+    out = report.console()
+    workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="sg-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    options = options_from(args, workdir)
+    out.print(f"working in {workdir}" + ("" if args.keep else " (removed at the end)"))
+    run = Run(options, key=MasterKey.generate().to_base64())
+    try:
+        outcomes = asyncio.run(run_scenarios(run, args.only or list(SCENARIOS), out))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report.print_table(out, report.summary(outcomes))
+    if args.json:
+        context = {
+            "sizes": options.sizes,
+            "quick": options.quick,
+            "encrypted": options.encrypted,
+            "machine": platform.platform(),
+        }
+        report.write_json(args.json, outcomes, context)
+        out.print(f"figures written to {args.json}")
     return 0
 
 

@@ -1,17 +1,15 @@
-"""The server side of the serving benchmark: one uvicorn process per app.
+"""The server side of the serve scenario: ``python -m bench.serve_app {graph,raw} DB``.
 
-``python -m bench.serve_app graph DB`` serves sessiongraph's app over ``DB`` the way
-``sessiongraph serve`` does (token from ``$SESSIONGRAPH_TOKEN``, INFO logging, uvicorn's
-access log off); ``python -m bench.serve_app bare`` serves a bare Starlette app that
-answers every POST to ``/graphql`` with one constant JSON body. Both run under the same
-uvicorn settings (:data:`UVICORN_OPTIONS`), on a socket bound here to a free port on
-127.0.0.1, whose number is the first line written to stdout.
+``graph`` serves sessiongraph's app over ``DB`` as ``sessiongraph serve`` does (token
+from ``$SESSIONGRAPH_TOKEN``, key from ``$SESSIONGRAPH_KEY``); ``raw`` serves a Starlette
+app with one route that answers the four pages of :mod:`bench.pages` with hand-written
+SQL over ``DB`` (sqlite3 on the event loop, orjson), no middleware, no token. Both run
+under the same uvicorn settings, on a socket bound here to a free port on 127.0.0.1,
+whose number is the first line written to stdout.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import logging
 import os
 import socket
@@ -19,17 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-__all__ = ["BARE_BODY", "UVICORN_OPTIONS", "bare_app", "graph_app", "server_stack"]
+from bench.pages import FLAT, NESTED, SEARCH, SESSION, RawPages
 
 HOST: Final = "127.0.0.1"
-TOKEN_ENV: Final = "SESSIONGRAPH_TOKEN"
-
 # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
 UVICORN_OPTIONS: Final[dict[str, Any]] = {
     "log_level": "info",
@@ -38,59 +35,49 @@ UVICORN_OPTIONS: Final[dict[str, Any]] = {
     "lifespan": "on",
 }
 
-# What ``{ health { ok } }`` answers, as a constant.
-BARE_BODY: Final = b'{"data":{"health":{"ok":true}}}'
+
+def raw_app(db: Path) -> Starlette:
+    """The hand-written endpoint: the page is picked by its query text."""
+    pages = RawPages(db)
+    answer = {
+        NESTED: lambda v: pages.nested(),
+        FLAT: lambda v: pages.flat(),
+        SESSION: lambda v: pages.session(v["id"]),
+        SEARCH: lambda v: pages.search(v["q"]),
+    }
+
+    async def graphql(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        data = answer[body["query"]](body.get("variables") or {})
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
 
 
-def server_stack() -> str:
-    """The event loop and HTTP parser uvicorn picks with ``loop``/``http`` on auto."""
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return f"uvicorn {uvicorn.__version__}, {loop} loop, {http}, 1 worker"
-
-
-async def _constant(request: Request) -> Response:
-    await request.body()  # read what was sent, as the GraphQL endpoint does
-    return Response(BARE_BODY, media_type="application/json")
-
-
-def bare_app() -> Starlette:
-    """Starlette with one route and no middleware: the floor of the stack."""
-    return Starlette(routes=[Route("/graphql", _constant, methods=["POST"])])
-
-
-def graph_app(db: Path, token: str | None) -> Starlette:
-    """sessiongraph's app over ``db``, requiring ``token`` (None: no authentication)."""
+def graph_app(db: Path) -> Starlette:
     from graph.app import create_app
+    from graph.keys import resolve_key
     from graph.settings import ServerSettings
 
-    return create_app(db, server=ServerSettings(token=token))
+    token = os.environ.get("SESSIONGRAPH_TOKEN") or None
+    return create_app(db, server=ServerSettings(token=token), key=resolve_key())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.serve_app")
-    parser.add_argument("kind", choices=("graph", "bare"))
-    parser.add_argument("db", nargs="?", type=Path)
-    args = parser.parse_args(argv)
-    if args.kind == "graph":
-        if args.db is None:
-            parser.error("graph needs a database")
-        app = graph_app(args.db, os.environ.get(TOKEN_ENV) or None)
-    else:
-        app = bare_app()
+def main(argv: list[str]) -> int:
+    kind, db = argv[0], Path(argv[1])
+    app = graph_app(db) if kind == "graph" else raw_app(db)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose ``proto``
-    # says TCP, and accepted sockets copy it from this one. With 0, every keep-alive
-    # answer written in two parts waits ~40 ms for a delayed ACK (Nagle).
+    # says TCP (accepted ones copy it); with 0 a keep-alive answer written in two parts
+    # waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     sys.stdout.write(f"{sock.getsockname()[1]}\n")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, **UVICORN_OPTIONS))
-    server.run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, host=HOST, **UVICORN_OPTIONS)).run(sockets=[sock])
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

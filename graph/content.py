@@ -7,6 +7,7 @@ so nothing the transcript said is lost and nothing is stored twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -41,13 +42,15 @@ def blocks_of(records: list[tuple[int, Record]]) -> list[Block]:
     return blocks
 
 
-def readable_text(blocks: list[Block]) -> str:
-    """The text a person reads: the text blocks, joined by blank lines."""
-    return "\n\n".join(
+def readable_text(blocks: list[Block], each: Callable[[str], str] | None = None) -> str:
+    """The text a person reads: the text blocks, joined by blank lines (each passed
+    through ``each`` first, when given)."""
+    pieces = (
         block["text"]
         for block in blocks
         if block.get("type") == "text" and isinstance(block.get("text"), str)
     )
+    return "\n\n".join(pieces if each is None else map(each, pieces))
 
 
 def tool_result_text(content: Any) -> str:

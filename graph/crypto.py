@@ -61,9 +61,11 @@ class DecryptionFailed(SessiongraphError):
 
 def _hkdf(master: bytes, purpose: str) -> bytes:
     return HKDF(
-        algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
         info=f"sessiongraph {purpose} v1".encode(),
-    ).derive(master)  # fmt: skip
+    ).derive(master)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
-import sys
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -22,16 +20,15 @@ from graph.content import Record, blocks_of
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
+from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
+from graph.secrets.detect import map_strings
 from graph.store.rows import EventRow, MessageRow
-from graph.store.transcripts import conversation_events, conversation_messages
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Iterator
+    from collections.abc import AsyncGenerator, Callable
 
-    import aiosqlite
-
-    from graph.store import ConversationRow, SessionRow, Store
+    from graph.store import ConversationRow, Reader, SessionRow, Store
 
 __all__ = [
     "ExportFormat",
@@ -43,13 +40,6 @@ __all__ = [
 ]
 
 _END = float("inf")
-# A run of 19 digits may be an integer orjson reads as a float (beyond 64 bits), and so
-# would write back changed: a value with one is read and written by the json module
-# instead. Found by mapping every digit to "0" (much faster than a regular expression).
-_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_NUMBER: Final = b"0" * 19
-# Deep enough for anything orjson reads (1,024 levels), with room for the caller's frames.
-_RECURSION: Final = 4_000
 
 
 class Output(Protocol):
@@ -83,17 +73,11 @@ class SecretPass:
         return self.scanner.mask(value, findings) if self.mask else value
 
     def json(self, value: Any) -> Any:
-        if value.__class__ is str:
-            return self.text(value)
-        if value.__class__ is dict:
-            return {key: self.json(item) for key, item in value.items()}
-        if value.__class__ is list:
-            return [self.json(item) for item in value]
-        return value
+        return map_strings(value, self.text)
 
     def deep(self, value: Any) -> Any:
         """:meth:`json`, for values as deep as an earlier version may have stored."""
-        with _deep_recursion():
+        with deep_recursion():
             return self.json(value)
 
 
@@ -124,17 +108,17 @@ async def export_session(
         if found is None:
             raise UserInputError(f"no session with id {session_id!r} in the database")
         conversations = (await reader.conversations_of_sessions([found.id]))[0]
-        conn, codec = reader.connection, store.codec
+        codec = store.codec
         seen = secrets.deep if secrets is not None else _keep
         if fmt is ExportFormat.JSONL:
-            return await _write_jsonl(conn, codec, conversations, out, seen)
+            return await _write_jsonl(reader, codec, conversations, out, seen)
         if fmt is ExportFormat.JSON:
-            return await _write_json(conn, codec, found, conversations, out, seen)
-        return await _write_markdown(conn, codec, found, conversations, out, seen)
+            return await _write_json(reader, codec, found, conversations, out, seen)
+        return await _write_markdown(reader, codec, found, conversations, out, seen)
 
 
 async def thread_records(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     conversation_pk: int,
     codec: Codec | None = None,
     seen: Callable[[Any], Any] = _keep,
@@ -147,8 +131,8 @@ async def thread_records(
     """
     codec = codec or PlainCodec()
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         next_message = await anext(messages, None)
         next_event = await anext(events, None)
@@ -173,57 +157,17 @@ async def thread_records(
 
 
 def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
-    pairs = _loads(codec.open("messages", "content", row.row_key, row.content))
+    pairs = loads(codec.open("messages", "content", row.row_key, row.content))
     return [(int(line), record) for line, record in pairs]
 
 
 def _data(codec: Codec, row: EventRow) -> Record:
-    value: Record = _loads(codec.open("events", "data", row.row_key, row.data))
+    value: Record = loads(codec.open("events", "data", row.row_key, row.data))
     return value
 
 
-@contextmanager
-def _deep_recursion() -> Iterator[None]:
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, _RECURSION))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(limit)
-
-
-def _loads(data: bytes) -> Any:
-    """Stored JSON, read exactly: by orjson, or by the json module where orjson can't.
-
-    orjson reads integers beyond 64 bits as floats and stops at 1,024 levels (a stored
-    message nests its records two levels down); the json module does neither.
-    """
-    if _LONG_NUMBER not in data.translate(_DIGITS):
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass  # too deep for orjson: the json module below says if it is JSON at all
-    with _deep_recursion():
-        return json.loads(data)
-
-
-def _dumps(value: Any, *, newline: bool = False) -> bytes:
-    """JSON of ``value``: orjson's, or the json module's for what orjson can't write.
-
-    orjson writes neither integers beyond 64 bits nor more than 254 levels, which
-    records stored by earlier versions (or read by :func:`_loads`) may have.
-    """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE if newline else None)
-    except orjson.JSONEncodeError:
-        pass
-    with _deep_recursion():
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.encode() + (b"\n" if newline else b"")
-
-
 async def _write_jsonl(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     conversations: list[ConversationRow],
     out: Output,
@@ -231,9 +175,9 @@ async def _write_jsonl(
 ) -> int:
     count = 0
     for conversation in conversations:
-        async with aclosing(thread_records(conn, conversation.id, codec, seen)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for _, record in records:
-                out.write(_dumps(record, newline=True))
+                out.write(dumps(record, newline=True))
                 count += 1
     return count
 
@@ -279,7 +223,7 @@ def session_document(
 
 
 async def _write_json(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
@@ -302,9 +246,9 @@ async def _write_json(
         }
         out.write((b"," if index else b"") + orjson.dumps(head)[:-1] + b',"records":[')
         first = True
-        async with aclosing(thread_records(conn, conversation.id, codec, seen)) as records:
+        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for line, record in records:
-                item = _dumps({"line": line, "record": record})
+                item = dumps({"line": line, "record": record})
                 out.write(item if first else b"," + item)
                 first = False
                 count += 1
@@ -314,7 +258,7 @@ async def _write_json(
 
 
 async def _write_markdown(
-    conn: aiosqlite.Connection,
+    reader: Reader,
     codec: Codec,
     session: SessionRow,
     conversations: list[ConversationRow],
@@ -330,7 +274,7 @@ async def _write_markdown(
             out.write(f"\n## Subagent `{conversation.agent_id}`{started}\n".encode())
         else:
             out.write(b"\n## Main conversation\n")
-        async with aclosing(_thread_rows(conn, conversation.id)) as rows:
+        async with aclosing(_thread_rows(reader, conversation.id)) as rows:
             async for row in rows:
                 if isinstance(row, MessageRow):
                     records = [(line, seen(record)) for line, record in _records(codec, row)]
@@ -345,12 +289,12 @@ async def _write_markdown(
 
 
 async def _thread_rows(
-    conn: aiosqlite.Connection, conversation_pk: int
+    reader: Reader, conversation_pk: int
 ) -> AsyncGenerator[MessageRow | EventRow, None]:
     """A thread's messages and events, by the line each starts at."""
     async with (
-        aclosing(conversation_messages(conn, conversation_pk)) as messages,
-        aclosing(conversation_events(conn, conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk)) as messages,
+        aclosing(reader.conversation_events(conversation_pk)) as events,
     ):
         message = await anext(messages, None)
         event = await anext(events, None)

@@ -1,6 +1,8 @@
 """Markdown rendering for ``export --format markdown``: a transcript a person can read.
 
-Text is shown as written; tool calls show their tool and the input fields that say what
+Text is shown as written, except that its headings are moved below the message's own
+(a ``## Problem`` in a message would otherwise sit beside the export's sections); tool
+calls show their tool and the input fields that say what
 they did; tool results and long inputs are truncated; thinking is folded away in a
 ``<details>`` block. Timeline events are reduced to the few that matter to a reader
 (compaction, summaries, titles, system notices); progress and snapshots are left out.
@@ -12,20 +14,62 @@ import re
 from typing import Any, Final
 
 import orjson
+from markdown_it import MarkdownIt
 
 from graph.content import Block, Record, tool_result_text
 
-__all__ = ["fence", "render_event", "render_message", "session_header", "truncate"]
+__all__ = [
+    "MESSAGE_LEVEL",
+    "fence",
+    "nest_headings",
+    "render_event",
+    "render_message",
+    "session_header",
+    "truncate",
+]
+
+# The export's headings: # the session, ## a thread, ### a message; text goes below.
+MESSAGE_LEVEL: Final = 3
 
 RESULT_CHARS: Final = 1_500
 RESULT_LINES: Final = 30
 INPUT_CHARS: Final = 300
 # The input fields that best say what a tool call did, in order of preference.
 _INPUT_KEYS: Final = (
-    "command", "file_path", "path", "pattern", "url", "query", "description", "prompt",
-    "subagent_type", "skill",
-)  # fmt: skip
+    "command",
+    "file_path",
+    "path",
+    "pattern",
+    "url",
+    "query",
+    "description",
+    "prompt",
+    "subagent_type",
+    "skill",
+)
 _BACKTICKS = re.compile(r"`+")
+_ATX = re.compile(r"^( {0,3})#{1,6}(?=\s|$)")
+_PARSER = MarkdownIt("commonmark")
+
+
+def nest_headings(text: str, below: int = MESSAGE_LEVEL) -> str:
+    """``text`` with each of its headings ``below`` levels deeper (6 at most).
+
+    Headings are found by a CommonMark parser, so a ``#`` line in a code block stays
+    as it is; an underlined (setext) heading becomes a ``#`` one.
+    """
+    lines: list[str | None] = list(text.split("\n"))
+    for token in _PARSER.parse(text):
+        if token.type != "heading_open" or token.map is None or token.level != 0:
+            continue  # nested in a list or quote: not beside the export's headings
+        start, end = token.map
+        marks = "#" * min(int(token.tag[1:]) + below, 6)
+        if token.markup.startswith("#"):
+            lines[start] = _ATX.sub(rf"\g<1>{marks}", lines[start] or "", count=1)
+        else:  # setext: the text lines, then the underline
+            words = " ".join((line or "").strip() for line in lines[start : end - 1])
+            lines[start:end] = [f"{marks} {words}", *[None] * (end - start - 1)]
+    return "\n".join(line for line in lines if line is not None)
 
 
 def truncate(text: str, chars: int, lines: int | None = None) -> str:
@@ -123,7 +167,9 @@ def _block(block: Block) -> str:
     kind = block.get("type")
     if kind == "text":
         text = block.get("text")
-        return f"{text.strip()}\n" if isinstance(text, str) and text.strip() else ""
+        if not isinstance(text, str) or not text.strip():
+            return ""
+        return f"{nest_headings(text.strip())}\n"
     if kind == "thinking":
         return _thinking(block)
     if kind == "redacted_thinking":
@@ -147,7 +193,7 @@ def render_message(role: str, timestamp: str, model: str | None, blocks: list[Bl
     who = "Tool output" if role == "user" and only_results else role.capitalize()
     if model and model != "<synthetic>":
         who += f" ({model})"
-    return f"\n### {who} · {_when(timestamp)}\n\n{body}"
+    return f"\n{'#' * MESSAGE_LEVEL} {who} · {_when(timestamp)}\n\n{body}"
 
 
 def render_event(record: Record, timestamp: str) -> str:

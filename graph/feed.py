@@ -16,17 +16,20 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-import aiosqlite
-
 from graph.errors import SessiongraphError
-from graph.store import EventRow, MessageRow, Reader, SessionRow
-from graph.store.changes import ChangeRow, changes_after, head
-from graph.store.connection import StatementCounter, open_connection
+from graph.store import (
+    ChangeRow,
+    ChangeWatch,
+    EventRow,
+    MessageRow,
+    Reader,
+    SessionFilter,
+    StatementCounter,
+)
 
 __all__ = ["Activity", "ChangeFeed", "FellBehind", "Subscriber"]
 
@@ -60,7 +63,9 @@ class Subscriber:
 
     session_pk: int | None
     wants_sessions: bool
-    accepts: Callable[[SessionRow], bool] = lambda row: True
+    # Which changed sessions it wants: the same filter, and the same SQL, as the
+    # `sessions` query's (None: all of them).
+    where: SessionFilter | None = None
     queue: asyncio.Queue[object] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     lagged: bool = False
 
@@ -90,16 +95,16 @@ class ChangeFeed:
         self.poll_seconds = poll_seconds
         self.statements = StatementCounter()
         self.last = 0
-        self._conn: aiosqlite.Connection | None = None
+        self._watch: ChangeWatch | None = None
         self._version: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._by_session: dict[int, set[Subscriber]] = defaultdict(set)
         self._session_subscribers: set[Subscriber] = set()
 
     async def start(self) -> None:
-        self._conn = await open_connection(self.path, readonly=True)
-        self.last = await head(self._conn)  # not counted: once, at start
-        self._version = await self._data_version()
+        self._watch = await ChangeWatch.open(self.path, self.statements)
+        self.last = await self._watch.head()
+        self._version = await self._watch.data_version()
         self._task = asyncio.create_task(self._run(), name="sessiongraph-change-feed")
 
     async def close(self) -> None:
@@ -113,9 +118,9 @@ class ChangeFeed:
             subscriber.lagged = False
             with contextlib.suppress(asyncio.QueueFull):
                 subscriber.queue.put_nowait(_CLOSED)
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        if self._watch is not None:
+            await self._watch.close()
+            self._watch = None
 
     def subscribers(self) -> set[Subscriber]:
         return {s for group in self._by_session.values() for s in group} | set(
@@ -138,12 +143,6 @@ class ChangeFeed:
                 if not group:
                     del self._by_session[subscriber.session_pk]
 
-    async def _data_version(self) -> int:
-        assert self._conn is not None
-        self.statements.count += 1
-        rows = list(await self._conn.execute_fetchall("PRAGMA data_version"))
-        return int(rows[0][0])
-
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.poll_seconds)
@@ -154,15 +153,14 @@ class ChangeFeed:
 
     async def tick(self) -> int:
         """Look for commits once; how many changes were dispatched."""
-        assert self._conn is not None
-        version = await self._data_version()
+        assert self._watch is not None
+        version = await self._watch.data_version()
         if version == self._version:
             return 0
         self._version = version
         dispatched = 0
         while True:
-            self.statements.count += 1
-            changes = await changes_after(self._conn, self.last, _PAGE)
+            changes = await self._watch.reader.changes_after(self.last, _PAGE)
             if not changes:
                 return dispatched
             self.last = changes[-1].seq
@@ -172,8 +170,8 @@ class ChangeFeed:
                 return dispatched
 
     async def _dispatch(self, changes: list[ChangeRow]) -> None:
-        assert self._conn is not None
-        reader = Reader(self._conn, self.statements)
+        assert self._watch is not None
+        reader = self._watch.reader
         wanted = [c for c in changes if c.session_pk in self._by_session]
         if wanted:
             rows = await load_rows(reader, wanted)
@@ -183,9 +181,14 @@ class ChangeFeed:
         if self._session_subscribers:
             pks = list(dict.fromkeys(c.session_pk for c in changes))
             sessions = [s for s in await reader.sessions_by_pk(pks) if s is not None]
+            # One statement per distinct filter, whatever the number of subscribers.
+            matching: dict[SessionFilter, set[int]] = {}
+            for where in {s.where for s in self._session_subscribers if s.where is not None}:
+                matching[where] = await reader.sessions_matching(where, pks)
             for subscriber in self._session_subscribers:
+                chosen = None if subscriber.where is None else matching[subscriber.where]
                 for session in sessions:
-                    if subscriber.accepts(session):
+                    if chosen is None or session.id in chosen:
                         subscriber.offer(session)
 
 

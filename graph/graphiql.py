@@ -18,7 +18,8 @@ The page holds no secret, so it can be served without authentication. The bearer
 token reaches it in the URL fragment (``/graphql#token=...``, which browsers never
 send to the server), or through a small login field shown when there is no token
 or the server answers 401; the page keeps it in the tab's ``sessionStorage`` and
-adds ``Authorization: Bearer <token>`` to every GraphQL request.
+adds ``Authorization: Bearer <token>`` to every GraphQL request. Subscriptions run
+over a WebSocket with the vendored graphql-ws client, the token in ``connection_init``.
 """
 
 from __future__ import annotations
@@ -54,12 +55,14 @@ ASSETS: Final[dict[str, str]] = {
     ),
     "graphiql.min.css": "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
     "graphiql.min.js": "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
+    "graphql-ws.min.js": "sha384-mxvR4Mzbsb6QVx/9xI2gtQikQA6m8zMDBFnu3l//4/ROsWt7y2sUGWd+/tYQqDm7",
 }
 """Vendored asset file names mapped to their Subresource Integrity hashes.
 
 The hashes are those of the published react@18.2.0, react-dom@18.2.0 and
-graphiql@3.8.3 files (the same values Strawberry pins for its CDN copies), so
-the browser refuses an asset that is not byte-identical to the release.
+graphiql@3.8.3 files (the same values Strawberry pins for its CDN copies) and of
+graphql-ws@6.4.2's ``umd/graphql-ws.min.js``, so the browser refuses an asset
+that is not byte-identical to the release.
 """
 
 DEFAULT_QUERY: Final[str] = """\
@@ -146,8 +149,13 @@ _APP_SCRIPT: Final[str] = """\
   var loginInput = document.getElementById("sg-token");
   var loginStatus = document.getElementById("sg-login-status");
 
+  // Says where the token is and how to get a link that signs this tab in.
+  var howTo = " Run `sessiongraph token` in a terminal and open the link it prints"
+    + (config.tokenHint ? " (the token is " + config.tokenHint + ")" : "")
+    + ", or paste the token:";
+
   function showLogin(message) {
-    loginStatus.textContent = message;
+    loginStatus.textContent = message + howTo;
     if (login.hidden) {
       login.hidden = false;
       loginInput.focus();
@@ -170,22 +178,55 @@ _APP_SCRIPT: Final[str] = """\
         showLogin(
           fromEditor
             ? "The server refused the Authorization header of the headers editor (401)."
-              + " Remove it, or paste your sessiongraph token:"
+              + " Remove it from the headers editor."
             : token
-              ? "The server refused this token (401). Paste your sessiongraph token:"
-              : "This server needs a token (401). Paste your sessiongraph token:"
+              ? "The server refused this token (401)."
+              : "This server needs a token (401)."
         );
       }
       return response;
     });
   }
 
+  // Subscriptions run over a WebSocket (graphql-transport-ws) to the same path.
+  // Browsers cannot set headers on one, so the token goes in connection_init, read
+  // when the socket opens; the server closes it with 4401 when it is refused.
+  function createWsClient() {
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return graphqlWs.createClient({
+      url: scheme + "//" + window.location.host + config.endpoint,
+      lazy: true,
+      retryAttempts: 3,
+      connectionParams: function () {
+        var token = readToken();
+        return token ? { authorization: "Bearer " + token } : {};
+      },
+      on: {
+        closed: function (event) {
+          if (event && event.code === 4401) {
+            showLogin(readToken()
+              ? "The server refused this token for subscriptions (4401)."
+              : "Subscriptions need a token (4401).");
+          }
+        }
+      }
+    });
+  }
+
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  var wsClient = null;
 
   function render() {
-    // A new fetcher on every render makes GraphiQL fetch the schema again.
+    // A new fetcher on every render makes GraphiQL fetch the schema again; a new
+    // WebSocket client makes subscriptions sign in with the current token.
+    if (wsClient) {
+      wsClient.dispose();
+    }
+    wsClient = createWsClient();
     root.render(React.createElement(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url: config.endpoint, fetch: authFetch }),
+      fetcher: GraphiQL.createFetcher({
+        url: config.endpoint, fetch: authFetch, wsClient: wsClient
+      }),
       defaultQuery: config.defaultQuery,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
@@ -216,7 +257,7 @@ _APP_SCRIPT: Final[str] = """\
 
   takeTokenFromFragment();
   if (!readToken()) {
-    showLogin("Paste your sessiongraph token:");
+    showLogin("This page needs your sessiongraph token.");
   }
   render();
 })();
@@ -264,7 +305,7 @@ _PAGE_TEMPLATE: Final[str] = """\
   </head>
   <body>
     <form id="sg-login" hidden autocomplete="off">
-      <label for="sg-token" id="sg-login-status">Paste your sessiongraph token:</label>
+      <label for="sg-token" id="sg-login-status">This page needs your sessiongraph token.</label>
       <input id="sg-token" name="token" type="password" autocomplete="off" spellcheck="false"
              placeholder="Paste your sessiongraph token">
       <button type="submit">Use token</button>
@@ -272,6 +313,7 @@ _PAGE_TEMPLATE: Final[str] = """\
     <div id="graphiql">Loading GraphiQL&hellip;</div>
     <noscript>The GraphiQL playground needs JavaScript.</noscript>
 {graphiql}
+{graphql_ws}
     <script>{app}</script>
   </body>
 </html>
@@ -325,7 +367,9 @@ def _script_tag(static_prefix: str, name: str) -> str:
     )
 
 
-def graphiql_html(endpoint: str = "/graphql", static_prefix: str = "/static/graphiql") -> str:
+def graphiql_html(
+    endpoint: str = "/graphql", static_prefix: str = "/static/graphiql", token_hint: str = ""
+) -> str:
     """Render the GraphiQL playground page, with no reference to external hosts.
 
     The page holds no secret, so it is served without authentication. It takes the
@@ -343,6 +387,8 @@ def graphiql_html(endpoint: str = "/graphql", static_prefix: str = "/static/grap
         static_prefix: URL path where the files of :data:`GRAPHIQL_DIR` are
             served, e.g. ``/static/graphiql`` when :data:`STATIC_DIR` is
             mounted at ``/static``.
+        token_hint: Where the token is kept, for the login banner (e.g. ``in
+            ~/.config/sessiongraph/token``); not the token itself.
 
     Returns:
         The complete HTML document.
@@ -351,6 +397,7 @@ def graphiql_html(endpoint: str = "/graphql", static_prefix: str = "/static/grap
         "endpoint": endpoint,
         "defaultQuery": DEFAULT_QUERY,
         "storageKey": TOKEN_STORAGE_KEY,
+        "tokenHint": token_hint,
     }
     app = _APP_SCRIPT.replace("__CONFIG__", _js_literal(config))
     script_hash = base64.b64encode(hashlib.sha256(app.encode("utf-8")).digest()).decode("ascii")
@@ -366,5 +413,6 @@ def graphiql_html(endpoint: str = "/graphql", static_prefix: str = "/static/grap
         react=_script_tag(static_prefix, "react.production.min.js"),
         react_dom=_script_tag(static_prefix, "react-dom.production.min.js"),
         graphiql=_script_tag(static_prefix, "graphiql.min.js"),
+        graphql_ws=_script_tag(static_prefix, "graphql-ws.min.js"),
         app=app,
     )

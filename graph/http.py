@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -25,19 +25,22 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from graph import jsontext
 from graph.graphiql import graphiql_html
-from graph.schema import ApiSettings, Context, Schema
+from graph.schema import Context, Schema
 from graph.schema.errors import LIMIT_CODES
 from graph.security import tokens_match
 from graph.settings import ServerSettings
 from graph.store import Store
-from graph.store.scope import CURRENT_SCOPE, RequestScope
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint"]
+__all__ = ["GRAPHQL_RESPONSE_JSON", "GraphQLEndpoint", "bearer_matches"]
 
 log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE_JSON: Final = "application/graphql-response+json"
+# What the access log shows for a client that left before its request was read (nginx's
+# number for it: no response is sent).
+CLIENT_CLOSED_REQUEST: Final = 499
 JSON: Final = "application/json"
 
 
@@ -64,6 +67,22 @@ class _RequestError(Exception):
         self.message = message
         self.headers = headers or {}
         self.code = code
+
+
+_OPERATION: Final = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+
+
+def _named(query: str | None) -> str | None:
+    """The name of a document's first operation, for the log and metrics (not parsed:
+    a document that does not start with a named operation is simply unnamed here)."""
+    found = _OPERATION.match(query[:200]) if query else None
+    return found.group(1) if found else None
+
+
+def bearer_matches(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>``."""
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and tokens_match(presented.strip(), token)
 
 
 def _accepted_media_type(accept: str) -> str | None:
@@ -103,35 +122,43 @@ def _parse_json(raw: str | bytes, what: str) -> Any:
         raise _RequestError(400, f"{what} is not valid JSON: {exc}") from exc
 
 
-def _params(payload: Any) -> _Params:
+def _params(payload: Any, *, get: bool = False) -> _Params:
     if not isinstance(payload, dict):
         raise _RequestError(400, "the request body must be a JSON object")
     query, variables, name = (
-        payload.get("query"), payload.get("variables"), payload.get("operationName"),
-    )  # fmt: skip
+        payload.get("query"),
+        payload.get("variables"),
+        payload.get("operationName"),
+    )
     if query is not None and not isinstance(query, str):
         raise _RequestError(400, "`query` must be a string")
-    if isinstance(variables, str):  # GET parameters carry variables as a JSON string
+    if get and isinstance(variables, str):  # GET parameters carry JSON as strings
         variables = _parse_json(variables, "`variables`") if variables else None
     if variables is not None and not isinstance(variables, dict):
         raise _RequestError(400, "`variables` must be an object")
     if name is not None and not isinstance(name, str):
         raise _RequestError(400, "`operationName` must be a string")
+    extensions = payload.get("extensions")
+    if get and isinstance(extensions, str):
+        extensions = _parse_json(extensions, "`extensions`") if extensions else None
+    if extensions is not None and not isinstance(extensions, dict):
+        raise _RequestError(400, "`extensions` must be an object")
     return _Params(query, variables, name or None)
 
 
 class GraphQLEndpoint:
     """Executes GraphQL requests against the store of the app (``app.state.store``)."""
 
-    def __init__(self, schema: Schema, settings: ApiSettings, server: ServerSettings) -> None:
+    def __init__(self, schema: Schema, server: ServerSettings) -> None:
         self.schema = schema
-        self.settings = settings
         self.server = server
 
     async def handle(self, request: Request) -> Response:
         request_id = request.scope.get("state", {}).get("request_id") or uuid.uuid4().hex
         if request.method == "GET" and _wants_graphiql(request):
-            return HTMLResponse(graphiql_html(endpoint=request.url.path))
+            return HTMLResponse(
+                graphiql_html(endpoint=request.url.path, token_hint=self.server.token_hint)
+            )
         media_type = _accepted_media_type(request.headers.get("accept", ""))
         try:
             if media_type is None:
@@ -139,8 +166,13 @@ class GraphQLEndpoint:
                     406, f"cannot answer with any of: {request.headers.get('accept')}"
                 )
             self._authenticate(request)
-            params = await self._read(request)
-            request.state.operation_name = params.operation_name
+            try:
+                params = await self._read(request)
+            except ClientDisconnect:
+                # Gone before its request was read: nothing to answer, nothing wrong here.
+                log.info("client went away before its request was read (request %s)", request_id)
+                return Response(status_code=CLIENT_CLOSED_REQUEST)
+            request.state.operation_name = params.operation_name or _named(params.query)
             return await self._execute(request, params, media_type, request_id)
         except _RequestError as exc:
             return self._error(exc, media_type or JSON)
@@ -149,8 +181,7 @@ class GraphQLEndpoint:
         expected = self.server.token
         if expected is None:
             return
-        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not tokens_match(presented.strip(), expected):
+        if not bearer_matches(request, expected):
             raise _RequestError(
                 401,
                 "missing or wrong bearer token: send `Authorization: Bearer <token>`",
@@ -162,20 +193,35 @@ class GraphQLEndpoint:
         limit = self.server.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                code="PAYLOAD_TOO_LARGE")  # fmt: skip
+            raise _RequestError(
+                413, f"the request body is over {limit:,} bytes", code="PAYLOAD_TOO_LARGE"
+            )
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:  # a lying or absent Content-Length: stop reading here
-                raise _RequestError(413, f"the request body is over {limit:,} bytes",
-                                    code="PAYLOAD_TOO_LARGE")  # fmt: skip
-            chunks.append(chunk)
+        seconds = self.server.body_timeout_seconds
+        try:
+            # A body trickled in a byte at a time would hold a connection for ever.
+            async with asyncio.timeout(seconds):
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:  # a lying or absent Content-Length: stop reading here
+                        raise _RequestError(
+                            413,
+                            f"the request body is over {limit:,} bytes",
+                            code="PAYLOAD_TOO_LARGE",
+                        )
+                    chunks.append(chunk)
+        except TimeoutError as exc:
+            raise _RequestError(
+                408,
+                f"the request body took more than {seconds:g} s to arrive",
+                {"connection": "close"},
+                code="REQUEST_TIMEOUT",
+            ) from exc
         return b"".join(chunks)
 
     async def _read(self, request: Request) -> _Params:
         if request.method == "GET":
-            return _params(dict(request.query_params))
+            return _params(dict(request.query_params), get=True)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in (JSON, "application/graphql"):
             raise _RequestError(
@@ -195,35 +241,48 @@ class GraphQLEndpoint:
             else {OperationType.QUERY, OperationType.MUTATION}
         )
         store: Store = request.app.state.store
-        context = Context(store=store, settings=self.settings, request_id=request_id)
+        context = Context(store=store, settings=self.server, request_id=request_id)
         timeout = self.server.timeout_seconds
-        scope = RequestScope(deadline=time.monotonic() + timeout)
-        token = CURRENT_SCOPE.set(scope)
-        try:
-            async with asyncio.timeout(timeout):
-                result = await self.schema.execute(
-                    params.query,
-                    variable_values=params.variables,
-                    context_value=context,
-                    operation_name=params.operation_name,
-                    allowed_operation_types=allowed,
-                )
-        except TimeoutError as exc:
-            raise _RequestError(
-                400, f"the request ran past the {timeout:g} s limit and was stopped",
-                code="QUERY_TIMEOUT",
-            ) from exc  # fmt: skip
-        except MissingQueryError as exc:
-            raise _RequestError(400, "the request has no `query`") from exc
-        except InvalidOperationTypeError as exc:
-            raise _RequestError(
-                405, "only queries can be sent with GET; use POST", {"allow": "POST"}
-            ) from exc
-        except CannotGetOperationTypeError as exc:
-            raise _RequestError(400, exc.as_http_error_reason()) from exc
-        finally:
-            CURRENT_SCOPE.reset(token)
-            request.state.sql_statements = scope.statements
+        with store.request_scope(timeout) as scope:
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await self.schema.execute(
+                        params.query,
+                        variable_values=params.variables,
+                        context_value=context,
+                        operation_name=params.operation_name,
+                        allowed_operation_types=allowed,
+                    )
+            except TimeoutError as exc:
+                raise _RequestError(
+                    400,
+                    f"the request ran past the {timeout:g} s limit and was stopped",
+                    code="QUERY_TIMEOUT",
+                ) from exc
+            except MissingQueryError as exc:
+                raise _RequestError(400, "the request has no `query`") from exc
+            except InvalidOperationTypeError as exc:
+                if request.method == "GET":
+                    raise _RequestError(
+                        405, "only queries can be sent with GET; use POST", {"allow": "POST"}
+                    ) from exc
+                raise _RequestError(
+                    400,
+                    "subscriptions are served over a WebSocket (graphql-transport-ws) at this "
+                    "same URL: use a WebSocket client, not POST",
+                    code="SUBSCRIPTION_OVER_HTTP",
+                ) from exc
+            except CannotGetOperationTypeError as exc:
+                raise _RequestError(400, exc.as_http_error_reason()) from exc
+            finally:
+                request.state.sql_statements = scope.statements
+                metrics = getattr(request.app.state, "metrics", None)
+                if metrics is not None:
+                    metrics.statements.observe(scope.statements)
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            for error in result.errors or ():
+                metrics.errors.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
         status = 200
         if _is_limit_error(result) or (
             media_type == GRAPHQL_RESPONSE_JSON and _is_request_error(result)
@@ -263,7 +322,9 @@ def _encode(result: ExecutionResult) -> bytes:
         body["data"] = result.data
     if result.extensions:
         body["extensions"] = result.extensions
-    return orjson.dumps(body)
+    # A stored record deeper than orjson writes (or with an integer beyond 64 bits) is
+    # still written, by the json module: what was imported can be served.
+    return jsontext.dumps(body)
 
 
 def _format(error: GraphQLError) -> dict[str, Any]:

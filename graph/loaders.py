@@ -15,23 +15,30 @@ from typing import Any, Literal, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph.store import (
+    Clock,
     ConversationRow,
+    Dimension,
     EventFilter,
     EventRow,
+    FilterOptions,
+    HitRow,
+    KindCount,
     MessageFilter,
     MessageRow,
     Page,
     PageRequest,
+    Parent,
+    ProjectCells,
     Reader,
+    SearchWhere,
     SessionFilter,
     SessionOrder,
     SessionRow,
     StatsRow,
     Store,
+    UsageCell,
+    UsageFilter,
 )
-from graph.store.findings import KindCount
-from graph.store.reads import Parent
-from graph.store.searching import HitRow, SearchWhere
 
 __all__ = ["ChildCount", "ChildPage", "Loaders"]
 
@@ -63,8 +70,9 @@ class ChildCount:
 class Loaders:
     """The loaders of one request, and the root queries, over one :class:`Store`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, thresholds: Sequence[int] = ()) -> None:
         self._store = store
+        self._thresholds = tuple(thresholds)  # request-size buckets for pricing usage
         self.session: DataLoader[int, SessionRow | None] = self._keyed(Reader.sessions_by_pk)
         self.session_by_sid: DataLoader[str, SessionRow | None] = self._keyed(
             Reader.sessions_by_session_id
@@ -93,11 +101,18 @@ class Loaders:
             lambda r, g, pks: r.count_children(g[0], g[1], pks, g[2]),
         )
 
+        thresholds = self._thresholds  # not self: the loader holds this function (no cycle)
+        self.session_usage: DataLoader[int, list[UsageCell]] = self._keyed(
+            lambda reader, pks: _usage_of_sessions(reader, pks, thresholds)
+        )
+
     def _keyed(
         self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
     ) -> DataLoader[K, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         async def load(keys: list[K]) -> Sequence[V]:
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 return await fetch(reader, keys)
 
         return DataLoader(load_fn=load)
@@ -107,13 +122,15 @@ class Loaders:
         group_of: Callable[[Any], G],
         fetch: Callable[[Reader, G, list[int]], Awaitable[Sequence[V]]],
     ) -> DataLoader[Any, V]:
+        store = self._store  # not self: the loaders hold this function (no cycle)
+
         # Keys that differ only in their parent pk share one statement.
         async def load(keys: list[Any]) -> list[V]:
             groups: dict[G, list[int]] = {}
             for key in keys:
                 groups.setdefault(group_of(key), []).append(key.pk)
             found: dict[Any, V] = {}
-            async with self._store.read() as reader:
+            async with store.read() as reader:
                 for group, pks in groups.items():
                     unique = list(dict.fromkeys(pks))
                     for pk, value in zip(unique, await fetch(reader, group, unique), strict=True):
@@ -161,6 +178,20 @@ class Loaders:
         async with self._store.read() as reader:
             return await reader.stats()
 
+    async def usage(
+        self, dimensions: Sequence[Dimension], where: UsageFilter, clock: Clock
+    ) -> list[UsageCell]:
+        async with self._store.read() as reader:
+            return await reader.usage(dimensions, where, clock, self._thresholds)
+
+    async def projects(self) -> list[ProjectCells]:
+        async with self._store.read() as reader:
+            return await reader.projects(self._thresholds)
+
+    async def filter_options(self) -> FilterOptions:
+        async with self._store.read() as reader:
+            return await reader.filter_options()
+
     async def schema_version(self) -> int:
         async with self._store.read() as reader:
             return await reader.schema_version()
@@ -170,3 +201,17 @@ def prime_conversations(loaders: Loaders, rows: Sequence[ConversationRow]) -> No
     """Let ``conversation(pk)`` reuse rows already loaded as a session's threads."""
     for row in rows:
         loaders.conversation.prime(row.id, row)
+
+
+async def _usage_of_sessions(
+    reader: Reader, pks: list[int], thresholds: Sequence[int]
+) -> list[list[UsageCell]]:
+    """Each session's usage cells, in one statement for every session asked for
+    (``Session.costUsd`` on a page)."""
+    where = UsageFilter(session_pks=tuple(pks))
+    cells = await reader.usage([Dimension.SESSION], where, Clock(), thresholds)
+    by_pk: dict[int, list[UsageCell]] = {}
+    for cell in cells:
+        for pk in cell.session_pks:  # one: the cell is one session's
+            by_pk.setdefault(pk, []).append(cell)
+    return [by_pk.get(pk, []) for pk in pks]

@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from graph.metrics import Metrics
 
 __all__ = ["AccessLog", "OriginCheck", "json_error"]
 
@@ -27,6 +30,10 @@ def json_error(status: int, code: str, message: str) -> tuple[int, bytes]:
     return status, orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
+# The paths metrics name one by one (anything else is "other": label values stay few).
+_PATHS: Final = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/"})
+
+
 class AccessLog:
     """One structured line per request: method, path, operation, status, time, SQL
     statements and request id; never variables or results.
@@ -35,8 +42,9 @@ class AccessLog:
     sane, else a new one), in ``scope["state"]`` and in the response headers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,24 +63,31 @@ class AccessLog:
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [
-                    *message["headers"], (b"x-request-id", request_id.encode("latin-1")),
-                ]  # fmt: skip
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                path = scope["path"] if scope["path"] in _PATHS else "other"
+                self.metrics.observe_request(path, state.get("operation_name"), status, seconds)
             access_log.info(
-                orjson.dumps({
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "operation": state.get("operation_name"),
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                    "sql": state.get("sql_statements"),
-                    "requestId": request_id,
-                }).decode()
-            )  # fmt: skip
+                orjson.dumps(
+                    {
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "operation": state.get("operation_name"),
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "sql": state.get("sql_statements"),
+                        "requestId": request_id,
+                    }
+                ).decode()
+            )
 
 
 class OriginCheck:
@@ -100,12 +115,16 @@ class OriginCheck:
             await send({"type": "websocket.close", "code": 4403})
             return
         status, body = json_error(403, "FORBIDDEN_ORIGIN", f"origin {origin} is not allowed")
-        await send({
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode())],
-        })  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     def _allowed(self, origin: str, host: str) -> bool:

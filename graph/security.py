@@ -22,6 +22,7 @@ __all__ = [
     "load_or_create_token",
     "read_private_file",
     "read_token_file",
+    "rotate_token",
     "token_from_env",
     "tokens_match",
 ]
@@ -97,6 +98,23 @@ def load_or_create_token(path: Path) -> tuple[str, bool]:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
     return token, True
+
+
+def rotate_token(path: Path) -> str:
+    """Replace the token at ``path`` with a new one (mode 0600), written beside it and
+    renamed, so a running server's readers never see half a token."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    part = path.with_name(path.name + ".new")
+    part.unlink(missing_ok=True)
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+        part.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write token file {path}: {exc.strerror}") from exc
+    return token
 
 
 def token_from_env() -> str | None:

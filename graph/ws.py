@@ -19,20 +19,26 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from graph.schema import ApiSettings, Context, Schema
+from graph.schema import Context, Schema
 from graph.security import tokens_match
+from graph.settings import ServerSettings
 
 __all__ = ["SubscriptionEndpoint"]
 
 
 class _View(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, settings: ApiSettings) -> None:
+    def __init__(
+        self, schema: Schema, settings: ServerSettings, allowed_origins: tuple[str, ...]
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             keep_alive=True,
             keep_alive_interval=15,
+            # strawberry checks the Origin of an upgrade itself (same origin, else this
+            # list): the origins `serve --cors-origin` allows over HTTP, allowed here too.
+            allowed_origins=allowed_origins,
         )
         self.settings = settings
 
@@ -51,11 +57,23 @@ class _View(GraphQL[Context, None]):
 class SubscriptionEndpoint:
     """The ASGI app behind ``/graphql`` for WebSocket upgrades."""
 
-    def __init__(self, schema: Schema, settings: ApiSettings, token: str | None) -> None:
-        self.view = _View(schema, settings)
-        self.token = token
+    def __init__(self, schema: Schema, settings: ServerSettings) -> None:
+        # strawberry checks the Origin of an upgrade itself: the origins allowed over HTTP
+        # (`serve --cors-origin`) are allowed here too.
+        self.view = _View(schema, settings, settings.cors_origins)
+        self.token = settings.token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics = getattr(scope["app"].state, "metrics", None) if "app" in scope else None
+        if metrics is not None:
+            metrics.websockets.inc()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            if metrics is not None:
+                metrics.websockets.dec()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.token is None:
             await self.view(scope, receive, send)
             return

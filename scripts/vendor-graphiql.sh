@@ -12,6 +12,8 @@ set -euo pipefail
 REACT_VERSION="18.2.0"
 REACT_DOM_VERSION="18.2.0"
 GRAPHIQL_VERSION="3.8.3"
+# The WebSocket client GraphiQL runs subscriptions with (graphql-transport-ws protocol).
+GRAPHQL_WS_VERSION="6.4.2"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${repo_root}/graph/static/graphiql"
@@ -44,6 +46,7 @@ fetch() {
 fetch react "${REACT_VERSION}"
 fetch react-dom "${REACT_DOM_VERSION}"
 fetch graphiql "${GRAPHIQL_VERSION}"
+fetch graphql-ws "${GRAPHQL_WS_VERSION}"
 
 rm -rf "${dest}"
 mkdir -p "${dest}"
@@ -55,11 +58,14 @@ install -m 0644 "${tmp}/react-dom/package/LICENSE" "${dest}/LICENSE.react-dom"
 install -m 0644 "${tmp}/graphiql/package/graphiql.min.js" "${dest}/"
 install -m 0644 "${tmp}/graphiql/package/graphiql.min.css" "${dest}/"
 install -m 0644 "${tmp}/graphiql/package/LICENSE" "${dest}/LICENSE.graphiql"
+install -m 0644 "${tmp}/graphql-ws/package/umd/graphql-ws.min.js" "${dest}/"
+install -m 0644 "${tmp}/graphql-ws/package/LICENSE.md" "${dest}/LICENSE.graphql-ws"
 
 cat > "${dest}/VERSIONS" <<VERSIONS
 react ${REACT_VERSION}
 react-dom ${REACT_DOM_VERSION}
 graphiql ${GRAPHIQL_VERSION}
+graphql-ws ${GRAPHQL_WS_VERSION}
 VERSIONS
 
 echo "vendored into ${dest}:"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from graph.store import (
@@ -26,7 +27,7 @@ def user_record(line: int, text: str) -> dict[str, object]:
     return {"type": "user", "uuid": f"u-{line}", "message": {"role": "user", "content": text}}
 
 
-def assistant_record(line: int, msg_id: str, block: dict[str, object]) -> dict[str, object]:
+def assistant_record(line: int, msg_id: str, block: Mapping[str, object]) -> dict[str, object]:
     return {
         "type": "assistant",
         "uuid": f"a-{line}",
@@ -97,21 +98,28 @@ async def make_sessions(
                         text_block = {"type": "text", "text": f"answer {n}.{m}"}
                         batch.append(
                             NewMessage(
-                                f"m:{msg_id}", "assistant", ts(t0 + m),
+                                f"m:{msg_id}",
+                                "assistant",
+                                ts(t0 + m),
                                 [(line, assistant_record(line, msg_id, text_block))],
-                                uuid=f"a-{line}", model="claude-opus-4-6",
+                                uuid=f"a-{line}",
+                                model="claude-opus-4-6",
                                 usage=TokenTotals(3, 10, 0, 0),
                             )
-                        )  # fmt: skip
+                        )
                 await writer.add_messages(pk, conv, batch)
                 await writer.add_events(
                     pk,
                     conv,
                     [
-                        NewEvent(messages + e + 1, "progress", ts(t0 + messages + e),
-                                 {"type": "progress", "data": {"type": "hook_progress"}},
-                                 subtype="hook_progress")
+                        NewEvent(
+                            messages + e + 1,
+                            "progress",
+                            ts(t0 + messages + e),
+                            {"type": "progress", "data": {"type": "hook_progress"}},
+                            subtype="hook_progress",
+                        )
                         for e in range(events)
                     ],
-                )  # fmt: skip
+                )
     return ids

@@ -81,47 +81,93 @@ async def build_corpus(store: Store, seed: int = 7, sessions: int = 12) -> Corpu
             for m in range(rng.randint(3, 8)):
                 line = m + 1
                 if m % 2 == 0:
-                    record = {"type": "user", "message": {"role": "user",
-                                                          "content": sentence(rng)}}  # fmt: skip
-                    messages.append(NewMessage(f"u:{line}", "user", ts(n * 100 + m),
-                                               [(line, record)]))  # fmt: skip
+                    record = {"type": "user", "message": {"role": "user", "content": sentence(rng)}}
+                    messages.append(
+                        NewMessage(f"u:{line}", "user", ts(n * 100 + m), [(line, record)])
+                    )
                 else:
                     blocks = [
                         {"type": "thinking", "thinking": sentence(rng)},
                         {"type": "text", "text": sentence(rng)},
-                        {"type": "tool_use", "id": f"t{n}{m}", "name": "Bash",
-                         "input": {"command": sentence(rng, 1, 4)}},
-                    ]  # fmt: skip
+                        {
+                            "type": "tool_use",
+                            "id": f"t{n}{m}",
+                            "name": "Bash",
+                            "input": {"command": sentence(rng, 1, 4)},
+                        },
+                    ]
                     records = [
-                        (line * 10 + i, {"type": "assistant", "message": {
-                            "id": f"m{n}{m}", "role": "assistant", "model": "opus",
-                            "content": [block]}})
+                        (
+                            line * 10 + i,
+                            {
+                                "type": "assistant",
+                                "message": {
+                                    "id": f"m{n}{m}",
+                                    "role": "assistant",
+                                    "model": "opus",
+                                    "content": [block],
+                                },
+                            },
+                        )
                         for i, block in enumerate(blocks)
-                    ]  # fmt: skip
+                    ]
                     messages.append(
-                        NewMessage(f"m:{n}:{m}", "assistant", ts(n * 100 + m), records,
-                                   model="opus", usage=TokenTotals(1, 1, 0, 0))
-                    )  # fmt: skip
-                    result = {"type": "user", "message": {"role": "user", "content": [
-                        {"type": "tool_result", "tool_use_id": f"t{n}{m}",
-                         "content": sentence(rng, 5, 20)}]}}  # fmt: skip
-                    messages.append(NewMessage(f"u:r{line}", "user", ts(n * 100 + m),
-                                               [(line * 10 + 5, result)]))  # fmt: skip
+                        NewMessage(
+                            f"m:{n}:{m}",
+                            "assistant",
+                            ts(n * 100 + m),
+                            records,
+                            model="opus",
+                            usage=TokenTotals(1, 1, 0, 0),
+                        )
+                    )
+                    result = {
+                        "type": "user",
+                        "message": {
+                            "role": "user",
+                            "content": [
+                                {
+                                    "type": "tool_result",
+                                    "tool_use_id": f"t{n}{m}",
+                                    "content": sentence(rng, 5, 20),
+                                }
+                            ],
+                        },
+                    }
+                    messages.append(
+                        NewMessage(f"u:r{line}", "user", ts(n * 100 + m), [(line * 10 + 5, result)])
+                    )
             await writer.add_messages(pk, conv, messages)
             await writer.add_events(
                 pk,
                 conv,
                 [
-                    NewEvent(1000 + e, "system", ts(n * 100 + 50 + e),
-                             {"type": "system", "content": sentence(rng)}, subtype="note")
+                    NewEvent(
+                        1000 + e,
+                        "system",
+                        ts(n * 100 + 50 + e),
+                        {"type": "system", "content": sentence(rng)},
+                        subtype="note",
+                    )
                     for e in range(2)
                 ]
                 # Not searchable (see UNSEARCHED_EVENT_TYPES), though it has words that are.
-                + [NewEvent(1100, "progress", ts(n * 100 + 60),
-                            {"type": "progress", "data": {"type": "bash_progress",
-                             "fullOutput": f"{WORDS[n % len(WORDS)]} zanzibar"}},
-                            subtype="bash_progress")],
-            )  # fmt: skip
+                + [
+                    NewEvent(
+                        1100,
+                        "progress",
+                        ts(n * 100 + 60),
+                        {
+                            "type": "progress",
+                            "data": {
+                                "type": "bash_progress",
+                                "fullOutput": f"{WORDS[n % len(WORDS)]} zanzibar",
+                            },
+                        },
+                        subtype="bash_progress",
+                    )
+                ],
+            )
     await refresh_docs(store, corpus)
     return corpus
 
@@ -156,10 +202,9 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
         "SELECT id, session_id, title, summary FROM sessions"
     ):
         texts = [
-            None if value is None
-            else codec.open("sessions", column, sid, value).decode()
+            None if value is None else codec.open("sessions", column, sid, value).decode()
             for column, value in (("title", title), ("summary", summary))
-        ]  # fmt: skip
+        ]
         corpus.docs["session", pk] = session_fields(*texts)
 
 
@@ -195,11 +240,24 @@ def generated_queries(seed: int = 3, count: int = 60) -> list[str]:
     queries = []
     for _ in range(count):
         a, b, c = rng.choice(WORDS), rng.choice(WORDS), rng.choice(WORDS)
-        queries.append(rng.choice([
-            a, f"{a} {b}", f"{a} OR {b}", f"{a} NOT {b}", f'"{a} {b}"', f"{a[:3]}*",
-            f"({a} OR {b}) {c}", f"title:{a}", f"output:{a}", f"thinking:{a} OR text:{b}",
-            f'"{a} {b[:2]}"*', f"{a} AND NOT_{b}",
-        ]))  # fmt: skip
+        queries.append(
+            rng.choice(
+                [
+                    a,
+                    f"{a} {b}",
+                    f"{a} OR {b}",
+                    f"{a} NOT {b}",
+                    f'"{a} {b}"',
+                    f"{a[:3]}*",
+                    f"({a} OR {b}) {c}",
+                    f"title:{a}",
+                    f"output:{a}",
+                    f"thinking:{a} OR text:{b}",
+                    f'"{a} {b[:2]}"*',
+                    f"{a} AND NOT_{b}",
+                ]
+            )
+        )
     return queries
 
 

@@ -65,22 +65,63 @@ def transcript_lines() -> list[dict[str, object]]:
         "usage": {"input_tokens": 1, "output_tokens": 1},
     }
     return [
-        {**base(1, "user"), "message": {"role": "user",
-            "content": f"deploy with key {AWS} said the wombat"}},
-        {**base(2, "assistant"), "requestId": "r-1", "message": {**assistant, "content": [
-            {"type": "thinking", "thinking": f"the quokka token {GITHUB} is live"}]}},
-        {**base(3, "assistant"), "requestId": "r-1", "message": {**assistant, "content": [
-            {"type": "tool_use", "id": "t-1", "name": "Bash", "input": {
-                "command": f"curl -H 'Authorization: Bearer {JWT}' https://axolotl.example"}}]}},
-        {**base(4, "user"), "message": {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "t-1", "content":
-             f"narwhal config\nSECRET_KEY_BASE={ASSIGNED}\nSTRIPE_KEY={STRIPE} pangolin"}]}},
+        {
+            **base(1, "user"),
+            "message": {"role": "user", "content": f"deploy with key {AWS} said the wombat"},
+        },
+        {
+            **base(2, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                **assistant,
+                "content": [{"type": "thinking", "thinking": f"the quokka token {GITHUB} is live"}],
+            },
+        },
+        {
+            **base(3, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                **assistant,
+                "content": [
+                    {
+                        "type": "tool_use",
+                        "id": "t-1",
+                        "name": "Bash",
+                        "input": {
+                            "command": f"curl -H 'Authorization: Bearer {JWT}' https://axolotl.example"
+                        },
+                    }
+                ],
+            },
+        },
+        {
+            **base(4, "user"),
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t-1",
+                        "content": f"narwhal config\nSECRET_KEY_BASE={ASSIGNED}\n"
+                        f"STRIPE_KEY={STRIPE} pangolin",
+                    }
+                ],
+            },
+        },
         {**base(5, "system"), "subtype": "note", "content": f"capybara hook posted {SLACK}"},
-        {**base(6, "progress"), "data": {"type": "bash_progress",
-         "fullOutput": f"$ git push\nremote: using {GITLAB}\n"}},
-        {"type": "custom-title", "sessionId": SESSION_ID,
-         "customTitle": f"okapi rotate {ANTHROPIC}"},
-    ]  # fmt: skip
+        {
+            **base(6, "progress"),
+            "data": {
+                "type": "bash_progress",
+                "fullOutput": f"$ git push\nremote: using {GITLAB}\n",
+            },
+        },
+        {
+            "type": "custom-title",
+            "sessionId": SESSION_ID,
+            "customTitle": f"okapi rotate {ANTHROPIC}",
+        },
+    ]
 
 
 def write_transcript(projects: Path) -> Path:

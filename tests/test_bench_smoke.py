@@ -1,114 +1,78 @@
-"""The benchmark runs end to end at a tiny size and returns sane, structured figures.
+"""Every benchmark scenario runs end to end at a tiny size and reports sane figures.
 
-No timing thresholds: only that every figure is there, positive, and measured on the
-same rows (row counts agree, API and raw answers agree, statements were counted).
+No timing thresholds: only that each figure is there and positive, that every raw
+baseline answered the same data as sessiongraph, that every row and every live line
+arrived, and that no process the benchmark started outlives it.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 
-import orjson
 import pytest
+from rich.console import Console
 
-from bench.__main__ import QUICK_SIZES, parse_args
-from bench.generate import Corpus, generate
-from bench.imports import ImportReport, run_worker
-from bench.ingest import ingest
-from bench.queries import bench_queries
-from bench.timing import Plan, summarize
+from bench.__main__ import options_from, parse_args, run_scenarios
+from bench.core import Plan, Run
+from bench.generate import generate
+from bench.scenarios import SCENARIOS
+from graph.crypto import MasterKey
 
-SIZE = 300
-TINY_PLAN = Plan(warmup=1, iterations=3, budget_s=0.05, minimum=2)
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
-    return generate(tmp_path_factory.mktemp("corpus"), SIZE, seed=3)
+TINY = Plan(warmup=1, iterations=3, budget_s=0.05, minimum=2)
 
 
-@pytest.fixture(scope="module")
-def db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dbs")
+def _children() -> list[int]:
+    """Live processes whose parent is this one."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
 
 
-@pytest.fixture(scope="module")
-def imported(corpus: Corpus, db_dir: Path) -> ImportReport:
-    """The corpus filled three ways, in process."""
-    report = ImportReport("smoke", corpus)
-    for mode in ("importer", "store", "raw"):
-        report.results[mode] = ingest(mode, corpus.root, db_dir / f"{mode}.db")
-    return report
+async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
+    args = parse_args(["--quick", "--sizes", "300", "--rounds", "1", "--requests", "16"])
+    options = options_from(args, tmp_path)
+    run = Run(replace(options, plan=TINY), key=MasterKey.generate().to_base64())
+    before = set(_children())
+    outcomes = await run_scenarios(run, list(SCENARIOS), Console(quiet=True))
+    assert list(outcomes) == list(SCENARIOS)
+    figures = {k: v for outcome in outcomes.values() for k, v in outcome.figures.items()}
+    for name, value in figures.items():
+        assert value > 0, name
+        if name.endswith((".same", ".rows_ok", ".received")):
+            assert value == 1.0, name
+    for key in ("mb_per_s", "lines_per_s", "messages_per_s", "x_raw", "rss_mb"):
+        assert f"import.300.{key}" in figures
+    for page in ("nested", "flat", "one", "search"):
+        assert f"query.{page}.x_raw" in figures and f"serve.{page}.ratio" in figures
+    # usage(groupBy: [DAY, MODEL]) beside the bare aggregate, in one statement (issue 16)
+    assert figures["query.usage.same"] == 1.0 and figures["query.usage.statements"] == 1.0
+    for kind in ("common", "rare", "phrase", "prefix"):
+        assert f"search.300.{kind}.x_bare" in figures
+    assert {"encryption.import_ratio", "encryption.nested.ratio"} <= set(figures)
+    assert {"live.steady.p50_ms", "live.sparse.p50_ms"} <= set(figures)
+    assert all(outcome.tables and outcome.tables[0].rows for outcome in outcomes.values())
+    assert set(_children()) <= before
 
 
-def test_corpus_is_claude_code_shaped(corpus: Corpus) -> None:
-    assert SIZE <= corpus.messages <= SIZE + 5
-    assert 0.55 < corpus.event_share < 0.85
-    mains = list(corpus.root.glob("*/*.jsonl"))
-    assert len(mains) == corpus.sessions > 0
-    assert corpus.files == len(list(corpus.root.rglob("*.jsonl")))
-    kinds = set()
-    for path in mains:
-        for line in path.read_bytes().splitlines():
-            record = orjson.loads(line)
-            kinds.add(record["type"])
-            if record["type"] == "assistant":
-                assert len(record["message"]["content"]) == 1
-                assert record["requestId"].startswith("req_")
-    assert {"user", "assistant", "progress", "system", "file-history-snapshot"} <= kinds
-
-
-def test_generation_is_deterministic(corpus: Corpus, tmp_path: Path) -> None:
-    again = generate(tmp_path, SIZE, seed=3)
-    first = sorted(p.relative_to(corpus.root) for p in corpus.root.rglob("*.jsonl"))
-    assert first == sorted(p.relative_to(again.root) for p in again.root.rglob("*.jsonl"))
-    for rel in first:
-        assert (corpus.root / rel).read_bytes() == (again.root / rel).read_bytes()
-
-
-def test_import_figures(imported: ImportReport) -> None:
-    corpus = imported.corpus
-    for mode, result in imported.results.items():
-        assert result.messages == corpus.messages, mode
-        assert result.events == corpus.events, mode
-        assert result.nbytes == corpus.bytes
-        assert result.seconds > 0 and result.messages_per_s > 0 and result.mb_per_s > 0
-        assert result.peak_rss_mb > 0
-    assert imported.results["raw"].statements > corpus.messages
-    ratio = imported.ratio()
-    assert ratio is not None and ratio > 0
-
-
-def test_worker_subprocess_reports_its_own_rss(corpus: Corpus, tmp_path: Path) -> None:
-    result = run_worker("raw", corpus.root, tmp_path / "worker.db")
-    assert result.mode == "raw"
-    assert result.messages == corpus.messages
-    assert 0 < result.peak_rss_mb < 2_000
-
-
-async def test_query_figures(imported: ImportReport, db_dir: Path) -> None:
-    report = await bench_queries(db_dir / "importer.db", TINY_PLAN, "smoke")
-    assert report.messages == imported.corpus.messages
-    names = [case.name.split()[0] for case in report.cases]
-    assert names == ["sessions(first:", "session", "nested:"]
-    for case in report.cases:
-        assert case.matches, case.name
-        assert case.api_statements > 0 and case.raw_statements > 0
-        assert case.ratio > 0 and case.http_ratio > 0
-        for timing in (case.api, case.http, case.raw):
-            assert timing.samples >= TINY_PLAN.minimum
-            assert 0 < timing.p50_ms <= timing.p95_ms
-
-
-def test_summarize_percentiles() -> None:
-    timing = summarize([i / 1000 for i in range(1, 101)])
-    assert (timing.samples, timing.p50_ms, timing.p95_ms) == (100, 50.0, 95.0)
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    first, again = generate(tmp_path / "a", 200, seed=3), generate(tmp_path / "b", 200, seed=3)
+    files = sorted(p.relative_to(first.root) for p in first.root.rglob("*.jsonl"))
+    assert files == sorted(p.relative_to(again.root) for p in again.root.rglob("*.jsonl"))
+    assert all((first.root / f).read_bytes() == (again.root / f).read_bytes() for f in files)
+    assert 200 <= first.messages <= 205 and 0.55 < first.events / first.records < 0.85
 
 
 def test_cli_options() -> None:
-    quick = parse_args(["--quick"])
-    assert quick.sizes == QUICK_SIZES and quick.keep is None
-    custom = parse_args(["--messages", "10000,100_000", "--only", "import"])
-    assert custom.sizes == [10_000, 100_000] and custom.only == "import"
+    args = parse_args(["--only", "import,serve", "--encrypted", "--json", "out.json"])
+    assert args.only == ["import", "serve"] and args.encrypted and args.json == Path("out.json")
     with pytest.raises(SystemExit):
-        parse_args(["--messages", "ten"])
+        parse_args(["--only", "nope"])

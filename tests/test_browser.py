@@ -13,6 +13,7 @@ These tests are never skipped: without Chromium they fail and say to run
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -33,9 +34,9 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.chromium.webdriver import ChromiumDriver as WebDriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # pragma: no cover - reported by the `browser` fixture
     webdriver = None  # type: ignore[assignment]
@@ -72,6 +73,8 @@ class Server:
     origin: str
     sessions: int
     log: Path
+    db: Path
+    env: dict[str, str]
 
     @property
     def graphql(self) -> str:
@@ -128,9 +131,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     assert demo.returncode == 0, f"`sessiongraph demo` failed:\n{demo.stdout}\n{demo.stderr}"
 
+    with _serving(db, env, tmp / "server.log") as (origin, _):
+        status, body = _post(f"{origin}/graphql", STATS_QUERY, TOKEN)
+        assert status == 200, (status, body)
+        sessions = body["data"]["stats"]["sessions"]
+        assert sessions > 0, "the demo import left the database empty"
+        yield Server(origin=origin, sessions=sessions, log=tmp / "server.log", db=db, env=env)
+
+
+@contextlib.contextmanager
+def _serving(db: Path, env: dict[str, str], log: Path) -> Iterator[tuple[str, list[str]]]:
+    """``sessiongraph serve`` on a free port until the block ends: its origin, once it
+    answers /healthz, and its banner's lines."""
     port = _free_port()
-    origin = f"http://127.0.0.1:{port}"
-    log = tmp / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
@@ -141,22 +154,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         deadline = time.monotonic() + 20
         while True:
-            if process.poll() is not None:
-                pytest.fail(f"`sessiongraph serve` exited {process.returncode}:\n{log.read_text()}")
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"`sessiongraph serve` did not start:\n{log.read_text()}")
             try:
-                with urllib.request.urlopen(f"{origin}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
             except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"`sessiongraph serve` did not answer /healthz:\n{log.read_text()}")
-            time.sleep(0.1)
-        status, body = _post(f"{origin}/graphql", STATS_QUERY, TOKEN)
-        assert status == 200, (status, body)
-        sessions = body["data"]["stats"]["sessions"]
-        assert sessions > 0, "the demo import left the database empty"
-        yield Server(origin=origin, sessions=sessions, log=log)
+                time.sleep(0.1)
+        banner = [line for line in log.read_text().splitlines() if line.startswith("sessiongraph:")]
+        yield f"http://127.0.0.1:{port}", banner
     finally:
         process.terminate()
         try:
@@ -176,8 +182,10 @@ class Browser:
     network: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def collect_logs(self) -> None:
-        self.console.extend(self.driver.get_log("browser"))
-        for entry in self.driver.get_log("performance"):
+        # selenium's get_log is untyped; the logs are lists of dicts.
+        get_log: Callable[[str], list[dict[str, Any]]] = self.driver.get_log
+        self.console.extend(get_log("browser"))
+        for entry in get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message["method"].startswith("Network."):
                 self.network.append(message)
@@ -253,6 +261,23 @@ class Browser:
     def wait_for_response(self, predicate: Callable[[str], bool], what: str) -> str:
         self.wait(lambda d: predicate(self.response_text()), f"the result pane to show {what}")
         return self.response_text()
+
+    def start_subscription(self, query: str) -> None:
+        """Run ``query`` (a subscription) and wait until the server has it over the socket."""
+        self.driver.execute_script(
+            _CODEMIRROR + ".setValue(arguments[1])", ".graphiql-query-editor .CodeMirror", query
+        )
+        self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        self.wait(lambda d: '"type":"subscribe"' in self.ws_frames("Sent"), "the subscribe frame")
+
+    def ws_frames(self, direction: str) -> str:
+        """Payloads of the WebSocket frames ``Sent`` or ``Received`` so far, one a line."""
+        self.collect_logs()
+        return "\n".join(
+            m["params"]["response"]["payloadData"]
+            for m in self.network
+            if m["method"] == f"Network.webSocketFrame{direction}"
+        )
 
     def login_state(self) -> tuple[bool, str]:
         login = self.driver.find_element(By.ID, "sg-login")
@@ -392,6 +417,9 @@ def test_login_field_without_a_token(server: Server, browser: Browser) -> None:
     shown, message = browser.login_state()
     assert shown, browser.report()
     assert "401" in message, message
+    # It says how to get a link that signs in, and where the token is.
+    assert "Run `sessiongraph token` in a terminal and open the link it prints" in message
+    assert "(the token is in $SESSIONGRAPH_TOKEN)" in message, message
 
     # A wrong token is refused (already by the schema fetch that follows the login).
     token_input.send_keys("not-the-token-0123456789")
@@ -486,3 +514,127 @@ def test_page_is_served_without_auth_and_holds_no_secret(server: Server) -> None
         page = response.read().decode()
     assert "GraphiQL" in page
     assert TOKEN not in page
+
+
+def _session_lines(session_id: str, count: int) -> str:
+    """``count`` user prompts of a new Claude Code session, as JSONL."""
+    return "".join(
+        json.dumps(
+            {
+                "type": "user",
+                "sessionId": session_id,
+                "uuid": f"{session_id}-{n}",
+                "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
+                "cwd": "/tmp/browser-test",
+                "message": {"role": "user", "content": f"prompt {n} from the browser test"},
+            }
+        )
+        + "\n"
+        for n in range(count)
+    )
+
+
+def _import(server: Server, path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "graph", "import", "--db", str(server.db), str(path)],
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_graphiql_runs_a_subscription_that_shows_what_an_import_writes(
+    server: Server, browser: Browser, tmp_path: Path
+) -> None:
+    """Item 1 of issue 14: a subscription in GraphiQL, over the vendored graphql-ws."""
+    browser.server = server
+    browser.open_graphiql(f"{server.graphql}#token={TOKEN}")
+    browser.start_subscription("subscription { sessionsChanged { sessionId messageCount } }")
+    # The socket signed in with the token in connection_init, and the server accepted it.
+    sent, received = browser.ws_frames("Sent"), browser.ws_frames("Received")
+    assert f'"type":"connection_init","payload":{{"authorization":"Bearer {TOKEN}"}}' in sent
+    assert '"type":"connection_ack"' in received, received
+
+    session_id = "b0b0b0b0-" + secrets.token_hex(4) + "-4000-8000-000000000001"
+    transcript = tmp_path / "projects" / "-tmp-browser-test" / f"{session_id}.jsonl"
+    transcript.parent.mkdir(parents=True)
+    # The subscription is live once its subscribe frame is processed; a session written
+    # before that is not replayed, so each import appends a line until one shows.
+    for count in range(1, 6):
+        transcript.write_text(_session_lines(session_id, count))
+        _import(server, transcript)
+        try:
+            WebDriverWait(browser.driver, WAIT_SECONDS / 2).until(
+                lambda d: session_id in browser.response_text()
+            )
+            break
+        except TimeoutException:
+            continue
+    text = browser.response_text()
+    assert session_id in text, f"{text}\n{browser.report()}"
+    assert json.loads(text)["data"]["sessionsChanged"]["sessionId"] == session_id
+    assert "createFetcher is not properly configured" not in text
+    assert not _severe(browser), browser.report()
+
+
+def test_a_subscription_with_a_wrong_token_brings_the_login_field_back(
+    server: Server, browser: Browser
+) -> None:
+    browser.server = server
+    browser.open_graphiql(f"{server.graphql}#token=wrong-token-0123456789")
+    browser.driver.execute_script(
+        _CODEMIRROR + ".setValue(arguments[1])",
+        ".graphiql-query-editor .CodeMirror",
+        "subscription { sessionsChanged { sessionId } }",
+    )
+    browser.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+    browser.wait(lambda d: "4401" in browser.login_state()[1], "the login field to say 4401")
+    shown, message = browser.login_state()
+    assert shown, browser.report()
+    assert "sessiongraph token" in message, message
+
+
+def test_the_link_printed_at_every_start_signs_graphiql_in(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Item 2 of issue 14: the token file's link, shown by every start, not only the first."""
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    env.pop("SESSIONGRAPH_TOKEN", None)
+    db = tmp_path / "sessiongraph.db"
+    banners = []
+    for start in ("first", "second"):
+        with _serving(db, env, tmp_path / f"{start}.log") as (_, banner):
+            banners.append(banner)
+            # The last line is the URL to open, with the token.
+            link = banner[-1].removeprefix("sessiongraph: open ")
+            assert link.startswith("http://127.0.0.1:"), banner
+            origin, _, fragment = link.partition("/graphql#token=")
+            token = (tmp_path / "config" / "sessiongraph" / "token").read_text().strip()
+            assert fragment == token, banner
+            if start == "second":
+                browser.open_graphiql(link)
+                assert browser.login_state()[0] is False, browser.report()
+                assert browser.run_query(STATS_QUERY) == 200, browser.report()
+                text = browser.wait_for_response(lambda t: '"sessions"' in t, "the count")
+                assert json.loads(text) == {"data": {"stats": {"sessions": 0}}}
+                assert browser.driver.current_url == f"{origin}/graphql"
+    assert "new, saved to" in banners[0][1], banners[0]
+    assert "new" not in banners[1][1], banners[1]
+    assert not any("<your token>" in line for banner in banners for line in banner)
+
+
+def test_the_root_url_leads_to_graphiql(server: Server, browser: Browser) -> None:
+    """Item 3 of issue 14: `/` redirects to /graphql, and the token fragment goes along."""
+    browser.server = server
+    browser.open_graphiql(f"{server.origin}/#token={TOKEN}")
+    assert browser.driver.current_url == server.graphql
+    assert browser.login_state()[0] is False, browser.report()
+    assert browser.run_query(STATS_QUERY) == 200, browser.report()

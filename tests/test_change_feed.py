@@ -30,17 +30,27 @@ async def test_a_transaction_s_changes_follow_the_transcript_lines(store: Store)
     async with store.write() as writer:
         pk = await writer.upsert_session(NewSession("s-feed", project="p"))
         conv = await writer.upsert_conversation(pk, NewConversation())
-        await writer.add_messages(pk, conv, [
-            NewMessage(f"u:{line}", "user", ts(line), [(line, user_record(line, "hi"))])
-            for line in (1, 4, 5)
-        ])  # fmt: skip
-        await writer.add_events(pk, conv, [
-            NewEvent(line, "system", ts(line), {"type": "system"}) for line in (2, 3, 6)
-        ])  # fmt: skip
+        await writer.add_messages(
+            pk,
+            conv,
+            [
+                NewMessage(f"u:{line}", "user", ts(line), [(line, user_record(line, "hi"))])
+                for line in (1, 4, 5)
+            ],
+        )
+        await writer.add_events(
+            pk, conv, [NewEvent(line, "system", ts(line), {"type": "system"}) for line in (2, 3, 6)]
+        )
     feed = await _feed(store)
     assert [await _line_of(store, kind, pk) for kind, pk in feed] == [1, 2, 3, 4, 5, 6]
-    assert [kind for kind, _ in feed] == ["message", "event", "event", "message", "message",
-                                          "event"]  # fmt: skip
+    assert [kind for kind, _ in feed] == [
+        "message",
+        "event",
+        "event",
+        "message",
+        "message",
+        "event",
+    ]
 
 
 async def test_a_message_merged_twice_in_one_transaction_is_one_change(store: Store) -> None:
@@ -48,14 +58,16 @@ async def test_a_message_merged_twice_in_one_transaction_is_one_change(store: St
         pk = await writer.upsert_session(NewSession("s-merge", project="p"))
         conv = await writer.upsert_conversation(pk, NewConversation())
         for line in (1, 2):
-            await writer.add_messages(pk, conv, [
-                NewMessage("m:x", "assistant", ts(line), [(line, {"type": "assistant"})])
-            ])  # fmt: skip
+            await writer.add_messages(
+                pk,
+                conv,
+                [NewMessage("m:x", "assistant", ts(line), [(line, {"type": "assistant"})])],
+            )
     assert len(await _feed(store)) == 1
     async with store.write() as writer:  # a later batch adds a row: a new change
-        await writer.add_messages(pk, conv, [
-            NewMessage("m:x", "assistant", ts(3), [(3, {"type": "assistant"})])
-        ])  # fmt: skip
+        await writer.add_messages(
+            pk, conv, [NewMessage("m:x", "assistant", ts(3), [(3, {"type": "assistant"})])]
+        )
     assert len(await _feed(store)) == 2
 
 

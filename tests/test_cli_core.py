@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -76,8 +77,11 @@ def test_stats_json(tmp_path: Path) -> None:
     assert stats["sessions"] == 0 and stats["schemaVersion"] == LATEST
     assert stats["tokenUsage"] == {"input": 0, "output": 0, "cacheRead": 0, "cacheCreation": 0}
     assert stats["encrypted"] is False
+    # In a terminal: words, MB, yes/no; the JSON keys and Python's False stay out.
     code, out, _ = invoke("stats", "--db", str(db))
-    assert "schemaVersion" in out
+    assert "schema version" in out and " MB" in out
+    assert re.search(r"encrypted +no\b", out), out
+    assert "schemaVersion" not in out and "False" not in out and "dbSizeBytes" not in out
 
 
 def test_db_comes_from_the_environment_unless_the_flag_says_otherwise(tmp_path: Path) -> None:
@@ -100,8 +104,11 @@ def test_python_dash_m_graph_and_serve_refuses_a_bad_database(tmp_path: Path) ->
     bad.write_bytes(b"this is not sqlite" * 100)
     result = subprocess.run(
         [sys.executable, "-m", "graph", "serve", "--db", str(bad), "--port", "0"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("sessiongraph: error:")
     assert "Traceback" not in result.stderr
@@ -121,8 +128,11 @@ def test_serve_migrates_and_answers_on_loopback_with_a_token(tmp_path: Path) -> 
     env.pop("SESSIONGRAPH_TOKEN", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

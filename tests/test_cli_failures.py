@@ -62,7 +62,7 @@ def test_a_full_disk_during_import_is_one_line_and_loses_nothing(
     monkeypatch.undo()
     # What was committed stays, and the next run carries on to a complete import.
     code, out, _ = invoke("import", str(samples_dir), "--db", db, "--json")
-    assert code == 0 and json.loads(out)["files_read"] > 0
+    assert code == 0 and json.loads(out)["filesRead"] > 0
     fresh = str(tmp_path / "fresh.db")
     assert invoke("import", str(samples_dir), "--db", fresh)[0] == 0
     code, first, _ = invoke("stats", "--db", db, "--json")
@@ -144,8 +144,9 @@ def test_an_unexpected_error_is_one_line_with_its_trace_kept(
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(transcripts_module, "import_paths", bug)
-    monkeypatch.setattr(sys, "argv", ["sessiongraph", "import", str(samples_dir),
-                                      "--db", str(tmp_path / "x.db")])  # fmt: skip
+    monkeypatch.setattr(
+        sys, "argv", ["sessiongraph", "import", str(samples_dir), "--db", str(tmp_path / "x.db")]
+    )
     monkeypatch.delenv("SESSIONGRAPH_DEBUG", raising=False)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(SystemExit) as exit_:

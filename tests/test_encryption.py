@@ -17,7 +17,7 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import Cipher, DecryptionFailed, MasterKey, is_envelope
 from graph.errors import ConfigError
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -63,8 +63,11 @@ def test_envelope_round_trip_and_binding() -> None:
     assert sealed[1:9] == KEY.key_id and len(sealed) == 1 + 8 + 12 + 6 + 16
     assert cipher.open("messages", "content", "1:u:1", sealed) == b"secret"
     assert cipher.seal("messages", "content", "1:u:1", b"secret") != sealed  # fresh nonce
-    for place in (("messages", "content", "1:u:2"), ("events", "data", "1:u:1"),
-                  ("messages", "records", "1:u:1")):  # fmt: skip
+    for place in (
+        ("messages", "content", "1:u:2"),
+        ("events", "data", "1:u:1"),
+        ("messages", "records", "1:u:1"),
+    ):
         with pytest.raises(DecryptionFailed):
             cipher.open(*place, sealed)
     with pytest.raises(DecryptionFailed):
@@ -128,14 +131,21 @@ async def test_api_reads_decrypt_only_what_is_selected(sealed: Store) -> None:
     assert isinstance(cipher, Cipher)
     async with client(sealed) as http:
         cipher.decryptions = 0
-        plain_fields = ("{ sessions { edges { node { sessionId"
-                        " messages { edges { node { role timestamp } } } } } } }")  # fmt: skip
+        plain_fields = (
+            "{ sessions { edges { node { sessionId"
+            " messages { edges { node { role timestamp } } } } } } }"
+        )
         ids = await http.post("/graphql", json={"query": plain_fields})
         assert "errors" not in ids.json()
         assert cipher.decryptions == 0  # nothing encrypted was selected
-        texts = await http.post("/graphql", json={"query": "{ sessions { edges { node {"
-                                " title messages { edges { node { text blocks { __typename }"
-                                " records } } } } } } }"})  # fmt: skip
+        texts = await http.post(
+            "/graphql",
+            json={
+                "query": "{ sessions { edges { node {"
+                " title messages { edges { node { text blocks { __typename }"
+                " records } } } } } } }"
+            },
+        )
         body = texts.json()
         assert "errors" not in body
         messages = sum(
@@ -156,8 +166,10 @@ async def test_a_value_that_does_not_authenticate_fails_only_its_field(sealed: S
     )
     await conn.execute("UPDATE messages SET content = ? WHERE id = 2", (first,))
     async with client(sealed) as http:
-        query = (f'{{ session(id: "{sid}") {{ sessionId'
-                 " messages(first: 3) { edges { node { role text } } } } }")  # fmt: skip
+        query = (
+            f'{{ session(id: "{sid}") {{ sessionId'
+            " messages(first: 3) { edges { node { role text } } } } }"
+        )
         body = (await http.post("/graphql", json={"query": query})).json()
     edges = body["data"]["session"]["messages"]["edges"]
     assert body["data"]["session"]["sessionId"] == sid
@@ -177,10 +189,12 @@ async def test_same_query_set_same_hits_same_order(tmp_path: Path) -> None:
     try:
         await build_corpus(plain, sessions=10)
         await build_corpus(sealed, sessions=10)
-        query = ("query($q: String!) { search(query: $q, first: 500, scopes: [MESSAGES,"
-                 " SESSIONS, EVENTS]) { totalCount edges { node { score snippet"
-                 " highlights { start end } node { ... on Message { id } ... on Event { id }"
-                 " ... on Session { id } } } } } }")  # fmt: skip
+        query = (
+            "query($q: String!) { search(query: $q, first: 500, scopes: [MESSAGES,"
+            " SESSIONS, EVENTS]) { totalCount edges { node { score snippet"
+            " highlights { start end } node { ... on Message { id } ... on Event { id }"
+            " ... on Session { id } } } } } }"
+        )
         async with client(plain) as p, client(sealed) as s:
             compared = 0
             for q in generated_queries():
@@ -231,17 +245,38 @@ async def test_no_plaintext_reaches_the_files(
     shutil.copytree(samples_dir, projects, ignore=shutil.ignore_patterns("*.md", "LICENSE*"))
     session_id = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"
     lines = [
-        {"type": "user", "sessionId": session_id, "uuid": "c-1",
-         "timestamp": "2026-02-11T00:00:00.000Z",
-         "message": {"role": "user", "content": f"remember {CANARIES['prompt']} please"}},
-        {"type": "user", "sessionId": session_id, "uuid": "c-2",
-         "timestamp": "2026-02-11T00:00:01.000Z",
-         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
-                     "content": f"cat .env\nTOKEN={CANARIES['output']}"}]}},
+        {
+            "type": "user",
+            "sessionId": session_id,
+            "uuid": "c-1",
+            "timestamp": "2026-02-11T00:00:00.000Z",
+            "message": {"role": "user", "content": f"remember {CANARIES['prompt']} please"},
+        },
+        {
+            "type": "user",
+            "sessionId": session_id,
+            "uuid": "c-2",
+            "timestamp": "2026-02-11T00:00:01.000Z",
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "t",
+                        "content": f"cat .env\nTOKEN={CANARIES['output']}",
+                    }
+                ],
+            },
+        },
         {"type": "custom-title", "sessionId": session_id, "customTitle": CANARIES["title"]},
-        {"type": "system", "sessionId": session_id, "subtype": "note",
-         "timestamp": "2026-02-11T00:00:02.000Z", "content": f"saw {CANARIES['event']}"},
-    ]  # fmt: skip
+        {
+            "type": "system",
+            "sessionId": session_id,
+            "subtype": "note",
+            "timestamp": "2026-02-11T00:00:02.000Z",
+            "content": f"saw {CANARIES['event']}",
+        },
+    ]
     with (projects / f"{session_id}.jsonl").open("a") as handle:
         for line in lines:
             handle.write(json.dumps(line) + "\n")
@@ -257,11 +292,18 @@ async def test_no_plaintext_reaches_the_files(
             assert not _leaks(files, canary), canary
         async with client(store) as http:
             for name, canary in CANARIES.items():
-                body = (await http.post("/graphql", json={"query": "query($q: String!) {"
-                        " search(query: $q, scopes: [MESSAGES, SESSIONS, EVENTS],"
-                        " filter: {fields: [TEXT, TOOL_OUTPUT, TITLE, EVENT]}) {"
-                        " totalCount edges { node { snippet } } } }",
-                        "variables": {"q": canary}})).json()  # fmt: skip
+                body = (
+                    await http.post(
+                        "/graphql",
+                        json={
+                            "query": "query($q: String!) {"
+                            " search(query: $q, scopes: [MESSAGES, SESSIONS, EVENTS],"
+                            " filter: {fields: [TEXT, TOOL_OUTPUT, TITLE, EVENT]}) {"
+                            " totalCount edges { node { snippet } } } }",
+                            "variables": {"q": canary},
+                        },
+                    )
+                ).json()
                 hits = body["data"]["search"]
                 assert hits["totalCount"] >= 1, name
                 assert canary in hits["edges"][0]["node"]["snippet"], name
@@ -318,9 +360,11 @@ async def test_encrypt_then_rotate_resuming_after_interruptions(tmp_path: Path) 
             )
             assert rows and all(is_envelope(r[0]) and r[0][1:9] == kid for r in rows)
         async with client(store) as http:
-            body = (await http.post(
-                "/graphql", json={"query": '{ search(query: "migration") { totalCount } }'}
-            )).json()  # fmt: skip
+            body = (
+                await http.post(
+                    "/graphql", json={"query": '{ search(query: "migration") { totalCount } }'}
+                )
+            ).json()
         assert body["data"]["search"]["totalCount"] > 0
     finally:
         await store.close()
@@ -351,9 +395,10 @@ def test_keygen_encrypt_and_rotate_from_the_command_line(tmp_path: Path) -> None
     old = runner.invoke(cli, ["search", "phoenix", "--db", db, "--key-file", str(key)])
     assert old.exit_code == 1 and "does not open" in old.stderr
     found = runner.invoke(
-        cli, ["search", "phoenix", "--db", db, "--json"],
+        cli,
+        ["search", "phoenix", "--db", db, "--json"],
         env={"SESSIONGRAPH_KEY_FILE": str(new)},
-    )  # fmt: skip
+    )
     assert found.exit_code == 0 and json.loads(found.stdout)["totalCount"] > 0
     os.chmod(new, 0o644)
     lax = runner.invoke(cli, ["stats", "--db", db, "--key-file", str(new)])
@@ -371,7 +416,7 @@ def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
 async def test_rotation_killed_while_reindexing_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from graph.search.index import SearchIndexer
+    from graph.store.indexing import SearchIndexer
 
     db = tmp_path / "x.db"
     store = await Store.open(db, key=material())
@@ -404,9 +449,11 @@ async def test_rotation_killed_while_reindexing_resumes(
     try:
         assert await store.check() == []
         async with client(store) as http:
-            body = (await http.post(
-                "/graphql", json={"query": '{ search(query: "deadlock") { totalCount } }'}
-            )).json()  # fmt: skip
+            body = (
+                await http.post(
+                    "/graphql", json={"query": '{ search(query: "deadlock") { totalCount } }'}
+                )
+            ).json()
         assert body["data"]["search"]["totalCount"] > 0
     finally:
         await store.close()

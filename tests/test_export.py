@@ -10,7 +10,7 @@ import pytest
 
 from graph.errors import UserInputError
 from graph.export import ExportFormat, export_session
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store
 from tests.test_import_support import (  # noqa: F401  (fixtures by name)
     MAIN,
@@ -92,7 +92,10 @@ async def test_json_is_one_document_with_session_and_threads(imported: Store) ->
 
 async def test_markdown_is_a_readable_transcript(imported: Store, samples_dir: Path) -> None:
     text = (await export(imported, MAIN, ExportFormat.MARKDOWN)).decode()
-    assert text.startswith(f"# Session {MAIN}\n")
+    # Titled by its first prompt, cut at a word (Claude Code wrote no title for it).
+    assert text.startswith(
+        "# Work on bead spotter-4te. Run bd show spotter-4te to see the issue details and…\n"
+    )
     assert "## Main conversation" in text
     assert "## Subagent `aac57f5` (started by tool call `toolu_01Hf8v1Za7y4af8VUwSR4CXU`)" in text
     first_prompt = next(

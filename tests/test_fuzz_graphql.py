@@ -41,7 +41,7 @@ from hypothesis_graphql import nodes, queries
 from starlette.applications import Starlette
 
 from graph.app import create_app
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.schema import build_schema
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -50,7 +50,7 @@ from tests.factories import make_sessions
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "claude-code"
 TOKEN = "fuzz-token"
 _EXAMPLES = os.environ.get("SESSIONGRAPH_FUZZ_EXAMPLES")
-EXAMPLES = int(_EXAMPLES) if _EXAMPLES else 400  # per test: 800 documents in all
+EXAMPLES = int(_EXAMPLES) if _EXAMPLES else 200  # per test: 400 documents in all
 
 SDL = build_schema().as_str()
 
@@ -71,8 +71,15 @@ _HARVEST = """{
   search_scoped: search(query: "answer OR the", scopes: [SESSIONS, EVENTS], first: 5) {
     edges { cursor } }
 }"""
-_CONNECTIONS = {"Query.sessions", "Query.events", "Query.search", "Session.messages",
-                "Session.events", "Conversation.messages", "Conversation.events"}  # fmt: skip
+_CONNECTIONS = {
+    "Query.sessions",
+    "Query.events",
+    "Query.search",
+    "Session.messages",
+    "Session.events",
+    "Conversation.messages",
+    "Conversation.events",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,40 +230,95 @@ _EDGE_INTS = st.sampled_from(
 )
 _JUNK = st.text(max_size=40)
 _JSON_PART = st.one_of(
-    _EDGE_INTS, st.integers(min_value=-(2**63), max_value=2**64 - 1),
-    st.floats(allow_nan=False, allow_infinity=False), _JUNK, st.booleans(), st.none(),
-    st.just([]), st.just({}),
-)  # fmt: skip
+    _EDGE_INTS,
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _JUNK,
+    st.booleans(),
+    st.none(),
+    st.just([]),
+    st.just({}),
+)
 _PAGE_SIZES = st.one_of(
     st.sampled_from([0, 1, 2, 5, 49, 50, 51, 499, 500, 501, -1, 2**31 - 1, -(2**31)]),
     st.integers(min_value=-(2**31), max_value=2**31 - 1),
 )
 
 _SEARCH_WORDS = st.sampled_from(
-    ['"', "'", "*", "(", ")", "AND", "OR", "NOT", "NEAR", "NEAR(", ",", ":", "-", "^", "+",
-     "text:", "thinking:", "input:", "output:", "title:", "event:", "bogus:", "prompt",
-     "answer", "the", "a*", '"exact phrase"', "NEAR(a b, 10)", "NEAR(a b, -1)",
-     "NEAR(a b, 99999999999999999999)", "\x00", "\u00e9t\u00e9", "\U0001f600", "{", "}"]
-)  # fmt: skip
+    [
+        '"',
+        "'",
+        "*",
+        "(",
+        ")",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        ",",
+        ":",
+        "-",
+        "^",
+        "+",
+        "text:",
+        "thinking:",
+        "input:",
+        "output:",
+        "title:",
+        "event:",
+        "bogus:",
+        "prompt",
+        "answer",
+        "the",
+        "a*",
+        '"exact phrase"',
+        "NEAR(a b, 10)",
+        "NEAR(a b, -1)",
+        "NEAR(a b, 99999999999999999999)",
+        "\x00",
+        "\u00e9t\u00e9",
+        "\U0001f600",
+        "{",
+        "}",
+    ]
+)
 _SEARCH = st.lists(st.one_of(_SEARCH_WORDS, _JUNK), max_size=8).map(" ".join)
 
 # The ends of the calendar, with offsets that push them over when converted to UTC.
 _CALENDAR_EDGES = st.builds(
     "{}{}".format,
-    st.sampled_from(["0001-01-01T00:00:00", "9999-12-31T23:59:59.999999", "0001-01-01",
-                     "0999-06-01T00:00:00", "1000-01-01T00:00:00", "1970-01-01T00:00:00"]),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00",
+            "9999-12-31T23:59:59.999999",
+            "0001-01-01",
+            "0999-06-01T00:00:00",
+            "1000-01-01T00:00:00",
+            "1970-01-01T00:00:00",
+        ]
+    ),
     st.sampled_from(["+14:00", "-14:00", "+01:00", "-01:00", "", "Z", "+00:00", "+23:59"]),
-)  # fmt: skip
+)
 _DATETIMES = st.one_of(
     _CALENDAR_EDGES,
     _CALENDAR_EDGES,
     st.datetimes(timezones=st.timezones() | st.none()).map(lambda d: d.isoformat()),
     st.sampled_from(
-        ["2026-01-01T00:00:00Z", "2026-01-01T00:00:00.123456789Z", "2026-02-30T00:00:00Z",
-         "2026-01-01T25:00:00", "2026-01-01 00:00", "20260101T000000", "", "now", "-1"]
+        [
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00.123456789Z",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T25:00:00",
+            "2026-01-01 00:00",
+            "20260101T000000",
+            "",
+            "now",
+            "-1",
+        ]
     ),
     _JUNK,
-)  # fmt: skip
+)
 
 
 @st.composite
@@ -287,9 +349,13 @@ class _Values:
         keys = st.one_of(_EDGE_INTS.map(str), st.integers(min_value=0).map(str), _JUNK)
         forged = st.builds(lambda t, k: _b64(f"{t}:{k}".encode()), types, keys)
         self.ids = st.one_of(
-            st.sampled_from(harvest.all_ids), session_ids, forged, _JUNK,
-            st.binary(max_size=30).map(_b64), st.text(min_size=60, max_size=80),
-        )  # fmt: skip
+            st.sampled_from(harvest.all_ids),
+            session_ids,
+            forged,
+            _JUNK,
+            st.binary(max_size=30).map(_b64),
+            st.text(min_size=60, max_size=80),
+        )
         sessions = st.one_of(st.sampled_from(harvest.ids["Session"]), session_ids)
         # The IDs each field takes, by the name of the field (or input field).
         self.plausible_ids: dict[str, st.SearchStrategy[str]] = {
@@ -308,12 +374,13 @@ class _Values:
             **dict.fromkeys(("first", "last"), st.integers(0, 60).map(nodes.Int)),
         }
         self.adversarial: dict[str, st.SearchStrategy[graphql.ValueNode]] = {
-            **dict.fromkeys(("since", "until", "startedAfter", "startedBefore"),
-                            _DATETIMES.map(nodes.String)),
+            **dict.fromkeys(
+                ("since", "until", "startedAfter", "startedBefore"), _DATETIMES.map(nodes.String)
+            ),
             **dict.fromkeys(("query", "search"), _SEARCH.map(nodes.String)),
             **dict.fromkeys(("id", "sessionId"), self.ids.map(nodes.String)),
             **dict.fromkeys(("first", "last"), _PAGE_SIZES.map(nodes.Int)),
-        }  # fmt: skip
+        }
         self._cursors: dict[tuple[str, bool], st.SearchStrategy[graphql.ValueNode]] = {}
 
     def names(self) -> set[str]:
@@ -341,21 +408,40 @@ class _Values:
             if adversarial:
                 mutated = _mutated_cursor(tuple(orjson.loads(_unb64(c)) for c in own))
                 strategy = st.one_of(
-                    mutated, mutated, mutated, mutated, st.sampled_from(every),
+                    mutated,
+                    mutated,
+                    mutated,
+                    mutated,
+                    st.sampled_from(every),
                     _mutated_cursor(tuple(orjson.loads(_unb64(c)) for c in every)),
-                    st.binary(max_size=40).map(_b64), _JUNK,
-                )  # fmt: skip
+                    st.binary(max_size=40).map(_b64),
+                    _JUNK,
+                )
             self._cursors[key] = strategy.map(nodes.String)
         return self._cursors[key]
 
     def scalars(self) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
         """For hypothesis-graphql, by type (built-in scalars overridden too)."""
         strings = st.one_of(
-            _JUNK, _SEARCH, st.sampled_from(self.harvest.all_cursors),
+            _JUNK,
+            _SEARCH,
+            st.sampled_from(self.harvest.all_cursors),
             st.sampled_from(self.harvest.session_ids),
-            st.sampled_from(["user", "assistant", "progress", "system", "hook_progress",
-                             "claude-opus-4-6", "-home-dev-app", "main", "dev", "/home/dev/app0"]),
-        )  # fmt: skip
+            st.sampled_from(
+                [
+                    "user",
+                    "assistant",
+                    "progress",
+                    "system",
+                    "hook_progress",
+                    "claude-opus-4-6",
+                    "-home-dev-app",
+                    "main",
+                    "dev",
+                    "/home/dev/app0",
+                ]
+            ),
+        )
         return {
             "ID": st.one_of(self.ids.map(nodes.String), _PAGE_SIZES.map(nodes.Int)),
             "String": strings.map(nodes.String),
@@ -364,8 +450,16 @@ class _Values:
         }
 
 
-_HOW = ("plausible", "adversarial", "plausible", "keep", "adversarial", "plausible",
-        "adversarial", "plausible")  # fmt: skip
+_HOW = (
+    "plausible",
+    "adversarial",
+    "plausible",
+    "keep",
+    "adversarial",
+    "plausible",
+    "adversarial",
+    "plausible",
+)
 
 
 class _Redraw(graphql.Visitor):
@@ -397,11 +491,14 @@ class _Redraw(graphql.Visitor):
         drop = self._draw(st.sampled_from(["last", *["first", "last"] * 4, None]), "drop")
         if drop is None:
             return None
-        kept = tuple(arg for arg in node.arguments if arg.name.value != drop)
+        kept = tuple(arg for arg in node.arguments or () if arg.name.value != drop)
         return graphql.FieldNode(
-            alias=node.alias, name=node.name, arguments=kept, directives=node.directives,
+            alias=node.alias,
+            name=node.name,
+            arguments=kept,
+            directives=node.directives,
             selection_set=node.selection_set,
-        )  # fmt: skip
+        )
 
     def leave_field(self, *_: Any) -> None:
         self.fields.pop()
@@ -483,9 +580,12 @@ _FUZZ = settings(
     deadline=None,
     derandomize=not _EXAMPLES,
     database=None,  # nothing written to .hypothesis/; derandomized runs replay anyway
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)  # fmt: skip
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 @_FUZZ
@@ -502,10 +602,11 @@ def test_generated_documents_per_field(api: Api, data: st.DataObject) -> None:
     """The root fields that take IDs, cursors, filters and search queries, one at a time,
     so that each gets its share of documents."""
     field = data.draw(
-        st.sampled_from(["sessions", "events", "search", "node", "session", "conversation",
-                         "message"]),
+        st.sampled_from(
+            ["sessions", "events", "search", "node", "session", "conversation", "message"]
+        ),
         label="field",
-    )  # fmt: skip
+    )
     query = api.query(data, field)
     check(query, api.post(query))
 

@@ -19,7 +19,7 @@ from graph.graphiql import (
     graphiql_html,
 )
 
-LICENSES = ("LICENSE.react", "LICENSE.react-dom", "LICENSE.graphiql")
+LICENSES = ("LICENSE.react", "LICENSE.react-dom", "LICENSE.graphiql", "LICENSE.graphql-ws")
 
 
 class _Refs(HTMLParser):
@@ -133,16 +133,34 @@ def test_page_references_no_external_url() -> None:
 def test_page_renders_graphiql() -> None:
     page = graphiql_html()
     assert "<title>sessiongraph</title>" in page
-    assert "GraphiQL.createFetcher({ url: config.endpoint, fetch: authFetch })" in page
+    assert "url: config.endpoint, fetch: authFetch, wsClient: wsClient" in page
     assert "isHeadersEditorEnabled: true" in page
     assert "ReactDOM.createRoot" in page
     assert 'id="graphiql"' in page
-    # Scripts load in dependency order: React, ReactDOM, GraphiQL, then the app.
-    order = [
-        page.index(name) for name in ("react.production", "react-dom.production", "graphiql.min.js")
-    ]
+    # Scripts load in dependency order: React, ReactDOM, GraphiQL, graphql-ws, the app.
+    names = ("react.production", "react-dom.production", "graphiql.min.js", "graphql-ws.min.js")
+    order = [page.index(name) for name in names]
     assert order == sorted(order)
-    assert page.index("graphiql.min.js") < page.index("ReactDOM.createRoot")
+    assert page.index("graphql-ws.min.js") < page.index("ReactDOM.createRoot")
+
+
+def test_subscriptions_go_over_a_websocket_with_the_token_in_connection_init() -> None:
+    (script,) = _parse(graphiql_html()).scripts
+    assert "graphqlWs.createClient({" in script
+    assert 'url: scheme + "//" + window.location.host + config.endpoint' in script
+    # Read when the socket opens, so a token pasted later is the one sent.
+    assert "connectionParams: function () {" in script
+    assert 'return token ? { authorization: "Bearer " + token } : {};' in script
+    assert "event.code === 4401" in script
+    assert "wsClient.dispose()" in script
+
+
+def test_graphql_ws_is_the_pinned_release() -> None:
+    versions = dict(line.split() for line in (GRAPHIQL_DIR / "VERSIONS").read_text().splitlines())
+    assert versions["graphql-ws"] == "6.4.2"
+    text = (GRAPHIQL_DIR / "graphql-ws.min.js").read_text(encoding="utf-8")
+    assert "graphql-transport-ws" in text  # the protocol the server speaks
+    assert ".graphqlWs=" in text  # the UMD global the page uses
 
 
 def test_config_defaults() -> None:
@@ -151,8 +169,17 @@ def test_config_defaults() -> None:
         "endpoint": "/graphql",
         "defaultQuery": DEFAULT_QUERY,
         "storageKey": TOKEN_STORAGE_KEY,
+        "tokenHint": "",
     }
     assert "sessions(first: 10)" in DEFAULT_QUERY
+
+
+def test_login_banner_says_where_the_token_is_and_how_to_get_the_link() -> None:
+    page = graphiql_html(token_hint="in ~/.config/sessiongraph/token")
+    assert _config(page)["tokenHint"] == "in ~/.config/sessiongraph/token"
+    (script,) = _parse(page).scripts
+    assert "Run `sessiongraph token` in a terminal and open the link it prints" in script
+    assert '" (the token is " + config.tokenHint + ")"' in script
 
 
 def test_config_custom_endpoint() -> None:
@@ -232,7 +259,7 @@ def test_values_are_escaped(value: str) -> None:
     for raw in ("&", ">", "<"):
         if raw in value:
             assert raw not in config_text.group(1), raw
-    assert page.count("</script>") == 4  # three asset scripts plus the inline one
+    assert page.count("</script>") == 5  # four asset scripts plus the inline one
     assert _config(page)["endpoint"] == value
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graph.content import blocks_of, records_of
 from graph.errors import TranscriptError
-from graph.importers import import_paths
 from graph.importers.claude_code import normalize_timestamp
+from graph.importers.importer import import_paths
 from graph.store import Store
 from tests.test_import_support import (  # noqa: F401  (fixtures by name)
     CANONICAL_TS,
@@ -39,7 +40,7 @@ HAND_COUNTS = {
 
 
 def session_of(path: Path) -> str:
-    return next(r["sessionId"] for r in records(path) if "sessionId" in r)
+    return str(next(r["sessionId"] for r in records(path) if "sessionId" in r))
 
 
 @pytest.mark.parametrize("name", sorted(HAND_COUNTS))
@@ -114,7 +115,7 @@ async def test_split_assistant_rows_are_one_message_with_blocks_in_order(
 ) -> None:
     store = imported
     path = samples_dir / f"{MAIN}.jsonl"
-    rows_by_id: dict[str, list[tuple[int, dict]]] = {}
+    rows_by_id: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for number, record in parsed_lines(path):
         if record.get("type") == "assistant":
             rows_by_id.setdefault(record["message"]["id"], []).append((number, record))

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.demo import ARCHIVE_NAME, archive_bytes, build_archive
+from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.store import Store
 from tests.test_import_support import MAIN, copy_samples, query, records, write_lines
@@ -43,8 +44,8 @@ def test_import_prints_a_summary_and_json_for_scripts(samples_dir: Path, tmp_pat
     code, out, _ = invoke("import", str(samples_dir), "--db", db, "--json")
     assert code == 0
     summary = json.loads(out)
-    assert summary["files"] == summary["files_unchanged"] == 6
-    assert summary["messages_added"] == summary["lines_read"] == 0
+    assert summary["files"] == summary["filesUnchanged"] == 6
+    assert summary["messagesAdded"] == summary["linesRead"] == 0
 
 
 def test_import_reports_bad_lines_with_file_and_line(tmp_path: Path) -> None:
@@ -52,7 +53,7 @@ def test_import_reports_bad_lines_with_file_and_line(tmp_path: Path) -> None:
     write_lines(path, [{"type": "system", "sessionId": "s"}, "nope", {"type": "x"}])
     code, out, _ = invoke("import", str(path), "--db", str(tmp_path / "x.db"), "--json")
     summary = json.loads(out)
-    assert code == 0 and summary["lines_skipped"] == 1 and summary["events_added"] == 2
+    assert code == 0 and summary["linesSkipped"] == 1 and summary["eventsAdded"] == 2
     assert summary["problems"][0]["path"] == str(path) and summary["problems"][0]["line"] == 2
     code, out, _ = invoke("import", str(path), "--db", str(tmp_path / "y.db"))
     assert f"{path}:2: not JSON" in out
@@ -80,11 +81,13 @@ def test_import_defaults_to_claude_projects_in_home(samples_dir: Path, tmp_path:
     result = runner.invoke(app, ["import", "--db", db], env={"HOME": str(home)})
     assert result.exit_code == 1
     assert result.stderr == (
-        f"sessiongraph: error: {home}/.claude/projects: no such file or directory\n"
+        f"sessiongraph: error: {home}/.claude/projects: no such folder (where Claude Code "
+        "keeps its transcripts): pass the folder of yours, or try `sessiongraph demo` for "
+        "sample sessions\n"
     )
     copy_samples(samples_dir, home / ".claude" / "projects" / "-some-project")
     result = runner.invoke(app, ["import", "--db", db, "--json"], env={"HOME": str(home)})
-    assert result.exit_code == 0 and json.loads(result.stdout)["sessions_added"] == 4
+    assert result.exit_code == 0 and json.loads(result.stdout)["sessionsAdded"] == 4
 
 
 def test_export_writes_a_file_or_fails_in_one_line(samples_dir: Path, tmp_path: Path) -> None:
@@ -99,9 +102,11 @@ def test_export_writes_a_file_or_fails_in_one_line(samples_dir: Path, tmp_path: 
     exported = [json.loads(line) for line in out_file.read_text().splitlines()]
     assert exported == records(samples_dir / "short.jsonl")
     code, out, _ = invoke("export", session_id, "--db", db, "--format", "markdown")
-    assert code == 0 and out.startswith(f"# Session {session_id}")
+    # Titled by its first prompt (Claude Code wrote no title for it).
+    assert code == 0 and out.startswith("# mix phx.server doesnt seem to start\n")
     code, _, err = invoke("export", "nope", "--db", db, "--out", str(tmp_path / "no.md"))
-    assert code == 1 and err == "sessiongraph: error: no session with id 'nope' in the database\n"
+    assert code == 1
+    assert err == f"sessiongraph: error: no session 'nope' (nor one whose id starts so) in {db}\n"
     assert not list(tmp_path.glob("no.md*"))
     code, _, err = invoke("export", session_id, "--db", str(tmp_path / "none.db"))
     assert code == 1 and "no database at" in err
@@ -111,10 +116,10 @@ def test_demo_imports_the_bundled_sessions_once(tmp_path: Path, samples_dir: Pat
     db = str(tmp_path / "demo.db")
     code, out, _ = invoke("demo", "--db", db, "--json")
     first = json.loads(out)
-    assert code == 0 and first["sessions_added"] == 4 and first["messages_added"] == 538
+    assert code == 0 and first["sessionsAdded"] == 4 and first["messagesAdded"] == 538
     code, out, _ = invoke("demo", "--db", db, "--json")
     again = json.loads(out)
-    assert (again["files_unchanged"], again["lines_read"], again["sessions_added"]) == (6, 0, 0)
+    assert (again["filesUnchanged"], again["linesRead"], again["sessionsAdded"]) == (6, 0, 0)
     projects = tmp_path / "demo-demo" / "projects"
     assert (projects / "-home-marco-projects-spotter").is_dir()
     assert (tmp_path / "demo-demo" / "LICENSE-spotter").is_file()
@@ -139,7 +144,7 @@ async def test_watch_imports_appended_lines_within_a_second(
 ) -> None:
     tree = copy_samples(samples_dir, tmp_path / "projects")
     stop, ready = asyncio.Event(), asyncio.Event()
-    runs = []
+    runs: list[ImportSummary] = []
     task = asyncio.create_task(
         watch_paths(store, [tree], stop=stop, ready=ready, on_import=runs.append)
     )
@@ -200,7 +205,7 @@ async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> Non
     try:
         assert proc.stdout is not None
         initial = json.loads(await asyncio.wait_for(proc.stdout.readline(), 20))
-        assert initial["messages_added"] == 538
+        assert initial["messagesAdded"] == 538
         # The first import is done; the watcher may need a moment more to start, and
         # lines written meanwhile are caught by its first scan.
         write_lines(
@@ -211,7 +216,7 @@ async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> Non
             mode="a",
         )
         change = json.loads(await asyncio.wait_for(proc.stdout.readline(), 20))
-        assert change["events_added"] == 1 and change["lines_read"] == 1
+        assert change["eventsAdded"] == 1 and change["linesRead"] == 1
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 20)
         stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
@@ -221,3 +226,62 @@ async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> Non
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+# what a watcher says, and one key style for scripts
+
+
+def test_a_watch_line_says_when_which_session_and_what_changed() -> None:
+    from datetime import datetime
+
+    session = "5e551011-0000-4000-8000-000000000000"
+    at = datetime(2026, 3, 1, 14, 2, 11).astimezone()
+    # An assistant message whose next row arrived: rewritten, not "0 messages".
+    rewritten = ImportSummary(lines_read=1, messages_written=1, sessions={session})
+    assert rewritten.change_line(at) == (
+        "14:02:11 session 5e551011: 1 new line: 0 messages added, 1 updated, 0 events added"
+    )
+    busy = ImportSummary(
+        lines_read=7,
+        messages_added=2,
+        messages_written=3,
+        events_added=1,
+        sessions_added=1,
+        sessions={f"{n}{session[1:]}" for n in range(5)},
+    )
+    assert busy.change_line(at) == (
+        "14:02:11 sessions 0e551011, 1e551011, 2e551011 and 2 more: 7 new lines: "
+        "2 messages added, 1 updated, 1 event added, 1 new session"
+    )
+    record = rewritten.change_record(at)
+    assert record["at"].endswith("Z") and record["sessions"] == [session]
+    assert record["messagesRewritten"] == 1 and record["linesRead"] == 1
+
+
+def test_import_json_and_stats_json_use_one_key_style(samples_dir: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    _, imported, _ = invoke("import", str(samples_dir), "--db", db, "--json")
+    _, stats, _ = invoke("stats", "--db", db, "--json")
+    keys = [*json.loads(imported), *json.loads(stats)]
+    assert "sessionsAdded" in keys and "dbSizeBytes" in keys
+    assert not [key for key in keys if "_" in key]
+
+
+def test_the_progress_bar_shows_the_scan_then_a_true_rate() -> None:
+    import io
+
+    from rich.console import Console
+
+    from graph.cli.progress import ImportBar
+
+    now = [100.0]
+    out = io.StringIO()
+    bar = ImportBar(Console(file=out, force_terminal=True, width=160), clock=lambda: now[0])
+    assert [task.description for task in bar.progress.tasks] == ["scanning for transcripts"]
+    assert bar.progress.tasks[0].total is None  # a pulse, not a bar stuck at 0
+    bar.start(files=3, nbytes=40_000_000)
+    assert [task.description for task in bar.progress.tasks] == ["importing"]
+    # A burst: 20 MB handed over at once, 4 s after the start, is 5 MB/s, not GB/s.
+    now[0] = 104.0
+    bar.advance(files=1, lines=1_000, nbytes=20_000_000)
+    assert bar.detail() == "1/3 files  1,000 lines  20.0/40.0 MB  5.0 MB/s  0:04 left"

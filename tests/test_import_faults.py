@@ -14,7 +14,6 @@ import pytest
 
 import graph.importers.importer as importer_module
 from graph.export import ExportFormat, export_session
-from graph.importers import import_paths
 from graph.importers.claude_code import (
     MAX_DEPTH,
     MAX_TOKENS,
@@ -22,18 +21,25 @@ from graph.importers.claude_code import (
     TOKENS_OUT_OF_RANGE,
     UNREADABLE,
 )
+from graph.importers.importer import import_paths
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
+from graph.store.usage import Clock, UsageFilter
 from tests.test_import_support import query, write_lines
 
 TS = "2025-01-01T00:00:00.000Z"
 
 
 def assistant(n: int, session: str = "s", **usage: Any) -> dict[str, Any]:
-    message = {"id": f"m{n}", "role": "assistant", "model": "claude", "content": []}
+    message: dict[str, Any] = {"id": f"m{n}", "role": "assistant", "model": "claude", "content": []}
     if usage:
         message["usage"] = usage
-    return {"type": "assistant", "sessionId": session, "uuid": f"u{n}", "timestamp": TS,
-            "message": message}  # fmt: skip
+    return {
+        "type": "assistant",
+        "sessionId": session,
+        "uuid": f"u{n}",
+        "timestamp": TS,
+        "message": message,
+    }
 
 
 def nested(depth: int) -> dict[str, Any]:
@@ -79,8 +85,9 @@ async def test_token_counts_out_of_range_are_left_out_per_line(
     assert problems == [(str(big), 1, TOKENS_OUT_OF_RANGE), (str(big), 2, TOKENS_OUT_OF_RANGE)]
     assert "input_tokens=" in summary.problems[0].detail
     # Only the counts out of range are left out; the records are kept as they were.
-    rows = await query(store, "SELECT input_tokens, output_tokens FROM sessions "
-                              "WHERE session_id = 'big'")  # fmt: skip
+    rows = await query(
+        store, "SELECT input_tokens, output_tokens FROM sessions WHERE session_id = 'big'"
+    )
     assert rows == [(MAX_TOKENS, 10)]
     first = (await exported(store, "big")).splitlines()[0]
     assert json.loads(first)["message"]["usage"]["input_tokens"] == 18446744073709551616
@@ -99,7 +106,9 @@ async def test_token_totals_can_not_overflow(store: Store, tmp_path: Path) -> No
     assert rows == [(2**63 - 1, count)]  # saturated, the rest exact
     async with store.read() as reader:
         stats = await reader.stats()
+        [cell] = await reader.usage([], UsageFilter(), Clock(), ())  # one model, one day
     assert stats.tokens.input == 2**63 - 1 and stats.tokens.output == count
+    assert cell.tokens.input == 2**63 - 1 and cell.tokens.output == count
 
 
 # records nested too deeply
@@ -130,8 +139,9 @@ async def test_deep_records_stored_by_an_earlier_version_still_export(store: Sto
         f'{{"type":"assistant","sessionId":"old","timestamp":"{TS}","message":{{"id":"m",'
         f'"role":"assistant","content":[{{"type":"tool_use","name":"Bash","input":{{"x":{deep}}}}}]}}}}'
     )
-    message = NewMessage("m", "assistant", TS, [(2, orjson.loads(message_text))],
-                         texts=[message_text.encode()])  # fmt: skip
+    message = NewMessage(
+        "m", "assistant", TS, [(2, orjson.loads(message_text))], texts=[message_text.encode()]
+    )
     event = NewEvent(1, "deep", TS, orjson.loads(event_text), text=event_text.encode())
     message.pack()
     event.pack()
@@ -202,8 +212,14 @@ async def test_an_edit_before_appended_lines_is_read_again(store: Store, tmp_pat
     write_lines(path, [assistant(n, input_tokens=1) for n in range(100)])
     await import_paths(store, [path])
     # The last line read changes (beyond the head) and a line is appended.
-    write_lines(path, [*(assistant(n, input_tokens=1) for n in range(99)),
-                       assistant(99, input_tokens=2), assistant(100, input_tokens=1)])  # fmt: skip
+    write_lines(
+        path,
+        [
+            *(assistant(n, input_tokens=1) for n in range(99)),
+            assistant(99, input_tokens=2),
+            assistant(100, input_tokens=1),
+        ],
+    )
     summary = await import_paths(store, [path])
     assert summary.files_reset == 1
     assert await query(store, "SELECT input_tokens FROM sessions") == [(102,)]

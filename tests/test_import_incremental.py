@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import graph.importers.importer as importer_module
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store
 from tests.test_import_support import (
     copy_samples,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.store import Store
 
 MAIN = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"

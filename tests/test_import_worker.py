@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import graph.importers.importer as importer_module
-from graph.importers import import_paths
 from graph.importers.claude_code import UNREADABLE
+from graph.importers.importer import import_paths
 from graph.importers.reading import FileJob, Limits, read_here
 from graph.importers.worker import WorkerError, WorkerReader, worker_environment
-from graph.search.index import Analysis
+from graph.search.analysis import Analysis
 from graph.store import Store
 from tests.test_import_support import copy_samples, query, snapshot
 
@@ -160,9 +160,12 @@ async def test_closing_the_reader_early_stops_the_worker(samples_dir: Path, tmp_
 
 @pytest.mark.parametrize(("threshold", "started"), [(1 << 40, 0), (1, 1)])
 async def test_a_worker_starts_only_for_enough_bytes(
-    samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int,
+    samples_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    threshold: int,
     started: int,
-) -> None:  # fmt: skip
+) -> None:
     tree = copy_samples(samples_dir, tmp_path / "projects")
     monkeypatch.setattr(importer_module, "WORKER_MIN_BYTES", threshold)
     readers: list[WorkerReader] = []

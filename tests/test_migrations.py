@@ -68,8 +68,8 @@ async def test_new_database_gets_every_migration_recorded(store: Store, db_path:
 async def test_wal_foreign_keys_and_readers_are_read_only(store: Store) -> None:
     async with store.read() as reader:
         conn = reader.connection
-        assert (await (await conn.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
-        assert (await (await conn.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA journal_mode")] == [("wal",)]
+        assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
         with pytest.raises(sqlite3.OperationalError):
             await conn.execute("DELETE FROM sessions")
 
@@ -226,7 +226,7 @@ def test_the_wheel_ships_migrations_and_graphiql(tmp_path: Path) -> None:
     # ... and imports through a worker process, which must find the same copy.
     script = (
         "import asyncio, graph, pathlib, sys\n"
-        "from graph.importers import import_paths\n"
+        "from graph.importers.importer import import_paths\n"
         "from graph.store import Store\n"
         "async def main():\n"
         "    store = await Store.open(pathlib.Path('installed.db'))\n"

@@ -69,8 +69,14 @@ async def test_index_follows_merges_clears_title_changes_and_deletes(store: Stor
         [(msg_key,)] = await conn.execute_fetchall(
             "SELECT msg_key FROM messages WHERE msg_key LIKE 'm:%' ORDER BY id LIMIT 1"
         )
-        late = {"type": "assistant", "message": {"id": "x", "role": "assistant",
-                "content": [{"type": "text", "text": "zanzibar deadlock"}]}}  # fmt: skip
+        late = {
+            "type": "assistant",
+            "message": {
+                "id": "x",
+                "role": "assistant",
+                "content": [{"type": "text", "text": "zanzibar deadlock"}],
+            },
+        }
         await writer.add_messages(
             session_pk, conversation_pk, [NewMessage(msg_key, "assistant", ts(0), [(999, late)])]
         )
@@ -124,8 +130,9 @@ async def test_scopes_filters_and_fields(store: Store, gql: GraphQL) -> None:
             "query($q: String!, $scopes: [SearchScope!], $filter: SearchFilter) {"
             " search(query: $q, scopes: $scopes, filter: $filter, first: 500) {"
             " edges { node { node { __typename } session { project sessionId } } } } }",
-            q=q, **args,
-        )  # fmt: skip
+            q=q,
+            **args,
+        )
         return {e["node"]["node"]["__typename"] for e in data["search"]["edges"]}
 
     assert await kinds("migration OR fix OR bug") == {"Message", "Session"}  # default scopes
@@ -176,12 +183,21 @@ async def test_near_and_phrases(store: Store, gql: GraphQL) -> None:
     async with store.write() as writer:
         pk = await writer.upsert_session(NewSession("near"))
         conv = await writer.upsert_conversation(pk, NewConversation())
-        texts = ["alpha beta gamma delta", "alpha one two three four five six beta",
-                 "beta alpha", "use snake_case here", "getUserName returns it"]  # fmt: skip
-        await writer.add_messages(pk, conv, [
-            NewMessage(f"u:{i}", "user", ts(i), [(i, {"message": {"content": t}})])
-            for i, t in enumerate(texts, start=1)
-        ])  # fmt: skip
+        texts = [
+            "alpha beta gamma delta",
+            "alpha one two three four five six beta",
+            "beta alpha",
+            "use snake_case here",
+            "getUserName returns it",
+        ]
+        await writer.add_messages(
+            pk,
+            conv,
+            [
+                NewMessage(f"u:{i}", "user", ts(i), [(i, {"message": {"content": t}})])
+                for i, t in enumerate(texts, start=1)
+            ],
+        )
 
     async def texts_for(q: str) -> list[str]:
         data = await gql(
@@ -243,28 +259,32 @@ async def test_cursor_of_another_query_is_refused(store: Store, gql: GraphQL) ->
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(query=st.text(max_size=30))
 async def test_random_queries_never_fail_the_server(gql: GraphQL, query: str) -> None:
     response = await gql.client.post(
         "/graphql",
-        json={"query": "query($q: String!) { search(query: $q) { totalCount edges { node {"
-              " snippet } } } }", "variables": {"q": query}},
-    )  # fmt: skip
+        json={
+            "query": "query($q: String!) { search(query: $q) { totalCount edges { node {"
+            " snippet } } } }",
+            "variables": {"q": query},
+        },
+    )
     assert response.status_code == 200
     for error in response.json().get("errors", []):
         assert error["extensions"]["code"] == "BAD_SEARCH_QUERY"
 
 
 async def test_upgrading_a_database_indexes_what_it_already_holds(tmp_path: Path) -> None:
-    from graph.store import load_migrations
+    from graph.store.migrations import load_migrations
 
     db = tmp_path / "old.db"
-    # Written by today's writer, then taken back to the first migration (no index yet).
-    old = await Store.open(db)
+    old = await Store.open(db, hooks=[])
     await make_sessions(old, 2)
-    await old.revert(len(load_migrations()) - 1)
+    # Back to the first migration, before the search one, through every down step.
+    await old.revert(len(load_migrations()) - 1, backup=False)
     await old.close()
     store = await Store.open(db)
     try:
@@ -344,9 +364,10 @@ async def _progress_documents(store: Store) -> tuple[int, int, int]:
 async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
     db_path: Path, samples_dir: Path
 ) -> None:
-    from graph.importers import import_paths
+    from graph.importers.importer import import_paths
+    from graph.search.analysis import Analysis
     from graph.search.documents import event_fields
-    from graph.search.index import Analysis, doc_rowid
+    from graph.store.indexing import doc_rowid
     from graph.store.maintenance import check_database
 
     store = await Store.open(db_path)
@@ -366,12 +387,14 @@ async def test_progress_events_have_no_documents_and_older_indexes_drop_theirs(
         async with store.write():
             await conn.execute(
                 "INSERT INTO search_fts (rowid, text, thinking, tool_input, tool_output, title,"
-                " event) VALUES (?, ?, ?, ?, ?, ?, ?)", (doc_rowid("event", pk), *columns)
-            )  # fmt: skip
+                " event) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_rowid("event", pk), *columns),
+            )
             await conn.execute(
                 "INSERT INTO search_docs (rowid, kind, session_pk) SELECT ?, 'event', session_pk"
-                " FROM events WHERE id = ?", (doc_rowid("event", pk), pk)
-            )  # fmt: skip
+                " FROM events WHERE id = ?",
+                (doc_rowid("event", pk), pk),
+            )
             await conn.execute("UPDATE meta SET value = '2' WHERE key = 'search.version'")
         assert (await _progress_documents(store))[0] == 1
     finally:

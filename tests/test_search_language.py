@@ -23,8 +23,10 @@ COLUMNS = ("text", "thinking", "tool_input", "tool_output", "title", "event")
         ("HTTPServer XMLHttpRequest", ["http", "server", "xml", "http", "request"]),
         ("snake_case_name", ["snake", "case", "name"]),
         ("graph/store/reads.py", ["graph", "store", "reads", "py"]),
-        ("foo.bar.baz git-branch a:b C:\\dir", ["foo", "bar", "baz", "git", "branch", "a",
-                                                 "b", "c", "dir"]),
+        (
+            "foo.bar.baz git-branch a:b C:\\dir",
+            ["foo", "bar", "baz", "git", "branch", "a", "b", "c", "dir"],
+        ),
         ("Crème Brûlée, ÉTÉ, Straße", ["creme", "brulee", "ete", "strasse"]),
         ("cafe\u0301", ["cafe"]),  # decomposed accent: still one word
         ("utf8 sha256sum v2", ["utf8", "sha256sum", "v2"]),
@@ -32,7 +34,7 @@ COLUMNS = ("text", "thinking", "tool_input", "tool_output", "title", "event")
         ("日本語のテキスト", ["日本語のテキスト"]),
         ("--- +++ && ||", []),
     ],
-)  # fmt: skip
+)
 def test_tokenizer_rules(text: str, expected: list[str]) -> None:
     assert tokens(text) == expected
 
@@ -40,8 +42,15 @@ def test_tokenizer_rules(text: str, expected: list[str]) -> None:
 def test_token_spans_point_into_the_text() -> None:
     text = "Fix getUserName in graph/store.py"
     assert [text[t.start : t.end] for t in tokenize(text)] == [
-        "Fix", "get", "User", "Name", "in", "graph", "store", "py",
-    ]  # fmt: skip
+        "Fix",
+        "get",
+        "User",
+        "Name",
+        "in",
+        "graph",
+        "store",
+        "py",
+    ]
 
 
 def _fts_tokens(conn: sqlite3.Connection, value: str) -> list[str]:
@@ -59,7 +68,7 @@ def fts() -> sqlite3.Connection:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80))
 def test_fts5_sees_exactly_our_tokens(fts: sqlite3.Connection, value: str) -> None:
     """The fast ASCII path and the general path feed FTS5 the same tokens."""
     assert _fts_tokens(fts, value) == tokens(value)
@@ -72,7 +81,7 @@ def test_fts5_sees_exactly_our_tokens_for_code(fts: sqlite3.Connection, value: s
 
 
 @settings(max_examples=300)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80))
 def test_the_fast_token_path_equals_the_tokenizer(value: str) -> None:
     """Encrypted databases hash ``fast_tokens``: they must be the tokenizer's tokens."""
     assert fast_tokens(value) == tokens(value)
@@ -133,15 +142,18 @@ def test_syntax_errors_say_where(query: str, position: int, fragment: str) -> No
         ("snake_case", '{text title} : "snake case"'),
         ("getUserName*", '{text title} : "get user name" *'),
         ('"fix the bug"', '{text title} : "fix the bug"'),
-        ("a -b c+d e^f", '({text title} : "a" AND {text title} : "b" AND {text title} : "c d"'
-                         ' AND {text title} : "e f")'),
+        (
+            "a -b c+d e^f",
+            '({text title} : "a" AND {text title} : "b" AND {text title} : "c d"'
+            ' AND {text title} : "e f")',
+        ),
         ("output:error", '{tool_output} : "error"'),
         ("a NOT b", '({text title} : "a" NOT {text title} : "b")'),
         ("NEAR(a b, 2)", '{text title} : NEAR("a" "b", 2)'),
         ('a, "b" OR c', '(({text title} : "a" AND {text title} : "b") OR {text title} : "c")'),
         ("a AND --- AND b", '({text title} : "a" AND {text title} : "b")'),
     ],
-)  # fmt: skip
+)
 def test_queries_compile_to_quoted_tokens(query: str, expression: str) -> None:
     assert compile_query(parse(query), ("text", "title")).expression == expression
 
@@ -162,8 +174,9 @@ QUERY_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=500, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(st.text(max_size=40), st.lists(QUERY_ALPHABET, max_size=30).map("".join)))
 def test_any_input_is_a_syntax_error_or_a_valid_fts5_query(
     index: sqlite3.Connection, query: str

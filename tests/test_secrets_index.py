@@ -12,7 +12,7 @@ import pytest
 
 from graph.app import create_app
 from graph.crypto import MasterKey
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.search.tokenize import index_text
 from graph.secrets import SecretScanner
 from graph.settings import ServerSettings
@@ -78,9 +78,16 @@ async def test_findings_are_reported_by_kind_and_never_hold_a_value(imported: St
         report = await reader.secret_report()
     kinds = sorted(row.kind for row in report)
     assert kinds == sorted(
-        ["aws-access-key", "github-token", "jwt", "secret-assignment", "stripe-key",
-         "slack-token", "anthropic-key"]
-    )  # fmt: skip
+        [
+            "aws-access-key",
+            "github-token",
+            "jwt",
+            "secret-assignment",
+            "stripe-key",
+            "slack-token",
+            "anthropic-key",
+        ]
+    )
     assert all(row.sessions == (SESSION_ID,) and len(row.fingerprint) == 8 for row in report)
     fields = {row.kind: row.fields for row in report}
     assert fields["github-token"] == ("thinking",)
@@ -88,18 +95,28 @@ async def test_findings_are_reported_by_kind_and_never_hold_a_value(imported: St
     assert fields["slack-token"] == ("event",)
     assert fields["anthropic-key"] == ("event", "title")  # the custom-title record, too
     async with http(imported) as client:
-        body = (await client.post("/graphql", json={"query": """{
+        body = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": """{
             with: sessions(filter: {hasSecrets: true}) { totalCount nodes {
                 secretFindings { kind count values firstSeen } } }
             without: sessions(filter: {hasSecrets: false}) { totalCount }
-        }"""})).json()  # fmt: skip
+        }"""
+                },
+            )
+        ).json()
     assert body["data"]["without"]["totalCount"] == 0
     (session,) = body["data"]["with"]["nodes"]
     found = {f["kind"]: f for f in session["secretFindings"]}
     assert found.keys() == set(kinds)
     assert found["aws-access-key"] == {
-        "kind": "aws-access-key", "count": 1, "values": 1, "firstSeen": "2026-03-01T10:00:01.000Z"
-    }  # fmt: skip
+        "kind": "aws-access-key",
+        "count": 1,
+        "values": 1,
+        "firstSeen": "2026-03-01T10:00:01.000Z",
+    }
 
 
 async def test_a_reindex_finds_the_same_and_replacing_a_message_forgets_its_findings(
@@ -133,7 +150,14 @@ async def test_everything_served_shows_secrets_masked(imported: Store) -> None:
     for place, (secret, _) in PLACED.items():
         assert secret not in body, place
         assert secret.replace("\n", "\\n") not in body, place
-    for kind in ("aws-access-key", "github-token", "jwt", "secret-assignment", "slack-token",
-                 "anthropic-key", "stripe-key"):  # fmt: skip
+    for kind in (
+        "aws-access-key",
+        "github-token",
+        "jwt",
+        "secret-assignment",
+        "slack-token",
+        "anthropic-key",
+        "stripe-key",
+    ):
         assert f"[REDACTED:{kind}:" in body, kind
     assert body.count("wombat") >= 2  # text, records and a snippet: the rest is shown

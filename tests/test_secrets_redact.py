@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
-from graph.importers import import_paths
+from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -192,8 +192,14 @@ async def test_the_api_never_reveals(tmp_path: Path) -> None:
     try:
         await import_paths(store, [tmp_path / "projects"])
         async with http(store) as client:
-            schema = (await client.get("/graphql", params={"query": "{ __schema { types {"
-                      " name fields { name args { name } } } } }"})).text  # fmt: skip
+            schema = (
+                await client.get(
+                    "/graphql",
+                    params={
+                        "query": "{ __schema { types { name fields { name args { name } } } } }"
+                    },
+                )
+            ).text
         assert "reveal" not in schema.lower()
     finally:
         await store.close()

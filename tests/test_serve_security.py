@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from graph.app import create_app
 from graph.cli import app as cli
 from graph.errors import ConfigError, QueryTimeout
-from graph.schema import ApiSettings
 from graph.security import is_loopback, load_or_create_token, read_token_file, tokens_match
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -28,10 +27,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = {"query": "{ health { ok } }"}
 
 
-def client_for(
-    store: Store, *, auth: bool = True, settings: ApiSettings | None = None, **server: object
-) -> httpx.AsyncClient:
-    app = create_app(store=store, settings=settings, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
+def client_for(store: Store, *, auth: bool = True, **server: object) -> httpx.AsyncClient:
+    app = create_app(store=store, server=ServerSettings(token=TOKEN, **server))  # type: ignore[arg-type]
     headers = {"authorization": f"Bearer {TOKEN}"} if auth else {}
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1", headers=headers
@@ -136,11 +133,13 @@ async def test_cors_allowlist(store: Store) -> None:
     ("content", "content_type"),
     [
         ("query=%7B+health+%7B+ok+%7D+%7D", "application/x-www-form-urlencoded"),
-        ('--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ health { ok } }\r\n--b--',
-         "multipart/form-data; boundary=b"),
+        (
+            '--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n{ health { ok } }\r\n--b--',
+            "multipart/form-data; boundary=b",
+        ),
         ("{ health { ok } }", "text/plain"),
     ],
-)  # fmt: skip
+)
 async def test_form_and_text_posts_are_refused(
     client: httpx.AsyncClient, content: str, content_type: str
 ) -> None:
@@ -174,12 +173,17 @@ DEEP = (
         (DEEP, "QUERY_TOO_DEEP"),
         ("{ " + " ".join(f"a{i}: health {{ ok }}" for i in range(31)) + " }", "TOO_MANY_ALIASES"),
         ("{ health { " + "ok " * 2100 + "} }", "QUERY_TOO_LONG"),
-        ("{ sessions(first: 500) { edges { node { messages(first: 500) { totalCount } } } } }",
-         "QUERY_TOO_COSTLY"),
-        ('{ search(query: "x", first: 500) { edges { node { session { messages(first: 200)'
-         " { totalCount } } } } } }", "QUERY_TOO_COSTLY"),
+        (
+            "{ sessions(first: 500) { edges { node { messages(first: 500) { totalCount } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
+        (
+            '{ search(query: "x", first: 500) { edges { node { session { messages(first: 200)'
+            " { totalCount } } } } } }",
+            "QUERY_TOO_COSTLY",
+        ),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
 async def test_bombs_are_4xx_with_a_code(
     client: httpx.AsyncClient, query: str, code: str, accept: str
@@ -190,8 +194,10 @@ async def test_bombs_are_4xx_with_a_code(
 
 
 async def test_cost_counts_variables_and_nesting(client: httpx.AsyncClient) -> None:
-    query = "query($n: Int) { sessions(first: $n) { edges { node { messages(first: 100) {" \
-            " totalCount } } } } }"  # fmt: skip
+    query = (
+        "query($n: Int) { sessions(first: $n) { edges { node { messages(first: 100) {"
+        " totalCount } } } } }"
+    )
     small = await client.post("/graphql", json={"query": query, "variables": {"n": 100}})
     assert small.status_code == 200 and "errors" not in small.json()
     big = await client.post("/graphql", json={"query": query, "variables": {"n": 500}})
@@ -245,9 +251,11 @@ async def test_sql_past_the_deadline_is_interrupted(store: Store) -> None:
 
 async def test_introspection_off_hides_schema_and_suggestions(store: Store) -> None:
     async with client_for(store, introspection=False) as client:
-        body = (await client.post(
-            "/graphql", json={"query": "{ __schema { types { name } } sesions { totalCount } }"}
-        )).json()  # fmt: skip
+        body = (
+            await client.post(
+                "/graphql", json={"query": "{ __schema { types { name } } sesions { totalCount } }"}
+            )
+        ).json()
     messages = [error["message"] for error in body["errors"]]
     assert any("introspection" in message for message in messages)
     assert not any("Did you mean" in message for message in messages)
@@ -266,10 +274,13 @@ async def test_one_access_log_line_per_request_without_variables(
     caplog.set_level(logging.INFO, logger="graph.access")
     await client.post(
         "/graphql",
-        json={"query": "query Secretive($q: String!) { search(query: $q) { totalCount } }",
-              "variables": {"q": "hunter2-password"}, "operationName": "Secretive"},
+        json={
+            "query": "query Secretive($q: String!) { search(query: $q) { totalCount } }",
+            "variables": {"q": "hunter2-password"},
+            "operationName": "Secretive",
+        },
         headers={"x-request-id": "req-7"},
-    )  # fmt: skip
+    )
     [line] = [r.getMessage() for r in caplog.records if r.name == "graph.access"]
     entry = json.loads(line)
     assert entry["operation"] == "Secretive" and entry["status"] == 200
@@ -324,3 +335,44 @@ def test_token_files(tmp_path: Path) -> None:
 def test_loopback_names() -> None:
     assert all(is_loopback(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost"))
     assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.5", "example.com", "::"))
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_a_websocket_is_one_json_access_line_like_a_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.testclient import TestClient
+
+    caplog.set_level(logging.INFO, logger="graph.access")
+    app = create_app(tmp_path / "s.db", server=ServerSettings(token=TOKEN))
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as client,
+        client.websocket_connect(
+            "ws://127.0.0.1/graphql",
+            subprotocols=["graphql-transport-ws"],
+            headers={"x-request-id": "ws-1"},
+        ) as socket,
+    ):
+        socket.send_json(
+            {"type": "connection_init", "payload": {"authorization": f"Bearer {TOKEN}"}}
+        )
+        assert socket.receive_json()["type"] == "connection_ack"
+        socket.close(1000)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "graph.access"]
+    entry = json.loads(line)
+    assert entry["method"] == "WEBSOCKET" and entry["path"] == "/graphql"
+    assert entry["status"] == 101 and entry["closeCode"] == 1000
+    assert entry["requestId"] == "ws-1" and entry["ms"] >= 0
+
+
+def test_uvicorn_lines_about_websockets_are_dropped() -> None:
+    from graph.wslog import QuietWebSocketLines
+
+    def record(msg: str, *args: object) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, msg, args, None)
+
+    quiet = QuietWebSocketLines()
+    assert not quiet.filter(record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/graphql"))
+    assert not quiet.filter(record("connection open"))
+    assert not quiet.filter(record("connection closed"))
+    assert quiet.filter(record("Application startup complete."))

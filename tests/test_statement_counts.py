@@ -57,17 +57,12 @@ async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str,
 
 @pytest.mark.parametrize("sessions", [5, 200])
 async def test_nested_query_statement_count_is_constant(tmp_path: Path, sessions: int) -> None:
+    """The same bound for 5 sessions as for 200: the count does not grow with the rows."""
     count, data = await _statements_for(tmp_path, sessions)
     edges = data["sessions"]["edges"]  # type: ignore[index]
     assert len(edges) == sessions
     assert all(len(c["messages"]["edges"]) == 5 for e in edges for c in e["node"]["conversations"])
     assert count == STATEMENT_BOUND
-
-
-async def test_same_count_for_5_and_200(tmp_path: Path) -> None:
-    small, _ = await _statements_for(tmp_path, 5)
-    large, _ = await _statements_for(tmp_path, 200)
-    assert small == large
 
 
 async def test_a_page_is_fetched_once_for_edges_nodes_and_page_info(

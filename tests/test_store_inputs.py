@@ -12,10 +12,11 @@ import orjson
 import pytest
 
 from graph.crypto import Cipher, MasterKey, TokenHasher
+from graph.search.analysis import Analysis
 from graph.search.documents import FIELD_COLUMNS, Fields
-from graph.search.index import Analysis, SearchIndexer
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from graph.store.bulk import from_json, insert_json
+from graph.store.indexing import SearchIndexer
 from tests.test_import_support import query
 
 KEY = MasterKey(bytes(range(32)))
@@ -27,8 +28,15 @@ RECORDS: list[tuple[int, dict[str, Any]]] = [
 
 
 def message() -> NewMessage:
-    return NewMessage("m:1:r", "assistant", "2026-01-01T00:00:00.000Z", [*RECORDS], "a", "opus",
-                      TokenTotals(1, 2, 3, 4))  # fmt: skip
+    return NewMessage(
+        "m:1:r",
+        "assistant",
+        "2026-01-01T00:00:00.000Z",
+        [*RECORDS],
+        "a",
+        "opus",
+        TokenTotals(1, 2, 3, 4),
+    )
 
 
 def test_a_packed_message_travels_as_its_bytes_and_decodes_on_demand() -> None:
@@ -40,8 +48,12 @@ def test_a_packed_message_travels_as_its_bytes_and_decodes_on_demand() -> None:
     assert copy._records is None  # not decoded until someone asks
     assert (copy.seq, copy.later_uuids, copy.encoded) == (3, ("b",), packed.encoded)
     assert (copy.msg_key, copy.role, copy.uuid, copy.model, copy.usage) == (
-        "m:1:r", "assistant", "a", "opus", TokenTotals(1, 2, 3, 4),
-    )  # fmt: skip
+        "m:1:r",
+        "assistant",
+        "a",
+        "opus",
+        TokenTotals(1, 2, 3, 4),
+    )
     assert copy.records == RECORDS
     # Unpacked, the same answers come from the records themselves.
     plain = pickle.loads(pickle.dumps(message()))
@@ -56,8 +68,12 @@ def test_a_packed_event_travels_as_its_bytes() -> None:
     copy = pickle.loads(pickle.dumps(event))
     assert copy._record is None
     assert (copy.seq, copy.type, copy.subtype, copy.uuid, copy.record) == (
-        7, "progress", "hook_progress", "u", record,
-    )  # fmt: skip
+        7,
+        "progress",
+        "hook_progress",
+        "u",
+        record,
+    )
 
 
 def test_packed_bytes_are_held_at_their_own_size() -> None:
@@ -154,16 +170,19 @@ async def test_a_thread_not_written_to_keeps_its_counts(store: Store) -> None:
     async with store.write() as writer:
         await writer.clear_conversation(side)
     assert await query(store, "SELECT agent_id, event_count FROM conversations ORDER BY 1") == [
-        ("", 1), ("agent", 0),
-    ]  # fmt: skip
+        ("", 1),
+        ("agent", 0),
+    ]
 
 
 @pytest.mark.parametrize("bulk", [False, True])
 async def test_bulk_writes_fold_the_wal_back_beside_them(store: Store, bulk: bool) -> None:
     db = store.path
     before = db.stat().st_size
-    events = [NewEvent(n, "system", "2026-01-01T00:00:00.000Z", {"n": n, "pad": "x" * 2000})
-              for n in range(200)]  # fmt: skip
+    events = [
+        NewEvent(n, "system", "2026-01-01T00:00:00.000Z", {"n": n, "pad": "x" * 2000})
+        for n in range(200)
+    ]
 
     async def write() -> None:
         for chunk in (events[:100], events[100:]):
@@ -224,9 +243,9 @@ async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
     store = await Store.open(db)
     try:
         async with store.write() as writer:
-            conn = writer.connection
-            [(page_size,)] = await conn.execute_fetchall("PRAGMA page_size")
-            [(pages,)] = await conn.execute_fetchall("PRAGMA wal_autocheckpoint")
+            writes = writer.connection
+            [(page_size,)] = await writes.execute_fetchall("PRAGMA page_size")
+            [(pages,)] = await writes.execute_fetchall("PRAGMA wal_autocheckpoint")
     finally:
         await store.close()
     assert page_size == expected
@@ -245,8 +264,9 @@ def test_a_message_is_stored_as_the_text_it_was_read_from() -> None:
     mixed.add(2, {"uuid": "b"})
     mixed.records.append((3, {"uuid": "c"}))
     mixed.pack()
-    assert mixed.encoded == orjson.dumps([[1, {"uuid": "a", "n": 1}], [2, {"uuid": "b"}],
-                                          [3, {"uuid": "c"}]])  # fmt: skip
+    assert mixed.encoded == orjson.dumps(
+        [[1, {"uuid": "a", "n": 1}], [2, {"uuid": "b"}], [3, {"uuid": "c"}]]
+    )
     event = NewEvent(4, "system", "t", orjson.loads(second), text=second)
     event.pack()
     assert event.encoded is second

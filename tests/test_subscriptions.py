@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from websockets.typing import Subprotocol
 
 from graph.feed import ChangeFeed, FellBehind, Subscriber
 from graph.store import Store
@@ -34,21 +35,60 @@ ACTIVITY = """subscription($sid: ID!, $after: String) {
 
 def _line(n: int) -> str:
     if n % 3 == 2:  # an event between messages: delivered where it was written
-        return json.dumps({
-            "type": "system", "subtype": "note", "sessionId": SESSION, "uuid": f"u-{n}",
-            "timestamp": f"2026-03-01T00:00:{n:02d}.000Z", "content": f"note {n}",
-        }) + "\n"  # fmt: skip
-    return json.dumps({
-        "type": "user", "sessionId": SESSION, "uuid": f"u-{n}",
-        "timestamp": f"2026-03-01T00:00:{n:02d}.000Z", "cwd": "/home/dev/live",
-        "message": {"role": "user", "content": f"live prompt number {n}"},
-    }) + "\n"  # fmt: skip
+        return (
+            json.dumps(
+                {
+                    "type": "system",
+                    "subtype": "note",
+                    "sessionId": SESSION,
+                    "uuid": f"u-{n}",
+                    "timestamp": f"2026-03-01T00:00:{n:02d}.000Z",
+                    "content": f"note {n}",
+                }
+            )
+            + "\n"
+        )
+    return (
+        json.dumps(
+            {
+                "type": "user",
+                "sessionId": SESSION,
+                "uuid": f"u-{n}",
+                "timestamp": f"2026-03-01T00:00:{n:02d}.000Z",
+                "cwd": "/home/dev/live",
+                "message": {"role": "user", "content": f"live prompt number {n}"},
+            }
+        )
+        + "\n"
+    )
 
 
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _serve(db: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``sessiongraph serve`` on ``port``, once it answers /healthz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "graph", "serve", "--db", str(db), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            assert server.stderr is not None
+            raise AssertionError(f"server did not start: {server.stderr.read()!r}")
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -61,38 +101,52 @@ def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
     db, port = tmp_path / "live.db", _free_port()
     env = {**os.environ, "SESSIONGRAPH_TOKEN": TOKEN, "XDG_CONFIG_HOME": str(tmp_path / "c")}
     base = [sys.executable, "-m", "graph"]
-    subprocess.run([*base, "import", str(tmp_path / "projects"), "--db", str(db), "--json"],
-                   env=env, check=True, capture_output=True, timeout=60)  # fmt: skip
-    server = subprocess.Popen([*base, "serve", "--db", str(db), "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    subprocess.run(
+        [*base, "import", str(tmp_path / "projects"), "--db", str(db), "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     watcher = subprocess.Popen(
         [*base, "import", str(tmp_path / "projects"), "--db", str(db), "--watch", "--json"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    server = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
+        server = _serve(db, port, env)
         yield {"port": port, "transcript": transcript}
     finally:
         for process in (watcher, server):
-            process.terminate()
-            process.wait(timeout=10)
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One server for the refusal tests (they write nothing): started once, not per test."""
+    tmp = tmp_path_factory.mktemp("refusals")
+    port = _free_port()
+    env = {**os.environ, "SESSIONGRAPH_TOKEN": TOKEN, "XDG_CONFIG_HOME": str(tmp / "c")}
+    server = _serve(tmp / "s.db", port, env)
+    try:
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 async def _connect(port: int, token: str | None = TOKEN, origin: str | None = None) -> Any:
     headers = {"origin": origin} if origin else None
     ws = await websockets.connect(
-        f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"],
-        additional_headers=headers, open_timeout=10,
-    )  # fmt: skip
+        f"ws://127.0.0.1:{port}/graphql",
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        additional_headers=headers,
+        open_timeout=10,
+    )
     payload = {"authorization": f"Bearer {token}"} if token else {}
     await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
     return ws
@@ -101,12 +155,15 @@ async def _connect(port: int, token: str | None = TOKEN, origin: str | None = No
 async def _subscribe(ws: Any, variables: dict[str, Any], query: str = ACTIVITY) -> None:
     ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                              "payload": {"query": query, "variables": variables}}))  # fmt: skip
+    await ws.send(
+        json.dumps(
+            {"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        )
+    )
 
 
 async def _next(ws: Any, count: int) -> list[dict[str, Any]]:
-    items = []
+    items: list[dict[str, Any]] = []
     while len(items) < count:
         frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert frame["type"] == "next", frame
@@ -148,9 +205,12 @@ async def test_appended_lines_arrive_live_in_order_and_resume_exactly(
 async def test_sessions_changed_reports_counts(live: dict[str, Any]) -> None:
     port, transcript = live["port"], live["transcript"]
     ws = await _connect(port)
-    await _subscribe(ws, {"p": "-home-dev-live"},
-                     "subscription($p: String) { sessionsChanged(filter: {project: $p}) {"
-                     " sessionId messageCount lastActivityAt } }")  # fmt: skip
+    await _subscribe(
+        ws,
+        {"p": "-home-dev-live"},
+        "subscription($p: String) { sessionsChanged(filter: {project: $p}) {"
+        " sessionId messageCount lastActivityAt } }",
+    )
     await asyncio.sleep(0.3)
     with transcript.open("a") as handle:
         handle.write(_line(7))
@@ -163,17 +223,17 @@ async def test_sessions_changed_reports_counts(live: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("token", [None, "wrong-token-0123456789"])
 async def test_a_missing_or_wrong_token_closes_with_4401(
-    live: dict[str, Any], token: str | None
+    served_port: int, token: str | None
 ) -> None:
-    ws = await _connect(live["port"], token=token)
+    ws = await _connect(served_port, token=token)
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
-async def test_a_foreign_origin_is_refused(live: dict[str, Any]) -> None:
+async def test_a_foreign_origin_is_refused(served_port: int) -> None:
     async def attempt() -> None:
-        ws = await _connect(live["port"], origin="https://evil.example")
+        ws = await _connect(served_port, origin="https://evil.example")
         await asyncio.wait_for(ws.recv(), 10)
 
     with pytest.raises((websockets.InvalidStatus, websockets.ConnectionClosed)):
@@ -195,16 +255,19 @@ async def feed(store: Store) -> AsyncIterator[ChangeFeed]:
 
 
 async def _tick_cost(store: Store, feed: ChangeFeed, subscribers: int) -> int:
-    subs = [feed.subscribe(Subscriber(session_pk=1, wants_sessions=False))
-            for _ in range(subscribers)]  # fmt: skip
-    subs += [feed.subscribe(Subscriber(session_pk=None, wants_sessions=True))
-             for _ in range(subscribers)]  # fmt: skip
+    subs = [
+        feed.subscribe(Subscriber(session_pk=1, wants_sessions=False)) for _ in range(subscribers)
+    ]
+    subs += [
+        feed.subscribe(Subscriber(session_pk=None, wants_sessions=True)) for _ in range(subscribers)
+    ]
     await make_sessions(store, 1, start=10_000_000)  # touches a new session
     from graph.store import NewEvent
 
     async with store.write() as writer:
-        await writer.add_events(1, 1, [NewEvent(900 + subscribers, "system",
-                                                "2026-05-01T00:00:00.000Z", {"x": 1})])  # fmt: skip
+        await writer.add_events(
+            1, 1, [NewEvent(900 + subscribers, "system", "2026-05-01T00:00:00.000Z", {"x": 1})]
+        )
     before = feed.statements.count
     assert await feed.tick() > 0
     cost = feed.statements.count - before
@@ -232,9 +295,11 @@ async def test_a_slow_subscriber_is_cut_off_without_stalling_others(
     from graph.store import NewEvent
 
     async with store.write() as writer:
-        await writer.add_events(1, 1, [
-            NewEvent(5000 + n, "system", "2026-05-01T00:00:00.000Z", {"n": n}) for n in range(10)
-        ])  # fmt: skip
+        await writer.add_events(
+            1,
+            1,
+            [NewEvent(5000 + n, "system", "2026-05-01T00:00:00.000Z", {"n": n}) for n in range(10)],
+        )
     await feed.tick()
     assert fast.queue.qsize() == 10 and slow.lagged
     await slow.next()

@@ -46,6 +46,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from graph import __version__
+
+        typer.echo(f"sessiongraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Keep the history of your AI coding-assistant sessions in one local SQLite file and
+    query it over GraphQL."""
+
+
 DbOption = Annotated[
     Path | None,
     typer.Option(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -33,7 +33,7 @@ class MigrateAction(StrEnum):
     down = "down"
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def migrate(
     action: Annotated[MigrateAction, typer.Argument(help="status, up, or down.")] = (
         MigrateAction.status
@@ -82,7 +82,7 @@ def migrate(
     run(go())
 
 
-@app.command()
+@app.command(rich_help_panel="Reading")
 def stats(
     db: DbOption = None,
     key_file: KeyFileOption = None,
@@ -124,17 +124,36 @@ def stats(
     if as_json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table("", "", show_header=False, box=None)
-    for name, value in result.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k} {v:,}" for k, v in value.items())
-        elif isinstance(value, int) and not isinstance(value, bool):
-            value = f"{value:,}"
-        table.add_row(name, str(value))
-    Console().print(table)
+    Console(highlight=False).print(_stats_table(result))
 
 
-@app.command("export-schema")
+def _stats_table(result: dict[str, Any]) -> Table:
+    """The terminal's view of ``stats --json``: words, sizes in MB, yes/no."""
+    tokens = result["tokenUsage"]
+    table = Table(show_header=False, box=None, title=result["database"], title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    rows = [
+        ("sessions", f"{result['sessions']:,}"),
+        ("conversations", f"{result['conversations']:,}"),
+        ("messages", f"{result['messages']:,}"),
+        ("events", f"{result['events']:,}"),
+        ("tokens", f"{sum(tokens.values()):,}"),
+        ("  input", f"{tokens['input']:,}"),
+        ("  output", f"{tokens['output']:,}"),
+        ("  cache read", f"{tokens['cacheRead']:,}"),
+        ("  cache creation", f"{tokens['cacheCreation']:,}"),
+        ("size", f"{result['dbSizeBytes'] / 1e6:,.1f} MB"),
+        ("schema version", str(result["schemaVersion"])),
+        ("SQLite", str(result["sqliteVersion"])),
+        ("encrypted", "yes" if result["encrypted"] else "no"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+@app.command("export-schema", rich_help_panel="Maintenance")
 def export_schema() -> None:
     """Print the GraphQL schema (SDL); schema.graphql in the repository is this output."""
     from graph.schema import sdl

@@ -28,7 +28,7 @@ from graph.store.rekey import encrypt_database, rotate_key
 __all__: list[str] = []
 
 
-@app.command()
+@app.command(rich_help_panel="Keys")
 def keygen(
     out: Annotated[
         Path | None,
@@ -44,38 +44,31 @@ def keygen(
     except SessiongraphError as exc:
         fail(str(exc))
     typer.echo(f"wrote a new key to {path}")
-    typer.echo(f"use it with --key-file {path} or SESSIONGRAPH_KEY_FILE={path}; keep a copy "
-               "somewhere safe: without it the database can not be read")  # fmt: skip
+    typer.echo(
+        f"use it with --key-file {path} or SESSIONGRAPH_KEY_FILE={path}; keep a copy "
+        "somewhere safe: without it the database can not be read"
+    )
 
 
 async def _open_unlocked(path: Path) -> Store:
-    """The store, migrated, with the codec left undecided (the commands handle keys)."""
+    """The store, connected but neither migrated nor unlocked: the commands check the
+    keys themselves, before anything is written (migrations included)."""
     store = Store(path)
     await store.connect()
-    try:
-        await store.migrate()
-    except BaseException:
-        await store.close()
-        raise
     return store
 
 
 def _bar() -> Progress:
     return Progress(
-        TextColumn("[bold]sealing"), BarColumn(), MofNCompleteColumn(), transient=True,
+        TextColumn("[bold]sealing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
         disable=not typer.get_text_stream("stderr").isatty(),
-    )  # fmt: skip
-
-
-async def _rows(store: Store) -> int:
-    [(count,)] = await store.writer_connection.execute_fetchall(
-        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
-        " + 3 * (SELECT count(*) FROM sessions)"
     )
-    return int(count)
 
 
-@app.command()
+@app.command(rich_help_panel="Keys")
 def encrypt(
     db: DbOption = None,
     key_file: KeyFileOption = None,
@@ -84,8 +77,9 @@ def encrypt(
 ) -> None:
     """Encrypt a plaintext database in place with a key (or passphrase).
 
-    A copy of the plaintext file is kept until it succeeds; if interrupted, run it again
-    with the same key and it resumes.
+    A copy of the plaintext file (mode 0600) is kept until it succeeds, then overwritten
+    and removed, and the file vacuumed; if interrupted, run it again with the same key and
+    it resumes (or finishes that clean-up).
     """
     material = key_material(key_file, passphrase_file, ask_passphrase)
     if material is None:
@@ -97,9 +91,13 @@ def encrypt(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
-                await encrypt_database(store, material,
-                                       progress=lambda n: bar.advance(task, n))  # fmt: skip
+                task = bar.add_task("sealing", total=None)
+                await encrypt_database(
+                    store,
+                    material,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 
@@ -107,7 +105,7 @@ def encrypt(
     typer.echo(f"{path} is encrypted")
 
 
-@app.command("rotate-key")
+@app.command("rotate-key", rich_help_panel="Keys")
 def rotate_key_command(
     new_key_file: Annotated[
         Path, typer.Option("--new-key-file", help="The new key (see keygen).", dir_okay=False)
@@ -123,8 +121,9 @@ def rotate_key_command(
     """
     current = key_material(key_file, passphrase_file, ask_passphrase)
     if current is None:
-        fail("rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a "
-             "passphrase")  # fmt: skip
+        fail(
+            "rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase"
+        )
     assert current is not None
     new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
     path = existing_db(db)
@@ -133,9 +132,14 @@ def rotate_key_command(
         store = await _open_unlocked(path)
         try:
             with _bar() as bar:
-                task = bar.add_task("sealing", total=await _rows(store))
-                await rotate_key(store, current, new_key,
-                                 progress=lambda n: bar.advance(task, n))  # fmt: skip
+                task = bar.add_task("sealing", total=None)
+                await rotate_key(
+                    store,
+                    current,
+                    new_key,
+                    started=lambda n: bar.update(task, total=n),
+                    progress=lambda n: bar.advance(task, n),
+                )
         finally:
             await store.close()
 

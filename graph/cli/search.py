@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from graph.cli import queries
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
@@ -22,11 +22,10 @@ from graph.cli.base import (
     key_material,
     run,
 )
-from graph.errors import SessiongraphError, UserInputError
-from graph.schema import ApiSettings, Context, build_schema
+from graph.cli.ops import backup_age
 from graph.schema.types import SessionSource
 from graph.store import Store
-from graph.store.keyring import KeyMaterial
+from graph.store.snapshots import default_backup_dir
 
 __all__: list[str] = []
 
@@ -45,28 +44,7 @@ query Search($q: String!, $first: Int!, $filter: SearchFilter, $scopes: [SearchS
 """
 
 
-async def _search(path: Path, variables: dict[str, Any], key: KeyMaterial | None) -> dict[str, Any]:
-    store = await Store.open(path, key=key)
-    try:
-        result = await build_schema().execute(
-            _SEARCH,
-            variable_values=variables,
-            context_value=Context(store=store, settings=ApiSettings(), request_id="cli"),
-        )
-    finally:
-        await store.close()
-    if result.errors:
-        error = result.errors[0]
-        original = error.original_error
-        if isinstance(original, SessiongraphError):
-            raise original
-        raise UserInputError(error.message)
-    assert result.data is not None
-    data: dict[str, Any] = result.data["search"]
-    return data
-
-
-@app.command()
+@app.command(rich_help_panel="Reading")
 def search(
     query: Annotated[str, typer.Argument(help='Words, "phrases", prefix*, AND/OR/NOT, ...')],
     db: DbOption = None,
@@ -96,7 +74,7 @@ def search(
         filter_["source"] = source.name
     scopes = ["MESSAGES", "SESSIONS", "EVENTS"] if events else None
     variables = {"q": query, "first": limit, "filter": filter_ or None, "scopes": scopes}
-    result = run(_search(path, variables, key))
+    result = run(queries.query(path, key, _SEARCH, variables, "search"))
     if as_json:
         typer.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
         return
@@ -123,7 +101,7 @@ def search(
     console.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel="Maintenance")
 def doctor(
     db: DbOption = None,
     repair: Annotated[
@@ -137,12 +115,18 @@ def doctor(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
+    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts.
+
+    An encrypted database also has every sealed value authenticated with the key, and is
+    checked for what an interrupted encrypt or rotate-key can leave (free pages not yet
+    vacuumed, plaintext copies beside it).
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 
     async def go() -> list[str]:
-        store = await Store.open(path, key=key)
+        # Without --repair, doctor reports what an interrupted re-seal left, not fixes it.
+        store = await Store.open(path, key=key, cleanup=repair)
         try:
             if repair:
                 count = await store.repair()
@@ -152,6 +136,8 @@ def doctor(
             await store.close()
 
     problems = run(go())
+    known = backup_age(path)
+    typer.echo(known or f"backups: none in {default_backup_dir(path)} (`sessiongraph backup`)")
     for problem in problems:
         typer.echo(problem)
     if problems:

@@ -21,10 +21,10 @@ from graph.cli.base import (
     key_material,
     run,
 )
+from graph.cli.browse import resolve_session_id
 from graph.errors import UserInputError
 from graph.secrets import default_scanner
-from graph.store import Store
-from graph.store.findings import ReportRow
+from graph.store import ReportRow, Store
 from graph.store.keyring import KeyMaterial
 from graph.store.redact import Redaction, redact
 
@@ -35,14 +35,15 @@ secrets_app = typer.Typer(
     "or redact them for good.",
     no_args_is_help=False,
 )
-app.add_typer(secrets_app, name="secrets")
+app.add_typer(secrets_app, name="secrets", rich_help_panel="Keys")
 
 SessionOption = Annotated[
     str | None, typer.Option("--session", help="Only this session (its sessionId).")
 ]
 
 
-async def _session_pk(store: Store, session_id: str) -> int:
+async def _session_pk(store: Store, given: str) -> int:
+    session_id = await resolve_session_id(store, given)
     async with store.read() as reader:
         (row,) = await reader.sessions_by_session_id([session_id])
     if row is None:
@@ -76,11 +77,22 @@ def secrets(
     key = key_material(key_file, passphrase_file, ask_passphrase)
     rows = run(_report(existing_db(db), key, session))
     if as_json:
-        typer.echo(orjson.dumps([
-            {"kind": r.kind, "fingerprint": r.fingerprint, "count": r.count,
-             "sessions": list(r.sessions), "fields": list(r.fields), "firstSeen": r.first_seen}
-            for r in rows
-        ], option=orjson.OPT_INDENT_2).decode())  # fmt: skip
+        typer.echo(
+            orjson.dumps(
+                [
+                    {
+                        "kind": r.kind,
+                        "fingerprint": r.fingerprint,
+                        "count": r.count,
+                        "sessions": list(r.sessions),
+                        "fields": list(r.fields),
+                        "firstSeen": r.first_seen,
+                    }
+                    for r in rows
+                ],
+                option=orjson.OPT_INDENT_2,
+            ).decode()
+        )
         return
     console = Console(highlight=False)
     if not rows:
@@ -89,12 +101,19 @@ def secrets(
     sessions_with = len({s for r in rows for s in r.sessions})
     table = Table(title=f"{len(rows)} secret value(s) in {sessions_with} session(s)")
     for column in ("kind", "fingerprint", "count", "where", "first seen", "sessions"):
-        table.add_column(column, justify="right" if column == "count" else "left",
-                         no_wrap=column != "where")  # fmt: skip
+        table.add_column(
+            column, justify="right" if column == "count" else "left", no_wrap=column != "where"
+        )
     for r in rows:
         sessions = ", ".join(s[:8] for s in r.sessions[:3]) + ("…" if len(r.sessions) > 3 else "")
-        table.add_row(r.kind, r.fingerprint, str(r.count), ", ".join(r.fields),
-                      (r.first_seen or "")[:16].replace("T", " "), sessions)  # fmt: skip
+        table.add_row(
+            r.kind,
+            r.fingerprint,
+            str(r.count),
+            ", ".join(r.fields),
+            (r.first_seen or "")[:16].replace("T", " "),
+            sessions,
+        )
     console.print(table)
     console.print(
         "Values are shown as [REDACTED:kind:fingerprint]; `sessiongraph secrets redact --all` "
@@ -110,8 +129,9 @@ async def _redact(
     store = await Store.open(path, key=key)
     try:
         pk = None if session is None else await _session_pk(store, session)
-        return await redact(store, scanner.mask_json, scanner.could_contain, session_pk=pk,
-                            dry_run=dry_run)  # fmt: skip
+        return await redact(
+            store, scanner.mask_json, scanner.could_contain, session_pk=pk, dry_run=dry_run
+        )
     finally:
         await store.close()
 
@@ -140,13 +160,19 @@ def redact_command(
         return
     typer.echo(f"redacted {what}" if done.rows else "nothing to redact")
     if not done.vacuumed:
-        typer.echo("the database could not be vacuumed (another process has it open): freed "
-                   "pages may still hold old values; stop it and run `sessiongraph secrets "
-                   "redact` again", err=True)  # fmt: skip
+        typer.echo(
+            "the database could not be vacuumed (another process has it open): freed "
+            "pages may still hold old values; stop it and run `sessiongraph secrets "
+            "redact` again",
+            err=True,
+        )
     if done.wal_bytes:
-        typer.echo(f"the WAL still holds {done.wal_bytes:,} bytes: another process (a running "
-                   "`serve` or `import --watch`?) has the database open; stop it and run "
-                   "`sessiongraph secrets redact` again to empty it", err=True)  # fmt: skip
+        typer.echo(
+            f"the WAL still holds {done.wal_bytes:,} bytes: another process (a running "
+            "`serve` or `import --watch`?) has the database open; stop it and run "
+            "`sessiongraph secrets redact` again to empty it",
+            err=True,
+        )
     for holder in done.holders:
         typer.echo(f"{holder} is a backup that may still hold the original values", err=True)
     if done.rows and done.vacuumed and not done.wal_bytes:

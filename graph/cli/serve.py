@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,38 +23,76 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
+from graph.errors import ConfigError
+from graph.importers.titles import backfill_titles
 from graph.security import (
     default_token_path,
     is_loopback,
     load_or_create_token,
     read_token_file,
+    rotate_token,
     token_from_env,
 )
-from graph.settings import LOOPBACK_HOSTS, ServerSettings
-from graph.store import Store
+from graph.settings import LOOPBACK_HOSTS, ServerSettings, parse_interval
+from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
+from graph.wslog import QuietWebSocketLines
 
 __all__: list[str] = []
 
 _WILDCARDS = ("0.0.0.0", "::", "[::]", "")  # noqa: S104 - names, not a bind
 
 
-def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | None, str]:
-    """The token to require and where it came from (for the startup line)."""
+def _token(token_file: Path | None, no_auth: bool, host: str) -> tuple[str | None, str, str]:
+    """The token to require, where it came from (for the startup line) and where it is
+    kept (for GraphiQL's login banner: a place, never the token)."""
     if no_auth:
         if not is_loopback(host):
             fail(f"--no-auth is only allowed on a loopback address, not {host}")
-        return None, "none: authentication is off (--no-auth)"
+        return None, "none: authentication is off (--no-auth)", ""
     if token_file is not None:
-        return read_token_file(token_file.expanduser()), f"from {token_file}"
+        return read_token_file(token_file.expanduser()), f"from {token_file}", f"in {token_file}"
     from_env = token_from_env()
     if from_env is not None:
-        return from_env, "from $SESSIONGRAPH_TOKEN"
+        return from_env, "from $SESSIONGRAPH_TOKEN", "in $SESSIONGRAPH_TOKEN"
     path = default_token_path()
     token, created = load_or_create_token(path)
     if created:
-        return token, f"new, saved to {path} (mode 0600)"
-    return token, f"from {path}"
+        return token, f"new, saved to {path} (mode 0600)", f"in {path}"
+    return token, f"from {path}", f"in {path}"
+
+
+def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
+    if paths and not watch:
+        fail("PATHs are what --watch watches: add --watch")
+    if not watch:
+        return ()
+    from graph.cli.transcripts import DEFAULT_PROJECTS
+
+    targets = tuple(p.expanduser() for p in (paths or [DEFAULT_PROJECTS]))
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        fail(f"nothing to watch at {', '.join(missing)}")
+    return targets
+
+
+def link(url: str, token: str | None) -> str:
+    """The URL to open in a browser: GraphiQL, with the token in the fragment."""
+    return f"{url}#token={token}" if token else url
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program already listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another program has it; "
+                "stop it or pick another --port"
+            ) from None
 
 
 def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
@@ -62,7 +103,7 @@ def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-@app.command()
+@app.command(rich_help_panel="Serving")
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -94,6 +135,44 @@ def serve(
     timeout: Annotated[
         float, typer.Option(help="Longest a request may run, in seconds.", min=0.1)
     ] = 10.0,
+    backup_every: Annotated[
+        str | None,
+        typer.Option(
+            "--backup-every",
+            metavar="INTERVAL",
+            help="Back the database up on this schedule (30m, 12h, 1d) into backups/.",
+            show_default=False,
+        ),
+    ] = None,
+    keep_backups: Annotated[
+        int, typer.Option("--keep-backups", min=1, help="With --backup-every: how many to keep.")
+    ] = 7,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Also serve /metrics without a token on this port, on --metrics-host.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option("--metrics-host", help="A loopback address for --metrics-port."),
+    ] = "127.0.0.1",
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Import transcripts as they are written, in the server (the PATHs, default "
+            "~/.claude/projects): a running session shows up live.",
+        ),
+    ] = False,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="With --watch: what to watch.", show_default=False),
+    ] = None,
     key_file: KeyFileOption = None,
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
@@ -107,14 +186,18 @@ def serve(
     import uvicorn
 
     from graph.app import create_app
-    from graph.schema import ApiSettings
 
+    if metrics_port is not None and not is_loopback(metrics_host):
+        fail(
+            f"--metrics-host must be a loopback address (its /metrics has no token), "
+            f"not {metrics_host}"
+        )
     if host in _WILDCARDS and not allowed_host:
         fail(
             f"binding {host or 'every address'} needs --allowed-host NAME: the Host name "
             "clients will use (anything else is refused, against DNS rebinding)"
         )
-    token, source = checked(lambda: _token(token_file, no_auth, host))
+    token, source, token_hint = checked(lambda: _token(token_file, no_auth, host))
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     # Open once here so that a bad database, a wrong key or a failed migration is one
@@ -122,31 +205,115 @@ def serve(
     run(_migrate_up(path, key))
     server = ServerSettings(
         token=token,
+        token_hint=token_hint,
         allowed_hosts=_hosts(host, allowed_host or []),
         cors_origins=tuple(cors_origin or ()),
         introspection=introspection,
         timeout_seconds=timeout,
+        max_page_size=max_page_size,
+        backup_every_seconds=checked(lambda: parse_interval(backup_every))
+        if backup_every
+        else None,
+        keep_backups=keep_backups,
+        watch=_watched(watch, paths),
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
     url = f"http://{shown}:{port}/graphql"
     typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
     typer.echo(f"sessiongraph: token {source}", err=True)
-    if token is not None and source.startswith("new"):
-        # Shown once, when it is made: the fragment never reaches the server or its logs.
-        typer.echo(f"sessiongraph: open {url}#token={token}", err=True)
-    elif token is not None:
-        typer.echo(f"sessiongraph: open {url}#token=<your token> in a browser", err=True)
-    uvicorn.run(
-        create_app(path, settings=ApiSettings(max_page_size=max_page_size), server=server, key=key),
+    checked(lambda: _port_is_free(host, port))
+    if metrics_port is not None:
+        checked(lambda: _port_is_free(metrics_host, metrics_port))
+        typer.echo(
+            f"sessiongraph: metrics on http://{metrics_host}:{metrics_port}/metrics (no token)",
+            err=True,
+        )
+    # Last, so it is the line to click: the fragment never reaches the server or its logs,
+    # and the token file is the user's own (0600), so it is shown at every start.
+    typer.echo(f"sessiongraph: open {link(url, token)}", err=True)
+    # Held while serving: `restore` refuses to replace a database a server has open.
+    with snapshots.hold(path):
+        api = create_app(path, server=server, key=key)
+        side = None
+        if metrics_port is not None:
+            from graph.app import metrics_app
+
+            side = uvicorn.Config(
+                metrics_app(api),
+                host=metrics_host,
+                port=metrics_port,
+                log_level="warning",
+                access_log=False,
+                server_header=False,
+                lifespan="off",
+            )
+        _run(uvicorn, api, host, port, server, side)
+
+
+def _run(
+    uvicorn: Any, app: Any, host: str, port: int, server: ServerSettings, side: Any = None
+) -> None:
+    """Serve ``app``, and the ``side`` listener (``--metrics-port``) beside it if given."""
+    from graph.serving import head_deadline_protocol
+
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         log_level="info",
         access_log=False,  # graph.access logs every request, with more than uvicorn knows
         server_header=False,
+        http=head_deadline_protocol(server.head_timeout_seconds),
+        timeout_keep_alive=5,
     )
+    # After uvicorn.Config, which sets up uvicorn's loggers: WebSockets are in graph.access.
+    logging.getLogger("uvicorn.error").addFilter(QuietWebSocketLines())
+    if side is None:
+        uvicorn.Server(config).run()
+    else:
+        asyncio.run(_serve_both(uvicorn.Server(config), uvicorn.Server(side)))
+
+
+async def _serve_both(main: Any, side: Any) -> None:
+    """The API and the metrics listener in one loop; either stopping stops the other."""
+    task = asyncio.create_task(side.serve())
+    # The side server installs its signal handlers first; the main one's, installed next,
+    # are those a Ctrl-C reaches, and stopping it stops the side one.
+    await asyncio.sleep(0)
+    task.add_done_callback(lambda _: setattr(main, "should_exit", True))
+    try:
+        await main.serve()
+    finally:
+        side.should_exit = True
+        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot listen
+            await task
 
 
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
     store = await Store.open(path, migrate=True, key=key)
-    await store.close()
+    try:
+        await backfill_titles(store)  # sessions stored before titles were derived
+    finally:
+        await store.close()
+
+
+@app.command(rich_help_panel="Serving")
+def token(
+    host: Annotated[str, typer.Option(help="The address `serve` listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port `serve` listens on.")] = 8000,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Make a new token (restart `serve` to use it).")
+    ] = False,
+) -> None:
+    """Print the GraphiQL link with the API token (from the token file, mode 0600)."""
+    path = default_token_path()
+    if rotate:
+        value = checked(lambda: rotate_token(path))
+        typer.echo(f"sessiongraph: a new token is in {path}; restart `serve` to use it", err=True)
+    else:
+        value, created = checked(lambda: load_or_create_token(path))
+        if created:
+            typer.echo(f"sessiongraph: a new token was saved to {path}", err=True)
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    typer.echo(link(f"http://{shown}:{port}/graphql", value))

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import Annotated, BinaryIO
 
 import orjson
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 
 from graph.cli.base import (
@@ -32,67 +22,26 @@ from graph.cli.base import (
     app,
     checked,
     existing_db,
+    fail,
     key_material,
     resolve_db_path,
     run,
 )
+from graph.cli.browse import resolve_session_id
+from graph.cli.progress import ImportBar, import_bar
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers import ImportSummary, import_paths
+from graph.importers.importer import import_paths
+from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
 from graph.secrets import load_config as load_secrets_config
-from graph.store import Store
+from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 __all__ = ["DEFAULT_PROJECTS", "summary_table"]
 
 DEFAULT_PROJECTS = Path("~/.claude/projects")
-
-
-class _Bar:
-    """A rich progress bar (files, lines, MB) on stderr, for :func:`import_paths`."""
-
-    def __init__(self, console: Console) -> None:
-        self.files = self.total_files = self.lines = 0
-        self.progress = Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
-            TextColumn("{task.fields[lines]:,} lines"),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            transient=True,
-        )
-        self.task: TaskID | None = None
-
-    def start(self, files: int, nbytes: int) -> None:
-        self.total_files = files
-        self.task = self.progress.add_task(
-            "import", total=nbytes, files=0, total_files=files, lines=0
-        )
-
-    def advance(self, *, files: int = 0, lines: int = 0, nbytes: int = 0) -> None:
-        if self.task is None:
-            return
-        self.files += files
-        self.lines += lines
-        self.progress.update(self.task, advance=nbytes, files=self.files, lines=self.lines)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool) -> Iterator[_Bar | None]:
-    if not enabled:
-        yield None
-        return
-    bar = _Bar(Console(stderr=True))
-    with bar.progress:
-        yield bar
 
 
 def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
@@ -140,7 +89,7 @@ async def _import(
     *,
     watch: bool,
     as_json: bool,
-    bar: _Bar | None,
+    bar: ImportBar | None,
     key: KeyMaterial | None,
     redact: bool = False,
 ) -> ImportSummary:
@@ -161,7 +110,7 @@ async def _import_into(
     *,
     watch: bool,
     as_json: bool,
-    bar: _Bar | None,
+    bar: ImportBar | None,
     key: KeyMaterial | None,
     redact: bool,
 ) -> ImportSummary:
@@ -182,9 +131,10 @@ async def _import_into(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        total = await watch_paths(
-            store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
-        )
+        with snapshots.hold(db):  # `restore` refuses while a watcher has the database
+            total = await watch_paths(
+                store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+            )
         summary.merge(total)
         return summary
     finally:
@@ -193,24 +143,20 @@ async def _import_into(
 
 def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
+        typer.echo(orjson.dumps(summary.change_record()).decode())
         return
-    skipped = f", {summary.lines_skipped:,} skipped" if summary.lines_skipped else ""
-    typer.echo(
-        f"{summary.lines_read:,} new lines: {summary.messages_added:,} messages, "
-        f"{summary.events_added:,} events added{skipped}"
-    )
+    typer.echo(summary.change_line())
     for problem in summary.problems:
         typer.echo(f"  {problem}", err=True)
 
 
-@app.command("import")
+@app.command("import", rich_help_panel="Importing")
 def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
             help="Projects directories, project directories or .jsonl files "
-            "[default: ~/.claude/projects].",
+            "(default: ~/.claude/projects).",
             show_default=False,
         ),
     ] = None,
@@ -240,18 +186,32 @@ def import_command(
         else checked(load_secrets_config).redact_on_import
     )
     targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
+    if not paths and not targets[0].exists():
+        fail(
+            f"{targets[0]}: no such folder (where Claude Code keeps its transcripts): pass "
+            "the folder of yours, or try `sessiongraph demo` for sample sessions"
+        )
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
-    with _progress(interactive) as bar:
+    with import_bar(interactive) as bar:
         try:
-            run(_import(resolve_db_path(db), targets, watch=watch, as_json=as_json, bar=bar,
-                        key=key, redact=redact))  # fmt: skip
+            run(
+                _import(
+                    resolve_db_path(db),
+                    targets,
+                    watch=watch,
+                    as_json=as_json,
+                    bar=bar,
+                    key=key,
+                    redact=redact,
+                )
+            )
         except KeyboardInterrupt:
             if not watch:
                 raise
             typer.echo("stopped watching", err=True)
 
 
-@app.command("export", cls=IdArgumentCommand)
+@app.command("export", cls=IdArgumentCommand, rich_help_panel="Reading")
 def export_command(
     session_id: Annotated[str, typer.Argument(help="The Claude Code sessionId.")],
     fmt: Annotated[
@@ -260,7 +220,7 @@ def export_command(
     ] = ExportFormat.JSONL,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write to this file [default: stdout].", dir_okay=False),
+        typer.Option("--out", "-o", help="Write to this file (default: stdout).", dir_okay=False),
     ] = None,
     reveal_secrets: Annotated[
         bool,
@@ -349,6 +309,7 @@ async def _export(
     try:
         store = await Store.open(db, key=key)
         try:
+            session_id = await resolve_session_id(store, session_id)
             return await export_session(store, session_id, out, fmt, secrets)
         finally:
             await store.close()
@@ -357,7 +318,7 @@ async def _export(
         raise
 
 
-@app.command()
+@app.command(rich_help_panel="Importing")
 def demo(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,

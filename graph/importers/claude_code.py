@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import orjson
 
-from graph.store import NewEvent, NewMessage, TokenTotals
+from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
 
 __all__ = [
@@ -67,8 +67,11 @@ MAX_DEPTH: Final = 128
 # integers); the usage of a record with one outside is left out, the record kept.
 MAX_TOKENS: Final = (1 << 53) - 1
 _USAGE_FIELDS: Final = (
-    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
-)  # fmt: skip
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
 
 
 def normalize_timestamp(value: Any) -> str | None:
@@ -284,10 +287,15 @@ class TranscriptParser:
             self._title(record, kind, batch)
         batch.events.append(
             NewEvent(
-                seq=line_no, type=kind, timestamp=ts, record=record, uuid=uuid, subtype=subtype,
+                seq=line_no,
+                type=kind,
+                timestamp=ts,
+                record=record,
+                uuid=uuid,
+                subtype=subtype,
                 text=text,
             )
-        )  # fmt: skip
+        )
 
     def _timestamp(self, record: Record, kind: str) -> str:
         ts = normalize_timestamp(record.get("timestamp"))
@@ -319,9 +327,15 @@ class TranscriptParser:
             batch.permission_mode = mode
 
     def _message(
-        self, line_no: int, record: Record, kind: str, uuid: str | None, ts: str, batch: Batch,
+        self,
+        line_no: int,
+        record: Record,
+        kind: str,
+        uuid: str | None,
+        ts: str,
+        batch: Batch,
         text: bytes | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         message = record.get("message")
         if message.__class__ is not dict:
             message = None
@@ -342,10 +356,15 @@ class TranscriptParser:
         else:
             role = _str(message.get("role")) if message is not None else None
             batch.messages[key] = NewMessage(
-                msg_key=key, role=role or kind, timestamp=ts, records=[(line_no, record)],
-                uuid=uuid, model=model, usage=usage or TokenTotals(),
+                msg_key=key,
+                role=role or kind,
+                timestamp=ts,
+                records=[(line_no, record)],
+                uuid=uuid,
+                model=model,
+                usage=usage or TokenTotals(),
                 texts=None if text is None else [text],
-            )  # fmt: skip
+            )
         if kind == "user":
             _tool_result_link(record, message, batch)
 
@@ -362,8 +381,11 @@ class TranscriptParser:
         )
         if min(counts) < 0:
             self._problem(line_no, TOKENS_OUT_OF_RANGE, _out_of_range(usage))
-            return TokenTotals(*(max(count, 0) for count in counts))
-        return TokenTotals(*counts)
+            counts = (max(counts[0], 0), max(counts[1], 0), max(counts[2], 0), max(counts[3], 0))
+        # Of the cache writes, those with a 1-hour TTL (priced higher than 5 minutes).
+        ttl = usage.get("cache_creation")
+        one_hour = _int(ttl.get("ephemeral_1h_input_tokens")) if ttl.__class__ is dict else 0
+        return TokenTotals(*counts, max(0, min(one_hour, counts[3])))
 
     @staticmethod
     def _title(record: Record, kind: str, batch: Batch) -> None:
@@ -374,12 +396,13 @@ class TranscriptParser:
                 break
         batch.titles.append(
             TitleRecord(
-                rank=TITLE_RANKS[kind], title=text,
+                rank=TITLE_RANKS[kind],
+                title=text,
                 summary=text if kind == "summary" else None,
                 session_id=_str(record.get("sessionId")),
                 leaf_uuid=_str(record.get("leafUuid")),
             )
-        )  # fmt: skip
+        )
 
 
 def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> None:

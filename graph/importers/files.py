@@ -27,7 +27,7 @@ from graph.errors import TranscriptError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from graph.store import FileState
+    from graph.inputs import FileState
 
 __all__ = [
     "HEAD_BYTES",

@@ -19,17 +19,12 @@ from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
-from graph.importers.titles import Titles
+from graph.importers.titles import Titles, backfill_titles, derive_titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
-from graph.search.index import Analysis, SearchIndexer
+from graph.search.analysis import Analysis
 from graph.store import Added, FileState, NewConversation, NewSession
-from graph.store.transcripts import (
-    ConversationContext,
-    agent_link,
-    conversation_contexts,
-    file_states,
-    link_agent,
-)
+from graph.store.indexing import SearchIndexer
+from graph.store.transcripts import ConversationContext
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -70,6 +65,7 @@ async def import_paths(
     """
     started = time.perf_counter()
     found = discover(paths)
+    await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
@@ -114,21 +110,25 @@ class _Importer:
             for skipped in found.skipped
         ]
         async with self.store.read() as reader:
-            conn = reader.connection
-            states = await file_states(conn, [str(f.path) for f in files])
+            states = await reader.transcripts.file_states([str(f.path) for f in files])
             plans = self._plan(files, states)
             known = [
                 p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
             ]
-            by_pk = await conversation_contexts(conn, [pk for pk in known if pk is not None])
+            by_pk = await reader.transcripts.conversation_contexts(
+                [pk for pk in known if pk is not None]
+            )
         plans = [self._check_append(plan, by_pk) for plan in plans]
         if self.progress is not None:
             self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
         if plans:
             await self._import_all(plans)
-            if self.titles.waiting:
-                async with self.store.write() as writer:
+            async with self.store.write() as writer:
+                if self.titles.waiting:
                     await self.titles.finish(writer)
+                # After the title records of this run: they win over a derived title.
+                touched = sorted({context.session_pk for context in self.contexts.values()})
+                await derive_titles(writer, self.store.codec, touched)
                 self._count(writer.added)
         summary.add_problems(self.unreadable)
         return summary
@@ -221,6 +221,10 @@ class _Importer:
                 summary.files_reset += plan.action is Action.RESET
             summary.lines_read += batch.lines
             summary.bytes_read += batch.nbytes
+            summary.messages_written += len(batch.messages)
+            context = self.contexts.get(str(plan.file.path))
+            if context is not None:
+                summary.sessions.add(context.session_id)
             summary.add_problems(batch.problems)
             if self.progress is not None:
                 self.progress.advance(lines=batch.lines, nbytes=batch.nbytes, files=int(chunk.last))
@@ -239,20 +243,27 @@ class _Importer:
         context = await self._store_batch(writer, plan.file, context, batch)
         await writer.save_file_state(
             FileState(
-                path, context.conversation_pk if context else None, size, plan.mtime_ns,
-                chunk.head, chunk.offset, chunk.line_count,
+                path,
+                context.conversation_pk if context else None,
+                size,
+                plan.mtime_ns,
+                chunk.head,
+                chunk.offset,
+                chunk.line_count,
             )
-        )  # fmt: skip
+        )
         if context is not None:
             # Set before the commit: the next chunk of this file may share the
             # transaction. A failed transaction ends the import, so none outlives it.
             self.contexts[path] = context
 
     async def _store_batch(
-        self, writer: Writer, file: TranscriptFile, context: ConversationContext | None,
+        self,
+        writer: Writer,
+        file: TranscriptFile,
+        context: ConversationContext | None,
         batch: Batch,
-    ) -> ConversationContext | None:  # fmt: skip
-        conn = writer.connection
+    ) -> ConversationContext | None:
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)
@@ -266,7 +277,7 @@ class _Importer:
             await writer.add_events(session_pk, conversation_pk, batch.events)
         for agent, tool_use_id in batch.agent_links.items():
             self.links[(session_pk, agent)] = tool_use_id
-            await link_agent(conn, session_pk, agent, tool_use_id)
+            await writer.transcripts.link_agent(session_pk, agent, tool_use_id)
         if batch.titles:
             await self.titles.store(writer, context, batch.titles)
         self.titles.observe(session_pk, batch)
@@ -280,8 +291,8 @@ class _Importer:
         agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
         parent = None
         if file.is_subagent:
-            parent = self.links.get((session_pk, agent_id)) or await agent_link(
-                writer.connection, session_pk, agent_id, self.store.codec
+            parent = self.links.get((session_pk, agent_id)) or await writer.transcripts.agent_link(
+                session_pk, agent_id
             )
         conversation_pk = await writer.upsert_conversation(
             session_pk, NewConversation(agent_id, file.is_subagent, parent)

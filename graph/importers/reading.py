@@ -4,7 +4,7 @@ A read takes a list of :class:`FileJob` (where to start in each file and what ca
 over from earlier runs) and yields :class:`Piece` objects in job order: the batches of
 each file, or why it could not be opened. Each batch comes *prepared*: its records
 serialized as they will be stored and, when the store keeps a search index, their
-search documents built (see :class:`~graph.search.index.Analysis`).
+search documents built (see :class:`~graph.search.analysis.Analysis`).
 
 A large import reads in a worker process (see :mod:`graph.importers.worker`); this
 module is also all that process runs (:func:`work`), so it imports nothing it does not
@@ -28,7 +28,7 @@ from graph.times import format_timestamp
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from graph.search.index import Analysis
+    from graph.search.analysis import Analysis
 
 __all__ = [
     "BATCH_BYTES",

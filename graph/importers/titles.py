@@ -1,4 +1,5 @@
-"""Session titles and summaries from ``custom-title``, ``ai-title`` and ``summary`` records.
+"""Session titles and summaries from ``custom-title``, ``ai-title`` and ``summary`` records,
+and derived titles for the sessions that have none of those.
 
 A record with a ``sessionId`` names its session. An old-style ``summary`` has none: its
 ``leafUuid`` names the last message of the conversation it sums up, often in another
@@ -6,26 +7,35 @@ file (Claude Code wrote them at the top of the next session's file, or in files 
 their own), which may be read before or after it. Such records wait until the end of
 the run when their leaf is not stored yet; a leaf never found leaves the record with the
 session of its own file.
+
+A session without a title record gets one derived from its first real prompt, else its
+slug (:func:`derive_titles`); ``sessions.title_source`` says which, and a title record
+arriving later replaces it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
 
 from graph.importers.claude_code import TITLE_RANKS
-from graph.store.transcripts import (
-    best_title_rank,
-    session_pk_of_message_uuid,
-    session_pk_of_record_uuid,
-    session_pk_of_session_id,
-)
+from graph.importers.prompts import prompt_title
 
 if TYPE_CHECKING:
+    from graph.crypto import Codec
     from graph.importers.claude_code import Batch, TitleRecord
-    from graph.store import Writer
-    from graph.store.transcripts import ConversationContext
+    from graph.store import Store, Writer
+    from graph.store.transcripts import ConversationContext, UntitledSession
 
-__all__ = ["Titles"]
+__all__ = ["Titles", "backfill_titles", "derive_titles"]
+
+# sessions.title_source of a title record, by its rank (migration 0007).
+_SOURCES: Final = {TITLE_RANKS["custom-title"]: "custom", TITLE_RANKS["ai-title"]: "ai",
+                   TITLE_RANKS["summary"]: "summary"}  # fmt: skip
+# How many user messages of a thread are looked at for a prompt before giving up.
+_PROMPTS_READ: Final = 200
 
 
 class Titles:
@@ -53,14 +63,14 @@ class Titles:
         self, writer: Writer, context: ConversationContext, titles: list[TitleRecord]
     ) -> None:
         """Apply the title records of one batch of the file of ``context``."""
-        conn = writer.connection
+        queries = writer.transcripts
         resolved: list[tuple[int, TitleRecord]] = []
         for title in titles:
             target: int | None = context.session_pk
             if title.session_id is not None and title.session_id != context.session_id:
-                target = await session_pk_of_session_id(conn, title.session_id) or target
+                target = await queries.session_pk_of_session_id(title.session_id) or target
             elif title.session_id is None and title.leaf_uuid is not None:
-                target = await session_pk_of_message_uuid(conn, title.leaf_uuid)
+                target = await queries.session_pk_of_message_uuid(title.leaf_uuid)
             if target is None:
                 assert title.leaf_uuid is not None
                 self._waiting.append((context.session_pk, title))
@@ -75,16 +85,16 @@ class Titles:
 
     async def finish(self, writer: Writer) -> None:
         """Apply the waiting records: to their leaf's session if now known, else their own."""
-        conn = writer.connection
+        queries = writer.transcripts
         resolved = []
         for own_pk, title in self._waiting:
             leaf = title.leaf_uuid
             assert leaf is not None
             target = self._found.get(leaf)
             if target is None:
-                target = await session_pk_of_message_uuid(conn, leaf)
+                target = await queries.session_pk_of_message_uuid(leaf)
             if target is None:
-                target = await session_pk_of_record_uuid(conn, leaf)
+                target = await queries.session_pk_of_record_uuid(leaf)
             resolved.append((target or own_pk, title))
         self._waiting.clear()
         self._leaves.clear()
@@ -111,9 +121,71 @@ async def _apply(writer: Writer, resolved: list[tuple[int, TitleRecord]]) -> Non
         title_text = None
         chosen = best.get(session_pk)
         if chosen is not None:
-            stored = await best_title_rank(writer.connection, session_pk, TITLE_RANKS)
+            stored = await writer.transcripts.best_title_rank(session_pk, TITLE_RANKS)
             title_text = chosen.title if chosen.rank >= stored else None
         if title_text is not None or session_pk in summaries:
             await writer.set_session_text(
-                session_pk, title=title_text, summary=summaries.get(session_pk)
+                session_pk,
+                title=title_text,
+                summary=summaries.get(session_pk),
+                title_source=_SOURCES[chosen.rank] if chosen is not None else None,
             )
+
+
+async def derive_titles(writer: Writer, codec: Codec, session_pks: Sequence[int]) -> int:
+    """Give those of ``session_pks`` that have no title record a derived title.
+
+    The first real prompt of the main thread wins over the slug; a session titled by its
+    slug is looked at again (its first prompt may have arrived since); one titled by a
+    record or a prompt is left alone.
+
+    Returns:
+        How many sessions got a title or a better one.
+    """
+    changed = 0
+    for session in await writer.transcripts.sessions_to_title(session_pks):
+        title = await _first_prompt(writer, session.pk)
+        if title is not None:
+            await writer.set_session_text(session.pk, title=title, title_source="prompt")
+            changed += 1
+        elif session.title_source is None:
+            slug = _slug(codec, session)
+            if slug is not None:
+                await writer.set_session_text(session.pk, title=slug, title_source="slug")
+                changed += 1
+    return changed
+
+
+async def backfill_titles(store: Store) -> int:
+    """Derive the titles of sessions stored before titles were derived (migration 0007).
+
+    One transaction per batch, resuming from the cursor the migration left, so that an
+    interrupted run carries on; nothing to do (one statement) once it has run.
+    """
+    changed = 0
+    while True:
+        async with store.write() as writer:
+            pks = await writer.transcripts.next_untitled_sessions()
+            if pks is None:
+                return changed
+            changed += await derive_titles(writer, store.codec, pks)
+
+
+async def _first_prompt(writer: Writer, session_pk: int) -> str | None:
+    read = 0
+    async for records in writer.transcripts.main_thread_prompts(session_pk):
+        title = prompt_title(records)
+        read += 1
+        if title is not None or read >= _PROMPTS_READ:
+            return title
+    return None
+
+
+def _slug(codec: Codec, session: UntitledSession) -> str | None:
+    if session.metadata is None:
+        return None
+    facts: Any = orjson.loads(
+        codec.open("sessions", "metadata", session.session_id, session.metadata)
+    )
+    slug = facts.get("slug") if isinstance(facts, dict) else None
+    return slug if isinstance(slug, str) and slug else None

@@ -31,7 +31,7 @@ from graph.importers.reading import PROTOCOL, FileJob, Limits, Piece, receive, s
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from graph.search.index import Analysis
+    from graph.search.analysis import Analysis
 
 __all__ = ["WORKER_MIN_BYTES", "WorkerError", "WorkerReader", "worker_environment"]
 

@@ -5,20 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from graphql import (
+    GraphQLArgument,
+    GraphQLError,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    Undefined,
+)
+from strawberry.extensions import DisableIntrospection, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from graph.schema.context import ApiSettings, Context
+from graph.schema.context import Context
 from graph.schema.errors import MaskInternalErrors, add_codes
-from graph.schema.limits import Limits, limit_extensions
+from graph.schema.execution import CycleFreeExecutionContext
+from graph.schema.limits import limit_extensions
+from graph.schema.nodes import NODES
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.subscription import Subscription
-from graph.schema.types import Conversation, Event, Message, Session
+from graph.schema.validation import ThreadedValidation, ValidationResults
+from graph.settings import ServerSettings
 
-__all__ = ["ApiSettings", "Context", "Limits", "Schema", "build_schema", "sdl"]
+__all__ = ["Context", "Schema", "build_schema", "sdl"]
 
 
 class Schema(strawberry.Schema):
@@ -36,33 +47,63 @@ class Schema(strawberry.Schema):
         add_codes(errors, hide_suggestions=self.hide_suggestions)
 
 
-def build_schema(*, limits: Limits | None = None, introspection: bool = True) -> Schema:
+def build_schema(settings: ServerSettings | None = None) -> Schema:
     """The sessiongraph schema with its extensions.
 
     Args:
-        limits: Document limits (depth, aliases, tokens, cost); defaults apply if omitted.
-        introspection: Off: no ``__schema``/``__type``, and no "Did you mean" hints that
-            would leak field names anyway.
+        settings: The document limits (depth, aliases, tokens, cost) and whether
+            introspection is served (off: no ``__schema``/``__type``, and no "Did you mean"
+            hints that would leak field names anyway); the defaults if omitted.
     """
+    settings = settings or ServerSettings()
+    introspection = settings.introspection
+    # Validation results depend on the rules, which depend on the settings: one cache
+    # per schema.
+    results = ValidationResults(maxsize=256)
     extensions: list[Any] = [
         MaskInternalErrors,
-        # Parsing and validating are per-document work: cached across requests (the
-        # caches live at module level, so a fresh extension per request shares them).
+        # Parsing is per-document work: cached across requests (the cache lives at
+        # module level, so a fresh extension per request shares it).
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        *limit_extensions(limits or Limits()),
+        *limit_extensions(settings),
+        lambda: ThreadedValidation(results),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     schema = Schema(
         query=Query,
         subscription=Subscription,
-        types=[Session, Conversation, Message, Event],
+        types=[node.type for node in NODES.values()],
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=CycleFreeExecutionContext,
     )
     schema.hide_suggestions = not introspection
+    _drop_null_defaults(schema)
     return schema
+
+
+def _drop_null_defaults(schema: Schema) -> None:
+    """Optional arguments and input fields say nothing by a ``= null`` default: drop it.
+
+    A Python default of ``None`` becomes a GraphQL default of ``null``, which the SDL and
+    GraphiQL's docs then show on every optional argument. Without it a value left out is
+    simply not passed, and the resolver's (or input class's) own ``None`` applies.
+    """
+    for named in schema._schema.type_map.values():  # the graphql-core schema
+        if named.name.startswith("__"):
+            continue
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            values: list[GraphQLArgument | GraphQLInputField] = [
+                arg for field in named.fields.values() for arg in field.args.values()
+            ]
+        elif isinstance(named, GraphQLInputObjectType):
+            values = list(named.fields.values())
+        else:
+            continue
+        for value in values:
+            if value.default_value is None:
+                value.default_value = Undefined
 
 
 def sdl() -> str:

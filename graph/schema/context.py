@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import orjson
 import strawberry
 
+from graph.content import blocks_of, readable_text, records_of
 from graph.feed import ChangeFeed
 from graph.loaders import Loaders
 from graph.secrets import SecretScanner, default_scanner
-from graph.store import Store
+from graph.settings import ServerSettings
+from graph.store import MessageRow, Store
 
-__all__ = ["ApiSettings", "Context", "Info"]
+__all__ = ["STARTED_AT", "Context", "Info"]
 
 
-@dataclass(frozen=True, slots=True)
-class ApiSettings:
-    """Server-wide limits and facts the schema reports."""
-
-    max_page_size: int = 500
-    default_page_size: int = 50
-    started_at: float = field(default_factory=time.monotonic)
+# When this process started: what `health { uptimeSeconds }` counts from.
+STARTED_AT: Final = time.monotonic()
 
 
 @dataclass(slots=True)
@@ -37,15 +34,18 @@ class Context:
     """
 
     store: Store
-    settings: ApiSettings
+    settings: ServerSettings
     request_id: str
     feed: ChangeFeed | None = None
     loaders: Loaders = field(init=False)
     opened: dict[tuple[str, str, str], Any] = field(init=False, default_factory=dict)
+    # Decrypted bytes not yet masked as a whole (a message's text reads only its text
+    # blocks): kept so that its blocks or records do not decrypt the value again.
+    decrypted: dict[tuple[str, str, str], bytes] = field(init=False, default_factory=dict)
     scanner: SecretScanner = field(default_factory=default_scanner)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store)
+        self.loaders = Loaders(self.store, thresholds=self.settings.prices.thresholds)
 
     def open_json(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
         """A stored JSON value, decrypted if it is sealed.
@@ -55,7 +55,7 @@ class Context:
         """
         key = (table, column, row)
         if key not in self.opened:
-            raw = self.store.codec.open(table, column, row, stored)
+            raw = self._decrypted(key, stored)
             value = orjson.loads(raw)
             # The anchors are ASCII: a scan of the raw bytes as Latin-1 tells, without a
             # decode, whether any string inside could hold a secret.
@@ -63,6 +63,39 @@ class Context:
                 value = self.scanner.mask_json(value)
             self.opened[key] = value
         return self.opened[key]
+
+    def message_text(self, row: MessageRow) -> str:
+        """A message's readable text (its text blocks, joined), secrets masked.
+
+        Only the text blocks are scanned for secrets: masking every string of every
+        record (tool inputs and results included) to serve the text was most of a
+        page's time. Each string is masked on its own either way, so the text is the
+        same as that of the masked records.
+        """
+        key = ("messages", "text", row.row_key)
+        if key not in self.opened:
+            records = self.opened.get(("messages", "content", row.row_key))
+            if records is not None:  # already opened and masked for blocks or records
+                text = readable_text(blocks_of(records))
+            else:
+                raw = self._decrypted(("messages", "content", row.row_key), row.content)
+                text = readable_text(blocks_of(records_of(raw)), self.scanner.mask)
+            self.opened[key] = text
+        value: str = self.opened[key]
+        return value
+
+    def forget(self) -> None:
+        """Drop every value opened so far (a subscription's next item reads afresh)."""
+        self.opened.clear()
+        self.decrypted.clear()
+
+    def _decrypted(self, key: tuple[str, str, str], stored: bytes | str) -> bytes:
+        """The stored bytes, decrypted at most once per request when sealed."""
+        if not self.store.codec.encrypted:
+            return self.store.codec.open(*key, stored)
+        if key not in self.decrypted:
+            self.decrypted[key] = self.store.codec.open(*key, stored)
+        return self.decrypted[key]
 
     def open_text(
         self, table: str, column: str, row: str, stored: bytes | str | None

@@ -26,8 +26,16 @@ _LIMIT_MESSAGES = (
     ("exceeds maximum operation depth", "QUERY_TOO_DEEP"),
     ("aliases found", "TOO_MANY_ALIASES"),
 )
-LIMIT_CODES = frozenset({"QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "QUERY_TOO_LONG",
-                         "QUERY_TOO_COSTLY", "QUERY_TIMEOUT"})  # fmt: skip
+LIMIT_CODES = frozenset(
+    {
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "QUERY_TOO_LONG",
+        "QUERY_TOO_COSTLY",
+        "QUERY_TOO_COMPLEX",
+        "QUERY_TIMEOUT",
+    }
+)
 
 
 def is_internal(error: GraphQLError) -> bool:

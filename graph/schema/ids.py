@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from typing import Any, Final
 
 import orjson
@@ -17,9 +18,10 @@ import orjson
 from graph.errors import BadCursorError, BadIdError
 from graph.store import SortKey
 
-__all__ = ["NODE_TYPES", "decode_cursor", "decode_id", "encode_cursor", "encode_id"]
+__all__ = ["decode_cursor", "decode_id", "encode_cursor", "encode_id"]
 
-NODE_TYPES: Final = frozenset({"Session", "Conversation", "Message", "Event"})
+# The form of a type name in an ID; which types exist is graph.schema.nodes' table.
+_TYPE_NAME: Final = re.compile(r"[A-Z][A-Za-z]{0,39}")
 
 
 def _b64(raw: bytes) -> str:
@@ -43,7 +45,7 @@ def try_decode_id(global_id: str) -> tuple[str, int] | None:
         type_name, _, pk = _unb64(global_id).decode("ascii").partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if type_name not in NODE_TYPES or not pk.isdigit() or len(pk) > 18:
+    if not _TYPE_NAME.fullmatch(type_name) or not pk.isdigit() or len(pk) > 18:
         return None
     return type_name, int(pk)
 

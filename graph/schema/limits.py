@@ -1,38 +1,56 @@
-"""Document limits: depth, aliases, tokens (strawberry's extensions) and a page-size cost.
+"""Document limits: depth, aliases, tokens and a page-size cost, in time linear in the document.
 
-The validation rules are built once per schema: strawberry's limiters create a new rule
-class in their constructor, and a new class per request would make every request miss
-the ValidationCache (its key includes the rules).
+A fragment can be spread many times, and spread fragments spread others: a 1 KB chain
+of fragments that each spread the next twice stands for 2^n copies of its last field.
+Limits that expand every spread (strawberry's depth and alias limiters did) take
+exponential time, inside the event loop. Here each fragment is measured once and its
+measure reused wherever it is spread; what is counted is still the expanded document
+(an alias inside a fragment spread 2^n times counts 2^n times), only computed without
+expanding it.
+
+The validation rule classes are made once per schema: a new class per request would make
+every request miss the ValidationCache (its key includes the rules).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
     VariableNode,
+    get_named_type,
 )
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
 from graph.errors import UserInputError
+from graph.settings import ServerSettings
 
-__all__ = ["Limits", "QueryTooCostly", "estimate_cost", "limit_extensions"]
+__all__ = [
+    "QueryTooCostly",
+    "Shape",
+    "connection_fields",
+    "estimate_cost",
+    "limit_extensions",
+]
+
+# Per schema, the fields that return connections (computed on first use).
+_CONNECTIONS: WeakKeyDictionary[GraphQLSchema, frozenset[str]] = WeakKeyDictionary()
 
 
 class QueryTooCostly(UserInputError):
@@ -41,13 +59,100 @@ class QueryTooCostly(UserInputError):
     code = "QUERY_TOO_COSTLY"
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2_000
-    max_cost: int = 50_000
-    default_page_size: int = 50
+def connection_fields(schema: GraphQLSchema) -> frozenset[str]:
+    """The names of the fields that return a connection (a type named ``...Connection``),
+    read off the schema: a connection added to the schema is costed without a list here
+    to keep in step."""
+    return frozenset(
+        name
+        for graphql_type in schema.type_map.values()
+        if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType)
+        and not graphql_type.name.startswith("__")
+        for name, field in graphql_type.fields.items()
+        if get_named_type(field.type).name.endswith("Connection")
+    )
+
+
+class Shape:
+    """Depth and alias count of a document's selection sets, each fragment measured once.
+
+    ``visits`` counts the selection sets measured: at most one per selection set in the
+    document, however often its fragments are spread (the tests hold it to that).
+    """
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.visits = 0
+        self._memo: dict[str, tuple[int, int]] = {}
+        self._open: set[str] = set()  # a cycle is another rule's error; here it ends the walk
+
+    def measure(self, selection_set: SelectionSetNode | None) -> tuple[int, int]:
+        """(depth, aliases) of a selection set: depth counts the nested fields that have
+        selections (``{ a { b } }`` is 1), introspection fields not at all."""
+        if selection_set is None:
+            return 0, 0
+        self.visits += 1
+        depth = aliases = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                aliases += selection.alias is not None
+                if selection.selection_set is None or selection.name.value.startswith("__"):
+                    continue
+                inner, inner_aliases = self.measure(selection.selection_set)
+                depth, aliases = max(depth, inner + 1), aliases + inner_aliases
+            elif isinstance(selection, InlineFragmentNode):
+                inner, inner_aliases = self.measure(selection.selection_set)
+                depth, aliases = max(depth, inner), aliases + inner_aliases
+            elif isinstance(selection, FragmentSpreadNode):
+                inner, inner_aliases = self.fragment(selection.name.value)
+                depth, aliases = max(depth, inner), aliases + inner_aliases
+        return depth, aliases
+
+    def fragment(self, name: str) -> tuple[int, int]:
+        if name in self._memo:
+            return self._memo[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self._open:
+            return 0, 0
+        self._open.add(name)
+        self._memo[name] = self.measure(definition.selection_set)
+        self._open.discard(name)
+        return self._memo[name]
+
+
+def _rules(limits: ServerSettings) -> list[type[ASTValidationRule]]:
+    class DocumentShape(ValidationRule):
+        """Refuses operations deeper than ``max_depth`` or with more than ``max_aliases``."""
+
+        def enter_document(self, node: DocumentNode, *_: Any) -> Any:
+            shape = Shape(node)
+            for operation in node.definitions:
+                if not isinstance(operation, OperationDefinitionNode):
+                    continue
+                name = operation.name.value if operation.name else "anonymous"
+                depth, aliases = shape.measure(operation.selection_set)
+                if depth > limits.max_depth:
+                    self.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum operation depth of {limits.max_depth}",
+                            operation,
+                            extensions={"code": "QUERY_TOO_DEEP", "depth": depth},
+                        )
+                    )
+                if aliases > limits.max_aliases:
+                    self.report_error(
+                        GraphQLError(
+                            f"{aliases:,} aliases found in '{name}': "
+                            f"the limit is {limits.max_aliases}",
+                            operation,
+                            extensions={"code": "TOO_MANY_ALIASES", "aliases": aliases},
+                        )
+                    )
+            return self.SKIP  # measured above: nothing below needs a visit
+
+    return [DocumentShape]
 
 
 def estimate_cost(
@@ -55,68 +160,101 @@ def estimate_cost(
     operation_name: str | None,
     variables: Mapping[str, Any],
     default_page_size: int,
+    connections: frozenset[str] = frozenset(),
 ) -> int:
     """How many nodes the operation may return: every connection's page size (``first``
     or ``last``, else the default) times the page sizes of the connections around it,
-    summed over the document."""
+    summed over the document.
+
+    The cost of a selection set under a factor is the factor times its cost under 1, so
+    each fragment is costed once and scaled wherever it is spread.
+    """
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     operation = next(
-        (o for o in operations if operation_name is None or (o.name and o.name.value ==
-                                                             operation_name)),
+        (
+            d
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+        ),
         None,
-    )  # fmt: skip
+    )
     if operation is None:
         return 0
+    costing = _Costing(fragments, variables, default_page_size, connections)
+    return costing.cost(operation.selection_set)
 
-    def size(field: FieldNode) -> int | None:
+
+class _Costing:
+    """The walk of :func:`estimate_cost`: methods, not nested closures, because closures
+    that call each other form a reference cycle, garbage left by every request."""
+
+    def __init__(
+        self,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        default_page_size: int,
+        connections: frozenset[str],
+    ) -> None:
+        self.fragments = fragments
+        self.variables = variables
+        self.default_page_size = default_page_size
+        self.connections = connections
+        self.memo: dict[str, int] = {}
+        self.walking: set[str] = set()
+
+    def size(self, field: FieldNode) -> int | None:
         names = {arg.name.value: arg.value for arg in field.arguments or ()}
-        if not {"first", "last"} & names.keys() and not _is_connection(field):
+        if not {"first", "last"} & names.keys() and field.name.value not in self.connections:
             return None
         for name in ("first", "last"):
             value = names.get(name)
             if isinstance(value, IntValueNode):
                 return int(value.value)
             if isinstance(value, VariableNode):
-                given = variables.get(value.name.value)
+                given = self.variables.get(value.name.value)
                 if isinstance(given, int):
                     return given
-        return default_page_size
+        return self.default_page_size
 
-    def walk(selection_set: SelectionSetNode | None, factor: int, seen: frozenset[str]) -> int:
+    def fragment(self, name: str) -> int:
+        if name not in self.memo:
+            definition = self.fragments.get(name)
+            if definition is None or name in self.walking:
+                return 0
+            self.walking.add(name)
+            self.memo[name] = self.cost(definition.selection_set)
+            self.walking.discard(name)
+        return self.memo[name]
+
+    def cost(self, selection_set: SelectionSetNode | None) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                page = size(selection)
-                inner = factor if page is None else factor * max(page, 1)
-                total += 0 if page is None else factor * page
-                total += walk(selection.selection_set, inner, seen)
+                page = self.size(selection)
+                inner = self.cost(selection.selection_set)
+                total += inner if page is None else page + max(page, 1) * inner
             elif isinstance(selection, InlineFragmentNode):
-                total += walk(selection.selection_set, factor, seen)
+                total += self.cost(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                if name in fragments and name not in seen:
-                    total += walk(fragments[name].selection_set, factor, seen | {name})
+                total += self.fragment(selection.name.value)
         return total
-
-    return walk(operation.selection_set, 1, frozenset())
-
-
-_CONNECTIONS = frozenset({"sessions", "messages", "events", "search"})
-
-
-def _is_connection(field: FieldNode) -> bool:
-    """Connection fields without first/last still return a default-sized page."""
-    return field.name.value in _CONNECTIONS
 
 
 class CostLimit(SchemaExtension):
     """Refuses, before execution, operations whose :func:`estimate_cost` is too high."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: ServerSettings) -> None:
         self.limits = limits
+
+    def _connections(self) -> frozenset[str]:
+        schema = self.execution_context.schema._schema
+        found: frozenset[str] | None = _CONNECTIONS.get(schema)
+        if found is None:
+            found = _CONNECTIONS[schema] = connection_fields(schema)
+        return found
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -124,9 +262,12 @@ class CostLimit(SchemaExtension):
         if context.pre_execution_errors or context.graphql_document is None:
             return
         cost = estimate_cost(
-            context.graphql_document, context.operation_name, context.variables or {},
+            context.graphql_document,
+            context.operation_name,
+            context.variables or {},
             self.limits.default_page_size,
-        )  # fmt: skip
+            self._connections(),
+        )
         if cost > self.limits.max_cost:
             raise QueryTooCostly(
                 f"the query may return {cost:,} nodes (pages multiplied through nested "
@@ -136,12 +277,9 @@ class CostLimit(SchemaExtension):
             )
 
 
-def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(limits: ServerSettings) -> list[Callable[[], SchemaExtension]]:
     """Factories of the limiting extensions, sharing rule classes made once."""
-    rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-    ]
+    rules = _rules(limits)
     return [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from graph.errors import BadIdError
@@ -11,8 +10,9 @@ from graph.schema.ids import try_decode_id
 
 __all__ = ["session_pk"]
 
-# What a raw Claude sessionId can look like (a UUID today; kept loose for other tools).
-_RAW_SESSION_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# A raw sessionId is whatever the transcript said (a UUID from Claude Code, but any text
+# the importer stored can be looked up); this bounds only what a lookup is sent with.
+_MAX_RAW_ID: Final = 1_024
 
 
 async def session_pk(info: Info, session_id: str) -> int | None:
@@ -26,8 +26,8 @@ async def session_pk(info: Info, session_id: str) -> int | None:
         if decoded[0] != "Session":
             raise BadIdError(f"{session_id!r} is a {decoded[0]} ID, expected a Session ID")
         return decoded[1]
-    if not _RAW_SESSION_ID.match(session_id):
-        raise BadIdError(f"{session_id!r} is neither a Session ID nor a Claude sessionId")
+    if not session_id or len(session_id) > _MAX_RAW_ID:
+        raise BadIdError(f"{session_id[:80]!r} is neither a Session ID nor a sessionId")
     loaders = info.context.loaders
     row = await loaders.session_by_sid.load(session_id)
     if row is None:

@@ -11,9 +11,10 @@ import strawberry
 import graph
 from graph.crypto import Codec
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Info
+from graph.schema.context import STARTED_AT, Info
 from graph.schema.ids import decode_id
 from graph.schema.lookups import session_pk
+from graph.schema.nodes import resolve_node
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
 from graph.schema.types import (
@@ -25,6 +26,7 @@ from graph.schema.types import (
     SessionSource,
     TokenUsage,
 )
+from graph.schema.usage import UsageQuery, stats_cost
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
 from graph.search.query import parse
@@ -115,6 +117,13 @@ class Stats:
     sqlite_version: str
     encrypted: bool
 
+    @strawberry.field(
+        description="USD of every API message (each counted once) whose model "
+        "has a price; null when none has."
+    )
+    async def cost_usd(self, info: Info) -> float | None:
+        return await stats_cost(info)
+
 
 @strawberry.type(description="Whether the server and its database answer.")
 class Health:
@@ -125,22 +134,10 @@ class Health:
 
 
 @strawberry.type
-class Query:
+class Query(UsageQuery):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        type_name, pk = decode_id(id)
-        loaders = info.context.loaders
-        if type_name == "Session":
-            session = await loaders.session.load(pk)
-            return Session.of(session) if session else None
-        if type_name == "Conversation":
-            conversation = await loaders.conversation.load(pk)
-            return Conversation.of(conversation) if conversation else None
-        if type_name == "Message":
-            message = await loaders.message.load(pk)
-            return Message.of(message) if message else None
-        event = await loaders.event.load(pk)
-        return Event.of(event) if event else None
+        return await resolve_node(info, id)
 
     @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
@@ -175,9 +172,11 @@ class Query:
         descending = order_by.direction is OrderDirection.DESC
         kind = f"s{order.name[0]}{'d' if descending else 'a'}"
         request = PageArgs(first, after, last, before).request(
-            kind, len(order.value), default=settings.default_page_size,
+            kind,
+            len(order.value),
+            default=settings.default_page_size,
             maximum=settings.max_page_size,
-        )  # fmt: skip
+        )
         where = (filter or SessionFilter()).to_store(info.context.store.codec)
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),
@@ -258,5 +257,5 @@ class Query:
             ok=True,
             version=graph.__version__,
             schema_version=await info.context.loaders.schema_version(),
-            uptime_seconds=round(time.monotonic() - info.context.settings.started_at, 3),
+            uptime_seconds=round(time.monotonic() - STARTED_AT, 3),
         )

@@ -29,8 +29,7 @@ from graph.search.documents import (
 from graph.search.fts import Compiled, compile_query
 from graph.search.query import parse
 from graph.search.snippets import Snippet, make_snippet
-from graph.store import EventRow, HitRow, MessageRow, SearchWhere, SessionRow
-from graph.store.searching import RANK_WINDOW
+from graph.store import RANK_WINDOW, EventRow, HitRow, MessageRow, SearchWhere, SessionRow
 
 __all__ = ["SearchConnection", "SearchFilter", "SearchScope", "resolve_search", "search_where"]
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Annotated, TypeAlias
 
-import orjson
 import strawberry
 
 from graph.errors import UserInputError
@@ -17,7 +16,6 @@ from graph.schema.lookups import session_pk
 from graph.schema.query import SessionFilter
 from graph.schema.types import Event, Message, Session
 from graph.store import EventRow, MessageRow, SessionRow
-from graph.store.changes import changes_after
 
 __all__ = ["Subscription"]
 
@@ -38,35 +36,18 @@ def _feed(info: Info) -> ChangeFeed:
     return feed
 
 
-def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
-    # Each event is resolved with fresh loaders: a long-lived subscription must not
-    # answer from what its first event cached.
+def _fresh(info: Info) -> None:
+    """Each pushed item is resolved from what is stored at its commit: fresh loaders, and
+    no value opened for an earlier item (a message that grew has the same row key, and
+    the cache would otherwise grow with the subscription)."""
     info.context.loaders = Loaders(info.context.store)
+    info.context.forget()
+
+
+def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
+    _fresh(info)
     node: Message | Event = Message.of(row) if isinstance(row, MessageRow) else Event.of(row)
     return SessionActivity(cursor=encode_cursor("a", (seq,)), node=node)
-
-
-def _predicate(filter: SessionFilter | None) -> Callable[[SessionRow], bool]:
-    if filter is None:
-        return lambda row: True
-    for name, value in (("search", filter.search), ("hasSecrets", filter.has_secrets)):
-        if value is not None:
-            raise UserInputError(f"`{name}` is not available in a subscription's filter")
-    where = filter.to_store(codec=None)
-
-    def accepts(row: SessionRow) -> bool:
-        return (
-            (where.source is None or row.source == where.source)
-            and (where.project is None or row.project == where.project)
-            and (where.cwd is None or row.cwd == where.cwd)
-            and (where.git_branch is None or row.git_branch == where.git_branch)
-            and (where.model is None or where.model in orjson.loads(row.models))
-            and (where.started_after is None or (row.started_at or "") >= where.started_after)
-            and (where.started_before is None or (row.started_at or "") < where.started_before)
-            and (where.has_sidechains is None or (row.sidechain_count > 0) == where.has_sidechains)
-        )
-
-    return accepts
 
 
 @strawberry.type
@@ -93,9 +74,10 @@ class Subscription:
             while last < boundary:
                 async with info.context.store.read() as reader:
                     changes = [
-                        c for c in await changes_after(reader.connection, last, _REPLAY_PAGE, pk)
+                        c
+                        for c in await reader.changes_after(last, _REPLAY_PAGE, pk)
                         if c.seq <= boundary
-                    ]  # fmt: skip
+                    ]
                     rows = await load_rows(reader, changes)
                 if not changes:
                     break
@@ -125,7 +107,11 @@ class Subscription:
     ) -> AsyncGenerator[Session, None]:
         feed = _feed(info)
         subscriber = feed.subscribe(
-            Subscriber(session_pk=None, wants_sessions=True, accepts=_predicate(filter))
+            Subscriber(
+                session_pk=None,
+                wants_sessions=True,
+                where=None if filter is None else filter.to_store(info.context.store.codec),
+            )
         )
         try:
             while True:
@@ -133,7 +119,7 @@ class Subscription:
                 if is_closed(item):
                     return
                 assert isinstance(item, SessionRow)
-                info.context.loaders = Loaders(info.context.store)
+                _fresh(info)
                 yield Session.of(item)
         finally:
             feed.unsubscribe(subscriber)

@@ -14,8 +14,9 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of, readable_text
+from graph.content import Record, blocks_of
 from graph.loaders import ChildCount, ChildPage, prime_conversations
+from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Info
@@ -25,17 +26,25 @@ from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
+    KindCount,
     MessageFilter,
     MessageRow,
+    Parent,
     SessionRow,
     TokenTotals,
 )
-from graph.store.findings import KindCount
-from graph.store.reads import Parent
+from graph.usage import total
 
 __all__ = [
-    "Conversation", "Event", "Message", "Node", "Session", "SessionSource", "TokenUsage",
-]  # fmt: skip
+    "Conversation",
+    "Event",
+    "Message",
+    "Node",
+    "Session",
+    "SessionSource",
+    "TitleSource",
+    "TokenUsage",
+]
 
 _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
@@ -45,12 +54,32 @@ class Node:
     id: strawberry.ID
 
 
+@strawberry.enum(description="Where a session's title comes from.")
+class TitleSource(Enum):
+    CUSTOM = strawberry.enum_value("custom", description="The user named the session.")
+    AI = strawberry.enum_value("ai", description="Claude Code wrote a title for it.")
+    SUMMARY = strawberry.enum_value(
+        "summary", description="Claude Code's summary of the conversation."
+    )
+    FIRST_PROMPT = strawberry.enum_value(
+        "prompt",
+        description="Derived: the first prompt the user typed, on one line. A title "
+        "Claude Code writes later replaces it.",
+    )
+    SLUG = strawberry.enum_value(
+        "slug", description="Derived: the session's slug (no prompt typed yet)."
+    )
+
+
 @strawberry.type(description="Token counts; each API message is counted once.")
 class TokenUsage:
     input: BigInt
     output: BigInt
     cache_read: BigInt
     cache_creation: BigInt
+    cache_creation_1h: BigInt = strawberry.field(
+        description="Of cacheCreation, the tokens written with a 1-hour TTL (priced higher)."
+    )
 
     @strawberry.field(description="input + output + cacheRead + cacheCreation.")
     def total(self) -> BigInt:
@@ -63,6 +92,7 @@ class TokenUsage:
             output=BigInt(totals.output),
             cache_read=BigInt(totals.cache_read),
             cache_creation=BigInt(totals.cache_creation),
+            cache_creation_1h=BigInt(totals.cache_creation_1h),
         )
 
 
@@ -127,9 +157,11 @@ async def _events(
 
 
 def _event_filter(
-    types: list[str] | None, subtypes: list[str] | None, since: datetime | None,
+    types: list[str] | None,
+    subtypes: list[str] | None,
+    since: datetime | None,
     until: datetime | None,
-) -> EventFilter:  # fmt: skip
+) -> EventFilter:
     return EventFilter(
         types=tuple(types) if types is not None else None,
         subtypes=tuple(subtypes) if subtypes is not None else None,
@@ -188,9 +220,17 @@ class Session(Node):
             token_usage=TokenUsage.of(row.tokens),
         )
 
-    @strawberry.field(description="The session's title (custom, AI-written, or summary).")
+    @strawberry.field(
+        description="The session's title: the user's, Claude Code's, or a summary; when "
+        "there is none of those, derived from the first prompt or the slug (see titleSource)."
+    )
     def title(self, info: Info) -> str | None:
         return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+
+    @strawberry.field(description="Where the title comes from (null when there is none).")
+    def title_source(self) -> TitleSource | None:
+        source = self.row.title_source
+        return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
     def summary(self, info: Info) -> str | None:
@@ -202,6 +242,15 @@ class Session(Node):
         if raw is None:
             return None
         return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+
+    @strawberry.field(
+        description="USD of its API messages, each counted once (a message replayed from "
+        "another session counts there); null when none has a price."
+    )
+    async def cost_usd(self, info: Info) -> float | None:
+        cells = await info.context.loaders.session_usage.load(self.row.id)
+        cost = total(cells, info.context.settings.prices).cost
+        return float(cost) if cost is not None else None
 
     @strawberry.field(
         description="Secrets found in the session's text, by kind (values are never "
@@ -344,9 +393,26 @@ class Message(Node):
     def _records(self, info: Info) -> list[tuple[int, Record]]:
         return message_records(info, self.row)
 
+    @strawberry.field(
+        description="False for a copy of an API message replayed from another session "
+        "(resumed or forked): totals count it once, in the session that had it first."
+    )
+    def counted(self) -> bool:
+        return bool(self.row.counted)
+
+    @strawberry.field(
+        description="USD of this API message at its model's price on its day; "
+        "null without a model or a known price."
+    )
+    def cost_usd(self, info: Info) -> float | None:
+        tokens = self.row.tokens
+        day = datetime.fromisoformat(self.row.timestamp).date()
+        cost = info.context.settings.prices.cost(self.row.model, day, tokens, request_input(tokens))
+        return float(cost) if cost is not None else None
+
     @strawberry.field(description="The readable text: its text blocks, joined.")
     def text(self, info: Info) -> str | None:
-        return readable_text(blocks_of(self._records(info)))
+        return info.context.message_text(self.row)
 
     @strawberry.field(description="Every content block, in order.")
     def blocks(self, info: Info) -> list[ContentBlock] | None:

@@ -32,13 +32,39 @@ FIELD_COLUMNS: Final = ("text", "thinking", "tool_input", "tool_output", "title"
 UNSEARCHED_EVENT_TYPES: Final = frozenset({"progress"})
 
 # Bookkeeping keys of event records: ids, times, paths and flags nobody searches for.
-_EVENT_SKIP: Final = frozenset({
-    "uuid", "parentUuid", "logicalParentUuid", "leafUuid", "sessionId", "timestamp", "type",
-    "userType", "isSidechain", "version", "gitBranch", "cwd", "requestId", "messageId",
-    "toolUseID", "parentToolUseID", "sourceToolAssistantUUID", "sourceToolUseID", "agentId",
-    "slug", "level", "isMeta", "isSnapshotUpdate", "permissionMode", "hookCount",
-    "preventedContinuation", "hasOutput", "durationMs", "trackedFileBackups",
-})  # fmt: skip
+_EVENT_SKIP: Final = frozenset(
+    {
+        "uuid",
+        "parentUuid",
+        "logicalParentUuid",
+        "leafUuid",
+        "sessionId",
+        "timestamp",
+        "type",
+        "userType",
+        "isSidechain",
+        "version",
+        "gitBranch",
+        "cwd",
+        "requestId",
+        "messageId",
+        "toolUseID",
+        "parentToolUseID",
+        "sourceToolAssistantUUID",
+        "sourceToolUseID",
+        "agentId",
+        "slug",
+        "level",
+        "isMeta",
+        "isSnapshotUpdate",
+        "permissionMode",
+        "hookCount",
+        "preventedContinuation",
+        "hasOutput",
+        "durationMs",
+        "trackedFileBackups",
+    }
+)
 _MAX_FIELD: Final = 1 << 20  # one document's field is cut at 1 MiB of text
 
 

@@ -237,8 +237,9 @@ class _Parser:
         distance = 10
         while (lexeme := self.peek()) is not None and lexeme.kind in ("word", "phrase"):
             self.take()
-            terms.append(Term(lexeme.text, lexeme.kind == "phrase", lexeme.prefix, field,
-                              lexeme.position))  # fmt: skip
+            terms.append(
+                Term(lexeme.text, lexeme.kind == "phrase", lexeme.prefix, field, lexeme.position)
+            )
         lexeme = self.peek()
         if lexeme is not None and lexeme.kind == ",":
             self.take()
@@ -261,8 +262,9 @@ class _Parser:
 def _with_field(node: Node, field: str) -> Node:
     """Apply a field to every leaf that has none of its own."""
     if isinstance(node, Term):
-        return node if node.field else Term(node.text, node.phrase, node.prefix, field,
-                                            node.position)  # fmt: skip
+        return (
+            node if node.field else Term(node.text, node.phrase, node.prefix, field, node.position)
+        )
     if isinstance(node, Near):
         terms = tuple(_with_field(term, field) for term in node.terms)
         return Near(terms, node.distance, node.field or field)  # type: ignore[arg-type]

@@ -138,13 +138,19 @@ _ASCII_LONG_RUN = re.compile(rf"[a-z0-9]{{{MAX_TOKEN + 1},}}")
 
 
 def _ascii_classes(lower: str, digit: str, upper: str) -> bytes:
-    return bytes(
-        ord(lower) if chr(b).islower()
-        else ord(digit) if chr(b).isdigit()
-        else ord(upper) if chr(b).isupper()
-        else 0x20
-        for b in range(128)
-    ) + b" " * 128  # fmt: skip
+    return (
+        bytes(
+            ord(lower)
+            if chr(b).islower()
+            else ord(digit)
+            if chr(b).isdigit()
+            else ord(upper)
+            if chr(b).isupper()
+            else 0x20
+            for b in range(128)
+        )
+        + b" " * 128
+    )
 
 
 # ASCII text mapped to one byte per character class (l: lower-case letter or digit,

@@ -82,11 +82,13 @@ def load_config(path: Path | None = None) -> SecretsConfig:
     return SecretsConfig(
         redact_on_import=_typed(path, section, "redact_on_import", bool, False),
         allow=frozenset(_strings(path, section, "allow")),
-        allow_patterns=tuple(_regex(path, p, "allow_patterns") for p in
-                             _strings(path, section, "allow_patterns")),
-        patterns=tuple(_pattern(path, i, p) for i, p in
-                       enumerate(_typed(path, section, "patterns", list, []))),
-    )  # fmt: skip
+        allow_patterns=tuple(
+            _regex(path, p, "allow_patterns") for p in _strings(path, section, "allow_patterns")
+        ),
+        patterns=tuple(
+            _pattern(path, i, p) for i, p in enumerate(_typed(path, section, "patterns", list, []))
+        ),
+    )
 
 
 def _typed(path: Path, section: dict[str, Any], key: str, kind: type, default: Any) -> Any:

@@ -17,31 +17,15 @@ another variable, and random enough (Shannon entropy). Without that, every
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from detect_secrets.filters import heuristic
-from detect_secrets.plugins import (
-    aws,
-    azure_storage_key,
-    basic_auth,
-    github_token,
-    gitlab_token,
-    jwt,
-    keyword,
-    npm,
-    openai,
-    private_key,
-    pypi_token,
-    sendgrid,
-    slack,
-    square_oauth,
-    stripe,
-)
+from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameters
+
+# No rule finds a secret shorter than this: shorter texts are not scanned.
+_SHORTEST: Final = 8
 
 __all__ = [
     "PLACEHOLDER",
@@ -52,13 +36,6 @@ __all__ = [
     "fingerprint",
     "placeholder",
 ]
-
-PLACEHOLDER: Final = re.compile(r"\[REDACTED:([a-z0-9:-]+):([0-9a-f]{8})\]")
-_MIN_KEYWORD_VALUE: Final = 8
-_MIN_KEYWORD_ENTROPY: Final = 3.0
-# A keyword assignment is looked for on the keyword's line, this far around it.
-_WINDOW_BEFORE: Final = 80
-_WINDOW_AFTER: Final = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,53 +64,16 @@ class Pattern:
     group: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """Regular expressions that find one kind of secret, and when to bother running them.
-
-    Attributes:
-        kind: The kind reported for a match.
-        patterns: Each with the group that holds the secret (0: the whole match).
-        anchors: Substrings one of which any match contains; a rule with none runs on
-            every text (through ``locate`` when it has one).
-        accept: A last check of a candidate value (a JWT must decode, say).
-        trim: Narrows a match to the secret before ``accept`` sees it.
-        extend: Widens a match to the whole secret (a private key's block, say).
-    """
-
-    kind: str
-    patterns: tuple[tuple[re.Pattern[str], int], ...]
-    anchors: tuple[str, ...] = ()
-    accept: Callable[[str], bool] | None = None
-    trim: Callable[[str, int, int], tuple[int, int]] | None = None
-    extend: Callable[[str, int, int], tuple[int, int]] | None = None
-    locate: re.Pattern[str] | None = None
-
-    def windows(self, text: str) -> list[tuple[int, int]]:
-        """Where to run the patterns: the whole text, or the lines ``locate`` finds
-        (clipped), so that a costly pattern never runs over megabytes of output."""
-        if self.locate is None:
-            return [(0, len(text))]
-        # Lower-cased once, the stems are found by a case-sensitive search, several times
-        # faster than re.IGNORECASE; the rare text whose length lower() changes is not.
-        lowered = text.lower()
-        found = (
-            self.locate.finditer(lowered)
-            if len(lowered) == len(text)
-            else re.finditer(self.locate.pattern, text, re.IGNORECASE)
-        )
-        windows: list[tuple[int, int]] = []
-        last = -1
-        for match in found:
-            if match.start() < last:
-                continue
-            line_start = text.rfind("\n", 0, match.start()) + 1
-            line_end = text.find("\n", match.end())
-            start = max(line_start, match.start() - _WINDOW_BEFORE)
-            end = min(len(text) if line_end < 0 else line_end, match.end() + _WINDOW_AFTER)
-            last = end
-            windows.append((start, end))
-        return windows
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it (keys are left alone)."""
+    # Exact classes: values come from orjson, which makes no subclasses.
+    if value.__class__ is str:
+        return change(value)
+    if value.__class__ is dict:
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if value.__class__ is list:
+        return [map_strings(item, change) for item in value]
+    return value
 
 
 def fingerprint(value: str) -> str:
@@ -144,170 +84,6 @@ def fingerprint(value: str) -> str:
 def placeholder(kind: str, value: str) -> str:
     """What a redacted or masked value is replaced with."""
     return f"[REDACTED:{kind}:{fingerprint(value)}]"
-
-
-def _entropy(value: str) -> float:
-    counts = Counter(value)
-    length = len(value)
-    return -sum(n / length * math.log2(n / length) for n in counts.values())
-
-
-def _credential_like(value: str) -> bool:
-    """A keyword assignment's value that is a credential, not code or prose."""
-    return (
-        len(value) >= _MIN_KEYWORD_VALUE
-        and not PLACEHOLDER.fullmatch(value)
-        and not heuristic.is_templated_secret(value)
-        and not heuristic.is_prefixed_with_dollar_sign(value)
-        and not heuristic.is_sequential_string(value)
-        and not heuristic.is_potential_uuid(value)
-        and not heuristic.is_not_alphanumeric_string(value)
-        and _entropy(value) >= _MIN_KEYWORD_ENTROPY
-    )
-
-
-_KEY_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY( BLOCK)?-----")
-_KEY_START = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----")
-
-
-def _key_block(text: str, start: int, end: int) -> tuple[int, int]:
-    """From a ``BEGIN ... PRIVATE KEY`` header to its END line (or the text's end)."""
-    header = _KEY_START.search(text, max(0, start - 20), end + 20)
-    if header is not None:
-        start = header.start()
-    footer = _KEY_END.search(text, end)
-    return start, footer.end() if footer is not None else len(text)
-
-
-_FIRST_WORD = re.compile(r"[^\s'\"`,;()\[\]{}]+")
-
-
-def _first_word(text: str, start: int, end: int) -> tuple[int, int]:
-    """detect-secrets' keyword values run to the end of a file line (its ``\\v`` does not
-    stop at a newline, which a file scanner never sees): a value is its first word."""
-    word = _FIRST_WORD.match(text, start, end)
-    if word is None or text[word.end() : word.end() + 1] in ("(", "["):
-        return start, start  # a call or a subscript: code that fetches the secret
-    return start, word.end()
-
-
-_JWT_TAIL = re.compile(r"[A-Za-z0-9_=+/.-]*")
-
-
-def _whole_jwt(text: str, start: int, end: int) -> tuple[int, int]:
-    """detect-secrets' JWT pattern stops lazily before the signature: take all of it."""
-    tail = _JWT_TAIL.match(text, end)
-    return start, tail.end() if tail is not None else end
-
-
-def _compiled(
-    patterns: Iterable[re.Pattern[str]], secret_group: int = 0
-) -> tuple[tuple[re.Pattern[str], int], ...]:
-    """detect-secrets' patterns, each with the group holding the secret where it has it
-    (a URL's password, not the URL)."""
-    return tuple((p, secret_group if p.groups >= secret_group else 0) for p in patterns)
-
-
-def _builtin_rules() -> list[Rule]:
-    keyword_patterns = {
-        **keyword.CONFIG_DENYLIST_REGEX_TO_GROUP,
-        **keyword.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
-    }
-    return [
-        Rule(
-            "private-key",
-            _compiled(private_key.PrivateKeyDetector.denylist),
-            anchors=("PRIVATE KEY", "PuTTY-User-Key-File"),
-            extend=_key_block,
-        ),
-        Rule(
-            "aws-access-key",
-            _compiled(aws.AWSKeyDetector.denylist, 1),
-            anchors=("A3T", "ABIA", "ACCA", "AKIA", "ASIA", "aws", "AWS"),
-        ),
-        Rule(
-            "github-token",
-            (
-                *_compiled(github_token.GitHubTokenDetector.denylist),
-                (re.compile(r"github_pat_[A-Za-z0-9_]{22,}"), 0),
-            ),
-            anchors=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-        ),
-        Rule(
-            "gitlab-token",
-            _compiled(gitlab_token.GitLabTokenDetector.denylist),
-            anchors=(
-                "glpat-",
-                "gldt-",
-                "glft-",
-                "glsoat-",
-                "glrt-",
-                "glcbt-",
-                "glimt-",
-                "glptt-",
-                "glagent-",
-                "gloas-",
-                "GR1348941",
-            ),
-        ),
-        Rule(
-            "slack-token",
-            _compiled(slack.SlackDetector.denylist),
-            anchors=("xox", "XOX", "hooks.slack.com"),
-        ),
-        Rule("stripe-key", _compiled(stripe.StripeDetector.denylist), anchors=("k_live_",)),
-        Rule(
-            "anthropic-key",
-            ((re.compile(r"sk-ant-[a-z]{3,8}\d{2}-[A-Za-z0-9_-]{32,}"), 0),),
-            anchors=("sk-ant-",),
-        ),
-        Rule(
-            "openai-key",
-            (
-                *_compiled(openai.OpenAIDetector.denylist),
-                (re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"), 0),
-            ),
-            anchors=("T3BlbkFJ", "sk-proj-", "sk-svcacct-", "sk-admin-"),
-        ),
-        Rule(
-            "jwt",
-            _compiled(jwt.JwtTokenDetector.denylist),
-            anchors=("eyJ",),
-            accept=jwt.JwtTokenDetector.is_formally_valid,
-            extend=_whole_jwt,
-        ),
-        Rule(
-            "basic-auth",
-            _compiled(basic_auth.BasicAuthDetector.denylist, 1),
-            anchors=("://",),
-            accept=lambda value: (
-                not heuristic.is_templated_secret(value)
-                and not value.startswith("$")
-                and value.lower() not in {"password", "pass", "passwd", "secret", "x-oauth-basic"}
-            ),
-        ),
-        Rule("npm-token", _compiled(npm.NpmDetector.denylist, 1), anchors=("_authToken",)),
-        Rule("pypi-token", _compiled(pypi_token.PypiTokenDetector.denylist), anchors=("pypi-",)),
-        Rule("sendgrid-key", _compiled(sendgrid.SendGridDetector.denylist), anchors=("SG.",)),
-        Rule(
-            "azure-storage-key",
-            _compiled(azure_storage_key.AzureStorageKeyDetector.denylist),
-            anchors=("AccountKey=",),
-        ),
-        Rule(
-            "square-oauth",
-            _compiled(square_oauth.SquareOAuthDetector.denylist),
-            anchors=("sq0csp-",),
-        ),
-        Rule(
-            "secret-assignment",
-            tuple(keyword_patterns.items()),
-            # detect-secrets' keywords all contain one of these (lower-case) stems.
-            locate=re.compile("key|pass|pwd|secret|contrase"),
-            trim=_first_word,
-            accept=_credential_like,
-        ),
-    ]
 
 
 @dataclass(slots=True)
@@ -331,11 +107,13 @@ class SecretScanner:
 
     def __post_init__(self) -> None:
         own = [
-            Rule(f"custom:{p.name}" if not p.name.startswith("custom:") else p.name,
-                 ((re.compile(p.regex), p.group),))
+            Rule(
+                f"custom:{p.name}" if not p.name.startswith("custom:") else p.name,
+                ((re.compile(p.regex), p.group),),
+            )
             for p in self.patterns
-        ]  # fmt: skip
-        self._rules = [*_builtin_rules(), *own]
+        ]
+        self._rules = [*builtin_rules(), *own]
         self._always = [rule for rule in self._rules if not rule.anchors]
         self._by_anchor = {}
         for rule in self._rules:
@@ -363,7 +141,7 @@ class SecretScanner:
             ),
             *sorted(self.allow),
             *self.allow_patterns,
-            f"{_MIN_KEYWORD_ENTROPY}/{_MIN_KEYWORD_VALUE}",
+            rule_parameters(),
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
@@ -386,7 +164,7 @@ class SecretScanner:
 
     def scan(self, text: str) -> list[Finding]:
         """The secrets in ``text``, in order, none overlapping (the earliest, then longest)."""
-        if len(text) < _MIN_KEYWORD_VALUE:
+        if len(text) < _SHORTEST:
             return []
         # Substring tests (C speed, several times faster than one alternation regex over
         # the same text), then only the rules whose anchor is there.
@@ -424,13 +202,7 @@ class SecretScanner:
 
     def mask_json(self, value: Any) -> Any:
         """A JSON value with every string in it masked (a new value where one changed)."""
-        if value.__class__ is str:
-            return self.mask(value)
-        if value.__class__ is dict:
-            return {key: self.mask_json(item) for key, item in value.items()}
-        if value.__class__ is list:
-            return [self.mask_json(item) for item in value]
-        return value
+        return map_strings(value, self.mask)
 
     def mask(self, text: str, findings: Sequence[Finding] | None = None) -> str:
         """``text`` with every secret replaced by its placeholder."""

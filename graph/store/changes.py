@@ -9,10 +9,16 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from graph.store.connection import StatementCounter, open_connection
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import aiosqlite
 
-__all__ = ["ChangeRow", "changes_after", "changes_head", "head"]
+    from graph.store.reads import Reader
+
+__all__ = ["ChangeRow", "ChangeWatch", "changes_after", "changes_head", "head"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +57,36 @@ async def changes_head(conn: aiosqlite.Connection) -> int | None:
         return await head(conn)
     except sqlite3.OperationalError:
         return None
+
+
+class ChangeWatch:
+    """A read-only connection of its own that sees every commit to the file, other
+    processes' included (``PRAGMA data_version`` changes with each), for the live feed.
+
+    Its statements are counted on ``counter`` (the feed's cost is asserted in tests).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, counter: StatementCounter) -> None:
+        from graph.store.reads import Reader  # reads imports this module
+
+        self._conn = conn
+        self.counter = counter
+        self.reader: Reader = Reader(conn, counter)
+
+    @classmethod
+    async def open(cls, path: Path, counter: StatementCounter | None = None) -> ChangeWatch:
+        conn = await open_connection(path, readonly=True)
+        return cls(conn, counter if counter is not None else StatementCounter())
+
+    async def data_version(self) -> int:
+        """A number that changes whenever any connection commits to the file."""
+        self.counter.count += 1
+        rows = list(await self._conn.execute_fetchall("PRAGMA data_version"))
+        return int(rows[0][0])
+
+    async def head(self) -> int:
+        """The newest change number (not counted: read once, at start)."""
+        return await head(self._conn)
+
+    async def close(self) -> None:
+        await self._conn.close()

@@ -1,6 +1,6 @@
 """Reading what the secret scan found: per session by kind, and a report by value.
 
-The rows are written by the search indexer (``graph.search.index``), which finds
+The rows are written by the search indexer (``graph.store.indexing``), which finds
 secrets while it builds a document. Only fingerprints are stored, never a value.
 """
 

@@ -20,9 +20,18 @@ from graph.errors import ConfigError
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["KeyMaterial", "codec_for", "crypto_state", "write_crypto_state"]
+__all__ = [
+    "CRYPTO_STATE_SINCE",
+    "KeyMaterial",
+    "codec_for",
+    "crypto_state",
+    "has_sessions",
+    "write_crypto_state",
+]
 
 _SALT_BYTES = 16
+# The migration that creates ``meta``, where the state lives (reverting it drops the state).
+CRYPTO_STATE_SINCE = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,17 @@ async def crypto_state(conn: aiosqlite.Connection) -> dict[str, str]:
         return {}
     rows = await conn.execute_fetchall("SELECT key, value FROM meta WHERE key LIKE 'crypto.%'")
     return {str(row[0]): str(row[1]) for row in rows}
+
+
+async def has_sessions(conn: aiosqlite.Connection) -> bool:
+    """Whether the database holds a session (False for a new file, before any migration)."""
+    tables = await conn.execute_fetchall(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'"
+    )
+    if not list(tables):
+        return False
+    [(found,)] = await conn.execute_fetchall("SELECT EXISTS (SELECT 1 FROM sessions)")
+    return bool(found)
 
 
 async def write_crypto_state(conn: aiosqlite.Connection, state: dict[str, str]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from graph.search.index import SEARCHED_EVENTS
+from graph.store.counting import MISCOUNTED
+from graph.store.indexing import SEARCHED_EVENTS
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -48,4 +49,10 @@ async def check_database(conn: aiosqlite.Connection) -> list[str]:
         "(run `sessiongraph doctor --repair`)"
         for row in rows
     ]
+    [(miscounted,)] = await conn.execute_fetchall(MISCOUNTED)
+    if miscounted:
+        problems.append(
+            f"usage: {miscounted} API messages are not counted exactly once "
+            "(run `sessiongraph doctor --repair`)"
+        )
     return problems

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import orjson
 
 from graph.errors import QueryTimeout
+from graph.store.changes import ChangeRow, changes_after
 from graph.store.connection import StatementCounter
 from graph.store.filters import (
     EventFilter,
@@ -28,6 +29,7 @@ from graph.store.pages import Page, PageRequest, keyset
 from graph.store.rows import (
     ConversationRow,
     EventRow,
+    ImportFigures,
     MessageRow,
     SessionRow,
     StatsRow,
@@ -35,9 +37,21 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
+from graph.store.transcripts import Transcripts, conversation_events, conversation_messages
+from graph.store.usage import (
+    Clock,
+    Dimension,
+    FilterOptions,
+    ProjectCells,
+    UsageCell,
+    UsageFilter,
+    filter_options_sql,
+    projects_sql,
+    usage_sql,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncGenerator, Sequence
 
     import aiosqlite
 
@@ -65,14 +79,22 @@ class Reader:
         self.statements = 0
 
     @property
+    def transcripts(self) -> Transcripts:
+        """The importer's queries (statements not counted: no request asks for them)."""
+        return Transcripts(self._conn)
+
+    @property
     def connection(self) -> aiosqlite.Connection:
         """The underlying connection, for queries kept in other store modules."""
         return self._conn
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _count(self) -> None:
         self.statements += 1
         if self._counter is not None:
             self._counter.count += 1
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._count()
         try:
             return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:
@@ -119,6 +141,24 @@ class Reader:
         )
         return Page.cut([SessionRow(*row) for row in rows], request)
 
+    async def sessions_matching(self, where: SessionFilter, pks: Sequence[int]) -> set[int]:
+        """Which of these sessions ``where`` matches (for the live session list)."""
+        clause, params = where.where("sessions")
+        rows = await self._all(
+            f"SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?)) AND {clause}",
+            (json_list(list(pks)), *params),
+        )
+        return {int(row[0]) for row in rows}
+
+    async def session_ids_starting(self, prefix: str, limit: int) -> list[str]:
+        """The sessionIds that begin with ``prefix`` (a range on the unique index)."""
+        rows = await self._all(
+            "SELECT session_id FROM sessions WHERE session_id >= ?1"
+            " AND substr(session_id, 1, length(?1)) = ?1 ORDER BY session_id LIMIT ?2",
+            (prefix, limit),
+        )
+        return [str(row[0]) for row in rows]
+
     async def count_sessions(self, where: SessionFilter) -> int:
         filter_sql, params = where.where("s")
         rows = await self._all(f"SELECT count(*) FROM sessions AS s WHERE {filter_sql}", params)
@@ -160,9 +200,15 @@ class Reader:
     ) -> list[Page[MessageRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            MessageRow, "messages", parent, _MESSAGE_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            MessageRow,
+            "messages",
+            parent,
+            _MESSAGE_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def event_pages(
         self,
@@ -173,9 +219,15 @@ class Reader:
     ) -> list[Page[EventRow]]:
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
-            EventRow, "events", parent, _EVENT_SORT[parent], parent_pks,
-            filter_sql, filter_params, request,
-        )  # fmt: skip
+            EventRow,
+            "events",
+            parent,
+            _EVENT_SORT[parent],
+            parent_pks,
+            filter_sql,
+            filter_params,
+            request,
+        )
 
     async def _child_pages(
         self,
@@ -265,6 +317,7 @@ class Reader:
             " CAST(total(input_tokens) AS INTEGER), CAST(total(output_tokens) AS INTEGER),"
             " CAST(total(cache_read_tokens) AS INTEGER),"
             " CAST(total(cache_creation_tokens) AS INTEGER),"
+            " CAST(total(cache_creation_1h_tokens) AS INTEGER),"
             " (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()),"
             " (SELECT coalesce(max(version), 0) FROM schema_migrations),"
             " sqlite_version()"
@@ -272,10 +325,26 @@ class Reader:
         )
         r = rows[0]
         return StatsRow(
-            sessions=r[0], conversations=r[1], messages=r[2], events=r[3],
-            tokens=TokenTotals(r[4], r[5], r[6], r[7]),
-            db_size_bytes=r[8], schema_version=r[9], sqlite_version=r[10],
-        )  # fmt: skip
+            sessions=r[0],
+            conversations=r[1],
+            messages=r[2],
+            events=r[3],
+            tokens=TokenTotals(r[4], r[5], r[6], r[7], r[8]),
+            db_size_bytes=r[9],
+            schema_version=r[10],
+            sqlite_version=r[11],
+        )
+
+    async def import_figures(self) -> ImportFigures:
+        """Lines imported and when last (by any process), and the newest change."""
+        lines, last, head = (
+            await self._all(
+                "SELECT (SELECT CAST(total(line_count) AS INTEGER) FROM import_files),"
+                " (SELECT max(imported_at) FROM import_files),"
+                " (SELECT coalesce(max(seq), 0) FROM changes)"
+            )
+        )[0]
+        return ImportFigures(lines, last, head)
 
     async def secret_findings_of_sessions(self, pks: Sequence[int]) -> list[list[KindCount]]:
         """What the secret scan found in each session, by kind (most found first)."""
@@ -284,16 +353,75 @@ class Reader:
             FINDINGS_BY_SESSION, (json_list(list(pks)),)
         ):
             found[pk].append(KindCount(kind, count, values, first))
-        return [found.get(pk, []) for pk in pks]  # fmt: skip
+        return [found.get(pk, []) for pk in pks]
 
     async def secret_report(self, session_pk: int | None = None) -> list[ReportRow]:
         """Every secret value found (by fingerprint), in one session or in all."""
         return [
-            ReportRow(kind, fingerprint, count, tuple(orjson.loads(sessions)),
-                      tuple(orjson.loads(fields)), first)
-            for kind, fingerprint, count, sessions, fields, first
-            in await self._all(REPORT, (session_pk,))
-        ]  # fmt: skip
+            ReportRow(
+                kind,
+                fingerprint,
+                count,
+                tuple(orjson.loads(sessions)),
+                tuple(orjson.loads(fields)),
+                first,
+            )
+            for kind, fingerprint, count, sessions, fields, first in await self._all(
+                REPORT, (session_pk,)
+            )
+        ]
+
+    def conversation_messages(self, conversation_pk: int) -> AsyncGenerator[MessageRow, None]:
+        """A thread's messages in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_messages(self._conn, conversation_pk)
+
+    def conversation_events(self, conversation_pk: int) -> AsyncGenerator[EventRow, None]:
+        """A thread's events in file order, fetched a page at a time (for exports)."""
+        self.statements += 1
+        return conversation_events(self._conn, conversation_pk)
+
+    async def changes_after(
+        self, seq: int, limit: int, session_pk: int | None = None
+    ) -> list[ChangeRow]:
+        """Up to ``limit`` changes of the feed after ``seq`` (of one session, if given)."""
+        self._count()
+        return await changes_after(self._conn, seq, limit, session_pk)
+
+    # usage (see graph/store/usage.py)
+
+    async def usage(
+        self,
+        dimensions: Sequence[Dimension],
+        where: UsageFilter,
+        clock: Clock,
+        thresholds: Sequence[int],
+    ) -> list[UsageCell]:
+        """Sums of counted messages per group, model, UTC day and request-size bucket."""
+        sql, params = usage_sql(dimensions, where, clock, thresholds)
+        return [UsageCell.of(row, len(dimensions)) for row in await self._all(sql, params)]
+
+    async def projects(self, thresholds: Sequence[int]) -> list[ProjectCells]:
+        """Every project with its sessions' facts and its usage cells."""
+        sql, params = projects_sql(thresholds)
+        found: dict[str | None, ProjectCells] = {}
+        for row in await self._all(sql, params):
+            project = found.get(row[0])
+            if project is None:
+                project = ProjectCells(
+                    row[0], row[1], int(row[2]), int(row[3] or 0), row[4], row[5]
+                )
+                found[row[0]] = project
+            if row[8] is not None:  # the cell's UTC day: NULL for a project without usage
+                project.cells.append(UsageCell.of(row[6:], 1))
+        return list(found.values())
+
+    async def filter_options(self) -> FilterOptions:
+        """The distinct projects, models, git branches and sources, sorted."""
+        values: dict[str, list[str]] = {"project": [], "model": [], "git_branch": [], "source": []}
+        for kind, value in await self._all(filter_options_sql()):
+            values[kind].append(value)
+        return FilterOptions(*(sorted(v) for v in values.values()))
 
     async def schema_version(self) -> int:
         rows = await self._all("SELECT coalesce(max(version), 0) FROM schema_migrations")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from graph.store.inputs import NewEvent, NewMessage
+from graph.inputs import NewEvent, NewMessage
 from graph.store.rows import event_row_key, message_row_key
 
 if TYPE_CHECKING:
@@ -114,17 +114,20 @@ async def _messages(
     changed, after = 0, 0
     while True:
         async with store.write() as writer:
-            rows = list(await writer.connection.execute_fetchall(
-                "SELECT id, session_pk, conversation_pk, msg_key, role, timestamp, model,"
-                f" content FROM messages WHERE id > ?{where} ORDER BY id LIMIT ?",
-                (after, *params, _BATCH),
-            ))  # fmt: skip
+            rows = list(
+                await writer.connection.execute_fetchall(
+                    "SELECT id, session_pk, conversation_pk, msg_key, role, timestamp, model,"
+                    f" content FROM messages WHERE id > ?{where} ORDER BY id LIMIT ?",
+                    (after, *params, _BATCH),
+                )
+            )
             if not rows:
                 return changed
             after = int(rows[-1][0])
             for pk, spk, cpk, msg_key, role, timestamp, model, content in rows:
-                raw = store.codec.open("messages", "content", message_row_key(cpk, msg_key),
-                                       content)  # fmt: skip
+                raw = store.codec.open(
+                    "messages", "content", message_row_key(cpk, msg_key), content
+                )
                 found = _masked(raw, mask, might_hold)
                 if found is None:
                     continue
@@ -132,10 +135,11 @@ async def _messages(
                 if dry_run:
                     continue
                 old, new = (
-                    NewMessage(msg_key, role, timestamp, [(int(line), r) for line, r in value],
-                               model=model)
+                    NewMessage(
+                        msg_key, role, timestamp, [(int(line), r) for line, r in value], model=model
+                    )
                     for value in found
-                )  # fmt: skip
+                )
                 await writer.rewrite_message(spk, cpk, pk, old, new)
 
 
@@ -146,11 +150,13 @@ async def _events(
     changed, after = 0, 0
     while True:
         async with store.write() as writer:
-            rows = list(await writer.connection.execute_fetchall(
-                "SELECT id, session_pk, conversation_pk, seq, type, subtype, timestamp, uuid,"
-                f" data FROM events WHERE id > ?{where} ORDER BY id LIMIT ?",
-                (after, *params, _BATCH),
-            ))  # fmt: skip
+            rows = list(
+                await writer.connection.execute_fetchall(
+                    "SELECT id, session_pk, conversation_pk, seq, type, subtype, timestamp, uuid,"
+                    f" data FROM events WHERE id > ?{where} ORDER BY id LIMIT ?",
+                    (after, *params, _BATCH),
+                )
+            )
             if not rows:
                 return changed
             after = int(rows[-1][0])

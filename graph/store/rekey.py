@@ -1,41 +1,47 @@
 """Sealing every value again: encrypting a plaintext database, or rotating its key.
 
-Both run in batches, each its own transaction, after recording the operation in
-``meta`` (``crypto.pending``). A batch picks rows whose value is not yet sealed with the
-target key, so an interrupted run (even kill -9) is resumed by running it again. The
-search index is rebuilt with the new key's token hashes at the end, then the new state
-replaces the pending one, and the file is vacuumed so no freed page keeps old bytes.
+Both check the key before anything is written (migrations included), then run in
+batches, each its own transaction, after recording the operation in ``meta``
+(``crypto.pending``). A batch picks rows whose value is not yet sealed with the target
+key, so an interrupted run (even kill -9) is resumed by running it again. The search
+index is rebuilt with the new key's token hashes at the end, then the new state replaces
+the pending one together with a clean-up marker (see :mod:`graph.store.cleanup`): the
+file is vacuumed so no freed page keeps old bytes, and ``encrypt``'s plaintext copy is
+removed. A run again after a kill in that last step finishes it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from graph.crypto import Cipher, Codec, MasterKey, PlainCodec
 from graph.errors import ConfigError
-from graph.search.index import REBUILD_ORDER, SearchIndexer, mark_indexed
+from graph.store.cleanup import pending_cleanup, record_cleanup
+from graph.store.faults import file_faults
+from graph.store.indexing import REBUILD_ORDER, SearchIndexer, mark_indexed
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
+from graph.store.sealed import SEALED
 from graph.store.store import Store
 
 __all__ = ["encrypt_database", "rotate_key"]
 
 BATCH: Final = 500
 
-# (table, column, SQL for the natural key the value is bound to)
-_SEALED: Final = (
-    ("messages", "content", "conversation_pk || ':' || msg_key"),
-    ("events", "data", "conversation_pk || ':' || seq"),
-    ("sessions", "title", "session_id"),
-    ("sessions", "summary", "session_id"),
-    ("sessions", "metadata", "session_id"),
-)
-# (the same keys graph.store.rows.message_row_key / event_row_key build)
-
 Progress = Callable[[int], None]
+
+
+async def _started(store: Store, started: Progress | None) -> None:
+    """Tell ``started`` how many values (and index documents) the run will go through."""
+    if started is None:
+        return
+    [(count,)] = await store.writer_connection.execute_fetchall(
+        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
+        " + 3 * (SELECT count(*) FROM sessions)"
+    )
+    started(int(count))
 
 
 async def _reseal(
@@ -43,7 +49,7 @@ async def _reseal(
 ) -> bool:
     """Seal with ``target`` every value not sealed with it yet; False if stopped early."""
     batches = 0
-    for table, column, key_sql in _SEALED:
+    for table, column, key_sql in SEALED:
         while True:
             if max_batches is not None and batches >= max_batches:
                 return False
@@ -62,11 +68,18 @@ async def _reseal(
                 await conn.executemany(
                     f"UPDATE {table} SET {column} = ? WHERE id = ?",
                     [
-                        (target.seal(table, column, str(row[1]),
-                                     source.open(table, column, str(row[1]), row[2])), row[0])
+                        (
+                            target.seal(
+                                table,
+                                column,
+                                str(row[1]),
+                                source.open(table, column, str(row[1]), row[2]),
+                            ),
+                            row[0],
+                        )
                         for row in rows
                     ],
-                )  # fmt: skip
+                )
             batches += 1
             if progress is not None:
                 progress(len(rows))
@@ -74,10 +87,14 @@ async def _reseal(
 
 
 async def _finish(
-    store: Store, target: Cipher, state: dict[str, str], progress: Progress | None
+    store: Store,
+    target: Cipher,
+    state: dict[str, str],
+    copies: list[str],
+    progress: Progress | None,
 ) -> None:
     """Rebuild the index with the new token hashes, in batches that resume, then commit
-    the new state and vacuum."""
+    the new state with the clean-up it owes, and do that clean-up."""
     store.codec = target
     indexer = None
     for hook in store.hooks:
@@ -106,7 +123,8 @@ async def _finish(
         if indexer is not None:
             await mark_indexed(writer.connection, indexer.analysis.version)
         await write_crypto_state(writer.connection, state)
-    await store.vacuum()
+        await record_cleanup(writer.connection, copies)
+    await store.finish_cleanup()
 
 
 async def _marker(store: Store) -> dict[str, Any] | None:
@@ -132,37 +150,64 @@ async def encrypt_database(
     material: KeyMaterial,
     *,
     progress: Progress | None = None,
+    started: Progress | None = None,
     max_batches: int | None = None,
 ) -> bool:
     """Encrypt a plaintext database (resuming an interrupted run); True when done.
 
-    The store must be connected and migrated, opened without a key.
+    The store must be connected and opened without a key; it is migrated here, once
+    the key has been checked. ``started`` is told how many values the run goes through.
+
+    Raises:
+        ConfigError: already encrypted, or not the key an interrupted run began with.
+        StoreError: the disk filled up (the run resumes when started again).
     """
+    with file_faults(store.path, "encrypting", "run `sessiongraph encrypt` again (it resumes)"):
+        return await _encrypt(store, material, progress, started, max_batches)
+
+
+async def _encrypt(
+    store: Store,
+    material: KeyMaterial,
+    progress: Progress | None,
+    started: Progress | None,
+    max_batches: int | None,
+) -> bool:
     conn = store.writer_connection
     state = await crypto_state(conn)
     pending = _pending(state)
-    if pending is None:
-        if state:
+    if pending is None and state:
+        if await pending_cleanup(conn) is None:
             raise ConfigError(f"{store.path} is already encrypted (use rotate-key)")
+        codec_for(state, material, str(store.path))  # the key, before the clean-up writes
+        await store.finish_cleanup()  # killed after its last commit: finish the job
+        return True
+    if pending is None:
         final, master = new_state(material)
-        # A copy of the plaintext database stays until the encryption has succeeded.
+        # One copy of the plaintext database (taken before migrating, so it serves as
+        # the migrations' copy too) stays until the encryption has succeeded.
         backup = str(await store.backup("pre-encrypt"))
+        await store.migrate(backup=False)
         async with store.write() as writer:
             await write_crypto_state(
                 writer.connection,
-                {"crypto.pending": orjson.dumps({"op": "encrypt", "state": final,
-                                                 "backup": backup}).decode()},
-            )  # fmt: skip
+                {
+                    "crypto.pending": orjson.dumps(
+                        {"op": "encrypt", "state": final, "backup": backup}
+                    ).decode()
+                },
+            )
     else:
         if pending["op"] != "encrypt":
             raise ConfigError(f"a {pending['op']} of {store.path} was interrupted: finish it")
         final, backup = pending["state"], pending["backup"]
         master = _master_for(final, material, str(store.path))
+        await store.migrate(backup=False)  # the pre-encrypt copy is the copy
+    await _started(store, started)
     target = Cipher(master)
     if not await _reseal(store, PlainCodec(), target, progress, max_batches):
         return False
-    await _finish(store, target, final, progress)
-    Path(backup).unlink(missing_ok=True)  # noqa: ASYNC240 - one unlink, at the very end
+    await _finish(store, target, final, [backup], progress)
     return True
 
 
@@ -172,21 +217,47 @@ async def rotate_key(
     new_key: MasterKey,
     *,
     progress: Progress | None = None,
+    started: Progress | None = None,
     max_batches: int | None = None,
 ) -> bool:
-    """Seal every value with ``new_key`` and rebuild the index; True when done."""
+    """Seal every value with ``new_key`` and rebuild the index; True when done.
+
+    Like :func:`encrypt_database`, both keys are checked before anything is written.
+    """
+    with file_faults(
+        store.path, "rotating the key of", "run `sessiongraph rotate-key` again (it resumes)"
+    ):
+        return await _rotate(store, current, new_key, progress, started, max_batches)
+
+
+async def _rotate(
+    store: Store,
+    current: KeyMaterial,
+    new_key: MasterKey,
+    progress: Progress | None,
+    started: Progress | None,
+    max_batches: int | None,
+) -> bool:
     conn = store.writer_connection
     state = await crypto_state(conn)
     pending = _pending(state)
     if pending is None:
+        if state.get("crypto.check") == new_key.check_value():
+            # Already sealed with the new key (a run again after its last commit).
+            await store.migrate()
+            await store.finish_cleanup()
+            return True
         old = codec_for(state, current, str(store.path))  # checks the current key
         assert isinstance(old, Cipher)
+        await store.migrate()
+        await store.finish_cleanup()  # one an earlier re-seal still owes
         final = {
             "crypto.mode": "key",
             "crypto.check": new_key.check_value(),
-            "crypto.retired": ",".join(filter(None, [state.get("crypto.retired"),
-                                                     old.key_id.hex()])),
-        }  # fmt: skip
+            "crypto.retired": ",".join(
+                filter(None, [state.get("crypto.retired"), old.key_id.hex()])
+            ),
+        }
         async with store.write() as writer:
             await write_crypto_state(
                 writer.connection,
@@ -201,14 +272,17 @@ async def rotate_key(
         final = pending["state"]
         if final["crypto.check"] != new_key.check_value():
             raise ConfigError("this is not the new key of the interrupted rotation")
-        old = codec_for({k: v for k, v in state.items() if k != "crypto.pending"}, current,
-                        str(store.path))  # fmt: skip
+        old = codec_for(
+            {k: v for k, v in state.items() if k != "crypto.pending"}, current, str(store.path)
+        )
         assert isinstance(old, Cipher)
+        await store.migrate()
+    await _started(store, started)
     target = Cipher(new_key)
     both = Cipher(new_key, older=[_master_of(current, state)])
     if not await _reseal(store, both, target, progress, max_batches):
         return False
-    await _finish(store, target, final, progress)
+    await _finish(store, target, final, [], progress)
     return True
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from graph.inputs import TokenTotals
+
 __all__ = [
     "ConversationRow",
     "EventRow",
@@ -45,16 +47,6 @@ def event_row_key(conversation_pk: int, seq: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TokenTotals:
-    """Token counts, each API message counted once."""
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_creation: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class SessionRow:
     id: int
     session_id: str
@@ -76,14 +68,19 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    title_source: str | None
+    cache_creation_1h_tokens: int
     source: str
 
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
             self.cache_creation_tokens,
-        )  # fmt: skip
+            self.cache_creation_1h_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +112,8 @@ class MessageRow:
     cache_read_tokens: int
     cache_creation_tokens: int
     content: bytes
+    cache_creation_1h_tokens: int
+    counted: int  # 1 for the one copy of an API message that totals count
 
     @property
     def row_key(self) -> str:
@@ -123,9 +122,12 @@ class MessageRow:
     @property
     def tokens(self) -> TokenTotals:
         return TokenTotals(
-            self.input_tokens, self.output_tokens, self.cache_read_tokens,
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_read_tokens,
             self.cache_creation_tokens,
-        )  # fmt: skip
+            self.cache_creation_1h_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,15 @@ class EventRow:
     @property
     def row_key(self) -> str:
         return event_row_key(self.conversation_pk, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFigures:
+    """What importers (of any process) have stored, and the change feed's newest change."""
+
+    lines: int
+    last_imported_at: str | None
+    change_head: int
 
 
 @dataclass(frozen=True, slots=True)

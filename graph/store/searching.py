@@ -28,9 +28,13 @@ __all__ = [
 # bm25 weight per FTS column, in table order: what a person wrote or read counts most,
 # the bulk of tool output least.
 BM25_WEIGHTS: Final = {
-    "text": 10.0, "thinking": 4.0, "tool_input": 3.0, "tool_output": 1.0, "title": 12.0,
+    "text": 10.0,
+    "thinking": 4.0,
+    "tool_input": 3.0,
+    "tool_output": 1.0,
+    "title": 12.0,
     "event": 1.5,
-}  # fmt: skip
+}
 # Session documents are numbered from here (messages and events: pk * 4 + kind), so they
 # are the newest documents of all and always inside the ranking window.
 SESSION_DOCS: Final = 1 << 50
@@ -56,9 +60,16 @@ class SearchWhere:
         """No filter but the kinds, which a document's rowid tells (see ``doc_rowid``)."""
         return all(
             value is None
-            for value in (self.project, self.source, self.session_pk, self.role, self.model,
-                          self.since, self.until)
-        )  # fmt: skip
+            for value in (
+                self.project,
+                self.source,
+                self.session_pk,
+                self.role,
+                self.model,
+                self.since,
+                self.until,
+            )
+        )
 
     def rowid_kinds(self) -> str:
         """The kinds filter as arithmetic on ``search_fts.rowid`` (no join needed)."""
@@ -74,8 +85,10 @@ class SearchWhere:
         clauses = ["d.kind IN (SELECT value FROM json_each(?))"]
         params: list[Any] = [json_list(self.kinds)]
         for column, value in (
-            ("d.session_pk", self.session_pk), ("d.role", self.role), ("d.model", self.model),
-        ):  # fmt: skip
+            ("d.session_pk", self.session_pk),
+            ("d.role", self.role),
+            ("d.model", self.model),
+        ):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
@@ -105,7 +118,7 @@ class HitRow:
 
     @property
     def pk(self) -> int:
-        """The pk of the message, event or session (see ``graph.search.index.doc_rowid``)."""
+        """The pk of the message, event or session (see ``graph.store.indexing.doc_rowid``)."""
         return self.rowid - SESSION_DOCS if self.kind == "session" else self.rowid >> 2
 
 
@@ -137,10 +150,15 @@ def search_sql(
         f" WHERE search_fts MATCH ? AND search_fts.rowid >= {floor}"
         f" AND {filter_sql} AND {page_sql} ORDER BY {order} LIMIT ?",
         [
-            expression, expression, *filter_params, window - 1,
-            *filter_params, *page_params, request.limit + 1,
+            expression,
+            expression,
+            *filter_params,
+            window - 1,
+            *filter_params,
+            *page_params,
+            request.limit + 1,
         ],
-    )  # fmt: skip
+    )
 
 
 def _kinds_only_sql(

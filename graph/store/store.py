@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,16 +14,23 @@ import aiosqlite
 
 from graph.crypto import Codec, PlainCodec
 from graph.errors import SchemaOutOfDate, StoreError
-from graph.search.index import SearchIndexer, indexed_version, mark_indexed
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
-from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
-from graph.store.maintenance import check_database
+from graph.store.faults import file_faults
+from graph.store.indexing import SearchIndexer
+from graph.store.keyring import (
+    KeyMaterial,
+    codec_for,
+    crypto_state,
+    has_sessions,
+    new_state,
+    write_crypto_state,
+)
 from graph.store.migrations import Migration, Migrator, load_migrations
 from graph.store.reads import Reader
-from graph.store.scope import CURRENT_SCOPE
-from graph.store.transcripts import fill_message_rows
+from graph.store.scope import CURRENT_SCOPE, RequestScope
+from graph.store.upkeep import Upkeep
 from graph.store.writes import Writer
 
 if TYPE_CHECKING:
@@ -37,7 +43,7 @@ log = logging.getLogger(__name__)
 DEFAULT_READERS = 4
 
 
-class Store:
+class Store(Upkeep):
     """Access to one sessiongraph database file.
 
     Writes are serialized on one connection (SQLite allows one writer at a time; a lock
@@ -91,12 +97,14 @@ class Store:
         hooks: Iterable[WriteHook] | None = None,
         trace_writes: bool = False,
         key: KeyMaterial | None = None,
+        cleanup: bool = True,
     ) -> Store:
         """Open the database, applying pending migrations unless ``migrate`` is false.
 
         The key (or its absence) is checked against what the database records before
         anything is written. With ``migrate``, a search index built by another index
-        version is rebuilt too.
+        version is rebuilt too, and (with ``cleanup``) the clean-up an interrupted
+        ``encrypt`` or ``rotate-key`` still owes is finished.
 
         Raises:
             ConfigError: the key is missing, wrong, or given for a plaintext database.
@@ -106,24 +114,31 @@ class Store:
         """
         store = cls(path, readers=readers, hooks=hooks, trace_writes=trace_writes, key=key)
         try:
-            await store.connect()
-            await store.unlock()  # before migrating: a wrong key must not write anything
-            if migrate:
-                await store.migrate(backup=backup)
-                await store.unlock(initialize=True)
-                await store.ensure_index()
-                await store.ensure_message_rows()
-            else:
-                pending = await store.migrator().pending()
-                if pending:
-                    raise SchemaOutOfDate(
-                        f"{path} is at schema version {pending[0].version - 1}, this "
-                        f"sessiongraph needs {pending[-1].version}: run `sessiongraph migrate up`"
-                    )
+            with file_faults(path, "opening", "try again"):
+                await store._open(migrate=migrate, backup=backup, cleanup=cleanup)
         except BaseException:
             await store.close()
             raise
         return store
+
+    async def _open(self, *, migrate: bool, backup: bool, cleanup: bool) -> None:
+        await self.connect()
+        await self.unlock()  # before migrating: a wrong key must not write anything
+        if not migrate:
+            pending = await self.migrator().pending()
+            if pending:
+                raise SchemaOutOfDate(
+                    f"{self.path} is at schema version {pending[0].version - 1}, this "
+                    f"sessiongraph needs {pending[-1].version}: run `sessiongraph migrate up`"
+                )
+            return
+        await self.migrate(backup=backup)
+        await self.unlock(initialize=True)
+        await self.ensure_index()
+        await self.ensure_message_rows()
+        await self.ensure_cache_ttl()
+        if cleanup and await self.finish_cleanup():
+            log.warning("finished the clean-up of an interrupted re-seal of %s", self.path)
 
     async def connect(self) -> None:
         """Open the writer connection (readers open lazily, after migrations)."""
@@ -172,16 +187,14 @@ class Store:
         """
         conn = self.writer_connection
         state = await crypto_state(conn)
-        if not state and self.key is not None and initialize:
-            [(has_sessions,)] = await conn.execute_fetchall(
-                "SELECT EXISTS (SELECT 1 FROM sessions)"
-            )
-            if not has_sessions:
-                state, _ = new_state(self.key)
-                async with self.write() as writer:
-                    await write_crypto_state(writer.connection, state)
-        if not state and self.key is not None and not initialize:
-            return  # decided after migrating (a new database has no meta table yet)
+        if not state and self.key is not None:
+            if await has_sessions(conn):  # a plaintext database: refused before migrating
+                codec_for(state, self.key, str(self.path))
+            if not initialize:
+                return  # decided after migrating (a new database has no meta table yet)
+            state, _ = new_state(self.key)
+            async with self.write() as writer:
+                await write_crypto_state(writer.connection, state)
         self.codec = codec_for(state, self.key, str(self.path))
         for hook in self.hooks:
             if isinstance(hook, SearchIndexer):
@@ -189,78 +202,6 @@ class Store:
 
     def _indexer(self) -> SearchIndexer | None:
         return next((hook for hook in self.hooks if isinstance(hook, SearchIndexer)), None)
-
-    async def ensure_index(self) -> bool:
-        """Reindex if the documents were built by another index version; True if it did.
-
-        A new database is simply marked; one whose index predates this version (or the
-        search migration itself) is rebuilt from its rows.
-        """
-        indexer = self._indexer()
-        if indexer is None:
-            return False
-        conn = self.writer_connection
-        version = indexer.analysis.version
-        if await indexed_version(conn) == version:
-            return False
-        [(has_rows,)] = await conn.execute_fetchall("SELECT EXISTS (SELECT 1 FROM sessions)")
-        if not has_rows:
-            async with self.write():
-                await mark_indexed(conn, version)
-            return False
-        log.warning("rebuilding the search index of %s (index version %s)", self.path,
-                    version)  # fmt: skip
-        await self.reindex()
-        return True
-
-    async def ensure_message_rows(self) -> None:
-        """Finish filling ``message_rows`` for sealed messages (see migration 0005).
-
-        One transaction per batch, so an interrupted open resumes where it stopped.
-        """
-        pending = await self.writer_connection.execute_fetchall(
-            "SELECT 1 FROM meta WHERE key = 'message_rows.after'"
-        )
-        if not list(pending):
-            return
-        while True:
-            async with self.write() as writer:
-                if await fill_message_rows(writer.connection, self.codec) is None:
-                    return
-
-    async def repair(self) -> int:
-        """Recompute every session's aggregates and rebuild the search index."""
-        async with self.write() as writer:
-            for (pk,) in await writer.connection.execute_fetchall("SELECT id FROM sessions"):
-                writer.touch(pk)
-        return await self.reindex()
-
-    async def reindex(self) -> int:
-        """Rebuild the search index from every stored row, in one transaction."""
-        indexer = self._indexer()
-        if indexer is None:
-            return 0
-        async with self.write() as writer:
-            return await indexer.rebuild(writer.connection)
-
-    async def revert(self, steps: int, *, backup: bool = True) -> list[Migration]:
-        """Revert the ``steps`` newest migrations, first copying the database aside."""
-        migrator = self.migrator()
-        async with self._write_lock:
-            current = await migrator.current_version()
-            if backup and current > 0:
-                copy = await self.backup(f"pre-down-{current:04d}")
-                log.info("copied the database to %s before reverting", copy)
-            self._feed = None
-            return await migrator.down(steps)
-
-    async def backup(self, label: str) -> Path:
-        """Copy the database with SQLite's online backup API; the copy's path."""
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        target = self.path.with_name(f"{self.path.name}.{label}.{stamp}.bak")
-        async with aiosqlite.connect(target) as dest:
-            await self.writer_connection.backup(dest)
-        return target
 
     async def close(self) -> None:
         """Close every connection; the store can not be used afterwards."""
@@ -273,6 +214,17 @@ class Store:
         if self._writer is not None:
             await self._writer.close()
             self._writer = None
+
+    @contextmanager
+    def request_scope(self, timeout: float) -> Iterator[RequestScope]:
+        """Bound the reads of one request (this task and those it starts): each is
+        interrupted past ``timeout`` seconds, and their statements are counted."""
+        scope = RequestScope(deadline=time.monotonic() + timeout)
+        token = CURRENT_SCOPE.set(scope)
+        try:
+            yield scope
+        finally:
+            CURRENT_SCOPE.reset(token)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Reader]:
@@ -338,22 +290,6 @@ class Store:
         finally:
             checkpoints, self._checkpoints = self._checkpoints, None
             await checkpoints.close()
-
-    async def check(self) -> list[str]:
-        """Problems found by SQLite's, FTS5's and our own consistency checks."""
-        async with self._write_lock:
-            return await check_database(self.writer_connection)
-
-    async def vacuum(self) -> None:
-        """Rewrite the file (no freed page keeps old bytes) and empty the WAL."""
-        async with self._write_lock:
-            await self.writer_connection.execute("VACUUM")
-            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    async def checkpoint(self) -> None:
-        """Fold the WAL back into the database file."""
-        async with self._write_lock:
-            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class _Deadline:

@@ -1,7 +1,8 @@
 """SQL the transcript importer and exporter need beyond the general read/write API.
 
-Plain async functions on a connection: pass ``writer.connection`` inside a write
-transaction (so they see its uncommitted rows) or ``reader.connection`` outside one.
+Reached through :class:`Transcripts` (``writer.transcripts`` inside a write transaction,
+so it sees the transaction's own rows, or ``reader.transcripts`` outside one): callers
+outside the store never hold the connection these functions run on.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.crypto import Codec
+from graph.inputs import FileState
 from graph.store.filters import json_list
-from graph.store.inputs import FileState
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConversationContext",
+    "Transcripts",
+    "UntitledSession",
     "agent_link",
     "best_title_rank",
     "conversation_contexts",
@@ -32,9 +35,12 @@ __all__ = [
     "file_states",
     "fill_message_rows",
     "link_agent",
+    "main_thread_prompts",
+    "next_untitled_sessions",
     "session_pk_of_message_uuid",
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
+    "sessions_to_title",
 ]
 
 _FETCH = 64
@@ -115,8 +121,9 @@ async def fill_message_rows(
         return None
     later = []
     for pk, conversation_pk, msg_key, content in rows:
-        opened = codec.open("messages", "content", message_row_key(conversation_pk, msg_key),
-                            content)  # fmt: skip
+        opened = codec.open(
+            "messages", "content", message_row_key(conversation_pk, msg_key), content
+        )
         for _, record in orjson.loads(opened)[1:]:
             uuid = record.get("uuid") if isinstance(record, dict) else None
             if isinstance(uuid, str):
@@ -128,6 +135,83 @@ async def fill_message_rows(
         "UPDATE meta SET value = ? WHERE key = 'message_rows.after'", (str(rows[-1][0]),)
     )
     return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class UntitledSession:
+    """A session whose title may be derived: none yet, or only its slug."""
+
+    pk: int
+    session_id: str
+    title_source: str | None
+    metadata: str | bytes | None
+
+
+async def sessions_to_title(
+    conn: aiosqlite.Connection, session_pks: Sequence[int]
+) -> list[UntitledSession]:
+    """Those of ``session_pks`` with no title, or a title taken from their slug."""
+    rows = await conn.execute_fetchall(
+        "SELECT id, session_id, title_source, metadata FROM sessions"
+        " WHERE id IN (SELECT value FROM json_each(?))"
+        " AND (title_source IS NULL OR title_source = 'slug') ORDER BY id",
+        (json_list(list(session_pks)),),
+    )
+    return [UntitledSession(*row) for row in rows]
+
+
+async def next_untitled_sessions(
+    conn: aiosqlite.Connection, *, batch: int = 200
+) -> list[int] | None:
+    """The next untitled sessions stored before migration 7, moving its cursor past them.
+
+    Returns:
+        Their pks, or ``None`` when none is left (the cursor in ``meta`` is then gone).
+        Call it in its own transaction until it returns ``None``.
+    """
+    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'titles.derive_after'", ())
+    if cursor is None:
+        return None
+    pks = [
+        int(row[0])
+        for row in await conn.execute_fetchall(
+            "SELECT id FROM sessions WHERE id > ? AND title IS NULL ORDER BY id LIMIT ?",
+            (int(cursor), batch),
+        )
+    ]
+    if not pks:
+        await conn.execute("DELETE FROM meta WHERE key = 'titles.derive_after'")
+        return None
+    await conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'titles.derive_after'", (str(pks[-1]),)
+    )
+    return pks
+
+
+async def main_thread_prompts(
+    conn: aiosqlite.Connection, session_pk: int, codec: Codec
+) -> AsyncGenerator[list[tuple[int, Any]], None]:
+    """The records of each user message of a session's main thread, in file order.
+
+    Fetched a few at a time and opened one by one, so a caller that stops at the first
+    message it wants reads no more.
+    """
+    cursor = await conn.execute(
+        "SELECT m.conversation_pk, m.msg_key, m.content FROM conversations AS c"
+        " JOIN messages AS m ON m.conversation_pk = c.id"
+        " WHERE c.session_pk = ? AND c.agent_id = '' AND m.role = 'user' ORDER BY m.seq, m.id",
+        (session_pk,),
+    )
+    try:
+        while rows := list(await cursor.fetchmany(16)):
+            for conversation_pk, msg_key, content in rows:
+                key = message_row_key(conversation_pk, msg_key)
+                records: list[tuple[int, Any]] = orjson.loads(
+                    codec.open("messages", "content", key, content)
+                )
+                yield records
+    finally:
+        await cursor.close()
 
 
 async def agent_link(
@@ -238,3 +322,47 @@ async def conversation_contexts(
         (json_list(list(conversation_pks)),),
     )
     return {row[2]: ConversationContext(*row) for row in rows}
+
+
+class Transcripts:
+    """The importer's queries, on the connection of a reader or of a write transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, codec: Codec | None = None) -> None:
+        self._conn = conn
+        self._codec = codec
+
+    async def file_states(self, paths: Sequence[str]) -> dict[str, FileState]:
+        return await file_states(self._conn, paths)
+
+    async def conversation_contexts(
+        self, conversation_pks: Sequence[int]
+    ) -> dict[int, ConversationContext]:
+        return await conversation_contexts(self._conn, conversation_pks)
+
+    async def session_pk_of_session_id(self, session_id: str) -> int | None:
+        return await session_pk_of_session_id(self._conn, session_id)
+
+    async def session_pk_of_message_uuid(self, uuid: str) -> int | None:
+        return await session_pk_of_message_uuid(self._conn, uuid)
+
+    async def session_pk_of_record_uuid(self, uuid: str) -> int | None:
+        return await session_pk_of_record_uuid(self._conn, uuid)
+
+    async def best_title_rank(self, session_pk: int, ranks: dict[str, int]) -> int:
+        return await best_title_rank(self._conn, session_pk, ranks)
+
+    async def agent_link(self, session_pk: int, agent_id: str) -> str | None:
+        return await agent_link(self._conn, session_pk, agent_id, self._codec)
+
+    async def link_agent(self, session_pk: int, agent_id: str, tool_use_id: str) -> None:
+        await link_agent(self._conn, session_pk, agent_id, tool_use_id)
+
+    async def sessions_to_title(self, session_pks: Sequence[int]) -> list[UntitledSession]:
+        return await sessions_to_title(self._conn, session_pks)
+
+    async def next_untitled_sessions(self, *, batch: int = 200) -> list[int] | None:
+        return await next_untitled_sessions(self._conn, batch=batch)
+
+    def main_thread_prompts(self, session_pk: int) -> AsyncGenerator[list[tuple[int, Any]], None]:
+        assert self._codec is not None, "prompts are read through a store's codec"
+        return main_thread_prompts(self._conn, session_pk, self._codec)

@@ -1,0 +1,231 @@
+"""The four pages the query and serve scenarios time, each as a GraphQL request and as
+hand-written SQL + orjson over the same file, answering the same JSON ``data``.
+
+The raw side is what a minimal endpoint would do: the fewest statements that fetch the
+rows (per-parent pages with a correlated ``LIMIT``), content decoded with orjson, the
+message text joined as :func:`graph.content.readable_text` joins it, the search ranked by
+the same bm25 weights over the same window of newest matches. It reads a plaintext
+database (with ``--encrypted``, the plaintext twin of the encrypted one).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from graph.content import blocks_of, readable_text, records_of
+from graph.schema.ids import encode_id
+from graph.schema.search import DEFAULT_FIELDS
+from graph.search.fts import compile_query
+from graph.search.query import parse
+from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
+
+__all__ = ["Page", "RawPages", "pages_of", "search_expression", "usage_page"]
+
+Data = dict[str, Any]
+
+NESTED: Final = """{ sessions(first: 50) { totalCount edges { node { id
+  messages(first: 5) { totalCount edges { node { id role text } } } } } } }"""
+FLAT: Final = """{ sessions(first: 50) { edges { node { id sessionId title project
+  messageCount eventCount tokenUsage { input output } } } } }"""
+SESSION: Final = """query One($id: ID!) { session(id: $id) { id sessionId
+  messages(first: 20) { edges { node { id role model text } } } } }"""
+SEARCH: Final = """query Search($q: String!) { search(query: $q, first: 20) { edges { node {
+  score node { ... on Message { id } ... on Session { id } } session { sessionId } } } } }"""
+USAGE: Final = """{ usage(groupBy: [DAY, MODEL], timeZone: "UTC", first: 500) { totalCount
+  nodes { day model messageCount tokenUsage { input output cacheRead cacheCreation } } } }"""
+SEARCH_TERM: Final = "session"  # in about a fifth of the generated messages
+
+_ORDER: Final = "ORDER BY started_at DESC, id DESC LIMIT 50"  # the default session order
+_BM25: Final = "bm25(search_fts, " + ", ".join(map(str, BM25_WEIGHTS.values())) + ")"
+_KINDS: Final = f"(search_fts.rowid >= {SESSION_DOCS} OR (search_fts.rowid & 3) = 0)"
+_SEARCH_SQL: Final = (
+    "SELECT h.rowid, h.score, s.session_id FROM ("
+    f" SELECT search_fts.rowid AS rowid, {_BM25} AS score FROM search_fts"
+    " WHERE search_fts MATCH :q AND search_fts.rowid >= coalesce((SELECT search_fts.rowid"
+    f" FROM search_fts WHERE search_fts MATCH :q AND {_KINDS} ORDER BY search_fts.rowid DESC"
+    f" LIMIT 1 OFFSET :window - 1), 0) AND {_KINDS} ORDER BY score, search_fts.rowid LIMIT 20"
+    ") AS h JOIN search_docs AS d ON d.rowid = h.rowid JOIN sessions AS s ON s.id ="
+    " d.session_pk ORDER BY h.score, h.rowid"
+)
+
+
+def search_expression(query: str) -> str:
+    """The FTS5 MATCH expression sessiongraph makes of ``query`` (default fields)."""
+    return compile_query(parse(query), DEFAULT_FIELDS).expression
+
+
+def _text(content: bytes | str) -> str:
+    return readable_text(blocks_of(records_of(content)))
+
+
+class RawPages:
+    """The raw side of every page, on a read-only plain ``sqlite3`` connection."""
+
+    def __init__(self, db: Path) -> None:
+        self.conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def nested(self) -> Data:
+        sessions = self.conn.execute(f"SELECT id, message_count FROM sessions {_ORDER}").fetchall()
+        rows = self.conn.execute(
+            "SELECT k.value, m.id, m.role, m.content FROM json_each(?) AS k JOIN messages AS m"
+            " ON m.id IN (SELECT x.id FROM messages AS x WHERE x.session_pk = k.value"
+            " ORDER BY x.timestamp, x.id LIMIT 5) ORDER BY k.key, m.timestamp, m.id",
+            (orjson.dumps([pk for pk, _ in sessions]).decode(),),
+        ).fetchall()
+        by_session: dict[int, list[Data]] = {}
+        for session_pk, pk, role, content in rows:
+            node = {"id": encode_id("Message", pk), "role": role, "text": _text(content)}
+            by_session.setdefault(session_pk, []).append({"node": node})
+        [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
+        edges = [
+            {
+                "node": {
+                    "id": encode_id("Session", pk),
+                    "messages": {"totalCount": count, "edges": by_session.get(pk, [])},
+                }
+            }
+            for pk, count in sessions
+        ]
+        return {"sessions": {"totalCount": total, "edges": edges}}
+
+    def flat(self) -> Data:
+        rows = self.conn.execute(
+            "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
+            f" output_tokens FROM sessions {_ORDER}"
+        ).fetchall()
+        return {
+            "sessions": {
+                "edges": [
+                    {
+                        "node": {
+                            "id": encode_id("Session", r[0]),
+                            "sessionId": r[1],
+                            "title": r[2],
+                            "project": r[3],
+                            "messageCount": r[4],
+                            "eventCount": r[5],
+                            "tokenUsage": {"input": r[6], "output": r[7]},
+                        }
+                    }
+                    for r in rows
+                ]
+            }
+        }
+
+    def session(self, session_id: str) -> Data:
+        row = self.conn.execute(
+            "SELECT id FROM sessions WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            return {"session": None}
+        messages = self.conn.execute(
+            "SELECT id, role, model, content FROM messages WHERE session_pk = ?"
+            " ORDER BY timestamp, id LIMIT 20",
+            (row[0],),
+        ).fetchall()
+        edges = [
+            {
+                "node": {
+                    "id": encode_id("Message", pk),
+                    "role": role,
+                    "model": model,
+                    "text": _text(content),
+                }
+            }
+            for pk, role, model, content in messages
+        ]
+        return {
+            "session": {
+                "id": encode_id("Session", row[0]),
+                "sessionId": session_id,
+                "messages": {"edges": edges},
+            }
+        }
+
+    def search(self, query: str) -> Data:
+        rows = self.conn.execute(
+            _SEARCH_SQL, {"q": search_expression(query), "window": RANK_WINDOW}
+        ).fetchall()
+        edges = []
+        for rowid, score, session_id in rows:
+            kind, pk = (
+                ("Session", rowid - SESSION_DOCS)
+                if rowid >= SESSION_DOCS
+                else ("Message", rowid >> 2)
+            )
+            edges.append(
+                {
+                    "node": {
+                        "score": -score,
+                        "node": {"id": encode_id(kind, pk)},
+                        "session": {"sessionId": session_id},
+                    }
+                }
+            )
+        return {"search": {"edges": edges}}
+
+    def usage(self) -> Data:
+        """The bare aggregate: counted messages per UTC day and model, summed (no prices,
+        no local days: what the API's figure is compared with)."""
+        rows = self.conn.execute(
+            "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
+            " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
+            " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+        nodes = [
+            {
+                "day": day,
+                "model": model,
+                "messageCount": count,
+                "tokenUsage": {"input": i, "output": o, "cacheRead": r, "cacheCreation": c},
+            }
+            for day, model, count, i, o, r, c in rows[:500]
+        ]
+        return {"usage": {"totalCount": len(rows), "nodes": nodes}}
+
+    def busiest_session(self) -> str:
+        """A session with at least 20 messages (else the largest): the one-session page's."""
+        row = self.conn.execute(
+            "SELECT session_id FROM sessions ORDER BY message_count >= 20 DESC, id LIMIT 1"
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page kind: the GraphQL request, and its raw twin on :class:`RawPages`."""
+
+    name: str
+    query: str
+    variables: dict[str, Any] | None
+    raw: Callable[[RawPages], Data]
+
+
+def pages_of(session_id: str) -> list[Page]:
+    """The four page kinds of issue 17 (``session_id``: the one-session page's)."""
+    return [
+        Page("nested: 50 sessions x 5 messages", NESTED, None, RawPages.nested),
+        Page("flat: 50 sessions", FLAT, None, RawPages.flat),
+        Page(
+            "one session, 20 messages",
+            SESSION,
+            {"id": session_id},
+            lambda raw: raw.session(session_id),
+        ),
+        Page("search top 20", SEARCH, {"q": SEARCH_TERM}, lambda raw: raw.search(SEARCH_TERM)),
+    ]
+
+
+def usage_page() -> Page:
+    """Usage by UTC day and model (issue 16): timed in process only, beside the bare
+    aggregate; the serve scenario keeps to the four pages."""
+    return Page("usage: by day and model", USAGE, None, RawPages.usage)

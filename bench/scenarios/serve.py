@@ -1,0 +1,234 @@
+"""``serve``: the four pages over HTTP, sessiongraph beside a raw endpoint (issue 17).
+
+Two uvicorn processes with the same settings (:mod:`bench.serve_app`): sessiongraph's
+app (token required) and a Starlette + sqlite3 + orjson endpoint answering the same pages
+from the same file (the plaintext twin with ``--encrypted``). Their answers are checked
+equal (same JSON ``data``) before any timing. Then, in rounds, each page kind is loaded
+on one server and then the other: ``concurrency`` keep-alive connections, each sending its
+next request when the previous answer is in, for a bounded count and time. The ratio of
+req/s is taken within each round (the median of the rounds is reported), so load that
+comes and goes on the machine hits both sides alike.
+
+The client speaks HTTP/1.1 on asyncio streams itself: an httpx client would cost more CPU
+per request than the raw endpoint. Traffic goes to 127.0.0.1 only; servers are
+terminated (then killed) whatever happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from bench.core import ROOT, Outcome, Run, Table, summarize
+from bench.pages import RawPages, pages_of
+from bench.serve_app import HOST
+
+CONCURRENCY: Final = 8
+_TIMEOUT_S: Final = 60.0  # to start, and per request
+_MAX_LOAD_S: Final = 20.0  # per load of one page kind on one server
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to a loopback server."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> _Connection:
+        return cls(*await asyncio.open_connection(HOST, port))
+
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head[:-4].split(b"\r\n")
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in lines
+            if line.lower().startswith(b"content-length:")
+        )
+        return int(lines[0].split(b" ", 2)[1]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _post(port: int, token: str, query: str, variables: dict[str, Any] | None) -> bytes:
+    body = orjson.dumps({"query": query, "variables": variables or {}})
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float]:
+    """``count`` requests over :data:`CONCURRENCY` connections (at most
+    :data:`_MAX_LOAD_S`): the latencies and the seconds taken."""
+    connections = [await _Connection.open(port) for _ in range(CONCURRENCY)]
+    latencies: list[float] = []
+    left = count
+    started = time.perf_counter()
+
+    async def client(connection: _Connection) -> None:
+        nonlocal left
+        while left > 0 and time.perf_counter() - started < _MAX_LOAD_S:
+            left -= 1
+            t0 = time.perf_counter()
+            status, body = await asyncio.wait_for(connection.request(raw), _TIMEOUT_S)
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
+            latencies.append(time.perf_counter() - t0)
+
+    try:
+        await asyncio.gather(*(client(c) for c in connections))
+    finally:
+        for connection in connections:
+            connection.close()
+    return latencies, time.perf_counter() - started
+
+
+@asynccontextmanager
+async def _server(kind: str, db: Path, env: dict[str, str], log: Path) -> AsyncIterator[int]:
+    """A ``bench.serve_app`` process; yields its port once it answers."""
+    with log.open("ab") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.serve_app",
+            kind,
+            str(db),
+            cwd=ROOT,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log_file,
+        )
+    try:
+        assert process.stdout is not None
+        port = int(await asyncio.wait_for(process.stdout.readline(), _TIMEOUT_S))
+        deadline = time.monotonic() + _TIMEOUT_S
+        while True:  # until it accepts connections (bounded)
+            try:
+                (await _Connection.open(port)).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.returncode is not None:
+                    raise RuntimeError(f"{kind} server did not start: {log}") from None
+                await asyncio.sleep(0.05)
+        yield port
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def serve(run: Run) -> Outcome:
+    size = run.options.sizes[0]
+    db, plain = run.database(size), run.database(size, encrypted=False)
+    token = secrets.token_urlsafe(24)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
+    env |= {"PYTHONPATH": str(ROOT), "SESSIONGRAPH_TOKEN": token}
+    if run.options.encrypted and run.key:
+        env["SESSIONGRAPH_KEY"] = run.key
+    raw_pages = RawPages(plain)
+    pages = pages_of(raw_pages.busiest_session())
+    raw_pages.close()
+    table = Table(
+        f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
+        f"{run.options.rounds} round(s) of {run.options.requests} requests per page and server",
+        [
+            "page",
+            "same",
+            "sessiongraph req/s",
+            "p50 / p95 ms",
+            "raw req/s",
+            "p50 / p95 ms",
+            "ratio req/s",
+            "ratio range",
+            "p95/p50",
+        ],
+        caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
+        "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
+        "over the rounds.",
+    )
+    outcome = Outcome([table])
+    latencies: dict[tuple[str, str], list[float]] = {}
+    seconds: dict[tuple[str, str], float] = {}
+    ratios: dict[str, list[float]] = {page.name: [] for page in pages}
+    same: dict[str, bool] = {}
+    log = run.workdir / "serve.log"
+    warmup = run.options.requests // 5
+    async with AsyncExitStack() as stack:
+        started = [_server("graph", db, env, log), _server("raw", plain, env, log)]
+        graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, started))
+        ports = {"graph": graph_port, "raw": raw_port}
+        requests = {
+            (page.name, side): _post(port, token, page.query, page.variables)
+            for page in pages
+            for side, port in ports.items()
+        }
+        for page in pages:
+            answers = []
+            for side, port in ports.items():
+                connection = await _Connection.open(port)
+                try:
+                    status, body = await connection.request(requests[page.name, side])
+                finally:
+                    connection.close()
+                answers.append(orjson.loads(body) if status == 200 else {"status": status})
+            same[page.name] = answers[0] == answers[1]
+            for side, port in ports.items():  # warm-up, untimed
+                await _load(port, requests[page.name, side], max(CONCURRENCY, warmup))
+        for _ in range(run.options.rounds):
+            for page in pages:
+                rates = {}
+                for side, port in ports.items():
+                    got, took = await _load(port, requests[page.name, side], run.options.requests)
+                    latencies.setdefault((page.name, side), []).extend(got)
+                    seconds[page.name, side] = seconds.get((page.name, side), 0.0) + took
+                    rates[side] = len(got) / took
+                ratios[page.name].append(rates["graph"] / rates["raw"])
+    for page in pages:
+        graph, raw = (summarize(latencies[page.name, side]) for side in ("graph", "raw"))
+        rate = {
+            side: len(latencies[page.name, side]) / seconds[page.name, side]
+            for side in ("graph", "raw")
+        }
+        middle = statistics.median(ratios[page.name])
+        table.rows.append(
+            [
+                page.name,
+                "yes" if same[page.name] else "NO",
+                round(rate["graph"]),
+                str(graph),
+                round(rate["raw"]),
+                str(raw),
+                round(middle, 2),
+                f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}",
+                round(graph.p95_ms / graph.p50_ms, 2),
+            ]
+        )
+        key = f"serve.{page.name.split(':')[0].split()[0]}"
+        outcome.figures |= {
+            f"{key}.req_per_s": rate["graph"],
+            f"{key}.raw_req_per_s": rate["raw"],
+            f"{key}.ratio": middle,
+            f"{key}.p95_over_p50": graph.p95_ms / graph.p50_ms,
+            f"{key}.same": float(same[page.name]),
+        }
+    return outcome

@@ -1,0 +1,121 @@
+"""One fill of a fresh database, in its own process: ``python -m bench.worker MODE SRC DB``.
+
+- ``import``: ``SRC`` is a projects dir; ``graph.importers.import_paths`` is timed on a
+  store opened as a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``
+  when set), after the database was created and migrated (not timed).
+- ``raw``: ``SRC`` is a database the importer filled; its sessions, conversations,
+  messages and events (read first, not timed) are inserted into the fresh, migrated
+  ``DB`` with plain ``sqlite3.executemany``, one transaction per session, WAL and
+  synchronous=NORMAL as the store has them: the floor of the database cost, the same
+  final rows, no search index. No second transcript parser is needed for it.
+
+The last line of stdout is the :class:`bench.core.Ingest` as JSON; ``peak_rss_mb`` is
+this process's own high-water mark (``VmHWM``: a fresh start per fill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sqlite3
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.core import Ingest
+from graph.importers.importer import import_paths
+from graph.keys import resolve_key
+from graph.store import Store
+
+TABLES = ("sessions", "conversations", "messages", "events")  # in foreign-key order
+
+
+def peak_rss_mb() -> float:
+    """This process's ``VmHWM`` in MiB (``ru_maxrss`` would survive ``exec``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _import(root: Path, db: Path) -> float:
+    key = resolve_key()
+    await (await Store.open(db, key=key)).close()  # create, migrate, record the key check
+    store = await Store.open(db, key=key)
+    try:
+        started = time.perf_counter()
+        await import_paths(store, [root])
+        return time.perf_counter() - started
+    finally:
+        await store.close()
+
+
+def _raw(source: Path, db: Path) -> float:
+    asyncio.run(_migrate(db))
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    inserts = {}
+    for table in TABLES:
+        columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
+        inserts[table] = (
+            ", ".join(columns),
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        )
+    seconds = 0.0
+    for (pk,) in src.execute("SELECT id FROM sessions ORDER BY id").fetchall():
+        rows = {
+            table: src.execute(
+                f"SELECT {inserts[table][0]} FROM {table} WHERE "
+                f"{'id' if table == 'sessions' else 'session_pk'} = ? ORDER BY id",
+                (pk,),
+            ).fetchall()
+            for table in TABLES
+        }
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for table in TABLES:
+            conn.executemany(inserts[table][1], rows[table])
+        conn.execute("COMMIT")
+        seconds += time.perf_counter() - started
+    src.close()
+    conn.close()
+    return seconds
+
+
+async def _migrate(db: Path) -> None:
+    await (await Store.open(db)).close()
+
+
+def main(argv: list[str]) -> int:
+    mode, source, db = argv[0], Path(argv[1]), Path(argv[2])
+    if mode == "import":
+        seconds = asyncio.run(_import(source, db))
+    elif mode == "raw":
+        seconds = _raw(source, db)
+    else:
+        raise SystemExit(f"bench.worker: unknown mode {mode!r}")
+    conn = sqlite3.connect(db)
+    messages, events = conn.execute(
+        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
+    ).fetchone()
+    conn.close()
+    files = [db.with_name(db.name + suffix) for suffix in ("", "-wal")]
+    result = Ingest(
+        seconds=seconds,
+        messages=messages,
+        events=events,
+        peak_rss_mb=peak_rss_mb(),
+        child_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        db_mb=sum(f.stat().st_size for f in files if f.exists()) / 1e6,
+    )
+    sys.stdout.write(json.dumps(asdict(result)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,140 @@
+"""Finding a session from the terminal: ``sessions`` (a list) and ``show`` (a transcript)."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    checked,
+    existing_db,
+    key_material,
+    run,
+)
+from graph.cli.queries import query
+from graph.errors import UserInputError
+from graph.export import ExportFormat, SecretPass, export_session
+from graph.secrets import default_scanner
+from graph.store import KeyMaterial, Store
+
+__all__ = ["resolve_session_id"]
+
+_MATCHES = 10
+_SESSIONS = """
+query Sessions($first: Int!, $filter: SessionFilter) {
+  sessions(first: $first, filter: $filter, orderBy: {field: STARTED_AT, direction: DESC}) {
+    totalCount
+    nodes { sessionId title project startedAt messageCount tokenUsage { total } }
+  }
+}
+"""
+
+
+async def resolve_session_id(store: Store, given: str) -> str:
+    """The stored sessionId ``given`` names: itself, or the one session it begins.
+
+    Raises:
+        UserInputError: none, or several (which the message lists).
+    """
+    async with store.read() as reader:
+        matches = await reader.session_ids_starting(given, _MATCHES + 1)
+    if given in matches:
+        return given
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UserInputError(f"no session {given!r} (nor one whose id starts so) in {store.path}")
+    listed = ", ".join(matches[:_MATCHES]) + (", ..." if len(matches) > _MATCHES else "")
+    raise UserInputError(f"{given!r} begins several sessions' ids: {listed}; give more of it")
+
+
+@app.command("sessions", rich_help_panel="Reading")
+def sessions_command(
+    db: DbOption = None,
+    project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only sessions started since (2026-03-01, ISO 8601).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many (newest first).", min=1, max=500)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
+) -> None:
+    """List sessions, newest first: when, project, title, messages, tokens, id."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
+    filter_: dict[str, Any] = {}
+    if project:
+        filter_["project"] = project
+    if since:
+        filter_["startedAfter"] = since
+    found = run(
+        query(
+            existing_db(db), key, _SESSIONS, {"first": limit, "filter": filter_ or None}, "sessions"
+        )
+    )
+    if as_json:
+        typer.echo(orjson.dumps(found["nodes"], option=orjson.OPT_INDENT_2).decode())
+        return
+    table = Table(title=f"{len(found['nodes'])} of {found['totalCount']} sessions")
+    table.add_column("id", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    table.add_column("msgs", justify="right", no_wrap=True)
+    table.add_column("tokens", justify="right", no_wrap=True)
+    table.add_column("project", max_width=28, overflow="ellipsis", no_wrap=True)
+    table.add_column("title", ratio=1)
+    for s in found["nodes"]:
+        table.add_row(
+            s["sessionId"][:8],
+            (s["startedAt"] or "")[:16].replace("T", " "),
+            f"{s['messageCount']:,}",
+            f"{int(s['tokenUsage']['total']):,}",
+            s["project"] or "",
+            s["title"] or "",
+        )
+    Console(highlight=False).print(table)
+
+
+async def _show(path: Path, key: KeyMaterial | None, given: str, secrets: SecretPass) -> str:
+    store = await Store.open(path, key=key)
+    try:
+        session_id = await resolve_session_id(store, given)
+        out = io.BytesIO()
+        await export_session(store, session_id, out, ExportFormat.MARKDOWN, secrets)
+        return out.getvalue().decode()
+    finally:
+        await store.close()
+
+
+@app.command(rich_help_panel="Reading")
+def show(
+    session_id: Annotated[str, typer.Argument(help="A sessionId, or its first characters.")],
+    db: DbOption = None,
+    reveal_secrets: Annotated[
+        bool, typer.Option("--reveal-secrets", help="Show secrets (masked by default).")
+    ] = False,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
+) -> None:
+    """Read one session as a markdown transcript (in a pager on a terminal)."""
+    key = key_material(key_file, passphrase_file, ask_passphrase)
+    secrets = SecretPass(checked(default_scanner), mask=not reveal_secrets)
+    text = run(_show(existing_db(db), key, session_id, secrets))
+    if sys.stdout.isatty():
+        click.echo_via_pager(text)
+    else:
+        typer.echo(text, nl=False)

@@ -1,0 +1,323 @@
+"""``sessiongraph usage``: tokens and USD by day, week, month, session or billing block."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from graph.cli.base import (
+    AskPassphraseOption,
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    checked,
+    existing_db,
+    fail,
+    key_material,
+    run,
+)
+from graph.pricing import PriceBook
+from graph.store import Dimension, Store, UsageCell, UsageFilter
+from graph.store.keyring import KeyMaterial
+from graph.times import format_timestamp
+from graph.usage import (
+    Block,
+    UsageGroup,
+    blocks,
+    clock_for,
+    combine,
+    group,
+    total,
+    week_label,
+    zone_named,
+)
+
+__all__: list[str] = []
+
+
+class Report(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+    monthly = "monthly"
+    session = "session"
+    blocks = "blocks"
+
+
+class By(StrEnum):
+    model = "model"
+    project = "project"
+    branch = "branch"
+    source = "source"
+
+
+_REPORT_DIMENSIONS = {
+    Report.daily: [Dimension.DAY],
+    Report.weekly: [Dimension.WEEK],
+    Report.monthly: [Dimension.MONTH],
+    Report.session: [Dimension.SESSION, Dimension.PROJECT],
+    Report.blocks: [Dimension.HOUR],
+}
+_BY = {
+    By.model: Dimension.MODEL,
+    By.project: Dimension.PROJECT,
+    By.branch: Dimension.GIT_BRANCH,
+    By.source: Dimension.SOURCE,
+}
+_HEADINGS = {
+    Dimension.DAY: "day",
+    Dimension.WEEK: "week",
+    Dimension.MONTH: "month",
+    Dimension.SESSION: "session",
+    Dimension.PROJECT: "project",
+    Dimension.MODEL: "model",
+    Dimension.GIT_BRANCH: "branch",
+    Dimension.SOURCE: "source",
+}
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        if len(text) == 8 and text.isdigit():
+            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} takes a date, YYYY-MM-DD or YYYYMMDD, got {text!r}")
+        raise AssertionError("unreachable") from None
+
+
+def _moment(day: date, zone: ZoneInfo | None) -> str:
+    """The stored form of the local midnight starting ``day``."""
+    return format_timestamp(datetime.combine(day, time(), tzinfo=zone))
+
+
+@app.command(rich_help_panel="Reading")
+def usage(
+    report: Annotated[Report, typer.Argument(help="How to group the rows.")] = Report.daily,
+    by: Annotated[
+        list[By] | None, typer.Option("--by", help="Break each row down further (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this day (YYYY-MM-DD), in the time zone.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Up to and including this day (YYYY-MM-DD).")
+    ] = None,
+    project: Annotated[
+        list[str] | None, typer.Option(help="Only this Claude project (repeatable).")
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="IANA time zone days are cut in (default: this machine's)."),
+    ] = None,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            help="A price file over the bundled prices (default: $SESSIONGRAPH_PRICES, "
+            "else prices.toml in the user config dir).",
+            dir_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    ask_passphrase: AskPassphraseOption = False,
+) -> None:
+    """Tokens and USD per day, week, month, session or 5-hour billing block, with totals.
+
+    Each API message counts once, however many sessions replay it. Models without a
+    price have no cost (never 0) and are listed as unpriced.
+    """
+    key = key_material(key_file, passphrase_file, ask_passphrase)
+    path = existing_db(db)
+    book = checked(lambda: PriceBook.load(prices))
+    zone = checked(lambda: zone_named(tz))
+    start = _moment(_day(since, "--since"), zone) if since else None
+    end = _moment(_day(until, "--until") + timedelta(days=1), zone) if until else None
+    dimensions = list(_REPORT_DIMENSIONS[report])
+    if report is not Report.blocks:
+        dimensions += [_BY[b] for b in dict.fromkeys(by or []) if _BY[b] not in dimensions]
+    where = UsageFilter(since=start, until=end, projects=tuple(project) if project else None)
+    cells = run(_cells(path, key, dimensions, where, zone, book))
+    if report is Report.blocks:
+        _print_blocks(blocks(cells, book, datetime.now(zone)), total(cells, book), zone, as_json)
+        return
+    rows = group(cells, book)
+    totals = combine(rows)
+    if as_json:
+        payload = {
+            "report": report.value,
+            "timeZone": zone.key if zone else "UTC",
+            "rows": [_json_row(row, dimensions) for row in rows],
+            "totals": _json_row(totals, []),
+            "unpricedModels": sorted(totals.unpriced_models),
+        }
+        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return
+    _print_table(rows, totals, dimensions)
+
+
+async def _cells(
+    path: Path,
+    key: KeyMaterial | None,
+    dimensions: list[Dimension],
+    where: UsageFilter,
+    zone: ZoneInfo | None,
+    book: PriceBook,
+) -> list[UsageCell]:
+    store = await Store.open(path, key=key)
+    try:
+        async with store.read() as reader:
+            return await reader.usage(dimensions, where, clock_for(zone), book.thresholds)
+    finally:
+        await store.close()
+
+
+def _key(dimension: Dimension, value: Any) -> Any:
+    if dimension is Dimension.WEEK and value is not None:
+        return week_label(value)
+    return value
+
+
+def _tokens(found: UsageGroup) -> dict[str, int]:
+    t = found.tokens
+    return {
+        "input": t.input,
+        "output": t.output,
+        "cacheRead": t.cache_read,
+        "cacheCreation": t.cache_creation,
+        "cacheCreation1h": t.cache_creation_1h,
+        "total": t.input + t.output + t.cache_read + t.cache_creation,
+    }
+
+
+def _json_row(found: UsageGroup, dimensions: list[Dimension]) -> dict[str, Any]:
+    keys = {_HEADINGS[d]: _key(d, value) for d, value in zip(dimensions, found.keys, strict=True)}
+    return {
+        **keys,
+        "tokens": _tokens(found),
+        "costUsd": float(found.cost) if found.cost is not None else None,
+        "unpricedModels": sorted(found.unpriced_models),
+        "messages": found.messages,
+        "sessions": found.sessions,
+        "models": sorted(found.models),
+        "firstActivityAt": found.first,
+        "lastActivityAt": found.last,
+    }
+
+
+def _cost(found: UsageGroup) -> str:
+    if found.cost is None:
+        return "-"
+    mark = "*" if found.unpriced_models else ""
+    return f"${found.cost:,.2f}{mark}"
+
+
+def _number_columns(table: Table) -> None:
+    for name in ("input", "output", "cache read", "cache write", "total tokens", "cost (USD)"):
+        table.add_column(name, justify="right")
+
+
+def _numbers(found: UsageGroup) -> list[str]:
+    t = _tokens(found)
+    return [
+        f"{t['input']:,}",
+        f"{t['output']:,}",
+        f"{t['cacheRead']:,}",
+        f"{t['cacheCreation']:,}",
+        f"{t['total']:,}",
+        _cost(found),
+    ]
+
+
+def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Dimension]) -> None:
+    console = Console(highlight=False)
+    if not rows:
+        console.print("no usage recorded")
+        return
+    table = Table(show_footer=False)
+    for dimension in dimensions:
+        table.add_column(_HEADINGS[dimension], no_wrap=dimension is Dimension.SESSION)
+    _number_columns(table)
+    table.add_column("messages", justify="right")
+    for row in rows:
+        keys = [
+            str(_key(d, v)) if v is not None else "-"
+            for d, v in zip(dimensions, row.keys, strict=True)
+        ]
+        table.add_row(*keys, *_numbers(row), f"{row.messages:,}")
+    table.add_section()
+    blank = [""] * (len(dimensions) - 1)
+    table.add_row("total", *blank, *_numbers(totals), f"{totals.messages:,}", style="bold")
+    console.print(table)
+    _print_unpriced(console, totals)
+
+
+def _print_unpriced(console: Console, totals: UsageGroup) -> None:
+    if totals.unpriced_models:
+        console.print(
+            "unpriced (no cost counted; add them to a price file): "
+            + ", ".join(sorted(totals.unpriced_models)),
+            style="yellow",
+        )
+
+
+def _print_blocks(
+    found: list[Block], totals: UsageGroup, zone: ZoneInfo | None, as_json: bool
+) -> None:
+    now = datetime.now(zone)
+    if as_json:
+        payload = []
+        for block in found:
+            projected = block.projected(now)
+            payload.append(
+                {
+                    "start": format_timestamp(block.start),
+                    "end": format_timestamp(block.end),
+                    "active": block.active,
+                    **_json_row(block.usage, []),
+                    "tokensPerHour": block.tokens_per_hour,
+                    "costPerHour": block.cost_per_hour,
+                    "projectedTokens": projected[0] if projected else None,
+                    "projectedCostUsd": projected[1] if projected else None,
+                }
+            )
+        typer.echo(orjson.dumps({"blocks": payload}, option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console(highlight=False)
+    if not found:
+        console.print("no usage recorded")
+        return
+    table = Table()
+    table.add_column("block start")
+    table.add_column("status")
+    _number_columns(table)
+    table.add_column("burn rate", justify="right")
+    table.add_column("projected", justify="right")
+    for block in found:
+        start = block.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        rate = block.tokens_per_hour
+        projected = block.projected(now)
+        table.add_row(
+            start,
+            "ACTIVE" if block.active else "",
+            *_numbers(block.usage),
+            f"{rate:,.0f} tok/h" if rate is not None else "-",
+            f"{projected[0]:,} tok" + (f" ${projected[1]:,.2f}" if projected[1] is not None else "")
+            if projected
+            else "",
+            style="bold green" if block.active else None,
+        )
+    table.add_section()
+    table.add_row("total", "", *_numbers(totals), "", "", style="bold")
+    console.print(table)
+    _print_unpriced(console, totals)

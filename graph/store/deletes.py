@@ -1,0 +1,78 @@
+"""The writer's deletions: a thread's rows (its file is read again) or a whole session.
+
+Hooks see the rows before they go: the search index needs their content to drop their
+documents.
+"""
+
+from __future__ import annotations
+
+from graph.inputs import NewEvent, NewMessage
+from graph.store.rows import event_row_key, message_row_key
+from graph.store.writer_base import WriterBase
+
+__all__ = ["Deletes"]
+
+
+class Deletes(WriterBase):
+    """Deleting rows inside the writer's transaction."""
+
+    async def clear_conversation(self, conversation_pk: int) -> None:
+        """Delete a thread's messages and events (its file is being read again)."""
+        await self._delete("conversation_pk", conversation_pk)
+
+    async def delete_session(self, session_pk: int) -> None:
+        """Delete a session with everything in it."""
+        await self._delete("session_pk", session_pk)
+        rows = await self._conn.execute_fetchall(
+            "DELETE FROM sessions WHERE id = ? RETURNING id, session_id, title, summary",
+            (session_pk,),
+        )
+        gone = [
+            (
+                int(row[0]),
+                self._open_text("sessions", "title", row[1], row[2]),
+                self._open_text("sessions", "summary", row[1], row[3]),
+            )
+            for row in rows
+        ]
+        for hook in self._hooks:
+            await hook.rows_deleting(self._conn, [], [], gone)
+        self._touched.discard(session_pk)
+        self._all_threads.discard(session_pk)
+
+    async def _delete(self, column: str, pk: int) -> None:
+        # Hooks see the rows before they go (the index needs their content to drop them).
+        messages: list[tuple[int, NewMessage]] = []
+        events: list[tuple[int, NewEvent]] = []
+        if self._hooks:
+            for row in await self._conn.execute_fetchall(
+                f"SELECT id, msg_key, role, timestamp, model, content, conversation_pk "
+                f"FROM messages WHERE {column} = ?",
+                (pk,),
+            ):
+                key = message_row_key(row[6], row[1])
+                records = [
+                    (line, record)
+                    for line, record in self._open("messages", "content", key, row[5])
+                ]
+                messages.append((row[0], NewMessage(row[1], row[2], row[3], records, model=row[4])))
+            for row in await self._conn.execute_fetchall(
+                f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
+                f"WHERE {column} = ?",
+                (pk,),
+            ):
+                data = self._open("events", "data", event_row_key(row[5], row[1]), row[4])
+                events.append((row[0], NewEvent(row[1], row[2], row[3], data)))
+            for hook in self._hooks:
+                await hook.rows_deleting(self._conn, messages, events, [])
+        for table, key in (("messages", "msg_key"), ("events", "NULL")):
+            rows = await self._conn.execute_fetchall(
+                f"DELETE FROM {table} WHERE {column} = ? RETURNING session_pk, {key}", (pk,)
+            )
+            self._touched.update(int(row[0]) for row in rows)
+            # Another session's copy of a deleted message may now be the one that counts.
+            self._usage_keys.update(row[1] for row in rows if row[1] is not None)
+        if column == "conversation_pk":
+            self._threads.add(pk)
+        else:
+            self._all_threads.add(pk)

@@ -1,0 +1,183 @@
+"""Writes, reads, pages, search, deletion, transactions and the change feed, through the
+public API only (see conftest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graph.search.documents import FIELD_COLUMNS
+from graph.search.fts import compile_query
+from graph.search.query import parse
+from graph.store import (
+    EventFilter,
+    MessageFilter,
+    NewConversation,
+    NewEvent,
+    NewMessage,
+    NewSession,
+    PageRequest,
+    SearchWhere,
+    SessionFilter,
+    SessionOrder,
+    Store,
+    TokenTotals,
+)
+
+
+def user(line: int, text: str) -> NewMessage:
+    record = {"type": "user", "uuid": f"u{line}", "message": {"role": "user", "content": text}}
+    return NewMessage(
+        f"u:{line}", "user", f"2026-01-01T00:00:{line:02d}.000Z", [(line, record)], uuid=f"u{line}"
+    )
+
+
+def reply(line: int, msg_id: str, text: str, output: int) -> NewMessage:
+    record: dict[str, Any] = {
+        "type": "assistant",
+        "uuid": f"a{line}",
+        "requestId": f"r-{msg_id}",
+        "message": {
+            "id": msg_id,
+            "role": "assistant",
+            "model": "claude-x",
+            "content": [{"type": "text", "text": text}],
+            "usage": {"input_tokens": 1, "output_tokens": output},
+        },
+    }
+    return NewMessage(
+        f"m:{msg_id}",
+        "assistant",
+        f"2026-01-01T00:00:{line:02d}.000Z",
+        [(line, record)],
+        uuid=f"a{line}",
+        model="claude-x",
+        usage=TokenTotals(1, output, 0, 0),
+    )
+
+
+def event(seq: int, kind: str = "system") -> NewEvent:
+    return NewEvent(
+        seq,
+        kind,
+        f"2026-01-01T00:01:{seq % 60:02d}.000Z",
+        {"type": kind, "content": f"note {seq}"},
+        uuid=f"e{seq}",
+    )
+
+
+async def seed(store: Store, session_id: str = "s1", project: str = "p") -> tuple[int, int]:
+    async with store.write() as writer:
+        pk = await writer.upsert_session(NewSession(session_id, project=project, cwd="/w"))
+        conversation = await writer.upsert_conversation(pk, NewConversation())
+        await writer.add_messages(
+            pk, conversation, [user(1, "hello zanzibar"), reply(2, f"{session_id}-a", "first", 3)]
+        )
+        await writer.add_events(pk, conversation, [event(3), event(4, "progress")])
+    return pk, conversation
+
+
+async def test_a_session_is_written_once_and_read_back_by_either_key(store: Store) -> None:
+    pk, _ = await seed(store)
+    async with store.write() as writer:
+        assert await writer.upsert_session(NewSession("s1", git_branch="main")) == pk
+    async with store.read() as reader:
+        (by_pk,) = await reader.sessions_by_pk([pk])
+        (by_id, missing) = await reader.sessions_by_session_id(["s1", "nope"])
+    assert by_pk == by_id and missing is None
+    assert by_pk is not None
+    assert (by_pk.project, by_pk.cwd, by_pk.git_branch) == ("p", "/w", "main")
+    assert (by_pk.message_count, by_pk.event_count, by_pk.conversation_count) == (2, 2, 1)
+
+
+async def test_records_of_one_message_merge_and_its_usage_is_the_last(store: Store) -> None:
+    pk, conversation = await seed(store)
+    async with store.write() as writer:
+        await writer.add_messages(pk, conversation, [reply(5, "s1-a", "second part", 9)])
+    async with store.read() as reader:
+        (page,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
+        (session,) = await reader.sessions_by_pk([pk])
+    assert [m.role for m in page.rows] == ["user", "assistant"]
+    assert session is not None and session.tokens.output == 9  # counted once, last row's
+
+
+async def test_events_are_written_once_per_line(store: Store) -> None:
+    pk, conversation = await seed(store)
+    async with store.write() as writer:
+        assert await writer.add_events(pk, conversation, [event(3), event(6)]) == 1
+    async with store.read() as reader:
+        everything = await reader.events(EventFilter(session_pk=pk), PageRequest(10))
+        systems = await reader.count_events(EventFilter(session_pk=pk, types=("system",)))
+    assert [e.seq for e in everything.rows] == [3, 4, 6]
+    assert systems == 2
+
+
+@pytest.mark.parametrize("from_end", [False, True])
+async def test_pages_walk_both_ways_without_gaps_or_repeats(store: Store, from_end: bool) -> None:
+    async with store.write() as writer:
+        for n in range(7):
+            await writer.upsert_session(NewSession(f"s{n}", project="p"))
+    seen: list[str] = []
+    async with store.read() as reader:
+        key = None
+        while True:
+            request = (
+                PageRequest(3, before=key, from_end=True) if from_end else PageRequest(3, after=key)
+            )
+            page = await reader.sessions(SessionFilter(), SessionOrder.STARTED_AT, False, request)
+            rows = list(reversed(page.rows)) if from_end else page.rows
+            seen += [row.session_id for row in rows]
+            more = page.has_previous if from_end else page.has_next
+            if not more:
+                break
+            edge = page.rows[0] if from_end else page.rows[-1]
+            key = (edge.started_at, edge.id)
+        total = await reader.count_sessions(SessionFilter(project="p"))
+    assert sorted(seen) == [f"s{n}" for n in range(7)] and len(seen) == total == 7
+
+
+async def test_search_finds_what_was_written_and_forgets_what_was_deleted(store: Store) -> None:
+    pk, _ = await seed(store)
+    expression = compile_query(parse("zanzibar"), FIELD_COLUMNS, codec=store.codec).expression
+    async with store.read() as reader:
+        assert await reader.count_search(expression, SearchWhere()) == 1
+        page = await reader.search(expression, SearchWhere(), PageRequest(5))
+        assert [hit.session_pk for hit in page.rows] == [pk]
+    async with store.write() as writer:
+        await writer.delete_session(pk)
+    async with store.read() as reader:
+        assert await reader.count_search(expression, SearchWhere()) == 0
+        assert await reader.sessions_by_pk([pk]) == [None]
+        assert (await reader.stats()).messages == 0
+
+
+async def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
+    async def doomed() -> None:
+        async with store.write() as writer:
+            await writer.upsert_session(NewSession("doomed"))
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        await doomed()
+    async with store.read() as reader:
+        assert await reader.sessions_by_session_id(["doomed"]) == [None]
+
+
+async def test_the_change_feed_numbers_every_write_in_order(store: Store) -> None:
+    pk, _ = await seed(store)
+    async with store.read() as reader:
+        changes = await reader.changes_after(0, 100)
+        mine = await reader.changes_after(0, 100, pk)
+    assert [c.kind for c in changes] == ["message", "message", "event", "event"]
+    assert [c.seq for c in changes] == sorted(c.seq for c in changes) and mine == changes
+
+
+async def test_stats_count_each_api_message_once(store: Store) -> None:
+    await seed(store, "s1")
+    await seed(store, "s2", project="q")
+    async with store.read() as reader:
+        stats = await reader.stats()
+        projects = await reader.count_sessions(SessionFilter(project="q"))
+    assert (stats.sessions, stats.messages, stats.events) == (2, 4, 4)
+    assert stats.tokens.output == 6 and projects == 1

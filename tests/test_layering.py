@@ -1,0 +1,147 @@
+"""The one-way flow, checked on the source: HTTP -> schema -> loaders -> store -> SQLite.
+
+- ``graph.search``, ``graph.secrets`` and ``graph.inputs`` (what importers hand the
+  store) are pure: they import no layer above them, no store, and no SQLite. (The store
+  may use them: tokenizing a document is not storage.)
+- Only ``graph.store`` talks to SQLite: nothing else imports ``aiosqlite``, opens a
+  connection, reaches for a store's ``connection`` or runs statements on one.
+- The schema uses the store's public names (``from graph.store import ...``), not its
+  modules.
+
+``KNOWN`` lists what does not hold yet, each a place that still has to move behind the
+store's API. The test fails on anything new, and on a listed place that was fixed (so the
+list only shrinks).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import graph
+
+ROOT = Path(graph.__file__).resolve().parent
+PURE = ("graph.search", "graph.secrets", "graph.inputs")
+ABOVE_STORE = (
+    "graph.store",
+    "graph.schema",
+    "graph.importers",
+    "graph.cli",
+    "graph.app",
+    "graph.http",
+    "graph.ws",
+    "graph.feed",
+    "graph.loaders",
+    "graph.export",
+    "graph.demo",
+)
+SQL_CALLS = frozenset({"execute_fetchall", "executemany", "executescript"})
+CONNECTIONS = frozenset({"connection", "writer_connection"})
+
+# Places that still go around the store's API (issue #15), by module and rule.
+KNOWN: frozenset[tuple[str, str]] = frozenset()
+
+
+def modules() -> Iterator[tuple[str, ast.Module]]:
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield name, ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def imported(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module
+
+
+def within(module: str, packages: tuple[str, ...] | str) -> bool:
+    packages = (packages,) if isinstance(packages, str) else packages
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def violations(name: str, tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    targets = set(imported(tree))
+    if within(name, PURE):
+        found |= {f"pure module imports {t}" for t in targets if within(t, ABOVE_STORE)}
+        found |= {f"pure module imports {t}" for t in targets if t in ("sqlite3", "aiosqlite")}
+    if within(name, "graph.store"):
+        return found
+    if "aiosqlite" in targets:
+        found.add("aiosqlite")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in CONNECTIONS:
+            found.add("store connection")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in SQL_CALLS:
+                found.add(f"SQL call: {node.func.attr}")
+            value = node.func.value
+            if (
+                node.func.attr == "connect"
+                and isinstance(value, ast.Name)
+                and value.id in ("sqlite3", "aiosqlite")
+            ):
+                found.add("opens a SQLite connection")
+    if within(name, ("graph.schema", "graph.loaders", "graph.feed")):
+        found |= {
+            f"store internals: {t}"
+            for t in targets
+            if within(t, "graph.store") and t != "graph.store"
+        }
+    return found
+
+
+def test_data_flows_one_way() -> None:
+    seen = {(name, rule) for name, tree in modules() for rule in violations(name, tree)}
+    assert seen - KNOWN == set(), "new layering violations"
+    assert KNOWN - seen == set(), "fixed: take these out of KNOWN"
+
+
+def test_the_store_contract_uses_the_public_api_only() -> None:
+    contract = ROOT.parent / "tests" / "store_contract"
+    private = {
+        (path.name, target)
+        for path in contract.glob("*.py")
+        for target in imported(ast.parse(path.read_text(encoding="utf-8")))
+        if within(target, "graph.store") and target != "graph.store"
+    }
+    assert private == set()
+    assert len(list(contract.glob("test_*.py"))) >= 1
+
+
+def test_the_check_sees_what_it_should() -> None:
+    bad = ast.parse(
+        "import aiosqlite\nfrom graph.store.reads import Reader\n"
+        "async def f(store):\n    await store.read().connection.execute_fetchall('x')\n"
+    )
+    assert violations("graph.schema.x", bad) == {
+        "aiosqlite",
+        "store connection",
+        "SQL call: execute_fetchall",
+        "store internals: graph.store.reads",
+    }
+    assert violations("graph.search.x", ast.parse("from graph.store import Store")) == {
+        "pure module imports graph.store"
+    }
+    assert violations("graph.store.x", bad) == set()
+
+
+def test_one_table_of_node_types_drives_the_schema() -> None:
+    from graphql import GraphQLObjectType
+
+    from graph.schema import build_schema
+    from graph.schema.limits import connection_fields
+    from graph.schema.nodes import NODES
+
+    schema = build_schema()._schema
+    implementing = {
+        name
+        for name, t in schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
+    }
+    assert implementing == set(NODES)  # every Node type resolves through node(id:)
+    assert {"sessions", "messages", "events", "search"} <= connection_fields(schema)

@@ -1,0 +1,346 @@
+"""Faults around keys and re-sealing: kills, full disks, damaged files, tampered values."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from typer.testing import CliRunner
+
+from graph.cli import app as cli
+from graph.crypto import MasterKey
+from graph.errors import ConfigError, StoreError
+from graph.keys import write_key_file
+from graph.store import Store
+from graph.store.keyring import KeyMaterial
+from graph.store.rekey import encrypt_database, rotate_key
+from tests.conftest import LATEST
+from tests.factories import make_sessions
+from tests.search_corpus import build_corpus
+
+KEY = MasterKey(bytes(range(32)))
+OTHER = MasterKey(bytes(range(1, 33)))
+runner = CliRunner()
+
+
+def material(key: MasterKey = KEY) -> KeyMaterial:
+    return KeyMaterial(key=key)
+
+
+@pytest.fixture(autouse=True)
+def usual_umask() -> Iterator[None]:
+    old = os.umask(0o022)  # what a copy's mode is measured against
+    yield
+    os.umask(old)
+
+
+async def plaintext_db(path: Path, sessions: int = 6) -> Path:
+    store = await Store.open(path)
+    await build_corpus(store, sessions=sessions)
+    await store.close()
+    return path
+
+
+async def connected(path: Path) -> Store:
+    store = Store(path)
+    await store.connect()
+    return store
+
+
+def copies(db: Path) -> list[Path]:
+    return sorted(db.parent.glob(f"{db.name}.*"))
+
+
+def killed_at(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
+    """``target.name`` raises KeyboardInterrupt once: as good as kill -9 for what was
+    committed before it."""
+    real = getattr(target, name)
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(target, name, real)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(target, name, crash)
+
+
+# item 2: a kill at the end of encrypt
+
+
+@pytest.mark.parametrize("point", ["vacuum", "copy removal"])
+async def test_a_kill_after_encrypt_commits_is_finished_by_running_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    db = await plaintext_db(tmp_path / "x.db")
+    if point == "vacuum":
+        killed_at(monkeypatch, Store, "vacuum")
+    else:
+        import graph.store.upkeep
+
+        killed_at(monkeypatch, graph.store.upkeep, "shred")  # the name the store calls
+    store = await connected(db)
+    with pytest.raises(KeyboardInterrupt):
+        await encrypt_database(store, material())
+    await store.close()
+    [backup] = [p for p in copies(db) if p.name.endswith(".bak")]
+    assert backup.stat().st_mode & 0o777 == 0o600  # private while it exists
+
+    # doctor (which does not repair) says what is left; the values themselves are fine
+    store = await Store.open(db, key=material(), cleanup=False)
+    problems = await store.check()
+    await store.close()
+    assert any("clean-up after encrypt or rotate-key did not finish" in p for p in problems)
+    assert (point == "copy removal") or any(f"copy {backup}" in p for p in problems)
+
+    store = await connected(db)
+    assert await encrypt_database(store, material())  # not "already encrypted"
+    await store.close()
+    assert not backup.exists() and copies(db) == []
+    content = db.read_bytes()  # vacuumed: no free page keeps the plaintext
+    assert b"deadlock" not in content and b"vector" not in content
+    store = await connected(db)
+    with pytest.raises(ConfigError, match="already encrypted"):
+        await encrypt_database(store, material())
+    await store.close()
+    store = await Store.open(db, key=material())
+    try:
+        assert await store.check() == []
+    finally:
+        await store.close()
+
+
+async def test_the_next_open_finishes_an_interrupted_clean_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await plaintext_db(tmp_path / "x.db")
+    killed_at(monkeypatch, Store, "vacuum")
+    store = await connected(db)
+    with pytest.raises(KeyboardInterrupt):
+        await encrypt_database(store, material())
+    await store.close()
+    store = await Store.open(db, key=material())
+    try:
+        assert await store.check() == []
+    finally:
+        await store.close()
+    assert copies(db) == [] and b"deadlock" not in db.read_bytes()
+
+
+async def test_a_rotation_killed_before_its_vacuum_is_finished_by_running_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "x.db"
+    store = await Store.open(db, key=material())
+    await build_corpus(store, sessions=4)
+    await store.close()
+    killed_at(monkeypatch, Store, "vacuum")
+    store = await connected(db)
+    with pytest.raises(KeyboardInterrupt):
+        await rotate_key(store, material(), OTHER)
+    await store.close()
+    store = await connected(db)
+    assert await rotate_key(store, material(), OTHER)  # not "the key does not open"
+    await store.close()
+    store = await Store.open(db, key=material(OTHER), cleanup=False)
+    try:
+        assert await store.check() == []
+    finally:
+        await store.close()
+
+
+async def test_doctor_reports_a_plaintext_copy_beside_an_encrypted_database(
+    tmp_path: Path,
+) -> None:
+    db = await plaintext_db(tmp_path / "x.db", sessions=2)
+    leftover = db.with_name(db.name + ".pre-0005.20260101T000000000000.bak")
+    shutil.copy(db, leftover)
+    partial = db.with_name(db.name + ".pre-encrypt.20260101T000000000000.bak")
+    partial.write_bytes(db.read_bytes()[:5000])
+    store = await connected(db)
+    assert await encrypt_database(store, material())
+    await store.close()
+    store = await Store.open(db, key=material())
+    try:
+        problems = await store.check()
+    finally:
+        await store.close()
+    assert problems == [
+        f"copy {leftover} holds this encrypted database's values in plaintext: delete it "
+        "(and run `sessiongraph doctor --repair`)",
+        f"copy {partial} can not be read (a partial copy?) and may hold plaintext: delete it",
+    ]
+
+
+# item 2 and 6: a full disk
+
+
+def full_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every database copy's file may grow to two pages: SQLite's own "disk is full"."""
+    import graph.store.backups
+
+    async def destination(target: Path) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(target)
+        await conn.execute_fetchall("PRAGMA max_page_count = 2")  # no statement left open
+        return conn
+
+    monkeypatch.setattr(graph.store.backups, "_destination", destination)
+
+
+async def test_copies_are_private_and_a_failed_copy_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await plaintext_db(tmp_path / "x.db", sessions=2)
+    store = await connected(db)
+    try:
+        copy = await store.backup("pre-0009")
+        assert copy.stat().st_mode & 0o777 == 0o600
+        copy.unlink()
+        full_copies(monkeypatch)
+        with pytest.raises(StoreError, match="the disk is full"):
+            await store.backup("pre-0009")
+    finally:
+        await store.close()
+    assert copies(db) == []
+
+
+def test_encrypt_on_a_full_disk_is_one_line_and_leaves_nothing_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "key"
+    write_key_file(key)
+    db = tmp_path / "x.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    before = runner.invoke(cli, ["stats", "--json", "--db", str(db)]).stdout
+    full_copies(monkeypatch)
+    result = runner.invoke(cli, ["encrypt", "--db", str(db), "--key-file", str(key)])
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(
+        result.exception, SystemExit
+    )
+    assert result.stderr.startswith("sessiongraph: error: the disk is full")
+    assert result.stderr.count("\n") == 1 and "free some space" in result.stderr
+    assert copies(db) == []  # no partial .bak, no .bak-journal
+    assert runner.invoke(cli, ["stats", "--json", "--db", str(db)]).stdout == before
+
+
+# item 5: the key before the first write
+
+
+def schema_version(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        [(version,)] = conn.execute("SELECT max(version) FROM schema_migrations")
+    return int(version)
+
+
+async def one_behind(db: Path, key: KeyMaterial | None) -> None:
+    store = await Store.open(db, key=key)
+    await make_sessions(store, 2)
+    await store.revert(1, backup=False)
+    await store.close()
+    assert schema_version(db) == LATEST - 1
+
+
+async def test_rotate_and_encrypt_check_the_key_before_migrating(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    await one_behind(db, material())
+    store = await connected(db)
+    try:
+        with pytest.raises(ConfigError, match="does not open"):
+            await rotate_key(store, material(OTHER), MasterKey(bytes(range(5, 37))))
+        with pytest.raises(ConfigError, match="already encrypted"):
+            await encrypt_database(store, material(OTHER))
+    finally:
+        await store.close()
+    assert schema_version(db) == LATEST - 1 and copies(db) == []
+
+
+async def test_a_key_for_an_old_plaintext_database_is_refused_before_migrating(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "x.db"
+    await one_behind(db, None)
+    with pytest.raises(ConfigError, match="is not encrypted, but a key was given"):
+        await Store.open(db, key=material())
+    assert schema_version(db) == LATEST - 1 and copies(db) == []
+
+
+async def test_migrate_down_keeps_an_encrypted_database_readable(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    store = await Store.open(db, key=material())
+    await make_sessions(store, 3, messages=4)
+    with pytest.raises(ConfigError, match="would drop the record of its key"):
+        await store.revert(LATEST - 1)
+    assert await store.migrator().current_version() == LATEST
+    sealed = await store.writer_connection.execute_fetchall(
+        "SELECT id, content FROM messages ORDER BY id"
+    )
+    await store.revert(LATEST - 2, backup=False)  # down to 0002: no sealed value touched
+    await store.close()
+    store = await Store.open(db, key=material())
+    try:
+        assert (
+            await store.writer_connection.execute_fetchall(
+                "SELECT id, content FROM messages ORDER BY id"
+            )
+            == sealed
+        )
+        assert await store.check() == []
+    finally:
+        await store.close()
+
+
+# doctor: tampered values, damaged files
+
+
+def test_doctor_authenticates_every_sealed_value(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    write_key_file(key)
+    db = tmp_path / "x.db"
+    encrypted = runner.invoke(cli, ["demo", "--db", str(db)])
+    assert encrypted.exit_code == 0, encrypted.stderr
+    assert runner.invoke(cli, ["encrypt", "--db", str(db), "--key-file", str(key)]).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        [(pk, place, content)] = conn.execute(
+            "SELECT id, conversation_pk || ':' || msg_key, content FROM messages"
+            " ORDER BY id LIMIT 1 OFFSET 3"
+        )
+        flipped = content[:-1] + bytes([content[-1] ^ 1])
+        conn.execute("UPDATE messages SET content = ? WHERE id = ?", (flipped, pk))
+        # A sealed value moved to another row: bound to its place, it must not open there.
+        [(_, metadata), (sid, _)] = conn.execute(
+            "SELECT session_id, metadata FROM sessions WHERE metadata IS NOT NULL"
+            " ORDER BY id LIMIT 2"
+        )
+        conn.execute("UPDATE sessions SET metadata = ? WHERE session_id = ?", (metadata, sid))
+    result = runner.invoke(cli, ["doctor", "--db", str(db), "--key-file", str(key)])
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("backups:")]
+    assert lines == [
+        f"sealed value: messages.content of {place} does not authenticate (tampered, or moved)"
+        f" (row id {pk}; restore it from a backup or import its transcript again)",
+        f"sealed value: sessions.metadata of {sid} does not authenticate (tampered, or moved)"
+        f" (row id {lines[1].split('row id ')[1].split(';')[0]}; restore it from a backup or"
+        " import its transcript again)",
+    ]
+    assert result.stderr == f"sessiongraph: error: 2 problem(s) found in {db}\n"
+
+
+def test_doctor_on_a_damaged_file_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    size = db.stat().st_size
+    with db.open("r+b") as handle:  # every third page after the first two, overwritten
+        for page in range(3, size // 16384, 3):
+            handle.seek(page * 16384 + 100)
+            handle.write(b"\xa5" * 2000)
+    for args in (["doctor"], ["doctor", "--repair"]):
+        result = runner.invoke(cli, [*args, "--db", str(db)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (
+            f"sessiongraph: error: {db} is damaged (database disk image is malformed): restore"
+            f" it from a backup, or salvage what is left with `sqlite3 {db} .recover`\n"
+        )
