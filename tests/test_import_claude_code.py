@@ -355,5 +355,5 @@ async def test_a_path_without_transcripts_is_a_clear_error(store: Store, tmp_pat
         await import_paths(store, [tmp_path / "missing"])
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     (tmp_path / "empty" / "notes.txt").write_text("hello")
-    with pytest.raises(TranscriptError, match=r"no Claude Code transcripts \(\*\.jsonl\)"):
+    with pytest.raises(TranscriptError, match=r"no transcripts \(\*\.jsonl\)"):
         await import_paths(store, [tmp_path / "empty"])

@@ -63,7 +63,7 @@ def test_import_reports_bad_lines_with_file_and_line(tmp_path: Path) -> None:
     ("target", "message"),
     [
         ("missing", "missing: no such file or directory"),
-        ("empty", "empty: no Claude Code transcripts (*.jsonl) found"),
+        ("empty", "empty: no transcripts (*.jsonl) found"),
     ],
 )
 def test_import_of_a_path_without_transcripts_is_one_line(
@@ -81,9 +81,10 @@ def test_import_defaults_to_claude_projects_in_home(samples_dir: Path, tmp_path:
     result = runner.invoke(app, ["import", "--db", db], env={"HOME": str(home)})
     assert result.exit_code == 1
     assert result.stderr == (
-        f"sessiongraph: error: {home}/.claude/projects: no such folder (where Claude Code "
-        "keeps its transcripts): pass the folder of yours, or try `sessiongraph demo` for "
-        "sample sessions\n"
+        "sessiongraph: error: no transcripts found where the agents keep them "
+        f"({home}/.claude/projects (Claude Code), {home}/.codex/sessions (Codex CLI), "
+        f"{home}/.gemini/tmp (Gemini CLI)): pass the folder of yours, or try "
+        "`sessiongraph demo` for sample sessions\n"
     )
     copy_samples(samples_dir, home / ".claude" / "projects" / "-some-project")
     result = runner.invoke(app, ["import", "--db", db, "--json"], env={"HOME": str(home)})

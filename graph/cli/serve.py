@@ -67,9 +67,9 @@ def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
         fail("PATHs are what --watch watches: add --watch")
     if not watch:
         return ()
-    from graph.cli.transcripts import DEFAULT_PROJECTS
+    from graph.cli.transcripts import default_targets
 
-    targets = tuple(p.expanduser() for p in (paths or [DEFAULT_PROJECTS]))
+    targets = tuple(p.expanduser() for p in paths) if paths else tuple(default_targets())
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         fail(f"nothing to watch at {', '.join(missing)}")

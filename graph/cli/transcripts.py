@@ -31,6 +31,7 @@ from graph.cli.browse import resolve_session_id
 from graph.cli.progress import ImportBar, import_bar
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
+from graph.importers.formats import FORMATS, default_locations
 from graph.importers.importer import import_paths
 from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
@@ -39,9 +40,21 @@ from graph.secrets import load_config as load_secrets_config
 from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial
 
-__all__ = ["DEFAULT_PROJECTS", "summary_table"]
+__all__ = ["default_targets", "summary_table"]
 
-DEFAULT_PROJECTS = Path("~/.claude/projects")
+
+def default_targets() -> list[Path]:
+    """Every agent's transcript folder that exists, said on stderr; fails if none does."""
+    found = default_locations()
+    if not found:
+        where = ", ".join(f"{root} ({f.label})" for f in FORMATS for root in f.default_roots()[:1])
+        fail(
+            f"no transcripts found where the agents keep them ({where}): pass the folder of "
+            "yours, or try `sessiongraph demo` for sample sessions"
+        )
+    for f, root in found:
+        typer.echo(f"found {f.label} transcripts in {root}", err=True)
+    return [root for _, root in found]
 
 
 def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
@@ -155,8 +168,8 @@ def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Projects directories, project directories or .jsonl files "
-            "(default: ~/.claude/projects).",
+            help="Transcript folders or files of any agent (default: every agent's own "
+            "folder that exists: ~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp).",
             show_default=False,
         ),
     ] = None,
@@ -178,19 +191,15 @@ def import_command(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Import Claude Code transcripts; re-runs read only what was appended since."""
+    """Import Claude Code, Codex CLI and Gemini CLI transcripts; re-runs read only what was
+    appended since."""
     key = key_material(key_file, passphrase_file, ask_passphrase)
     redact = (
         redact_secrets
         if redact_secrets is not None
         else checked(load_secrets_config).redact_on_import
     )
-    targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
-    if not paths and not targets[0].exists():
-        fail(
-            f"{targets[0]}: no such folder (where Claude Code keeps its transcripts): pass "
-            "the folder of yours, or try `sessiongraph demo` for sample sessions"
-        )
+    targets = [p.expanduser() for p in paths] if paths else default_targets()
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with import_bar(interactive) as bar:
         try:

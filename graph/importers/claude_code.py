@@ -16,20 +16,26 @@ The mapping (see DESIGN.md and shared/samples/claude-code/README.md):
 from __future__ import annotations
 
 import math
+import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
+from graph.importers.files import TranscriptFile
 from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
 
 __all__ = [
+    "CLAUDE_CODE",
     "TITLE_RANKS",
     "UNREADABLE",
     "Batch",
+    "ClaudeCodeFormat",
     "Problem",
     "TitleRecord",
     "TranscriptParser",
@@ -425,3 +431,37 @@ def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> N
 def _short(exc: Exception, limit: int = 80) -> str:
     text = str(exc)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ClaudeCodeFormat:
+    """Claude Code: ``$CLAUDE_CONFIG_DIR/projects`` (default ``~/.claude/projects``)."""
+
+    source: Final = "claude-code"
+    label: Final = "Claude Code"
+
+    def default_roots(self) -> list[Path]:
+        home = os.environ.get("CLAUDE_CONFIG_DIR")
+        return [(Path(home) if home else Path.home() / ".claude") / "projects"]
+
+    def claims(self, path: Path, first_line: bytes) -> bool:
+        return path.suffix == ".jsonl"
+
+    def file_at(self, path: Path) -> TranscriptFile:
+        return TranscriptFile.at(path)
+
+    def parser(
+        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
+    ) -> TranscriptParser:
+        return TranscriptParser(
+            path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
+        )
+
+    def resume_command(self, session_id: str, cwd: str | None) -> str:
+        return _in_cwd(f"claude --resume {shlex.quote(session_id)}", cwd)
+
+
+def _in_cwd(command: str, cwd: str | None) -> str:
+    return f"cd {shlex.quote(cwd)} && {command}" if cwd else command
+
+
+CLAUDE_CODE: Final = ClaudeCodeFormat()

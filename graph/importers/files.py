@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, BinaryIO, Final
 from graph.errors import TranscriptError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from graph.inputs import FileState
 
@@ -67,6 +67,9 @@ class TranscriptFile:
         agent_hint: For a subagent, the agent id its file name gives.
         project_dir: The folder that holds the session (a Claude project folder when the
             file lives under ``projects/``).
+        source: The agent that wrote it (``sessions.source``; see
+            :mod:`graph.importers.formats`).
+        project_hint: The project its format names from the location, if any.
     """
 
     path: Path
@@ -74,6 +77,8 @@ class TranscriptFile:
     session_hint: str
     agent_hint: str
     project_dir: Path
+    source: str = "claude-code"
+    project_hint: str | None = None
 
     @classmethod
     def at(cls, path: Path) -> TranscriptFile:
@@ -91,6 +96,8 @@ class TranscriptFile:
 
     def project(self, cwd: str | None) -> str | None:
         """The session's project: its Claude project folder, else the encoded ``cwd``."""
+        if self.project_hint is not None:
+            return self.project_hint
         folder = self.project_dir.name
         if cwd is not None and folder == encode_project(cwd):
             return folder
@@ -154,11 +161,15 @@ def _walk(directory: Path, skipped: list[Skipped]) -> Iterable[Path]:
                 skipped.append(Skipped(path, "not a regular file"))
 
 
-def discover(paths: Iterable[Path]) -> Found:
+def discover(
+    paths: Iterable[Path], classify: Callable[[Path], TranscriptFile] = TranscriptFile.at
+) -> Found:
     """Every transcript under ``paths``: main threads first, then subagents, each sorted.
 
-    Main threads go first so that, within one run, the links they record (which Task
-    call started which agent) are known when the subagent files are read.
+    ``classify`` tells what each file is (its format's rules: see
+    :func:`graph.importers.formats.classify`). Main threads go first so that, within one
+    run, the links they record (which Task call started which agent) are known when the
+    subagent files are read.
 
     Raises:
         TranscriptError: a path does not exist, or holds no ``.jsonl`` transcript.
@@ -168,7 +179,7 @@ def discover(paths: Iterable[Path]) -> Found:
     for given in paths:
         path = given.expanduser()
         if path.is_file():
-            found.setdefault(path.absolute(), TranscriptFile.at(path))
+            found.setdefault(path.absolute(), classify(path.absolute()))
             continue
         if not path.exists():
             raise TranscriptError(f"{given}: no such file or directory")
@@ -176,11 +187,9 @@ def discover(paths: Iterable[Path]) -> Found:
             raise TranscriptError(f"{given}: not a transcript file or directory")
         before, passed_over = len(found), len(skipped)
         for file in _walk(path, skipped):
-            found.setdefault(file.absolute(), TranscriptFile.at(file))
+            found.setdefault(file.absolute(), classify(file.absolute()))
         if len(found) == before and len(skipped) == passed_over and not any(_walk(path, [])):
-            raise TranscriptError(
-                f"{given}: no Claude Code transcripts (*.jsonl) found in this directory"
-            )
+            raise TranscriptError(f"{given}: no transcripts (*.jsonl) found in this directory")
     files = sorted(found.values(), key=lambda f: (f.is_subagent, str(f.path)))
     return Found(files, skipped)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 from graph.importers import reading
 from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
+from graph.importers.formats import classify
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles, backfill_titles, derive_titles
@@ -64,7 +65,7 @@ async def import_paths(
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    found = discover(paths)
+    found = discover(paths, classify)
     await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
@@ -205,7 +206,15 @@ class _Importer:
         path = str(plan.file.path)
         context = self.contexts.get(path)
         previous = context.ended_at if context else None
-        return FileJob(path, plan.offset, plan.line_count, previous, plan.mtime_ns, plan.size)
+        return FileJob(
+            path,
+            plan.offset,
+            plan.line_count,
+            previous,
+            plan.mtime_ns,
+            plan.size,
+            plan.file.source,
+        )
 
     async def _write(self, chunks: list[_Chunk]) -> None:
         """Store chunks (of different files) and their files' states in one transaction."""
@@ -303,6 +312,7 @@ class _Importer:
 def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSession:
     return NewSession(
         session_id=session_id,
+        source=file.source,
         project=file.project(batch.cwd),
         cwd=batch.cwd,
         git_branch=batch.git_branch,

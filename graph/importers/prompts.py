@@ -1,16 +1,20 @@
-"""A title for a Claude Code session that has none: its first real prompt, on one line.
+"""A title for a session that has none: its first real prompt, on one line.
 
 Not every user record is something the user typed: Claude Code also writes tool results,
 expanded skills and command output (``isMeta``), compaction summaries, the caveat it puts
 before local command output, the ``<command-name>`` wrapper of a slash command, and
 "[Request interrupted by user]". Those are skipped; a slash command with arguments
-counts as a prompt (``/review the login flow``), one without does not.
+counts as a prompt (``/review the login flow``), one without does not. Codex logs AGENTS.md
+and its environment context as user messages: skipped too.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Final
+
+from graph.content import codex_blocks, gemini_blocks
+from graph.importers.codex import is_context_prompt
 
 __all__ = ["TITLE_CHARS", "prompt_title", "shorten"]
 
@@ -50,8 +54,29 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
+def _codex_text(record: Record) -> str | None:
+    """A Codex user message's text, unless it is context Codex added (AGENTS.md, ...)."""
+    item = record.get("payload")
+    if not isinstance(item, dict) or item.get("type") != "message" or item.get("role") != "user":
+        return None
+    text = "\n".join(
+        block["text"] for block in codex_blocks(record) if block.get("type") == "text"
+    ).strip()
+    return text if text and not is_context_prompt(text) else None
+
+
 def _typed_text(record: Record) -> str | None:
     """What the user typed in this record, if it is a typed prompt at all."""
+    if record.get("type") == "response_item":
+        return _codex_text(record)
+    if record.get("type") == "user" and "message" not in record and "content" in record:
+        # Gemini CLI: the content is the prompt (a string or text parts).
+        return (
+            "\n".join(
+                block["text"] for block in gemini_blocks(record) if block.get("type") == "text"
+            ).strip()
+            or None
+        )
     if record.get("type") != "user" or record.get("isMeta") or record.get("isCompactSummary"):
         return None
     message = record.get("message")

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
-from graph.importers.claude_code import UNREADABLE, Batch, Problem, TranscriptParser
+from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.files import fingerprint, head_of
+from graph.importers.formats import LineParser, format_named
 from graph.times import format_timestamp
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class FileJob:
     previous_timestamp: str | None
     mtime_ns: int
     size: int = 0  # where the file ended when planned (0: unknown)
+    source: str = "claude-code"  # its format (see graph.importers.formats)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ def read_file(
     with fh:
         head = head_of(fh)
         mtime = format_timestamp(datetime.fromtimestamp(job.mtime_ns / 1e9, UTC))
-        parser = TranscriptParser(
+        parser = format_named(job.source).parser(
             job.path, previous_timestamp=job.previous_timestamp, fallback_timestamp=mtime
         )
         offset, line_count = job.offset, job.line_count
@@ -222,7 +224,7 @@ def _prepare(batch: Batch, analysis: Analysis | None) -> None:
         event.pack()
 
 
-def _fill(fh: BinaryIO, parser: TranscriptParser, line_count: int, limits: _Bounds) -> bool:
+def _fill(fh: BinaryIO, parser: LineParser, line_count: int, limits: _Bounds) -> bool:
     """Feed the parser complete lines until its batch is full; True at the end of the file.
 
     ``line_count`` is the number of lines before the batch. A last line without its

@@ -6,7 +6,6 @@ content are resolvers, so nothing is loaded or decoded unless a query selects it
 
 from __future__ import annotations
 
-import shlex
 from datetime import datetime
 from enum import Enum
 
@@ -15,6 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graph.content import Record, blocks_of
+from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
@@ -177,11 +177,11 @@ class SessionSource(Enum):
     GEMINI_CLI = "gemini-cli"
 
 
-@strawberry.type(description="One Claude Code session: its main thread and its subagents.")
+@strawberry.type(description="One agent session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
     source: SessionSource = strawberry.field(description="The agent that wrote it.")
-    session_id: str = strawberry.field(description="Claude Code's own sessionId.")
+    session_id: str = strawberry.field(description="The agent's own session id.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
     cwd: str | None
     git_branch: str | None
@@ -261,10 +261,11 @@ class Session(Node):
         rows = await info.context.loaders.secret_findings.load(self.row.id)
         return [SecretFinding.of(row) for row in rows]
 
-    @strawberry.field(description="A shell command that resumes this session in Claude Code.")
+    @strawberry.field(
+        description="A shell command that resumes this session in the agent that wrote it."
+    )
     def resume_command(self) -> str:
-        resume = f"claude --resume {shlex.quote(self.session_id)}"
-        return f"cd {shlex.quote(self.cwd)} && {resume}" if self.cwd else resume
+        return format_named(self.source.value).resume_command(self.session_id, self.cwd)
 
     @strawberry.field(description="The main thread first, then subagent threads by start.")
     async def conversations(self, info: Info) -> list[Conversation]:

@@ -29,7 +29,19 @@ FIELD_COLUMNS: Final = ("text", "thinking", "tool_input", "tool_output", "title"
 # they say is searchable where it lands (the tool result, the subagent's messages);
 # indexed too, they made most hits repeats of one another and most of an import's
 # indexing work (70% of the records of a typical transcript).
-UNSEARCHED_EVENT_TYPES: Final = frozenset({"progress"})
+# Codex logs the visible text of its response items again as UI events (user_message,
+# agent_message, agent_reasoning): indexed once, where the message holds it. Its
+# token_count events are numbers only.
+UNSEARCHED_EVENT_TYPES: Final = frozenset(
+    {
+        "progress",
+        "user_message",
+        "agent_message",
+        "agent_reasoning",
+        "agent_reasoning_raw_content",
+        "token_count",
+    }
+)
 
 # Bookkeeping keys of event records: ids, times, paths and flags nobody searches for.
 _EVENT_SKIP: Final = frozenset(
@@ -63,6 +75,8 @@ _EVENT_SKIP: Final = frozenset(
         "hasOutput",
         "durationMs",
         "trackedFileBackups",
+        # Codex's opaque reasoning: ciphertext, never text to search.
+        "encrypted_content",
     }
 )
 _MAX_FIELD: Final = 1 << 20  # one document's field is cut at 1 MiB of text

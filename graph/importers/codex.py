@@ -1,0 +1,322 @@
+"""OpenAI Codex CLI rollouts: ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl``.
+
+Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``RolloutItem``):
+
+- ``response_item`` lines are the conversation. A ``message`` from the user or developer
+  is a message of its own (AGENTS.md and environment context are logged that way too);
+  what the model did in a turn (its messages, reasoning, tool calls) is one assistant
+  message per turn; each tool output is a message of its own, tied to its call by
+  ``call_id`` (see :func:`graph.content.codex_blocks`). Other items (``ghost_snapshot``,
+  inter-agent messages, image generation) are events.
+- ``event_msg`` lines are events typed by their payload's ``type``. ``user_message``,
+  ``agent_message`` and ``agent_reasoning`` repeat what response items hold: they stay
+  events, without a search document. ``thread_name_updated`` names the session.
+- ``token_count`` events repeat unchanged totals, and forks replay their parent's: one
+  whose ``total_token_usage`` changed adds its ``last_token_usage`` to its turn's
+  assistant message (the record joins that message), any other stays an event. Older
+  builds (0.50-0.53) report usage in ``turn.completed`` or a bare ``token_count``.
+- Everything else (``session_meta``, ``turn_context``, ``compacted``, ...) is an event.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any, Final
+
+from graph.importers.claude_code import (
+    MAX_TOKENS,
+    Batch,
+    TitleRecord,
+    TranscriptParser,
+    normalize_timestamp,
+)
+from graph.importers.files import TranscriptFile
+from graph.inputs import NewEvent, NewMessage, TokenTotals
+
+__all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]
+
+Record = dict[str, Any]
+
+_ASSISTANT_ITEMS: Final = frozenset(
+    {
+        "reasoning",
+        "function_call",
+        "custom_tool_call",
+        "local_shell_call",
+        "web_search_call",
+        "tool_search_call",
+    }
+)
+_OUTPUT_ITEMS: Final = frozenset(
+    {"function_call_output", "custom_tool_call_output", "tool_search_output"}
+)
+# What Codex logs as role=user messages that the user did not type.
+_CONTEXT_PREFIXES: Final = (
+    "<environment_context>",
+    "<user_instructions>",
+    "<INSTRUCTIONS>",
+    "# AGENTS.md instructions",
+    "<turn_aborted>",
+)
+_THREAD_NAME_RANK: Final = 3  # a name the user gave, like Claude Code's custom-title
+
+
+def is_context_prompt(text: str) -> bool:
+    """Whether a role=user text is context Codex added (AGENTS.md, environment)."""
+    return text.lstrip().startswith(_CONTEXT_PREFIXES)
+
+
+def _count(value: Any) -> int:
+    if value.__class__ is int and 0 <= value <= MAX_TOKENS:
+        return int(value)
+    return 0
+
+
+def _totals(usage: Any) -> TokenTotals | None:
+    """Codex token usage as totals: its input includes the cached part (cache reads);
+    its output includes the reasoning tokens."""
+    if not isinstance(usage, dict):
+        return None
+    cached = _count(usage.get("cached_input_tokens"))
+    return TokenTotals(
+        input=max(_count(usage.get("input_tokens", usage.get("prompt"))) - cached, 0),
+        output=_count(usage.get("output_tokens", usage.get("completion"))),
+        cache_read=cached,
+        cache_creation=_count(usage.get("cache_write_input_tokens")),
+    )
+
+
+def _add(a: TokenTotals, b: TokenTotals) -> TokenTotals:
+    return TokenTotals(
+        a.input + b.input,
+        a.output + b.output,
+        a.cache_read + b.cache_read,
+        a.cache_creation + b.cache_creation,
+        a.cache_creation_1h + b.cache_creation_1h,
+    )
+
+
+def _turn_of(item: Record) -> str | None:
+    for holder in ("internal_chat_message_metadata_passthrough", "metadata"):
+        meta = item.get(holder)
+        if isinstance(meta, dict) and isinstance(meta.get("turn_id"), str) and meta["turn_id"]:
+            return str(meta["turn_id"])
+    return None
+
+
+class CodexParser(TranscriptParser):
+    """Codex rollout lines -> batches (the JSON reading is Claude Code's parser's)."""
+
+    def __init__(
+        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
+    ) -> None:
+        super().__init__(
+            path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
+        )
+        self._meta_seen = False
+        self._turn: str | None = None
+        self._model: str | None = None
+        self._last_total: Any = None
+        self._turn_usage: dict[str, TokenTotals] = {}
+
+    def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
+        kind = record.get("type")
+        kind = kind if kind.__class__ is str and kind else "unknown"
+        ts = normalize_timestamp(record.get("timestamp")) or self._previous_ts
+        self._previous_ts = ts
+        payload = record.get("payload")
+        item: Record = payload if isinstance(payload, dict) else {}
+        subtype = item.get("type") if isinstance(item.get("type"), str) else None
+        if kind == "session_meta":
+            self._session(item, batch)
+        elif kind == "turn_context":
+            self._turn = item.get("turn_id") if isinstance(item.get("turn_id"), str) else None
+            if isinstance(item.get("model"), str):
+                self._model = item["model"]
+        elif kind == "response_item" and self._response_item(
+            line_no, record, item, ts, batch, text
+        ):
+            return
+        elif kind == "event_msg" and subtype is not None:
+            if self._event(line_no, record, item, subtype, ts, batch, text):
+                return
+            kind, subtype = subtype, None
+        batch.events.append(
+            NewEvent(
+                seq=line_no, type=kind, timestamp=ts, record=record, subtype=subtype, text=text
+            )
+        )
+
+    def _session(self, item: Record, batch: Batch) -> None:
+        # A fork or sub-agent file replays its parent's session_meta after its own.
+        if self._meta_seen:
+            return
+        self._meta_seen = True
+        batch.session_id = _str(item.get("id")) or batch.session_id
+        batch.cwd = _str(item.get("cwd")) or batch.cwd
+        batch.version = _str(item.get("cli_version")) or batch.version
+        git = item.get("git")
+        if isinstance(git, dict):
+            batch.git_branch = _str(git.get("branch")) or batch.git_branch
+
+    def _response_item(
+        self,
+        line_no: int,
+        record: Record,
+        item: Record,
+        ts: str,
+        batch: Batch,
+        text: bytes | None,
+    ) -> bool:
+        """Add a response item to its message; False if it is an event."""
+        kind = item.get("type")
+        if kind == "message" and item.get("role") != "assistant":
+            role = _str(item.get("role")) or "user"
+            self._put(batch, f"u:{line_no}", role, line_no, record, ts, text)
+        elif kind == "message" or kind in _ASSISTANT_ITEMS:
+            turn = _turn_of(item) or self._turn
+            key = f"t:{turn}" if turn else f"l:{line_no}"
+            self._put(batch, key, "assistant", line_no, record, ts, text)
+        elif kind in _OUTPUT_ITEMS:
+            call = _str(item.get("call_id"))
+            self._put(
+                batch, f"o:{call}" if call else f"l:{line_no}", "user", line_no, record, ts, text
+            )
+        else:
+            return False
+        return True
+
+    def _put(
+        self,
+        batch: Batch,
+        key: str,
+        role: str,
+        line_no: int,
+        record: Record,
+        ts: str,
+        text: bytes | None,
+        usage: TokenTotals | None = None,
+    ) -> None:
+        existing = batch.messages.get(key)
+        if existing is not None:
+            existing.add(line_no, record, text)
+            existing.model = existing.model or self._model
+            if usage is not None:
+                existing.usage = usage
+            return
+        batch.messages[key] = NewMessage(
+            msg_key=key,
+            role=role,
+            timestamp=ts,
+            records=[(line_no, record)],
+            model=self._model if role == "assistant" else None,
+            usage=usage,
+            texts=None if text is None else [text],
+        )
+
+    def _event(
+        self,
+        line_no: int,
+        record: Record,
+        item: Record,
+        subtype: str,
+        ts: str,
+        batch: Batch,
+        text: bytes | None,
+    ) -> bool:
+        """Note what an event_msg says; True if it joined a message (usage)."""
+        if subtype == "task_started" and isinstance(item.get("turn_id"), str):
+            self._turn = item["turn_id"]
+        elif subtype == "thread_name_updated":
+            name = _str(item.get("thread_name"))
+            if name is not None:
+                batch.titles.append(TitleRecord(_THREAD_NAME_RANK, name, None, None, None))
+        elif subtype == "token_count":
+            return self._token_count(line_no, record, item, ts, batch, text)
+        elif subtype == "turn.completed":  # 0.51-0.53: usage of the turn, once
+            usage = _totals(item.get("usage"))
+            if usage is not None:
+                self._count_usage(line_no, record, ts, batch, text, usage, replace=True)
+                return True
+        return False
+
+    def _token_count(
+        self, line_no: int, record: Record, item: Record, ts: str, batch: Batch, text: bytes | None
+    ) -> bool:
+        info = item.get("info")
+        if not isinstance(info, dict):
+            return False
+        total = info.get("total_token_usage")
+        last = _totals(info.get("last_token_usage"))
+        if total is None and last is None:  # 0.50: {prompt, completion} of the turn
+            usage = _totals(info)
+            if usage is None or usage == TokenTotals():
+                return False
+            self._count_usage(line_no, record, ts, batch, text, usage, replace=True)
+            return True
+        if total == self._last_total or last is None:
+            return False  # a repeat: the same totals again
+        self._last_total = total
+        self._count_usage(line_no, record, ts, batch, text, last, replace=False)
+        return True
+
+    def _count_usage(
+        self,
+        line_no: int,
+        record: Record,
+        ts: str,
+        batch: Batch,
+        text: bytes | None,
+        usage: TokenTotals,
+        *,
+        replace: bool,
+    ) -> None:
+        key = f"t:{self._turn}" if self._turn else f"l:{line_no}"
+        so_far = None if replace else self._turn_usage.get(key)
+        total = usage if so_far is None else _add(so_far, usage)
+        self._turn_usage[key] = total
+        self._put(batch, key, "assistant", line_no, record, ts, text, total)
+
+
+def _str(value: Any) -> str | None:
+    return value if value.__class__ is str and value else None
+
+
+class CodexFormat:
+    """Codex CLI: ``$CODEX_HOME/sessions`` and ``archived_sessions`` (default ``~/.codex``)."""
+
+    source: Final = "codex"
+    label: Final = "Codex CLI"
+
+    def default_roots(self) -> list[Path]:
+        home = os.environ.get("CODEX_HOME")
+        base = Path(home) if home else Path.home() / ".codex"
+        return [base / "sessions", base / "archived_sessions"]
+
+    def claims(self, path: Path, first_line: bytes) -> bool:
+        if path.suffix != ".jsonl":
+            return False
+        if path.name.startswith("rollout-"):
+            return True
+        return first_line.startswith(b"{") and b'"type":"session_meta"' in first_line
+
+    def file_at(self, path: Path) -> TranscriptFile:
+        # rollout-<timestamp>-<uuid>.jsonl: the session_meta line names the session.
+        path = path.absolute()
+        return TranscriptFile(path, False, path.stem, "", path.parent, self.source)
+
+    def parser(
+        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
+    ) -> CodexParser:
+        return CodexParser(
+            path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
+        )
+
+    def resume_command(self, session_id: str, cwd: str | None) -> str:
+        command = f"codex resume {shlex.quote(session_id)}"
+        return f"cd {shlex.quote(cwd)} && {command}" if cwd else command
+
+
+CODEX: Final = CodexFormat()

@@ -1,0 +1,126 @@
+"""The transcript formats sessiongraph reads, one module each, behind one small protocol.
+
+A format says where its agent keeps transcripts by default (honouring the agent's own
+environment variable), which files are its own, how a file maps to a session, how its
+lines become format-neutral inputs (:mod:`graph.inputs`, through a line parser), and how
+a session is resumed. The importer, scanner and watcher only ever ask the registry.
+
+Adding an agent is one module with a :class:`TranscriptFormat` and one line in
+:data:`FORMATS`. (Content blocks are read from the stored records by
+:func:`graph.content.blocks_of`, below the store, so that part is told by record shape.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol
+
+from graph.importers.claude_code import CLAUDE_CODE
+from graph.importers.codex import CODEX
+from graph.importers.files import TranscriptFile
+from graph.importers.gemini import GEMINI_CLI
+
+if TYPE_CHECKING:
+    from graph.importers.claude_code import Batch
+
+__all__ = [
+    "FORMATS",
+    "LineParser",
+    "TranscriptFormat",
+    "classify",
+    "default_locations",
+    "format_for",
+    "format_named",
+    "sniff",
+]
+
+# The first line of a file is read up to this many bytes to tell its format.
+_SNIFF_BYTES: Final = 64 << 10
+
+
+class LineParser(Protocol):
+    """Turns the lines of one file into batches (see ``TranscriptParser``)."""
+
+    def feed(self, line_no: int, raw: bytes) -> None: ...
+
+    def take(self) -> Batch: ...
+
+    @property
+    def batch(self) -> Batch: ...
+
+
+class TranscriptFormat(Protocol):
+    """One agent's transcript format."""
+
+    @property
+    def source(self) -> str:
+        """``sessions.source`` of its sessions (``claude-code``, ``codex``, ``gemini-cli``)."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """The agent's name, for people."""
+        ...
+
+    def default_roots(self) -> list[Path]:
+        """Where the agent keeps its transcripts (existing or not)."""
+        ...
+
+    def claims(self, path: Path, first_line: bytes) -> bool:
+        """Whether ``path`` (whose first line is ``first_line``) is one of its files."""
+        ...
+
+    def file_at(self, path: Path) -> TranscriptFile:
+        """What the location of ``path`` says about its session and thread."""
+        ...
+
+    def parser(
+        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
+    ) -> LineParser:
+        """A parser for the lines of ``path``."""
+        ...
+
+    def resume_command(self, session_id: str, cwd: str | None) -> str:
+        """A shell command that resumes the session in the agent."""
+        ...
+
+
+FORMATS: Final[tuple[TranscriptFormat, ...]] = (CLAUDE_CODE, CODEX, GEMINI_CLI)
+# Most specific first: Claude Code claims every JSONL file the others do not.
+_CLAIM_ORDER: Final[tuple[TranscriptFormat, ...]] = (CODEX, GEMINI_CLI, CLAUDE_CODE)
+
+
+def format_named(source: str) -> TranscriptFormat:
+    """The format whose sessions have ``source``."""
+    for candidate in FORMATS:
+        if candidate.source == source:
+            return candidate
+    raise KeyError(source)
+
+
+def sniff(path: Path) -> bytes:
+    """The first line of ``path`` (at most 64 KiB of it); empty if it can not be read."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(_SNIFF_BYTES).split(b"\n", 1)[0]
+    except OSError:
+        return b""
+
+
+def format_for(path: Path) -> TranscriptFormat:
+    """The format of the file at ``path``."""
+    first = sniff(path)
+    for candidate in _CLAIM_ORDER:
+        if candidate.claims(path, first):
+            return candidate
+    return CLAUDE_CODE
+
+
+def classify(path: Path) -> TranscriptFile:
+    """What the file at ``path`` is, by its format's rules."""
+    return format_for(path).file_at(path)
+
+
+def default_locations() -> list[tuple[TranscriptFormat, Path]]:
+    """Every agent's default transcript folder that exists, with its format."""
+    return [(f, root) for f in FORMATS for root in f.default_roots() if root.is_dir()]
