@@ -22,7 +22,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import orjson
 
@@ -210,6 +210,12 @@ class TranscriptParser:
         self.path = path
         self._previous_ts = previous_timestamp or fallback_timestamp
         self.batch = Batch()
+
+    def resume(self, fh: BinaryIO, offset: int) -> None:
+        """Pick up what the lines before ``offset`` carry over (a read that resumes).
+
+        Claude Code's records each say what they belong to: nothing to do.
+        """
 
     def take(self) -> Batch:
         """The batch so far; the next lines start a new one."""

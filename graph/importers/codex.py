@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from graph.importers.claude_code import (
     MAX_TOKENS,
@@ -120,6 +120,14 @@ class CodexParser(TranscriptParser):
         self._model: str | None = None
         self._last_total: Any = None
         self._turn_usage: dict[str, TokenTotals] = {}
+
+    def resume(self, fh: BinaryIO, offset: int) -> None:
+        """Replay the lines before ``offset`` for the turn, model and token totals they
+        leave (a rollout's items do not all name their turn). Costs a parse of them."""
+        fh.seek(0)
+        for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
+            self.feed(line_no, raw)
+        self.batch = Batch()
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")

@@ -13,7 +13,7 @@ Adding an agent is one module with a :class:`TranscriptFormat` and one line in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
 from graph.importers.claude_code import CLAUDE_CODE
 from graph.importers.codex import CODEX
@@ -40,6 +40,8 @@ _SNIFF_BYTES: Final = 64 << 10
 
 class LineParser(Protocol):
     """Turns the lines of one file into batches (see ``TranscriptParser``)."""
+
+    def resume(self, fh: BinaryIO, offset: int) -> None: ...
 
     def feed(self, line_no: int, raw: bytes) -> None: ...
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import shlex
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from graph.importers.claude_code import (
     MAX_TOKENS,
@@ -71,6 +71,13 @@ class GeminiParser(TranscriptParser):
         self._subagent = Path(path).parent.parent.name == "chats"
         self._order: list[str] = []  # message keys of this run, in file order
         self._raw: dict[int, bytes | None] = {}  # this batch's message lines, as read
+
+    def resume(self, fh: BinaryIO, offset: int) -> None:
+        """Replay the lines before ``offset`` for the order of the messages (rewinds)."""
+        fh.seek(0)
+        for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
+            self.feed(line_no, raw)
+        self.take()
 
     def take(self) -> Batch:
         self._raw.clear()

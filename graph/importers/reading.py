@@ -161,6 +161,8 @@ def read_file(
             job.path, previous_timestamp=job.previous_timestamp, fallback_timestamp=mtime
         )
         offset, line_count = job.offset, job.line_count
+        if offset:
+            parser.resume(fh, offset)
         fh.seek(offset)
         first, last = True, False
         while not last:
