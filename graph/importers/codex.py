@@ -5,9 +5,10 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
 - ``response_item`` lines are the conversation. A ``message`` from the user or developer
   is a message of its own (AGENTS.md and environment context are logged that way too);
   what the model did in a turn (its messages, reasoning, tool calls) is one assistant
-  message per turn; each tool output is a message of its own, tied to its call by
-  ``call_id`` (see :func:`graph.content.codex_blocks`). Other items (``ghost_snapshot``,
-  inter-agent messages, image generation) are events.
+  message per turn (its ``turn_id``; without one, what follows the last prompt); each
+  tool output is a message of its own, tied to its call by ``call_id`` (see
+  :func:`graph.content.codex_blocks`). Other items (``ghost_snapshot``, inter-agent
+  messages, image generation) are events.
 - ``event_msg`` lines are events typed by their payload's ``type``. ``user_message``,
   ``agent_message`` and ``agent_reasoning`` repeat what response items hold: they stay
   events, without a search document. ``thread_name_updated`` names the session.
@@ -117,6 +118,7 @@ class CodexParser(TranscriptParser):
         )
         self._meta_seen = False
         self._turn: str | None = None
+        self._prompt_line = 0  # the last user or developer message: a turn without an id
         self._model: str | None = None
         self._last_total: Any = None
         self._turn_usage: dict[str, TokenTotals] = {}
@@ -182,10 +184,11 @@ class CodexParser(TranscriptParser):
         kind = item.get("type")
         if kind == "message" and item.get("role") != "assistant":
             role = _str(item.get("role")) or "user"
+            self._prompt_line = line_no
             self._put(batch, f"u:{line_no}", role, line_no, record, ts, text)
         elif kind == "message" or kind in _ASSISTANT_ITEMS:
             turn = _turn_of(item) or self._turn
-            key = f"t:{turn}" if turn else f"l:{line_no}"
+            key = f"t:{turn}" if turn else f"a:{self._prompt_line}"
             self._put(batch, key, "assistant", line_no, record, ts, text)
         elif kind in _OUTPUT_ITEMS:
             call = _str(item.get("call_id"))
@@ -281,7 +284,9 @@ class CodexParser(TranscriptParser):
         *,
         replace: bool,
     ) -> None:
-        key = f"t:{self._turn}" if self._turn else f"l:{line_no}"
+        # An old build's report of a whole turn is a message of its own.
+        fallback = f"l:{line_no}" if replace else f"a:{self._prompt_line}"
+        key = f"t:{self._turn}" if self._turn else fallback
         so_far = None if replace else self._turn_usage.get(key)
         total = usage if so_far is None else _add(so_far, usage)
         self._turn_usage[key] = total

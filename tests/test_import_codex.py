@@ -1,0 +1,218 @@
+"""Codex CLI rollouts: the traps of the format (the shared promises are in test_agents.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from graph.content import blocks_of, records_of
+from graph.export import ExportFormat, export_session
+from graph.importers.importer import import_paths
+from graph.inputs import TokenTotals
+from graph.store import Store
+from tests.conftest import FIXTURES, GraphQL
+
+SID = "019fc8be-0000-7000-8000-00000000c0de"
+
+
+def line(kind: str, payload: dict[str, Any], ts: str = "2026-01-01T10:00:00.000Z") -> str:
+    return json.dumps({"timestamp": ts, "type": kind, "payload": payload})
+
+
+def meta(session_id: str = SID) -> str:
+    return line("session_meta", {"id": session_id, "cwd": "/w", "cli_version": "0.146.0"})
+
+
+def user(text: str) -> str:
+    return line(
+        "response_item",
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+    )
+
+
+def said(text: str) -> str:
+    return line(
+        "response_item",
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": text}],
+        },
+    )
+
+
+def tokens(total: int, last: int, cached: int = 0) -> str:
+    def usage(n: int) -> dict[str, int]:
+        return {
+            "input_tokens": n,
+            "cached_input_tokens": cached,
+            "output_tokens": 1,
+            "reasoning_output_tokens": 1,
+            "total_tokens": n + 1,
+        }
+
+    info = {"total_token_usage": usage(total), "last_token_usage": usage(last)}
+    return line("event_msg", {"type": "token_count", "info": info})
+
+
+def rollout(root: Path, lines: list[str], name: str = SID) -> Path:
+    path = root / f"rollout-2026-01-01T10-00-00-{name}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{text}\n" for text in lines))
+    return path
+
+
+async def session(store: Store, session_id: str = SID) -> Any:
+    async with store.read() as reader:
+        (row,) = await reader.sessions_by_session_id([session_id])
+    assert row is not None
+    return row
+
+
+async def test_agents_md_and_environment_context_are_not_the_title(
+    store: Store, tmp_path: Path
+) -> None:
+    turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
+    rollout(
+        tmp_path,
+        [
+            meta(),
+            turn,
+            user("# AGENTS.md instructions for /w\n\nbe nice"),
+            user("<environment_context>\n<cwd>/w</cwd>\n</environment_context>"),
+            user("fix the flaky login test"),
+            said("done"),
+        ],
+    )
+    await import_paths(store, [tmp_path])
+    assert (await session(store)).title == "fix the flaky login test"
+
+
+async def test_thread_name_updated_names_the_session(store: Store, tmp_path: Path) -> None:
+    renamed = line("event_msg", {"type": "thread_name_updated", "thread_name": "Login work"})
+    rollout(tmp_path, [meta(), user("fix the flaky login test"), renamed])
+    await import_paths(store, [tmp_path])
+    assert (await session(store)).title == "Login work"
+
+
+async def test_tokens_count_once_per_turn_not_per_repeated_event(
+    store: Store, tmp_path: Path
+) -> None:
+    turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
+    lines = [meta(), turn, user("go"), said("one"), tokens(100, 100, cached=30)]
+    lines += [tokens(100, 100, cached=30), tokens(100, 100, cached=30)]  # repeats
+    lines += [said("two"), tokens(250, 150, cached=30)]  # a second model call, same turn
+    rollout(tmp_path, lines)
+    await import_paths(store, [tmp_path])
+    row = await session(store)
+    # input excludes the cached part (cache reads); output includes reasoning.
+    assert row.tokens == TokenTotals(input=70 + 120, output=2, cache_read=60)
+    assert row.message_count == 2  # the prompt, and the turn's assistant message
+
+
+async def test_a_fork_replaying_its_parent_counts_the_parent_turns_once(
+    store: Store, tmp_path: Path
+) -> None:
+    turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
+    parent = [meta(), turn, user("go"), said("one"), tokens(100, 100)]
+    child_turn = line("turn_context", {"turn_id": "t2", "model": "gpt-x"})
+    fork = [meta("fork-1"), *parent, child_turn, user("more"), said("two"), tokens(160, 60)]
+    rollout(tmp_path, parent, "parent")
+    rollout(tmp_path, fork, "fork")
+    await import_paths(store, [tmp_path])
+    assert (await session(store, "fork-1")).session_id == "fork-1"  # its own meta, first
+    async with store.read() as reader:
+        stats = await reader.stats()
+    assert stats.tokens.input == 160  # 100 once (the parent's turn), 60 of the fork's own
+
+
+async def test_ui_echoes_are_events_and_reasoning_ciphertext_is_never_text(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    reasoning = line(
+        "response_item",
+        {
+            "type": "reasoning",
+            "summary": [{"type": "summary_text", "text": "plan it"}],
+            "encrypted_content": "gAAAAsecretciphertext",
+        },
+    )
+    echo = line("event_msg", {"type": "agent_message", "message": "done"})
+    thinking = line("event_msg", {"type": "agent_reasoning", "text": "plan it"})
+    rollout(tmp_path, [meta(), user("go"), reasoning, said("done"), echo, thinking])
+    await import_paths(store, [tmp_path])
+    row = await session(store)
+    assert row.message_count == 2
+    query = "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS]) { totalCount } }"
+    assert (await gql(query, q="gAAAAsecretciphertext"))["search"]["totalCount"] == 0
+    assert (await gql(query, q="done"))["search"]["totalCount"] == 1
+    data = await gql(
+        "{ sessions(first: 1) { nodes { messages(first: 5) { nodes { role "
+        "blocks { __typename ... on ThinkingBlock { thinking } } } } } } }"
+    )
+    assistant = data["sessions"]["nodes"][0]["messages"]["nodes"][1]
+    assert assistant["role"] == "assistant"
+    assert {"__typename": "ThinkingBlock", "thinking": "plan it"} in assistant["blocks"]
+    assert "secretciphertext" not in json.dumps(data)
+
+
+def test_calls_and_outputs_are_tool_use_and_tool_result_blocks_tied_by_call_id() -> None:
+    call = {
+        "type": "response_item",
+        "payload": {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": "c9",
+            "arguments": '{"command": ["ls"]}',
+        },
+    }
+    custom = {
+        "type": "response_item",
+        "payload": {
+            "type": "custom_tool_call",
+            "name": "apply_patch",
+            "call_id": "c10",
+            "input": "*** Begin Patch",
+        },
+    }
+    output = {
+        "type": "response_item",
+        "payload": {"type": "function_call_output", "call_id": "c9", "output": "a.txt"},
+    }
+    use, patch, result = blocks_of([(1, call), (2, custom), (3, output)])
+    assert use == {"type": "tool_use", "id": "c9", "name": "shell", "input": {"command": ["ls"]}}
+    assert patch["name"] == "apply_patch" and patch["input"] == {"input": "*** Begin Patch"}
+    assert result == {"type": "tool_result", "tool_use_id": "c9", "content": "a.txt"}
+
+
+async def test_compacted_history_missing_turn_context_and_unknown_lines_are_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    compacted = line("compacted", {"message": "", "replacement_history": []})
+    unknown = line("brand_new_kind", {"anything": 1})
+    path = rollout(tmp_path, [meta(), user("go"), said("ok"), compacted, unknown])
+    await import_paths(store, [tmp_path])
+    out = io.BytesIO()
+    await export_session(store, SID, out, ExportFormat.JSONL)
+    exported = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert exported == [json.loads(text) for text in path.read_text().splitlines()]
+    row = await session(store)
+    assert json.loads(row.models) == []  # no turn_context: no model is made up
+    assert row.event_count == 3  # session_meta, compacted, the unknown line
+
+
+async def test_old_builds_report_usage_per_turn(store: Store) -> None:
+    await import_paths(store, [FIXTURES / "codex" / "codex_051_usage.jsonl"])
+    await import_paths(store, [FIXTURES / "codex" / "codex_050_legacy.jsonl"])
+    usage = await session(store, "test-usage-session")
+    # turn.completed: input includes cached_input_tokens.
+    assert usage.tokens == TokenTotals(input=1040 + 1420, output=2430, cache_read=1800)
+    legacy = await session(store, "test-legacy-session")
+    assert legacy.tokens == TokenTotals(input=1420, output=910)
+
+
+def test_a_stored_codex_message_reads_back_from_its_records() -> None:
+    stored = json.dumps([[4, json.loads(said("hi"))]]).encode()
+    assert blocks_of(records_of(stored)) == [{"type": "text", "text": "hi"}]

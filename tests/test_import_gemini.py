@@ -1,0 +1,120 @@
+"""Gemini CLI chats: the traps of the format (the shared promises are in test_agents.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from graph.export import ExportFormat, export_session
+from graph.importers.importer import import_paths
+from graph.inputs import TokenTotals
+from graph.store import Store
+from tests.conftest import GraphQL
+
+SID = "9e3a1c00-0000-4000-8000-0000000000ge"
+META = {
+    "sessionId": SID,
+    "projectHash": "h1",
+    "startTime": "2026-01-01T10:00:00.000Z",
+    "lastUpdated": "2026-01-01T10:00:00.000Z",
+    "kind": "main",
+}
+
+
+def msg(id_: str, kind: str, content: Any, **more: Any) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "timestamp": "2026-01-01T10:00:01.000Z",
+        "type": kind,
+        "content": content,
+        **more,
+    }
+
+
+def chat(root: Path, records: list[dict[str, Any]], *, under: str = "") -> Path:
+    folder = root / "tmp" / "h1" / "chats" / under
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"session-2026-01-01T10-00-{records[0].get('sessionId', 'x')}.jsonl"
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+    return path
+
+
+_TEXTS = """{ sessions(first: 5) { nodes { sessionId messageCount
+  messages(first: 10) { nodes { role text } } } } }"""
+
+
+async def test_a_repeated_id_replaces_the_earlier_record(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    first = msg("g1", "gemini", "draft answer", tokens={"input": 10, "output": 1, "cached": 0})
+    final = msg("g1", "gemini", "final answer", tokens={"input": 30, "output": 5, "cached": 20})
+    path = chat(tmp_path, [META, msg("u1", "user", "hi"), first, final])
+    await import_paths(store, [tmp_path])
+    (node,) = (await gql(_TEXTS))["sessions"]["nodes"]
+    assert [m["text"] for m in node["messages"]["nodes"]] == ["hi", "final answer"]
+    async with store.read() as reader:
+        (row,) = await reader.sessions_by_session_id([SID])
+    assert row is not None
+    # The last record's tokens; input includes the cached ones (cache reads).
+    assert row.tokens == TokenTotals(input=10, output=5, cache_read=20)
+    out = io.BytesIO()
+    await export_session(store, SID, out, ExportFormat.JSONL)
+    assert out.getvalue() == path.read_bytes()  # both records stay
+
+
+async def test_set_updates_are_events_not_messages(store: Store, tmp_path: Path) -> None:
+    chat(tmp_path, [META, msg("u1", "user", "hi"), {"$set": {"summary": "x"}}])
+    await import_paths(store, [tmp_path])
+    async with store.read() as reader:
+        (row,) = await reader.sessions_by_session_id([SID])
+    assert row is not None and (row.message_count, row.event_count) == (1, 2)
+
+
+async def test_rewound_messages_stay_in_the_export_but_are_not_current(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    records = [
+        META,
+        msg("u1", "user", "first try"),
+        msg("g1", "gemini", "answer one"),
+        msg("u2", "user", "wrong turn"),
+        msg("g2", "gemini", "answer two"),
+        {"$rewindTo": "u2"},
+        msg("u3", "user", "second try"),
+    ]
+    path = chat(tmp_path, records)
+    await import_paths(store, [tmp_path])
+    (node,) = (await gql(_TEXTS))["sessions"]["nodes"]
+    texts = [m["text"] for m in node["messages"]["nodes"]]
+    assert texts == ["first try", "answer one", "second try"]
+    out = io.BytesIO()
+    await export_session(store, SID, out, ExportFormat.JSONL)
+    assert out.getvalue() == path.read_bytes()
+
+
+async def test_info_error_and_warning_records_are_events(store: Store, tmp_path: Path) -> None:
+    chat(
+        tmp_path,
+        [
+            META,
+            msg("u1", "user", "hi"),
+            msg("i1", "info", "Switched model"),
+            msg("e1", "error", "quota exceeded"),
+        ],
+    )
+    await import_paths(store, [tmp_path])
+    async with store.read() as reader:
+        (row,) = await reader.sessions_by_session_id([SID])
+    assert row is not None and (row.message_count, row.event_count) == (1, 3)
+
+
+async def test_a_subagent_chat_is_a_thread_of_its_parent_session(
+    store: Store, tmp_path: Path
+) -> None:
+    chat(tmp_path, [META, msg("u1", "user", "hi")])
+    sub = {**META, "sessionId": "sub-1", "kind": "subagent"}
+    chat(tmp_path, [sub, msg("s1", "user", "look around")], under=SID)
+    summary = await import_paths(store, [tmp_path])
+    assert (summary.sessions_added, summary.conversations_added) == (1, 2)
