@@ -8,8 +8,10 @@ Each source gets a small transcript written here, with one made-up word in its t
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +23,12 @@ from graph.app import create_app
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
+from graph.importers.watch import watch_paths
 from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES, TOKEN, GraphQL
+from tests.test_import_cli import wait_for
 
 TEXT, THINKING, TOOL = "zebrafinch", "quokkamind", "narwhalcmd"
 SID = "5e551011-0000-4000-8000-000000000001"
@@ -401,3 +405,28 @@ async def test_statement_count_of_a_session_page_does_not_grow(
             assert "errors" not in response.json()
             counts.append(store.statements.count - before)
         assert counts[0] == counts[1]
+
+
+async def test_watch_imports_what_is_appended(store: Store, tmp_path: Path, source: Source) -> None:
+    half = len(source.records) // 2
+    write(tmp_path, source, source.records[:half])
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(watch_paths(store, [tmp_path], stop=stop, ready=ready))
+
+    async def messages() -> int:
+        async with store.read() as reader:
+            (row,) = await reader.sessions_by_session_id([SID])
+        return row.message_count if row is not None else 0
+
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        before = await messages()
+        write(tmp_path, source)  # the rest appended
+        await wait_for(lambda: _more(messages, before))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def _more(count: Callable[[], Awaitable[int]], than: int) -> bool:
+    return await count() > than
