@@ -64,12 +64,15 @@ async def test_a_repeated_id_replaces_the_earlier_record(
     assert out.getvalue() == path.read_bytes()  # both records stay
 
 
-async def test_set_updates_are_events_not_messages(store: Store, tmp_path: Path) -> None:
-    chat(tmp_path, [META, msg("u1", "user", "hi"), {"$set": {"summary": "x"}}])
+async def test_set_updates_are_events_and_a_summary_titles_the_session(
+    store: Store, tmp_path: Path
+) -> None:
+    chat(tmp_path, [META, msg("u1", "user", "hi"), {"$set": {"summary": "Greeting"}}])
     await import_paths(store, [tmp_path])
     async with store.read() as reader:
         (row,) = await reader.sessions_by_session_id([SID])
     assert row is not None and (row.message_count, row.event_count) == (1, 2)
+    assert row.title == "Greeting"
 
 
 async def test_rewound_messages_stay_in_the_export_but_are_not_current(

@@ -85,7 +85,10 @@ def _totals(usage: Any) -> TokenTotals | None:
         input=max(_count(usage.get("input_tokens", usage.get("prompt"))) - cached, 0),
         output=_count(usage.get("output_tokens", usage.get("completion"))),
         cache_read=cached,
-        cache_creation=_count(usage.get("cache_write_input_tokens")),
+        # Spelled both ways across builds (codex-rs TokenUsage.cache_write_tokens).
+        cache_creation=_count(
+            usage.get("cache_write_tokens", usage.get("cache_write_input_tokens"))
+        ),
     )
 
 
