@@ -430,3 +430,25 @@ async def test_watch_imports_what_is_appended(store: Store, tmp_path: Path, sour
 
 async def _more(count: Callable[[], Awaitable[int]], than: int) -> bool:
     return await count() > than
+
+
+async def test_usage_is_grouped_and_filtered_by_source(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    for source in SOURCES:
+        # One session id per agent: the same id from two agents is refused.
+        records = json.loads(json.dumps(source.records).replace(SID, f"{source.name}-1"))
+        write(tmp_path, source, records)
+    await import_paths(store, [tmp_path])
+    data = await gql(
+        "{ usage(groupBy: [SOURCE]) { nodes { source sessionCount tokenUsage { output } } } }"
+    )
+    rows = {row["source"]: row for row in data["usage"]["nodes"]}
+    assert set(rows) == {"claude-code", "codex", "gemini-cli"}
+    assert all(
+        row["sessionCount"] == 1 and row["tokenUsage"]["output"] > 0 for row in rows.values()
+    )
+    only = await gql(
+        '{ usage(groupBy: [SOURCE], filter: {sources: ["codex"]}) { nodes { source } } }'
+    )
+    assert [row["source"] for row in only["usage"]["nodes"]] == ["codex"]

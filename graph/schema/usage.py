@@ -112,7 +112,9 @@ class UsageRow:
     project: str | None
     model: str | None
     session_id: str | None = strawberry.field(description="Claude's own sessionId.")
-    source: str | None = strawberry.field(description="The agent: `claude-code`.")
+    source: str | None = strawberry.field(
+        description="The agent: `claude-code`, `codex` or `gemini-cli`."
+    )
     git_branch: str | None
     token_usage: TokenUsage
     cost_usd: float | None = strawberry.field(
