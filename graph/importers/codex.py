@@ -22,6 +22,7 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -61,6 +62,7 @@ _CONTEXT_PREFIXES: Final = (
     "# AGENTS.md instructions",
     "<turn_aborted>",
 )
+_NAME_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _THREAD_NAME_RANK: Final = 3  # a name the user gave, like Claude Code's custom-title
 
 
@@ -132,7 +134,7 @@ class CodexParser(TranscriptParser):
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
             self.feed(line_no, raw)
-        self.batch = Batch()
+        self.batch = Batch(session_id=self.batch.session_id)
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
@@ -319,9 +321,12 @@ class CodexFormat:
         return first_line.startswith(b"{") and b'"type":"session_meta"' in first_line
 
     def file_at(self, path: Path) -> TranscriptFile:
-        # rollout-<timestamp>-<uuid>.jsonl: the session_meta line names the session.
+        # rollout-<timestamp>-<uuid>.jsonl: the session_meta line names the session, the
+        # uuid at the end of the name stands in for it until then.
         path = path.absolute()
-        return TranscriptFile(path, False, path.stem, "", path.parent, self.source)
+        match = _NAME_UUID.search(path.stem)
+        hint = match.group(0) if match else path.stem
+        return TranscriptFile(path, False, hint, "", path.parent, self.source)
 
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
