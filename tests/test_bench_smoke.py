@@ -59,6 +59,8 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
         assert f"search.300.{kind}.x_bare" in figures
     assert {"encryption.import_ratio", "encryption.nested.ratio"} <= set(figures)
     assert {"live.steady.p50_ms", "live.sparse.p50_ms"} <= set(figures)
+    # A Codex corpus imported beside the Claude one (issue 21), every message stored.
+    assert figures["codex.300.rows_ok"] == 1.0 and figures["codex.300.mb_per_s"] > 0
     assert all(outcome.tables and outcome.tables[0].rows for outcome in outcomes.values())
     assert set(_children()) <= before
 

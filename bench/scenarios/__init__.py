@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from bench.core import Scenario
+from bench.scenarios.codex import codex
 from bench.scenarios.encryption import encryption
 from bench.scenarios.imports import imports
 from bench.scenarios.live import live
@@ -25,4 +26,5 @@ SCENARIOS: Final[dict[str, Scenario]] = {
     "serve": serve,
     "encryption": encryption,
     "live": live,
+    "codex": codex,
 }
