@@ -18,8 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from graph.app import create_app
+from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
@@ -32,6 +34,7 @@ from tests.test_import_cli import wait_for
 
 TEXT, THINKING, TOOL = "zebrafinch", "quokkamind", "narwhalcmd"
 SID = "5e551011-0000-4000-8000-000000000001"
+runner = CliRunner()
 
 
 @dataclass(frozen=True)
@@ -452,3 +455,15 @@ async def test_usage_is_grouped_and_filtered_by_source(
         '{ usage(groupBy: [SOURCE], filter: {sources: ["codex"]}) { nodes { source } } }'
     )
     assert [row["source"] for row in only["usage"]["nodes"]] == ["codex"]
+
+
+def test_the_cli_lists_and_searches_by_source(tmp_path: Path) -> None:
+    for source in SOURCES:
+        records = json.loads(json.dumps(source.records).replace(SID, f"{source.name}-1"))
+        write(tmp_path / "in", source, records)
+    db = str(tmp_path / "x.db")
+    assert runner.invoke(cli, ["import", str(tmp_path / "in"), "--db", db]).exit_code == 0
+    listed = runner.invoke(cli, ["sessions", "--source", "codex", "--json", "--db", db])
+    assert [s["sessionId"] for s in json.loads(listed.stdout)] == ["codex-1"]
+    found = runner.invoke(cli, ["search", TEXT, "--source", "gemini-cli", "--json", "--db", db])
+    assert found.exit_code == 0 and "gemini-cli-1" in found.stdout and "codex-1" not in found.stdout

@@ -27,6 +27,7 @@ from graph.cli.base import (
 from graph.cli.queries import query
 from graph.errors import UserInputError
 from graph.export import ExportFormat, SecretPass, export_session
+from graph.schema.types import SessionSource
 from graph.secrets import default_scanner
 from graph.store import KeyMaterial, Store
 
@@ -65,6 +66,9 @@ async def resolve_session_id(store: Store, given: str) -> str:
 def sessions_command(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
+    source: Annotated[
+        SessionSource | None, typer.Option(help="Only sessions of this agent.")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only sessions started since (2026-03-01, ISO 8601).")
     ] = None,
@@ -79,6 +83,8 @@ def sessions_command(
     filter_: dict[str, Any] = {}
     if project:
         filter_["project"] = project
+    if source:
+        filter_["source"] = source.name
     if since:
         filter_["startedAfter"] = since
     found = run(
