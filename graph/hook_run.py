@@ -140,6 +140,7 @@ async def _import(
     migrate: bool,
 ) -> ImportSummary:
     from graph.importers import import_paths
+    from graph.importers.history import settle
     from graph.unattended import open_unattended
 
     # A new database is created (nothing to copy aside); an existing one with pending
@@ -148,7 +149,9 @@ async def _import(
         db, key_file=key_file, passphrase_file=passphrase_file, migrate=migrate
     )
     try:
-        return await import_paths(store, files, worker=False)
+        summary = await import_paths(store, files, worker=False)
+        await settle(store)  # in case the session was known only from the prompt history
+        return summary
     finally:
         await store.close()
 

@@ -76,6 +76,7 @@ class SessionRow:
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
+    history_only: int  # known only from Claude Code's prompt history (migration 0006)
 
     @property
     def tokens(self) -> TokenTotals:
