@@ -22,6 +22,7 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
+from graph.retention import retention_risk, risk_line
 from graph.store import Store
 
 __all__: list[str] = []
@@ -100,6 +101,7 @@ def stats(
             async with store.read() as reader:
                 row = await reader.stats()
             encrypted = store.codec.encrypted
+            risk = await retention_risk(store)
         finally:
             await store.close()
         return {
@@ -118,6 +120,7 @@ def stats(
             "schemaVersion": row.schema_version,
             "sqliteVersion": row.sqlite_version,
             "encrypted": encrypted,
+            "retention": risk.to_dict(),
         }
 
     result = run(go())
@@ -126,7 +129,9 @@ def stats(
         return
     table = Table("", "", show_header=False, box=None)
     for name, value in result.items():
-        if isinstance(value, dict):
+        if name == "retention" and isinstance(value, dict):
+            value = risk_line(value)
+        elif isinstance(value, dict):
             value = ", ".join(f"{k} {v:,}" for k, v in value.items())
         elif isinstance(value, int) and not isinstance(value, bool):
             value = f"{value:,}"

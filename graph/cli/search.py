@@ -23,6 +23,7 @@ from graph.cli.base import (
     run,
 )
 from graph.errors import SessiongraphError, UserInputError
+from graph.retention import RetentionRisk, retention_risk
 from graph.schema import ApiSettings, Context, build_schema
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -131,21 +132,29 @@ def doctor(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts."""
+    """Check the database: SQLite integrity, foreign keys, the FTS5 index, stored counts.
+
+    Also says which transcripts Claude Code will delete within a week that are not
+    fully imported yet (its cleanupPeriodDays setting).
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 
-    async def go() -> list[str]:
+    async def go() -> tuple[list[str], RetentionRisk]:
         store = await Store.open(path, key=key)
         try:
             if repair:
                 count = await store.repair()
                 typer.echo(f"recounted sessions and reindexed {count:,} rows")
-            return await store.check()
+            return await store.check(), await retention_risk(store)
         finally:
             await store.close()
 
-    problems = run(go())
+    problems, risk = run(go())
+    # Not a problem of the database: said, but it does not fail the check.
+    typer.echo(f"retention: {risk.summary()}")
+    for at_risk in risk.files[:5]:
+        typer.echo(f"  {at_risk}")
     for problem in problems:
         typer.echo(problem)
     if problems:

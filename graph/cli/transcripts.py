@@ -37,6 +37,8 @@ from graph.cli.base import (
 from graph.errors import TranscriptError
 from graph.export import ExportFormat, export_session
 from graph.importers import ImportSummary, import_paths
+from graph.importers.history import is_history_file
+from graph.importers.kept import KeptReport, default_import_paths, kept_report
 from graph.importers.watch import watch_paths
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -123,11 +125,15 @@ def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
     return table
 
 
-def _report(summary: ImportSummary, *, as_json: bool, title: str = "Import") -> None:
+def _report(
+    summary: ImportSummary, *, as_json: bool, title: str = "Import", kept: KeptReport | None = None
+) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
-    else:
-        Console(soft_wrap=True).print(summary_table(summary, title))
+        typer.echo(orjson.dumps({**summary.to_dict(), **(kept.to_dict() if kept else {})}).decode())
+        return
+    Console(soft_wrap=True).print(summary_table(summary, title))
+    for line in kept.lines() if kept else []:
+        typer.echo(line)
 
 
 async def _import(
@@ -139,10 +145,12 @@ async def _import(
     bar: _Bar | None,
     key: KeyMaterial | None,
 ) -> ImportSummary:
+    histories = [p for p in paths if is_history_file(p)]
+    paths = [p for p in paths if p not in histories]
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar)
+            summary = await import_paths(store, paths, progress=bar) if paths else ImportSummary()
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -151,8 +159,9 @@ async def _import(
             summary = ImportSummary()
         if bar is not None:
             bar.progress.stop()
-        _report(summary, as_json=as_json)
-        if not watch:
+        kept = await kept_report(store, histories)
+        _report(summary, as_json=as_json, kept=kept)
+        if not watch or not paths:
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
@@ -181,8 +190,8 @@ def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Projects directories, project directories or .jsonl files "
-            "[default: ~/.claude/projects].",
+            help="Projects directories, project directories, .jsonl files or a prompt "
+            "history.jsonl [default: ~/.claude/projects and ~/.claude/history.jsonl].",
             show_default=False,
         ),
     ] = None,
@@ -195,9 +204,13 @@ def import_command(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Import Claude Code transcripts; re-runs read only what was appended since."""
+    """Import Claude Code transcripts; re-runs read only what was appended since.
+
+    The prompt history (history.jsonl) recovers the prompts of sessions whose
+    transcripts Claude Code deleted before they were imported.
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
+    targets = [p.expanduser() for p in paths] if paths else default_import_paths()
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with _progress(interactive) as bar:
         try:
