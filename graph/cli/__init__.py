@@ -9,6 +9,7 @@ from __future__ import annotations
 from graph.cli import core as _core  # noqa: F401  (registers commands)
 from graph.cli import hooks as _hooks  # noqa: F401  (registers commands)
 from graph.cli import keys as _keys  # noqa: F401  (registers commands)
+from graph.cli import mcp as _mcp  # noqa: F401  (registers commands)
 from graph.cli import search as _search  # noqa: F401  (registers commands)
 from graph.cli import serve as _serve  # noqa: F401  (registers commands)
 from graph.cli import transcripts as _transcripts  # noqa: F401  (registers commands)
