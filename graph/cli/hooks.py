@@ -20,6 +20,7 @@ from graph.cli.base import (
     checked,
     resolve_db_path,
 )
+from graph.errors import ConfigError
 from graph.hook_run import DEFAULT_BUDGET_S, hook_log_path, run_hook
 from graph.hooks import EVENTS, hook_command, install, installed, uninstall
 
@@ -119,7 +120,7 @@ def status_command(project: ProjectOption = Path()) -> None:
         target = settings_file(scope, project)
         try:
             found = installed(target.load())
-        except Exception as exc:  # shown, not fatal: the other scope may be fine
+        except ConfigError as exc:  # shown, not fatal: the other scope may be fine
             typer.echo(f"{scope.value}: {exc}")
             continue
         if not found:
