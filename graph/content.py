@@ -28,17 +28,30 @@ def blocks_of(records: list[tuple[int, Record]]) -> list[Block]:
 
     A plain-string ``message.content`` (how user prompts are written) becomes one text
     block; a list contributes its blocks as they are. A non-object entry is kept as an
-    ``unknown`` block so that nothing is hidden.
+    ``unknown`` block so that nothing is hidden. A line of Claude Code's prompt history
+    (``display``, with any pasted text) is a prompt too.
     """
     blocks: list[Block] = []
     for _, record in records:
         message = record.get("message")
         content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
+        if message is None and isinstance(record.get("display"), str):
+            blocks += _history_blocks(record)
+        elif isinstance(content, str):
             blocks.append({"type": "text", "text": content})
         elif isinstance(content, list):
             for block in content:
                 blocks.append(block if isinstance(block, dict) else {"type": None, "value": block})
+    return blocks
+
+
+def _history_blocks(record: Record) -> list[Block]:
+    """A prompt-history line: what was typed, then the text pasted into it."""
+    blocks: list[Block] = [{"type": "text", "text": record["display"]}]
+    pasted = record.get("pastedContents")
+    for item in pasted.values() if isinstance(pasted, dict) else ():
+        if isinstance(item, dict) and isinstance(item.get("content"), str):
+            blocks.append({"type": "text", "text": item["content"]})
     return blocks
 
 

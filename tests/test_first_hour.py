@@ -188,7 +188,7 @@ def test_help_groups_commands_in_the_order_a_new_user_needs_them() -> None:
     ]
     # In COMMAND_ORDER: what a new user needs first (serving, importing, reading) leads.
     assert commands == [name for name in COMMAND_ORDER if name in commands]
-    assert commands[:5] == ["serve", "token", "import", "demo", "sessions"]
+    assert commands[:5] == ["serve", "token", "mcp", "import", "demo"]
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ from graph.cli.browse import resolve_session_id
 from graph.cli.progress import ImportBar, import_bar
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
+from graph.importers.history import is_history_file
 from graph.importers.importer import import_paths
+from graph.importers.kept import KeptReport, default_import_paths, kept_report
 from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
@@ -76,11 +78,15 @@ def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
     return table
 
 
-def _report(summary: ImportSummary, *, as_json: bool, title: str = "Import") -> None:
+def _report(
+    summary: ImportSummary, *, as_json: bool, title: str = "Import", kept: KeptReport | None = None
+) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
-    else:
-        Console(soft_wrap=True).print(summary_table(summary, title))
+        typer.echo(orjson.dumps({**summary.to_dict(), **(kept.to_dict() if kept else {})}).decode())
+        return
+    Console(soft_wrap=True).print(summary_table(summary, title))
+    for line in kept.lines() if kept else []:
+        typer.echo(line)
 
 
 async def _import(
@@ -114,10 +120,16 @@ async def _import_into(
     key: KeyMaterial | None,
     redact: bool,
 ) -> ImportSummary:
+    histories = [p for p in paths if is_history_file(p)]
+    paths = [p for p in paths if p not in histories]
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar, redact=redact)
+            summary = (
+                await import_paths(store, paths, progress=bar, redact=redact)
+                if paths
+                else ImportSummary()
+            )
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -126,8 +138,9 @@ async def _import_into(
             summary = ImportSummary()
         if bar is not None:
             bar.progress.stop()
-        _report(summary, as_json=as_json)
-        if not watch:
+        kept = await kept_report(store, histories)
+        _report(summary, as_json=as_json, kept=kept)
+        if not watch or not paths:
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
@@ -155,8 +168,8 @@ def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Projects directories, project directories or .jsonl files "
-            "(default: ~/.claude/projects).",
+            help="Projects directories, project directories, .jsonl files or a prompt "
+            "history.jsonl (default: ~/.claude/projects and ~/.claude/history.jsonl).",
             show_default=False,
         ),
     ] = None,
@@ -178,18 +191,25 @@ def import_command(
     passphrase_file: PassphraseFileOption = None,
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
-    """Import Claude Code transcripts; re-runs read only what was appended since."""
+    """Import Claude Code transcripts; re-runs read only what was appended since.
+
+    The prompt history (history.jsonl) recovers the prompts of sessions whose
+    transcripts Claude Code deleted before they were imported.
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     redact = (
         redact_secrets
         if redact_secrets is not None
         else checked(load_secrets_config).redact_on_import
     )
-    targets = [p.expanduser() for p in (paths or [DEFAULT_PROJECTS])]
+    targets = [p.expanduser() for p in paths] if paths else default_import_paths()
     if not paths and not targets[0].exists():
+        targets = targets[1:]  # the prompt history alone, when there is one
+    if not targets:
         fail(
-            f"{targets[0]}: no such folder (where Claude Code keeps its transcripts): pass "
-            "the folder of yours, or try `sessiongraph demo` for sample sessions"
+            f"{default_import_paths()[0]}: no such folder (where Claude Code keeps its "
+            "transcripts): pass the folder of yours, or try `sessiongraph demo` for sample "
+            "sessions"
         )
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with import_bar(interactive) as bar:
