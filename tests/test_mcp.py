@@ -91,7 +91,7 @@ async def test_tools_are_listed_read_only_and_described_for_an_agent(
     await fill(db, samples_dir, tmp_path)
     async with connected(home, "--db", str(db)) as session:
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-        assert set(tools) == {"search", "list_sessions", "get_session"}
+        assert set(tools) == {"search", "list_sessions", "get_session", "usage"}
         for tool in tools.values():
             assert tool.annotations is not None and tool.annotations.read_only_hint is True
             assert tool.description and len(tool.description) > 200
@@ -267,3 +267,30 @@ async def test_secrets_are_masked_in_every_tool_output(home: Path, tmp_path: Pat
     for output in (page, found, listed):
         assert AWS not in output and GITHUB not in output
     assert "[REDACTED:" in page
+
+
+async def test_usage_reports_tokens_and_cost_like_the_api(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    from graph.schema import Context, build_schema
+    from graph.settings import ServerSettings
+
+    db = tmp_path / "s.db"
+    await fill(db, samples_dir, tmp_path)
+    async with connected(home, "--db", str(db)) as session:
+        by_model = await call(session, "usage", group_by=["model"], time_zone="UTC")
+        refused = await session.call_tool("usage", {"group_by": ["colour"]})
+    store = await Store.open(db)
+    try:
+        result = await build_schema().execute(
+            "{ usage(groupBy: [MODEL]) { totalCount totals { tokenUsage { total } } } }",
+            context_value=Context(store=store, settings=ServerSettings(), request_id="t"),
+        )
+    finally:
+        await store.close()
+    assert result.data is not None
+    usage = result.data["usage"]
+    assert by_model.startswith(f"{usage['totalCount']} groups by model:")
+    assert f"- total: {usage['totals']['tokenUsage']['total']:,} tokens" in by_model
+    assert "claude-" in by_model and "$" in by_model
+    assert refused.is_error and "cannot group by colour" in text(refused)

@@ -3,7 +3,8 @@
 Agents are the natural readers of their own history ("how did we fix this last
 month?"), and they speak MCP. The tools are thin: ``search`` and ``list_sessions`` run
 the same GraphQL queries a client would (same query language, filters, cursors and
-errors), ``get_session`` pages the markdown transcript of :mod:`graph.export_markdown`.
+errors), ``get_session`` pages the markdown transcript of :mod:`graph.export_markdown`, ``usage``
+reports tokens and cost like ``sessiongraph usage``.
 Every output is bounded; what does not fit comes with a cursor for the next call.
 """
 
@@ -34,7 +35,8 @@ INSTRUCTIONS: Final = (
     "deleted. Use it when the user refers to earlier work ('how did we fix this last time?', "
     "'what did we decide about X?', an error seen before) or to pick up where a session left "
     "off. Start with `search`; read a hit's session with `get_session`; browse a project's "
-    "recent sessions with `list_sessions`. Read-only."
+    "recent sessions with `list_sessions`; token and cost figures come from `usage`. "
+    "Read-only."
 )
 SEARCH_HELP: Final = (
     "Full-text search over every stored session (prompts, answers, thinking, tool calls and "
@@ -56,6 +58,14 @@ GET_HELP: Final = (
     "its transcript as markdown (the main conversation, then each subagent; long tool output "
     "shortened), max_chars characters at a time. When the result ends with a cursor, call "
     "again with it for the next page. Get session ids from search or list_sessions."
+)
+USAGE_HELP: Final = (
+    "Tokens and cost (USD) of the stored sessions, grouped by any of day, week, month, "
+    "project, model, session, source and git_branch (e.g. ['day'] for a daily report, "
+    "['project', 'model'] for where the money went), with a totals line. Each API message "
+    "is counted once, even when resumed or forked sessions replay it. Use it when the user "
+    "asks what their agent usage costs or which project or model used the most. A cost "
+    "shown as 'unpriced' has a model with no known price."
 )
 _READ_ONLY: Final = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -85,6 +95,25 @@ query Sessions($first: Int!, $after: String, $filter: SessionFilter) {
   }
 }
 """
+
+_USAGE: Final = """
+query Usage($by: [UsageDimension!]!, $filter: UsageFilter, $tz: String, $first: Int!,
+            $after: String) {
+  usage(groupBy: $by, filter: $filter, timeZone: $tz, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { ...Row }
+    totals { ...Row }
+  }
+}
+fragment Row on UsageRow {
+  day week month project model sessionId source gitBranch
+  tokenUsage { input output cacheRead cacheCreation total }
+  costUsd unpricedModels messageCount sessionCount
+}
+"""
+_DIMENSIONS: Final = ("day", "week", "month", "project", "model", "session", "source", "git_branch")
+_KEYS: Final = {"session": "sessionId", "git_branch": "gitBranch"}
 
 Project = Annotated[
     str | None,
@@ -159,6 +188,47 @@ def build_server(store: Store) -> MCPServer:
         }  # fmt: skip
         data = (await graphql(_SESSIONS, variables))["sessions"]
         return _sessions(data)
+
+    @server.tool(
+        name="usage", description=USAGE_HELP, annotations=_READ_ONLY, structured_output=False
+    )
+    async def usage(
+        group_by: Annotated[
+            list[str],
+            Field(
+                min_length=1,
+                description="Dimensions, any of: " + ", ".join(_DIMENSIONS) + ".",
+            ),
+        ],
+        project: Project = None,
+        since: Since = None,
+        until: Annotated[
+            str | None, Field(description="Only before this moment: an ISO 8601 date or time.")
+        ] = None,
+        time_zone: Annotated[
+            str | None,
+            Field(description="IANA zone days and weeks are cut in (default: the server's)."),
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="Groups per page.")] = 50,
+        cursor: Cursor = None,
+    ) -> str:
+        unknown = [d for d in group_by if d not in _DIMENSIONS]
+        if unknown:
+            raise ToolError(f"cannot group by {', '.join(unknown)}: use {', '.join(_DIMENSIONS)}")
+        usage_filter = {
+            "projects": [_project(project)] if project else None,
+            "since": since,
+            "until": until,
+        }
+        variables = {
+            "by": [d.upper() for d in group_by],
+            "filter": {k: v for k, v in usage_filter.items() if v is not None} or None,
+            "tz": time_zone,
+            "first": limit,
+            "after": cursor,
+        }
+        data = (await graphql(_USAGE, variables))["usage"]
+        return _usage(group_by, data)
 
     @server.tool(
         name="get_session", description=GET_HELP, annotations=_READ_ONLY, structured_output=False
@@ -237,3 +307,34 @@ def _sessions(data: dict[str, Any]) -> str:
             f"  resume: {s['resumeCommand']}"
         )
     return "\n".join(lines) + "\n" + _more(data, "sessions", "list_sessions")
+
+
+def _cost(row: dict[str, Any]) -> str:
+    cost = row["costUsd"]
+    shown = "unpriced" if cost is None else f"${cost:,.2f}"
+    if cost is not None and row["unpricedModels"]:
+        shown += " (+ unpriced " + ", ".join(row["unpricedModels"]) + ")"
+    return shown
+
+
+def _usage(group_by: list[str], data: dict[str, Any]) -> str:
+    """One line a group: its keys, tokens, cost, messages; then the totals."""
+
+    def line(label: str, row: dict[str, Any]) -> str:
+        tokens = row["tokenUsage"]
+        return (
+            f"- {label}: {tokens['total']:,} tokens (input {tokens['input']:,}, output "
+            f"{tokens['output']:,}, cache read {tokens['cacheRead']:,}, cache write "
+            f"{tokens['cacheCreation']:,}) · {_cost(row)} · {row['messageCount']:,} "
+            f"messages in {row['sessionCount']:,} sessions"
+        )
+
+    rows = data["nodes"]
+    if not rows:
+        return "No usage matches."
+    lines = [f"{data['totalCount']} groups by {', '.join(group_by)}:", ""]
+    for row in rows:
+        keys = [str(row[_KEYS.get(d, d)] or "?") for d in group_by]
+        lines.append(line(" · ".join(keys), row))
+    lines += ["", line("total", data["totals"])]
+    return "\n".join(lines) + "\n" + _more(data, "groups", "usage")
