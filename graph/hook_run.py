@@ -218,9 +218,14 @@ def _run(
     skipped = f", {summary.lines_skipped} lines skipped" if summary.lines_skipped else ""
     log.info(
         "%s: %d new lines, %d messages and %d events added from %d files in %.2f s%s",
-        where, summary.lines_read, summary.messages_added, summary.events_added,
-        len(files), time.perf_counter() - started, skipped,
-    )  # fmt: skip
+        where,
+        summary.lines_read,
+        summary.messages_added,
+        summary.events_added,
+        len(files),
+        time.perf_counter() - started,
+        skipped,
+    )
 
 
 def _expected(exc: Exception) -> bool:
@@ -253,7 +258,9 @@ def main(argv: list[str]) -> None:
                 log.error("bad command line: %s", " ".join(argv))
         sys.exit(0)
     code = run_hook(
-        db=args.db, key_file=args.key_file, passphrase_file=args.passphrase_file,
+        db=args.db,
+        key_file=args.key_file,
+        passphrase_file=args.passphrase_file,
         budget=args.budget,
-    )  # fmt: skip
+    )
     sys.exit(code)

@@ -257,8 +257,12 @@ async def counts(db: Path, key: KeyMaterial | None = None) -> dict[str, int]:
             files = await reader.connection.execute_fetchall("SELECT path FROM import_files")
     finally:
         await store.close()
-    return {"sessions": row.sessions, "conversations": row.conversations,
-            "messages": row.messages, "files": len(list(files))}  # fmt: skip
+    return {
+        "sessions": row.sessions,
+        "conversations": row.conversations,
+        "messages": row.messages,
+        "files": len(list(files)),
+    }
 
 
 async def test_hook_imports_its_transcript_and_subagents_only_and_prints_nothing(
@@ -273,8 +277,13 @@ async def test_hook_imports_its_transcript_and_subagents_only_and_prints_nothing
     assert f"SessionEnd {MAIN}: 2427 new lines" in hook_log(home)
 
     # A Stop after a turn reads only what the turn appended.
-    user = {"type": "user", "sessionId": MAIN, "uuid": "u-new", "timestamp": "2026-03-01T10:00:00Z",
-            "message": {"role": "user", "content": "one more thing"}}  # fmt: skip
+    user = {
+        "type": "user",
+        "sessionId": MAIN,
+        "uuid": "u-new",
+        "timestamp": "2026-03-01T10:00:00Z",
+        "message": {"role": "user", "content": "one more thing"},
+    }
     with transcript.open("a") as fh:
         fh.write(json.dumps(user) + "\n")
     done = run_hook(home, hook_input(transcript, "Stop", stop_hook_active=False), "--db", str(db))
@@ -307,8 +316,9 @@ async def test_a_busy_database_is_logged_and_the_hook_exits_0_within_its_budget(
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     try:
-        done = run_hook(home, hook_input(project / f"{MAIN}.jsonl"), "--db", str(db),
-                        "--budget", "1")  # fmt: skip
+        done = run_hook(
+            home, hook_input(project / f"{MAIN}.jsonl"), "--db", str(db), "--budget", "1"
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -45,9 +45,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 async def fill(db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | None = None) -> None:
     """The sample sessions, and one session known only from the prompt history."""
     history = tmp_path / "history.jsonl"
-    write_lines(history, [{"display": "rotate the payments webhook secret", "pastedContents": {},
-                           "timestamp": 1_760_000_000_000, "project": "/home/me/payments",
-                           "sessionId": GONE}])  # fmt: skip
+    write_lines(
+        history,
+        [
+            {
+                "display": "rotate the payments webhook secret",
+                "pastedContents": {},
+                "timestamp": 1_760_000_000_000,
+                "project": "/home/me/payments",
+                "sessionId": GONE,
+            }
+        ],
+    )
     store = await Store.open(db, key=key)
     try:
         await import_paths(store, [samples_dir])
@@ -61,8 +70,9 @@ async def connected(home: Path, *args: str) -> AsyncIterator[ClientSession]:
     """A client session with ``sessiongraph mcp ARGS`` started as an MCP client starts it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
     env["HOME"] = str(home)
-    params = StdioServerParameters(command=sys.executable, args=["-m", "graph", "mcp", *args],
-                                   env=env)  # fmt: skip
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "graph", "mcp", *args], env=env
+    )
     with open(os.devnull, "w") as errlog:  # noqa: ASYNC230 - opening /dev/null does not block
         async with (
             stdio_client(params, errlog=errlog) as (read, write),
@@ -97,8 +107,13 @@ async def test_tools_are_listed_read_only_and_described_for_an_agent(
             assert tool.description and len(tool.description) > 200
         assert "get_session" in (tools["search"].description or "")
         assert set(tools["search"].input_schema["properties"]) == {
-            "query", "project", "since", "session_id", "limit", "cursor",
-        }  # fmt: skip
+            "query",
+            "project",
+            "since",
+            "session_id",
+            "limit",
+            "cursor",
+        }
         assert tools["search"].input_schema["required"] == ["query"]
 
         # search: hits with snippet, session id, time and the command that resumes it.
@@ -219,9 +234,11 @@ def test_mcp_install_writes_the_entry_claude_mcp_add_would(
     saved = json.loads(config.read_text())
     assert saved["numStartups"] == 7 and saved["mcpServers"]["other"] == {"command": "x"}
     assert saved["mcpServers"]["sessiongraph"] == {
-        "type": "stdio", "command": sys.executable,
-        "args": ["-m", "graph", "mcp", "--db", str(db)], "env": {},
-    }  # fmt: skip
+        "type": "stdio",
+        "command": sys.executable,
+        "args": ["-m", "graph", "mcp", "--db", str(db)],
+        "env": {},
+    }
     result = runner.invoke(app, ["mcp", "install", "--db", str(db)])
     assert "already registered" in result.stdout
 
@@ -245,8 +262,14 @@ def test_mcp_install_runs_claude_mcp_add_when_claude_is_there(
     result = runner.invoke(app, ["mcp", "install", "--db", str(tmp_path / "s.db")])
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("ran: claude mcp add --scope user sessiongraph -- ")
-    assert record.read_text().split("\n")[:6] == ["mcp", "add", "--scope", "user", "sessiongraph",
-                                                  "--"]  # fmt: skip
+    assert record.read_text().split("\n")[:6] == [
+        "mcp",
+        "add",
+        "--scope",
+        "user",
+        "sessiongraph",
+        "--",
+    ]
     assert not (home / ".claude.json").exists()
 
 

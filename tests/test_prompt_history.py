@@ -28,8 +28,12 @@ PROJECT = "/home/me/work/payments"
 
 
 def prompt(text: str, ms: int, session: str | None = GONE, **extra: Any) -> dict[str, Any]:
-    line: dict[str, Any] = {"display": text, "pastedContents": {}, "timestamp": ms,
-                            "project": PROJECT}  # fmt: skip
+    line: dict[str, Any] = {
+        "display": text,
+        "pastedContents": {},
+        "timestamp": ms,
+        "project": PROJECT,
+    }
     if session is not None:
         line["sessionId"] = session
     return {**line, **extra}
@@ -145,15 +149,34 @@ async def test_a_transcript_imported_later_replaces_the_history_thread(
 ) -> None:
     await imported(store, samples_dir, history)
     transcript = tmp_path / "restored" / f"{GONE}.jsonl"
-    write_lines(transcript, [
-        {"type": "user", "sessionId": GONE, "uuid": "u1", "cwd": PROJECT,
-         "timestamp": "2025-10-09T08:53:20.000Z",
-         "message": {"role": "user", "content": "why does the ledger reconcile job double count"}},
-        {"type": "assistant", "sessionId": GONE, "uuid": "a1",
-         "timestamp": "2025-10-09T08:53:30.000Z",
-         "message": {"id": "msg_1", "role": "assistant", "model": "claude-opus-4",
-                     "content": [{"type": "text", "text": "Because refunds are booked twice."}]}},
-    ])  # fmt: skip
+    write_lines(
+        transcript,
+        [
+            {
+                "type": "user",
+                "sessionId": GONE,
+                "uuid": "u1",
+                "cwd": PROJECT,
+                "timestamp": "2025-10-09T08:53:20.000Z",
+                "message": {
+                    "role": "user",
+                    "content": "why does the ledger reconcile job double count",
+                },
+            },
+            {
+                "type": "assistant",
+                "sessionId": GONE,
+                "uuid": "a1",
+                "timestamp": "2025-10-09T08:53:30.000Z",
+                "message": {
+                    "id": "msg_1",
+                    "role": "assistant",
+                    "model": "claude-opus-4",
+                    "content": [{"type": "text", "text": "Because refunds are booked twice."}],
+                },
+            },
+        ],
+    )
     await import_paths(store, [transcript])
     summary = await import_history(store, history)
     assert summary.sessions_settled == 1

@@ -99,8 +99,14 @@ def uninstall_command(
     _apply(target, before, after, dry_run=dry_run, done="uninstalled")
 
 
-def _apply(target: JsonFile, before: dict[str, object], after: dict[str, object], *,
-           dry_run: bool, done: str) -> None:  # fmt: skip
+def _apply(
+    target: JsonFile,
+    before: dict[str, object],
+    after: dict[str, object],
+    *,
+    dry_run: bool,
+    done: str,
+) -> None:
     if after == before:
         typer.echo(f"{target.path}: already {done}, nothing changed")
         return
@@ -159,7 +165,10 @@ def hook_command_line(
     what happened goes to the hook log (see `hooks status`).
     """
     code = run_hook(
-        db=db, key_file=key_file, passphrase_file=passphrase_file, budget=budget,
+        db=db,
+        key_file=key_file,
+        passphrase_file=passphrase_file,
+        budget=budget,
         stdin_fd=sys.stdin.fileno(),
-    )  # fmt: skip
+    )
     raise typer.Exit(code)

@@ -123,8 +123,9 @@ async def import_history(store: Store, path: Path) -> HistorySummary:
         known = await writer.transcripts.history_only_of(list(by_session))
         for session_id, session_prompts in by_session.items():
             if known.get(session_id, True):  # new, or known only from history
-                await _store(writer, session_id, session_prompts, summary,
-                             new=session_id not in known)  # fmt: skip
+                await _store(
+                    writer, session_id, session_prompts, summary, new=session_id not in known
+                )
         # The state is saved with the rows: a crash re-reads nothing or everything.
         size = plan.size if offset >= plan.size else offset
         with path.open("rb") as fh:
@@ -207,9 +208,12 @@ def _prompt(line: int, raw: bytes) -> _Prompt | None:
     session_id = record.get("sessionId")
     cwd = record.get("project")
     return _Prompt(
-        line, record, session_id if isinstance(session_id, str) else "",
-        cwd if isinstance(cwd, str) and cwd else None, timestamp,
-    )  # fmt: skip
+        line,
+        record,
+        session_id if isinstance(session_id, str) else "",
+        cwd if isinstance(cwd, str) and cwd else None,
+        timestamp,
+    )
 
 
 def _timestamp(value: object) -> str | None:

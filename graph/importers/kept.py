@@ -44,9 +44,12 @@ class KeptReport:
             lines.append(
                 f"prompt history: {h.lines_read:,} lines read, {h.prompts_added:,} prompts "
                 f"added, {h.sessions_added:,} sessions known only from history added"
-                + (f", {h.without_session:,} prompts without a session" if h.without_session
-                   else "")
-            )  # fmt: skip
+                + (
+                    f", {h.without_session:,} prompts without a session"
+                    if h.without_session
+                    else ""
+                )
+            )
         if self.without_files:
             lines.append(
                 f"{len(self.without_files):,} sessions are kept here whose transcript files "

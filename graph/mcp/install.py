@@ -35,8 +35,17 @@ def server_entry(db: Path, key_file: Path | None = None) -> dict[str, Any]:
 
 def claude_add_command(entry: dict[str, Any], scope: str) -> list[str]:
     """The ``claude mcp add`` command line that registers ``entry``."""
-    return ["claude", "mcp", "add", "--scope", scope, SERVER_NAME, "--",
-            entry["command"], *entry["args"]]  # fmt: skip
+    return [
+        "claude",
+        "mcp",
+        "add",
+        "--scope",
+        scope,
+        SERVER_NAME,
+        "--",
+        entry["command"],
+        *entry["args"],
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,9 +166,11 @@ def build_server(store: Store) -> MCPServer:
     ) -> str:
         search_filter = {"project": _project(project), "since": since, "sessionId": session_id}
         variables = {
-            "q": query, "first": limit, "after": cursor,
+            "q": query,
+            "first": limit,
+            "after": cursor,
             "filter": {k: v for k, v in search_filter.items() if v is not None} or None,
-        }  # fmt: skip
+        }
         data = (await graphql(_SEARCH, variables))["search"]
         return _hits(query, data)
 
@@ -183,9 +185,10 @@ def build_server(store: Store) -> MCPServer:
     ) -> str:
         session_filter = {"project": _project(project), "startedAfter": since}
         variables = {
-            "first": limit, "after": cursor,
+            "first": limit,
+            "after": cursor,
             "filter": {k: v for k, v in session_filter.items() if v is not None} or None,
-        }  # fmt: skip
+        }
         data = (await graphql(_SESSIONS, variables))["sessions"]
         return _sessions(data)
 
