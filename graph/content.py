@@ -37,9 +37,11 @@ def blocks_of(records: list[tuple[int, Record]]) -> list[Block]:
 
     A plain-string ``message.content`` (how user prompts are written) becomes one text
     block; a list contributes its blocks as they are. A non-object entry is kept as an
-    ``unknown`` block so that nothing is hidden. Records of other agents are told by
-    their shape (Codex: ``response_item``; Gemini CLI: top-level ``content``) and mapped
-    onto the same blocks; a Gemini message whose id was written again is its last record.
+    ``unknown`` block so that nothing is hidden. A line of Claude Code's prompt history
+    (``display``, with any pasted text) is a prompt too. Records of other agents are told
+    by their shape (Codex: ``response_item``; Gemini CLI: top-level ``content``) and
+    mapped onto the same blocks; a Gemini message whose id was written again is its last
+    record.
     """
     if records and _is_gemini(records[-1][1]):
         return gemini_blocks(records[-1][1])
@@ -50,11 +52,23 @@ def blocks_of(records: list[tuple[int, Record]]) -> list[Block]:
             continue
         message = record.get("message")
         content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
+        if message is None and isinstance(record.get("display"), str):
+            blocks += _history_blocks(record)
+        elif isinstance(content, str):
             blocks.append({"type": "text", "text": content})
         elif isinstance(content, list):
             for block in content:
                 blocks.append(block if isinstance(block, dict) else {"type": None, "value": block})
+    return blocks
+
+
+def _history_blocks(record: Record) -> list[Block]:
+    """A prompt-history line: what was typed, then the text pasted into it."""
+    blocks: list[Block] = [{"type": "text", "text": record["display"]}]
+    pasted = record.get("pastedContents")
+    for item in pasted.values() if isinstance(pasted, dict) else ():
+        if isinstance(item, dict) and isinstance(item.get("content"), str):
+            blocks.append({"type": "text", "text": item["content"]})
     return blocks
 
 

@@ -89,11 +89,15 @@ async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
     app = create_app(tmp_path / "s.db", server=ServerSettings(watch=(tmp_path / "projects",)))
     async with app.router.lifespan_context(app):
         store = app.state.store
-        for _ in range(100):  # the watcher's first scan imports what is there
+        for _ in range(600):  # the watcher's first scan imports what is there
             async with store.read() as reader:
                 if (await reader.sessions_by_session_id([session_id]))[0] is not None:
                     break
             await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the watcher did not import the transcript in 60 s")
+        # The watcher has finished its first scan and follows the file from here on.
+        await asyncio.sleep(1.0)
         context = Context(
             store=store, settings=ServerSettings(), request_id="t", feed=app.state.feed
         )
@@ -105,7 +109,10 @@ async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
         )
         assert not isinstance(subscription, ExecutionResult)
         pending = asyncio.ensure_future(anext(subscription))
-        await asyncio.sleep(0.2)
+        for _ in range(300):  # subscribed before the line is written
+            if app.state.feed.subscribers():
+                break
+            await asyncio.sleep(0.1)
         line = {
             "type": "system",
             "subtype": "note",
@@ -188,7 +195,7 @@ def test_help_groups_commands_in_the_order_a_new_user_needs_them() -> None:
     ]
     # In COMMAND_ORDER: what a new user needs first (serving, importing, reading) leads.
     assert commands == [name for name in COMMAND_ORDER if name in commands]
-    assert commands[:5] == ["serve", "token", "import", "demo", "sessions"]
+    assert commands[:5] == ["serve", "token", "mcp", "import", "demo"]
 
 
 @pytest.mark.parametrize(

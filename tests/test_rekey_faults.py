@@ -318,7 +318,11 @@ def test_doctor_authenticates_every_sealed_value(tmp_path: Path) -> None:
         conn.execute("UPDATE sessions SET metadata = ? WHERE session_id = ?", (metadata, sid))
     result = runner.invoke(cli, ["doctor", "--db", str(db), "--key-file", str(key)])
     assert result.exit_code == 1
-    lines = [line for line in result.stdout.splitlines() if not line.startswith("backups:")]
+    lines = [
+        line
+        for line in result.stdout.splitlines()
+        if not line.startswith(("backups:", "retention:"))
+    ]
     assert lines == [
         f"sealed value: messages.content of {place} does not authenticate (tampered, or moved)"
         f" (row id {pk}; restore it from a backup or import its transcript again)",

@@ -9,7 +9,9 @@ from __future__ import annotations
 from graph.cli import browse as _browse  # noqa: F401  (registers commands)
 from graph.cli import core as _core  # noqa: F401  (registers commands)
 from graph.cli import help as _help
+from graph.cli import hooks as _hooks  # noqa: F401  (registers commands)
 from graph.cli import keys as _keys  # noqa: F401  (registers commands)
+from graph.cli import mcp as _mcp  # noqa: F401  (registers commands)
 from graph.cli import ops as _ops  # noqa: F401  (registers commands)
 from graph.cli import search as _search  # noqa: F401  (registers commands)
 from graph.cli import secrets as _secrets  # noqa: F401  (registers commands)

@@ -22,6 +22,7 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
+from graph.retention import retention_risk, risk_line
 from graph.store import Store
 
 __all__: list[str] = []
@@ -100,6 +101,7 @@ def stats(
             async with store.read() as reader:
                 row = await reader.stats()
             encrypted = store.codec.encrypted
+            risk = await retention_risk(store)
         finally:
             await store.close()
         return {
@@ -118,6 +120,7 @@ def stats(
             "schemaVersion": row.schema_version,
             "sqliteVersion": row.sqlite_version,
             "encrypted": encrypted,
+            "retention": risk.to_dict(),
         }
 
     result = run(go())
@@ -147,6 +150,7 @@ def _stats_table(result: dict[str, Any]) -> Table:
         ("schema version", str(result["schemaVersion"])),
         ("SQLite", str(result["sqliteVersion"])),
         ("encrypted", "yes" if result["encrypted"] else "no"),
+        ("retention", risk_line(result["retention"])),
     ]
     for row in rows:
         table.add_row(*row)

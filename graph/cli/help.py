@@ -2,7 +2,8 @@
 
 Each command names its help panel (``rich_help_panel``); :func:`order_commands` puts
 the panels in the order a new user needs them and the commands in each panel likewise.
-Commands it does not know keep their registration order, after those it does.
+Commands it does not know keep their registration order, after those it does; typer
+lists command groups (``hooks``, ``mcp``, ``secrets``) after the commands of their panel.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ PANEL_ORDER: Final = ("Serving", "Importing", "Reading", "Keys", "Maintenance")
 COMMAND_ORDER: Final = (
     "serve",
     "token",
+    "mcp",
     "import",
     "demo",
+    "hook",
+    "hooks",
     "sessions",
     "show",
     "search",

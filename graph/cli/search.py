@@ -23,6 +23,7 @@ from graph.cli.base import (
     run,
 )
 from graph.cli.ops import backup_age
+from graph.retention import RetentionRisk, retention_risk
 from graph.schema.types import SessionSource
 from graph.store import Store
 from graph.store.snapshots import default_backup_dir
@@ -119,25 +120,30 @@ def doctor(
 
     An encrypted database also has every sealed value authenticated with the key, and is
     checked for what an interrupted encrypt or rotate-key can leave (free pages not yet
-    vacuumed, plaintext copies beside it).
+    vacuumed, plaintext copies beside it). Also says which transcripts Claude Code will
+    delete within a week that are not fully imported yet (its cleanupPeriodDays setting).
     """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 
-    async def go() -> list[str]:
+    async def go() -> tuple[list[str], RetentionRisk]:
         # Without --repair, doctor reports what an interrupted re-seal left, not fixes it.
         store = await Store.open(path, key=key, cleanup=repair)
         try:
             if repair:
                 count = await store.repair()
                 typer.echo(f"recounted sessions and reindexed {count:,} rows")
-            return await store.check()
+            return await store.check(), await retention_risk(store)
         finally:
             await store.close()
 
-    problems = run(go())
+    problems, risk = run(go())
     known = backup_age(path)
     typer.echo(known or f"backups: none in {default_backup_dir(path)} (`sessiongraph backup`)")
+    # Not a problem of the database: said, but it does not fail the check.
+    typer.echo(f"retention: {risk.summary()}")
+    for at_risk in risk.files[:5]:
+        typer.echo(f"  {at_risk}")
     for problem in problems:
         typer.echo(problem)
     if problems:

@@ -32,7 +32,9 @@ from graph.cli.progress import ImportBar, import_bar
 from graph.errors import SessiongraphError, TranscriptError
 from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.formats import FORMATS, default_locations
+from graph.importers.history import is_history_file
 from graph.importers.importer import import_paths
+from graph.importers.kept import KeptReport, default_import_paths, kept_report
 from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
@@ -44,9 +46,11 @@ __all__ = ["default_targets", "summary_table"]
 
 
 def default_targets() -> list[Path]:
-    """Every agent's transcript folder that exists, said on stderr; fails if none does."""
+    """Every agent's transcript folder that exists, and Claude Code's prompt history if
+    there is one, said on stderr; fails if there is none of them."""
     found = default_locations()
-    if not found:
+    history = default_import_paths()[1:]
+    if not found and not history:
         where = ", ".join(f"{root} ({f.label})" for f in FORMATS for root in f.default_roots()[:1])
         fail(
             f"no transcripts found where the agents keep them ({where}): pass the folder of "
@@ -54,7 +58,9 @@ def default_targets() -> list[Path]:
         )
     for f, root in found:
         typer.echo(f"found {f.label} transcripts in {root}", err=True)
-    return [root for _, root in found]
+    for path in history:
+        typer.echo(f"found Claude Code's prompt history in {path}", err=True)
+    return [root for _, root in found] + history
 
 
 def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
@@ -89,11 +95,15 @@ def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
     return table
 
 
-def _report(summary: ImportSummary, *, as_json: bool, title: str = "Import") -> None:
+def _report(
+    summary: ImportSummary, *, as_json: bool, title: str = "Import", kept: KeptReport | None = None
+) -> None:
     if as_json:
-        typer.echo(orjson.dumps(summary.to_dict()).decode())
-    else:
-        Console(soft_wrap=True).print(summary_table(summary, title))
+        typer.echo(orjson.dumps({**summary.to_dict(), **(kept.to_dict() if kept else {})}).decode())
+        return
+    Console(soft_wrap=True).print(summary_table(summary, title))
+    for line in kept.lines() if kept else []:
+        typer.echo(line)
 
 
 async def _import(
@@ -127,10 +137,16 @@ async def _import_into(
     key: KeyMaterial | None,
     redact: bool,
 ) -> ImportSummary:
+    histories = [p for p in paths if is_history_file(p)]
+    paths = [p for p in paths if p not in histories]
     store = await Store.open(db, key=key)
     try:
         try:
-            summary = await import_paths(store, paths, progress=bar, redact=redact)
+            summary = (
+                await import_paths(store, paths, progress=bar, redact=redact)
+                if paths
+                else ImportSummary()
+            )
         except TranscriptError as exc:
             # Watching a folder that has no transcript yet is fine: they will come.
             if not watch or not all(p.exists() for p in paths):
@@ -139,8 +155,9 @@ async def _import_into(
             summary = ImportSummary()
         if bar is not None:
             bar.progress.stop()
-        _report(summary, as_json=as_json)
-        if not watch:
+        kept = await kept_report(store, histories)
+        _report(summary, as_json=as_json, kept=kept)
+        if not watch or not paths:
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
@@ -168,8 +185,10 @@ def import_command(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Transcript folders or files of any agent (default: every agent's own "
-            "folder that exists: ~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp).",
+            help="Transcript folders or files of any agent, or Claude Code's prompt "
+            "history.jsonl (default: every agent's own folder that exists: "
+            "~/.claude/projects, ~/.codex/sessions, ~/.gemini/tmp; and "
+            "~/.claude/history.jsonl).",
             show_default=False,
         ),
     ] = None,
@@ -192,7 +211,11 @@ def import_command(
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Import Claude Code, Codex CLI and Gemini CLI transcripts; re-runs read only what was
-    appended since."""
+    appended since.
+
+    The prompt history (history.jsonl) recovers the prompts of sessions whose
+    transcripts Claude Code deleted before they were imported.
+    """
     key = key_material(key_file, passphrase_file, ask_passphrase)
     redact = (
         redact_secrets

@@ -16,7 +16,6 @@ The mapping (see DESIGN.md and shared/samples/claude-code/README.md):
 from __future__ import annotations
 
 import math
-import os
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from graph.claude_settings import projects_dir
 from graph.importers.files import TranscriptFile
 from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
@@ -446,8 +446,7 @@ class ClaudeCodeFormat:
     label: Final = "Claude Code"
 
     def default_roots(self) -> list[Path]:
-        home = os.environ.get("CLAUDE_CONFIG_DIR")
-        return [(Path(home) if home else Path.home() / ".claude") / "projects"]
+        return [projects_dir()]
 
     def claims(self, path: Path, first_line: bytes) -> bool:
         return path.suffix == ".jsonl"

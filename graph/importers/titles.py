@@ -32,8 +32,11 @@ if TYPE_CHECKING:
 __all__ = ["Titles", "backfill_titles", "derive_titles"]
 
 # sessions.title_source of a title record, by its rank (migration 0007).
-_SOURCES: Final = {TITLE_RANKS["custom-title"]: "custom", TITLE_RANKS["ai-title"]: "ai",
-                   TITLE_RANKS["summary"]: "summary"}  # fmt: skip
+_SOURCES: Final = {
+    TITLE_RANKS["custom-title"]: "custom",
+    TITLE_RANKS["ai-title"]: "ai",
+    TITLE_RANKS["summary"]: "summary",
+}
 # How many user messages of a thread are looked at for a prompt before giving up.
 _PROMPTS_READ: Final = 200
 

@@ -197,6 +197,11 @@ class Session(Node):
     conversation_count: int
     has_sidechains: bool
     token_usage: TokenUsage
+    history_only: bool = strawberry.field(
+        description="Known only from Claude Code's prompt history (~/.claude/history.jsonl): "
+        "its transcript was deleted before it was imported, so its messages are the prompts "
+        "typed (in a conversation with agentId `prompt-history`), without answers or tokens."
+    )
 
     @classmethod
     def of(cls, row: SessionRow) -> Session:
@@ -218,6 +223,7 @@ class Session(Node):
             conversation_count=row.conversation_count,
             has_sidechains=row.sidechain_count > 0,
             token_usage=TokenUsage.of(row.tokens),
+            history_only=bool(row.history_only),
         )
 
     @strawberry.field(

@@ -70,6 +70,7 @@ class SessionRow:
     cache_creation_tokens: int
     title_source: str | None
     cache_creation_1h_tokens: int
+    history_only: int  # known only from Claude Code's prompt history (migration 0009)
     source: str
 
     @property

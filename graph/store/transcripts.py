@@ -14,6 +14,7 @@ import orjson
 
 from graph.crypto import Codec
 from graph.inputs import FileState
+from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
 
@@ -366,3 +367,24 @@ class Transcripts:
     def main_thread_prompts(self, session_pk: int) -> AsyncGenerator[list[tuple[int, Any]], None]:
         assert self._codec is not None, "prompts are read through a store's codec"
         return main_thread_prompts(self._conn, session_pk, self._codec)
+
+    # Claude Code's prompt history (graph/store/prompt_history.py) and retention.
+
+    async def history_only_of(self, session_ids: Sequence[str]) -> dict[str, bool]:
+        return await prompt_history.history_only_of(self._conn, session_ids)
+
+    async def mark_history_only(self, session_pk: int) -> None:
+        await prompt_history.mark_history_only(self._conn, session_pk)
+
+    async def stored_message_keys(self, conversation_pk: int, keys: Sequence[str]) -> set[str]:
+        return await prompt_history.stored_message_keys(self._conn, conversation_pk, keys)
+
+    async def session_files(self) -> list[tuple[str, list[str]]]:
+        """Each session imported from transcript files, with the paths of those files."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT s.session_id, json_group_array(f.path) FROM import_files AS f "
+            "JOIN conversations AS c ON c.id = f.conversation_pk "
+            "JOIN sessions AS s ON s.id = c.session_pk "
+            "GROUP BY s.id ORDER BY s.id"
+        )
+        return [(str(row[0]), [str(p) for p in orjson.loads(row[1])]) for row in rows]

@@ -1,0 +1,174 @@
+"""Commands that tie sessiongraph to Claude Code's hooks: hooks install|uninstall|status, hook."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections import deque
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.claude_settings import JsonFile, project_settings_path, user_settings_path
+from graph.cli.base import (
+    DbOption,
+    KeyFileOption,
+    PassphraseFileOption,
+    app,
+    checked,
+    resolve_db_path,
+)
+from graph.errors import ConfigError
+from graph.hook_run import DEFAULT_BUDGET_S, hook_log_path, run_hook
+from graph.hooks import EVENTS, hook_command, install, installed, uninstall
+
+__all__ = ["Scope", "settings_file"]
+
+hooks_app = typer.Typer(
+    help="Import each Claude Code session as it ends or compacts (Claude Code hooks).",
+    no_args_is_help=True,
+)
+app.add_typer(hooks_app, name="hooks", rich_help_panel="Importing")
+
+
+class Scope(StrEnum):
+    user = "user"
+    project = "project"
+
+
+ScopeOption = Annotated[
+    Scope,
+    typer.Option(
+        "--scope",
+        help="user: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR honoured); "
+        "project: .claude/settings.json of --project.",
+    ),
+]
+ProjectOption = Annotated[
+    Path,
+    typer.Option("--project", help="The project directory for --scope project.", file_okay=False),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show the change to the settings file; write nothing.")
+]
+
+
+def settings_file(scope: Scope, project: Path) -> JsonFile:
+    """The settings file of ``scope``."""
+    if scope is Scope.user:
+        return JsonFile(user_settings_path())
+    return JsonFile(project_settings_path(project.expanduser().absolute()))
+
+
+@hooks_app.command("install")
+def install_command(
+    scope: ScopeOption = Scope.user,
+    project: ProjectOption = Path(),
+    dry_run: DryRunOption = False,
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Add sessiongraph's hook for SessionEnd, PreCompact and Stop to Claude Code's settings.
+
+    Only sessiongraph's own entries are added or replaced; the file is copied aside
+    before it changes, and running it again changes nothing.
+    """
+    target = settings_file(scope, project)
+    database = resolve_db_path(db).absolute()
+    command = hook_command(database, key_file.expanduser().absolute() if key_file else None)
+    before = checked(target.load)
+    after = checked(lambda: install(before, command, str(target.path)))
+    _apply(target, before, after, dry_run=dry_run, done="installed")
+    typer.echo(f"  events:  {', '.join(EVENTS)}")
+    typer.echo(f"  command: {command}")
+    typer.echo(f"  log:     {hook_log_path()}")
+
+
+@hooks_app.command("uninstall")
+def uninstall_command(
+    scope: ScopeOption = Scope.user,
+    project: ProjectOption = Path(),
+    dry_run: DryRunOption = False,
+) -> None:
+    """Remove sessiongraph's hook entries (and only them) from Claude Code's settings."""
+    target = settings_file(scope, project)
+    before = checked(target.load)
+    after = checked(lambda: uninstall(before, str(target.path)))
+    _apply(target, before, after, dry_run=dry_run, done="uninstalled")
+
+
+def _apply(
+    target: JsonFile,
+    before: dict[str, object],
+    after: dict[str, object],
+    *,
+    dry_run: bool,
+    done: str,
+) -> None:
+    if after == before:
+        typer.echo(f"{target.path}: already {done}, nothing changed")
+        return
+    if dry_run:
+        typer.echo(f"would change {target.path}:")
+        typer.echo(target.diff(before, after), nl=False)
+        return
+    backup = checked(lambda: target.save(after))
+    copy = f" (previous version: {backup})" if backup else ""
+    typer.echo(f"{done} sessiongraph's hooks in {target.path}{copy}")
+
+
+@hooks_app.command("status")
+def status_command(project: ProjectOption = Path()) -> None:
+    """Where sessiongraph's hooks are installed, and what the last runs logged."""
+    for scope in Scope:
+        target = settings_file(scope, project)
+        try:
+            found = installed(target.load())
+        except ConfigError as exc:  # shown, not fatal: the other scope may be fine
+            typer.echo(f"{scope.value}: {exc}")
+            continue
+        if not found:
+            typer.echo(f"{scope.value}: not installed ({target.path})")
+            continue
+        missing = [event for event in EVENTS if event not in found]
+        note = f" (missing: {', '.join(missing)})" if missing else ""
+        typer.echo(f"{scope.value}: installed in {target.path} for {', '.join(found)}{note}")
+        for command in sorted({c for commands in found.values() for c in commands}):
+            program = shlex.split(command)[0]
+            ok = "" if Path(program).exists() else "  (not found: reinstall the hooks)"
+            typer.echo(f"  command: {command}{ok}")
+    log_path = hook_log_path()
+    if not log_path.exists():
+        typer.echo(f"log: {log_path} (no run yet)")
+        return
+    typer.echo(f"log: {log_path}, last runs:")
+    with log_path.open(encoding="utf-8", errors="replace") as handle:
+        for line in deque(handle, maxlen=5):
+            typer.echo(f"  {line.rstrip()}")
+
+
+@app.command("hook", rich_help_panel="Importing")
+def hook_command_line(
+    db: DbOption = None,
+    key_file: KeyFileOption = None,
+    passphrase_file: PassphraseFileOption = None,
+    budget: Annotated[
+        float, typer.Option("--budget", help="Give up after this many seconds.", min=0.1)
+    ] = DEFAULT_BUDGET_S,
+) -> None:
+    """What the installed hooks run: import the transcript of the event on stdin.
+
+    Reads Claude Code's hook input (session_id, transcript_path, ...) from stdin and
+    imports that transcript and its subagent files. Prints nothing and always exits 0;
+    what happened goes to the hook log (see `hooks status`).
+    """
+    code = run_hook(
+        db=db,
+        key_file=key_file,
+        passphrase_file=passphrase_file,
+        budget=budget,
+        stdin_fd=sys.stdin.fileno(),
+    )
+    raise typer.Exit(code)

@@ -1,0 +1,74 @@
+"""What ``import`` reports beyond its counts: the prompt history, and what only we still have."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from graph.claude_settings import history_path, projects_dir
+from graph.importers.history import HistorySummary, import_history, settle
+from graph.retention import sessions_without_files
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from graph.store import Store
+
+__all__ = ["KeptReport", "default_import_paths", "kept_report"]
+
+
+def default_import_paths() -> list[Path]:
+    """Claude Code's projects directory, and its prompt history when there is one."""
+    history = history_path()
+    return [projects_dir(), *([history] if history.is_file() else [])]
+
+
+@dataclass(slots=True)
+class KeptReport:
+    """The prompt history's import (if one was given) and the sessions kept without files."""
+
+    history: HistorySummary | None = None
+    without_files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "history": self.history.to_dict() if self.history else None,
+            "sessionsKeptWithoutFiles": len(self.without_files),
+        }
+
+    def lines(self) -> list[str]:
+        """What to tell a person, one line each."""
+        lines = []
+        h = self.history
+        if h is not None:
+            lines.append(
+                f"prompt history: {h.lines_read:,} lines read, {h.prompts_added:,} prompts "
+                f"added, {h.sessions_added:,} sessions known only from history added"
+                + (
+                    f", {h.without_session:,} prompts without a session"
+                    if h.without_session
+                    else ""
+                )
+            )
+        if self.without_files:
+            lines.append(
+                f"{len(self.without_files):,} sessions are kept here whose transcript files "
+                "are gone (Claude Code deletes them after cleanupPeriodDays)"
+            )
+        return lines
+
+
+async def kept_report(store: Store, histories: list[Path]) -> KeptReport:
+    """Import the prompt histories given, then count the sessions kept without files."""
+    report = KeptReport()
+    for path in histories:
+        summary = await import_history(store, path)
+        if report.history is None:
+            report.history = summary
+        else:
+            for name, value in summary.to_dict().items():
+                setattr(report.history, name, getattr(report.history, name) + value)
+    if not histories:
+        await settle(store)  # a transcript just imported may be of a history-only session
+    report.without_files = await sessions_without_files(store)
+    return report

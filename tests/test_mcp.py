@@ -1,0 +1,319 @@
+"""``sessiongraph mcp``, driven by the MCP SDK's own client over stdio, and ``mcp install``."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp.types import CallToolResult, TextContent
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.importers.history import import_history
+from graph.importers.importer import import_paths
+from graph.keys import write_key_file
+from graph.store import Store
+from graph.store.keyring import KeyMaterial
+from tests.test_import_support import MAIN, write_lines
+
+runner = CliRunner()
+SHORT = "55604662-cf2a-4331-851a-ec234028f8ca"  # short.jsonl
+GONE = "9e1c2d3f-0000-4000-8000-00000000d0e5"
+MORE = re.compile(r'\n---\nMore of this session: call get_session with cursor="([^"]+)"\n$')
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "XDG_")):
+            monkeypatch.delenv(name)
+    return home
+
+
+async def fill(db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | None = None) -> None:
+    """The sample sessions, and one session known only from the prompt history."""
+    history = tmp_path / "history.jsonl"
+    write_lines(
+        history,
+        [
+            {
+                "display": "rotate the payments webhook secret",
+                "pastedContents": {},
+                "timestamp": 1_760_000_000_000,
+                "project": "/home/me/payments",
+                "sessionId": GONE,
+            }
+        ],
+    )
+    store = await Store.open(db, key=key)
+    try:
+        await import_paths(store, [samples_dir])
+        await import_history(store, history)
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def connected(home: Path, *args: str) -> AsyncIterator[ClientSession]:
+    """A client session with ``sessiongraph mcp ARGS`` started as an MCP client starts it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
+    env["HOME"] = str(home)
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "graph", "mcp", *args], env=env
+    )
+    with open(os.devnull, "w") as errlog:  # noqa: ASYNC230 - opening /dev/null does not block
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            yield session
+
+
+def text(result: CallToolResult) -> str:
+    [content] = result.content
+    assert isinstance(content, TextContent)
+    return content.text
+
+
+async def call(session: ClientSession, tool: str, **arguments: Any) -> str:
+    result = await session.call_tool(tool, arguments)
+    assert not result.is_error, text(result)
+    return text(result)
+
+
+async def test_tools_are_listed_read_only_and_described_for_an_agent(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    await fill(db, samples_dir, tmp_path)
+    async with connected(home, "--db", str(db)) as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert set(tools) == {"search", "list_sessions", "get_session", "usage"}
+        for tool in tools.values():
+            assert tool.annotations is not None and tool.annotations.read_only_hint is True
+            assert tool.description and len(tool.description) > 200
+        assert "get_session" in (tools["search"].description or "")
+        assert set(tools["search"].input_schema["properties"]) == {
+            "query",
+            "project",
+            "since",
+            "session_id",
+            "limit",
+            "cursor",
+        }
+        assert tools["search"].input_schema["required"] == ["query"]
+
+        # search: hits with snippet, session id, time and the command that resumes it.
+        found = await call(session, "search", query="bd show spotter-4te")
+        assert f"session {MAIN}" in found and "user message" in found
+        cwd = "/home/USER/projects/spotter-worktrees/spotter-4te"
+        assert f"resume: cd {cwd} && claude --resume {MAIN}" in found
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", found)
+        # The prompt of a session whose transcript is gone is found too.
+        found = await call(session, "search", query="webhook secret", project="/home/me/payments")
+        assert f"session {GONE}" in found and "prompt history only" in found
+        assert await call(session, "search", query="webhook", since="2030-01-01") == (
+            "No hits for 'webhook'."
+        )
+
+        # list_sessions: newest first, filtered, paged with a cursor.
+        listed = await call(session, "list_sessions", project="/home/marco/projects/spotter")
+        assert SHORT in listed and MAIN not in listed and GONE not in listed
+        assert "/home/marco/projects/spotter (master)" in listed
+        first = await call(session, "list_sessions", limit=1)
+        cursor = re.search(r'cursor="([^"]+)"', first)
+        assert cursor is not None
+        second = await call(session, "list_sessions", limit=1, cursor=cursor.group(1))
+        ids = re.findall(r"session (\S+)", first + second)
+        assert len(ids) == len(set(ids)) == 2
+
+        # get_session: the facts and the transcript as markdown.
+        page = await call(session, "get_session", session_id=SHORT)
+        assert page.startswith("# ") and f"- **Session:** `{SHORT}`" in page
+        assert "## Main conversation" in page and "### User · " in page
+        assert page.endswith("*(end of the transcript)*\n")
+
+
+async def test_large_sessions_come_in_bounded_pages_that_add_up_to_the_transcript(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    await fill(db, samples_dir, tmp_path)
+    async with connected(home, "--db", str(db)) as session:
+        whole = await call(session, "get_session", session_id=MAIN, max_chars=100_000)
+        pages, cursor = [], None
+        while True:
+            args: dict[str, Any] = {"session_id": MAIN, "max_chars": 5_000}
+            if cursor:
+                args["cursor"] = cursor
+            page = await call(session, "get_session", **args)
+            found = MORE.search(page)
+            pages.append(page[: found.start()] if found else page)
+            assert len(pages[-1]) <= 5_000 + 300  # a heading or a cut note may go past
+            if found is None:
+                break
+            cursor = found.group(1)
+        assert len(pages) > 10
+        assert "## Subagent `aac57f5`" in "".join(pages)
+        cut = re.compile(r"\n… \*\(cut here; the next page goes on\)\*\n")
+        joined = cut.sub("", "".join(pages))
+        first_page_of_whole = cut.sub("", whole.split("\n---\nMore of this session")[0])
+        assert joined.startswith(first_page_of_whole)
+        assert joined.endswith("*(end of the transcript)*\n")
+
+
+async def test_bad_arguments_are_tool_errors_and_the_server_carries_on(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.db"
+    await fill(db, samples_dir, tmp_path)
+    async with connected(home, "--db", str(db)) as session:
+        bad: list[tuple[str, dict[str, Any], str]] = [
+            ("search", {"query": 'unbalanced "quote'}, "quote"),
+            ("search", {"query": "x", "limit": 0}, "limit"),
+            ("search", {"query": "x", "since": "last tuesday"}, "since"),
+            ("search", {"query": "x", "cursor": "not-a-cursor"}, "cursor"),
+            ("search", {}, "query"),
+            ("list_sessions", {"limit": "many"}, "limit"),
+            ("get_session", {"session_id": "no-such-session"}, "no session with id"),
+            ("get_session", {"session_id": MAIN, "cursor": "garbage"}, "cursor"),
+            ("get_session", {"session_id": MAIN, "max_chars": 10}, "max_chars"),
+            ("no_such_tool", {}, "no_such_tool"),
+        ]
+        for tool, arguments, word in bad:
+            result = await session.call_tool(tool, arguments)
+            assert result.is_error, (tool, arguments)
+            assert word in text(result).lower() or word in text(result), (tool, text(result))
+            assert "Traceback" not in text(result)
+        # A cursor of one session is refused for another.
+        page = await call(session, "get_session", session_id=MAIN, max_chars=1_000)
+        cursor = re.search(r'cursor="([^"]+)"', page)
+        assert cursor is not None
+        other = await session.call_tool("get_session", {"session_id": SHORT, "cursor": cursor[1]})
+        assert other.is_error and "not given for session" in text(other)
+        assert SHORT in await call(session, "list_sessions")
+
+
+async def test_an_encrypted_database_is_served_with_the_default_key_file(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    key = write_key_file(home / ".config" / "sessiongraph" / "key")
+    db = tmp_path / "sealed.db"
+    await fill(db, samples_dir, tmp_path, KeyMaterial(key=key))
+    async with connected(home, "--db", str(db)) as session:
+        found = await call(session, "search", query="bd show spotter-4te")
+        assert f"session {MAIN}" in found and "Run bd show spotter-4te" in found
+        page = await call(session, "get_session", session_id=GONE)
+        assert "rotate the payments webhook secret" in page and "prompt history" in page
+
+
+def test_mcp_install_writes_the_entry_claude_mcp_add_would(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no `claude` here
+    config = home / ".claude.json"
+    config.write_text(json.dumps({"numStartups": 7, "mcpServers": {"other": {"command": "x"}}}))
+    db = tmp_path / "s.db"
+    result = runner.invoke(app, ["mcp", "install", "--db", str(db)])
+    assert result.exit_code == 0, result.stderr
+    assert f"registered `sessiongraph` in {config}" in result.stdout
+    assert "claude mcp add --scope user sessiongraph -- " in result.stdout
+    saved = json.loads(config.read_text())
+    assert saved["numStartups"] == 7 and saved["mcpServers"]["other"] == {"command": "x"}
+    assert saved["mcpServers"]["sessiongraph"] == {
+        "type": "stdio",
+        "command": sys.executable,
+        "args": ["-m", "graph", "mcp", "--db", str(db)],
+        "env": {},
+    }
+    result = runner.invoke(app, ["mcp", "install", "--db", str(db)])
+    assert "already registered" in result.stdout
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    result = runner.invoke(app, ["mcp", "install", "--scope", "project", "--project", str(project)])
+    assert result.exit_code == 0, result.stderr
+    assert "sessiongraph" in json.loads((project / ".mcp.json").read_text())["mcpServers"]
+
+
+def test_mcp_install_runs_claude_mcp_add_when_claude_is_there(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "claude-args"
+    fake = bin_dir / "claude"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\necho "Added stdio MCP server"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    result = runner.invoke(app, ["mcp", "install", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("ran: claude mcp add --scope user sessiongraph -- ")
+    assert record.read_text().split("\n")[:6] == [
+        "mcp",
+        "add",
+        "--scope",
+        "user",
+        "sessiongraph",
+        "--",
+    ]
+    assert not (home / ".claude.json").exists()
+
+
+async def test_secrets_are_masked_in_every_tool_output(home: Path, tmp_path: Path) -> None:
+    """As over GraphQL: a credential in a transcript never comes out of a tool whole."""
+    from tests.secret_canaries import AWS, GITHUB, SESSION_ID, write_transcript
+
+    db = tmp_path / "s.db"
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [write_transcript(tmp_path / "projects")])
+    finally:
+        await store.close()
+    async with connected(home, "--db", str(db)) as session:
+        page = await call(session, "get_session", session_id=SESSION_ID, max_chars=100_000)
+        found = await call(session, "search", query="deploy")
+        listed = await call(session, "list_sessions")
+    for output in (page, found, listed):
+        assert AWS not in output and GITHUB not in output
+    assert "[REDACTED:" in page
+
+
+async def test_usage_reports_tokens_and_cost_like_the_api(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    from graph.schema import Context, build_schema
+    from graph.settings import ServerSettings
+
+    db = tmp_path / "s.db"
+    await fill(db, samples_dir, tmp_path)
+    async with connected(home, "--db", str(db)) as session:
+        by_model = await call(session, "usage", group_by=["model"], time_zone="UTC")
+        refused = await session.call_tool("usage", {"group_by": ["colour"]})
+    store = await Store.open(db)
+    try:
+        result = await build_schema().execute(
+            "{ usage(groupBy: [MODEL]) { totalCount totals { tokenUsage { total } } } }",
+            context_value=Context(store=store, settings=ServerSettings(), request_id="t"),
+        )
+    finally:
+        await store.close()
+    assert result.data is not None
+    usage = result.data["usage"]
+    assert by_model.startswith(f"{usage['totalCount']} groups by model:")
+    assert f"- total: {usage['totals']['tokenUsage']['total']:,} tokens" in by_model
+    assert "claude-" in by_model and "$" in by_model
+    assert refused.is_error and "cannot group by colour" in text(refused)
