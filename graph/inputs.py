@@ -21,6 +21,7 @@ import orjson
 
 __all__ = [
     "Document",
+    "EventLookup",
     "FileState",
     "NewConversation",
     "NewEvent",
@@ -357,3 +358,19 @@ def _exact(encoded: bytes) -> bytes:
 
 def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:
     return tuple(uuid for _, record in records if (uuid := record.get("uuid")).__class__ is str)
+
+
+@dataclass(frozen=True, slots=True)
+class EventLookup:
+    """Which stored event to look in, and what to read from it (JSON paths like
+    ``$.data.agentId``): the first event of ``type``/``subtype`` in a session whose
+    ``match_path`` holds the given value, and the string at its ``value_path``.
+
+    A transcript format says what it looks for (e.g. which tool call started a subagent);
+    the store only knows events and paths.
+    """
+
+    type: str
+    subtype: str
+    match_path: str
+    value_path: str

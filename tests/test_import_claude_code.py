@@ -179,18 +179,29 @@ async def test_a_subagent_read_in_a_later_run_is_linked_too(
     ]
 
 
+@pytest.mark.parametrize("sealed", [False, True], ids=["plain", "encrypted"])
 async def test_main_first_then_subagent_in_separate_runs(
-    store: Store, samples_dir: Path, tmp_path: Path
+    samples_dir: Path, tmp_path: Path, sealed: bool
 ) -> None:
-    project = tmp_path / "projects" / "p"
-    project.mkdir(parents=True)
-    shutil.copy(samples_dir / f"{MAIN}.jsonl", project)
-    await import_paths(store, [project])
-    shutil.copytree(samples_dir / MAIN, project / MAIN)
-    await import_paths(store, [project])
-    rows = await query(
-        store, "SELECT parent_tool_use_id FROM conversations WHERE agent_id = ?", "aac57f5"
-    )
+    """The subagent's starting tool call is found in the stored main thread's events
+    (read with SQLite's JSON functions, or opened with the key when sealed)."""
+    from graph.crypto import MasterKey
+    from graph.store.keyring import KeyMaterial
+
+    key = KeyMaterial(key=MasterKey(bytes(range(32)))) if sealed else None
+    store = await Store.open(tmp_path / "s.db", key=key)
+    try:
+        project = tmp_path / "projects" / "p"
+        project.mkdir(parents=True)
+        shutil.copy(samples_dir / f"{MAIN}.jsonl", project)
+        await import_paths(store, [project])
+        shutil.copytree(samples_dir / MAIN, project / MAIN)
+        await import_paths(store, [project])
+        rows = await query(
+            store, "SELECT parent_tool_use_id FROM conversations WHERE agent_id = ?", "aac57f5"
+        )
+    finally:
+        await store.close()
     assert rows == [("toolu_01Hf8v1Za7y4af8VUwSR4CXU",)]
 
 

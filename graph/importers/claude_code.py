@@ -27,10 +27,11 @@ import orjson
 
 from graph.claude_settings import projects_dir
 from graph.importers.files import TranscriptFile
-from graph.inputs import NewEvent, NewMessage, TokenTotals
+from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 from graph.times import format_timestamp
 
 __all__ = [
+    "AGENT_PARENT",
     "CLAUDE_CODE",
     "TITLE_RANKS",
     "UNREADABLE",
@@ -48,6 +49,14 @@ Record = dict[str, Any]
 # Which record sets the session title when several do: a rename by the user beats the
 # title Claude generated, which beats an old-style conversation summary.
 TITLE_RANKS: Final = {"custom-title": 3, "ai-title": 2, "summary": 1}
+# Where a subagent's starting tool call is, when its file is read in a later run than the
+# main thread: the main thread's agent_progress events name the agent and that call.
+AGENT_PARENT: Final = EventLookup(
+    type="progress",
+    subtype="agent_progress",
+    match_path="$.data.agentId",
+    value_path="$.parentToolUseID",
+)
 _TITLE_FIELDS: Final = {
     "custom-title": ("customTitle", "title"),
     "ai-title": ("aiTitle", "title"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
-from graph.importers.claude_code import UNREADABLE, Batch, Problem
+from graph.importers.claude_code import AGENT_PARENT, UNREADABLE, Batch, Problem
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.formats import classify
 from graph.importers.reading import FileJob, Limits, Piece, read_here
@@ -300,9 +300,9 @@ class _Importer:
         agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
         parent = None
         if file.is_subagent:
-            parent = self.links.get((session_pk, agent_id)) or await writer.transcripts.agent_link(
-                session_pk, agent_id
-            )
+            parent = self.links.get(
+                (session_pk, agent_id)
+            ) or await writer.transcripts.first_event_value(session_pk, AGENT_PARENT, agent_id)
         conversation_pk = await writer.upsert_conversation(
             session_pk, NewConversation(agent_id, file.is_subagent, parent)
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.crypto import Codec
-from graph.inputs import FileState
+from graph.inputs import EventLookup, FileState
 from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
@@ -28,13 +28,13 @@ __all__ = [
     "ConversationContext",
     "Transcripts",
     "UntitledSession",
-    "agent_link",
     "best_title_rank",
     "conversation_contexts",
     "conversation_events",
     "conversation_messages",
     "file_states",
     "fill_message_rows",
+    "first_event_value",
     "link_agent",
     "main_thread_prompts",
     "next_untitled_sessions",
@@ -215,40 +215,52 @@ async def main_thread_prompts(
         await cursor.close()
 
 
-async def agent_link(
-    conn: aiosqlite.Connection, session_pk: int, agent_id: str, codec: Codec | None = None
-) -> str | None:
-    """The Task tool_use id that started ``agent_id``, from the session's agent_progress events.
+def _at(value: Any, path: str) -> Any:
+    """The part of a JSON value at a simple ``$.a.b`` path (None where it is missing)."""
+    for part in path.removeprefix("$.").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
-    Used when a subagent file is read in a later run than its main thread. Sealed event
-    data is opened in Python (SQLite's JSON functions can not see inside it).
+
+async def first_event_value(
+    conn: aiosqlite.Connection,
+    session_pk: int,
+    lookup: EventLookup,
+    match: str,
+    codec: Codec | None = None,
+) -> str | None:
+    """The string at ``lookup.value_path`` of the first matching event of a session.
+
+    Sealed event data is opened in Python (SQLite's JSON functions cannot see inside it).
     """
     if codec is not None and codec.encrypted:
         rows = await conn.execute_fetchall(
             "SELECT conversation_pk, seq, data FROM events WHERE session_pk = ?"
-            " AND type = 'progress' AND subtype = 'agent_progress' ORDER BY seq",
-            (session_pk,),
+            " AND type = ? AND subtype = ? ORDER BY seq",
+            (session_pk, lookup.type, lookup.subtype),
         )
         for conversation_pk, seq, data in rows:
             record = orjson.loads(
                 codec.open("events", "data", event_row_key(conversation_pk, seq), data)
             )
-            inner = record.get("data") if isinstance(record, dict) else None
-            parent = record.get("parentToolUseID") if isinstance(record, dict) else None
-            if (
-                isinstance(inner, dict)
-                and inner.get("agentId") == agent_id
-                and isinstance(parent, str)
-            ):
-                return parent
+            found = _at(record, lookup.value_path)
+            if _at(record, lookup.match_path) == match and isinstance(found, str):
+                return found
         return None
     value = await _one(
         conn,
-        "SELECT json_extract(data, '$.parentToolUseID') FROM events "
-        "WHERE session_pk = ? AND type = 'progress' AND subtype = 'agent_progress' "
-        "AND json_extract(data, '$.data.agentId') = ? "
-        "AND json_type(data, '$.parentToolUseID') = 'text' ORDER BY seq LIMIT 1",
-        (session_pk, agent_id),
+        "SELECT json_extract(data, ?) FROM events "
+        "WHERE session_pk = ? AND type = ? AND subtype = ? "
+        "AND json_extract(data, ?) = ? AND json_type(data, ?) = 'text' ORDER BY seq LIMIT 1",
+        (
+            lookup.value_path,
+            session_pk,
+            lookup.type,
+            lookup.subtype,
+            lookup.match_path,
+            match,
+            lookup.value_path,
+        ),
     )
     return value if isinstance(value, str) else None
 
@@ -352,8 +364,10 @@ class Transcripts:
     async def best_title_rank(self, session_pk: int, ranks: dict[str, int]) -> int:
         return await best_title_rank(self._conn, session_pk, ranks)
 
-    async def agent_link(self, session_pk: int, agent_id: str) -> str | None:
-        return await agent_link(self._conn, session_pk, agent_id, self._codec)
+    async def first_event_value(
+        self, session_pk: int, lookup: EventLookup, match: str
+    ) -> str | None:
+        return await first_event_value(self._conn, session_pk, lookup, match, self._codec)
 
     async def link_agent(self, session_pk: int, agent_id: str, tool_use_id: str) -> None:
         await link_agent(self._conn, session_pk, agent_id, tool_use_id)
