@@ -148,6 +148,16 @@ def test_sessions_lists_newest_first_and_as_json(demo_db: Path) -> None:
     assert [s["sessionId"] for s in json.loads(since)] == [listed[0]["sessionId"]]
 
 
+def test_the_sessions_table_keeps_every_column_in_80_columns(demo_db: Path) -> None:
+    """rich drops whole columns rather than cut a long title: the title is the one cut."""
+    env = {"COLUMNS": "80", "NO_COLOR": "1"}
+    table = runner.invoke(app, ["sessions", "--db", str(demo_db)], env=env).stdout
+    header = table.splitlines()[1].split()
+    assert header == ["id", "started", "msgs", "tokens", "project", "title"]
+    assert all(len(line) <= 80 for line in table.splitlines())
+    assert "17.0M" in table  # token counts compact; --json has them exact
+
+
 def test_a_unique_prefix_names_a_session_and_an_ambiguous_one_lists_them(
     demo_db: Path, tmp_path: Path
 ) -> None:

@@ -95,23 +95,33 @@ def sessions_command(
     if as_json:
         typer.echo(orjson.dumps(found["nodes"], option=orjson.OPT_INDENT_2).decode())
         return
-    table = Table(title=f"{len(found['nodes'])} of {found['totalCount']} sessions")
+    # Fits 80 columns with the title readable: a compact token count, a short project,
+    # no borders; a wider terminal gives the project and title the rest.
+    table = Table(
+        title=f"{len(found['nodes'])} of {found['totalCount']} sessions",
+        box=None,
+        title_justify="left",
+    )
+    console = Console(highlight=False)
     table.add_column("id", no_wrap=True)
     table.add_column("started", no_wrap=True)
     table.add_column("msgs", justify="right", no_wrap=True)
     table.add_column("tokens", justify="right", no_wrap=True)
-    table.add_column("project", max_width=28, overflow="ellipsis", no_wrap=True)
-    table.add_column("title", ratio=1)
+    table.add_column("project", max_width=14, overflow="ellipsis", no_wrap=True)
+    # What the other columns leave (rich would rather drop columns than cut a long one).
+    table.add_column(
+        "title", max_width=max(16, console.width - 64), overflow="ellipsis", no_wrap=True
+    )
     for s in found["nodes"]:
         table.add_row(
             s["sessionId"][:8],
             (s["startedAt"] or "")[:16].replace("T", " "),
             f"{s['messageCount']:,}",
-            f"{int(s['tokenUsage']['total']):,}",
+            _compact(int(s["tokenUsage"]["total"])),
             s["project"] or "",
             s["title"] or "",
         )
-    Console(highlight=False).print(table)
+    console.print(table)
 
 
 async def _show(path: Path, key: KeyMaterial | None, given: str, secrets: SecretPass) -> str:
@@ -144,3 +154,11 @@ def show(
         click.echo_via_pager(text)
     else:
         typer.echo(text, nl=False)
+
+
+def _compact(count: int) -> str:
+    """A token count in at most six characters: 950, 12.3k, 17.0M (``--json`` is exact)."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= limit:
+            return f"{count / limit:.1f}{suffix}"
+    return str(count)
