@@ -120,3 +120,18 @@ def test_errors_are_one_line(db: Path, args: list[str], message: str) -> None:
     assert code == 1
     assert err.startswith("sessiongraph: error:") and message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_narrow_terminal_gets_compact_counts_and_whole_days(tmp_path: Path) -> None:
+    """80 columns: days and numbers whole (compact counts, short headings); a wide one
+    gets exact counts."""
+    from graph.cli import app
+
+    db = str(tmp_path / "demo.db")
+    assert CliRunner().invoke(app, ["demo", "--db", db]).exit_code == 0
+    args = ["usage", "daily", "--db", db, "--tz", "UTC"]
+    narrow = CliRunner().invoke(app, args, env={"COLUMNS": "80", "NO_COLOR": "1"}).stdout
+    assert "2026-02-10" in narrow and "17.6M" in narrow and "…" not in narrow
+    assert all(len(line) <= 80 for line in narrow.splitlines())
+    wide = CliRunner().invoke(app, args, env={"COLUMNS": "160", "NO_COLOR": "1"}).stdout
+    assert "17,618," in wide and "total tokens" in wide

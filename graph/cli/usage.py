@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
 
 import orjson
 import typer
+from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from graph.cli.base import (
@@ -222,19 +225,43 @@ def _cost(found: UsageGroup) -> str:
     return f"${found.cost:,.2f}{mark}"
 
 
+_NUMBER_HEADINGS: Final = (
+    "input",
+    "output",
+    "cache read",
+    "cache write",
+    "total tokens",
+    "cost (USD)",
+)
+# Narrow terminals: compact counts under short headings, no vertical rules.
+_SHORT_HEADINGS: Final = ("in", "out", "cache read", "cache write", "total", "USD", "msgs")
+
+
 def _number_columns(table: Table) -> None:
-    for name in ("input", "output", "cache read", "cache write", "total tokens", "cost (USD)"):
+    for name in _NUMBER_HEADINGS:
         table.add_column(name, justify="right")
 
 
-def _numbers(found: UsageGroup) -> list[str]:
+def _exact(count: int) -> str:
+    return f"{count:,}"
+
+
+def _compact(count: int) -> str:
+    """At most six characters: 950, 12.3k, 17.0M."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= limit:
+            return f"{count / limit:.1f}{suffix}"
+    return str(count)
+
+
+def _numbers(found: UsageGroup, shown: Callable[[int], str] = _exact) -> list[str]:
     t = _tokens(found)
     return [
-        f"{t['input']:,}",
-        f"{t['output']:,}",
-        f"{t['cacheRead']:,}",
-        f"{t['cacheCreation']:,}",
-        f"{t['total']:,}",
+        shown(t["input"]),
+        shown(t["output"]),
+        shown(t["cacheRead"]),
+        shown(t["cacheCreation"]),
+        shown(t["total"]),
         _cost(found),
     ]
 
@@ -244,22 +271,69 @@ def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Di
     if not rows:
         console.print("no usage recorded")
         return
-    table = Table(show_footer=False)
-    for dimension in dimensions:
-        table.add_column(_HEADINGS[dimension], no_wrap=dimension is Dimension.SESSION)
-    _number_columns(table)
-    table.add_column("messages", justify="right")
-    for row in rows:
-        keys = [
-            str(_key(d, v)) if v is not None else "-"
-            for d, v in zip(dimensions, row.keys, strict=True)
-        ]
-        table.add_row(*keys, *_numbers(row), f"{row.messages:,}")
-    table.add_section()
-    blank = [""] * (len(dimensions) - 1)
-    table.add_row("total", *blank, *_numbers(totals), f"{totals.messages:,}", style="bold")
+    table = _table(rows, totals, dimensions, _exact)
+    unbounded = console.options.update_width(1 << 16)
+    if Measurement.get(console, unbounded, table).maximum > console.width:
+        # Exact counts do not fit: compact ones (--json has them exact), and the group
+        # keys (days, models) whole rather than cut.
+        table = _table(rows, totals, dimensions, _compact, console.width)
     console.print(table)
     _print_unpriced(console, totals)
+
+
+def _table(
+    rows: list[UsageGroup],
+    totals: UsageGroup,
+    dimensions: list[Dimension],
+    shown: Callable[[int], str],
+    width: int = 1 << 16,
+) -> Table:
+    """Every value whole (each column at least as wide as its widest value); the headings
+    wrap instead."""
+    body = [
+        [
+            *(
+                str(_key(d, v)) if v is not None else "-"
+                for d, v in zip(dimensions, row.keys, strict=True)
+            ),
+            *_numbers(row, shown),
+            shown(row.messages),
+        ]
+        for row in rows
+    ]
+    blank = [""] * (len(dimensions) - 1)
+    total = ["total", *blank, *_numbers(totals, shown), shown(totals.messages)]
+    compact = shown is _compact
+    numbers = _SHORT_HEADINGS if compact else (*_NUMBER_HEADINGS, "messages")
+    headings = [_HEADINGS[d] for d in dimensions] + list(numbers)
+    table = Table(show_footer=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)
+    widths = [max(len(line[index]) for line in [*body, total]) for index in range(len(headings))]
+    names = [
+        index
+        for index, d in enumerate(dimensions)
+        if d not in (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
+    ]
+    fixed = sum(w for index, w in enumerate(widths) if index not in names) + 3 * len(widths) + 5
+    room = max(10, (width - fixed - 2 * len(names)) // max(len(names), 1))
+    for index, heading in enumerate(headings):
+        widest = widths[index]
+        key = dimensions[index] if index < len(dimensions) else None
+        # Names (models, projects, sessions) may be cut where there is no room; times
+        # and numbers never are.
+        cut = key is not None and key not in (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
+        table.add_column(
+            heading,
+            justify="left" if key is not None else "right",
+            min_width=None if cut else widest,
+            max_width=room if cut else None,
+            overflow="ellipsis",
+            no_wrap=cut,
+        )
+    for line in body:
+        table.add_row(*line)
+    table.add_section()
+    table.add_row(*total, style="bold")
+    return table
 
 
 def _print_unpriced(console: Console, totals: UsageGroup) -> None:
