@@ -109,6 +109,7 @@ class MessageRow:
     cache_read_tokens: int
     cache_creation_tokens: int
     content: bytes
+    text: bytes | str | None  # sealed when encrypted; None until filled (migration 0008)
 
     @property
     def row_key(self) -> str:
