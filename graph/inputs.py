@@ -19,6 +19,8 @@ from typing import Any
 
 import orjson
 
+from graph.content import blocks_of, readable_text
+
 __all__ = [
     "Document",
     "EventLookup",
@@ -85,6 +87,7 @@ class NewMessage:
         "_later_uuids",
         "_records",
         "_seq",
+        "_text",
         "_texts",
         "document",
         "model",
@@ -118,12 +121,14 @@ class NewMessage:
         self._encoded: bytes | None = None
         self._seq = 0
         self._later_uuids: tuple[str, ...] = ()
+        self._text: str | None = None
         # The JSON text each record was read from, when all were (see ``pack``).
         self._texts = texts if texts is not None and len(texts) == len(records) else None
 
     def add(self, line: int, record: Record, text: bytes | None = None) -> None:
         """Append a record (``text``: the JSON it was parsed from, if it was)."""
         self.records.append((line, record))
+        self._text = None
         if self._texts is not None:
             if text is None:
                 self._texts = None
@@ -140,7 +145,7 @@ class NewMessage:
         masked = [(line, mask(record)) for line, record in records]
         if masked == records:
             return False
-        self._records, self._texts, self._encoded = masked, None, None
+        self._records, self._texts, self._encoded, self._text = masked, None, None, None
         return True
 
     @property
@@ -163,6 +168,7 @@ class NewMessage:
         records = self.records
         self._seq = records[0][0]
         self._later_uuids = _uuids(records[1:])
+        self._text = readable_text(blocks_of(records))
         texts = self._texts
         if texts is not None and len(texts) == len(records):  # else: records added directly
             self._encoded = b"[%b]" % b",".join(
@@ -172,6 +178,14 @@ class NewMessage:
             self._encoded = _exact(orjson.dumps(records))
         self._records = None
         self._texts = None
+
+    @property
+    def text(self) -> str:
+        """The readable text (its text blocks, joined), stored beside the records so
+        that serving it needs no decoding of them (see migration 0011)."""
+        if self._text is None:
+            self._text = readable_text(blocks_of(self.records))
+        return self._text
 
     @property
     def encoded(self) -> bytes:
@@ -206,6 +220,7 @@ class NewMessage:
                 self._encoded,
                 self._seq,
                 self._later_uuids,
+                self._text,
             ),
         )
 
@@ -326,11 +341,12 @@ def _message(
     encoded: bytes | None,
     seq: int,
     later_uuids: tuple[str, ...],
+    text: str | None,
 ) -> NewMessage:
     message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
     message.document = document
     message._records, message._encoded = records, encoded
-    message._seq, message._later_uuids = seq, later_uuids
+    message._seq, message._later_uuids, message._text = seq, later_uuids, text
     return message
 
 

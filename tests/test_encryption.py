@@ -151,8 +151,18 @@ async def test_api_reads_decrypt_only_what_is_selected(sealed: Store) -> None:
         messages = sum(
             len(e["node"]["messages"]["edges"]) for e in body["data"]["sessions"]["edges"]
         )
-        # one decryption per message (text, blocks and records share it) and per title
-        assert cipher.decryptions == messages + 1
+        # per message: its text envelope, and its content (blocks and records share
+        # it); one per title
+        assert cipher.decryptions == 2 * messages + 1
+        cipher.decryptions = 0
+        only_text = await http.post(
+            "/graphql",
+            json={
+                "query": "{ sessions { edges { node { messages { edges { node { text } } } } } } }"
+            },
+        )
+        assert "errors" not in only_text.json()
+        assert cipher.decryptions == messages  # the text envelopes only, not the content
         titles = [e["node"]["title"] for e in body["data"]["sessions"]["edges"]]
         assert "a secret title" in titles
 
@@ -161,10 +171,12 @@ async def test_a_value_that_does_not_authenticate_fails_only_its_field(sealed: S
     [sid] = await make_sessions(sealed, 1, messages=4)
     conn = sealed.writer_connection
     # Move one message's ciphertext onto another row: the AAD no longer matches.
-    [(first,), (second,)] = await conn.execute_fetchall(
-        "SELECT content FROM messages ORDER BY id LIMIT 2"
+    [(first, first_text), (second, _)] = await conn.execute_fetchall(
+        "SELECT content, text FROM messages ORDER BY id LIMIT 2"
     )
-    await conn.execute("UPDATE messages SET content = ? WHERE id = 2", (first,))
+    await conn.execute(
+        "UPDATE messages SET content = ?, text = ? WHERE id = 2", (first, first_text)
+    )
     async with client(sealed) as http:
         query = (
             f'{{ session(id: "{sid}") {{ sessionId'

@@ -67,16 +67,27 @@ class Context:
     def message_text(self, row: MessageRow) -> str:
         """A message's readable text (its text blocks, joined), secrets masked.
 
-        Only the text blocks are scanned for secrets: masking every string of every
-        record (tool inputs and results included) to serve the text was most of a
-        page's time. Each string is masked on its own either way, so the text is the
-        same as that of the masked records.
+        The text is stored beside the records (migration 0011) and served from there
+        when masking it whole is masking each block; else (and for a message not
+        filled yet) it is built from the records' text blocks, each masked on its
+        own, so that the text is the same as that of the masked records. Only the
+        text blocks are scanned.
         """
         key = ("messages", "text", row.row_key)
         if key not in self.opened:
             records = self.opened.get(("messages", "content", row.row_key))
+            stored = None
+            if records is None and row.text is not None:
+                stored = self._decrypted(key, row.text).decode()
             if records is not None:  # already opened and masked for blocks or records
                 text = readable_text(blocks_of(records))
+            elif stored is not None and not self.scanner.could_contain(stored):
+                # Nothing in it can be a secret: masking is a no-op, as for its blocks.
+                text = stored
+            elif stored is not None and "\n\n" not in stored:
+                # At most one block (blocks are joined by blank lines): masking the
+                # text is masking that block.
+                text = self.scanner.mask(stored)
             else:
                 raw = self._decrypted(("messages", "content", row.row_key), row.content)
                 text = readable_text(blocks_of(records_of(raw)), self.scanner.mask)

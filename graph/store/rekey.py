@@ -38,7 +38,7 @@ async def _started(store: Store, started: Progress | None) -> None:
     if started is None:
         return
     [(count,)] = await store.writer_connection.execute_fetchall(
-        "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
+        "SELECT 2 * (SELECT count(*) FROM messages) + (SELECT count(*) FROM events)"
         " + 3 * (SELECT count(*) FROM sessions)"
     )
     started(int(count))

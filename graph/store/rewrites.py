@@ -23,7 +23,10 @@ class Rewrites(WriterBase):
         if self._codec.encrypted:
             key = message_row_key(conversation_pk, new.msg_key)
             content = self._codec.seal("messages", "content", key, content)
-        await self._conn.execute("UPDATE messages SET content = ? WHERE id = ?", (content, pk))
+        await self._conn.execute(
+            "UPDATE messages SET content = ?, text = ? WHERE id = ?",
+            (content, self._text_value(conversation_pk, new), pk),
+        )
         self._changes[("message", pk)] = (conversation_pk, new.seq, session_pk)
         for hook in self._hooks:
             await hook.messages_written(self._conn, session_pk, [(pk, new)], {pk: old})

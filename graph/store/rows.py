@@ -115,6 +115,7 @@ class MessageRow:
     content: bytes
     cache_creation_1h_tokens: int
     counted: int  # 1 for the one copy of an API message that totals count
+    text: bytes | str | None  # sealed when encrypted; None until filled (migration 0011)
 
     @property
     def row_key(self) -> str:

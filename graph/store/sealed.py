@@ -9,12 +9,13 @@ from graph.crypto import Codec, DecryptionFailed
 if TYPE_CHECKING:
     import aiosqlite
 
-__all__ = ["SEALED", "check_envelopes"]
+__all__ = ["SEALED", "check_envelopes", "stored_text"]
 
 # (table, column, SQL for the natural key the value is bound to: the same keys
 # graph.store.rows.message_row_key / event_row_key build, and session_id)
 SEALED: Final = (
     ("messages", "content", "conversation_pk || ':' || msg_key"),
+    ("messages", "text", "conversation_pk || ':' || msg_key"),
     ("events", "data", "conversation_pk || ':' || seq"),
     ("sessions", "title", "session_id"),
     ("sessions", "summary", "session_id"),
@@ -22,6 +23,13 @@ SEALED: Final = (
 )
 
 _BATCH: Final = 500
+
+
+def stored_text(codec: Codec, table: str, column: str, row: str, text: str) -> str | bytes:
+    """``text`` as stored: TEXT when plain (readable with sqlite3), else one envelope."""
+    return codec.seal(table, column, row, text.encode()) if codec.encrypted else text
+
+
 _SHOWN: Final = 20  # problems listed one by one; the rest are counted
 
 

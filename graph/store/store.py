@@ -137,6 +137,7 @@ class Store(Upkeep):
         await self.ensure_index()
         await self.ensure_message_rows()
         await self.ensure_cache_ttl()
+        await self.ensure_message_text()
         if cleanup and await self.finish_cleanup():
             log.warning("finished the clean-up of an interrupted re-seal of %s", self.path)
 

@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from graph.content import blocks_of, readable_text, records_of
 from graph.crypto import Codec
 from graph.inputs import EventLookup, FileState
 from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
+from graph.store.sealed import stored_text
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
@@ -34,6 +36,7 @@ __all__ = [
     "conversation_messages",
     "file_states",
     "fill_message_rows",
+    "fill_message_text",
     "first_event_value",
     "link_agent",
     "main_thread_prompts",
@@ -134,6 +137,40 @@ async def fill_message_rows(
     )
     await conn.execute(
         "UPDATE meta SET value = ? WHERE key = 'message_rows.after'", (str(rows[-1][0]),)
+    )
+    return len(rows)
+
+
+async def fill_message_text(
+    conn: aiosqlite.Connection, codec: Codec, *, batch: int = 500
+) -> int | None:
+    """Store the readable text of one batch of messages stored before migration 8.
+
+    Returns:
+        How many messages were read, or ``None`` when nothing is left to do (the cursor
+        in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
+    """
+    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_text.after'", ())
+    if cursor is None:
+        return None
+    rows = list(
+        await conn.execute_fetchall(
+            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
+            " AND text IS NULL ORDER BY id LIMIT ?",
+            (int(cursor), batch),
+        )
+    )
+    if not rows:
+        await conn.execute("DELETE FROM meta WHERE key = 'message_text.after'")
+        return None
+    texts = []
+    for pk, conversation_pk, msg_key, content in rows:
+        key = message_row_key(conversation_pk, msg_key)
+        text = readable_text(blocks_of(records_of(codec.open("messages", "content", key, content))))
+        texts.append((stored_text(codec, "messages", "text", key, text), pk))
+    await conn.executemany("UPDATE messages SET text = ? WHERE id = ?", texts)
+    await conn.execute(
+        "UPDATE meta SET value = ? WHERE key = 'message_text.after'", (str(rows[-1][0]),)
     )
     return len(rows)
 

@@ -19,7 +19,7 @@ from graph.store.keyring import CRYPTO_STATE_SINCE, crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration
 from graph.store.sealed import check_envelopes
-from graph.store.transcripts import fill_message_rows
+from graph.store.transcripts import fill_message_rows, fill_message_text
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -114,6 +114,21 @@ class Upkeep:
                     return
                 for pk in sessions:
                     writer.touch(pk)
+
+    async def ensure_message_text(self) -> None:
+        """Finish storing the readable text of older messages (see migration 0011).
+
+        One transaction per batch, so an interrupted open resumes where it stopped.
+        """
+        pending = await self.writer_connection.execute_fetchall(
+            "SELECT 1 FROM meta WHERE key = 'message_text.after'"
+        )
+        if not list(pending):
+            return
+        while True:
+            async with self.write() as writer:
+                if await fill_message_text(writer.connection, self.codec) is None:
+                    return
 
     async def repair(self) -> int:
         """Recompute which copies count, every session's aggregates, and the search index.

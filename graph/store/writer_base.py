@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.crypto import Codec, PlainCodec
+from graph.inputs import NewMessage
 from graph.store.hooks import WriteHook
+from graph.store.rows import message_row_key
+from graph.store.sealed import stored_text
 from graph.store.transcripts import Transcripts
 
 if TYPE_CHECKING:
@@ -97,6 +100,11 @@ class WriterBase:
 
     def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
         return self._codec.seal(table, column, row, _json(value))
+
+    def _text_value(self, conversation_pk: int, message: NewMessage) -> str | bytes:
+        """A message's readable text as stored (sealed like its content when encrypted)."""
+        key = message_row_key(conversation_pk, message.msg_key)
+        return stored_text(self._codec, "messages", "text", key, message.text)
 
     def _open(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
         return orjson.loads(self._codec.open(table, column, row, stored))
