@@ -22,6 +22,7 @@ from graph.store.sealed import check_envelopes
 from graph.store.transcripts import fill_message_rows, fill_message_text
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from contextlib import AbstractAsyncContextManager
 
     import aiosqlite
@@ -82,53 +83,47 @@ class Upkeep:
         await self.reindex()
         return True
 
-    async def ensure_message_rows(self) -> None:
-        """Finish filling ``message_rows`` for sealed messages (see migration 0005).
-
-        One transaction per batch, so an interrupted open resumes where it stopped.
-        """
+    async def _fill(self, cursor: str, step: Callable[[Writer], Awaitable[bool]]) -> None:
+        """Run ``step`` in one transaction after another while the migration's ``cursor``
+        is in ``meta`` and ``step`` says there is more: an interrupted open resumes where it
+        stopped (the step moves the cursor in the transaction that did the work)."""
         pending = await self.writer_connection.execute_fetchall(
-            "SELECT 1 FROM meta WHERE key = 'message_rows.after'"
+            "SELECT 1 FROM meta WHERE key = ?", (cursor,)
         )
         if not list(pending):
             return
-        while True:
+        more = True
+        while more:
             async with self.write() as writer:
-                if await fill_message_rows(writer.connection, self.codec) is None:
-                    return
+                more = await step(writer)
+
+    async def ensure_message_rows(self) -> None:
+        """Finish filling ``message_rows`` for sealed messages (see migration 0005)."""
+
+        async def step(writer: Writer) -> bool:
+            return await fill_message_rows(writer.connection, self.codec) is not None
+
+        await self._fill("message_rows.after", step)
 
     async def ensure_cache_ttl(self) -> None:
-        """Finish reading 1-hour cache writes out of sealed messages (see migration 0008).
+        """Finish reading 1-hour cache writes out of sealed messages (see migration 0008),
+        refreshing the totals of the sessions each batch changed."""
 
-        One transaction per batch, refreshing the totals of the sessions it changed.
-        """
-        pending = await self.writer_connection.execute_fetchall(
-            "SELECT 1 FROM meta WHERE key = 'usage_1h.after'"
-        )
-        if not list(pending):
-            return
-        while True:
-            async with self.write() as writer:
-                sessions = await fill_cache_ttl(writer.connection, self.codec)
-                if sessions is None:
-                    return
-                for pk in sessions:
-                    writer.touch(pk)
+        async def step(writer: Writer) -> bool:
+            sessions = await fill_cache_ttl(writer.connection, self.codec)
+            for pk in sessions or ():
+                writer.touch(pk)
+            return sessions is not None
+
+        await self._fill("usage_1h.after", step)
 
     async def ensure_message_text(self) -> None:
-        """Finish storing the readable text of older messages (see migration 0011).
+        """Finish storing the readable text of older messages (see migration 0011)."""
 
-        One transaction per batch, so an interrupted open resumes where it stopped.
-        """
-        pending = await self.writer_connection.execute_fetchall(
-            "SELECT 1 FROM meta WHERE key = 'message_text.after'"
-        )
-        if not list(pending):
-            return
-        while True:
-            async with self.write() as writer:
-                if await fill_message_text(writer.connection, self.codec) is None:
-                    return
+        async def step(writer: Writer) -> bool:
+            return await fill_message_text(writer.connection, self.codec) is not None
+
+        await self._fill("message_text.after", step)
 
     async def repair(self) -> int:
         """Recompute which copies count, every session's aggregates, and the search index.
