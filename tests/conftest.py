@@ -82,3 +82,15 @@ class GraphQL:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQL:
     return GraphQL(client)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary HOME with nothing of Claude Code's or sessiongraph's in the environment."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in list(os.environ):
+        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "XDG_")):
+            monkeypatch.delenv(name)
+    return home

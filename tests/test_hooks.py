@@ -43,18 +43,6 @@ OTHER_SETTINGS: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary HOME with nothing of Claude Code's or sessiongraph's in the environment."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in list(os.environ):
-        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "XDG_")):
-            monkeypatch.delenv(name)
-    return home
-
-
 def invoke(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args))
     return result.exit_code, result.stdout, result.stderr

@@ -31,17 +31,6 @@ GONE = "9e1c2d3f-0000-4000-8000-00000000d0e5"
 MORE = re.compile(r'\n---\nMore of this session: call get_session with cursor="([^"]+)"\n$')
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in list(os.environ):
-        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "XDG_")):
-            monkeypatch.delenv(name)
-    return home
-
-
 async def fill(db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | None = None) -> None:
     """The sample sessions, and one session known only from the prompt history."""
     history = tmp_path / "history.jsonl"
