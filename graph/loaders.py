@@ -34,6 +34,7 @@ from graph.store import (
     SessionFilter,
     SessionOrder,
     SessionRow,
+    SourceCount,
     StatsRow,
     Store,
     UsageCell,
@@ -177,6 +178,10 @@ class Loaders:
     async def stats(self) -> StatsRow:
         async with self._store.read() as reader:
             return await reader.stats()
+
+    async def sessions_by_source(self) -> list[SourceCount]:
+        async with self._store.read() as reader:
+            return await reader.sessions_by_source()
 
     async def usage(
         self, dimensions: Sequence[Dimension], where: UsageFilter, clock: Clock

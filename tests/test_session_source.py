@@ -109,3 +109,26 @@ def test_cli_search_takes_a_source(mixed_db: tuple[Path, list[str]]) -> None:
     assert found == set(codex)
     bad = runner.invoke(app, ["search", "answer", "--db", str(db_path), "--source", "cursor"])
     assert bad.exit_code != 0
+
+
+async def test_stats_count_sessions_and_messages_per_source(store: Store, gql: GraphQL) -> None:
+    await _mixed(store)
+    data = await gql("{ stats { sessions sources { source sessions messages } } }")
+    sources = data["stats"]["sources"]
+    assert [s["source"] for s in sources] == ["CLAUDE_CODE", "CODEX"]
+    assert [s["sessions"] for s in sources] == [3, 2]
+    async with store.read() as reader:
+        rows = {c.source: c.messages for c in await reader.sessions_by_source()}
+    assert [s["messages"] for s in sources] == [rows["claude-code"], rows["codex"]]
+    assert sum(s["sessions"] for s in sources) == data["stats"]["sessions"]
+
+
+def test_stats_json_has_the_sources(db_path: Path) -> None:
+    import json
+
+    from graph.cli import app
+
+    assert runner.invoke(app, ["demo", "--db", str(db_path)]).exit_code == 0
+    result = runner.invoke(app, ["stats", "--db", str(db_path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["sources"] == {"claude-code": {"sessions": 4, "messages": 538}}

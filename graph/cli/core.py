@@ -100,6 +100,7 @@ def stats(
         try:
             async with store.read() as reader:
                 row = await reader.stats()
+                sources = await reader.sessions_by_source()
             encrypted = store.codec.encrypted
             risk = await retention_risk(store)
         finally:
@@ -110,6 +111,9 @@ def stats(
             "conversations": row.conversations,
             "messages": row.messages,
             "events": row.events,
+            "sources": {
+                c.source: {"sessions": c.sessions, "messages": c.messages} for c in sources
+            },
             "tokenUsage": {
                 "input": row.tokens.input,
                 "output": row.tokens.output,
@@ -138,6 +142,10 @@ def _stats_table(result: dict[str, Any]) -> Table:
     table.add_column(justify="right")
     rows = [
         ("sessions", f"{result['sessions']:,}"),
+        *(
+            (f"  {source}", f"{counts['sessions']:,} sessions, {counts['messages']:,} messages")
+            for source, counts in result["sources"].items()
+        ),
         ("conversations", f"{result['conversations']:,}"),
         ("messages", f"{result['messages']:,}"),
         ("events", f"{result['events']:,}"),

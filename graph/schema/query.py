@@ -124,6 +124,20 @@ class Stats:
     async def cost_usd(self, info: Info) -> float | None:
         return await stats_cost(info)
 
+    @strawberry.field(description="Sessions and messages per agent (source) that wrote them.")
+    async def sources(self, info: Info) -> list[SourceStats]:
+        return [
+            SourceStats(source=SessionSource(c.source), sessions=c.sessions, messages=c.messages)
+            for c in await info.context.loaders.sessions_by_source()
+        ]
+
+
+@strawberry.type(description="What one agent's sessions hold.")
+class SourceStats:
+    source: SessionSource
+    sessions: int
+    messages: int
+
 
 @strawberry.type(description="Whether the server and its database answer.")
 class Health:

@@ -28,6 +28,7 @@ from graph.store.rows import (
     EventRow,
     MessageRow,
     SessionRow,
+    SourceCount,
     StatsRow,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere
@@ -77,6 +78,7 @@ __all__ = [
     "SessionOrder",
     "SessionRow",
     "SortKey",
+    "SourceCount",
     "StatementCounter",
     "StatsRow",
     "Store",

@@ -32,6 +32,7 @@ from graph.store.rows import (
     ImportFigures,
     MessageRow,
     SessionRow,
+    SourceCount,
     StatsRow,
     TokenTotals,
     columns,
@@ -334,6 +335,14 @@ class Reader:
             schema_version=r[10],
             sqlite_version=r[11],
         )
+
+    async def sessions_by_source(self) -> list[SourceCount]:
+        """Sessions and messages per agent that wrote them, by source name."""
+        rows = await self._all(
+            "SELECT source, count(*), CAST(total(message_count) AS INTEGER) FROM sessions"
+            " GROUP BY source ORDER BY source"
+        )
+        return [SourceCount(str(s), int(n), int(m)) for s, n, m in rows]
 
     async def import_figures(self) -> ImportFigures:
         """Lines imported and when last (by any process), and the newest change."""

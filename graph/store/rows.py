@@ -150,6 +150,15 @@ class EventRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceCount:
+    """Sessions and messages stored from one agent (``claude-code``, ``codex``, ...)."""
+
+    source: str
+    sessions: int
+    messages: int
+
+
+@dataclass(frozen=True, slots=True)
 class ImportFigures:
     """What importers (of any process) have stored, and the change feed's newest change."""
 
