@@ -230,11 +230,10 @@ def _run(
 
 def _expected(exc: Exception) -> bool:
     """Failures worth one line in the log, not a traceback."""
-    import sqlite3
-
     from graph.errors import SessiongraphError
+    from graph.store.faults import is_operational_error
 
-    return isinstance(exc, SessiongraphError | sqlite3.OperationalError | OSError | ValueError)
+    return isinstance(exc, SessiongraphError | OSError | ValueError) or is_operational_error(exc)
 
 
 def main(argv: list[str]) -> None:

@@ -3,7 +3,8 @@
 - ``graph.search``, ``graph.secrets`` and ``graph.inputs`` (what importers hand the
   store) are pure: they import no layer above them, no store, and no SQLite. (The store
   may use them: tokenizing a document is not storage.)
-- Only ``graph.store`` talks to SQLite: nothing else imports ``aiosqlite``, opens a
+- Only ``graph.store`` talks to SQLite: nothing else imports ``sqlite3`` or ``aiosqlite``
+  (a SQLite error is described by ``graph.store.faults``), opens a
   connection, reaches for a store's ``connection`` or runs statements on one.
 - The schema uses the store's public names (``from graph.store import ...``), not its
   modules.
@@ -71,8 +72,7 @@ def violations(name: str, tree: ast.Module) -> set[str]:
         found |= {f"pure module imports {t}" for t in targets if t in ("sqlite3", "aiosqlite")}
     if within(name, "graph.store"):
         return found
-    if "aiosqlite" in targets:
-        found.add("aiosqlite")
+    found |= {t for t in targets if t in ("sqlite3", "aiosqlite")}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in CONNECTIONS:
             found.add("store connection")
@@ -115,11 +115,12 @@ def test_the_store_contract_uses_the_public_api_only() -> None:
 
 def test_the_check_sees_what_it_should() -> None:
     bad = ast.parse(
-        "import aiosqlite\nfrom graph.store.reads import Reader\n"
+        "import aiosqlite\nimport sqlite3\nfrom graph.store.reads import Reader\n"
         "async def f(store):\n    await store.read().connection.execute_fetchall('x')\n"
     )
     assert violations("graph.schema.x", bad) == {
         "aiosqlite",
+        "sqlite3",
         "store connection",
         "SQL call: execute_fetchall",
         "store internals: graph.store.reads",

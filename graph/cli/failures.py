@@ -11,21 +11,18 @@ from __future__ import annotations
 import errno
 import os
 import re
-import sqlite3
 import tempfile
 import traceback
 from typing import Final
 
 from graph.errors import SessiongraphError
+from graph.store.faults import database_fault
 
 __all__ = ["DEBUG_ENV", "debugging", "describe"]
 
 DEBUG_ENV: Final = "SESSIONGRAPH_DEBUG"
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _FULL: Final = "free some space and run the command again"
-_DAMAGED: Final = (
-    "run `sessiongraph doctor` to see what is wrong, or restore the file from a backup"
-)
 
 
 def debugging() -> bool:
@@ -50,26 +47,13 @@ def _line(exc: BaseException) -> tuple[str, str]:
     """The line, and the trace printed after it (only when asked for, else empty)."""
     if isinstance(exc, SessiongraphError):
         return _trace_line(str(exc), exc.trace) if exc.trace else (str(exc), "")
-    if isinstance(exc, sqlite3.DatabaseError):
-        return _database(exc), ""
+    fault = database_fault(exc)
+    if fault is not None:
+        return fault, ""
     if isinstance(exc, OSError):
         return _os(exc), ""
     what = f"unexpected {type(exc).__name__}" + (f": {exc}" if str(exc) else "")
     return _trace_line(what, "".join(traceback.format_exception(exc)), bug=True)
-
-
-def _database(exc: sqlite3.DatabaseError) -> str:
-    text = str(exc)
-    lowered = text.lower()
-    if "disk is full" in lowered:
-        return f"the disk is full ({text}): {_FULL}"
-    if any(sign in lowered for sign in ("malformed", "not a database", "corrupt", "decode")):
-        return f"the database file is damaged ({text}): {_DAMAGED}"
-    if "locked" in lowered or "busy" in lowered:
-        return f"the database is busy ({text}): another process holds it; try again"
-    if "readonly" in lowered or "unable to open" in lowered:
-        return f"the database can not be opened or written ({text}): check the file's permissions"
-    return f"database error ({text}): {_DAMAGED}"
 
 
 def _os(exc: OSError) -> str:

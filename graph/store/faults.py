@@ -10,7 +10,32 @@ from pathlib import Path
 
 from graph.errors import StoreError
 
-__all__ = ["file_faults"]
+__all__ = ["database_fault", "file_faults", "is_operational_error"]
+
+_DAMAGED = "run `sessiongraph doctor` to see what is wrong, or restore the file from a backup"
+
+
+def database_fault(exc: BaseException) -> str | None:
+    """One line for a SQLite error that reached a command (a full disk, a damaged or busy
+    or read-only file) saying what to do; ``None`` for any other exception."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered:
+        return f"the disk is full ({text}): free some space and run the command again"
+    if any(sign in lowered for sign in ("malformed", "not a database", "corrupt", "decode")):
+        return f"the database file is damaged ({text}): {_DAMAGED}"
+    if "locked" in lowered or "busy" in lowered:
+        return f"the database is busy ({text}): another process holds it; try again"
+    if "readonly" in lowered or "unable to open" in lowered:
+        return f"the database can not be opened or written ({text}): check the file's permissions"
+    return f"database error ({text}): {_DAMAGED}"
+
+
+def is_operational_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite failing to do its work (busy, locked, disk I/O), not a bug."""
+    return isinstance(exc, sqlite3.OperationalError)
 
 
 @contextmanager
