@@ -27,6 +27,7 @@ __all__ = [
     "PassphraseFileOption",
     "app",
     "checked",
+    "compact_count",
     "existing_db",
     "fail",
     "key_material",
@@ -168,6 +169,15 @@ def existing_db(db: Path | None) -> Path:
     if not path.exists():
         fail(f"no database at {path} (import something first, or pass --db)")
     return path
+
+
+def compact_count(count: int) -> str:
+    """A count in at most six characters for narrow tables: 950, 12.3k, 17.0M (``--json``
+    output keeps counts exact)."""
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= limit:
+            return f"{count / limit:.1f}{suffix}"
+    return str(count)
 
 
 def fail(message: str, code: int = 1) -> None:

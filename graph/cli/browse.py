@@ -20,6 +20,7 @@ from graph.cli.base import (
     PassphraseFileOption,
     app,
     checked,
+    compact_count,
     existing_db,
     key_material,
     run,
@@ -117,7 +118,7 @@ def sessions_command(
             s["sessionId"][:8],
             (s["startedAt"] or "")[:16].replace("T", " "),
             f"{s['messageCount']:,}",
-            _compact(int(s["tokenUsage"]["total"])),
+            compact_count(int(s["tokenUsage"]["total"])),
             s["project"] or "",
             s["title"] or "",
         )
@@ -154,11 +155,3 @@ def show(
         click.echo_via_pager(text)
     else:
         typer.echo(text, nl=False)
-
-
-def _compact(count: int) -> str:
-    """A token count in at most six characters: 950, 12.3k, 17.0M (``--json`` is exact)."""
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if count >= limit:
-            return f"{count / limit:.1f}{suffix}"
-    return str(count)

@@ -23,6 +23,7 @@ from graph.cli.base import (
     PassphraseFileOption,
     app,
     checked,
+    compact_count,
     existing_db,
     fail,
     key_material,
@@ -246,14 +247,6 @@ def _exact(count: int) -> str:
     return f"{count:,}"
 
 
-def _compact(count: int) -> str:
-    """At most six characters: 950, 12.3k, 17.0M."""
-    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if count >= limit:
-            return f"{count / limit:.1f}{suffix}"
-    return str(count)
-
-
 def _numbers(found: UsageGroup, shown: Callable[[int], str] = _exact) -> list[str]:
     t = _tokens(found)
     return [
@@ -276,7 +269,7 @@ def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Di
     if Measurement.get(console, unbounded, table).maximum > console.width:
         # Exact counts do not fit: compact ones (--json has them exact), and the group
         # keys (days, models) whole rather than cut.
-        table = _table(rows, totals, dimensions, _compact, console.width)
+        table = _table(rows, totals, dimensions, compact_count, console.width)
     console.print(table)
     _print_unpriced(console, totals)
 
@@ -303,7 +296,7 @@ def _table(
     ]
     blank = [""] * (len(dimensions) - 1)
     total = ["total", *blank, *_numbers(totals, shown), shown(totals.messages)]
-    compact = shown is _compact
+    compact = shown is compact_count
     numbers = _SHORT_HEADINGS if compact else (*_NUMBER_HEADINGS, "messages")
     headings = [_HEADINGS[d] for d in dimensions] + list(numbers)
     table = Table(show_footer=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)

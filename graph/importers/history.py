@@ -36,6 +36,7 @@ from graph.importers.files import (
     head_of,
     plan_file,
 )
+from graph.importers.prompts import shorten
 from graph.store import FileState, NewConversation, NewMessage, NewSession
 from graph.store.prompt_history import (
     HISTORY_THREAD,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["HISTORY_NAME", "HistorySummary", "import_history", "is_history_file", "settle"]
 
 HISTORY_NAME: Final = "history.jsonl"
-_TITLE_CHARS: Final = 80
 
 Record = dict[str, Any]
 
@@ -159,9 +159,9 @@ async def _store(
     await writer.add_messages(session_pk, thread, fresh)
     summary.prompts_added += len(fresh)
     if new:
-        first = str(prompts[0].record.get("display") or "").strip().split("\n")[0]
-        if first:
-            title = first if len(first) <= _TITLE_CHARS else first[: _TITLE_CHARS - 1] + "…"
+        # Titled like a session whose title is derived from its first prompt.
+        title = shorten(str(prompts[0].record.get("display") or ""))
+        if title:
             await writer.set_session_text(session_pk, title=title, title_source="prompt")
 
 

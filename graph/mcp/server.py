@@ -136,10 +136,12 @@ def build_server(store: Store) -> MCPServer:
     server: MCPServer = MCPServer(
         name="sessiongraph", instructions=INSTRUCTIONS, version=__version__, log_level="WARNING"
     )
-    schema = build_schema()
+    # Made once: the settings read the price file, and a call should not read it again.
+    settings = ServerSettings()
+    schema = build_schema(settings)
 
     async def graphql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        context = Context(store=store, settings=ServerSettings(), request_id="mcp")
+        context = Context(store=store, settings=settings, request_id="mcp")
         result = await schema.execute(query, variable_values=variables, context_value=context)
         if result.errors:
             # The caller's mistakes (a bad query or cursor, a value that is not a date:
