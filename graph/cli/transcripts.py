@@ -34,7 +34,7 @@ from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.formats import FORMATS, default_locations
 from graph.importers.history import is_history_file
 from graph.importers.importer import import_paths
-from graph.importers.kept import KeptReport, default_import_paths, kept_report
+from graph.importers.kept import KeptReport, default_history, kept_report
 from graph.importers.summary import ImportSummary
 from graph.importers.watch import watch_paths
 from graph.secrets import default_scanner
@@ -49,7 +49,7 @@ def default_targets() -> list[Path]:
     """Every agent's transcript folder that exists, and Claude Code's prompt history if
     there is one, said on stderr; fails if there is none of them."""
     found = default_locations()
-    history = default_import_paths()[1:]
+    history = default_history()
     if not found and not history:
         where = ", ".join(f"{root} ({f.label})" for f in FORMATS for root in f.default_roots()[:1])
         fail(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graph.claude_settings import history_path, projects_dir
+from graph.claude_settings import history_path
 from graph.importers.history import HistorySummary, import_history, settle
 from graph.retention import sessions_without_files
 
@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 
     from graph.store import Store
 
-__all__ = ["KeptReport", "default_import_paths", "kept_report"]
+__all__ = ["KeptReport", "default_history", "kept_report"]
 
 
-def default_import_paths() -> list[Path]:
-    """Claude Code's projects directory, and its prompt history when there is one."""
+def default_history() -> list[Path]:
+    """Claude Code's prompt history, when there is one (the transcript folders come from
+    the format registry)."""
     history = history_path()
-    return [projects_dir(), *([history] if history.is_file() else [])]
+    return [history] if history.is_file() else []
 
 
 @dataclass(slots=True)
