@@ -19,7 +19,8 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import report
-from bench.core import Options, Outcome, Plan, Run
+from bench.core import Options, Plan, Run
+from bench.report import Outcome
 from bench.scenarios import SCENARIOS
 from graph.crypto import MasterKey
 
@@ -33,9 +34,8 @@ def _names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in SCENARIOS]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown scenario {', '.join(unknown)!r}; one of {', '.join(SCENARIOS)}"
-        )
+        known = ", ".join(SCENARIOS)
+        raise argparse.ArgumentTypeError(f"unknown scenario {', '.join(unknown)!r}; one of {known}")
     return names
 
 
@@ -52,36 +52,27 @@ def _sizes(text: str) -> tuple[int, ...]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark sessiongraph on generated Claude Code transcripts, each figure "
-        "beside its raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a "
-        "raw Starlette endpoint, plaintext). Figures only; nothing is asserted. Scenarios: "
-        + ", ".join(SCENARIOS)
-        + ".",
+        description="Benchmark sessiongraph on generated transcripts, each figure beside its "
+        "raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a raw Starlette "
+        "endpoint, plaintext). Figures only; nothing is asserted. Scenarios: "
+        f"{', '.join(SCENARIOS)}.",
     )
-    parser.add_argument("--quick", action="store_true", help="small corpora, few iterations")
-    parser.add_argument("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
-    parser.add_argument("--encrypted", action="store_true", help="encrypted databases")
-    parser.add_argument(
-        "--sizes",
-        type=_sizes,
-        metavar="N[,N]",
-        help="corpus sizes in API messages (~5.9 KB of JSONL each)",
-    )
-    parser.add_argument("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
-    parser.add_argument(
-        "--requests",
-        type=int,
-        help="serve: requests per page, server and round (default 400, "
-        "--quick 60); live: lines (at most 300)",
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--quick", action="store_true", help="small corpora, few iterations")
+    add("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
+    add("--encrypted", action="store_true", help="encrypted databases")
+    add("--sizes", type=_sizes, metavar="N[,N]", help="corpus sizes in messages (~5.9 KB each)")
+    add("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
+    requests = "serve: requests per page, server and round (default 400, --quick 60); live: lines"
+    add("--requests", type=int, help=requests + " (at most 300)")
+    add(
         "--keep",
         type=Path,
         metavar="DIR",
         help="work in DIR and keep it (default: a temp dir, removed)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
+    add("--seed", type=int, default=7, help="generator seed (default 7)")
+    add("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     return parser.parse_args(argv)
 
 
@@ -100,7 +91,8 @@ def options_from(args: argparse.Namespace, workdir: Path) -> Options:
 
 
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
-    """Run ``names`` in table order, printing each one's tables as it ends."""
+    """Run ``names`` one after the other in table order, printing each one's tables as it
+    ends (one at a time: a figure is not to share the machine with another scenario)."""
     outcomes: dict[str, Outcome] = {}
     for name in (n for n in SCENARIOS if n in names):
         with out.status(f"{name}..."):
@@ -125,13 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     report.print_table(out, report.summary(outcomes))
     if args.json:
-        context = {
-            "sizes": options.sizes,
-            "quick": options.quick,
-            "encrypted": options.encrypted,
-            "machine": platform.platform(),
-        }
-        report.write_json(args.json, outcomes, context)
+        context = dict(sizes=options.sizes, quick=options.quick, encrypted=options.encrypted)
+        report.write_json(args.json, outcomes, context | {"machine": platform.platform()})
         out.print(f"figures written to {args.json}")
     return 0
 

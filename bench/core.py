@@ -1,38 +1,27 @@
-"""What every scenario shares: timing, the figures it returns, and the run it works in."""
+"""What every scenario shares: timing, the run (its corpora and imported databases), and
+the processes it starts."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import math
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.generate import Corpus, generate
-
-__all__ = [
-    "Cell",
-    "Ingest",
-    "Options",
-    "Outcome",
-    "Plan",
-    "Run",
-    "Scenario",
-    "Table",
-    "Timing",
-    "interleaved",
-    "ratio",
-    "summarize",
-]
+from bench.report import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
-Cell = str | int | float | None
+HOST = "127.0.0.1"
+Call = Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +47,7 @@ class Timing:
         return f"{self.p50_ms:.2f} / {self.p95_ms:.2f}"
 
 
-def summarize(seconds: list[float]) -> Timing:
+def summarize(seconds: Sequence[float]) -> Timing:
     """Nearest-rank p50 and p95 of ``seconds``."""
     if not seconds:
         raise ValueError("no samples")
@@ -70,50 +59,35 @@ def summarize(seconds: list[float]) -> Timing:
     return Timing(len(ordered), rank(0.50), rank(0.95))
 
 
-async def interleaved(
-    calls: dict[str, Callable[[], Awaitable[object]]], plan: Plan
-) -> dict[str, Timing]:
-    """Time ``calls`` in rounds, each call once per round, so that a ratio between two of
-    them is taken under the same load on the machine."""
+async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
+    """Time ``api`` and ``raw`` in rounds, each once per round, so that their ratio (p50 of
+    ``api`` over p50 of ``raw``, the third value) is taken under the same load."""
     gc.collect()  # the previous series' garbage is not this one's cost
+    calls = (api, raw)
     for _ in range(plan.warmup):
-        for call in calls.values():
+        for call in calls:
             await call()
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    started = time.perf_counter()
-    rounds = 0
+    samples: tuple[list[float], list[float]] = ([], [])
+    started, rounds = time.perf_counter(), 0
     while rounds < plan.iterations and (
-        rounds < plan.minimum or time.perf_counter() - started < plan.budget_s * len(calls)
+        rounds < plan.minimum or time.perf_counter() - started < plan.budget_s * 2
     ):
-        for name, call in calls.items():
+        for call, series in zip(calls, samples, strict=True):
             t0 = time.perf_counter()
             await call()
-            samples[name].append(time.perf_counter() - t0)
+            series.append(time.perf_counter() - t0)
         rounds += 1
-    return {name: summarize(series) for name, series in samples.items()}
+    a, b = summarize(samples[0]), summarize(samples[1])
+    return a, b, ratio(a.p50_ms, b.p50_ms)
 
 
 def ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
 
 
-@dataclass(slots=True)
-class Table:
-    """Rows of figures under a title; the report prints it, ``--json`` writes it."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[Cell]] = field(default_factory=list)
-    caption: str = ""
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What a scenario returns: its tables, and its headline figures by dotted name
-    (``import.10k.mb_per_s``), which the summary, ``--json`` and the smoke test read."""
-
-    tables: list[Table] = field(default_factory=list)
-    figures: dict[str, float] = field(default_factory=dict)
+def yes(ok: bool, otherwise: str = "NO") -> str:
+    """A table's ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
+    return "yes" if ok else otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,59 +116,111 @@ class Ingest:
 
 class Run:
     """One benchmark run: options, a work directory, and the corpora and imported
-    databases, made once and shared by every scenario that asks for them."""
+    databases, made once and shared by every scenario that asks for them (also by
+    scenarios running at the same time: each fill starts once)."""
 
     def __init__(self, options: Options, key: str | None = None) -> None:
-        self.options = options
-        self.plan = options.plan
-        self.workdir = options.workdir
+        self.options, self.plan, self.workdir = options, options.plan, options.workdir
         self.key = key  # base64 master key of the encrypted databases
-        self._corpora: dict[int, Corpus] = {}
-        self.imports: dict[tuple[int, bool], tuple[Path, Ingest]] = {}
+        self._corpora: dict[tuple[int, str], Corpus] = {}
+        self._fills: dict[tuple[int, bool], asyncio.Future[tuple[Path, Ingest]]] = {}
 
     def label(self, size: int) -> str:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
-    def corpus(self, size: int) -> Corpus:
-        """The generated corpus of ``size`` API messages (made on first use)."""
-        if size not in self._corpora:
-            self._corpora[size] = generate(
-                self.workdir / f"corpus-{size}", size, seed=self.options.seed
-            )
-        return self._corpora[size]
+    def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
+        """The generated corpus of ``size`` messages by ``agent`` (made on first use)."""
+        if (size, agent) not in self._corpora:
+            folder = self.workdir / f"{'codex' if agent == 'codex' else 'corpus'}-{size}"
+            self._corpora[size, agent] = generate(folder, size, seed=self.options.seed, agent=agent)
+        return self._corpora[size, agent]
 
-    def database(self, size: int, encrypted: bool | None = None) -> Path:
-        """The corpus of ``size`` imported by ``import_paths`` into a fresh database, in a
-        worker process (timed: the import scenario reports it). ``encrypted`` defaults to
+    async def fill(self, size: int, encrypted: bool | None = None) -> tuple[Path, Ingest]:
+        """The corpus of ``size`` imported by ``import_paths`` into a fresh database in a
+        worker process, and the figures of that import. ``encrypted`` defaults to
         ``--encrypted``."""
         encrypted = self.options.encrypted if encrypted is None else encrypted
-        if (size, encrypted) not in self.imports:
+        if (size, encrypted) not in self._fills:
             db = self.workdir / f"{'encrypted' if encrypted else 'plain'}-{size}.db"
-            result = self.worker("import", self.corpus(size).root, db, encrypted=encrypted)
-            self.imports[size, encrypted] = (db, result)
-        return self.imports[size, encrypted][0]
+            source = self.corpus(size).root
 
-    def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
-        """Fill ``db`` (removed first) from ``source`` in ``python -m bench.worker``."""
-        for suffix in ("", "-wal", "-shm"):
-            db.with_name(db.name + suffix).unlink(missing_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_KEY")}
-        env["PYTHONPATH"] = str(ROOT)
+            async def fill() -> tuple[Path, Ingest]:
+                return db, await self.worker("import", source, db, encrypted=encrypted)
+
+            self._fills[size, encrypted] = asyncio.ensure_future(fill())
+        return await self._fills[size, encrypted]
+
+    async def database(self, size: int, encrypted: bool | None = None) -> Path:
+        """The database of :meth:`fill`."""
+        return (await self.fill(size, encrypted))[0]
+
+    def env(self, encrypted: bool, **extra: str) -> dict[str, str]:
+        """The environment of a process the bench starts: none of the user's
+        ``SESSIONGRAPH_*``, the run's key when ``encrypted`` (the environment, not argv:
+        not shown by ps)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
+        env |= {"PYTHONPATH": str(ROOT), **extra}
         if encrypted and self.key:
-            env["SESSIONGRAPH_KEY"] = self.key  # the environment, not argv: not shown by ps
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.worker", mode, str(source), str(db)],
+            env["SESSIONGRAPH_KEY"] = self.key
+        return env
+
+    async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
+        """Fill ``db`` (removed first) from ``source`` in ``python -m bench.worker``."""
+        remove_db(db)
+        argv = ["bench.worker", mode, str(source), str(db)]
+        log = self.workdir / "worker.log"
+        async with started(argv, self.env(encrypted), log, pipe=True) as process:
+            out = (await asyncio.wait_for(process.communicate(), 7200))[0]
+        if process.returncode != 0:
+            raise RuntimeError(f"bench.worker {mode} failed, see {log}")
+        data: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        return Ingest(**data)
+
+
+def remove_db(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+@asynccontextmanager
+async def started(
+    argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``python -m *argv``, its output to ``log`` (stdout piped with ``pipe``); terminated,
+    then killed if it lingers, whatever happens."""
+    with log.open("ab") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", *argv),
             cwd=ROOT,
             env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=7200,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE if pipe else log_file,
+            stderr=log_file,
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"bench.worker {mode} failed:\n{done.stderr[-3000:]}")
-        data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        return Ingest(**data)
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def listening(port: int, *processes: asyncio.subprocess.Process, log: Path) -> None:
+    """Wait (at most 60 s) until something accepts connections on ``port``."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            writer = (await asyncio.open_connection(HOST, port))[1]
+            writer.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
+                raise RuntimeError(f"a server did not start: {log}") from None
+            await asyncio.sleep(0.05)
 
 
 Scenario = Callable[[Run], Awaitable[Outcome]]

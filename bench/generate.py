@@ -1,19 +1,28 @@
-"""The one generator: deterministic Claude-Code-shaped transcripts, streamed to disk.
+"""The one generator: deterministic Claude Code or Codex CLI transcripts, streamed to disk.
 
-The layout is that of ``~/.claude/projects``: ``<project>/<sessionId>.jsonl``, subagents
-in ``<project>/<sessionId>/subagents/agent-<agentId>.jsonl``. Records have the shapes of
-``shared/samples/claude-code`` (2.1.x): user prompts with string content; assistant API
-messages split over one row per block (thinking, text, tool_use) sharing ``message.id``
-and ``requestId``; tool results (1-50 KB, skewed small) with a ``toolUseResult`` copy;
-and the timeline: hook and bash progress, system records, file-history snapshots,
-summaries. About 70% of the records are events, ~5.9 KB of JSONL per API message (the
-real samples average ~6.5 KB): 10k messages make ~59 MB. Prose and code are slices of
-pools built once, so generating is cheap; the same ``(messages, seed)`` gives the same
-bytes. :func:`live_line` makes the lines the live scenario appends.
+Claude Code (``agent="claude-code"``), laid out as ``~/.claude/projects``:
+``<project>/<sessionId>.jsonl``, subagents in ``<project>/<sessionId>/subagents/``. Records
+have the shapes of ``shared/samples/claude-code`` (2.1.x): user prompts; assistant API
+messages split over one row per block (thinking, text, tool_use) sharing ``message.id`` and
+``requestId``; tool results (1-50 KB, skewed small) with a ``toolUseResult`` copy; hook and
+bash progress, system records, file-history snapshots, summaries. About 70% of the records
+are events, ~5.9 KB of JSONL per API message (the real samples average ~6.5 KB): 10k
+messages make ~59 MB.
+
+Codex CLI (``agent="codex"``), laid out as ``sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``,
+turns as cli 0.146 writes them (``shared/samples/codex``): ``turn_context``,
+``task_started``, the prompt and its ``user_message`` echo, a reasoning item, one to three
+shell calls with their outputs, the answer and its ``agent_message`` echo, ``token_count``
+twice (Codex repeats it), ``task_complete``. ``messages`` counts what the importer stores.
+
+Prose and code are slices of pools built once, so generating is cheap; the same
+``(agent, messages, seed)`` gives the same bytes. :func:`live_line` makes the lines the
+live scenario appends.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -22,9 +31,10 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-__all__ = ["Corpus", "TextPool", "generate", "live_line"]
+__all__ = ["AGENTS", "Corpus", "TextPool", "generate", "live_line"]
 
 Json = dict[str, Any]
+AGENTS: Final = ("claude-code", "codex")
 _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
     "the a to of and in is it that for on with as this be are not by or from at we can "
     "will should test file function module error value return import class session query "
@@ -48,21 +58,23 @@ _CODE: Final = (
     "PASSED tests/test_{w}.py::test_{v}",
     "SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};",
 )
-_PROJECTS: Final = (
-    "sessiongraph",
-    "billing-api",
-    "web-frontend",
-    "infra",
-    "ml-pipeline",
-    "docs-site",
-    "data-etl",
-    "auth-service",
-    "search",
-    "cli-tools",
-)
+_PROJECTS: Final = (  # noqa: SIM905
+    "sessiongraph billing-api web-frontend infra ml-pipeline docs-site data-etl auth-service "
+    "search cli-tools"
+).split()
 _TOOLS: Final = ("Bash", "Read", "Edit", "Grep", "Write")
 _WEIGHTS: Final = (35, 30, 15, 12, 8)
 _ID: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _uuid(rng: random.Random, version: str = "4") -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{version}{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def _stamp(ms: int) -> str:
+    """ISO 8601 UTC with milliseconds, as both agents write it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
 class TextPool:
@@ -99,7 +111,7 @@ class TextPool:
 
 @dataclass(slots=True)
 class Corpus:
-    """What :func:`generate` wrote; ``root`` is the projects dir to import."""
+    """What :func:`generate` wrote; ``root`` is the folder to import."""
 
     root: Path
     sessions: int = 0
@@ -112,23 +124,40 @@ class Corpus:
     def megabytes(self) -> float:
         return self.bytes / 1e6
 
+    def write(self, fh: BinaryIO, record: Json, *, message: bool = False) -> None:
+        line = orjson.dumps(record) + b"\n"
+        fh.write(line)
+        self.records += 1
+        self.bytes += len(line)
+        self.events += not message
+
+
+def generate(root: Path, messages: int, *, seed: int = 7, agent: str = "claude-code") -> Corpus:
+    """Write a corpus of about ``messages`` messages by ``agent`` under ``root``."""
+    codex = agent == "codex"
+    rng = random.Random(f"sessiongraph-bench{'-codex' if codex else ''}:{seed}:{messages}")
+    text = TextPool(rng)
+    corpus = Corpus(root=root / ("sessions" if codex else "projects"))
+    clock = 1_760_000_000_000
+    while corpus.messages < messages:
+        if codex:
+            clock = _codex_session(rng, text, corpus, clock, min(rng.randint(100, 300), messages))
+        else:
+            budget = min(rng.randint(100, 300), messages - corpus.messages)
+            _claude_session(rng, text, corpus, budget)
+        corpus.sessions += 1
+    return corpus
+
 
 class _Thread:
-    """One JSONL file being written record by record, keeping its corpus's counts."""
+    """One Claude Code JSONL file being written record by record."""
 
     def __init__(
-        self,
-        fh: BinaryIO,
-        rng: random.Random,
-        text: TextPool,
-        corpus: Corpus,
-        base: Json,
-        hooks: tuple[int, int],
-        sidechain: bool = False,
+        self, fh: BinaryIO, rng: random.Random, text: TextPool, corpus: Corpus, base: Json
     ) -> None:
         self.fh, self.rng, self.text, self.corpus, self.base = fh, rng, text, corpus, base
-        self.base_hooks = hooks  # hook runs before and after each tool call
-        self.sidechain, self.messages = sidechain, 0
+        self.hook_runs = (1, 2)  # before and after each tool call
+        self.sidechain, self.messages = "agentId" in base, 0
         self.parent: str | None = None
         self.clock = 1_756_684_800_000 + rng.randrange(180 * 24 * 3600 * 1000)
         self.model = rng.choice(("claude-opus-4-6", "claude-sonnet-4-5-20250929"))
@@ -136,76 +165,43 @@ class _Thread:
     def _id(self, prefix: str, length: int = 22) -> str:
         return prefix + "".join(self.rng.choices(_ID, k=length))
 
-    def uuid(self) -> str:
-        h = f"{self.rng.getrandbits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
     def _tick(self, low_ms: int, high_ms: int) -> str:
         self.clock += self.rng.randint(low_ms, high_ms)
-        seconds, ms = divmod(self.clock, 1000)
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{ms:03d}Z"
+        return _stamp(self.clock)
 
-    def write(self, record: Json, *, message: bool = False) -> None:
-        line = orjson.dumps(record) + b"\n"
-        self.fh.write(line)
-        self.corpus.records += 1
-        self.corpus.bytes += len(line)
-        self.corpus.events += not message
+    def _count(self) -> None:
+        self.messages += 1
+        self.corpus.messages += 1
 
     def row(
         self, kind: str, body: Json, *, message: bool = False, gap: tuple[int, int] = (5, 900)
     ) -> str:
         """Write a chained record (parentUuid and the common fields); its uuid."""
-        uuid = self.uuid()
-        self.write(
-            {
-                "parentUuid": self.parent,
-                "isSidechain": self.sidechain,
-                "userType": "external",
-                **self.base,
-                "type": kind,
-                **body,
-                "uuid": uuid,
-                "timestamp": self._tick(*gap),
-            },
-            message=message,
-        )
+        uuid = _uuid(self.rng)
+        common = {"parentUuid": self.parent, "isSidechain": self.sidechain, "userType": "external"}
+        record = {**common, **self.base, "type": kind, **body, "uuid": uuid}
+        self.corpus.write(self.fh, record | {"timestamp": self._tick(*gap)}, message=message)
         self.parent = uuid
         return uuid
 
-    def _message(self) -> None:
-        self.messages += 1
-        self.corpus.messages += 1
-
     def hooks(self, event: str, tool: str, use_id: str, count: int) -> None:
         for i in range(count):
-            data = {
-                "type": "hook_progress",
-                "hookEvent": event,
-                "hookName": f"{event}:{tool}",
-                "command": f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh",
-            }
+            command = f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"
+            data = dict(
+                type="hook_progress", hookEvent=event, hookName=f"{event}:{tool}", command=command
+            )
             self.row(
-                "progress",
-                {"data": data, "parentToolUseID": use_id, "toolUseID": use_id},
-                gap=(1, 60),
+                "progress", dict(data=data, parentToolUseID=use_id, toolUseID=use_id), gap=(1, 60)
             )
 
-    def system(self, subtype: str, body: Json) -> None:
-        self.row("system", {"subtype": subtype, **body, "isMeta": False})
-
     def prompt(self, content: str) -> None:
-        self._message()
-        self.row(
-            "user",
-            {"message": {"role": "user", "content": content}},
-            message=True,
-            gap=(2_000, 300_000),
-        )
+        self._count()
+        body = {"message": {"role": "user", "content": content}}
+        self.row("user", body, message=True, gap=(2_000, 300_000))
 
     def assistant(self, blocks: list[Json]) -> None:
         """One API message: one row per block, sharing id, requestId and usage."""
-        self._message()
+        self._count()
         msg_id, request_id, rng = self._id("msg_01"), self._id("req_011C"), self.rng
         usage = {
             "input_tokens": rng.randint(1, 12),
@@ -216,27 +212,16 @@ class _Thread:
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:  # output_tokens is final on the last row only
                 usage = {**usage, "output_tokens": rng.randint(30, 4000)}
-            message = {
-                "model": self.model,
-                "id": msg_id,
-                "type": "message",
-                "role": "assistant",
-                "content": [block],
-                "stop_reason": None,
-                "usage": usage,
-            }
+            message: Json = dict(model=self.model, id=msg_id, type="message", role="assistant")
+            message |= dict(content=[block], stop_reason=None, usage=usage)
             self.row("assistant", {"message": message, "requestId": request_id}, message=True)
 
     def _preamble(self) -> list[Json]:
         rng, blocks = self.rng, []
         if rng.random() < 0.3:
-            blocks.append(
-                {
-                    "type": "thinking",
-                    "thinking": self.text.words(rng.randint(80, 1200)),
-                    "signature": self._id("", rng.randint(200, 600)),
-                }
-            )
+            thinking = self.text.words(rng.randint(80, 1200))
+            signature = self._id("", rng.randint(200, 600))
+            blocks.append({"type": "thinking", "thinking": thinking, "signature": signature})
         if rng.random() < 0.5:
             blocks.append({"type": "text", "text": self.text.words(rng.randint(20, 400))})
         return blocks
@@ -249,153 +234,163 @@ class _Thread:
         inputs = {
             "Bash": {"command": f"cd {cwd} && pytest -q", "description": text.short()},
             "Grep": {"pattern": text.short(1, 2), "path": cwd},
-            "Edit": {
-                "file_path": path,
-                "old_string": text.code_text(300),
-                "new_string": text.code_text(400),
-            },
+            "Edit": dict(
+                file_path=path, old_string=text.code_text(300), new_string=text.code_text(400)
+            ),
         }
-        uses = [
-            {
-                "type": "tool_use",
-                "id": use_id,
-                "name": name,
-                "caller": {"type": "direct"},
-                "input": inputs.get(name, {"file_path": path}),
-            }
-            for use_id, name in calls
-        ]
+        uses: list[Json] = []
+        for use_id, name in calls:
+            use = dict(type="tool_use", id=use_id, name=name, caller={"type": "direct"})
+            uses.append(use | {"input": inputs.get(name, {"file_path": path})})
         self.assistant([*self._preamble(), *uses])
         source = self.parent
         for use_id, name in calls:
-            self.hooks("PreToolUse", name, use_id, self.base_hooks[0])
+            self.hooks("PreToolUse", name, use_id, self.hook_runs[0])
             for n in range(rng.randint(1, 6) if name == "Bash" else 0):
                 out = text.code_text(rng.randint(20, 200))
-                data = {
-                    "type": "bash_progress",
-                    "output": out,
-                    "fullOutput": out,
-                    "elapsedTimeSeconds": n + 1,
-                    "totalLines": n + 1,
-                }
-                self.row(
-                    "progress",
-                    {"data": data, "toolUseID": f"bash-progress-{n}", "parentToolUseID": use_id},
-                    gap=(1, 60),
-                )
-            self.hooks("PostToolUse", name, use_id, self.base_hooks[1])
-            changes = name in ("Edit", "Write")
+                data: Json = dict(type="bash_progress", output=out, fullOutput=out)
+                data |= dict(elapsedTimeSeconds=n + 1, totalLines=n + 1)
+                ids = dict(toolUseID=f"bash-progress-{n}", parentToolUseID=use_id)
+                self.row("progress", {"data": data, **ids}, gap=(1, 60))
+            self.hooks("PostToolUse", name, use_id, self.hook_runs[1])
             out = (
                 f"The file {path} has been updated."
-                if changes
+                if name in ("Edit", "Write")
                 else text.code_text(int(1024 * 50 ** (rng.random() ** 12)))
             )
-            block: Json = {"tool_use_id": use_id, "type": "tool_result", "content": out}
-            self._message()
+            block = {"tool_use_id": use_id, "type": "tool_result", "content": out}
+            self._count()
+            body: Json = {"message": {"role": "user", "content": [block]}}
+            body["toolUseResult"] = {"stdout": out, "stderr": "", "interrupted": False}
             self.row(
-                "user",
-                {
-                    "message": {"role": "user", "content": [block]},
-                    "toolUseResult": {"stdout": out, "stderr": "", "interrupted": False},
-                    "sourceToolAssistantUUID": source,
-                },
-                message=True,
-                gap=(50, 20_000),
+                "user", body | {"sourceToolAssistantUUID": source}, message=True, gap=(50, 20_000)
             )
 
-    def answer(self) -> str:
+    def answer(self) -> None:
         reply = self.text.words(self.rng.randint(100, 2000))
         self.assistant([*self._preamble()[:1], {"type": "text", "text": reply}])
-        return reply
 
     def turn(self, budget: int) -> None:
         """A user prompt, tool-using steps, the answer, and the turn's events."""
         rng, start = self.rng, self.messages
-        prompt_uuid = self.uuid()
-        snapshot = {
-            "messageId": prompt_uuid,
-            "trackedFileBackups": {},
-            "timestamp": self._tick(0, 5),
-        }
-        self.write(
-            {
-                "type": "file-history-snapshot",
-                "messageId": prompt_uuid,
-                "snapshot": snapshot,
-                "isSnapshotUpdate": False,
-            }
-        )
+        uuid = _uuid(rng)
+        snapshot = {"messageId": uuid, "trackedFileBackups": {}, "timestamp": self._tick(0, 5)}
+        record = {"type": "file-history-snapshot", "messageId": uuid, "snapshot": snapshot}
+        self.corpus.write(self.fh, record | {"isSnapshotUpdate": False})
         self.prompt(self.text.words(int(60 * 30 ** rng.random())))
-        self.hooks("UserPromptSubmit", "prompt", self.uuid(), rng.randint(1, 2))
+        self.hooks("UserPromptSubmit", "prompt", _uuid(rng), rng.randint(1, 2))
         for _ in range(rng.randint(1, 10)):
             tools = rng.choices(_TOOLS, _WEIGHTS, k=rng.choice((1, 1, 1, 1, 2, 3)))
             if self.messages - start + 2 + len(tools) > budget:
                 break
             self.tool_step(tools)
         self.answer()
-        self.hooks("Stop", "stop", self.uuid(), self.base_hooks[1])
-        summary = {
-            "hookCount": self.base_hooks[1],
-            "hookErrors": [],
-            "preventedContinuation": False,
-            "level": "suggestion",
-        }
-        self.system("stop_hook_summary", summary)
-        self.system("turn_duration", {"durationMs": rng.randint(2_000, 1_500_000)})
+        self.hooks("Stop", "stop", _uuid(rng), self.hook_runs[1])
+        summary: Json = dict(
+            hookCount=self.hook_runs[1], hookErrors=[], preventedContinuation=False
+        )
+        summary["level"] = "suggestion"
+        self.row("system", {"subtype": "stop_hook_summary", **summary, "isMeta": False})
+        duration = rng.randint(2_000, 1_500_000)
+        self.row("system", {"subtype": "turn_duration", "durationMs": duration, "isMeta": False})
 
 
-def generate(root: Path, messages: int, *, seed: int = 7) -> Corpus:
-    """Write a corpus of about ``messages`` API messages under ``root / "projects"``."""
-    rng = random.Random(f"sessiongraph-bench:{seed}:{messages}")
-    text = TextPool(rng)
-    corpus = Corpus(root=root / "projects")
-    while corpus.messages < messages:
-        _session(rng, text, corpus, min(rng.randint(100, 300), messages - corpus.messages))
-    return corpus
-
-
-def _session(rng: random.Random, text: TextPool, corpus: Corpus, budget: int) -> None:
-    project = rng.choice(_PROJECTS)
-    session_id = _uuid(rng)
+def _claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: int) -> None:
+    project, session_id = rng.choice(_PROJECTS), _uuid(rng)
     cwd = f"/home/dev/projects/{project}"
     folder = corpus.root / ("-" + cwd.strip("/").replace("/", "-"))
     folder.mkdir(parents=True, exist_ok=True)
-    base = {
-        "cwd": cwd,
-        "sessionId": session_id,
-        "version": rng.choice(("2.1.39", "2.1.42")),
-        "gitBranch": rng.choice(("main", "master", f"feature/{text.short(1, 1)}")),
-    }
+    version = rng.choice(("2.1.39", "2.1.42"))
+    branch = rng.choice(("main", "master", f"feature/{text.short(1, 1)}"))
+    base = {"cwd": cwd, "sessionId": session_id, "version": version, "gitBranch": branch}
     hooks = (rng.randint(1, 3), rng.randint(2, 3))
     subagents = 1 if rng.random() < 0.35 else 0
     with (folder / f"{session_id}.jsonl").open("wb", buffering=1 << 20) as fh:
-        main = _Thread(fh, rng, text, corpus, base, hooks)
+        main = _Thread(fh, rng, text, corpus, base)
+        main.hook_runs = hooks
         while main.messages < budget:
             left = budget - main.messages
-            if subagents and left > 60:
-                subagents -= 1
-                agent = f"{rng.getrandbits(28):07x}"
-                sub_dir = folder / session_id / "subagents"
-                sub_dir.mkdir(parents=True, exist_ok=True)
-                with (sub_dir / f"agent-{agent}.jsonl").open("wb") as sub_fh:
-                    sub = _Thread(
-                        sub_fh, rng, text, corpus, {**base, "agentId": agent}, hooks, True
-                    )
-                    sub.prompt(text.words(rng.randint(200, 1500)))
-                    while sub.messages < 40:
-                        sub.tool_step(rng.choices(_TOOLS[:4], k=1))
-                    sub.answer()
-                main.messages += sub.messages  # the session's budget covers its subagents
-            else:
+            if not (subagents and left > 60):
                 main.turn(left)
+                continue
+            subagents -= 1
+            agent = f"{rng.getrandbits(28):07x}"
+            (folder / session_id / "subagents").mkdir(parents=True, exist_ok=True)
+            with (folder / session_id / "subagents" / f"agent-{agent}.jsonl").open("wb") as sub_fh:
+                sub = _Thread(sub_fh, rng, text, corpus, {**base, "agentId": agent})
+                sub.hook_runs = hooks
+                sub.prompt(text.words(rng.randint(200, 1500)))
+                while sub.messages < 40:
+                    sub.tool_step(rng.choices(_TOOLS[:4], k=1))
+                sub.answer()
+            main.messages += sub.messages  # the session's budget covers its subagents
         if rng.random() < 0.3:
-            main.write({"type": "summary", "summary": text.short(3, 7), "leafUuid": main.parent})
-    corpus.sessions += 1
+            corpus.write(
+                fh, {"type": "summary", "summary": text.short(3, 7), "leafUuid": main.parent}
+            )
 
 
-def _uuid(rng: random.Random) -> str:
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+def _codex_session(
+    rng: random.Random, text: TextPool, corpus: Corpus, clock: int, budget: int
+) -> int:
+    """One rollout of about ``budget`` stored messages; the clock after its last line."""
+    session_id = _uuid(rng, "7")
+    day, stamp = (
+        time.strftime(f, time.gmtime(clock / 1000)) for f in ("%Y/%m/%d", "%Y-%m-%dT%H-%M-%S")
+    )
+    (corpus.root / day).mkdir(parents=True, exist_ok=True)
+    total = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
+    stored = 0
+    with (corpus.root / day / f"rollout-{stamp}-{session_id}.jsonl").open("wb") as fh:
+
+        def write(kind: str, stored: bool = False, /, **payload: Any) -> None:
+            nonlocal clock
+            clock += rng.randint(5, 900)
+            record = {"timestamp": _stamp(clock), "type": kind, "payload": payload}
+            corpus.write(fh, record, message=stored)
+
+        def item(**payload: Any) -> None:
+            write("response_item", True, **payload)
+
+        cwd = f"/home/dev/projects/{text.short(1, 1)}"
+        meta = dict(id=session_id, cwd=cwd, cli_version="0.146.0", originator="codex_cli_rs")
+        write("session_meta", **meta, git={"branch": "main"})
+        while stored < budget:
+            turn = _uuid(rng, "7")
+            write("turn_context", turn_id=turn, cwd=cwd, model="gpt-5.6-luna")
+            write("event_msg", type="task_started", turn_id=turn)
+            prompt = text.words(rng.randint(40, 600))
+            item(type="message", role="user", content=[{"type": "input_text", "text": prompt}])
+            write("event_msg", type="user_message", message=prompt)
+            summary = [{"type": "summary_text", "text": text.words(rng.randint(80, 400))}]
+            sealed = f"gAAAA{rng.getrandbits(512):0128x}"
+            item(type="reasoning", summary=summary, encrypted_content=sealed)
+            calls = rng.randint(1, 3)
+            for _ in range(calls):
+                call = f"call_{rng.getrandbits(64):016x}"
+                arguments = json.dumps(
+                    {"command": ["bash", "-lc", text.code_text(rng.randint(20, 120))]}
+                )
+                item(type="function_call", name="shell", call_id=call, arguments=arguments)
+                output = text.code_text(rng.randint(100, 3000))
+                item(type="function_call_output", call_id=call, output=output)
+            answer = text.words(rng.randint(100, 1500))
+            content = [{"type": "output_text", "text": answer}]
+            item(type="message", role="assistant", content=content)
+            write("event_msg", type="agent_message", message=answer)
+            last = {
+                "input_tokens": rng.randint(5_000, 90_000),
+                "output_tokens": rng.randint(50, 3_000),
+                "cached_input_tokens": rng.randint(0, 4_000),
+            }
+            total = {key: total[key] + last[key] for key in total}
+            for _ in range(2):  # Codex repeats unchanged totals
+                info = {"total_token_usage": total, "last_token_usage": last}
+                write("event_msg", type="token_count", info=info)
+            write("event_msg", type="task_complete", turn_id=turn)
+            stored += 2 + calls
+            corpus.messages += 2 + calls
+    return clock
 
 
 def live_line(session_id: str, n: int, text: TextPool) -> tuple[str, str]:
@@ -403,37 +398,19 @@ def live_line(session_id: str, n: int, text: TextPool) -> tuple[str, str]:
     and the JSONL line. Every line has its own uuid and message id, so the ``uuid`` a
     subscriber receives names the line it came from."""
     uuid = f"{session_id[:8]}-live-{n:06d}"
-    seconds, ms = divmod(n * 250, 1000)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(1_772_000_000 + seconds))
-    record: Json = {
-        "parentUuid": None,
-        "isSidechain": False,
-        "cwd": "/home/dev/live",
-        "sessionId": session_id,
-        "version": "2.1.42",
-        "uuid": uuid,
-        "timestamp": f"{stamp}.{ms:03d}Z",
-    }
+    record: Json = dict(parentUuid=None, isSidechain=False, cwd="/home/dev/live")
+    record["sessionId"] = session_id
+    record |= dict(version="2.1.42", uuid=uuid, timestamp=_stamp(1_772_000_000_000 + n * 250))
     if n % 3 == 0:
         record |= {"type": "user", "message": {"role": "user", "content": text.words(300)}}
     elif n % 3 == 1:
-        record |= {
-            "type": "assistant",
-            "requestId": f"req_live{n:06d}",
-            "message": {
-                "model": "claude-opus-4-6",
-                "id": f"msg_live{n:06d}",
-                "type": "message",
-                "role": "assistant",
-                "content": [{"type": "text", "text": text.words(800)}],
-                "usage": {"input_tokens": 3, "output_tokens": 200},
-            },
-        }
+        content = [{"type": "text", "text": text.words(800)}]
+        message: Json = dict(
+            model="claude-opus-4-6", id=f"msg_live{n:06d}", type="message", role="assistant"
+        )
+        message |= dict(content=content, usage={"input_tokens": 3, "output_tokens": 200})
+        record |= {"type": "assistant", "requestId": f"req_live{n:06d}", "message": message}
     else:
-        record |= {
-            "type": "system",
-            "subtype": "informational",
-            "level": "info",
-            "content": text.short(4, 12),
-        }
+        record |= dict(type="system", subtype="informational", level="info")
+        record["content"] = text.short(4, 12)
     return uuid, orjson.dumps(record).decode() + "\n"

@@ -64,6 +64,18 @@ def _text(content: bytes | str) -> str:
     return readable_text(blocks_of(records_of(content)))
 
 
+def _edge(**node: Any) -> Data:
+    return {"node": node}
+
+
+def _doc_id(rowid: int) -> str:
+    """The global id of a search document (sessions from ``SESSION_DOCS`` on, messages
+    ``pk << 2``)."""
+    if rowid >= SESSION_DOCS:
+        return encode_id("Session", rowid - SESSION_DOCS)
+    return encode_id("Message", rowid >> 2)
+
+
 class RawPages:
     """The raw side of every page, on a read-only plain ``sqlite3`` connection."""
 
@@ -87,13 +99,11 @@ class RawPages:
             by_session.setdefault(session_pk, []).append({"node": node})
         [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
         edges = [
-            {
-                "node": {
-                    "id": encode_id("Session", pk),
-                    "messages": {"totalCount": count, "edges": by_session.get(pk, [])},
-                }
-            }
-            for pk, count in sessions
+            _edge(
+                id=encode_id("Session", pk),
+                messages={"totalCount": n, "edges": by_session.get(pk, [])},
+            )
+            for pk, n in sessions
         ]
         return {"sessions": {"totalCount": total, "edges": edges}}
 
@@ -102,24 +112,19 @@ class RawPages:
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
         ).fetchall()
-        return {
-            "sessions": {
-                "edges": [
-                    {
-                        "node": {
-                            "id": encode_id("Session", r[0]),
-                            "sessionId": r[1],
-                            "title": r[2],
-                            "project": r[3],
-                            "messageCount": r[4],
-                            "eventCount": r[5],
-                            "tokenUsage": {"input": r[6], "output": r[7]},
-                        }
-                    }
-                    for r in rows
-                ]
-            }
-        }
+        edges = [
+            _edge(
+                id=encode_id("Session", pk),
+                sessionId=sid,
+                title=title,
+                project=project,
+                messageCount=m,
+                eventCount=e,
+                tokenUsage={"input": i, "output": o},
+            )
+            for pk, sid, title, project, m, e, i, o in rows
+        ]
+        return {"sessions": {"edges": edges}}
 
     def session(self, session_id: str) -> Data:
         row = self.conn.execute(
@@ -133,44 +138,20 @@ class RawPages:
             (row[0],),
         ).fetchall()
         edges = [
-            {
-                "node": {
-                    "id": encode_id("Message", pk),
-                    "role": role,
-                    "model": model,
-                    "text": _text(content),
-                }
-            }
+            _edge(id=encode_id("Message", pk), role=role, model=model, text=_text(content))
             for pk, role, model, content in messages
         ]
-        return {
-            "session": {
-                "id": encode_id("Session", row[0]),
-                "sessionId": session_id,
-                "messages": {"edges": edges},
-            }
-        }
+        node = {"id": encode_id("Session", row[0]), "sessionId": session_id}
+        return {"session": node | {"messages": {"edges": edges}}}
 
     def search(self, query: str) -> Data:
         rows = self.conn.execute(
             _SEARCH_SQL, {"q": search_expression(query), "window": RANK_WINDOW}
         ).fetchall()
-        edges = []
-        for rowid, score, session_id in rows:
-            kind, pk = (
-                ("Session", rowid - SESSION_DOCS)
-                if rowid >= SESSION_DOCS
-                else ("Message", rowid >> 2)
-            )
-            edges.append(
-                {
-                    "node": {
-                        "score": -score,
-                        "node": {"id": encode_id(kind, pk)},
-                        "session": {"sessionId": session_id},
-                    }
-                }
-            )
+        edges = [
+            _edge(score=-score, node={"id": _doc_id(rowid)}, session={"sessionId": session_id})
+            for rowid, score, session_id in rows
+        ]
         return {"search": {"edges": edges}}
 
     def usage(self) -> Data:
@@ -182,12 +163,12 @@ class RawPages:
             " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
         nodes = [
-            {
-                "day": day,
-                "model": model,
-                "messageCount": count,
-                "tokenUsage": {"input": i, "output": o, "cacheRead": r, "cacheCreation": c},
-            }
+            dict(
+                day=day,
+                model=model,
+                messageCount=count,
+                tokenUsage=dict(input=i, output=o, cacheRead=r, cacheCreation=c),
+            )
             for day, model, count, i, o, r, c in rows[:500]
         ]
         return {"usage": {"totalCount": len(rows), "nodes": nodes}}
@@ -208,6 +189,11 @@ class Page:
     query: str
     variables: dict[str, Any] | None
     raw: Callable[[RawPages], Data]
+
+    @property
+    def key(self) -> str:
+        """The page's name in figures: ``nested``, ``flat``, ``one``, ``search``, ``usage``."""
+        return self.name.split(":")[0].split()[0]
 
 
 def pages_of(session_id: str) -> list[Page]:

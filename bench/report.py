@@ -1,8 +1,9 @@
-"""The one report: every scenario's tables, then the headline figures, on a rich console;
-and, with ``--json``, the same as one JSON document."""
+"""The one report: what scenarios return (tables, headline figures), printed on a rich
+console, and with ``--json`` written as one JSON document."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,26 @@ import orjson
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from bench.core import Cell, Outcome, Table
+Cell = str | int | float | None
 
-__all__ = ["console", "print_table", "summary", "write_json"]
+
+@dataclass(slots=True)
+class Table:
+    """Rows of figures under a title; the report prints it, ``--json`` writes it."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    caption: str = ""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a scenario returns: its tables, and its headline figures by dotted name
+    (``import.10k.mb_per_s``), which the summary, ``--json`` and the smoke test read."""
+
+    tables: list[Table] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
 
 
 def console() -> Console:
@@ -42,23 +60,16 @@ def print_table(out: Console, table: Table) -> None:
 
 def summary(outcomes: dict[str, Outcome]) -> Table:
     """Every headline figure of the run, by name."""
-    table = Table("Figures of this run", ["figure", "value"])
-    for outcome in outcomes.values():
-        table.rows += [[name, value] for name, value in outcome.figures.items()]
-    return table
+    rows: list[list[Cell]] = [[k, v] for o in outcomes.values() for k, v in o.figures.items()]
+    return Table("Figures of this run", ["figure", "value"], rows)
 
 
-def write_json(path: Path, outcomes: dict[str, Any], context: dict[str, Any]) -> None:
-    document = {
-        **context,
-        "scenarios": {
-            name: {
-                "figures": o.figures,
-                "tables": [
-                    {"title": t.title, "columns": t.columns, "rows": t.rows} for t in o.tables
-                ],
-            }
-            for name, o in outcomes.items()
-        },
+def write_json(path: Path, outcomes: dict[str, Outcome], context: dict[str, Any]) -> None:
+    scenarios = {
+        name: {
+            "figures": o.figures,
+            "tables": [dict(title=t.title, columns=t.columns, rows=t.rows) for t in o.tables],
+        }
+        for name, o in outcomes.items()
     }
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    path.write_bytes(orjson.dumps({**context, "scenarios": scenarios}, option=orjson.OPT_INDENT_2))

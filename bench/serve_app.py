@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bench.core import HOST
 from bench.pages import FLAT, NESTED, SEARCH, SESSION, RawPages
 
-HOST: Final = "127.0.0.1"
 # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
 UVICORN_OPTIONS: Final[dict[str, Any]] = {
     "log_level": "info",

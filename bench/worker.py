@@ -56,30 +56,22 @@ def _raw(source: Path, db: Path) -> float:
     asyncio.run(_migrate(db))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    inserts = {}
+    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    selects, inserts = {}, {}
     for table in TABLES:
-        columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
-        inserts[table] = (
-            ", ".join(columns),
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        )
+        columns = ", ".join(row[1] for row in src.execute(f"PRAGMA table_info({table})"))
+        owner = "id" if table == "sessions" else "session_pk"
+        selects[table] = f"SELECT {columns} FROM {table} WHERE {owner} = ? ORDER BY id"
+        marks = ", ".join("?" * (columns.count(",") + 1))
+        inserts[table] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     seconds = 0.0
     for (pk,) in src.execute("SELECT id FROM sessions ORDER BY id").fetchall():
-        rows = {
-            table: src.execute(
-                f"SELECT {inserts[table][0]} FROM {table} WHERE "
-                f"{'id' if table == 'sessions' else 'session_pk'} = ? ORDER BY id",
-                (pk,),
-            ).fetchall()
-            for table in TABLES
-        }
+        rows = {table: src.execute(selects[table], (pk,)).fetchall() for table in TABLES}
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         for table in TABLES:
-            conn.executemany(inserts[table][1], rows[table])
+            conn.executemany(inserts[table], rows[table])
         conn.execute("COMMIT")
         seconds += time.perf_counter() - started
     src.close()
@@ -93,26 +85,17 @@ async def _migrate(db: Path) -> None:
 
 def main(argv: list[str]) -> int:
     mode, source, db = argv[0], Path(argv[1]), Path(argv[2])
-    if mode == "import":
-        seconds = asyncio.run(_import(source, db))
-    elif mode == "raw":
-        seconds = _raw(source, db)
-    else:
+    if mode not in ("import", "raw"):
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")
+    seconds = asyncio.run(_import(source, db)) if mode == "import" else _raw(source, db)
     conn = sqlite3.connect(db)
-    messages, events = conn.execute(
-        "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
-    ).fetchone()
+    counts = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
+    messages, events = conn.execute(counts).fetchone()
     conn.close()
     files = [db.with_name(db.name + suffix) for suffix in ("", "-wal")]
-    result = Ingest(
-        seconds=seconds,
-        messages=messages,
-        events=events,
-        peak_rss_mb=peak_rss_mb(),
-        child_rss_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        db_mb=sum(f.stat().st_size for f in files if f.exists()) / 1e6,
-    )
+    db_mb = sum(f.stat().st_size for f in files if f.exists()) / 1e6
+    child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = Ingest(seconds, messages, events, peak_rss_mb(), child_rss_mb, db_mb)
     sys.stdout.write(json.dumps(asdict(result)) + "\n")
     return 0
 

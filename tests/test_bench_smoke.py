@@ -2,21 +2,23 @@
 
 No timing thresholds: only that each figure is there and positive, that every raw
 baseline answered the same data as sessiongraph, that every row and every live line
-arrived, and that no process the benchmark started outlives it.
+arrived, and that no process the benchmark started outlives it. The scenarios run at the
+same time here (``python -m bench`` runs them one by one): their figures are not read,
+and most of their time is spent starting processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-from bench.__main__ import options_from, parse_args, run_scenarios
+from bench.__main__ import options_from, parse_args
 from bench.core import Plan, Run
-from bench.generate import generate
+from bench.generate import AGENTS, generate
 from bench.scenarios import SCENARIOS
 from graph.crypto import MasterKey
 
@@ -42,8 +44,8 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
     options = options_from(args, tmp_path)
     run = Run(replace(options, plan=TINY), key=MasterKey.generate().to_base64())
     before = set(_children())
-    outcomes = await run_scenarios(run, list(SCENARIOS), Console(quiet=True))
-    assert list(outcomes) == list(SCENARIOS)
+    done = await asyncio.gather(*(scenario(run) for scenario in SCENARIOS.values()))
+    outcomes = dict(zip(SCENARIOS, done, strict=True))
     figures = {k: v for outcome in outcomes.values() for k, v in outcome.figures.items()}
     for name, value in figures.items():
         assert value > 0, name
@@ -65,12 +67,18 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
     assert set(_children()) <= before
 
 
-def test_generation_is_deterministic(tmp_path: Path) -> None:
-    first, again = generate(tmp_path / "a", 200, seed=3), generate(tmp_path / "b", 200, seed=3)
+@pytest.mark.parametrize("agent", AGENTS)
+def test_generation_is_deterministic(tmp_path: Path, agent: str) -> None:
+    first = generate(tmp_path / "a", 200, seed=3, agent=agent)
+    again = generate(tmp_path / "b", 200, seed=3, agent=agent)
     files = sorted(p.relative_to(first.root) for p in first.root.rglob("*.jsonl"))
-    assert files == sorted(p.relative_to(again.root) for p in again.root.rglob("*.jsonl"))
+    assert files and files == sorted(p.relative_to(again.root) for p in again.root.rglob("*.jsonl"))
     assert all((first.root / f).read_bytes() == (again.root / f).read_bytes() for f in files)
-    assert 200 <= first.messages <= 205 and 0.55 < first.events / first.records < 0.85
+    assert first.records == sum(
+        len(p.read_bytes().splitlines()) for p in first.root.rglob("*.jsonl")
+    )
+    if agent == "claude-code":
+        assert 200 <= first.messages <= 205 and 0.55 < first.events / first.records < 0.85
 
 
 def test_cli_options() -> None:

@@ -9,15 +9,10 @@ from __future__ import annotations
 from typing import Final
 
 from bench.core import Scenario
-from bench.scenarios.codex import codex
-from bench.scenarios.encryption import encryption
-from bench.scenarios.imports import imports
+from bench.scenarios.imports import codex, imports
 from bench.scenarios.live import live
-from bench.scenarios.query import query
-from bench.scenarios.search import search
+from bench.scenarios.query import encryption, query, search
 from bench.scenarios.serve import serve
-
-__all__ = ["SCENARIOS"]
 
 SCENARIOS: Final[dict[str, Scenario]] = {
     "import": imports,

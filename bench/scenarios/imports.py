@@ -1,71 +1,103 @@
-"""``import``: ``import_paths`` on each corpus size, beside a raw ``executemany`` floor.
+"""``import`` and ``codex``: ``import_paths`` of each corpus size, in a worker process on a
+fresh database per fill (:mod:`bench.worker`), so each has its own peak RSS and a cold start.
 
-Both fills run in their own process on a fresh database (:mod:`bench.worker`), so each
-has its own peak RSS and a cold start. The importer's fill is the database the other
-scenarios then query. x raw: the importer's seconds over the raw floor's, which inserts
-the same final rows (sessions, conversations, messages, events) without a search index.
+``import`` sets it beside a raw ``executemany`` floor, which inserts the same final rows
+(sessions, conversations, messages, events) without a search index; x raw is the importer's
+seconds over the floor's. The importer's fill is the database the other scenarios query.
+``codex`` imports a generated Codex CLI corpus of the same size beside the Claude one.
 """
 
 from __future__ import annotations
 
-from bench.core import Outcome, Run, Table, ratio
+from bench.core import Ingest, Run, ratio, remove_db, yes
+from bench.generate import Corpus
+from bench.report import Cell, Outcome, Table
+
+_RATES = ["seconds", "MB/s", "lines/s", "messages/s"]
+
+
+def _rates(corpus: Corpus, fill: Ingest) -> list[Cell]:
+    """The columns of :data:`_RATES`: of ``fill`` reading ``corpus``."""
+    s = fill.seconds
+    return [
+        round(s, 2),
+        round(corpus.megabytes / s, 1),
+        round(corpus.records / s),
+        round(fill.messages / s),
+    ]
+
+
+def _label(run: Run, size: int, corpus: Corpus) -> str:
+    return f"{run.label(size)} ({corpus.megabytes:.0f} MB)"
 
 
 async def imports(run: Run) -> Outcome:
     table = Table(
         "Import (fresh database per fill, one process each)"
         + (", encrypted" if run.options.encrypted else ""),
-        [
-            "corpus",
-            "fill",
-            "seconds",
-            "MB/s",
-            "lines/s",
-            "messages/s",
-            "x raw",
-            "rows ok",
-            "DB MB",
-            "peak RSS MB",
-        ],
+        ["corpus", "fill", *_RATES, "x raw", "rows ok", "DB MB", "peak RSS MB"],
         caption="lines: JSONL records. Peak RSS: the importing process + its reading worker "
         "(started for imports of 16 MB or more).",
     )
     outcome = Outcome([table])
     for size in run.options.sizes:
         corpus = run.corpus(size)
-        db = run.database(size)
-        imported = run.imports[size, run.options.encrypted][1]
-        floor = run.worker("raw", db, run.workdir / "raw-floor.db")
-        label = f"{run.label(size)} ({corpus.megabytes:.0f} MB)"
+        db, imported = await run.fill(size)
+        floor = await run.worker("raw", db, run.workdir / "raw-floor.db")
+        remove_db(run.workdir / "raw-floor.db")
         x = ratio(imported.seconds, floor.seconds)
         for name, fill in (("import_paths", imported), ("raw executemany", floor)):
-            mb_s = corpus.bytes / 1e6 / fill.seconds
-            rss = f"{fill.peak_rss_mb:.0f}" + (
-                f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
-            )
+            child = f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
+            ok = yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
+            x_cell = round(x, 2) if fill is imported else 1.0
             table.rows.append(
                 [
-                    label,
+                    _label(run, size, corpus),
                     name,
-                    round(fill.seconds, 2),
-                    round(mb_s, 1),
-                    round(corpus.records / fill.seconds),
-                    round(fill.messages / fill.seconds),
-                    round(x, 2) if fill is imported else 1.0,
-                    "yes" if fill.messages == corpus.messages else f"NO ({fill.messages})",
+                    *_rates(corpus, fill),
+                    x_cell,
+                    ok,
                     round(fill.db_mb),
-                    rss,
+                    f"{fill.peak_rss_mb:.0f}{child}",
                 ]
             )
         prefix = f"import.{run.label(size)}"
         outcome.figures |= {
-            f"{prefix}.mb_per_s": corpus.bytes / 1e6 / imported.seconds,
+            f"{prefix}.mb_per_s": corpus.megabytes / imported.seconds,
             f"{prefix}.lines_per_s": corpus.records / imported.seconds,
             f"{prefix}.messages_per_s": imported.messages / imported.seconds,
             f"{prefix}.x_raw": x,
             f"{prefix}.rss_mb": imported.peak_rss_mb + imported.child_rss_mb,
             f"{prefix}.rows_ok": float(imported.messages == floor.messages == corpus.messages),
         }
-        for suffix in ("", "-wal", "-shm"):
-            (run.workdir / f"raw-floor.db{suffix}").unlink(missing_ok=True)
+    return outcome
+
+
+async def codex(run: Run) -> Outcome:
+    table = Table(
+        "Import by agent (fresh database per fill, one process each)",
+        ["corpus", "agent", *_RATES, "rows ok"],
+        caption="Codex: generated cli 0.146 rollouts (turns of prompt, reasoning, shell "
+        "calls and outputs, answer, repeated token_count).",
+    )
+    outcome = Outcome([table])
+    for size in run.options.sizes:
+        claude, claude_fill = run.corpus(size), (await run.fill(size))[1]
+        corpus = run.corpus(size, "codex")
+        fill = await run.worker(
+            "import", corpus.root, run.workdir / f"codex-{size}.db", encrypted=run.options.encrypted
+        )
+        for agent, source, ingest in (
+            ("claude-code", claude, claude_fill),
+            ("codex", corpus, fill),
+        ):
+            ok = yes(ingest.messages == source.messages, f"NO ({ingest.messages})")
+            table.rows.append([_label(run, size, source), agent, *_rates(source, ingest), ok])
+        rate = corpus.megabytes / fill.seconds
+        prefix = f"codex.{run.label(size)}"
+        outcome.figures |= {
+            f"{prefix}.mb_per_s": rate,
+            f"{prefix}.x_claude": ratio(rate, claude.megabytes / claude_fill.seconds),
+            f"{prefix}.rows_ok": float(fill.messages == corpus.messages),
+        }
     return outcome

@@ -16,20 +16,18 @@ import contextlib
 import os
 import random
 import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Final
 
-import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.core import ROOT, Outcome, Run, Table, summarize
+from bench.core import HOST, Run, listening, started, summarize
 from bench.generate import TextPool, live_line
+from bench.report import Cell, Outcome, Table
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.store import Store
@@ -41,56 +39,23 @@ ACTIVITY: Final = """subscription($sid: ID!) { sessionActivity(sessionId: $sid) 
 _TIMEOUT_S: Final = 30.0  # for the server to start, the first line, the stragglers
 
 
-@contextlib.contextmanager
-def _processes(run: Run, db: Path, watched: Path, env: dict[str, str]) -> Iterator[int]:
-    """``serve`` and ``import --watch`` on ``db``; yields the port; ends both."""
+@contextlib.asynccontextmanager
+async def _processes(run: Run, db: Path, watched: Path, env: dict[str, str]) -> AsyncIterator[int]:
+    """``serve`` and ``import --watch`` on ``db``; yields the port once served; ends both."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((HOST, 0))
         port = int(probe.getsockname()[1])
-    base = [sys.executable, "-m", "graph"]
-    commands = [
-        [*base, "serve", "--db", str(db), "--host", "127.0.0.1", "--port", str(port)],
-        [*base, "import", str(watched), "--db", str(db), "--watch", "--json"],
-    ]
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        with (run.workdir / "live.log").open("ab") as log:
-            for command in commands:
-                processes.append(
-                    subprocess.Popen(
-                        command,
-                        env=env,
-                        cwd=ROOT,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        deadline = time.monotonic() + _TIMEOUT_S
-        while not _healthy(port):
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                raise RuntimeError(f"serve or import --watch did not start: {run.workdir}")
-            time.sleep(0.05)
+    log = run.workdir / "live.log"
+    serve = ["graph", "serve", "--db", str(db), "--host", HOST, "--port", str(port)]
+    watch = ["graph", "import", str(watched), "--db", str(db), "--watch", "--json"]
+    async with started(serve, env, log) as server, started(watch, env, log) as watcher:
+        await listening(port, server, watcher, log=log)
         yield port
-    finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _healthy(port: int) -> bool:
-    with contextlib.suppress(httpx.TransportError):
-        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).is_success
-    return False
 
 
 async def _subscribe(port: int, token: str) -> ClientConnection:
     ws = await connect(
-        f"ws://127.0.0.1:{port}/graphql",
+        f"ws://{HOST}:{port}/graphql",
         max_size=1 << 24,
         subprotocols=[Subprotocol("graphql-transport-ws")],
     )
@@ -135,10 +100,10 @@ async def _series(
                 await ws.send('{"type":"pong"}')
 
     receiver = asyncio.create_task(receive())
-    started = time.perf_counter()
+    begun = time.perf_counter()
     try:
         for index in range(count):
-            await asyncio.sleep(max(0.0, started + index * interval_s - time.perf_counter()))
+            await asyncio.sleep(max(0.0, begun + index * interval_s - time.perf_counter()))
             uuid, line = next(lines)
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
@@ -165,18 +130,9 @@ async def live(run: Run) -> Outcome:
     lines = (live_line(SESSION, n, text) for n in numbers)
     path.write_text("".join(next(lines)[1] for _ in range(3)), encoding="utf-8")
     db = run.workdir / "live" / "live.db"
-    token = "bench-" + os.urandom(12).hex()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
-    home = str(run.workdir / "live")
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "SESSIONGRAPH_TOKEN": token,
-        "PYTHONUNBUFFERED": "1",
-        "XDG_CONFIG_HOME": home,
-        "XDG_DATA_HOME": home,
-    }
-    if run.options.encrypted and run.key:
-        env["SESSIONGRAPH_KEY"] = run.key
+    token, home = "bench-" + os.urandom(12).hex(), str(run.workdir / "live")
+    env = run.env(run.options.encrypted, SESSIONGRAPH_TOKEN=token, PYTHONUNBUFFERED="1")
+    env |= {"XDG_CONFIG_HOME": home, "XDG_DATA_HOME": home}
     key = MasterKey.from_base64(run.key) if run.options.encrypted and run.key else None
     store = await Store.open(db, backup=False, key=KeyMaterial(key=key) if key else None)
     try:
@@ -192,7 +148,7 @@ async def live(run: Run) -> Outcome:
         ["series", "pace", "sent", "received", "p50", "p95", "max"],
     )
     outcome = Outcome([table])
-    with _processes(run, db, path.parent.parent, env) as port:
+    async with _processes(run, db, path.parent.parent, env) as port:
         ws = await _subscribe(port, token)
         try:
             await _series(ws, path, lines, 1, 0.0)  # the watcher and the subscription are live
@@ -202,17 +158,9 @@ async def live(run: Run) -> Outcome:
             ):
                 delays, received = await _series(ws, path, lines, count, interval)
                 timing = summarize(delays or [0.0])
-                table.rows.append(
-                    [
-                        name,
-                        f"1 / {interval * 1000:.0f} ms",
-                        count,
-                        received,
-                        round(timing.p50_ms),
-                        round(timing.p95_ms),
-                        round(max(delays or [0.0]) * 1000),
-                    ]
-                )
+                worst = round(max(delays or [0.0]) * 1000)
+                row: list[Cell] = [name, f"1 / {interval * 1000:.0f} ms", count, received]
+                table.rows.append([*row, round(timing.p50_ms), round(timing.p95_ms), worst])
                 outcome.figures |= {
                     f"live.{name}.p50_ms": timing.p50_ms,
                     f"live.{name}.received": received / count,

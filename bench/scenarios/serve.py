@@ -17,10 +17,8 @@ terminated (then killed) whatever happens.
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import statistics
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -29,13 +27,17 @@ from typing import Any, Final
 
 import orjson
 
-from bench.core import ROOT, Outcome, Run, Table, summarize
+from bench.core import HOST, Run, listening, started, summarize, yes
 from bench.pages import RawPages, pages_of
-from bench.serve_app import HOST
+from bench.report import Cell, Outcome, Table
 
 CONCURRENCY: Final = 8
 _TIMEOUT_S: Final = 60.0  # to start, and per request
 _MAX_LOAD_S: Final = 20.0  # per load of one page kind on one server
+_COLUMNS: Final = (  # noqa: SIM905 - the table's header reads better as one string
+    "page|same|sessiongraph req/s|p50 / p95 ms|raw req/s|p50 / p95 ms|ratio req/s|ratio range|"
+    "p95/p50"
+).split("|")
 
 
 class _Connection:
@@ -78,11 +80,11 @@ async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float]:
     connections = [await _Connection.open(port) for _ in range(CONCURRENCY)]
     latencies: list[float] = []
     left = count
-    started = time.perf_counter()
+    begun = time.perf_counter()
 
     async def client(connection: _Connection) -> None:
         nonlocal left
-        while left > 0 and time.perf_counter() - started < _MAX_LOAD_S:
+        while left > 0 and time.perf_counter() - begun < _MAX_LOAD_S:
             left -= 1
             t0 = time.perf_counter()
             status, body = await asyncio.wait_for(connection.request(raw), _TIMEOUT_S)
@@ -95,73 +97,32 @@ async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float]:
     finally:
         for connection in connections:
             connection.close()
-    return latencies, time.perf_counter() - started
+    return latencies, time.perf_counter() - begun
 
 
 @asynccontextmanager
-async def _server(kind: str, db: Path, env: dict[str, str], log: Path) -> AsyncIterator[int]:
+async def _server(run: Run, kind: str, db: Path, env: dict[str, str]) -> AsyncIterator[int]:
     """A ``bench.serve_app`` process; yields its port once it answers."""
-    with log.open("ab") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bench.serve_app",
-            kind,
-            str(db),
-            cwd=ROOT,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=log_file,
-        )
-    try:
+    log = run.workdir / "serve.log"
+    async with started(["bench.serve_app", kind, str(db)], env, log, pipe=True) as process:
         assert process.stdout is not None
         port = int(await asyncio.wait_for(process.stdout.readline(), _TIMEOUT_S))
-        deadline = time.monotonic() + _TIMEOUT_S
-        while True:  # until it accepts connections (bounded)
-            try:
-                (await _Connection.open(port)).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.returncode is not None:
-                    raise RuntimeError(f"{kind} server did not start: {log}") from None
-                await asyncio.sleep(0.05)
+        await listening(port, process, log=log)
         yield port
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
 
 
 async def serve(run: Run) -> Outcome:
     size = run.options.sizes[0]
-    db, plain = run.database(size), run.database(size, encrypted=False)
+    db, plain = await run.database(size), await run.database(size, encrypted=False)
     token = secrets.token_urlsafe(24)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
-    env |= {"PYTHONPATH": str(ROOT), "SESSIONGRAPH_TOKEN": token}
-    if run.options.encrypted and run.key:
-        env["SESSIONGRAPH_KEY"] = run.key
+    env = run.env(run.options.encrypted, SESSIONGRAPH_TOKEN=token)
     raw_pages = RawPages(plain)
     pages = pages_of(raw_pages.busiest_session())
     raw_pages.close()
     table = Table(
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
         f"{run.options.rounds} round(s) of {run.options.requests} requests per page and server",
-        [
-            "page",
-            "same",
-            "sessiongraph req/s",
-            "p50 / p95 ms",
-            "raw req/s",
-            "p50 / p95 ms",
-            "ratio req/s",
-            "ratio range",
-            "p95/p50",
-        ],
+        _COLUMNS,
         caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
         "over the rounds.",
@@ -171,11 +132,10 @@ async def serve(run: Run) -> Outcome:
     seconds: dict[tuple[str, str], float] = {}
     ratios: dict[str, list[float]] = {page.name: [] for page in pages}
     same: dict[str, bool] = {}
-    log = run.workdir / "serve.log"
     warmup = run.options.requests // 5
     async with AsyncExitStack() as stack:
-        started = [_server("graph", db, env, log), _server("raw", plain, env, log)]
-        graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, started))
+        servers = [_server(run, "graph", db, env), _server(run, "raw", plain, env)]
+        graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, servers))
         ports = {"graph": graph_port, "raw": raw_port}
         requests = {
             (page.name, side): _post(port, token, page.query, page.variables)
@@ -210,20 +170,11 @@ async def serve(run: Run) -> Outcome:
             for side in ("graph", "raw")
         }
         middle = statistics.median(ratios[page.name])
-        table.rows.append(
-            [
-                page.name,
-                "yes" if same[page.name] else "NO",
-                round(rate["graph"]),
-                str(graph),
-                round(rate["raw"]),
-                str(raw),
-                round(middle, 2),
-                f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}",
-                round(graph.p95_ms / graph.p50_ms, 2),
-            ]
-        )
-        key = f"serve.{page.name.split(':')[0].split()[0]}"
+        spread = f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}"
+        row: list[Cell] = [page.name, yes(same[page.name]), round(rate["graph"]), str(graph)]
+        row += [round(rate["raw"]), str(raw), round(middle, 2), spread]
+        table.rows.append([*row, round(graph.p95_ms / graph.p50_ms, 2)])
+        key = f"serve.{page.key}"
         outcome.figures |= {
             f"{key}.req_per_s": rate["graph"],
             f"{key}.raw_req_per_s": rate["raw"],
