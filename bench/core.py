@@ -128,6 +128,11 @@ class Run:
     def label(self, size: int) -> str:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
+    @property
+    def tag(self) -> str:
+        """What titles add with ``--encrypted``."""
+        return " (encrypted)" if self.options.encrypted else ""
+
     def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
         """The generated corpus of ``size`` messages by ``agent`` (made on first use)."""
         if (size, agent) not in self._corpora:

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import options_from, parse_args
+from bench.__main__ import SCENARIOS, options_from, parse_args
 from bench.core import Plan, Run
 from bench.generate import AGENTS, generate
-from bench.scenarios import SCENARIOS
 from graph.crypto import MasterKey
 
 TINY = Plan(warmup=1, iterations=3, budget_s=0.05, minimum=2)

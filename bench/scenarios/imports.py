@@ -33,8 +33,7 @@ def _label(run: Run, size: int, corpus: Corpus) -> str:
 
 async def imports(run: Run) -> Outcome:
     table = Table(
-        "Import (fresh database per fill, one process each)"
-        + (", encrypted" if run.options.encrypted else ""),
+        f"Import (fresh database per fill, one process each){run.tag}",
         ["corpus", "fill", *_RATES, "x raw", "rows ok", "DB MB", "peak RSS MB"],
         caption="lines: JSONL records. Peak RSS: the importing process + its reading worker "
         "(started for imports of 16 MB or more).",

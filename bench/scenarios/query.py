@@ -1,19 +1,16 @@
-"""In process, ``schema.execute`` with a fresh :class:`Context` per request (as the HTTP
-endpoint makes one) beside a raw baseline on the same file, the two timed in alternation
-(:func:`bench.core.interleaved`) after their answers were compared once.
+"""In process: ``schema.execute`` (a fresh :class:`Context` per request, as the HTTP
+endpoint makes one) beside a baseline on the same file, answers compared once, then the
+two timed in alternation (:func:`bench.core.interleaved`).
 
 - ``query``: the four pages and usage by day and model beside hand-written SQL + orjson
-  (:mod:`bench.pages`, producing the JSON bytes a server would send), with the SQL
-  statements per request from the store's counter.
-- ``search``: the ``search`` field, top 20, per corpus size, beside the bare FTS5 query
-  ``SELECT rowid ... MATCH ? ORDER BY rank LIMIT 20`` with the MATCH expression
-  sessiongraph compiles: a common word, the rarest whole word of the index that still hits
-  (read through ``fts5vocab``), a phrase and a prefix (not on encrypted databases, whose
-  words are hashed).
-- ``encryption``: the first size imported encrypted and plaintext (each in its own
-  process); import rate, the nested page and two searches on both, answers compared.
+  (:mod:`bench.pages`), with the SQL statements per request from the store's counter.
+- ``search``: the ``search`` field, top 20, per size, beside the bare FTS5 query with the
+  MATCH expression sessiongraph compiles: a common word, the rarest word that still hits
+  (``fts5vocab``), a phrase, a prefix (not when encrypted: words are hashed there).
+- ``encryption``: the first size imported encrypted and plaintext; import rate, the
+  nested page and two searches, plaintext beside encrypted.
 
-The raw side always reads the plaintext twin; ``--encrypted`` opens the store encrypted.
+Baselines read the plaintext twin; ``--encrypted`` opens the store encrypted.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ import orjson
 
 from bench.core import Run, interleaved, ratio, yes
 from bench.pages import NESTED, RawPages, pages_of, search_expression, usage_page
-from bench.report import Outcome, Table
+from bench.report import Cell, Outcome, Table
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -61,20 +58,15 @@ async def open_client(run: Run, size: int, encrypted: bool | None = None) -> Sch
     """A client on a store on the imported database of ``size`` (keyed when encrypted)."""
     encrypted = run.options.encrypted if encrypted is None else encrypted
     key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted and run.key else None
-    return SchemaClient(
-        await Store.open(await run.database(size, encrypted), backup=False, key=key)
-    )
-
-
-def _encrypted(run: Run) -> str:
-    return " (encrypted)" if run.options.encrypted else ""
+    db = await run.database(size, encrypted)
+    return SchemaClient(await Store.open(db, backup=False, key=key))
 
 
 async def query(run: Run) -> Outcome:
     size = run.options.sizes[0]
-    api, raw = await open_client(run, size), RawPages(await run.database(size, encrypted=False))
+    api, raw = await open_client(run, size), RawPages(await run.database(size, False))
     table = Table(
-        f"Pages in process, {run.label(size)} messages{_encrypted(run)}, ms p50 / p95",
+        f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
         caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
         "the two alternate, so each ratio is taken under the same load.",
@@ -94,17 +86,17 @@ async def query(run: Run) -> Outcome:
             table.rows.append(
                 [page.name, str(ours), str(theirs), round(x, 2), statements, yes(same)]
             )
-            outcome.figures |= {
-                f"query.{page.key}.p50_ms": ours.p50_ms,
-                f"query.{page.key}.x_raw": x,
-                f"query.{page.key}.p95_over_p50": ours.p95_ms / ours.p50_ms,
-                f"query.{page.key}.same": float(same),
-                f"query.{page.key}.statements": float(statements),
-            }
+            figures = dict(p50_ms=ours.p50_ms, x_raw=x, p95_over_p50=ours.p95_ms / ours.p50_ms)
+            figures |= dict(same=float(same), statements=float(statements))
+            outcome.figures |= {f"query.{page.key}.{k}": v for k, v in figures.items()}
     finally:
         raw.close()
         await api.store.close()
     return outcome
+
+
+async def _fetch(conn: sqlite3.Connection, sql: str, *parameters: object) -> object:
+    return conn.execute(sql, parameters).fetchall()
 
 
 def rare_word(conn: sqlite3.Connection) -> str:
@@ -124,7 +116,7 @@ def rare_word(conn: sqlite3.Connection) -> str:
 
 async def search(run: Run) -> Outcome:
     table = Table(
-        f"Search, top 20{_encrypted(run)}, ms p50 / p95",
+        f"Search, top 20{run.tag}, ms p50 / p95",
         ["size", "query", "matches", "API", "bare FTS5", "x bare p50", "hits", "SQL stmts"],
         caption="matches: documents of any kind matching (bare count); hits: edges returned.",
     )
@@ -140,28 +132,14 @@ async def search(run: Run) -> Outcome:
                 count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
                 [(matches,)] = conn.execute(count, (expression,)).fetchall()
 
-                async def bare(
-                    expression: str = expression, conn: sqlite3.Connection = conn
-                ) -> object:
-                    return conn.execute(BARE, (expression,)).fetchall()
-
                 hits = len((await api.run(SEARCH, variables))["search"]["edges"])
+                bare = partial(_fetch, conn, BARE, expression)
                 ours, theirs, x = await interleaved(
                     partial(api.run, SEARCH, variables), bare, run.plan
                 )
-                statements = await api.statements(SEARCH, variables)
-                table.rows.append(
-                    [
-                        run.label(size),
-                        f"{kind}: {text}",
-                        matches,
-                        str(ours),
-                        str(theirs),
-                        round(x, 1),
-                        hits,
-                        statements,
-                    ]
-                )
+                row: list[Cell] = [run.label(size), f"{kind}: {text}", matches, str(ours)]
+                row += [str(theirs), round(x, 1), hits, await api.statements(SEARCH, variables)]
+                table.rows.append(row)
                 prefix = f"search.{run.label(size)}.{kind}"
                 outcome.figures |= {f"{prefix}.p50_ms": ours.p50_ms, f"{prefix}.x_bare": x}
                 if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
@@ -174,11 +152,8 @@ async def search(run: Run) -> Outcome:
 
 async def encryption(run: Run) -> Outcome:
     size = run.options.sizes[0]
-    corpus, plain, sealed = (
-        run.corpus(size),
-        (await run.fill(size, False))[1],
-        (await run.fill(size, True))[1],
-    )
+    corpus = run.corpus(size)
+    plain, sealed = (await run.fill(size, False))[1], (await run.fill(size, True))[1]
     import_x = ratio(plain.seconds, sealed.seconds)  # rate ratio: encrypted / plaintext
     table = Table(
         f"Encryption at rest, {run.label(size)} messages: encrypted vs plaintext",

@@ -112,74 +112,68 @@ async def _server(run: Run, kind: str, db: Path, env: dict[str, str]) -> AsyncIt
 
 
 async def serve(run: Run) -> Outcome:
-    size = run.options.sizes[0]
+    size, requests, token = run.options.sizes[0], run.options.requests, secrets.token_urlsafe(24)
     db, plain = await run.database(size), await run.database(size, encrypted=False)
-    token = secrets.token_urlsafe(24)
     env = run.env(run.options.encrypted, SESSIONGRAPH_TOKEN=token)
     raw_pages = RawPages(plain)
     pages = pages_of(raw_pages.busiest_session())
     raw_pages.close()
     table = Table(
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
-        f"{run.options.rounds} round(s) of {run.options.requests} requests per page and server",
+        f"{run.options.rounds} round(s) of {requests} requests per page and server",
         _COLUMNS,
         caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
         "over the rounds.",
     )
     outcome = Outcome([table])
+    sides = ("graph", "raw")
     latencies: dict[tuple[str, str], list[float]] = {}
     seconds: dict[tuple[str, str], float] = {}
-    ratios: dict[str, list[float]] = {page.name: [] for page in pages}
-    same: dict[str, bool] = {}
-    warmup = run.options.requests // 5
     async with AsyncExitStack() as stack:
         servers = [_server(run, "graph", db, env), _server(run, "raw", plain, env)]
-        graph_port, raw_port = await asyncio.gather(*map(stack.enter_async_context, servers))
-        ports = {"graph": graph_port, "raw": raw_port}
-        requests = {
-            (page.name, side): _post(port, token, page.query, page.variables)
-            for page in pages
+        ports = dict(
+            zip(sides, await asyncio.gather(*map(stack.enter_async_context, servers)), strict=True)
+        )
+        posts = {
+            (p.name, side): _post(port, token, p.query, p.variables)
+            for p in pages
             for side, port in ports.items()
         }
-        for page in pages:
-            answers = []
-            for side, port in ports.items():
-                connection = await _Connection.open(port)
-                try:
-                    status, body = await connection.request(requests[page.name, side])
-                finally:
-                    connection.close()
-                answers.append(orjson.loads(body) if status == 200 else {"status": status})
-            same[page.name] = answers[0] == answers[1]
-            for side, port in ports.items():  # warm-up, untimed
-                await _load(port, requests[page.name, side], max(CONCURRENCY, warmup))
+        same = {p.name: await _same(ports, posts, p.name) for p in pages}
+        for page, side in ((p, s) for p in pages for s in sides):  # warm-up, untimed
+            await _load(ports[side], posts[page.name, side], max(CONCURRENCY, requests // 5))
+        ratios: dict[str, list[float]] = {page.name: [] for page in pages}
         for _ in range(run.options.rounds):
             for page in pages:
                 rates = {}
-                for side, port in ports.items():
-                    got, took = await _load(port, requests[page.name, side], run.options.requests)
+                for side in sides:
+                    got, took = await _load(ports[side], posts[page.name, side], requests)
                     latencies.setdefault((page.name, side), []).extend(got)
                     seconds[page.name, side] = seconds.get((page.name, side), 0.0) + took
                     rates[side] = len(got) / took
                 ratios[page.name].append(rates["graph"] / rates["raw"])
     for page in pages:
-        graph, raw = (summarize(latencies[page.name, side]) for side in ("graph", "raw"))
-        rate = {
-            side: len(latencies[page.name, side]) / seconds[page.name, side]
-            for side in ("graph", "raw")
-        }
-        middle = statistics.median(ratios[page.name])
-        spread = f"{min(ratios[page.name]):.2f}-{max(ratios[page.name]):.2f}"
+        graph, raw = (summarize(latencies[page.name, side]) for side in sides)
+        rate = {side: len(latencies[page.name, side]) / seconds[page.name, side] for side in sides}
+        middle, spread = statistics.median(ratios[page.name]), sorted(ratios[page.name])
         row: list[Cell] = [page.name, yes(same[page.name]), round(rate["graph"]), str(graph)]
-        row += [round(rate["raw"]), str(raw), round(middle, 2), spread]
+        row += [round(rate["raw"]), str(raw), round(middle, 2), f"{spread[0]:.2f}-{spread[-1]:.2f}"]
         table.rows.append([*row, round(graph.p95_ms / graph.p50_ms, 2)])
-        key = f"serve.{page.key}"
-        outcome.figures |= {
-            f"{key}.req_per_s": rate["graph"],
-            f"{key}.raw_req_per_s": rate["raw"],
-            f"{key}.ratio": middle,
-            f"{key}.p95_over_p50": graph.p95_ms / graph.p50_ms,
-            f"{key}.same": float(same[page.name]),
-        }
+        figures = dict(req_per_s=rate["graph"], raw_req_per_s=rate["raw"], ratio=middle)
+        figures |= dict(p95_over_p50=graph.p95_ms / graph.p50_ms, same=float(same[page.name]))
+        outcome.figures |= {f"serve.{page.key}.{k}": v for k, v in figures.items()}
     return outcome
+
+
+async def _same(ports: dict[str, int], posts: dict[tuple[str, str], bytes], page: str) -> bool:
+    """Whether both servers answer ``page`` with the same JSON."""
+    answers = []
+    for side, port in ports.items():
+        connection = await _Connection.open(port)
+        try:
+            status, body = await connection.request(posts[page, side])
+        finally:
+            connection.close()
+        answers.append(orjson.loads(body) if status == 200 else {"status": status})
+    return bool(answers[0] == answers[1])
