@@ -14,13 +14,14 @@ import asyncio
 import platform
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 
 from rich.console import Console
 
 from bench import report
-from bench.core import Options, Plan, Run, Scenario
+from bench.core import Options, Plan, Run
 from bench.report import Outcome
 from bench.scenarios.imports import codex, imports
 from bench.scenarios.live import live
@@ -32,6 +33,7 @@ FULL_SIZES = (10_000, 100_000)
 QUICK_SIZES = (1_000, 4_000)
 FULL_PLAN = Plan(warmup=5, iterations=300, budget_s=2.0, minimum=20)
 QUICK_PLAN = Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5)
+Scenario = Callable[[Run], Awaitable[Outcome]]
 # Run in this order: ``import`` first, so that its figures come from the first, cold
 # import of each corpus (the others reuse the databases it left).
 SCENARIOS: Final[dict[str, Scenario]] = {

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import Corpus, generate
-from bench.report import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
@@ -226,6 +225,3 @@ async def listening(port: int, *processes: asyncio.subprocess.Process, log: Path
             if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
                 raise RuntimeError(f"a server did not start: {log}") from None
             await asyncio.sleep(0.05)
-
-
-Scenario = Callable[[Run], Awaitable[Outcome]]

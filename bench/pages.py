@@ -17,6 +17,10 @@ from pathlib import Path
 from typing import Any, Final
 
 import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from graph.content import blocks_of, readable_text, records_of
 from graph.schema.ids import encode_id
@@ -25,7 +29,7 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["Page", "RawPages", "pages_of", "search_expression", "usage_page"]
+__all__ = ["Page", "RawPages", "pages_of", "raw_app", "search_expression", "usage_page"]
 
 Data = dict[str, Any]
 
@@ -215,3 +219,22 @@ def usage_page() -> Page:
     """Usage by UTC day and model (issue 16): timed in process only, beside the bare
     aggregate; the serve scenario keeps to the four pages."""
     return Page("usage: by day and model", USAGE, None, RawPages.usage)
+
+
+def raw_app(db: Path) -> Starlette:
+    """The raw endpoint of the serve scenario: Starlette, one route, no middleware, no
+    token, sqlite3 on the event loop, orjson; the page is picked by its query text."""
+    pages = RawPages(db)
+    answer = {
+        NESTED: lambda v: pages.nested(),
+        FLAT: lambda v: pages.flat(),
+        SESSION: lambda v: pages.session(v["id"]),
+        SEARCH: lambda v: pages.search(v["q"]),
+    }
+
+    async def graphql(request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        data = answer[body["query"]](body.get("variables") or {})
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
+
+    return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])

@@ -1,30 +1,38 @@
-"""One fill of a fresh database, in its own process: ``python -m bench.worker MODE SRC DB``.
+"""What the bench runs in a process of its own: ``python -m bench.worker MODE ARG DB``.
 
-- ``import``: ``SRC`` is a projects dir; ``graph.importers.import_paths`` is timed on a
-  store opened as a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``
-  when set), after the database was created and migrated (not timed).
-- ``raw``: ``SRC`` is a database the importer filled; its sessions, conversations,
-  messages and events (read first, not timed) are inserted into the fresh, migrated
-  ``DB`` with plain ``sqlite3.executemany``, one transaction per session, WAL and
-  synchronous=NORMAL as the store has them: the floor of the database cost, the same
-  final rows, no search index. No second transcript parser is needed for it.
+One fill of a fresh database (the last line of stdout is the :class:`bench.core.Ingest`
+as JSON; ``peak_rss_mb`` is this process's own high-water mark, ``VmHWM``):
 
-The last line of stdout is the :class:`bench.core.Ingest` as JSON; ``peak_rss_mb`` is
-this process's own high-water mark (``VmHWM``: a fresh start per fill).
+- ``import SRC DB``: ``graph.importers.import_paths`` of the folder ``SRC``, timed, on a
+  store opened as a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``),
+  after the database was created and migrated (not timed).
+- ``raw SRC DB``: the sessions, conversations, messages and events of the database
+  ``SRC`` (read first, not timed) inserted into the fresh, migrated ``DB`` with plain
+  ``sqlite3.executemany``, one transaction per session, WAL and synchronous=NORMAL as the
+  store has them: the floor of the database cost, the same final rows, no search index.
+
+Or a server for the serve scenario, its port the first line of stdout: ``serve graph DB``
+serves sessiongraph's app as ``sessiongraph serve`` does (token from
+``$SESSIONGRAPH_TOKEN``), ``serve raw DB`` the hand-written endpoint
+(:func:`bench.pages.raw_app`); the same uvicorn settings, on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import resource
+import socket
 import sqlite3
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from bench.core import Ingest
+from bench.core import HOST, Ingest
 from graph.importers.importer import import_paths
 from graph.keys import resolve_key
 from graph.store import Store
@@ -83,11 +91,40 @@ async def _migrate(db: Path) -> None:
     await (await Store.open(db)).close()
 
 
+def _serve(kind: str, db: Path) -> None:
+    # Imported here: a fill's peak RSS is to be that of an import.
+    import uvicorn
+
+    from bench.pages import raw_app
+    from graph.app import create_app
+    from graph.settings import ServerSettings
+
+    token = os.environ.get("SESSIONGRAPH_TOKEN") or None
+    server = ServerSettings(token=token)
+    app = create_app(db, server=server, key=resolve_key()) if kind == "graph" else raw_app(db)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose ``proto``
+    # says TCP (accepted ones copy it); with 0 a keep-alive answer written in two parts
+    # waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    sys.stdout.write(f"{sock.getsockname()[1]}\n")
+    sys.stdout.flush()
+    # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
+    options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
+    uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
+
+
 def main(argv: list[str]) -> int:
-    mode, source, db = argv[0], Path(argv[1]), Path(argv[2])
+    mode, source, db = argv[0], argv[1], Path(argv[2])
+    if mode == "serve":
+        _serve(source, db)
+        return 0
     if mode not in ("import", "raw"):
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")
-    seconds = asyncio.run(_import(source, db)) if mode == "import" else _raw(source, db)
+    src = Path(source)
+    seconds = asyncio.run(_import(src, db)) if mode == "import" else _raw(src, db)
     conn = sqlite3.connect(db)
     counts = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
     messages, events = conn.execute(counts).fetchone()

@@ -1,6 +1,6 @@
 """``serve``: the four pages over HTTP, sessiongraph beside a raw endpoint (issue 17).
 
-Two uvicorn processes with the same settings (:mod:`bench.serve_app`): sessiongraph's
+Two uvicorn processes with the same settings (``bench.worker serve``): sessiongraph's
 app (token required) and a Starlette + sqlite3 + orjson endpoint answering the same pages
 from the same file (the plaintext twin with ``--encrypted``). Their answers are checked
 equal (same JSON ``data``) before any timing. Then, in rounds, each page kind is loaded
@@ -102,9 +102,9 @@ async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float]:
 
 @asynccontextmanager
 async def _server(run: Run, kind: str, db: Path, env: dict[str, str]) -> AsyncIterator[int]:
-    """A ``bench.serve_app`` process; yields its port once it answers."""
+    """A ``bench.worker serve`` process; yields its port once it answers."""
     log = run.workdir / "serve.log"
-    async with started(["bench.serve_app", kind, str(db)], env, log, pipe=True) as process:
+    async with started(["bench.worker", "serve", kind, str(db)], env, log, pipe=True) as process:
         assert process.stdout is not None
         port = int(await asyncio.wait_for(process.stdout.readline(), _TIMEOUT_S))
         await listening(port, process, log=log)
