@@ -14,9 +14,9 @@ import asyncio
 import platform
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from rich.console import Console
 
@@ -33,7 +33,7 @@ FULL_SIZES = (10_000, 100_000)
 QUICK_SIZES = (1_000, 4_000)
 FULL_PLAN = Plan(warmup=5, iterations=300, budget_s=2.0, minimum=20)
 QUICK_PLAN = Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5)
-Scenario = Callable[[Run], Awaitable[Outcome]]
+Scenario = Callable[[Run], Coroutine[Any, Any, Outcome]]
 # Run in this order: ``import`` first, so that its figures come from the first, cold
 # import of each corpus (the others reuse the databases it left).
 SCENARIOS: Final[dict[str, Scenario]] = {

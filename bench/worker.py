@@ -113,7 +113,8 @@ def _serve(kind: str, db: Path) -> None:
     sys.stdout.flush()
     # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
     options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
-    uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
+    options["lifespan"] = "on"
+    uvicorn.Server(uvicorn.Config(app, host=HOST, **options)).run(sockets=[sock])
 
 
 def main(argv: list[str]) -> int:

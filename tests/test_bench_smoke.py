@@ -43,8 +43,9 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
     options = options_from(args, tmp_path)
     run = Run(replace(options, plan=TINY), key=MasterKey.generate().to_base64())
     before = set(_children())
-    done = await asyncio.gather(*(scenario(run) for scenario in SCENARIOS.values()))
-    outcomes = dict(zip(SCENARIOS, done, strict=True))
+    async with asyncio.TaskGroup() as group:  # a failure cancels the others (and their processes)
+        tasks = {name: group.create_task(scenario(run)) for name, scenario in SCENARIOS.items()}
+    outcomes = {name: task.result() for name, task in tasks.items()}
     figures = {k: v for outcome in outcomes.values() for k, v in outcome.figures.items()}
     for name, value in figures.items():
         assert value > 0, name

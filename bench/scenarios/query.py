@@ -22,7 +22,7 @@ from typing import Any, Final
 import orjson
 
 from bench.core import Run, interleaved, ratio, yes
-from bench.pages import NESTED, RawPages, pages_of, search_expression, usage_page
+from bench.pages import NESTED, Page, RawPages, pages_of, search_expression, usage_page
 from bench.report import Cell, Outcome, Table
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
@@ -74,18 +74,12 @@ async def query(run: Run) -> Outcome:
     outcome = Outcome([table])
     try:
         for page in [*pages_of(raw.busiest_session()), usage_page()]:
-            same = await api.run(page.query, page.variables) == page.raw(raw)
-
-            async def raw_call(page: Any = page) -> bytes:
-                return orjson.dumps({"data": page.raw(raw)})
-
-            ours, theirs, x = await interleaved(
-                partial(api.run, page.query, page.variables), raw_call, run.plan
-            )
+            ask = partial(api.run, page.query, page.variables)
+            same = await ask() == page.raw(raw)
+            ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
             statements = await api.statements(page.query, page.variables)
-            table.rows.append(
-                [page.name, str(ours), str(theirs), round(x, 2), statements, yes(same)]
-            )
+            row: list[Cell] = [page.name, str(ours), str(theirs), round(x, 2), statements]
+            table.rows.append([*row, yes(same)])
             figures = dict(p50_ms=ours.p50_ms, x_raw=x, p95_over_p50=ours.p95_ms / ours.p50_ms)
             figures |= dict(same=float(same), statements=float(statements))
             outcome.figures |= {f"query.{page.key}.{k}": v for k, v in figures.items()}
@@ -93,6 +87,11 @@ async def query(run: Run) -> Outcome:
         raw.close()
         await api.store.close()
     return outcome
+
+
+async def _as_json(page: Page, raw: RawPages) -> bytes:
+    """The raw side of ``page`` as the bytes a server would send."""
+    return orjson.dumps({"data": page.raw(raw)})
 
 
 async def _fetch(conn: sqlite3.Connection, sql: str, *parameters: object) -> object:
