@@ -153,10 +153,16 @@ class _Thread:
     """One Claude Code JSONL file being written record by record."""
 
     def __init__(
-        self, fh: BinaryIO, rng: random.Random, text: TextPool, corpus: Corpus, base: Json
+        self,
+        fh: BinaryIO,
+        rng: random.Random,
+        text: TextPool,
+        corpus: Corpus,
+        base: Json,
+        hooks: tuple[int, int],
     ) -> None:
         self.fh, self.rng, self.text, self.corpus, self.base = fh, rng, text, corpus, base
-        self.hook_runs = (1, 2)  # before and after each tool call
+        self.hook_runs = hooks  # before and after each tool call
         self.sidechain, self.messages = "agentId" in base, 0
         self.parent: str | None = None
         self.clock = 1_756_684_800_000 + rng.randrange(180 * 24 * 3600 * 1000)
@@ -187,12 +193,10 @@ class _Thread:
     def hooks(self, event: str, tool: str, use_id: str, count: int) -> None:
         for i in range(count):
             command = f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"
-            data = dict(
-                type="hook_progress", hookEvent=event, hookName=f"{event}:{tool}", command=command
-            )
-            self.row(
-                "progress", dict(data=data, parentToolUseID=use_id, toolUseID=use_id), gap=(1, 60)
-            )
+            name = f"{event}:{tool}"
+            data = dict(type="hook_progress", hookEvent=event, hookName=name, command=command)
+            ids = dict(parentToolUseID=use_id, toolUseID=use_id)
+            self.row("progress", {"data": data, **ids}, gap=(1, 60))
 
     def prompt(self, content: str) -> None:
         self._count()
@@ -306,8 +310,7 @@ def _claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: 
     hooks = (rng.randint(1, 3), rng.randint(2, 3))
     subagents = 1 if rng.random() < 0.35 else 0
     with (folder / f"{session_id}.jsonl").open("wb", buffering=1 << 20) as fh:
-        main = _Thread(fh, rng, text, corpus, base)
-        main.hook_runs = hooks
+        main = _Thread(fh, rng, text, corpus, base, hooks)
         while main.messages < budget:
             left = budget - main.messages
             if not (subagents and left > 60):
@@ -317,8 +320,7 @@ def _claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: 
             agent = f"{rng.getrandbits(28):07x}"
             (folder / session_id / "subagents").mkdir(parents=True, exist_ok=True)
             with (folder / session_id / "subagents" / f"agent-{agent}.jsonl").open("wb") as sub_fh:
-                sub = _Thread(sub_fh, rng, text, corpus, {**base, "agentId": agent})
-                sub.hook_runs = hooks
+                sub = _Thread(sub_fh, rng, text, corpus, {**base, "agentId": agent}, hooks)
                 sub.prompt(text.words(rng.randint(200, 1500)))
                 while sub.messages < 40:
                     sub.tool_step(rng.choices(_TOOLS[:4], k=1))
