@@ -16,19 +16,15 @@ from bench.report import Cell, Outcome, Table
 _RATES = ["seconds", "MB/s", "lines/s", "messages/s"]
 
 
-def _rates(corpus: Corpus, fill: Ingest) -> list[Cell]:
-    """The columns of :data:`_RATES`: of ``fill`` reading ``corpus``."""
-    s = fill.seconds
-    return [
-        round(s, 2),
-        round(corpus.megabytes / s, 1),
-        round(corpus.records / s),
-        round(fill.messages / s),
-    ]
+def _cells(run: Run, size: int, corpus: Corpus, name: str, fill: Ingest) -> list[Cell]:
+    """The corpus, ``name`` and the :data:`_RATES` of ``fill`` reading ``corpus``."""
+    label, s = f"{run.label(size)} ({corpus.megabytes:.0f} MB)", fill.seconds
+    rates = [round(s, 2), round(corpus.megabytes / s, 1), round(corpus.records / s)]
+    return [label, name, *rates, round(fill.messages / s)]
 
 
-def _label(run: Run, size: int, corpus: Corpus) -> str:
-    return f"{run.label(size)} ({corpus.megabytes:.0f} MB)"
+def _ok(corpus: Corpus, fill: Ingest) -> str:
+    return yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
 
 
 async def imports(run: Run) -> Outcome:
@@ -47,24 +43,14 @@ async def imports(run: Run) -> Outcome:
         x = ratio(imported.seconds, floor.seconds)
         for name, fill in (("import_paths", imported), ("raw executemany", floor)):
             child = f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
-            ok = yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
             x_cell = round(x, 2) if fill is imported else 1.0
-            table.rows.append(
-                [
-                    _label(run, size, corpus),
-                    name,
-                    *_rates(corpus, fill),
-                    x_cell,
-                    ok,
-                    round(fill.db_mb),
-                    f"{fill.peak_rss_mb:.0f}{child}",
-                ]
-            )
-        prefix = f"import.{run.label(size)}"
+            cells = [*_cells(run, size, corpus, name, fill), x_cell, _ok(corpus, fill)]
+            table.rows.append([*cells, round(fill.db_mb), f"{fill.peak_rss_mb:.0f}{child}"])
+        prefix, s = f"import.{run.label(size)}", imported.seconds
         outcome.figures |= {
-            f"{prefix}.mb_per_s": corpus.megabytes / imported.seconds,
-            f"{prefix}.lines_per_s": corpus.records / imported.seconds,
-            f"{prefix}.messages_per_s": imported.messages / imported.seconds,
+            f"{prefix}.mb_per_s": corpus.megabytes / s,
+            f"{prefix}.lines_per_s": corpus.records / s,
+            f"{prefix}.messages_per_s": imported.messages / s,
             f"{prefix}.x_raw": x,
             f"{prefix}.rss_mb": imported.peak_rss_mb + imported.child_rss_mb,
             f"{prefix}.rows_ok": float(imported.messages == floor.messages == corpus.messages),
@@ -82,16 +68,13 @@ async def codex(run: Run) -> Outcome:
     outcome = Outcome([table])
     for size in run.options.sizes:
         claude, claude_fill = run.corpus(size), (await run.fill(size))[1]
-        corpus = run.corpus(size, "codex")
-        fill = await run.worker(
-            "import", corpus.root, run.workdir / f"codex-{size}.db", encrypted=run.options.encrypted
-        )
+        corpus, db = run.corpus(size, "codex"), run.workdir / f"codex-{size}.db"
+        fill = await run.worker("import", corpus.root, db, encrypted=run.options.encrypted)
         for agent, source, ingest in (
             ("claude-code", claude, claude_fill),
             ("codex", corpus, fill),
         ):
-            ok = yes(ingest.messages == source.messages, f"NO ({ingest.messages})")
-            table.rows.append([_label(run, size, source), agent, *_rates(source, ingest), ok])
+            table.rows.append([*_cells(run, size, source, agent, ingest), _ok(source, ingest)])
         rate = corpus.megabytes / fill.seconds
         prefix = f"codex.{run.label(size)}"
         outcome.figures |= {
