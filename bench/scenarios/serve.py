@@ -4,7 +4,7 @@ Two uvicorn processes with the same settings (``bench.worker serve``): sessiongr
 app (token required) and a Starlette + sqlite3 + orjson endpoint answering the same pages
 from the same file (the plaintext twin with ``--encrypted``). Their answers are checked
 equal (same JSON ``data``) before any timing. Then, in rounds, each page kind is loaded
-on one server and then the other: ``concurrency`` keep-alive connections, each sending its
+on one server and then the other: :data:`CONCURRENCY` keep-alive connections, each sending its
 next request when the previous answer is in, for a bounded count and time. The ratio of
 req/s is taken within each round (the median of the rounds is reported), so load that
 comes and goes on the machine hits both sides alike.
