@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
 from graph.content import blocks_of, readable_text
 
 __all__ = [
+    "DOCUMENT",
+    "REMOVED",
     "Document",
     "EventLookup",
     "FileState",
@@ -33,6 +35,13 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+# The event type of a transcript written as one JSON document (not lines): the document
+# less its list of messages (left empty, under the key the event's subtype names). A new
+# version of the document adds one; export puts the newest back together with the
+# thread's current records.
+DOCUMENT: Final = "document"
+# The event type of a message record that a document rewritten whole no longer holds.
+REMOVED: Final = "removed"
 # A search document prepared ahead: (analyzer tag, one token string per field column,
 # the secrets left out of them as (column, kind, fingerprint)).
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]

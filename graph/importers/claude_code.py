@@ -41,6 +41,7 @@ __all__ = [
     "TitleRecord",
     "TranscriptParser",
     "format_timestamp",
+    "nesting_depth",
     "normalize_timestamp",
 ]
 
@@ -135,7 +136,7 @@ def _out_of_range(usage: Record) -> str:
     )
 
 
-def _depth(record: Record) -> int:
+def nesting_depth(record: Record) -> int:
     """How deeply ``record`` nests (an object of scalars is 1)."""
     deepest = 0
     stack: list[tuple[Any, int]] = [(record, 1)]
@@ -186,6 +187,9 @@ class Batch:
     problems: list[Problem] = field(default_factory=list)
     # agentId -> id of the Task tool_use that started it, as the main thread tells it.
     agent_links: dict[str, str] = field(default_factory=dict)
+    # Messages stored by an earlier batch that are no longer current: msg_key -> the
+    # event type their records become (see ``Writer.retire_messages``).
+    retired: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
     agent_id: str | None = None
     cwd: str | None = None
@@ -254,7 +258,7 @@ class TranscriptParser:
             return
         # Only a line with that many brackets can nest that deeply: counting them is
         # cheap, walking the record is not (and is rarely needed).
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(record) > MAX_DEPTH:
+        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and nesting_depth(record) > MAX_DEPTH:
             self._problem(line_no, SKIPPED_TOO_DEEP, f"more than {MAX_DEPTH} levels")
             return
         self._add(line_no, record, batch, text)
@@ -456,6 +460,12 @@ class ClaudeCodeFormat:
 
     def default_roots(self) -> list[Path]:
         return [projects_dir()]
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix == ".jsonl"
+
+    def document_reader(self, path: str, *, fallback_timestamp: str) -> None:
+        return None  # lines only
 
     def claims(self, path: Path, first_line: bytes) -> bool:
         return path.suffix == ".jsonl"

@@ -313,6 +313,12 @@ class CodexFormat:
         base = Path(home) if home else Path.home() / ".codex"
         return [base / "sessions", base / "archived_sessions"]
 
+    def accepts(self, path: Path) -> bool:
+        return path.suffix == ".jsonl"
+
+    def document_reader(self, path: str, *, fallback_timestamp: str) -> None:
+        return None  # lines only
+
     def claims(self, path: Path, first_line: bytes) -> bool:
         if path.suffix != ".jsonl":
             return False

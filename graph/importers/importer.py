@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
 from graph.importers.claude_code import AGENT_PARENT, UNREADABLE, Batch, Problem
+from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
-from graph.importers.formats import classify
+from graph.importers.formats import accepts, classify
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles, backfill_titles, derive_titles
@@ -36,6 +37,8 @@ __all__ = ["BATCH_BYTES", "BATCH_LINES", "import_paths"]
 
 # What one batch, and one write transaction, holds at most (tests make them smaller).
 log = logging.getLogger(__name__)
+# Plans that carry on with what is stored of a file (its thread and line numbers).
+_GOES_ON: Final = (Action.APPEND, Action.REWRITE)
 
 BATCH_LINES: Final = reading.BATCH_LINES
 BATCH_BYTES: Final = reading.BATCH_BYTES
@@ -65,7 +68,7 @@ async def import_paths(
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    found = discover(paths, classify)
+    found = discover(paths, classify, accepts)
     await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
@@ -113,9 +116,7 @@ class _Importer:
         async with self.store.read() as reader:
             states = await reader.transcripts.file_states([str(f.path) for f in files])
             plans = self._plan(files, states)
-            known = [
-                p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
-            ]
+            known = [p.state.conversation_pk for p in plans if p.action in _GOES_ON and p.state]
             by_pk = await reader.transcripts.conversation_contexts(
                 [pk for pk in known if pk is not None]
             )
@@ -157,14 +158,14 @@ class _Importer:
         return plans
 
     def _check_append(self, plan: Plan, by_pk: dict[int, ConversationContext]) -> Plan:
-        if plan.action is not Action.APPEND or plan.state is None:
+        if plan.action not in _GOES_ON or plan.state is None:
             return plan
         pk = plan.state.conversation_pk
         if pk is None:
             return plan  # nothing stored from it yet (blank or bad lines so far)
         context = by_pk.get(pk)
         if context is None:  # its rows were deleted: read it all again
-            return replace(plan, action=Action.RESET)
+            return plan if plan.action is Action.REWRITE else replace(plan, action=Action.RESET)
         self.contexts[str(plan.file.path)] = context
         return plan
 
@@ -214,6 +215,7 @@ class _Importer:
             plan.mtime_ns,
             plan.size,
             plan.file.source,
+            plan.file.whole_file,
         )
 
     async def _write(self, chunks: list[_Chunk]) -> None:
@@ -249,6 +251,8 @@ class _Importer:
             if plan.state.conversation_pk is not None:
                 await writer.clear_conversation(plan.state.conversation_pk)
             context = None
+        if plan.action is Action.REWRITE and context is not None:
+            await keep_what_is_new(writer, context, batch)
         context = await self._store_batch(writer, plan.file, context, batch)
         await writer.save_file_state(
             FileState(
@@ -280,6 +284,8 @@ class _Importer:
         elif batch.cwd or batch.git_branch or batch.version or batch.metadata():
             await writer.upsert_session(_new_session(context.session_id, file, batch))
         session_pk, conversation_pk = context.session_pk, context.conversation_pk
+        if batch.retired:  # before the batch's messages: one may come back under its key
+            await writer.retire_messages(session_pk, conversation_pk, batch.retired)
         if batch.messages:
             await writer.add_messages(session_pk, conversation_pk, list(batch.messages.values()))
         if batch.events:

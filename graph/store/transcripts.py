@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.content import blocks_of, readable_text, records_of
-from graph.crypto import Codec
+from graph.crypto import Codec, PlainCodec
 from graph.inputs import EventLookup, FileState
 from graph.store import prompt_history
 from graph.store.filters import json_list
@@ -45,6 +45,7 @@ __all__ = [
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
     "sessions_to_title",
+    "thread_contents",
 ]
 
 _FETCH = 64
@@ -359,6 +360,35 @@ async def conversation_events(
         await cursor.close()
 
 
+async def thread_contents(
+    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None
+) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
+    """What a thread holds: each message's newest record by its key, and every event as
+    (line, uuid, type, record) in line order (for a transcript rewritten whole, to tell
+    what is new in it)."""
+    codec = codec or PlainCodec()
+    newest: dict[str, Any] = {}
+    for key, content in await conn.execute_fetchall(
+        "SELECT msg_key, content FROM messages WHERE conversation_pk = ?", (conversation_pk,)
+    ):
+        row_key = message_row_key(conversation_pk, key)
+        records = records_of(codec.open("messages", "content", row_key, content))
+        newest[key] = records[-1][1] if records else None
+    events = [
+        (
+            int(seq),
+            uuid,
+            kind,
+            orjson.loads(codec.open("events", "data", event_row_key(conversation_pk, seq), data)),
+        )
+        for seq, uuid, kind, data in await conn.execute_fetchall(
+            "SELECT seq, uuid, type, data FROM events WHERE conversation_pk = ? ORDER BY seq",
+            (conversation_pk,),
+        )
+    ]
+    return newest, events
+
+
 async def conversation_contexts(
     conn: aiosqlite.Connection, conversation_pks: Sequence[int]
 ) -> dict[int, ConversationContext]:
@@ -408,6 +438,11 @@ class Transcripts:
 
     async def link_agent(self, session_pk: int, agent_id: str, tool_use_id: str) -> None:
         await link_agent(self._conn, session_pk, agent_id, tool_use_id)
+
+    async def thread_contents(
+        self, conversation_pk: int
+    ) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
+        return await thread_contents(self._conn, conversation_pk, self._codec)
 
     async def sessions_to_title(self, session_pks: Sequence[int]) -> list[UntitledSession]:
         return await sessions_to_title(self._conn, session_pks)
