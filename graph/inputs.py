@@ -388,14 +388,15 @@ def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class EventLookup:
     """Which stored event to look in, and what to read from it (JSON paths like
-    ``$.data.agentId``): the first event of ``type``/``subtype`` in a session whose
-    ``match_path`` holds the given value, and the string at its ``value_path``.
+    ``$.data.agentId``): the first event of ``type``/``subtype`` (``None``: events
+    without one) in a session whose ``match_path`` holds the given value, and the
+    string at its ``value_path``.
 
     A transcript format says what it looks for (e.g. which tool call started a subagent);
     the store only knows events and paths.
     """
 
     type: str
-    subtype: str
+    subtype: str | None
     match_path: str
     value_path: str

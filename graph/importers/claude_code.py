@@ -192,6 +192,11 @@ class Batch:
     retired: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
     agent_id: str | None = None
+    # The session this file is a thread of, when the file names it (a Codex sub-agent's
+    # rollout names its parent's): the file is then a sidechain with ``agent_id``.
+    parent_session_id: str | None = None
+    # The session this one was forked from, when the file names it.
+    forked_from: str | None = None
     cwd: str | None = None
     git_branch: str | None = None
     version: str | None = None
@@ -202,7 +207,11 @@ class Batch:
 
     def metadata(self) -> dict[str, str] | None:
         """Session-level facts worth keeping beyond the columns."""
-        facts = {"slug": self.slug, "permissionMode": self.permission_mode}
+        facts = {
+            "slug": self.slug,
+            "permissionMode": self.permission_mode,
+            "forkedFrom": self.forked_from,
+        }
         kept = {key: value for key, value in facts.items() if value is not None}
         return kept or None
 
@@ -457,6 +466,7 @@ class ClaudeCodeFormat:
 
     source: Final = "claude-code"
     label: Final = "Claude Code"
+    agent_parent: Final = AGENT_PARENT
 
     def default_roots(self) -> list[Path]:
         return [projects_dir()]

@@ -17,6 +17,13 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
   assistant message (the record joins that message), any other stays an event. Older
   builds (0.50-0.53) report usage in ``turn.completed`` or a bare ``token_count``.
 - Everything else (``session_meta``, ``turn_context``, ``compacted``, ...) is an event.
+
+A sub-agent's rollout (its ``session_meta`` ``source`` is ``{"subagent": {"thread_spawn":
+{"parent_thread_id": ...}}}``) is a sidechain thread of its parent's session, as a Claude
+Code subagent's file is: its agent id is its own thread id, and the parent's
+``collab_agent_spawn_end`` event names the call that started it. A rollout forked by the
+user (``forked_from_id``, any other source) stays a session of its own, its metadata
+naming the session it came from (``forkedFrom``).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from graph.importers.claude_code import (
     normalize_timestamp,
 )
 from graph.importers.files import TranscriptFile
-from graph.inputs import NewEvent, NewMessage, TokenTotals
+from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]
 
@@ -134,7 +141,12 @@ class CodexParser(TranscriptParser):
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
             self.feed(line_no, raw)
-        self.batch = Batch(session_id=self.batch.session_id)
+        seen = self.batch
+        self.batch = Batch(
+            session_id=seen.session_id,
+            agent_id=seen.agent_id,
+            parent_session_id=seen.parent_session_id,
+        )
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
@@ -169,7 +181,13 @@ class CodexParser(TranscriptParser):
         if self._meta_seen:
             return
         self._meta_seen = True
-        batch.session_id = _str(item.get("id")) or batch.session_id
+        own = _str(item.get("id"))
+        parent = _spawned_by(item)
+        if parent is not None and own is not None:  # a sub-agent: a thread of its parent
+            batch.parent_session_id, batch.agent_id = parent, own
+        else:
+            batch.session_id = own or batch.session_id
+            batch.forked_from = _str(item.get("forked_from_id"))
         batch.cwd = _str(item.get("cwd")) or batch.cwd
         batch.version = _str(item.get("cli_version")) or batch.version
         git = item.get("git")
@@ -251,6 +269,10 @@ class CodexParser(TranscriptParser):
                 batch.titles.append(TitleRecord(_THREAD_NAME_RANK, name, None, None, None))
         elif subtype == "token_count":
             return self._token_count(line_no, record, item, ts, batch, text)
+        elif subtype == "collab_agent_spawn_end":  # which call started which sub-agent
+            agent, call = _str(item.get("new_thread_id")), _str(item.get("call_id"))
+            if agent and call:
+                batch.agent_links[agent] = call
         elif subtype == "turn.completed":  # 0.51-0.53: usage of the turn, once
             usage = _totals(item.get("usage"))
             if usage is not None:
@@ -302,11 +324,31 @@ def _str(value: Any) -> str | None:
     return value if value.__class__ is str and value else None
 
 
+def _spawned_by(meta: Record) -> str | None:
+    """The thread that spawned a sub-agent's rollout (codex-rs ``SessionSource::SubAgent``:
+    ``{"subagent": {"thread_spawn": {"parent_thread_id": ...}}}``, or a top-level
+    ``parent_thread_id`` in later builds); ``None`` for any other rollout."""
+    source = meta.get("source")
+    sub = source.get("subagent") if isinstance(source, dict) else None
+    if sub is None:
+        return None
+    spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
+    parent = spawn.get("parent_thread_id") if isinstance(spawn, dict) else None
+    return _str(parent) or _str(meta.get("parent_thread_id"))
+
+
 class CodexFormat:
     """Codex CLI: ``$CODEX_HOME/sessions`` and ``archived_sessions`` (default ``~/.codex``)."""
 
     source: Final = "codex"
     label: Final = "Codex CLI"
+    # A sub-agent's rollout read after its parent's: the spawn call that started it.
+    agent_parent: Final = EventLookup(
+        type="collab_agent_spawn_end",
+        subtype=None,
+        match_path="$.payload.new_thread_id",
+        value_path="$.payload.call_id",
+    )
 
     def default_roots(self) -> list[Path]:
         home = os.environ.get("CODEX_HOME")

@@ -21,6 +21,7 @@ from graph.importers.claude_code import CLAUDE_CODE
 from graph.importers.codex import CODEX
 from graph.importers.files import TranscriptFile
 from graph.importers.gemini import GEMINI_CLI
+from graph.inputs import EventLookup
 
 if TYPE_CHECKING:
     from graph.importers.claude_code import Batch
@@ -74,6 +75,12 @@ class TranscriptFormat(Protocol):
     @property
     def label(self) -> str:
         """The agent's name, for people."""
+        ...
+
+    @property
+    def agent_parent(self) -> EventLookup | None:
+        """Where a subagent thread's starting tool call is recorded in its session's
+        stored events (for a subagent file read in a later run than that call)."""
         ...
 
     def default_roots(self) -> list[Path]:

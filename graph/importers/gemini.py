@@ -195,6 +195,7 @@ class GeminiFormat:
 
     source: Final = "gemini-cli"
     label: Final = "Gemini CLI"
+    agent_parent: Final = None  # a subagent chat names no tool call that started it
 
     def default_roots(self) -> list[Path]:
         home = os.environ.get("GEMINI_CLI_HOME")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
-from graph.importers.claude_code import AGENT_PARENT, UNREADABLE, Batch, Problem
+from graph.importers.claude_code import UNREADABLE, Batch, Problem
 from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
-from graph.importers.formats import accepts, classify
+from graph.importers.formats import accepts, classify, format_named
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles, backfill_titles, derive_titles
@@ -301,16 +301,19 @@ class _Importer:
     async def _open_conversation(
         self, writer: Writer, file: TranscriptFile, batch: Batch
     ) -> ConversationContext:
-        session_id = batch.session_id or file.session_hint
+        # A file can say that it is another session's thread (its location, or a record).
+        sidechain = file.is_subagent or batch.parent_session_id is not None
+        session_id = batch.parent_session_id or batch.session_id or file.session_hint
         session_pk = await writer.upsert_session(_new_session(session_id, file, batch))
-        agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
+        agent_id = (batch.agent_id or file.agent_hint) if sidechain else ""
         parent = None
-        if file.is_subagent:
-            parent = self.links.get(
-                (session_pk, agent_id)
-            ) or await writer.transcripts.first_event_value(session_pk, AGENT_PARENT, agent_id)
+        lookup = format_named(file.source).agent_parent
+        if sidechain:
+            parent = self.links.get((session_pk, agent_id))
+            if parent is None and lookup is not None:
+                parent = await writer.transcripts.first_event_value(session_pk, lookup, agent_id)
         conversation_pk = await writer.upsert_conversation(
-            session_pk, NewConversation(agent_id, file.is_subagent, parent)
+            session_pk, NewConversation(agent_id, sidechain, parent)
         )
         return ConversationContext(session_pk, session_id, conversation_pk, agent_id, None)
 

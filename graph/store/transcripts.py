@@ -274,7 +274,7 @@ async def first_event_value(
     if codec is not None and codec.encrypted:
         rows = await conn.execute_fetchall(
             "SELECT conversation_pk, seq, data FROM events WHERE session_pk = ?"
-            " AND type = ? AND subtype = ? ORDER BY seq",
+            " AND type = ? AND subtype IS ? ORDER BY seq",
             (session_pk, lookup.type, lookup.subtype),
         )
         for conversation_pk, seq, data in rows:
@@ -288,7 +288,7 @@ async def first_event_value(
     value = await _one(
         conn,
         "SELECT json_extract(data, ?) FROM events "
-        "WHERE session_pk = ? AND type = ? AND subtype = ? "
+        "WHERE session_pk = ? AND type = ? AND subtype IS ? "
         "AND json_extract(data, ?) = ? AND json_type(data, ?) = 'text' ORDER BY seq LIMIT 1",
         (
             lookup.value_path,
