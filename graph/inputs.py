@@ -327,7 +327,11 @@ class NewEvent:
 
 @dataclass(slots=True)
 class FileState:
-    """How far the importer read a transcript file."""
+    """How far the importer read a transcript file.
+
+    ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
+    migration 0012), ``None`` when nothing does.
+    """
 
     path: str
     conversation_pk: int | None
@@ -336,6 +340,7 @@ class FileState:
     head_hash: str
     offset: int
     line_count: int
+    resume: str | None = None
 
 
 def _message(

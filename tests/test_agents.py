@@ -26,6 +26,7 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
+from graph.importers.claude_code import TranscriptParser
 from graph.importers.importer import import_paths
 from graph.importers.watch import watch_paths
 from graph.settings import ServerSettings
@@ -359,6 +360,30 @@ async def test_import_is_idempotent_and_incremental(
         assert one.source == source.name
     finally:
         await whole.close()
+
+
+@pytest.mark.parametrize("lines", [s for s in SOURCES if not s.document], ids=lambda s: s.id)
+async def test_an_append_is_parsed_from_where_reading_stopped(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: Source
+) -> None:
+    """What the earlier lines carry over (a Codex turn and totals, the order of Gemini's
+    messages) is saved with the file's state: the lines are not parsed again."""
+    half = len(lines.records) // 2
+    path = write(tmp_path, lines, lines.records[:half])
+    await import_paths(store, [tmp_path], worker=False)
+    write(tmp_path, lines)
+    fed: list[int] = []
+    feed = TranscriptParser.feed
+
+    def counted(parser: TranscriptParser, line_no: int, raw: bytes) -> None:
+        fed.append(line_no)
+        feed(parser, line_no, raw)
+
+    monkeypatch.setattr(TranscriptParser, "feed", counted)
+    await import_paths(store, [tmp_path], worker=False)
+    assert fed == list(range(half + 1, len(lines.records) + 1))
+    exported = (await export(store, SID, ExportFormat.JSONL)).splitlines()
+    assert [json.loads(line) for line in exported] == original(path)
 
 
 _SEARCH = """query($q: String!, $source: SessionSource) {

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from graph.content import blocks_of, records_of
 from graph.crypto import MasterKey
@@ -280,3 +283,27 @@ async def test_a_fork_stays_a_session_that_names_its_origin(store: Store, tmp_pa
     assert row.metadata is not None and b"forkedFrom" in (
         row.metadata if isinstance(row.metadata, bytes) else row.metadata.encode()
     )
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["saved-state", "replayed"])
+async def test_a_turn_split_across_two_runs_counts_as_in_one(tmp_path: Path, saved: bool) -> None:
+    """The second run takes up the turn, its model and its token totals where the first
+    stopped: from the state saved with the file, or (a state saved before migration 0012,
+    without it) by replaying the earlier lines."""
+    turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
+    first = [meta(), turn, user("go"), said("one"), tokens(100, 100, cached=30)]
+    then = [tokens(100, 100, cached=30), said("two"), tokens(250, 150, cached=30)]
+    path = rollout(tmp_path / "in", first)
+    store = await Store.open(tmp_path / "split.db")
+    try:
+        await import_paths(store, [path])
+        if not saved:
+            with sqlite3.connect(tmp_path / "split.db") as conn:
+                conn.execute("UPDATE import_files SET resume = NULL")
+        path.write_text(path.read_text() + "".join(f"{text}\n" for text in then))
+        await import_paths(store, [path])
+        row = await session(store)
+        assert row.tokens == TokenTotals(input=70 + 120, output=2, cache_read=60)
+        assert (row.message_count, json.loads(row.models)) == (2, ["gpt-x"])
+    finally:
+        await store.close()

@@ -233,11 +233,16 @@ class TranscriptParser:
         self._previous_ts = previous_timestamp or fallback_timestamp
         self.batch = Batch()
 
-    def resume(self, fh: BinaryIO, offset: int) -> None:
-        """Pick up what the lines before ``offset`` carry over (a read that resumes).
+    def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
+        """Pick up what the lines before ``offset`` carry over (a read that resumes):
+        ``state`` if the last run saved one (see :meth:`state`), else those lines.
 
         Claude Code's records each say what they belong to: nothing to do.
         """
+
+    def state(self) -> str | None:
+        """What carries over past the lines fed so far, as JSON (``None``: nothing)."""
+        return None
 
     def take(self) -> Batch:
         """The batch so far; the next lines start a new one."""

@@ -31,8 +31,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any, BinaryIO, Final
+
+import orjson
 
 from graph.importers.claude_code import (
     MAX_TOKENS,
@@ -135,9 +138,13 @@ class CodexParser(TranscriptParser):
         self._last_total: Any = None
         self._turn_usage: dict[str, TokenTotals] = {}
 
-    def resume(self, fh: BinaryIO, offset: int) -> None:
-        """Replay the lines before ``offset`` for the turn, model and token totals they
-        leave (a rollout's items do not all name their turn). Costs a parse of them."""
+    def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
+        """Take up the turn, model and token totals the lines before ``offset`` leave (a
+        rollout's items do not all name their turn): from ``state``, saved by the last
+        run, else by replaying those lines (a parse of them)."""
+        if state is not None:
+            self._restore(orjson.loads(state))
+            return
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
             self.feed(line_no, raw)
@@ -147,6 +154,41 @@ class CodexParser(TranscriptParser):
             agent_id=seen.agent_id,
             parent_session_id=seen.parent_session_id,
         )
+
+    def state(self) -> str | None:
+        """What carries over past the lines fed so far (see :meth:`resume`), as JSON."""
+        key = self._usage_key()
+        usage = self._turn_usage.get(key)
+        batch = self.batch
+        return orjson.dumps(
+            {
+                "meta": self._meta_seen,
+                "turn": self._turn,
+                "prompt": self._prompt_line,
+                "model": self._model,
+                "total": self._last_total,
+                "usage": None if usage is None else [key, *astuple(usage)],
+                "ts": self._previous_ts,
+                "ids": [batch.session_id, batch.agent_id, batch.parent_session_id],
+            }
+        ).decode()
+
+    def _restore(self, state: Any) -> None:
+        self._meta_seen = bool(state.get("meta"))
+        self._turn = state.get("turn")
+        self._prompt_line = int(state.get("prompt") or 0)
+        self._model = state.get("model")
+        self._last_total = state.get("total")
+        usage = state.get("usage")
+        if usage:
+            self._turn_usage = {usage[0]: TokenTotals(*usage[1:])}
+        self._previous_ts = state.get("ts") or self._previous_ts
+        session_id, agent_id, parent = state.get("ids") or (None, None, None)
+        self.batch = Batch(session_id=session_id, agent_id=agent_id, parent_session_id=parent)
+
+    def _usage_key(self) -> str:
+        """The message a token count without its own turn adds to: the current turn."""
+        return f"t:{self._turn}" if self._turn else f"a:{self._prompt_line}"
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
@@ -312,8 +354,7 @@ class CodexParser(TranscriptParser):
         replace: bool,
     ) -> None:
         # An old build's report of a whole turn is a message of its own.
-        fallback = f"l:{line_no}" if replace else f"a:{self._prompt_line}"
-        key = f"t:{self._turn}" if self._turn else fallback
+        key = f"l:{line_no}" if replace and not self._turn else self._usage_key()
         so_far = None if replace else self._turn_usage.get(key)
         total = usage if so_far is None else _add(so_far, usage)
         self._turn_usage[key] = total

@@ -12,7 +12,8 @@ Written by gemini-cli's chat recording service: a first metadata line (``session
 - ``{"$rewindTo": "<id>"}``: drops the messages from that id on. Dropped messages become
   ``rewound`` events, so they stay in the record and the export but are no longer
   current messages: those of the same batch here, those stored by an earlier one by the
-  store (``Batch.retired``; a resumed read replays the earlier lines for their order).
+  store (``Batch.retired``; a resumed read takes up their order from the state saved
+  with the file, see :meth:`GeminiParser.state`).
 
 Subagent chats sit in ``chats/<parent session id>/``. Token counts: ``input`` includes
 ``cached`` (cache reads); ``thoughts`` are output; ``tool`` (tool-use prompt) is input.
@@ -25,6 +26,8 @@ import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+import orjson
 
 from graph.importers.claude_code import (
     MAX_TOKENS,
@@ -80,12 +83,22 @@ class GeminiParser(TranscriptParser):
         self._order: list[str] = []  # message keys of this run, in file order
         self._raw: dict[int, bytes | None] = {}  # this batch's message lines, as read
 
-    def resume(self, fh: BinaryIO, offset: int) -> None:
-        """Replay the lines before ``offset`` for the order of the messages (rewinds)."""
+    def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
+        """Take up the order of the messages before ``offset`` (what a rewind drops): from
+        ``state``, saved by the last run, else by replaying those lines (a parse of them)."""
+        if state is not None:
+            saved = orjson.loads(state)
+            self._order = [key for key in saved.get("order", ()) if isinstance(key, str)]
+            self._previous_ts = saved.get("ts") or self._previous_ts
+            return
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
             self.feed(line_no, raw)
         self.take()
+
+    def state(self) -> str | None:
+        """What carries over past the lines fed so far (see :meth:`resume`), as JSON."""
+        return orjson.dumps({"order": self._order, "ts": self._previous_ts}).decode()
 
     def take(self) -> Batch:
         self._raw.clear()

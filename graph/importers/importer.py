@@ -87,6 +87,7 @@ class _Chunk:
     line_count: int
     first: bool
     last: bool
+    resume: str | None
 
 
 class _Importer:
@@ -216,6 +217,7 @@ class _Importer:
             plan.size,
             plan.file.source,
             plan.file.whole_file,
+            plan.state.resume if plan.action is Action.APPEND and plan.state else None,
         )
 
     async def _write(self, chunks: list[_Chunk]) -> None:
@@ -263,6 +265,7 @@ class _Importer:
                 chunk.head,
                 chunk.offset,
                 chunk.line_count,
+                chunk.resume,
             )
         )
         if context is not None:
@@ -332,7 +335,14 @@ def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSess
 
 def _chunk(plan: Plan, piece: Piece) -> _Chunk:
     return _Chunk(
-        plan, piece.batch, piece.head, piece.offset, piece.line_count, piece.first, piece.last
+        plan,
+        piece.batch,
+        piece.head,
+        piece.offset,
+        piece.line_count,
+        piece.first,
+        piece.last,
+        piece.resume,
     )
 
 

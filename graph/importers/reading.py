@@ -69,6 +69,7 @@ class FileJob:
     size: int = 0  # where the file ended when planned (0: unknown)
     source: str = "claude-code"  # its format (see graph.importers.formats)
     whole: bool = False  # one document rewritten whole: read all of it, once
+    resume: str | None = None  # what the parser carries over to ``offset`` (see FileState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class Piece:
     ``offset`` and ``line_count`` say where reading got to after the batch; ``head``
     fingerprints the start of the file and the bytes before ``offset`` (see
     :func:`~graph.importers.files.fingerprint`); ``first`` / ``last`` mark its first
-    and last batch.
+    and last batch; ``resume`` is what the parser carries over to ``offset``.
     """
 
     job: int
@@ -89,6 +90,7 @@ class Piece:
     first: bool = True
     last: bool = True
     problem: Problem | None = None
+    resume: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +177,7 @@ def read_file(
         )
         offset, line_count = job.offset, job.line_count
         if offset:
-            parser.resume(fh, offset)
+            parser.resume(fh, offset, job.resume)
         fh.seek(offset)
         first, last = True, False
         while not last:
@@ -185,7 +187,14 @@ def read_file(
             offset += batch.nbytes
             line_count += batch.lines
             yield Piece(
-                index, batch, fingerprint(fh, head, offset), offset, line_count, first, last
+                index,
+                batch,
+                fingerprint(fh, head, offset),
+                offset,
+                line_count,
+                first,
+                last,
+                resume=parser.state(),
             )
             first = False
 

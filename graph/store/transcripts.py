@@ -73,7 +73,7 @@ async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[
         return {}
     rows = await conn.execute_fetchall(
         "SELECT f.path, f.conversation_pk, f.size, f.mtime_ns, f.head_hash, f.offset, "
-        "f.line_count FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
+        "f.line_count, f.resume FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
         (json_list(list(paths)),),
     )
     return {row[0]: FileState(*row) for row in rows}
