@@ -26,11 +26,12 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
+from graph.feed import Activity, ChangeFeed, Subscriber
 from graph.importers.claude_code import TranscriptParser
 from graph.importers.importer import import_paths
 from graph.importers.watch import watch_paths
 from graph.settings import ServerSettings
-from graph.store import Store
+from graph.store import MessageRow, Store
 from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES, TOKEN, GraphQL
 from tests.test_import_cli import wait_for
@@ -384,6 +385,38 @@ async def test_an_append_is_parsed_from_where_reading_stopped(
     assert fed == list(range(half + 1, len(lines.records) + 1))
     exported = (await export(store, SID, ExportFormat.JSONL)).splitlines()
     assert [json.loads(line) for line in exported] == original(path)
+
+
+async def test_a_subscriber_gets_what_is_appended(
+    store: Store, tmp_path: Path, source: Source
+) -> None:
+    """The change feed (what `sessionActivity` subscriptions are served from) delivers
+    the messages a later import adds, in the order they were written."""
+    half = len(source.records) // 2
+    write(tmp_path, source, source.records[:half])
+    await import_paths(store, [tmp_path])
+    async with store.read() as reader:
+        (before,) = await reader.sessions_by_session_id([SID])
+    assert before is not None
+    feed = ChangeFeed(store.path, poll_seconds=3600)  # ticks driven by the test
+    await feed.start()
+    try:
+        subscriber = feed.subscribe(Subscriber(session_pk=before.id, wants_sessions=False))
+        write(tmp_path, source)  # the rest appended (a document: rewritten with the rest)
+        await import_paths(store, [tmp_path])
+        assert await feed.tick() > 0
+        delivered = []
+        while not subscriber.queue.empty():
+            delivered.append(subscriber.queue.get_nowait())
+    finally:
+        await feed.close()
+    async with store.read() as reader:
+        (after,) = await reader.sessions_by_session_id([SID])
+    assert after is not None
+    activities = [item for item in delivered if isinstance(item, Activity)]
+    assert [a.change.seq for a in activities] == sorted(a.change.seq for a in activities)
+    new = {a.row.id for a in activities if isinstance(a.row, MessageRow)}
+    assert len(new) >= after.message_count - before.message_count > 0
 
 
 _SEARCH = """query($q: String!, $source: SessionSource) {
