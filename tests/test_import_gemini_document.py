@@ -159,3 +159,18 @@ async def test_a_subagent_document_is_a_thread_of_its_parent_session(
     summary = await import_paths(store, [tmp_path])
     assert (summary.sessions_added, summary.conversations_added) == (1, 2)
     assert len(await exported(store)) == 2  # each thread's document
+
+
+async def test_a_document_the_cli_moved_to_jsonl_is_read_there(
+    store: Store, tmp_path: Path
+) -> None:
+    """gemini-cli resuming an old chat copies it to ``<name>.jsonl`` and goes on there (its
+    chatRecordingService): the folder's document is then passed over, not read twice."""
+    path = save(tmp_path, [msg("u1", "user", "hello")])
+    moved = path.with_suffix(".jsonl")
+    header = {**HEADER, "kind": "main"}
+    lines = [header, msg("u1", "user", "hello"), msg("u2", "user", "again")]
+    moved.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    summary = await import_paths(store, [tmp_path])
+    assert summary.files == 1
+    assert (await session(store)).message_count == 2

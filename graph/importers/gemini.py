@@ -215,9 +215,15 @@ class GeminiFormat:
         return [(Path(home) if home else Path.home()) / ".gemini" / "tmp"]
 
     def accepts(self, path: Path) -> bool:
-        # Older versions wrote chats/session-*.json; no other .json file in a folder.
+        # Older versions wrote chats/session-*.json; no other .json file in a folder. A
+        # current gemini-cli that resumes such a chat copies it into session-*.jsonl beside
+        # it and goes on there: the copy is read instead (it holds every message).
         if path.suffix == ".json":
-            return path.name.startswith("session-") and "chats" in path.parts
+            return (
+                path.name.startswith("session-")
+                and "chats" in path.parts
+                and not path.with_suffix(".jsonl").exists()
+            )
         return path.suffix == ".jsonl"
 
     def claims(self, path: Path, first_line: bytes) -> bool:
