@@ -310,9 +310,9 @@ class _Importer:
         session_pk = await writer.upsert_session(_new_session(session_id, file, batch))
         agent_id = (batch.agent_id or file.agent_hint) if sidechain else ""
         parent = None
-        lookup = format_named(file.source).agent_parent
         if sidechain:
             parent = self.links.get((session_pk, agent_id))
+            lookup = format_named(file.source).agent_parent
             if parent is None and lookup is not None:
                 parent = await writer.transcripts.first_event_value(session_pk, lookup, agent_id)
         conversation_pk = await writer.upsert_conversation(
