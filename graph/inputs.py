@@ -330,7 +330,7 @@ class FileState:
     """How far the importer read a transcript file.
 
     ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
-    migration 0012), ``None`` when nothing does.
+    migration 0014), ``None`` when nothing does.
     """
 
     path: str

@@ -288,7 +288,7 @@ async def test_a_fork_stays_a_session_that_names_its_origin(store: Store, tmp_pa
 @pytest.mark.parametrize("saved", [True, False], ids=["saved-state", "replayed"])
 async def test_a_turn_split_across_two_runs_counts_as_in_one(tmp_path: Path, saved: bool) -> None:
     """The second run takes up the turn, its model and its token totals where the first
-    stopped: from the state saved with the file, or (a state saved before migration 0012,
+    stopped: from the state saved with the file, or (a state saved before migration 0014,
     without it) by replaying the earlier lines."""
     turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
     first = [meta(), turn, user("go"), said("one"), tokens(100, 100, cached=30)]
