@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -25,17 +25,38 @@ __all__ = [
     "Document",
     "EventLookup",
     "FileState",
+    "Masker",
     "NewConversation",
     "NewEvent",
     "NewMessage",
     "NewSession",
     "TokenTotals",
+    "masked_text",
 ]
 
 Record = dict[str, Any]
 # A search document prepared ahead: (analyzer tag, one token string per field column,
 # the secrets left out of them as (column, kind, fingerprint)).
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
+
+
+class Masker(Protocol):
+    """The secret rules a message's text is masked with (a ``SecretScanner``)."""
+
+    @property
+    def digest(self) -> str: ...
+
+    def could_contain(self, text: str) -> bool: ...
+
+    def mask(self, text: str) -> str: ...
+
+
+def masked_text(records: list[tuple[int, Record]], rules: Masker, text: str | None = None) -> str:
+    """The readable text of ``records`` with every secret ``rules`` find masked, block by
+    block (as serving masks it); ``text``: their readable text, if known."""
+    blocks = blocks_of(records)
+    text = readable_text(blocks) if text is None else text
+    return readable_text(blocks, rules.mask) if rules.could_contain(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +106,7 @@ class NewMessage:
     __slots__ = (
         "_encoded",
         "_later_uuids",
+        "_masked",
         "_records",
         "_seq",
         "_text",
@@ -122,13 +144,14 @@ class NewMessage:
         self._seq = 0
         self._later_uuids: tuple[str, ...] = ()
         self._text: str | None = None
+        self._masked: tuple[str, str] | None = None  # (rules digest, masked text)
         # The JSON text each record was read from, when all were (see ``pack``).
         self._texts = texts if texts is not None and len(texts) == len(records) else None
 
     def add(self, line: int, record: Record, text: bytes | None = None) -> None:
         """Append a record (``text``: the JSON it was parsed from, if it was)."""
         self.records.append((line, record))
-        self._text = None
+        self._text = self._masked = None
         if self._texts is not None:
             if text is None:
                 self._texts = None
@@ -145,7 +168,8 @@ class NewMessage:
         masked = [(line, mask(record)) for line, record in records]
         if masked == records:
             return False
-        self._records, self._texts, self._encoded, self._text = masked, None, None, None
+        self._records, self._texts, self._encoded = masked, None, None
+        self._text = self._masked = None
         return True
 
     @property
@@ -187,6 +211,16 @@ class NewMessage:
             self._text = readable_text(blocks_of(self.records))
         return self._text
 
+    def masked_text(self, rules: Masker) -> str:
+        """The readable text with every secret ``rules`` find masked, block by block (as
+        serving masks it): what is stored, so that serving it scans nothing."""
+        if self._masked is None or self._masked[0] != rules.digest:
+            text = self.text
+            if rules.could_contain(text):
+                text = masked_text(self.records, rules, text)
+            self._masked = (rules.digest, text)
+        return self._masked[1]
+
     @property
     def encoded(self) -> bytes:
         """The records as stored: a JSON array of ``[line, record]`` pairs."""
@@ -221,6 +255,7 @@ class NewMessage:
                 self._seq,
                 self._later_uuids,
                 self._text,
+                self._masked,
             ),
         )
 
@@ -342,11 +377,13 @@ def _message(
     seq: int,
     later_uuids: tuple[str, ...],
     text: str | None,
+    masked: tuple[str, str] | None,
 ) -> NewMessage:
     message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
     message.document = document
     message._records, message._encoded = records, encoded
     message._seq, message._later_uuids, message._text = seq, later_uuids, text
+    message._masked = masked
     return message
 
 

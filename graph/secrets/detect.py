@@ -104,6 +104,7 @@ class SecretScanner:
     _anchor_list: tuple[str, ...] = field(init=False, repr=False)
     _by_anchor: dict[str, list[Rule]] = field(init=False, repr=False)
     _always: list[Rule] = field(init=False, repr=False)
+    _digest: str | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         own = [
@@ -128,8 +129,14 @@ class SecretScanner:
 
     @property
     def digest(self) -> str:
-        """8 hex digits naming the rules: what a search index built with them records, so
-        that other rules (a new pattern, an allowed value) rebuild it."""
+        """8 hex digits naming the rules: what a search index built with them, and a text
+        masked with them, record, so that other rules (a new pattern, an allowed value)
+        rebuild the one and mask the other again."""
+        if self._digest is None:
+            self._digest = self._compute_digest()
+        return self._digest
+
+    def _compute_digest(self) -> str:
         from importlib.metadata import version
 
         parts = [

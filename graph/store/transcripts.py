@@ -14,7 +14,7 @@ import orjson
 
 from graph.content import blocks_of, readable_text, records_of
 from graph.crypto import Codec
-from graph.inputs import EventLookup, FileState
+from graph.inputs import EventLookup, FileState, Masker, masked_text
 from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
@@ -142,9 +142,10 @@ async def fill_message_rows(
 
 
 async def fill_message_text(
-    conn: aiosqlite.Connection, codec: Codec, *, batch: int = 500
+    conn: aiosqlite.Connection, codec: Codec, rules: Masker | None, *, batch: int = 500
 ) -> int | None:
-    """Store the readable text of one batch of messages stored before migration 8.
+    """Store the readable text, masked by ``rules``, of one batch of messages whose text
+    is missing (stored before migration 0011) or was masked by other rules.
 
     Returns:
         How many messages were read, or ``None`` when nothing is left to do (the cursor
@@ -153,11 +154,13 @@ async def fill_message_text(
     cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_text.after'", ())
     if cursor is None:
         return None
+    digest = rules.digest if rules is not None else None
     rows = list(
         await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
-            " AND text IS NULL ORDER BY id LIMIT ?",
-            (int(cursor), batch),
+            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?1"
+            " AND (text IS NULL OR (?2 IS NOT NULL AND text_masked_by IS NOT ?2))"
+            " ORDER BY id LIMIT ?3",
+            (int(cursor), digest, batch),
         )
     )
     if not rows:
@@ -166,9 +169,10 @@ async def fill_message_text(
     texts = []
     for pk, conversation_pk, msg_key, content in rows:
         key = message_row_key(conversation_pk, msg_key)
-        text = readable_text(blocks_of(records_of(codec.open("messages", "content", key, content))))
-        texts.append((stored_text(codec, "messages", "text", key, text), pk))
-    await conn.executemany("UPDATE messages SET text = ? WHERE id = ?", texts)
+        records = records_of(codec.open("messages", "content", key, content))
+        text = masked_text(records, rules) if rules else readable_text(blocks_of(records))
+        texts.append((stored_text(codec, "messages", "text", key, text), digest, pk))
+    await conn.executemany("UPDATE messages SET text = ?, text_masked_by = ? WHERE id = ?", texts)
     await conn.execute(
         "UPDATE meta SET value = ? WHERE key = 'message_text.after'", (str(rows[-1][0]),)
     )

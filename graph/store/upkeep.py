@@ -81,6 +81,12 @@ class Upkeep:
             return False
         log.warning("rebuilding the search index of %s (index version %s)", self.path, version)
         await self.reindex()
+        # The stored texts were masked by the same rules as the index: mask them again
+        # (ensure_message_text, next).
+        async with self.write() as writer:
+            await writer.connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('message_text.after', '0')"
+            )
         return True
 
     async def _fill(self, cursor: str, step: Callable[[Writer], Awaitable[bool]]) -> None:
@@ -118,10 +124,12 @@ class Upkeep:
         await self._fill("usage_1h.after", step)
 
     async def ensure_message_text(self) -> None:
-        """Finish storing the readable text of older messages (see migration 0011)."""
+        """Finish storing the masked text of older messages (see migrations 0011, 0012)."""
+        indexer = self._indexer()
+        rules = indexer.analysis.scanner if indexer is not None else None
 
         async def step(writer: Writer) -> bool:
-            return await fill_message_text(writer.connection, self.codec) is not None
+            return await fill_message_text(writer.connection, self.codec, rules) is not None
 
         await self._fill("message_text.after", step)
 

@@ -164,9 +164,11 @@ class Writer(Deletes, Rewrites):
         return pk
 
     def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
-        """Column values from ``seq`` to ``text``, in table order (after the two pks)."""
+        """Column values from ``seq`` to ``text_masked_by``, in table order (after the two
+        pks)."""
         u = m.usage
-        content, text = m.encoded, self._text_value(conversation_pk, m)
+        content = m.encoded
+        text, masked_by = self._text_value(conversation_pk, m)
         if self._codec.encrypted:
             key = message_row_key(conversation_pk, m.msg_key)
             content = self._codec.seal("messages", "content", key, content)
@@ -184,6 +186,7 @@ class Writer(Deletes, Rewrites):
             u.cache_creation_1h,
             content,
             text,
+            masked_by,
         )
 
     async def add_messages(
@@ -240,8 +243,8 @@ class Writer(Deletes, Rewrites):
             await self._conn.executemany(
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
                 " timestamp = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,"
-                " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?, text = ?"
-                " WHERE id = ?",
+                " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?, text = ?,"
+                " text_masked_by = ? WHERE id = ?",
                 updates,
             )
         self.added.messages += len(inserts)
@@ -249,8 +252,8 @@ class Writer(Deletes, Rewrites):
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
                 " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
-                " cache_creation_tokens, cache_creation_1h_tokens, content, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cache_creation_tokens, cache_creation_1h_tokens, content, text, text_masked_by)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         self._touched.add(session_pk)
