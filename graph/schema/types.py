@@ -119,9 +119,11 @@ def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
     return [(int(line), record) for line, record in pairs]
 
 
-async def _messages(
-    info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None
+def _messages(
+    info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
+    """A parent's messages; ``total``: how many it has (the count of its row), which is
+    the total count when no role is asked for."""
     loaders, settings = info.context.loaders, info.context.settings
     sort = _MESSAGE_SORT[parent]
     kind = f"{parent[0]}m"
@@ -134,13 +136,17 @@ async def _messages(
         Message.of,
         page_key(sort),
         kind,
-        lambda: loaders.child_count.load(ChildCount("messages", parent, pk, where)),
+        total
+        if role is None
+        else lambda: loaders.child_count.load(ChildCount("messages", parent, pk, where)),
     )
 
 
-async def _events(
-    info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter
+def _events(
+    info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
 ) -> Connection[Event]:
+    """A parent's events; ``total``: how many it has (the count of its row), which is
+    the total count when ``where`` is empty."""
     loaders, settings = info.context.loaders, info.context.settings
     sort = _MESSAGE_SORT[parent]
     kind = f"{parent[0]}e"
@@ -152,7 +158,9 @@ async def _events(
         Event.of,
         page_key(sort),
         kind,
-        lambda: loaders.child_count.load(ChildCount("events", parent, pk, where)),
+        total
+        if where == EventFilter()
+        else lambda: loaders.child_count.load(ChildCount("events", parent, pk, where)),
     )
 
 
@@ -280,7 +288,7 @@ class Session(Node):
         return [Conversation.of(row) for row in rows]
 
     @strawberry.field(description="Messages of every thread, in time order.")
-    async def messages(
+    def messages(
         self,
         info: Info,
         first: int | None = None,
@@ -289,12 +297,17 @@ class Session(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return await _messages(
-            info, "session", self.row.id, PageArgs(first, after, last, before), role
+        return _messages(
+            info,
+            "session",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            role,
+            self.row.message_count,
         )
 
     @strawberry.field(description="The session's timeline: every record that is not a message.")
-    async def events(
+    def events(
         self,
         info: Info,
         types: list[str] | None = None,
@@ -307,8 +320,13 @@ class Session(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = _event_filter(types, subtypes, since, until)
-        return await _events(
-            info, "session", self.row.id, PageArgs(first, after, last, before), where
+        return _events(
+            info,
+            "session",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            where,
+            self.row.event_count,
         )
 
 
@@ -346,7 +364,7 @@ class Conversation(Node):
         return Session.of(row)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
-    async def messages(
+    def messages(
         self,
         info: Info,
         first: int | None = None,
@@ -355,12 +373,17 @@ class Conversation(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return await _messages(
-            info, "conversation", self.row.id, PageArgs(first, after, last, before), role
+        return _messages(
+            info,
+            "conversation",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            role,
+            self.row.message_count,
         )
 
     @strawberry.field(description="The thread's events, in transcript order.")
-    async def events(
+    def events(
         self,
         info: Info,
         types: list[str] | None = None,
@@ -371,8 +394,13 @@ class Conversation(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = _event_filter(types, subtypes, None, None)
-        return await _events(
-            info, "conversation", self.row.id, PageArgs(first, after, last, before), where
+        return _events(
+            info,
+            "conversation",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            where,
+            self.row.event_count,
         )
 
 
