@@ -141,3 +141,16 @@ def _patterns(word: str) -> Sequence[Any]:
     from graph.secrets.detect import Pattern
 
     return (Pattern("animal", word),)
+
+
+def test_short_values_are_masked_once_and_long_ones_every_time() -> None:
+    scanner = CountingScanner()
+    title = f"deploy with {canaries.AWS}"
+    CountingScanner.scans = 0
+    assert scanner.mask_short(title) == scanner.mask_short(title) == scanner.mask(title)
+    assert "[REDACTED:aws-access-key:" in scanner.mask_short(title)
+    assert CountingScanner.scans == 2  # the first mask_short, and mask
+    long = title + " and more" * 100
+    scanner.mask_short(long)
+    scanner.mask_short(long)
+    assert CountingScanner.scans == 4

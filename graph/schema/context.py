@@ -128,7 +128,7 @@ class Context:
                 text = stored.decode() if isinstance(stored, bytes) else stored
             else:
                 text = self.store.codec.open(table, column, row, stored).decode()
-            self.opened[key] = self.scanner.mask(text)
+            self.opened[key] = self.scanner.mask_short(text)
         value: str = self.opened[key]
         return value
 
