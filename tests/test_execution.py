@@ -3,7 +3,7 @@ generic path does: values, nulls, errors and their paths, middleware."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -23,6 +23,20 @@ class Item:
     @strawberry.field
     def loud(self) -> str:
         return self.name.upper()
+
+    @strawberry.field
+    def echo(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} {self.name}"
+
+    @strawberry.field(graphql_type=int)
+    def later(self) -> int | Awaitable[int]:
+        # A plain method may hand back an awaitable: it is awaited, then completed.
+        return self.size if self.size % 2 else self._later()
+
+    async def _later(self) -> int:
+        if self.note is None:
+            raise ValueError("no note")
+        return self.size * 10
 
 
 def _items() -> list[Item]:
@@ -48,7 +62,7 @@ class Query:
         return [item]
 
 
-QUERY = "{ items { name note size flag loud } }"
+QUERY = "{ items { name note size flag loud echo } }"
 
 
 def _schema(*extensions: Any) -> strawberry.Schema:
@@ -82,6 +96,7 @@ async def test_plain_fields_answer_as_the_generic_path() -> None:
                 "size": n,
                 "flag": n > 1,
                 "loud": f"I{n}",
+                "echo": f"echo i{n}",
             }
             for n in range(4)
         ]
@@ -93,7 +108,8 @@ async def test_plain_fields_build_no_resolve_info() -> None:
     Counting.infos = 0
     result = await schema.execute(QUERY)
     assert result.errors is None
-    # `items`, and `loud` of each item: the four plain fields of each item cost none.
+    # `items`, and `echo` of each item (it takes info): the four attributes of each item
+    # and `loud` (a method taking nothing) cost none.
     assert Counting.infos == 1 + 4
 
 
@@ -130,3 +146,33 @@ async def test_a_middleware_still_sees_every_field() -> None:
     result = await _schema(Seeing).execute("{ items { name size } }")
     assert result.errors is None
     assert seen.count("name") == seen.count("size") == 4
+
+
+async def test_an_awaitable_from_a_plain_method_is_awaited_and_its_error_reported() -> None:
+    query = "{ items { size later } }"
+    plain = await _schema().execute(query)
+    generic = await strawberry.Schema(query=Query).execute(query)
+    assert plain.data == generic.data
+    assert plain.data is not None
+    assert [i["later"] for i in plain.data["items"]] == [0, 1, 20, 3]
+    assert plain.errors is None
+
+
+async def test_an_awaitable_that_fails_is_the_same_error_at_the_same_path() -> None:
+    @strawberry.type
+    class Failing:
+        @strawberry.field
+        def items(self) -> list[Item]:
+            return [Item(name="a", note=None, size=2, flag=True)]
+
+    query = "{ items { later } }"
+    plain = await strawberry.Schema(
+        query=Failing, execution_context_class=CycleFreeExecutionContext
+    ).execute(query)
+    generic = await strawberry.Schema(query=Failing).execute(query)
+    assert plain.data == generic.data
+    assert plain.errors is not None and generic.errors is not None
+    assert [(e.message, e.path) for e in plain.errors] == [
+        (e.message, e.path) for e in generic.errors
+    ]
+    assert plain.errors[0].path == ["items", 0, "later"]

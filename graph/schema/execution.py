@@ -1,7 +1,7 @@
 """The execution context: strawberry's, without the reference cycle it leaves per request,
 and with plain columns read without the per-field machinery.
 
-graph-core's executor hands resolvers helpers that are bound methods of the executor
+graphql-core's executor hands resolvers helpers that are bound methods of the executor
 itself (``executor.async_helpers.track is executor.track_async_work``): a cycle, so each
 request's executor, and through its ``context_value`` every loader, future and row of
 the request, outlived it until the next full collection (36% of the wall time of a
@@ -11,10 +11,12 @@ through a weak reference, so a request is freed by reference counting when it en
 Most fields of a page are plain attributes with a scalar type (ids, names, counts). For
 those the executor builds a resolve info, calls strawberry's default resolver through
 its wrappers and completes the value through the generic path, per field and per row.
-Here a field that strawberry would resolve by reading an attribute (no resolver, no
-arguments, no field extension) and whose type is a scalar is read and serialized
-directly; anything unusual about the value (null where not allowed, a serializer that
-refuses it) takes the generic path, so errors are the same as before.
+Here a scalar field that strawberry would resolve by reading an attribute (no resolver,
+no arguments, no field extension), or by calling a synchronous method of the object
+that takes nothing else (no info, no arguments), is read and serialized directly.
+Anything unusual about the value (an exception, a null where not allowed, a serializer
+that refuses it) sends the field down the generic path, which reads it again and
+reports the error as it always did.
 """
 
 from __future__ import annotations
@@ -23,12 +25,20 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
-from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+)
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
 __all__ = ["CycleFreeExecutionContext"]
 
@@ -43,6 +53,7 @@ class _Plain(NamedTuple):
     read: Callable[[Any, str], Any]
     serialize: Callable[[Any], Any]
     nullable: bool
+    field: GraphQLField
 
 
 def _plain(
@@ -53,18 +64,38 @@ def _plain(
     field_def = schema.get_field(parent_type, node.name.value)
     if field_def is None or field_def.args or node.arguments:
         return None
-    # strawberry marks the resolver of a field with no resolver and no extensions.
-    if not getattr(field_def.resolve, "_is_default", False):
-        return None
     definition = field_def.extensions.get(_DEFINITION)
-    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+    if not isinstance(definition, StrawberryField) or definition.extensions:
         return None
     of_type, nullable = field_def.type, True
     if isinstance(of_type, GraphQLNonNull):
         of_type, nullable = of_type.of_type, False
     if not isinstance(of_type, GraphQLScalarType):
         return None
-    return _Plain(definition.python_name, definition.default_resolver, of_type.serialize, nullable)
+    resolver = definition.base_resolver
+    # strawberry marks the resolver of a field with no resolver and no extensions.
+    if resolver is None and getattr(field_def.resolve, "_is_default", False):
+        return _Plain(
+            definition.python_name,
+            definition.default_resolver,
+            of_type.serialize,
+            nullable,
+            field_def,
+        )
+    method = resolver.wrapped_func if resolver is not None else None
+    if resolver is not None and callable(method) and _takes_only_self(resolver):
+        return _Plain("", lambda source, _: method(source), of_type.serialize, nullable, field_def)
+    return None
+
+
+def _takes_only_self(resolver: StrawberryResolver[Any]) -> bool:
+    """A synchronous method of the object with no other parameter (no info, no
+    arguments): strawberry would call it with the object alone."""
+    return (
+        not resolver.is_async
+        and resolver.self_parameter is not None
+        and len(resolver.signature.parameters) == 1
+    )
 
 
 class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -134,7 +165,17 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             for (name, details), plain in zip(grouped_field_set.items(), plan, strict=True):
                 if plain is not None:
-                    value = _read(plain, source_value)
+                    try:
+                        value = plain.read(source_value, plain.attribute)
+                    except Exception:
+                        value = Undefined  # the generic path reports it
+                    if value is not Undefined and is_awaitable(value):
+                        results[name] = self._complete_later(
+                            parent_type, path, name, details, plain, value, position_context
+                        )
+                        awaitable_fields.append(name)
+                        continue
+                    value = _serialized(plain, value)
                     if value is not Undefined:
                         results[name] = value
                         continue
@@ -163,14 +204,32 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
+    def _complete_later(
+        self,
+        parent_type: GraphQLObjectType,
+        path: Path | None,
+        name: str,
+        details: FieldDetailsList,
+        plain: _Plain,
+        value: Awaitable[Any],
+        position_context: Any,
+    ) -> Awaitable[Any]:
+        """A plain field whose value is awaitable, completed as graphql-core would."""
+        field_path = Path(path, name, parent_type.name)
+        info = self.build_resolve_info(plain.field, to_nodes(details), parent_type, field_path)
+        return self.complete_awaitable_value(
+            plain.field.type, details, info, field_path, value, position_context
+        )
 
-def _read(plain: _Plain, source: Any) -> Any:
-    """The serialized value, or Undefined when the generic path must handle it (and
+
+def _serialized(plain: _Plain, value: Any) -> Any:
+    """The value serialized, or Undefined when the generic path must handle it (and
     report what is wrong with it)."""
+    if value is Undefined:
+        return Undefined
+    if value is None:
+        return None if plain.nullable else Undefined
     try:
-        value = plain.read(source, plain.attribute)
-        if value is None:
-            return None if plain.nullable else Undefined
         serialized = plain.serialize(value)
     except Exception:
         return Undefined

@@ -19,7 +19,7 @@ from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Info
+from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
 from graph.schema.scalars import BigInt, from_db_time, to_db_time
 from graph.store import (
@@ -131,9 +131,10 @@ def _messages(
         kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
     )
     where = MessageFilter(role=role)
+    context = info.context
     return Connection.build(
         lambda: loaders.message_page.load(ChildPage(parent, pk, where, request)),
-        Message.of,
+        lambda row: Message.of(row, context),
         page_key(sort),
         kind,
         total
@@ -407,6 +408,8 @@ class Conversation(Node):
 @strawberry.type(description="One API message, built from one or more transcript records.")
 class Message(Node):
     row: strawberry.Private[MessageRow]
+    # The request's: what the text is opened with (a plain method then resolves it).
+    context: strawberry.Private[Context]
     uuid: str | None = strawberry.field(description="The uuid of its first record.")
     role: str
     model: str | None
@@ -414,10 +417,11 @@ class Message(Node):
     usage: TokenUsage
 
     @classmethod
-    def of(cls, row: MessageRow) -> Message:
+    def of(cls, row: MessageRow, context: Context) -> Message:
         return cls(
             id=strawberry.ID(encode_id("Message", row.id)),
             row=row,
+            context=context,
             uuid=row.uuid,
             role=row.role,
             model=row.model,
@@ -446,8 +450,8 @@ class Message(Node):
         return float(cost) if cost is not None else None
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
-    def text(self, info: Info) -> str | None:
-        return info.context.message_text(self.row)
+    def text(self) -> str | None:
+        return self.context.message_text(self.row)
 
     @strawberry.field(description="Every content block, in order.")
     def blocks(self, info: Info) -> list[ContentBlock] | None:
