@@ -1,4 +1,4 @@
-"""A message's text is stored with its secrets masked (migration 0012), so that serving it
+"""A message's text is stored with its secrets masked (migration 0013), so that serving it
 scans nothing; a server with other rules masks it again itself, and new rules mask the
 stored texts again."""
 
@@ -115,7 +115,7 @@ async def test_new_rules_mask_stored_texts_again_and_old_databases_are_filled(
     store = await Store.open(db)
     try:
         await import_paths(store, [tmp_path / "projects"])
-        async with store.write() as writer:  # as migration 0012 leaves an older database
+        async with store.write() as writer:  # as migration 0013 leaves an older database
             await writer.connection.execute("UPDATE messages SET text_masked_by = NULL")
     finally:
         await store.close()

@@ -68,7 +68,7 @@ class Context:
         """A message's readable text (its text blocks, joined), secrets masked.
 
         The text is stored beside the records, masked when it was written (migrations
-        0011 and 0012), and served as stored when these are the rules that masked it.
+        0011 and 0013), and served as stored when these are the rules that masked it.
         Else (other rules, or a text stored unmasked) it is masked here: whole when that
         is masking each block, or else built from the records' text blocks, each masked
         on its own, so that the text is the same as that of the masked records.

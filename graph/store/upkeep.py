@@ -124,7 +124,7 @@ class Upkeep:
         await self._fill("usage_1h.after", step)
 
     async def ensure_message_text(self) -> None:
-        """Finish storing the masked text of older messages (see migrations 0011, 0012)."""
+        """Finish storing the masked text of older messages (see migrations 0011, 0013)."""
         indexer = self._indexer()
         rules = indexer.analysis.scanner if indexer is not None else None
 
