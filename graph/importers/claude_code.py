@@ -64,6 +64,13 @@ _TITLE_FIELDS: Final = {
 }
 _CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _MESSAGE_TYPES: Final = frozenset({"user", "assistant"})
+# The model of assistant messages Claude Code writes itself (an API error, an interrupted
+# request): no API response, so never billed.
+SYNTHETIC_MODEL: Final = "<synthetic>"
+
+# How every format here keys a message that has no id of its own: by its line
+# (``l:<line>``).
+LINE_KEY: Final = "l:"
 
 SKIPPED_NOT_JSON: Final = "not JSON"
 SKIPPED_NOT_OBJECT: Final = "not a JSON object"
@@ -229,6 +236,10 @@ class TranscriptParser:
     def take(self) -> Batch:
         """The batch so far; the next lines start a new one."""
         batch, self.batch = self.batch, Batch()
+        for message in batch.messages.values():
+            # A line key names a line of this file, never a message another session
+            # replays: the store must not take two such messages for copies.
+            message.local_key = message.msg_key.startswith(LINE_KEY)
         return batch
 
     def feed(self, line_no: int, raw: bytes) -> None:
@@ -365,18 +376,18 @@ class TranscriptParser:
             request = record.get("requestId")
             key = f"m:{message_id}:{request if request.__class__ is str else ''}"
         else:
-            key = f"u:{uuid}" if uuid is not None else f"l:{line_no}"
+            key = f"u:{uuid}" if uuid is not None else f"{LINE_KEY}{line_no}"
         usage = self._usage(line_no, message)
         model = _str(message.get("model")) if message is not None else None
-        existing = batch.messages.get(key)
-        if existing is not None:
-            existing.add(line_no, record, text)
+        entry = batch.messages.get(key)
+        if entry is not None:
+            entry.add(line_no, record, text)
             if usage is not None:
-                existing.usage = usage
-            existing.model = model or existing.model
+                entry.usage = usage
+            entry.model = model or entry.model
         else:
             role = _str(message.get("role")) if message is not None else None
-            batch.messages[key] = NewMessage(
+            entry = batch.messages[key] = NewMessage(
                 msg_key=key,
                 role=role or kind,
                 timestamp=ts,
@@ -386,6 +397,7 @@ class TranscriptParser:
                 usage=usage or TokenTotals(),
                 texts=None if text is None else [text],
             )
+        entry.billed = entry.role == "assistant" and entry.model != SYNTHETIC_MODEL
         if kind == "user":
             _tool_result_link(record, message, batch)
 
