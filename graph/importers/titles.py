@@ -25,7 +25,7 @@ from graph.importers.prompts import prompt_title
 
 if TYPE_CHECKING:
     from graph.crypto import Codec
-    from graph.importers.claude_code import Batch, TitleRecord
+    from graph.importers.batch import Batch, TitleRecord
     from graph.store import Store, Writer
     from graph.store.transcripts import ConversationContext, UntitledSession
 
