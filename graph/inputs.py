@@ -101,6 +101,13 @@ class NewMessage:
     ``msg_key`` identifies the message within its conversation, so records that arrive
     in a later batch (a file still being written) merge into the same message.
     ``usage`` is that of the last record.
+
+    The importer tells the store two things its format decides: ``billed``, whether the
+    message is a model's API response whose tokens count (by default, any assistant
+    message), and ``local_key``, whether ``msg_key`` names it within its file only (a
+    line, say), so that no message of another session is a copy of it. Messages of
+    other sessions under the same key otherwise are copies (a resumed session replays
+    its parent's), and only one of them counts.
     """
 
     __slots__ = (
@@ -111,7 +118,9 @@ class NewMessage:
         "_seq",
         "_text",
         "_texts",
+        "billed",
         "document",
+        "local_key",
         "model",
         "msg_key",
         "role",
@@ -131,9 +140,13 @@ class NewMessage:
         usage: TokenTotals | None = None,
         *,
         texts: list[bytes] | None = None,
+        billed: bool | None = None,
+        local_key: bool = False,
     ) -> None:
         self.msg_key = msg_key
         self.role = role
+        self.billed = role == "assistant" if billed is None else billed
+        self.local_key = local_key
         self.timestamp = timestamp
         self.uuid = uuid
         self.model = model
@@ -256,6 +269,8 @@ class NewMessage:
                 self._later_uuids,
                 self._text,
                 self._masked,
+                self.billed,
+                self.local_key,
             ),
         )
 
@@ -378,8 +393,20 @@ def _message(
     later_uuids: tuple[str, ...],
     text: str | None,
     masked: tuple[str, str] | None,
+    billed: bool,
+    local_key: bool,
 ) -> NewMessage:
-    message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
+    message = NewMessage(
+        msg_key,
+        role,
+        timestamp,
+        [],
+        uuid,
+        model,
+        TokenTotals(*usage),
+        billed=billed,
+        local_key=local_key,
+    )
     message.document = document
     message._records, message._encoded = records, encoded
     message._seq, message._later_uuids, message._text = seq, later_uuids, text

@@ -21,7 +21,7 @@ from graph.importers.files import TranscriptFile
 from graph.importers.gemini import GEMINI_CLI
 
 if TYPE_CHECKING:
-    from graph.importers.claude_code import Batch
+    from graph.importers.batch import Batch
 
 __all__ = [
     "FORMATS",

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
-from graph.importers.claude_code import AGENT_PARENT, UNREADABLE, Batch, Problem
+from graph.importers.batch import UNREADABLE, Batch, Problem
+from graph.importers.claude_code import AGENT_PARENT
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.formats import classify
 from graph.importers.reading import FileJob, Limits, Piece, read_here

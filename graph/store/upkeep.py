@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph.errors import ConfigError
+from graph.store.backfills import fill_message_rows, fill_message_text
 from graph.store.backups import backup_path, copies_of, copy_database, is_plaintext, shred
 from graph.store.cache_ttl import fill_cache_ttl
 from graph.store.cleanup import clear_cleanup, pending_cleanup
@@ -19,7 +20,6 @@ from graph.store.keyring import CRYPTO_STATE_SINCE, crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration
 from graph.store.sealed import check_envelopes
-from graph.store.transcripts import fill_message_rows, fill_message_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

@@ -164,8 +164,7 @@ class Writer(Deletes, Rewrites):
         return pk
 
     def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
-        """Column values from ``seq`` to ``text_masked_by``, in table order (after the two
-        pks)."""
+        """Column values from ``seq`` to ``local_key``, as the statements below list them."""
         u = m.usage
         content = m.encoded
         text, masked_by = self._text_value(conversation_pk, m)
@@ -187,6 +186,8 @@ class Writer(Deletes, Rewrites):
             content,
             text,
             masked_by,
+            int(m.billed),
+            int(m.local_key),
         )
 
     async def add_messages(
@@ -206,9 +207,9 @@ class Writer(Deletes, Rewrites):
             )
         stored = await self._conn.execute_fetchall(
             "SELECT id, msg_key, seq, uuid, role, model, timestamp, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_creation_tokens, content, cache_creation_1h_tokens"
-            " FROM messages WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM"
-            " json_each(?))",
+            " cache_read_tokens, cache_creation_tokens, content, cache_creation_1h_tokens,"
+            " billed, local_key FROM messages"
+            " WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM json_each(?))",
             (conversation_pk, json_list(list(merged))),
         )
         updates = []
@@ -222,6 +223,8 @@ class Writer(Deletes, Rewrites):
                 uuid=row[3],
                 model=row[5],
                 usage=TokenTotals(row[7], row[8], row[9], row[10], row[12]),
+                billed=bool(row[13]),
+                local_key=bool(row[14]),
                 records=[
                     (line, record)
                     for line, record in self._open(
@@ -244,7 +247,7 @@ class Writer(Deletes, Rewrites):
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
                 " timestamp = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,"
                 " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?, text = ?,"
-                " text_masked_by = ? WHERE id = ?",
+                " text_masked_by = ?, billed = ?, local_key = ? WHERE id = ?",
                 updates,
             )
         self.added.messages += len(inserts)
@@ -252,8 +255,9 @@ class Writer(Deletes, Rewrites):
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
                 " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
-                " cache_creation_tokens, cache_creation_1h_tokens, content, text, text_masked_by)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cache_creation_tokens, cache_creation_1h_tokens, content, text, text_masked_by,"
+                " billed, local_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         self._touched.add(session_pk)
@@ -385,4 +389,6 @@ def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
         uuid=records[0][1].get("uuid") if isinstance(records[0][1].get("uuid"), str) else old.uuid,
         model=last.model or old.model,
         usage=last.usage,
+        billed=(last if last.model else old).billed,  # told along with the model
+        local_key=old.local_key,
     )
