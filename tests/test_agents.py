@@ -27,8 +27,8 @@ from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.feed import Activity, ChangeFeed, Subscriber
-from graph.importers.claude_code import TranscriptParser
 from graph.importers.importer import import_paths
+from graph.importers.lines import TranscriptParser
 from graph.importers.watch import watch_paths
 from graph.settings import ServerSettings
 from graph.store import MessageRow, Store

@@ -37,14 +37,9 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from graph.importers.claude_code import (
-    MAX_TOKENS,
-    Batch,
-    TitleRecord,
-    TranscriptParser,
-    normalize_timestamp,
-)
+from graph.importers.batch import Batch, TitleRecord
 from graph.importers.files import TranscriptFile
+from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
 from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]

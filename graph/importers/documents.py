@@ -25,7 +25,7 @@ import orjson
 from graph.inputs import DOCUMENT, REMOVED
 
 if TYPE_CHECKING:
-    from graph.importers.claude_code import Batch
+    from graph.importers.batch import Batch
     from graph.store import Writer
     from graph.store.transcripts import ConversationContext
 

@@ -24,7 +24,7 @@ from graph.importers.gemini import GEMINI_CLI
 from graph.inputs import EventLookup
 
 if TYPE_CHECKING:
-    from graph.importers.claude_code import Batch
+    from graph.importers.batch import Batch
 
 __all__ = [
     "FORMATS",

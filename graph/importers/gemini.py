@@ -29,15 +29,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import orjson
 
-from graph.importers.claude_code import (
-    MAX_TOKENS,
-    TITLE_RANKS,
-    Batch,
-    TitleRecord,
-    TranscriptParser,
-    normalize_timestamp,
-)
+from graph.importers.batch import Batch, TitleRecord
+from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.files import TranscriptFile
+from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
 from graph.inputs import NewEvent, NewMessage, TokenTotals
 
 if TYPE_CHECKING:

@@ -26,16 +26,9 @@ from typing import Any, Final
 
 import orjson
 
-from graph.importers.claude_code import (
-    MAX_DEPTH,
-    SKIPPED_NOT_JSON,
-    SKIPPED_NOT_OBJECT,
-    SKIPPED_TOO_DEEP,
-    Batch,
-    nesting_depth,
-    normalize_timestamp,
-)
+from graph.importers.batch import SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP, Batch
 from graph.importers.gemini import GeminiParser
+from graph.importers.lines import MAX_DEPTH, nesting_depth, normalize_timestamp
 from graph.inputs import DOCUMENT, NewEvent
 
 __all__ = ["GeminiDocumentReader"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
-from graph.importers.claude_code import UNREADABLE, Batch, Problem
+from graph.importers.batch import UNREADABLE, Batch, Problem
 from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.formats import accepts, classify, format_named

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
-from graph.importers.claude_code import UNREADABLE, Batch, Problem
+from graph.importers.batch import UNREADABLE, Batch, Problem
 from graph.importers.files import fingerprint, head_of, whole_digest
 from graph.importers.formats import LineParser, format_named
 from graph.times import format_timestamp
