@@ -73,7 +73,10 @@ def _history_blocks(record: Record) -> list[Block]:
 
 
 def _is_gemini(record: Record) -> bool:
-    return "message" not in record and "id" in record and "content" in record
+    # Older chat documents hold items with the API's ``parts`` instead of ``content``.
+    return "message" not in record and (
+        ("id" in record and "content" in record) or "parts" in record
+    )
 
 
 def _json_or_text(value: Any) -> Any:
@@ -181,7 +184,7 @@ def gemini_blocks(record: Record) -> list[Block]:
             )
             if text:
                 blocks.append({"type": "thinking", "thinking": text})
-    blocks.extend(_gemini_parts(record.get("content")))
+    blocks.extend(_gemini_parts(record["content"] if "content" in record else record.get("parts")))
     calls = record.get("toolCalls")
     for call in calls if isinstance(calls, list) else ():
         if not isinstance(call, dict):

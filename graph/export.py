@@ -2,7 +2,9 @@
 
 ``jsonl`` is the lossless form: every record of the main thread, then of each subagent
 thread, in line order, each one the JSON object that was imported. A message's records
-and the events between them are interleaved again by their line numbers. Rows are read a
+and the events between them are interleaved again by their line numbers. A thread read
+from a file written as one JSON document (see :data:`~graph.inputs.DOCUMENT`) is that
+document, on one line: its newest version, put back together. Rows are read a
 page at a time and written as they come, so a large session is not held in memory.
 """
 
@@ -20,6 +22,7 @@ from graph.content import Record, blocks_of
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_markdown import render_event, render_message, session_header
+from graph.inputs import DOCUMENT, REMOVED
 from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
 from graph.secrets.detect import map_strings
@@ -36,6 +39,7 @@ __all__ = [
     "SecretPass",
     "export_session",
     "session_document",
+    "thread_document",
     "thread_records",
 ]
 
@@ -156,6 +160,45 @@ async def thread_records(
                 next_event = await anext(events, None)
 
 
+async def thread_document(
+    reader: Reader,
+    conversation_pk: int,
+    codec: Codec | None = None,
+    seen: Callable[[Any], Any] = _keep,
+) -> Record | None:
+    """The newest version of a thread read from one JSON document, or ``None`` if it was
+    not: the newest :data:`~graph.inputs.DOCUMENT` event with its list filled again with
+    the thread's current records (the newest record of each message, and of each event
+    by its uuid), in the order they first came."""
+    codec = codec or PlainCodec()
+    async with aclosing(reader.conversation_events(conversation_pk)) as events:
+        first = await anext(events, None)
+        if first is None or first.type != DOCUMENT:
+            return None
+        header, key = first, first.subtype
+        items: dict[str, tuple[int, Record]] = {}
+        event: EventRow | None = first
+        while event is not None:
+            if event.type == DOCUMENT:
+                header, key = event, event.subtype
+            elif event.type != REMOVED:
+                identity = f"u:{event.uuid}" if event.uuid is not None else f"s:{event.seq}"
+                place = items[identity][0] if identity in items else event.seq
+                items[identity] = (place, _data(codec, event))
+            event = await anext(events, None)
+    async with aclosing(reader.conversation_messages(conversation_pk)) as messages:
+        async for message in messages:
+            items[f"m:{message.id}"] = (message.seq, _records(codec, message)[-1][1])
+    document: Record = seen(_data(codec, header))
+    if key:
+        document[key] = [seen(record) for _, record in sorted(items.values(), key=_first)]
+    return document
+
+
+def _first(item: tuple[int, Record]) -> int:
+    return item[0]
+
+
 def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
     pairs = loads(codec.open("messages", "content", row.row_key, row.content))
     return [(int(line), record) for line, record in pairs]
@@ -175,6 +218,11 @@ async def _write_jsonl(
 ) -> int:
     count = 0
     for conversation in conversations:
+        document = await thread_document(reader, conversation.id, codec, seen)
+        if document is not None:
+            out.write(dumps(document, newline=True))
+            count += 1
+            continue
         async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for _, record in records:
                 out.write(dumps(record, newline=True))

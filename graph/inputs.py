@@ -15,27 +15,57 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Protocol
 
 import orjson
 
 from graph.content import blocks_of, readable_text
 
 __all__ = [
+    "DOCUMENT",
+    "REMOVED",
     "Document",
     "EventLookup",
     "FileState",
+    "Masker",
     "NewConversation",
     "NewEvent",
     "NewMessage",
     "NewSession",
     "TokenTotals",
+    "masked_text",
 ]
 
 Record = dict[str, Any]
+# The event type of a transcript written as one JSON document (not lines): the document
+# less its list of messages (left empty, under the key the event's subtype names). A new
+# version of the document adds one; export puts the newest back together with the
+# thread's current records.
+DOCUMENT: Final = "document"
+# The event type of a message record that a document rewritten whole no longer holds.
+REMOVED: Final = "removed"
 # A search document prepared ahead: (analyzer tag, one token string per field column,
 # the secrets left out of them as (column, kind, fingerprint)).
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
+
+
+class Masker(Protocol):
+    """The secret rules a message's text is masked with (a ``SecretScanner``)."""
+
+    @property
+    def digest(self) -> str: ...
+
+    def could_contain(self, text: str) -> bool: ...
+
+    def mask(self, text: str) -> str: ...
+
+
+def masked_text(records: list[tuple[int, Record]], rules: Masker, text: str | None = None) -> str:
+    """The readable text of ``records`` with every secret ``rules`` find masked, block by
+    block (as serving masks it); ``text``: their readable text, if known."""
+    blocks = blocks_of(records)
+    text = readable_text(blocks) if text is None else text
+    return readable_text(blocks, rules.mask) if rules.could_contain(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,16 +110,26 @@ class NewMessage:
     ``msg_key`` identifies the message within its conversation, so records that arrive
     in a later batch (a file still being written) merge into the same message.
     ``usage`` is that of the last record.
+
+    The importer tells the store two things its format decides: ``billed``, whether the
+    message is a model's API response whose tokens count (by default, any assistant
+    message), and ``local_key``, whether ``msg_key`` names it within its file only (a
+    line, say), so that no message of another session is a copy of it. Messages of
+    other sessions under the same key otherwise are copies (a resumed session replays
+    its parent's), and only one of them counts.
     """
 
     __slots__ = (
         "_encoded",
         "_later_uuids",
+        "_masked",
         "_records",
         "_seq",
         "_text",
         "_texts",
+        "billed",
         "document",
+        "local_key",
         "model",
         "msg_key",
         "role",
@@ -109,9 +149,13 @@ class NewMessage:
         usage: TokenTotals | None = None,
         *,
         texts: list[bytes] | None = None,
+        billed: bool | None = None,
+        local_key: bool = False,
     ) -> None:
         self.msg_key = msg_key
         self.role = role
+        self.billed = role == "assistant" if billed is None else billed
+        self.local_key = local_key
         self.timestamp = timestamp
         self.uuid = uuid
         self.model = model
@@ -122,13 +166,14 @@ class NewMessage:
         self._seq = 0
         self._later_uuids: tuple[str, ...] = ()
         self._text: str | None = None
+        self._masked: tuple[str, str] | None = None  # (rules digest, masked text)
         # The JSON text each record was read from, when all were (see ``pack``).
         self._texts = texts if texts is not None and len(texts) == len(records) else None
 
     def add(self, line: int, record: Record, text: bytes | None = None) -> None:
         """Append a record (``text``: the JSON it was parsed from, if it was)."""
         self.records.append((line, record))
-        self._text = None
+        self._text = self._masked = None
         if self._texts is not None:
             if text is None:
                 self._texts = None
@@ -145,7 +190,8 @@ class NewMessage:
         masked = [(line, mask(record)) for line, record in records]
         if masked == records:
             return False
-        self._records, self._texts, self._encoded, self._text = masked, None, None, None
+        self._records, self._texts, self._encoded = masked, None, None
+        self._text = self._masked = None
         return True
 
     @property
@@ -187,6 +233,16 @@ class NewMessage:
             self._text = readable_text(blocks_of(self.records))
         return self._text
 
+    def masked_text(self, rules: Masker) -> str:
+        """The readable text with every secret ``rules`` find masked, block by block (as
+        serving masks it): what is stored, so that serving it scans nothing."""
+        if self._masked is None or self._masked[0] != rules.digest:
+            text = self.text
+            if rules.could_contain(text):
+                text = masked_text(self.records, rules, text)
+            self._masked = (rules.digest, text)
+        return self._masked[1]
+
     @property
     def encoded(self) -> bytes:
         """The records as stored: a JSON array of ``[line, record]`` pairs."""
@@ -221,6 +277,9 @@ class NewMessage:
                 self._seq,
                 self._later_uuids,
                 self._text,
+                self._masked,
+                self.billed,
+                self.local_key,
             ),
         )
 
@@ -318,7 +377,11 @@ class NewEvent:
 
 @dataclass(slots=True)
 class FileState:
-    """How far the importer read a transcript file."""
+    """How far the importer read a transcript file.
+
+    ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
+    migration 0014), ``None`` when nothing does.
+    """
 
     path: str
     conversation_pk: int | None
@@ -327,6 +390,7 @@ class FileState:
     head_hash: str
     offset: int
     line_count: int
+    resume: str | None = None
 
 
 def _message(
@@ -342,11 +406,25 @@ def _message(
     seq: int,
     later_uuids: tuple[str, ...],
     text: str | None,
+    masked: tuple[str, str] | None,
+    billed: bool,
+    local_key: bool,
 ) -> NewMessage:
-    message = NewMessage(msg_key, role, timestamp, [], uuid, model, TokenTotals(*usage))
+    message = NewMessage(
+        msg_key,
+        role,
+        timestamp,
+        [],
+        uuid,
+        model,
+        TokenTotals(*usage),
+        billed=billed,
+        local_key=local_key,
+    )
     message.document = document
     message._records, message._encoded = records, encoded
     message._seq, message._later_uuids, message._text = seq, later_uuids, text
+    message._masked = masked
     return message
 
 
@@ -379,14 +457,15 @@ def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class EventLookup:
     """Which stored event to look in, and what to read from it (JSON paths like
-    ``$.data.agentId``): the first event of ``type``/``subtype`` in a session whose
-    ``match_path`` holds the given value, and the string at its ``value_path``.
+    ``$.data.agentId``): the first event of ``type``/``subtype`` (``None``: events
+    without one) in a session whose ``match_path`` holds the given value, and the
+    string at its ``value_path``.
 
     A transcript format says what it looks for (e.g. which tool call started a subagent);
     the store only knows events and paths.
     """
 
     type: str
-    subtype: str
+    subtype: str | None
     match_path: str
     value_path: str

@@ -1,5 +1,7 @@
 """Every promise, for every agent: one suite parametrized over Claude Code, Codex CLI and
-Gemini CLI (the per-format traps are in test_import_codex.py and test_import_gemini.py).
+Gemini CLI, the latter in both its forms (JSONL, and the older whole-file JSON document);
+the per-format traps are in test_import_codex.py, test_import_gemini.py and
+test_import_gemini_document.py.
 
 Each source gets a small transcript written here, with one made-up word in its text
 ("zebrafinch"), one in its thinking ("quokkamind") and one in a tool's input
@@ -24,10 +26,12 @@ from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
+from graph.feed import Activity, ChangeFeed, Subscriber
 from graph.importers.importer import import_paths
+from graph.importers.lines import TranscriptParser
 from graph.importers.watch import watch_paths
 from graph.settings import ServerSettings
-from graph.store import Store
+from graph.store import MessageRow, Store
 from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES, TOKEN, GraphQL
 from tests.test_import_cli import wait_for
@@ -45,6 +49,13 @@ class Source:
     enum: str  # SessionSource in GraphQL
     relative: str  # where the transcript file sits under the import root
     records: list[dict[str, Any]]
+    # One JSON document rewritten whole (the first record holds the session's fields,
+    # the others are its messages), not lines.
+    document: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}-json" if self.document else self.name
 
 
 def _claude() -> list[dict[str, Any]]:
@@ -181,6 +192,16 @@ def _codex() -> list[dict[str, Any]]:
     ]
 
 
+def _gemini_document() -> list[dict[str, Any]]:
+    """The older form: the session's fields, then its messages (info items among them)."""
+    header, *messages = _gemini()
+    header = {key: value for key, value in header.items() if key != "kind"}
+    info = {"id": "i1", "timestamp": "2026-01-01T10:00:03.000Z", "type": "info", "content": "ok"}
+    # Ids of their own: one message in two files would be counted once (a replay).
+    kept = [{**m, "id": f"d{m['id']}"} for m in messages if "$set" not in m]
+    return [header, *kept, info]
+
+
 def _gemini() -> list[dict[str, Any]]:
     return [
         {
@@ -239,11 +260,18 @@ SOURCES = [
     Source(
         "gemini-cli", "GEMINI_CLI", f"tmp/abc123/chats/session-2026-01-01-{SID}.jsonl", _gemini()
     ),
+    Source(
+        "gemini-cli",
+        "GEMINI_CLI",
+        f"tmp/abc123/chats/session-2026-01-01T10-00-{SID}.json",
+        _gemini_document(),
+        document=True,
+    ),
 ]
 SAMPLES = [
     ("claude-code", FIXTURES / "claude-code" / "short.jsonl"),
     *(("codex", path) for path in sorted((FIXTURES / "codex").glob("*.jsonl"))),
-    *(("gemini-cli", path) for path in sorted((FIXTURES / "gemini").glob("*.jsonl"))),
+    *(("gemini-cli", path) for path in sorted((FIXTURES / "gemini").glob("*.json*"))),
 ]
 
 
@@ -251,11 +279,22 @@ def write(root: Path, source: Source, records: list[dict[str, Any]] | None = Non
     path = root / source.relative
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = records if records is not None else source.records
-    path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in lines))
+    if source.document:  # as gemini-cli writes it: indented, rewritten whole
+        header, *messages = lines
+        path.write_text(json.dumps({**header, "messages": messages}, indent=2))
+    else:
+        path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in lines))
     return path
 
 
-@pytest.fixture(params=SOURCES, ids=lambda s: s.name)
+def original(path: Path) -> list[Any]:
+    """The records of a transcript file, as JSON: its lines, or its one document."""
+    if path.suffix == ".json":
+        return [json.loads(path.read_bytes())]
+    return [json.loads(line) for line in path.read_bytes().splitlines()]
+
+
+@pytest.fixture(params=SOURCES, ids=lambda s: s.id)
 def source(request: pytest.FixtureRequest) -> Source:
     result: Source = request.param
     return result
@@ -268,8 +307,9 @@ async def export(store: Store, session_id: str, fmt: ExportFormat) -> bytes:
 
 
 def first_session_id(path: Path) -> str:
-    for raw in path.read_bytes().splitlines():
-        record = json.loads(raw)
+    for record in original(path):
+        if path.suffix == ".json":
+            return str(record.get("sessionId", path.stem))
         payload = record.get("payload")
         if record.get("type") == "session_meta" and isinstance(payload, dict):
             return str(payload["id"])
@@ -286,7 +326,11 @@ async def test_jsonl_export_is_the_original_lines(
     async with store.read() as reader:
         (row,) = await reader.sessions_by_session_id([first_session_id(path)])
     assert row is not None and row.source == name
-    assert await export(store, row.session_id, ExportFormat.JSONL) == path.read_bytes()
+    exported = await export(store, row.session_id, ExportFormat.JSONL)
+    if path.suffix == ".json":  # the original document, equal as JSON
+        assert [json.loads(line) for line in exported.splitlines()] == original(path)
+    else:  # the original lines, byte for byte
+        assert exported == path.read_bytes()
 
 
 async def test_import_is_idempotent_and_incremental(
@@ -296,15 +340,15 @@ async def test_import_is_idempotent_and_incremental(
     path = write(tmp_path, source, source.records[:half])
     first = await import_paths(store, [tmp_path])
     assert first.sessions_added == 1
-    write(tmp_path, source)  # the rest appended
+    write(tmp_path, source)  # the rest appended (a document: rewritten with the rest)
     second = await import_paths(store, [tmp_path])
-    assert second.files_reset == 0 and second.lines_read == len(source.records) - half
+    # A document is read whole again; its records already stored are not stored twice.
+    read = len(source.records) if source.document else len(source.records) - half
+    assert second.files_reset == 0 and second.lines_read == read
     again = await import_paths(store, [tmp_path])
     assert again.files_unchanged == 1 and again.messages_added == again.events_added == 0
     exported = (await export(store, SID, ExportFormat.JSONL)).splitlines()
-    assert [json.loads(line) for line in exported] == [
-        json.loads(line) for line in path.read_bytes().splitlines()
-    ]
+    assert [json.loads(line) for line in exported] == original(path)
     # The same as one import of the whole file.
     whole = await Store.open(tmp_path / "whole.db")
     try:
@@ -317,6 +361,62 @@ async def test_import_is_idempotent_and_incremental(
         assert one.source == source.name
     finally:
         await whole.close()
+
+
+@pytest.mark.parametrize("lines", [s for s in SOURCES if not s.document], ids=lambda s: s.id)
+async def test_an_append_is_parsed_from_where_reading_stopped(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines: Source
+) -> None:
+    """What the earlier lines carry over (a Codex turn and totals, the order of Gemini's
+    messages) is saved with the file's state: the lines are not parsed again."""
+    half = len(lines.records) // 2
+    path = write(tmp_path, lines, lines.records[:half])
+    await import_paths(store, [tmp_path], worker=False)
+    write(tmp_path, lines)
+    fed: list[int] = []
+    feed = TranscriptParser.feed
+
+    def counted(parser: TranscriptParser, line_no: int, raw: bytes) -> None:
+        fed.append(line_no)
+        feed(parser, line_no, raw)
+
+    monkeypatch.setattr(TranscriptParser, "feed", counted)
+    await import_paths(store, [tmp_path], worker=False)
+    assert fed == list(range(half + 1, len(lines.records) + 1))
+    exported = (await export(store, SID, ExportFormat.JSONL)).splitlines()
+    assert [json.loads(line) for line in exported] == original(path)
+
+
+async def test_a_subscriber_gets_what_is_appended(
+    store: Store, tmp_path: Path, source: Source
+) -> None:
+    """The change feed (what `sessionActivity` subscriptions are served from) delivers
+    the messages a later import adds, in the order they were written."""
+    half = len(source.records) // 2
+    write(tmp_path, source, source.records[:half])
+    await import_paths(store, [tmp_path])
+    async with store.read() as reader:
+        (before,) = await reader.sessions_by_session_id([SID])
+    assert before is not None
+    feed = ChangeFeed(store.path, poll_seconds=3600)  # ticks driven by the test
+    await feed.start()
+    try:
+        subscriber = feed.subscribe(Subscriber(session_pk=before.id, wants_sessions=False))
+        write(tmp_path, source)  # the rest appended (a document: rewritten with the rest)
+        await import_paths(store, [tmp_path])
+        assert await feed.tick() > 0
+        delivered = []
+        while not subscriber.queue.empty():
+            delivered.append(subscriber.queue.get_nowait())
+    finally:
+        await feed.close()
+    async with store.read() as reader:
+        (after,) = await reader.sessions_by_session_id([SID])
+    assert after is not None
+    activities = [item for item in delivered if isinstance(item, Activity)]
+    assert [a.change.seq for a in activities] == sorted(a.change.seq for a in activities)
+    new = {a.row.id for a in activities if isinstance(a.row, MessageRow)}
+    assert len(new) >= after.message_count - before.message_count > 0
 
 
 _SEARCH = """query($q: String!, $source: SessionSource) {
@@ -440,7 +540,7 @@ async def test_usage_is_grouped_and_filtered_by_source(
 ) -> None:
     for source in SOURCES:
         # One session id per agent: the same id from two agents is refused.
-        records = json.loads(json.dumps(source.records).replace(SID, f"{source.name}-1"))
+        records = json.loads(json.dumps(source.records).replace(SID, f"{source.id}-1"))
         write(tmp_path, source, records)
     await import_paths(store, [tmp_path])
     data = await gql(
@@ -449,7 +549,9 @@ async def test_usage_is_grouped_and_filtered_by_source(
     rows = {row["source"]: row for row in data["usage"]["nodes"]}
     assert set(rows) == {"claude-code", "codex", "gemini-cli"}
     assert all(
-        row["sessionCount"] == 1 and row["tokenUsage"]["output"] > 0 for row in rows.values()
+        row["sessionCount"] == sum(s.name == row["source"] for s in SOURCES)
+        and row["tokenUsage"]["output"] > 0
+        for row in rows.values()
     )
     only = await gql(
         '{ usage(groupBy: [SOURCE], filter: {sources: ["codex"]}) { nodes { source } } }'
@@ -459,7 +561,7 @@ async def test_usage_is_grouped_and_filtered_by_source(
 
 def test_the_cli_lists_and_searches_by_source(tmp_path: Path) -> None:
     for source in SOURCES:
-        records = json.loads(json.dumps(source.records).replace(SID, f"{source.name}-1"))
+        records = json.loads(json.dumps(source.records).replace(SID, f"{source.id}-1"))
         write(tmp_path / "in", source, records)
     db = str(tmp_path / "x.db")
     assert runner.invoke(cli, ["import", str(tmp_path / "in"), "--db", db]).exit_code == 0

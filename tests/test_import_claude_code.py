@@ -11,8 +11,8 @@ import pytest
 
 from graph.content import blocks_of, records_of
 from graph.errors import TranscriptError
-from graph.importers.claude_code import normalize_timestamp
 from graph.importers.importer import import_paths
+from graph.importers.lines import normalize_timestamp
 from graph.store import Store
 from tests.test_import_support import (  # noqa: F401  (fixtures by name)
     CANONICAL_TS,

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from graph.content import blocks_of, records_of
+from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
 from graph.inputs import TokenTotals
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES, GraphQL
 
 SID = "019fc8be-0000-7000-8000-00000000c0de"
@@ -216,3 +221,89 @@ async def test_old_builds_report_usage_per_turn(store: Store) -> None:
 def test_a_stored_codex_message_reads_back_from_its_records() -> None:
     stored = json.dumps([[4, json.loads(said("hi"))]]).encode()
     assert blocks_of(records_of(stored)) == [{"type": "text", "text": "hi"}]
+
+
+SUBAGENTS = FIXTURES / "codex" / "subagents"
+PARENT, CHILD = sorted(SUBAGENTS.glob("rollout-*.jsonl"))
+PARENT_ID = "019fd000-0000-7000-8000-00000000aaaa"
+CHILD_ID = "019fd000-0000-7000-8000-00000000bbbb"
+_THREADS = """query($id: ID!) { session(id: $id) { source messageCount
+  conversations { isSidechain agentId parentToolUseId messageCount } } }"""
+
+
+async def test_a_sub_agent_rollout_is_a_thread_of_its_parent_session(
+    store: Store, gql: GraphQL
+) -> None:
+    summary = await import_paths(store, [SUBAGENTS])
+    assert (summary.sessions_added, summary.conversations_added) == (1, 2)
+    session = (await gql(_THREADS, id=PARENT_ID))["session"]
+    assert session["conversations"] == [
+        {"isSidechain": False, "agentId": None, "parentToolUseId": None, "messageCount": 3},
+        {
+            "isSidechain": True,
+            "agentId": CHILD_ID,
+            "parentToolUseId": "call-spawn-1",
+            "messageCount": 2,
+        },
+    ]
+    assert (await gql(_THREADS, id=CHILD_ID))["session"] is None  # not a session of its own
+    out = io.BytesIO()
+    await export_session(store, PARENT_ID, out, ExportFormat.JSONL)
+    assert out.getvalue() == PARENT.read_bytes() + CHILD.read_bytes()
+
+
+async def test_a_sub_agent_read_before_or_after_its_parent_is_linked(tmp_path: Path) -> None:
+    for first, then in ((CHILD, PARENT), (PARENT, CHILD)):
+        for key in (None, KeyMaterial(key=MasterKey(bytes(32)))):  # the lookup, sealed too
+            store = await Store.open(tmp_path / f"{first.name[-10:]}-{key is None}.db", key=key)
+            try:
+                await import_paths(store, [first])
+                await import_paths(store, [then])
+                async with store.read() as reader:
+                    (row,) = await reader.sessions_by_session_id([PARENT_ID])
+                    assert row is not None
+                    threads = (await reader.conversations_of_sessions([row.id]))[0]
+                links = {(t.agent_id, t.parent_tool_use_id) for t in threads}
+                assert links == {("", None), (CHILD_ID, "call-spawn-1")}
+            finally:
+                await store.close()
+
+
+async def test_a_fork_stays_a_session_that_names_its_origin(store: Store, tmp_path: Path) -> None:
+    fork_id = "019fd000-0000-7000-8000-00000000cccc"
+    fork = line(
+        "session_meta",
+        {"id": fork_id, "forked_from_id": PARENT_ID, "cwd": "/w", "source": "cli"},
+    )
+    rollout(tmp_path, [fork, meta(PARENT_ID), user("carry on from here")], name=fork_id)
+    await import_paths(store, [tmp_path])
+    row = await session(store, fork_id)
+    async with store.read() as reader:
+        assert (await reader.sessions_by_session_id([PARENT_ID])) == [None]
+    assert row.metadata is not None and b"forkedFrom" in (
+        row.metadata if isinstance(row.metadata, bytes) else row.metadata.encode()
+    )
+
+
+@pytest.mark.parametrize("saved", [True, False], ids=["saved-state", "replayed"])
+async def test_a_turn_split_across_two_runs_counts_as_in_one(tmp_path: Path, saved: bool) -> None:
+    """The second run takes up the turn, its model and its token totals where the first
+    stopped: from the state saved with the file, or (a state saved before migration 0014,
+    without it) by replaying the earlier lines."""
+    turn = line("turn_context", {"turn_id": "t1", "model": "gpt-x"})
+    first = [meta(), turn, user("go"), said("one"), tokens(100, 100, cached=30)]
+    then = [tokens(100, 100, cached=30), said("two"), tokens(250, 150, cached=30)]
+    path = rollout(tmp_path / "in", first)
+    store = await Store.open(tmp_path / "split.db")
+    try:
+        await import_paths(store, [path])
+        if not saved:
+            with sqlite3.connect(tmp_path / "split.db") as conn:
+                conn.execute("UPDATE import_files SET resume = NULL")
+        path.write_text(path.read_text() + "".join(f"{text}\n" for text in then))
+        await import_paths(store, [path])
+        row = await session(store)
+        assert row.tokens == TokenTotals(input=70 + 120, output=2, cache_read=60)
+        assert (row.message_count, json.loads(row.models)) == (2, ["gpt-x"])
+    finally:
+        await store.close()

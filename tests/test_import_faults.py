@@ -14,14 +14,9 @@ import pytest
 
 import graph.importers.importer as importer_module
 from graph.export import ExportFormat, export_session
-from graph.importers.claude_code import (
-    MAX_DEPTH,
-    MAX_TOKENS,
-    SKIPPED_TOO_DEEP,
-    TOKENS_OUT_OF_RANGE,
-    UNREADABLE,
-)
+from graph.importers.batch import SKIPPED_TOO_DEEP, TOKENS_OUT_OF_RANGE, UNREADABLE
 from graph.importers.importer import import_paths
+from graph.importers.lines import MAX_DEPTH, MAX_TOKENS
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
 from graph.store.usage import Clock, UsageFilter
 from tests.test_import_support import query, write_lines

@@ -41,6 +41,7 @@ def chat(root: Path, records: list[dict[str, Any]], *, under: str = "") -> Path:
     return path
 
 
+_SEARCH = "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS]) { totalCount } }"
 _TEXTS = """{ sessions(first: 5) { nodes { sessionId messageCount
   messages(first: 10) { nodes { role text } } } } }"""
 
@@ -121,3 +122,34 @@ async def test_a_subagent_chat_is_a_thread_of_its_parent_session(
     chat(tmp_path, [sub, msg("s1", "user", "look around")], under=SID)
     summary = await import_paths(store, [tmp_path])
     assert (summary.sessions_added, summary.conversations_added) == (1, 2)
+
+
+async def test_a_rewind_in_a_later_import_retires_messages_already_stored(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    kept = msg("g1", "gemini", "answer one", tokens={"input": 10, "output": 1, "cached": 0})
+    dropped = msg("g2", "gemini", "answer wombat", tokens={"input": 50, "output": 9, "cached": 0})
+    records = [META, msg("u1", "user", "first try"), kept, msg("u2", "user", "wrong turn"), dropped]
+    path = chat(tmp_path, records)
+    await import_paths(store, [tmp_path])
+    with path.open("a") as fh:  # the rewind arrives after the dropped messages were stored
+        for record in ({"$rewindTo": "u2"}, msg("u3", "user", "second try")):
+            fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+    second = await import_paths(store, [tmp_path])
+    assert second.files_reset == 0
+    (node,) = (await gql(_TEXTS))["sessions"]["nodes"]
+    assert [m["text"] for m in node["messages"]["nodes"]] == [
+        "first try",
+        "answer one",
+        "second try",
+    ]
+    assert node["messageCount"] == 3
+    async with store.read() as reader:
+        (row,) = await reader.sessions_by_session_id([SID])
+    assert row is not None and row.tokens == TokenTotals(input=10, output=1)
+    for word in ("wombat", "wrong"):  # in no scope: neither a message nor an event
+        found = await gql(_SEARCH, q=word)
+        assert found["search"]["totalCount"] == 0
+    out = io.BytesIO()
+    await export_session(store, SID, out, ExportFormat.JSONL)
+    assert out.getvalue() == path.read_bytes()  # the dropped records are still there

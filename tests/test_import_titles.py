@@ -12,8 +12,8 @@ import pytest
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.store import Store, load_migrations
+from graph.store.backfills import fill_message_rows
 from graph.store.keyring import KeyMaterial
-from graph.store.transcripts import fill_message_rows
 from tests.test_import_support import query, records, write_lines
 
 SHORT = "55604662-cf2a-4331-851a-ec234028f8ca"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import graph.importers.importer as importer_module
-from graph.importers.claude_code import UNREADABLE
+from graph.importers.batch import UNREADABLE
 from graph.importers.importer import import_paths
 from graph.importers.reading import FileJob, Limits, read_here
 from graph.importers.worker import WorkerError, WorkerReader, worker_environment

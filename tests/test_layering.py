@@ -8,6 +8,9 @@
   connection, reaches for a store's ``connection`` or runs statements on one.
 - The schema uses the store's public names (``from graph.store import ...``), not its
   modules.
+- The store knows no transcript format: no model names like Claude Code's
+  ``<synthetic>``, no message-key prefixes (``l:<line>``, ``m:<id>``); the importers
+  say what those mean (``billed``, ``local_key``: see ``graph.inputs``).
 
 ``KNOWN`` lists what does not hold yet, each a place that still has to move behind the
 store's API. The test fails on anything new, and on a listed place that was fixed (so the
@@ -17,6 +20,7 @@ list only shrinks).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +43,11 @@ ABOVE_STORE = (
 )
 SQL_CALLS = frozenset({"execute_fetchall", "executemany", "executescript"})
 CONNECTIONS = frozenset({"connection", "writer_connection"})
+
+# A format's marks, in the store's string literals (SQL included): a model name in angle
+# brackets, or a message-key prefix (one letter and a colon, alone, quoted in SQL, or
+# before a LIKE wildcard).
+FORMAT_MARKERS = re.compile(r"<synthetic>|^[a-z]:$|'[a-z]:|\b[a-z]:%")
 
 # Places that still go around the store's API (issue #15), by module and rule.
 KNOWN: frozenset[tuple[str, str]] = frozenset()
@@ -99,6 +108,41 @@ def test_data_flows_one_way() -> None:
     seen = {(name, rule) for name, tree in modules() for rule in violations(name, tree)}
     assert seen - KNOWN == set(), "new layering violations"
     assert KNOWN - seen == set(), "fixed: take these out of KNOWN"
+
+
+def format_markers(tree: ast.Module) -> set[str]:
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and FORMAT_MARKERS.search(node.value)
+    }
+
+
+def test_the_store_knows_no_transcript_format() -> None:
+    found = {
+        name: marks
+        for name, tree in modules()
+        if within(name, "graph.store") and (marks := format_markers(tree))
+    }
+    assert found == {}
+
+
+def test_the_format_check_sees_what_it_should() -> None:
+    bad = ast.parse(
+        "BILLED = \"model <> '<synthetic>'\"\n"
+        "KEY = f\"m.msg_key LIKE 'l:%' OR {x}\"\n"
+        "LINE = 'l:'\n"
+        "WILD = 'msg_key LIKE m:%'\n"
+        "FINE = 'SELECT a, b FROM t WHERE x = ?1'\n"
+    )
+    assert format_markers(bad) == {
+        "model <> '<synthetic>'",
+        "m.msg_key LIKE 'l:%' OR ",
+        "l:",
+        "msg_key LIKE m:%",
+    }
 
 
 def test_the_store_contract_uses_the_public_api_only() -> None:

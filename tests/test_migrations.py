@@ -217,6 +217,7 @@ def test_the_wheel_ships_migrations_and_graphiql(tmp_path: Path) -> None:
         shipped = archive.read("graph/migrations/0001_initial.sql")
     assert shipped == (REPO / "migrations" / "0001_initial.sql").read_bytes()
     assert "graph/static/graphiql/graphiql.min.js" in names
+    assert {"graph/templates/graphiql.html", "graph/templates/graphiql.js"} <= names
     assert "graph/py.typed" in names
     assert not any(name.startswith("tests/") for name in names)
     # An installed copy, away from the source tree, finds and applies them.

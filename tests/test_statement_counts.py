@@ -30,10 +30,10 @@ query($n: Int!) {
 """
 
 # sessions page, sessions totalCount, conversations of the sessions, one message page per
-# parent kind (conversation, session), messages totalCount, events totalCount (no event
-# page: only its count is selected). The session and conversation of each message were
-# primed from rows already loaded, so they cost nothing.
-STATEMENT_BOUND = 7
+# parent kind (conversation, session). The unfiltered totalCounts of messages and events
+# are the counts of their parents' rows, and the session and conversation of each message
+# were primed from rows already loaded, so they cost nothing.
+STATEMENT_BOUND = 5
 
 
 async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str, object]]:
@@ -86,3 +86,35 @@ async def test_a_page_is_fetched_once_for_edges_nodes_and_page_info(
         e["node"]["sessionId"] for e in page["edges"]
     ]
     assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+
+
+COUNTS = """
+query($role: String, $types: [String!]) { sessions(first: 50) { nodes {
+  all: messages(first: 1) { totalCount } mine: messages(role: $role) { totalCount nodes { id } }
+  events(first: 1) { totalCount } some: events(types: $types) { totalCount nodes { id } }
+  messageCount eventCount
+  conversations { messageCount
+    all: messages(first: 1) { totalCount } mine: messages(role: $role) { totalCount nodes { id } }
+    events(first: 1) { totalCount } some: events(types: $types) { totalCount nodes { id } }
+  }
+} } }
+"""
+
+
+@pytest.mark.parametrize(("role", "types"), [(None, None), ("assistant", ["system"])])
+async def test_total_counts_are_the_lists_lengths_with_and_without_a_filter(
+    store: Store, gql: GraphQL, role: str | None, types: list[str] | None
+) -> None:
+    # Without a filter the count is read off the parent's row, with one it is counted.
+    await make_sessions(store, 4, messages=7, events=5, sidechain_every=2)
+    data = await gql(COUNTS, role=role, types=types)
+    for session in data["sessions"]["nodes"]:
+        for parent in (session, *session["conversations"]):
+            assert parent["mine"]["totalCount"] == len(parent["mine"]["nodes"])
+            assert parent["some"]["totalCount"] == len(parent["some"]["nodes"])
+            assert parent["all"]["totalCount"] == parent["messageCount"]
+            if role is None:
+                assert parent["mine"]["totalCount"] == parent["messageCount"]
+            else:
+                assert 0 < parent["mine"]["totalCount"] < parent["messageCount"]
+        assert session["events"]["totalCount"] == session["eventCount"]

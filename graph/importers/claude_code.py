@@ -16,32 +16,29 @@ The mapping (see DESIGN.md and shared/samples/claude-code/README.md):
 from __future__ import annotations
 
 import math
-import re
 import shlex
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Final
-
-import orjson
+from typing import Any, Final
 
 from graph.claude_settings import projects_dir
+from graph.importers.batch import TOKENS_OUT_OF_RANGE, Batch, TitleRecord
 from graph.importers.files import TranscriptFile
+from graph.importers.lines import (
+    CANONICAL_TS,
+    LINE_KEY,
+    MAX_TOKENS,
+    TranscriptParser,
+    normalize_timestamp,
+)
 from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
-from graph.times import format_timestamp
 
 __all__ = [
     "AGENT_PARENT",
     "CLAUDE_CODE",
+    "SYNTHETIC_MODEL",
     "TITLE_RANKS",
-    "UNREADABLE",
-    "Batch",
     "ClaudeCodeFormat",
-    "Problem",
-    "TitleRecord",
-    "TranscriptParser",
-    "format_timestamp",
-    "normalize_timestamp",
+    "ClaudeCodeParser",
 ]
 
 Record = dict[str, Any]
@@ -62,57 +59,17 @@ _TITLE_FIELDS: Final = {
     "ai-title": ("aiTitle", "title"),
     "summary": ("summary",),
 }
-_CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _MESSAGE_TYPES: Final = frozenset({"user", "assistant"})
+# The model of assistant messages Claude Code writes itself (an API error, an interrupted
+# request): no API response, so never billed.
+SYNTHETIC_MODEL: Final = "<synthetic>"
 
-SKIPPED_NOT_JSON: Final = "not JSON"
-SKIPPED_NOT_OBJECT: Final = "not a JSON object"
-SKIPPED_TOO_DEEP: Final = "nested too deeply"
-REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
-TOKENS_OUT_OF_RANGE: Final = "token count out of range (left out)"
-UNREADABLE: Final = "file not readable"
-SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP})
-
-# The deepest record kept. orjson reads 1,024 levels but writes only 254, and a record
-# is written back inside a few more (a stored message's ``[[line, record]]``, the json
-# export's ``{"line", "record"}``, a GraphQL response): a deeper one could be stored
-# but never served or exported, so it is refused with a report instead.
-MAX_DEPTH: Final = 128
-# A token count is kept if every JSON reader gets it exactly (JavaScript's safe
-# integers); the usage of a record with one outside is left out, the record kept.
-MAX_TOKENS: Final = (1 << 53) - 1
 _USAGE_FIELDS: Final = (
     "input_tokens",
     "output_tokens",
     "cache_read_input_tokens",
     "cache_creation_input_tokens",
 )
-
-
-def normalize_timestamp(value: Any) -> str | None:
-    """A record's timestamp in canonical form, or ``None`` when it has no usable one.
-
-    Accepts ISO-8601 strings with any offset (naive ones are taken as UTC) and epoch
-    numbers (seconds, or milliseconds when too large to be seconds).
-    """
-    if isinstance(value, str):
-        if _CANONICAL_TS.fullmatch(value):
-            return value
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            return None
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        try:
-            moment = datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    else:
-        return None
-    return format_timestamp(moment)
 
 
 def _str(value: Any) -> str | None:
@@ -135,159 +92,18 @@ def _out_of_range(usage: Record) -> str:
     )
 
 
-def _depth(record: Record) -> int:
-    """How deeply ``record`` nests (an object of scalars is 1)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(record, 1)]
-    while stack:
-        value, depth = stack.pop()
-        deepest = max(deepest, depth)
-        children = value.values() if value.__class__ is dict else value
-        stack.extend((child, depth + 1) for child in children if child.__class__ in (dict, list))
-    return deepest
+class ClaudeCodeParser(TranscriptParser):
+    """Claude Code's records: messages, events, session facts, titles, agent links.
 
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A line that was skipped or repaired."""
-
-    path: str
-    line: int
-    kind: str
-    detail: str = ""
-
-    @property
-    def skipped(self) -> bool:
-        return self.kind in SKIP_KINDS
-
-    def __str__(self) -> str:
-        detail = f": {self.detail}" if self.detail else ""
-        return f"{self.path}:{self.line}: {self.kind}{detail}"
-
-
-@dataclass(frozen=True, slots=True)
-class TitleRecord:
-    """A record that names or summarizes a session (summary, custom-title, ai-title)."""
-
-    rank: int
-    title: str | None
-    summary: str | None
-    session_id: str | None
-    leaf_uuid: str | None
-
-
-@dataclass(slots=True)
-class Batch:
-    """What a run of consecutive lines of one file amounts to."""
-
-    messages: dict[str, NewMessage] = field(default_factory=dict)
-    events: list[NewEvent] = field(default_factory=list)
-    titles: list[TitleRecord] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    # agentId -> id of the Task tool_use that started it, as the main thread tells it.
-    agent_links: dict[str, str] = field(default_factory=dict)
-    session_id: str | None = None
-    agent_id: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    version: str | None = None
-    slug: str | None = None
-    permission_mode: str | None = None
-    lines: int = 0
-    nbytes: int = 0
-
-    def metadata(self) -> dict[str, str] | None:
-        """Session-level facts worth keeping beyond the columns."""
-        facts = {"slug": self.slug, "permissionMode": self.permission_mode}
-        kept = {key: value for key, value in facts.items() if value is not None}
-        return kept or None
-
-
-class TranscriptParser:
-    """Turns the lines of one file into batches; keeps what carries over between them.
-
-    Args:
-        path: The file, for problem reports.
-        previous_timestamp: The timestamp of the last record read before the first line
-            fed (a record without one inherits it).
-        fallback_timestamp: Used while no record has had a timestamp (the file's mtime).
+    Each record says what it belongs to, so a resumed read needs nothing carried over.
     """
-
-    def __init__(
-        self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
-    ) -> None:
-        self.path = path
-        self._previous_ts = previous_timestamp or fallback_timestamp
-        self.batch = Batch()
-
-    def resume(self, fh: BinaryIO, offset: int) -> None:
-        """Pick up what the lines before ``offset`` carry over (a read that resumes).
-
-        Claude Code's records each say what they belong to: nothing to do.
-        """
-
-    def take(self) -> Batch:
-        """The batch so far; the next lines start a new one."""
-        batch, self.batch = self.batch, Batch()
-        return batch
-
-    def feed(self, line_no: int, raw: bytes) -> None:
-        """Parse one physical line (with its newline) numbered ``line_no``."""
-        batch = self.batch
-        batch.lines += 1
-        batch.nbytes += len(raw)
-        text: bytes | None
-        try:
-            record = orjson.loads(raw)
-            # The line as read is what gets stored: it is JSON of this very record, and
-            # serializing the record again would cost as much as parsing it did.
-            text = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-        except orjson.JSONDecodeError as exc:
-            if raw.isspace():
-                return
-            record = self._repair(line_no, raw, exc)
-            if record is None:
-                return
-            text = None  # repaired: stored as serialized from the record
-        if record.__class__ is not dict:
-            self._problem(line_no, SKIPPED_NOT_OBJECT, type(record).__name__)
-            return
-        # Only a line with that many brackets can nest that deeply: counting them is
-        # cheap, walking the record is not (and is rarely needed).
-        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(record) > MAX_DEPTH:
-            self._problem(line_no, SKIPPED_TOO_DEEP, f"more than {MAX_DEPTH} levels")
-            return
-        self._add(line_no, record, batch, text)
-
-    def _repair(self, line_no: int, raw: bytes, exc: orjson.JSONDecodeError) -> Any:
-        if raw.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, left by some editors
-            try:
-                return orjson.loads(raw[3:])
-            except orjson.JSONDecodeError as again:
-                exc, raw = again, raw[3:]
-        try:
-            raw.decode()
-        except UnicodeDecodeError:
-            text = raw.decode(errors="replace")
-            try:
-                record = orjson.loads(text)
-            except orjson.JSONDecodeError as again:
-                self._problem(line_no, SKIPPED_NOT_JSON, _short(again))
-                return None
-            self._problem(line_no, REPAIRED_UTF8)
-            return record
-        self._problem(line_no, SKIPPED_NOT_JSON, _short(exc))
-        return None
-
-    def _problem(self, line_no: int, kind: str, detail: str = "") -> None:
-        self.batch.problems.append(Problem(self.path, line_no, kind, detail))
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
         if kind.__class__ is not str or not kind:
             kind = "unknown"  # also keeps unhashable values away from the lookups below
         ts = record.get("timestamp")
-        if ts.__class__ is not str or not _CANONICAL_TS.fullmatch(ts):
+        if ts.__class__ is not str or not CANONICAL_TS.fullmatch(ts):
             ts = self._timestamp(record, kind)
         self._previous_ts = ts
         self._facts(record, batch)
@@ -365,18 +181,18 @@ class TranscriptParser:
             request = record.get("requestId")
             key = f"m:{message_id}:{request if request.__class__ is str else ''}"
         else:
-            key = f"u:{uuid}" if uuid is not None else f"l:{line_no}"
+            key = f"u:{uuid}" if uuid is not None else f"{LINE_KEY}{line_no}"
         usage = self._usage(line_no, message)
         model = _str(message.get("model")) if message is not None else None
-        existing = batch.messages.get(key)
-        if existing is not None:
-            existing.add(line_no, record, text)
+        entry = batch.messages.get(key)
+        if entry is not None:
+            entry.add(line_no, record, text)
             if usage is not None:
-                existing.usage = usage
-            existing.model = model or existing.model
+                entry.usage = usage
+            entry.model = model or entry.model
         else:
             role = _str(message.get("role")) if message is not None else None
-            batch.messages[key] = NewMessage(
+            entry = batch.messages[key] = NewMessage(
                 msg_key=key,
                 role=role or kind,
                 timestamp=ts,
@@ -386,6 +202,7 @@ class TranscriptParser:
                 usage=usage or TokenTotals(),
                 texts=None if text is None else [text],
             )
+        entry.billed = entry.role == "assistant" and entry.model != SYNTHETIC_MODEL
         if kind == "user":
             _tool_result_link(record, message, batch)
 
@@ -443,19 +260,21 @@ def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> N
                 return
 
 
-def _short(exc: Exception, limit: int = 80) -> str:
-    text = str(exc)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 class ClaudeCodeFormat:
     """Claude Code: ``$CLAUDE_CONFIG_DIR/projects`` (default ``~/.claude/projects``)."""
 
     source: Final = "claude-code"
     label: Final = "Claude Code"
+    agent_parent: Final = AGENT_PARENT
 
     def default_roots(self) -> list[Path]:
         return [projects_dir()]
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix == ".jsonl"
+
+    def document_reader(self, path: str, *, fallback_timestamp: str) -> None:
+        return None  # lines only
 
     def claims(self, path: Path, first_line: bytes) -> bool:
         return path.suffix == ".jsonl"
@@ -465,8 +284,8 @@ class ClaudeCodeFormat:
 
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
-    ) -> TranscriptParser:
-        return TranscriptParser(
+    ) -> ClaudeCodeParser:
+        return ClaudeCodeParser(
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
 

@@ -17,6 +17,13 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
   assistant message (the record joins that message), any other stays an event. Older
   builds (0.50-0.53) report usage in ``turn.completed`` or a bare ``token_count``.
 - Everything else (``session_meta``, ``turn_context``, ``compacted``, ...) is an event.
+
+A sub-agent's rollout (its ``session_meta`` ``source`` is ``{"subagent": {"thread_spawn":
+{"parent_thread_id": ...}}}``) is a sidechain thread of its parent's session, as a Claude
+Code subagent's file is: its agent id is its own thread id, and the parent's
+``collab_agent_spawn_end`` event names the call that started it. A rollout forked by the
+user (``forked_from_id``, any other source) stays a session of its own, its metadata
+naming the session it came from (``forkedFrom``).
 """
 
 from __future__ import annotations
@@ -24,18 +31,16 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from graph.importers.claude_code import (
-    MAX_TOKENS,
-    Batch,
-    TitleRecord,
-    TranscriptParser,
-    normalize_timestamp,
-)
+import orjson
+
+from graph.importers.batch import Batch, TitleRecord
 from graph.importers.files import TranscriptFile
-from graph.inputs import NewEvent, NewMessage, TokenTotals
+from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
+from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]
 
@@ -128,13 +133,57 @@ class CodexParser(TranscriptParser):
         self._last_total: Any = None
         self._turn_usage: dict[str, TokenTotals] = {}
 
-    def resume(self, fh: BinaryIO, offset: int) -> None:
-        """Replay the lines before ``offset`` for the turn, model and token totals they
-        leave (a rollout's items do not all name their turn). Costs a parse of them."""
+    def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
+        """Take up the turn, model and token totals the lines before ``offset`` leave (a
+        rollout's items do not all name their turn): from ``state``, saved by the last
+        run, else by replaying those lines (a parse of them)."""
+        if state is not None:
+            self._restore(orjson.loads(state))
+            return
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
             self.feed(line_no, raw)
-        self.batch = Batch(session_id=self.batch.session_id)
+        seen = self.batch
+        self.batch = Batch(
+            session_id=seen.session_id,
+            agent_id=seen.agent_id,
+            parent_session_id=seen.parent_session_id,
+        )
+
+    def state(self) -> str | None:
+        """What carries over past the lines fed so far (see :meth:`resume`), as JSON."""
+        key = self._usage_key()
+        usage = self._turn_usage.get(key)
+        batch = self.batch
+        return orjson.dumps(
+            {
+                "meta": self._meta_seen,
+                "turn": self._turn,
+                "prompt": self._prompt_line,
+                "model": self._model,
+                "total": self._last_total,
+                "usage": None if usage is None else [key, *astuple(usage)],
+                "ts": self._previous_ts,
+                "ids": [batch.session_id, batch.agent_id, batch.parent_session_id],
+            }
+        ).decode()
+
+    def _restore(self, state: Any) -> None:
+        self._meta_seen = bool(state.get("meta"))
+        self._turn = state.get("turn")
+        self._prompt_line = int(state.get("prompt") or 0)
+        self._model = state.get("model")
+        self._last_total = state.get("total")
+        usage = state.get("usage")
+        if usage:
+            self._turn_usage = {usage[0]: TokenTotals(*usage[1:])}
+        self._previous_ts = state.get("ts") or self._previous_ts
+        session_id, agent_id, parent = state.get("ids") or (None, None, None)
+        self.batch = Batch(session_id=session_id, agent_id=agent_id, parent_session_id=parent)
+
+    def _usage_key(self) -> str:
+        """The message a token count without its own turn adds to: the current turn."""
+        return f"t:{self._turn}" if self._turn else f"a:{self._prompt_line}"
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         kind = record.get("type")
@@ -169,7 +218,13 @@ class CodexParser(TranscriptParser):
         if self._meta_seen:
             return
         self._meta_seen = True
-        batch.session_id = _str(item.get("id")) or batch.session_id
+        own = _str(item.get("id"))
+        parent = _spawned_by(item)
+        if parent is not None and own is not None:  # a sub-agent: a thread of its parent
+            batch.parent_session_id, batch.agent_id = parent, own
+        else:
+            batch.session_id = own or batch.session_id
+            batch.forked_from = _str(item.get("forked_from_id"))
         batch.cwd = _str(item.get("cwd")) or batch.cwd
         batch.version = _str(item.get("cli_version")) or batch.version
         git = item.get("git")
@@ -251,6 +306,10 @@ class CodexParser(TranscriptParser):
                 batch.titles.append(TitleRecord(_THREAD_NAME_RANK, name, None, None, None))
         elif subtype == "token_count":
             return self._token_count(line_no, record, item, ts, batch, text)
+        elif subtype == "collab_agent_spawn_end":  # which call started which sub-agent
+            agent, call = _str(item.get("new_thread_id")), _str(item.get("call_id"))
+            if agent and call:
+                batch.agent_links[agent] = call
         elif subtype == "turn.completed":  # 0.51-0.53: usage of the turn, once
             usage = _totals(item.get("usage"))
             if usage is not None:
@@ -290,8 +349,7 @@ class CodexParser(TranscriptParser):
         replace: bool,
     ) -> None:
         # An old build's report of a whole turn is a message of its own.
-        fallback = f"l:{line_no}" if replace else f"a:{self._prompt_line}"
-        key = f"t:{self._turn}" if self._turn else fallback
+        key = f"l:{line_no}" if replace and not self._turn else self._usage_key()
         so_far = None if replace else self._turn_usage.get(key)
         total = usage if so_far is None else _add(so_far, usage)
         self._turn_usage[key] = total
@@ -302,16 +360,42 @@ def _str(value: Any) -> str | None:
     return value if value.__class__ is str and value else None
 
 
+def _spawned_by(meta: Record) -> str | None:
+    """The thread that spawned a sub-agent's rollout (codex-rs ``SessionSource::SubAgent``:
+    ``{"subagent": {"thread_spawn": {"parent_thread_id": ...}}}``, or a top-level
+    ``parent_thread_id`` in later builds); ``None`` for any other rollout."""
+    source = meta.get("source")
+    sub = source.get("subagent") if isinstance(source, dict) else None
+    if sub is None:
+        return None
+    spawn = sub.get("thread_spawn") if isinstance(sub, dict) else None
+    parent = spawn.get("parent_thread_id") if isinstance(spawn, dict) else None
+    return _str(parent) or _str(meta.get("parent_thread_id"))
+
+
 class CodexFormat:
     """Codex CLI: ``$CODEX_HOME/sessions`` and ``archived_sessions`` (default ``~/.codex``)."""
 
     source: Final = "codex"
     label: Final = "Codex CLI"
+    # A sub-agent's rollout read after its parent's: the spawn call that started it.
+    agent_parent: Final = EventLookup(
+        type="collab_agent_spawn_end",
+        subtype=None,
+        match_path="$.payload.new_thread_id",
+        value_path="$.payload.call_id",
+    )
 
     def default_roots(self) -> list[Path]:
         home = os.environ.get("CODEX_HOME")
         base = Path(home) if home else Path.home() / ".codex"
         return [base / "sessions", base / "archived_sessions"]
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix == ".jsonl"
+
+    def document_reader(self, path: str, *, fallback_timestamp: str) -> None:
+        return None  # lines only
 
     def claims(self, path: Path, first_line: bytes) -> bool:
         if path.suffix != ".jsonl":

@@ -43,6 +43,7 @@ __all__ = [
     "head_of",
     "plan_file",
     "tail_of",
+    "whole_digest",
 ]
 
 HEAD_BYTES: Final = 4096
@@ -70,6 +71,8 @@ class TranscriptFile:
         source: The agent that wrote it (``sessions.source``; see
             :mod:`graph.importers.formats`).
         project_hint: The project its format names from the location, if any.
+        whole_file: One JSON document rewritten whole on every change (not lines that
+            are appended): read whole each time it changes (see :attr:`Action.REWRITE`).
     """
 
     path: Path
@@ -79,6 +82,7 @@ class TranscriptFile:
     project_dir: Path
     source: str = "claude-code"
     project_hint: str | None = None
+    whole_file: bool = False
 
     @classmethod
     def at(cls, path: Path) -> TranscriptFile:
@@ -128,8 +132,14 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _walk(directory: Path, skipped: list[Skipped]) -> Iterable[Path]:
-    """The ``*.jsonl`` files under ``directory``, outside hidden folders.
+def _jsonl(path: Path) -> bool:
+    return path.suffix == ".jsonl"
+
+
+def _walk(
+    directory: Path, skipped: list[Skipped], accepts: Callable[[Path], bool] = _jsonl
+) -> Iterable[Path]:
+    """The files under ``directory`` that ``accepts`` takes, outside hidden folders.
 
     What can not be read is added to ``skipped``: a folder that can not be listed, a
     symlink that loops or leads nowhere, a folder named ``*.jsonl``. Symlinked folders
@@ -147,9 +157,9 @@ def _walk(directory: Path, skipped: list[Skipped]) -> Iterable[Path]:
                 skipped.append(Skipped(here / name, os.strerror(errno.EISDIR)))
         folders[:] = [name for name in folders if not name.startswith(".")]
         for name in names:
-            if not name.endswith(".jsonl") or name.startswith("."):
-                continue
             path = here / name
+            if name.startswith(".") or not accepts(path):
+                continue
             try:
                 regular = stat.S_ISREG(path.stat().st_mode)
             except OSError as exc:  # a symlink that loops (ELOOP) or is dangling (ENOENT)
@@ -162,12 +172,15 @@ def _walk(directory: Path, skipped: list[Skipped]) -> Iterable[Path]:
 
 
 def discover(
-    paths: Iterable[Path], classify: Callable[[Path], TranscriptFile] = TranscriptFile.at
+    paths: Iterable[Path],
+    classify: Callable[[Path], TranscriptFile] = TranscriptFile.at,
+    accepts: Callable[[Path], bool] = _jsonl,
 ) -> Found:
     """Every transcript under ``paths``: main threads first, then subagents, each sorted.
 
-    ``classify`` tells what each file is (its format's rules: see
-    :func:`graph.importers.formats.classify`). Main threads go first so that, within one
+    ``classify`` tells what each file is, ``accepts`` which files in a folder may be
+    transcripts (its format's rules: see :func:`graph.importers.formats.classify` and
+    :func:`~graph.importers.formats.accepts`). Main threads go first so that, within one
     run, the links they record (which Task call started which agent) are known when the
     subagent files are read.
 
@@ -186,9 +199,13 @@ def discover(
         if not path.is_dir():
             raise TranscriptError(f"{given}: not a transcript file or directory")
         before, passed_over = len(found), len(skipped)
-        for file in _walk(path, skipped):
+        for file in _walk(path, skipped, accepts):
             found.setdefault(file.absolute(), classify(file.absolute()))
-        if len(found) == before and len(skipped) == passed_over and not any(_walk(path, [])):
+        if (
+            len(found) == before
+            and len(skipped) == passed_over
+            and not any(_walk(path, [], accepts))
+        ):
             raise TranscriptError(f"{given}: no transcripts (*.jsonl) found in this directory")
     files = sorted(found.values(), key=lambda f: (f.is_subagent, str(f.path)))
     return Found(files, skipped)
@@ -228,6 +245,11 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def whole_digest(data: bytes) -> str:
+    """What is saved of a file read whole (``head_hash``): a digest of all of it."""
+    return f"whole:{len(data)}:{_digest(data)}"
+
+
 def _unchanged(path: Path, saved: str, end: int) -> bool:
     """Whether the file still has the head, and the bytes before ``end``, of ``saved``."""
     head, _, tail = saved.partition(" ")
@@ -259,6 +281,8 @@ class Action(Enum):
     SKIP = "skip"  # unchanged since the last run
     APPEND = "append"  # read from the saved offset on
     RESET = "reset"  # truncated or replaced: forget its rows, read from the start
+    # A file rewritten whole (a JSON document): read it all again, beside what is stored.
+    REWRITE = "rewrite"
     NEW = "new"  # never seen: read from the start
 
 
@@ -279,8 +303,11 @@ class Plan:
 
     @property
     def line_count(self) -> int:
-        """Lines before ``offset`` (line numbers go on from here)."""
-        return self.state.line_count if self.action is Action.APPEND and self.state else 0
+        """Lines before ``offset`` (line numbers go on from here). A file rewritten
+        whole numbers its records on after those of its earlier versions."""
+        if self.action in (Action.APPEND, Action.REWRITE) and self.state:
+            return self.state.line_count
+        return 0
 
 
 def plan_file(file: TranscriptFile, state: FileState | None) -> Plan:
@@ -289,11 +316,18 @@ def plan_file(file: TranscriptFile, state: FileState | None) -> Plan:
     The content check (the first 4 KiB, and the 4 KiB before where reading stopped)
     also runs when size and mtime are unchanged: an edit in place can keep both (the
     mtime's granularity is coarse, and tools can set it back), and would never be read.
+    A file rewritten whole (:attr:`TranscriptFile.whole_file`) is compared by a digest
+    of all of it when size and mtime are unchanged, and read again whole if it differs.
     """
     stat_ = file.path.stat()
     size, mtime_ns = stat_.st_size, stat_.st_mtime_ns
     if state is None:
         return Plan(file, Action.NEW, size, mtime_ns, None)
+    if file.whole_file:
+        same = size == state.size and mtime_ns == state.mtime_ns
+        if same and whole_digest(file.path.read_bytes()) == state.head_hash:
+            return Plan(file, Action.SKIP, size, mtime_ns, state)
+        return Plan(file, Action.REWRITE, size, mtime_ns, state)
     if size < state.size or not _unchanged(file.path, state.head_hash, state.offset):
         return Plan(file, Action.RESET, size, mtime_ns, state)
     if size == state.size and mtime_ns == state.mtime_ns:

@@ -2,8 +2,10 @@
 
 A format says where its agent keeps transcripts by default (honouring the agent's own
 environment variable), which files are its own, how a file maps to a session, how its
-lines become format-neutral inputs (:mod:`graph.inputs`, through a line parser), and how
-a session is resumed. The importer, scanner and watcher only ever ask the registry.
+lines become format-neutral inputs (:mod:`graph.inputs`, through a line parser) or, for
+a file written as one JSON document and rewritten whole, how that document does (a
+document reader), and how a session is resumed. The importer, scanner and watcher
+only ever ask the registry.
 
 Adding an agent is one module with a :class:`TranscriptFormat` and one line in
 :data:`FORMATS`. (Content blocks are read from the stored records by
@@ -19,14 +21,17 @@ from graph.importers.claude_code import CLAUDE_CODE
 from graph.importers.codex import CODEX
 from graph.importers.files import TranscriptFile
 from graph.importers.gemini import GEMINI_CLI
+from graph.inputs import EventLookup
 
 if TYPE_CHECKING:
-    from graph.importers.claude_code import Batch
+    from graph.importers.batch import Batch
 
 __all__ = [
     "FORMATS",
+    "DocumentReader",
     "LineParser",
     "TranscriptFormat",
+    "accepts",
     "classify",
     "default_locations",
     "format_for",
@@ -41,7 +46,9 @@ _SNIFF_BYTES: Final = 64 << 10
 class LineParser(Protocol):
     """Turns the lines of one file into batches (see ``TranscriptParser``)."""
 
-    def resume(self, fh: BinaryIO, offset: int) -> None: ...
+    def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None: ...
+
+    def state(self) -> str | None: ...
 
     def feed(self, line_no: int, raw: bytes) -> None: ...
 
@@ -49,6 +56,14 @@ class LineParser(Protocol):
 
     @property
     def batch(self) -> Batch: ...
+
+
+class DocumentReader(Protocol):
+    """Turns one version of a whole-file transcript into a batch."""
+
+    def read(self, raw: bytes, first_line: int) -> Batch:
+        """The batch of ``raw``, its records numbered from ``first_line + 1``."""
+        ...
 
 
 class TranscriptFormat(Protocol):
@@ -64,8 +79,18 @@ class TranscriptFormat(Protocol):
         """The agent's name, for people."""
         ...
 
+    @property
+    def agent_parent(self) -> EventLookup | None:
+        """Where a subagent thread's starting tool call is recorded in its session's
+        stored events (for a subagent file read in a later run than that call)."""
+        ...
+
     def default_roots(self) -> list[Path]:
         """Where the agent keeps its transcripts (existing or not)."""
+        ...
+
+    def accepts(self, path: Path) -> bool:
+        """Whether a file of this name, met in a folder, may be one of its transcripts."""
         ...
 
     def claims(self, path: Path, first_line: bytes) -> bool:
@@ -80,6 +105,11 @@ class TranscriptFormat(Protocol):
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
     ) -> LineParser:
         """A parser for the lines of ``path``."""
+        ...
+
+    def document_reader(self, path: str, *, fallback_timestamp: str) -> DocumentReader | None:
+        """A reader of ``path`` as one document, if the format writes it so (see
+        :attr:`~graph.importers.files.TranscriptFile.whole_file`); else ``None``."""
         ...
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
@@ -116,6 +146,11 @@ def format_for(path: Path) -> TranscriptFormat:
         if candidate.claims(path, first):
             return candidate
     return CLAUDE_CODE
+
+
+def accepts(path: Path) -> bool:
+    """Whether a file met in a folder may be a transcript of some format."""
+    return any(candidate.accepts(path) for candidate in FORMATS)
 
 
 def classify(path: Path) -> TranscriptFile:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 from graph.importers import reading
-from graph.importers.claude_code import AGENT_PARENT, UNREADABLE, Batch, Problem
+from graph.importers.batch import UNREADABLE, Batch, Problem
+from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
-from graph.importers.formats import classify
+from graph.importers.formats import accepts, classify, format_named
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles, backfill_titles, derive_titles
@@ -36,6 +37,8 @@ __all__ = ["BATCH_BYTES", "BATCH_LINES", "import_paths"]
 
 # What one batch, and one write transaction, holds at most (tests make them smaller).
 log = logging.getLogger(__name__)
+# Plans that carry on with what is stored of a file (its thread and line numbers).
+_GOES_ON: Final = (Action.APPEND, Action.REWRITE)
 
 BATCH_LINES: Final = reading.BATCH_LINES
 BATCH_BYTES: Final = reading.BATCH_BYTES
@@ -65,7 +68,7 @@ async def import_paths(
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    found = discover(paths, classify)
+    found = discover(paths, classify, accepts)
     await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact)
     summary = await importer.run(found)
@@ -84,6 +87,7 @@ class _Chunk:
     line_count: int
     first: bool
     last: bool
+    resume: str | None
 
 
 class _Importer:
@@ -113,9 +117,7 @@ class _Importer:
         async with self.store.read() as reader:
             states = await reader.transcripts.file_states([str(f.path) for f in files])
             plans = self._plan(files, states)
-            known = [
-                p.state.conversation_pk for p in plans if p.action is Action.APPEND and p.state
-            ]
+            known = [p.state.conversation_pk for p in plans if p.action in _GOES_ON and p.state]
             by_pk = await reader.transcripts.conversation_contexts(
                 [pk for pk in known if pk is not None]
             )
@@ -157,14 +159,14 @@ class _Importer:
         return plans
 
     def _check_append(self, plan: Plan, by_pk: dict[int, ConversationContext]) -> Plan:
-        if plan.action is not Action.APPEND or plan.state is None:
+        if plan.action not in _GOES_ON or plan.state is None:
             return plan
         pk = plan.state.conversation_pk
         if pk is None:
             return plan  # nothing stored from it yet (blank or bad lines so far)
         context = by_pk.get(pk)
         if context is None:  # its rows were deleted: read it all again
-            return replace(plan, action=Action.RESET)
+            return plan if plan.action is Action.REWRITE else replace(plan, action=Action.RESET)
         self.contexts[str(plan.file.path)] = context
         return plan
 
@@ -214,6 +216,8 @@ class _Importer:
             plan.mtime_ns,
             plan.size,
             plan.file.source,
+            plan.file.whole_file,
+            plan.state.resume if plan.action is Action.APPEND and plan.state else None,
         )
 
     async def _write(self, chunks: list[_Chunk]) -> None:
@@ -249,6 +253,8 @@ class _Importer:
             if plan.state.conversation_pk is not None:
                 await writer.clear_conversation(plan.state.conversation_pk)
             context = None
+        if plan.action is Action.REWRITE and context is not None:
+            await keep_what_is_new(writer, context, batch)
         context = await self._store_batch(writer, plan.file, context, batch)
         await writer.save_file_state(
             FileState(
@@ -259,6 +265,7 @@ class _Importer:
                 chunk.head,
                 chunk.offset,
                 chunk.line_count,
+                chunk.resume,
             )
         )
         if context is not None:
@@ -280,6 +287,8 @@ class _Importer:
         elif batch.cwd or batch.git_branch or batch.version or batch.metadata():
             await writer.upsert_session(_new_session(context.session_id, file, batch))
         session_pk, conversation_pk = context.session_pk, context.conversation_pk
+        if batch.retired:  # before the batch's messages: one may come back under its key
+            await writer.retire_messages(session_pk, conversation_pk, batch.retired)
         if batch.messages:
             await writer.add_messages(session_pk, conversation_pk, list(batch.messages.values()))
         if batch.events:
@@ -295,16 +304,19 @@ class _Importer:
     async def _open_conversation(
         self, writer: Writer, file: TranscriptFile, batch: Batch
     ) -> ConversationContext:
-        session_id = batch.session_id or file.session_hint
+        # A file can say that it is another session's thread (its location, or a record).
+        sidechain = file.is_subagent or batch.parent_session_id is not None
+        session_id = batch.parent_session_id or batch.session_id or file.session_hint
         session_pk = await writer.upsert_session(_new_session(session_id, file, batch))
-        agent_id = (batch.agent_id or file.agent_hint) if file.is_subagent else ""
+        agent_id = (batch.agent_id or file.agent_hint) if sidechain else ""
         parent = None
-        if file.is_subagent:
-            parent = self.links.get(
-                (session_pk, agent_id)
-            ) or await writer.transcripts.first_event_value(session_pk, AGENT_PARENT, agent_id)
+        if sidechain:
+            parent = self.links.get((session_pk, agent_id))
+            lookup = format_named(file.source).agent_parent
+            if parent is None and lookup is not None:
+                parent = await writer.transcripts.first_event_value(session_pk, lookup, agent_id)
         conversation_pk = await writer.upsert_conversation(
-            session_pk, NewConversation(agent_id, file.is_subagent, parent)
+            session_pk, NewConversation(agent_id, sidechain, parent)
         )
         return ConversationContext(session_pk, session_id, conversation_pk, agent_id, None)
 
@@ -323,7 +335,14 @@ def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSess
 
 def _chunk(plan: Plan, piece: Piece) -> _Chunk:
     return _Chunk(
-        plan, piece.batch, piece.head, piece.offset, piece.line_count, piece.first, piece.last
+        plan,
+        piece.batch,
+        piece.head,
+        piece.offset,
+        piece.line_count,
+        piece.first,
+        piece.last,
+        piece.resume,
     )
 
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from io import FileIO
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
-from graph.importers.claude_code import UNREADABLE, Batch, Problem
-from graph.importers.files import fingerprint, head_of
+from graph.importers.batch import UNREADABLE, Batch, Problem
+from graph.importers.files import fingerprint, head_of, whole_digest
 from graph.importers.formats import LineParser, format_named
 from graph.times import format_timestamp
 
@@ -68,6 +68,8 @@ class FileJob:
     mtime_ns: int
     size: int = 0  # where the file ended when planned (0: unknown)
     source: str = "claude-code"  # its format (see graph.importers.formats)
+    whole: bool = False  # one document rewritten whole: read all of it, once
+    resume: str | None = None  # what the parser carries over to ``offset`` (see FileState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ class Piece:
     ``offset`` and ``line_count`` say where reading got to after the batch; ``head``
     fingerprints the start of the file and the bytes before ``offset`` (see
     :func:`~graph.importers.files.fingerprint`); ``first`` / ``last`` mark its first
-    and last batch.
+    and last batch; ``resume`` is what the parser carries over to ``offset``.
     """
 
     job: int
@@ -88,6 +90,7 @@ class Piece:
     first: bool = True
     last: bool = True
     problem: Problem | None = None
+    resume: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,14 +158,26 @@ def read_file(
         yield Piece(index, Batch(), problem=problem)
         return
     with fh:
-        head = head_of(fh)
         mtime = format_timestamp(datetime.fromtimestamp(job.mtime_ns / 1e9, UTC))
-        parser = format_named(job.source).parser(
+        transcript_format = format_named(job.source)
+        reader = (
+            transcript_format.document_reader(job.path, fallback_timestamp=mtime)
+            if job.whole
+            else None
+        )
+        if reader is not None:
+            raw = fh.read()
+            batch = reader.read(raw, job.line_count)
+            _prepare(batch, analysis)
+            yield Piece(index, batch, whole_digest(raw), len(raw), job.line_count + batch.lines)
+            return
+        head = head_of(fh)
+        parser = transcript_format.parser(
             job.path, previous_timestamp=job.previous_timestamp, fallback_timestamp=mtime
         )
         offset, line_count = job.offset, job.line_count
         if offset:
-            parser.resume(fh, offset)
+            parser.resume(fh, offset, job.resume)
         fh.seek(offset)
         first, last = True, False
         while not last:
@@ -172,7 +187,14 @@ def read_file(
             offset += batch.nbytes
             line_count += batch.lines
             yield Piece(
-                index, batch, fingerprint(fh, head, offset), offset, line_count, first, last
+                index,
+                batch,
+                fingerprint(fh, head, offset),
+                offset,
+                line_count,
+                first,
+                last,
+                resume=parser.state(),
             )
             first = False
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from graph.importers.claude_code import Problem
+    from graph.importers.batch import Problem
 
 __all__ = ["MAX_PROBLEMS", "ImportProgress", "ImportSummary"]
 

@@ -25,9 +25,10 @@ from graph.importers.prompts import prompt_title
 
 if TYPE_CHECKING:
     from graph.crypto import Codec
-    from graph.importers.claude_code import Batch, TitleRecord
+    from graph.importers.batch import Batch, TitleRecord
     from graph.store import Store, Writer
-    from graph.store.transcripts import ConversationContext, UntitledSession
+    from graph.store.titling import UntitledSession
+    from graph.store.transcripts import ConversationContext
 
 __all__ = ["Titles", "backfill_titles", "derive_titles"]
 

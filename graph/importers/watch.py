@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 from watchfiles import Change, awatch
 
 from graph.errors import TranscriptError
+from graph.importers.formats import accepts
 from graph.importers.importer import import_paths
 from graph.importers.summary import ImportSummary
 
@@ -36,7 +37,7 @@ TIMEOUT_MS: Final = 500
 def _interesting(change: Change, path: str) -> bool:
     # New folders too: a file created in a folder that is not watched yet (a new
     # session's subagents/) may give no event of its own, so the folder is scanned.
-    return path.endswith(".jsonl") or change is Change.added
+    return change is Change.added or accepts(Path(path))
 
 
 class _Scope:
@@ -109,7 +110,7 @@ async def watch_paths(
             targets = sorted(
                 p
                 for p in changed
-                if scope.wants(p) and (p.is_dir() or (p.suffix == ".jsonl" and p.is_file()))
+                if scope.wants(p) and (p.is_dir() or (accepts(p) and p.is_file()))
             )
         if targets:
             summary = await _import(store, targets, redact)

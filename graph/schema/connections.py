@@ -42,7 +42,8 @@ class Connection(Generic[T]):
     """
 
     fetch: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[T]], PageInfo]]]]
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    # The count, or how to count (when the parent's row does not say).
+    count: strawberry.Private[int | Callable[[], Awaitable[int]]]
     loaded: strawberry.Private[tuple[list[Edge[T]], PageInfo] | None] = None
     # edges, nodes and pageInfo resolve concurrently: the first fetches, the rest wait
     # for its page (fetching their own would cost a query each and give other objects).
@@ -62,9 +63,14 @@ class Connection(Generic[T]):
     async def page_info(self) -> PageInfo:
         return (await self._page())[1]
 
-    @strawberry.field(description="How many items the whole list has (counted only if asked).")
-    async def total_count(self) -> int:
-        return await self.count()
+    @strawberry.field(
+        description="How many items the whole list has (counted only if asked).",
+        graphql_type=int,
+    )
+    def total_count(self) -> int | Awaitable[int]:
+        # Synchronous when the count is known: no coroutine for graphql-core to await.
+        count = self.count
+        return count if isinstance(count, int) else count()
 
     @strawberry.field(description="The nodes of this page, for clients that need no cursors.")
     async def nodes(self) -> list[T]:
@@ -77,7 +83,7 @@ class Connection(Generic[T]):
         wrap: Callable[[R], T],
         sort_key: Callable[[R], SortKey],
         kind: str,
-        count: Callable[[], Awaitable[int]],
+        count: int | Callable[[], Awaitable[int]],
     ) -> Connection[T]:
         """A connection over a store page loader, giving each row its cursor."""
 

@@ -67,14 +67,22 @@ class Context:
     def message_text(self, row: MessageRow) -> str:
         """A message's readable text (its text blocks, joined), secrets masked.
 
-        The text is stored beside the records (migration 0011) and served from there
-        when masking it whole is masking each block; else (and for a message not
-        filled yet) it is built from the records' text blocks, each masked on its
-        own, so that the text is the same as that of the masked records. Only the
-        text blocks are scanned.
+        The text is stored beside the records, masked when it was written (migrations
+        0011 and 0013), and served as stored when these are the rules that masked it.
+        Else (other rules, or a text stored unmasked) it is masked here: whole when that
+        is masking each block, or else built from the records' text blocks, each masked
+        on its own, so that the text is the same as that of the masked records.
         """
         key = ("messages", "text", row.row_key)
         if key not in self.opened:
+            stored_text = row.text
+            if stored_text is not None and row.text_masked_by == self.scanner.digest:
+                if isinstance(stored_text, str) and not self.store.codec.encrypted:
+                    text: str = stored_text
+                else:
+                    text = self._decrypted(key, stored_text).decode()
+                self.opened[key] = text
+                return text
             records = self.opened.get(("messages", "content", row.row_key))
             stored = None
             if records is None and row.text is not None:
@@ -120,7 +128,7 @@ class Context:
                 text = stored.decode() if isinstance(stored, bytes) else stored
             else:
                 text = self.store.codec.open(table, column, row, stored).decode()
-            self.opened[key] = self.scanner.mask(text)
+            self.opened[key] = self.scanner.mask_short(text)
         value: str = self.opened[key]
         return value
 

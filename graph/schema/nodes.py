@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from graph.errors import BadIdError
 from graph.loaders import Loaders
-from graph.schema.context import Info
+from graph.schema.context import Context, Info
 from graph.schema.ids import decode_id
 from graph.schema.types import Conversation, Event, Message, Node, Session
 
@@ -24,17 +24,21 @@ __all__ = ["NODES", "NodeType", "resolve_node"]
 
 @dataclass(frozen=True, slots=True)
 class NodeType:
-    """A type with global IDs: its GraphQL type and its per-request loader by pk."""
+    """A type with global IDs: its GraphQL type, its per-request loader by pk, and how
+    an object of it is made of a row."""
 
     type: type[Any]
     loader: Callable[[Loaders], DataLoader[int, Any]]
+    build: Callable[[Any, Context], Node]
 
 
 NODES: Final[dict[str, NodeType]] = {
-    "Session": NodeType(Session, lambda loaders: loaders.session),
-    "Conversation": NodeType(Conversation, lambda loaders: loaders.conversation),
-    "Message": NodeType(Message, lambda loaders: loaders.message),
-    "Event": NodeType(Event, lambda loaders: loaders.event),
+    "Session": NodeType(Session, lambda loaders: loaders.session, lambda r, _: Session.of(r)),
+    "Conversation": NodeType(
+        Conversation, lambda loaders: loaders.conversation, lambda r, _: Conversation.of(r)
+    ),
+    "Message": NodeType(Message, lambda loaders: loaders.message, Message.of),
+    "Event": NodeType(Event, lambda loaders: loaders.event, lambda r, _: Event.of(r)),
 }
 
 
@@ -47,5 +51,4 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     row = await entry.loader(info.context.loaders).load(pk)
     if row is None:
         return None
-    node: Node = entry.type.of(row)
-    return node
+    return entry.build(row, info.context)

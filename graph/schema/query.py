@@ -167,7 +167,7 @@ class Query(UsageQuery):
     @strawberry.field
     async def message(self, info: Info, id: strawberry.ID) -> Message | None:
         row = await info.context.loaders.message.load(decode_id(id, "Message")[1])
-        return Message.of(row) if row else None
+        return Message.of(row, info.context) if row else None
 
     @strawberry.field(description="Sessions, filtered and ordered, a page at a time.")
     async def sessions(

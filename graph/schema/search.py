@@ -122,10 +122,10 @@ class SearchHit:
         return SearchField(self.cut.field) if self.cut else None
 
     @strawberry.field(description="The message, event or session that matched.")
-    def node(self) -> SearchNode | None:
+    def node(self, info: Info) -> SearchNode | None:
         row = self.node_row
         if isinstance(row, MessageRow):
-            return Message.of(row)
+            return Message.of(row, info.context)
         if isinstance(row, EventRow):
             return Event.of(row)
         return Session.of(row) if row is not None else None

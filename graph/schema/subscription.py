@@ -46,7 +46,9 @@ def _fresh(info: Info) -> None:
 
 def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
     _fresh(info)
-    node: Message | Event = Message.of(row) if isinstance(row, MessageRow) else Event.of(row)
+    node: Message | Event = (
+        Message.of(row, info.context) if isinstance(row, MessageRow) else Event.of(row)
+    )
     return SessionActivity(cursor=encode_cursor("a", (seq,)), node=node)
 
 

@@ -19,7 +19,7 @@ from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Info
+from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
 from graph.schema.scalars import BigInt, from_db_time, to_db_time
 from graph.store import (
@@ -119,9 +119,11 @@ def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
     return [(int(line), record) for line, record in pairs]
 
 
-async def _messages(
-    info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None
+def _messages(
+    info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
+    """A parent's messages; ``total``: how many it has (the count of its row), which is
+    the total count when no role is asked for."""
     loaders, settings = info.context.loaders, info.context.settings
     sort = _MESSAGE_SORT[parent]
     kind = f"{parent[0]}m"
@@ -129,18 +131,23 @@ async def _messages(
         kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
     )
     where = MessageFilter(role=role)
+    context = info.context
     return Connection.build(
         lambda: loaders.message_page.load(ChildPage(parent, pk, where, request)),
-        Message.of,
+        lambda row: Message.of(row, context),
         page_key(sort),
         kind,
-        lambda: loaders.child_count.load(ChildCount("messages", parent, pk, where)),
+        total
+        if role is None
+        else lambda: loaders.child_count.load(ChildCount("messages", parent, pk, where)),
     )
 
 
-async def _events(
-    info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter
+def _events(
+    info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
 ) -> Connection[Event]:
+    """A parent's events; ``total``: how many it has (the count of its row), which is
+    the total count when ``where`` is empty."""
     loaders, settings = info.context.loaders, info.context.settings
     sort = _MESSAGE_SORT[parent]
     kind = f"{parent[0]}e"
@@ -152,7 +159,9 @@ async def _events(
         Event.of,
         page_key(sort),
         kind,
-        lambda: loaders.child_count.load(ChildCount("events", parent, pk, where)),
+        total
+        if where == EventFilter()
+        else lambda: loaders.child_count.load(ChildCount("events", parent, pk, where)),
     )
 
 
@@ -280,7 +289,7 @@ class Session(Node):
         return [Conversation.of(row) for row in rows]
 
     @strawberry.field(description="Messages of every thread, in time order.")
-    async def messages(
+    def messages(
         self,
         info: Info,
         first: int | None = None,
@@ -289,12 +298,17 @@ class Session(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return await _messages(
-            info, "session", self.row.id, PageArgs(first, after, last, before), role
+        return _messages(
+            info,
+            "session",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            role,
+            self.row.message_count,
         )
 
     @strawberry.field(description="The session's timeline: every record that is not a message.")
-    async def events(
+    def events(
         self,
         info: Info,
         types: list[str] | None = None,
@@ -307,8 +321,13 @@ class Session(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = _event_filter(types, subtypes, since, until)
-        return await _events(
-            info, "session", self.row.id, PageArgs(first, after, last, before), where
+        return _events(
+            info,
+            "session",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            where,
+            self.row.event_count,
         )
 
 
@@ -346,7 +365,7 @@ class Conversation(Node):
         return Session.of(row)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
-    async def messages(
+    def messages(
         self,
         info: Info,
         first: int | None = None,
@@ -355,12 +374,17 @@ class Conversation(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return await _messages(
-            info, "conversation", self.row.id, PageArgs(first, after, last, before), role
+        return _messages(
+            info,
+            "conversation",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            role,
+            self.row.message_count,
         )
 
     @strawberry.field(description="The thread's events, in transcript order.")
-    async def events(
+    def events(
         self,
         info: Info,
         types: list[str] | None = None,
@@ -371,14 +395,21 @@ class Conversation(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = _event_filter(types, subtypes, None, None)
-        return await _events(
-            info, "conversation", self.row.id, PageArgs(first, after, last, before), where
+        return _events(
+            info,
+            "conversation",
+            self.row.id,
+            PageArgs(first, after, last, before),
+            where,
+            self.row.event_count,
         )
 
 
 @strawberry.type(description="One API message, built from one or more transcript records.")
 class Message(Node):
     row: strawberry.Private[MessageRow]
+    # The request's: what the text is opened with (a plain method then resolves it).
+    context: strawberry.Private[Context]
     uuid: str | None = strawberry.field(description="The uuid of its first record.")
     role: str
     model: str | None
@@ -386,10 +417,11 @@ class Message(Node):
     usage: TokenUsage
 
     @classmethod
-    def of(cls, row: MessageRow) -> Message:
+    def of(cls, row: MessageRow, context: Context) -> Message:
         return cls(
             id=strawberry.ID(encode_id("Message", row.id)),
             row=row,
+            context=context,
             uuid=row.uuid,
             role=row.role,
             model=row.model,
@@ -418,8 +450,8 @@ class Message(Node):
         return float(cost) if cost is not None else None
 
     @strawberry.field(description="The readable text: its text blocks, joined.")
-    def text(self, info: Info) -> str | None:
-        return info.context.message_text(self.row)
+    def text(self) -> str | None:
+        return self.context.message_text(self.row)
 
     @strawberry.field(description="Every content block, in order.")
     def blocks(self, info: Info) -> list[ContentBlock] | None:

@@ -47,6 +47,8 @@ class _Message(Preparable, Protocol):
     @property
     def records(self) -> list[tuple[int, Record]]: ...
 
+    def masked_text(self, rules: SecretScanner) -> str: ...
+
 
 class _Event(Preparable, Protocol):
     type: str
@@ -134,10 +136,12 @@ class Analysis:
         return self.document(fields)[0]
 
     def prepare_message(self, message: _Message) -> None:
-        """Attach the message's search document, so the indexer need not build it."""
+        """Attach the message's search document and masked text, so that the writer need
+        not build them."""
         if self.redact:
             message.redact(self.scanner.mask_json, self.scanner.could_contain)
         message.document = (self.tag, *self.document(message_fields(message.records)))
+        message.masked_text(self.scanner)
 
     def prepare_event(self, event: _Event) -> None:
         """Attach the event's search document, so the indexer need not build it."""

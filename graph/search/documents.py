@@ -31,9 +31,16 @@ FIELD_COLUMNS: Final = ("text", "thinking", "tool_input", "tool_output", "title"
 # indexing work (70% of the records of a typical transcript).
 # Codex logs the visible text of its response items again as UI events (user_message,
 # agent_message, agent_reasoning): indexed once, where the message holds it. Its
-# token_count events are numbers only.
+# token_count events are numbers only. Messages a transcript took back (a Gemini CLI
+# rewind: ``rewound``; left out of a document rewritten whole: ``removed``) are kept as
+# events for the record, but are not current: not found either. A chat document's own
+# fields (``document``: ids and times, a version per rewrite) name the session, which is
+# found by its title and summary.
 UNSEARCHED_EVENT_TYPES: Final = frozenset(
     {
+        "rewound",
+        "removed",
+        "document",
         "progress",
         "user_message",
         "agent_message",

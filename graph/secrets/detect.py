@@ -16,6 +16,7 @@ another variable, and random enough (Shannon entropy). Without that, every
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -26,6 +27,9 @@ from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameter
 
 # No rule finds a secret shorter than this: shorter texts are not scanned.
 _SHORTEST: Final = 8
+# Values up to this length are remembered by mask_short, this many of them (~2 MB at most).
+_SHORT: Final = 512
+_REMEMBERED: Final = 4096
 
 __all__ = [
     "PLACEHOLDER",
@@ -104,6 +108,8 @@ class SecretScanner:
     _anchor_list: tuple[str, ...] = field(init=False, repr=False)
     _by_anchor: dict[str, list[Rule]] = field(init=False, repr=False)
     _always: list[Rule] = field(init=False, repr=False)
+    _digest: str | None = field(init=False, repr=False, default=None)
+    _remembered: Callable[[str], str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         own = [
@@ -121,6 +127,7 @@ class SecretScanner:
                 self._by_anchor.setdefault(anchor, []).append(rule)
         self._anchor_list = tuple(self._by_anchor)
         self._allowed = [re.compile(p) for p in self.allow_patterns]
+        self._remembered = functools.lru_cache(maxsize=_REMEMBERED)(self.mask)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rules hold functions; what they are built from pickles.
@@ -128,8 +135,14 @@ class SecretScanner:
 
     @property
     def digest(self) -> str:
-        """8 hex digits naming the rules: what a search index built with them records, so
-        that other rules (a new pattern, an allowed value) rebuild it."""
+        """8 hex digits naming the rules: what a search index built with them, and a text
+        masked with them, record, so that other rules (a new pattern, an allowed value)
+        rebuild the one and mask the other again."""
+        if self._digest is None:
+            self._digest = self._compute_digest()
+        return self._digest
+
+    def _compute_digest(self) -> str:
         from importlib.metadata import version
 
         parts = [
@@ -217,6 +230,11 @@ class SecretScanner:
             at = finding.end
         pieces.append(text[at:])
         return "".join(pieces)
+
+    def mask_short(self, text: str) -> str:
+        """``mask`` for a short value served again and again (a title, a summary): the
+        masked value of each of the last few thousand is remembered."""
+        return self._remembered(text) if len(text) <= _SHORT else self.mask(text)
 
     def _matches(self, rule: Rule, text: str) -> Iterable[tuple[int, int, str]]:
         windows = rule.windows(text)

@@ -53,7 +53,7 @@ FROM (
            CAST(total(cache_creation_1h_tokens) AS INTEGER) AS cache_creation_1h_tokens,
            (SELECT json_group_array(model) FROM (
                SELECT DISTINCT model FROM messages
-               WHERE session_pk = ?1 AND model IS NOT NULL AND model <> '<synthetic>'
+               WHERE session_pk = ?1 AND model IS NOT NULL AND billed = 1
                ORDER BY model)) AS models
     FROM messages WHERE session_pk = ?1 AND counted = 1  -- each API message once
 ) AS m

@@ -2,15 +2,17 @@
 
 A resumed or forked session replays its parent's records under a new session id, and
 both transcripts keep them; an API message must still count once. Copies share their
-``msg_key`` (``m:<message.id>:<requestId>`` for Claude Code). The copy that counts is the
+``msg_key``. The copy that counts is the
 one in the session that had it first: the session whose first message is earliest, then
 whose last message is earliest (a fork replays its parent's whole history, so both start
 together, but the parent stops first), then by session id and pk so the choice never
 depends on import order. Migration 0008 applied the same rule to existing rows.
 
-Only assistant messages are billed API responses; Claude Code's ``<synthetic>`` ones are
-written locally and never count. A key of the form ``l:<line>`` names a line of one file,
-not a message, so such messages are never copies of each other.
+Which messages are billed API responses, and which keys name a message within its own
+file only (so that it has no copies), the importer says when it writes them
+(``messages.billed`` and ``messages.local_key``, see :class:`graph.inputs.NewMessage`):
+the store knows no format's rules. Only assistant messages can be billed (candidates are
+found through the index of assistant messages' keys).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COUNTED", "MISCOUNTED", "elect", "elect_all"]
 
-_BILLED = "{t}.role = 'assistant' AND coalesce({t}.model, '') <> '<synthetic>'"
+_BILLED = "{t}.role = 'assistant' AND {t}.billed = 1"
 
 _FIRST_COPY = f"""
 SELECT o.id FROM messages AS o
@@ -38,7 +40,7 @@ LIMIT 1
 """
 
 # Whether message ``m`` is the copy that counts (1) or not (0).
-COUNTED = f"({_BILLED.format(t='m')} AND (m.msg_key LIKE 'l:%' OR m.id = ({_FIRST_COPY})))"
+COUNTED = f"({_BILLED.format(t='m')} AND (m.local_key = 1 OR m.id = ({_FIRST_COPY})))"
 
 # Candidates: the assistant messages with a key just written or deleted, and those of the
 # sessions just changed whose key also has a copy in another session (a session's span
@@ -60,7 +62,7 @@ WHERE m.role = 'assistant' AND m.msg_key IN (
 MISCOUNTED = f"""
 SELECT count(*) FROM (
     SELECT m.msg_key FROM messages AS m
-    WHERE {_BILLED.format(t="m")} AND m.msg_key NOT LIKE 'l:%'
+    WHERE {_BILLED.format(t="m")} AND m.local_key = 0
     GROUP BY m.msg_key HAVING sum(m.counted) <> 1
 )
 """

@@ -23,9 +23,10 @@ class Rewrites(WriterBase):
         if self._codec.encrypted:
             key = message_row_key(conversation_pk, new.msg_key)
             content = self._codec.seal("messages", "content", key, content)
+        text, masked_by = self._text_value(conversation_pk, new)
         await self._conn.execute(
-            "UPDATE messages SET content = ?, text = ? WHERE id = ?",
-            (content, self._text_value(conversation_pk, new), pk),
+            "UPDATE messages SET content = ?, text = ?, text_masked_by = ? WHERE id = ?",
+            (content, text, masked_by, pk),
         )
         self._changes[("message", pk)] = (conversation_pk, new.seq, session_pk)
         for hook in self._hooks:

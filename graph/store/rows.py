@@ -116,6 +116,7 @@ class MessageRow:
     cache_creation_1h_tokens: int
     counted: int  # 1 for the one copy of an API message that totals count
     text: bytes | str | None  # sealed when encrypted; None until filled (migration 0011)
+    text_masked_by: str | None  # the digest of the secret rules that masked it (0013)
 
     @property
     def row_key(self) -> str:

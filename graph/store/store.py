@@ -34,6 +34,7 @@ from graph.store.upkeep import Upkeep
 from graph.store.writes import Writer
 
 if TYPE_CHECKING:
+    from graph.inputs import Masker
     from graph.store.writes import WriteHook
 
 __all__ = ["Store"]
@@ -204,6 +205,12 @@ class Store(Upkeep):
     def _indexer(self) -> SearchIndexer | None:
         return next((hook for hook in self.hooks if isinstance(hook, SearchIndexer)), None)
 
+    def _masker(self) -> Masker | None:
+        """The secret rules texts are stored masked with: the search index's, which
+        leaves the same secrets out of the documents."""
+        indexer = self._indexer()
+        return indexer.analysis.scanner if indexer is not None else None
+
     async def close(self) -> None:
         """Close every connection; the store can not be used afterwards."""
         self._closed = True
@@ -264,7 +271,8 @@ class Store(Upkeep):
             await conn.execute("BEGIN IMMEDIATE")
             if self._feed is None:
                 self._feed = await changes_head(conn) is not None
-            writer = Writer(conn, self.hooks, self.codec, feed=self._feed)
+            masker = self._masker()
+            writer = Writer(conn, self.hooks, self.codec, feed=self._feed, masker=masker)
             try:
                 yield writer
                 await writer.finish()

@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from graph.content import blocks_of, readable_text, records_of
-from graph.crypto import Codec
+from graph.content import records_of
+from graph.crypto import Codec, PlainCodec
 from graph.inputs import EventLookup, FileState
 from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
-from graph.store.sealed import stored_text
+from graph.store.titling import (
+    UntitledSession,
+    best_title_rank,
+    main_thread_prompts,
+    next_untitled_sessions,
+    sessions_to_title,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
@@ -29,22 +35,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ConversationContext",
     "Transcripts",
-    "UntitledSession",
-    "best_title_rank",
     "conversation_contexts",
     "conversation_events",
     "conversation_messages",
     "file_states",
-    "fill_message_rows",
-    "fill_message_text",
     "first_event_value",
     "link_agent",
-    "main_thread_prompts",
-    "next_untitled_sessions",
     "session_pk_of_message_uuid",
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
-    "sessions_to_title",
+    "thread_contents",
 ]
 
 _FETCH = 64
@@ -72,7 +72,7 @@ async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[
         return {}
     rows = await conn.execute_fetchall(
         "SELECT f.path, f.conversation_pk, f.size, f.mtime_ns, f.head_hash, f.offset, "
-        "f.line_count FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
+        "f.line_count, f.resume FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
         (json_list(list(paths)),),
     )
     return {row[0]: FileState(*row) for row in rows}
@@ -101,157 +101,6 @@ async def session_pk_of_record_uuid(conn: aiosqlite.Connection, uuid: str) -> in
     return None if pk is None else int(pk)
 
 
-async def fill_message_rows(
-    conn: aiosqlite.Connection, codec: Codec, *, batch: int = 500
-) -> int | None:
-    """Fill ``message_rows`` for one batch of sealed messages stored before migration 5.
-
-    Returns:
-        How many messages were read, or ``None`` when nothing is left to do (the cursor
-        in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
-    """
-    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_rows.after'", ())
-    if cursor is None:
-        return None
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
-            " ORDER BY id LIMIT ?",
-            (int(cursor), batch),
-        )
-    )
-    if not rows:
-        await conn.execute("DELETE FROM meta WHERE key = 'message_rows.after'")
-        return None
-    later = []
-    for pk, conversation_pk, msg_key, content in rows:
-        opened = codec.open(
-            "messages", "content", message_row_key(conversation_pk, msg_key), content
-        )
-        for _, record in orjson.loads(opened)[1:]:
-            uuid = record.get("uuid") if isinstance(record, dict) else None
-            if isinstance(uuid, str):
-                later.append((uuid, pk))
-    await conn.executemany(
-        "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later
-    )
-    await conn.execute(
-        "UPDATE meta SET value = ? WHERE key = 'message_rows.after'", (str(rows[-1][0]),)
-    )
-    return len(rows)
-
-
-async def fill_message_text(
-    conn: aiosqlite.Connection, codec: Codec, *, batch: int = 500
-) -> int | None:
-    """Store the readable text of one batch of messages stored before migration 8.
-
-    Returns:
-        How many messages were read, or ``None`` when nothing is left to do (the cursor
-        in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
-    """
-    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_text.after'", ())
-    if cursor is None:
-        return None
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
-            " AND text IS NULL ORDER BY id LIMIT ?",
-            (int(cursor), batch),
-        )
-    )
-    if not rows:
-        await conn.execute("DELETE FROM meta WHERE key = 'message_text.after'")
-        return None
-    texts = []
-    for pk, conversation_pk, msg_key, content in rows:
-        key = message_row_key(conversation_pk, msg_key)
-        text = readable_text(blocks_of(records_of(codec.open("messages", "content", key, content))))
-        texts.append((stored_text(codec, "messages", "text", key, text), pk))
-    await conn.executemany("UPDATE messages SET text = ? WHERE id = ?", texts)
-    await conn.execute(
-        "UPDATE meta SET value = ? WHERE key = 'message_text.after'", (str(rows[-1][0]),)
-    )
-    return len(rows)
-
-
-@dataclass(frozen=True, slots=True)
-class UntitledSession:
-    """A session whose title may be derived: none yet, or only its slug."""
-
-    pk: int
-    session_id: str
-    title_source: str | None
-    metadata: str | bytes | None
-
-
-async def sessions_to_title(
-    conn: aiosqlite.Connection, session_pks: Sequence[int]
-) -> list[UntitledSession]:
-    """Those of ``session_pks`` with no title, or a title taken from their slug."""
-    rows = await conn.execute_fetchall(
-        "SELECT id, session_id, title_source, metadata FROM sessions"
-        " WHERE id IN (SELECT value FROM json_each(?))"
-        " AND (title_source IS NULL OR title_source = 'slug') ORDER BY id",
-        (json_list(list(session_pks)),),
-    )
-    return [UntitledSession(*row) for row in rows]
-
-
-async def next_untitled_sessions(
-    conn: aiosqlite.Connection, *, batch: int = 200
-) -> list[int] | None:
-    """The next untitled sessions stored before migration 7, moving its cursor past them.
-
-    Returns:
-        Their pks, or ``None`` when none is left (the cursor in ``meta`` is then gone).
-        Call it in its own transaction until it returns ``None``.
-    """
-    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'titles.derive_after'", ())
-    if cursor is None:
-        return None
-    pks = [
-        int(row[0])
-        for row in await conn.execute_fetchall(
-            "SELECT id FROM sessions WHERE id > ? AND title IS NULL ORDER BY id LIMIT ?",
-            (int(cursor), batch),
-        )
-    ]
-    if not pks:
-        await conn.execute("DELETE FROM meta WHERE key = 'titles.derive_after'")
-        return None
-    await conn.execute(
-        "UPDATE meta SET value = ? WHERE key = 'titles.derive_after'", (str(pks[-1]),)
-    )
-    return pks
-
-
-async def main_thread_prompts(
-    conn: aiosqlite.Connection, session_pk: int, codec: Codec
-) -> AsyncGenerator[list[tuple[int, Any]], None]:
-    """The records of each user message of a session's main thread, in file order.
-
-    Fetched a few at a time and opened one by one, so a caller that stops at the first
-    message it wants reads no more.
-    """
-    cursor = await conn.execute(
-        "SELECT m.conversation_pk, m.msg_key, m.content FROM conversations AS c"
-        " JOIN messages AS m ON m.conversation_pk = c.id"
-        " WHERE c.session_pk = ? AND c.agent_id = '' AND m.role = 'user' ORDER BY m.seq, m.id",
-        (session_pk,),
-    )
-    try:
-        while rows := list(await cursor.fetchmany(16)):
-            for conversation_pk, msg_key, content in rows:
-                key = message_row_key(conversation_pk, msg_key)
-                records: list[tuple[int, Any]] = orjson.loads(
-                    codec.open("messages", "content", key, content)
-                )
-                yield records
-    finally:
-        await cursor.close()
-
-
 def _at(value: Any, path: str) -> Any:
     """The part of a JSON value at a simple ``$.a.b`` path (None where it is missing)."""
     for part in path.removeprefix("$.").split("."):
@@ -273,7 +122,7 @@ async def first_event_value(
     if codec is not None and codec.encrypted:
         rows = await conn.execute_fetchall(
             "SELECT conversation_pk, seq, data FROM events WHERE session_pk = ?"
-            " AND type = ? AND subtype = ? ORDER BY seq",
+            " AND type = ? AND subtype IS ? ORDER BY seq",
             (session_pk, lookup.type, lookup.subtype),
         )
         for conversation_pk, seq, data in rows:
@@ -287,7 +136,7 @@ async def first_event_value(
     value = await _one(
         conn,
         "SELECT json_extract(data, ?) FROM events "
-        "WHERE session_pk = ? AND type = ? AND subtype = ? "
+        "WHERE session_pk = ? AND type = ? AND subtype IS ? "
         "AND json_extract(data, ?) = ? AND json_type(data, ?) = 'text' ORDER BY seq LIMIT 1",
         (
             lookup.value_path,
@@ -311,20 +160,6 @@ async def link_agent(
         "AND is_sidechain = 1 AND parent_tool_use_id IS NULL",
         (tool_use_id, session_pk, agent_id),
     )
-
-
-async def best_title_rank(
-    conn: aiosqlite.Connection, session_pk: int, ranks: dict[str, int]
-) -> int:
-    """The highest rank among the session's stored title events (0 when it has none)."""
-    cases = " ".join(f"WHEN ? THEN {int(rank)}" for rank in ranks.values())
-    value = await _one(
-        conn,
-        f"SELECT max(CASE type {cases} ELSE 0 END) FROM events "
-        "WHERE session_pk = ? AND type IN (SELECT value FROM json_each(?))",
-        (*ranks, session_pk, json_list(list(ranks))),
-    )
-    return int(value or 0)
 
 
 async def conversation_messages(
@@ -357,6 +192,35 @@ async def conversation_events(
                 yield EventRow(*row)
     finally:
         await cursor.close()
+
+
+async def thread_contents(
+    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None
+) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
+    """What a thread holds: each message's newest record by its key, and every event as
+    (line, uuid, type, record) in line order (for a transcript rewritten whole, to tell
+    what is new in it)."""
+    codec = codec or PlainCodec()
+    newest: dict[str, Any] = {}
+    for key, content in await conn.execute_fetchall(
+        "SELECT msg_key, content FROM messages WHERE conversation_pk = ?", (conversation_pk,)
+    ):
+        row_key = message_row_key(conversation_pk, key)
+        records = records_of(codec.open("messages", "content", row_key, content))
+        newest[key] = records[-1][1] if records else None
+    events = [
+        (
+            int(seq),
+            uuid,
+            kind,
+            orjson.loads(codec.open("events", "data", event_row_key(conversation_pk, seq), data)),
+        )
+        for seq, uuid, kind, data in await conn.execute_fetchall(
+            "SELECT seq, uuid, type, data FROM events WHERE conversation_pk = ? ORDER BY seq",
+            (conversation_pk,),
+        )
+    ]
+    return newest, events
 
 
 async def conversation_contexts(
@@ -408,6 +272,11 @@ class Transcripts:
 
     async def link_agent(self, session_pk: int, agent_id: str, tool_use_id: str) -> None:
         await link_agent(self._conn, session_pk, agent_id, tool_use_id)
+
+    async def thread_contents(
+        self, conversation_pk: int
+    ) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
+        return await thread_contents(self._conn, conversation_pk, self._codec)
 
     async def sessions_to_title(self, session_pks: Sequence[int]) -> list[UntitledSession]:
         return await sessions_to_title(self._conn, session_pks)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph.errors import ConfigError
+from graph.store.backfills import fill_message_rows, fill_message_text
 from graph.store.backups import backup_path, copies_of, copy_database, is_plaintext, shred
 from graph.store.cache_ttl import fill_cache_ttl
 from graph.store.cleanup import clear_cleanup, pending_cleanup
@@ -19,7 +20,6 @@ from graph.store.keyring import CRYPTO_STATE_SINCE, crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration
 from graph.store.sealed import check_envelopes
-from graph.store.transcripts import fill_message_rows, fill_message_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -81,6 +81,12 @@ class Upkeep:
             return False
         log.warning("rebuilding the search index of %s (index version %s)", self.path, version)
         await self.reindex()
+        # The stored texts were masked by the same rules as the index: mask them again
+        # (ensure_message_text, next).
+        async with self.write() as writer:
+            await writer.connection.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('message_text.after', '0')"
+            )
         return True
 
     async def _fill(self, cursor: str, step: Callable[[Writer], Awaitable[bool]]) -> None:
@@ -118,10 +124,12 @@ class Upkeep:
         await self._fill("usage_1h.after", step)
 
     async def ensure_message_text(self) -> None:
-        """Finish storing the readable text of older messages (see migration 0011)."""
+        """Finish storing the masked text of older messages (see migrations 0011, 0013)."""
+        indexer = self._indexer()
+        rules = indexer.analysis.scanner if indexer is not None else None
 
         async def step(writer: Writer) -> bool:
-            return await fill_message_text(writer.connection, self.codec) is not None
+            return await fill_message_text(writer.connection, self.codec, rules) is not None
 
         await self._fill("message_text.after", step)
 

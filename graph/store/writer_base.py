@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from graph.crypto import Codec, PlainCodec
-from graph.inputs import NewMessage
+from graph.inputs import Masker, NewMessage
 from graph.store.hooks import WriteHook
 from graph.store.rows import message_row_key
 from graph.store.sealed import stored_text
@@ -42,8 +42,11 @@ class WriterBase:
         codec: Codec | None = None,
         *,
         feed: bool = True,
+        masker: Masker | None = None,
     ) -> None:
         self._conn = conn
+        # The secret rules messages' texts are stored masked with (None: stored as written).
+        self._masker = masker
         self._hooks = tuple(hooks)
         self._codec: Codec = codec or PlainCodec()
         # Sessions whose aggregates are refreshed before the commit; threads likewise
@@ -101,10 +104,17 @@ class WriterBase:
     def _seal(self, table: str, column: str, row: str, value: Any) -> bytes:
         return self._codec.seal(table, column, row, _json(value))
 
-    def _text_value(self, conversation_pk: int, message: NewMessage) -> str | bytes:
-        """A message's readable text as stored (sealed like its content when encrypted)."""
+    def _text_value(
+        self, conversation_pk: int, message: NewMessage
+    ) -> tuple[str | bytes, str | None]:
+        """A message's readable text as stored (sealed like its content when encrypted),
+        secrets masked, and the digest of the rules that masked them."""
         key = message_row_key(conversation_pk, message.msg_key)
-        return stored_text(self._codec, "messages", "text", key, message.text)
+        masker = self._masker
+        if masker is None:
+            return stored_text(self._codec, "messages", "text", key, message.text), None
+        text = message.masked_text(masker)
+        return stored_text(self._codec, "messages", "text", key, text), masker.digest
 
     def _open(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
         return orjson.loads(self._codec.open(table, column, row, stored))

@@ -28,6 +28,7 @@ from graph.store.counting import elect
 from graph.store.deletes import Deletes
 from graph.store.filters import json_list
 from graph.store.hooks import WriteHook
+from graph.store.retires import Retires
 from graph.store.rewrites import Rewrites
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
 from graph.store.writer_base import Added
@@ -42,7 +43,7 @@ _CHANGES = f"INSERT INTO changes (session_pk, kind, target_pk) {from_json(3)}"
 _MESSAGE_ROWS = f"INSERT OR IGNORE INTO message_rows (uuid, message_pk) {from_json(2)}"
 
 
-class Writer(Deletes, Rewrites):
+class Writer(Deletes, Rewrites, Retires):
     """Writes inside one transaction on the store's single writer connection."""
 
     async def upsert_session(self, session: NewSession) -> int:
@@ -164,9 +165,10 @@ class Writer(Deletes, Rewrites):
         return pk
 
     def _values(self, conversation_pk: int, m: NewMessage) -> tuple[Any, ...]:
-        """Column values from ``seq`` to ``text``, in table order (after the two pks)."""
+        """Column values from ``seq`` to ``local_key``, as the statements below list them."""
         u = m.usage
-        content, text = m.encoded, self._text_value(conversation_pk, m)
+        content = m.encoded
+        text, masked_by = self._text_value(conversation_pk, m)
         if self._codec.encrypted:
             key = message_row_key(conversation_pk, m.msg_key)
             content = self._codec.seal("messages", "content", key, content)
@@ -184,6 +186,9 @@ class Writer(Deletes, Rewrites):
             u.cache_creation_1h,
             content,
             text,
+            masked_by,
+            int(m.billed),
+            int(m.local_key),
         )
 
     async def add_messages(
@@ -203,9 +208,9 @@ class Writer(Deletes, Rewrites):
             )
         stored = await self._conn.execute_fetchall(
             "SELECT id, msg_key, seq, uuid, role, model, timestamp, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_creation_tokens, content, cache_creation_1h_tokens"
-            " FROM messages WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM"
-            " json_each(?))",
+            " cache_read_tokens, cache_creation_tokens, content, cache_creation_1h_tokens,"
+            " billed, local_key FROM messages"
+            " WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM json_each(?))",
             (conversation_pk, json_list(list(merged))),
         )
         updates = []
@@ -219,6 +224,8 @@ class Writer(Deletes, Rewrites):
                 uuid=row[3],
                 model=row[5],
                 usage=TokenTotals(row[7], row[8], row[9], row[10], row[12]),
+                billed=bool(row[13]),
+                local_key=bool(row[14]),
                 records=[
                     (line, record)
                     for line, record in self._open(
@@ -240,8 +247,8 @@ class Writer(Deletes, Rewrites):
             await self._conn.executemany(
                 "UPDATE messages SET seq = ?, msg_key = ?, uuid = ?, role = ?, model = ?,"
                 " timestamp = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,"
-                " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?, text = ?"
-                " WHERE id = ?",
+                " cache_creation_tokens = ?, cache_creation_1h_tokens = ?, content = ?, text = ?,"
+                " text_masked_by = ?, billed = ?, local_key = ? WHERE id = ?",
                 updates,
             )
         self.added.messages += len(inserts)
@@ -249,8 +256,9 @@ class Writer(Deletes, Rewrites):
             await self._conn.executemany(
                 "INSERT INTO messages (id, session_pk, conversation_pk, seq, msg_key, uuid, role,"
                 " model, timestamp, input_tokens, output_tokens, cache_read_tokens,"
-                " cache_creation_tokens, cache_creation_1h_tokens, content, text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cache_creation_tokens, cache_creation_1h_tokens, content, text, text_masked_by,"
+                " billed, local_key)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 inserts,
             )
         self._touched.add(session_pk)
@@ -321,11 +329,12 @@ class Writer(Deletes, Rewrites):
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
         await self._conn.execute(
             "INSERT INTO import_files (path, conversation_pk, size, mtime_ns, head_hash, offset,"
-            " line_count, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " line_count, imported_at, resume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (path) DO UPDATE SET conversation_pk = excluded.conversation_pk,"
             " size = excluded.size, mtime_ns = excluded.mtime_ns,"
             " head_hash = excluded.head_hash, offset = excluded.offset,"
-            " line_count = excluded.line_count, imported_at = excluded.imported_at",
+            " line_count = excluded.line_count, imported_at = excluded.imported_at,"
+            " resume = excluded.resume",
             (
                 state.path,
                 state.conversation_pk,
@@ -335,6 +344,7 @@ class Writer(Deletes, Rewrites):
                 state.offset,
                 state.line_count,
                 datetime.now(UTC).isoformat(timespec="seconds"),
+                state.resume,
             ),
         )
 
@@ -382,4 +392,6 @@ def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
         uuid=records[0][1].get("uuid") if isinstance(records[0][1].get("uuid"), str) else old.uuid,
         model=last.model or old.model,
         usage=last.usage,
+        billed=(last if last.model else old).billed,  # told along with the model
+        local_key=old.local_key,
     )

@@ -181,3 +181,27 @@ async def test_stats_count_each_api_message_once(store: Store) -> None:
         projects = await reader.count_sessions(SessionFilter(project="q"))
     assert (stats.sessions, stats.messages, stats.events) == (2, 4, 4)
     assert stats.tokens.output == 6 and projects == 1
+
+
+async def test_a_retired_message_leaves_counts_usage_and_search_but_not_the_record(
+    store: Store,
+) -> None:
+    pk, conversation = await seed(store)
+    async with store.write() as writer:
+        assert await writer.retire_messages(pk, conversation, {"u:1": "rewound", "u:9": "x"}) == 1
+        assert await writer.retire_events(pk, conversation, [3], "removed") == 1
+    expression = compile_query(parse("zanzibar"), FIELD_COLUMNS, codec=store.codec).expression
+    async with store.read() as reader:
+        (session,) = await reader.sessions_by_pk([pk])
+        (page,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
+        events = await reader.events(EventFilter(session_pk=pk), PageRequest(10))
+        assert await reader.count_search(expression, SearchWhere()) == 0
+    assert session is not None and session.message_count == 1 and session.tokens.output == 3
+    assert [m.role for m in page.rows] == ["assistant"]
+    # The records stay, as events at their own lines (a retired event keeps its type as
+    # its subtype).
+    assert [(e.seq, e.type, e.subtype) for e in events.rows] == [
+        (1, "rewound", None),
+        (3, "removed", "system"),
+        (4, "progress", None),
+    ]

@@ -1,0 +1,178 @@
+"""The execution context reads plain scalar fields directly, and answers exactly as the
+generic path does: values, nulls, errors and their paths, middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
+
+from graph.schema.execution import CycleFreeExecutionContext
+
+
+@strawberry.type
+class Item:
+    name: str
+    note: str | None
+    size: int
+    flag: bool
+
+    @strawberry.field
+    def loud(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    def echo(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} {self.name}"
+
+    @strawberry.field(description="Awaitable for even sizes.", graphql_type=int)
+    def later(self) -> int | Awaitable[int]:
+        # A plain method may hand back an awaitable: it is awaited, then completed.
+        return self.size if self.size % 2 else self._later()
+
+    async def _later(self) -> int:
+        if self.note is None:
+            raise ValueError("no note")
+        return self.size * 10
+
+
+def _items() -> list[Item]:
+    return [Item(name=f"i{n}", note=None if n % 2 else "x", size=n, flag=n > 1) for n in range(4)]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return _items()
+
+    @strawberry.field
+    def broken(self) -> list[Item]:
+        item = _items()[0]
+        item.name = None  # type: ignore[assignment]  # a null where the schema says never
+        return [item]
+
+    @strawberry.field
+    def bad_size(self) -> list[Item]:
+        item = _items()[0]
+        item.size = "many"  # type: ignore[assignment]  # the Int serializer refuses it
+        return [item]
+
+
+QUERY = "{ items { name note size flag loud echo } }"
+
+
+def _schema(*extensions: Any) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        extensions=list(extensions),
+        execution_context_class=CycleFreeExecutionContext,
+    )
+
+
+class Counting(CycleFreeExecutionContext):
+    """Counts the fields that took the generic path (each builds a resolve info)."""
+
+    infos = 0
+
+    def build_resolve_info(self, *args: Any, **kwargs: Any) -> GraphQLResolveInfo[Any]:
+        Counting.infos += 1
+        return super().build_resolve_info(*args, **kwargs)
+
+
+async def test_plain_fields_answer_as_the_generic_path() -> None:
+    plain = await _schema().execute(QUERY)
+    generic = await strawberry.Schema(query=Query).execute(QUERY)
+    assert plain.errors is None
+    assert plain.data == generic.data
+    assert plain.data == {
+        "items": [
+            {
+                "name": f"i{n}",
+                "note": None if n % 2 else "x",
+                "size": n,
+                "flag": n > 1,
+                "loud": f"I{n}",
+                "echo": f"echo i{n}",
+            }
+            for n in range(4)
+        ]
+    }
+
+
+async def test_plain_fields_build_no_resolve_info() -> None:
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    Counting.infos = 0
+    result = await schema.execute(QUERY)
+    assert result.errors is None
+    # `items`, and `echo` of each item (it takes info): the four attributes of each item
+    # and `loud` (a method taking nothing) cost none.
+    assert Counting.infos == 1 + 4
+
+
+async def test_a_wrong_value_is_the_same_error_at_the_same_path() -> None:
+    for field, message in (
+        ("broken { name }", "Cannot return null for non-nullable field Item.name."),
+        ("badSize { size }", "Int cannot represent non-integer value: 'many'"),
+    ):
+        plain = await _schema().execute(f"{{ {field} }}")
+        generic = await strawberry.Schema(query=Query).execute(f"{{ {field} }}")
+        assert plain.data == generic.data
+        assert plain.errors is not None and generic.errors is not None
+        assert [(e.message, e.path) for e in plain.errors] == [
+            (e.message, e.path) for e in generic.errors
+        ]
+        assert plain.errors[0].message == message
+
+
+async def test_a_middleware_still_sees_every_field() -> None:
+    seen: list[str] = []
+
+    class Seeing(SchemaExtension):
+        def resolve(
+            self,
+            _next: Callable[..., Any],
+            root: Any,
+            info: GraphQLResolveInfo[Any],
+            *args: str,
+            **kwargs: Any,
+        ) -> Any:
+            seen.append(info.field_name)
+            return _next(root, info, *args, **kwargs)
+
+    result = await _schema(Seeing).execute("{ items { name size } }")
+    assert result.errors is None
+    assert seen.count("name") == seen.count("size") == 4
+
+
+async def test_an_awaitable_from_a_plain_method_is_awaited_and_its_error_reported() -> None:
+    query = "{ items { size later } }"
+    plain = await _schema().execute(query)
+    generic = await strawberry.Schema(query=Query).execute(query)
+    assert plain.data == generic.data
+    assert plain.data is not None
+    assert [i["later"] for i in plain.data["items"]] == [0, 1, 20, 3]
+    assert plain.errors is None
+
+
+async def test_an_awaitable_that_fails_is_the_same_error_at_the_same_path() -> None:
+    @strawberry.type
+    class Failing:
+        @strawberry.field
+        def items(self) -> list[Item]:
+            return [Item(name="a", note=None, size=2, flag=True)]
+
+    query = "{ items { later } }"
+    plain = await strawberry.Schema(
+        query=Failing, execution_context_class=CycleFreeExecutionContext
+    ).execute(query)
+    generic = await strawberry.Schema(query=Failing).execute(query)
+    assert plain.data == generic.data
+    assert plain.errors is not None and generic.errors is not None
+    assert [(e.message, e.path) for e in plain.errors] == [
+        (e.message, e.path) for e in generic.errors
+    ]
+    assert plain.errors[0].path == ["items", 0, "later"]
