@@ -37,6 +37,8 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from graph.blocks.codex import blocks as codex_blocks
+from graph.content import Block, Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
@@ -44,8 +46,8 @@ from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]
 
-Record = dict[str, Any]
 
+SOURCE: Final = "codex"  # ``sessions.source`` of its sessions
 _ASSISTANT_ITEMS: Final = frozenset(
     {
         "reasoning",
@@ -285,6 +287,7 @@ class CodexParser(TranscriptParser):
             model=self._model if role == "assistant" else None,
             usage=usage,
             texts=None if text is None else [text],
+            source=SOURCE,
         )
 
     def _event(
@@ -376,7 +379,7 @@ def _spawned_by(meta: Record) -> str | None:
 class CodexFormat:
     """Codex CLI: ``$CODEX_HOME/sessions`` and ``archived_sessions`` (default ``~/.codex``)."""
 
-    source: Final = "codex"
+    source: Final = SOURCE
     label: Final = "Codex CLI"
     # A sub-agent's rollout read after its parent's: the spawn call that started it.
     agent_parent: Final = EventLookup(
@@ -418,6 +421,12 @@ class CodexFormat:
         return CodexParser(
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
+
+    def blocks(self, records: list[tuple[int, Record]]) -> list[Block]:
+        return codex_blocks(records)
+
+    def shown_model(self, model: str | None) -> str | None:
+        return model
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         command = f"codex resume {shlex.quote(session_id)}"

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import orjson
 
+from graph.blocks.gemini import blocks as gemini_blocks
+from graph.content import Block, Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.files import TranscriptFile
@@ -40,8 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GEMINI_CLI", "REWOUND", "GeminiFormat", "GeminiParser"]
 
-Record = dict[str, Any]
 
+SOURCE: Final = "gemini-cli"  # ``sessions.source`` of its sessions
 _ROLES: Final = {"user": "user", "gemini": "assistant"}
 REWOUND: Final = "rewound"  # the event type of a message a rewind dropped
 
@@ -170,6 +172,7 @@ class GeminiParser(TranscriptParser):
             model=model,
             usage=usage,
             texts=None if text is None else [text],
+            source=SOURCE,
         )
 
     def _rewind(self, target: Any, batch: Batch) -> None:
@@ -201,7 +204,7 @@ class GeminiParser(TranscriptParser):
 class GeminiFormat:
     """Gemini CLI: ``$GEMINI_CLI_HOME/.gemini/tmp`` (default ``~/.gemini/tmp``)."""
 
-    source: Final = "gemini-cli"
+    source: Final = SOURCE
     label: Final = "Gemini CLI"
     agent_parent: Final = None  # a subagent chat names no tool call that started it
 
@@ -255,6 +258,12 @@ class GeminiFormat:
         return GeminiDocumentReader(
             path, previous_timestamp=None, fallback_timestamp=fallback_timestamp
         )
+
+    def blocks(self, records: list[tuple[int, Record]]) -> list[Block]:
+        return gemini_blocks(records)
+
+    def shown_model(self, model: str | None) -> str | None:
+        return model
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         command = f"gemini --resume {shlex.quote(session_id)}"

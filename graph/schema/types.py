@@ -6,6 +6,7 @@ content are resolvers, so nothing is loaded or decoded unless a query selects it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 
@@ -13,7 +14,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of
+from graph.content import Block, BlocksOf, Record
 from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
@@ -117,6 +118,11 @@ def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
     """A message's (line, record) pairs, decrypted once per request."""
     pairs = info.context.open_json("messages", "content", row.row_key, row.content)
     return [(int(line), record) for line, record in pairs]
+
+
+def message_blocks(info: Info, row: MessageRow, source: str) -> list[Block]:
+    """A message's content blocks, as the format of its session (``source``) reads them."""
+    return format_named(source).blocks(message_records(info, row))
 
 
 def _messages(
@@ -449,13 +455,28 @@ class Message(Node):
         cost = info.context.settings.prices.cost(self.row.model, day, tokens, request_input(tokens))
         return float(cost) if cost is not None else None
 
-    @strawberry.field(description="The readable text: its text blocks, joined.")
-    def text(self) -> str | None:
-        return self.context.message_text(self.row)
+    @strawberry.field(
+        description="The readable text: its text blocks, joined.", graphql_type=str | None
+    )
+    def text(self) -> str | Awaitable[str | None] | None:
+        # Served as stored, mostly; built from the records (read as its session's
+        # format reads them, which takes a load) only when the stored text will not do.
+        text = self.context.message_text(self.row)
+        return text if text is not None else self._built_text()
+
+    async def _built_text(self) -> str | None:
+        return self.context.message_text(self.row, await self._format_blocks())
+
+    async def _format_blocks(self) -> BlocksOf:
+        """How the format of the message's session reads its records."""
+        row = await self.context.loaders.session.load(self.row.session_pk)
+        assert row is not None
+        return format_named(row.source).blocks
 
     @strawberry.field(description="Every content block, in order.")
-    def blocks(self, info: Info) -> list[ContentBlock] | None:
-        return [to_block(block) for block in blocks_of(self._records(info))]
+    async def blocks(self, info: Info) -> list[ContentBlock] | None:
+        blocks = await self._format_blocks()
+        return [to_block(block) for block in blocks(self._records(info))]
 
     @strawberry.field(description="The transcript records this message was built from.")
     def records(self, info: Info) -> list[JSON] | None:
