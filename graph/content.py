@@ -4,9 +4,9 @@ A message is stored as the list of transcript records it was built from (one per
 with the line number), exactly as read. Blocks and text are derived from them on demand,
 so nothing the transcript said is lost and nothing is stored twice.
 
-Blocks follow one vocabulary (Claude Code's: text, thinking, tool_use, tool_result,
-image); how a format's records become blocks is the format's own business
-(:mod:`graph.blocks`). What is here holds for every format.
+Blocks follow one vocabulary (text, thinking, tool_use, tool_result, image), whatever
+wrote the records; how a format's records become blocks is that format's business
+(:mod:`graph.blocks`, by the session's ``source``). What is here holds for every format.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from graph.blocks.claude_code import blocks as claude_code_blocks
 from graph.claude_settings import projects_dir
-from graph.content import Block, Record
+from graph.content import Record
 from graph.importers.batch import TOKENS_OUT_OF_RANGE, Batch, TitleRecord
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import (
@@ -292,8 +292,8 @@ class ClaudeCodeFormat:
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
 
-    def blocks(self, records: list[tuple[int, Record]]) -> list[Block]:
-        return claude_code_blocks(records)
+    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    blocks: Final = staticmethod(claude_code_blocks)
 
     def shown_model(self, model: str | None) -> str | None:
         # Messages Claude Code writes itself (an interruption, an API error) name a

@@ -7,7 +7,7 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
   what the model did in a turn (its messages, reasoning, tool calls) is one assistant
   message per turn (its ``turn_id``; without one, what follows the last prompt); each
   tool output is a message of its own, tied to its call by ``call_id`` (see
-  :func:`graph.content.codex_blocks`). Other items (``ghost_snapshot``, inter-agent
+  :func:`graph.blocks.codex.item_blocks`). Other items (``ghost_snapshot``, inter-agent
   messages, image generation) are events.
 - ``event_msg`` lines are events typed by their payload's ``type``. ``user_message``,
   ``agent_message`` and ``agent_reasoning`` repeat what response items hold: they stay
@@ -38,7 +38,7 @@ from typing import Any, BinaryIO, Final
 import orjson
 
 from graph.blocks.codex import blocks as codex_blocks
-from graph.content import Block, Record
+from graph.content import Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
@@ -422,8 +422,8 @@ class CodexFormat:
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
 
-    def blocks(self, records: list[tuple[int, Record]]) -> list[Block]:
-        return codex_blocks(records)
+    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    blocks: Final = staticmethod(codex_blocks)
 
     def shown_model(self, model: str | None) -> str | None:
         return model
