@@ -67,3 +67,16 @@ async def test_search_and_export_read_by_the_session_source(store: Store, gql: G
         other = READS["codex" if source == "claude-code" else "claude-code"]
         text = out.getvalue().decode()
         assert said in text and other not in text
+
+
+async def test_a_snippet_asked_after_its_node_is_cut_by_the_session_source(
+    store: Store, gql: GraphQL
+) -> None:
+    await _store(store)
+    # `nodes` loads the hits' rows; `edges` then wants only their snippets.
+    query = """{ search(query: "said") { nodes { node { __typename } }
+        edges { node { snippet session { sessionId } } } } }"""
+    edges = (await gql(query))["search"]["edges"]
+    assert {edge["node"]["session"]["sessionId"]: edge["node"]["snippet"] for edge in edges} == {
+        f"s-{source}": said for source, said in READS.items()
+    }

@@ -173,7 +173,7 @@ async def _prepare(info: Info, hits: Sequence[SearchHit], wanted: set[str], done
             by_kind[hit.row.kind].append(hit)
     owners = hits if "session" in parts else []
     # A message's snippet is cut from its blocks, which its session's format reads.
-    formats = by_kind["message"] if "snippet" in parts else []
+    formats = [hit for hit in hits if hit.row.kind == "message"] if "snippet" in parts else []
     # One gather: loads of one loader in the same tick share a statement.
     messages, events, sessions, owning, of_messages = await asyncio.gather(
         loaders.message.load_many([hit.row.pk for hit in by_kind["message"]]),
