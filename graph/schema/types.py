@@ -189,6 +189,8 @@ class SessionSource(Enum):
 @strawberry.type(description="One agent session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
+    # The request's: what the title, summary and metadata are opened with.
+    context: strawberry.Private[Context]
     source: SessionSource = strawberry.field(description="The agent that wrote it.")
     session_id: str = strawberry.field(description="The agent's own session id.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
@@ -213,10 +215,11 @@ class Session(Node):
     )
 
     @classmethod
-    def of(cls, row: SessionRow) -> Session:
+    def of(cls, row: SessionRow, context: Context) -> Session:
         return cls(
             id=strawberry.ID(encode_id("Session", row.id)),
             row=row,
+            context=context,
             source=SessionSource(row.source),
             session_id=row.session_id,
             project=row.project,
@@ -239,8 +242,8 @@ class Session(Node):
         description="The session's title: the user's, Claude Code's, or a summary; when "
         "there is none of those, derived from the first prompt or the slug (see titleSource)."
     )
-    def title(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+    def title(self) -> str | None:
+        return self.context.open_text("sessions", "title", self.session_id, self.row.title)
 
     @strawberry.field(description="Where the title comes from (null when there is none).")
     def title_source(self) -> TitleSource | None:
@@ -248,15 +251,15 @@ class Session(Node):
         return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
-    def summary(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "summary", self.session_id, self.row.summary)
+    def summary(self) -> str | None:
+        return self.context.open_text("sessions", "summary", self.session_id, self.row.summary)
 
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
-    def metadata(self, info: Info) -> JSON | None:
+    def metadata(self) -> JSON | None:
         raw = self.row.metadata
         if raw is None:
             return None
-        return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+        return JSON(self.context.open_json("sessions", "metadata", self.session_id, raw))
 
     @strawberry.field(
         description="USD of its API messages, each counted once (a message replayed from "
@@ -362,7 +365,7 @@ class Conversation(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None  # a foreign key guarantees it
-        return Session.of(row)
+        return Session.of(row, info.context)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
     def messages(
@@ -471,7 +474,7 @@ class Message(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)
 
 
 @strawberry.type(description="A timeline record that is not a message (progress, system...).")
@@ -507,4 +510,4 @@ class Event(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)
