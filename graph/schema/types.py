@@ -207,7 +207,6 @@ class Session(Node):
     event_count: int
     conversation_count: int
     has_sidechains: bool
-    token_usage: TokenUsage
     history_only: bool = strawberry.field(
         description="Known only from Claude Code's prompt history (~/.claude/history.jsonl): "
         "its transcript was deleted before it was imported, so its messages are the prompts "
@@ -234,9 +233,12 @@ class Session(Node):
             event_count=row.event_count,
             conversation_count=row.conversation_count,
             has_sidechains=row.sidechain_count > 0,
-            token_usage=TokenUsage.of(row.tokens),
             history_only=bool(row.history_only),
         )
+
+    @strawberry.field
+    def token_usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @strawberry.field(
         description="The session's title: the user's, Claude Code's, or a summary; when "
@@ -417,7 +419,10 @@ class Message(Node):
     role: str
     model: str | None
     timestamp: datetime
-    usage: TokenUsage
+
+    @strawberry.field
+    def usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @classmethod
     def of(cls, row: MessageRow, context: Context) -> Message:
@@ -429,7 +434,6 @@ class Message(Node):
             role=row.role,
             model=row.model,
             timestamp=datetime.fromisoformat(row.timestamp),
-            usage=TokenUsage.of(row.tokens),
         )
 
     def _records(self, info: Info) -> list[tuple[int, Record]]:
