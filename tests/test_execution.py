@@ -79,6 +79,14 @@ class Query:
         return [box]
 
     @strawberry.field
+    def gappy(self) -> list[Item]:
+        return [_items()[0], None]  # type: ignore[list-item]  # null where never
+
+    @strawberry.field
+    def holes(self) -> list[Item | None]:
+        return [_items()[0], None]
+
+    @strawberry.field
     def broken_box(self) -> list[Box]:
         box = _boxes()[0]
         box.item.name = None  # type: ignore[assignment]
@@ -160,6 +168,12 @@ async def test_plain_objects_answer_as_the_generic_path_and_build_no_resolve_inf
     assert Counting.infos == 1  # `boxes`
 
 
+async def test_a_list_of_plain_objects_keeps_its_nulls() -> None:
+    plain = await _schema().execute("{ holes { name } }")
+    assert plain.errors is None
+    assert plain.data == {"holes": [{"name": "i0"}, None]}
+
+
 async def test_an_object_with_a_field_that_is_not_plain_takes_the_generic_path() -> None:
     for query in ("{ boxes { item { name echo } } }", "{ boxes { item { size later } } }"):
         plain = await _schema().execute(query)
@@ -176,6 +190,7 @@ async def test_a_wrong_value_is_the_same_error_at_the_same_path() -> None:
         ("badSize { size }", "Int cannot represent non-integer value: 'many'"),
         ("brokenBox { item { name } }", "Cannot return null for non-nullable field Item.name."),
         ("wrongBox { item { name } }", "Expected value of type 'Item' but got: <Box instance>."),
+        ("gappy { name }", "Cannot return null for non-nullable field Query.gappy."),
     ):
         plain = await _schema().execute(f"{{ {field} }}")
         generic = await strawberry.Schema(query=Query).execute(f"{{ {field} }}")

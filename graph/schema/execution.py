@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -53,7 +55,7 @@ class _Plain(NamedTuple):
     attribute: str
     read: Callable[[Any, str], Any]
     nullable: bool
-    field: GraphQLField
+    field: GraphQLField | None  # None: an item of a list
     serialize: Callable[[Any], Any] | None = None
     object_type: GraphQLObjectType | None = None
     fields: tuple[tuple[str, _Plain], ...] = ()
@@ -86,6 +88,10 @@ def _takes_only_self(resolver: StrawberryResolver[Any]) -> bool:
     )
 
 
+def _never(source: Any, attribute: str) -> Any:
+    raise AssertionError("an item of a list is not read from a parent")
+
+
 def _close(value: Any) -> None:
     """Let go of an awaitable that will not be awaited (the generic path makes another)."""
     if inspect.iscoroutine(value):
@@ -114,6 +120,8 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # list): each field's plain reading, or None. The set is kept alive beside its
         # plan so that its id is not reused during the request.
         self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, tuple[_Plain | None, ...]]] = {}
+        # Likewise per list field: the plain completion of its items, or None.
+        self._items: dict[tuple[str, int], tuple[FieldDetailsList, _Plain | None]] = {}
 
     def execute_fields(
         self,
@@ -182,6 +190,59 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             object_type=of_type,
             fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
         )
+
+    def complete_iterable_value(
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        items: Iterable[Any],
+        position_context: Any,
+    ) -> Any:
+        # A list of objects whose selection is all plain (a page's edges) is completed in
+        # place, unless an item needs the generic path (then the whole list takes it).
+        item = self._item_plan(item_type, field_details_list, path)
+        if item is not None and isinstance(items, list | tuple):
+            completed = [self._complete(item, value) for value in items]
+            if not any(value is Undefined for value in completed):
+                return completed
+        return super().complete_iterable_value(
+            item_type, field_details_list, info, path, items, position_context
+        )
+
+    def _item_plan(
+        self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path
+    ) -> _Plain | None:
+        """The plain completion of the items of a list of objects, if there is one."""
+        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+            return None
+        of_type, nullable = item_type, True
+        if isinstance(of_type, GraphQLNonNull):
+            of_type, nullable = of_type.of_type, False
+        if not isinstance(of_type, GraphQLObjectType):
+            return None
+        if self.get_stream_usage(details, path) is not None:
+            return None
+        key = (of_type.name, id(details))
+        cached = self._items.get(key)
+        if cached is None:
+            grouped, deferred, forbidden = self.collect_subfields(of_type, details)
+            fields = () if deferred or forbidden else self._plan(of_type, grouped)
+            plan = (
+                _Plain(
+                    "",
+                    _never,
+                    nullable,
+                    None,
+                    object_type=of_type,
+                    fields=tuple(zip(grouped, (f for f in fields if f), strict=True)),
+                )
+                if fields and all(fields)
+                else None
+            )
+            self._items[key] = cached = (details, plan)
+        return cached[1]
 
     def _complete(self, plain: _Plain, value: Any) -> Any:
         """The completed value of a plain field, or Undefined when the generic path must
@@ -287,6 +348,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Awaitable[Any]:
         """A plain field whose value is awaitable, completed as graphql-core would."""
         field_path = Path(path, name, parent_type.name)
+        assert plain.field is not None
         info = self.build_resolve_info(plain.field, to_nodes(details), parent_type, field_path)
         return self.complete_awaitable_value(
             plain.field.type, details, info, field_path, value, position_context
