@@ -128,11 +128,11 @@ class SearchHit:
             return Message.of(row, info.context)
         if isinstance(row, EventRow):
             return Event.of(row)
-        return Session.of(row) if row is not None else None
+        return Session.of(row, info.context) if row is not None else None
 
     @strawberry.field
-    def session(self) -> Session | None:
-        return Session.of(self.session_row) if self.session_row else None
+    def session(self, info: Info) -> Session | None:
+        return Session.of(self.session_row, info.context) if self.session_row else None
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:

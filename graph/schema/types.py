@@ -195,6 +195,8 @@ class SessionSource(Enum):
 @strawberry.type(description="One agent session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
+    # The request's: what the title, summary and metadata are opened with.
+    context: strawberry.Private[Context]
     source: SessionSource = strawberry.field(description="The agent that wrote it.")
     session_id: str = strawberry.field(description="The agent's own session id.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
@@ -211,7 +213,6 @@ class Session(Node):
     event_count: int
     conversation_count: int
     has_sidechains: bool
-    token_usage: TokenUsage
     history_only: bool = strawberry.field(
         description="Known only from Claude Code's prompt history (~/.claude/history.jsonl): "
         "its transcript was deleted before it was imported, so its messages are the prompts "
@@ -219,10 +220,11 @@ class Session(Node):
     )
 
     @classmethod
-    def of(cls, row: SessionRow) -> Session:
+    def of(cls, row: SessionRow, context: Context) -> Session:
         return cls(
             id=strawberry.ID(encode_id("Session", row.id)),
             row=row,
+            context=context,
             source=SessionSource(row.source),
             session_id=row.session_id,
             project=row.project,
@@ -237,16 +239,19 @@ class Session(Node):
             event_count=row.event_count,
             conversation_count=row.conversation_count,
             has_sidechains=row.sidechain_count > 0,
-            token_usage=TokenUsage.of(row.tokens),
             history_only=bool(row.history_only),
         )
+
+    @strawberry.field
+    def token_usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @strawberry.field(
         description="The session's title: the user's, Claude Code's, or a summary; when "
         "there is none of those, derived from the first prompt or the slug (see titleSource)."
     )
-    def title(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+    def title(self) -> str | None:
+        return self.context.open_text("sessions", "title", self.session_id, self.row.title)
 
     @strawberry.field(description="Where the title comes from (null when there is none).")
     def title_source(self) -> TitleSource | None:
@@ -254,15 +259,15 @@ class Session(Node):
         return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
-    def summary(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "summary", self.session_id, self.row.summary)
+    def summary(self) -> str | None:
+        return self.context.open_text("sessions", "summary", self.session_id, self.row.summary)
 
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
-    def metadata(self, info: Info) -> JSON | None:
+    def metadata(self) -> JSON | None:
         raw = self.row.metadata
         if raw is None:
             return None
-        return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+        return JSON(self.context.open_json("sessions", "metadata", self.session_id, raw))
 
     @strawberry.field(
         description="USD of its API messages, each counted once (a message replayed from "
@@ -368,7 +373,7 @@ class Conversation(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None  # a foreign key guarantees it
-        return Session.of(row)
+        return Session.of(row, info.context)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
     def messages(
@@ -420,7 +425,10 @@ class Message(Node):
     role: str
     model: str | None
     timestamp: datetime
-    usage: TokenUsage
+
+    @strawberry.field
+    def usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @classmethod
     def of(cls, row: MessageRow, context: Context) -> Message:
@@ -432,7 +440,6 @@ class Message(Node):
             role=row.role,
             model=row.model,
             timestamp=datetime.fromisoformat(row.timestamp),
-            usage=TokenUsage.of(row.tokens),
         )
 
     def _records(self, info: Info) -> list[tuple[int, Record]]:
@@ -492,7 +499,7 @@ class Message(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)
 
 
 @strawberry.type(description="A timeline record that is not a message (progress, system...).")
@@ -528,4 +535,4 @@ class Event(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)
