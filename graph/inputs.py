@@ -243,13 +243,18 @@ class NewMessage:
             self._text = readable_text(self.blocks())
         return self._text
 
-    def masked_text(self, rules: Masker) -> str:
+    def masked_text(self, rules: Masker, *, clean: bool = False) -> str:
         """The readable text with every secret ``rules`` find masked, block by block (as
-        serving masks it): what is stored, so that serving it scans nothing."""
+        serving masks it): what is stored, so that serving it scans nothing.
+
+        Args:
+            rules: The secret rules.
+            clean: The caller scanned the text blocks with ``rules`` and found nothing.
+        """
         if self._masked is None or self._masked[0] != rules.digest:
             text = self.text
-            if rules.could_contain(text):
-                text = masked_text(self.blocks(), rules, text)
+            if not clean and rules.could_contain(text):
+                text = readable_text(self.blocks(), rules.mask)
             self._masked = (rules.digest, text)
         return self._masked[1]
 

@@ -13,7 +13,9 @@ import pytest
 
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
+from graph.inputs import NewMessage
 from graph.schema import Context, build_schema
+from graph.search.analysis import Analysis
 from graph.secrets import SecretScanner, default_scanner
 from graph.secrets.detect import Finding
 from graph.settings import ServerSettings
@@ -154,3 +156,38 @@ def test_short_values_are_masked_once_and_long_ones_every_time() -> None:
     scanner.mask_short(long)
     scanner.mask_short(long)
     assert CountingScanner.scans == 4
+
+
+def _message(*texts: str) -> NewMessage:
+    content = [{"type": "text", "text": text} for text in texts]
+    record = {"type": "assistant", "message": {"role": "assistant", "content": content}}
+    return NewMessage("m:1", "assistant", "2026-01-01T00:00:00.000Z", [(1, record)])
+
+
+@pytest.mark.parametrize(
+    ("texts", "masked"),
+    [
+        (("the api key is rotated", "password policy"), False),  # anchors, no secret
+        (("deploy", f"with {canaries.AWS} now"), True),
+    ],
+    ids=["no-secret", "secret"],
+)
+def test_the_import_scans_a_text_once_for_its_document_and_its_masked_text(
+    rules_file: Path, texts: tuple[str, ...], masked: bool
+) -> None:
+    scanner = CountingScanner()
+    message = _message(*texts)
+    CountingScanner.scans = 0
+    Analysis(scanner=scanner).prepare_message(message)
+    stored = message.masked_text(scanner)
+    assert ("[REDACTED:aws-access-key:" in stored) is masked
+    assert canaries.AWS not in stored
+    # One scan for the document's text field; the blocks again only when it found some.
+    assert CountingScanner.scans == (1 + len(texts) if masked else 1)
+
+
+def test_a_users_pattern_masks_the_text_block_by_block(rules_file: Path) -> None:
+    scanner = CountingScanner(patterns=_patterns("^wombat"))
+    message = _message("plain", "wombat at the start of a block")
+    Analysis(scanner=scanner).prepare_message(message)
+    assert message.masked_text(scanner).startswith("plain\n\n[REDACTED:custom:animal:")

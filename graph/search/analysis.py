@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from graph.search.documents import (
     FIELD_COLUMNS,
+    MAX_FIELD,
     Fields,
     event_fields,
     is_searched_event,
@@ -47,7 +48,7 @@ class Preparable(Protocol):
 class _Message(Preparable, Protocol):
     def blocks(self) -> list[Block]: ...
 
-    def masked_text(self, rules: SecretScanner) -> str: ...
+    def masked_text(self, rules: SecretScanner, *, clean: bool = False) -> str: ...
 
 
 class _Event(Preparable, Protocol):
@@ -140,8 +141,19 @@ class Analysis:
         not build them."""
         if self.redact:
             message.redact(self.scanner.mask_json, self.scanner.could_contain)
-        message.document = (self.tag, *self.document(message_fields(message.blocks())))
-        message.masked_text(self.scanner)
+        fields = message_fields(message.blocks())
+        columns, found = self.document(fields)
+        message.document = (self.tag, columns, found)
+        # The document's scan saw the same text blocks whole and found nothing in them:
+        # the masked text is the text, without a second scan. (Only under the built-in
+        # rules: a user's pattern may anchor on the start of a text, and blocks are joined
+        # differently here.)
+        clean = (
+            not self.scanner.patterns
+            and len(fields.text) < MAX_FIELD
+            and all(column != "text" for column, _, _ in found)
+        )
+        message.masked_text(self.scanner, clean=clean)
 
     def prepare_event(self, event: _Event) -> None:
         """Attach the event's search document, so the indexer need not build it."""

@@ -13,6 +13,7 @@ from graph.content import Block, Record, tool_result_text
 
 __all__ = [
     "FIELD_COLUMNS",
+    "MAX_FIELD",
     "UNSEARCHED_EVENT_TYPES",
     "Fields",
     "event_fields",
@@ -86,7 +87,7 @@ _EVENT_SKIP: Final = frozenset(
         "encrypted_content",
     }
 )
-_MAX_FIELD: Final = 1 << 20  # one document's field is cut at 1 MiB of text
+MAX_FIELD: Final = 1 << 20  # one document's field is cut at 1 MiB of text
 
 
 @dataclass(slots=True)
@@ -132,7 +133,7 @@ def _collect(value: Any, skip: frozenset[str], found: list[str]) -> None:
 
 def _join(parts: list[str]) -> str:
     text = "\n".join(part for part in parts if part)
-    return text[:_MAX_FIELD]
+    return text[:MAX_FIELD]
 
 
 def message_fields(blocks: list[Block]) -> Fields:
