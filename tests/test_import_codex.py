@@ -307,3 +307,18 @@ async def test_a_turn_split_across_two_runs_counts_as_in_one(tmp_path: Path, sav
         assert (row.message_count, json.loads(row.models)) == (2, ["gpt-x"])
     finally:
         await store.close()
+
+
+async def test_two_sessions_whose_turns_have_no_id_each_count_their_tokens(
+    store: Store, tmp_path: Path
+) -> None:
+    """Without a turn id, a turn's key is the line of its prompt (``a:2`` in both files):
+    it names a message within its own file, not one another session replays."""
+    rollout(tmp_path, [meta("s-one"), user("go"), said("one"), tokens(100, 100)], "one")
+    rollout(tmp_path, [meta("s-two"), user("go"), said("two"), tokens(40, 40)], "two")
+    await import_paths(store, [tmp_path])
+    assert (await session(store, "s-one")).tokens.input == 100
+    assert (await session(store, "s-two")).tokens.input == 40
+    async with store.read() as reader:
+        assert (await reader.stats()).tokens.input == 140
+        assert await store.check() == []  # every API message counted exactly once
