@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from graph.content import blocks_of, readable_text, records_of
+from graph.blocks import blocks_for
+from graph.content import readable_text, records_of
 from graph.schema.ids import encode_id
 from graph.schema.search import DEFAULT_FIELDS
 from graph.search.fts import compile_query
@@ -64,8 +65,8 @@ def search_expression(query: str) -> str:
     return compile_query(parse(query), DEFAULT_FIELDS).expression
 
 
-def _text(content: bytes | str) -> str:
-    return readable_text(blocks_of(records_of(content)))
+def _text(source: str, content: bytes | str) -> str:
+    return readable_text(blocks_for(source)(records_of(content)))
 
 
 def _edge(**node: Any) -> Data:
@@ -90,16 +91,20 @@ class RawPages:
         self.conn.close()
 
     def nested(self) -> Data:
-        sessions = self.conn.execute(f"SELECT id, message_count FROM sessions {_ORDER}").fetchall()
+        sessions = self.conn.execute(
+            f"SELECT id, message_count, source FROM sessions {_ORDER}"
+        ).fetchall()
+        sources = {pk: source for pk, _, source in sessions}
         rows = self.conn.execute(
             "SELECT k.value, m.id, m.role, m.content FROM json_each(?) AS k JOIN messages AS m"
             " ON m.id IN (SELECT x.id FROM messages AS x WHERE x.session_pk = k.value"
             " ORDER BY x.timestamp, x.id LIMIT 5) ORDER BY k.key, m.timestamp, m.id",
-            (orjson.dumps([pk for pk, _ in sessions]).decode(),),
+            (orjson.dumps([pk for pk, _, _ in sessions]).decode(),),
         ).fetchall()
         by_session: dict[int, list[Data]] = {}
         for session_pk, pk, role, content in rows:
-            node = {"id": encode_id("Message", pk), "role": role, "text": _text(content)}
+            text = _text(sources[session_pk], content)
+            node = {"id": encode_id("Message", pk), "role": role, "text": text}
             by_session.setdefault(session_pk, []).append({"node": node})
         [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
         edges = [
@@ -107,7 +112,7 @@ class RawPages:
                 id=encode_id("Session", pk),
                 messages={"totalCount": n, "edges": by_session.get(pk, [])},
             )
-            for pk, n in sessions
+            for pk, n, _ in sessions
         ]
         return {"sessions": {"totalCount": total, "edges": edges}}
 
@@ -132,7 +137,7 @@ class RawPages:
 
     def session(self, session_id: str) -> Data:
         row = self.conn.execute(
-            "SELECT id FROM sessions WHERE session_id = ?", (session_id,)
+            "SELECT id, source FROM sessions WHERE session_id = ?", (session_id,)
         ).fetchone()
         if row is None:
             return {"session": None}
@@ -142,7 +147,7 @@ class RawPages:
             (row[0],),
         ).fetchall()
         edges = [
-            _edge(id=encode_id("Message", pk), role=role, model=model, text=_text(content))
+            _edge(id=encode_id("Message", pk), role=role, model=model, text=_text(row[1], content))
             for pk, role, model, content in messages
         ]
         node = {"id": encode_id("Session", row[0]), "sessionId": session_id}

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
-from graph.content import Record, blocks_of
+from graph.content import Record
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
 from graph.export_format import ExportFormat
 from graph.export_markdown import render_event, render_message, session_header
+from graph.importers.formats import format_named
 from graph.inputs import DOCUMENT, REMOVED
 from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
@@ -306,6 +307,7 @@ async def _write_markdown(
     seen: Callable[[Any], Any],
 ) -> int:
     count = 0
+    agent = format_named(session.source)
     out.write(session_header(session_document(session, codec, seen)).encode())
     for conversation in conversations:
         if conversation.is_sidechain:
@@ -318,7 +320,8 @@ async def _write_markdown(
             async for row in rows:
                 if isinstance(row, MessageRow):
                     records = [(line, seen(record)) for line, record in _records(codec, row)]
-                    text = render_message(row.role, row.timestamp, row.model, blocks_of(records))
+                    model, blocks = agent.shown_model(row.model), agent.blocks(records)
+                    text = render_message(row.role, row.timestamp, model, blocks)
                     count += len(records)
                 else:
                     text = render_event(seen(_data(codec, row)), row.timestamp)

@@ -184,14 +184,15 @@ def _block(block: Block) -> str:
 
 
 def render_message(role: str, timestamp: str, model: str | None, blocks: list[Block]) -> str:
-    """One message: a heading with who and when, then its blocks in order."""
+    """One message: a heading with who (and the model, as its format shows it) and
+    when, then its blocks in order."""
     parts = [_block(block) for block in blocks]
     body = "\n".join(part for part in parts if part)
     if not body:
         return ""
     only_results = all(block.get("type") == "tool_result" for block in blocks)
     who = "Tool output" if role == "user" and only_results else role.capitalize()
-    if model and model != "<synthetic>":
+    if model:
         who += f" ({model})"
     return f"\n{'#' * MESSAGE_LEVEL} {who} · {_when(timestamp)}\n\n{body}"
 

@@ -19,7 +19,8 @@ from typing import Any, Final, Protocol
 
 import orjson
 
-from graph.content import blocks_of, readable_text
+from graph.blocks import blocks_for
+from graph.content import Block, readable_text
 
 __all__ = [
     "DOCUMENT",
@@ -60,10 +61,9 @@ class Masker(Protocol):
     def mask(self, text: str) -> str: ...
 
 
-def masked_text(records: list[tuple[int, Record]], rules: Masker, text: str | None = None) -> str:
-    """The readable text of ``records`` with every secret ``rules`` find masked, block by
+def masked_text(blocks: list[Block], rules: Masker, text: str | None = None) -> str:
+    """The readable text of ``blocks`` with every secret ``rules`` find masked, block by
     block (as serving masks it); ``text``: their readable text, if known."""
-    blocks = blocks_of(records)
     text = readable_text(blocks) if text is None else text
     return readable_text(blocks, rules.mask) if rules.could_contain(text) else text
 
@@ -111,6 +111,9 @@ class NewMessage:
     in a later batch (a file still being written) merge into the same message.
     ``usage`` is that of the last record.
 
+    ``source`` is that of its session: the format that reads its records as content
+    blocks (:func:`graph.blocks.blocks_for`).
+
     The importer tells the store two things its format decides: ``billed``, whether the
     message is a model's API response whose tokens count (by default, any assistant
     message), and ``local_key``, whether ``msg_key`` names it within its file only (a
@@ -133,6 +136,7 @@ class NewMessage:
         "model",
         "msg_key",
         "role",
+        "source",
         "timestamp",
         "usage",
         "uuid",
@@ -151,8 +155,10 @@ class NewMessage:
         texts: list[bytes] | None = None,
         billed: bool | None = None,
         local_key: bool = False,
+        source: str = "claude-code",
     ) -> None:
         self.msg_key = msg_key
+        self.source = source
         self.role = role
         self.billed = role == "assistant" if billed is None else billed
         self.local_key = local_key
@@ -214,7 +220,7 @@ class NewMessage:
         records = self.records
         self._seq = records[0][0]
         self._later_uuids = _uuids(records[1:])
-        self._text = readable_text(blocks_of(records))
+        self._text = readable_text(blocks_for(self.source)(records))
         texts = self._texts
         if texts is not None and len(texts) == len(records):  # else: records added directly
             self._encoded = b"[%b]" % b",".join(
@@ -225,12 +231,16 @@ class NewMessage:
         self._records = None
         self._texts = None
 
+    def blocks(self) -> list[Block]:
+        """Its content blocks, as its session's format reads them."""
+        return blocks_for(self.source)(self.records)
+
     @property
     def text(self) -> str:
         """The readable text (its text blocks, joined), stored beside the records so
         that serving it needs no decoding of them (see migration 0011)."""
         if self._text is None:
-            self._text = readable_text(blocks_of(self.records))
+            self._text = readable_text(self.blocks())
         return self._text
 
     def masked_text(self, rules: Masker) -> str:
@@ -239,7 +249,7 @@ class NewMessage:
         if self._masked is None or self._masked[0] != rules.digest:
             text = self.text
             if rules.could_contain(text):
-                text = masked_text(self.records, rules, text)
+                text = masked_text(self.blocks(), rules, text)
             self._masked = (rules.digest, text)
         return self._masked[1]
 
@@ -280,6 +290,7 @@ class NewMessage:
                 self._masked,
                 self.billed,
                 self.local_key,
+                self.source,
             ),
         )
 
@@ -409,6 +420,7 @@ def _message(
     masked: tuple[str, str] | None,
     billed: bool,
     local_key: bool,
+    source: str,
 ) -> NewMessage:
     message = NewMessage(
         msg_key,
@@ -420,6 +432,7 @@ def _message(
         TokenTotals(*usage),
         billed=billed,
         local_key=local_key,
+        source=source,
     )
     message.document = document
     message._records, message._encoded = records, encoded

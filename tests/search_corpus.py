@@ -176,6 +176,7 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
     """Recompute the expected documents from what the store holds now."""
     import orjson
 
+    from graph.blocks import blocks_for
     from graph.content import records_of
     from graph.search.documents import (
         event_fields,
@@ -186,11 +187,12 @@ async def refresh_docs(store: Store, corpus: Corpus) -> None:
 
     corpus.docs.clear()
     conn, codec = store.writer_connection, store.codec
-    for pk, cpk, key, content in await conn.execute_fetchall(
-        "SELECT id, conversation_pk, msg_key, content FROM messages"
+    for pk, cpk, key, content, source in await conn.execute_fetchall(
+        "SELECT m.id, m.conversation_pk, m.msg_key, m.content, s.source"
+        " FROM messages AS m JOIN sessions AS s ON s.id = m.session_pk"
     ):
         opened = codec.open("messages", "content", f"{cpk}:{key}", content)
-        corpus.docs["message", pk] = message_fields(records_of(opened))
+        corpus.docs["message", pk] = message_fields(blocks_for(source)(records_of(opened)))
     for pk, cpk, seq, data, kind in await conn.execute_fetchall(
         "SELECT id, conversation_pk, seq, data, type FROM events"
     ):

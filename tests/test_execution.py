@@ -1,5 +1,6 @@
-"""The execution context reads plain scalar fields directly, and answers exactly as the
-generic path does: values, nulls, errors and their paths, middleware."""
+"""The execution context reads plain fields directly (scalars, and objects whose selection
+is all plain), and answers exactly as the generic path does: values, nulls, errors and
+their paths, middleware."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from strawberry.extensions import SchemaExtension
 from graph.schema.execution import CycleFreeExecutionContext
 
 
-@strawberry.type
-class Item:
+@strawberry.interface
+class Named:
     name: str
+
+
+@strawberry.type
+class Item(Named):
     note: str | None
     size: int
     flag: bool
@@ -44,10 +49,48 @@ def _items() -> list[Item]:
 
 
 @strawberry.type
+class Box:
+    item: Item
+    spare: Item | None
+
+    @strawberry.field
+    def biggest(self) -> Item:
+        return _items()[-1]
+
+
+def _boxes() -> list[Box]:
+    return [Box(item=item, spare=None if item.size % 2 else item) for item in _items()]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item]:
         return _items()
+
+    @strawberry.field
+    def boxes(self) -> list[Box]:
+        return _boxes()
+
+    @strawberry.field
+    def wrong_box(self) -> list[Box]:
+        box = _boxes()[0]
+        box.item = box  # type: ignore[assignment]  # not an Item
+        return [box]
+
+    @strawberry.field
+    def gappy(self) -> list[Item]:
+        return [_items()[0], None]  # type: ignore[list-item]  # null where never
+
+    @strawberry.field
+    def holes(self) -> list[Item | None]:
+        return [_items()[0], None]
+
+    @strawberry.field
+    def broken_box(self) -> list[Box]:
+        box = _boxes()[0]
+        box.item.name = None  # type: ignore[assignment]
+        return [box]
 
     @strawberry.field
     def broken(self) -> list[Item]:
@@ -113,10 +156,41 @@ async def test_plain_fields_build_no_resolve_info() -> None:
     assert Counting.infos == 1 + 4
 
 
+async def test_plain_objects_answer_as_the_generic_path_and_build_no_resolve_info() -> None:
+    query = "{ boxes { item { name size loud } spare { name note } biggest { size } } }"
+    schema = strawberry.Schema(query=Query, execution_context_class=Counting)
+    Counting.infos = 0
+    plain = await schema.execute(query)
+    generic = await strawberry.Schema(query=Query).execute(query)
+    assert plain.errors is None
+    assert plain.data == generic.data
+    assert plain.data is not None and plain.data["boxes"][1]["spare"] is None
+    assert Counting.infos == 1  # `boxes`
+
+
+async def test_a_list_of_plain_objects_keeps_its_nulls() -> None:
+    plain = await _schema().execute("{ holes { name } }")
+    assert plain.errors is None
+    assert plain.data == {"holes": [{"name": "i0"}, None]}
+
+
+async def test_an_object_with_a_field_that_is_not_plain_takes_the_generic_path() -> None:
+    for query in ("{ boxes { item { name echo } } }", "{ boxes { item { size later } } }"):
+        plain = await _schema().execute(query)
+        generic = await strawberry.Schema(query=Query).execute(query)
+        assert plain.data == generic.data
+        assert [(e.message, e.path) for e in plain.errors or []] == [
+            (e.message, e.path) for e in generic.errors or []
+        ]
+
+
 async def test_a_wrong_value_is_the_same_error_at_the_same_path() -> None:
     for field, message in (
         ("broken { name }", "Cannot return null for non-nullable field Item.name."),
         ("badSize { size }", "Int cannot represent non-integer value: 'many'"),
+        ("brokenBox { item { name } }", "Cannot return null for non-nullable field Item.name."),
+        ("wrongBox { item { name } }", "Expected value of type 'Item' but got: <Box instance>."),
+        ("gappy { name }", "Cannot return null for non-nullable field Query.gappy."),
     ):
         plain = await _schema().execute(f"{{ {field} }}")
         generic = await strawberry.Schema(query=Query).execute(f"{{ {field} }}")

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from graph.content import blocks_of, records_of
+from graph.blocks.claude_code import blocks as claude_blocks
+from graph.content import records_of
 from graph.errors import TranscriptError
 from graph.importers.importer import import_paths
 from graph.importers.lines import normalize_timestamp
@@ -132,7 +133,7 @@ async def test_split_assistant_rows_are_one_message_with_blocks_in_order(
         assert stored == rows
         assert seq == rows[0][0]
         expected_blocks = [b for _, r in rows for b in r["message"]["content"]]
-        assert blocks_of(stored) == expected_blocks
+        assert claude_blocks(stored) == expected_blocks
         assert output_tokens == rows[-1][1]["message"]["usage"]["output_tokens"]
         assert model == rows[-1][1]["message"]["model"]
         interleaved += rows[-1][0] - rows[0][0] + 1 > len(rows)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from graph.content import blocks_of, records_of
+from graph.blocks.codex import blocks as codex_blocks
+from graph.content import records_of
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
@@ -188,7 +189,7 @@ def test_calls_and_outputs_are_tool_use_and_tool_result_blocks_tied_by_call_id()
         "type": "response_item",
         "payload": {"type": "function_call_output", "call_id": "c9", "output": "a.txt"},
     }
-    use, patch, result = blocks_of([(1, call), (2, custom), (3, output)])
+    use, patch, result = codex_blocks([(1, call), (2, custom), (3, output)])
     assert use == {"type": "tool_use", "id": "c9", "name": "shell", "input": {"command": ["ls"]}}
     assert patch["name"] == "apply_patch" and patch["input"] == {"input": "*** Begin Patch"}
     assert result == {"type": "tool_result", "tool_use_id": "c9", "content": "a.txt"}
@@ -222,7 +223,7 @@ async def test_old_builds_report_usage_per_turn(store: Store) -> None:
 
 def test_a_stored_codex_message_reads_back_from_its_records() -> None:
     stored = json.dumps([[4, json.loads(said("hi"))]]).encode()
-    assert blocks_of(records_of(stored)) == [{"type": "text", "text": "hi"}]
+    assert codex_blocks(records_of(stored)) == [{"type": "text", "text": "hi"}]
 
 
 SUBAGENTS = FIXTURES / "codex" / "subagents"

@@ -1,8 +1,9 @@
 """The one-way flow, checked on the source: HTTP -> schema -> loaders -> store -> SQLite.
 
-- ``graph.search``, ``graph.secrets`` and ``graph.inputs`` (what importers hand the
-  store) are pure: they import no layer above them, no store, and no SQLite. (The store
-  may use them: tokenizing a document is not storage.)
+- ``graph.search``, ``graph.secrets``, ``graph.inputs`` (what importers hand the
+  store), ``graph.content`` and ``graph.blocks`` (what a stored message is made of) are
+  pure: they import no layer above them, no store, and no SQLite. (The store may use
+  them: tokenizing a document is not storage.)
 - Only ``graph.store`` talks to SQLite: nothing else imports ``sqlite3`` or ``aiosqlite``
   (a SQLite error is described by ``graph.store.faults``), opens a
   connection, reaches for a store's ``connection`` or runs statements on one.
@@ -11,6 +12,8 @@
 - The store knows no transcript format: no model names like Claude Code's
   ``<synthetic>``, no message-key prefixes (``l:<line>``, ``m:<id>``); the importers
   say what those mean (``billed``, ``local_key``: see ``graph.inputs``).
+- ``graph.content`` knows no transcript format either: each format's content blocks are
+  its own module under ``graph.blocks``, chosen by the session's ``source``.
 
 ``KNOWN`` lists what does not hold yet, each a place that still has to move behind the
 store's API. The test fails on anything new, and on a listed place that was fixed (so the
@@ -27,7 +30,7 @@ from pathlib import Path
 import graph
 
 ROOT = Path(graph.__file__).resolve().parent
-PURE = ("graph.search", "graph.secrets", "graph.inputs")
+PURE = ("graph.search", "graph.secrets", "graph.inputs", "graph.content", "graph.blocks")
 ABOVE_STORE = (
     "graph.store",
     "graph.schema",
@@ -48,6 +51,15 @@ CONNECTIONS = frozenset({"connection", "writer_connection"})
 # brackets, or a message-key prefix (one letter and a colon, alone, quoted in SQL, or
 # before a LIKE wildcard).
 FORMAT_MARKERS = re.compile(r"<synthetic>|^[a-z]:$|'[a-z]:|\b[a-z]:%")
+
+# What a format's records look like (Codex CLI's response items, Gemini CLI's messages
+# and function calls, Claude Code's prompt history), named in a module that should not
+# know them.
+FORMAT_WORDS = re.compile(
+    r"codex|gemini|claude|response_item|payload|functionCall|functionResponse|toolCalls"
+    r"|thoughts|pastedContents|display|<synthetic>",
+    re.IGNORECASE,
+)
 
 # Places that still go around the store's API (issue #15), by module and rule.
 KNOWN: frozenset[tuple[str, str]] = frozenset()
@@ -190,3 +202,33 @@ def test_one_table_of_node_types_drives_the_schema() -> None:
     }
     assert implementing == set(NODES)  # every Node type resolves through node(id:)
     assert {"sessions", "messages", "events", "search"} <= connection_fields(schema)
+
+
+def format_words(path: Path) -> set[str]:
+    """Format words in a module's source: names, strings, docstrings and comments."""
+    return {word.lower() for word in FORMAT_WORDS.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_content_knows_no_transcript_format() -> None:
+    # The neutral helpers stay neutral: a format's rules go to its graph.blocks module.
+    assert format_words(ROOT / "content.py") == set()
+    tree = ast.parse((ROOT / "content.py").read_text(encoding="utf-8"))
+    assert {t for t in imported(tree) if within(t, "graph")} == set()
+
+
+def test_the_format_word_check_sees_what_it_should(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "# a Gemini CLI record\nif record.get('type') == 'response_item':\n"
+        "    parts = record['functionCall']\nFINE = 'text'\n"
+    )
+    assert format_words(module) == {"gemini", "response_item", "functioncall"}
+
+
+def test_every_format_hands_out_the_blocks_its_source_is_read_with() -> None:
+    from graph.blocks import BLOCKS, blocks_for
+    from graph.importers.formats import FORMATS
+
+    assert {f.source for f in FORMATS} == set(BLOCKS)
+    for agent in FORMATS:
+        assert agent.blocks is blocks_for(agent.source)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.content import blocks_of, readable_text
+from graph.blocks.claude_code import blocks as claude_blocks
+from graph.content import readable_text
 from graph.secrets.detect import SecretScanner
 from graph.store import NewConversation, NewMessage, NewSession, Store
 from tests.conftest import GraphQL
@@ -49,4 +50,4 @@ async def test_text_is_masked_scanning_only_the_text_blocks(
     [edge] = (await gql(query, f=True))["session"]["messages"]["edges"]
     served = [(n, record) for n, record in enumerate(edge["node"]["records"])]
     assert GITHUB not in str(served)
-    assert edge["node"]["text"] == readable_text(blocks_of(served)) == text
+    assert edge["node"]["text"] == readable_text(claude_blocks(served)) == text

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from graph.settings import ServerSettings
 from graph.store import Store
 from tests.conftest import GraphQL
 from tests.factories import make_sessions
@@ -44,7 +45,9 @@ async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str,
 
         from graph.app import create_app
 
-        transport = ASGITransport(app=create_app(store=store))
+        # Statements are counted, not time: a loaded machine must not trip the timeout.
+        server = ServerSettings(timeout_seconds=600)
+        transport = ASGITransport(app=create_app(store=store, server=server))
         async with AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             gql = GraphQL(client)
             await gql(NESTED, n=sessions)  # warm the reader pool

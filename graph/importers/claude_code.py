@@ -20,7 +20,9 @@ import shlex
 from pathlib import Path
 from typing import Any, Final
 
+from graph.blocks.claude_code import blocks as claude_code_blocks
 from graph.claude_settings import projects_dir
+from graph.content import Record
 from graph.importers.batch import TOKENS_OUT_OF_RANGE, Batch, TitleRecord
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import (
@@ -41,10 +43,10 @@ __all__ = [
     "ClaudeCodeParser",
 ]
 
-Record = dict[str, Any]
 
 # Which record sets the session title when several do: a rename by the user beats the
 # title Claude generated, which beats an old-style conversation summary.
+SOURCE: Final = "claude-code"  # ``sessions.source`` of its sessions
 TITLE_RANKS: Final = {"custom-title": 3, "ai-title": 2, "summary": 1}
 # Where a subagent's starting tool call is, when its file is read in a later run than the
 # main thread: the main thread's agent_progress events name the agent and that call.
@@ -201,6 +203,7 @@ class ClaudeCodeParser(TranscriptParser):
                 model=model,
                 usage=usage or TokenTotals(),
                 texts=None if text is None else [text],
+                source=SOURCE,
             )
         entry.billed = entry.role == "assistant" and entry.model != SYNTHETIC_MODEL
         if kind == "user":
@@ -263,7 +266,7 @@ def _tool_result_link(record: Record, message: Record | None, batch: Batch) -> N
 class ClaudeCodeFormat:
     """Claude Code: ``$CLAUDE_CONFIG_DIR/projects`` (default ``~/.claude/projects``)."""
 
-    source: Final = "claude-code"
+    source: Final = SOURCE
     label: Final = "Claude Code"
     agent_parent: Final = AGENT_PARENT
 
@@ -288,6 +291,14 @@ class ClaudeCodeFormat:
         return ClaudeCodeParser(
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
+
+    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    blocks: Final = staticmethod(claude_code_blocks)
+
+    def shown_model(self, model: str | None) -> str | None:
+        # Messages Claude Code writes itself (an interruption, an API error) name a
+        # placeholder, no model.
+        return None if model == SYNTHETIC_MODEL else model
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         return _in_cwd(f"claude --resume {shlex.quote(session_id)}", cwd)

@@ -7,7 +7,7 @@ Each line is ``{timestamp, type, payload}`` (codex-rs ``RolloutLine`` / ``Rollou
   what the model did in a turn (its messages, reasoning, tool calls) is one assistant
   message per turn (its ``turn_id``; without one, what follows the last prompt); each
   tool output is a message of its own, tied to its call by ``call_id`` (see
-  :func:`graph.content.codex_blocks`). Other items (``ghost_snapshot``, inter-agent
+  :func:`graph.blocks.codex.item_blocks`). Other items (``ghost_snapshot``, inter-agent
   messages, image generation) are events.
 - ``event_msg`` lines are events typed by their payload's ``type``. ``user_message``,
   ``agent_message`` and ``agent_reasoning`` repeat what response items hold: they stay
@@ -37,6 +37,8 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from graph.blocks.codex import blocks as codex_blocks
+from graph.content import Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
@@ -44,8 +46,8 @@ from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = ["CODEX", "CodexFormat", "CodexParser", "is_context_prompt"]
 
-Record = dict[str, Any]
 
+SOURCE: Final = "codex"  # ``sessions.source`` of its sessions
 _ASSISTANT_ITEMS: Final = frozenset(
     {
         "reasoning",
@@ -297,6 +299,7 @@ class CodexParser(TranscriptParser):
             model=self._model if role == "assistant" else None,
             usage=usage,
             texts=None if text is None else [text],
+            source=SOURCE,
         )
 
     def _event(
@@ -388,7 +391,7 @@ def _spawned_by(meta: Record) -> str | None:
 class CodexFormat:
     """Codex CLI: ``$CODEX_HOME/sessions`` and ``archived_sessions`` (default ``~/.codex``)."""
 
-    source: Final = "codex"
+    source: Final = SOURCE
     label: Final = "Codex CLI"
     # A sub-agent's rollout read after its parent's: the spawn call that started it.
     agent_parent: Final = EventLookup(
@@ -430,6 +433,12 @@ class CodexFormat:
         return CodexParser(
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
+
+    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    blocks: Final = staticmethod(codex_blocks)
+
+    def shown_model(self, model: str | None) -> str | None:
+        return model
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         command = f"codex resume {shlex.quote(session_id)}"

@@ -8,8 +8,9 @@ document reader), and how a session is resumed. The importer, scanner and watche
 only ever ask the registry.
 
 Adding an agent is one module with a :class:`TranscriptFormat` and one line in
-:data:`FORMATS`. (Content blocks are read from the stored records by
-:func:`graph.content.blocks_of`, below the store, so that part is told by record shape.)
+:data:`FORMATS`, and its content blocks: a module under :mod:`graph.blocks`, whose
+registry (by ``source``) the store and the search index read stored records with,
+below the importers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Final, Protocol
 
+from graph.content import Block, Record
 from graph.importers.claude_code import CLAUDE_CODE
 from graph.importers.codex import CODEX
 from graph.importers.files import TranscriptFile
@@ -110,6 +112,16 @@ class TranscriptFormat(Protocol):
     def document_reader(self, path: str, *, fallback_timestamp: str) -> DocumentReader | None:
         """A reader of ``path`` as one document, if the format writes it so (see
         :attr:`~graph.importers.files.TranscriptFile.whole_file`); else ``None``."""
+        ...
+
+    def blocks(self, records: list[tuple[int, Record]]) -> list[Block]:
+        """The content blocks of a stored message's (line, record) pairs, in Claude
+        Code's block vocabulary (``graph.blocks.blocks_for(source)``)."""
+        ...
+
+    def shown_model(self, model: str | None) -> str | None:
+        """The model a message names, for people: ``None`` where the format records a
+        placeholder instead of a model."""
         ...
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:

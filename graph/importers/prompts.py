@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from graph.content import codex_blocks, gemini_blocks
+from graph.blocks.codex import item_blocks as codex_blocks
+from graph.blocks.gemini import record_blocks as gemini_blocks
 from graph.importers.codex import is_context_prompt
 
 __all__ = ["TITLE_CHARS", "prompt_title", "shorten"]

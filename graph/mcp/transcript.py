@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Final
 
 import orjson
 
-from graph.content import blocks_of, records_of
+from graph.content import records_of
 from graph.errors import UserInputError
 from graph.export import session_document
 from graph.export_markdown import render_message, session_header
+from graph.importers.formats import TranscriptFormat, format_named
 from graph.secrets import default_scanner
 from graph.store import MessageFilter, PageRequest
 from graph.store.prompt_history import HISTORY_THREAD
@@ -84,6 +85,7 @@ async def transcript_page(
                 f"no session with id {session_id!r}; search or list_sessions give the ids"
             )
         threads = (await reader.conversations_of_sessions([session.id]))[0]
+        agent = format_named(session.source)
         page = _Page(max_chars)
         if position.at_start:
             page.add(_header(store, session))
@@ -91,7 +93,7 @@ async def transcript_page(
             thread = threads[position.thread]
             if position.after is None and position.skip == 0:
                 page.add(_thread_heading(thread))
-            position = await _fill(store, reader, thread, position, page)
+            position = await _fill(store, reader, agent, thread, position, page)
             if not page.full:
                 position = Position(session_id, position.thread + 1)
     if position.thread >= len(threads):
@@ -121,14 +123,19 @@ class _Page:
 
 
 async def _fill(
-    store: Store, reader: Reader, thread: ConversationRow, position: Position, page: _Page
+    store: Store,
+    reader: Reader,
+    agent: TranscriptFormat,
+    thread: ConversationRow,
+    position: Position,
+    page: _Page,
 ) -> Position:
     """Add the thread's messages from ``position`` until the thread or the page ends."""
     while True:
         request = PageRequest(limit=_FETCH, after=position.after)
         [rows] = await reader.message_pages("conversation", [thread.id], MessageFilter(), request)
         for row in rows.rows:
-            text = _render(store, row)[position.skip :]
+            text = _render(store, agent, row)[position.skip :]
             if len(text) <= page.room:
                 page.add(text)
                 page.messages += 1
@@ -144,14 +151,16 @@ async def _fill(
             return position
 
 
-def _render(store: Store, row: MessageRow) -> str:
+def _render(store: Store, agent: TranscriptFormat, row: MessageRow) -> str:
     """A message as markdown, secrets masked as everywhere the API serves them."""
     raw = store.codec.open("messages", "content", row.row_key, row.content)
     scanner = default_scanner()
     if scanner.could_contain(raw.decode("latin-1")):
         raw = orjson.dumps(scanner.mask_json(orjson.loads(raw)))
     records = records_of(raw)
-    return render_message(row.role, row.timestamp, row.model, blocks_of(records))
+    return render_message(
+        row.role, row.timestamp, agent.shown_model(row.model), agent.blocks(records)
+    )
 
 
 def _header(store: Store, session: SessionRow) -> str:

@@ -9,7 +9,7 @@ from typing import Any, Final, TypeAlias
 import orjson
 import strawberry
 
-from graph.content import blocks_of, readable_text, records_of
+from graph.content import BlocksOf, readable_text, records_of
 from graph.feed import ChangeFeed
 from graph.loaders import Loaders
 from graph.secrets import SecretScanner, default_scanner
@@ -64,7 +64,7 @@ class Context:
             self.opened[key] = value
         return self.opened[key]
 
-    def message_text(self, row: MessageRow) -> str:
+    def message_text(self, row: MessageRow, blocks: BlocksOf | None = None) -> str | None:
         """A message's readable text (its text blocks, joined), secrets masked.
 
         The text is stored beside the records, masked when it was written (migrations
@@ -72,6 +72,9 @@ class Context:
         Else (other rules, or a text stored unmasked) it is masked here: whole when that
         is masking each block, or else built from the records' text blocks, each masked
         on its own, so that the text is the same as that of the masked records.
+
+        ``blocks``: how the message's format reads its records; without it, ``None``
+        when the text has to be built from the records.
         """
         key = ("messages", "text", row.row_key)
         if key not in self.opened:
@@ -87,18 +90,20 @@ class Context:
             stored = None
             if records is None and row.text is not None:
                 stored = self._decrypted(key, row.text).decode()
-            if records is not None:  # already opened and masked for blocks or records
-                text = readable_text(blocks_of(records))
-            elif stored is not None and not self.scanner.could_contain(stored):
+            if stored is not None and not self.scanner.could_contain(stored):
                 # Nothing in it can be a secret: masking is a no-op, as for its blocks.
                 text = stored
             elif stored is not None and "\n\n" not in stored:
                 # At most one block (blocks are joined by blank lines): masking the
                 # text is masking that block.
                 text = self.scanner.mask(stored)
+            elif blocks is None:
+                return None
+            elif records is not None:  # already opened and masked for blocks or records
+                text = readable_text(blocks(records))
             else:
                 raw = self._decrypted(("messages", "content", row.row_key), row.content)
-                text = readable_text(blocks_of(records_of(raw)), self.scanner.mask)
+                text = readable_text(blocks(records_of(raw)), self.scanner.mask)
             self.opened[key] = text
         value: str = self.opened[key]
         return value

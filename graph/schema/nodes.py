@@ -33,7 +33,7 @@ class NodeType:
 
 
 NODES: Final[dict[str, NodeType]] = {
-    "Session": NodeType(Session, lambda loaders: loaders.session, lambda r, _: Session.of(r)),
+    "Session": NodeType(Session, lambda loaders: loaders.session, Session.of),
     "Conversation": NodeType(
         Conversation, lambda loaders: loaders.conversation, lambda r, _: Conversation.of(r)
     ),

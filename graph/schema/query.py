@@ -157,7 +157,7 @@ class Query(UsageQuery):
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
         pk = await session_pk(info, id)
         row = await info.context.loaders.session.load(pk) if pk is not None else None
-        return Session.of(row) if row else None
+        return Session.of(row, info.context) if row else None
 
     @strawberry.field
     async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
@@ -180,7 +180,8 @@ class Query(UsageQuery):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Session]:
-        loaders, settings = info.context.loaders, info.context.settings
+        context = info.context
+        loaders, settings = context.loaders, context.settings
         order_by = order_by or SessionOrder()
         order = StoreSessionOrder[order_by.field.value]
         descending = order_by.direction is OrderDirection.DESC
@@ -194,7 +195,7 @@ class Query(UsageQuery):
         where = (filter or SessionFilter()).to_store(info.context.store.codec)
         return Connection.build(
             lambda: loaders.sessions(where, order, descending, request),
-            Session.of,
+            lambda row: Session.of(row, context),
             page_key(order.value),
             kind,
             lambda: loaders.count_sessions(where),

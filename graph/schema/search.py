@@ -18,7 +18,7 @@ from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
-from graph.schema.types import Event, Message, Session, SessionSource, message_records
+from graph.schema.types import Event, Message, Session, SessionSource, message_blocks
 from graph.search.documents import (
     FIELD_COLUMNS,
     Fields,
@@ -128,11 +128,11 @@ class SearchHit:
             return Message.of(row, info.context)
         if isinstance(row, EventRow):
             return Event.of(row)
-        return Session.of(row) if row is not None else None
+        return Session.of(row, info.context) if row is not None else None
 
     @strawberry.field
-    def session(self) -> Session | None:
-        return Session.of(self.session_row) if self.session_row else None
+    def session(self, info: Info) -> Session | None:
+        return Session.of(self.session_row, info.context) if self.session_row else None
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -172,12 +172,15 @@ async def _prepare(info: Info, hits: Sequence[SearchHit], wanted: set[str], done
         for hit in hits:
             by_kind[hit.row.kind].append(hit)
     owners = hits if "session" in parts else []
+    # A message's snippet is cut from its blocks, which its session's format reads.
+    formats = [hit for hit in hits if hit.row.kind == "message"] if "snippet" in parts else []
     # One gather: loads of one loader in the same tick share a statement.
-    messages, events, sessions, owning = await asyncio.gather(
+    messages, events, sessions, owning, of_messages = await asyncio.gather(
         loaders.message.load_many([hit.row.pk for hit in by_kind["message"]]),
         loaders.event.load_many([hit.row.pk for hit in by_kind["event"]]),
         loaders.session.load_many([hit.row.session_pk for hit in by_kind["session"]]),
         loaders.session.load_many([hit.row.session_pk for hit in owners]),
+        loaders.session.load_many([hit.row.session_pk for hit in formats]),
     )
     for kind, rows in (("message", messages), ("event", events), ("session", sessions)):
         for hit, row in zip(by_kind[kind], rows, strict=True):
@@ -185,18 +188,22 @@ async def _prepare(info: Info, hits: Sequence[SearchHit], wanted: set[str], done
     for hit, session in zip(owners, owning, strict=True):
         hit.session_row = session
     if "snippet" in parts:
+        sources = {row.id: row.source for row in of_messages if row is not None}
         for hit in hits:
             if hit.node_row is not None:
                 compiled = hit.compiled
-                fields = _document(info, hit.node_row)
+                fields = _document(info, hit.node_row, sources)
                 hit.cut = make_snippet(fields, compiled.highlight, compiled.highlight_prefixes)
     done |= parts
 
 
-def _document(info: Info, row: MessageRow | EventRow | SessionRow) -> Fields:
-    """The searchable text of a hit's row, as it was indexed."""
+def _document(
+    info: Info, row: MessageRow | EventRow | SessionRow, sources: dict[int, str]
+) -> Fields:
+    """The searchable text of a hit's row, as it was indexed (``sources``: the source of
+    each message's session, by session pk)."""
     if isinstance(row, MessageRow):
-        return message_fields(message_records(info, row))
+        return message_fields(message_blocks(info, row, sources[row.session_pk]))
     context = info.context
     if isinstance(row, EventRow):
         return event_fields(context.open_json("events", "data", row.row_key, row.data))

@@ -122,6 +122,6 @@ class Subscription:
                     return
                 assert isinstance(item, SessionRow)
                 _fresh(info)
-                yield Session.of(item)
+                yield Session.of(item, info.context)
         finally:
             feed.unsubscribe(subscriber)

@@ -6,6 +6,7 @@ content are resolvers, so nothing is loaded or decoded unless a query selects it
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from enum import Enum
 
@@ -13,7 +14,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Record, blocks_of
+from graph.content import Block, BlocksOf, Record
 from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage, prime_conversations
 from graph.pricing import request_input
@@ -119,6 +120,11 @@ def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
     return [(int(line), record) for line, record in pairs]
 
 
+def message_blocks(info: Info, row: MessageRow, source: str) -> list[Block]:
+    """A message's content blocks, as the format of its session (``source``) reads them."""
+    return format_named(source).blocks(message_records(info, row))
+
+
 def _messages(
     info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
@@ -189,6 +195,8 @@ class SessionSource(Enum):
 @strawberry.type(description="One agent session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
+    # The request's: what the title, summary and metadata are opened with.
+    context: strawberry.Private[Context]
     source: SessionSource = strawberry.field(description="The agent that wrote it.")
     session_id: str = strawberry.field(description="The agent's own session id.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
@@ -205,7 +213,6 @@ class Session(Node):
     event_count: int
     conversation_count: int
     has_sidechains: bool
-    token_usage: TokenUsage
     history_only: bool = strawberry.field(
         description="Known only from Claude Code's prompt history (~/.claude/history.jsonl): "
         "its transcript was deleted before it was imported, so its messages are the prompts "
@@ -213,10 +220,11 @@ class Session(Node):
     )
 
     @classmethod
-    def of(cls, row: SessionRow) -> Session:
+    def of(cls, row: SessionRow, context: Context) -> Session:
         return cls(
             id=strawberry.ID(encode_id("Session", row.id)),
             row=row,
+            context=context,
             source=SessionSource(row.source),
             session_id=row.session_id,
             project=row.project,
@@ -231,16 +239,19 @@ class Session(Node):
             event_count=row.event_count,
             conversation_count=row.conversation_count,
             has_sidechains=row.sidechain_count > 0,
-            token_usage=TokenUsage.of(row.tokens),
             history_only=bool(row.history_only),
         )
+
+    @strawberry.field
+    def token_usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @strawberry.field(
         description="The session's title: the user's, Claude Code's, or a summary; when "
         "there is none of those, derived from the first prompt or the slug (see titleSource)."
     )
-    def title(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "title", self.session_id, self.row.title)
+    def title(self) -> str | None:
+        return self.context.open_text("sessions", "title", self.session_id, self.row.title)
 
     @strawberry.field(description="Where the title comes from (null when there is none).")
     def title_source(self) -> TitleSource | None:
@@ -248,15 +259,15 @@ class Session(Node):
         return TitleSource(source) if source is not None else None
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
-    def summary(self, info: Info) -> str | None:
-        return info.context.open_text("sessions", "summary", self.session_id, self.row.summary)
+    def summary(self) -> str | None:
+        return self.context.open_text("sessions", "summary", self.session_id, self.row.summary)
 
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
-    def metadata(self, info: Info) -> JSON | None:
+    def metadata(self) -> JSON | None:
         raw = self.row.metadata
         if raw is None:
             return None
-        return JSON(info.context.open_json("sessions", "metadata", self.session_id, raw))
+        return JSON(self.context.open_json("sessions", "metadata", self.session_id, raw))
 
     @strawberry.field(
         description="USD of its API messages, each counted once (a message replayed from "
@@ -362,7 +373,7 @@ class Conversation(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None  # a foreign key guarantees it
-        return Session.of(row)
+        return Session.of(row, info.context)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
     def messages(
@@ -414,7 +425,10 @@ class Message(Node):
     role: str
     model: str | None
     timestamp: datetime
-    usage: TokenUsage
+
+    @strawberry.field
+    def usage(self) -> TokenUsage:
+        return TokenUsage.of(self.row.tokens)
 
     @classmethod
     def of(cls, row: MessageRow, context: Context) -> Message:
@@ -426,7 +440,6 @@ class Message(Node):
             role=row.role,
             model=row.model,
             timestamp=datetime.fromisoformat(row.timestamp),
-            usage=TokenUsage.of(row.tokens),
         )
 
     def _records(self, info: Info) -> list[tuple[int, Record]]:
@@ -449,13 +462,28 @@ class Message(Node):
         cost = info.context.settings.prices.cost(self.row.model, day, tokens, request_input(tokens))
         return float(cost) if cost is not None else None
 
-    @strawberry.field(description="The readable text: its text blocks, joined.")
-    def text(self) -> str | None:
-        return self.context.message_text(self.row)
+    @strawberry.field(
+        description="The readable text: its text blocks, joined.", graphql_type=str | None
+    )
+    def text(self) -> str | Awaitable[str | None] | None:
+        # Served as stored, mostly; built from the records (read as its session's
+        # format reads them, which takes a load) only when the stored text will not do.
+        text = self.context.message_text(self.row)
+        return text if text is not None else self._built_text()
+
+    async def _built_text(self) -> str | None:
+        return self.context.message_text(self.row, await self._format_blocks())
+
+    async def _format_blocks(self) -> BlocksOf:
+        """How the format of the message's session reads its records."""
+        row = await self.context.loaders.session.load(self.row.session_pk)
+        assert row is not None
+        return format_named(row.source).blocks
 
     @strawberry.field(description="Every content block, in order.")
-    def blocks(self, info: Info) -> list[ContentBlock] | None:
-        return [to_block(block) for block in blocks_of(self._records(info))]
+    async def blocks(self, info: Info) -> list[ContentBlock] | None:
+        blocks = await self._format_blocks()
+        return [to_block(block) for block in blocks(self._records(info))]
 
     @strawberry.field(description="The transcript records this message was built from.")
     def records(self, info: Info) -> list[JSON] | None:
@@ -471,7 +499,7 @@ class Message(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)
 
 
 @strawberry.type(description="A timeline record that is not a message (progress, system...).")
@@ -507,4 +535,4 @@ class Event(Node):
     async def session(self, info: Info) -> Session:
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
-        return Session.of(row)
+        return Session.of(row, info.context)

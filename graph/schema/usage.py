@@ -135,7 +135,7 @@ class UsageRow:
         if self.session_id is None:
             return None
         row = await info.context.loaders.session_by_sid.load(self.session_id)
-        return Session.of(row) if row else None
+        return Session.of(row, info.context) if row else None
 
     @classmethod
     def of(cls, found: UsageGroup, dimensions: Sequence[Dimension] = ()) -> UsageRow:

@@ -32,6 +32,7 @@ __all__ = ["INDEX_VERSION", "Analysis", "Finding", "Preparable"]
 INDEX_VERSION: Final = "4"  # 3: progress events have no document; 4: secrets left out
 
 Record = dict[str, Any]
+Block = dict[str, Any]
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
 
 
@@ -44,8 +45,7 @@ class Preparable(Protocol):
 
 
 class _Message(Preparable, Protocol):
-    @property
-    def records(self) -> list[tuple[int, Record]]: ...
+    def blocks(self) -> list[Block]: ...
 
     def masked_text(self, rules: SecretScanner) -> str: ...
 
@@ -140,7 +140,7 @@ class Analysis:
         not build them."""
         if self.redact:
             message.redact(self.scanner.mask_json, self.scanner.could_contain)
-        message.document = (self.tag, *self.document(message_fields(message.records)))
+        message.document = (self.tag, *self.document(message_fields(message.blocks())))
         message.masked_text(self.scanner)
 
     def prepare_event(self, event: _Event) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from graph.content import Record, blocks_of, tool_result_text
+from graph.content import Block, Record, tool_result_text
 
 __all__ = [
     "FIELD_COLUMNS",
@@ -135,13 +135,14 @@ def _join(parts: list[str]) -> str:
     return text[:_MAX_FIELD]
 
 
-def message_fields(records: list[tuple[int, Record]]) -> Fields:
-    """Text, thinking, tool inputs (name and string arguments) and tool outputs."""
+def message_fields(blocks: list[Block]) -> Fields:
+    """Text, thinking, tool inputs (name and string arguments) and tool outputs of a
+    message's content blocks."""
     text: list[str] = []
     thinking: list[str] = []
     tool_input: list[str] = []
     tool_output: list[str] = []
-    for block in blocks_of(records):
+    for block in blocks:
         kind = block.get("type")
         if kind == "text" and isinstance(block.get("text"), str):
             text.append(block["text"])

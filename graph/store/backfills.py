@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from graph.content import blocks_of, readable_text, records_of
+from graph.blocks import blocks_for
+from graph.content import readable_text, records_of
 from graph.crypto import Codec
 from graph.inputs import Masker, masked_text
 from graph.store.rows import message_row_key
@@ -86,7 +87,9 @@ async def fill_message_text(
     digest = rules.digest if rules is not None else None
     rows = list(
         await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?1"
+            "SELECT id, conversation_pk, msg_key, content,"
+            " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
+            " FROM messages WHERE id > ?1"
             " AND (text IS NULL OR (?2 IS NOT NULL AND text_masked_by IS NOT ?2))"
             " ORDER BY id LIMIT ?3",
             (int(cursor), digest, batch),
@@ -96,10 +99,10 @@ async def fill_message_text(
         await conn.execute("DELETE FROM meta WHERE key = 'message_text.after'")
         return None
     texts = []
-    for pk, conversation_pk, msg_key, content in rows:
+    for pk, conversation_pk, msg_key, content, source in rows:
         key = message_row_key(conversation_pk, msg_key)
-        records = records_of(codec.open("messages", "content", key, content))
-        text = masked_text(records, rules) if rules else readable_text(blocks_of(records))
+        blocks = blocks_for(source)(records_of(codec.open("messages", "content", key, content)))
+        text = masked_text(blocks, rules) if rules else readable_text(blocks)
         texts.append((stored_text(codec, "messages", "text", key, text), digest, pk))
     await conn.executemany("UPDATE messages SET text = ?, text_masked_by = ? WHERE id = ?", texts)
     await conn.execute(

@@ -46,8 +46,9 @@ class Deletes(WriterBase):
         events: list[tuple[int, NewEvent]] = []
         if self._hooks:
             for row in await self._conn.execute_fetchall(
-                f"SELECT id, msg_key, role, timestamp, model, content, conversation_pk "
-                f"FROM messages WHERE {column} = ?",
+                "SELECT id, msg_key, role, timestamp, model, content, conversation_pk,"
+                " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
+                f" FROM messages WHERE {column} = ?",
                 (pk,),
             ):
                 key = message_row_key(row[6], row[1])
@@ -55,7 +56,8 @@ class Deletes(WriterBase):
                     (line, record)
                     for line, record in self._open("messages", "content", key, row[5])
                 ]
-                messages.append((row[0], NewMessage(row[1], row[2], row[3], records, model=row[4])))
+                old = NewMessage(row[1], row[2], row[3], records, model=row[4], source=row[7])
+                messages.append((row[0], old))
             for row in await self._conn.execute_fetchall(
                 f"SELECT id, seq, type, timestamp, data, conversation_pk FROM events "
                 f"WHERE {column} = ?",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from graph.blocks import blocks_for
 from graph.content import records_of
 from graph.crypto import Codec, PlainCodec
 from graph.search.analysis import INDEX_VERSION, Analysis, Finding
@@ -76,7 +77,8 @@ SEARCHED_EVENTS: Final = (
 # What a rebuild reads, and its parameters; a page's bounds are ANDed to it.
 _REBUILD: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
     "messages": (
-        "SELECT id, session_pk, role, model, timestamp, content, conversation_pk, msg_key"
+        "SELECT id, session_pk, role, model, timestamp, content, conversation_pk, msg_key,"
+        " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
         " FROM messages WHERE true",
         (),
     ),
@@ -140,7 +142,7 @@ class SearchIndexer:
         self, pk: int, message: NewMessage
     ) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
         return self._document(
-            doc_rowid("message", pk), message.document, lambda: message_fields(message.records)
+            doc_rowid("message", pk), message.document, lambda: message_fields(message.blocks())
         )
 
     def _event_doc(self, pk: int, event: NewEvent) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
@@ -294,11 +296,8 @@ class SearchIndexer:
             return None
         if table == "messages":
             for r in rows:
-                fields = message_fields(
-                    records_of(
-                        self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
-                    )
-                )
+                content = self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
+                fields = message_fields(blocks_for(r[8])(records_of(content)))
                 self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
             await self._flush(conn)
             await insert_json(

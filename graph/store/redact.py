@@ -117,14 +117,16 @@ async def _messages(
             rows = list(
                 await writer.connection.execute_fetchall(
                     "SELECT id, session_pk, conversation_pk, msg_key, role, timestamp, model,"
-                    f" content FROM messages WHERE id > ?{where} ORDER BY id LIMIT ?",
+                    " content,"
+                    " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
+                    f" FROM messages WHERE id > ?{where} ORDER BY id LIMIT ?",
                     (after, *params, _BATCH),
                 )
             )
             if not rows:
                 return changed
             after = int(rows[-1][0])
-            for pk, spk, cpk, msg_key, role, timestamp, model, content in rows:
+            for pk, spk, cpk, msg_key, role, timestamp, model, content, source in rows:
                 raw = store.codec.open(
                     "messages", "content", message_row_key(cpk, msg_key), content
                 )
@@ -136,7 +138,12 @@ async def _messages(
                     continue
                 old, new = (
                     NewMessage(
-                        msg_key, role, timestamp, [(int(line), r) for line, r in value], model=model
+                        msg_key,
+                        role,
+                        timestamp,
+                        [(int(line), r) for line, r in value],
+                        model=model,
+                        source=source,
                     )
                     for value in found
                 )

@@ -37,7 +37,9 @@ class Retires(WriterBase):
             return 0
         rows = list(
             await self._conn.execute_fetchall(
-                "SELECT id, msg_key, role, timestamp, model, uuid, content FROM messages"
+                "SELECT id, msg_key, role, timestamp, model, uuid, content,"
+                " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
+                " FROM messages"
                 " WHERE conversation_pk = ? AND msg_key IN (SELECT value FROM json_each(?))"
                 " ORDER BY seq, id",
                 (conversation_pk, json_list(list(retired))),
@@ -47,12 +49,14 @@ class Retires(WriterBase):
             return 0
         messages: list[tuple[int, NewMessage]] = []
         events: list[NewEvent] = []
-        for pk, key, role, timestamp, model, uuid, content in rows:
+        for pk, key, role, timestamp, model, uuid, content, source in rows:
             stored = self._open(
                 "messages", "content", message_row_key(conversation_pk, key), content
             )
             records = [(int(line), record) for line, record in stored]
-            messages.append((int(pk), NewMessage(key, role, timestamp, records, model=model)))
+            messages.append(
+                (int(pk), NewMessage(key, role, timestamp, records, model=model, source=source))
+            )
             events += [
                 NewEvent(line, retired[key], timestamp, record, uuid=_uuid(record, uuid, i))
                 for i, (line, record) in enumerate(records)

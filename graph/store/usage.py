@@ -262,7 +262,7 @@ def _cells_sql(
 def usage_sql(
     dimensions: Sequence[Dimension], where: UsageFilter, clock: Clock, thresholds: Sequence[int]
 ) -> tuple[str, list[Any]]:
-    """The statement of :meth:`graph.store.reads.Reader.usage` and its parameters."""
+    """The statement of :meth:`graph.store.figures.Figures.usage` and its parameters."""
     params: list[Any] = []
     head = [_dimension(d, clock, params) for d in dimensions]
     join = where.needs_sessions or bool(

@@ -226,6 +226,7 @@ class Writer(Deletes, Rewrites, Retires):
                 usage=TokenTotals(row[7], row[8], row[9], row[10], row[12]),
                 billed=bool(row[13]),
                 local_key=bool(row[14]),
+                source=merged[row[1]].source,  # a thread's messages are of one session
                 records=[
                     (line, record)
                     for line, record in self._open(
@@ -394,4 +395,5 @@ def _merge(old: NewMessage, new: NewMessage) -> NewMessage:
         usage=last.usage,
         billed=(last if last.model else old).billed,  # told along with the model
         local_key=old.local_key,
+        source=new.source,
     )
