@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import itertools
 from contextlib import aclosing
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -21,6 +20,7 @@ import orjson
 from graph.content import Record
 from graph.crypto import Codec, PlainCodec
 from graph.errors import UserInputError
+from graph.export_format import ExportFormat
 from graph.export_markdown import render_event, render_message, session_header
 from graph.importers.formats import format_named
 from graph.inputs import DOCUMENT, REMOVED
@@ -51,14 +51,6 @@ class Output(Protocol):
     """Where an export goes: a binary file, or anything with its ``write``."""
 
     def write(self, data: bytes, /) -> int: ...
-
-
-class ExportFormat(StrEnum):
-    """What ``sessiongraph export`` writes."""
-
-    JSONL = "jsonl"
-    JSON = "json"
-    MARKDOWN = "markdown"
 
 
 class SecretPass:

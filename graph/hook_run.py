@@ -22,7 +22,6 @@ the store and the importer: loading the GraphQL stack would triple its start-up 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -211,6 +210,8 @@ def _run(
     if not files:
         log.warning("%s: no transcript at %s; nothing to import", where, event.transcript_path)
         return
+    import asyncio  # here: `sessiongraph --help` loads this module too, and needs no loop
+
     path = resolve_db_path(db)
     summary = asyncio.run(
         _import(path, files, key_file, passphrase_file, migrate=not path.exists())

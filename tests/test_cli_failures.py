@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import graph.cli.transcripts as transcripts_module
+import graph.cli.importing as importing_module
 import graph.importers.importer as importer_module
 from graph.cli import app
 from graph.cli.base import main
@@ -77,7 +77,7 @@ def test_no_space_left_is_one_line(
     async def no_space(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x.db-wal"))
 
-    monkeypatch.setattr(transcripts_module, "import_paths", no_space)
+    monkeypatch.setattr(importing_module, "import_paths", no_space)
     code, _, err = invoke("import", str(samples_dir), "--db", str(tmp_path / "x.db"))
     assert code == 1
     assert "x.db-wal: No space left on device: free some space" in one_line(err)
@@ -143,7 +143,7 @@ def test_an_unexpected_error_is_one_line_with_its_trace_kept(
     async def bug(*args: Any, **kwargs: Any) -> Any:
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(transcripts_module, "import_paths", bug)
+    monkeypatch.setattr(importing_module, "import_paths", bug)
     monkeypatch.setattr(
         sys, "argv", ["sessiongraph", "import", str(samples_dir), "--db", str(tmp_path / "x.db")]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
 from graph.inputs import TokenTotals
-from graph.store import Store
+from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
+from graph.store.migrations import default_migrations_dir
 from tests.conftest import FIXTURES, GraphQL
 
 SID = "019fc8be-0000-7000-8000-00000000c0de"
@@ -306,5 +308,58 @@ async def test_a_turn_split_across_two_runs_counts_as_in_one(tmp_path: Path, sav
         row = await session(store)
         assert row.tokens == TokenTotals(input=70 + 120, output=2, cache_read=60)
         assert (row.message_count, json.loads(row.models)) == (2, ["gpt-x"])
+    finally:
+        await store.close()
+
+
+async def test_two_sessions_whose_turns_have_no_id_each_count_their_tokens(
+    store: Store, tmp_path: Path
+) -> None:
+    """Without a turn id, a turn's key is the line of its prompt (``a:2`` in both files):
+    it names a message within its own file, not one another session replays."""
+    rollout(tmp_path, [meta("s-one"), user("go"), said("one"), tokens(100, 100)], "one")
+    rollout(tmp_path, [meta("s-two"), user("go"), said("two"), tokens(40, 40)], "two")
+    await import_paths(store, [tmp_path])
+    assert (await session(store, "s-one")).tokens.input == 100
+    assert (await session(store, "s-two")).tokens.input == 40
+    async with store.read() as reader:
+        assert (await reader.stats()).tokens.input == 140
+        assert await store.check() == []  # every API message counted exactly once
+
+
+async def test_migration_0015_counts_the_turns_stored_with_shared_line_keys(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "migrations"
+    shutil.copytree(default_migrations_dir(), old)
+    for path in old.glob("*.sql"):
+        if int(path.name[:4]) >= 15:
+            path.unlink()
+    db = tmp_path / "x.db"
+    rollout(tmp_path / "in", [meta("s-one"), user("go"), said("one"), tokens(100, 100)], "one")
+    rollout(tmp_path / "in", [meta("s-two"), user("go"), said("two"), tokens(40, 40)], "two")
+    store = Store(db, migrations=load_migrations(old))
+    await store.connect()
+    await store.migrate()
+    try:
+        await import_paths(store, [tmp_path / "in"])
+        # As the importer before 0015 stored them: only l: keys local, one a:2 counted.
+        with sqlite3.connect(db) as conn:
+            conn.execute(
+                "UPDATE messages SET local_key = 0 WHERE msg_key LIKE 'a:%' OR msg_key LIKE 'u:%'"
+            )
+        await store.repair()
+        assert (await session(store, "s-two")).tokens.input == 0
+    finally:
+        await store.close()
+
+    store = await Store.open(db)  # applies 0015
+    try:
+        assert (await session(store, "s-one")).tokens.input == 100
+        assert (await session(store, "s-two")).tokens.input == 40
+        assert await store.check() == []
+        await store.revert(1, backup=False)
+        assert (await session(store, "s-two")).tokens.input == 0  # as 0014 counted them
+        assert await store.check() == []
     finally:
         await store.close()

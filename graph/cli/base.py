@@ -1,14 +1,21 @@
-"""The Typer application, shared options and error handling for every command."""
+"""The Typer application, shared options and error handling for every command.
+
+Every command module is imported for every command (typer builds them all to parse a
+command line, ``--help`` and ``hook`` included), so the modules of :mod:`graph.cli`
+import at their top only what their signatures need; what a command works with (the
+store, the GraphQL schema, rich tables, the importers) it imports when it runs.
+``tests/test_cli_imports.py`` holds them to it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import itertools
 import sys
 from collections.abc import Callable, Coroutine
+from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperOption
@@ -16,8 +23,9 @@ from typer.core import TyperCommand, TyperOption
 from graph.cli.failures import debugging, describe
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
-from graph.keys import resolve_key
-from graph.store.keyring import KeyMaterial
+
+if TYPE_CHECKING:
+    from graph.store.keyring import KeyMaterial
 
 __all__ = [
     "AskPassphraseOption",
@@ -25,6 +33,8 @@ __all__ = [
     "IdArgumentCommand",
     "KeyFileOption",
     "PassphraseFileOption",
+    "Source",
+    "SourceOption",
     "app",
     "checked",
     "compact_count",
@@ -103,6 +113,18 @@ AskPassphraseOption = Annotated[
 ]
 
 
+class Source(Enum):
+    """The agents, as ``--source`` takes them: :class:`graph.schema.types.SessionSource`
+    (same names and values) without loading the schema to parse a command line."""
+
+    CLAUDE_CODE = "claude-code"
+    CODEX = "codex"
+    GEMINI_CLI = "gemini-cli"
+
+
+SourceOption = Annotated[Source | None, typer.Option(help="Only sessions of this agent.")]
+
+
 class IdArgumentCommand(TyperCommand):
     """A command whose argument is an id, which may begin with ``-`` (``-rf --help``).
 
@@ -142,6 +164,8 @@ def key_material(
     key_file: Path | None, passphrase_file: Path | None, ask: bool = False
 ) -> KeyMaterial | None:
     """What to open the database with, from the flags and the environment."""
+    from graph.keys import resolve_key  # the crypto and the store behind it
+
     passphrase = None
     if ask:
         passphrase = getpass.getpass("sessiongraph passphrase: ")
@@ -192,6 +216,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     See :mod:`graph.cli.failures`: expected errors say what is wrong, a full disk or a
     damaged database say so and what to do, a bug says where its trace was written.
     """
+    import asyncio  # with ssl and the rest: not for the commands that need no loop
+
     try:
         return asyncio.run(coro)
     except (typer.Exit, typer.Abort, typer.BadParameter):

@@ -5,19 +5,17 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
     KeyFileOption,
     PassphraseFileOption,
+    SourceOption,
     app,
     checked,
     compact_count,
@@ -25,12 +23,11 @@ from graph.cli.base import (
     key_material,
     run,
 )
-from graph.cli.queries import query
 from graph.errors import UserInputError
-from graph.export import ExportFormat, SecretPass, export_session
-from graph.schema.types import SessionSource
-from graph.secrets import default_scanner
-from graph.store import KeyMaterial, Store
+
+if TYPE_CHECKING:
+    from graph.export import SecretPass
+    from graph.store import KeyMaterial, Store
 
 __all__ = ["resolve_session_id"]
 
@@ -67,9 +64,7 @@ async def resolve_session_id(store: Store, given: str) -> str:
 def sessions_command(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
-    source: Annotated[
-        SessionSource | None, typer.Option(help="Only sessions of this agent.")
-    ] = None,
+    source: SourceOption = None,
     since: Annotated[
         str | None, typer.Option(help="Only sessions started since (2026-03-01, ISO 8601).")
     ] = None,
@@ -80,6 +75,11 @@ def sessions_command(
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """List sessions, newest first: when, project, title, messages, tokens, id."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from graph.cli.queries import query
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     filter_: dict[str, Any] = {}
     if project:
@@ -126,6 +126,9 @@ def sessions_command(
 
 
 async def _show(path: Path, key: KeyMaterial | None, given: str, secrets: SecretPass) -> str:
+    from graph.export import ExportFormat, export_session
+    from graph.store import Store
+
     store = await Store.open(path, key=key)
     try:
         session_id = await resolve_session_id(store, given)
@@ -148,6 +151,11 @@ def show(
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Read one session as a markdown transcript (in a pager on a terminal)."""
+    import click
+
+    from graph.export import SecretPass
+    from graph.secrets import default_scanner
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     secrets = SecretPass(checked(default_scanner), mask=not reveal_secrets)
     text = run(_show(existing_db(db), key, session_id, secrets))

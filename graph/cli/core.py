@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from graph.cli.base import (
     AskPassphraseOption,
@@ -22,8 +20,9 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
-from graph.retention import retention_risk, risk_line
-from graph.store import Store
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 __all__: list[str] = []
 
@@ -49,6 +48,11 @@ def migrate(
     `status` lists every migration; `up` applies the pending ones (copying a non-empty
     database aside first); `down N` reverts the N most recent ones (after a copy too).
     """
+    from rich.console import Console
+    from rich.table import Table
+
+    from graph.store import Store
+
     path = resolve_db_path(db)
     if action is MigrateAction.down and steps is None:
         fail("`migrate down` needs the number of migrations to revert, e.g. `migrate down 1`")
@@ -92,6 +96,11 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Counts, token totals, database size, schema version and encryption state."""
+    from rich.console import Console
+
+    from graph.retention import retention_risk
+    from graph.store import Store
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 
@@ -136,6 +145,10 @@ def stats(
 
 def _stats_table(result: dict[str, Any]) -> Table:
     """The terminal's view of ``stats --json``: words, sizes in MB, yes/no."""
+    from rich.table import Table
+
+    from graph.retention import risk_line
+
     tokens = result["tokenUsage"]
     table = Table(show_header=False, box=None, title=result["database"], title_justify="left")
     table.add_column(style="bold")

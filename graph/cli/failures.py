@@ -16,7 +16,6 @@ import traceback
 from typing import Final
 
 from graph.errors import SessiongraphError
-from graph.store.faults import database_fault
 
 __all__ = ["DEBUG_ENV", "debugging", "describe"]
 
@@ -47,6 +46,8 @@ def _line(exc: BaseException) -> tuple[str, str]:
     """The line, and the trace printed after it (only when asked for, else empty)."""
     if isinstance(exc, SessiongraphError):
         return _trace_line(str(exc), exc.trace) if exc.trace else (str(exc), "")
+    from graph.store.faults import database_fault  # loads the store: only on a failure
+
     fault = database_fault(exc)
     if fault is not None:
         return fault, ""

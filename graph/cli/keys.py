@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from graph.cli.base import (
     AskPassphraseOption,
@@ -21,9 +20,11 @@ from graph.cli.base import (
     run,
 )
 from graph.errors import SessiongraphError
-from graph.keys import default_key_path, read_key_file, write_key_file
-from graph.store import Store
-from graph.store.rekey import encrypt_database, rotate_key
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from graph.store import Store
 
 __all__: list[str] = []
 
@@ -38,6 +39,8 @@ def keygen(
     ] = None,
 ) -> None:
     """Write a new random 256-bit key (base64) to a file only you can read (mode 0600)."""
+    from graph.keys import default_key_path, write_key_file
+
     path = (out or default_key_path()).expanduser()
     try:
         write_key_file(path)
@@ -53,12 +56,16 @@ def keygen(
 async def _open_unlocked(path: Path) -> Store:
     """The store, connected but neither migrated nor unlocked: the commands check the
     keys themselves, before anything is written (migrations included)."""
+    from graph.store import Store
+
     store = Store(path)
     await store.connect()
     return store
 
 
 def _bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     return Progress(
         TextColumn("[bold]sealing"),
         BarColumn(),
@@ -81,6 +88,8 @@ def encrypt(
     and removed, and the file vacuumed; if interrupted, run it again with the same key and
     it resumes (or finishes that clean-up).
     """
+    from graph.store.rekey import encrypt_database
+
     material = key_material(key_file, passphrase_file, ask_passphrase)
     if material is None:
         fail("encrypt needs a key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase")
@@ -119,6 +128,9 @@ def rotate_key_command(
 
     Safe to interrupt: run it again with the same keys and it resumes.
     """
+    from graph.keys import read_key_file
+    from graph.store.rekey import rotate_key
+
     current = key_material(key_file, passphrase_file, ask_passphrase)
     if current is None:
         fail(

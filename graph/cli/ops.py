@@ -21,7 +21,6 @@ from graph.cli.base import (
     resolve_db_path,
     run,
 )
-from graph.store import snapshots
 
 __all__ = ["backup_age"]
 
@@ -32,6 +31,8 @@ def _size(n: int) -> str:
 
 def backup_age(db: Path) -> str | None:
     """One line on the backups ``doctor`` knows of (``None``: there are none)."""
+    from graph.store import snapshots
+
     found = snapshots.backups_of(db)
     if not found:
         return None
@@ -63,6 +64,8 @@ def backup(
     The copy is checked (integrity, row counts) before it gets its name, mode 0600; an
     encrypted database's copy is as encrypted and opens only with the same key.
     """
+    from graph.store import snapshots
+
     path = existing_db(db)
     directory = snapshots.default_backup_dir(path)
     if to is not None and (to.is_dir() or to.suffix == ""):
@@ -91,6 +94,8 @@ def restore(
     The current database is set aside until the restored one has opened (and is migrated
     if it is older); if anything fails, it is put back.
     """
+    from graph.store import snapshots
+
     if not backup_file.is_file():
         fail(f"no backup at {backup_file}")
     key = key_material(key_file, passphrase_file, ask_passphrase)

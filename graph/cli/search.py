@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from graph.cli import queries
 from graph.cli.base import (
     AskPassphraseOption,
     DbOption,
     KeyFileOption,
     PassphraseFileOption,
+    SourceOption,
     app,
     existing_db,
     fail,
@@ -23,10 +20,9 @@ from graph.cli.base import (
     run,
 )
 from graph.cli.ops import backup_age
-from graph.retention import RetentionRisk, retention_risk
-from graph.schema.types import SessionSource
-from graph.store import Store
-from graph.store.snapshots import default_backup_dir
+
+if TYPE_CHECKING:
+    from graph.retention import RetentionRisk
 
 __all__: list[str] = []
 
@@ -51,9 +47,7 @@ def search(
     db: DbOption = None,
     project: Annotated[str | None, typer.Option(help="Only this Claude project.")] = None,
     session: Annotated[str | None, typer.Option(help="Only this session (sessionId).")] = None,
-    source: Annotated[
-        SessionSource | None, typer.Option(help="Only sessions of this agent.")
-    ] = None,
+    source: SourceOption = None,
     events: Annotated[
         bool, typer.Option("--events", help="Search events too (not progress records).")
     ] = False,
@@ -64,6 +58,12 @@ def search(
     ask_passphrase: AskPassphraseOption = False,
 ) -> None:
     """Full-text search, ranked: the same search as the GraphQL `search` field."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from graph.cli import queries
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
     filter_: dict[str, Any] = {}
@@ -123,6 +123,10 @@ def doctor(
     vacuumed, plaintext copies beside it). Also says which transcripts Claude Code will
     delete within a week that are not fully imported yet (its cleanupPeriodDays setting).
     """
+    from graph.retention import retention_risk
+    from graph.store import Store
+    from graph.store.snapshots import default_backup_dir
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from graph.cli.base import (
     AskPassphraseOption,
@@ -23,10 +21,11 @@ from graph.cli.base import (
 )
 from graph.cli.browse import resolve_session_id
 from graph.errors import UserInputError
-from graph.secrets import default_scanner
-from graph.store import ReportRow, Store
-from graph.store.keyring import KeyMaterial
-from graph.store.redact import Redaction, redact
+
+if TYPE_CHECKING:
+    from graph.store import ReportRow, Store
+    from graph.store.keyring import KeyMaterial
+    from graph.store.redact import Redaction
 
 __all__: list[str] = []
 
@@ -52,6 +51,8 @@ async def _session_pk(store: Store, given: str) -> int:
 
 
 async def _report(path: Path, key: KeyMaterial | None, session: str | None) -> list[ReportRow]:
+    from graph.store import Store
+
     store = await Store.open(path, key=key)
     try:
         pk = None if session is None else await _session_pk(store, session)
@@ -74,6 +75,9 @@ def secrets(
     """List the secrets found: kind, fingerprint, how often, where, first seen."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.console import Console
+    from rich.table import Table
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     rows = run(_report(existing_db(db), key, session))
     if as_json:
@@ -125,6 +129,10 @@ def secrets(
 async def _redact(
     path: Path, key: KeyMaterial | None, session: str | None, dry_run: bool
 ) -> Redaction:
+    from graph.secrets import default_scanner
+    from graph.store import Store
+    from graph.store.redact import redact
+
     scanner = default_scanner()
     store = await Store.open(path, key=key)
     try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import socket
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,7 +23,6 @@ from graph.cli.base import (
     run,
 )
 from graph.errors import ConfigError
-from graph.importers.titles import backfill_titles
 from graph.security import (
     default_token_path,
     is_loopback,
@@ -33,10 +31,10 @@ from graph.security import (
     rotate_token,
     token_from_env,
 )
-from graph.settings import LOOPBACK_HOSTS, ServerSettings, parse_interval
-from graph.store import Store, snapshots
-from graph.store.keyring import KeyMaterial
-from graph.wslog import QuietWebSocketLines
+
+if TYPE_CHECKING:
+    from graph.settings import ServerSettings
+    from graph.store.keyring import KeyMaterial
 
 __all__: list[str] = []
 
@@ -67,7 +65,7 @@ def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
         fail("PATHs are what --watch watches: add --watch")
     if not watch:
         return ()
-    from graph.cli.transcripts import default_targets
+    from graph.cli.importing import default_targets
 
     targets = tuple(p.expanduser() for p in paths) if paths else tuple(default_targets())
     missing = [str(p) for p in targets if not p.exists()]
@@ -96,6 +94,8 @@ def _port_is_free(host: str, port: int) -> None:
 
 
 def _hosts(host: str, extra: list[str]) -> tuple[str, ...]:
+    from graph.settings import LOOPBACK_HOSTS
+
     hosts = list(LOOPBACK_HOSTS)
     if host not in _WILDCARDS and host not in hosts:
         hosts.append(host)
@@ -186,6 +186,8 @@ def serve(
     import uvicorn
 
     from graph.app import create_app
+    from graph.settings import ServerSettings, parse_interval
+    from graph.store import snapshots
 
     if metrics_port is not None and not is_loopback(metrics_host):
         fail(
@@ -256,6 +258,7 @@ def _run(
 ) -> None:
     """Serve ``app``, and the ``side`` listener (``--metrics-port``) beside it if given."""
     from graph.serving import head_deadline_protocol
+    from graph.wslog import QuietWebSocketLines
 
     config = uvicorn.Config(
         app,
@@ -272,11 +275,15 @@ def _run(
     if side is None:
         uvicorn.Server(config).run()
     else:
+        import asyncio
+
         asyncio.run(_serve_both(uvicorn.Server(config), uvicorn.Server(side)))
 
 
 async def _serve_both(main: Any, side: Any) -> None:
     """The API and the metrics listener in one loop; either stopping stops the other."""
+    import asyncio
+
     task = asyncio.create_task(side.serve())
     # The side server installs its signal handlers first; the main one's, installed next,
     # are those a Ctrl-C reaches, and stopping it stops the side one.
@@ -291,6 +298,9 @@ async def _serve_both(main: Any, side: Any) -> None:
 
 
 async def _migrate_up(path: Path, key: KeyMaterial | None) -> None:
+    from graph.importers.titles import backfill_titles
+    from graph.store import Store
+
     store = await Store.open(path, migrate=True, key=key)
     try:
         await backfill_titles(store)  # sessions stored before titles were derived

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from functools import partial
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
-import orjson
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from graph.cli.base import (
     AskPassphraseOption,
@@ -22,162 +18,18 @@ from graph.cli.base import (
     app,
     checked,
     existing_db,
-    fail,
     key_material,
     resolve_db_path,
     run,
 )
 from graph.cli.browse import resolve_session_id
-from graph.cli.progress import ImportBar, import_bar
-from graph.errors import SessiongraphError, TranscriptError
-from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers.formats import FORMATS, default_locations
-from graph.importers.history import is_history_file
-from graph.importers.importer import import_paths
-from graph.importers.kept import KeptReport, default_history, kept_report
-from graph.importers.summary import ImportSummary
-from graph.importers.watch import watch_paths
-from graph.secrets import default_scanner
-from graph.secrets import load_config as load_secrets_config
-from graph.store import Store, snapshots
-from graph.store.keyring import KeyMaterial
+from graph.export_format import ExportFormat
 
-__all__ = ["default_targets", "summary_table"]
+if TYPE_CHECKING:
+    from graph.export import SecretPass
+    from graph.store.keyring import KeyMaterial
 
-
-def default_targets() -> list[Path]:
-    """Every agent's transcript folder that exists, and Claude Code's prompt history if
-    there is one, said on stderr; fails if there is none of them."""
-    found = default_locations()
-    history = default_history()
-    if not found and not history:
-        where = ", ".join(f"{root} ({f.label})" for f in FORMATS for root in f.default_roots()[:1])
-        fail(
-            f"no transcripts found where the agents keep them ({where}): pass the folder of "
-            "yours, or try `sessiongraph demo` for sample sessions"
-        )
-    for f, root in found:
-        typer.echo(f"found {f.label} transcripts in {root}", err=True)
-    for path in history:
-        typer.echo(f"found Claude Code's prompt history in {path}", err=True)
-    return [root for _, root in found] + history
-
-
-def summary_table(summary: ImportSummary, title: str = "Import") -> Table:
-    """The end-of-import table: what was read, what was added, what was wrong."""
-    table = Table(
-        title=f"{title}: {summary.seconds:.1f} s", show_header=False, title_justify="left"
-    )
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    rows = [
-        ("files", f"{summary.files:,}"),
-        ("  read", f"{summary.files_read:,}"),
-        ("  unchanged", f"{summary.files_unchanged:,}"),
-        ("  re-read (truncated or replaced)", f"{summary.files_reset:,}"),
-        ("lines read", f"{summary.lines_read:,} ({summary.bytes_read / 1e6:,.1f} MB)"),
-        ("sessions added", f"{summary.sessions_added:,}"),
-        ("conversations added", f"{summary.conversations_added:,}"),
-        ("messages added", f"{summary.messages_added:,}"),
-        ("events added", f"{summary.events_added:,}"),
-        ("lines skipped", f"{summary.lines_skipped:,}"),
-    ]
-    rows += [(f"  {kind}", f"{count:,}") for kind, count in sorted(summary.issues.items())]
-    for name, value in rows:
-        table.add_row(name, value)
-    if summary.problems:
-        shown = len(summary.problems)
-        total = sum(summary.issues.values())
-        table.caption = f"first {shown} of {total} problem lines:\n" + "\n".join(
-            str(problem) for problem in summary.problems
-        )
-        table.caption_justify = "left"
-    return table
-
-
-def _report(
-    summary: ImportSummary, *, as_json: bool, title: str = "Import", kept: KeptReport | None = None
-) -> None:
-    if as_json:
-        typer.echo(orjson.dumps({**summary.to_dict(), **(kept.to_dict() if kept else {})}).decode())
-        return
-    Console(soft_wrap=True).print(summary_table(summary, title))
-    for line in kept.lines() if kept else []:
-        typer.echo(line)
-
-
-async def _import(
-    db: Path,
-    paths: list[Path],
-    *,
-    watch: bool,
-    as_json: bool,
-    bar: ImportBar | None,
-    key: KeyMaterial | None,
-    redact: bool = False,
-) -> ImportSummary:
-    """:func:`_import_into`; a fault's error line says that nothing stored is lost."""
-    try:
-        return await _import_into(
-            db, paths, watch=watch, as_json=as_json, bar=bar, key=key, redact=redact
-        )
-    except Exception as exc:
-        if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
-            exc.add_note("what was imported before it stays, and the next run carries on")
-        raise
-
-
-async def _import_into(
-    db: Path,
-    paths: list[Path],
-    *,
-    watch: bool,
-    as_json: bool,
-    bar: ImportBar | None,
-    key: KeyMaterial | None,
-    redact: bool,
-) -> ImportSummary:
-    histories = [p for p in paths if is_history_file(p)]
-    paths = [p for p in paths if p not in histories]
-    store = await Store.open(db, key=key)
-    try:
-        try:
-            summary = (
-                await import_paths(store, paths, progress=bar, redact=redact)
-                if paths
-                else ImportSummary()
-            )
-        except TranscriptError as exc:
-            # Watching a folder that has no transcript yet is fine: they will come.
-            if not watch or not all(p.exists() for p in paths):
-                raise
-            typer.echo(f"sessiongraph: {exc}; watching for new ones", err=True)
-            summary = ImportSummary()
-        if bar is not None:
-            bar.progress.stop()
-        kept = await kept_report(store, histories)
-        _report(summary, as_json=as_json, kept=kept)
-        if not watch or not paths:
-            return summary
-        if not as_json:
-            typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        with snapshots.hold(db):  # `restore` refuses while a watcher has the database
-            total = await watch_paths(
-                store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
-            )
-        summary.merge(total)
-        return summary
-    finally:
-        await store.close()
-
-
-def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
-    if as_json:
-        typer.echo(orjson.dumps(summary.change_record()).decode())
-        return
-    typer.echo(summary.change_line())
-    for problem in summary.problems:
-        typer.echo(f"  {problem}", err=True)
+__all__: list[str] = []
 
 
 @app.command("import", rich_help_panel="Importing")
@@ -216,6 +68,10 @@ def import_command(
     The prompt history (history.jsonl) recovers the prompts of sessions whose
     transcripts Claude Code deleted before they were imported.
     """
+    from graph.cli.importing import default_targets, import_into
+    from graph.cli.progress import import_bar
+    from graph.secrets import load_config as load_secrets_config
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     redact = (
         redact_secrets
@@ -227,7 +83,7 @@ def import_command(
     with import_bar(interactive) as bar:
         try:
             run(
-                _import(
+                import_into(
                     resolve_db_path(db),
                     targets,
                     watch=watch,
@@ -272,6 +128,9 @@ def export_command(
     An id that starts with "-" works as it is (`export -rf`); one that is also an option
     (`--help`) goes after `--`: `export --db x.db -- --help`.
     """
+    from graph.export import SecretPass
+    from graph.secrets import default_scanner
+
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
     # jsonl is the lossless archive: original values unless asked; what people read
@@ -338,6 +197,9 @@ async def _export(
     key: KeyMaterial | None,
     secrets: SecretPass,
 ) -> int:
+    from graph.export import export_session
+    from graph.store import Store
+
     try:
         store = await Store.open(db, key=key)
         try:
@@ -363,17 +225,10 @@ def demo(
     They are unpacked next to the database (in <db name>-demo/) and imported like any
     other transcripts, so running it again changes nothing.
     """
+    from graph.cli.importing import import_once, report
     from graph.demo import extract_demo
 
     key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
     projects = extract_demo(path.with_name(f"{path.stem}-demo"))
-
-    async def go() -> ImportSummary:
-        store = await Store.open(path, key=key)
-        try:
-            return await import_paths(store, [projects])
-        finally:
-            await store.close()
-
-    _report(run(go()), as_json=as_json, title="Demo import")
+    report(run(import_once(path, [projects], key)), as_json=as_json, title="Demo import")

@@ -71,6 +71,9 @@ _CONTEXT_PREFIXES: Final = (
 )
 _NAME_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _THREAD_NAME_RANK: Final = 3  # a name the user gave, like Claude Code's custom-title
+# Keys made of a line of the file: a prompt (``u:<line>``) and a turn without an id,
+# named by its prompt's line (``a:<line>``). They name a message of that file only.
+_LINE_KEYS: Final = ("u:", "a:")
 
 
 def is_context_prompt(text: str) -> bool:
@@ -151,6 +154,15 @@ class CodexParser(TranscriptParser):
             agent_id=seen.agent_id,
             parent_session_id=seen.parent_session_id,
         )
+
+    def take(self) -> Batch:
+        """The batch so far, its line-made keys marked local (see ``NewMessage.local_key``):
+        another session's ``a:2`` is another turn, not a copy of this one to count once."""
+        batch = super().take()
+        for message in batch.messages.values():
+            if message.msg_key.startswith(_LINE_KEYS):
+                message.local_key = True
+        return batch
 
     def state(self) -> str | None:
         """What carries over past the lines fed so far (see :meth:`resume`), as JSON."""
