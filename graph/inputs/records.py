@@ -1,7 +1,4 @@
-"""What a :class:`~graph.store.Writer` is given to store: sessions, threads, messages, events.
-
-A leaf module, outside the store package: an importer builds these (in the import
-worker process too) without loading the store, its SQLite driver or asyncio.
+"""Messages and events as importers hand them to the store, packable.
 
 Messages and events can be *packed*: their records serialized once, in the form they
 are stored in, with the few facts the writer needs (first line, row uuids) and, when
@@ -14,30 +11,17 @@ must not be changed afterwards: its bytes are what gets stored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import orjson
 
 from graph.blocks import blocks_for
 from graph.content import Block, readable_text
+from graph.inputs.masking import Masker
+from graph.inputs.sessions import Record, TokenTotals
 
-__all__ = [
-    "DOCUMENT",
-    "REMOVED",
-    "Document",
-    "EventLookup",
-    "FileState",
-    "Masker",
-    "NewConversation",
-    "NewEvent",
-    "NewMessage",
-    "NewSession",
-    "TokenTotals",
-    "masked_text",
-]
+__all__ = ["DOCUMENT", "REMOVED", "Document", "NewEvent", "NewMessage"]
 
-Record = dict[str, Any]
 # The event type of a transcript written as one JSON document (not lines): the document
 # less its list of messages (left empty, under the key the event's subtype names). A new
 # version of the document adds one; export puts the newest back together with the
@@ -48,60 +32,6 @@ REMOVED: Final = "removed"
 # A search document prepared ahead: (analyzer tag, one token string per field column,
 # the secrets left out of them as (column, kind, fingerprint)).
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
-
-
-class Masker(Protocol):
-    """The secret rules a message's text is masked with (a ``SecretScanner``)."""
-
-    @property
-    def digest(self) -> str: ...
-
-    def could_contain(self, text: str) -> bool: ...
-
-    def mask(self, text: str) -> str: ...
-
-
-def masked_text(blocks: list[Block], rules: Masker, text: str | None = None) -> str:
-    """The readable text of ``blocks`` with every secret ``rules`` find masked, block by
-    block (as serving masks it); ``text``: their readable text, if known."""
-    text = readable_text(blocks) if text is None else text
-    return readable_text(blocks, rules.mask) if rules.could_contain(text) else text
-
-
-@dataclass(frozen=True, slots=True)
-class TokenTotals:
-    """Token counts, each API message counted once.
-
-    ``cache_creation_1h`` is the part of ``cache_creation`` written with a 1-hour TTL.
-    """
-
-    input: int = 0
-    output: int = 0
-    cache_read: int = 0
-    cache_creation: int = 0
-    cache_creation_1h: int = 0
-
-
-@dataclass(slots=True)
-class NewSession:
-    """A session as the importer sees it; ``None`` keeps what is stored."""
-
-    session_id: str
-    source: str = "claude-code"
-    project: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    version: str | None = None
-    metadata: Record | None = None
-
-
-@dataclass(slots=True)
-class NewConversation:
-    """A thread of a session: ``agent_id`` is empty for the main thread."""
-
-    agent_id: str = ""
-    is_sidechain: bool = False
-    parent_tool_use_id: str | None = None
 
 
 class NewMessage:
@@ -391,24 +321,6 @@ class NewEvent:
         return f"NewEvent({self.seq}, {self.type!r})"
 
 
-@dataclass(slots=True)
-class FileState:
-    """How far the importer read a transcript file.
-
-    ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
-    migration 0014), ``None`` when nothing does.
-    """
-
-    path: str
-    conversation_pk: int | None
-    size: int
-    mtime_ns: int
-    head_hash: str
-    offset: int
-    line_count: int
-    resume: str | None = None
-
-
 def _message(
     msg_key: str,
     role: str,
@@ -470,20 +382,3 @@ def _exact(encoded: bytes) -> bytes:
 
 def _uuids(records: list[tuple[int, Record]]) -> tuple[str, ...]:
     return tuple(uuid for _, record in records if (uuid := record.get("uuid")).__class__ is str)
-
-
-@dataclass(frozen=True, slots=True)
-class EventLookup:
-    """Which stored event to look in, and what to read from it (JSON paths like
-    ``$.data.agentId``): the first event of ``type``/``subtype`` (``None``: events
-    without one) in a session whose ``match_path`` holds the given value, and the
-    string at its ``value_path``.
-
-    A transcript format says what it looks for (e.g. which tool call started a subagent);
-    the store only knows events and paths.
-    """
-
-    type: str
-    subtype: str | None
-    match_path: str
-    value_path: str

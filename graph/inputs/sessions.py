@@ -1,0 +1,84 @@
+"""The small inputs of an import: a session, a thread, token totals, how far a file was read.
+
+Also :class:`EventLookup`, what a format asks the store to find in an event it stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["EventLookup", "FileState", "NewConversation", "NewSession", "Record", "TokenTotals"]
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenTotals:
+    """Token counts, each API message counted once.
+
+    ``cache_creation_1h`` is the part of ``cache_creation`` written with a 1-hour TTL.
+    """
+
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_creation: int = 0
+    cache_creation_1h: int = 0
+
+
+@dataclass(slots=True)
+class NewSession:
+    """A session as the importer sees it; ``None`` keeps what is stored."""
+
+    session_id: str
+    source: str = "claude-code"
+    project: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    version: str | None = None
+    metadata: Record | None = None
+
+
+@dataclass(slots=True)
+class NewConversation:
+    """A thread of a session: ``agent_id`` is empty for the main thread."""
+
+    agent_id: str = ""
+    is_sidechain: bool = False
+    parent_tool_use_id: str | None = None
+
+
+@dataclass(slots=True)
+class FileState:
+    """How far the importer read a transcript file.
+
+    ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
+    migration 0014), ``None`` when nothing does.
+    """
+
+    path: str
+    conversation_pk: int | None
+    size: int
+    mtime_ns: int
+    head_hash: str
+    offset: int
+    line_count: int
+    resume: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLookup:
+    """Which stored event to look in, and what to read from it (JSON paths like
+    ``$.data.agentId``): the first event of ``type``/``subtype`` (``None``: events
+    without one) in a session whose ``match_path`` holds the given value, and the
+    string at its ``value_path``.
+
+    A transcript format says what it looks for (e.g. which tool call started a subagent);
+    the store only knows events and paths.
+    """
+
+    type: str
+    subtype: str | None
+    match_path: str
+    value_path: str
