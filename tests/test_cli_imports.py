@@ -20,7 +20,7 @@ import pytest
 from graph.cli.base import Source
 from graph.export import ExportFormat
 from graph.export_format import ExportFormat as LeafExportFormat
-from graph.schema.types import SessionSource
+from graph.schema.values import SessionSource
 from tests.test_import_support import MAIN
 
 # What no command that does not serve, query or price should load.

@@ -272,6 +272,23 @@ async def test_a_sub_agent_read_before_or_after_its_parent_is_linked(tmp_path: P
                 await store.close()
 
 
+async def test_a_sub_agent_leaves_its_parent_sessions_facts_alone(tmp_path: Path) -> None:
+    child = CHILD.read_text().replace('"cli_version":"0.146.0"', '"cli_version":"0.147.0"')
+    child = child.replace('"cwd":"/tmp/repo"', '"cwd":"/tmp/elsewhere"', 1)
+    assert "0.147.0" in child and "/tmp/elsewhere" in child
+    (tmp_path / PARENT.name).write_text(PARENT.read_text())
+    (tmp_path / CHILD.name).write_text(child)
+    for n, first in enumerate((PARENT.name, CHILD.name)):  # read before and after it
+        store = await Store.open(tmp_path / f"{n}.db")
+        try:
+            await import_paths(store, [tmp_path / first])
+            await import_paths(store, [tmp_path / PARENT.name, tmp_path / CHILD.name])
+            row = await session(store, PARENT_ID)
+            assert (row.version, row.cwd, row.git_branch) == ("0.146.0", "/tmp/repo", "main")
+        finally:
+            await store.close()
+
+
 async def test_a_fork_stays_a_session_that_names_its_origin(store: Store, tmp_path: Path) -> None:
     fork_id = "019fd000-0000-7000-8000-00000000cccc"
     fork = line(

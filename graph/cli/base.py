@@ -114,7 +114,7 @@ AskPassphraseOption = Annotated[
 
 
 class Source(Enum):
-    """The agents, as ``--source`` takes them: :class:`graph.schema.types.SessionSource`
+    """The agents, as ``--source`` takes them: :class:`graph.schema.values.SessionSource`
     (same names and values) without loading the schema to parse a command line."""
 
     CLAUDE_CODE = "claude-code"

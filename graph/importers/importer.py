@@ -322,6 +322,10 @@ class _Importer:
 
 
 def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSession:
+    if batch.parent_session_id is not None:
+        # A thread that names its session (a Codex sub-agent's rollout): the session's
+        # facts are its own file's, not those of a thread it spawned.
+        return NewSession(session_id=session_id, source=file.source)
     return NewSession(
         session_id=session_id,
         source=file.source,

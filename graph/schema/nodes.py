@@ -17,7 +17,8 @@ from graph.errors import BadIdError
 from graph.loaders import Loaders
 from graph.schema.context import Context, Info
 from graph.schema.ids import decode_id
-from graph.schema.types import Conversation, Event, Message, Node, Session
+from graph.schema.types import Conversation, Event, Message, Session
+from graph.schema.values import Node
 
 __all__ = ["NODES", "NodeType", "resolve_node"]
 

@@ -17,16 +17,9 @@ from graph.schema.lookups import session_pk
 from graph.schema.nodes import resolve_node
 from graph.schema.scalars import BigInt, to_db_time
 from graph.schema.search import SearchConnection, SearchFilter, SearchScope, resolve_search
-from graph.schema.types import (
-    Conversation,
-    Event,
-    Message,
-    Node,
-    Session,
-    SessionSource,
-    TokenUsage,
-)
+from graph.schema.types import Conversation, Event, Message, Session
 from graph.schema.usage import UsageQuery, stats_cost
+from graph.schema.values import Node, SessionSource, TokenUsage
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
 from graph.search.query import parse

@@ -18,7 +18,8 @@ from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
-from graph.schema.types import Event, Message, Session, SessionSource, message_blocks
+from graph.schema.types import Event, Message, Session, message_blocks
+from graph.schema.values import SessionSource
 from graph.search.documents import (
     FIELD_COLUMNS,
     Fields,

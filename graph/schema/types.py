@@ -1,4 +1,5 @@
-"""The object types: Session, Conversation, Message, Event and their small companions.
+"""The node types: Session, Conversation, Message, Event (their small companions are in
+:mod:`graph.schema.values`).
 
 Plain columns are copied onto the objects when they are built; relationships and
 content are resolvers, so nothing is loaded or decoded unless a query selects it.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from enum import Enum
 
 import orjson
 import strawberry
@@ -22,96 +22,22 @@ from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
-from graph.schema.scalars import BigInt, from_db_time, to_db_time
+from graph.schema.scalars import from_db_time, to_db_time
+from graph.schema.values import Node, SecretFinding, SessionSource, TitleSource, TokenUsage
 from graph.store import (
     ConversationRow,
     EventFilter,
     EventRow,
-    KindCount,
     MessageFilter,
     MessageRow,
     Parent,
     SessionRow,
-    TokenTotals,
 )
 from graph.usage import total
 
-__all__ = [
-    "Conversation",
-    "Event",
-    "Message",
-    "Node",
-    "Session",
-    "SessionSource",
-    "TitleSource",
-    "TokenUsage",
-]
+__all__ = ["Conversation", "Event", "Message", "Session", "message_blocks"]
 
 _MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
-
-
-@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
-class Node:
-    id: strawberry.ID
-
-
-@strawberry.enum(description="Where a session's title comes from.")
-class TitleSource(Enum):
-    CUSTOM = strawberry.enum_value("custom", description="The user named the session.")
-    AI = strawberry.enum_value("ai", description="Claude Code wrote a title for it.")
-    SUMMARY = strawberry.enum_value(
-        "summary", description="Claude Code's summary of the conversation."
-    )
-    FIRST_PROMPT = strawberry.enum_value(
-        "prompt",
-        description="Derived: the first prompt the user typed, on one line. A title "
-        "Claude Code writes later replaces it.",
-    )
-    SLUG = strawberry.enum_value(
-        "slug", description="Derived: the session's slug (no prompt typed yet)."
-    )
-
-
-@strawberry.type(description="Token counts; each API message is counted once.")
-class TokenUsage:
-    input: BigInt
-    output: BigInt
-    cache_read: BigInt
-    cache_creation: BigInt
-    cache_creation_1h: BigInt = strawberry.field(
-        description="Of cacheCreation, the tokens written with a 1-hour TTL (priced higher)."
-    )
-
-    @strawberry.field(description="input + output + cacheRead + cacheCreation.")
-    def total(self) -> BigInt:
-        return BigInt(self.input + self.output + self.cache_read + self.cache_creation)
-
-    @classmethod
-    def of(cls, totals: TokenTotals) -> TokenUsage:
-        return cls(
-            input=BigInt(totals.input),
-            output=BigInt(totals.output),
-            cache_read=BigInt(totals.cache_read),
-            cache_creation=BigInt(totals.cache_creation),
-            cache_creation_1h=BigInt(totals.cache_creation_1h),
-        )
-
-
-@strawberry.type(description="Secrets of one kind found in a session.")
-class SecretFinding:
-    kind: str = strawberry.field(description="aws-access-key, github-token, jwt, private-key...")
-    count: int = strawberry.field(description="How many times one was found.")
-    values: int = strawberry.field(description="How many different values (by fingerprint).")
-    first_seen: datetime | None
-
-    @classmethod
-    def of(cls, row: KindCount) -> SecretFinding:
-        return cls(
-            kind=row.kind,
-            count=row.count,
-            values=row.values,
-            first_seen=from_db_time(row.first_seen),
-        )
 
 
 def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
@@ -183,13 +109,6 @@ def _event_filter(
         since=to_db_time(since) if since else None,
         until=to_db_time(until) if until else None,
     )
-
-
-@strawberry.enum(description="The coding agent that wrote a session.")
-class SessionSource(Enum):
-    CLAUDE_CODE = "claude-code"
-    CODEX = "codex"
-    GEMINI_CLI = "gemini-cli"
 
 
 @strawberry.type(description="One agent session: its main thread and its subagents.")

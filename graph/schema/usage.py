@@ -18,7 +18,8 @@ from graph.schema.connections import Edge, PageInfo
 from graph.schema.context import Info
 from graph.schema.ids import decode_cursor, encode_cursor, try_decode_id
 from graph.schema.scalars import BigInt, from_db_time, to_db_time
-from graph.schema.types import Session, TokenUsage
+from graph.schema.types import Session
+from graph.schema.values import TokenUsage
 from graph.store import Dimension
 from graph.store import UsageFilter as StoreUsageFilter
 from graph.usage import (

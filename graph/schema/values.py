@@ -1,0 +1,85 @@
+"""The small types the node types are made of: the Node interface, enums, token usage and
+secret findings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from graph.schema.scalars import BigInt, from_db_time
+from graph.store import KindCount, TokenTotals
+
+__all__ = ["Node", "SecretFinding", "SessionSource", "TitleSource", "TokenUsage"]
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.enum(description="Where a session's title comes from.")
+class TitleSource(Enum):
+    CUSTOM = strawberry.enum_value("custom", description="The user named the session.")
+    AI = strawberry.enum_value("ai", description="Claude Code wrote a title for it.")
+    SUMMARY = strawberry.enum_value(
+        "summary", description="Claude Code's summary of the conversation."
+    )
+    FIRST_PROMPT = strawberry.enum_value(
+        "prompt",
+        description="Derived: the first prompt the user typed, on one line. A title "
+        "Claude Code writes later replaces it.",
+    )
+    SLUG = strawberry.enum_value(
+        "slug", description="Derived: the session's slug (no prompt typed yet)."
+    )
+
+
+@strawberry.type(description="Token counts; each API message is counted once.")
+class TokenUsage:
+    input: BigInt
+    output: BigInt
+    cache_read: BigInt
+    cache_creation: BigInt
+    cache_creation_1h: BigInt = strawberry.field(
+        description="Of cacheCreation, the tokens written with a 1-hour TTL (priced higher)."
+    )
+
+    @strawberry.field(description="input + output + cacheRead + cacheCreation.")
+    def total(self) -> BigInt:
+        return BigInt(self.input + self.output + self.cache_read + self.cache_creation)
+
+    @classmethod
+    def of(cls, totals: TokenTotals) -> TokenUsage:
+        return cls(
+            input=BigInt(totals.input),
+            output=BigInt(totals.output),
+            cache_read=BigInt(totals.cache_read),
+            cache_creation=BigInt(totals.cache_creation),
+            cache_creation_1h=BigInt(totals.cache_creation_1h),
+        )
+
+
+@strawberry.type(description="Secrets of one kind found in a session.")
+class SecretFinding:
+    kind: str = strawberry.field(description="aws-access-key, github-token, jwt, private-key...")
+    count: int = strawberry.field(description="How many times one was found.")
+    values: int = strawberry.field(description="How many different values (by fingerprint).")
+    first_seen: datetime | None
+
+    @classmethod
+    def of(cls, row: KindCount) -> SecretFinding:
+        return cls(
+            kind=row.kind,
+            count=row.count,
+            values=row.values,
+            first_seen=from_db_time(row.first_seen),
+        )
+
+
+@strawberry.enum(description="The coding agent that wrote a session.")
+class SessionSource(Enum):
+    CLAUDE_CODE = "claude-code"
+    CODEX = "codex"
+    GEMINI_CLI = "gemini-cli"
