@@ -14,11 +14,12 @@ import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
 from graph.errors import UserInputError
+from graph.schema.children import message_blocks
 from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
-from graph.schema.types import Event, Message, Session, message_blocks
+from graph.schema.types import Event, Message, Session
 from graph.schema.values import SessionSource
 from graph.search.documents import (
     FIELD_COLUMNS,

@@ -14,15 +14,16 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import Block, BlocksOf, Record
+from graph.content import BlocksOf, Record
 from graph.importers.formats import format_named
-from graph.loaders import ChildCount, ChildPage, prime_conversations
+from graph.loaders import prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
-from graph.schema.connections import Connection, PageArgs, page_key
+from graph.schema.children import children, event_filter, message_records
+from graph.schema.connections import Connection, PageArgs
 from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
-from graph.schema.scalars import from_db_time, to_db_time
+from graph.schema.scalars import from_db_time
 from graph.schema.values import Node, SecretFinding, SessionSource, TitleSource, TokenUsage
 from graph.store import (
     ConversationRow,
@@ -35,79 +36,40 @@ from graph.store import (
 )
 from graph.usage import total
 
-__all__ = ["Conversation", "Event", "Message", "Session", "message_blocks"]
-
-_MESSAGE_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
-
-
-def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
-    """A message's (line, record) pairs, decrypted once per request."""
-    pairs = info.context.open_json("messages", "content", row.row_key, row.content)
-    return [(int(line), record) for line, record in pairs]
-
-
-def message_blocks(info: Info, row: MessageRow, source: str) -> list[Block]:
-    """A message's content blocks, as the format of its session (``source``) reads them."""
-    return format_named(source).blocks(message_records(info, row))
+__all__ = ["Conversation", "Event", "Message", "Session"]
 
 
 def _messages(
     info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
-    """A parent's messages; ``total``: how many it has (the count of its row), which is
-    the total count when no role is asked for."""
-    loaders, settings = info.context.loaders, info.context.settings
-    sort = _MESSAGE_SORT[parent]
-    kind = f"{parent[0]}m"
-    request = args.request(
-        kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
-    )
-    where = MessageFilter(role=role)
     context = info.context
-    return Connection.build(
-        lambda: loaders.message_page.load(ChildPage(parent, pk, where, request)),
+    where = MessageFilter(role=role)
+    return children(
+        info,
+        "messages",
+        context.loaders.message_page,
+        parent,
+        pk,
+        args,
+        where,
+        total,
         lambda row: Message.of(row, context),
-        page_key(sort),
-        kind,
-        total
-        if role is None
-        else lambda: loaders.child_count.load(ChildCount("messages", parent, pk, where)),
     )
 
 
 def _events(
     info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
 ) -> Connection[Event]:
-    """A parent's events; ``total``: how many it has (the count of its row), which is
-    the total count when ``where`` is empty."""
-    loaders, settings = info.context.loaders, info.context.settings
-    sort = _MESSAGE_SORT[parent]
-    kind = f"{parent[0]}e"
-    request = args.request(
-        kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
-    )
-    return Connection.build(
-        lambda: loaders.event_page.load(ChildPage(parent, pk, where, request)),
+    return children(
+        info,
+        "events",
+        info.context.loaders.event_page,
+        parent,
+        pk,
+        args,
+        where,
+        total,
         Event.of,
-        page_key(sort),
-        kind,
-        total
-        if where == EventFilter()
-        else lambda: loaders.child_count.load(ChildCount("events", parent, pk, where)),
-    )
-
-
-def _event_filter(
-    types: list[str] | None,
-    subtypes: list[str] | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> EventFilter:
-    return EventFilter(
-        types=tuple(types) if types is not None else None,
-        subtypes=tuple(subtypes) if subtypes is not None else None,
-        since=to_db_time(since) if since else None,
-        until=to_db_time(until) if until else None,
     )
 
 
@@ -250,7 +212,7 @@ class Session(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Event]:
-        where = _event_filter(types, subtypes, since, until)
+        where = event_filter(types, subtypes, since, until)
         return _events(
             info,
             "session",
@@ -324,7 +286,7 @@ class Conversation(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Event]:
-        where = _event_filter(types, subtypes, None, None)
+        where = event_filter(types, subtypes, None, None)
         return _events(
             info,
             "conversation",

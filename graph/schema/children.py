@@ -1,0 +1,86 @@
+"""A parent's messages or events as a connection, and what a message is made of.
+
+One page loader batches the pages of every parent of a request; the total count is the
+parent row's own count when nothing filters the list, and is counted (batched too) when
+something does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.content import Block, Record
+from graph.importers.formats import format_named
+from graph.loaders import ChildCount, ChildPage
+from graph.schema.connections import Connection, PageArgs, page_key
+from graph.schema.context import Info
+from graph.schema.scalars import to_db_time
+from graph.store import EventFilter, MessageFilter, MessageRow, Page, Parent
+
+__all__ = ["children", "event_filter", "message_blocks", "message_records"]
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+# A session's timeline interleaves its threads by time; a thread is read in file order.
+_SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
+
+
+def children(
+    info: Info,
+    table: Literal["messages", "events"],
+    pages: DataLoader[ChildPage, Page[R]],
+    parent: Parent,
+    pk: int,
+    args: PageArgs,
+    where: MessageFilter | EventFilter,
+    total: int,
+    wrap: Callable[[R], T],
+) -> Connection[T]:
+    """A parent's ``table`` rows matching ``where``, a page at a time; ``total``: how many
+    the parent has (its row's count), which is the total count when nothing filters."""
+    loaders, settings = info.context.loaders, info.context.settings
+    sort = _SORT[parent]
+    kind = f"{parent[0]}{table[0]}"
+    request = args.request(
+        kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
+    )
+    return Connection.build(
+        lambda: pages.load(ChildPage(parent, pk, where, request)),
+        wrap,
+        page_key(sort),
+        kind,
+        total
+        if where == type(where)()
+        else lambda: loaders.child_count.load(ChildCount(table, parent, pk, where)),
+    )
+
+
+def event_filter(
+    types: list[str] | None,
+    subtypes: list[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> EventFilter:
+    """The store's filter for the events arguments."""
+    return EventFilter(
+        types=tuple(types) if types is not None else None,
+        subtypes=tuple(subtypes) if subtypes is not None else None,
+        since=to_db_time(since) if since else None,
+        until=to_db_time(until) if until else None,
+    )
+
+
+def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
+    """A message's (line, record) pairs, decrypted once per request."""
+    pairs = info.context.open_json("messages", "content", row.row_key, row.content)
+    return [(int(line), record) for line, record in pairs]
+
+
+def message_blocks(info: Info, row: MessageRow, source: str) -> list[Block]:
+    """A message's content blocks, as the format of its session (``source``) reads them."""
+    return format_named(source).blocks(message_records(info, row))
