@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from graph.crypto import MasterKey
+from graph.importers.claude_code import CLAUDE_CODE
+from graph.importers.formats import FORMATS
 from graph.importers.importer import import_paths
 from graph.importers.prompts import prompt_title, shorten
 from graph.schema import Context, build_schema
@@ -72,7 +74,7 @@ async def titles(store: Store) -> dict[str, tuple[str | None, str | None]]:
     ],
 )
 def test_what_is_not_a_prompt(content: Any, extra: dict[str, Any]) -> None:
-    assert prompt_title([(1, user(content, **extra))]) is None
+    assert prompt_title([(1, user(content, **extra))], CLAUDE_CODE.typed_prompt) is None
 
 
 @pytest.mark.parametrize(
@@ -94,7 +96,7 @@ def test_what_is_not_a_prompt(content: Any, extra: dict[str, Any]) -> None:
     ],
 )
 def test_a_prompt_becomes_one_line(content: Any, title: str) -> None:
-    assert prompt_title([(1, user(content))]) == title
+    assert prompt_title([(1, user(content))], CLAUDE_CODE.typed_prompt) == title
 
 
 def test_a_long_prompt_is_cut_at_a_word() -> None:
@@ -247,3 +249,26 @@ async def test_markdown_export_nests_headings_from_message_text(
         "#### Plan",
         "###### Steps",
     ]
+
+
+# One user prompt as each agent writes it.
+_PROMPTS: dict[str, dict[str, Any]] = {
+    "claude-code": {"type": "user", "message": {"role": "user", "content": "fix the login"}},
+    "codex": {
+        "type": "response_item",
+        "payload": {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "fix the login"}],
+        },
+    },
+    "gemini-cli": {"type": "user", "id": "u1", "content": "fix the login"},
+}
+
+
+@pytest.mark.parametrize("source", sorted(_PROMPTS))
+def test_each_format_reads_its_own_prompts_and_no_one_elses(source: str) -> None:
+    (fmt,) = [f for f in FORMATS if f.source == source]
+    for written_by, record in _PROMPTS.items():
+        typed = fmt.typed_prompt(record)
+        assert typed == ("fix the login" if written_by == source else None), written_by

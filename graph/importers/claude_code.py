@@ -32,6 +32,7 @@ from graph.importers.lines import (
     TranscriptParser,
     normalize_timestamp,
 )
+from graph.importers.prompts import claude_code_prompt
 from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
 
 __all__ = [
@@ -294,6 +295,9 @@ class ClaudeCodeFormat:
 
     # Its content blocks: what graph.blocks reads stored records of its sessions with.
     blocks: Final = staticmethod(claude_code_blocks)
+
+    def typed_prompt(self, record: dict[str, Any]) -> str | None:
+        return claude_code_prompt(record)
 
     def shown_model(self, model: str | None) -> str | None:
         # Messages Claude Code writes itself (an interruption, an API error) name a

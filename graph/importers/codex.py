@@ -10,9 +10,10 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from graph.blocks.codex import blocks as codex_blocks
+from graph.blocks.codex import item_blocks
 from graph.importers.codex_parser import SOURCE, CodexParser, is_context_prompt
 from graph.importers.files import TranscriptFile
 from graph.inputs import EventLookup
@@ -73,6 +74,18 @@ class CodexFormat:
 
     def shown_model(self, model: str | None) -> str | None:
         return model
+
+    def typed_prompt(self, record: dict[str, Any]) -> str | None:
+        # A user message, unless it is context Codex added (AGENTS.md, the environment).
+        item = record.get("payload")
+        if not isinstance(item, dict) or item.get("type") != "message":
+            return None
+        if record.get("type") != "response_item" or item.get("role") != "user":
+            return None
+        text = "\n".join(
+            block["text"] for block in item_blocks(record) if block.get("type") == "text"
+        ).strip()
+        return text if text and not is_context_prompt(text) else None
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         command = f"codex resume {shlex.quote(session_id)}"

@@ -124,6 +124,11 @@ class TranscriptFormat(Protocol):
         placeholder instead of a model."""
         ...
 
+    def typed_prompt(self, record: Record) -> str | None:
+        """What the user typed in ``record``, if it is a prompt (a derived title's
+        candidate); ``None`` for anything the agent wrote in the user's name."""
+        ...
+
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         """A shell command that resumes the session in the agent."""
         ...

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 import orjson
 
 from graph.blocks.gemini import blocks as gemini_blocks
+from graph.blocks.gemini import record_blocks
 from graph.content import Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.claude_code import TITLE_RANKS
@@ -264,6 +265,15 @@ class GeminiFormat:
 
     def shown_model(self, model: str | None) -> str | None:
         return model
+
+    def typed_prompt(self, record: Record) -> str | None:
+        # A user record's content is the prompt (a string or text parts).
+        if record.get("type") != "user":
+            return None
+        text = "\n".join(
+            block["text"] for block in record_blocks(record) if block.get("type") == "text"
+        ).strip()
+        return text or None
 
     def resume_command(self, session_id: str, cwd: str | None) -> str:
         command = f"gemini --resume {shlex.quote(session_id)}"

@@ -4,20 +4,17 @@ Not every user record is something the user typed: Claude Code also writes tool 
 expanded skills and command output (``isMeta``), compaction summaries, the caveat it puts
 before local command output, the ``<command-name>`` wrapper of a slash command, and
 "[Request interrupted by user]". Those are skipped; a slash command with arguments
-counts as a prompt (``/review the login flow``), one without does not. Codex logs AGENTS.md
-and its environment context as user messages: skipped too.
+counts as a prompt (``/review the login flow``), one without does not. Each format says
+what its users typed (``TranscriptFormat.typed_prompt``); Claude Code's rules are here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
-from graph.blocks.codex import item_blocks as codex_blocks
-from graph.blocks.gemini import record_blocks as gemini_blocks
-from graph.importers.codex import is_context_prompt
-
-__all__ = ["TITLE_CHARS", "prompt_title", "shorten"]
+__all__ = ["TITLE_CHARS", "claude_code_prompt", "prompt_title", "shorten"]
 
 TITLE_CHARS: Final = 80
 
@@ -55,29 +52,8 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def _codex_text(record: Record) -> str | None:
-    """A Codex user message's text, unless it is context Codex added (AGENTS.md, ...)."""
-    item = record.get("payload")
-    if not isinstance(item, dict) or item.get("type") != "message" or item.get("role") != "user":
-        return None
-    text = "\n".join(
-        block["text"] for block in codex_blocks(record) if block.get("type") == "text"
-    ).strip()
-    return text if text and not is_context_prompt(text) else None
-
-
-def _typed_text(record: Record) -> str | None:
-    """What the user typed in this record, if it is a typed prompt at all."""
-    if record.get("type") == "response_item":
-        return _codex_text(record)
-    if record.get("type") == "user" and "message" not in record and "content" in record:
-        # Gemini CLI: the content is the prompt (a string or text parts).
-        return (
-            "\n".join(
-                block["text"] for block in gemini_blocks(record) if block.get("type") == "text"
-            ).strip()
-            or None
-        )
+def claude_code_prompt(record: Record) -> str | None:
+    """What the user typed in this Claude Code record, if it is a typed prompt at all."""
     if record.get("type") != "user" or record.get("isMeta") or record.get("isCompactSummary"):
         return None
     message = record.get("message")
@@ -108,11 +84,14 @@ def _typed_text(record: Record) -> str | None:
     return text
 
 
-def prompt_title(records: list[tuple[int, Record]]) -> str | None:
-    """A title from one user message's records: the first typed prompt, shortened."""
+def prompt_title(
+    records: list[tuple[int, Record]], typed: Callable[[Record], str | None]
+) -> str | None:
+    """A title from one user message's records: the first typed prompt (as ``typed``, the
+    format's rule, tells), shortened."""
     for _, record in records:
         if isinstance(record, dict):
-            text = _typed_text(record)
+            text = typed(record)
             if text is not None:
                 title = shorten(text)
                 if title:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from graph.importers.claude_code import TITLE_RANKS
+from graph.importers.formats import format_named
 from graph.importers.prompts import prompt_title
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ async def derive_titles(writer: Writer, codec: Codec, session_pks: Sequence[int]
     """
     changed = 0
     for session in await writer.transcripts.sessions_to_title(session_pks):
-        title = await _first_prompt(writer, session.pk)
+        title = await _first_prompt(writer, session)
         if title is not None:
             await writer.set_session_text(session.pk, title=title, title_source="prompt")
             changed += 1
@@ -175,10 +176,11 @@ async def backfill_titles(store: Store) -> int:
             changed += await derive_titles(writer, store.codec, pks)
 
 
-async def _first_prompt(writer: Writer, session_pk: int) -> str | None:
+async def _first_prompt(writer: Writer, session: UntitledSession) -> str | None:
+    typed = format_named(session.source).typed_prompt
     read = 0
-    async for records in writer.transcripts.main_thread_prompts(session_pk):
-        title = prompt_title(records)
+    async for records in writer.transcripts.main_thread_prompts(session.pk):
+        title = prompt_title(records, typed)
         read += 1
         if title is not None or read >= _PROMPTS_READ:
             return title

@@ -39,6 +39,7 @@ class UntitledSession:
     session_id: str
     title_source: str | None
     metadata: str | bytes | None
+    source: str  # the agent that wrote it: whose rules tell a typed prompt
 
 
 async def sessions_to_title(
@@ -46,7 +47,7 @@ async def sessions_to_title(
 ) -> list[UntitledSession]:
     """Those of ``session_pks`` with no title, or a title taken from their slug."""
     rows = await conn.execute_fetchall(
-        "SELECT id, session_id, title_source, metadata FROM sessions"
+        "SELECT id, session_id, title_source, metadata, source FROM sessions"
         " WHERE id IN (SELECT value FROM json_each(?))"
         " AND (title_source IS NULL OR title_source = 'slug') ORDER BY id",
         (json_list(list(session_pks)),),
