@@ -6,16 +6,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from graph.store import (
+    Migration,
     NewConversation,
     NewEvent,
     NewMessage,
     NewSession,
     Store,
     TokenTotals,
+    load_migrations,
 )
 from graph.times import format_timestamp
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def migrations_before(version: int) -> list[Migration]:
+    """The migrations a database written before migration ``version`` had."""
+    return [migration for migration in load_migrations() if migration.version < version]
 
 
 def ts(seconds: float) -> str:

@@ -3,15 +3,14 @@ the store applies no format's rules of its own."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import orjson
 
 from graph.importers.formats import format_named
-from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals, load_migrations
-from graph.store.migrations import default_migrations_dir
+from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals
+from tests.factories import migrations_before
 
 
 def reply(key: str, model: str, *, billed: bool = True, local_key: bool = False) -> NewMessage:
@@ -83,13 +82,9 @@ def test_claude_code_marks_synthetic_messages_unbilled_and_line_keys_local() -> 
 
 
 async def test_migration_marks_stored_messages_by_the_rules_the_store_had(tmp_path: Path) -> None:
-    old = tmp_path / "migrations"
-    shutil.copytree(default_migrations_dir(), old)
-    for path in old.glob("*.sql"):
-        if int(path.name[:4]) >= 12:
-            path.unlink()
+    old = migrations_before(12)
     db = tmp_path / "x.db"
-    store = Store(db, migrations=load_migrations(old))
+    store = Store(db, migrations=old)
     await store.connect()
     await store.migrate()
     await store.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
 from graph.inputs import TokenTotals
-from graph.store import Store, load_migrations
+from graph.store import Store
 from graph.store.keyring import KeyMaterial
-from graph.store.migrations import default_migrations_dir
 from tests.conftest import FIXTURES, GraphQL
+from tests.factories import migrations_before
 
 SID = "019fc8be-0000-7000-8000-00000000c0de"
 
@@ -347,15 +346,11 @@ async def test_two_sessions_whose_turns_have_no_id_each_count_their_tokens(
 async def test_migration_0015_counts_the_turns_stored_with_shared_line_keys(
     tmp_path: Path,
 ) -> None:
-    old = tmp_path / "migrations"
-    shutil.copytree(default_migrations_dir(), old)
-    for path in old.glob("*.sql"):
-        if int(path.name[:4]) >= 15:
-            path.unlink()
+    old = migrations_before(15)
     db = tmp_path / "x.db"
     rollout(tmp_path / "in", [meta("s-one"), user("go"), said("one"), tokens(100, 100)], "one")
     rollout(tmp_path / "in", [meta("s-two"), user("go"), said("two"), tokens(40, 40)], "two")
-    store = Store(db, migrations=load_migrations(old))
+    store = Store(db, migrations=old)
     await store.connect()
     await store.migrate()
     try:

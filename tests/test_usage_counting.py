@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graph.importers.importer import import_paths
-from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals, load_migrations
-from graph.store.migrations import default_migrations_dir
+from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals
 from tests.conftest import GraphQL
+from tests.factories import migrations_before
 from tests.usage_data import (
     assistant,
     billed_messages,
@@ -295,13 +294,9 @@ async def test_per_session_sums_equal_the_global_total(
 async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
     # A database written before migration 0008: the child's replayed messages were summed
     # into its session's totals too.
-    old = tmp_path / "migrations"
-    shutil.copytree(default_migrations_dir(), old)
-    for path in old.glob("*.sql"):
-        if int(path.name[:4]) >= 6:
-            path.unlink()
+    old = migrations_before(6)
     db = tmp_path / "x.db"
-    store = Store(db, migrations=load_migrations(old))
+    store = Store(db, migrations=old)
     await store.connect()
     await store.migrate()
     await store.close()
@@ -371,14 +366,10 @@ async def test_migration_reads_one_hour_cache_writes_of_sealed_messages(tmp_path
     from graph.store.keyring import KeyMaterial
     from graph.store.rows import message_row_key
 
-    old = tmp_path / "migrations"
-    shutil.copytree(default_migrations_dir(), old)
-    for path in old.glob("*.sql"):
-        if int(path.name[:4]) >= 6:
-            path.unlink()
+    old = migrations_before(6)
     key = KeyMaterial(key=MasterKey(bytes(range(32))))
     db = tmp_path / "sealed.db"
-    store = Store(db, migrations=load_migrations(old), key=key)
+    store = Store(db, migrations=old, key=key)
     await store.connect()
     await store.migrate()
     await store.unlock(initialize=True)
