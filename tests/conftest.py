@@ -45,16 +45,18 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
 TOKEN = "test-token-0123456789abcdef"
 
 
-@pytest.fixture
-async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+def api_client(store: Store) -> httpx.AsyncClient:
     """An HTTP client talking to the app in-process, over ``store``, with the token."""
-    app = create_app(store=store, server=ServerSettings(token=TOKEN))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport,
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(store=store, server=ServerSettings(TOKEN))),
         base_url="http://127.0.0.1",
         headers={"authorization": f"Bearer {TOKEN}"},
-    ) as client:
+    )
+
+
+@pytest.fixture
+async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    async with api_client(store) as client:
         yield client
 
 

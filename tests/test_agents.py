@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
-from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.export import ExportFormat, export_session
@@ -30,10 +28,9 @@ from graph.feed import Activity, ChangeFeed, Subscriber
 from graph.importers.importer import import_paths
 from graph.importers.lines import TranscriptParser
 from graph.importers.watch import watch_paths
-from graph.settings import ServerSettings
 from graph.store import MessageRow, Store
 from graph.store.keyring import KeyMaterial
-from tests.conftest import FIXTURES, TOKEN, GraphQL
+from tests.conftest import FIXTURES, GraphQL, api_client
 from tests.test_import_cli import wait_for
 
 TEXT, THINKING, TOOL = "zebrafinch", "quokkamind", "narwhalcmd"
@@ -488,12 +485,7 @@ async def test_statement_count_of_a_session_page_does_not_grow(
         "{ sessions(first: 10) { nodes { source title messages(first: 5) "
         "{ nodes { role text } } } } }"
     )
-    app = create_app(store=store, server=ServerSettings(token=TOKEN))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1",
-        headers={"authorization": f"Bearer {TOKEN}"},
-    ) as client:
+    async with api_client(store) as client:
         counts = []
         for n in (1, 3):
             for i in range(n):

@@ -9,21 +9,18 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
-from graph.app import create_app
 from graph.cli import app as cli
 from graph.crypto import Cipher, DecryptionFailed, MasterKey, is_envelope
 from graph.errors import ConfigError
 from graph.importers.importer import import_paths
 from graph.keys import write_key_file
-from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from graph.store.rekey import encrypt_database, rotate_key
-from tests.conftest import TOKEN
+from tests.conftest import api_client
 from tests.factories import make_sessions
 from tests.search_corpus import build_corpus, generated_queries
 
@@ -42,15 +39,6 @@ async def sealed(tmp_path: Path) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
-
-
-def client(store: Store) -> httpx.AsyncClient:
-    app = create_app(store=store, server=ServerSettings(token=TOKEN))
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1",
-        headers={"authorization": f"Bearer {TOKEN}"},
-    )
 
 
 # the envelope
@@ -129,7 +117,7 @@ async def test_api_reads_decrypt_only_what_is_selected(sealed: Store) -> None:
         await writer.set_session_text(1, title="a secret title")
     cipher = sealed.codec
     assert isinstance(cipher, Cipher)
-    async with client(sealed) as http:
+    async with api_client(sealed) as http:
         cipher.decryptions = 0
         plain_fields = (
             "{ sessions { edges { node { sessionId"
@@ -177,7 +165,7 @@ async def test_a_value_that_does_not_authenticate_fails_only_its_field(sealed: S
     await conn.execute(
         "UPDATE messages SET content = ?, text = ? WHERE id = 2", (first, first_text)
     )
-    async with client(sealed) as http:
+    async with api_client(sealed) as http:
         query = (
             f'{{ session(id: "{sid}") {{ sessionId'
             " messages(first: 3) { edges { node { role text } } } } }"
@@ -207,7 +195,7 @@ async def test_same_query_set_same_hits_same_order(tmp_path: Path) -> None:
             " highlights { start end } node { ... on Message { id } ... on Event { id }"
             " ... on Session { id } } } } } }"
         )
-        async with client(plain) as p, client(sealed) as s:
+        async with api_client(plain) as p, api_client(sealed) as s:
             compared = 0
             for q in generated_queries():
                 if "*" in q:
@@ -302,7 +290,7 @@ async def test_no_plaintext_reaches_the_files(
         await store.checkpoint()
         for canary in CANARIES.values():
             assert not _leaks(files, canary), canary
-        async with client(store) as http:
+        async with api_client(store) as http:
             for name, canary in CANARIES.items():
                 body = (
                     await http.post(
@@ -371,7 +359,7 @@ async def test_encrypt_then_rotate_resuming_after_interruptions(tmp_path: Path) 
                 f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
             )
             assert rows and all(is_envelope(r[0]) and r[0][1:9] == kid for r in rows)
-        async with client(store) as http:
+        async with api_client(store) as http:
             body = (
                 await http.post(
                     "/graphql", json={"query": '{ search(query: "migration") { totalCount } }'}
@@ -460,7 +448,7 @@ async def test_rotation_killed_while_reindexing_resumes(
     store = await Store.open(db, key=material(OTHER))
     try:
         assert await store.check() == []
-        async with client(store) as http:
+        async with api_client(store) as http:
             body = (
                 await http.post(
                     "/graphql", json={"query": '{ search(query: "deadlock") { totalCount } }'}

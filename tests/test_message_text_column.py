@@ -6,16 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from graph.app import create_app
 from graph.crypto import MasterKey, is_envelope
 from graph.importers.importer import import_paths
-from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
-from tests.conftest import TOKEN
+from tests.conftest import api_client
 
 KEY = KeyMaterial(key=MasterKey(bytes(range(32))))
 QUERY = (
@@ -26,12 +23,7 @@ QUERY = (
 
 async def _texts(store: Store, *, records: bool = False) -> dict[str, Any]:
     """Every message's served text (and records), by message id."""
-    app = create_app(store=store, server=ServerSettings(token=TOKEN))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://127.0.0.1",
-        headers={"authorization": f"Bearer {TOKEN}"},
-    ) as http:
+    async with api_client(store) as http:
         body = await http.post("/graphql", json={"query": QUERY, "variables": {"f": records}})
         data = body.json()
     assert "errors" not in data, data["errors"]

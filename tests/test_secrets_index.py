@@ -10,15 +10,13 @@ import httpx
 import orjson
 import pytest
 
-from graph.app import create_app
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.search.tokenize import index_text
 from graph.secrets import SecretScanner
-from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
-from tests.conftest import TOKEN
+from tests.conftest import api_client
 from tests.secret_canaries import PLACED, SESSION_ID, transcript_lines, write_transcript
 
 KEY = MasterKey(bytes(range(32)))
@@ -41,14 +39,6 @@ async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         await store.close()
 
 
-def http(store: Store) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(store=store, server=ServerSettings(TOKEN))),
-        base_url="http://127.0.0.1",
-        headers={"authorization": f"Bearer {TOKEN}"},
-    )
-
-
 async def hits(client: httpx.AsyncClient, query: str) -> int:
     body = (await client.post("/graphql", json={"query": SEARCH, "variables": {"q": query}})).json()
     assert "errors" not in body, body
@@ -59,7 +49,7 @@ async def hits(client: httpx.AsyncClient, query: str) -> int:
 async def test_no_query_finds_a_secret_and_the_words_beside_it_are_found(
     imported: Store,
 ) -> None:
-    async with http(imported) as client:
+    async with api_client(imported) as client:
         # A piece of a secret may be a word the transcript has elsewhere ("is" in a JWT).
         text = orjson.dumps(transcript_lines()).decode().replace("\\n", " ")
         elsewhere = set(index_text(SecretScanner().mask(text)).split())
@@ -94,7 +84,7 @@ async def test_findings_are_reported_by_kind_and_never_hold_a_value(imported: St
     assert fields["jwt"] == ("tool_input",)
     assert fields["slack-token"] == ("event",)
     assert fields["anthropic-key"] == ("event", "title")  # the custom-title record, too
-    async with http(imported) as client:
+    async with api_client(imported) as client:
         body = (
             await client.post(
                 "/graphql",
@@ -144,7 +134,7 @@ async def test_everything_served_shows_secrets_masked(imported: Store) -> None:
       search(query: "wombat OR quokka OR axolotl OR narwhal OR capybara OR okapi",
              scopes: [MESSAGES, EVENTS, SESSIONS], filter: {fields: ALL}) {
         nodes { snippet } } }""".replace("ALL", ALL_FIELDS)
-    async with http(imported) as client:
+    async with api_client(imported) as client:
         body = (await client.post("/graphql", json={"query": query})).text
     assert "errors" not in orjson.loads(body)
     for place, (secret, _) in PLACED.items():

@@ -16,8 +16,9 @@ from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from tests import secret_canaries as canaries
+from tests.conftest import api_client
 from tests.secret_canaries import IN_PROGRESS, PLACED, SESSION_ID, write_transcript
-from tests.test_secrets_index import hits, http
+from tests.test_secrets_index import hits
 
 runner = CliRunner()
 SECRETS = [secret for secret, _ in PLACED.values()] + [IN_PROGRESS]
@@ -66,7 +67,7 @@ async def _served(db: Path, key: KeyMaterial | None) -> str:
     """What the API serves of the session, after checking every neighbour is found."""
     store = await Store.open(db, key=key)
     try:
-        async with http(store) as client:
+        async with api_client(store) as client:
             for place, (_, neighbour) in PLACED.items():
                 assert await hits(client, neighbour) >= 1, place
             query = "{ sessions { nodes { title messages { nodes { text } } } } }"
@@ -147,7 +148,7 @@ async def test_import_redact_secrets_stores_none(tmp_path: Path, worker: bool) -
         assert summary.messages_added == 3
         await store.checkpoint()
         assert leaks(db) == []
-        async with http(store) as client:
+        async with api_client(store) as client:
             for place, (_, neighbour) in PLACED.items():
                 assert await hits(client, neighbour) >= 1, place
     finally:
@@ -191,7 +192,7 @@ async def test_the_api_never_reveals(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "s.db")
     try:
         await import_paths(store, [tmp_path / "projects"])
-        async with http(store) as client:
+        async with api_client(store) as client:
             schema = (
                 await client.get(
                     "/graphql",

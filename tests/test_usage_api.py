@@ -10,20 +10,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from graphql import parse
 
-from graph.app import create_app
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.pricing import PriceBook
 from graph.schema import build_schema
 from graph.schema.limits import connection_fields, estimate_cost
-from graph.settings import ServerSettings
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
-from tests.conftest import TOKEN, GraphQL
+from tests.conftest import GraphQL, api_client
 from tests.factories import make_sessions
 from tests.usage_data import Billed, assistant, billed_messages, replay, user, write
 
@@ -348,12 +345,7 @@ async def test_each_call_is_one_statement_whatever_the_data(tmp_path: Path, quer
         store = await Store.open(tmp_path / f"{sessions}.db")
         try:
             await make_sessions(store, sessions, messages=6)
-            app = create_app(store=store, server=ServerSettings(token=TOKEN))
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://127.0.0.1",
-                headers={"authorization": f"Bearer {TOKEN}"},
-            ) as client:
+            async with api_client(store) as client:
                 counts.append(await _statements(store, GraphQL(client), query))
         finally:
             await store.close()
@@ -412,12 +404,7 @@ async def test_usage_of_an_encrypted_database_equals_the_plaintext_one(
         store = await Store.open(tmp_path / f"{key is not None}.db", key=key)
         try:
             await import_paths(store, [samples_dir], worker=False)
-            app = create_app(store=store, server=ServerSettings(token=TOKEN))
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://127.0.0.1",
-                headers={"authorization": f"Bearer {TOKEN}"},
-            ) as client:
+            async with api_client(store) as client:
                 answers.append(
                     await GraphQL(client)(
                         USAGE.replace("$filter: UsageFilter", "$filter: UsageFilter = null"),
