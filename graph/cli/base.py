@@ -13,7 +13,6 @@ import getpass
 import itertools
 import sys
 from collections.abc import Callable, Coroutine
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -23,6 +22,7 @@ from typer.core import TyperCommand, TyperOption
 from graph.cli.failures import debugging, describe
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
+from graph.sources import Source
 
 if TYPE_CHECKING:
     from graph.store.keyring import KeyMaterial
@@ -111,15 +111,6 @@ AskPassphraseOption = Annotated[
     bool,
     typer.Option("--ask-passphrase", help="Prompt for the database's passphrase."),
 ]
-
-
-class Source(Enum):
-    """The agents, as ``--source`` takes them: :class:`graph.schema.values.SessionSource`
-    (same names and values) without loading the schema to parse a command line."""
-
-    CLAUDE_CODE = "claude-code"
-    CODEX = "codex"
-    GEMINI_CLI = "gemini-cli"
 
 
 SourceOption = Annotated[Source | None, typer.Option(help="Only sessions of this agent.")]

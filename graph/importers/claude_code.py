@@ -34,6 +34,7 @@ from graph.importers.lines import (
 )
 from graph.importers.prompts import claude_code_prompt
 from graph.inputs import EventLookup, NewEvent, NewMessage, TokenTotals
+from graph.sources import Source
 
 __all__ = [
     "AGENT_PARENT",
@@ -47,7 +48,7 @@ __all__ = [
 
 # Which record sets the session title when several do: a rename by the user beats the
 # title Claude generated, which beats an old-style conversation summary.
-SOURCE: Final = "claude-code"  # ``sessions.source`` of its sessions
+SOURCE: Final = Source.CLAUDE_CODE.value  # ``sessions.source`` of its sessions
 TITLE_RANKS: Final = {"custom-title": 3, "ai-title": 2, "summary": 1}
 # Where a subagent's starting tool call is, when its file is read in a later run than the
 # main thread: the main thread's agent_progress events name the agent and that call.

@@ -37,11 +37,12 @@ from graph.content import Record
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
 from graph.inputs import NewEvent, NewMessage, TokenTotals
+from graph.sources import Source
 
 __all__ = ["SOURCE", "CodexParser", "is_context_prompt"]
 
 
-SOURCE: Final = "codex"  # ``sessions.source`` of its sessions
+SOURCE: Final = Source.CODEX.value  # ``sessions.source`` of its sessions
 _ASSISTANT_ITEMS: Final = frozenset(
     {
         "reasoning",

@@ -37,6 +37,7 @@ from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.files import TranscriptFile
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
 from graph.inputs import NewEvent, NewMessage, TokenTotals
+from graph.sources import Source
 
 if TYPE_CHECKING:
     from graph.importers.gemini_document import GeminiDocumentReader
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["GEMINI_CLI", "REWOUND", "GeminiFormat", "GeminiParser"]
 
 
-SOURCE: Final = "gemini-cli"  # ``sessions.source`` of its sessions
+SOURCE: Final = Source.GEMINI_CLI.value  # ``sessions.source`` of its sessions
 _ROLES: Final = {"user": "user", "gemini": "assistant"}
 REWOUND: Final = "rewound"  # the event type of a message a rewind dropped
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TypeAlias
 
 import strawberry
 
 from graph.schema.scalars import BigInt, from_db_time
+from graph.sources import Source
 from graph.store import KindCount, TokenTotals
 
 __all__ = ["Node", "SecretFinding", "SessionSource", "TitleSource", "TokenUsage"]
@@ -78,8 +80,7 @@ class SecretFinding:
         )
 
 
-@strawberry.enum(description="The coding agent that wrote a session.")
-class SessionSource(Enum):
-    CLAUDE_CODE = "claude-code"
-    CODEX = "codex"
-    GEMINI_CLI = "gemini-cli"
+# The schema's name for the agents' enum: strawberry marks the class itself, so the
+# command line and the importers use the same one without loading strawberry.
+strawberry.enum(Source, name="SessionSource", description="The coding agent that wrote a session.")
+SessionSource: TypeAlias = Source
