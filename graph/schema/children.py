@@ -17,7 +17,7 @@ from graph.content import Block, Record
 from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Info
+from graph.schema.context import Context, Info
 from graph.schema.scalars import to_db_time
 from graph.store import EventFilter, MessageFilter, MessageRow, Page, Parent
 
@@ -31,7 +31,7 @@ _SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
 
 def children(
-    info: Info,
+    context: Context,
     table: Literal["messages", "events"],
     pages: DataLoader[ChildPage, Page[R]],
     parent: Parent,
@@ -43,7 +43,7 @@ def children(
 ) -> Connection[T]:
     """A parent's ``table`` rows matching ``where``, a page at a time; ``total``: how many
     the parent has (its row's count), which is the total count when nothing filters."""
-    loaders, settings = info.context.loaders, info.context.settings
+    loaders, settings = context.loaders, context.settings
     sort = _SORT[parent]
     kind = f"{parent[0]}{table[0]}"
     request = args.request(

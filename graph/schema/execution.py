@@ -1,33 +1,40 @@
 """The execution context: strawberry's, without the reference cycle it leaves per request,
-and with plain columns read without the per-field machinery.
+completing the fields that have a plan (:mod:`graph.schema.plans`) in place, and the
+items of a list breadth first.
 
 graphql-core's executor hands resolvers helpers that are bound methods of the executor
 itself (``executor.async_helpers.track is executor.track_async_work``): a cycle, so each
 request's executor, and through its ``context_value`` every loader, future and row of
-the request, outlived it until the next full collection (36% of the wall time of a
-nested page, and a p95 several times its p50). Here the helpers reach the executor
-through a weak reference, so a request is freed by reference counting when it ends.
+the request, outlived it until the next full collection. Here the helpers reach the
+executor through a weak reference, so a request is freed by reference counting.
 
-Most fields of a page are plain attributes with a scalar type (ids, names, counts). For
-those the executor builds a resolve info, calls strawberry's default resolver through
-its wrappers and completes the value through the generic path, per field and per row.
-Here a scalar field that strawberry would resolve by reading an attribute (no resolver,
-no arguments, no field extension), or by calling a synchronous method of the object
-that takes nothing else (no info, no arguments), is read and serialized directly.
-Anything unusual about the value (an exception, a null where not allowed, a serializer
-that refuses it) sends the field down the generic path, which reads it again and
-reports the error as it always did.
+Most fields of a page are attributes or small methods with a scalar, enum or object
+type. For each of those the generic path builds a resolve info, coerces and converts
+the arguments, calls the resolver through strawberry's wrappers and completes the value,
+per field and per row; and it resolves the items of a list depth first, so every item
+with an awaitable field costs a coroutine chain and a task. A field with a plan is read
+and completed directly, its arguments converted once per selection; the awaitables met
+while completing a list (one page per parent, say) are awaited together, and the
+completion goes on from their values.
+
+Anything unusual (an exception, a null where not allowed, a value the type refuses)
+sends the field, or the whole list, down the generic path, which resolves it again and
+reports the error as it always did. Resolving again is safe because a query's
+resolvers only read (the loaders cache per request). Middleware, ``@defer`` and
+``@stream`` always take the generic path.
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from graphql import (
-    GraphQLField,
+    GraphQLEnumType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -40,67 +47,24 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
-from strawberry.types.fields.resolver import StrawberryResolver
+
+from graph.schema.plans import DEFINITION, Plain, close, converter, never, reading
 
 __all__ = ["CycleFreeExecutionContext"]
 
-# strawberry keeps each GraphQL field's definition under this extension key.
-_DEFINITION = "strawberry-definition"
 
+class _Pending(NamedTuple):
+    """An awaitable met while completing: where its completed value goes."""
 
-class _Plain(NamedTuple):
-    """How to read a plain field: the attribute (or method) and, for a scalar, its
-    serializer; for an object, the response names and plain readings of its selection."""
-
-    attribute: str
-    read: Callable[[Any, str], Any]
-    nullable: bool
-    field: GraphQLField | None  # None: an item of a list
-    serialize: Callable[[Any], Any] | None = None
-    object_type: GraphQLObjectType | None = None
-    fields: tuple[tuple[str, _Plain], ...] = ()
-
-
-def _reading(
-    field_def: GraphQLField, definition: StrawberryField
-) -> tuple[str, Callable[[Any, str], Any]] | None:
-    """How strawberry resolves the field, when that is reading an attribute (no resolver)
-    or calling a synchronous method of the object that takes nothing else."""
-    resolver = definition.base_resolver
-    # strawberry marks the resolver of a field with no resolver and no extensions.
-    if resolver is None:
-        if getattr(field_def.resolve, "_is_default", False):
-            return definition.python_name, definition.default_resolver
-        return None
-    method = resolver.wrapped_func
-    if callable(method) and _takes_only_self(resolver):
-        return "", lambda source, _: method(source)
-    return None
-
-
-def _takes_only_self(resolver: StrawberryResolver[Any]) -> bool:
-    """A synchronous method of the object with no other parameter (no info, no
-    arguments): strawberry would call it with the object alone."""
-    return (
-        not resolver.is_async
-        and resolver.self_parameter is not None
-        and len(resolver.signature.parameters) == 1
-    )
-
-
-def _never(source: Any, attribute: str) -> Any:
-    raise AssertionError("an item of a list is not read from a parent")
-
-
-def _close(value: Any) -> None:
-    """Let go of an awaitable that will not be awaited (the generic path makes another)."""
-    if inspect.iscoroutine(value):
-        value.close()
+    value: Awaitable[Any]
+    plain: Plain
+    container: dict[str, Any]
+    key: str
 
 
 class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context whose resolver helpers hold it weakly, reading
-    plain scalar fields directly."""
+    """Strawberry's execution context whose resolver helpers hold it weakly, completing
+    fields that have a plan in place."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,12 +80,26 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return gather_with_cancel(*values)
 
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
+        strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
+        self._convert = (
+            converter(
+                strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
+            )
+            if strawberry_schema is not None
+            else None
+        )
         # Per selection (the executor reuses one grouped field set for every row of a
-        # list): each field's plain reading, or None. The set is kept alive beside its
-        # plan so that its id is not reused during the request.
-        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, tuple[_Plain | None, ...]]] = {}
-        # Likewise per list field: the plain completion of its items, or None.
-        self._items: dict[tuple[str, int], tuple[FieldDetailsList, _Plain | None]] = {}
+        # list): each field's plan, or None. The set is kept alive beside its plan so
+        # that its id is not reused during the request.
+        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, tuple[Plain | None, ...]]] = {}
+        # Likewise per list field: the completion of its items, or None.
+        self._items: dict[tuple[str, int], tuple[FieldDetailsList, Plain | None]] = {}
+
+    @property
+    def _planning(self) -> bool:
+        # A middleware (an extension with ``resolve``) must see every field.
+        manager = self.middleware_manager
+        return self._convert is not None and not (manager is not None and manager.middlewares)
 
     def execute_fields(
         self,
@@ -131,12 +109,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        # A middleware (an extension with ``resolve``) must see every field.
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        plan = self._plan(parent_type, grouped_field_set)
+        plan = self._plan(parent_type, grouped_field_set) if self._planning else ()
         if not any(plan):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
@@ -147,34 +120,43 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> tuple[_Plain | None, ...]:
-        """Each field's plain reading (None: the generic path), made once per selection."""
+    ) -> tuple[Plain | None, ...]:
+        """Each field's plan (None: the generic path), made once per selection."""
         key = (parent_type.name, id(grouped_field_set))
         cached = self._plans.get(key)
         if cached is None:
-            plan = tuple(self._plain(parent_type, d) for d in grouped_field_set.values())
+            plan = tuple(self._field_plan(parent_type, d) for d in grouped_field_set.values())
             self._plans[key] = cached = (grouped_field_set, plan)
         return cached[1]
 
-    def _plain(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> _Plain | None:
-        """The plain reading of a field, if it has one: read by attribute or method, no
-        arguments, no field extension, and of scalar type, or of an object type whose
-        selection (no ``@defer``) is all plain too."""
-        node = details[0].node
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if field_def is None or field_def.args or node.arguments:
+    def _field_plan(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Plain | None:
+        """The plan of a field: how it is read, and how its value is completed."""
+        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
+        if field_def is None:
             return None
-        definition = field_def.extensions.get(_DEFINITION)
-        if not isinstance(definition, StrawberryField) or definition.extensions:
+        definition = field_def.extensions.get(DEFINITION)
+        if not isinstance(definition, StrawberryField) or self._convert is None:
             return None
-        reading = _reading(field_def, definition)
-        if reading is None:
+        read = reading(field_def, definition, details, self.variable_values, self._convert)
+        completion = self._completion(field_def.type, details) if read is not None else None
+        if read is None or completion is None:
             return None
-        of_type, nullable = field_def.type, True
+        return completion._replace(attribute=read[0], read=read[1], field=field_def)
+
+    def _completion(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Plain | None:
+        """How a value of ``type_`` is completed for the selection ``details``, if it has
+        a plan: a scalar or enum, an object whose selection (no ``@defer``) has plans, or a
+        list of those (not streamed)."""
+        of_type, nullable = type_, True
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
-        if isinstance(of_type, GraphQLScalarType):
-            return _Plain(*reading, nullable, field_def, serialize=of_type.serialize)
+        if isinstance(of_type, GraphQLScalarType | GraphQLEnumType):
+            return Plain("", never, nullable, None, coerce=of_type.coerce_output_value)
+        if isinstance(of_type, GraphQLList):
+            if any(d.node.directives for d in details):
+                return None  # @stream, or a directive of its own
+            item = self._completion(of_type.of_type, details)
+            return Plain("", never, nullable, None, item=item) if item is not None else None
         if not isinstance(of_type, GraphQLObjectType):
             return None
         grouped, deferred, forbidden = self.collect_subfields(of_type, details)
@@ -183,11 +165,12 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         fields = self._plan(of_type, grouped)
         if not all(fields):
             return None
-        return _Plain(
-            *reading,
+        return Plain(
+            "",
+            never,
             nullable,
-            field_def,
-            object_type=of_type,
+            None,
+            is_type_of=of_type.is_type_of,
             fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
         )
 
@@ -200,67 +183,70 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: Iterable[Any],
         position_context: Any,
     ) -> Any:
-        # A list of objects whose selection is all plain (a page's edges) is completed in
+        # A list of objects whose selection has plans (a page's edges) is completed in
         # place, unless an item needs the generic path (then the whole list takes it).
         item = self._item_plan(item_type, field_details_list, path)
-        if item is not None and isinstance(items, list | tuple):
-            completed = [self._complete(item, value) for value in items]
-            if not any(value is Undefined for value in completed):
-                return completed
-        return super().complete_iterable_value(
-            item_type, field_details_list, info, path, items, position_context
+        generic = partial(
+            super().complete_iterable_value,
+            item_type,
+            field_details_list,
+            info,
+            path,
+            items,
+            position_context,
         )
+        if item is None or not isinstance(items, list | tuple):
+            return generic()
+        pending: list[_Pending] = []
+        completed = self._complete(Plain("", never, False, None, item=item), items, pending)
+        if completed is Undefined:
+            _let_go(pending)
+            return generic()
+        return self._settle(completed, pending, generic) if pending else completed
 
     def _item_plan(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path
-    ) -> _Plain | None:
-        """The plain completion of the items of a list of objects, if there is one."""
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
-            return None
-        of_type, nullable = item_type, True
-        if isinstance(of_type, GraphQLNonNull):
-            of_type, nullable = of_type.of_type, False
-        if not isinstance(of_type, GraphQLObjectType):
+    ) -> Plain | None:
+        """The completion of the items of a list of objects, if there is one."""
+        if not self._planning or not isinstance(
+            item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type,
+            GraphQLObjectType,
+        ):
             return None
         if self.get_stream_usage(details, path) is not None:
             return None
-        key = (of_type.name, id(details))
+        key = (str(item_type), id(details))
         cached = self._items.get(key)
         if cached is None:
-            grouped, deferred, forbidden = self.collect_subfields(of_type, details)
-            fields = () if deferred or forbidden else self._plan(of_type, grouped)
-            plan = (
-                _Plain(
-                    "",
-                    _never,
-                    nullable,
-                    None,
-                    object_type=of_type,
-                    fields=tuple(zip(grouped, (f for f in fields if f), strict=True)),
-                )
-                if fields and all(fields)
-                else None
-            )
-            self._items[key] = cached = (details, plan)
+            self._items[key] = cached = (details, self._completion(item_type, details))
         return cached[1]
 
-    def _complete(self, plain: _Plain, value: Any) -> Any:
-        """The completed value of a plain field, or Undefined when the generic path must
-        complete it (and report what is wrong with it)."""
+    def _complete(self, plain: Plain, value: Any, pending: list[_Pending]) -> Any:
+        """The completed value, or Undefined when the generic path must complete it (and
+        report what is wrong with it). An awaitable read on the way is left in
+        ``pending``, with where its completed value goes."""
         if value is None:
             return None if plain.nullable else Undefined
-        if plain.serialize is not None:
+        if plain.coerce is not None:
             try:
-                serialized = plain.serialize(value)
+                coerced = plain.coerce(value)
             except Exception:
                 return Undefined
-            return Undefined if serialized is None or serialized is Undefined else serialized
-        object_type = plain.object_type
-        assert object_type is not None
-        if object_type.is_type_of is not None:
+            return Undefined if coerced is None or coerced is Undefined else coerced
+        if plain.item is not None:
+            if not isinstance(value, list | tuple):
+                return Undefined
+            completed_items = []
+            for each in value:
+                done = self._complete(plain.item, each, pending)
+                if done is Undefined:
+                    return Undefined
+                completed_items.append(done)
+            return completed_items
+        if plain.is_type_of is not None:
             try:
                 # strawberry's test is an isinstance check that ignores the info.
-                if object_type.is_type_of(value, None) is not True:  # type: ignore[arg-type]
+                if plain.is_type_of(value, None) is not True:
                     return Undefined
             except Exception:
                 return Undefined
@@ -272,12 +258,35 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except Exception:
                 return Undefined
             if is_awaitable(item):
-                _close(item)
-                return Undefined
-            item = self._complete(field, item)
+                pending.append(_Pending(item, field, completed, name))
+                completed[name] = None  # keeps the selection's order
+                continue
+            item = self._complete(field, item, pending)
             if item is Undefined:
                 return Undefined
             completed[name] = item
+        return completed
+
+    async def _settle(
+        self, completed: Any, pending: list[_Pending], generic: Callable[[], Any]
+    ) -> Any:
+        """Await what completing left pending, all at once per level, and complete their
+        values in place; on anything unusual, the generic path's answer instead."""
+        while pending:
+            values = await asyncio.gather(*(p.value for p in pending), return_exceptions=True)
+            later: list[_Pending] = []
+            for each, value in zip(pending, values, strict=True):
+                done = (
+                    Undefined
+                    if isinstance(value, BaseException)
+                    else self._complete(each.plain, value, later)
+                )
+                if done is Undefined:
+                    _let_go(later)
+                    answer = generic()
+                    return await answer if self.is_awaitable(answer) else answer
+                each.container[each.key] = done
+            pending = later
         return completed
 
     def _execute_planned(
@@ -286,38 +295,25 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         source_value: Any,
         path: Path | None,
         grouped_field_set: GroupedFieldSet,
-        plan: tuple[_Plain | None, ...],
+        plan: tuple[Plain | None, ...],
         position_context: Any,
     ) -> Any:
-        """graphql-core's ``execute_fields``, plain fields read in place."""
+        """graphql-core's ``execute_fields``, fields with a plan completed in place."""
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
         try:
             for (name, details), plain in zip(grouped_field_set.items(), plan, strict=True):
+                result = Undefined
                 if plain is not None:
-                    try:
-                        value = plain.read(source_value, plain.attribute)
-                    except Exception:
-                        value = Undefined  # the generic path reports it
-                    if value is not Undefined and is_awaitable(value):
-                        results[name] = self._complete_later(
-                            parent_type, path, name, details, plain, value, position_context
-                        )
-                        awaitable_fields.append(name)
-                        continue
-                    if value is not Undefined:
-                        value = self._complete(plain, value)
-                    if value is not Undefined:
-                        results[name] = value
-                        continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    details,
-                    Path(path, name, parent_type.name),
-                    position_context,
-                )
+                    result = self._planned_field(
+                        plain, parent_type, source_value, path, name, details, position_context
+                    )
+                if result is Undefined:
+                    field_path = Path(path, name, parent_type.name)
+                    result = self.execute_field(
+                        parent_type, source_value, details, field_path, position_context
+                    )
                 if result is not Undefined:
                     results[name] = result
                     if is_awaitable(result):
@@ -330,26 +326,59 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                # One awaitable needs no gathering (nor the task gathering makes).
+                name = awaitable_fields[0]
+                results[name] = await results[name]
+                return results
             values = await gather_with_cancel(*(results[name] for name in awaitable_fields))
             results.update(zip(awaitable_fields, values, strict=True))
             return results
 
         return get_results()
 
-    def _complete_later(
+    def _planned_field(
         self,
+        plain: Plain,
         parent_type: GraphQLObjectType,
+        source_value: Any,
         path: Path | None,
         name: str,
         details: FieldDetailsList,
-        plain: _Plain,
-        value: Awaitable[Any],
         position_context: Any,
-    ) -> Awaitable[Any]:
-        """A plain field whose value is awaitable, completed as graphql-core would."""
-        field_path = Path(path, name, parent_type.name)
-        assert plain.field is not None
-        info = self.build_resolve_info(plain.field, to_nodes(details), parent_type, field_path)
-        return self.complete_awaitable_value(
-            plain.field.type, details, info, field_path, value, position_context
+    ) -> Any:
+        """A field's completed value (or an awaitable of it) by its plan, or Undefined
+        when the generic path must resolve it."""
+        try:
+            value = plain.read(source_value, plain.attribute)
+        except Exception:
+            return Undefined  # the generic path reports it
+        if self.is_awaitable(value):
+            # Completed as graphql-core completes an awaited value (reporting a failure).
+            field_path = Path(path, name, parent_type.name)
+            assert plain.field is not None
+            info = self.build_resolve_info(plain.field, to_nodes(details), parent_type, field_path)
+            return self.complete_awaitable_value(
+                plain.field.type, details, info, field_path, value, position_context
+            )
+        pending: list[_Pending] = []
+        completed = self._complete(plain, value, pending)
+        if completed is Undefined:
+            _let_go(pending)
+            return Undefined
+        if not pending:
+            return completed
+        generic = partial(
+            self.execute_field,
+            parent_type,
+            source_value,
+            details,
+            Path(path, name, parent_type.name),
+            position_context,
         )
+        return self._settle(completed, pending, generic)
+
+
+def _let_go(pending: list[_Pending]) -> None:
+    for each in pending:
+        close(each.value)

@@ -35,9 +35,7 @@ class NodeType:
 
 NODES: Final[dict[str, NodeType]] = {
     "Session": NodeType(Session, lambda loaders: loaders.session, Session.of),
-    "Conversation": NodeType(
-        Conversation, lambda loaders: loaders.conversation, lambda r, _: Conversation.of(r)
-    ),
+    "Conversation": NodeType(Conversation, lambda loaders: loaders.conversation, Conversation.of),
     "Message": NodeType(Message, lambda loaders: loaders.message, Message.of),
     "Event": NodeType(Event, lambda loaders: loaders.event, lambda r, _: Event.of(r)),
 }

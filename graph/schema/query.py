@@ -155,7 +155,7 @@ class Query(UsageQuery):
     @strawberry.field
     async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
         row = await info.context.loaders.conversation.load(decode_id(id, "Conversation")[1])
-        return Conversation.of(row) if row else None
+        return Conversation.of(row, info.context) if row else None
 
     @strawberry.field
     async def message(self, info: Info, id: strawberry.ID) -> Message | None:

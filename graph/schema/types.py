@@ -40,12 +40,11 @@ __all__ = ["Conversation", "Event", "Message", "Session"]
 
 
 def _messages(
-    info: Info, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
+    context: Context, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
-    context = info.context
     where = MessageFilter(role=role)
     return children(
-        info,
+        context,
         "messages",
         context.loaders.message_page,
         parent,
@@ -58,12 +57,12 @@ def _messages(
 
 
 def _events(
-    info: Info, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
+    context: Context, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
 ) -> Connection[Event]:
     return children(
-        info,
+        context,
         "events",
-        info.context.loaders.event_page,
+        context.loaders.event_page,
         parent,
         pk,
         args,
@@ -178,12 +177,11 @@ class Session(Node):
     async def conversations(self, info: Info) -> list[Conversation]:
         rows = await info.context.loaders.conversations_of_session.load(self.row.id)
         prime_conversations(info.context.loaders, rows)
-        return [Conversation.of(row) for row in rows]
+        return [Conversation.of(row, info.context) for row in rows]
 
     @strawberry.field(description="Messages of every thread, in time order.")
     def messages(
         self,
-        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -191,7 +189,7 @@ class Session(Node):
         role: str | None = None,
     ) -> Connection[Message]:
         return _messages(
-            info,
+            self.context,
             "session",
             self.row.id,
             PageArgs(first, after, last, before),
@@ -202,7 +200,6 @@ class Session(Node):
     @strawberry.field(description="The session's timeline: every record that is not a message.")
     def events(
         self,
-        info: Info,
         types: list[str] | None = None,
         subtypes: list[str] | None = None,
         since: datetime | None = None,
@@ -214,7 +211,7 @@ class Session(Node):
     ) -> Connection[Event]:
         where = event_filter(types, subtypes, since, until)
         return _events(
-            info,
+            self.context,
             "session",
             self.row.id,
             PageArgs(first, after, last, before),
@@ -226,6 +223,8 @@ class Session(Node):
 @strawberry.type(description="One thread of a session: the main one, or a subagent's.")
 class Conversation(Node):
     row: strawberry.Private[ConversationRow]
+    # The request's: what its messages and events are paged with.
+    context: strawberry.Private[Context]
     is_sidechain: bool
     agent_id: str | None = strawberry.field(description="The subagent's id; null for main.")
     parent_tool_use_id: str | None = strawberry.field(
@@ -237,10 +236,11 @@ class Conversation(Node):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, row: ConversationRow) -> Conversation:
+    def of(cls, row: ConversationRow, context: Context) -> Conversation:
         return cls(
             id=strawberry.ID(encode_id("Conversation", row.id)),
             row=row,
+            context=context,
             is_sidechain=bool(row.is_sidechain),
             agent_id=row.agent_id or None,
             parent_tool_use_id=row.parent_tool_use_id,
@@ -259,7 +259,6 @@ class Conversation(Node):
     @strawberry.field(description="The thread's messages, in transcript order.")
     def messages(
         self,
-        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -267,7 +266,7 @@ class Conversation(Node):
         role: str | None = None,
     ) -> Connection[Message]:
         return _messages(
-            info,
+            self.context,
             "conversation",
             self.row.id,
             PageArgs(first, after, last, before),
@@ -278,7 +277,6 @@ class Conversation(Node):
     @strawberry.field(description="The thread's events, in transcript order.")
     def events(
         self,
-        info: Info,
         types: list[str] | None = None,
         subtypes: list[str] | None = None,
         first: int | None = None,
@@ -288,7 +286,7 @@ class Conversation(Node):
     ) -> Connection[Event]:
         where = event_filter(types, subtypes, None, None)
         return _events(
-            info,
+            self.context,
             "conversation",
             self.row.id,
             PageArgs(first, after, last, before),
@@ -374,7 +372,7 @@ class Message(Node):
     async def conversation(self, info: Info) -> Conversation:
         row = await info.context.loaders.conversation.load(self.row.conversation_pk)
         assert row is not None
-        return Conversation.of(row)
+        return Conversation.of(row, info.context)
 
     @strawberry.field
     async def session(self, info: Info) -> Session:
@@ -410,7 +408,7 @@ class Event(Node):
     async def conversation(self, info: Info) -> Conversation:
         row = await info.context.loaders.conversation.load(self.row.conversation_pk)
         assert row is not None
-        return Conversation.of(row)
+        return Conversation.of(row, info.context)
 
     @strawberry.field
     async def session(self, info: Info) -> Session:
