@@ -4,7 +4,9 @@ their paths, middleware."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -250,3 +252,125 @@ async def test_an_awaitable_that_fails_is_the_same_error_at_the_same_path() -> N
         (e.message, e.path) for e in generic.errors
     ]
     assert plain.errors[0].path == ["items", 0, "later"]
+
+
+@strawberry.enum
+class Size(Enum):
+    SMALL = "small"
+    LARGE = "large"
+
+
+@strawberry.type
+class Shelf:
+    """Fields a plan covers beyond attributes: arguments, async methods, enums, lists."""
+
+    size: int
+    loads: strawberry.Private[list[int]]
+
+    @strawberry.field
+    def items(self, first: int = 2, prefix: str = "i") -> list[Item]:
+        if first < 0:
+            raise ValueError("first must not be negative")
+        return [
+            Item(name=f"{prefix}{n}", note="x", size=n, flag=False)
+            for n in range(self.size, self.size + first)
+        ]
+
+    @strawberry.field
+    async def later_items(self, first: int = 1) -> list[Item]:
+        await asyncio.sleep(0)
+        self.loads.append(self.size)
+        if self.size < 0:
+            raise ValueError("no items")
+        return [Item(name=f"l{self.size}", note=None, size=1, flag=True)] * first
+
+    @strawberry.field
+    def kind(self) -> Size:
+        return Size.SMALL if self.size < 2 else Size.LARGE
+
+    @strawberry.field
+    def tags(self) -> list[str | None]:
+        return ["a", None]
+
+    @strawberry.field
+    def picked(self, names: list[str]) -> list[str]:
+        return [name for name in names if name]
+
+
+def _shelves(*sizes: int) -> list[Shelf]:
+    loads: list[int] = []
+    return [Shelf(size=size, loads=loads) for size in sizes]
+
+
+@strawberry.type
+class ShelfQuery:
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        return _shelves(0, 1, 2)
+
+    @strawberry.field
+    def broken_shelves(self) -> list[Shelf]:
+        return _shelves(0, -1, 2)
+
+
+async def _both(query: str, variables: dict[str, Any] | None = None) -> Any:
+    """The planned answer, checked equal (data, errors, paths) to the generic one."""
+    plain = await strawberry.Schema(
+        query=ShelfQuery, execution_context_class=CycleFreeExecutionContext
+    ).execute(query, variable_values=variables)
+    generic = await strawberry.Schema(query=ShelfQuery).execute(query, variable_values=variables)
+    assert plain.data == generic.data
+    assert [(e.message, e.path) for e in plain.errors or []] == [
+        (e.message, e.path) for e in generic.errors or []
+    ]
+    return plain
+
+
+async def test_fields_with_arguments_async_methods_enums_and_lists_are_planned() -> None:
+    query = """query($n: Int!) { shelves { size kind tags items(first: $n, prefix: "x") {
+      name } laterItems(first: 2) { name size } } }"""
+    schema = strawberry.Schema(query=ShelfQuery, execution_context_class=Counting)
+    Counting.infos = 0
+    result = await schema.execute(query, variable_values={"n": 1})
+    assert result.errors is None
+    assert Counting.infos == 0
+    planned = await _both(query, {"n": 1})
+    assert planned.data == result.data
+    assert result.data is not None
+    first = result.data["shelves"][2]
+    assert first == {
+        "size": 2,
+        "kind": "LARGE",
+        "tags": ["a", None],
+        "items": [{"name": "x2"}],
+        "laterItems": [{"name": "l2", "size": 1}] * 2,
+    }
+
+
+async def test_a_mutable_argument_takes_the_generic_path() -> None:
+    # The converted arguments are shared by every object of a selection: a list is not.
+    query = '{ shelves { picked(names: ["a", ""]) } }'
+    schema = strawberry.Schema(query=ShelfQuery, execution_context_class=Counting)
+    Counting.infos = 0
+    result = await schema.execute(query)
+    assert result.errors is None
+    assert Counting.infos == 1 + 3  # `shelves`, then `picked` on each shelf
+    await _both(query)
+
+
+async def test_an_argument_the_resolver_refuses_is_the_same_error_at_the_same_path() -> None:
+    result = await _both("{ shelves { size items(first: -1) { name } } }")
+    assert result.errors is not None
+    assert result.errors[0].path == ["shelves", 0, "items"]
+
+
+async def test_a_failing_awaitable_of_a_list_item_is_the_same_error_at_the_same_path() -> None:
+    result = await _both("{ brokenShelves { size laterItems { name } } }")
+    assert result.errors is not None
+    assert result.errors[0].message == "no items"
+    assert result.errors[0].path == ["brokenShelves", 1, "laterItems"]
+
+
+async def test_a_bad_variable_is_reported_as_before() -> None:
+    result = await _both("query($n: Int) { shelves { items(first: $n) { name } } }", {"n": None})
+    assert result.errors is not None

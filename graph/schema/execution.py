@@ -12,7 +12,7 @@ Most fields of a page are attributes or small methods with a scalar, enum or obj
 type. For each of those the generic path builds a resolve info, coerces and converts
 the arguments, calls the resolver through strawberry's wrappers and completes the value,
 per field and per row; and it resolves the items of a list depth first, so every item
-with an awaitable field costs a coroutine chain and a task. A field with a plan is read
+with an awaitable field costs a chain of coroutines. A field with a plan is read
 and completed directly, its arguments converted once per selection; the awaitables met
 while completing a list (one page per parent, say) are awaited together, and the
 completion goes on from their values.
@@ -82,9 +82,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
         strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
         self._convert = (
-            converter(
-                strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
-            )
+            converter(strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config)
             if strawberry_schema is not None
             else None
         )
@@ -129,7 +127,9 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self._plans[key] = cached = (grouped_field_set, plan)
         return cached[1]
 
-    def _field_plan(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Plain | None:
+    def _field_plan(
+        self, parent_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> Plain | None:
         """The plan of a field: how it is read, and how its value is completed."""
         field_def = self.schema.get_field(parent_type, details[0].node.name.value)
         if field_def is None:
@@ -304,7 +304,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         try:
             for (name, details), plain in zip(grouped_field_set.items(), plan, strict=True):
-                result = Undefined
+                result: Any = Undefined
                 if plain is not None:
                     result = self._planned_field(
                         plain, parent_type, source_value, path, name, details, position_context
