@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -20,18 +20,37 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+@strawberry.type(description="A node and the cursor to page from it.")
+class Edge(Generic[T]):
+    node: T
+    # The cursor is made only when selected (most pages are read without): the kind of
+    # list, and the node's place in it (the sort key of ``source``).
+    kind: strawberry.Private[str]
+    source: strawberry.Private[Any]
+    sort_key: strawberry.Private[Callable[[Any], SortKey]] = tuple
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return _cursor(self)
+
+
+def _cursor(edge: Edge[Any]) -> str:
+    return encode_cursor(edge.kind, edge.sort_key(edge.source))
+
+
 @strawberry.type(description="Where a page sits in the whole list.")
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    edges: strawberry.Private[Sequence[Edge[Any]]]
 
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return _cursor(self.edges[0]) if self.edges else None
 
-@strawberry.type(description="A node and the cursor to page from it.")
-class Edge(Generic[T]):
-    cursor: str
-    node: T
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return _cursor(self.edges[-1]) if self.edges else None
 
 
 @strawberry.type(description="A page of a list, Relay style.")
@@ -90,13 +109,10 @@ class Connection(Generic[T]):
         async def fetch() -> tuple[list[Edge[T]], PageInfo]:
             page = await load()
             edges = [
-                Edge(cursor=encode_cursor(kind, sort_key(row)), node=wrap(row)) for row in page.rows
+                Edge(node=wrap(row), kind=kind, source=row, sort_key=sort_key) for row in page.rows
             ]
             info = PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=page.has_previous,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                has_next_page=page.has_next, has_previous_page=page.has_previous, edges=edges
             )
             return edges, info
 

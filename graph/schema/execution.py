@@ -30,16 +30,18 @@ import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
@@ -51,6 +53,10 @@ from strawberry.types.field import StrawberryField
 from graph.schema.plans import DEFINITION, Plain, close, converter, never, reading
 
 __all__ = ["CycleFreeExecutionContext"]
+
+
+# The types of most values read: none of them is awaitable.
+_NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
 
 
 class _Pending(NamedTuple):
@@ -151,7 +157,9 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
         if isinstance(of_type, GraphQLScalarType | GraphQLEnumType):
-            return Plain("", never, nullable, None, coerce=of_type.coerce_output_value)
+            # graphql-core's String and ID give a str back as it is.
+            same = str if of_type is GraphQLString or of_type is GraphQLID else None
+            return Plain("", never, nullable, None, coerce=of_type.coerce_output_value, same=same)
         if isinstance(of_type, GraphQLList):
             if any(d.node.directives for d in details):
                 return None  # @stream, or a directive of its own
@@ -257,7 +265,12 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 item = field.read(value, field.attribute)
             except Exception:
                 return Undefined
-            if is_awaitable(item):
+            kind = type(item)
+            if kind is field.same:
+                # The commonest leaf (a str where a String or ID goes) needs no coercion.
+                completed[name] = item
+                continue
+            if kind not in _NEVER_AWAITABLE and is_awaitable(item):
                 pending.append(_Pending(item, field, completed, name))
                 completed[name] = None  # keeps the selection's order
                 continue

@@ -32,7 +32,8 @@ Reading = tuple[str, Callable[[Any, str], Any]]
 class Plain(NamedTuple):
     """How to read a field and complete its value.
 
-    ``read(source, attribute)`` gives the value. A leaf is completed by ``coerce``, a
+    ``read(source, attribute)`` gives the value. A leaf is completed by ``coerce`` (a
+    value of type ``same`` as it is), a
     list item by item with ``item``, an object by the plans of its selection, ``fields``
     (response name, plan), once ``is_type_of`` accepts it.
     """
@@ -45,6 +46,7 @@ class Plain(NamedTuple):
     item: Plain | None = None
     is_type_of: Callable[[Any, Any], Any] | None = None
     fields: tuple[tuple[str, Plain], ...] = ()
+    same: type | None = None  # a leaf's values of this type are completed as they are
 
 
 def never(source: Any, attribute: str) -> Any:

@@ -83,12 +83,6 @@ class Session(Node):
     cwd: str | None
     git_branch: str | None
     version: str | None = strawberry.field(description="Claude Code version that wrote it.")
-    models: list[str]
-    started_at: datetime | None
-    ended_at: datetime | None
-    last_activity_at: datetime | None = strawberry.field(
-        description="When the session last had a message or event (its endedAt)."
-    )
     message_count: int
     event_count: int
     conversation_count: int
@@ -111,16 +105,30 @@ class Session(Node):
             cwd=row.cwd,
             git_branch=row.git_branch,
             version=row.version,
-            models=orjson.loads(row.models),
-            started_at=from_db_time(row.started_at),
-            ended_at=from_db_time(row.ended_at),
-            last_activity_at=from_db_time(row.ended_at),
             message_count=row.message_count,
             event_count=row.event_count,
             conversation_count=row.conversation_count,
             has_sidechains=row.sidechain_count > 0,
             history_only=bool(row.history_only),
         )
+
+    # Values that take parsing are made only when selected.
+    @strawberry.field
+    def models(self) -> list[str]:
+        models: list[str] = orjson.loads(self.row.models)
+        return models
+
+    @strawberry.field
+    def started_at(self) -> datetime | None:
+        return from_db_time(self.row.started_at)
+
+    @strawberry.field
+    def ended_at(self) -> datetime | None:
+        return from_db_time(self.row.ended_at)
+
+    @strawberry.field(description="When the session last had a message or event (its endedAt).")
+    def last_activity_at(self) -> datetime | None:
+        return from_db_time(self.row.ended_at)
 
     @strawberry.field
     def token_usage(self) -> TokenUsage:
@@ -303,7 +311,10 @@ class Message(Node):
     uuid: str | None = strawberry.field(description="The uuid of its first record.")
     role: str
     model: str | None
-    timestamp: datetime
+
+    @strawberry.field
+    def timestamp(self) -> datetime:
+        return datetime.fromisoformat(self.row.timestamp)
 
     @strawberry.field
     def usage(self) -> TokenUsage:
@@ -318,7 +329,6 @@ class Message(Node):
             uuid=row.uuid,
             role=row.role,
             model=row.model,
-            timestamp=datetime.fromisoformat(row.timestamp),
         )
 
     def _records(self, info: Info) -> list[tuple[int, Record]]:

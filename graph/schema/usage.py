@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 
 from graph.errors import BadIdError, UserInputError
 from graph.schema.connections import Edge, PageInfo
 from graph.schema.context import Info
-from graph.schema.ids import decode_cursor, encode_cursor, try_decode_id
+from graph.schema.ids import decode_cursor, try_decode_id
 from graph.schema.scalars import BigInt, from_db_time, to_db_time
 from graph.schema.types import Session
 from graph.schema.values import TokenUsage
@@ -277,12 +278,9 @@ def _window(page: tuple[int, int], size: int) -> range:
     return range(min(start, size), min(start + limit, size))
 
 
-def _page_info(kind: str, window: range, size: int) -> PageInfo:
+def _page_info(window: range, size: int, edges: Sequence[Edge[Any]]) -> PageInfo:
     return PageInfo(
-        has_next_page=window.stop < size,
-        has_previous_page=window.start > 0,
-        start_cursor=encode_cursor(kind, (window.start,)) if window else None,
-        end_cursor=encode_cursor(kind, (window.stop - 1,)) if window else None,
+        has_next_page=window.stop < size, has_previous_page=window.start > 0, edges=edges
     )
 
 
@@ -314,12 +312,12 @@ class UsageQuery:
         prices = info.context.settings.prices
         groups = group(cells, prices)
         window = _window(page, len(groups))
+        edges = [
+            Edge(node=UsageRow.of(groups[n], dimensions), kind=kind, source=(n,)) for n in window
+        ]
         return UsageConnection(
-            edges=[
-                Edge(cursor=encode_cursor(kind, (n,)), node=UsageRow.of(groups[n], dimensions))
-                for n in window
-            ],
-            page_info=_page_info(kind, window, len(groups)),
+            edges=edges,
+            page_info=_page_info(window, len(groups), edges),
             total_count=len(groups),
             totals=UsageRow.of(combine(groups)),
         )
@@ -359,7 +357,8 @@ class UsageQuery:
             usage = total(project.cells, prices)
             edges.append(
                 Edge(
-                    cursor=encode_cursor("pj", (n,)),
+                    kind="pj",
+                    source=(n,),
                     node=Project(
                         project=project.project,
                         cwd=project.cwd,
@@ -374,7 +373,7 @@ class UsageQuery:
                 )
             )
         return ProjectConnection(
-            edges=edges, page_info=_page_info("pj", window, len(found)), total_count=len(found)
+            edges=edges, page_info=_page_info(window, len(found), edges), total_count=len(found)
         )
 
     @strawberry.field(description="Distinct projects, models, git branches and sources.")
