@@ -8,7 +8,7 @@ a query over 5 sessions costs the same number of statements as one over 500.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -74,12 +74,19 @@ class Loaders:
     def __init__(self, store: Store, *, thresholds: Sequence[int] = ()) -> None:
         self._store = store
         self._thresholds = tuple(thresholds)  # request-size buckets for pricing usage
-        self.session: DataLoader[int, SessionRow | None] = self._keyed(Reader.sessions_by_pk)
+        # Rows a request has already read (a page of sessions, a session's threads): what
+        # loading them by pk answers without a statement. A dict, not the loaders'
+        # prime(): that makes a future per row, for rows mostly never asked for again.
+        self._sessions: dict[int, SessionRow] = {}
+        self._conversations: dict[int, ConversationRow] = {}
+        self.session: DataLoader[int, SessionRow | None] = self._keyed(
+            Reader.sessions_by_pk, self._sessions
+        )
         self.session_by_sid: DataLoader[str, SessionRow | None] = self._keyed(
             Reader.sessions_by_session_id
         )
         self.conversation: DataLoader[int, ConversationRow | None] = self._keyed(
-            Reader.conversations_by_pk
+            Reader.conversations_by_pk, self._conversations
         )
         self.message: DataLoader[int, MessageRow | None] = self._keyed(Reader.messages_by_pk)
         self.event: DataLoader[int, EventRow | None] = self._keyed(Reader.events_by_pk)
@@ -108,15 +115,30 @@ class Loaders:
         )
 
     def _keyed(
-        self, fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]]
+        self,
+        fetch: Callable[[Reader, list[K]], Awaitable[Sequence[V]]],
+        known: Mapping[K, V] | None = None,
     ) -> DataLoader[K, V]:
         store = self._store  # not self: the loaders hold this function (no cycle)
+        seen: Mapping[K, V] = known if known is not None else {}
 
         async def load(keys: list[K]) -> Sequence[V]:
-            async with store.read() as reader:
-                return await fetch(reader, keys)
+            missing = [key for key in keys if key not in seen]
+            found: dict[K, V] = {}
+            if missing:
+                async with store.read() as reader:
+                    found = dict(zip(missing, await fetch(reader, missing), strict=True))
+            return [found[key] if key in found else seen[key] for key in keys]
 
         return DataLoader(load_fn=load)
+
+    def remember_sessions(self, rows: Iterable[SessionRow]) -> None:
+        """Let loading these sessions by pk reuse the rows."""
+        self._sessions.update((row.id, row) for row in rows)
+
+    def remember_conversations(self, rows: Iterable[ConversationRow]) -> None:
+        """Let loading these threads by pk reuse the rows."""
+        self._conversations.update((row.id, row) for row in rows)
 
     def _grouped(
         self,
@@ -148,8 +170,7 @@ class Loaders:
     ) -> Page[SessionRow]:
         async with self._store.read() as reader:
             page = await reader.sessions(where, order, descending, request)
-        for row in page.rows:
-            self.session.prime(row.id, row)
+        self.remember_sessions(page.rows)
         return page
 
     async def count_sessions(self, where: SessionFilter) -> int:
@@ -200,12 +221,6 @@ class Loaders:
     async def schema_version(self) -> int:
         async with self._store.read() as reader:
             return await reader.schema_version()
-
-
-def prime_conversations(loaders: Loaders, rows: Sequence[ConversationRow]) -> None:
-    """Let ``conversation(pk)`` reuse rows already loaded as a session's threads."""
-    for row in rows:
-        loaders.conversation.prime(row.id, row)
 
 
 async def _usage_of_sessions(

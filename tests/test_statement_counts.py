@@ -33,7 +33,7 @@ query($n: Int!) {
 # sessions page, sessions totalCount, conversations of the sessions, one message page per
 # parent kind (conversation, session). The unfiltered totalCounts of messages and events
 # are the counts of their parents' rows, and the session and conversation of each message
-# were primed from rows already loaded, so they cost nothing.
+# come from rows already loaded, so they cost nothing.
 STATEMENT_BOUND = 5
 
 

@@ -32,5 +32,5 @@ async def session_pk(info: Info, session_id: str) -> int | None:
     row = await loaders.session_by_sid.load(session_id)
     if row is None:
         return None
-    loaders.session.prime(row.id, row)  # the caller loads it by pk next: no second read
+    loaders.remember_sessions([row])  # the caller loads it by pk next: no second read
     return row.id

@@ -16,7 +16,6 @@ from strawberry.scalars import JSON
 
 from graph.content import BlocksOf, Record
 from graph.importers.formats import format_named
-from graph.loaders import prime_conversations
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
 from graph.schema.children import children, event_filter, message_records
@@ -77,7 +76,6 @@ class Session(Node):
     row: strawberry.Private[SessionRow]
     # The request's: what the title, summary and metadata are opened with.
     context: strawberry.Private[Context]
-    source: SessionSource = strawberry.field(description="The agent that wrote it.")
     session_id: str = strawberry.field(description="The agent's own session id.")
     project: str | None = strawberry.field(description="The Claude project folder name.")
     cwd: str | None
@@ -99,7 +97,6 @@ class Session(Node):
             id=strawberry.ID(encode_id("Session", row.id)),
             row=row,
             context=context,
-            source=SessionSource(row.source),
             session_id=row.session_id,
             project=row.project,
             cwd=row.cwd,
@@ -113,6 +110,10 @@ class Session(Node):
         )
 
     # Values that take parsing are made only when selected.
+    @strawberry.field(description="The agent that wrote it.")
+    def source(self) -> SessionSource:
+        return SessionSource(self.row.source)
+
     @strawberry.field
     def models(self) -> list[str]:
         models: list[str] = orjson.loads(self.row.models)
@@ -179,12 +180,12 @@ class Session(Node):
         description="A shell command that resumes this session in the agent that wrote it."
     )
     def resume_command(self) -> str:
-        return format_named(self.source.value).resume_command(self.session_id, self.cwd)
+        return format_named(self.row.source).resume_command(self.session_id, self.cwd)
 
     @strawberry.field(description="The main thread first, then subagent threads by start.")
     async def conversations(self, info: Info) -> list[Conversation]:
         rows = await info.context.loaders.conversations_of_session.load(self.row.id)
-        prime_conversations(info.context.loaders, rows)
+        info.context.loaders.remember_conversations(rows)
         return [Conversation.of(row, info.context) for row in rows]
 
     @strawberry.field(description="Messages of every thread, in time order.")
