@@ -1,9 +1,9 @@
 """Each transcript format's reading of stored records, by the ``source`` of its sessions.
 
 A leaf below the store: the store, the search documents and :mod:`graph.inputs` read
-blocks out of stored records through :func:`blocks_for` (and the store 1-hour cache
-writes through :func:`cache_writes_1h_for`), knowing a session's ``source`` but no
-format. Each format's rules live in its own module here, and its importer's
+blocks out of stored records through :func:`blocks_for` (and the store reads 1-hour
+cache writes through :func:`cache_writes_1h_for`), knowing a session's ``source`` but
+no format. Each format's rules live in its own module here, and its importer's
 :class:`~graph.importers.formats.TranscriptFormat` hands them out as ``blocks`` and
 ``cache_writes_1h`` (a test keeps the registries in step).
 """
