@@ -84,14 +84,16 @@ def yes(ok: bool, otherwise: str = "NO") -> str:
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """What the command line asked for (its defaults are in :mod:`bench.__main__`)."""
+
     sizes: tuple[int, ...]
     plan: Plan
-    quick: bool = False
-    encrypted: bool = False
-    seed: int = 7
-    workdir: Path = Path(".bench")
-    rounds: int = 5  # serve: rounds of every page kind on both servers
-    requests: int = 400  # serve: requests per page kind per server per round (also lines, live)
+    quick: bool
+    encrypted: bool
+    seed: int
+    workdir: Path
+    rounds: int  # serve: rounds of every page kind on both servers
+    requests: int  # serve: requests per page kind per server per round (also lines, live)
 
 
 @dataclass(frozen=True, slots=True)
