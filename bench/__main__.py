@@ -82,12 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
     requests = "serve: requests per page, server and round (default 400, --quick 60); live: lines"
     add("--requests", type=int, help=requests + " (at most 300)")
-    add(
-        "--keep",
-        type=Path,
-        metavar="DIR",
-        help="work in DIR and keep it (default: a temp dir, removed)",
-    )
+    add("--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
     add("--seed", type=int, default=7, help="generator seed (default 7)")
     add("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     return parser.parse_args(argv)

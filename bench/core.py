@@ -14,13 +14,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bench.generate import Corpus, generate
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
-Call = Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +36,6 @@ class Plan:
 class Timing:
     """Latency of one call, in milliseconds."""
 
-    samples: int
     p50_ms: float
     p95_ms: float
 
@@ -48,30 +45,26 @@ class Timing:
 
 def summarize(seconds: Sequence[float]) -> Timing:
     """Nearest-rank p50 and p95 of ``seconds``."""
-    if not seconds:
-        raise ValueError("no samples")
     ordered = sorted(s * 1000 for s in seconds)
-
-    def rank(q: float) -> float:
-        return ordered[min(max(1, math.ceil(q * len(ordered))), len(ordered)) - 1]
-
-    return Timing(len(ordered), rank(0.50), rank(0.95))
+    p50, p95 = (ordered[max(1, math.ceil(q * len(ordered))) - 1] for q in (0.50, 0.95))
+    return Timing(p50, p95)
 
 
-async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
+async def interleaved(
+    api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], plan: Plan
+) -> tuple[Timing, Timing, float]:
     """Time ``api`` and ``raw`` in rounds, each once per round, so that their ratio (p50 of
     ``api`` over p50 of ``raw``, the third value) is taken under the same load."""
     gc.collect()  # the previous series' garbage is not this one's cost
-    calls = (api, raw)
     for _ in range(plan.warmup):
-        for call in calls:
-            await call()
+        await api()
+        await raw()
     samples: tuple[list[float], list[float]] = ([], [])
     started, rounds = time.perf_counter(), 0
     while rounds < plan.iterations and (
         rounds < plan.minimum or time.perf_counter() - started < plan.budget_s * 2
     ):
-        for call, series in zip(calls, samples, strict=True):
+        for call, series in zip((api, raw), samples, strict=True):
             t0 = time.perf_counter()
             await call()
             series.append(time.perf_counter() - t0)
@@ -91,14 +84,16 @@ def yes(ok: bool, otherwise: str = "NO") -> str:
 
 @dataclass(frozen=True, slots=True)
 class Options:
+    """What the command line asked for (its defaults are in :mod:`bench.__main__`)."""
+
     sizes: tuple[int, ...]
     plan: Plan
-    quick: bool = False
-    encrypted: bool = False
-    seed: int = 7
-    workdir: Path = Path(".bench")
-    rounds: int = 5  # serve: rounds of every page kind on both servers
-    requests: int = 400  # serve: requests per page kind per server per round (also lines, live)
+    quick: bool
+    encrypted: bool
+    seed: int
+    workdir: Path
+    rounds: int  # serve: rounds of every page kind on both servers
+    requests: int  # serve: requests per page kind per server per round (also lines, live)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +102,6 @@ class Ingest:
 
     seconds: float  # the timed part: import_paths, or the executemany calls
     messages: int
-    events: int
     peak_rss_mb: float  # the worker process's own high-water mark
     child_rss_mb: float  # the import's own reading process, if it started one
     db_mb: float
@@ -122,7 +116,7 @@ class Run:
         self.options, self.plan, self.workdir = options, options.plan, options.workdir
         self.key = key  # base64 master key of the encrypted databases
         self._corpora: dict[tuple[int, str], Corpus] = {}
-        self._fills: dict[tuple[int, bool], asyncio.Future[tuple[Path, Ingest]]] = {}
+        self._fills: dict[tuple[int, bool], asyncio.Future[Ingest]] = {}
 
     def label(self, size: int) -> str:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
@@ -144,15 +138,11 @@ class Run:
         worker process, and the figures of that import. ``encrypted`` defaults to
         ``--encrypted``."""
         encrypted = self.options.encrypted if encrypted is None else encrypted
+        db = self.workdir / f"{'encrypted' if encrypted else 'plain'}-{size}.db"
         if (size, encrypted) not in self._fills:
-            db = self.workdir / f"{'encrypted' if encrypted else 'plain'}-{size}.db"
-            source = self.corpus(size).root
-
-            async def fill() -> tuple[Path, Ingest]:
-                return db, await self.worker("import", source, db, encrypted=encrypted)
-
-            self._fills[size, encrypted] = asyncio.ensure_future(fill())
-        return await self._fills[size, encrypted]
+            work = self.worker("import", self.corpus(size).root, db, encrypted=encrypted)
+            self._fills[size, encrypted] = asyncio.ensure_future(work)
+        return db, await self._fills[size, encrypted]
 
     async def database(self, size: int, encrypted: bool | None = None) -> Path:
         """The database of :meth:`fill`."""
@@ -171,14 +161,13 @@ class Run:
     async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
         """Fill ``db`` (removed first) from ``source`` in ``python -m bench.worker``."""
         remove_db(db)
-        argv = ["bench.worker", mode, str(source), str(db)]
         log = self.workdir / "worker.log"
+        argv = ["bench.worker", mode, str(source), str(db)]
         async with started(argv, self.env(encrypted), log, pipe=True) as process:
             out = (await asyncio.wait_for(process.communicate(), 7200))[0]
         if process.returncode != 0:
             raise RuntimeError(f"bench.worker {mode} failed, see {log}")
-        data: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
-        return Ingest(**data)
+        return Ingest(**json.loads(out.decode().strip().splitlines()[-1]))
 
 
 def remove_db(db: Path) -> None:

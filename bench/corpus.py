@@ -89,7 +89,6 @@ class Corpus:
     """What :func:`generate` wrote; ``root`` is the folder to import."""
 
     root: Path
-    sessions: int = 0
     records: int = 0
     messages: int = 0
     events: int = 0

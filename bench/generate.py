@@ -34,5 +34,4 @@ def generate(root: Path, messages: int, *, seed: int = 7, agent: str = "claude-c
         else:
             budget = min(rng.randint(100, 300), messages - corpus.messages)
             claude_session(rng, text, corpus, budget)
-        corpus.sessions += 1
     return corpus

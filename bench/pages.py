@@ -11,7 +11,6 @@ database (with ``--encrypted``, the plaintext twin of the encrypted one).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -30,7 +29,7 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["Page", "RawPages", "pages_of", "raw_app", "search_expression", "usage_page"]
+__all__ = ["USAGE_PAGE", "Page", "RawPages", "pages_of", "raw_app", "search_expression"]
 
 Data = dict[str, Any]
 
@@ -189,57 +188,48 @@ class RawPages:
         ).fetchone()
         return str(row[0]) if row else ""
 
+    def answer(self, query: str, variables: Data) -> Data:
+        """The JSON ``data`` of the page whose GraphQL request is ``query``."""
+        if query == SESSION:
+            return self.session(variables["id"])
+        if query == SEARCH:
+            return self.search(variables["q"])
+        return {NESTED: self.nested, FLAT: self.flat, USAGE: self.usage}[query]()
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page kind: the GraphQL request, and its raw twin on :class:`RawPages`."""
+    """One page kind: its name in figures (``query.KEY...``), in tables, and its request."""
 
+    key: str
     name: str
     query: str
-    variables: dict[str, Any] | None
-    raw: Callable[[RawPages], Data]
-
-    @property
-    def key(self) -> str:
-        """The page's name in figures: ``nested``, ``flat``, ``one``, ``search``, ``usage``."""
-        return self.name.split(":")[0].split()[0]
+    variables: Data
 
 
 def pages_of(session_id: str) -> list[Page]:
     """The four page kinds of issue 17 (``session_id``: the one-session page's)."""
     return [
-        Page("nested: 50 sessions x 5 messages", NESTED, None, RawPages.nested),
-        Page("flat: 50 sessions", FLAT, None, RawPages.flat),
-        Page(
-            "one session, 20 messages",
-            SESSION,
-            {"id": session_id},
-            lambda raw: raw.session(session_id),
-        ),
-        Page("search top 20", SEARCH, {"q": SEARCH_TERM}, lambda raw: raw.search(SEARCH_TERM)),
+        Page("nested", "nested: 50 sessions x 5 messages", NESTED, {}),
+        Page("flat", "flat: 50 sessions", FLAT, {}),
+        Page("one", "one session, 20 messages", SESSION, {"id": session_id}),
+        Page("search", "search top 20", SEARCH, {"q": SEARCH_TERM}),
     ]
 
 
-def usage_page() -> Page:
-    """Usage by UTC day and model (issue 16): timed in process only, beside the bare
-    aggregate; the serve scenario keeps to the four pages."""
-    return Page("usage: by day and model", USAGE, None, RawPages.usage)
+# Usage by UTC day and model (issue 16): timed in process only, beside the bare aggregate;
+# the serve scenario keeps to the four pages.
+USAGE_PAGE: Final = Page("usage", "usage: by day and model", USAGE, {})
 
 
 def raw_app(db: Path) -> Starlette:
     """The raw endpoint of the serve scenario: Starlette, one route, no middleware, no
     token, sqlite3 on the event loop, orjson; the page is picked by its query text."""
     pages = RawPages(db)
-    answer = {
-        NESTED: lambda v: pages.nested(),
-        FLAT: lambda v: pages.flat(),
-        SESSION: lambda v: pages.session(v["id"]),
-        SEARCH: lambda v: pages.search(v["q"]),
-    }
 
     async def graphql(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        data = answer[body["query"]](body.get("variables") or {})
+        data = pages.answer(body["query"], body.get("variables") or {})
         return Response(orjson.dumps({"data": data}), media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])

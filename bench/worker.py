@@ -1,15 +1,14 @@
 """What the bench runs in a process of its own: ``python -m bench.worker MODE ARG DB``.
 
-One fill of a fresh database (the last line of stdout is the :class:`bench.core.Ingest`
-as JSON; ``peak_rss_mb`` is this process's own high-water mark, ``VmHWM``):
+One fill of a fresh, migrated database (migrating is not timed); the last line of stdout
+is the :class:`bench.core.Ingest` as JSON, ``peak_rss_mb`` this process's ``VmHWM``:
 
-- ``import SRC DB``: ``graph.importers.import_paths`` of the folder ``SRC``, timed, on a
-  store opened as a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``),
-  after the database was created and migrated (not timed).
+- ``import SRC DB``: ``import_paths`` of the folder ``SRC``, timed, on a store opened as
+  a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``).
 - ``raw SRC DB``: the sessions, conversations, messages and events of the database
-  ``SRC`` (read first, not timed) inserted into the fresh, migrated ``DB`` with plain
-  ``sqlite3.executemany``, one transaction per session, WAL and synchronous=NORMAL as the
-  store has them: the floor of the database cost, the same final rows, no search index.
+  ``SRC`` (read first, not timed) inserted with plain ``sqlite3.executemany``, one
+  transaction per session, WAL and synchronous=NORMAL as the store has them: the floor
+  of the database cost, the same final rows, no search index.
 
 Or a server for the serve scenario, its port the first line of stdout: ``serve graph DB``
 serves sessiongraph's app as ``sessiongraph serve`` does (token from
@@ -60,6 +59,10 @@ async def _import(root: Path, db: Path) -> float:
         await store.close()
 
 
+async def _migrate(db: Path) -> None:
+    await (await Store.open(db)).close()
+
+
 def _raw(source: Path, db: Path) -> float:
     asyncio.run(_migrate(db))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -68,11 +71,11 @@ def _raw(source: Path, db: Path) -> float:
         conn.execute(f"PRAGMA {pragma}")
     selects, inserts = {}, {}
     for table in TABLES:
-        columns = ", ".join(row[1] for row in src.execute(f"PRAGMA table_info({table})"))
+        columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
         owner = "id" if table == "sessions" else "session_pk"
-        selects[table] = f"SELECT {columns} FROM {table} WHERE {owner} = ? ORDER BY id"
-        marks = ", ".join("?" * (columns.count(",") + 1))
-        inserts[table] = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        selects[table] = f"SELECT {', '.join(columns)} FROM {table} WHERE {owner} = ? ORDER BY id"
+        marks = ", ".join("?" * len(columns))
+        inserts[table] = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
     seconds = 0.0
     for (pk,) in src.execute("SELECT id FROM sessions ORDER BY id").fetchall():
         rows = {table: src.execute(selects[table], (pk,)).fetchall() for table in TABLES}
@@ -87,10 +90,6 @@ def _raw(source: Path, db: Path) -> float:
     return seconds
 
 
-async def _migrate(db: Path) -> None:
-    await (await Store.open(db)).close()
-
-
 def _serve(kind: str, db: Path) -> None:
     # Imported here: a fill's peak RSS is to be that of an import.
     import uvicorn
@@ -99,8 +98,7 @@ def _serve(kind: str, db: Path) -> None:
     from graph.app import create_app
     from graph.settings import ServerSettings
 
-    token = os.environ.get("SESSIONGRAPH_TOKEN") or None
-    server = ServerSettings(token=token)
+    server = ServerSettings(token=os.environ.get("SESSIONGRAPH_TOKEN") or None)
     app = create_app(db, server=server, key=resolve_key()) if kind == "graph" else raw_app(db)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose ``proto``
@@ -113,8 +111,7 @@ def _serve(kind: str, db: Path) -> None:
     sys.stdout.flush()
     # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
     options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
-    options["lifespan"] = "on"
-    uvicorn.Server(uvicorn.Config(app, host=HOST, **options)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
 
 
 def main(argv: list[str]) -> int:
@@ -124,16 +121,13 @@ def main(argv: list[str]) -> int:
         return 0
     if mode not in ("import", "raw"):
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")
-    src = Path(source)
-    seconds = asyncio.run(_import(src, db)) if mode == "import" else _raw(src, db)
+    seconds = asyncio.run(_import(Path(source), db)) if mode == "import" else _raw(Path(source), db)
     conn = sqlite3.connect(db)
-    counts = "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM events)"
-    messages, events = conn.execute(counts).fetchone()
+    [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
     conn.close()
-    files = [db.with_name(db.name + suffix) for suffix in ("", "-wal")]
-    db_mb = sum(f.stat().st_size for f in files if f.exists()) / 1e6
+    db_mb = sum(f.stat().st_size for f in (db, db.with_name(db.name + "-wal")) if f.exists()) / 1e6
     child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    result = Ingest(seconds, messages, events, peak_rss_mb(), child_rss_mb, db_mb)
+    result = Ingest(seconds, messages, peak_rss_mb(), child_rss_mb, db_mb)
     sys.stdout.write(json.dumps(asdict(result)) + "\n")
     return 0
 

@@ -20,6 +20,7 @@ __all__ = [
     "Block",
     "BlocksOf",
     "Record",
+    "TokensOf",
     "readable_text",
     "records_of",
     "tool_result_text",
@@ -29,6 +30,8 @@ Record = dict[str, Any]
 Block = dict[str, Any]
 # A format's reading of a message's (line number, record) pairs as content blocks.
 BlocksOf: TypeAlias = Callable[[list[tuple[int, Record]]], list[Block]]
+# A format's reading of a count of tokens out of a message's (line number, record) pairs.
+TokensOf: TypeAlias = Callable[[list[tuple[int, Record]]], int]
 
 
 def records_of(content: bytes | str) -> list[tuple[int, Record]]:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -132,20 +132,23 @@ class PriceBook:
             cache_write = 3.75
             cache_write_1h = 6
 
+        A file is read once per modification time and size (every settings object of a
+        server shares its book; an edited file is read again); without one, the process
+        has one book of the bundled prices. A bad file is never remembered: each load
+        of it fails.
+
         Raises:
             ConfigError: the file named is missing, not TOML, or holds a bad price.
         """
         explicit = path is not None or bool(os.environ.get(PRICES_ENV))
         path = path or default_prices_path()
-        if not path.exists():
-            if explicit:
-                raise ConfigError(f"price file {path} does not exist")
-            return cls()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"price file {path}: {exc}") from exc
-        return cls(list(_parse_file(data, str(path))))
+            stat = path.stat()
+        except OSError:
+            if explicit:
+                raise ConfigError(f"price file {path} does not exist") from None
+            return _bundled_book()
+        return _file_book(path, stat.st_mtime_ns, stat.st_size)
 
     @property
     def thresholds(self) -> tuple[int, ...]:
@@ -182,6 +185,22 @@ def default_prices_path() -> Path:
     if from_env:
         return Path(from_env).expanduser()
     return platformdirs.user_config_path(APP_NAME) / "prices.toml"
+
+
+@cache
+def _bundled_book() -> PriceBook:
+    return PriceBook()
+
+
+@lru_cache(maxsize=8)
+def _file_book(path: Path, mtime_ns: int, size: int) -> PriceBook:
+    """The bundled prices under the file at ``path`` as it was at ``mtime_ns``/``size``
+    (the two only key the cache)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"price file {path}: {exc}") from exc
+    return PriceBook(list(_parse_file(data, str(path))))
 
 
 def _parse_file(data: Mapping[str, Any], origin: str) -> Iterator[tuple[str, ModelRates]]:

@@ -42,8 +42,9 @@ class ServerSettings:
             the ``keep_backups`` newest.
         watch: Transcript folders or files the server imports as they are written
             (``serve --watch``), through its own store: one writer.
-        prices: Model prices for costs, read once when the settings are made (a bad
-            price file fails at the start, not per request).
+        prices: Model prices for costs, loaded when the settings are made (a bad
+            price file fails at the start, not per request); settings made again share
+            the book while the price file is unchanged (see :meth:`PriceBook.load`).
     """
 
     token: str | None = None

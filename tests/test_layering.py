@@ -10,8 +10,10 @@
 - The schema uses the store's public names (``from graph.store import ...``), not its
   modules.
 - The store knows no transcript format: no model names like Claude Code's
-  ``<synthetic>``, no message-key prefixes (``l:<line>``, ``m:<id>``); the importers
-  say what those mean (``billed``, ``local_key``: see ``graph.inputs``).
+  ``<synthetic>``, no message-key prefixes (``l:<line>``, ``m:<id>``), no record fields
+  (``message.usage...``); the importers say what those mean (``billed``, ``local_key``:
+  see ``graph.inputs``), and a stored record is read through ``graph.blocks`` by the
+  session's ``source``.
 - ``graph.content`` knows no transcript format either: each format's content blocks are
   its own module under ``graph.blocks``, chosen by the session's ``source``.
 
@@ -51,6 +53,12 @@ CONNECTIONS = frozenset({"connection", "writer_connection"})
 # brackets, or a message-key prefix (one letter and a colon, alone, quoted in SQL, or
 # before a LIKE wildcard).
 FORMAT_MARKERS = re.compile(r"<synthetic>|^[a-z]:$|'[a-z]:|\b[a-z]:%")
+
+# A format's record shape, read by a module that should not know it: the keys its
+# records nest a message, its usage and its tool results under, and Claude's API usage
+# names (the store's columns say ``cache_read_tokens``, not ``cache_read_input_tokens``).
+RECORD_KEYS = frozenset({"message", "usage", "cache_creation", "payload", "toolUseResult"})
+USAGE_NAMES = re.compile(r"ephemeral_\w+|\w+_input_tokens\b")
 
 # What a format's records look like (Codex CLI's response items, Gemini CLI's messages
 # and function calls, Claude Code's prompt history), named in a module that should not
@@ -132,11 +140,28 @@ def format_markers(tree: ast.Module) -> set[str]:
     }
 
 
+def record_reads(tree: ast.Module) -> set[str]:
+    """A format's record fields the module reads: ``x.get(KEY)``, ``x[KEY]`` with a key of
+    :data:`RECORD_KEYS`, and any string naming Claude's usage fields."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        key = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            key = node.args[0] if node.func.attr == "get" else None
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+        if isinstance(key, ast.Constant) and key.value in RECORD_KEYS:
+            found.add(key.value)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found |= set(USAGE_NAMES.findall(node.value))
+    return found
+
+
 def test_the_store_knows_no_transcript_format() -> None:
     found = {
         name: marks
         for name, tree in modules()
-        if within(name, "graph.store") and (marks := format_markers(tree))
+        if within(name, "graph.store") and (marks := format_markers(tree) | record_reads(tree))
     }
     assert found == {}
 
@@ -154,6 +179,22 @@ def test_the_format_check_sees_what_it_should() -> None:
         "m.msg_key LIKE 'l:%' OR ",
         "l:",
         "msg_key LIKE m:%",
+    }
+
+
+def test_the_record_check_sees_what_it_should() -> None:
+    bad = ast.parse(
+        "usage = record.get('message', {}).get('usage')\n"
+        "ttl = usage['cache_creation']['ephemeral_1h_input_tokens']\n"
+        "SQL = 'SELECT cache_read_input_tokens FROM t'\n"
+        "FINE = row.get('uuid'), state['crypto.mode'], 'SELECT input_tokens, usage FROM t'\n"
+    )
+    assert record_reads(bad) == {
+        "message",
+        "usage",
+        "cache_creation",
+        "ephemeral_1h_input_tokens",
+        "cache_read_input_tokens",
     }
 
 
@@ -226,9 +267,10 @@ def test_the_format_word_check_sees_what_it_should(tmp_path: Path) -> None:
 
 
 def test_every_format_hands_out_the_blocks_its_source_is_read_with() -> None:
-    from graph.blocks import BLOCKS, blocks_for
+    from graph.blocks import BLOCKS, CACHE_WRITES_1H, blocks_for, cache_writes_1h_for
     from graph.importers.formats import FORMATS
 
-    assert {f.source for f in FORMATS} == set(BLOCKS)
+    assert {f.source for f in FORMATS} == set(BLOCKS) == set(CACHE_WRITES_1H)
     for agent in FORMATS:
         assert agent.blocks is blocks_for(agent.source)
+        assert agent.cache_writes_1h is cache_writes_1h_for(agent.source)

@@ -3,8 +3,10 @@ history, unknown models), the user's price file, and bundled data read offline."
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import tomllib
 from datetime import date
 from decimal import Decimal
 from importlib.metadata import version
@@ -16,6 +18,7 @@ import pytest
 from graph.errors import ConfigError
 from graph.importers.importer import import_paths
 from graph.pricing import PRICES_ENV, PriceBook, bucket_of
+from graph.settings import ServerSettings
 from graph.store import Store, TokenTotals
 from tests.conftest import GraphQL
 from tests.usage_data import assistant, write
@@ -145,6 +148,37 @@ def test_the_file_comes_from_the_environment(
     monkeypatch.setenv(PRICES_ENV, str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError, match="does not exist"):
         PriceBook.load()
+
+
+def test_settings_read_the_price_file_once_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    parse = tomllib.loads
+
+    def counting(text: str) -> dict[str, Any]:
+        reads.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(tomllib, "loads", counting)
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[models."x"]\ninput = 1\noutput = 1\n')
+    monkeypatch.setenv(PRICES_ENV, str(prices))
+    books = {id(ServerSettings().prices) for _ in range(5)}
+    assert len(reads) == 1 and len(books) == 1
+    prices.write_text('[models."x"]\ninput = 2\noutput = 1\n')
+    os.utime(prices, ns=(prices.stat().st_atime_ns, prices.stat().st_mtime_ns + 10**9))
+    rates = ServerSettings().prices.rates("x", FEB)
+    assert len(reads) == 2 and rates is not None and rates.input.base == 2  # edited: read again
+    prices.write_text("[models.x\n")
+    for _ in range(2):  # a bad file is not remembered: every start fails
+        with pytest.raises(ConfigError, match="price file"):
+            ServerSettings()
+    assert len(reads) == 4
+    # No price file: one book of the bundled prices for the process.
+    monkeypatch.delenv(PRICES_ENV)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert ServerSettings().prices is ServerSettings().prices and len(reads) == 4
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,11 @@ from bench.core import Ingest, Run, ratio, remove_db, yes
 from bench.generate import Corpus
 from bench.report import Cell, Outcome, Table
 
+_TITLE = "Import{} (fresh database per fill, one process each)"
 _RATES = ["seconds", "MB/s", "lines/s", "messages/s"]
 
 
-def _cells(run: Run, size: int, corpus: Corpus, name: str, fill: Ingest) -> list[Cell]:
+def _row(run: Run, size: int, corpus: Corpus, name: str, fill: Ingest) -> list[Cell]:
     """The corpus, ``name`` and the :data:`_RATES` of ``fill`` reading ``corpus``."""
     label, s = f"{run.label(size)} ({corpus.megabytes:.0f} MB)", fill.seconds
     rates = [round(s, 2), round(corpus.megabytes / s, 1), round(corpus.records / s)]
@@ -29,7 +30,7 @@ def _ok(corpus: Corpus, fill: Ingest) -> str:
 
 async def imports(run: Run) -> Outcome:
     table = Table(
-        f"Import (fresh database per fill, one process each){run.tag}",
+        _TITLE.format(run.tag),
         ["corpus", "fill", *_RATES, "x raw", "rows ok", "DB MB", "peak RSS MB"],
         caption="lines: JSONL records. Peak RSS: the importing process + its reading worker "
         "(started for imports of 16 MB or more).",
@@ -41,10 +42,9 @@ async def imports(run: Run) -> Outcome:
         floor = await run.worker("raw", db, run.workdir / "raw-floor.db")
         remove_db(run.workdir / "raw-floor.db")
         x = ratio(imported.seconds, floor.seconds)
-        for name, fill in (("import_paths", imported), ("raw executemany", floor)):
+        for name, fill, x_cell in (("import_paths", imported, x), ("raw executemany", floor, 1.0)):
             child = f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
-            x_cell = round(x, 2) if fill is imported else 1.0
-            cells = [*_cells(run, size, corpus, name, fill), x_cell, _ok(corpus, fill)]
+            cells = [*_row(run, size, corpus, name, fill), round(x_cell, 2), _ok(corpus, fill)]
             table.rows.append([*cells, round(fill.db_mb), f"{fill.peak_rss_mb:.0f}{child}"])
         prefix, s = f"import.{run.label(size)}", imported.seconds
         outcome.figures |= {
@@ -60,7 +60,7 @@ async def imports(run: Run) -> Outcome:
 
 async def codex(run: Run) -> Outcome:
     table = Table(
-        "Import by agent (fresh database per fill, one process each)",
+        _TITLE.format(" by agent"),
         ["corpus", "agent", *_RATES, "rows ok"],
         caption="Codex: generated cli 0.146 rollouts (turns of prompt, reasoning, shell "
         "calls and outputs, answer, repeated token_count).",
@@ -74,9 +74,8 @@ async def codex(run: Run) -> Outcome:
             ("claude-code", claude, claude_fill),
             ("codex", corpus, fill),
         ):
-            table.rows.append([*_cells(run, size, source, agent, ingest), _ok(source, ingest)])
-        rate = corpus.megabytes / fill.seconds
-        prefix = f"codex.{run.label(size)}"
+            table.rows.append([*_row(run, size, source, agent, ingest), _ok(source, ingest)])
+        rate, prefix = corpus.megabytes / fill.seconds, f"codex.{run.label(size)}"
         outcome.figures |= {
             f"{prefix}.mb_per_s": rate,
             f"{prefix}.x_claude": ratio(rate, claude.megabytes / claude_fill.seconds),

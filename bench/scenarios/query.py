@@ -22,7 +22,7 @@ from typing import Any, Final
 import orjson
 
 from bench.core import Run, interleaved, ratio, yes
-from bench.pages import NESTED, Page, RawPages, pages_of, search_expression, usage_page
+from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, pages_of, search_expression
 from bench.report import Cell, Outcome, Table
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
@@ -73,9 +73,9 @@ async def query(run: Run) -> Outcome:
     )
     outcome = Outcome([table])
     try:
-        for page in [*pages_of(raw.busiest_session()), usage_page()]:
+        for page in [*pages_of(raw.busiest_session()), USAGE_PAGE]:
             ask = partial(api.run, page.query, page.variables)
-            same = await ask() == page.raw(raw)
+            same = await ask() == raw.answer(page.query, page.variables)
             ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
             statements = await api.statements(page.query, page.variables)
             row: list[Cell] = [page.name, str(ours), str(theirs), round(x, 2), statements]
@@ -91,7 +91,7 @@ async def query(run: Run) -> Outcome:
 
 async def _as_json(page: Page, raw: RawPages) -> bytes:
     """The raw side of ``page`` as the bytes a server would send."""
-    return orjson.dumps({"data": page.raw(raw)})
+    return orjson.dumps({"data": raw.answer(page.query, page.variables)})
 
 
 async def _fetch(conn: sqlite3.Connection, sql: str, *parameters: object) -> object:

@@ -20,6 +20,7 @@ import asyncio
 import secrets
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -32,41 +33,29 @@ from bench.pages import RawPages, pages_of
 from bench.report import Cell, Outcome, Table
 
 CONCURRENCY: Final = 8
+SIDES: Final = ("graph", "raw")
 _TIMEOUT_S: Final = 60.0  # to start, and per request
 _MAX_LOAD_S: Final = 20.0  # per load of one page kind on one server
 _COLUMNS: Final = (  # noqa: SIM905 - the table's header reads better as one string
     "page|same|sessiongraph req/s|p50 / p95 ms|raw req/s|p50 / p95 ms|ratio req/s|ratio range|"
     "p95/p50"
 ).split("|")
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-class _Connection:
-    """One keep-alive HTTP/1.1 connection to a loopback server."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> _Connection:
-        return cls(*await asyncio.open_connection(HOST, port))
-
-    async def request(self, raw: bytes) -> tuple[int, bytes]:
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head[:-4].split(b"\r\n")
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in lines
-            if line.lower().startswith(b"content-length:")
-        )
-        return int(lines[0].split(b" ", 2)[1]), await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
+async def _request(stream: Stream, raw: bytes) -> tuple[int, bytes]:
+    """Send ``raw`` on a keep-alive connection; the answer's status and body."""
+    reader, writer = stream
+    writer.write(raw)
+    lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
+    length = next(
+        int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")
+    )
+    return int(lines[0].split(b" ", 2)[1]), await reader.readexactly(length)
 
 
-def _post(port: int, token: str, query: str, variables: dict[str, Any] | None) -> bytes:
-    body = orjson.dumps({"query": query, "variables": variables or {}})
+def _post(port: int, token: str, query: str, variables: dict[str, Any]) -> bytes:
+    body = orjson.dumps({"query": query, "variables": variables})
     head = (
         f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -77,27 +66,36 @@ def _post(port: int, token: str, query: str, variables: dict[str, Any] | None) -
 async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float]:
     """``count`` requests over :data:`CONCURRENCY` connections (at most
     :data:`_MAX_LOAD_S`): the latencies and the seconds taken."""
-    connections = [await _Connection.open(port) for _ in range(CONCURRENCY)]
+    streams = [await asyncio.open_connection(HOST, port) for _ in range(CONCURRENCY)]
     latencies: list[float] = []
-    left = count
-    begun = time.perf_counter()
+    left, begun = count, time.perf_counter()
 
-    async def client(connection: _Connection) -> None:
+    async def client(stream: Stream) -> None:
         nonlocal left
         while left > 0 and time.perf_counter() - begun < _MAX_LOAD_S:
             left -= 1
             t0 = time.perf_counter()
-            status, body = await asyncio.wait_for(connection.request(raw), _TIMEOUT_S)
+            status, body = await asyncio.wait_for(_request(stream, raw), _TIMEOUT_S)
             if status != 200:
                 raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
             latencies.append(time.perf_counter() - t0)
 
     try:
-        await asyncio.gather(*(client(c) for c in connections))
+        await asyncio.gather(*map(client, streams))
     finally:
-        for connection in connections:
-            connection.close()
+        for _, writer in streams:
+            writer.close()
     return latencies, time.perf_counter() - begun
+
+
+async def _answer(port: int, raw: bytes) -> Any:
+    """The JSON answer to one request on a connection of its own."""
+    stream = await asyncio.open_connection(HOST, port)
+    try:
+        status, body = await _request(stream, raw)
+    finally:
+        stream[1].close()
+    return orjson.loads(body) if status == 200 else {"status": status}
 
 
 @asynccontextmanager
@@ -127,35 +125,33 @@ async def serve(run: Run) -> Outcome:
         "over the rounds.",
     )
     outcome = Outcome([table])
-    sides = ("graph", "raw")
-    latencies: dict[tuple[str, str], list[float]] = {}
-    seconds: dict[tuple[str, str], float] = {}
+    latencies: dict[tuple[str, str], list[float]] = defaultdict(list)
+    seconds: dict[tuple[str, str], float] = defaultdict(float)
+    ratios: dict[str, list[float]] = defaultdict(list)
+    same: dict[str, bool] = {}
     async with AsyncExitStack() as stack:
         servers = [_server(run, "graph", db, env), _server(run, "raw", plain, env)]
-        ports = dict(
-            zip(sides, await asyncio.gather(*map(stack.enter_async_context, servers)), strict=True)
-        )
+        ports = await asyncio.gather(*map(stack.enter_async_context, servers))
         posts = {
-            (p.name, side): _post(port, token, p.query, p.variables)
-            for p in pages
-            for side, port in ports.items()
+            p.name: [_post(port, token, p.query, p.variables) for port in ports] for p in pages
         }
-        same = {p.name: await _same(ports, posts, p.name) for p in pages}
-        for page, side in ((p, s) for p in pages for s in sides):  # warm-up, untimed
-            await _load(ports[side], posts[page.name, side], max(CONCURRENCY, requests // 5))
-        ratios: dict[str, list[float]] = {page.name: [] for page in pages}
+        for page in pages:
+            answers = [await _answer(*sent) for sent in zip(ports, posts[page.name], strict=True)]
+            same[page.name] = answers[0] == answers[1]
+            for port, post in zip(ports, posts[page.name], strict=True):  # warm-up, untimed
+                await _load(port, post, max(CONCURRENCY, requests // 5))
         for _ in range(run.options.rounds):
             for page in pages:
-                rates = {}
-                for side in sides:
-                    got, took = await _load(ports[side], posts[page.name, side], requests)
-                    latencies.setdefault((page.name, side), []).extend(got)
-                    seconds[page.name, side] = seconds.get((page.name, side), 0.0) + took
-                    rates[side] = len(got) / took
-                ratios[page.name].append(rates["graph"] / rates["raw"])
+                rates = []
+                for side, port, post in zip(SIDES, ports, posts[page.name], strict=True):
+                    got, took = await _load(port, post, requests)
+                    latencies[page.name, side] += got
+                    seconds[page.name, side] += took
+                    rates.append(len(got) / took)
+                ratios[page.name].append(rates[0] / rates[1])
     for page in pages:
-        graph, raw = (summarize(latencies[page.name, side]) for side in sides)
-        rate = {side: len(latencies[page.name, side]) / seconds[page.name, side] for side in sides}
+        graph, raw = (summarize(latencies[page.name, side]) for side in SIDES)
+        rate = {side: len(latencies[page.name, side]) / seconds[page.name, side] for side in SIDES}
         middle, spread = statistics.median(ratios[page.name]), sorted(ratios[page.name])
         row: list[Cell] = [page.name, yes(same[page.name]), round(rate["graph"]), str(graph)]
         row += [round(rate["raw"]), str(raw), round(middle, 2), f"{spread[0]:.2f}-{spread[-1]:.2f}"]
@@ -164,16 +160,3 @@ async def serve(run: Run) -> Outcome:
         figures |= dict(p95_over_p50=graph.p95_ms / graph.p50_ms, same=float(same[page.name]))
         outcome.figures |= {f"serve.{page.key}.{k}": v for k, v in figures.items()}
     return outcome
-
-
-async def _same(ports: dict[str, int], posts: dict[tuple[str, str], bytes], page: str) -> bool:
-    """Whether both servers answer ``page`` with the same JSON."""
-    answers = []
-    for side, port in ports.items():
-        connection = await _Connection.open(port)
-        try:
-            status, body = await connection.request(posts[page, side])
-        finally:
-            connection.close()
-        answers.append(orjson.loads(body) if status == 200 else {"status": status})
-    return bool(answers[0] == answers[1])

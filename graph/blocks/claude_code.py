@@ -1,10 +1,14 @@
-"""Claude Code's content blocks: its records already hold them (``message.content``)."""
+"""Claude Code's content blocks: its records already hold them (``message.content``).
+
+Also what else the store reads out of stored records of Claude Code sessions: the
+1-hour part of a message's cache writes.
+"""
 
 from __future__ import annotations
 
 from graph.content import Block, Record
 
-__all__ = ["blocks"]
+__all__ = ["blocks", "cache_writes_1h"]
 
 
 def blocks(records: list[tuple[int, Record]]) -> list[Block]:
@@ -37,3 +41,16 @@ def _history_blocks(record: Record) -> list[Block]:
         if isinstance(item, dict) and isinstance(item.get("content"), str):
             found.append({"type": "text", "text": item["content"]})
     return found
+
+
+def cache_writes_1h(records: list[tuple[int, Record]]) -> int:
+    """The cache writes with a 1-hour TTL in the last record's usage (the message's):
+    ``message.usage.cache_creation.ephemeral_1h_input_tokens``, else 0."""
+    for _, record in reversed(records):
+        message = record.get("message")
+        usage = message.get("usage") if isinstance(message, dict) else None
+        if isinstance(usage, dict):
+            ttl = usage.get("cache_creation")
+            value = ttl.get("ephemeral_1h_input_tokens") if isinstance(ttl, dict) else None
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return 0

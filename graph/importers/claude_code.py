@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from graph.blocks.claude_code import blocks as claude_code_blocks
+from graph.blocks.claude_code import cache_writes_1h as claude_code_cache_writes_1h
 from graph.claude_settings import projects_dir
 from graph.content import Record
 from graph.importers.batch import TOKENS_OUT_OF_RANGE, Batch, TitleRecord
@@ -294,8 +295,10 @@ class ClaudeCodeFormat:
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
 
-    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    # Its content blocks and 1-hour cache writes: what graph.blocks reads stored records
+    # of its sessions with.
     blocks: Final = staticmethod(claude_code_blocks)
+    cache_writes_1h: Final = staticmethod(claude_code_cache_writes_1h)
 
     def typed_prompt(self, record: dict[str, Any]) -> str | None:
         return claude_code_prompt(record)

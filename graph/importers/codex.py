@@ -12,6 +12,7 @@ import shlex
 from pathlib import Path
 from typing import Any, Final
 
+from graph.blocks import no_cache_ttl
 from graph.blocks.codex import blocks as codex_blocks
 from graph.blocks.codex import item_blocks
 from graph.importers.codex_parser import SOURCE, CodexParser, is_context_prompt
@@ -69,8 +70,10 @@ class CodexFormat:
             path, previous_timestamp=previous_timestamp, fallback_timestamp=fallback_timestamp
         )
 
-    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    # Its content blocks and 1-hour cache writes: what graph.blocks reads stored records
+    # of its sessions with.
     blocks: Final = staticmethod(codex_blocks)
+    cache_writes_1h: Final = staticmethod(no_cache_ttl)
 
     def shown_model(self, model: str | None) -> str | None:
         return model

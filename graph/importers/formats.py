@@ -119,6 +119,12 @@ class TranscriptFormat(Protocol):
         Code's block vocabulary (``graph.blocks.blocks_for(source)``)."""
         ...
 
+    def cache_writes_1h(self, records: list[tuple[int, Record]]) -> int:
+        """The cache writes with a 1-hour TTL a stored message's (line, record) pairs
+        record (``graph.blocks.cache_writes_1h_for(source)``; 0 where the format records
+        no TTL)."""
+        ...
+
     def shown_model(self, model: str | None) -> str | None:
         """The model a message names, for people: ``None`` where the format records a
         placeholder instead of a model."""

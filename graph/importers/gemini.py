@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import orjson
 
+from graph.blocks import no_cache_ttl
 from graph.blocks.gemini import blocks as gemini_blocks
 from graph.blocks.gemini import record_blocks
 from graph.content import Record
@@ -261,8 +262,10 @@ class GeminiFormat:
             path, previous_timestamp=None, fallback_timestamp=fallback_timestamp
         )
 
-    # Its content blocks: what graph.blocks reads stored records of its sessions with.
+    # Its content blocks and 1-hour cache writes: what graph.blocks reads stored records
+    # of its sessions with.
     blocks: Final = staticmethod(gemini_blocks)
+    cache_writes_1h: Final = staticmethod(no_cache_ttl)
 
     def shown_model(self, model: str | None) -> str | None:
         return model

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from graph.blocks import cache_writes_1h_for
 from graph.errors import ConfigError
 from graph.store.backfills import fill_message_rows, fill_message_text
 from graph.store.backups import backup_path, copies_of, copy_database, is_plaintext, shred
@@ -116,7 +117,8 @@ class Upkeep:
         refreshing the totals of the sessions each batch changed."""
 
         async def step(writer: Writer) -> bool:
-            sessions = await fill_cache_ttl(writer.connection, self.codec)
+            # The format of each message's session reads its records (graph.blocks).
+            sessions = await fill_cache_ttl(writer.connection, self.codec, cache_writes_1h_for)
             for pk in sessions or ():
                 writer.touch(pk)
             return sessions is not None
