@@ -87,6 +87,17 @@ class Batch:
     lines: int = 0
     nbytes: int = 0
 
+    def move_lines(self, by: int) -> None:
+        """Number its messages' records and its events ``by`` lines on: where its file's
+        lines sit in a thread (see :data:`~graph.inputs.FILE_LINES`). Problems keep the
+        file's own line numbers (they are told to the user)."""
+        if not by:
+            return
+        for message in self.messages.values():
+            message.move_lines(by)
+        for event in self.events:
+            event.seq += by
+
     def metadata(self) -> dict[str, str] | None:
         """Session-level facts worth keeping beyond the columns."""
         facts = {

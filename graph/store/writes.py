@@ -330,12 +330,12 @@ class Writer(Deletes, Rewrites, Retires):
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
         await self._conn.execute(
             "INSERT INTO import_files (path, conversation_pk, size, mtime_ns, head_hash, offset,"
-            " line_count, imported_at, resume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " line_count, imported_at, resume, line_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (path) DO UPDATE SET conversation_pk = excluded.conversation_pk,"
             " size = excluded.size, mtime_ns = excluded.mtime_ns,"
             " head_hash = excluded.head_hash, offset = excluded.offset,"
             " line_count = excluded.line_count, imported_at = excluded.imported_at,"
-            " resume = excluded.resume",
+            " resume = excluded.resume, line_base = excluded.line_base",
             (
                 state.path,
                 state.conversation_pk,
@@ -346,6 +346,7 @@ class Writer(Deletes, Rewrites, Retires):
                 state.line_count,
                 datetime.now(UTC).isoformat(timespec="seconds"),
                 state.resume,
+                state.line_base,
             ),
         )
 
