@@ -72,6 +72,9 @@ class Batch:
     # Messages stored by an earlier batch that are no longer current: msg_key -> the
     # event type their records become (see ``Writer.retire_messages``).
     retired: dict[str, str] = field(default_factory=dict)
+    # The uuid their events carry, where the format names all of a message's records by
+    # one (see ``Writer.retire_messages``).
+    retired_uuids: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
     agent_id: str | None = None
     # The session this file is a thread of, when the file names it (a Codex sub-agent's

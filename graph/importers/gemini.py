@@ -186,6 +186,8 @@ class GeminiParser(TranscriptParser):
         del self._order[self._order.index(key) :]
         for gone in dropped:
             batch.retired[gone] = REWOUND  # if an earlier batch stored it
+            if gone.startswith("g:"):  # its events carry its id, as those below do
+                batch.retired_uuids[gone] = gone.removeprefix("g:")
             message = batch.messages.pop(gone, None)
             if message is None:
                 continue

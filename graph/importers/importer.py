@@ -301,7 +301,9 @@ class _Importer:
         batch.move_lines(self.bases.get(str(file.path), 0))
         session_pk, conversation_pk = context.session_pk, context.conversation_pk
         if batch.retired:  # before the batch's messages: one may come back under its key
-            await writer.retire_messages(session_pk, conversation_pk, batch.retired)
+            await writer.retire_messages(
+                session_pk, conversation_pk, batch.retired, batch.retired_uuids
+            )
         if batch.messages:
             await writer.add_messages(session_pk, conversation_pk, list(batch.messages.values()))
         if batch.events:
