@@ -219,7 +219,9 @@ class GeminiFormat:
     def accepts(self, path: Path) -> bool:
         # Older versions wrote chats/session-*.json; no other .json file in a folder. A
         # current gemini-cli that resumes such a chat copies it into session-*.jsonl beside
-        # it and goes on there: the copy is read instead (it holds every message).
+        # it and goes on there: the copy is read instead (it holds every message). One
+        # imported before the move stays: the two files are one thread, each with lines of
+        # its own (see graph.inputs.FILE_LINES).
         if path.suffix == ".json":
             return (
                 path.name.startswith("session-")
