@@ -125,6 +125,14 @@ async def test_a_jsonl_imported_before_the_document_it_continues_keeps_both(
     assert await exported(store) == [*lines_of(continued), whole]
 
 
+async def test_both_files_named_in_one_run_keep_both(store: Store, tmp_path: Path) -> None:
+    document = write_document(tmp_path)
+    continued = write_lines(tmp_path, NEW)
+    summary = await import_paths(store, [continued, document])  # one transaction
+    assert (summary.files_read, summary.events_added) == (2, 6)
+    assert await exported(store) == [json.loads(document.read_bytes()), *lines_of(continued)]
+
+
 async def test_a_document_stored_before_migration_0016_is_joined_by_its_jsonl(
     tmp_path: Path,
 ) -> None:
