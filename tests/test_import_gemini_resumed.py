@@ -12,6 +12,7 @@ from typing import Any
 from graph.export import ExportFormat, export_session
 from graph.importers.importer import import_paths
 from graph.store import Store
+from tests.conftest import GraphQL
 
 SID = "3b1d2c00-0000-4000-8000-00000000e5e5"
 HEADER = {
@@ -37,6 +38,7 @@ NEW = [
     {"$set": {"lastUpdated": "2026-01-01T10:09:00.000Z"}},
     msg("w1", "warning", "careful"),
 ]
+_SEARCH = "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS]) { totalCount } }"
 MORE = [msg("u3", "user", "one more"), msg("i2", "info", "later notice")]
 
 
@@ -123,6 +125,39 @@ async def test_a_jsonl_imported_before_the_document_it_continues_keeps_both(
     assert again.files_unchanged == 2
     assert (again.messages_added, again.events_added) == (0, 0)
     assert await exported(store) == [*lines_of(continued), whole]
+
+
+async def test_a_jsonl_read_again_from_its_start_leaves_the_documents_rows(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    """A file read again from its start (shorter, say) forgets only its own lines."""
+    document = write_document(tmp_path)
+    await import_paths(store, [tmp_path])
+    continued = write_lines(tmp_path, NEW)
+    await import_paths(store, [tmp_path])
+    continued.write_text("".join(json.dumps(record) + "\n" for record in NEW[:4]))
+    summary = await import_paths(store, [tmp_path])
+    assert summary.files_reset == 1
+    # Messages u1 g1; events: the document's fields and i1, the .jsonl's metadata and i1.
+    assert await stored(store) == (2, 4, 1 + len(OLD) + 4)
+    assert await exported(store) == [json.loads(document.read_bytes()), *lines_of(continued)]
+    for word, hits in (("hello", 1), ("again", 0), ("careful", 0), ("notice", 2)):
+        assert (await gql(_SEARCH, q=word))["search"]["totalCount"] == hits, word
+    assert await store.check() == []
+
+
+async def test_a_jsonl_read_again_before_the_document_it_continues_keeps_both(
+    store: Store, tmp_path: Path
+) -> None:
+    document = write_document(tmp_path)
+    continued = write_lines(tmp_path, NEW)
+    await import_paths(store, [continued])
+    await import_paths(store, [document])
+    continued.write_text("".join(json.dumps(record) + "\n" for record in NEW[:4]))
+    assert (await import_paths(store, [continued])).files_reset == 1
+    assert await stored(store) == (2, 4, 1 + len(OLD) + 4)
+    # The .jsonl's lines come after the document's now: it was stored again after it.
+    assert await exported(store) == [json.loads(document.read_bytes()), *lines_of(continued)]
 
 
 async def test_both_files_named_in_one_run_keep_both(store: Store, tmp_path: Path) -> None:

@@ -255,7 +255,7 @@ class _Importer:
         size = plan.size if chunk.last else chunk.offset
         if chunk.first and plan.action is Action.RESET and plan.state is not None:
             if plan.state.conversation_pk is not None:
-                await writer.clear_conversation(plan.state.conversation_pk)
+                await _forget(writer, plan.state.conversation_pk, plan.state.line_base)
             context = None
         if plan.action is Action.REWRITE and context is not None:
             base = self.bases.get(path, 0)
@@ -334,6 +334,16 @@ class _Importer:
             session_pk, NewConversation(agent_id, sidechain, parent)
         )
         return ConversationContext(session_pk, session_id, conversation_pk, agent_id, None)
+
+
+async def _forget(writer: Writer, conversation_pk: int, base: int) -> None:
+    """Delete what a file read again from its start stored: its thread, or only its lines
+    where other files' lines share the thread."""
+    own = range(base, base + FILE_LINES)
+    if await writer.transcripts.thread_line_ranges(conversation_pk) in ([], [own]):
+        await writer.clear_conversation(conversation_pk)
+    else:
+        await writer.clear_lines(conversation_pk, own)
 
 
 def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSession:

@@ -29,7 +29,6 @@ from graph.store.deletes import Deletes
 from graph.store.filters import json_list
 from graph.store.hooks import WriteHook
 from graph.store.retires import Retires
-from graph.store.rewrites import Rewrites
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
 from graph.store.writer_base import Added
 
@@ -43,7 +42,7 @@ _CHANGES = f"INSERT INTO changes (session_pk, kind, target_pk) {from_json(3)}"
 _MESSAGE_ROWS = f"INSERT OR IGNORE INTO message_rows (uuid, message_pk) {from_json(2)}"
 
 
-class Writer(Deletes, Rewrites, Retires):
+class Writer(Deletes, Retires):
     """Writes inside one transaction on the store's single writer connection."""
 
     async def upsert_session(self, session: NewSession) -> int:

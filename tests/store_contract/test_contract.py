@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from graph.content import records_of
 from graph.inputs import FILE_LINES
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
@@ -231,3 +232,13 @@ async def test_a_thread_read_from_two_files_gives_each_files_lines(store: Store)
         messages = [m.msg_key async for m in reader.conversation_messages(conversation, ranges[0])]
     assert events == [base + 1, base + 2]
     assert messages == ["u:1", "m:s1-a"]  # every message that starts in the first file
+
+    async with store.write() as writer:  # the second file is read again from its start
+        await writer.clear_lines(conversation, ranges[1])
+    async with store.read() as reader:
+        assert await reader.thread_line_ranges(conversation) == [ranges[0]]
+        (page,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
+        (session,) = await reader.sessions_by_pk([pk])
+    contents = [store.codec.open("messages", "content", m.row_key, m.content) for m in page.rows]
+    assert [len(records_of(content)) for content in contents] == [1, 1]  # its record went
+    assert session is not None and (session.message_count, session.event_count) == (2, 2)
