@@ -286,19 +286,19 @@ class _Importer:
         context: ConversationContext | None,
         batch: Batch,
     ) -> ConversationContext | None:
+        path = str(file.path)
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)
             context = await self._open_conversation(writer, file, batch)
             # The file's first rows: in a thread that another file already holds (Gemini
             # CLI goes on with an old chat in a copy), its lines go after that file's.
-            path = str(file.path)
             self.bases[path] = await writer.transcripts.free_line_base(
                 context.conversation_pk, path
             )
         elif batch.cwd or batch.git_branch or batch.version or batch.metadata():
             await writer.upsert_session(_new_session(context.session_id, file, batch))
-        batch.move_lines(self.bases.get(str(file.path), 0))
+        batch.move_lines(self.bases.get(path, 0))
         session_pk, conversation_pk = context.session_pk, context.conversation_pk
         if batch.retired:  # before the batch's messages: one may come back under its key
             await writer.retire_messages(
