@@ -4,8 +4,11 @@
 thread, in line order, each one the JSON object that was imported. A message's records
 and the events between them are interleaved again by their line numbers. A thread read
 from a file written as one JSON document (see :data:`~graph.inputs.DOCUMENT`) is that
-document, on one line: its newest version, put back together. Rows are read a
-page at a time and written as they come, so a large session is not held in memory.
+document, on one line: its newest version, put back together. A thread read from more
+than one file (Gemini CLI goes on with an old chat document in a ``.jsonl`` copy) is
+each file in turn: each one has line numbers of its own (:data:`~graph.inputs.FILE_LINES`).
+Rows are read a page at a time and written as they come, so a large session is not held
+in memory.
 """
 
 from __future__ import annotations
@@ -119,30 +122,35 @@ async def thread_records(
     conversation_pk: int,
     codec: Codec | None = None,
     seen: Callable[[Any], Any] = _keep,
+    lines: range | None = None,
 ) -> AsyncGenerator[tuple[int, Record], None]:
-    """Every (line number, record) of a thread, in line order.
+    """Every (line number, record) of a thread (in ``lines`` only, if given), in line
+    order.
 
     Messages come in order of their first line, and all their records are at or after
     it, so a small heap of the pending records of messages already read is enough to
     merge them with the events.
     """
     codec = codec or PlainCodec()
+    start = lines.start if lines is not None else 0
     async with (
-        aclosing(reader.conversation_messages(conversation_pk)) as messages,
-        aclosing(reader.conversation_events(conversation_pk)) as events,
+        aclosing(reader.conversation_messages(conversation_pk, lines)) as messages,
+        aclosing(reader.conversation_events(conversation_pk, lines)) as events,
     ):
         next_message = await anext(messages, None)
         next_event = await anext(events, None)
         pending: list[tuple[int, int, Record]] = []
         tiebreak = itertools.count()
         while True:
-            m = next_message.seq if next_message is not None else _END
+            # A message that started in an earlier file has its records here from
+            # ``start`` on, at the earliest.
+            m = max(next_message.seq, start) if next_message is not None else _END
             e = next_event.seq if next_event is not None else _END
             p = pending[0][0] if pending else _END
             if m == e == p == _END:
                 return
             if m <= e and m <= p and next_message is not None:
-                for line, record in _records(codec, next_message):
+                for line, record in _records(codec, next_message, lines):
                     heapq.heappush(pending, (line, next(tiebreak), seen(record)))
                 next_message = await anext(messages, None)
             elif p <= e:
@@ -158,13 +166,14 @@ async def thread_document(
     conversation_pk: int,
     codec: Codec | None = None,
     seen: Callable[[Any], Any] = _keep,
+    lines: range | None = None,
 ) -> Record | None:
-    """The newest version of a thread read from one JSON document, or ``None`` if it was
-    not: the newest :data:`~graph.inputs.DOCUMENT` event with its list filled again with
-    the thread's current records (the newest record of each message, and of each event
-    by its uuid), in the order they first came."""
+    """The newest version of a thread (or of its file at ``lines``) read from one JSON
+    document, or ``None`` if it was not: the newest :data:`~graph.inputs.DOCUMENT` event
+    with its list filled again with the current records (the newest record of each
+    message, and of each event by its uuid), in the order they first came."""
     codec = codec or PlainCodec()
-    async with aclosing(reader.conversation_events(conversation_pk)) as events:
+    async with aclosing(reader.conversation_events(conversation_pk, lines)) as events:
         first = await anext(events, None)
         if first is None or first.type != DOCUMENT:
             return None
@@ -179,9 +188,10 @@ async def thread_document(
                 place = items[identity][0] if identity in items else event.seq
                 items[identity] = (place, _data(codec, event))
             event = await anext(events, None)
-    async with aclosing(reader.conversation_messages(conversation_pk)) as messages:
+    async with aclosing(reader.conversation_messages(conversation_pk, lines)) as messages:
         async for message in messages:
-            items[f"m:{message.id}"] = (message.seq, _records(codec, message)[-1][1])
+            if records := _records(codec, message, lines):
+                items[f"m:{message.id}"] = (records[0][0], records[-1][1])
     document: Record = seen(_data(codec, header))
     if key:
         document[key] = [seen(record) for _, record in sorted(items.values(), key=_first)]
@@ -192,9 +202,12 @@ def _first(item: tuple[int, Record]) -> int:
     return item[0]
 
 
-def _records(codec: Codec, row: MessageRow) -> list[tuple[int, Record]]:
+def _records(codec: Codec, row: MessageRow, lines: range | None = None) -> list[tuple[int, Record]]:
+    """The message's (line, record) pairs (those in ``lines``, if given)."""
     pairs = loads(codec.open("messages", "content", row.row_key, row.content))
-    return [(int(line), record) for line, record in pairs]
+    if lines is None:
+        return [(int(line), record) for line, record in pairs]
+    return [(int(line), record) for line, record in pairs if int(line) in lines]
 
 
 def _data(codec: Codec, row: EventRow) -> Record:
@@ -211,15 +224,30 @@ async def _write_jsonl(
 ) -> int:
     count = 0
     for conversation in conversations:
-        document = await thread_document(reader, conversation.id, codec, seen)
-        if document is not None:
-            out.write(dumps(document, newline=True))
+        for lines in await reader.thread_line_ranges(conversation.id):
+            count += await _write_file(reader, codec, conversation.id, lines, out, seen)
+    return count
+
+
+async def _write_file(
+    reader: Reader,
+    codec: Codec,
+    conversation_pk: int,
+    lines: range,
+    out: Output,
+    seen: Callable[[Any], Any],
+) -> int:
+    """Write the records a thread holds of one of its files: one document, or lines."""
+    document = await thread_document(reader, conversation_pk, codec, seen, lines)
+    if document is not None:
+        out.write(dumps(document, newline=True))
+        return 1
+    count = 0
+    records = thread_records(reader, conversation_pk, codec, seen, lines)
+    async with aclosing(records):
+        async for _, record in records:
+            out.write(dumps(record, newline=True))
             count += 1
-            continue
-        async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
-            async for _, record in records:
-                out.write(dumps(record, newline=True))
-                count += 1
     return count
 
 

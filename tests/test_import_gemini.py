@@ -153,3 +153,25 @@ async def test_a_rewind_in_a_later_import_retires_messages_already_stored(
     out = io.BytesIO()
     await export_session(store, SID, out, ExportFormat.JSONL)
     assert out.getvalue() == path.read_bytes()  # the dropped records are still there
+
+
+_REWOUND = """{ sessions(first: 2) { nodes {
+  events(types: ["rewound"], first: 10) { nodes { uuid } } } } }"""
+
+
+async def test_a_rewound_record_carries_its_id_whether_stored_earlier_or_not(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    draft = msg("g2", "gemini", "draft")  # g2 twice: each of its records becomes an event
+    records = [META, msg("u1", "user", "hi"), msg("u2", "user", "wrong"), draft, draft]
+    rewind = [{"$rewindTo": "u2"}, msg("u3", "user", "right")]
+    chat(tmp_path / "one", [*records, *rewind])  # read with the rewind
+    path = chat(tmp_path / "two", [{**META, "sessionId": "s-two"}, *records])
+    await import_paths(store, [tmp_path / "one", tmp_path / "two"])
+    with path.open("a") as fh:  # the rewind comes after its messages were stored
+        fh.writelines(json.dumps(record) + "\n" for record in rewind)
+    await import_paths(store, [tmp_path / "two"])
+    found = (await gql(_REWOUND))["sessions"]["nodes"]
+    assert len(found) == 2
+    for node in found:
+        assert [e["uuid"] for e in node["events"]["nodes"]] == ["u2", "g2", "g2"]

@@ -72,6 +72,9 @@ class Batch:
     # Messages stored by an earlier batch that are no longer current: msg_key -> the
     # event type their records become (see ``Writer.retire_messages``).
     retired: dict[str, str] = field(default_factory=dict)
+    # The uuid their events carry, where the format names all of a message's records by
+    # one (see ``Writer.retire_messages``).
+    retired_uuids: dict[str, str] = field(default_factory=dict)
     session_id: str | None = None
     agent_id: str | None = None
     # The session this file is a thread of, when the file names it (a Codex sub-agent's
@@ -86,6 +89,17 @@ class Batch:
     permission_mode: str | None = None
     lines: int = 0
     nbytes: int = 0
+
+    def move_lines(self, by: int) -> None:
+        """Number its messages' records and its events ``by`` lines on: where its file's
+        lines sit in a thread (see :data:`~graph.inputs.FILE_LINES`). Problems keep the
+        file's own line numbers (they are told to the user)."""
+        if not by:
+            return
+        for message in self.messages.values():
+            message.move_lines(by)
+        for event in self.events:
+            event.seq += by
 
     def metadata(self) -> dict[str, str] | None:
         """Session-level facts worth keeping beyond the columns."""

@@ -32,13 +32,15 @@ if TYPE_CHECKING:
 __all__ = ["keep_what_is_new"]
 
 
-async def keep_what_is_new(writer: Writer, context: ConversationContext, batch: Batch) -> None:
-    """Leave in ``batch`` (a whole document, read again) only what the thread lacks, and
-    retire what the thread holds that the document no longer does."""
+async def keep_what_is_new(
+    writer: Writer, context: ConversationContext, batch: Batch, own: range
+) -> None:
+    """Leave in ``batch`` (a whole document, read again) only what the thread's lines
+    ``own`` (its file's) lack, and retire what they hold that the document no longer does."""
     if not any(event.type == DOCUMENT for event in batch.events):
         return  # the document was not read (a write under way?): nothing to compare with
     session_pk, conversation_pk = context.session_pk, context.conversation_pk
-    newest, stored_events = await writer.transcripts.thread_contents(conversation_pk)
+    newest, stored_events = await writer.transcripts.thread_contents(conversation_pk, own)
     gone = {key: REMOVED for key in newest if key not in batch.messages}
     for key, message in list(batch.messages.items()):
         if key in newest and newest[key] == message.records[-1][1]:

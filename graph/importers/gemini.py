@@ -187,6 +187,8 @@ class GeminiParser(TranscriptParser):
         del self._order[self._order.index(key) :]
         for gone in dropped:
             batch.retired[gone] = REWOUND  # if an earlier batch stored it
+            if gone.startswith("g:"):  # its events carry its id, as those below do
+                batch.retired_uuids[gone] = gone.removeprefix("g:")
             message = batch.messages.pop(gone, None)
             if message is None:
                 continue
@@ -218,7 +220,9 @@ class GeminiFormat:
     def accepts(self, path: Path) -> bool:
         # Older versions wrote chats/session-*.json; no other .json file in a folder. A
         # current gemini-cli that resumes such a chat copies it into session-*.jsonl beside
-        # it and goes on there: the copy is read instead (it holds every message).
+        # it and goes on there: the copy is read instead (it holds every message). One
+        # imported before the move stays: the two files are one thread, each with lines of
+        # its own (see graph.inputs.FILE_LINES).
         if path.suffix == ".json":
             return (
                 path.name.startswith("session-")

@@ -23,6 +23,7 @@ from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
 from graph.importers.titles import Titles, backfill_titles, derive_titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
+from graph.inputs import FILE_LINES
 from graph.search.analysis import Analysis
 from graph.store import Added, FileState, NewConversation, NewSession
 from graph.store.indexing import SearchIndexer
@@ -99,8 +100,10 @@ class _Importer:
         self.progress = progress
         self.worker = worker
         self.summary = ImportSummary()
-        # Where each file's rows go, once known: path -> its thread.
+        # Where each file's rows go, once known: path -> its thread, and where its lines
+        # start there (a file that joins a thread another file holds has lines of its own).
         self.contexts: dict[str, ConversationContext] = {}
+        self.bases: dict[str, int] = {}
         # (session_pk, agentId) -> Task tool_use id, from the main threads read so far.
         self.links: dict[tuple[int, str], str] = {}
         self.titles = Titles()
@@ -168,6 +171,7 @@ class _Importer:
         if context is None:  # its rows were deleted: read it all again
             return plan if plan.action is Action.REWRITE else replace(plan, action=Action.RESET)
         self.contexts[str(plan.file.path)] = context
+        self.bases[str(plan.file.path)] = plan.state.line_base
         return plan
 
     async def _import_all(self, plans: list[Plan]) -> None:
@@ -251,10 +255,11 @@ class _Importer:
         size = plan.size if chunk.last else chunk.offset
         if chunk.first and plan.action is Action.RESET and plan.state is not None:
             if plan.state.conversation_pk is not None:
-                await writer.clear_conversation(plan.state.conversation_pk)
+                await _forget(writer, plan.state.conversation_pk, plan.state.line_base)
             context = None
         if plan.action is Action.REWRITE and context is not None:
-            await keep_what_is_new(writer, context, batch)
+            base = self.bases.get(path, 0)
+            await keep_what_is_new(writer, context, batch, range(base, base + FILE_LINES))
         context = await self._store_batch(writer, plan.file, context, batch)
         await writer.save_file_state(
             FileState(
@@ -266,6 +271,7 @@ class _Importer:
                 chunk.offset,
                 chunk.line_count,
                 chunk.resume,
+                self.bases.get(path, 0),
             )
         )
         if context is not None:
@@ -280,15 +286,24 @@ class _Importer:
         context: ConversationContext | None,
         batch: Batch,
     ) -> ConversationContext | None:
+        path = str(file.path)
         if context is None:
             if not (batch.messages or batch.events):
                 return None  # nothing to attach yet (blank or bad lines only)
             context = await self._open_conversation(writer, file, batch)
+            # The file's first rows: in a thread that another file already holds (Gemini
+            # CLI goes on with an old chat in a copy), its lines go after that file's.
+            self.bases[path] = await writer.transcripts.free_line_base(
+                context.conversation_pk, path
+            )
         elif batch.cwd or batch.git_branch or batch.version or batch.metadata():
             await writer.upsert_session(_new_session(context.session_id, file, batch))
+        batch.move_lines(self.bases.get(path, 0))
         session_pk, conversation_pk = context.session_pk, context.conversation_pk
         if batch.retired:  # before the batch's messages: one may come back under its key
-            await writer.retire_messages(session_pk, conversation_pk, batch.retired)
+            await writer.retire_messages(
+                session_pk, conversation_pk, batch.retired, batch.retired_uuids
+            )
         if batch.messages:
             await writer.add_messages(session_pk, conversation_pk, list(batch.messages.values()))
         if batch.events:
@@ -319,6 +334,16 @@ class _Importer:
             session_pk, NewConversation(agent_id, sidechain, parent)
         )
         return ConversationContext(session_pk, session_id, conversation_pk, agent_id, None)
+
+
+async def _forget(writer: Writer, conversation_pk: int, base: int) -> None:
+    """Delete what a file read again from its start stored: its thread, or only its lines
+    where other files' lines share the thread."""
+    own = range(base, base + FILE_LINES)
+    if await writer.transcripts.thread_line_ranges(conversation_pk) in ([], [own]):
+        await writer.clear_conversation(conversation_pk)
+    else:
+        await writer.clear_lines(conversation_pk, own)
 
 
 def _new_session(session_id: str, file: TranscriptFile, batch: Batch) -> NewSession:

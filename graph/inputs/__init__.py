@@ -14,10 +14,18 @@ from __future__ import annotations
 
 from graph.inputs.masking import Masker, masked_text
 from graph.inputs.records import DOCUMENT, REMOVED, Document, NewEvent, NewMessage
-from graph.inputs.sessions import EventLookup, FileState, NewConversation, NewSession, TokenTotals
+from graph.inputs.sessions import (
+    FILE_LINES,
+    EventLookup,
+    FileState,
+    NewConversation,
+    NewSession,
+    TokenTotals,
+)
 
 __all__ = [
     "DOCUMENT",
+    "FILE_LINES",
     "REMOVED",
     "Document",
     "EventLookup",

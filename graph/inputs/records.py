@@ -130,6 +130,17 @@ class NewMessage:
         self._text = self._masked = None
         return True
 
+    def move_lines(self, by: int) -> None:
+        """Number its records ``by`` lines on (a file's lines placed in its thread)."""
+        if not by:
+            return
+        packed = self._encoded is not None
+        self._records = [(line + by, record) for line, record in self.records]
+        if packed:  # the lines are in the stored bytes: encoded again (a rare case)
+            self._seq += by
+            self._encoded = _exact(orjson.dumps(self._records))
+            self._records = None
+
     @property
     def records(self) -> list[tuple[int, Record]]:
         if self._records is None:

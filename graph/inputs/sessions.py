@@ -6,11 +6,25 @@ Also :class:`EventLookup`, what a format asks the store to find in an event it s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-__all__ = ["EventLookup", "FileState", "NewConversation", "NewSession", "Record", "TokenTotals"]
+__all__ = [
+    "FILE_LINES",
+    "EventLookup",
+    "FileState",
+    "NewConversation",
+    "NewSession",
+    "Record",
+    "TokenTotals",
+]
 
 Record = dict[str, Any]
+
+# How many line numbers of a thread each of its files has. A thread is mostly one file,
+# numbered from 1; a file that joins a thread another file already holds (Gemini CLI
+# moves an old chat document to a .jsonl and goes on there) is numbered on from the next
+# multiple of this, so the two files' lines never meet and each one can be written back.
+FILE_LINES: Final = 1 << 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +68,9 @@ class FileState:
     """How far the importer read a transcript file.
 
     ``resume`` is what its format's parser carries over past ``offset`` (JSON text; see
-    migration 0014), ``None`` when nothing does.
+    migration 0014), ``None`` when nothing does. ``line_base`` is where the file's line
+    numbers start in its thread: 0 for the thread's first file, a multiple of
+    :data:`FILE_LINES` for a file that joined it later (see migration 0016).
     """
 
     path: str
@@ -65,6 +81,7 @@ class FileState:
     offset: int
     line_count: int
     resume: str | None = None
+    line_base: int = 0
 
 
 @dataclass(frozen=True, slots=True)

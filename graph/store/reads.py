@@ -29,7 +29,11 @@ from graph.store.rows import (
     columns,
 )
 from graph.store.searching import RANK_WINDOW, HitRow, SearchWhere, count_sql, search_sql
-from graph.store.transcripts import conversation_events, conversation_messages
+from graph.store.transcripts import (
+    conversation_events,
+    conversation_messages,
+    thread_line_ranges,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Sequence
@@ -246,15 +250,31 @@ class Reader(Figures):
         sql, params = count_sql(expression, where)
         return int((await self._all(sql, params))[0][0])
 
-    def conversation_messages(self, conversation_pk: int) -> AsyncGenerator[MessageRow, None]:
-        """A thread's messages in file order, fetched a page at a time (for exports)."""
-        self.statements += 1
-        return conversation_messages(self._conn, conversation_pk)
+    def conversation_messages(
+        self, conversation_pk: int, lines: range | None = None
+    ) -> AsyncGenerator[MessageRow, None]:
+        """A thread's messages in file order, fetched a page at a time (for exports).
 
-    def conversation_events(self, conversation_pk: int) -> AsyncGenerator[EventRow, None]:
-        """A thread's events in file order, fetched a page at a time (for exports)."""
+        With ``lines`` (one of :meth:`thread_line_ranges`), those that may have records
+        in it: every message that starts before its end.
+        """
         self.statements += 1
-        return conversation_events(self._conn, conversation_pk)
+        return conversation_messages(self._conn, conversation_pk, lines)
+
+    def conversation_events(
+        self, conversation_pk: int, lines: range | None = None
+    ) -> AsyncGenerator[EventRow, None]:
+        """A thread's events in file order (in ``lines`` only, if given), fetched a page at
+        a time (for exports)."""
+        self.statements += 1
+        return conversation_events(self._conn, conversation_pk, lines)
+
+    async def thread_line_ranges(self, conversation_pk: int) -> list[range]:
+        """The line numbers of each file a thread was read from, in order (one range
+        unless a file joined a thread another one holds: see
+        :data:`~graph.inputs.FILE_LINES`)."""
+        self._count()
+        return await thread_line_ranges(self._conn, conversation_pk)
 
     async def changes_after(
         self, seq: int, limit: int, session_pk: int | None = None

@@ -8,7 +8,7 @@ index. Each record becomes an event at its own line, as if it had been read as o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graph.inputs import NewEvent, NewMessage
@@ -28,11 +28,20 @@ class Retires(WriterBase):
         raise NotImplementedError  # the Writer's
 
     async def retire_messages(
-        self, session_pk: int, conversation_pk: int, retired: dict[str, str]
+        self,
+        session_pk: int,
+        conversation_pk: int,
+        retired: Mapping[str, str],
+        uuids: Mapping[str, str] | None = None,
     ) -> int:
         """Make the stored messages of a thread named in ``retired`` (msg_key -> event
         type) events of that type, one per record at its line. Keys not stored are left
-        alone. Returns how many messages were retired."""
+        alone. Returns how many messages were retired.
+
+        Each event's uuid is the one ``uuids`` gives its message's key, where the format
+        names all of a message's records by one (a Gemini CLI message id); else the
+        message's for its first record, the record's own after.
+        """
         if not retired:
             return 0
         rows = list(
@@ -54,11 +63,14 @@ class Retires(WriterBase):
                 "messages", "content", message_row_key(conversation_pk, key), content
             )
             records = [(int(line), record) for line, record in stored]
+            named = uuids.get(key) if uuids is not None else None
             messages.append(
                 (int(pk), NewMessage(key, role, timestamp, records, model=model, source=source))
             )
             events += [
-                NewEvent(line, retired[key], timestamp, record, uuid=_uuid(record, uuid, i))
+                NewEvent(
+                    line, retired[key], timestamp, record, uuid=named or _uuid(record, uuid, i)
+                )
                 for i, (line, record) in enumerate(records)
             ]
         for hook in self._hooks:  # the index drops their documents (it needs their content)

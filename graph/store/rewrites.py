@@ -18,15 +18,16 @@ class Rewrites(WriterBase):
     async def rewrite_message(
         self, session_pk: int, conversation_pk: int, pk: int, old: NewMessage, new: NewMessage
     ) -> None:
-        """Replace a stored message's records (a redaction: nothing else changes)."""
+        """Replace a stored message's records (a redaction, or some of its records gone:
+        nothing else changes but its first line)."""
         content = new.encoded
         if self._codec.encrypted:
             key = message_row_key(conversation_pk, new.msg_key)
             content = self._codec.seal("messages", "content", key, content)
         text, masked_by = self._text_value(conversation_pk, new)
         await self._conn.execute(
-            "UPDATE messages SET content = ?, text = ?, text_masked_by = ? WHERE id = ?",
-            (content, text, masked_by, pk),
+            "UPDATE messages SET seq = ?, content = ?, text = ?, text_masked_by = ? WHERE id = ?",
+            (new.seq, content, text, masked_by, pk),
         )
         self._changes[("message", pk)] = (conversation_pk, new.seq, session_pk)
         for hook in self._hooks:

@@ -14,7 +14,7 @@ import orjson
 
 from graph.content import records_of
 from graph.crypto import Codec, PlainCodec
-from graph.inputs import EventLookup, FileState
+from graph.inputs import FILE_LINES, EventLookup, FileState
 from graph.store import prompt_history
 from graph.store.filters import json_list
 from graph.store.rows import EventRow, MessageRow, columns, event_row_key, message_row_key
@@ -40,14 +40,17 @@ __all__ = [
     "conversation_messages",
     "file_states",
     "first_event_value",
+    "free_line_base",
     "link_agent",
     "session_pk_of_message_uuid",
     "session_pk_of_record_uuid",
     "session_pk_of_session_id",
     "thread_contents",
+    "thread_line_ranges",
 ]
 
 _FETCH = 64
+_PAST_ANY_LINE = 1 << 62  # a line number past any a thread has (FILE_LINES a file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +75,39 @@ async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[
         return {}
     rows = await conn.execute_fetchall(
         "SELECT f.path, f.conversation_pk, f.size, f.mtime_ns, f.head_hash, f.offset, "
-        "f.line_count, f.resume FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
+        "f.line_count, f.resume, f.line_base"
+        " FROM json_each(?) AS k JOIN import_files AS f ON f.path = k.value",
         (json_list(list(paths)),),
     )
     return {row[0]: FileState(*row) for row in rows}
+
+
+async def free_line_base(conn: aiosqlite.Connection, conversation_pk: int, path: str) -> int:
+    """Where the lines of ``path``, about to be stored in a thread for the first time, start:
+    0 in a thread that holds nothing yet, else the next multiple of
+    :data:`~graph.inputs.FILE_LINES` past every line (and every other file) it holds."""
+    last = await _one(
+        conn,
+        "SELECT max(m) FROM (SELECT max(seq) AS m FROM events WHERE conversation_pk = ?1"
+        " UNION ALL SELECT max(seq) FROM messages WHERE conversation_pk = ?1"
+        " UNION ALL SELECT max(line_base) FROM import_files"
+        " WHERE conversation_pk = ?1 AND path != ?2)",
+        (conversation_pk, path),
+    )
+    return 0 if last is None else (int(last) // FILE_LINES + 1) * FILE_LINES
+
+
+async def thread_line_ranges(conn: aiosqlite.Connection, conversation_pk: int) -> list[range]:
+    """The line ranges of a thread's files, in order: one unless files joined it (see
+    :data:`~graph.inputs.FILE_LINES`)."""
+    rows = await conn.execute_fetchall(
+        "SELECT seq / ?2 FROM events WHERE conversation_pk = ?1"
+        " UNION SELECT seq / ?2 FROM messages WHERE conversation_pk = ?1"
+        " UNION SELECT line_base / ?2 FROM import_files WHERE conversation_pk = ?1"
+        " ORDER BY 1",
+        (conversation_pk, FILE_LINES),
+    )
+    return [range(int(row[0]) * FILE_LINES, (int(row[0]) + 1) * FILE_LINES) for row in rows]
 
 
 async def session_pk_of_session_id(conn: aiosqlite.Connection, session_id: str) -> int | None:
@@ -163,12 +195,18 @@ async def link_agent(
 
 
 async def conversation_messages(
-    conn: aiosqlite.Connection, conversation_pk: int
+    conn: aiosqlite.Connection, conversation_pk: int, lines: range | None = None
 ) -> AsyncGenerator[MessageRow, None]:
-    """A thread's messages in file order (by their first line), fetched a page at a time."""
+    """A thread's messages in file order (by their first line), fetched a page at a time.
+
+    With ``lines``, those that may have records in that range: the ones that start
+    before its end (a message's records are at or after its first line).
+    """
+    end = _PAST_ANY_LINE if lines is None else lines.stop
     cursor = await conn.execute(
-        f"SELECT {columns(MessageRow)} FROM messages WHERE conversation_pk = ? ORDER BY seq, id",
-        (conversation_pk,),
+        f"SELECT {columns(MessageRow)} FROM messages WHERE conversation_pk = ? AND seq < ?"
+        " ORDER BY seq, id",
+        (conversation_pk, end),
     )
     try:
         while rows := list(await cursor.fetchmany(_FETCH)):
@@ -179,12 +217,14 @@ async def conversation_messages(
 
 
 async def conversation_events(
-    conn: aiosqlite.Connection, conversation_pk: int
+    conn: aiosqlite.Connection, conversation_pk: int, lines: range | None = None
 ) -> AsyncGenerator[EventRow, None]:
-    """A thread's events in file order, fetched a page at a time."""
+    """A thread's events in file order (those in ``lines``, if given), a page at a time."""
+    start, end = (0, _PAST_ANY_LINE) if lines is None else (lines.start, lines.stop)
     cursor = await conn.execute(
-        f"SELECT {columns(EventRow)} FROM events WHERE conversation_pk = ? ORDER BY seq",
-        (conversation_pk,),
+        f"SELECT {columns(EventRow)} FROM events WHERE conversation_pk = ? AND seq >= ?"
+        " AND seq < ? ORDER BY seq",
+        (conversation_pk, start, end),
     )
     try:
         while rows := list(await cursor.fetchmany(_FETCH)):
@@ -195,19 +235,22 @@ async def conversation_events(
 
 
 async def thread_contents(
-    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None
+    conn: aiosqlite.Connection, conversation_pk: int, codec: Codec | None, lines: range
 ) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
-    """What a thread holds: each message's newest record by its key, and every event as
-    (line, uuid, type, record) in line order (for a transcript rewritten whole, to tell
-    what is new in it)."""
+    """What one file's ``lines`` of a thread hold: the newest record in them of each
+    message that has one, by its key, and every event as (line, uuid, type, record) in
+    line order (for a transcript rewritten whole, to tell what is new in it)."""
     codec = codec or PlainCodec()
     newest: dict[str, Any] = {}
     for key, content in await conn.execute_fetchall(
-        "SELECT msg_key, content FROM messages WHERE conversation_pk = ?", (conversation_pk,)
+        "SELECT msg_key, content FROM messages WHERE conversation_pk = ? AND seq < ?",
+        (conversation_pk, lines.stop),
     ):
         row_key = message_row_key(conversation_pk, key)
         records = records_of(codec.open("messages", "content", row_key, content))
-        newest[key] = records[-1][1] if records else None
+        mine = [record for line, record in records if line in lines]
+        if mine:
+            newest[key] = mine[-1]
     events = [
         (
             int(seq),
@@ -216,8 +259,9 @@ async def thread_contents(
             orjson.loads(codec.open("events", "data", event_row_key(conversation_pk, seq), data)),
         )
         for seq, uuid, kind, data in await conn.execute_fetchall(
-            "SELECT seq, uuid, type, data FROM events WHERE conversation_pk = ? ORDER BY seq",
-            (conversation_pk,),
+            "SELECT seq, uuid, type, data FROM events WHERE conversation_pk = ? AND seq >= ?"
+            " AND seq < ? ORDER BY seq",
+            (conversation_pk, lines.start, lines.stop),
         )
     ]
     return newest, events
@@ -274,9 +318,15 @@ class Transcripts:
         await link_agent(self._conn, session_pk, agent_id, tool_use_id)
 
     async def thread_contents(
-        self, conversation_pk: int
+        self, conversation_pk: int, lines: range
     ) -> tuple[dict[str, Any], list[tuple[int, str | None, str, Any]]]:
-        return await thread_contents(self._conn, conversation_pk, self._codec)
+        return await thread_contents(self._conn, conversation_pk, self._codec, lines)
+
+    async def free_line_base(self, conversation_pk: int, path: str) -> int:
+        return await free_line_base(self._conn, conversation_pk, path)
+
+    async def thread_line_ranges(self, conversation_pk: int) -> list[range]:
+        return await thread_line_ranges(self._conn, conversation_pk)
 
     async def sessions_to_title(self, session_pks: Sequence[int]) -> list[UntitledSession]:
         return await sessions_to_title(self._conn, session_pks)

@@ -29,7 +29,6 @@ from graph.store.deletes import Deletes
 from graph.store.filters import json_list
 from graph.store.hooks import WriteHook
 from graph.store.retires import Retires
-from graph.store.rewrites import Rewrites
 from graph.store.rows import TokenTotals, event_row_key, message_row_key
 from graph.store.writer_base import Added
 
@@ -43,7 +42,7 @@ _CHANGES = f"INSERT INTO changes (session_pk, kind, target_pk) {from_json(3)}"
 _MESSAGE_ROWS = f"INSERT OR IGNORE INTO message_rows (uuid, message_pk) {from_json(2)}"
 
 
-class Writer(Deletes, Rewrites, Retires):
+class Writer(Deletes, Retires):
     """Writes inside one transaction on the store's single writer connection."""
 
     async def upsert_session(self, session: NewSession) -> int:
@@ -330,12 +329,12 @@ class Writer(Deletes, Rewrites, Retires):
         """Record how far ``state.path`` was read, in the same transaction as its rows."""
         await self._conn.execute(
             "INSERT INTO import_files (path, conversation_pk, size, mtime_ns, head_hash, offset,"
-            " line_count, imported_at, resume) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " line_count, imported_at, resume, line_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (path) DO UPDATE SET conversation_pk = excluded.conversation_pk,"
             " size = excluded.size, mtime_ns = excluded.mtime_ns,"
             " head_hash = excluded.head_hash, offset = excluded.offset,"
             " line_count = excluded.line_count, imported_at = excluded.imported_at,"
-            " resume = excluded.resume",
+            " resume = excluded.resume, line_base = excluded.line_base",
             (
                 state.path,
                 state.conversation_pk,
@@ -346,6 +345,7 @@ class Writer(Deletes, Rewrites, Retires):
                 state.line_count,
                 datetime.now(UTC).isoformat(timespec="seconds"),
                 state.resume,
+                state.line_base,
             ),
         )
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from graph.content import records_of
+from graph.inputs import FILE_LINES
 from graph.search.documents import FIELD_COLUMNS
 from graph.search.fts import compile_query
 from graph.search.query import parse
@@ -205,3 +207,38 @@ async def test_a_retired_message_leaves_counts_usage_and_search_but_not_the_reco
         (3, "removed", "system"),
         (4, "progress", None),
     ]
+
+
+async def test_retired_records_carry_the_uuid_named_for_their_message(store: Store) -> None:
+    pk, conversation = await seed(store)
+    async with store.write() as writer:
+        await writer.retire_messages(pk, conversation, {"u:1": "rewound"}, {"u:1": "named"})
+    async with store.read() as reader:
+        events = await reader.events(EventFilter(session_pk=pk), PageRequest(10))
+    assert [(e.seq, e.uuid) for e in events.rows] == [(1, "named"), (3, "e3"), (4, "e4")]
+
+
+async def test_a_thread_read_from_two_files_gives_each_files_lines(store: Store) -> None:
+    pk, conversation = await seed(store)  # one file: lines 1 to 4
+    base = FILE_LINES  # a second file's lines (see graph.inputs.FILE_LINES)
+    async with store.write() as writer:
+        assert await writer.transcripts.free_line_base(conversation, "/second") == base
+        await writer.add_events(pk, conversation, [event(base + 1), event(base + 2)])
+        await writer.add_messages(pk, conversation, [reply(base + 3, "s1-a", "more", 1)])
+    async with store.read() as reader:
+        ranges = await reader.thread_line_ranges(conversation)
+        assert ranges == [range(0, base), range(base, 2 * base)]
+        events = [e.seq async for e in reader.conversation_events(conversation, ranges[1])]
+        messages = [m.msg_key async for m in reader.conversation_messages(conversation, ranges[0])]
+    assert events == [base + 1, base + 2]
+    assert messages == ["u:1", "m:s1-a"]  # every message that starts in the first file
+
+    async with store.write() as writer:  # the second file is read again from its start
+        await writer.clear_lines(conversation, ranges[1])
+    async with store.read() as reader:
+        assert await reader.thread_line_ranges(conversation) == [ranges[0]]
+        (page,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
+        (session,) = await reader.sessions_by_pk([pk])
+    contents = [store.codec.open("messages", "content", m.row_key, m.content) for m in page.rows]
+    assert [len(records_of(content)) for content in contents] == [1, 1]  # its record went
+    assert session is not None and (session.message_count, session.event_count) == (2, 2)
