@@ -33,8 +33,10 @@ from functools import partial
 from typing import Any, Final, NamedTuple
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,6 +56,17 @@ from graph.schema.plans import DEFINITION, Plain, close, converter, never, readi
 
 __all__ = ["CycleFreeExecutionContext"]
 
+
+# graphql-core's scalars that give back a value of this type as it is (an int, when it
+# fits in 32 bits).
+_BUILT_IN: Final = {
+    "String": GraphQLString,
+    "ID": GraphQLID,
+    "Int": GraphQLInt,
+    "Boolean": GraphQLBoolean,
+}
+_SAME: Final = {"String": str, "ID": str, "Int": int, "Boolean": bool}
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # The types of most values read: none of them is awaitable.
 _NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
@@ -147,7 +160,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completion = self._completion(field_def.type, details) if read is not None else None
         if read is None or completion is None:
             return None
-        return completion._replace(attribute=read[0], read=read[1], field=field_def)
+        return completion._replace(read=read, field=field_def)
 
     def _completion(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Plain | None:
         """How a value of ``type_`` is completed for the selection ``details``, if it has
@@ -157,14 +170,13 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
         if isinstance(of_type, GraphQLScalarType | GraphQLEnumType):
-            # graphql-core's String and ID give a str back as it is.
-            same = str if of_type is GraphQLString or of_type is GraphQLID else None
-            return Plain("", never, nullable, None, coerce=of_type.coerce_output_value, same=same)
+            same = _SAME.get(of_type.name) if of_type is _BUILT_IN.get(of_type.name) else None
+            return Plain(never, nullable, None, coerce=of_type.coerce_output_value, same=same)
         if isinstance(of_type, GraphQLList):
             if any(d.node.directives for d in details):
                 return None  # @stream, or a directive of its own
             item = self._completion(of_type.of_type, details)
-            return Plain("", never, nullable, None, item=item) if item is not None else None
+            return Plain(never, nullable, None, item=item) if item is not None else None
         if not isinstance(of_type, GraphQLObjectType):
             return None
         grouped, deferred, forbidden = self.collect_subfields(of_type, details)
@@ -174,7 +186,6 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if not all(fields):
             return None
         return Plain(
-            "",
             never,
             nullable,
             None,
@@ -206,7 +217,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if item is None or not isinstance(items, list | tuple):
             return generic()
         pending: list[_Pending] = []
-        completed = self._complete(Plain("", never, False, None, item=item), items, pending)
+        completed = self._complete(Plain(never, False, None, item=item), items, pending)
         if completed is Undefined:
             _let_go(pending)
             return generic()
@@ -262,12 +273,13 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: dict[str, Any] = {}
         for name, field in plain.fields:
             try:
-                item = field.read(value, field.attribute)
+                item = field.read(value)
             except Exception:
                 return Undefined
             kind = type(item)
-            if kind is field.same:
-                # The commonest leaf (a str where a String or ID goes) needs no coercion.
+            if kind is field.same and (kind is not int or _INT_MIN <= item <= _INT_MAX):
+                # The commonest leaves (a str where a String or ID goes, an int where an
+                # Int goes, a bool where a Boolean goes) are their own coerced values.
                 completed[name] = item
                 continue
             if kind not in _NEVER_AWAITABLE and is_awaitable(item):
@@ -363,7 +375,7 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A field's completed value (or an awaitable of it) by its plan, or Undefined
         when the generic path must resolve it."""
         try:
-            value = plain.read(source_value, plain.attribute)
+            value = plain.read(source_value)
         except Exception:
             return Undefined  # the generic path reports it
         if self.is_awaitable(value):

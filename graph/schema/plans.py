@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from enum import Enum
+from functools import partial
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from graphql import GraphQLField
@@ -26,20 +28,19 @@ __all__ = ["Plain", "Reading", "close", "never", "reading"]
 # strawberry keeps each GraphQL field's definition under this extension key.
 DEFINITION = "strawberry-definition"
 
-Reading = tuple[str, Callable[[Any, str], Any]]
+Reading = Callable[[Any], Any]
 
 
 class Plain(NamedTuple):
     """How to read a field and complete its value.
 
-    ``read(source, attribute)`` gives the value. A leaf is completed by ``coerce`` (a
-    value of type ``same`` as it is), a
+    ``read(source)`` gives the value. A leaf is completed by ``coerce`` (a value of type
+    ``same`` as it is, an int within GraphQL's 32 bits), a
     list item by item with ``item``, an object by the plans of its selection, ``fields``
     (response name, plan), once ``is_type_of`` accepts it.
     """
 
-    attribute: str
-    read: Callable[[Any, str], Any]
+    read: Reading
     nullable: bool
     field: GraphQLField | None  # None: a list's item, or a value being completed
     coerce: Callable[[Any], Any] | None = None
@@ -49,7 +50,7 @@ class Plain(NamedTuple):
     same: type | None = None  # a leaf's values of this type are completed as they are
 
 
-def never(source: Any, attribute: str) -> Any:
+def never(source: Any) -> Any:
     raise AssertionError("a list's item is not read from a parent")
 
 
@@ -78,18 +79,21 @@ def reading(
     resolver = definition.base_resolver
     if resolver is None:
         # strawberry marks the resolver of a field with no resolver and no extensions.
-        if getattr(field_def.resolve, "_is_default", False) and not field_def.args:
-            return definition.python_name, definition.default_resolver
-        return None
+        if not getattr(field_def.resolve, "_is_default", False) or field_def.args:
+            return None
+        name, default = definition.python_name, definition.default_resolver
+        return attrgetter(name) if default is getattr else partial(_read_with, default, name)
     method = resolver.wrapped_func
     if not callable(method) or not _takes_arguments_only(resolver):
         return None
     if not field_def.args:
-        return "", lambda source, _: method(source)
+        return method
     kwargs = _arguments(field_def, definition, details, variables, convert)
-    if kwargs is None:
-        return None
-    return "", lambda source, _: method(source, **kwargs)
+    return partial(method, **kwargs) if kwargs is not None else None
+
+
+def _read_with(resolver: Callable[[Any, str], Any], name: str, source: Any) -> Any:
+    return resolver(source, name)
 
 
 def _takes_arguments_only(resolver: StrawberryResolver[Any]) -> bool:
