@@ -16,7 +16,7 @@ from strawberry.types.nodes import SelectedField, Selection
 from graph.errors import UserInputError
 from graph.schema.children import message_blocks
 from graph.schema.connections import Connection, Edge, PageArgs
-from graph.schema.context import Info
+from graph.schema.context import Context, Info
 from graph.schema.lookups import session_pk
 from graph.schema.scalars import to_db_time
 from graph.schema.types import Event, Message, Session
@@ -103,6 +103,8 @@ class SearchHit:
 
     row: strawberry.Private[HitRow]
     compiled: strawberry.Private[Compiled]
+    # The request's: what the node and session are built with.
+    context: strawberry.Private[Context]
     cut: strawberry.Private[Snippet | None] = None
     node_row: strawberry.Private[MessageRow | EventRow | SessionRow | None] = None
     session_row: strawberry.Private[SessionRow | None] = None
@@ -124,17 +126,17 @@ class SearchHit:
         return SearchField(self.cut.field) if self.cut else None
 
     @strawberry.field(description="The message, event or session that matched.")
-    def node(self, info: Info) -> SearchNode | None:
+    def node(self) -> SearchNode | None:
         row = self.node_row
         if isinstance(row, MessageRow):
-            return Message.of(row, info.context)
+            return Message.of(row, self.context)
         if isinstance(row, EventRow):
             return Event.of(row)
-        return Session.of(row, info.context) if row is not None else None
+        return Session.of(row, self.context) if row is not None else None
 
     @strawberry.field
-    def session(self, info: Info) -> Session | None:
-        return Session.of(self.session_row, info.context) if self.session_row else None
+    def session(self) -> Session | None:
+        return Session.of(self.session_row, self.context) if self.session_row else None
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -290,7 +292,7 @@ async def resolve_search(
         raise UserInputError("search pages forward only: use `first` and `after`")
     connection = Connection.build(
         lambda: loaders.search(compiled.expression, where, request),
-        lambda hit: SearchHit(row=hit, compiled=compiled),
+        lambda hit: SearchHit(row=hit, compiled=compiled, context=info.context),
         lambda hit: (hit.score, hit.rowid),
         kind,
         lambda: loaders.count_search(compiled.expression, where),
