@@ -26,6 +26,11 @@ __all__ = ["children", "event_filter", "message_blocks", "message_records"]
 R = TypeVar("R")
 T = TypeVar("T")
 
+_UNFILTERED: dict[str, MessageFilter | EventFilter] = {
+    "messages": MessageFilter(),
+    "events": EventFilter(),
+}
+
 # A session's timeline interleaves its threads by time; a thread is read in file order.
 _SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
@@ -55,7 +60,7 @@ def children(
         page_key(sort),
         kind,
         total
-        if where == type(where)()
+        if where == _UNFILTERED[table]
         else lambda: loaders.child_count.load(ChildCount(table, parent, pk, where)),
     )
 

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -129,31 +130,37 @@ class PageArgs:
     before: str | None = None
 
     def request(self, kind: str, arity: int, *, default: int, maximum: int) -> PageRequest:
-        """The store request for these arguments.
+        """The store request for these arguments (the same object for the same arguments:
+        a page of 50 sessions asks 50 times for each session's first messages).
 
         Raises:
             UserInputError: negative or too large sizes, or ``first`` with ``last``.
             BadCursorError: a cursor from another field or ordering.
         """
-        if self.first is not None and self.last is not None:
-            raise UserInputError("pass `first` or `last`, not both")
-        for name, size in (("first", self.first), ("last", self.last)):
-            if size is not None and not 0 <= size <= maximum:
-                raise UserInputError(
-                    f"`{name}` must be between 0 and {maximum}, got {size}",
-                    argument=name,
-                    maximum=maximum,
-                )
-        after = decode_cursor(self.after, kind, arity) if self.after is not None else None
-        before = decode_cursor(self.before, kind, arity) if self.before is not None else None
-        from_end = self.last is not None or (self.before is not None and self.first is None)
-        limit = self.last if self.last is not None else self.first
-        return PageRequest(
-            limit=min(default, maximum) if limit is None else limit,
-            after=after,
-            before=before,
-            from_end=from_end,
-        )
+        return _request(self, kind, arity, default, maximum)
+
+
+@lru_cache(maxsize=512)
+def _request(args: PageArgs, kind: str, arity: int, default: int, maximum: int) -> PageRequest:
+    if args.first is not None and args.last is not None:
+        raise UserInputError("pass `first` or `last`, not both")
+    for name, size in (("first", args.first), ("last", args.last)):
+        if size is not None and not 0 <= size <= maximum:
+            raise UserInputError(
+                f"`{name}` must be between 0 and {maximum}, got {size}",
+                argument=name,
+                maximum=maximum,
+            )
+    after = decode_cursor(args.after, kind, arity) if args.after is not None else None
+    before = decode_cursor(args.before, kind, arity) if args.before is not None else None
+    from_end = args.last is not None or (args.before is not None and args.first is None)
+    limit = args.last if args.last is not None else args.first
+    return PageRequest(
+        limit=min(default, maximum) if limit is None else limit,
+        after=after,
+        before=before,
+        from_end=from_end,
+    )
 
 
 def page_key(fields: Sequence[str]) -> Callable[[object], SortKey]:

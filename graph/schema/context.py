@@ -76,14 +76,14 @@ class Context:
         ``blocks``: how the message's format reads its records; without it, ``None``
         when the text has to be built from the records.
         """
+        stored_text = row.text
+        masked_here = row.text_masked_by == self.scanner.digest
+        if masked_here and type(stored_text) is str and not self.store.codec.encrypted:
+            return stored_text  # served as stored: nothing to open, nothing to remember
         key = ("messages", "text", row.row_key)
         if key not in self.opened:
-            stored_text = row.text
-            if stored_text is not None and row.text_masked_by == self.scanner.digest:
-                if isinstance(stored_text, str) and not self.store.codec.encrypted:
-                    text: str = stored_text
-                else:
-                    text = self._decrypted(key, stored_text).decode()
+            if stored_text is not None and masked_here:
+                text: str = self._decrypted(key, stored_text).decode()
                 self.opened[key] = text
                 return text
             records = self.opened.get(("messages", "content", row.row_key))

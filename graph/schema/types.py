@@ -38,10 +38,13 @@ from graph.usage import total
 __all__ = ["Conversation", "Event", "Message", "Session"]
 
 
+_ALL_MESSAGES = MessageFilter()
+
+
 def _messages(
     context: Context, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
 ) -> Connection[Message]:
-    where = MessageFilter(role=role)
+    where = MessageFilter(role=role) if role is not None else _ALL_MESSAGES
     return children(
         context,
         "messages",
