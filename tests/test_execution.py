@@ -11,7 +11,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLResolveInfo
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 
 from graph.schema.execution import CycleFreeExecutionContext
 
@@ -374,3 +374,34 @@ async def test_a_failing_awaitable_of_a_list_item_is_the_same_error_at_the_same_
 async def test_a_bad_variable_is_reported_as_before() -> None:
     result = await _both("query($n: Int) { shelves { items(first: $n) { name } } }", {"n": None})
     assert result.errors is not None
+
+
+class Planning(CycleFreeExecutionContext):
+    """Counts the plans made (not found from an earlier request)."""
+
+    made = 0
+
+    def _make_plan(self, *args: Any) -> Any:
+        Planning.made += 1
+        return super()._make_plan(*args)
+
+
+async def test_a_document_is_planned_once_per_variables() -> None:
+    # The parser cache hands out the same document for the same text.
+    schema = strawberry.Schema(
+        query=ShelfQuery, extensions=[ParserCache], execution_context_class=Planning
+    )
+    query = """query($n: Int!, $big: Boolean!) { shelves { size @skip(if: $big) kind
+      items(first: $n) { name } } }"""
+    answers = []
+    for n, big in ((1, False), (1, False), (2, False), (1, True), (1, False)):
+        Planning.made = 0
+        result = await schema.execute(query, variable_values={"n": n, "big": big})
+        assert result.errors is None
+        answers.append((Planning.made, result.data))
+    # Plans are made for the first request, then found again; other variables make
+    # their own (an argument, a skipped field), and each answer is its own.
+    assert [made for made, _ in answers] == [5, 0, 5, 4, 0]
+    assert answers[1][1] == answers[0][1] == answers[4][1]
+    assert answers[2][1] is not None and len(answers[2][1]["shelves"][0]["items"]) == 2
+    assert answers[3][1] is not None and "size" not in answers[3][1]["shelves"][0]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Final, NamedTuple
 
 from graphql import (
@@ -43,6 +43,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLSchema,
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -70,6 +71,13 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # The types of most values read: none of them is awaitable.
 _NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
+
+
+# Plans made for earlier requests, per schema (see ``_remembered``).
+_KNOWN: Final[weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[Any, ...], Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+_KNOWN_PLANS: Final = 4096
 
 
 class _Pending(NamedTuple):
@@ -150,6 +158,11 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, parent_type: GraphQLObjectType, details: FieldDetailsList
     ) -> Plain | None:
         """The plan of a field: how it is read, and how its value is completed."""
+        return self._remembered(
+            ("field", parent_type.name), details, partial(self._make_plan, parent_type, details)
+        )
+
+    def _make_plan(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Plain | None:
         field_def = self.schema.get_field(parent_type, details[0].node.name.value)
         if field_def is None:
             return None
@@ -237,8 +250,37 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (str(item_type), id(details))
         cached = self._items.get(key)
         if cached is None:
-            self._items[key] = cached = (details, self._completion(item_type, details))
+            plan = self._remembered(
+                ("items", str(item_type)), details, partial(self._completion, item_type, details)
+            )
+            self._items[key] = cached = (details, plan)
         return cached[1]
+
+    def _remembered(
+        self, what: tuple[str, str], details: FieldDetailsList, make: Callable[[], Plain | None]
+    ) -> Plain | None:
+        """A plan as made for an earlier request of the same document with the same
+        variables (the parser cache hands out the same nodes), or made now.
+
+        Plans are kept per schema, with the nodes they were made for: a node kept alive
+        keeps its id, so an id in a key names one node for as long as the key is kept.
+        """
+        if any(d.fragment_variable_values is not None for d in details):
+            return make()
+        known = _KNOWN.setdefault(self.schema, {})
+        key = (*what, self._variables_key, *(id(d.node) for d in details))
+        entry = known.get(key)
+        if entry is None:
+            if len(known) >= _KNOWN_PLANS:
+                known.clear()
+            entry = known[key] = (tuple(d.node for d in details), make())
+        return entry[1]
+
+    @cached_property
+    def _variables_key(self) -> str:
+        """The request's variables, as plans depend on them (arguments, @skip/@include)."""
+        coerced = self.variable_values.coerced
+        return repr(sorted(coerced.items())) if coerced else ""
 
     def _complete(self, plain: Plain, value: Any, pending: list[_Pending]) -> Any:
         """The completed value, or Undefined when the generic path must complete it (and
