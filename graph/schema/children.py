@@ -19,9 +19,15 @@ from graph.loaders import ChildCount, ChildPage
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Context, Info
 from graph.schema.scalars import to_db_time
-from graph.store import EventFilter, MessageFilter, MessageRow, Page, Parent
+from graph.store import EventFilter, EventRow, MessageFilter, MessageRow, Page, Parent
 
-__all__ = ["children", "event_filter", "message_blocks", "message_records"]
+__all__ = [
+    "event_connection",
+    "event_filter",
+    "message_blocks",
+    "message_connection",
+    "message_records",
+]
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -35,7 +41,36 @@ _UNFILTERED: dict[str, MessageFilter | EventFilter] = {
 _SORT = {"session": ("timestamp", "id"), "conversation": ("seq", "id")}
 
 
-def children(
+def message_connection(
+    context: Context,
+    parent: Parent,
+    pk: int,
+    args: PageArgs,
+    role: str | None,
+    total: int,
+    wrap: Callable[[MessageRow], T],
+) -> Connection[T]:
+    """A parent's messages (of one ``role``, or all), a page at a time."""
+    where = MessageFilter(role=role) if role is not None else _UNFILTERED["messages"]
+    pages = context.loaders.message_page
+    return _children(context, "messages", pages, parent, pk, args, where, total, wrap)
+
+
+def event_connection(
+    context: Context,
+    parent: Parent,
+    pk: int,
+    args: PageArgs,
+    where: EventFilter,
+    total: int,
+    wrap: Callable[[EventRow], T],
+) -> Connection[T]:
+    """A parent's events matching ``where``, a page at a time."""
+    pages = context.loaders.event_page
+    return _children(context, "events", pages, parent, pk, args, where, total, wrap)
+
+
+def _children(
     context: Context,
     table: Literal["messages", "events"],
     pages: DataLoader[ChildPage, Page[R]],

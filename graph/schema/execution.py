@@ -29,55 +29,30 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, Final, NamedTuple
 
 from graphql import (
-    GraphQLBoolean,
-    GraphQLEnumType,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    GraphQLScalarType,
-    GraphQLSchema,
-    GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.field import StrawberryField
 
-from graph.schema.plans import DEFINITION, Plain, close, converter, never, reading
+from graph.schema.planner import Planner
+from graph.schema.plans import Plain, close, never
 
 __all__ = ["CycleFreeExecutionContext"]
 
 
-# graphql-core's scalars that give back a value of this type as it is (an int, when it
-# fits in 32 bits).
-_BUILT_IN: Final = {
-    "String": GraphQLString,
-    "ID": GraphQLID,
-    "Int": GraphQLInt,
-    "Boolean": GraphQLBoolean,
-}
-_SAME: Final = {"String": str, "ID": str, "Int": int, "Boolean": bool}
+# An Int is 32 bits.
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # The types of most values read: none of them is awaitable.
 _NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
-
-
-# Plans made for earlier requests, per schema (see ``_remembered``).
-_KNOWN: Final[weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[Any, ...], Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-_KNOWN_PLANS: Final = 4096
 
 
 class _Pending(NamedTuple):
@@ -89,7 +64,7 @@ class _Pending(NamedTuple):
     key: str
 
 
-class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class CycleFreeExecutionContext(Planner):
     """Strawberry's execution context whose resolver helpers hold it weakly, completing
     fields that have a plan in place."""
 
@@ -107,24 +82,6 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return gather_with_cancel(*values)
 
         self.async_helpers = GraphQLResolveInfoHelpers(gather=gather, track=track)
-        strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
-        self._convert = (
-            converter(strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config)
-            if strawberry_schema is not None
-            else None
-        )
-        # Per selection (the executor reuses one grouped field set for every row of a
-        # list): each field's plan, or None. The set is kept alive beside its plan so
-        # that its id is not reused during the request.
-        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, tuple[Plain | None, ...]]] = {}
-        # Likewise per list field: the completion of its items, or None.
-        self._items: dict[tuple[str, int], tuple[FieldDetailsList, Plain | None]] = {}
-
-    @property
-    def _planning(self) -> bool:
-        # A middleware (an extension with ``resolve``) must see every field.
-        manager = self.middleware_manager
-        return self._convert is not None and not (manager is not None and manager.middlewares)
 
     def execute_fields(
         self,
@@ -141,69 +98,6 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             )
         return self._execute_planned(
             parent_type, source_value, path, grouped_field_set, plan, position_context
-        )
-
-    def _plan(
-        self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> tuple[Plain | None, ...]:
-        """Each field's plan (None: the generic path), made once per selection."""
-        key = (parent_type.name, id(grouped_field_set))
-        cached = self._plans.get(key)
-        if cached is None:
-            plan = tuple(self._field_plan(parent_type, d) for d in grouped_field_set.values())
-            self._plans[key] = cached = (grouped_field_set, plan)
-        return cached[1]
-
-    def _field_plan(
-        self, parent_type: GraphQLObjectType, details: FieldDetailsList
-    ) -> Plain | None:
-        """The plan of a field: how it is read, and how its value is completed."""
-        return self._remembered(
-            ("field", parent_type.name), details, partial(self._make_plan, parent_type, details)
-        )
-
-    def _make_plan(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Plain | None:
-        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
-        if field_def is None:
-            return None
-        definition = field_def.extensions.get(DEFINITION)
-        if not isinstance(definition, StrawberryField) or self._convert is None:
-            return None
-        read = reading(field_def, definition, details, self.variable_values, self._convert)
-        completion = self._completion(field_def.type, details) if read is not None else None
-        if read is None or completion is None:
-            return None
-        return completion._replace(read=read, field=field_def)
-
-    def _completion(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Plain | None:
-        """How a value of ``type_`` is completed for the selection ``details``, if it has
-        a plan: a scalar or enum, an object whose selection (no ``@defer``) has plans, or a
-        list of those (not streamed)."""
-        of_type, nullable = type_, True
-        if isinstance(of_type, GraphQLNonNull):
-            of_type, nullable = of_type.of_type, False
-        if isinstance(of_type, GraphQLScalarType | GraphQLEnumType):
-            same = _SAME.get(of_type.name) if of_type is _BUILT_IN.get(of_type.name) else None
-            return Plain(never, nullable, None, coerce=of_type.coerce_output_value, same=same)
-        if isinstance(of_type, GraphQLList):
-            if any(d.node.directives for d in details):
-                return None  # @stream, or a directive of its own
-            item = self._completion(of_type.of_type, details)
-            return Plain(never, nullable, None, item=item) if item is not None else None
-        if not isinstance(of_type, GraphQLObjectType):
-            return None
-        grouped, deferred, forbidden = self.collect_subfields(of_type, details)
-        if deferred or forbidden:
-            return None
-        fields = self._plan(of_type, grouped)
-        if not all(fields):
-            return None
-        return Plain(
-            never,
-            nullable,
-            None,
-            is_type_of=of_type.is_type_of,
-            fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
         )
 
     def complete_iterable_value(
@@ -235,52 +129,6 @@ class CycleFreeExecutionContext(StrawberryGraphQLCoreExecutionContext):
             _let_go(pending)
             return generic()
         return self._settle(completed, pending, generic) if pending else completed
-
-    def _item_plan(
-        self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path
-    ) -> Plain | None:
-        """The completion of the items of a list of objects, if there is one."""
-        if not self._planning or not isinstance(
-            item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type,
-            GraphQLObjectType,
-        ):
-            return None
-        if self.get_stream_usage(details, path) is not None:
-            return None
-        key = (str(item_type), id(details))
-        cached = self._items.get(key)
-        if cached is None:
-            plan = self._remembered(
-                ("items", str(item_type)), details, partial(self._completion, item_type, details)
-            )
-            self._items[key] = cached = (details, plan)
-        return cached[1]
-
-    def _remembered(
-        self, what: tuple[str, str], details: FieldDetailsList, make: Callable[[], Plain | None]
-    ) -> Plain | None:
-        """A plan as made for an earlier request of the same document with the same
-        variables (the parser cache hands out the same nodes), or made now.
-
-        Plans are kept per schema, with the nodes they were made for: a node kept alive
-        keeps its id, so an id in a key names one node for as long as the key is kept.
-        """
-        if any(d.fragment_variable_values is not None for d in details):
-            return make()
-        known = _KNOWN.setdefault(self.schema, {})
-        key = (*what, self._variables_key, *(id(d.node) for d in details))
-        entry = known.get(key)
-        if entry is None:
-            if len(known) >= _KNOWN_PLANS:
-                known.clear()
-            entry = known[key] = (tuple(d.node for d in details), make())
-        return entry[1]
-
-    @cached_property
-    def _variables_key(self) -> str:
-        """The request's variables, as plans depend on them (arguments, @skip/@include)."""
-        coerced = self.variable_values.coerced
-        return repr(sorted(coerced.items())) if coerced else ""
 
     def _complete(self, plain: Plain, value: Any, pending: list[_Pending]) -> Any:
         """The completed value, or Undefined when the generic path must complete it (and

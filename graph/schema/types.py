@@ -1,8 +1,10 @@
 """The node types: Session, Conversation, Message, Event (their small companions are in
 :mod:`graph.schema.values`).
 
-Plain columns are copied onto the objects when they are built; relationships and
-content are resolvers, so nothing is loaded or decoded unless a query selects it.
+Plain columns are copied onto the objects when they are built; values that take parsing
+(times, lists, enums), relationships and content are methods, so nothing is parsed,
+loaded or decoded unless a query selects it. Each object carries its request's context,
+so that those methods need no resolve info (and take the executor's plain path).
 """
 
 from __future__ import annotations
@@ -18,60 +20,21 @@ from graph.content import BlocksOf, Record
 from graph.importers.formats import format_named
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
-from graph.schema.children import children, event_filter, message_records
+from graph.schema.children import (
+    event_connection,
+    event_filter,
+    message_connection,
+    message_records,
+)
 from graph.schema.connections import Connection, PageArgs
 from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
 from graph.schema.scalars import from_db_time
 from graph.schema.values import Node, SecretFinding, SessionSource, TitleSource, TokenUsage
-from graph.store import (
-    ConversationRow,
-    EventFilter,
-    EventRow,
-    MessageFilter,
-    MessageRow,
-    Parent,
-    SessionRow,
-)
+from graph.store import ConversationRow, EventRow, MessageRow, SessionRow
 from graph.usage import total
 
 __all__ = ["Conversation", "Event", "Message", "Session"]
-
-
-_ALL_MESSAGES = MessageFilter()
-
-
-def _messages(
-    context: Context, parent: Parent, pk: int, args: PageArgs, role: str | None, total: int
-) -> Connection[Message]:
-    where = MessageFilter(role=role) if role is not None else _ALL_MESSAGES
-    return children(
-        context,
-        "messages",
-        context.loaders.message_page,
-        parent,
-        pk,
-        args,
-        where,
-        total,
-        lambda row: Message.of(row, context),
-    )
-
-
-def _events(
-    context: Context, parent: Parent, pk: int, args: PageArgs, where: EventFilter, total: int
-) -> Connection[Event]:
-    return children(
-        context,
-        "events",
-        context.loaders.event_page,
-        parent,
-        pk,
-        args,
-        where,
-        total,
-        Event.of,
-    )
 
 
 @strawberry.type(description="One agent session: its main thread and its subagents.")
@@ -200,13 +163,15 @@ class Session(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return _messages(
-            self.context,
+        context = self.context
+        return message_connection(
+            context,
             "session",
             self.row.id,
             PageArgs(first, after, last, before),
             role,
             self.row.message_count,
+            lambda row: Message.of(row, context),
         )
 
     @strawberry.field(description="The session's timeline: every record that is not a message.")
@@ -222,13 +187,14 @@ class Session(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = event_filter(types, subtypes, since, until)
-        return _events(
+        return event_connection(
             self.context,
             "session",
             self.row.id,
             PageArgs(first, after, last, before),
             where,
             self.row.event_count,
+            Event.of,
         )
 
 
@@ -277,13 +243,15 @@ class Conversation(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        return _messages(
-            self.context,
+        context = self.context
+        return message_connection(
+            context,
             "conversation",
             self.row.id,
             PageArgs(first, after, last, before),
             role,
             self.row.message_count,
+            lambda row: Message.of(row, context),
         )
 
     @strawberry.field(description="The thread's events, in transcript order.")
@@ -297,13 +265,14 @@ class Conversation(Node):
         before: str | None = None,
     ) -> Connection[Event]:
         where = event_filter(types, subtypes, None, None)
-        return _events(
+        return event_connection(
             self.context,
             "conversation",
             self.row.id,
             PageArgs(first, after, last, before),
             where,
             self.row.event_count,
+            Event.of,
         )
 
 
