@@ -9,8 +9,11 @@ from __future__ import annotations
 import gc
 from collections import Counter
 
+import httpx
 import pytest
 
+from graph.app import create_app
+from graph.settings import ServerSettings
 from graph.store import Store
 from tests.conftest import GraphQL
 from tests.factories import make_sessions
@@ -61,3 +64,38 @@ async def test_a_request_leaves_no_cyclic_garbage(
     # A stray object or two is not a request's worth: before, this was hundreds (its rows,
     # futures, loaders), growing with the page.
     assert sum(left.values()) <= 3, left.most_common(10)
+
+
+# A page of sessions with their first messages (the nested page of issue 17).
+PAGE = """query($n: Int!) { sessions(first: $n) { totalCount edges { node { id
+  messages(first: 5) { totalCount edges { node { id role text } } } } } } }"""
+
+
+async def test_a_served_request_runs_no_collection(store: Store) -> None:
+    # What a page allocates is freed as it goes (no cycles): while the app runs, the
+    # collector is not started on its behalf; when it stops, the thresholds are back.
+    await make_sessions(store, 30, messages=8, events=4, sidechain_every=2)
+    before = gc.get_threshold()
+    app = create_app(store=store, server=ServerSettings())
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    body = {"query": PAGE, "variables": {"n": 30}}
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client,
+    ):
+        await client.post("/graphql", json=body)  # warm: caches, the reader pool, plans
+        gc.callbacks.append(seen)
+        try:
+            # The answer is left unparsed: what is counted is the server's.
+            response = await client.post("/graphql", json=body)
+        finally:
+            gc.callbacks.remove(seen)
+    assert response.status_code == 200 and b'"errors"' not in response.content
+    assert collections == []
+    assert gc.get_threshold() == before
