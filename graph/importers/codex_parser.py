@@ -28,7 +28,6 @@ naming the session it came from (``forkedFrom``).
 
 from __future__ import annotations
 
-from dataclasses import astuple
 from typing import Any, BinaryIO, Final
 
 import orjson
@@ -170,7 +169,7 @@ class CodexParser(TranscriptParser):
                 "prompt": self._prompt_line,
                 "model": self._model,
                 "total": self._last_total,
-                "usage": None if usage is None else [key, *astuple(usage)],
+                "usage": None if usage is None else [key, *usage],
                 "ts": self._previous_ts,
                 "ids": [batch.session_id, batch.agent_id, batch.parent_session_id],
             }
