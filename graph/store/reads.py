@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Parent", "Reader"]
 
-R = TypeVar("R")
+R = TypeVar("R", bound=tuple[Any, ...])  # a named tuple of rows.py
 Parent = Literal["session", "conversation"]
 
 # Sort columns per parent: a session's timeline interleaves its threads by time, a
@@ -82,7 +82,7 @@ class Reader(Figures):
             f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
             [*filter_params, *page_params, request.limit + 1],
         )
-        return Page.cut([SessionRow(*row) for row in rows], request)
+        return Page.cut([SessionRow._make(row) for row in rows], request)
 
     async def sessions_matching(self, where: SessionFilter, pks: Sequence[int]) -> set[int]:
         """Which of these sessions ``where`` matches (for the live session list)."""
@@ -200,7 +200,7 @@ class Reader(Figures):
         )
         grouped: dict[int, list[R]] = defaultdict(list)
         for row in rows:
-            grouped[row[0]].append(row_type(*row[1:]))
+            grouped[row[0]].append(tuple.__new__(row_type, row[1:]))
         return [Page.cut(grouped.get(index, []), request) for index in range(len(parent_pks))]
 
     async def count_children(
@@ -227,7 +227,7 @@ class Reader(Figures):
             f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
             [*filter_params, *page_params, request.limit + 1],
         )
-        return Page.cut([EventRow(*row) for row in rows], request)
+        return Page.cut([EventRow._make(row) for row in rows], request)
 
     async def count_events(self, where: EventFilter) -> int:
         filter_sql, params = where.where("e")
