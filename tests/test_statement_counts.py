@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
 from graph.store import Store
 from tests.conftest import GraphQL
@@ -121,3 +124,45 @@ async def test_total_counts_are_the_lists_lengths_with_and_without_a_filter(
             else:
                 assert 0 < parent["mine"]["totalCount"] < parent["messageCount"]
         assert session["events"]["totalCount"] == session["eventCount"]
+
+
+PAGE = """query($n: Int!) { sessions(first: $n) { totalCount edges { node { id
+  messages(first: 5) { totalCount edges { node { id role text } } } } } } }"""
+
+
+async def _tasks_for(tmp_path: Path, sessions: int) -> int:
+    """The asyncio tasks one page of ``sessions`` sessions with their messages starts."""
+    store = await Store.open(tmp_path / f"t{sessions}.db")
+    try:
+        await make_sessions(store, sessions, messages=8)
+        schema, settings = build_schema(), ServerSettings()
+        loop = asyncio.get_running_loop()
+        started = 0
+
+        def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            nonlocal started
+            started += 1
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        async def page() -> None:
+            context = Context(store=store, settings=settings, request_id="t")
+            result = await schema.execute(PAGE, {"n": sessions}, context_value=context)
+            assert result.errors is None
+            assert result.data is not None and len(result.data["sessions"]["edges"]) == sessions
+
+        await page()  # warm: the reader pool, plans
+        loop.set_task_factory(counting)
+        try:
+            await page()
+        finally:
+            loop.set_task_factory(None)
+        return started
+    finally:
+        await store.close()
+
+
+async def test_a_page_of_connections_starts_the_same_tasks_for_5_parents_as_for_60(
+    tmp_path: Path,
+) -> None:
+    # The parents' pages are one loader future each, awaited together: no task per parent.
+    assert await _tasks_for(tmp_path, 5) == await _tasks_for(tmp_path, 60)

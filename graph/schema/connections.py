@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +18,8 @@ __all__ = ["Connection", "Edge", "PageArgs", "PageInfo"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @strawberry.type(description="A node and the cursor to page from it.")
@@ -54,34 +55,54 @@ class PageInfo:
         return _cursor(self.edges[-1]) if self.edges else None
 
 
+Parts = tuple[list[Edge[Any]], PageInfo]
+
+
 @strawberry.type(description="A page of a list, Relay style.")
 class Connection(Generic[T]):
     """A page that is fetched only if edges, nodes or pageInfo are selected.
 
-    ``totalCount`` alone costs one count; the page alone costs one page query.
+    ``totalCount`` alone costs one count; the page alone costs one page query. Each field
+    answers at once when what it needs is known, and otherwise hands graphql-core a future
+    (no coroutine, so no task when a list's pages are awaited together).
     """
 
     fetch: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[T]], PageInfo]]]]
     # The count, or how to count (when the parent's row does not say).
     count: strawberry.Private[int | Callable[[], Awaitable[int]]]
     loaded: strawberry.Private[tuple[list[Edge[T]], PageInfo] | None] = None
-    # edges, nodes and pageInfo resolve concurrently: the first fetches, the rest wait
-    # for its page (fetching their own would cost a query each and give other objects).
-    fetching: strawberry.Private[asyncio.Lock] = dataclasses.field(default_factory=asyncio.Lock)
+    # edges, nodes and pageInfo may all be asked before the page is in: the first
+    # fetches, the rest wait for its page (fetching their own would cost a query each and
+    # give other objects).
+    loading: strawberry.Private[asyncio.Future[tuple[list[Edge[T]], PageInfo]] | None] = None
 
-    async def _page(self) -> tuple[list[Edge[T]], PageInfo]:
-        async with self.fetching:
-            if self.loaded is None:
-                self.loaded = await self.fetch()
-        return self.loaded
+    def _page(self) -> tuple[list[Edge[T]], PageInfo] | asyncio.Future[Parts]:
+        if self.loaded is not None:
+            return self.loaded
+        if self.loading is None:
+            self.loading = then(self.fetch(), self._keep)
+        return self.loading
 
-    @strawberry.field
-    async def edges(self) -> list[Edge[T]]:
-        return (await self._page())[0]
+    def _keep(self, parts: tuple[list[Edge[T]], PageInfo]) -> tuple[list[Edge[T]], PageInfo]:
+        self.loaded = parts
+        return parts
 
-    @strawberry.field
-    async def page_info(self) -> PageInfo:
-        return (await self._page())[1]
+    async def page(self) -> tuple[list[Edge[T]], PageInfo]:
+        """The page's edges and page info, fetched if they are not yet."""
+        page = self._page()
+        return page if isinstance(page, tuple) else await page
+
+    def _part(self, part: Callable[[Parts], R]) -> R | Awaitable[R]:
+        page = self._page()
+        return part(page) if isinstance(page, tuple) else then(page, part)
+
+    @strawberry.field(graphql_type=list[Edge[T]])
+    def edges(self) -> list[Edge[T]] | Awaitable[list[Edge[T]]]:
+        return self._part(_edges)
+
+    @strawberry.field(graphql_type=PageInfo)
+    def page_info(self) -> PageInfo | Awaitable[PageInfo]:
+        return self._part(_page_info)
 
     @strawberry.field(
         description="How many items the whole list has (counted only if asked).",
@@ -92,9 +113,12 @@ class Connection(Generic[T]):
         count = self.count
         return count if isinstance(count, int) else count()
 
-    @strawberry.field(description="The nodes of this page, for clients that need no cursors.")
-    async def nodes(self) -> list[T]:
-        return [edge.node for edge in (await self._page())[0]]
+    @strawberry.field(
+        description="The nodes of this page, for clients that need no cursors.",
+        graphql_type=list[T],
+    )
+    def nodes(self) -> list[T] | Awaitable[list[T]]:
+        return self._part(_nodes)
 
     @classmethod
     def build(
@@ -107,8 +131,7 @@ class Connection(Generic[T]):
     ) -> Connection[T]:
         """A connection over a store page loader, giving each row its cursor."""
 
-        async def fetch() -> tuple[list[Edge[T]], PageInfo]:
-            page = await load()
+        def parts(page: Page[R]) -> tuple[list[Edge[T]], PageInfo]:
             edges = [
                 Edge(node=wrap(row), kind=kind, source=row, sort_key=sort_key) for row in page.rows
             ]
@@ -117,7 +140,44 @@ class Connection(Generic[T]):
             )
             return edges, info
 
-        return cls(fetch=fetch, count=count)
+        return cls(fetch=lambda: then(load(), parts), count=count)
+
+
+def _edges(parts: Parts) -> list[Edge[Any]]:
+    return parts[0]
+
+
+def _page_info(parts: Parts) -> PageInfo:
+    return parts[1]
+
+
+def _nodes(parts: Parts) -> list[Any]:
+    return [edge.node for edge in parts[0]]
+
+
+def then(awaitable: Awaitable[A], transform: Callable[[A], B]) -> asyncio.Future[B]:
+    """A future of ``transform`` of what ``awaitable`` gives: a loader's future is
+    chained as it is, a coroutine runs as a task."""
+    source = asyncio.ensure_future(awaitable)
+    result: asyncio.Future[B] = source.get_loop().create_future()
+
+    def done(settled: asyncio.Future[A]) -> None:
+        if result.cancelled():
+            return
+        if settled.cancelled():
+            result.cancel()
+            return
+        failure = settled.exception()
+        if failure is not None:
+            result.set_exception(failure)
+            return
+        try:
+            result.set_result(transform(settled.result()))
+        except Exception as exc:
+            result.set_exception(exc)
+
+    source.add_done_callback(done)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

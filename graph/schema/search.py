@@ -224,7 +224,7 @@ class SearchConnection(Connection[SearchHit]):
     preparing: strawberry.Private[asyncio.Lock] = dataclasses.field(default_factory=asyncio.Lock)
 
     async def _hits(self, info: Info, *, edges: bool) -> list[Edge[SearchHit]]:
-        page = (await self._page())[0]
+        page = (await self.page())[0]
         wanted = _hit_fields(info, edges=edges)
         async with self.preparing:  # edges and nodes (or aliases) prepare one at a time
             await _prepare(info, [edge.node for edge in page], wanted, self.prepared)
