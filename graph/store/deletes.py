@@ -57,22 +57,14 @@ class Deletes(Rewrites):
                 continue
             new = NewMessage(key, role, timestamp, left, model=model, source=source)
             cut.append((int(pk), int(session_pk), old, new))
-        events = [
-            (
-                int(pk),
-                NewEvent(
-                    seq,
-                    kind,
-                    timestamp,
-                    self._open("events", "data", event_row_key(conversation_pk, seq), data),
-                ),
-            )
-            for pk, seq, kind, timestamp, data in await self._conn.execute_fetchall(
+        events = self._stored_events(
+            conversation_pk,
+            await self._conn.execute_fetchall(
                 "SELECT id, seq, type, timestamp, data FROM events"
                 " WHERE conversation_pk = ? AND seq >= ? AND seq < ?",
                 (conversation_pk, lines.start, lines.stop),
-            )
-        ]
+            ),
+        )
         for hook in self._hooks:
             await hook.rows_deleting(self._conn, gone, events, [])
         for table, pks in (

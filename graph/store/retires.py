@@ -13,7 +13,7 @@ from typing import Any
 
 from graph.inputs import NewEvent, NewMessage
 from graph.store.filters import json_list
-from graph.store.rows import event_row_key, message_row_key
+from graph.store.rows import message_row_key
 from graph.store.writer_base import WriterBase
 
 __all__ = ["Retires"]
@@ -102,18 +102,7 @@ class Retires(WriterBase):
         )
         if not rows:
             return 0
-        gone = [
-            (
-                int(pk),
-                NewEvent(
-                    seq,
-                    kind,
-                    timestamp,
-                    self._open("events", "data", event_row_key(conversation_pk, seq), data),
-                ),
-            )
-            for pk, seq, kind, timestamp, data in rows
-        ]
+        gone = self._stored_events(conversation_pk, rows)
         for hook in self._hooks:  # their documents go (``event_type`` is not searched)
             await hook.rows_deleting(self._conn, [], gone, [])
         await self._conn.executemany(

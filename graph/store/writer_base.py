@@ -3,16 +3,16 @@ codec and hooks, what it touched, and how it seals and opens stored values."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from graph.crypto import Codec, PlainCodec
-from graph.inputs import Masker, NewMessage
+from graph.inputs import Masker, NewEvent, NewMessage
 from graph.store.hooks import WriteHook
-from graph.store.rows import message_row_key
+from graph.store.rows import event_row_key, message_row_key
 from graph.store.sealed import stored_text
 from graph.store.transcripts import Transcripts
 
@@ -118,6 +118,24 @@ class WriterBase:
 
     def _open(self, table: str, column: str, row: str, stored: bytes | str) -> Any:
         return orjson.loads(self._codec.open(table, column, row, stored))
+
+    def _stored_events(
+        self, conversation_pk: int, rows: Iterable[Sequence[Any]]
+    ) -> list[tuple[int, NewEvent]]:
+        """A thread's ``(id, seq, type, timestamp, data)`` event rows as (pk, event), their
+        data opened (what the hooks are told of events that go)."""
+        return [
+            (
+                int(pk),
+                NewEvent(
+                    seq,
+                    kind,
+                    timestamp,
+                    self._open("events", "data", event_row_key(conversation_pk, seq), data),
+                ),
+            )
+            for pk, seq, kind, timestamp, data in rows
+        ]
 
     def _open_text(self, table: str, column: str, row: str, stored: Any) -> str | None:
         if stored is None:
