@@ -204,7 +204,7 @@ def _first(item: tuple[int, Record]) -> int:
 
 def _records(codec: Codec, row: MessageRow, lines: range | None = None) -> list[tuple[int, Record]]:
     """The message's (line, record) pairs (those in ``lines``, if given)."""
-    pairs = loads(codec.open("messages", "content", row.row_key, row.content))
+    pairs = loads(codec.open("messages", "content", row.row_key, row.records))
     if lines is None:
         return [(int(line), record) for line, record in pairs]
     return [(int(line), record) for line, record in pairs if int(line) in lines]

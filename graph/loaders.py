@@ -89,13 +89,16 @@ class Loaders:
             Reader.conversations_by_pk, self._conversations
         )
         self.message: DataLoader[int, MessageRow | None] = self._keyed(Reader.messages_by_pk)
+        self.message_content: DataLoader[int, bytes | None] = self._keyed(Reader.message_contents)
         self.event: DataLoader[int, EventRow | None] = self._keyed(Reader.events_by_pk)
         self.conversations_of_session: DataLoader[int, list[ConversationRow]] = self._keyed(
             Reader.conversations_of_sessions
         )
         self.message_page: DataLoader[ChildPage, Page[MessageRow]] = self._grouped(
             lambda k: (k.parent, k.where, k.request),
-            lambda r, g, pks: r.message_pages(g[0], pks, g[1], g[2]),
+            # Without their records: the API serves a message's stored text, and reads
+            # the records (message_content) only for its blocks or records.
+            lambda r, g, pks: r.message_pages(g[0], pks, g[1], g[2], content=False),
         )
         self.event_page: DataLoader[ChildPage, Page[EventRow]] = self._grouped(
             lambda k: (k.parent, k.where, k.request),

@@ -34,10 +34,11 @@ query($n: Int!) {
 """
 
 # sessions page, sessions totalCount, conversations of the sessions, one message page per
-# parent kind (conversation, session). The unfiltered totalCounts of messages and events
+# parent kind (conversation, session), and the records of the messages whose blocks are
+# asked (pages are read without them). The unfiltered totalCounts of messages and events
 # are the counts of their parents' rows, and the session and conversation of each message
 # come from rows already loaded, so they cost nothing.
-STATEMENT_BOUND = 5
+STATEMENT_BOUND = 6
 
 
 async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str, object]]:

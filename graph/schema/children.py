@@ -17,7 +17,7 @@ from graph.content import Block, Record
 from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage
 from graph.schema.connections import Connection, PageArgs, page_key
-from graph.schema.context import Context, Info
+from graph.schema.context import Context
 from graph.schema.scalars import to_db_time
 from graph.store import EventFilter, EventRow, MessageFilter, MessageRow, Page, Parent
 
@@ -27,6 +27,7 @@ __all__ = [
     "message_blocks",
     "message_connection",
     "message_records",
+    "with_records",
 ]
 
 R = TypeVar("R")
@@ -115,12 +116,23 @@ def event_filter(
     )
 
 
-def message_records(info: Info, row: MessageRow) -> list[tuple[int, Record]]:
-    """A message's (line, record) pairs, decrypted once per request."""
-    pairs = info.context.open_json("messages", "content", row.row_key, row.content)
+def message_records(context: Context, row: MessageRow) -> list[tuple[int, Record]]:
+    """A message's (line, record) pairs, decrypted once per request (``row`` read with
+    its records)."""
+    pairs = context.open_json("messages", "content", row.row_key, row.records)
     return [(int(line), record) for line, record in pairs]
 
 
-def message_blocks(info: Info, row: MessageRow, source: str) -> list[Block]:
-    """A message's content blocks, as the format of its session (``source``) reads them."""
-    return format_named(source).blocks(message_records(info, row))
+async def with_records(context: Context, row: MessageRow) -> MessageRow:
+    """``row`` with its records: a page's rows are read without (one statement reads
+    those of every message of the request that needs them)."""
+    if row.content is not None:
+        return row
+    content = await context.loaders.message_content.load(row.id)
+    return row._replace(content=content if content is not None else b"[]")
+
+
+def message_blocks(context: Context, row: MessageRow, source: str) -> list[Block]:
+    """A message's content blocks, as the format of its session (``source``) reads them
+    (``row`` read with its records)."""
+    return format_named(source).blocks(message_records(context, row))

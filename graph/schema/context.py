@@ -102,7 +102,7 @@ class Context:
             elif records is not None:  # already opened and masked for blocks or records
                 text = readable_text(blocks(records))
             else:
-                raw = self._decrypted(("messages", "content", row.row_key), row.content)
+                raw = self._decrypted(("messages", "content", row.row_key), row.records)
                 text = readable_text(blocks(records_of(raw)), self.scanner.mask)
             self.opened[key] = text
         value: str = self.opened[key]

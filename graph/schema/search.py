@@ -207,7 +207,7 @@ def _document(
     """The searchable text of a hit's row, as it was indexed (``sources``: the source of
     each message's session, by session pk)."""
     if isinstance(row, MessageRow):
-        return message_fields(message_blocks(info, row, sources[row.session_pk]))
+        return message_fields(message_blocks(info.context, row, sources[row.session_pk]))
     context = info.context
     if isinstance(row, EventRow):
         return event_fields(context.open_json("events", "data", row.row_key, row.data))

@@ -1,10 +1,9 @@
-"""The node types: Session, Conversation, Message, Event (their small companions are in
-:mod:`graph.schema.values`).
+"""The node types: Session, Conversation, Message, Event (their companions: values.py).
 
-Plain columns are copied onto the objects when they are built; values that take parsing
-(times, lists, enums), relationships and content are methods, so nothing is parsed,
-loaded or decoded unless a query selects it. Each object carries its request's context,
-so that those methods need no resolve info (and take the executor's plain path).
+Plain columns are copied onto the objects when built; what takes parsing (times, lists,
+enums), relationships and content are methods, so nothing is parsed, loaded or decoded
+unless selected. Each object carries its request's context: those methods need no
+resolve info (and take the executor's plain path).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from graph.schema.children import (
     event_filter,
     message_connection,
     message_records,
+    with_records,
 )
 from graph.schema.connections import Connection, PageArgs
 from graph.schema.context import Context, Info
@@ -75,7 +75,6 @@ class Session(Node):
             history_only=bool(row.history_only),
         )
 
-    # Values that take parsing are made only when selected.
     @strawberry.field(description="The agent that wrote it.")
     def source(self) -> SessionSource:
         return SessionSource(self.row.source)
@@ -304,8 +303,8 @@ class Message(Node):
             model=row.model,
         )
 
-    def _records(self, info: Info) -> list[tuple[int, Record]]:
-        return message_records(info, self.row)
+    async def _records(self) -> list[tuple[int, Record]]:
+        return message_records(self.context, await with_records(self.context, self.row))
 
     @strawberry.field(
         description="False for a copy of an API message replayed from another session "
@@ -334,7 +333,8 @@ class Message(Node):
         return text if text is not None else self._built_text()
 
     async def _built_text(self) -> str | None:
-        return self.context.message_text(self.row, await self._format_blocks())
+        blocks = await self._format_blocks()
+        return self.context.message_text(await with_records(self.context, self.row), blocks)
 
     async def _format_blocks(self) -> BlocksOf:
         """How the format of the message's session reads its records."""
@@ -343,13 +343,13 @@ class Message(Node):
         return format_named(row.source).blocks
 
     @strawberry.field(description="Every content block, in order.")
-    async def blocks(self, info: Info) -> list[ContentBlock] | None:
+    async def blocks(self) -> list[ContentBlock] | None:
         blocks = await self._format_blocks()
-        return [to_block(block) for block in blocks(self._records(info))]
+        return [to_block(block) for block in blocks(await self._records())]
 
     @strawberry.field(description="The transcript records this message was built from.")
-    def records(self, info: Info) -> list[JSON] | None:
-        return [JSON(record) for _, record in self._records(info)]
+    async def records(self) -> list[JSON] | None:
+        return [JSON(record) for _, record in await self._records()]
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["Parent", "Reader"]
 
 R = TypeVar("R", bound=tuple[Any, ...])  # a named tuple of rows.py
+
+# A message's stored records: the largest column, which a page of the API does not need.
+_CONTENT = frozenset({"content"})
 Parent = Literal["session", "conversation"]
 
 # Sort columns per parent: a session's timeline interleaves its threads by time, a
@@ -140,7 +143,11 @@ class Reader(Figures):
         parent_pks: Sequence[int],
         where: MessageFilter,
         request: PageRequest,
+        *,
+        content: bool = True,
     ) -> list[Page[MessageRow]]:
+        """A page of each parent's messages; without ``content``, their rows' ``content``
+        is None (:meth:`message_contents` reads it)."""
         filter_sql, filter_params = where.where("x")
         return await self._child_pages(
             MessageRow,
@@ -151,7 +158,17 @@ class Reader(Figures):
             filter_sql,
             filter_params,
             request,
+            frozenset() if content else _CONTENT,
         )
+
+    async def message_contents(self, pks: Sequence[int]) -> list[bytes | None]:
+        """The stored records (``content``) of these messages, by pk."""
+        rows = await self._all(
+            "SELECT k.value, m.content FROM json_each(?) AS k JOIN messages AS m ON m.id = k.value",
+            (json_list(list(pks)),),
+        )
+        found = {int(pk): content for pk, content in rows}
+        return [found.get(pk) for pk in pks]
 
     async def event_pages(
         self,
@@ -182,6 +199,7 @@ class Reader(Figures):
         filter_sql: str,
         filter_params: list[Any],
         request: PageRequest,
+        unread: frozenset[str] = frozenset(),
     ) -> list[Page[R]]:
         # One page per parent in one statement: the correlated subquery walks each
         # parent's index for limit + 1 rows, so the cost is parents x limit, not the
@@ -191,7 +209,7 @@ class Reader(Figures):
         direction = " DESC" if request.from_end else ""
         outer_order = ", ".join(f"t.{c}{direction}" for c in sort)
         rows = await self._all(
-            f"SELECT k.key, {columns(row_type, 't')} FROM json_each(?) AS k "
+            f"SELECT k.key, {columns(row_type, 't', unread=unread)} FROM json_each(?) AS k "
             f"JOIN {table} AS t ON t.id IN ("
             f"  SELECT x.id FROM {table} AS x WHERE x.{parent_column} = k.value"
             f"  AND {filter_sql} AND {page_sql} ORDER BY {inner_order} LIMIT ?"

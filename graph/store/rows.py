@@ -27,16 +27,19 @@ __all__ = [
 ]
 
 
-_COLUMNS: dict[tuple[type[Any], str], str] = {}
+_COLUMNS: dict[tuple[type[Any], str, frozenset[str]], str] = {}
 
 
-def columns(row_type: type[Any], alias: str = "") -> str:
-    """The comma-separated column list of ``row_type``, optionally table-qualified."""
-    key = (row_type, alias)
+def columns(row_type: type[Any], alias: str = "", *, unread: frozenset[str] = frozenset()) -> str:
+    """The comma-separated column list of ``row_type``, optionally table-qualified;
+    the ``unread`` columns are selected as NULL (their fields are None)."""
+    key = (row_type, alias, unread)
     if key not in _COLUMNS:
         prefix = f"{alias}." if alias else ""
         names = getattr(row_type, "_fields", None) or [field.name for field in fields(row_type)]
-        _COLUMNS[key] = ", ".join(prefix + name for name in names)
+        _COLUMNS[key] = ", ".join(
+            f"NULL AS {name}" if name in unread else prefix + name for name in names
+        )
     return _COLUMNS[key]
 
 
@@ -113,7 +116,7 @@ class MessageRow(NamedTuple):
     output_tokens: int
     cache_read_tokens: int
     cache_creation_tokens: int
-    content: bytes
+    content: bytes | None  # None when read without it (pages of the API: ``text`` serves)
     cache_creation_1h_tokens: int
     counted: int  # 1 for the one copy of an API message that totals count
     text: bytes | str | None  # sealed when encrypted; None until filled (migration 0011)
@@ -122,6 +125,17 @@ class MessageRow(NamedTuple):
     @property
     def row_key(self) -> str:
         return message_row_key(self.conversation_pk, self.msg_key)
+
+    @property
+    def records(self) -> bytes:
+        """``content``, for a row read with it (every read but the API's pages).
+
+        Raises:
+            ValueError: the row was read without its records.
+        """
+        if self.content is None:
+            raise ValueError(f"message {self.id} was read without its records")
+        return self.content
 
     @property
     def tokens(self) -> TokenTotals:

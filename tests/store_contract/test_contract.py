@@ -239,6 +239,6 @@ async def test_a_thread_read_from_two_files_gives_each_files_lines(store: Store)
         assert await reader.thread_line_ranges(conversation) == [ranges[0]]
         (page,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
         (session,) = await reader.sessions_by_pk([pk])
-    contents = [store.codec.open("messages", "content", m.row_key, m.content) for m in page.rows]
+    contents = [store.codec.open("messages", "content", m.row_key, m.records) for m in page.rows]
     assert [len(records_of(content)) for content in contents] == [1, 1]  # its record went
     assert session is not None and (session.message_count, session.event_count) == (2, 2)
