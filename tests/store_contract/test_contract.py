@@ -104,6 +104,21 @@ async def test_records_of_one_message_merge_and_its_usage_is_the_last(store: Sto
     assert session is not None and session.tokens.output == 9  # counted once, last row's
 
 
+async def test_a_page_read_without_records_gets_them_by_pk(store: Store) -> None:
+    pk, _ = await seed(store)
+    async with store.read() as reader:
+        (whole,) = await reader.message_pages("session", [pk], MessageFilter(), PageRequest(10))
+        (bare,) = await reader.message_pages(
+            "session", [pk], MessageFilter(), PageRequest(10), content=False
+        )
+        contents = await reader.message_contents([m.id for m in reversed(bare.rows)] + [0])
+    assert [m.content for m in bare.rows] == [None, None]
+    assert [m._replace(content=None) for m in whole.rows] == bare.rows
+    assert contents == [m.content for m in reversed(whole.rows)] + [None]
+    with pytest.raises(ValueError, match="without its records"):
+        bare.rows[0].records  # noqa: B018 - the property is what is tested
+
+
 async def test_events_are_written_once_per_line(store: Store) -> None:
     pk, conversation = await seed(store)
     async with store.write() as writer:
