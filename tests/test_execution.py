@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLResolveInfo
@@ -405,3 +405,63 @@ async def test_a_document_is_planned_once_per_variables() -> None:
     assert answers[1][1] == answers[0][1] == answers[4][1]
     assert answers[2][1] is not None and len(answers[2][1]["shelves"][0]["items"]) == 2
     assert answers[3][1] is not None and "size" not in answers[3][1]["shelves"][0]
+
+
+@strawberry.type
+class Crate(Item):
+    """An Item's subclass: an instance of two of a union's types (the generic path)."""
+
+
+Thing = Annotated[Item | Box, strawberry.union("Thing")]
+Anything = Annotated[Item | Box | Crate, strawberry.union("Anything")]
+
+
+@strawberry.type
+class UnionQuery:
+    @strawberry.field
+    def things(self) -> list[Thing]:
+        return [*_items()[:2], *_boxes()[:2]]
+
+    @strawberry.field
+    def named(self) -> list[Named]:
+        return list[Named](_items()[:3])
+
+    @strawberry.field
+    def anything(self) -> list[Anything]:
+        return [_items()[0], Crate(name="c", note=None, size=9, flag=True)]
+
+    @strawberry.field
+    def cast(self) -> list[Thing]:
+        return [strawberry.cast(Box, _items()[0])]
+
+
+async def test_unions_and_interfaces_answer_as_the_generic_path() -> None:
+    for query in (
+        "{ things { ... on Item { name size } ... on Box { item { name } spare { note } } } }",
+        "{ named { name ... on Item { loud } } }",
+        "{ anything { ... on Item { name } ... on Crate { size } } }",
+        "{ cast { ... on Box { item { name } } ... on Item { name } } }",
+        "{ things { __typename ... on Item { name } } }",
+    ):
+        plain = await strawberry.Schema(
+            query=UnionQuery,
+            types=[Item, Box, Crate],
+            execution_context_class=CycleFreeExecutionContext,
+        ).execute(query)
+        generic = await strawberry.Schema(query=UnionQuery, types=[Item, Box, Crate]).execute(query)
+        assert plain.data == generic.data, query
+        assert [(e.message, e.path) for e in plain.errors or []] == [
+            (e.message, e.path) for e in generic.errors or []
+        ], query
+
+
+async def test_a_union_of_plain_objects_builds_no_resolve_info() -> None:
+    schema = strawberry.Schema(
+        query=UnionQuery, types=[Item, Box, Crate], execution_context_class=Counting
+    )
+    Counting.infos = 0
+    result = await schema.execute(
+        "{ things { ... on Item { name } ... on Box { item { size } } } named { name } }"
+    )
+    assert result.errors is None
+    assert Counting.infos == 0

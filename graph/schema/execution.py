@@ -41,6 +41,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
+from strawberry.types.cast import get_strawberry_type_cast
 
 from graph.schema.planner import Planner
 from graph.schema.plans import Plain, close, never
@@ -152,6 +153,15 @@ class CycleFreeExecutionContext(Planner):
                     return Undefined
                 completed_items.append(done)
             return completed_items
+        if plain.choices:
+            # As strawberry resolves the type: not when cast (strawberry.cast), and not
+            # when the value is an instance of more than one of the possible types.
+            if get_strawberry_type_cast(value) is not None:
+                return Undefined
+            found = [choice for origin, choice in plain.choices if isinstance(value, origin)]
+            if len(found) != 1 or found[0] is None:
+                return Undefined
+            return self._complete(found[0], value, pending)
         if plain.is_type_of is not None:
             try:
                 # strawberry's test is an isinstance check that ignores the info.

@@ -19,6 +19,7 @@ from graphql import (
     GraphQLEnumType,
     GraphQLID,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -26,10 +27,12 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     GraphQLString,
+    GraphQLUnionType,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from graph.schema.plans import DEFINITION, Plain, converter, never, reading
@@ -111,8 +114,8 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
 
     def _completion(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Plain | None:
         """How a value of ``type_`` is completed for the selection ``details``, if it has
-        a plan: a scalar or enum, an object whose selection (no ``@defer``) has plans, or a
-        list of those (not streamed)."""
+        a plan: a scalar or enum, an object whose selection (no ``@defer``) has plans, a
+        union or interface of such objects, or a list of those (not streamed)."""
         of_type, nullable = type_, True
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
@@ -124,6 +127,8 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
                 return None  # @stream, or a directive of its own
             item = self._completion(of_type.of_type, details)
             return Plain(never, nullable, None, item=item) if item is not None else None
+        if isinstance(of_type, GraphQLUnionType | GraphQLInterfaceType):
+            return self._choices(of_type, nullable, details)
         if not isinstance(of_type, GraphQLObjectType):
             return None
         grouped, deferred, forbidden = self.collect_subfields(of_type, details)
@@ -139,6 +144,25 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
             is_type_of=of_type.is_type_of,
             fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
         )
+
+    def _choices(
+        self,
+        abstract: GraphQLUnionType | GraphQLInterfaceType,
+        nullable: bool,
+        details: FieldDetailsList,
+    ) -> Plain | None:
+        """A union's or interface's completion: the plan of each possible type, told
+        apart by class (strawberry's own types only; a generic one takes the generic
+        path, whose type resolution knows its specializations)."""
+        choices: list[tuple[type, Plain | None]] = []
+        for object_type in self.schema.get_possible_types(abstract):
+            definition = object_type.extensions.get(DEFINITION)
+            if not isinstance(definition, StrawberryObjectDefinition):
+                return None
+            if definition.is_graphql_generic or definition.concrete_of is not None:
+                return None
+            choices.append((definition.origin, self._completion(object_type, details)))
+        return Plain(never, nullable, None, choices=tuple(choices))
 
     def _item_plan(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path

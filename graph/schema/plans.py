@@ -37,7 +37,8 @@ class Plain(NamedTuple):
     ``read(source)`` gives the value. A leaf is completed by ``coerce`` (a value of type
     ``same`` as it is, an int within GraphQL's 32 bits), a
     list item by item with ``item``, an object by the plans of its selection, ``fields``
-    (response name, plan), once ``is_type_of`` accepts it.
+    (response name, plan), once ``is_type_of`` accepts it; a union's or interface's value
+    by the plan of the one of ``choices`` whose class it is an instance of.
     """
 
     read: Reading
@@ -48,6 +49,8 @@ class Plain(NamedTuple):
     is_type_of: Callable[[Any, Any], Any] | None = None
     fields: tuple[tuple[str, Plain], ...] = ()
     same: type | None = None  # a leaf's values of this type are completed as they are
+    # An abstract type's: each possible type's class and plan (None: the generic path).
+    choices: tuple[tuple[type, Plain | None], ...] = ()
 
 
 def never(source: Any) -> Any:
