@@ -4,7 +4,8 @@ strawberry and graphql-core (see :mod:`graph.schema.execution`, which makes and 
 A field has a plan when strawberry would resolve it by reading an attribute (no
 resolver), or by calling a method of the object that takes nothing but its arguments (no
 info, no root), with no field extension; and when its type is a scalar, an enum, an
-object type whose selection has plans too, or a list of those.
+object type whose selection has plans too, a union or interface of such types, or a list
+of those.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ class Plain(NamedTuple):
     """How to read a field and complete its value.
 
     ``read(source)`` gives the value. A leaf is completed by ``coerce`` (a value of type
-    ``same`` as it is, an int within GraphQL's 32 bits), a
-    list item by item with ``item``, an object by the plans of its selection, ``fields``
-    (response name, plan), once ``is_type_of`` accepts it; a union's or interface's value
-    by the plan of the one of ``choices`` whose class it is an instance of.
+    ``same`` as it is, an int within GraphQL's 32 bits), a list item by item with
+    ``item``, an object by the plans of its selection, ``fields`` (response name, plan),
+    once ``is_type_of`` accepts it; a union's or interface's value by the plan of the one
+    of ``choices`` whose class it is an instance of.
     """
 
     read: Reading
