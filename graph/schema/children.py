@@ -49,12 +49,15 @@ def message_connection(
     args: PageArgs,
     role: str | None,
     total: int,
-    wrap: Callable[[MessageRow], T],
+    of: Callable[[MessageRow, Context], T],
 ) -> Connection[T]:
-    """A parent's messages (of one ``role``, or all), a page at a time."""
+    """A parent's messages (of one ``role``, or all), a page at a time, each made ``of``
+    its row and the request's context."""
     where = MessageFilter(role=role) if role is not None else _UNFILTERED["messages"]
     pages = context.loaders.message_page
-    return _children(context, "messages", pages, parent, pk, args, where, total, wrap)
+    return _children(
+        context, "messages", pages, parent, pk, args, where, total, lambda row: of(row, context)
+    )
 
 
 def event_connection(

@@ -41,6 +41,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.types.cast import get_strawberry_type_cast
 
 from graph.schema.planner import Planner
@@ -48,9 +49,6 @@ from graph.schema.plans import Plain, close, never
 
 __all__ = ["CycleFreeExecutionContext"]
 
-
-# An Int is 32 bits.
-_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 # The types of most values read: none of them is awaitable.
 _NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
@@ -177,7 +175,9 @@ class CycleFreeExecutionContext(Planner):
             except Exception:
                 return Undefined
             kind = type(item)
-            if kind is field.same and (kind is not int or _INT_MIN <= item <= _INT_MAX):
+            if kind is field.same and (
+                kind is not int or GRAPHQL_MIN_INT <= item <= GRAPHQL_MAX_INT
+            ):
                 # The commonest leaves (a str where a String or ID goes, an int where an
                 # Int goes, a bool where a Boolean goes) are their own coerced values.
                 completed[name] = item

@@ -162,15 +162,14 @@ class Session(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        context = self.context
         return message_connection(
-            context,
+            self.context,
             "session",
             self.row.id,
             PageArgs(first, after, last, before),
             role,
             self.row.message_count,
-            lambda row: Message.of(row, context),
+            Message.of,
         )
 
     @strawberry.field(description="The session's timeline: every record that is not a message.")
@@ -242,15 +241,14 @@ class Conversation(Node):
         before: str | None = None,
         role: str | None = None,
     ) -> Connection[Message]:
-        context = self.context
         return message_connection(
-            context,
+            self.context,
             "conversation",
             self.row.id,
             PageArgs(first, after, last, before),
             role,
             self.row.message_count,
-            lambda row: Message.of(row, context),
+            Message.of,
         )
 
     @strawberry.field(description="The thread's events, in transcript order.")
