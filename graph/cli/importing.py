@@ -6,6 +6,8 @@ importers, the store and rich.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -91,6 +93,19 @@ def report(
         typer.echo(line)
 
 
+@asynccontextmanager
+async def _nothing_lost() -> AsyncIterator[None]:
+    """A fault's error line says that what was stored is kept (a user's error needs no
+    such word)."""
+    try:
+        yield
+    except Exception as exc:
+        if not isinstance(exc, SessiongraphError):
+            exc.add_note("what was imported before it stays, and the next run carries on")
+        raise
+
+
+@_nothing_lost()
 async def import_into(
     db: Path,
     paths: list[Path],
@@ -103,26 +118,6 @@ async def import_into(
 ) -> ImportSummary:
     """Import ``paths`` (and watch them); a fault's error line says that nothing stored
     is lost."""
-    try:
-        return await _import_into(
-            db, paths, watch=watch, as_json=as_json, bar=bar, key=key, redact=redact
-        )
-    except Exception as exc:
-        if not isinstance(exc, SessiongraphError):  # a fault: say that nothing is lost
-            exc.add_note("what was imported before it stays, and the next run carries on")
-        raise
-
-
-async def _import_into(
-    db: Path,
-    paths: list[Path],
-    *,
-    watch: bool,
-    as_json: bool,
-    bar: ImportBar | None,
-    key: KeyMaterial | None,
-    redact: bool,
-) -> ImportSummary:
     histories = [p for p in paths if is_history_file(p)]
     paths = [p for p in paths if p not in histories]
     store = await Store.open(db, key=key)
