@@ -19,16 +19,32 @@ from graph.store.rows import message_row_key
 from graph.store.sealed import stored_text
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import aiosqlite
 
-__all__ = ["fill_message_rows", "fill_message_text"]
+__all__ = ["done_with", "fill_message_rows", "fill_message_text", "next_batch"]
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: Sequence[Any]) -> Any:
-    rows = list(await conn.execute_fetchall(sql, params))
-    return rows[0][0] if rows else None
+async def next_batch(
+    conn: aiosqlite.Connection, cursor: str, sql: str, params: Callable[[int], Sequence[Any]]
+) -> list[Any] | None:
+    """The next batch of a backfill whose cursor (the last id done) is ``cursor`` in
+    ``meta``: ``sql`` with ``params(after)``, rows led by their id. ``None`` when nothing
+    is left to do; the cursor is then gone."""
+    found = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = ?", (cursor,)))
+    if not found:
+        return None
+    rows = list(await conn.execute_fetchall(sql, params(int(found[0][0]))))
+    if not rows:
+        await conn.execute("DELETE FROM meta WHERE key = ?", (cursor,))
+        return None
+    return rows
+
+
+async def done_with(conn: aiosqlite.Connection, cursor: str, rows: Sequence[Any]) -> None:
+    """Move the backfill's ``cursor`` past ``rows`` (a batch of :func:`next_batch`)."""
+    await conn.execute("UPDATE meta SET value = ? WHERE key = ?", (str(rows[-1][0]), cursor))
 
 
 async def fill_message_rows(
@@ -40,18 +56,14 @@ async def fill_message_rows(
         How many messages were read, or ``None`` when nothing is left to do (the cursor
         in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
     """
-    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_rows.after'", ())
-    if cursor is None:
-        return None
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
-            " ORDER BY id LIMIT ?",
-            (int(cursor), batch),
-        )
+    rows = await next_batch(
+        conn,
+        "message_rows.after",
+        "SELECT id, conversation_pk, msg_key, content FROM messages WHERE id > ?"
+        " ORDER BY id LIMIT ?",
+        lambda after: (after, batch),
     )
-    if not rows:
-        await conn.execute("DELETE FROM meta WHERE key = 'message_rows.after'")
+    if rows is None:
         return None
     later = []
     for pk, conversation_pk, msg_key, content in rows:
@@ -65,9 +77,7 @@ async def fill_message_rows(
     await conn.executemany(
         "INSERT OR IGNORE INTO message_rows (uuid, message_pk) VALUES (?, ?)", later
     )
-    await conn.execute(
-        "UPDATE meta SET value = ? WHERE key = 'message_rows.after'", (str(rows[-1][0]),)
-    )
+    await done_with(conn, "message_rows.after", rows)
     return len(rows)
 
 
@@ -81,22 +91,18 @@ async def fill_message_text(
         How many messages were read, or ``None`` when nothing is left to do (the cursor
         in ``meta`` is then gone). Call it in its own transaction until it returns ``None``.
     """
-    cursor = await _one(conn, "SELECT value FROM meta WHERE key = 'message_text.after'", ())
-    if cursor is None:
-        return None
     digest = rules.digest if rules is not None else None
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT id, conversation_pk, msg_key, content,"
-            " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
-            " FROM messages WHERE id > ?1"
-            " AND (text IS NULL OR (?2 IS NOT NULL AND text_masked_by IS NOT ?2))"
-            " ORDER BY id LIMIT ?3",
-            (int(cursor), digest, batch),
-        )
+    rows = await next_batch(
+        conn,
+        "message_text.after",
+        "SELECT id, conversation_pk, msg_key, content,"
+        " (SELECT source FROM sessions WHERE sessions.id = messages.session_pk)"
+        " FROM messages WHERE id > ?1"
+        " AND (text IS NULL OR (?2 IS NOT NULL AND text_masked_by IS NOT ?2))"
+        " ORDER BY id LIMIT ?3",
+        lambda after: (after, digest, batch),
     )
-    if not rows:
-        await conn.execute("DELETE FROM meta WHERE key = 'message_text.after'")
+    if rows is None:
         return None
     texts = []
     for pk, conversation_pk, msg_key, content, source in rows:
@@ -105,7 +111,5 @@ async def fill_message_text(
         text = masked_text(blocks, rules) if rules else readable_text(blocks)
         texts.append((stored_text(codec, "messages", "text", key, text), digest, pk))
     await conn.executemany("UPDATE messages SET text = ?, text_masked_by = ? WHERE id = ?", texts)
-    await conn.execute(
-        "UPDATE meta SET value = ? WHERE key = 'message_text.after'", (str(rows[-1][0]),)
-    )
+    await done_with(conn, "message_text.after", rows)
     return len(rows)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from graph.content import TokensOf, records_of
 from graph.crypto import Codec
+from graph.store.backfills import done_with, next_batch
 from graph.store.rows import message_row_key
 
 if TYPE_CHECKING:
@@ -37,21 +38,17 @@ async def fill_cache_ttl(
     a message of a session with ``source`` (at most its cache writes are kept). Call it
     in its own transaction (refreshing those sessions) until it returns ``None``.
     """
-    rows = list(await conn.execute_fetchall("SELECT value FROM meta WHERE key = ?", (_CURSOR,)))
-    if not rows:
-        return None
-    found = list(
-        await conn.execute_fetchall(
-            "SELECT m.id, m.session_pk, m.conversation_pk, m.msg_key, m.content,"
-            " m.cache_creation_tokens, s.source FROM messages AS m"
-            " JOIN sessions AS s ON s.id = m.session_pk"
-            " WHERE m.id > ? AND m.role = 'assistant' AND m.cache_creation_tokens > 0"
-            " ORDER BY m.id LIMIT ?",
-            (int(rows[0][0]), batch),
-        )
+    found = await next_batch(
+        conn,
+        _CURSOR,
+        "SELECT m.id, m.session_pk, m.conversation_pk, m.msg_key, m.content,"
+        " m.cache_creation_tokens, s.source FROM messages AS m"
+        " JOIN sessions AS s ON s.id = m.session_pk"
+        " WHERE m.id > ? AND m.role = 'assistant' AND m.cache_creation_tokens > 0"
+        " ORDER BY m.id LIMIT ?",
+        lambda after: (after, batch),
     )
-    if not found:
-        await conn.execute("DELETE FROM meta WHERE key = ?", (_CURSOR,))
+    if found is None:
         return None
     updates, sessions = [], set()
     for pk, session_pk, conversation_pk, msg_key, content, cache_creation, source in found:
@@ -62,5 +59,5 @@ async def fill_cache_ttl(
             updates.append((one_hour, pk))
             sessions.add(int(session_pk))
     await conn.executemany("UPDATE messages SET cache_creation_1h_tokens = ? WHERE id = ?", updates)
-    await conn.execute("UPDATE meta SET value = ? WHERE key = ?", (str(found[-1][0]), _CURSOR))
+    await done_with(conn, _CURSOR, found)
     return sessions
