@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from graph.store import (
     Migration,
@@ -23,6 +24,14 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 def migrations_before(version: int) -> list[Migration]:
     """The migrations a database written before migration ``version`` had."""
     return [migration for migration in load_migrations() if migration.version < version]
+
+
+async def database_before(path: Path, version: int) -> None:
+    """A database at ``path`` as written before migration ``version`` (closed)."""
+    store = Store(path, migrations=migrations_before(version))
+    await store.connect()
+    await store.migrate()
+    await store.close()
 
 
 def ts(seconds: float) -> str:

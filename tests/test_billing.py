@@ -10,7 +10,7 @@ import orjson
 
 from graph.importers.formats import format_named
 from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals
-from tests.factories import migrations_before
+from tests.factories import database_before
 
 
 def reply(key: str, model: str, *, billed: bool = True, local_key: bool = False) -> NewMessage:
@@ -82,12 +82,8 @@ def test_claude_code_marks_synthetic_messages_unbilled_and_line_keys_local() -> 
 
 
 async def test_migration_marks_stored_messages_by_the_rules_the_store_had(tmp_path: Path) -> None:
-    old = migrations_before(12)
     db = tmp_path / "x.db"
-    store = Store(db, migrations=old)
-    await store.connect()
-    await store.migrate()
-    await store.close()
+    await database_before(db, 12)
     rows = [
         ("m:1:r", "assistant", "claude-x"),
         ("m:2:r", "assistant", "<synthetic>"),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from graph.importers.importer import import_paths
 from graph.store import NewConversation, NewMessage, NewSession, Store, TokenTotals
 from tests.conftest import GraphQL
-from tests.factories import migrations_before
+from tests.factories import database_before, migrations_before
 from tests.usage_data import (
     assistant,
     billed_messages,
@@ -294,12 +294,8 @@ async def test_per_session_sums_equal_the_global_total(
 async def test_migration_counts_existing_copies_once(tmp_path: Path) -> None:
     # A database written before migration 0008: the child's replayed messages were summed
     # into its session's totals too.
-    old = migrations_before(6)
     db = tmp_path / "x.db"
-    store = Store(db, migrations=old)
-    await store.connect()
-    await store.migrate()
-    await store.close()
+    await database_before(db, 6)
     with sqlite3.connect(db) as conn:
         conn.execute("INSERT INTO meta VALUES ('search.index_version', '0')")
     root = tmp_path / "t"
