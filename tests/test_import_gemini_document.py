@@ -16,6 +16,7 @@ from graph.inputs import TokenTotals
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from tests.conftest import GraphQL
+from tests.test_import_gemini import msg
 
 SID = "3b1d2c00-0000-4000-8000-00000000d0c5"
 HEADER = {
@@ -27,16 +28,6 @@ HEADER = {
 _TEXTS = """{ sessions(first: 5) { nodes { sessionId messageCount
   messages(first: 10) { nodes { role text } } } } }"""
 _SEARCH = "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS]) { totalCount } }"
-
-
-def msg(id_: str, kind: str, content: str, **more: Any) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "timestamp": "2026-01-01T10:00:01.000Z",
-        "type": kind,
-        "content": content,
-        **more,
-    }
 
 
 def save(
