@@ -13,6 +13,7 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import ParserCache, SchemaExtension
 
+from graph.schema.connections import Chained, then
 from graph.schema.execution import CycleFreeExecutionContext
 
 
@@ -296,6 +297,16 @@ class Shelf:
     def picked(self, names: list[str]) -> list[str]:
         return [name for name in names if name]
 
+    @strawberry.field(graphql_type=list[Item])
+    def chained(self) -> Awaitable[list[Item]]:
+        # As a connection hands out its page: a transform of a future set later.
+        future = asyncio.get_running_loop().create_future()
+        if self.size < 0:
+            asyncio.get_running_loop().call_soon(future.set_exception, ValueError("no page"))
+        else:
+            asyncio.get_running_loop().call_soon(future.set_result, self.size)
+        return then(future, lambda n: [Item(name=f"c{n}", note=None, size=n, flag=True)])
+
 
 def _shelves(*sizes: int) -> list[Shelf]:
     loads: list[int] = []
@@ -465,3 +476,26 @@ async def test_a_union_of_plain_objects_builds_no_resolve_info() -> None:
     )
     assert result.errors is None
     assert Counting.infos == 0
+
+
+async def test_a_chained_value_answers_as_the_generic_path() -> None:
+    plain = await _both("{ shelves { size chained { name size } } }")
+    assert plain.data["shelves"][2]["chained"] == [{"name": "c2", "size": 2}]
+    failed = await _both("{ brokenShelves { chained { name } } }")
+    assert [e.path for e in failed.errors] == [["brokenShelves", 1, "chained"]]
+
+
+async def test_a_chained_value_is_made_once_however_often_it_is_read() -> None:
+    made: list[int] = []
+
+    def make(n: int) -> int:
+        made.append(n)
+        return n
+
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    page = then(future, make)
+    first, second = page.then(str), page.then(lambda n: n * 2)
+    assert isinstance(first, Chained) and not first.done()
+    future.set_result(21)
+    assert (await first, await second, page.result()) == ("21", 42, 21)
+    assert made == [21]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from unittest.mock import patch
 
 import pytest
 
@@ -131,19 +133,31 @@ PAGE = """query($n: Int!) { sessions(first: $n) { totalCount edges { node { id
   messages(first: 5) { totalCount edges { node { id role text } } } } } } }"""
 
 
-async def _tasks_for(tmp_path: Path, sessions: int) -> int:
-    """The asyncio tasks one page of ``sessions`` sessions with their messages starts."""
+class _Work(NamedTuple):
+    """What one page asks of the event loop."""
+
+    tasks: int
+    futures: int
+    callbacks: int  # scheduled with call_soon
+
+
+async def _work_for(tmp_path: Path, sessions: int) -> _Work:
+    """The tasks, futures and callbacks of one page of ``sessions`` sessions with their
+    messages."""
     store = await Store.open(tmp_path / f"t{sessions}.db")
     try:
         await make_sessions(store, sessions, messages=8)
         schema, settings = build_schema(), ServerSettings()
         loop = asyncio.get_running_loop()
-        started = 0
+        counts = {"tasks": 0, "futures": 0, "callbacks": 0}
 
-        def counting(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
-            nonlocal started
-            started += 1
+        def task(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            counts["tasks"] += 1
             return asyncio.Task(coro, loop=loop, **kwargs)
+
+        def future() -> asyncio.Future[Any]:
+            counts["futures"] += 1
+            return asyncio.Future(loop=loop)
 
         async def page() -> None:
             context = Context(store=store, settings=settings, request_id="t")
@@ -152,18 +166,34 @@ async def _tasks_for(tmp_path: Path, sessions: int) -> int:
             assert result.data is not None and len(result.data["sessions"]["edges"]) == sessions
 
         await page()  # warm: the reader pool, plans
-        loop.set_task_factory(counting)
-        try:
-            await page()
-        finally:
-            loop.set_task_factory(None)
-        return started
+        loop.set_task_factory(task)
+        with (
+            patch.object(loop, "create_future", future),
+            patch.object(loop, "call_soon", _counting(loop.call_soon, counts)),
+        ):
+            try:
+                await page()
+            finally:
+                loop.set_task_factory(None)
+        return _Work(**counts)
     finally:
         await store.close()
 
 
-async def test_a_page_of_connections_starts_the_same_tasks_for_5_parents_as_for_60(
+def _counting(call_soon: Callable[..., asyncio.Handle], counts: dict[str, int]) -> Any:
+    def counted(*args: Any, **kwargs: Any) -> asyncio.Handle:
+        counts["callbacks"] += 1
+        return call_soon(*args, **kwargs)
+
+    return counted
+
+
+async def test_a_page_of_connections_asks_the_loop_for_no_work_per_parent(
     tmp_path: Path,
 ) -> None:
-    # The parents' pages are one loader future each, awaited together: no task per parent.
-    assert await _tasks_for(tmp_path, 5) == await _tasks_for(tmp_path, 60)
+    # The parents' pages are one loader future each (with the done callback strawberry's
+    # DataLoader adds to it), awaited together; each page is then read without a future,
+    # a task or a callback of its own.
+    few, many = await _work_for(tmp_path, 5), await _work_for(tmp_path, 60)
+    assert many.tasks == few.tasks
+    assert (many.futures - few.futures, many.callbacks - few.callbacks) == (55, 55)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
@@ -14,7 +14,7 @@ from graph.errors import UserInputError
 from graph.schema.ids import decode_cursor, encode_cursor
 from graph.store import Page, PageRequest, SortKey
 
-__all__ = ["Connection", "Edge", "PageArgs", "PageInfo"]
+__all__ = ["Chained", "Connection", "Edge", "PageArgs", "PageInfo", "then"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,38 +63,33 @@ class Connection(Generic[T]):
     """A page that is fetched only if edges, nodes or pageInfo are selected.
 
     ``totalCount`` alone costs one count; the page alone costs one page query. Each field
-    answers at once when what it needs is known, and otherwise hands graphql-core a future
-    (no coroutine, so no task when a list's pages are awaited together).
+    answers at once when what it needs is known, and otherwise hands graphql-core a
+    :class:`Chained` of the loader's future (no coroutine, so no task when a list's pages
+    are awaited together).
     """
 
-    fetch: strawberry.Private[Callable[[], Awaitable[tuple[list[Edge[T]], PageInfo]]]]
+    fetch: strawberry.Private[Callable[[], Awaitable[Any]]]
+    # The edges and page info of what ``fetch`` gives.
+    make: strawberry.Private[Callable[[Any], Parts]]
     # The count, or how to count (when the parent's row does not say).
     count: strawberry.Private[int | Callable[[], Awaitable[int]]]
-    loaded: strawberry.Private[tuple[list[Edge[T]], PageInfo] | None] = None
     # edges, nodes and pageInfo may all be asked before the page is in: the first
-    # fetches, the rest wait for its page (fetching their own would cost a query each and
+    # fetches, the rest share its page (fetching their own would cost a query each and
     # give other objects).
-    loading: strawberry.Private[asyncio.Future[tuple[list[Edge[T]], PageInfo]] | None] = None
+    loading: strawberry.Private[Chained[Parts] | None] = None
 
-    def _page(self) -> tuple[list[Edge[T]], PageInfo] | asyncio.Future[Parts]:
-        if self.loaded is not None:
-            return self.loaded
+    def _page(self) -> Chained[Parts]:
         if self.loading is None:
-            self.loading = then(self.fetch(), self._keep)
+            self.loading = then(self.fetch(), self.make)
         return self.loading
 
-    def _keep(self, parts: tuple[list[Edge[T]], PageInfo]) -> tuple[list[Edge[T]], PageInfo]:
-        self.loaded = parts
-        return parts
-
-    async def page(self) -> tuple[list[Edge[T]], PageInfo]:
+    async def page(self) -> Parts:
         """The page's edges and page info, fetched if they are not yet."""
-        page = self._page()
-        return page if isinstance(page, tuple) else await page
+        return await self._page()
 
-    def _part(self, part: Callable[[Parts], R]) -> R | Awaitable[R]:
+    def _part(self, part: Callable[[Parts], R]) -> R | Chained[R]:
         page = self._page()
-        return part(page) if isinstance(page, tuple) else then(page, part)
+        return part(page.result()) if page.done() else page.then(part)
 
     @strawberry.field(graphql_type=list[Edge[T]])
     def edges(self) -> list[Edge[T]] | Awaitable[list[Edge[T]]]:
@@ -131,7 +126,7 @@ class Connection(Generic[T]):
     ) -> Connection[T]:
         """A connection over a store page loader, giving each row its cursor."""
 
-        def parts(page: Page[R]) -> tuple[list[Edge[T]], PageInfo]:
+        def parts(page: Page[R]) -> Parts:
             edges = [
                 Edge(node=wrap(row), kind=kind, source=row, sort_key=sort_key) for row in page.rows
             ]
@@ -140,7 +135,7 @@ class Connection(Generic[T]):
             )
             return edges, info
 
-        return cls(fetch=lambda: then(load(), parts), count=count)
+        return cls(fetch=load, make=parts, count=count)
 
 
 def _edges(parts: Parts) -> list[Edge[Any]]:
@@ -155,29 +150,60 @@ def _nodes(parts: Parts) -> list[Any]:
     return [edge.node for edge in parts[0]]
 
 
-def then(awaitable: Awaitable[A], transform: Callable[[A], B]) -> asyncio.Future[B]:
-    """A future of ``transform`` of what ``awaitable`` gives: a loader's future is
+_UNSET: Any = object()
+
+
+class Chained(Generic[A]):
+    """What ``transform`` makes of a future's value: awaitable, without a future, a
+    callback or a turn of the event loop of its own.
+
+    graphql-core awaits it like any awaitable. The execution context instead awaits the
+    sources of a whole level at once and then reads each value (:meth:`result`), so a
+    page of 50 parents costs one wait, not a chain of futures per parent. The value is
+    made once, however many times it is read.
+    """
+
+    __slots__ = ("_source", "_transform", "_value")
+
+    def __init__(self, source: asyncio.Future[Any], transform: Callable[[Any], A]) -> None:
+        self._source = source
+        self._transform = transform
+        self._value: A = _UNSET
+
+    @property
+    def source(self) -> asyncio.Future[Any]:
+        """The future this waits for."""
+        return self._source
+
+    def done(self) -> bool:
+        return self._source.done()
+
+    def result(self) -> A:
+        """The transformed value (the source done).
+
+        Raises:
+            Exception: what the source or the transform raised.
+        """
+        if self._value is _UNSET:
+            self._value = self._transform(self._source.result())
+        return self._value
+
+    def then(self, transform: Callable[[A], B]) -> Chained[B]:
+        """What ``transform`` makes of this value, when it is in."""
+        return Chained(self._source, lambda _: transform(self.result()))
+
+    def __await__(self) -> Generator[Any, None, A]:
+        if not self._source.done():
+            yield from self._source.__await__()
+        return self.result()
+
+
+def then(awaitable: Awaitable[A], transform: Callable[[A], B]) -> Chained[B]:
+    """What ``transform`` makes of what ``awaitable`` gives: a loader's future is
     chained as it is, a coroutine runs as a task."""
-    source = asyncio.ensure_future(awaitable)
-    result: asyncio.Future[B] = source.get_loop().create_future()
-
-    def done(settled: asyncio.Future[A]) -> None:
-        if result.cancelled():
-            return
-        if settled.cancelled():
-            result.cancel()
-            return
-        failure = settled.exception()
-        if failure is not None:
-            result.set_exception(failure)
-            return
-        try:
-            result.set_result(transform(settled.result()))
-        except Exception as exc:
-            result.set_exception(exc)
-
-    source.add_done_callback(done)
-    return result
+    if isinstance(awaitable, Chained):
+        return awaitable.then(transform)
+    return Chained(asyncio.ensure_future(awaitable), transform)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.types.cast import get_strawberry_type_cast
 
+from graph.schema.connections import Chained
 from graph.schema.planner import Planner
 from graph.schema.plans import Plain, close, never
 
@@ -198,7 +199,7 @@ class CycleFreeExecutionContext(Planner):
         """Await what completing left pending, all at once per level, and complete their
         values in place; on anything unusual, the generic path's answer instead."""
         while pending:
-            values = await asyncio.gather(*(p.value for p in pending), return_exceptions=True)
+            values = await _outcomes([p.value for p in pending])
             later: list[_Pending] = []
             for each, value in zip(pending, values, strict=True):
                 done = (
@@ -302,6 +303,38 @@ class CycleFreeExecutionContext(Planner):
             position_context,
         )
         return self._settle(completed, pending, generic)
+
+
+async def _outcomes(awaitables: list[Awaitable[Any]]) -> list[Any]:
+    """What each of ``awaitables`` gives, or the exception it raises.
+
+    A :class:`Chained` waits for its source future, which the other pages of the same
+    loader batch share: once one is in, the rest are too, and reading them costs no turn
+    of the event loop (``asyncio.gather`` would add a callback and a turn per item, and
+    wrap each Chained in a task). Coroutines all start as tasks before any is awaited,
+    so the loads they make still share their batches.
+    """
+    futures = [
+        each.source if isinstance(each, Chained) else asyncio.ensure_future(each)
+        for each in awaitables
+    ]
+    try:
+        for future in futures:
+            if not future.done():
+                await asyncio.wait((future,))
+    except BaseException:
+        # Cancelled: the tasks made here stop too (a loader's future is not ours).
+        for each, future in zip(awaitables, futures, strict=True):
+            if not isinstance(each, Chained):
+                future.cancel()
+        raise
+    outcomes: list[Any] = []
+    for each, future in zip(awaitables, futures, strict=True):
+        try:
+            outcomes.append(each.result() if isinstance(each, Chained) else future.result())
+        except BaseException as exc:  # the generic path reports it
+            outcomes.append(exc)
+    return outcomes
 
 
 def _let_go(pending: list[_Pending]) -> None:

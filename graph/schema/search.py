@@ -297,4 +297,4 @@ async def resolve_search(
         kind,
         lambda: loaders.count_search(compiled.expression, where),
     )
-    return SearchConnection(fetch=connection.fetch, count=connection.count)
+    return SearchConnection(fetch=connection.fetch, make=connection.make, count=connection.count)
