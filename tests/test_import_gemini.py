@@ -76,6 +76,27 @@ async def test_set_updates_are_events_and_a_summary_titles_the_session(
     assert row.title == "Greeting"
 
 
+async def test_the_metadata_line_and_set_updates_are_timed_by_the_times_they_name(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    # Neither has a `timestamp`: the metadata line names its `startTime`, a `$set` its
+    # `lastUpdated`. The file's mtime (today here) is no time of the chat.
+    update = {"$set": {"lastUpdated": "2026-01-01T10:05:00.000Z"}}
+    chat(tmp_path, [META, msg("u1", "user", "hi"), update])
+    await import_paths(store, [tmp_path])
+    query = """{ sessions(first: 1) { nodes { startedAt endedAt
+      events(first: 5) { nodes { type timestamp } } } } }"""
+    (node,) = (await gql(query))["sessions"]["nodes"]
+    assert [(e["type"], e["timestamp"]) for e in node["events"]["nodes"]] == [
+        ("session", "2026-01-01T10:00:00.000Z"),
+        ("$set", "2026-01-01T10:05:00.000Z"),
+    ]
+    assert (node["startedAt"], node["endedAt"]) == (
+        "2026-01-01T10:00:00.000Z",
+        "2026-01-01T10:05:00.000Z",
+    )
+
+
 async def test_rewound_messages_stay_in_the_export_but_are_not_current(
     store: Store, gql: GraphQL, tmp_path: Path
 ) -> None:

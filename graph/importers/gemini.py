@@ -66,6 +66,18 @@ def _totals(tokens: Any) -> TokenTotals:
     )
 
 
+def _named_time(record: Record) -> str | None:
+    """The time a record without a ``timestamp`` names: the metadata line's
+    ``startTime``, a ``$set``'s ``lastUpdated`` (else the previous record's time would
+    stand, or for a first line the file's mtime, which a copy of the file changes)."""
+    if "$set" in record:
+        update = record["$set"]
+        return normalize_timestamp(update.get("lastUpdated")) if isinstance(update, dict) else None
+    if "projectHash" in record or ("sessionId" in record and "id" not in record):
+        return normalize_timestamp(record.get("startTime"))
+    return None
+
+
 def _str(value: Any) -> str | None:
     return value if value.__class__ is str and value else None
 
@@ -105,7 +117,9 @@ class GeminiParser(TranscriptParser):
         return super().take()
 
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
-        ts = normalize_timestamp(record.get("timestamp")) or self._previous_ts
+        ts = (
+            normalize_timestamp(record.get("timestamp")) or _named_time(record) or self._previous_ts
+        )
         self._previous_ts = ts
         kind = record.get("type")
         message_id = _str(record.get("id"))
