@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,30 @@ async def test_every_row_has_a_canonical_utc_timestamp(imported: Store) -> None:
         " WHERE type = 'file-history-snapshot'",
     )
     assert snapshots and all(a == b for a, b in snapshots)
+
+
+async def test_records_before_the_first_timed_one_are_timed_by_it_not_the_mtime(
+    store: Store, tmp_path: Path
+) -> None:
+    # A resumed session's file may open with summaries, which have no timestamp: they
+    # take the first time that follows, not the file's mtime (which a copy changes).
+    path = tmp_path / "s.jsonl"
+    first, last = "2026-01-01T10:00:00.000Z", "2026-01-01T10:00:09.000Z"
+    user = {"type": "user", "sessionId": "s", "uuid": "u1", "timestamp": first}
+    write_lines(
+        path,
+        [
+            {"type": "summary", "summary": "Earlier work", "leafUuid": "x"},
+            {**user, "message": {"role": "user", "content": "hello"}},
+            {"type": "summary", "summary": "Later", "leafUuid": "y"},  # the one before's
+            {**user, "uuid": "u2", "timestamp": last, "message": {"role": "user", "content": "b"}},
+        ],
+    )
+    os.utime(path, (2_000_000_000, 2_000_000_000))  # 2033: as a copy would leave it
+    await import_paths(store, [path])
+    events = await query(store, "SELECT seq, timestamp FROM events ORDER BY seq")
+    assert events == [(1, first), (3, first)]
+    assert await query(store, "SELECT started_at, ended_at FROM sessions") == [(first, last)]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from graph.importers.batch import (
     Batch,
     Problem,
 )
+from graph.inputs import NewEvent, NewMessage
 from graph.times import format_timestamp
 
 __all__ = [
@@ -105,6 +106,8 @@ class TranscriptParser:
     ) -> None:
         self.path = path
         self._previous_ts = previous_timestamp or fallback_timestamp
+        # Set while the records read have no time of their own but the mtime.
+        self._untimed = fallback_timestamp if previous_timestamp is None else None
         self.batch = Batch()
 
     def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
@@ -121,6 +124,9 @@ class TranscriptParser:
     def take(self) -> Batch:
         """The batch so far; the next lines start a new one."""
         batch, self.batch = self.batch, Batch()
+        if self._untimed is not None:
+            _time_leading_records(batch, self._untimed)
+            self._untimed = None
         for message in batch.messages.values():
             # A line key names a line of this file, never a message another session
             # replays: the store must not take two such messages for copies.
@@ -181,6 +187,21 @@ class TranscriptParser:
     def _add(self, line_no: int, record: Record, batch: Batch, text: bytes | None) -> None:
         """Take one record (``text``: the JSON it was read from, if it was)."""
         raise NotImplementedError
+
+
+def _time_leading_records(batch: Batch, fallback: str) -> None:
+    """Time the records before a file's first timed one by that one, not by the file's
+    mtime (``fallback``): a copy of the file changes its mtime, and the records at its
+    head (a resumed session's summaries, say) are no later than what follows them."""
+    timed = [(event.seq, event.timestamp) for event in batch.events if event.timestamp != fallback]
+    timed += [(m.seq, m.timestamp) for m in batch.messages.values() if m.timestamp != fallback]
+    if not timed:
+        return  # nothing in the file has a time: the mtime is all there is
+    first, timestamp = min(timed)
+    items: list[NewEvent | NewMessage] = [*batch.events, *batch.messages.values()]
+    for item in items:
+        if item.seq < first and item.timestamp == fallback:
+            item.timestamp = timestamp
 
 
 def _short(exc: Exception, limit: int = 80) -> str:
