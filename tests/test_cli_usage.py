@@ -135,3 +135,34 @@ def test_a_narrow_terminal_gets_compact_counts_and_whole_days(tmp_path: Path) ->
     assert all(len(line) <= 80 for line in narrow.splitlines())
     wide = CliRunner().invoke(app, args, env={"COLUMNS": "160", "NO_COLOR": "1"}).stdout
     assert "17,618," in wide and "total tokens" in wide
+
+
+def test_a_narrow_terminal_keeps_names_whole_and_says_which_columns_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    """80 columns and two names per row: names fold onto more lines (never cut), the
+    total and the cost stay, and the columns left out are named (rich would drop them
+    without a word)."""
+    from graph.cli import app
+
+    db = str(tmp_path / "demo.db")
+    assert CliRunner().invoke(app, ["demo", "--db", db]).exit_code == 0
+    args = ["usage", "daily", "--by", "model", "--by", "project", "--db", db, "--tz", "UTC"]
+    env = {"COLUMNS": "80", "NO_COLOR": "1"}
+    lines = CliRunner().invoke(app, args, env=env).stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and not any("…" in line for line in lines)
+    heading = next(line for line in lines if " model " in line)
+    assert "total" in heading and "USD" in heading
+    assert any(line.startswith("not shown at this width: ") for line in lines)
+    start, end = heading.index("model"), heading.index("project")
+    models: list[str] = []
+    for line in lines[lines.index(heading) + 2 :]:
+        if not line.strip():
+            break
+        cell = line[start:end].strip()
+        if line[:start].strip():  # a row's first line: a day in the first column
+            models.append(cell)
+        else:
+            models[-1] += cell
+    wide = CliRunner().invoke(app, [*args, "--json"]).stdout
+    assert sorted(models) == sorted(row["model"] for row in json.loads(wide)["rows"])

@@ -160,13 +160,21 @@ _NUMBER_HEADINGS: Final = (
     "cache write",
     "total tokens",
     "cost (USD)",
+    "messages",
 )
 # Narrow terminals: compact counts under short headings, no vertical rules.
 _SHORT_HEADINGS: Final = ("in", "out", "cache read", "cache write", "total", "USD", "msgs")
+# What a terminal too narrow for every column goes without, first to last (by index
+# into the headings above): never the total or the cost.
+_HIDDEN_FIRST: Final = (6, 3, 2, 0, 1)
+# A name (model, project, session) folds onto more lines rather than being cut, in a
+# column at least this wide (or as wide as its widest name, if narrower).
+_NAME_WIDTH: Final = 12
+_TIMES: Final = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH})
 
 
 def _number_columns(table: Table) -> None:
-    for name in _NUMBER_HEADINGS:
+    for name in _NUMBER_HEADINGS[:-1]:
         table.add_column(name, justify="right")
 
 
@@ -193,11 +201,32 @@ def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Di
         return
     table = _table(rows, totals, dimensions, _exact)
     unbounded = console.options.update_width(1 << 16)
+    hidden: tuple[int, ...] = ()
     if Measurement.get(console, unbounded, table).maximum > console.width:
-        # Exact counts do not fit: compact ones (--json has them exact), and the group
-        # keys (days, models) whole rather than cut.
-        table = _table(rows, totals, dimensions, compact_count, console.width)
+        # Exact counts do not fit: compact ones (--json has them exact), names folded;
+        # and if those do not fit either, fewer columns rather than columns rich drops
+        # without a word.
+        names = sum(d not in _TIMES for d in dimensions)
+        for count in range(len(_HIDDEN_FIRST) + 1):
+            hidden = _HIDDEN_FIRST[:count]
+            # rich measures a name by its longest word: measured folded to the least.
+            folded = _table(rows, totals, dimensions, compact_count, hidden, _NAME_WIDTH)
+            spare = console.width - Measurement.get(console, unbounded, folded).minimum
+            if spare >= 0:
+                break
+        # The room left goes to the names (rich would give it to the numbers).
+        fold = _NAME_WIDTH + max(spare, 0) // max(names, 1)
+        table = _table(rows, totals, dimensions, compact_count, hidden, fold)
+        while (
+            fold > _NAME_WIDTH
+            and Measurement.get(console, unbounded, table).maximum > console.width
+        ):
+            fold -= 1
+            table = _table(rows, totals, dimensions, compact_count, hidden, fold)
     console.print(table)
+    if hidden:
+        left_out = ", ".join(_SHORT_HEADINGS[index] for index in sorted(hidden))
+        console.print(f"not shown at this width: {left_out} (--json has every figure)")
     _print_unpriced(console, totals)
 
 
@@ -206,48 +235,48 @@ def _table(
     totals: UsageGroup,
     dimensions: list[Dimension],
     shown: Callable[[int], str],
-    width: int = 1 << 16,
+    hidden: tuple[int, ...] | None = None,
+    fold: int | None = None,
 ) -> Table:
-    """Every value whole (each column at least as wide as its widest value); the headings
-    wrap instead."""
+    """Every time and number whole (each column at least as wide as its widest value);
+    names fold onto more lines where there is no room, and headings wrap.
+
+    ``hidden``: None for the wide form (exact counts, long headings); else the compact
+    form, without these number columns (indexes into the headings). ``fold``: the
+    width names fold at.
+    """
+    compact = hidden is not None
+    kept = [index for index in range(len(_SHORT_HEADINGS)) if index not in (hidden or ())]
+    headings = [_HEADINGS[d] for d in dimensions] + [
+        (_SHORT_HEADINGS if compact else _NUMBER_HEADINGS)[index] for index in kept
+    ]
+
+    def numbers(found: UsageGroup) -> list[str]:
+        every = [*_numbers(found, shown), shown(found.messages)]
+        return [every[index] for index in kept]
+
     body = [
         [
             *(
                 str(_key(d, v)) if v is not None else "-"
                 for d, v in zip(dimensions, row.keys, strict=True)
             ),
-            *_numbers(row, shown),
-            shown(row.messages),
+            *numbers(row),
         ]
         for row in rows
     ]
-    blank = [""] * (len(dimensions) - 1)
-    total = ["total", *blank, *_numbers(totals, shown), shown(totals.messages)]
-    compact = shown is compact_count
-    numbers = _SHORT_HEADINGS if compact else (*_NUMBER_HEADINGS, "messages")
-    headings = [_HEADINGS[d] for d in dimensions] + list(numbers)
+    total = ["total", *[""] * (len(dimensions) - 1), *numbers(totals)]
     table = Table(show_footer=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)
-    widths = [max(len(line[index]) for line in [*body, total]) for index in range(len(headings))]
-    names = [
-        index
-        for index, d in enumerate(dimensions)
-        if d not in (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
-    ]
-    fixed = sum(w for index, w in enumerate(widths) if index not in names) + 3 * len(widths) + 5
-    room = max(10, (width - fixed - 2 * len(names)) // max(len(names), 1))
     for index, heading in enumerate(headings):
-        widest = widths[index]
+        widest = max(len(line[index]) for line in [*body, total])
         key = dimensions[index] if index < len(dimensions) else None
-        # Names (models, projects, sessions) may be cut where there is no room; times
-        # and numbers never are.
-        cut = key is not None and key not in (Dimension.DAY, Dimension.WEEK, Dimension.MONTH)
+        name = key is not None and key not in _TIMES
         table.add_column(
             heading,
             justify="left" if key is not None else "right",
-            min_width=None if cut else widest,
-            max_width=room if cut else None,
-            overflow="ellipsis",
-            no_wrap=cut,
+            min_width=min(widest, fold) if name and fold else widest,
+            max_width=fold if name else None,
+            overflow="fold",
         )
     for line in body:
         table.add_row(*line)
