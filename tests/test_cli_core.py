@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from graph.cli import app
@@ -31,6 +33,36 @@ def test_every_command_explains_itself(command: str) -> None:
     code, out, _ = invoke(command, "--help")
     assert code == 0
     assert "Usage" in out and len(out.splitlines()) > 3
+
+
+def _commands(group: TyperGroup | None = None) -> list[str]:
+    """Every command and subcommand, as the words that name it."""
+    found: list[str] = []
+    for name, command in sorted((group or typer.main.get_group(app)).commands.items()):
+        found.append(name)
+        if isinstance(command, TyperGroup):
+            found += [f"{name} {sub}" for sub in _commands(command)]
+    return found
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_help_paragraphs_fill_the_terminal_rather_than_keep_the_docstrings_breaks(
+    command: str,
+) -> None:
+    # A docstring breaks its lines near 88 columns: kept as they are, an 80-column
+    # terminal wrapped each again and left a word or two alone on a line.
+    args = [*command.split(), "--help"]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    head = result.stdout.split("╭")[0]  # the description, above the panels
+    paragraphs: list[list[str]] = [[]]
+    for line in head.splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    for lines in paragraphs[1:]:  # after the usage line
+        assert all(len(line) > 50 for line in lines[:-1]), (command, lines)
 
 
 def test_migrate_status_up_down(tmp_path: Path) -> None:

@@ -55,6 +55,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help paragraphs are wrapped to the terminal, not where the docstrings break them.
+    rich_markup_mode="markdown",
 )
 
 

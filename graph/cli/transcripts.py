@@ -222,7 +222,7 @@ def demo(
 ) -> None:
     """Import the bundled demo sessions (real, sanitized Claude Code transcripts).
 
-    They are unpacked next to the database (in <db name>-demo/) and imported like any
+    They are unpacked next to the database (in `<db name>-demo/`) and imported like any
     other transcripts, so running it again changes nothing.
     """
     from graph.cli.importing import import_once, report
