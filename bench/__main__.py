@@ -1,11 +1,4 @@
-"""``python -m bench`` (``make bench``): every scenario, or ``--only`` some, one report.
-
-python -m bench                           # 10k and 100k messages (~59 / ~590 MB of JSONL)
-python -m bench --quick                   # 1k and 4k messages, few iterations (a minute)
-python -m bench --only import,serve       # some scenarios
-python -m bench --encrypted               # the same on encrypted databases
-python -m bench --sizes 50000 --keep .bench --json .bench/figures.json
-"""
+"""``python -m bench`` (``make bench``): every scenario, or ``--only`` some, one report."""
 
 from __future__ import annotations
 
@@ -15,24 +8,20 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 from rich.console import Console
 
 from bench import report
-from bench.core import Options, Plan, Run
+from bench.core import Plan, Run
 from bench.report import Outcome
-from bench.scenarios.imports import codex, imports
+from bench.scenarios.imports import imports
 from bench.scenarios.live import live
 from bench.scenarios.query import encryption, query, search
 from bench.scenarios.serve import serve
-from graph.crypto import MasterKey
 
-FULL_SIZES = (10_000, 100_000)
-QUICK_SIZES = (1_000, 4_000)
-FULL_PLAN = Plan(warmup=5, iterations=300, budget_s=2.0, minimum=20)
-QUICK_PLAN = Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5)
 Scenario = Callable[[Run], Coroutine[Any, Any, Outcome]]
 # Run in this order: ``import`` first, so that its figures come from the first, cold
 # import of each corpus (the others reuse the databases it left).
@@ -43,25 +32,21 @@ SCENARIOS: Final[dict[str, Scenario]] = {
     "serve": serve,
     "encryption": encryption,
     "live": live,
-    "codex": codex,
+    "codex": partial(imports, agent="codex"),
 }
 
 
 def _names(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SCENARIOS]
-    if unknown or not names:
+    names = text.split(",")
+    if unknown := [name for name in names if name not in SCENARIOS]:
         known = ", ".join(SCENARIOS)
         raise argparse.ArgumentTypeError(f"unknown scenario {', '.join(unknown)!r}; one of {known}")
     return names
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
-    if not sizes or min(sizes) < 50:
+    sizes = tuple(map(int, text.split(",")))  # a ValueError names the option
+    if min(sizes) < 50:
         raise argparse.ArgumentTypeError("sizes are message counts of at least 50")
     return sizes
 
@@ -75,10 +60,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"{', '.join(SCENARIOS)}.",
     )
     add = parser.add_argument
-    add("--quick", action="store_true", help="small corpora, few iterations")
+    add("--quick", action="store_true", help="1k and 4k messages, few iterations (a minute)")
     add("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
     add("--encrypted", action="store_true", help="encrypted databases")
-    add("--sizes", type=_sizes, metavar="N[,N]", help="corpus sizes in messages (~5.9 KB each)")
+    sizes = "corpus sizes in messages, ~5.9 KB each (default 10000,100000)"
+    add("--sizes", type=_sizes, metavar="N[,N]", help=sizes)
     add("--rounds", type=int, help="serve: rounds (default 5, --quick 2)")
     requests = "serve: requests per page, server and round (default 400, --quick 60); live: lines"
     add("--requests", type=int, help=requests + " (at most 300)")
@@ -88,23 +74,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def options_from(args: argparse.Namespace, workdir: Path) -> Options:
+def run_from(args: argparse.Namespace, workdir: Path) -> Run:
+    """The run the command line asks for, working in ``workdir``."""
     quick = bool(args.quick)
-    return Options(
-        sizes=args.sizes or (QUICK_SIZES if quick else FULL_SIZES),
-        plan=QUICK_PLAN if quick else FULL_PLAN,
-        quick=quick,
+    return Run(
+        workdir,
+        sizes=args.sizes or ((1_000, 4_000) if quick else (10_000, 100_000)),
+        plan=Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5) if quick else Plan(),
         encrypted=args.encrypted,
         seed=args.seed,
-        workdir=workdir,
         rounds=args.rounds or (2 if quick else 5),
         requests=args.requests or (60 if quick else 400),
     )
 
 
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
-    """Run ``names`` one after the other in table order, printing each one's tables as it
-    ends (one at a time: a figure is not to share the machine with another scenario)."""
+    """Run ``names`` one at a time (a figure is not to share the machine with another
+    scenario), in table order, printing each one's tables as it ends."""
     outcomes: dict[str, Outcome] = {}
     for name in (n for n in SCENARIOS if n in names):
         with out.status(f"{name}..."):
@@ -119,9 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     out = report.console()
     workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="sg-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    options = options_from(args, workdir)
+    run = run_from(args, workdir)
     out.print(f"working in {workdir}" + ("" if args.keep else " (removed at the end)"))
-    run = Run(options, key=MasterKey.generate().to_base64())
     try:
         outcomes = asyncio.run(run_scenarios(run, args.only or list(SCENARIOS), out))
     finally:
@@ -129,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     report.print_table(out, report.summary(outcomes))
     if args.json:
-        context = dict(sizes=options.sizes, quick=options.quick, encrypted=options.encrypted)
+        context = dict(sizes=run.sizes, quick=args.quick, encrypted=run.encrypted)
         report.write_json(args.json, outcomes, context | {"machine": platform.platform()})
         out.print(f"figures written to {args.json}")
     return 0

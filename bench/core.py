@@ -12,10 +12,11 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.generate import Corpus, generate
+from graph.crypto import MasterKey
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
@@ -24,7 +25,7 @@ HOST = "127.0.0.1"
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How long to time a call: ``warmup`` untimed rounds, then rounds until ``iterations``
-    or ``budget_s`` seconds (but never fewer than ``minimum``)."""
+    or ``budget_s`` seconds (but never fewer than ``minimum``); the defaults are a full run's."""
 
     warmup: int = 5
     iterations: int = 300
@@ -83,20 +84,6 @@ def yes(ok: bool, otherwise: str = "NO") -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Options:
-    """What the command line asked for (its defaults are in :mod:`bench.__main__`)."""
-
-    sizes: tuple[int, ...]
-    plan: Plan
-    quick: bool
-    encrypted: bool
-    seed: int
-    workdir: Path
-    rounds: int  # serve: rounds of every page kind on both servers
-    requests: int  # serve: requests per page kind per server per round (also lines, live)
-
-
-@dataclass(frozen=True, slots=True)
 class Ingest:
     """One fill of a fresh database in a worker process (see :mod:`bench.worker`)."""
 
@@ -107,16 +94,24 @@ class Ingest:
     db_mb: float
 
 
+@dataclass
 class Run:
-    """One benchmark run: options, a work directory, and the corpora and imported
-    databases, made once and shared by every scenario that asks for them (also by
-    scenarios running at the same time: each fill starts once)."""
+    """One benchmark run: what the command line asked for, and the corpora and imported
+    databases, made on first use and shared by every scenario (each fill starts once, also
+    for scenarios running at the same time)."""
 
-    def __init__(self, options: Options, key: str | None = None) -> None:
-        self.options, self.plan, self.workdir = options, options.plan, options.workdir
-        self.key = key  # base64 master key of the encrypted databases
-        self._corpora: dict[tuple[int, str], Corpus] = {}
-        self._fills: dict[tuple[int, bool], asyncio.Future[Ingest]] = {}
+    workdir: Path
+    sizes: tuple[int, ...]
+    plan: Plan
+    encrypted: bool
+    seed: int
+    rounds: int  # serve: rounds of every page kind on both servers
+    requests: int  # serve: requests per page kind, server and round; live: lines
+    key: str = field(default_factory=lambda: MasterKey.generate().to_base64())
+    _corpora: dict[tuple[int, str], Corpus] = field(default_factory=dict, init=False)
+    _fills: dict[tuple[int, str, bool], asyncio.Future[Ingest]] = field(
+        default_factory=dict, init=False
+    )
 
     def label(self, size: int) -> str:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
@@ -124,25 +119,26 @@ class Run:
     @property
     def tag(self) -> str:
         """What titles add with ``--encrypted``."""
-        return " (encrypted)" if self.options.encrypted else ""
+        return " (encrypted)" if self.encrypted else ""
 
     def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
-        """The generated corpus of ``size`` messages by ``agent`` (made on first use)."""
+        """The generated corpus of ``size`` messages by ``agent``."""
         if (size, agent) not in self._corpora:
-            folder = self.workdir / f"{'codex' if agent == 'codex' else 'corpus'}-{size}"
-            self._corpora[size, agent] = generate(folder, size, seed=self.options.seed, agent=agent)
+            folder = self.workdir / f"{agent}-{size}"
+            self._corpora[size, agent] = generate(folder, size, seed=self.seed, agent=agent)
         return self._corpora[size, agent]
 
-    async def fill(self, size: int, encrypted: bool | None = None) -> tuple[Path, Ingest]:
-        """The corpus of ``size`` imported by ``import_paths`` into a fresh database in a
-        worker process, and the figures of that import. ``encrypted`` defaults to
-        ``--encrypted``."""
-        encrypted = self.options.encrypted if encrypted is None else encrypted
-        db = self.workdir / f"{'encrypted' if encrypted else 'plain'}-{size}.db"
-        if (size, encrypted) not in self._fills:
-            work = self.worker("import", self.corpus(size).root, db, encrypted=encrypted)
-            self._fills[size, encrypted] = asyncio.ensure_future(work)
-        return db, await self._fills[size, encrypted]
+    async def fill(
+        self, size: int, encrypted: bool | None = None, agent: str = "claude-code"
+    ) -> tuple[Path, Ingest]:
+        """The corpus imported by ``import_paths`` into a fresh database in a worker
+        process, and the figures of that import. ``encrypted`` defaults to ``--encrypted``."""
+        encrypted = self.encrypted if encrypted is None else encrypted
+        db = self.workdir / f"{agent}-{'encrypted' if encrypted else 'plain'}-{size}.db"
+        if (size, agent, encrypted) not in self._fills:
+            work = self.worker("import", self.corpus(size, agent).root, db, encrypted=encrypted)
+            self._fills[size, agent, encrypted] = asyncio.ensure_future(work)
+        return db, await self._fills[size, agent, encrypted]
 
     async def database(self, size: int, encrypted: bool | None = None) -> Path:
         """The database of :meth:`fill`."""
@@ -154,7 +150,7 @@ class Run:
         not shown by ps)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
         env |= {"PYTHONPATH": str(ROOT), **extra}
-        if encrypted and self.key:
+        if encrypted:
             env["SESSIONGRAPH_KEY"] = self.key
         return env
 

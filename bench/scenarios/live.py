@@ -90,10 +90,10 @@ async def _series(
 
 
 async def live(run: Run) -> Outcome:
-    home, encrypted = run.workdir / "live", run.options.encrypted
+    home, encrypted = run.workdir / "live", run.encrypted
     path = home / "projects" / "-home-dev-live" / f"{SESSION}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = TextPool(random.Random(run.options.seed), size=1 << 16)
+    text = TextPool(random.Random(run.seed), size=1 << 16)
     lines = (live_line(SESSION, n, text) for n in range(1_000_000))
     path.write_text("".join(next(lines)[1] for _ in range(3)), encoding="utf-8")
     db = home / "live.db"
@@ -106,7 +106,7 @@ async def live(run: Run) -> Outcome:
         port = int(probe.getsockname()[1])
     serve = ["graph", "serve", "--db", str(db), "--host", HOST, "--port", str(port)]
     watch = ["graph", "import", str(path.parent.parent), "--db", str(db), "--watch", "--json"]
-    steady = min(300, run.options.requests)
+    steady = min(300, run.requests)
     table = Table(
         "Live: line appended -> sessionActivity subscriber receives it (serve + import "
         f"--watch subprocesses, graphql-transport-ws){run.tag}, ms",

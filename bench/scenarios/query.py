@@ -56,14 +56,14 @@ class SchemaClient:
 
 async def open_client(run: Run, size: int, encrypted: bool | None = None) -> SchemaClient:
     """A client on a store on the imported database of ``size`` (keyed when encrypted)."""
-    encrypted = run.options.encrypted if encrypted is None else encrypted
-    key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted and run.key else None
+    encrypted = run.encrypted if encrypted is None else encrypted
+    key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted else None
     db = await run.database(size, encrypted)
     return SchemaClient(await Store.open(db, backup=False, key=key))
 
 
 async def query(run: Run) -> Outcome:
-    size = run.options.sizes[0]
+    size = run.sizes[0]
     api, raw = await open_client(run, size), RawPages(await run.database(size, False))
     table = Table(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
@@ -120,11 +120,11 @@ async def search(run: Run) -> Outcome:
         caption="matches: documents of any kind matching (bare count); hits: edges returned.",
     )
     outcome = Outcome([table])
-    for size in run.options.sizes:
+    for size in run.sizes:
         conn = sqlite3.connect(f"file:{await run.database(size, False)}?mode=ro", uri=True)
         api = await open_client(run, size)
         queries = [("common", "session"), ("rare", rare_word(conn)), ("phrase", '"the session"')]
-        queries += [] if run.options.encrypted else [("prefix", "migrat*")]
+        queries += [] if run.encrypted else [("prefix", "migrat*")]
         try:
             for kind, text in queries:
                 expression, variables = search_expression(text), {"q": text}
@@ -150,7 +150,7 @@ async def search(run: Run) -> Outcome:
 
 
 async def encryption(run: Run) -> Outcome:
-    size = run.options.sizes[0]
+    size = run.sizes[0]
     corpus = run.corpus(size)
     plain, sealed = (await run.fill(size, False))[1], (await run.fill(size, True))[1]
     import_x = ratio(plain.seconds, sealed.seconds)  # rate ratio: encrypted / plaintext

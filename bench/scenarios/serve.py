@@ -110,15 +110,15 @@ async def _server(run: Run, kind: str, db: Path, env: dict[str, str]) -> AsyncIt
 
 
 async def serve(run: Run) -> Outcome:
-    size, requests, token = run.options.sizes[0], run.options.requests, secrets.token_urlsafe(24)
+    size, requests, token = run.sizes[0], run.requests, secrets.token_urlsafe(24)
     db, plain = await run.database(size), await run.database(size, encrypted=False)
-    env = run.env(run.options.encrypted, SESSIONGRAPH_TOKEN=token)
+    env = run.env(run.encrypted, SESSIONGRAPH_TOKEN=token)
     raw_pages = RawPages(plain)
     pages = pages_of(raw_pages.busiest_session())
     raw_pages.close()
     table = Table(
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
-        f"{run.options.rounds} round(s) of {requests} requests per page and server",
+        f"{run.rounds} round(s) of {requests} requests per page and server",
         _COLUMNS,
         caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
@@ -140,7 +140,7 @@ async def serve(run: Run) -> Outcome:
             same[page.name] = answers[0] == answers[1]
             for port, post in zip(ports, posts[page.name], strict=True):  # warm-up, untimed
                 await _load(port, post, max(CONCURRENCY, requests // 5))
-        for _ in range(run.options.rounds):
+        for _ in range(run.rounds):
             for page in pages:
                 rates = []
                 for side, port, post in zip(SIDES, ports, posts[page.name], strict=True):
