@@ -8,6 +8,7 @@ import gc
 import json
 import math
 import os
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -39,6 +40,11 @@ class Timing:
 
     p50_ms: float
     p95_ms: float
+
+    @property
+    def tail(self) -> float:
+        """p95 over p50."""
+        return self.p95_ms / self.p50_ms
 
     def __str__(self) -> str:
         return f"{self.p50_ms:.2f} / {self.p95_ms:.2f}"
@@ -196,6 +202,13 @@ async def started(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def free_port() -> int:
+    """A port free on :data:`HOST` now, for a server started next."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
 
 
 async def listening(port: int, *processes: asyncio.subprocess.Process, log: Path) -> None:

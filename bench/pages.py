@@ -29,7 +29,7 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["USAGE_PAGE", "Page", "RawPages", "pages_of", "raw_app", "search_expression"]
+__all__ = ["USAGE_PAGE", "Page", "RawPages", "raw_app", "search_expression"]
 
 Data = dict[str, Any]
 
@@ -181,12 +181,18 @@ class RawPages:
         ]
         return {"usage": {"totalCount": len(rows), "nodes": nodes}}
 
-    def busiest_session(self) -> str:
-        """A session with at least 20 messages (else the largest): the one-session page's."""
+    def pages(self) -> list[Page]:
+        """The four page kinds of issue 17; the one-session page asks for a session with at
+        least 20 messages (else the first)."""
         row = self.conn.execute(
             "SELECT session_id FROM sessions ORDER BY message_count >= 20 DESC, id LIMIT 1"
         ).fetchone()
-        return str(row[0]) if row else ""
+        return [
+            Page("nested", "nested: 50 sessions x 5 messages", NESTED, {}),
+            Page("flat", "flat: 50 sessions", FLAT, {}),
+            Page("one", "one session, 20 messages", SESSION, {"id": row[0] if row else ""}),
+            Page("search", "search top 20", SEARCH, {"q": SEARCH_TERM}),
+        ]
 
     def answer(self, query: str, variables: Data) -> Data:
         """The JSON ``data`` of the page whose GraphQL request is ``query``."""
@@ -205,16 +211,6 @@ class Page:
     name: str
     query: str
     variables: Data
-
-
-def pages_of(session_id: str) -> list[Page]:
-    """The four page kinds of issue 17 (``session_id``: the one-session page's)."""
-    return [
-        Page("nested", "nested: 50 sessions x 5 messages", NESTED, {}),
-        Page("flat", "flat: 50 sessions", FLAT, {}),
-        Page("one", "one session, 20 messages", SESSION, {"id": session_id}),
-        Page("search", "search top 20", SEARCH, {"q": SEARCH_TERM}),
-    ]
 
 
 # Usage by UTC day and model (issue 16): timed in process only, beside the bare aggregate;

@@ -32,6 +32,10 @@ class Outcome:
     tables: list[Table] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)
 
+    def add(self, prefix: str, **figures: float) -> None:
+        """Add ``figures`` under ``prefix``: ``add("query.nested", x_raw=2.1)``."""
+        self.figures |= {f"{prefix}.{name}": float(value) for name, value in figures.items()}
+
 
 def console() -> Console:
     """A console that does not squeeze the tables to 80 columns when piped."""

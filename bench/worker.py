@@ -90,7 +90,7 @@ def _raw(source: Path, db: Path) -> float:
     return seconds
 
 
-def _serve(kind: str, db: Path) -> None:
+def _serve(kind: str, db: Path, port: int) -> None:
     # Imported here: a fill's peak RSS is to be that of an import.
     import uvicorn
 
@@ -106,9 +106,7 @@ def _serve(kind: str, db: Path) -> None:
     # waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sys.stdout.write(f"{sock.getsockname()[1]}\n")
-    sys.stdout.flush()
+    sock.bind((HOST, port))
     # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
     options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
     uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
@@ -117,7 +115,7 @@ def _serve(kind: str, db: Path) -> None:
 def main(argv: list[str]) -> int:
     mode, source, db = argv[0], argv[1], Path(argv[2])
     if mode == "serve":
-        _serve(source, db)
+        _serve(source, db, int(argv[3]))
         return 0
     if mode not in ("import", "raw"):
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")

@@ -49,11 +49,10 @@ async def imports(run: Run, agent: str = "claude-code") -> Outcome:
             rss = f"{fill.peak_rss_mb:.0f}"
             rss += f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
             table.rows.append([label, name, fill.seconds, *rates, x, ok, round(fill.db_mb), rss])
-        figures = _rates(corpus, imported) | {
-            "x_raw": ratio(imported.seconds, floor.seconds),
-            "rss_mb": imported.peak_rss_mb + imported.child_rss_mb,
-            "rows_ok": float(imported.messages == floor.messages == corpus.messages),
-        }
         prefix = f"{'codex' if agent == 'codex' else 'import'}.{run.label(size)}"
-        outcome.figures |= {f"{prefix}.{name}": value for name, value in figures.items()}
+        rows_ok = imported.messages == floor.messages == corpus.messages
+        outcome.add(
+            prefix, **_rates(corpus, imported), x_raw=ratio(imported.seconds, floor.seconds)
+        )
+        outcome.add(prefix, rss_mb=imported.peak_rss_mb + imported.child_rss_mb, rows_ok=rows_ok)
     return outcome

@@ -22,8 +22,8 @@ from typing import Any, Final
 import orjson
 
 from bench.core import Run, interleaved, ratio, yes
-from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, pages_of, search_expression
-from bench.report import Cell, Outcome, Table
+from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, search_expression
+from bench.report import Outcome, Table
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -33,6 +33,7 @@ from graph.store.keyring import KeyMaterial
 SEARCH: Final = """query Search($q: String!) { search(query: $q, first: 20) { edges { node {
   score snippet highlights { start end } node { __typename } session { sessionId } } } } }"""
 BARE: Final = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT 20"
+COUNT: Final = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
 
 
 class SchemaClient:
@@ -73,16 +74,15 @@ async def query(run: Run) -> Outcome:
     )
     outcome = Outcome([table])
     try:
-        for page in [*pages_of(raw.busiest_session()), USAGE_PAGE]:
+        for page in [*raw.pages(), USAGE_PAGE]:
             ask = partial(api.run, page.query, page.variables)
             same = await ask() == raw.answer(page.query, page.variables)
             ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
             statements = await api.statements(page.query, page.variables)
-            row: list[Cell] = [page.name, str(ours), str(theirs), round(x, 2), statements]
-            table.rows.append([*row, yes(same)])
-            figures = dict(p50_ms=ours.p50_ms, x_raw=x, p95_over_p50=ours.p95_ms / ours.p50_ms)
-            figures |= dict(same=float(same), statements=float(statements))
-            outcome.figures |= {f"query.{page.key}.{k}": v for k, v in figures.items()}
+            table.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
+            prefix = f"query.{page.key}"
+            outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
+            outcome.add(prefix, statements=statements)
     finally:
         raw.close()
         await api.store.close()
@@ -127,22 +127,18 @@ async def search(run: Run) -> Outcome:
         queries += [] if run.encrypted else [("prefix", "migrat*")]
         try:
             for kind, text in queries:
-                expression, variables = search_expression(text), {"q": text}
-                count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
-                [(matches,)] = conn.execute(count, (expression,)).fetchall()
-
-                hits = len((await api.run(SEARCH, variables))["search"]["edges"])
+                expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
+                [(matches,)] = conn.execute(COUNT, (expression,)).fetchall()
+                hits = len((await ask())["search"]["edges"])
                 bare = partial(_fetch, conn, BARE, expression)
-                ours, theirs, x = await interleaved(
-                    partial(api.run, SEARCH, variables), bare, run.plan
-                )
-                row: list[Cell] = [run.label(size), f"{kind}: {text}", matches, str(ours)]
-                row += [str(theirs), round(x, 1), hits, await api.statements(SEARCH, variables)]
-                table.rows.append(row)
+                ours, theirs, x = await interleaved(ask, bare, run.plan)
+                statements = await api.statements(SEARCH, {"q": text})
+                row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
+                table.rows.append([*row, hits, statements])
                 prefix = f"search.{run.label(size)}.{kind}"
-                outcome.figures |= {f"{prefix}.p50_ms": ours.p50_ms, f"{prefix}.x_bare": x}
+                outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
                 if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
-                    outcome.figures[f"{prefix}.hits"] = hits
+                    outcome.add(prefix, hits=hits)
         finally:
             conn.close()
             await api.store.close()
@@ -160,10 +156,9 @@ async def encryption(run: Run) -> Outcome:
         caption="import: MB/s of import_paths (ratio: encrypted rate / plaintext rate). "
         "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
     )
-    rates = [round(corpus.megabytes / fill.seconds, 1) for fill in (plain, sealed)]
-    table.rows.append(
-        ["import MB/s", *rates, round(import_x, 2), yes(plain.messages == sealed.messages)]
-    )
+    rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
+    same = yes(plain.messages == sealed.messages)
+    table.rows.append(["import MB/s", *rates, import_x, same])
     outcome = Outcome([table], {"encryption.import_ratio": import_x})
     clients = [await open_client(run, size, False), await open_client(run, size, True)]
     try:
@@ -176,8 +171,8 @@ async def encryption(run: Run) -> Outcome:
             same = await calls[0]() == await calls[1]()
             plain_t, sealed_t, _ = await interleaved(calls[0], calls[1], run.plan)
             x = ratio(sealed_t.p50_ms, plain_t.p50_ms)
-            table.rows.append([name, str(plain_t), str(sealed_t), round(x, 2), yes(same)])
-            outcome.figures |= {f"encryption.{key}.ratio": x, f"encryption.{key}.same": float(same)}
+            table.rows.append([name, str(plain_t), str(sealed_t), x, yes(same)])
+            outcome.add(f"encryption.{key}", ratio=x, same=same)
     finally:
         for client in clients:
             await client.store.close()
