@@ -7,20 +7,21 @@ messages split over one row per block (thinking, text, tool_use) sharing ``messa
 bash progress, system records, file-history snapshots, summaries. About 70% of the records
 are events, ~5.9 KB of JSONL per API message (the real samples average ~6.5 KB): 10k
 messages make ~59 MB.
-
-:func:`live_line` makes the lines the live scenario appends.
+:func:`live_lines` makes the lines the live scenario appends.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 import orjson
 
 from bench.corpus import Corpus, Json, TextPool, iso_stamp, random_uuid
 
-__all__ = ["claude_session", "live_line"]
+__all__ = ["claude_session", "live_lines"]
 
 _PROJECTS: Final = (  # noqa: SIM905
     "sessiongraph billing-api web-frontend infra ml-pipeline docs-site data-etl auth-service "
@@ -34,21 +35,14 @@ _ID: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 class _Thread:
     """One Claude Code JSONL file being written record by record."""
 
-    def __init__(
-        self,
-        fh: BinaryIO,
-        rng: random.Random,
-        text: TextPool,
-        corpus: Corpus,
-        base: Json,
-        hooks: tuple[int, int],
-    ) -> None:
-        self.fh, self.rng, self.text, self.corpus, self.base = fh, rng, text, corpus, base
+    def __init__(self, corpus: Corpus, fh: BinaryIO, base: Json, hooks: tuple[int, int]) -> None:
+        self.corpus, self.fh, self.base = corpus, fh, base
+        self.rng, self.text = corpus.rng, corpus.text
         self.hook_runs = hooks  # before and after each tool call
         self.sidechain, self.messages = "agentId" in base, 0
         self.parent: str | None = None
-        self.clock = 1_756_684_800_000 + rng.randrange(180 * 24 * 3600 * 1000)
-        self.model = rng.choice(("claude-opus-4-6", "claude-sonnet-4-5-20250929"))
+        self.clock = 1_756_684_800_000 + self.rng.randrange(180 * 24 * 3600 * 1000)
+        self.model = self.rng.choice(("claude-opus-4-6", "claude-sonnet-4-5-20250929"))
 
     def _id(self, prefix: str, length: int = 22) -> str:
         return prefix + "".join(self.rng.choices(_ID, k=length))
@@ -181,18 +175,18 @@ class _Thread:
         self.row("system", {"subtype": "turn_duration", "durationMs": duration, "isMeta": False})
 
 
-def claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: int) -> None:
+def claude_session(corpus: Corpus, budget: int) -> None:
+    rng, text = corpus.rng, corpus.text
     project, session_id = rng.choice(_PROJECTS), random_uuid(rng)
     cwd = f"/home/dev/projects/{project}"
-    folder = corpus.root / ("-" + cwd.strip("/").replace("/", "-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = "-" + cwd.strip("/").replace("/", "-")
     version = rng.choice(("2.1.39", "2.1.42"))
     branch = rng.choice(("main", "master", f"feature/{text.short(1, 1)}"))
     base = {"cwd": cwd, "sessionId": session_id, "version": version, "gitBranch": branch}
     hooks = (rng.randint(1, 3), rng.randint(2, 3))
     subagents = 1 if rng.random() < 0.35 else 0
-    with (folder / f"{session_id}.jsonl").open("wb", buffering=1 << 20) as fh:
-        main = _Thread(fh, rng, text, corpus, base, hooks)
+    with corpus.open(f"{folder}/{session_id}.jsonl") as fh:
+        main = _Thread(corpus, fh, base, hooks)
         while main.messages < budget:
             left = budget - main.messages
             if not (subagents and left > 60):
@@ -200,9 +194,8 @@ def claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: i
                 continue
             subagents -= 1
             agent = f"{rng.getrandbits(28):07x}"
-            (folder / session_id / "subagents").mkdir(parents=True, exist_ok=True)
-            with (folder / session_id / "subagents" / f"agent-{agent}.jsonl").open("wb") as sub_fh:
-                sub = _Thread(sub_fh, rng, text, corpus, {**base, "agentId": agent}, hooks)
+            with corpus.open(f"{folder}/{session_id}/subagents/agent-{agent}.jsonl") as sub_fh:
+                sub = _Thread(corpus, sub_fh, {**base, "agentId": agent}, hooks)
                 sub.prompt(text.words(rng.randint(200, 1500)))
                 while sub.messages < 40:
                     sub.tool_step(rng.choices(_TOOLS[:4], k=1))
@@ -214,24 +207,23 @@ def claude_session(rng: random.Random, text: TextPool, corpus: Corpus, budget: i
             )
 
 
-def live_line(session_id: str, n: int, text: TextPool) -> tuple[str, str]:
-    """Line ``n`` of a session being written (user, assistant, system in turn): its uuid
-    and the JSONL line. Every line has its own uuid and message id, so the ``uuid`` a
-    subscriber receives names the line it came from."""
-    uuid = f"{session_id[:8]}-live-{n:06d}"
-    record: Json = dict(parentUuid=None, isSidechain=False, cwd="/home/dev/live")
-    record["sessionId"] = session_id
-    record |= dict(version="2.1.42", uuid=uuid, timestamp=iso_stamp(1_772_000_000_000 + n * 250))
-    if n % 3 == 0:
-        record |= {"type": "user", "message": {"role": "user", "content": text.words(300)}}
-    elif n % 3 == 1:
-        content = [{"type": "text", "text": text.words(800)}]
-        message: Json = dict(
-            model="claude-opus-4-6", id=f"msg_live{n:06d}", type="message", role="assistant"
-        )
-        message |= dict(content=content, usage={"input_tokens": 3, "output_tokens": 200})
-        record |= {"type": "assistant", "requestId": f"req_live{n:06d}", "message": message}
-    else:
-        record |= dict(type="system", subtype="informational", level="info")
-        record["content"] = text.short(4, 12)
-    return uuid, orjson.dumps(record).decode() + "\n"
+def live_lines(session_id: str, seed: int) -> Iterator[tuple[str, str]]:
+    """The lines of a session being written (user, assistant, system in turn), each with
+    its uuid: every line has its own uuid and message id, so the ``uuid`` a subscriber
+    receives names the line it came from."""
+    text = TextPool(random.Random(seed), size=1 << 16)
+    for n in itertools.count():
+        uuid, stamp = f"{session_id[:8]}-live-{n:06d}", iso_stamp(1_772_000_000_000 + n * 250)
+        record: Json = dict(parentUuid=None, isSidechain=False, cwd="/home/dev/live")
+        record |= dict(sessionId=session_id, version="2.1.42", uuid=uuid, timestamp=stamp)
+        if n % 3 == 0:
+            record |= {"type": "user", "message": {"role": "user", "content": text.words(300)}}
+        elif n % 3 == 1:
+            message: Json = dict(model="claude-opus-4-6", id=f"msg_live{n:06d}", type="message")
+            message |= dict(role="assistant", content=[{"type": "text", "text": text.words(800)}])
+            message["usage"] = {"input_tokens": 3, "output_tokens": 200}
+            record |= {"type": "assistant", "requestId": f"req_live{n:06d}", "message": message}
+        else:
+            record |= dict(type="system", subtype="informational", level="info")
+            record["content"] = text.short(4, 12)
+        yield uuid, orjson.dumps(record).decode() + "\n"

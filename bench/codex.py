@@ -9,27 +9,23 @@ twice (Codex repeats it), ``task_complete``. ``messages`` counts what the import
 from __future__ import annotations
 
 import json
-import random
 import time
 from typing import Any
 
-from bench.corpus import Corpus, TextPool, iso_stamp, random_uuid
+from bench.corpus import Corpus, iso_stamp, random_uuid
 
 __all__ = ["codex_session"]
 
 
-def codex_session(
-    rng: random.Random, text: TextPool, corpus: Corpus, clock: int, budget: int
-) -> int:
+def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
     """One rollout of about ``budget`` stored messages; the clock after its last line."""
-    session_id = random_uuid(rng, "7")
+    rng, text, session_id = corpus.rng, corpus.text, random_uuid(corpus.rng, "7")
     day, stamp = (
         time.strftime(f, time.gmtime(clock / 1000)) for f in ("%Y/%m/%d", "%Y-%m-%dT%H-%M-%S")
     )
-    (corpus.root / day).mkdir(parents=True, exist_ok=True)
     total = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
     stored = 0
-    with (corpus.root / day / f"rollout-{stamp}-{session_id}.jsonl").open("wb") as fh:
+    with corpus.open(f"{day}/rollout-{stamp}-{session_id}.jsonl") as fh:
 
         def write(kind: str, stored: bool = False, /, **payload: Any) -> None:
             nonlocal clock

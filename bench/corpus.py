@@ -86,9 +86,12 @@ class TextPool:
 
 @dataclass(slots=True)
 class Corpus:
-    """What :func:`generate` wrote; ``root`` is the folder to import."""
+    """A corpus being generated under ``root`` (the folder to import) from ``rng`` and
+    ``text``, and the tally of what was written."""
 
     root: Path
+    rng: random.Random
+    text: TextPool
     records: int = 0
     messages: int = 0
     events: int = 0
@@ -97,6 +100,11 @@ class Corpus:
     @property
     def megabytes(self) -> float:
         return self.bytes / 1e6
+
+    def open(self, path: str) -> BinaryIO:
+        """A new file at ``path`` under the root, its folders made."""
+        (self.root / path).parent.mkdir(parents=True, exist_ok=True)
+        return (self.root / path).open("wb", buffering=1 << 20)
 
     def write(self, fh: BinaryIO, record: Json, *, message: bool = False) -> None:
         line = orjson.dumps(record) + b"\n"

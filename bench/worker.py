@@ -1,19 +1,13 @@
-"""What the bench runs in a process of its own: ``python -m bench.worker MODE ARG DB``.
+"""What the bench runs in a process of its own: ``python -m bench.worker MODE ...``.
 
-One fill of a fresh, migrated database (migrating is not timed); the last line of stdout
-is the :class:`bench.core.Ingest` as JSON, ``peak_rss_mb`` this process's ``VmHWM``:
-
-- ``import SRC DB``: ``import_paths`` of the folder ``SRC``, timed, on a store opened as
-  a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``).
-- ``raw SRC DB``: the sessions, conversations, messages and events of the database
-  ``SRC`` (read first, not timed) inserted with plain ``sqlite3.executemany``, one
-  transaction per session, WAL and synchronous=NORMAL as the store has them: the floor
-  of the database cost, the same final rows, no search index.
-
-Or a server for the serve scenario, its port the first line of stdout: ``serve graph DB``
-serves sessiongraph's app as ``sessiongraph serve`` does (token from
-``$SESSIONGRAPH_TOKEN``), ``serve raw DB`` the hand-written endpoint
-(:func:`bench.pages.raw_app`); the same uvicorn settings, on 127.0.0.1.
+A fill of a fresh, migrated database (migrating is not timed) prints
+:class:`bench.core.Ingest` as JSON, ``peak_rss_mb`` this process's ``VmHWM``:
+``import SRC DB`` times ``import_paths`` of the folder ``SRC`` as a user's import would run
+(the key from ``$SESSIONGRAPH_KEY``); ``raw SRC DB`` inserts the rows of the database
+``SRC`` with plain ``executemany``, one transaction per session, WAL and synchronous=NORMAL
+as the store has them: the floor of the database cost, the same rows, no search index.
+``serve graph|raw DB PORT`` serves sessiongraph's app as ``sessiongraph serve`` does (token
+from ``$SESSIONGRAPH_TOKEN``) or :func:`bench.pages.raw_app`, with the same uvicorn settings.
 """
 
 from __future__ import annotations
@@ -27,6 +21,7 @@ import socket
 import sqlite3
 import sys
 import time
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,21 +30,24 @@ from bench.core import HOST, Ingest
 from graph.importers.importer import import_paths
 from graph.keys import resolve_key
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 TABLES = ("sessions", "conversations", "messages", "events")  # in foreign-key order
 
 
 def peak_rss_mb() -> float:
     """This process's ``VmHWM`` in MiB (``ru_maxrss`` would survive ``exec``)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = Path("/proc/self/status").read_text()
+    return int(status.partition("VmHWM:")[2].split()[0]) / 1024
+
+
+async def _migrate(db: Path, key: KeyMaterial | None = None) -> None:
+    """Create and migrate ``db`` (with a key, record its check), untimed."""
+    await (await Store.open(db, key=key)).close()
 
 
 async def _import(root: Path, db: Path) -> float:
-    key = resolve_key()
-    await (await Store.open(db, key=key)).close()  # create, migrate, record the key check
+    await _migrate(db, key := resolve_key())
     store = await Store.open(db, key=key)
     try:
         started = time.perf_counter()
@@ -57,10 +55,6 @@ async def _import(root: Path, db: Path) -> float:
         return time.perf_counter() - started
     finally:
         await store.close()
-
-
-async def _migrate(db: Path) -> None:
-    await (await Store.open(db)).close()
 
 
 def _raw(source: Path, db: Path) -> float:
@@ -120,9 +114,8 @@ def main(argv: list[str]) -> int:
     if mode not in ("import", "raw"):
         raise SystemExit(f"bench.worker: unknown mode {mode!r}")
     seconds = asyncio.run(_import(Path(source), db)) if mode == "import" else _raw(Path(source), db)
-    conn = sqlite3.connect(db)
-    [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
-    conn.close()
+    with closing(sqlite3.connect(db)) as conn:
+        [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
     db_mb = sum(f.stat().st_size for f in (db, db.with_name(db.name + "-wal")) if f.exists()) / 1e6
     child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = Ingest(seconds, messages, peak_rss_mb(), child_rss_mb, db_mb)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import random
 import socket
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.core import HOST, Run, listening, started, summarize
-from bench.generate import TextPool, live_line
+from bench.generate import live_lines
 from bench.report import Cell, Outcome, Table
 
 SESSION: Final = "aaaaaaaa-0000-4000-8000-0000000000a1"
@@ -93,8 +92,7 @@ async def live(run: Run) -> Outcome:
     home, encrypted = run.workdir / "live", run.encrypted
     path = home / "projects" / "-home-dev-live" / f"{SESSION}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = TextPool(random.Random(run.seed), size=1 << 16)
-    lines = (live_line(SESSION, n, text) for n in range(1_000_000))
+    lines = live_lines(SESSION, run.seed)
     path.write_text("".join(next(lines)[1] for _ in range(3)), encoding="utf-8")
     db = home / "live.db"
     await run.worker("import", path.parent.parent, db, encrypted=encrypted)  # before subscribing

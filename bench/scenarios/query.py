@@ -1,21 +1,17 @@
 """In process: ``schema.execute`` (a fresh :class:`Context` per request, as the HTTP
-endpoint makes one) beside a baseline on the same file, answers compared once, then the
-two timed in alternation (:func:`bench.core.interleaved`).
-
-- ``query``: the four pages and usage by day and model beside hand-written SQL + orjson
-  (:mod:`bench.pages`), with the SQL statements per request from the store's counter.
-- ``search``: the ``search`` field, top 20, per size, beside the bare FTS5 query with the
-  MATCH expression sessiongraph compiles: a common word, the rarest word that still hits
-  (``fts5vocab``), a phrase, a prefix (not when encrypted: words are hashed there).
-- ``encryption``: the first size imported encrypted and plaintext; import rate, the
-  nested page and two searches, plaintext beside encrypted.
-
-Baselines read the plaintext twin; ``--encrypted`` opens the store encrypted.
+endpoint makes one) beside a baseline reading the plaintext twin of the same file, answers
+compared once, then the two timed in alternation (:func:`bench.core.interleaved`).
+``query``: the four pages and usage beside hand-written SQL + orjson (:mod:`bench.pages`).
+``search``: top 20 beside the bare FTS5 query sessiongraph compiles, for a common word, the
+rarest word that still hits, a phrase and a prefix (not when encrypted: words are hashed).
+``encryption``: import rate, the nested page and two searches, plaintext beside encrypted.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from functools import partial
 from typing import Any, Final
 
@@ -36,7 +32,7 @@ BARE: Final = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY ra
 COUNT: Final = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
 
 
-class SchemaClient:
+class Client:
     """``schema.execute`` on one store, a fresh context per request."""
 
     def __init__(self, store: Store) -> None:
@@ -55,17 +51,28 @@ class SchemaClient:
         return self.store.statements.count - before
 
 
-async def open_client(run: Run, size: int, encrypted: bool | None = None) -> SchemaClient:
-    """A client on a store on the imported database of ``size`` (keyed when encrypted)."""
+@asynccontextmanager
+async def client(run: Run, size: int, encrypted: bool | None = None) -> AsyncIterator[Client]:
+    """A client on the imported database of ``size`` (keyed when encrypted), closed after."""
     encrypted = run.encrypted if encrypted is None else encrypted
     key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted else None
-    db = await run.database(size, encrypted)
-    return SchemaClient(await Store.open(db, backup=False, key=key))
+    store = await Store.open(await run.database(size, encrypted), backup=False, key=key)
+    try:
+        yield Client(store)
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def sides(run: Run, size: int) -> AsyncIterator[tuple[Client, RawPages]]:
+    """A :func:`client` and the raw pages on the plaintext twin."""
+    with closing(RawPages(await run.database(size, False))) as raw:
+        async with client(run, size) as api:
+            yield api, raw
 
 
 async def query(run: Run) -> Outcome:
     size = run.sizes[0]
-    api, raw = await open_client(run, size), RawPages(await run.database(size, False))
     table = Table(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
@@ -73,7 +80,7 @@ async def query(run: Run) -> Outcome:
         "the two alternate, so each ratio is taken under the same load.",
     )
     outcome = Outcome([table])
-    try:
+    async with sides(run, size) as (api, raw):
         for page in [*raw.pages(), USAGE_PAGE]:
             ask = partial(api.run, page.query, page.variables)
             same = await ask() == raw.answer(page.query, page.variables)
@@ -83,9 +90,6 @@ async def query(run: Run) -> Outcome:
             prefix = f"query.{page.key}"
             outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
             outcome.add(prefix, statements=statements)
-    finally:
-        raw.close()
-        await api.store.close()
     return outcome
 
 
@@ -121,16 +125,15 @@ async def search(run: Run) -> Outcome:
     )
     outcome = Outcome([table])
     for size in run.sizes:
-        conn = sqlite3.connect(f"file:{await run.database(size, False)}?mode=ro", uri=True)
-        api = await open_client(run, size)
-        queries = [("common", "session"), ("rare", rare_word(conn)), ("phrase", '"the session"')]
-        queries += [] if run.encrypted else [("prefix", "migrat*")]
-        try:
-            for kind, text in queries:
+        async with sides(run, size) as (api, raw):
+            queries = {"common": "session", "rare": rare_word(raw.conn), "phrase": '"the session"'}
+            if not run.encrypted:  # words are hashed there
+                queries["prefix"] = "migrat*"
+            for kind, text in queries.items():
                 expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
-                [(matches,)] = conn.execute(COUNT, (expression,)).fetchall()
+                [(matches,)] = raw.conn.execute(COUNT, (expression,)).fetchall()
                 hits = len((await ask())["search"]["edges"])
-                bare = partial(_fetch, conn, BARE, expression)
+                bare = partial(_fetch, raw.conn, BARE, expression)
                 ours, theirs, x = await interleaved(ask, bare, run.plan)
                 statements = await api.statements(SEARCH, {"q": text})
                 row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
@@ -139,9 +142,6 @@ async def search(run: Run) -> Outcome:
                 outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
                 if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
                     outcome.add(prefix, hits=hits)
-        finally:
-            conn.close()
-            await api.store.close()
     return outcome
 
 
@@ -157,23 +157,18 @@ async def encryption(run: Run) -> Outcome:
         "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
     )
     rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
-    same = yes(plain.messages == sealed.messages)
-    table.rows.append(["import MB/s", *rates, import_x, same])
+    table.rows.append(["import MB/s", *rates, import_x, yes(plain.messages == sealed.messages)])
     outcome = Outcome([table], {"encryption.import_ratio": import_x})
-    clients = [await open_client(run, size, False), await open_client(run, size, True)]
-    try:
+    async with client(run, size, False) as plain_api, client(run, size, True) as sealed_api:
         for key, name, query, variables in (
             ("nested", "nested page", NESTED, None),
             ("common", "search: common word", SEARCH, {"q": "session"}),
             ("phrase", "search: phrase", SEARCH, {"q": '"the session"'}),
         ):
-            calls = [partial(client.run, query, variables) for client in clients]
+            calls = [partial(api.run, query, variables) for api in (plain_api, sealed_api)]
             same = await calls[0]() == await calls[1]()
             plain_t, sealed_t, _ = await interleaved(calls[0], calls[1], run.plan)
             x = ratio(sealed_t.p50_ms, plain_t.p50_ms)
             table.rows.append([name, str(plain_t), str(sealed_t), x, yes(same)])
             outcome.add(f"encryption.{key}", ratio=x, same=same)
-    finally:
-        for client in clients:
-            await client.store.close()
     return outcome
