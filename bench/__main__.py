@@ -90,19 +90,20 @@ def run_from(args: argparse.Namespace, workdir: Path) -> Run:
 
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
     """Run ``names`` one at a time (a figure is not to share the machine with another
-    scenario), in table order, printing each one's tables as it ends."""
+    scenario), in table order, printing each one's table as it ends."""
     outcomes: dict[str, Outcome] = {}
     for name in (n for n in SCENARIOS if n in names):
         with out.status(f"{name}..."):
             outcomes[name] = await SCENARIOS[name](run)
-        for table in outcomes[name].tables:
-            report.print_table(out, table)
+        report.print_table(out, outcomes[name])
     return outcomes
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    out = report.console()
+    out = Console()
+    if not out.is_terminal:  # piped: not squeezed to 80 columns
+        out = Console(width=160)
     workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="sg-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     run = run_from(args, workdir)

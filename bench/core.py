@@ -36,25 +36,22 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Latency of one call, in milliseconds."""
+    """Nearest-rank p50 and p95 of the latencies of a call, in milliseconds."""
 
     p50_ms: float
     p95_ms: float
 
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Timing:
+        ordered = sorted(s * 1000 for s in seconds)
+        return cls(*(ordered[max(1, math.ceil(q * len(ordered))) - 1] for q in (0.50, 0.95)))
+
     @property
     def tail(self) -> float:
-        """p95 over p50."""
         return self.p95_ms / self.p50_ms
 
     def __str__(self) -> str:
         return f"{self.p50_ms:.2f} / {self.p95_ms:.2f}"
-
-
-def summarize(seconds: Sequence[float]) -> Timing:
-    """Nearest-rank p50 and p95 of ``seconds``."""
-    ordered = sorted(s * 1000 for s in seconds)
-    p50, p95 = (ordered[max(1, math.ceil(q * len(ordered))) - 1] for q in (0.50, 0.95))
-    return Timing(p50, p95)
 
 
 async def interleaved(
@@ -67,16 +64,15 @@ async def interleaved(
         await api()
         await raw()
     samples: tuple[list[float], list[float]] = ([], [])
-    started, rounds = time.perf_counter(), 0
-    while rounds < plan.iterations and (
-        rounds < plan.minimum or time.perf_counter() - started < plan.budget_s * 2
-    ):
+    deadline = time.perf_counter() + plan.budget_s * 2
+    for rounds in range(plan.iterations):
+        if rounds >= plan.minimum and time.perf_counter() > deadline:
+            break
         for call, series in zip((api, raw), samples, strict=True):
             t0 = time.perf_counter()
             await call()
             series.append(time.perf_counter() - t0)
-        rounds += 1
-    a, b = summarize(samples[0]), summarize(samples[1])
+    a, b = Timing.of(samples[0]), Timing.of(samples[1])
     return a, b, ratio(a.p50_ms, b.p50_ms)
 
 
@@ -123,8 +119,7 @@ class Run:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
     @property
-    def tag(self) -> str:
-        """What titles add with ``--encrypted``."""
+    def tag(self) -> str:  # in titles
         return " (encrypted)" if self.encrypted else ""
 
     def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
@@ -147,13 +142,11 @@ class Run:
         return db, await self._fills[size, agent, encrypted]
 
     async def database(self, size: int, encrypted: bool | None = None) -> Path:
-        """The database of :meth:`fill`."""
         return (await self.fill(size, encrypted))[0]
 
     def env(self, encrypted: bool, **extra: str) -> dict[str, str]:
-        """The environment of a process the bench starts: none of the user's
-        ``SESSIONGRAPH_*``, the run's key when ``encrypted`` (the environment, not argv:
-        not shown by ps)."""
+        """A child's environment: none of the user's ``SESSIONGRAPH_*``, and the run's key
+        when ``encrypted`` (not in argv, which ps shows)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
         env |= {"PYTHONPATH": str(ROOT), **extra}
         if encrypted:

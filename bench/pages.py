@@ -1,16 +1,14 @@
-"""The four pages the query and serve scenarios time, each as a GraphQL request and as
-hand-written SQL + orjson over the same file, answering the same JSON ``data``.
-
-The raw side is what a minimal endpoint would do: the fewest statements that fetch the
-rows (per-parent pages with a correlated ``LIMIT``), content decoded with orjson, the
-message text joined as :func:`graph.content.readable_text` joins it, the search ranked by
-the same bm25 weights over the same window of newest matches. It reads a plaintext
-database (with ``--encrypted``, the plaintext twin of the encrypted one).
+"""The pages the query and serve scenarios time, each as a GraphQL request and as what a
+minimal endpoint would do over the same (plaintext) file: the fewest statements that fetch
+the rows (per-parent pages with a correlated ``LIMIT``), content decoded with orjson and
+joined as :func:`graph.content.readable_text` joins it, the search ranked by the same bm25
+weights over the same window of newest matches; the same JSON ``data`` either way.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -106,13 +104,10 @@ class RawPages:
             node = {"id": encode_id("Message", pk), "role": role, "text": text}
             by_session.setdefault(session_pk, []).append({"node": node})
         [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
-        edges = [
-            _edge(
-                id=encode_id("Session", pk),
-                messages={"totalCount": n, "edges": by_session.get(pk, [])},
-            )
-            for pk, n, _ in sessions
-        ]
+        edges = []
+        for pk, n, _ in sessions:
+            messages = {"totalCount": n, "edges": by_session.get(pk, [])}
+            edges.append(_edge(id=encode_id("Session", pk), messages=messages))
         return {"sessions": {"totalCount": total, "edges": edges}}
 
     def flat(self) -> Data:
@@ -195,12 +190,11 @@ class RawPages:
         ]
 
     def answer(self, query: str, variables: Data) -> Data:
-        """The JSON ``data`` of the page whose GraphQL request is ``query``."""
-        if query == SESSION:
-            return self.session(variables["id"])
-        if query == SEARCH:
-            return self.search(variables["q"])
-        return {NESTED: self.nested, FLAT: self.flat, USAGE: self.usage}[query]()
+        """The JSON ``data`` of the page whose GraphQL request is ``query`` (its variables,
+        in order, are the arguments of its method)."""
+        pages: dict[str, Callable[..., Data]] = {NESTED: self.nested, FLAT: self.flat}
+        pages |= {SESSION: self.session, SEARCH: self.search, USAGE: self.usage}
+        return pages[query](*variables.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bench.core import Ingest, Run, ratio, remove_db, yes
 from bench.corpus import Corpus
-from bench.report import Outcome, Table
+from bench.report import Outcome
 
 _COLUMNS = ["corpus", "fill", "seconds", "MB/s", "lines/s", "messages/s", "x raw", "rows ok"]
 _CAPTION = (
@@ -31,12 +31,11 @@ def _rates(corpus: Corpus, fill: Ingest) -> dict[str, float]:
 
 
 async def imports(run: Run, agent: str = "claude-code") -> Outcome:
-    table = Table(
+    outcome = Outcome(
         f"Import, {agent}{run.tag} (fresh database per fill, one process each)",
         [*_COLUMNS, "DB MB", "peak RSS MB"],
         caption=_CAPTION + (_CODEX if agent == "codex" else ""),
     )
-    outcome = Outcome([table])
     for size in run.sizes:
         corpus, (db, imported) = run.corpus(size, agent), await run.fill(size, agent=agent)
         floor_db = run.workdir / f"raw-{agent}-{size}.db"
@@ -48,7 +47,7 @@ async def imports(run: Run, agent: str = "claude-code") -> Outcome:
             ok = yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
             rss = f"{fill.peak_rss_mb:.0f}"
             rss += f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
-            table.rows.append([label, name, fill.seconds, *rates, x, ok, round(fill.db_mb), rss])
+            outcome.rows.append([label, name, fill.seconds, *rates, x, ok, round(fill.db_mb), rss])
         prefix = f"{'codex' if agent == 'codex' else 'import'}.{run.label(size)}"
         rows_ok = imported.messages == floor.messages == corpus.messages
         outcome.add(

@@ -19,7 +19,7 @@ import orjson
 
 from bench.core import Run, interleaved, ratio, yes
 from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, search_expression
-from bench.report import Outcome, Table
+from bench.report import Outcome
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -73,20 +73,19 @@ async def sides(run: Run, size: int) -> AsyncIterator[tuple[Client, RawPages]]:
 
 async def query(run: Run) -> Outcome:
     size = run.sizes[0]
-    table = Table(
+    outcome = Outcome(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
         caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
         "the two alternate, so each ratio is taken under the same load.",
     )
-    outcome = Outcome([table])
     async with sides(run, size) as (api, raw):
         for page in [*raw.pages(), USAGE_PAGE]:
             ask = partial(api.run, page.query, page.variables)
             same = await ask() == raw.answer(page.query, page.variables)
             ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
             statements = await api.statements(page.query, page.variables)
-            table.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
+            outcome.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
             prefix = f"query.{page.key}"
             outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
             outcome.add(prefix, statements=statements)
@@ -118,12 +117,11 @@ def rare_word(conn: sqlite3.Connection) -> str:
 
 
 async def search(run: Run) -> Outcome:
-    table = Table(
+    outcome = Outcome(
         f"Search, top 20{run.tag}, ms p50 / p95",
         ["size", "query", "matches", "API", "bare FTS5", "x bare p50", "hits", "SQL stmts"],
         caption="matches: documents of any kind matching (bare count); hits: edges returned.",
     )
-    outcome = Outcome([table])
     for size in run.sizes:
         async with sides(run, size) as (api, raw):
             queries = {"common": "session", "rare": rare_word(raw.conn), "phrase": '"the session"'}
@@ -137,7 +135,7 @@ async def search(run: Run) -> Outcome:
                 ours, theirs, x = await interleaved(ask, bare, run.plan)
                 statements = await api.statements(SEARCH, {"q": text})
                 row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
-                table.rows.append([*row, hits, statements])
+                outcome.rows.append([*row, hits, statements])
                 prefix = f"search.{run.label(size)}.{kind}"
                 outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
                 if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
@@ -150,15 +148,15 @@ async def encryption(run: Run) -> Outcome:
     corpus = run.corpus(size)
     plain, sealed = (await run.fill(size, False))[1], (await run.fill(size, True))[1]
     import_x = ratio(plain.seconds, sealed.seconds)  # rate ratio: encrypted / plaintext
-    table = Table(
+    outcome = Outcome(
         f"Encryption at rest, {run.label(size)} messages: encrypted vs plaintext",
         ["figure", "plaintext", "encrypted", "ratio", "same"],
         caption="import: MB/s of import_paths (ratio: encrypted rate / plaintext rate). "
         "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
     )
     rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
-    table.rows.append(["import MB/s", *rates, import_x, yes(plain.messages == sealed.messages)])
-    outcome = Outcome([table], {"encryption.import_ratio": import_x})
+    outcome.rows.append(["import MB/s", *rates, import_x, yes(plain.messages == sealed.messages)])
+    outcome.add("encryption", import_ratio=import_x)
     async with client(run, size, False) as plain_api, client(run, size, True) as sealed_api:
         for key, name, query, variables in (
             ("nested", "nested page", NESTED, None),
@@ -169,6 +167,6 @@ async def encryption(run: Run) -> Outcome:
             same = await calls[0]() == await calls[1]()
             plain_t, sealed_t, _ = await interleaved(calls[0], calls[1], run.plan)
             x = ratio(sealed_t.p50_ms, plain_t.p50_ms)
-            table.rows.append([name, str(plain_t), str(sealed_t), x, yes(same)])
+            outcome.rows.append([name, str(plain_t), str(sealed_t), x, yes(same)])
             outcome.add(f"encryption.{key}", ratio=x, same=same)
     return outcome

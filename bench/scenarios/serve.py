@@ -24,9 +24,9 @@ from typing import Final
 
 import orjson
 
-from bench.core import HOST, Run, free_port, listening, started, summarize, yes
+from bench.core import HOST, Run, Timing, free_port, listening, started, yes
 from bench.pages import Page, RawPages
-from bench.report import Cell, Outcome, Table
+from bench.report import Cell, Outcome
 
 CONCURRENCY: Final = 8
 SIDES: Final = ("graph", "raw")
@@ -99,7 +99,7 @@ async def serve(run: Run) -> Outcome:
     env = run.env(run.encrypted, SESSIONGRAPH_TOKEN=token)
     with closing(RawPages(dbs[1])) as raw_pages:
         pages = raw_pages.pages()
-    table = Table(
+    outcome = Outcome(
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
         f"{run.rounds} round(s) of {requests} requests per page and server",
         _COLUMNS,
@@ -107,7 +107,6 @@ async def serve(run: Run) -> Outcome:
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
         "over the rounds.",
     )
-    outcome = Outcome([table])
     latencies: dict[tuple[str, str], list[float]] = defaultdict(list)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     ratios: dict[str, list[float]] = defaultdict(list)
@@ -131,11 +130,13 @@ async def serve(run: Run) -> Outcome:
                     rates.append(len(got) / took)
                 ratios[page.key].append(rates[0] / rates[1])
     for page in pages:
-        graph, raw = (summarize(latencies[page.key, side]) for side in SIDES)
+        graph, raw = (Timing.of(latencies[page.key, side]) for side in SIDES)
         rate = {side: len(latencies[page.key, side]) / seconds[page.key, side] for side in SIDES}
         middle, spread = statistics.median(ratios[page.key]), sorted(ratios[page.key])
         row: list[Cell] = [page.name, yes(same[page.key]), rate["graph"], str(graph), rate["raw"]]
-        table.rows.append([*row, str(raw), middle, f"{spread[0]:.2f}-{spread[-1]:.2f}", graph.tail])
+        outcome.rows.append(
+            [*row, str(raw), middle, f"{spread[0]:.2f}-{spread[-1]:.2f}", graph.tail]
+        )
         prefix = f"serve.{page.key}"
         outcome.add(prefix, req_per_s=rate["graph"], raw_req_per_s=rate["raw"], ratio=middle)
         outcome.add(prefix, p95_over_p50=graph.tail, same=same[page.key])
