@@ -1,13 +1,8 @@
-"""Generated Claude Code transcripts, laid out as ``~/.claude/projects``:
-
-``<project>/<sessionId>.jsonl``, subagents in ``<project>/<sessionId>/subagents/``. Records
-have the shapes of ``shared/samples/claude-code`` (2.1.x): user prompts; assistant API
-messages split over one row per block (thinking, text, tool_use) sharing ``message.id`` and
-``requestId``; tool results (1-50 KB, skewed small) with a ``toolUseResult`` copy; hook and
-bash progress, system records, file-history snapshots, summaries. About 70% of the records
-are events, ~5.9 KB of JSONL per API message (the real samples average ~6.5 KB): 10k
-messages make ~59 MB.
-:func:`live_lines` makes the lines the live scenario appends.
+"""Generated Claude Code transcripts as ``~/.claude/projects/<project>/<sessionId>.jsonl``
+(subagents in ``<sessionId>/subagents/``), records shaped as in ``shared/samples/claude-code``
+(2.1.x). About 70% of the records are events, ~5.9 KB of JSONL per API message (the real
+samples average ~6.5 KB): 10k messages make ~59 MB. :func:`live_lines` makes the lines the
+live scenario appends.
 """
 
 from __future__ import annotations
@@ -20,8 +15,6 @@ from typing import BinaryIO, Final
 import orjson
 
 from bench.corpus import Corpus, Json, TextPool, iso_stamp, random_uuid
-
-__all__ = ["claude_session", "live_lines"]
 
 _PROJECTS: Final = (  # noqa: SIM905
     "sessiongraph billing-api web-frontend infra ml-pipeline docs-site data-etl auth-service "
@@ -133,18 +126,16 @@ class _Thread:
                 ids = dict(toolUseID=f"bash-progress-{n}", parentToolUseID=use_id)
                 self.row("progress", {"data": data, **ids}, gap=(1, 60))
             self.hooks("PostToolUse", name, use_id, self.hook_runs[1])
-            out = (
-                f"The file {path} has been updated."
-                if name in ("Edit", "Write")
-                else text.code_text(int(1024 * 50 ** (rng.random() ** 12)))
-            )
+            if name in ("Edit", "Write"):
+                out = f"The file {path} has been updated."
+            else:  # 1-50 KB, skewed small
+                out = text.code_text(int(1024 * 50 ** (rng.random() ** 12)))
             block = {"tool_use_id": use_id, "type": "tool_result", "content": out}
             self._count()
             body: Json = {"message": {"role": "user", "content": [block]}}
             body["toolUseResult"] = {"stdout": out, "stderr": "", "interrupted": False}
-            self.row(
-                "user", body | {"sourceToolAssistantUUID": source}, message=True, gap=(50, 20_000)
-            )
+            body["sourceToolAssistantUUID"] = source
+            self.row("user", body, message=True, gap=(50, 20_000))
 
     def answer(self) -> None:
         reply = self.text.words(self.rng.randint(100, 2000))
@@ -166,11 +157,9 @@ class _Thread:
             self.tool_step(tools)
         self.answer()
         self.hooks("Stop", "stop", random_uuid(rng), self.hook_runs[1])
-        summary: Json = dict(
-            hookCount=self.hook_runs[1], hookErrors=[], preventedContinuation=False
-        )
-        summary["level"] = "suggestion"
-        self.row("system", {"subtype": "stop_hook_summary", **summary, "isMeta": False})
+        summary: Json = {"subtype": "stop_hook_summary", "hookCount": self.hook_runs[1]}
+        summary |= dict(hookErrors=[], preventedContinuation=False, level="suggestion")
+        self.row("system", summary | {"isMeta": False})
         duration = rng.randint(2_000, 1_500_000)
         self.row("system", {"subtype": "turn_duration", "durationMs": duration, "isMeta": False})
 

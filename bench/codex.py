@@ -1,10 +1,5 @@
-"""Generated Codex CLI rollouts: ``sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``.
-
-Turns as cli 0.146 writes them (``shared/samples/codex``): ``turn_context``,
-``task_started``, the prompt and its ``user_message`` echo, a reasoning item, one to three
-shell calls with their outputs, the answer and its ``agent_message`` echo, ``token_count``
-twice (Codex repeats it), ``task_complete``. ``messages`` counts what the importer stores.
-"""
+"""Generated Codex CLI rollouts, ``sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``, with
+turns as cli 0.146 writes them (``shared/samples/codex``)."""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ import time
 from typing import Any
 
 from bench.corpus import Corpus, iso_stamp, random_uuid
-
-__all__ = ["codex_session"]
 
 
 def codex_session(corpus: Corpus, clock: int, budget: int) -> int:

@@ -1,8 +1,5 @@
-"""What both agents' generators write with: text pools, ids, timestamps, the tally.
-
-Prose and code are slices of pools built once, so generating is cheap; a seeded
-:class:`random.Random` makes them, and so the bytes written, the same every time.
-"""
+"""What both agents' generators write with: text pools (prose and code handed out as
+slices of pools built once, so generating is cheap), ids, timestamps, the tally."""
 
 from __future__ import annotations
 
@@ -13,8 +10,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import orjson
-
-__all__ = ["Corpus", "Json", "TextPool", "iso_stamp", "random_uuid"]
 
 Json = dict[str, Any]
 _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
