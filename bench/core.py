@@ -21,6 +21,7 @@ from graph.crypto import MasterKey
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
+Call = Callable[[], Awaitable[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,7 @@ class Timing:
         return f"{self.p50_ms:.2f} / {self.p95_ms:.2f}"
 
 
-async def interleaved(
-    api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], plan: Plan
-) -> tuple[Timing, Timing, float]:
+async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
     """Time ``api`` and ``raw`` in rounds, each once per round, so that their ratio (p50 of
     ``api`` over p50 of ``raw``, the third value) is taken under the same load."""
     gc.collect()  # the previous series' garbage is not this one's cost
@@ -73,11 +72,7 @@ async def interleaved(
             await call()
             series.append(time.perf_counter() - t0)
     a, b = Timing.of(samples[0]), Timing.of(samples[1])
-    return a, b, ratio(a.p50_ms, b.p50_ms)
-
-
-def ratio(a: float, b: float) -> float:
-    return a / b if b else 0.0
+    return a, b, a.p50_ms / b.p50_ms
 
 
 def yes(ok: bool, otherwise: str = "NO") -> str:
@@ -154,7 +149,7 @@ class Run:
         return env
 
     async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
-        """Fill ``db`` (removed first) from ``source`` in ``python -m bench.worker``."""
+        """Fill ``db`` (removed first) from ``source`` in :mod:`bench.worker`."""
         remove_db(db)
         log = self.workdir / "worker.log"
         argv = ["bench.worker", mode, str(source), str(db)]

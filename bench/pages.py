@@ -115,18 +115,11 @@ class RawPages:
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
         ).fetchall()
-        edges = [
-            _edge(
-                id=encode_id("Session", pk),
-                sessionId=sid,
-                title=title,
-                project=project,
-                messageCount=m,
-                eventCount=e,
-                tokenUsage={"input": i, "output": o},
-            )
-            for pk, sid, title, project, m, e, i, o in rows
-        ]
+        edges = []
+        for pk, sid, title, project, m, e, i, o in rows:
+            node = {"id": encode_id("Session", pk), "sessionId": sid, "title": title}
+            node |= {"project": project, "messageCount": m, "eventCount": e}
+            edges.append(_edge(**node, tokenUsage={"input": i, "output": o}))
         return {"sessions": {"edges": edges}}
 
     def session(self, session_id: str) -> Data:
@@ -165,15 +158,10 @@ class RawPages:
             " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
             " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
         ).fetchall()
-        nodes = [
-            dict(
-                day=day,
-                model=model,
-                messageCount=count,
-                tokenUsage=dict(input=i, output=o, cacheRead=r, cacheCreation=c),
-            )
-            for day, model, count, i, o, r, c in rows[:500]
-        ]
+        nodes = []
+        for day, model, count, i, o, r, c in rows[:500]:
+            usage = {"input": i, "output": o, "cacheRead": r, "cacheCreation": c}
+            nodes.append({"day": day, "model": model, "messageCount": count, "tokenUsage": usage})
         return {"usage": {"totalCount": len(rows), "nodes": nodes}}
 
     def pages(self) -> list[Page]:

@@ -7,7 +7,7 @@ seconds over the floor's. The Claude Code fill is the database the other scenari
 
 from __future__ import annotations
 
-from bench.core import Ingest, Run, ratio, remove_db, yes
+from bench.core import Ingest, Run, remove_db, yes
 from bench.corpus import Corpus
 from bench.report import Outcome
 
@@ -43,15 +43,13 @@ async def imports(run: Run, agent: str = "claude-code") -> Outcome:
         remove_db(floor_db)
         label = f"{run.label(size)} ({corpus.megabytes:.0f} MB)"
         for name, fill in (("import_paths", imported), ("raw executemany", floor)):
-            rates, x = _rates(corpus, fill).values(), ratio(fill.seconds, floor.seconds)
+            rates, x = _rates(corpus, fill).values(), fill.seconds / floor.seconds
             ok = yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
             rss = f"{fill.peak_rss_mb:.0f}"
             rss += f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
             outcome.rows.append([label, name, fill.seconds, *rates, x, ok, round(fill.db_mb), rss])
         prefix = f"{'codex' if agent == 'codex' else 'import'}.{run.label(size)}"
         rows_ok = imported.messages == floor.messages == corpus.messages
-        outcome.add(
-            prefix, **_rates(corpus, imported), x_raw=ratio(imported.seconds, floor.seconds)
-        )
+        outcome.add(prefix, **_rates(corpus, imported), x_raw=imported.seconds / floor.seconds)
         outcome.add(prefix, rss_mb=imported.peak_rss_mb + imported.child_rss_mb, rows_ok=rows_ok)
     return outcome
