@@ -36,19 +36,8 @@ SCENARIOS: Final[dict[str, Scenario]] = {
 }
 
 
-def _names(text: str) -> list[str]:
-    names = text.split(",")
-    if unknown := [name for name in names if name not in SCENARIOS]:
-        known = ", ".join(SCENARIOS)
-        raise argparse.ArgumentTypeError(f"unknown scenario {', '.join(unknown)!r}; one of {known}")
-    return names
-
-
 def _sizes(text: str) -> tuple[int, ...]:
-    sizes = tuple(map(int, text.split(",")))  # a ValueError names the option
-    if min(sizes) < 50:
-        raise argparse.ArgumentTypeError("sizes are message counts of at least 50")
-    return sizes
+    return tuple(map(int, text.split(",")))  # a ValueError names the option
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,12 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench",
         description="Benchmark sessiongraph on generated transcripts, each figure beside its "
         "raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a raw Starlette "
-        "endpoint, plaintext). Figures only; nothing is asserted. Scenarios: "
-        f"{', '.join(SCENARIOS)}.",
+        "endpoint, plaintext). Figures only; nothing is asserted.",
     )
-    add = parser.add_argument
+    add, names = parser.add_argument, ", ".join(SCENARIOS)
     add("--quick", action="store_true", help="1k and 4k messages, few iterations (a minute)")
-    add("--only", type=_names, metavar="NAME[,NAME]", help="these scenarios")
+    add("--only", type=lambda text: text.split(","), metavar="NAME[,NAME]", help=names)
     add("--encrypted", action="store_true", help="encrypted databases")
     sizes = "corpus sizes in messages, ~5.9 KB each (default 10000,100000)"
     add("--sizes", type=_sizes, metavar="N[,N]", help=sizes)
@@ -71,7 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--keep", type=Path, metavar="DIR", help="work in DIR and keep it (default: a temp dir)")
     add("--seed", type=int, default=7, help="generator seed (default 7)")
     add("--json", type=Path, metavar="PATH", help="also write figures as JSON")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if unknown := set(args.only or ()) - SCENARIOS.keys():
+        parser.error(f"unknown scenario {', '.join(sorted(unknown))}; one of {names}")
+    if args.sizes and min(args.sizes) < 50:
+        parser.error("sizes are message counts of at least 50")
+    return args
 
 
 def run_from(args: argparse.Namespace, workdir: Path) -> Run:

@@ -1,9 +1,8 @@
 """What the bench runs in a process of its own: ``python -m bench.worker MODE ...``.
 
-A fill of a fresh, migrated database (migrating is not timed) prints
-:class:`bench.core.Ingest` as JSON, ``peak_rss_mb`` this process's ``VmHWM``:
-``import SRC DB`` times ``import_paths`` of the folder ``SRC`` as a user's import would run
-(the key from ``$SESSIONGRAPH_KEY``); ``raw SRC DB`` inserts the rows of the database
+A fill of a fresh, migrated database (migrating not timed) prints :class:`bench.core.Ingest`
+as JSON: ``import SRC DB`` times ``import_paths`` of the folder ``SRC`` as a user's import
+runs (key from ``$SESSIONGRAPH_KEY``); ``raw SRC DB`` inserts the rows of the database
 ``SRC`` with plain ``executemany``, one transaction per session, WAL and synchronous=NORMAL
 as the store has them: the floor of the database cost, the same rows, no search index.
 ``serve graph|raw DB PORT`` serves sessiongraph's app as ``sessiongraph serve`` does (token
@@ -33,12 +32,6 @@ from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
 TABLES = ("sessions", "conversations", "messages", "events")  # in foreign-key order
-
-
-def peak_rss_mb() -> float:
-    """This process's ``VmHWM`` in MiB (``ru_maxrss`` would survive ``exec``)."""
-    status = Path("/proc/self/status").read_text()
-    return int(status.partition("VmHWM:")[2].split()[0]) / 1024
 
 
 async def _migrate(db: Path, key: KeyMaterial | None = None) -> None:
@@ -111,15 +104,15 @@ def main(argv: list[str]) -> int:
     if mode == "serve":
         _serve(source, db, int(argv[3]))
         return 0
-    if mode not in ("import", "raw"):
-        raise SystemExit(f"bench.worker: unknown mode {mode!r}")
     seconds = asyncio.run(_import(Path(source), db)) if mode == "import" else _raw(Path(source), db)
     with closing(sqlite3.connect(db)) as conn:
         [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
     db_mb = sum(f.stat().st_size for f in (db, db.with_name(db.name + "-wal")) if f.exists()) / 1e6
-    child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    result = Ingest(seconds, messages, peak_rss_mb(), child_rss_mb, db_mb)
-    sys.stdout.write(json.dumps(asdict(result)) + "\n")
+    # VmHWM: ru_maxrss would survive ``exec``; RUSAGE_CHILDREN: the import's reading worker.
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(status.partition("VmHWM:")[2].split()[0]) / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    sys.stdout.write(json.dumps(asdict(Ingest(seconds, messages, peak_mb, child_mb, db_mb))) + "\n")
     return 0
 
 
