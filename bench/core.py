@@ -27,7 +27,7 @@ Call = Callable[[], Awaitable[object]]
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How long to time a call: ``warmup`` untimed rounds, then rounds until ``iterations``
-    or ``budget_s`` seconds (but never fewer than ``minimum``); the defaults are a full run's."""
+    or ``budget_s`` seconds, but at least ``minimum``. The defaults are a full run's."""
 
     warmup: int = 5
     iterations: int = 300
@@ -56,8 +56,8 @@ class Timing:
 
 
 async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
-    """Time ``api`` and ``raw`` in rounds, each once per round, so that their ratio (p50 of
-    ``api`` over p50 of ``raw``, the third value) is taken under the same load."""
+    """Time ``api`` and ``raw`` once per round, so that their ratio (p50 over p50, the third
+    value) is taken under the same load."""
     gc.collect()  # the previous series' garbage is not this one's cost
     for _ in range(plan.warmup):
         await api()
@@ -76,13 +76,13 @@ async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing,
 
 
 def yes(ok: bool, otherwise: str = "NO") -> str:
-    """A table's ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
+    """A ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
     return "yes" if ok else otherwise
 
 
 @dataclass(frozen=True, slots=True)
 class Ingest:
-    """One fill of a fresh database in a worker process (see :mod:`bench.worker`)."""
+    """One fill of a fresh database by :mod:`bench.worker`."""
 
     seconds: float  # the timed part: import_paths, or the executemany calls
     messages: int
@@ -94,8 +94,7 @@ class Ingest:
 @dataclass
 class Run:
     """One benchmark run: what the command line asked for, and the corpora and imported
-    databases, made on first use and shared by every scenario (each fill starts once, also
-    for scenarios running at the same time)."""
+    databases, made on first use and shared by the scenarios (each fill starts once)."""
 
     workdir: Path
     sizes: tuple[int, ...]
@@ -118,7 +117,6 @@ class Run:
         return " (encrypted)" if self.encrypted else ""
 
     def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
-        """The generated corpus of ``size`` messages by ``agent``."""
         if (size, agent) not in self._corpora:
             folder = self.workdir / f"{agent}-{size}"
             self._corpora[size, agent] = generate(folder, size, seed=self.seed, agent=agent)
@@ -127,8 +125,8 @@ class Run:
     async def fill(
         self, size: int, encrypted: bool | None = None, agent: str = "claude-code"
     ) -> tuple[Path, Ingest]:
-        """The corpus imported by ``import_paths`` into a fresh database in a worker
-        process, and the figures of that import. ``encrypted`` defaults to ``--encrypted``."""
+        """The corpus imported into a fresh database (``encrypted`` defaults to
+        ``--encrypted``), and the figures of that import."""
         encrypted = self.encrypted if encrypted is None else encrypted
         db = self.workdir / f"{agent}-{'encrypted' if encrypted else 'plain'}-{size}.db"
         if (size, agent, encrypted) not in self._fills:
@@ -165,12 +163,19 @@ def remove_db(db: Path) -> None:
         db.with_name(db.name + suffix).unlink(missing_ok=True)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
 @asynccontextmanager
 async def started(
-    argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False
+    argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False, port: int = 0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m *argv``, its output to ``log`` (stdout piped with ``pipe``); terminated,
-    then killed if it lingers, whatever happens."""
+    """``python -m *argv``, its output to ``log`` (stdout piped with ``pipe``), once it
+    accepts connections on ``port`` if given (at most 60 s); terminated, then killed if it
+    lingers, whatever happens."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", *argv),
@@ -181,6 +186,11 @@ async def started(
             stderr=log_file,
         )
     try:
+        deadline = time.monotonic() + 60
+        while port and not await _accepts(port):
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[0]} did not start, see {log}")
+            await asyncio.sleep(0.05)
         yield process
     finally:
         if process.returncode is None:
@@ -192,22 +202,9 @@ async def started(
                 await process.wait()
 
 
-def free_port() -> int:
-    """A port free on :data:`HOST` now, for a server started next."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-async def listening(port: int, *processes: asyncio.subprocess.Process, log: Path) -> None:
-    """Wait (at most 60 s) until something accepts connections on ``port``."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            writer = (await asyncio.open_connection(HOST, port))[1]
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
-                raise RuntimeError(f"a server did not start: {log}") from None
-            await asyncio.sleep(0.05)
+async def _accepts(port: int) -> bool:
+    try:
+        (await asyncio.open_connection(HOST, port))[1].close()
+    except OSError:
+        return False
+    return True

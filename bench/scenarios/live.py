@@ -21,7 +21,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from bench.core import HOST, Run, Timing, free_port, listening, started
+from bench.core import HOST, Run, Timing, free_port, started
 from bench.generate import live_lines
 from bench.report import Cell, Outcome
 
@@ -105,15 +105,14 @@ async def live(run: Run) -> Outcome:
         ["series", "pace", "sent", "received", "p50", "p95", "max"],
     )
     log = run.workdir / "live.log"
-    async with started(serve, env, log) as server, started(watch, env, log) as watcher:
-        await listening(port, server, watcher, log=log)
-        async with _subscribed(port, token) as ws:
-            await _series(ws, path, lines, 1, 0.0)  # the watcher and the subscription are live
-            for name, count, every in (("steady", steady, 0.02), ("sparse", sparse, 0.25)):
-                delays = await _series(ws, path, lines, count, every)
-                timing, worst = Timing.of(delays or [0.0]), max(delays or [0.0]) * 1000
-                pace, received = f"1 / {every * 1000:.0f} ms", len(delays)
-                row: list[Cell] = [name, pace, count, received, timing.p50_ms, timing.p95_ms]
-                outcome.rows.append([*row, worst])
-                outcome.add(f"live.{name}", p50_ms=timing.p50_ms, received=received / count)
+    watching, serving = started(watch, env, log), started(serve, env, log, port=port)
+    async with watching, serving, _subscribed(port, token) as ws:
+        await _series(ws, path, lines, 1, 0.0)  # the watcher and the subscription are live
+        for name, count, every in (("steady", steady, 0.02), ("sparse", sparse, 0.25)):
+            delays = await _series(ws, path, lines, count, every)
+            timing, worst = Timing.of(delays or [0.0]), max(delays or [0.0]) * 1000
+            pace, received = f"1 / {every * 1000:.0f} ms", len(delays)
+            row: list[Cell] = [name, pace, count, received, timing.p50_ms, timing.p95_ms]
+            outcome.rows.append([*row, worst])
+            outcome.add(f"live.{name}", p50_ms=timing.p50_ms, received=received / count)
     return outcome

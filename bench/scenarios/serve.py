@@ -17,14 +17,12 @@ import secrets
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager, closing
-from pathlib import Path
+from contextlib import AsyncExitStack, closing
 from typing import Final
 
 import orjson
 
-from bench.core import HOST, Run, Timing, free_port, listening, started, yes
+from bench.core import HOST, Run, Timing, free_port, started, yes
 from bench.pages import Page, RawPages
 from bench.report import Cell, Outcome
 
@@ -84,15 +82,6 @@ async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float, 
     return latencies, time.perf_counter() - begun, last
 
 
-@asynccontextmanager
-async def _server(run: Run, kind: str, db: Path, env: dict[str, str]) -> AsyncIterator[int]:
-    """A ``bench.worker serve`` process; yields its port once it answers."""
-    port, log = free_port(), run.workdir / "serve.log"
-    async with started(["bench.worker", "serve", kind, str(db), str(port)], env, log) as process:
-        await listening(port, process, log=log)
-        yield port
-
-
 async def serve(run: Run) -> Outcome:
     size, requests, token = run.sizes[0], run.requests, secrets.token_urlsafe(24)
     dbs = await run.database(size), await run.database(size, encrypted=False)
@@ -111,10 +100,13 @@ async def serve(run: Run) -> Outcome:
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     ratios: dict[str, list[float]] = defaultdict(list)
     same: dict[str, bool] = {}
+    port, log = {side: free_port() for side in SIDES}, run.workdir / "serve.log"
     async with AsyncExitStack() as stack:
-        servers = (_server(run, side, db, env) for side, db in zip(SIDES, dbs, strict=True))
-        ports = await asyncio.gather(*map(stack.enter_async_context, servers))
-        port = dict(zip(SIDES, ports, strict=True))
+        servers = []
+        for side, db in zip(SIDES, dbs, strict=True):
+            argv = ["bench.worker", "serve", side, str(db), str(port[side])]
+            servers.append(started(argv, env, log, port=port[side]))
+        await asyncio.gather(*map(stack.enter_async_context, servers))
         posts = {(p.key, side): _post(port[side], token, p) for p in pages for side in SIDES}
         for page in pages:  # a warm-up, untimed, whose last answers are to be the same
             warm = max(CONCURRENCY, requests // 5)
