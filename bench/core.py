@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 import math
 import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.generate import Corpus, generate
+from bench.corpus import Corpus
+from bench.generate import generate
 from graph.crypto import MasterKey
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
-Call = Callable[[], Awaitable[object]]
+Call = Callable[[], object]  # a coroutine function or a plain one
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,19 +62,25 @@ async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing,
     value) is taken under the same load."""
     gc.collect()  # the previous series' garbage is not this one's cost
     for _ in range(plan.warmup):
-        await api()
-        await raw()
+        await _timed(api)
+        await _timed(raw)
     samples: tuple[list[float], list[float]] = ([], [])
     deadline = time.perf_counter() + plan.budget_s * 2
     for rounds in range(plan.iterations):
         if rounds >= plan.minimum and time.perf_counter() > deadline:
             break
         for call, series in zip((api, raw), samples, strict=True):
-            t0 = time.perf_counter()
-            await call()
-            series.append(time.perf_counter() - t0)
+            series.append(await _timed(call))
     a, b = Timing.of(samples[0]), Timing.of(samples[1])
     return a, b, a.p50_ms / b.p50_ms
+
+
+async def _timed(call: Call) -> float:
+    """The seconds ``call`` takes, with what it returns awaited if it is awaitable."""
+    t0 = time.perf_counter()
+    if inspect.isawaitable(done := call()):
+        await done
+    return time.perf_counter() - t0
 
 
 def yes(ok: bool, otherwise: str = "NO") -> str:

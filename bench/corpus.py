@@ -23,18 +23,16 @@ _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
     "check implementation first then run tests and fix what fails I now update configuration "
     "build deploy review refactor rename split merge"
 ).split()
-_CODE: Final = (
-    "def {w}(self, {v}: int) -> None:",
-    "    {v} = await self._{w}({v}, limit={n})",
-    "    if {v} is None:",
-    '        raise ValueError(f"bad {v}")',
-    "class {W}:",
-    "from {w}.{v} import {W}",
-    "    assert {v} == {n}, {v}",
-    "  src/{w}/{v}.py:{n}: {W}Error",
-    "PASSED tests/test_{w}.py::test_{v}",
-    "SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};",
-)
+_CODE: Final = """def {w}(self, {v}: int) -> None:
+    {v} = await self._{w}({v}, limit={n})
+    if {v} is None:
+        raise ValueError(f"bad {v}")
+class {W}:
+from {w}.{v} import {W}
+    assert {v} == {n}, {v}
+  src/{w}/{v}.py:{n}: {W}Error
+PASSED tests/test_{w}.py::test_{v}
+SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};""".splitlines()
 
 
 def random_uuid(rng: random.Random, version: str = "4") -> str:

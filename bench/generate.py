@@ -8,11 +8,9 @@ import random
 from pathlib import Path
 from typing import Final
 
-from bench.claude_code import claude_session, live_lines
+from bench.claude_code import claude_session
 from bench.codex import codex_session
 from bench.corpus import Corpus, TextPool
-
-__all__ = ["AGENTS", "Corpus", "generate", "live_lines"]
 
 AGENTS: Final = ("claude-code", "codex")
 

@@ -87,23 +87,24 @@ class RawPages:
     def close(self) -> None:
         self.conn.close()
 
+    def rows(self, sql: str, *parameters: object) -> list[Any]:
+        return self.conn.execute(sql, parameters).fetchall()
+
     def nested(self) -> Data:
-        sessions = self.conn.execute(
-            f"SELECT id, message_count, source FROM sessions {_ORDER}"
-        ).fetchall()
+        sessions = self.rows(f"SELECT id, message_count, source FROM sessions {_ORDER}")
         sources = {pk: source for pk, _, source in sessions}
-        rows = self.conn.execute(
+        rows = self.rows(
             "SELECT k.value, m.id, m.role, m.content FROM json_each(?) AS k JOIN messages AS m"
             " ON m.id IN (SELECT x.id FROM messages AS x WHERE x.session_pk = k.value"
             " ORDER BY x.timestamp, x.id LIMIT 5) ORDER BY k.key, m.timestamp, m.id",
-            (orjson.dumps([pk for pk, _, _ in sessions]).decode(),),
-        ).fetchall()
+            orjson.dumps([pk for pk, _, _ in sessions]).decode(),
+        )
         by_session: dict[int, list[Data]] = {}
         for session_pk, pk, role, content in rows:
             text = _text(sources[session_pk], content)
             node = {"id": encode_id("Message", pk), "role": role, "text": text}
             by_session.setdefault(session_pk, []).append({"node": node})
-        [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
+        [(total,)] = self.rows("SELECT count(*) FROM sessions")
         edges = []
         for pk, n, _ in sessions:
             messages = {"totalCount": n, "edges": by_session.get(pk, [])}
@@ -111,10 +112,10 @@ class RawPages:
         return {"sessions": {"totalCount": total, "edges": edges}}
 
     def flat(self) -> Data:
-        rows = self.conn.execute(
+        rows = self.rows(
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
-        ).fetchall()
+        )
         edges = []
         for pk, sid, title, project, m, e, i, o in rows:
             node = {"id": encode_id("Session", pk), "sessionId": sid, "title": title}
@@ -123,16 +124,15 @@ class RawPages:
         return {"sessions": {"edges": edges}}
 
     def session(self, session_id: str) -> Data:
-        row = self.conn.execute(
-            "SELECT id, source FROM sessions WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        if row is None:
+        rows = self.rows("SELECT id, source FROM sessions WHERE session_id = ?", session_id)
+        if not rows:
             return {"session": None}
-        messages = self.conn.execute(
+        row = rows[0]
+        messages = self.rows(
             "SELECT id, role, model, content FROM messages WHERE session_pk = ?"
             " ORDER BY timestamp, id LIMIT 20",
-            (row[0],),
-        ).fetchall()
+            row[0],
+        )
         edges = [
             _edge(id=encode_id("Message", pk), role=role, model=model, text=_text(row[1], content))
             for pk, role, model, content in messages
@@ -153,11 +153,11 @@ class RawPages:
     def usage(self) -> Data:
         """The bare aggregate: counted messages per UTC day and model, summed (no prices,
         no local days: what the API's figure is compared with)."""
-        rows = self.conn.execute(
+        rows = self.rows(
             "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
             " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
             " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
-        ).fetchall()
+        )
         nodes = []
         for day, model, count, i, o, r, c in rows[:500]:
             usage = {"input": i, "output": o, "cacheRead": r, "cacheCreation": c}
@@ -176,6 +176,10 @@ class RawPages:
             Page("one", "one session, 20 messages", SESSION, {"id": row[0] if row else ""}),
             Page("search", "search top 20", SEARCH, {"q": SEARCH_TERM}),
         ]
+
+    def response(self, query: str, variables: Data) -> bytes:
+        """The body a server would send: :meth:`answer` as JSON ``data``."""
+        return orjson.dumps({"data": self.answer(query, variables)})
 
     def answer(self, query: str, variables: Data) -> Data:
         """The JSON ``data`` of the page whose GraphQL request is ``query`` (its variables,
@@ -207,7 +211,7 @@ def raw_app(db: Path) -> Starlette:
 
     async def graphql(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        data = pages.answer(body["query"], body.get("variables") or {})
-        return Response(orjson.dumps({"data": data}), media_type="application/json")
+        answer = pages.response(body["query"], body.get("variables") or {})
+        return Response(answer, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])

@@ -21,8 +21,8 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from bench.claude_code import live_lines
 from bench.core import HOST, Run, Timing, free_port, started
-from bench.generate import live_lines
 from bench.report import Cell, Outcome
 
 SESSION: Final = "aaaaaaaa-0000-4000-8000-0000000000a1"

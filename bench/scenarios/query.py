@@ -9,16 +9,13 @@ rarest word that still hits, a phrase and a prefix (not when encrypted: words ar
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from functools import partial
 from typing import Any, Final
 
-import orjson
-
 from bench.core import Run, interleaved, yes
-from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, search_expression
+from bench.pages import NESTED, USAGE_PAGE, RawPages, search_expression
 from bench.report import Outcome
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
@@ -83,7 +80,8 @@ async def query(run: Run) -> Outcome:
         for page in [*raw.pages(), USAGE_PAGE]:
             ask = partial(api.run, page.query, page.variables)
             same = await ask() == raw.answer(page.query, page.variables)
-            ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
+            raw_json = partial(raw.response, page.query, page.variables)
+            ours, theirs, x = await interleaved(ask, raw_json, run.plan)
             statements = await api.statements(page.query, page.variables)
             outcome.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
             prefix = f"query.{page.key}"
@@ -92,26 +90,15 @@ async def query(run: Run) -> Outcome:
     return outcome
 
 
-async def _as_json(page: Page, raw: RawPages) -> bytes:
-    """The raw side of ``page`` as the bytes a server would send."""
-    return orjson.dumps({"data": raw.answer(page.query, page.variables)})
-
-
-async def _fetch(conn: sqlite3.Connection, sql: str, *parameters: object) -> object:
-    return conn.execute(sql, parameters).fetchall()
-
-
-def rare_word(conn: sqlite3.Connection) -> str:
+def rare_word(raw: RawPages) -> str:
     """The rarest letters-only word of 6+ characters that still matches in the default
     fields (ties: alphabetical, so a corpus always gives the same word)."""
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_fts, row)"
-    )
-    for (term,) in conn.execute(
+    raw.rows("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_fts, row)")
+    for (term,) in raw.rows(
         "SELECT term FROM temp.vocab WHERE length(term) >= 6 AND term NOT GLOB '*[^a-z]*'"
         " ORDER BY doc, term LIMIT 200"
-    ).fetchall():
-        if conn.execute(BARE, (search_expression(term),)).fetchone():
+    ):
+        if raw.rows(BARE, search_expression(term)):
             return str(term)
     return "zanzibar"
 
@@ -124,15 +111,16 @@ async def search(run: Run) -> Outcome:
     )
     for size in run.sizes:
         async with sides(run, size) as (api, raw):
-            queries = {"common": "session", "rare": rare_word(raw.conn), "phrase": '"the session"'}
+            queries = {"common": "session", "rare": rare_word(raw), "phrase": '"the session"'}
             if not run.encrypted:  # words are hashed there
                 queries["prefix"] = "migrat*"
             for kind, text in queries.items():
                 expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
-                [(matches,)] = raw.conn.execute(COUNT, (expression,)).fetchall()
+                [(matches,)] = raw.rows(COUNT, expression)
                 hits = len((await ask())["search"]["edges"])
-                bare = partial(_fetch, raw.conn, BARE, expression)
-                ours, theirs, x = await interleaved(ask, bare, run.plan)
+                ours, theirs, x = await interleaved(
+                    ask, partial(raw.rows, BARE, expression), run.plan
+                )
                 statements = await api.statements(SEARCH, {"q": text})
                 row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
                 outcome.rows.append([*row, hits, statements])

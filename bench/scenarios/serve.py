@@ -1,13 +1,11 @@
 """``serve``: the four pages over HTTP, sessiongraph beside a raw endpoint (issue 17).
 
 Two uvicorn processes with the same settings (``bench.worker serve``): sessiongraph's app
-(token required) and a Starlette + sqlite3 + orjson endpoint on the same file (its plaintext
-twin with ``--encrypted``), their answers checked equal in an untimed warm-up. Then, in
-rounds, each page kind is loaded on one server and then the other (:data:`CONCURRENCY`
-keep-alive connections, each sending its next request when the previous answer is in), and
-the ratio of req/s is taken within each round, so load that comes and goes on the machine
-hits both sides alike. The client speaks HTTP/1.1 on asyncio streams: an httpx client would
-cost more CPU per request than the raw endpoint.
+and a Starlette + sqlite3 + orjson endpoint on the same (plaintext) file, their answers
+checked equal in an untimed warm-up. Then, in rounds, each page kind is loaded on one server
+and then the other, and the ratio of req/s is taken within each round, so load that comes
+and goes on the machine hits both sides alike. The client speaks HTTP/1.1 on asyncio
+streams: an httpx client would cost more CPU per request than the raw endpoint.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ from bench.core import HOST, Run, Timing, free_port, started, yes
 from bench.pages import Page, RawPages
 from bench.report import Cell, Outcome
 
-CONCURRENCY: Final = 8
+CONCURRENCY: Final = 8  # keep-alive connections, each sending when its last answer is in
 SIDES: Final = ("graph", "raw")
 _TIMEOUT_S: Final = 60.0  # per request
 _MAX_LOAD_S: Final = 20.0  # per load of one page kind on one server
@@ -58,8 +56,8 @@ def _post(port: int, token: str, page: Page) -> bytes:
 
 
 async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float, bytes]:
-    """``count`` requests over :data:`CONCURRENCY` connections (at most
-    :data:`_MAX_LOAD_S`): the latencies, the seconds taken and the last answer."""
+    """``count`` requests (for at most :data:`_MAX_LOAD_S`): the latencies, the seconds
+    taken and the last answer."""
     streams = [await asyncio.open_connection(HOST, port) for _ in range(CONCURRENCY)]
     latencies: list[float] = []
     left, begun, last = count, time.perf_counter(), b""
@@ -85,7 +83,7 @@ async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float, 
 async def serve(run: Run) -> Outcome:
     size, requests, token = run.sizes[0], run.requests, secrets.token_urlsafe(24)
     dbs = await run.database(size), await run.database(size, encrypted=False)
-    env = run.env(run.encrypted, SESSIONGRAPH_TOKEN=token)
+    env, log = run.env(run.encrypted, SESSIONGRAPH_TOKEN=token), run.workdir / "serve.log"
     with closing(RawPages(dbs[1])) as raw_pages:
         pages = raw_pages.pages()
     outcome = Outcome(
@@ -96,18 +94,18 @@ async def serve(run: Run) -> Outcome:
         "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
         "over the rounds.",
     )
+    port = {side: free_port() for side in SIDES}
+    posts = {(p.key, side): _post(port[side], token, p) for p in pages for side in SIDES}
     latencies: dict[tuple[str, str], list[float]] = defaultdict(list)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     ratios: dict[str, list[float]] = defaultdict(list)
     same: dict[str, bool] = {}
-    port, log = {side: free_port() for side in SIDES}, run.workdir / "serve.log"
     async with AsyncExitStack() as stack:
         servers = []
         for side, db in zip(SIDES, dbs, strict=True):
             argv = ["bench.worker", "serve", side, str(db), str(port[side])]
             servers.append(started(argv, env, log, port=port[side]))
         await asyncio.gather(*map(stack.enter_async_context, servers))
-        posts = {(p.key, side): _post(port[side], token, p) for p in pages for side in SIDES}
         for page in pages:  # a warm-up, untimed, whose last answers are to be the same
             warm = max(CONCURRENCY, requests // 5)
             answers = [(await _load(port[side], posts[page.key, side], warm))[2] for side in SIDES]
@@ -126,9 +124,8 @@ async def serve(run: Run) -> Outcome:
         rate = {side: len(latencies[page.key, side]) / seconds[page.key, side] for side in SIDES}
         middle, spread = statistics.median(ratios[page.key]), sorted(ratios[page.key])
         row: list[Cell] = [page.name, yes(same[page.key]), rate["graph"], str(graph), rate["raw"]]
-        outcome.rows.append(
-            [*row, str(raw), middle, f"{spread[0]:.2f}-{spread[-1]:.2f}", graph.tail]
-        )
+        row += [str(raw), middle, f"{spread[0]:.2f}-{spread[-1]:.2f}", graph.tail]
+        outcome.rows.append(row)
         prefix = f"serve.{page.key}"
         outcome.add(prefix, req_per_s=rate["graph"], raw_req_per_s=rate["raw"], ratio=middle)
         outcome.add(prefix, p95_over_p50=graph.tail, same=same[page.key])
