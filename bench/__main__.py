@@ -1,4 +1,6 @@
-"""``python -m bench`` (``make bench``): every scenario, or ``--only`` some, one report."""
+"""``python -m bench`` (``make bench``): every scenario, or ``--only`` some, and one report:
+each scenario's table printed as it ends, every figure at the end, and with ``--json`` one
+JSON document."""
 
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
 from rich.console import Console
+from rich.table import Table
 
-from bench import report
-from bench.core import Plan, Run
-from bench.report import Outcome
+from bench.core import Cell, Outcome, Plan, Run
 from bench.scenarios.imports import imports
 from bench.scenarios.live import live
 from bench.scenarios.query import encryption, query, search
@@ -81,6 +83,25 @@ def run_from(args: argparse.Namespace, workdir: Path) -> Run:
     )
 
 
+def _cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"[red]{value}[/red]" if value.startswith("NO") else value
+
+
+def print_table(out: Console, outcome: Outcome) -> None:
+    table = Table(title=outcome.title, caption=outcome.caption or None)
+    for index, name in enumerate(outcome.columns):
+        table.add_column(name, justify="left" if index == 0 else "right")
+    for row in outcome.rows:
+        table.add_row(*map(_cell, row))
+    out.print(table)
+
+
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
     """Run ``names`` one at a time (a figure is not to share the machine with another
     scenario), in table order, printing each one's table as it ends."""
@@ -88,7 +109,7 @@ async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, O
     for name in (n for n in SCENARIOS if n in names):
         with out.status(f"{name}..."):
             outcomes[name] = await SCENARIOS[name](run)
-        report.print_table(out, outcomes[name])
+        print_table(out, outcomes[name])
     return outcomes
 
 
@@ -106,10 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    report.print_table(out, report.summary(outcomes))
+    figures: list[list[Cell]] = [[k, v] for o in outcomes.values() for k, v in o.figures.items()]
+    print_table(out, Outcome("Figures of this run", ["figure", "value"], rows=figures))
     if args.json:
         context = dict(sizes=run.sizes, quick=args.quick, encrypted=run.encrypted)
-        report.write_json(args.json, outcomes, context | {"machine": platform.platform()})
+        document = context | {"machine": platform.platform(), "scenarios": outcomes}
+        args.json.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
         out.print(f"figures written to {args.json}")
     return 0
 

@@ -83,6 +83,26 @@ async def _timed(call: Call) -> float:
     return time.perf_counter() - t0
 
 
+Cell = str | int | float | None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a scenario returns: a table (title, columns, rows of cells, caption) and its
+    headline figures by dotted name (``import.10k.mb_per_s``), which the summary, ``--json``
+    and the smoke test read."""
+
+    title: str
+    columns: list[str]
+    caption: str = ""
+    rows: list[list[Cell]] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def add(self, prefix: str, **figures: float) -> None:
+        """Add ``figures`` under ``prefix``: ``add("query.nested", x_raw=2.1)``."""
+        self.figures |= {f"{prefix}.{name}": float(value) for name, value in figures.items()}
+
+
 def yes(ok: bool, otherwise: str = "NO") -> str:
     """A ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
     return "yes" if ok else otherwise

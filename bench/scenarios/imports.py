@@ -7,9 +7,8 @@ seconds over the floor's. The Claude Code fill is the database the other scenari
 
 from __future__ import annotations
 
-from bench.core import Ingest, Run, remove_db, yes
+from bench.core import Ingest, Outcome, Run, remove_db, yes
 from bench.corpus import Corpus
-from bench.report import Outcome
 
 _COLUMNS = ["corpus", "fill", "seconds", "MB/s", "lines/s", "messages/s", "x raw", "rows ok"]
 _CAPTION = (

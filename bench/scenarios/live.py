@@ -22,8 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from bench.claude_code import live_lines
-from bench.core import HOST, Run, Timing, free_port, started
-from bench.report import Cell, Outcome
+from bench.core import HOST, Cell, Outcome, Run, Timing, free_port, started
 
 SESSION: Final = "aaaaaaaa-0000-4000-8000-0000000000a1"
 ACTIVITY: Final = """subscription($sid: ID!) { sessionActivity(sessionId: $sid) {

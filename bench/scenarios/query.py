@@ -14,9 +14,8 @@ from contextlib import asynccontextmanager, closing
 from functools import partial
 from typing import Any, Final
 
-from bench.core import Run, interleaved, yes
+from bench.core import Outcome, Run, interleaved, yes
 from bench.pages import NESTED, USAGE_PAGE, RawPages, search_expression
-from bench.report import Outcome
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings

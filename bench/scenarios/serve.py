@@ -20,9 +20,8 @@ from typing import Final
 
 import orjson
 
-from bench.core import HOST, Run, Timing, free_port, started, yes
+from bench.core import HOST, Cell, Outcome, Run, Timing, free_port, started, yes
 from bench.pages import Page, RawPages
-from bench.report import Cell, Outcome
 
 CONCURRENCY: Final = 8  # keep-alive connections, each sending when its last answer is in
 SIDES: Final = ("graph", "raw")
