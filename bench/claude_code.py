@@ -1,8 +1,6 @@
-"""Generated Claude Code transcripts as ``~/.claude/projects/<project>/<sessionId>.jsonl``
-(subagents in ``<sessionId>/subagents/``), records shaped as in ``shared/samples/claude-code``
-(2.1.x). About 70% of the records are events, ~5.9 KB of JSONL per API message (the real
-samples average ~6.5 KB): 10k messages make ~59 MB. :func:`live_lines` makes the lines the
-live scenario appends.
+"""Generated Claude Code transcripts, ``projects/<project>/<sessionId>.jsonl`` (subagents in
+``<sessionId>/subagents/``), shaped as ``shared/samples/claude-code`` (2.1.x): ~70% events,
+~5.9 KB of JSONL per API message (the samples average ~6.5 KB), so 10k messages are ~59 MB.
 """
 
 from __future__ import annotations
@@ -61,9 +59,8 @@ class _Thread:
 
     def hooks(self, event: str, tool: str, use_id: str, count: int) -> None:
         for i in range(count):
-            command = f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"
-            name = f"{event}:{tool}"
-            data = dict(type="hook_progress", hookEvent=event, hookName=name, command=command)
+            data = dict(type="hook_progress", hookEvent=event, hookName=f"{event}:{tool}")
+            data["command"] = f"${{CLAUDE_PLUGIN_ROOT}}/hooks/hook-{i}.sh"
             ids = dict(parentToolUseID=use_id, toolUseID=use_id)
             self.row("progress", {"data": data, **ids}, gap=(1, 60))
 

@@ -71,8 +71,7 @@ def _edge(**node: Any) -> Data:
 
 
 def _doc_id(rowid: int) -> str:
-    """The global id of a search document (sessions from ``SESSION_DOCS`` on, messages
-    ``pk << 2``)."""
+    """A search document's global id (sessions from ``SESSION_DOCS`` on, messages pk << 2)."""
     if rowid >= SESSION_DOCS:
         return encode_id("Session", rowid - SESSION_DOCS)
     return encode_id("Message", rowid >> 2)
@@ -151,8 +150,7 @@ class RawPages:
         return {"search": {"edges": edges}}
 
     def usage(self) -> Data:
-        """The bare aggregate: counted messages per UTC day and model, summed (no prices,
-        no local days: what the API's figure is compared with)."""
+        """The bare aggregate by UTC day and model (no prices, no local days)."""
         rows = self.rows(
             "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
             " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
@@ -165,8 +163,7 @@ class RawPages:
         return {"usage": {"totalCount": len(rows), "nodes": nodes}}
 
     def pages(self) -> list[Page]:
-        """The four page kinds of issue 17; the one-session page asks for a session with at
-        least 20 messages (else the first)."""
+        """The four page kinds of issue 17 (one session: one with 20 messages if any)."""
         row = self.conn.execute(
             "SELECT session_id FROM sessions ORDER BY message_count >= 20 DESC, id LIMIT 1"
         ).fetchone()
@@ -182,8 +179,7 @@ class RawPages:
         return orjson.dumps({"data": self.answer(query, variables)})
 
     def answer(self, query: str, variables: Data) -> Data:
-        """The JSON ``data`` of the page whose GraphQL request is ``query`` (its variables,
-        in order, are the arguments of its method)."""
+        """The JSON ``data`` of the page asking ``query`` (variables: its method's arguments)."""
         pages: dict[str, Callable[..., Data]] = {NESTED: self.nested, FLAT: self.flat}
         pages |= {SESSION: self.session, SEARCH: self.search, USAGE: self.usage}
         return pages[query](*variables.values())

@@ -1,12 +1,10 @@
 """What the bench runs in a process of its own: ``python -m bench.worker MODE ...``.
 
-A fill of a fresh, migrated database (migrating not timed) prints :class:`bench.core.Ingest`
-as JSON: ``import SRC DB`` times ``import_paths`` of the folder ``SRC`` as a user's import
-runs (key from ``$SESSIONGRAPH_KEY``); ``raw SRC DB`` inserts the rows of the database
-``SRC`` with plain ``executemany``, one transaction per session, WAL and synchronous=NORMAL
-as the store has them: the floor of the database cost, the same rows, no search index.
-``serve graph|raw DB PORT`` serves sessiongraph's app as ``sessiongraph serve`` does (token
-from ``$SESSIONGRAPH_TOKEN``) or :func:`bench.pages.raw_app`, with the same uvicorn settings.
+A fill of a fresh, migrated database prints :class:`bench.core.Ingest` as JSON: ``import SRC
+DB`` times ``import_paths`` of the folder ``SRC`` (key from ``$SESSIONGRAPH_KEY``); ``raw SRC
+DB`` times plain ``executemany`` of the rows of the database ``SRC``, one transaction per
+session, pragmas as the store's: the floor of the database cost. ``serve graph|raw DB PORT``
+serves sessiongraph's app as ``sessiongraph serve`` does, or :func:`bench.pages.raw_app`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""``import`` (Claude Code) and ``codex`` (Codex CLI): ``import_paths`` of each corpus size in
-a worker process on a fresh database per fill (:mod:`bench.worker`), so each has its own peak
-RSS and a cold start, beside a raw ``executemany`` floor inserting the same final rows
-(sessions, conversations, messages, events) without a search index; x raw is the importer's
-seconds over the floor's. The Claude Code fill is the database the other scenarios query.
-"""
+"""``import`` (Claude Code) and ``codex`` (Codex CLI): ``import_paths`` of each corpus, in a
+process of its own on a fresh database, beside an ``executemany`` floor inserting the same
+rows without a search index (:mod:`bench.worker`). The other scenarios query these fills."""
 
 from __future__ import annotations
 

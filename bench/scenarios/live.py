@@ -1,11 +1,6 @@
-"""``live``: from a transcript line being appended to a subscriber receiving it.
-
-``python -m graph serve`` and ``python -m graph import --watch`` run as subprocesses over a
-database already holding the session; a graphql-transport-ws client subscribes to its
-``sessionActivity``. Lines are appended at a steady pace (1 per 20 ms), then sparsely (1
-per 250 ms, so the watcher's debounce does not group them), each timed from its write to
-its ``next`` frame (the node's ``uuid`` names the line).
-"""
+"""``live``: ``graph serve`` and ``graph import --watch`` over a database holding a session;
+lines appended to its file at a steady pace, then sparsely (so that the watcher's debounce
+does not group them), each timed from its write to its ``sessionActivity`` frame."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""In process: ``schema.execute`` (a fresh :class:`Context` per request, as the HTTP
-endpoint makes one) beside a baseline reading the plaintext twin of the same file, answers
-compared once, then the two timed in alternation (:func:`bench.core.interleaved`).
-``query``: the four pages and usage beside hand-written SQL + orjson (:mod:`bench.pages`).
-``search``: top 20 beside the bare FTS5 query sessiongraph compiles, for a common word, the
-rarest word that still hits, a phrase and a prefix (not when encrypted: words are hashed).
-``encryption``: import rate, the nested page and two searches, plaintext beside encrypted.
-"""
+"""In process, ``schema.execute`` with a fresh :class:`Context` per request (as the HTTP
+endpoint makes one), timed in alternation with a baseline: ``query``, the pages and usage
+beside hand-written SQL + orjson (:mod:`bench.pages`); ``search``, beside the bare FTS5
+query sessiongraph compiles; ``encryption``, encrypted beside plaintext."""
 
 from __future__ import annotations
 

@@ -1,11 +1,8 @@
-"""``serve``: the four pages over HTTP, sessiongraph beside a raw endpoint (issue 17).
-
-Two uvicorn processes with the same settings (``bench.worker serve``): sessiongraph's app
-and a Starlette + sqlite3 + orjson endpoint on the same (plaintext) file, their answers
-checked equal in an untimed warm-up. Then, in rounds, each page kind is loaded on one server
-and then the other, and the ratio of req/s is taken within each round, so load that comes
-and goes on the machine hits both sides alike. The client speaks HTTP/1.1 on asyncio
-streams: an httpx client would cost more CPU per request than the raw endpoint.
+"""``serve``: the four pages over HTTP from sessiongraph's app and from a raw endpoint
+(``bench.worker serve``, same uvicorn settings, same file), answers checked equal in an
+untimed warm-up, then loaded in rounds, one server after the other, the ratio of req/s
+taken within each round so that load coming and going on the machine hits both alike. The
+client speaks HTTP/1.1 on asyncio streams: httpx would cost more CPU than the raw endpoint.
 """
 
 from __future__ import annotations
