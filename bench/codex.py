@@ -45,9 +45,8 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
             calls = rng.randint(1, 3)
             for _ in range(calls):
                 call = f"call_{rng.getrandbits(64):016x}"
-                arguments = json.dumps(
-                    {"command": ["bash", "-lc", text.code_text(rng.randint(20, 120))]}
-                )
+                command = ["bash", "-lc", text.code_text(rng.randint(20, 120))]
+                arguments = json.dumps({"command": command})
                 item(type="function_call", name="shell", call_id=call, arguments=arguments)
                 output = text.code_text(rng.randint(100, 3000))
                 item(type="function_call_output", call_id=call, output=output)
@@ -55,11 +54,10 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
             content = [{"type": "output_text", "text": answer}]
             item(type="message", role="assistant", content=content)
             write("event_msg", type="agent_message", message=answer)
-            last = {
-                "input_tokens": rng.randint(5_000, 90_000),
-                "output_tokens": rng.randint(50, 3_000),
-                "cached_input_tokens": rng.randint(0, 4_000),
-            }
+            last = dict(
+                input_tokens=rng.randint(5_000, 90_000), output_tokens=rng.randint(50, 3_000)
+            )
+            last["cached_input_tokens"] = rng.randint(0, 4_000)
             total = {key: total[key] + last[key] for key in total}
             for _ in range(2):  # Codex repeats unchanged totals
                 info = {"total_token_usage": total, "last_token_usage": last}

@@ -55,14 +55,6 @@ async def client(run: Run, size: int, encrypted: bool | None = None) -> AsyncIte
         await store.close()
 
 
-@asynccontextmanager
-async def sides(run: Run, size: int) -> AsyncIterator[tuple[Client, RawPages]]:
-    """A :func:`client` and the raw pages on the plaintext twin."""
-    with closing(RawPages(await run.database(size, False))) as raw:
-        async with client(run, size) as api:
-            yield api, raw
-
-
 async def query(run: Run) -> Outcome:
     size = run.sizes[0]
     outcome = Outcome(
@@ -71,17 +63,18 @@ async def query(run: Run) -> Outcome:
         caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
         "the two alternate, so each ratio is taken under the same load.",
     )
-    async with sides(run, size) as (api, raw):
-        for page in [*raw.pages(), USAGE_PAGE]:
-            ask = partial(api.run, page.query, page.variables)
-            same = await ask() == raw.answer(page.query, page.variables)
-            raw_json = partial(raw.response, page.query, page.variables)
-            ours, theirs, x = await interleaved(ask, raw_json, run.plan)
-            statements = await api.statements(page.query, page.variables)
-            outcome.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
-            prefix = f"query.{page.key}"
-            outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
-            outcome.add(prefix, statements=statements)
+    with closing(RawPages(await run.database(size, False))) as raw:
+        async with client(run, size) as api:
+            for page in [*raw.pages(), USAGE_PAGE]:
+                ask = partial(api.run, page.query, page.variables)
+                same = await ask() == raw.answer(page.query, page.variables)
+                raw_json = partial(raw.response, page.query, page.variables)
+                ours, theirs, x = await interleaved(ask, raw_json, run.plan)
+                statements = await api.statements(page.query, page.variables)
+                outcome.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
+                prefix = f"query.{page.key}"
+                outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
+                outcome.add(prefix, statements=statements)
     return outcome
 
 
@@ -105,24 +98,24 @@ async def search(run: Run) -> Outcome:
         caption="matches: documents of any kind matching (bare count); hits: edges returned.",
     )
     for size in run.sizes:
-        async with sides(run, size) as (api, raw):
-            queries = {"common": "session", "rare": rare_word(raw), "phrase": '"the session"'}
-            if not run.encrypted:  # words are hashed there
-                queries["prefix"] = "migrat*"
-            for kind, text in queries.items():
-                expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
-                [(matches,)] = raw.rows(COUNT, expression)
-                hits = len((await ask())["search"]["edges"])
-                ours, theirs, x = await interleaved(
-                    ask, partial(raw.rows, BARE, expression), run.plan
-                )
-                statements = await api.statements(SEARCH, {"q": text})
-                row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
-                outcome.rows.append([*row, hits, statements])
-                prefix = f"search.{run.label(size)}.{kind}"
-                outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
-                if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
-                    outcome.add(prefix, hits=hits)
+        with closing(RawPages(await run.database(size, False))) as raw:
+            async with client(run, size) as api:
+                queries = {"common": "session", "rare": rare_word(raw), "phrase": '"the session"'}
+                if not run.encrypted:  # words are hashed there
+                    queries["prefix"] = "migrat*"
+                for kind, text in queries.items():
+                    expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
+                    [(matches,)] = raw.rows(COUNT, expression)
+                    hits = len((await ask())["search"]["edges"])
+                    bare = partial(raw.rows, BARE, expression)
+                    ours, theirs, x = await interleaved(ask, bare, run.plan)
+                    statements = await api.statements(SEARCH, {"q": text})
+                    row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
+                    outcome.rows.append([*row, hits, statements])
+                    prefix = f"search.{run.label(size)}.{kind}"
+                    outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
+                    if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
+                        outcome.add(prefix, hits=hits)
     return outcome
 
 
