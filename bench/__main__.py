@@ -84,13 +84,13 @@ def run_from(args: argparse.Namespace, workdir: Path) -> Run:
 
 
 def _cell(value: Cell) -> str:
-    if value is None:
-        return ""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if isinstance(value, bool):
+        return "yes" if value else "[red]NO[/red]"
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"[red]{value}[/red]" if value.startswith("NO") else value
+    return f"{value:,}"
 
 
 def print_table(out: Console, outcome: Outcome) -> None:

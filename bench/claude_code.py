@@ -73,12 +73,9 @@ class _Thread:
         """One API message: one row per block, sharing id, requestId and usage."""
         self._count()
         msg_id, request_id, rng = self._id("msg_01"), self._id("req_011C"), self.rng
-        usage = {
-            "input_tokens": rng.randint(1, 12),
-            "output_tokens": rng.randint(1, 30),
-            "cache_creation_input_tokens": rng.randint(0, 20_000),
-            "cache_read_input_tokens": rng.randint(0, 150_000),
-        }
+        usage = dict(input_tokens=rng.randint(1, 12), output_tokens=rng.randint(1, 30))
+        usage["cache_creation_input_tokens"] = rng.randint(0, 20_000)
+        usage["cache_read_input_tokens"] = rng.randint(0, 150_000)
         for i, block in enumerate(blocks):
             if i == len(blocks) - 1:  # output_tokens is final on the last row only
                 usage = {**usage, "output_tokens": rng.randint(30, 4000)}
@@ -188,9 +185,8 @@ def claude_session(corpus: Corpus, budget: int) -> None:
                 sub.answer()
             main.messages += sub.messages  # the session's budget covers its subagents
         if rng.random() < 0.3:
-            corpus.write(
-                fh, {"type": "summary", "summary": text.short(3, 7), "leafUuid": main.parent}
-            )
+            summary = {"type": "summary", "summary": text.short(3, 7), "leafUuid": main.parent}
+            corpus.write(fh, summary)
 
 
 def live_lines(session_id: str, seed: int) -> Iterator[tuple[str, str]]:

@@ -83,7 +83,7 @@ async def _timed(call: Call) -> float:
     return time.perf_counter() - t0
 
 
-Cell = str | int | float | None
+Cell = str | bool | int | float | None  # a bool says whether two sides agreed
 
 
 @dataclass(slots=True)
@@ -101,11 +101,6 @@ class Outcome:
     def add(self, prefix: str, **figures: float) -> None:
         """Add ``figures`` under ``prefix``: ``add("query.nested", x_raw=2.1)``."""
         self.figures |= {f"{prefix}.{name}": float(value) for name, value in figures.items()}
-
-
-def yes(ok: bool, otherwise: str = "NO") -> str:
-    """A ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
-    return "yes" if ok else otherwise
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ rows without a search index (:mod:`bench.worker`). The other scenarios query the
 
 from __future__ import annotations
 
-from bench.core import Ingest, Outcome, Run, remove_db, yes
+from bench.core import Ingest, Outcome, Run, remove_db
 from bench.corpus import Corpus
 
 _COLUMNS = ["corpus", "fill", "seconds", "MB/s", "lines/s", "messages/s", "x raw", "rows ok"]
@@ -40,7 +40,7 @@ async def imports(run: Run, agent: str = "claude-code") -> Outcome:
         label = f"{run.label(size)} ({corpus.megabytes:.0f} MB)"
         for name, fill in (("import_paths", imported), ("raw executemany", floor)):
             rates, x = _rates(corpus, fill).values(), fill.seconds / floor.seconds
-            ok = yes(fill.messages == corpus.messages, f"NO ({fill.messages})")
+            ok = fill.messages == corpus.messages
             rss = f"{fill.peak_rss_mb:.0f}"
             rss += f" + {fill.child_rss_mb:.0f}" if fill.child_rss_mb else ""
             outcome.rows.append([label, name, fill.seconds, *rates, x, ok, round(fill.db_mb), rss])

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, closing
 from functools import partial
 from typing import Any, Final
 
-from bench.core import Outcome, Run, interleaved, yes
+from bench.core import Outcome, Run, interleaved
 from bench.pages import NESTED, USAGE_PAGE, RawPages, search_expression
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
@@ -71,7 +71,7 @@ async def query(run: Run) -> Outcome:
                 raw_json = partial(raw.response, page.query, page.variables)
                 ours, theirs, x = await interleaved(ask, raw_json, run.plan)
                 statements = await api.statements(page.query, page.variables)
-                outcome.rows.append([page.name, str(ours), str(theirs), x, statements, yes(same)])
+                outcome.rows.append([page.name, str(ours), str(theirs), x, statements, same])
                 prefix = f"query.{page.key}"
                 outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
                 outcome.add(prefix, statements=statements)
@@ -131,7 +131,7 @@ async def encryption(run: Run) -> Outcome:
         "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
     )
     rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
-    outcome.rows.append(["import MB/s", *rates, import_x, yes(plain.messages == sealed.messages)])
+    outcome.rows.append(["import MB/s", *rates, import_x, plain.messages == sealed.messages])
     outcome.add("encryption", import_ratio=import_x)
     async with client(run, size, False) as plain_api, client(run, size, True) as sealed_api:
         for key, name, query, variables in (
@@ -142,6 +142,6 @@ async def encryption(run: Run) -> Outcome:
             ask = [partial(api.run, query, variables) for api in (sealed_api, plain_api)]
             same = await ask[0]() == await ask[1]()
             sealed_t, plain_t, x = await interleaved(ask[0], ask[1], run.plan)
-            outcome.rows.append([name, str(plain_t), str(sealed_t), x, yes(same)])
+            outcome.rows.append([name, str(plain_t), str(sealed_t), x, same])
             outcome.add(f"encryption.{key}", ratio=x, same=same)
     return outcome

@@ -17,7 +17,7 @@ from typing import Final
 
 import orjson
 
-from bench.core import HOST, Cell, Outcome, Run, Timing, free_port, started, yes
+from bench.core import HOST, Cell, Outcome, Run, Timing, free_port, started
 from bench.pages import Page, RawPages
 
 CONCURRENCY: Final = 8  # keep-alive connections, each sending when its last answer is in
@@ -119,7 +119,7 @@ async def serve(run: Run) -> Outcome:
         graph, raw = (Timing.of(latencies[page.key, side]) for side in SIDES)
         rate = {side: len(latencies[page.key, side]) / seconds[page.key, side] for side in SIDES}
         middle, spread = statistics.median(ratios[page.key]), sorted(ratios[page.key])
-        row: list[Cell] = [page.name, yes(same[page.key]), rate["graph"], str(graph), rate["raw"]]
+        row: list[Cell] = [page.name, same[page.key], rate["graph"], str(graph), rate["raw"]]
         row += [str(raw), middle, f"{spread[0]:.2f}-{spread[-1]:.2f}", graph.tail]
         outcome.rows.append(row)
         prefix = f"serve.{page.key}"
