@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import platform
-import shutil
 import tempfile
 from collections.abc import Callable, Coroutine
 from functools import partial
@@ -118,15 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Console()
     if not out.is_terminal:  # piped: not squeezed to 80 columns
         out = Console(width=160)
-    workdir = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="sg-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    run = run_from(args, workdir)
-    out.print(f"working in {workdir}" + ("" if args.keep else " (removed at the end)"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="sg-bench-", ignore_cleanup_errors=True) as temp:
+        run = run_from(args, (args.keep or Path(temp)).resolve())
+        run.workdir.mkdir(parents=True, exist_ok=True)
+        out.print(f"working in {run.workdir}" + ("" if args.keep else " (removed at the end)"))
         outcomes = asyncio.run(run_scenarios(run, args.only or list(SCENARIOS), out))
-    finally:
-        if args.keep is None:
-            shutil.rmtree(workdir, ignore_errors=True)
     figures: list[list[Cell]] = [[k, v] for o in outcomes.values() for k, v in o.figures.items()]
     print_table(out, Outcome("Figures of this run", ["figure", "value"], rows=figures))
     if args.json:
