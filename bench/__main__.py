@@ -71,15 +71,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def run_from(args: argparse.Namespace, workdir: Path) -> Run:
     """The run the command line asks for, working in ``workdir``."""
     quick = bool(args.quick)
-    return Run(
-        workdir,
-        sizes=args.sizes or ((1_000, 4_000) if quick else (10_000, 100_000)),
-        plan=Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5) if quick else Plan(),
-        encrypted=args.encrypted,
-        seed=args.seed,
-        rounds=args.rounds or (2 if quick else 5),
-        requests=args.requests or (60 if quick else 400),
-    )
+    sizes = args.sizes or ((1_000, 4_000) if quick else (10_000, 100_000))
+    plan = Plan(warmup=2, iterations=30, budget_s=0.3, minimum=5) if quick else Plan()
+    rounds, requests = args.rounds or (2 if quick else 5), args.requests or (60 if quick else 400)
+    return Run(workdir, sizes, plan, args.encrypted, args.seed, rounds, requests)
 
 
 def _cell(value: Cell) -> str:

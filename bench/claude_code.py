@@ -98,13 +98,10 @@ class _Thread:
         rng, text, cwd = self.rng, self.text, self.base["cwd"]
         calls = [(self._id("toolu_01"), name) for name in tools]
         path = f"{cwd}/src/{text.short(1, 1)}/{text.short(1, 1)}.py"
-        inputs = {
-            "Bash": {"command": f"cd {cwd} && pytest -q", "description": text.short()},
-            "Grep": {"pattern": text.short(1, 2), "path": cwd},
-            "Edit": dict(
-                file_path=path, old_string=text.code_text(300), new_string=text.code_text(400)
-            ),
-        }
+        bash = {"command": f"cd {cwd} && pytest -q", "description": text.short()}
+        grep = {"pattern": text.short(1, 2), "path": cwd}
+        edit = dict(file_path=path, old_string=text.code_text(300), new_string=text.code_text(400))
+        inputs = {"Bash": bash, "Grep": grep, "Edit": edit}
         uses: list[Json] = []
         for use_id, name in calls:
             use = dict(type="tool_use", id=use_id, name=name, caller={"type": "direct"})

@@ -88,9 +88,8 @@ Cell = str | bool | int | float | None  # a bool says whether two sides agreed
 
 @dataclass(slots=True)
 class Outcome:
-    """What a scenario returns: a table (title, columns, rows of cells, caption) and its
-    headline figures by dotted name (``import.10k.mb_per_s``), which the summary, ``--json``
-    and the smoke test read."""
+    """What a scenario returns: its table, and its headline figures by dotted name
+    (``import.10k.mb_per_s``) for the summary, ``--json`` and the smoke test."""
 
     title: str
     columns: list[str]
@@ -196,9 +195,8 @@ def free_port() -> int:
 async def started(
     argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False, port: int = 0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m *argv``, its output to ``log`` (stdout piped with ``pipe``), once it
-    accepts connections on ``port`` if given (at most 60 s); terminated, then killed if it
-    lingers, whatever happens."""
+    """``python -m *argv`` logging to ``log``, once it accepts connections on ``port`` if
+    given; terminated (then killed if it lingers) whatever happens."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", *argv),

@@ -79,8 +79,7 @@ class TextPool:
 
 @dataclass(slots=True)
 class Corpus:
-    """A corpus being generated under ``root`` (the folder to import) from ``rng`` and
-    ``text``, and the tally of what was written."""
+    """A corpus being written under ``root`` (the folder to import), and its tally."""
 
     root: Path
     rng: random.Random

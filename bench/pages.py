@@ -27,8 +27,6 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["USAGE_PAGE", "Page", "RawPages", "raw_app", "search_expression"]
-
 Data = dict[str, Any]
 
 NESTED: Final = """{ sessions(first: 50) { totalCount edges { node { id

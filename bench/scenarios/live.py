@@ -23,6 +23,7 @@ SESSION: Final = "aaaaaaaa-0000-4000-8000-0000000000a1"
 ACTIVITY: Final = """subscription($sid: ID!) { sessionActivity(sessionId: $sid) {
   node { __typename ... on Message { uuid } ... on Event { uuid } } } }"""
 _TIMEOUT_S: Final = 30.0  # for the first line and the stragglers
+Lines = Iterator[tuple[str, str]]  # (uuid, JSONL line)
 
 
 @contextlib.asynccontextmanager
@@ -41,9 +42,9 @@ async def _subscribed(port: int, token: str) -> AsyncIterator[ClientConnection]:
 
 
 async def _series(
-    ws: ClientConnection, path: Path, lines: Iterator[tuple[str, str]], count: int, every_s: float
+    ws: ClientConnection, path: Path, lines: Lines, count: int, every: float
 ) -> list[float]:
-    """Append ``count`` lines; the delay of each that arrived (s)."""
+    """Append ``count`` lines, one per ``every`` seconds; the delay of each that arrived."""
     written: dict[str, float] = {}
     arrived: dict[str, float] = {}
     done = asyncio.Event()
@@ -64,7 +65,7 @@ async def _series(
     begun = time.perf_counter()
     try:
         for index in range(count):
-            await asyncio.sleep(max(0.0, begun + index * every_s - time.perf_counter()))
+            await asyncio.sleep(max(0.0, begun + index * every - time.perf_counter()))
             uuid, line = next(lines)
             with path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
