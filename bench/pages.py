@@ -1,9 +1,7 @@
-"""The pages the query and serve scenarios time, each as a GraphQL request and as what a
-minimal endpoint would do over the same (plaintext) file: the fewest statements that fetch
-the rows (per-parent pages with a correlated ``LIMIT``), content decoded with orjson and
-joined as :func:`graph.content.readable_text` joins it, the search ranked by the same bm25
-weights over the same window of newest matches; the same JSON ``data`` either way.
-"""
+"""The pages the query and serve scenarios time, as GraphQL requests and as what a minimal
+endpoint would do over the same (plaintext) file for the same JSON ``data``: the fewest
+statements (per-parent pages with a correlated ``LIMIT``), text joined as sessiongraph joins
+it, the search ranked by the same bm25 weights over the same window of newest matches."""
 
 from __future__ import annotations
 

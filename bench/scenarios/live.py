@@ -93,7 +93,6 @@ async def live(run: Run) -> Outcome:
     serve = ["graph", "serve", "--db", str(db), "--host", HOST, "--port", str(port)]
     watch = ["graph", "import", str(path.parent.parent), "--db", str(db), "--watch", "--json"]
     steady = min(300, run.requests)
-    sparse = max(2, steady // 8)
     outcome = Outcome(
         "Live: line appended -> sessionActivity subscriber receives it (serve + import "
         f"--watch subprocesses, graphql-transport-ws){run.tag}, ms",
@@ -103,7 +102,7 @@ async def live(run: Run) -> Outcome:
     watching, serving = started(watch, env, log), started(serve, env, log, port=port)
     async with watching, serving, _subscribed(port, token) as ws:
         await _series(ws, path, lines, 1, 0.0)  # the watcher and the subscription are live
-        for name, count, every in (("steady", steady, 0.02), ("sparse", sparse, 0.25)):
+        for name, count, every in (("steady", steady, 0.02), ("sparse", max(2, steady // 8), 0.25)):
             delays = await _series(ws, path, lines, count, every)
             timing, worst = Timing.of(delays or [0.0]), max(delays or [0.0]) * 1000
             pace, received = f"1 / {every * 1000:.0f} ms", len(delays)

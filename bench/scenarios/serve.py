@@ -35,11 +35,9 @@ async def _request(stream: Stream, raw: bytes) -> tuple[int, bytes]:
     """Send ``raw`` on a keep-alive connection; the answer's status and body."""
     reader, writer = stream
     writer.write(raw)
-    lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
-    length = next(
-        int(line.split(b":", 1)[1]) for line in lines if line.lower().startswith(b"content-length:")
-    )
-    return int(lines[0].split(b" ", 2)[1]), await reader.readexactly(length)
+    status, *lines = (await reader.readuntil(b"\r\n\r\n"))[:-4].split(b"\r\n")
+    headers = dict(line.lower().split(b":", 1) for line in lines)
+    return int(status.split(b" ", 2)[1]), await reader.readexactly(int(headers[b"content-length"]))
 
 
 def _post(port: int, token: str, page: Page) -> bytes:
