@@ -158,8 +158,7 @@ class _Thread:
 def claude_session(corpus: Corpus, budget: int) -> None:
     rng, text = corpus.rng, corpus.text
     project, session_id = rng.choice(_PROJECTS), random_uuid(rng)
-    cwd = f"/home/dev/projects/{project}"
-    folder = "-" + cwd.strip("/").replace("/", "-")
+    cwd, folder = f"/home/dev/projects/{project}", f"-home-dev-projects-{project}"
     version = rng.choice(("2.1.39", "2.1.42"))
     branch = rng.choice(("main", "master", f"feature/{text.short(1, 1)}"))
     base = {"cwd": cwd, "sessionId": session_id, "version": version, "gitBranch": branch}

@@ -13,9 +13,8 @@ from bench.corpus import Corpus, iso_stamp, random_uuid
 def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
     """One rollout of about ``budget`` stored messages; the clock after its last line."""
     rng, text, session_id = corpus.rng, corpus.text, random_uuid(corpus.rng, "7")
-    day, stamp = (
-        time.strftime(f, time.gmtime(clock / 1000)) for f in ("%Y/%m/%d", "%Y-%m-%dT%H-%M-%S")
-    )
+    begun = time.gmtime(clock / 1000)
+    day, stamp = time.strftime("%Y/%m/%d", begun), time.strftime("%Y-%m-%dT%H-%M-%S", begun)
     total = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
     stored = 0
     with corpus.open(f"{day}/rollout-{stamp}-{session_id}.jsonl") as fh:

@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,7 +208,10 @@ async def started(
         )
     try:
         deadline = time.monotonic() + 60
-        while port and not await _accepts(port):
+        while port:
+            with suppress(OSError):
+                (await asyncio.open_connection(HOST, port))[1].close()
+                break
             if process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{argv[0]} did not start, see {log}")
             await asyncio.sleep(0.05)
@@ -221,11 +224,3 @@ async def started(
             except TimeoutError:
                 process.kill()
                 await process.wait()
-
-
-async def _accepts(port: int) -> bool:
-    try:
-        (await asyncio.open_connection(HOST, port))[1].close()
-    except OSError:
-        return False
-    return True
