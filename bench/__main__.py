@@ -23,10 +23,9 @@ from bench.scenarios.live import live
 from bench.scenarios.query import encryption, query, search
 from bench.scenarios.serve import serve
 
-Scenario = Callable[[Run], Coroutine[Any, Any, Outcome]]
 # Run in this order: ``import`` first, so that its figures come from the first, cold
 # import of each corpus (the others reuse the databases it left).
-SCENARIOS: Final[dict[str, Scenario]] = {
+SCENARIOS: Final[dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]]] = {
     "import": imports,
     "query": query,
     "search": search,

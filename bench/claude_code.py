@@ -48,14 +48,13 @@ class _Thread:
 
     def row(
         self, kind: str, body: Json, *, message: bool = False, gap: tuple[int, int] = (5, 900)
-    ) -> str:
-        """Write a chained record (parentUuid and the common fields); its uuid."""
+    ) -> None:
+        """Write a record chained to the previous one, with the common fields."""
         uuid = random_uuid(self.rng)
         common = {"parentUuid": self.parent, "isSidechain": self.sidechain, "userType": "external"}
         record = {**common, **self.base, "type": kind, **body, "uuid": uuid}
         self.corpus.write(self.fh, record | {"timestamp": self._tick(*gap)}, message=message)
         self.parent = uuid
-        return uuid
 
     def hooks(self, event: str, tool: str, use_id: str, count: int) -> None:
         for i in range(count):

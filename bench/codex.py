@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from bench.corpus import Corpus, iso_stamp, random_uuid
@@ -25,9 +26,7 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
             record = {"timestamp": iso_stamp(clock), "type": kind, "payload": payload}
             corpus.write(fh, record, message=stored)
 
-        def item(**payload: Any) -> None:
-            write("response_item", True, **payload)
-
+        item = partial(write, "response_item", True)  # what the importer stores
         cwd = f"/home/dev/projects/{text.short(1, 1)}"
         meta = dict(id=session_id, cwd=cwd, cli_version="0.146.0", originator="codex_cli_rs")
         write("session_meta", **meta, git={"branch": "main"})
