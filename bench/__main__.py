@@ -23,8 +23,7 @@ from bench.scenarios.live import live
 from bench.scenarios.query import encryption, query, search
 from bench.scenarios.serve import serve
 
-# Run in this order: ``import`` first, so that its figures come from the first, cold
-# import of each corpus (the others reuse the databases it left).
+# Run in this order: ``import`` first, so that its figures are of each corpus's first import.
 SCENARIOS: Final[dict[str, Callable[[Run], Coroutine[Any, Any, Outcome]]]] = {
     "import": imports,
     "query": query,
@@ -43,9 +42,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark sessiongraph on generated transcripts, each figure beside its "
-        "raw baseline in the same run (executemany, SQL + orjson, bare FTS5, a raw Starlette "
-        "endpoint, plaintext). Figures only; nothing is asserted.",
+        description="Benchmark sessiongraph on generated transcripts, each figure beside its raw "
+        "baseline (executemany, SQL + orjson, bare FTS5, a raw endpoint, plaintext).",
     )
     add, names = parser.add_argument, ", ".join(SCENARIOS)
     add("--quick", action="store_true", help="1k and 4k messages, few iterations (a minute)")

@@ -190,8 +190,7 @@ class Page:
     variables: Data
 
 
-# Usage by UTC day and model (issue 16): timed in process only, beside the bare aggregate;
-# the serve scenario keeps to the four pages.
+# Usage by UTC day and model (issue 16), timed in process only: serve keeps to the four pages.
 USAGE_PAGE: Final = Page("usage", "usage: by day and model", USAGE, {})
 
 

@@ -52,8 +52,7 @@ def _raw(source: Path, db: Path) -> float:
     asyncio.run(_migrate(db))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
-        conn.execute(f"PRAGMA {pragma}")
+    conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
     selects, inserts = {}, {}
     for table in TABLES:
         columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
