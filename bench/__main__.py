@@ -94,8 +94,7 @@ def print_table(out: Console, outcome: Outcome) -> None:
 
 
 async def run_scenarios(run: Run, names: list[str], out: Console) -> dict[str, Outcome]:
-    """Run ``names`` one at a time (a figure is not to share the machine with another
-    scenario), in table order, printing each one's table as it ends."""
+    """Run ``names`` in table order, one at a time (a figure is not to share the machine)."""
     outcomes: dict[str, Outcome] = {}
     for name in (n for n in SCENARIOS if n in names):
         with out.status(f"{name}..."):

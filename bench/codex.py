@@ -17,7 +17,7 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
     begun = time.gmtime(clock / 1000)
     day, stamp = time.strftime("%Y/%m/%d", begun), time.strftime("%Y-%m-%dT%H-%M-%S", begun)
     total = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
-    stored = 0
+    start = corpus.messages
     with corpus.open(f"{day}/rollout-{stamp}-{session_id}.jsonl") as fh:
 
         def write(kind: str, stored: bool = False, /, **payload: Any) -> None:
@@ -30,7 +30,7 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
         cwd = f"/home/dev/projects/{text.short(1, 1)}"
         meta = dict(id=session_id, cwd=cwd, cli_version="0.146.0", originator="codex_cli_rs")
         write("session_meta", **meta, git={"branch": "main"})
-        while stored < budget:
+        while corpus.messages - start < budget:
             turn = random_uuid(rng, "7")
             write("turn_context", turn_id=turn, cwd=cwd, model="gpt-5.6-luna")
             write("event_msg", type="task_started", turn_id=turn)
@@ -61,6 +61,5 @@ def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
                 info = {"total_token_usage": total, "last_token_usage": last}
                 write("event_msg", type="token_count", info=info)
             write("event_msg", type="task_complete", turn_id=turn)
-            stored += 2 + calls
             corpus.messages += 2 + calls
     return clock

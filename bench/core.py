@@ -163,10 +163,8 @@ class Run:
         """A child's environment: none of the user's ``SESSIONGRAPH_*``, and the run's key
         when ``encrypted`` (not in argv, which ps shows)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
-        env |= {"PYTHONPATH": str(ROOT), **extra}
-        if encrypted:
-            env["SESSIONGRAPH_KEY"] = self.key
-        return env
+        key = {"SESSIONGRAPH_KEY": self.key} if encrypted else {}
+        return env | {"PYTHONPATH": str(ROOT), **extra} | key
 
     async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
         """Fill ``db`` (removed first) from ``source`` in :mod:`bench.worker`."""
