@@ -8,14 +8,8 @@ from bench.core import Ingest, Outcome, Run, remove_db
 from bench.corpus import Corpus
 
 _COLUMNS = ["corpus", "fill", "seconds", "MB/s", "lines/s", "messages/s", "x raw", "rows ok"]
-_CAPTION = (
-    "lines: JSONL records. Peak RSS: the importing process + its reading worker (started for "
-    "imports of 16 MB or more)."
-)
-_CODEX = (
-    " Codex: generated cli 0.146 rollouts (turns of prompt, reasoning, shell calls and outputs,"
-    " answer, repeated token_count)."
-)
+_CAPTION = "lines: JSONL records. Peak RSS: the import + its reading worker (from 16 MB on)."
+_CODEX = " Codex: cli 0.146 rollouts (prompt, reasoning, shell calls, answer, token counts)."
 
 
 def _rates(corpus: Corpus, fill: Ingest) -> dict[str, float]:

@@ -94,8 +94,7 @@ async def live(run: Run) -> Outcome:
     watch = ["graph", "import", str(path.parent.parent), "--db", str(db), "--watch", "--json"]
     steady = min(300, run.requests)
     outcome = Outcome(
-        "Live: line appended -> sessionActivity subscriber receives it (serve + import "
-        f"--watch subprocesses, graphql-transport-ws){run.tag}, ms",
+        f"Live: line appended -> its sessionActivity frame (serve, import --watch){run.tag}, ms",
         ["series", "pace", "sent", "received", "p50", "p95", "max"],
     )
     log = run.workdir / "live.log"

@@ -59,8 +59,7 @@ async def query(run: Run) -> Outcome:
     outcome = Outcome(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
-        caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
-        "the two alternate, so each ratio is taken under the same load.",
+        caption="raw: hand-written SQL over the same file, orjson; the two timed in turns.",
     )
     with closing(RawPages(await run.database(size, False))) as raw:
         async with client(run, size) as api:
@@ -124,8 +123,7 @@ async def encryption(run: Run) -> Outcome:
     outcome = Outcome(
         f"Encryption at rest, {run.label(size)} messages: encrypted vs plaintext",
         ["figure", "plaintext", "encrypted", "ratio", "same"],
-        caption="import: MB/s of import_paths (ratio: encrypted rate / plaintext rate). "
-        "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
+        caption="import: MB/s (ratio: encrypted / plaintext); requests: ms p50 / p95, in turns.",
     )
     rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
     outcome.rows.append(["import MB/s", *rates, import_x, plain.messages == sealed.messages])

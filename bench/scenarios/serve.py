@@ -84,9 +84,8 @@ async def serve(run: Run) -> Outcome:
         f"Serving over loopback, {run.label(size)} messages, {CONCURRENCY} clients, "
         f"{run.rounds} round(s) of {requests} requests per page and server",
         _COLUMNS,
-        caption="raw: Starlette + sqlite3 + orjson, hand-written SQL, same uvicorn settings, "
-        "same file. ratio: sessiongraph req/s over raw req/s within a round, median (range) "
-        "over the rounds.",
+        caption="raw: Starlette + sqlite3 + orjson, same uvicorn settings, same file. ratio: "
+        "sessiongraph req/s over raw req/s within a round, median (range) over the rounds.",
     )
     port = {side: free_port() for side in SIDES}
     posts = {(p.key, side): _post(port[side], token, p) for p in pages for side in SIDES}
