@@ -1,6 +1,5 @@
 """``python -m bench`` (``make bench``): every scenario, or ``--only`` some, and one report:
-each scenario's table printed as it ends, every figure at the end, and with ``--json`` one
-JSON document."""
+each scenario's table as it ends, every figure at the end, with ``--json`` a JSON document."""
 
 from __future__ import annotations
 

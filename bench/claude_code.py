@@ -185,9 +185,8 @@ def claude_session(corpus: Corpus, budget: int) -> None:
 
 
 def live_lines(session_id: str, seed: int) -> Iterator[tuple[str, str]]:
-    """The lines of a session being written (user, assistant, system in turn), each with
-    its uuid: every line has its own uuid and message id, so the ``uuid`` a subscriber
-    receives names the line it came from."""
+    """Lines of a session being written (user, assistant, system), each with its own uuid and
+    message id, so that the ``uuid`` a subscriber receives names its line."""
     text = TextPool(random.Random(seed), size=1 << 16)
     for n in itertools.count():
         uuid, stamp = f"{session_id[:8]}-live-{n:06d}", iso_stamp(1_772_000_000_000 + n * 250)

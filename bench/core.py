@@ -28,8 +28,8 @@ Call = Callable[[], object]  # a coroutine function or a plain one
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How long to time a call: ``warmup`` untimed rounds, then rounds until ``iterations``
-    or ``budget_s`` seconds, but at least ``minimum``. The defaults are a full run's."""
+    """How to time a call: ``warmup`` rounds, then up to ``iterations`` or ``budget_s``
+    seconds, at least ``minimum``; the defaults are a full run's."""
 
     warmup: int = 5
     iterations: int = 300
@@ -58,8 +58,7 @@ class Timing:
 
 
 async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
-    """Time ``api`` and ``raw`` once per round, so that their ratio (p50 over p50, the third
-    value) is taken under the same load."""
+    """Time ``api`` and ``raw`` once per round: their ratio (p50 / p50) is under one load."""
     gc.collect()  # the previous series' garbage is not this one's cost
     for _ in range(plan.warmup):
         await _timed(api)
@@ -88,8 +87,7 @@ Cell = str | bool | int | float | None  # a bool says whether two sides agreed
 
 @dataclass(slots=True)
 class Outcome:
-    """What a scenario returns: its table, and its headline figures by dotted name
-    (``import.10k.mb_per_s``) for the summary, ``--json`` and the smoke test."""
+    """What a scenario returns: its table, and its figures by name (``import.10k.x_raw``)."""
 
     title: str
     columns: list[str]
@@ -115,8 +113,7 @@ class Ingest:
 
 @dataclass
 class Run:
-    """One benchmark run: what the command line asked for, and the corpora and imported
-    databases, made on first use and shared by the scenarios (each fill starts once)."""
+    """One benchmark run: its options, and the corpora and fills made once, shared by all."""
 
     workdir: Path
     sizes: tuple[int, ...]
@@ -147,8 +144,7 @@ class Run:
     async def fill(
         self, size: int, encrypted: bool | None = None, agent: str = "claude-code"
     ) -> tuple[Path, Ingest]:
-        """The corpus imported into a fresh database (``encrypted`` defaults to
-        ``--encrypted``), and the figures of that import."""
+        """The corpus imported into a fresh database, and the figures of that import."""
         encrypted = self.encrypted if encrypted is None else encrypted
         db = self.workdir / f"{agent}-{'encrypted' if encrypted else 'plain'}-{size}.db"
         if (size, agent, encrypted) not in self._fills:
@@ -160,8 +156,7 @@ class Run:
         return (await self.fill(size, encrypted))[0]
 
     def env(self, encrypted: bool, **extra: str) -> dict[str, str]:
-        """A child's environment: none of the user's ``SESSIONGRAPH_*``, and the run's key
-        when ``encrypted`` (not in argv, which ps shows)."""
+        """A child's: no ``SESSIONGRAPH_*`` of the user's; the key (not in argv) if encrypted."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
         key = {"SESSIONGRAPH_KEY": self.key} if encrypted else {}
         return env | {"PYTHONPATH": str(ROOT), **extra} | key
@@ -193,8 +188,7 @@ def free_port() -> int:
 async def started(
     argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False, port: int = 0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m *argv`` logging to ``log``, once it accepts connections on ``port`` if
-    given; terminated (then killed if it lingers) whatever happens."""
+    """``python -m *argv`` logging to ``log``, once ``port`` (if any) accepts; ended in any case."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", *argv),

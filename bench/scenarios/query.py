@@ -77,8 +77,7 @@ async def query(run: Run) -> Outcome:
 
 
 def rare_word(raw: RawPages) -> str:
-    """The rarest letters-only word of 6+ characters that still matches in the default
-    fields (ties: alphabetical, so a corpus always gives the same word)."""
+    """The rarest word of 6+ letters that matches in the default fields (ties: alphabetical)."""
     raw.rows("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_fts, row)")
     for (term,) in raw.rows(
         "SELECT term FROM temp.vocab WHERE length(term) >= 6 AND term NOT GLOB '*[^a-z]*'"

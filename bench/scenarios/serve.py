@@ -25,8 +25,7 @@ SIDES: Final = ("graph", "raw")
 _TIMEOUT_S: Final = 60.0  # per request
 _MAX_LOAD_S: Final = 20.0  # per load of one page kind on one server
 _COLUMNS: Final = (  # noqa: SIM905 - the table's header reads better as one string
-    "page|same|sessiongraph req/s|p50 / p95 ms|raw req/s|p50 / p95 ms|ratio req/s|ratio range|"
-    "p95/p50"
+    "page|same|sessiongraph req/s|p50 / p95 ms|raw req/s|p50 / p95 ms|ratio|ratio range|p95/p50"
 ).split("|")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -50,8 +49,7 @@ def _post(port: int, token: str, page: Page) -> bytes:
 
 
 async def _load(port: int, raw: bytes, count: int) -> tuple[list[float], float, bytes]:
-    """``count`` requests (for at most :data:`_MAX_LOAD_S`): the latencies, the seconds
-    taken and the last answer."""
+    """``count`` requests: their latencies, the seconds taken, and the last answer."""
     streams = [await asyncio.open_connection(HOST, port) for _ in range(CONCURRENCY)]
     latencies: list[float] = []
     left, begun, last = count, time.perf_counter(), b""
