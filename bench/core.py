@@ -156,9 +156,9 @@ class Run:
         return (await self.fill(size, encrypted))[0]
 
     def env(self, encrypted: bool, **extra: str) -> dict[str, str]:
-        """A child's: no ``SESSIONGRAPH_*`` of the user's; the key (not in argv) if encrypted."""
+        """A child's environment: none of the user's ``SESSIONGRAPH_*``, the run's key if asked."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
-        key = {"SESSIONGRAPH_KEY": self.key} if encrypted else {}
+        key = {"SESSIONGRAPH_KEY": self.key} if encrypted else {}  # not in argv: ps shows argv
         return env | {"PYTHONPATH": str(ROOT), **extra} | key
 
     async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
@@ -188,7 +188,7 @@ def free_port() -> int:
 async def started(
     argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False, port: int = 0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m *argv`` logging to ``log``, once ``port`` (if any) accepts; ended in any case."""
+    """``python -m *argv`` logging to ``log``, once ``port`` (if any) accepts; always stopped."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", *argv),
