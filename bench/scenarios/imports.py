@@ -1,6 +1,6 @@
 """``import`` (Claude Code) and ``codex`` (Codex CLI): ``import_paths`` of each corpus, in a
 process of its own on a fresh database, beside an ``executemany`` floor inserting the same
-rows without a search index (:mod:`bench.worker`). The other scenarios query these fills."""
+rows without a search index (:mod:`bench.worker`). The others query the Claude Code fills."""
 
 from __future__ import annotations
 
