@@ -1,35 +1,24 @@
-"""Generated Codex CLI rollouts: ``sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``.
-
-Turns as cli 0.146 writes them (``shared/samples/codex``): ``turn_context``,
-``task_started``, the prompt and its ``user_message`` echo, a reasoning item, one to three
-shell calls with their outputs, the answer and its ``agent_message`` echo, ``token_count``
-twice (Codex repeats it), ``task_complete``. ``messages`` counts what the importer stores.
-"""
+"""Generated Codex CLI rollouts, ``sessions/YYYY/MM/DD/rollout-<ts>-<uuid>.jsonl``, with
+turns as cli 0.146 writes them (``shared/samples/codex``)."""
 
 from __future__ import annotations
 
 import json
-import random
 import time
+from functools import partial
 from typing import Any
 
-from bench.corpus import Corpus, TextPool, iso_stamp, random_uuid
-
-__all__ = ["codex_session"]
+from bench.corpus import Corpus, iso_stamp, random_uuid
 
 
-def codex_session(
-    rng: random.Random, text: TextPool, corpus: Corpus, clock: int, budget: int
-) -> int:
+def codex_session(corpus: Corpus, clock: int, budget: int) -> int:
     """One rollout of about ``budget`` stored messages; the clock after its last line."""
-    session_id = random_uuid(rng, "7")
-    day, stamp = (
-        time.strftime(f, time.gmtime(clock / 1000)) for f in ("%Y/%m/%d", "%Y-%m-%dT%H-%M-%S")
-    )
-    (corpus.root / day).mkdir(parents=True, exist_ok=True)
+    rng, text, session_id = corpus.rng, corpus.text, random_uuid(corpus.rng, "7")
+    begun = time.gmtime(clock / 1000)
+    day, stamp = time.strftime("%Y/%m/%d", begun), time.strftime("%Y-%m-%dT%H-%M-%S", begun)
     total = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
-    stored = 0
-    with (corpus.root / day / f"rollout-{stamp}-{session_id}.jsonl").open("wb") as fh:
+    start = corpus.messages
+    with corpus.open(f"{day}/rollout-{stamp}-{session_id}.jsonl") as fh:
 
         def write(kind: str, stored: bool = False, /, **payload: Any) -> None:
             nonlocal clock
@@ -37,13 +26,11 @@ def codex_session(
             record = {"timestamp": iso_stamp(clock), "type": kind, "payload": payload}
             corpus.write(fh, record, message=stored)
 
-        def item(**payload: Any) -> None:
-            write("response_item", True, **payload)
-
+        item = partial(write, "response_item", True)  # what the importer stores
         cwd = f"/home/dev/projects/{text.short(1, 1)}"
         meta = dict(id=session_id, cwd=cwd, cli_version="0.146.0", originator="codex_cli_rs")
         write("session_meta", **meta, git={"branch": "main"})
-        while stored < budget:
+        while corpus.messages - start < budget:
             turn = random_uuid(rng, "7")
             write("turn_context", turn_id=turn, cwd=cwd, model="gpt-5.6-luna")
             write("event_msg", type="task_started", turn_id=turn)
@@ -56,9 +43,8 @@ def codex_session(
             calls = rng.randint(1, 3)
             for _ in range(calls):
                 call = f"call_{rng.getrandbits(64):016x}"
-                arguments = json.dumps(
-                    {"command": ["bash", "-lc", text.code_text(rng.randint(20, 120))]}
-                )
+                command = ["bash", "-lc", text.code_text(rng.randint(20, 120))]
+                arguments = json.dumps({"command": command})
                 item(type="function_call", name="shell", call_id=call, arguments=arguments)
                 output = text.code_text(rng.randint(100, 3000))
                 item(type="function_call_output", call_id=call, output=output)
@@ -66,16 +52,14 @@ def codex_session(
             content = [{"type": "output_text", "text": answer}]
             item(type="message", role="assistant", content=content)
             write("event_msg", type="agent_message", message=answer)
-            last = {
-                "input_tokens": rng.randint(5_000, 90_000),
-                "output_tokens": rng.randint(50, 3_000),
-                "cached_input_tokens": rng.randint(0, 4_000),
-            }
+            last = dict(
+                input_tokens=rng.randint(5_000, 90_000), output_tokens=rng.randint(50, 3_000)
+            )
+            last["cached_input_tokens"] = rng.randint(0, 4_000)
             total = {key: total[key] + last[key] for key in total}
             for _ in range(2):  # Codex repeats unchanged totals
                 info = {"total_token_usage": total, "last_token_usage": last}
                 write("event_msg", type="token_count", info=info)
             write("event_msg", type="task_complete", turn_id=turn)
-            stored += 2 + calls
             corpus.messages += 2 + calls
     return clock

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 import math
 import os
+import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.generate import Corpus, generate
+from bench.corpus import Corpus
+from bench.generate import generate
+from graph.crypto import MasterKey
 
 ROOT = Path(__file__).resolve().parent.parent  # where ``bench`` and ``graph`` import from
 HOST = "127.0.0.1"
+Call = Callable[[], object]  # a coroutine function or a plain one
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """How long to time a call: ``warmup`` untimed rounds, then rounds until ``iterations``
-    or ``budget_s`` seconds (but never fewer than ``minimum``)."""
+    """How to time a call: ``warmup`` rounds, then up to ``iterations`` or ``budget_s``
+    seconds, at least ``minimum``; the defaults are a full run's."""
 
     warmup: int = 5
     iterations: int = 300
@@ -34,71 +39,70 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """Latency of one call, in milliseconds."""
+    """Nearest-rank p50 and p95 of the latencies of a call, in milliseconds."""
 
     p50_ms: float
     p95_ms: float
+
+    @classmethod
+    def of(cls, seconds: Sequence[float]) -> Timing:
+        ordered = sorted(s * 1000 for s in seconds)
+        return cls(*(ordered[max(1, math.ceil(q * len(ordered))) - 1] for q in (0.50, 0.95)))
+
+    @property
+    def tail(self) -> float:
+        return self.p95_ms / self.p50_ms
 
     def __str__(self) -> str:
         return f"{self.p50_ms:.2f} / {self.p95_ms:.2f}"
 
 
-def summarize(seconds: Sequence[float]) -> Timing:
-    """Nearest-rank p50 and p95 of ``seconds``."""
-    ordered = sorted(s * 1000 for s in seconds)
-    p50, p95 = (ordered[max(1, math.ceil(q * len(ordered))) - 1] for q in (0.50, 0.95))
-    return Timing(p50, p95)
-
-
-async def interleaved(
-    api: Callable[[], Awaitable[object]], raw: Callable[[], Awaitable[object]], plan: Plan
-) -> tuple[Timing, Timing, float]:
-    """Time ``api`` and ``raw`` in rounds, each once per round, so that their ratio (p50 of
-    ``api`` over p50 of ``raw``, the third value) is taken under the same load."""
+async def interleaved(api: Call, raw: Call, plan: Plan) -> tuple[Timing, Timing, float]:
+    """Time ``api`` and ``raw`` once per round: their ratio (p50 / p50) is under one load."""
     gc.collect()  # the previous series' garbage is not this one's cost
     for _ in range(plan.warmup):
-        await api()
-        await raw()
+        await _timed(api)
+        await _timed(raw)
     samples: tuple[list[float], list[float]] = ([], [])
-    started, rounds = time.perf_counter(), 0
-    while rounds < plan.iterations and (
-        rounds < plan.minimum or time.perf_counter() - started < plan.budget_s * 2
-    ):
+    deadline = time.perf_counter() + plan.budget_s * 2
+    for rounds in range(plan.iterations):
+        if rounds >= plan.minimum and time.perf_counter() > deadline:
+            break
         for call, series in zip((api, raw), samples, strict=True):
-            t0 = time.perf_counter()
-            await call()
-            series.append(time.perf_counter() - t0)
-        rounds += 1
-    a, b = summarize(samples[0]), summarize(samples[1])
-    return a, b, ratio(a.p50_ms, b.p50_ms)
+            series.append(await _timed(call))
+    a, b = Timing.of(samples[0]), Timing.of(samples[1])
+    return a, b, a.p50_ms / b.p50_ms
 
 
-def ratio(a: float, b: float) -> float:
-    return a / b if b else 0.0
+async def _timed(call: Call) -> float:
+    """The seconds ``call`` takes, with what it returns awaited if it is awaitable."""
+    t0 = time.perf_counter()
+    if inspect.isawaitable(done := call()):
+        await done
+    return time.perf_counter() - t0
 
 
-def yes(ok: bool, otherwise: str = "NO") -> str:
-    """A table's ``same``/``rows ok`` cell (the report shows ``NO...`` in red)."""
-    return "yes" if ok else otherwise
+Cell = str | bool | int | float | None  # a bool says whether two sides agreed
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    """What the command line asked for (its defaults are in :mod:`bench.__main__`)."""
+@dataclass(slots=True)
+class Outcome:
+    """What a scenario returns: its table, and its figures by name (``import.10k.x_raw``)."""
 
-    sizes: tuple[int, ...]
-    plan: Plan
-    quick: bool
-    encrypted: bool
-    seed: int
-    workdir: Path
-    rounds: int  # serve: rounds of every page kind on both servers
-    requests: int  # serve: requests per page kind per server per round (also lines, live)
+    title: str
+    columns: list[str]
+    caption: str = ""
+    rows: list[list[Cell]] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def add(self, prefix: str, **figures: float) -> None:
+        """Add ``figures`` under ``prefix``: ``add("query.nested", x_raw=2.1)``."""
+        self.figures |= {f"{prefix}.{name}": float(value) for name, value in figures.items()}
 
 
 @dataclass(frozen=True, slots=True)
 class Ingest:
-    """One fill of a fresh database in a worker process (see :mod:`bench.worker`)."""
+    """One fill of a fresh database by :mod:`bench.worker`."""
 
     seconds: float  # the timed part: import_paths, or the executemany calls
     messages: int
@@ -107,59 +111,58 @@ class Ingest:
     db_mb: float
 
 
+@dataclass
 class Run:
-    """One benchmark run: options, a work directory, and the corpora and imported
-    databases, made once and shared by every scenario that asks for them (also by
-    scenarios running at the same time: each fill starts once)."""
+    """One benchmark run: its options, and the corpora and fills made once, shared by all."""
 
-    def __init__(self, options: Options, key: str | None = None) -> None:
-        self.options, self.plan, self.workdir = options, options.plan, options.workdir
-        self.key = key  # base64 master key of the encrypted databases
-        self._corpora: dict[tuple[int, str], Corpus] = {}
-        self._fills: dict[tuple[int, bool], asyncio.Future[Ingest]] = {}
+    workdir: Path
+    sizes: tuple[int, ...]
+    plan: Plan
+    encrypted: bool
+    seed: int
+    rounds: int  # serve: rounds of every page kind on both servers
+    requests: int  # serve: requests per page kind, server and round; live: lines
+    key: str = field(default_factory=lambda: MasterKey.generate().to_base64())
+    _corpora: dict[tuple[int, str], Corpus] = field(default_factory=dict, init=False)
+    _fills: dict[tuple[int, str, bool], asyncio.Future[Ingest]] = field(
+        default_factory=dict, init=False
+    )
 
     def label(self, size: int) -> str:
         return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
     @property
-    def tag(self) -> str:
-        """What titles add with ``--encrypted``."""
-        return " (encrypted)" if self.options.encrypted else ""
+    def tag(self) -> str:  # in titles
+        return " (encrypted)" if self.encrypted else ""
 
     def corpus(self, size: int, agent: str = "claude-code") -> Corpus:
-        """The generated corpus of ``size`` messages by ``agent`` (made on first use)."""
         if (size, agent) not in self._corpora:
-            folder = self.workdir / f"{'codex' if agent == 'codex' else 'corpus'}-{size}"
-            self._corpora[size, agent] = generate(folder, size, seed=self.options.seed, agent=agent)
+            folder = self.workdir / f"{agent}-{size}"
+            self._corpora[size, agent] = generate(folder, size, seed=self.seed, agent=agent)
         return self._corpora[size, agent]
 
-    async def fill(self, size: int, encrypted: bool | None = None) -> tuple[Path, Ingest]:
-        """The corpus of ``size`` imported by ``import_paths`` into a fresh database in a
-        worker process, and the figures of that import. ``encrypted`` defaults to
-        ``--encrypted``."""
-        encrypted = self.options.encrypted if encrypted is None else encrypted
-        db = self.workdir / f"{'encrypted' if encrypted else 'plain'}-{size}.db"
-        if (size, encrypted) not in self._fills:
-            work = self.worker("import", self.corpus(size).root, db, encrypted=encrypted)
-            self._fills[size, encrypted] = asyncio.ensure_future(work)
-        return db, await self._fills[size, encrypted]
+    async def fill(
+        self, size: int, encrypted: bool | None = None, agent: str = "claude-code"
+    ) -> tuple[Path, Ingest]:
+        """The corpus imported into a fresh database, and the figures of that import."""
+        encrypted = self.encrypted if encrypted is None else encrypted
+        db = self.workdir / f"{agent}-{'encrypted' if encrypted else 'plain'}-{size}.db"
+        if (size, agent, encrypted) not in self._fills:
+            work = self.worker("import", self.corpus(size, agent).root, db, encrypted=encrypted)
+            self._fills[size, agent, encrypted] = asyncio.ensure_future(work)
+        return db, await self._fills[size, agent, encrypted]
 
     async def database(self, size: int, encrypted: bool | None = None) -> Path:
-        """The database of :meth:`fill`."""
         return (await self.fill(size, encrypted))[0]
 
     def env(self, encrypted: bool, **extra: str) -> dict[str, str]:
-        """The environment of a process the bench starts: none of the user's
-        ``SESSIONGRAPH_*``, the run's key when ``encrypted`` (the environment, not argv:
-        not shown by ps)."""
+        """A child's environment: none of the user's ``SESSIONGRAPH_*``, the run's key if asked."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
-        env |= {"PYTHONPATH": str(ROOT), **extra}
-        if encrypted and self.key:
-            env["SESSIONGRAPH_KEY"] = self.key
-        return env
+        key = {"SESSIONGRAPH_KEY": self.key} if encrypted else {}  # not in argv: ps shows argv
+        return env | {"PYTHONPATH": str(ROOT), **extra} | key
 
     async def worker(self, mode: str, source: Path, db: Path, *, encrypted: bool = False) -> Ingest:
-        """Fill ``db`` (removed first) from ``source`` in ``python -m bench.worker``."""
+        """Fill ``db`` (removed first) from ``source`` in :mod:`bench.worker`."""
         remove_db(db)
         log = self.workdir / "worker.log"
         argv = ["bench.worker", mode, str(source), str(db)]
@@ -175,12 +178,17 @@ def remove_db(db: Path) -> None:
         db.with_name(db.name + suffix).unlink(missing_ok=True)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
 @asynccontextmanager
 async def started(
-    argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False
+    argv: list[str], env: dict[str, str], log: Path, *, pipe: bool = False, port: int = 0
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m *argv``, its output to ``log`` (stdout piped with ``pipe``); terminated,
-    then killed if it lingers, whatever happens."""
+    """``python -m *argv`` logging to ``log``, once ``port`` (if any) accepts; always stopped."""
     with log.open("ab") as log_file:
         process = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", *argv),
@@ -191,6 +199,14 @@ async def started(
             stderr=log_file,
         )
     try:
+        deadline = time.monotonic() + 60
+        while port:
+            with suppress(OSError):
+                (await asyncio.open_connection(HOST, port))[1].close()
+                break
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[0]} did not start, see {log}")
+            await asyncio.sleep(0.05)
         yield process
     finally:
         if process.returncode is None:
@@ -200,17 +216,3 @@ async def started(
             except TimeoutError:
                 process.kill()
                 await process.wait()
-
-
-async def listening(port: int, *processes: asyncio.subprocess.Process, log: Path) -> None:
-    """Wait (at most 60 s) until something accepts connections on ``port``."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            writer = (await asyncio.open_connection(HOST, port))[1]
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
-                raise RuntimeError(f"a server did not start: {log}") from None
-            await asyncio.sleep(0.05)

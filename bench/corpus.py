@@ -1,8 +1,5 @@
-"""What both agents' generators write with: text pools, ids, timestamps, the tally.
-
-Prose and code are slices of pools built once, so generating is cheap; a seeded
-:class:`random.Random` makes them, and so the bytes written, the same every time.
-"""
+"""What both agents' generators write with: text pools (prose and code handed out as
+slices of pools built once, so generating is cheap), ids, timestamps, the tally."""
 
 from __future__ import annotations
 
@@ -13,8 +10,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import orjson
-
-__all__ = ["Corpus", "Json", "TextPool", "iso_stamp", "random_uuid"]
 
 Json = dict[str, Any]
 _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
@@ -28,18 +23,16 @@ _WORDS: Final = (  # noqa: SIM905 - a word list reads better as one string
     "check implementation first then run tests and fix what fails I now update configuration "
     "build deploy review refactor rename split merge"
 ).split()
-_CODE: Final = (
-    "def {w}(self, {v}: int) -> None:",
-    "    {v} = await self._{w}({v}, limit={n})",
-    "    if {v} is None:",
-    '        raise ValueError(f"bad {v}")',
-    "class {W}:",
-    "from {w}.{v} import {W}",
-    "    assert {v} == {n}, {v}",
-    "  src/{w}/{v}.py:{n}: {W}Error",
-    "PASSED tests/test_{w}.py::test_{v}",
-    "SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};",
-)
+_CODE: Final = """def {w}(self, {v}: int) -> None:
+    {v} = await self._{w}({v}, limit={n})
+    if {v} is None:
+        raise ValueError(f"bad {v}")
+class {W}:
+from {w}.{v} import {W}
+    assert {v} == {n}, {v}
+  src/{w}/{v}.py:{n}: {W}Error
+PASSED tests/test_{w}.py::test_{v}
+SELECT {v}, {w} FROM {v} WHERE id = ? LIMIT {n};""".splitlines()
 
 
 def random_uuid(rng: random.Random, version: str = "4") -> str:
@@ -86,9 +79,11 @@ class TextPool:
 
 @dataclass(slots=True)
 class Corpus:
-    """What :func:`generate` wrote; ``root`` is the folder to import."""
+    """A corpus being written under ``root`` (the folder to import), and its tally."""
 
     root: Path
+    rng: random.Random
+    text: TextPool
     records: int = 0
     messages: int = 0
     events: int = 0
@@ -97,6 +92,11 @@ class Corpus:
     @property
     def megabytes(self) -> float:
         return self.bytes / 1e6
+
+    def open(self, path: str) -> BinaryIO:
+        """A new file at ``path`` under the root, its folders made."""
+        (self.root / path).parent.mkdir(parents=True, exist_ok=True)
+        return (self.root / path).open("wb", buffering=1 << 20)
 
     def write(self, fh: BinaryIO, record: Json, *, message: bool = False) -> None:
         line = orjson.dumps(record) + b"\n"

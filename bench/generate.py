@@ -1,10 +1,6 @@
-"""The one generator: deterministic Claude Code or Codex CLI transcripts, streamed to disk.
-
-``agent="claude-code"`` writes a ``~/.claude/projects`` tree (:mod:`bench.claude_code`),
-``agent="codex"`` a ``$CODEX_HOME/sessions`` tree (:mod:`bench.codex`), both from the
-text pools of :mod:`bench.corpus`. The same ``(agent, messages, seed)`` gives the same
-bytes. :func:`live_line` makes the lines the live scenario appends.
-"""
+"""The one generator: deterministic Claude Code (:mod:`bench.claude_code`) or Codex CLI
+(:mod:`bench.codex`) transcripts, streamed to disk; the same ``(agent, messages, seed)`` gives
+the same bytes."""
 
 from __future__ import annotations
 
@@ -12,11 +8,9 @@ import random
 from pathlib import Path
 from typing import Final
 
-from bench.claude_code import claude_session, live_line
+from bench.claude_code import claude_session
 from bench.codex import codex_session
 from bench.corpus import Corpus, TextPool
-
-__all__ = ["AGENTS", "Corpus", "TextPool", "generate", "live_line"]
 
 AGENTS: Final = ("claude-code", "codex")
 
@@ -25,13 +19,11 @@ def generate(root: Path, messages: int, *, seed: int = 7, agent: str = "claude-c
     """Write a corpus of about ``messages`` messages by ``agent`` under ``root``."""
     codex = agent == "codex"
     rng = random.Random(f"sessiongraph-bench{'-codex' if codex else ''}:{seed}:{messages}")
-    text = TextPool(rng)
-    corpus = Corpus(root=root / ("sessions" if codex else "projects"))
+    corpus = Corpus(root / ("sessions" if codex else "projects"), rng, TextPool(rng))
     clock = 1_760_000_000_000
     while corpus.messages < messages:
         if codex:
-            clock = codex_session(rng, text, corpus, clock, min(rng.randint(100, 300), messages))
+            clock = codex_session(corpus, clock, min(rng.randint(100, 300), messages))
         else:
-            budget = min(rng.randint(100, 300), messages - corpus.messages)
-            claude_session(rng, text, corpus, budget)
+            claude_session(corpus, min(rng.randint(100, 300), messages - corpus.messages))
     return corpus

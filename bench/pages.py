@@ -1,16 +1,12 @@
-"""The four pages the query and serve scenarios time, each as a GraphQL request and as
-hand-written SQL + orjson over the same file, answering the same JSON ``data``.
-
-The raw side is what a minimal endpoint would do: the fewest statements that fetch the
-rows (per-parent pages with a correlated ``LIMIT``), content decoded with orjson, the
-message text joined as :func:`graph.content.readable_text` joins it, the search ranked by
-the same bm25 weights over the same window of newest matches. It reads a plaintext
-database (with ``--encrypted``, the plaintext twin of the encrypted one).
-"""
+"""The pages the query and serve scenarios time, as GraphQL requests and as what a minimal
+endpoint would do over the same (plaintext) file for the same JSON ``data``: the fewest
+statements (per-parent pages with a correlated ``LIMIT``), text joined as sessiongraph joins
+it, the search ranked by the same bm25 weights over the same window of newest matches."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -29,8 +25,6 @@ from graph.search.fts import compile_query
 from graph.search.query import parse
 from graph.store.searching import BM25_WEIGHTS, RANK_WINDOW, SESSION_DOCS
 
-__all__ = ["USAGE_PAGE", "Page", "RawPages", "pages_of", "raw_app", "search_expression"]
-
 Data = dict[str, Any]
 
 NESTED: Final = """{ sessions(first: 50) { totalCount edges { node { id
@@ -43,7 +37,6 @@ SEARCH: Final = """query Search($q: String!) { search(query: $q, first: 20) { ed
   score node { ... on Message { id } ... on Session { id } } session { sessionId } } } } }"""
 USAGE: Final = """{ usage(groupBy: [DAY, MODEL], timeZone: "UTC", first: 500) { totalCount
   nodes { day model messageCount tokenUsage { input output cacheRead cacheCreation } } } }"""
-SEARCH_TERM: Final = "session"  # in about a fifth of the generated messages
 
 _ORDER: Final = "ORDER BY started_at DESC, id DESC LIMIT 50"  # the default session order
 _BM25: Final = "bm25(search_fts, " + ", ".join(map(str, BM25_WEIGHTS.values())) + ")"
@@ -73,8 +66,7 @@ def _edge(**node: Any) -> Data:
 
 
 def _doc_id(rowid: int) -> str:
-    """The global id of a search document (sessions from ``SESSION_DOCS`` on, messages
-    ``pk << 2``)."""
+    """A search document's global id (sessions from ``SESSION_DOCS`` on, messages pk << 2)."""
     if rowid >= SESSION_DOCS:
         return encode_id("Session", rowid - SESSION_DOCS)
     return encode_id("Message", rowid >> 2)
@@ -89,62 +81,52 @@ class RawPages:
     def close(self) -> None:
         self.conn.close()
 
+    def rows(self, sql: str, *parameters: object) -> list[Any]:
+        return self.conn.execute(sql, parameters).fetchall()
+
     def nested(self) -> Data:
-        sessions = self.conn.execute(
-            f"SELECT id, message_count, source FROM sessions {_ORDER}"
-        ).fetchall()
+        sessions = self.rows(f"SELECT id, message_count, source FROM sessions {_ORDER}")
         sources = {pk: source for pk, _, source in sessions}
-        rows = self.conn.execute(
+        rows = self.rows(
             "SELECT k.value, m.id, m.role, m.content FROM json_each(?) AS k JOIN messages AS m"
             " ON m.id IN (SELECT x.id FROM messages AS x WHERE x.session_pk = k.value"
             " ORDER BY x.timestamp, x.id LIMIT 5) ORDER BY k.key, m.timestamp, m.id",
-            (orjson.dumps([pk for pk, _, _ in sessions]).decode(),),
-        ).fetchall()
+            orjson.dumps([pk for pk, _, _ in sessions]).decode(),
+        )
         by_session: dict[int, list[Data]] = {}
         for session_pk, pk, role, content in rows:
             text = _text(sources[session_pk], content)
             node = {"id": encode_id("Message", pk), "role": role, "text": text}
             by_session.setdefault(session_pk, []).append({"node": node})
-        [(total,)] = self.conn.execute("SELECT count(*) FROM sessions").fetchall()
-        edges = [
-            _edge(
-                id=encode_id("Session", pk),
-                messages={"totalCount": n, "edges": by_session.get(pk, [])},
-            )
-            for pk, n, _ in sessions
-        ]
+        [(total,)] = self.rows("SELECT count(*) FROM sessions")
+        edges = []
+        for pk, n, _ in sessions:
+            messages = {"totalCount": n, "edges": by_session.get(pk, [])}
+            edges.append(_edge(id=encode_id("Session", pk), messages=messages))
         return {"sessions": {"totalCount": total, "edges": edges}}
 
     def flat(self) -> Data:
-        rows = self.conn.execute(
+        rows = self.rows(
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
-        ).fetchall()
-        edges = [
-            _edge(
-                id=encode_id("Session", pk),
-                sessionId=sid,
-                title=title,
-                project=project,
-                messageCount=m,
-                eventCount=e,
-                tokenUsage={"input": i, "output": o},
-            )
-            for pk, sid, title, project, m, e, i, o in rows
-        ]
+        )
+        edges = []
+        for pk, sid, title, project, m, e, i, o in rows:
+            node = {"id": encode_id("Session", pk), "sessionId": sid, "title": title}
+            node |= {"project": project, "messageCount": m, "eventCount": e}
+            edges.append(_edge(**node, tokenUsage={"input": i, "output": o}))
         return {"sessions": {"edges": edges}}
 
     def session(self, session_id: str) -> Data:
-        row = self.conn.execute(
-            "SELECT id, source FROM sessions WHERE session_id = ?", (session_id,)
-        ).fetchone()
-        if row is None:
+        rows = self.rows("SELECT id, source FROM sessions WHERE session_id = ?", session_id)
+        if not rows:
             return {"session": None}
-        messages = self.conn.execute(
+        row = rows[0]
+        messages = self.rows(
             "SELECT id, role, model, content FROM messages WHERE session_pk = ?"
             " ORDER BY timestamp, id LIMIT 20",
-            (row[0],),
-        ).fetchall()
+            row[0],
+        )
         edges = [
             _edge(id=encode_id("Message", pk), role=role, model=model, text=_text(row[1], content))
             for pk, role, model, content in messages
@@ -163,38 +145,39 @@ class RawPages:
         return {"search": {"edges": edges}}
 
     def usage(self) -> Data:
-        """The bare aggregate: counted messages per UTC day and model, summed (no prices,
-        no local days: what the API's figure is compared with)."""
-        rows = self.conn.execute(
+        """The bare aggregate by UTC day and model (no prices, no local days)."""
+        rows = self.rows(
             "SELECT substr(timestamp, 1, 10), model, count(*), sum(input_tokens),"
             " sum(output_tokens), sum(cache_read_tokens), sum(cache_creation_tokens)"
             " FROM messages WHERE counted = 1 GROUP BY 1, 2 ORDER BY 1, 2"
-        ).fetchall()
-        nodes = [
-            dict(
-                day=day,
-                model=model,
-                messageCount=count,
-                tokenUsage=dict(input=i, output=o, cacheRead=r, cacheCreation=c),
-            )
-            for day, model, count, i, o, r, c in rows[:500]
-        ]
+        )
+        nodes = []
+        for day, model, count, i, o, r, c in rows[:500]:
+            usage = {"input": i, "output": o, "cacheRead": r, "cacheCreation": c}
+            nodes.append({"day": day, "model": model, "messageCount": count, "tokenUsage": usage})
         return {"usage": {"totalCount": len(rows), "nodes": nodes}}
 
-    def busiest_session(self) -> str:
-        """A session with at least 20 messages (else the largest): the one-session page's."""
+    def pages(self) -> list[Page]:
+        """The four page kinds of issue 17 (one session: one with 20 messages if any)."""
         row = self.conn.execute(
             "SELECT session_id FROM sessions ORDER BY message_count >= 20 DESC, id LIMIT 1"
         ).fetchone()
-        return str(row[0]) if row else ""
+        return [
+            Page("nested", "nested: 50 sessions x 5 messages", NESTED, {}),
+            Page("flat", "flat: 50 sessions", FLAT, {}),
+            Page("one", "one session, 20 messages", SESSION, {"id": row[0] if row else ""}),
+            Page("search", "search top 20", SEARCH, {"q": "session"}),  # a fifth of messages
+        ]
+
+    def response(self, query: str, variables: Data) -> bytes:
+        """The body a server would send: :meth:`answer` as JSON ``data``."""
+        return orjson.dumps({"data": self.answer(query, variables)})
 
     def answer(self, query: str, variables: Data) -> Data:
-        """The JSON ``data`` of the page whose GraphQL request is ``query``."""
-        if query == SESSION:
-            return self.session(variables["id"])
-        if query == SEARCH:
-            return self.search(variables["q"])
-        return {NESTED: self.nested, FLAT: self.flat, USAGE: self.usage}[query]()
+        """The JSON ``data`` of the page asking ``query`` (variables: its method's arguments)."""
+        pages: dict[str, Callable[..., Data]] = {NESTED: self.nested, FLAT: self.flat}
+        pages |= {SESSION: self.session, SEARCH: self.search, USAGE: self.usage}
+        return pages[query](*variables.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,18 +190,7 @@ class Page:
     variables: Data
 
 
-def pages_of(session_id: str) -> list[Page]:
-    """The four page kinds of issue 17 (``session_id``: the one-session page's)."""
-    return [
-        Page("nested", "nested: 50 sessions x 5 messages", NESTED, {}),
-        Page("flat", "flat: 50 sessions", FLAT, {}),
-        Page("one", "one session, 20 messages", SESSION, {"id": session_id}),
-        Page("search", "search top 20", SEARCH, {"q": SEARCH_TERM}),
-    ]
-
-
-# Usage by UTC day and model (issue 16): timed in process only, beside the bare aggregate;
-# the serve scenario keeps to the four pages.
+# Usage by UTC day and model (issue 16), timed in process only: serve keeps to the four pages.
 USAGE_PAGE: Final = Page("usage", "usage: by day and model", USAGE, {})
 
 
@@ -229,7 +201,7 @@ def raw_app(db: Path) -> Starlette:
 
     async def graphql(request: Request) -> Response:
         body = orjson.loads(await request.body())
-        data = pages.answer(body["query"], body.get("variables") or {})
-        return Response(orjson.dumps({"data": data}), media_type="application/json")
+        answer = pages.response(body["query"], body.get("variables") or {})
+        return Response(answer, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])

@@ -1,19 +1,10 @@
-"""What the bench runs in a process of its own: ``python -m bench.worker MODE ARG DB``.
+"""What the bench runs in a process of its own: ``python -m bench.worker MODE ...``.
 
-One fill of a fresh, migrated database (migrating is not timed); the last line of stdout
-is the :class:`bench.core.Ingest` as JSON, ``peak_rss_mb`` this process's ``VmHWM``:
-
-- ``import SRC DB``: ``import_paths`` of the folder ``SRC``, timed, on a store opened as
-  a user's would be (search hook on; the key from ``$SESSIONGRAPH_KEY``).
-- ``raw SRC DB``: the sessions, conversations, messages and events of the database
-  ``SRC`` (read first, not timed) inserted with plain ``sqlite3.executemany``, one
-  transaction per session, WAL and synchronous=NORMAL as the store has them: the floor
-  of the database cost, the same final rows, no search index.
-
-Or a server for the serve scenario, its port the first line of stdout: ``serve graph DB``
-serves sessiongraph's app as ``sessiongraph serve`` does (token from
-``$SESSIONGRAPH_TOKEN``), ``serve raw DB`` the hand-written endpoint
-(:func:`bench.pages.raw_app`); the same uvicorn settings, on 127.0.0.1.
+A fill of a fresh, migrated database prints :class:`bench.core.Ingest` as JSON: ``import SRC
+DB`` times ``import_paths`` of the folder ``SRC`` (key from ``$SESSIONGRAPH_KEY``); ``raw SRC
+DB`` times plain ``executemany`` of the rows of the database ``SRC``, one transaction per
+session, pragmas as the store's: the floor of the database cost. ``serve graph|raw DB PORT``
+serves sessiongraph's app as ``sessiongraph serve`` does, or :func:`bench.pages.raw_app`.
 """
 
 from __future__ import annotations
@@ -27,6 +18,7 @@ import socket
 import sqlite3
 import sys
 import time
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,21 +27,18 @@ from bench.core import HOST, Ingest
 from graph.importers.importer import import_paths
 from graph.keys import resolve_key
 from graph.store import Store
+from graph.store.keyring import KeyMaterial
 
 TABLES = ("sessions", "conversations", "messages", "events")  # in foreign-key order
 
 
-def peak_rss_mb() -> float:
-    """This process's ``VmHWM`` in MiB (``ru_maxrss`` would survive ``exec``)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+async def _migrate(db: Path, key: KeyMaterial | None = None) -> None:
+    """Create and migrate ``db`` (with a key, record its check), untimed."""
+    await (await Store.open(db, key=key)).close()
 
 
 async def _import(root: Path, db: Path) -> float:
-    key = resolve_key()
-    await (await Store.open(db, key=key)).close()  # create, migrate, record the key check
+    await _migrate(db, key := resolve_key())
     store = await Store.open(db, key=key)
     try:
         started = time.perf_counter()
@@ -59,16 +48,11 @@ async def _import(root: Path, db: Path) -> float:
         await store.close()
 
 
-async def _migrate(db: Path) -> None:
-    await (await Store.open(db)).close()
-
-
 def _raw(source: Path, db: Path) -> float:
     asyncio.run(_migrate(db))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     conn = sqlite3.connect(db, isolation_level=None)
-    for pragma in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
-        conn.execute(f"PRAGMA {pragma}")
+    conn.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
     selects, inserts = {}, {}
     for table in TABLES:
         columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
@@ -90,7 +74,7 @@ def _raw(source: Path, db: Path) -> float:
     return seconds
 
 
-def _serve(kind: str, db: Path) -> None:
+def _serve(kind: str, db: Path, port: int) -> None:
     # Imported here: a fill's peak RSS is to be that of an import.
     import uvicorn
 
@@ -106,9 +90,7 @@ def _serve(kind: str, db: Path) -> None:
     # waits ~40 ms for a delayed ACK.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, 0))
-    sys.stdout.write(f"{sock.getsockname()[1]}\n")
-    sys.stdout.flush()
+    sock.bind((HOST, port))
     # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
     options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
     uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
@@ -117,18 +99,17 @@ def _serve(kind: str, db: Path) -> None:
 def main(argv: list[str]) -> int:
     mode, source, db = argv[0], argv[1], Path(argv[2])
     if mode == "serve":
-        _serve(source, db)
+        _serve(source, db, int(argv[3]))
         return 0
-    if mode not in ("import", "raw"):
-        raise SystemExit(f"bench.worker: unknown mode {mode!r}")
     seconds = asyncio.run(_import(Path(source), db)) if mode == "import" else _raw(Path(source), db)
-    conn = sqlite3.connect(db)
-    [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
-    conn.close()
+    with closing(sqlite3.connect(db)) as conn:
+        [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
     db_mb = sum(f.stat().st_size for f in (db, db.with_name(db.name + "-wal")) if f.exists()) / 1e6
-    child_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    result = Ingest(seconds, messages, peak_rss_mb(), child_rss_mb, db_mb)
-    sys.stdout.write(json.dumps(asdict(result)) + "\n")
+    # VmHWM: ru_maxrss would survive ``exec``; RUSAGE_CHILDREN: the import's reading worker.
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(status.partition("VmHWM:")[2].split()[0]) / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    sys.stdout.write(json.dumps(asdict(Ingest(seconds, messages, peak_mb, child_mb, db_mb))) + "\n")
     return 0
 
 

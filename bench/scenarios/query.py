@@ -1,29 +1,17 @@
-"""In process: ``schema.execute`` (a fresh :class:`Context` per request, as the HTTP
-endpoint makes one) beside a baseline on the same file, answers compared once, then the
-two timed in alternation (:func:`bench.core.interleaved`).
-
-- ``query``: the four pages and usage by day and model beside hand-written SQL + orjson
-  (:mod:`bench.pages`), with the SQL statements per request from the store's counter.
-- ``search``: the ``search`` field, top 20, per size, beside the bare FTS5 query with the
-  MATCH expression sessiongraph compiles: a common word, the rarest word that still hits
-  (``fts5vocab``), a phrase, a prefix (not when encrypted: words are hashed there).
-- ``encryption``: the first size imported encrypted and plaintext; import rate, the
-  nested page and two searches, plaintext beside encrypted.
-
-Baselines read the plaintext twin; ``--encrypted`` opens the store encrypted.
-"""
+"""In process, ``schema.execute`` with a fresh :class:`Context` per request (as the HTTP
+endpoint makes one), timed in alternation with a baseline: ``query``, the pages and usage
+beside hand-written SQL + orjson (:mod:`bench.pages`); ``search``, beside the bare FTS5
+query sessiongraph compiles; ``encryption``, encrypted beside plaintext."""
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from functools import partial
 from typing import Any, Final
 
-import orjson
-
-from bench.core import Run, interleaved, ratio, yes
-from bench.pages import NESTED, USAGE_PAGE, Page, RawPages, pages_of, search_expression
-from bench.report import Cell, Outcome, Table
+from bench.core import Outcome, Run, interleaved
+from bench.pages import NESTED, USAGE_PAGE, RawPages, search_expression
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -33,152 +21,121 @@ from graph.store.keyring import KeyMaterial
 SEARCH: Final = """query Search($q: String!) { search(query: $q, first: 20) { edges { node {
   score snippet highlights { start end } node { __typename } session { sessionId } } } } }"""
 BARE: Final = "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT 20"
+COUNT: Final = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
 
 
-class SchemaClient:
-    """``schema.execute`` on one store, a fresh context per request."""
+class Client:
+    """``schema.execute`` on one store, a fresh context per request; ``statements``: the
+    SQL statements of the last request."""
 
     def __init__(self, store: Store) -> None:
         self.store, self.schema, self.settings = store, build_schema(), ServerSettings()
+        self.statements = 0
 
     async def run(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         context = Context(store=self.store, settings=self.settings, request_id="bench")
+        before = self.store.statements.count
         result = await self.schema.execute(query, variable_values=variables, context_value=context)
+        self.statements = self.store.statements.count - before
         if result.errors:
             raise RuntimeError(f"GraphQL errors: {[e.message for e in result.errors]}")
         return result.data
 
-    async def statements(self, query: str, variables: dict[str, Any] | None = None) -> int:
-        before = self.store.statements.count
-        await self.run(query, variables)
-        return self.store.statements.count - before
 
-
-async def open_client(run: Run, size: int, encrypted: bool | None = None) -> SchemaClient:
-    """A client on a store on the imported database of ``size`` (keyed when encrypted)."""
-    encrypted = run.options.encrypted if encrypted is None else encrypted
-    key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted and run.key else None
-    db = await run.database(size, encrypted)
-    return SchemaClient(await Store.open(db, backup=False, key=key))
+@asynccontextmanager
+async def client(run: Run, size: int, encrypted: bool | None = None) -> AsyncIterator[Client]:
+    """A client on the imported database of ``size`` (keyed when encrypted), closed after."""
+    encrypted = run.encrypted if encrypted is None else encrypted
+    key = KeyMaterial(key=MasterKey.from_base64(run.key)) if encrypted else None
+    store = await Store.open(await run.database(size, encrypted), backup=False, key=key)
+    try:
+        yield Client(store)
+    finally:
+        await store.close()
 
 
 async def query(run: Run) -> Outcome:
-    size = run.options.sizes[0]
-    api, raw = await open_client(run, size), RawPages(await run.database(size, False))
-    table = Table(
+    size = run.sizes[0]
+    outcome = Outcome(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
-        caption="raw: hand-written SQL over the same file, answer serialized with orjson; "
-        "the two alternate, so each ratio is taken under the same load.",
+        caption="raw: hand-written SQL over the same file, orjson; the two timed in turns.",
     )
-    outcome = Outcome([table])
-    try:
-        for page in [*pages_of(raw.busiest_session()), USAGE_PAGE]:
-            ask = partial(api.run, page.query, page.variables)
-            same = await ask() == raw.answer(page.query, page.variables)
-            ours, theirs, x = await interleaved(ask, partial(_as_json, page, raw), run.plan)
-            statements = await api.statements(page.query, page.variables)
-            row: list[Cell] = [page.name, str(ours), str(theirs), round(x, 2), statements]
-            table.rows.append([*row, yes(same)])
-            figures = dict(p50_ms=ours.p50_ms, x_raw=x, p95_over_p50=ours.p95_ms / ours.p50_ms)
-            figures |= dict(same=float(same), statements=float(statements))
-            outcome.figures |= {f"query.{page.key}.{k}": v for k, v in figures.items()}
-    finally:
-        raw.close()
-        await api.store.close()
+    with closing(RawPages(await run.database(size, False))) as raw:
+        async with client(run, size) as api:
+            for page in [*raw.pages(), USAGE_PAGE]:
+                ask = partial(api.run, page.query, page.variables)
+                same = await ask() == raw.answer(page.query, page.variables)
+                raw_json = partial(raw.response, page.query, page.variables)
+                ours, theirs, x = await interleaved(ask, raw_json, run.plan)
+                statements = api.statements  # of the last request interleaved timed
+                outcome.rows.append([page.name, str(ours), str(theirs), x, statements, same])
+                prefix = f"query.{page.key}"
+                outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
+                outcome.add(prefix, statements=statements)
     return outcome
 
 
-async def _as_json(page: Page, raw: RawPages) -> bytes:
-    """The raw side of ``page`` as the bytes a server would send."""
-    return orjson.dumps({"data": raw.answer(page.query, page.variables)})
-
-
-async def _fetch(conn: sqlite3.Connection, sql: str, *parameters: object) -> object:
-    return conn.execute(sql, parameters).fetchall()
-
-
-def rare_word(conn: sqlite3.Connection) -> str:
-    """The rarest letters-only word of 6+ characters that still matches in the default
-    fields (ties: alphabetical, so a corpus always gives the same word)."""
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_fts, row)"
-    )
-    for (term,) in conn.execute(
+def rare_word(raw: RawPages) -> str:
+    """The rarest word of 6+ letters that matches in the default fields (ties: alphabetical)."""
+    raw.rows("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, search_fts, row)")
+    for (term,) in raw.rows(
         "SELECT term FROM temp.vocab WHERE length(term) >= 6 AND term NOT GLOB '*[^a-z]*'"
         " ORDER BY doc, term LIMIT 200"
-    ).fetchall():
-        if conn.execute(BARE, (search_expression(term),)).fetchone():
+    ):
+        if raw.rows(BARE, search_expression(term)):
             return str(term)
     return "zanzibar"
 
 
 async def search(run: Run) -> Outcome:
-    table = Table(
+    outcome = Outcome(
         f"Search, top 20{run.tag}, ms p50 / p95",
         ["size", "query", "matches", "API", "bare FTS5", "x bare p50", "hits", "SQL stmts"],
         caption="matches: documents of any kind matching (bare count); hits: edges returned.",
     )
-    outcome = Outcome([table])
-    for size in run.options.sizes:
-        conn = sqlite3.connect(f"file:{await run.database(size, False)}?mode=ro", uri=True)
-        api = await open_client(run, size)
-        queries = [("common", "session"), ("rare", rare_word(conn)), ("phrase", '"the session"')]
-        queries += [] if run.options.encrypted else [("prefix", "migrat*")]
-        try:
-            for kind, text in queries:
-                expression, variables = search_expression(text), {"q": text}
-                count = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
-                [(matches,)] = conn.execute(count, (expression,)).fetchall()
-
-                hits = len((await api.run(SEARCH, variables))["search"]["edges"])
-                bare = partial(_fetch, conn, BARE, expression)
-                ours, theirs, x = await interleaved(
-                    partial(api.run, SEARCH, variables), bare, run.plan
-                )
-                row: list[Cell] = [run.label(size), f"{kind}: {text}", matches, str(ours)]
-                row += [str(theirs), round(x, 1), hits, await api.statements(SEARCH, variables)]
-                table.rows.append(row)
-                prefix = f"search.{run.label(size)}.{kind}"
-                outcome.figures |= {f"{prefix}.p50_ms": ours.p50_ms, f"{prefix}.x_bare": x}
-                if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
-                    outcome.figures[f"{prefix}.hits"] = hits
-        finally:
-            conn.close()
-            await api.store.close()
+    for size in run.sizes:
+        with closing(RawPages(await run.database(size, False))) as raw:
+            async with client(run, size) as api:
+                queries = {"common": "session", "rare": rare_word(raw), "phrase": '"the session"'}
+                if not run.encrypted:  # words are hashed there
+                    queries["prefix"] = "migrat*"
+                for kind, text in queries.items():
+                    expression, ask = search_expression(text), partial(api.run, SEARCH, {"q": text})
+                    [(matches,)] = raw.rows(COUNT, expression)
+                    hits = len((await ask())["search"]["edges"])
+                    bare = partial(raw.rows, BARE, expression)
+                    ours, theirs, x = await interleaved(ask, bare, run.plan)
+                    row = [run.label(size), f"{kind}: {text}", matches, str(ours), str(theirs), x]
+                    outcome.rows.append([*row, hits, api.statements])
+                    prefix = f"search.{run.label(size)}.{kind}"
+                    outcome.add(prefix, p50_ms=ours.p50_ms, x_bare=x)
+                    if kind in ("common", "rare"):  # a phrase may miss in a tiny corpus
+                        outcome.add(prefix, hits=hits)
     return outcome
 
 
 async def encryption(run: Run) -> Outcome:
-    size = run.options.sizes[0]
-    corpus = run.corpus(size)
+    size, corpus = run.sizes[0], run.corpus(run.sizes[0])
     plain, sealed = (await run.fill(size, False))[1], (await run.fill(size, True))[1]
-    import_x = ratio(plain.seconds, sealed.seconds)  # rate ratio: encrypted / plaintext
-    table = Table(
+    import_x = plain.seconds / sealed.seconds  # rate ratio: encrypted / plaintext
+    outcome = Outcome(
         f"Encryption at rest, {run.label(size)} messages: encrypted vs plaintext",
         ["figure", "plaintext", "encrypted", "ratio", "same"],
-        caption="import: MB/s of import_paths (ratio: encrypted rate / plaintext rate). "
-        "Requests: schema.execute, ms p50 / p95, the two databases alternating.",
+        caption="import: MB/s (ratio: encrypted / plaintext); requests: ms p50 / p95, in turns.",
     )
-    rates = [round(corpus.megabytes / fill.seconds, 1) for fill in (plain, sealed)]
-    table.rows.append(
-        ["import MB/s", *rates, round(import_x, 2), yes(plain.messages == sealed.messages)]
-    )
-    outcome = Outcome([table], {"encryption.import_ratio": import_x})
-    clients = [await open_client(run, size, False), await open_client(run, size, True)]
-    try:
+    rates = [corpus.megabytes / fill.seconds for fill in (plain, sealed)]
+    outcome.rows.append(["import MB/s", *rates, import_x, plain.messages == sealed.messages])
+    outcome.add("encryption", import_ratio=import_x)
+    async with client(run, size, False) as plain_api, client(run, size, True) as sealed_api:
         for key, name, query, variables in (
             ("nested", "nested page", NESTED, None),
             ("common", "search: common word", SEARCH, {"q": "session"}),
             ("phrase", "search: phrase", SEARCH, {"q": '"the session"'}),
         ):
-            calls = [partial(client.run, query, variables) for client in clients]
-            same = await calls[0]() == await calls[1]()
-            plain_t, sealed_t, _ = await interleaved(calls[0], calls[1], run.plan)
-            x = ratio(sealed_t.p50_ms, plain_t.p50_ms)
-            table.rows.append([name, str(plain_t), str(sealed_t), round(x, 2), yes(same)])
-            outcome.figures |= {f"encryption.{key}.ratio": x, f"encryption.{key}.same": float(same)}
-    finally:
-        for client in clients:
-            await client.store.close()
+            ask = [partial(api.run, query, variables) for api in (sealed_api, plain_api)]
+            same = await ask[0]() == await ask[1]()
+            sealed_t, plain_t, x = await interleaved(ask[0], ask[1], run.plan)
+            outcome.rows.append([name, str(plain_t), str(sealed_t), x, same])
+            outcome.add(f"encryption.{key}", ratio=x, same=same)
     return outcome
