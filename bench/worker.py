@@ -101,6 +101,8 @@ def main(argv: list[str]) -> int:
     if mode == "serve":
         _serve(source, db, int(argv[3]))
         return 0
+    if mode not in ("import", "raw"):
+        raise SystemExit(f"bench.worker: unknown mode {mode!r}")
     seconds = asyncio.run(_import(Path(source), db)) if mode == "import" else _raw(Path(source), db)
     with closing(sqlite3.connect(db)) as conn:
         [(messages,)] = conn.execute("SELECT count(*) FROM messages").fetchall()
