@@ -11,12 +11,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent
 from typer.testing import CliRunner
 
 from graph.cli import app
@@ -27,6 +25,12 @@ from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES
 from tests.test_import_support import MAIN, write_lines
+
+if TYPE_CHECKING:
+    # Imported where used: the MCP SDK takes over a second to import, and every test
+    # process collects this module, not only the one that runs it.
+    from mcp import ClientSession
+    from mcp.types import CallToolResult
 
 runner = CliRunner()
 SHORT = "55604662-cf2a-4331-851a-ec234028f8ca"  # short.jsonl
@@ -60,6 +64,8 @@ async def fill(db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | N
 @asynccontextmanager
 async def connected(home: Path, *args: str) -> AsyncIterator[ClientSession]:
     """A client session with ``sessiongraph mcp ARGS`` started as an MCP client starts it."""
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
     env["HOME"] = str(home)
     params = StdioServerParameters(
@@ -112,6 +118,8 @@ async def served(
 
 
 def text(result: CallToolResult) -> str:
+    from mcp.types import TextContent
+
     [content] = result.content
     assert isinstance(content, TextContent)
     return content.text
