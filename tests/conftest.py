@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -32,9 +34,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "sessiongraph.db"
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty database built by the real migrations, once per test process."""
+    path = tmp_path_factory.mktemp("migrated") / "empty.db"
+
+    async def build() -> None:
+        await (await Store.open(path)).close()
+
+    asyncio.run(build())
+    # Closed cleanly, everything is in the one file: a copy of it is the whole database.
+    assert not path.with_name(f"{path.name}-wal").exists()
+    return path
+
+
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    """A migrated, empty store on a temp file."""
+async def store(db_path: Path, migrated: Path) -> AsyncIterator[Store]:
+    """A migrated, empty store on a temp file (a copy of ``migrated``: running the
+    migrations for each of some 340 tests cost more than the tests themselves)."""
+    shutil.copyfile(migrated, db_path)
     store = await Store.open(db_path)
     try:
         yield store

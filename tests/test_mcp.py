@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -10,11 +11,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from mcp import ClientSession, StdioServerParameters, stdio_client
-from mcp.types import CallToolResult, TextContent
+import pytest_asyncio
 from typer.testing import CliRunner
 
 from graph.cli import app
@@ -23,7 +23,14 @@ from graph.importers.importer import import_paths
 from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
+from tests.conftest import FIXTURES
 from tests.test_import_support import MAIN, write_lines
+
+if TYPE_CHECKING:
+    # Imported where used: the MCP SDK takes over a second to import, and every test
+    # process collects this module, not only the one that runs it.
+    from mcp import ClientSession
+    from mcp.types import CallToolResult
 
 runner = CliRunner()
 SHORT = "55604662-cf2a-4331-851a-ec234028f8ca"  # short.jsonl
@@ -57,6 +64,8 @@ async def fill(db: Path, samples_dir: Path, tmp_path: Path, key: KeyMaterial | N
 @asynccontextmanager
 async def connected(home: Path, *args: str) -> AsyncIterator[ClientSession]:
     """A client session with ``sessiongraph mcp ARGS`` started as an MCP client starts it."""
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONGRAPH_")}
     env["HOME"] = str(home)
     params = StdioServerParameters(
@@ -71,7 +80,46 @@ async def connected(home: Path, *args: str) -> AsyncIterator[ClientSession]:
             yield session
 
 
+# The tools only read: the tests that read the samples share one filled database and one
+# server on it (started once: a server takes seconds to import the MCP SDK).
+on_the_module_loop = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Path, ClientSession]]:
+    """The samples' database, and a client session with ``sessiongraph mcp`` serving it."""
+    tmp = tmp_path_factory.mktemp("mcp")
+    home = tmp / "home"
+    home.mkdir()
+    db = tmp / "s.db"
+    await fill(db, FIXTURES / "claude-code", tmp)
+    # The client's task group must be left by the task that entered it, and pytest-asyncio
+    # runs a fixture's setup and teardown as two tasks: one task holds the connection.
+    ready: asyncio.Future[ClientSession] = asyncio.get_running_loop().create_future()
+    done = asyncio.Event()
+
+    async def hold() -> None:
+        async with connected(home, "--db", str(db)) as session:
+            ready.set_result(session)
+            await done.wait()
+
+    holder = asyncio.create_task(hold())
+    either: list[asyncio.Future[Any]] = [ready, holder]
+    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        holder.result()  # raises why the server did not start
+    try:
+        yield db, ready.result()
+    finally:
+        done.set()
+        await holder
+
+
 def text(result: CallToolResult) -> str:
+    from mcp.types import TextContent
+
     [content] = result.content
     assert isinstance(content, TextContent)
     return content.text
@@ -83,117 +131,114 @@ async def call(session: ClientSession, tool: str, **arguments: Any) -> str:
     return text(result)
 
 
+@on_the_module_loop
 async def test_tools_are_listed_read_only_and_described_for_an_agent(
-    home: Path, samples_dir: Path, tmp_path: Path
+    served: tuple[Path, ClientSession],
 ) -> None:
-    db = tmp_path / "s.db"
-    await fill(db, samples_dir, tmp_path)
-    async with connected(home, "--db", str(db)) as session:
-        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-        assert set(tools) == {"search", "list_sessions", "get_session", "usage"}
-        for tool in tools.values():
-            assert tool.annotations is not None and tool.annotations.read_only_hint is True
-            assert tool.description and len(tool.description) > 200
-        assert "get_session" in (tools["search"].description or "")
-        assert set(tools["search"].input_schema["properties"]) == {
-            "query",
-            "project",
-            "since",
-            "session_id",
-            "limit",
-            "cursor",
-        }
-        assert tools["search"].input_schema["required"] == ["query"]
+    _, session = served
+    tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert set(tools) == {"search", "list_sessions", "get_session", "usage"}
+    for tool in tools.values():
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True
+        assert tool.description and len(tool.description) > 200
+    assert "get_session" in (tools["search"].description or "")
+    assert set(tools["search"].input_schema["properties"]) == {
+        "query",
+        "project",
+        "since",
+        "session_id",
+        "limit",
+        "cursor",
+    }
+    assert tools["search"].input_schema["required"] == ["query"]
 
-        # search: hits with snippet, session id, time and the command that resumes it.
-        found = await call(session, "search", query="bd show spotter-4te")
-        assert f"session {MAIN}" in found and "user message" in found
-        cwd = "/home/USER/projects/spotter-worktrees/spotter-4te"
-        assert f"resume: cd {cwd} && claude --resume {MAIN}" in found
-        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", found)
-        # The prompt of a session whose transcript is gone is found too.
-        found = await call(session, "search", query="webhook secret", project="/home/me/payments")
-        assert f"session {GONE}" in found and "prompt history only" in found
-        assert await call(session, "search", query="webhook", since="2030-01-01") == (
-            "No hits for 'webhook'."
-        )
+    # search: hits with snippet, session id, time and the command that resumes it.
+    found = await call(session, "search", query="bd show spotter-4te")
+    assert f"session {MAIN}" in found and "user message" in found
+    cwd = "/home/USER/projects/spotter-worktrees/spotter-4te"
+    assert f"resume: cd {cwd} && claude --resume {MAIN}" in found
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", found)
+    # The prompt of a session whose transcript is gone is found too.
+    found = await call(session, "search", query="webhook secret", project="/home/me/payments")
+    assert f"session {GONE}" in found and "prompt history only" in found
+    assert await call(session, "search", query="webhook", since="2030-01-01") == (
+        "No hits for 'webhook'."
+    )
 
-        # list_sessions: newest first, filtered, paged with a cursor.
-        listed = await call(session, "list_sessions", project="/home/marco/projects/spotter")
-        assert SHORT in listed and MAIN not in listed and GONE not in listed
-        assert "/home/marco/projects/spotter (master)" in listed
-        first = await call(session, "list_sessions", limit=1)
-        cursor = re.search(r'cursor="([^"]+)"', first)
-        assert cursor is not None
-        second = await call(session, "list_sessions", limit=1, cursor=cursor.group(1))
-        ids = re.findall(r"session (\S+)", first + second)
-        assert len(ids) == len(set(ids)) == 2
+    # list_sessions: newest first, filtered, paged with a cursor.
+    listed = await call(session, "list_sessions", project="/home/marco/projects/spotter")
+    assert SHORT in listed and MAIN not in listed and GONE not in listed
+    assert "/home/marco/projects/spotter (master)" in listed
+    first = await call(session, "list_sessions", limit=1)
+    cursor = re.search(r'cursor="([^"]+)"', first)
+    assert cursor is not None
+    second = await call(session, "list_sessions", limit=1, cursor=cursor.group(1))
+    ids = re.findall(r"session (\S+)", first + second)
+    assert len(ids) == len(set(ids)) == 2
 
-        # get_session: the facts and the transcript as markdown.
-        page = await call(session, "get_session", session_id=SHORT)
-        assert page.startswith("# ") and f"- **Session:** `{SHORT}`" in page
-        assert "## Main conversation" in page and "### User · " in page
-        assert page.endswith("*(end of the transcript)*\n")
+    # get_session: the facts and the transcript as markdown.
+    page = await call(session, "get_session", session_id=SHORT)
+    assert page.startswith("# ") and f"- **Session:** `{SHORT}`" in page
+    assert "## Main conversation" in page and "### User · " in page
+    assert page.endswith("*(end of the transcript)*\n")
 
 
+@on_the_module_loop
 async def test_large_sessions_come_in_bounded_pages_that_add_up_to_the_transcript(
-    home: Path, samples_dir: Path, tmp_path: Path
+    served: tuple[Path, ClientSession],
 ) -> None:
-    db = tmp_path / "s.db"
-    await fill(db, samples_dir, tmp_path)
-    async with connected(home, "--db", str(db)) as session:
-        whole = await call(session, "get_session", session_id=MAIN, max_chars=100_000)
-        pages, cursor = [], None
-        while True:
-            args: dict[str, Any] = {"session_id": MAIN, "max_chars": 5_000}
-            if cursor:
-                args["cursor"] = cursor
-            page = await call(session, "get_session", **args)
-            found = MORE.search(page)
-            pages.append(page[: found.start()] if found else page)
-            assert len(pages[-1]) <= 5_000 + 300  # a heading or a cut note may go past
-            if found is None:
-                break
-            cursor = found.group(1)
-        assert len(pages) > 10
-        assert "## Subagent `aac57f5`" in "".join(pages)
-        cut = re.compile(r"\n… \*\(cut here; the next page goes on\)\*\n")
-        joined = cut.sub("", "".join(pages))
-        first_page_of_whole = cut.sub("", whole.split("\n---\nMore of this session")[0])
-        assert joined.startswith(first_page_of_whole)
-        assert joined.endswith("*(end of the transcript)*\n")
+    _, session = served
+    whole = await call(session, "get_session", session_id=MAIN, max_chars=100_000)
+    pages, cursor = [], None
+    while True:
+        args: dict[str, Any] = {"session_id": MAIN, "max_chars": 5_000}
+        if cursor:
+            args["cursor"] = cursor
+        page = await call(session, "get_session", **args)
+        found = MORE.search(page)
+        pages.append(page[: found.start()] if found else page)
+        assert len(pages[-1]) <= 5_000 + 300  # a heading or a cut note may go past
+        if found is None:
+            break
+        cursor = found.group(1)
+    assert len(pages) > 10
+    assert "## Subagent `aac57f5`" in "".join(pages)
+    cut = re.compile(r"\n… \*\(cut here; the next page goes on\)\*\n")
+    joined = cut.sub("", "".join(pages))
+    first_page_of_whole = cut.sub("", whole.split("\n---\nMore of this session")[0])
+    assert joined.startswith(first_page_of_whole)
+    assert joined.endswith("*(end of the transcript)*\n")
 
 
+@on_the_module_loop
 async def test_bad_arguments_are_tool_errors_and_the_server_carries_on(
-    home: Path, samples_dir: Path, tmp_path: Path
+    served: tuple[Path, ClientSession],
 ) -> None:
-    db = tmp_path / "s.db"
-    await fill(db, samples_dir, tmp_path)
-    async with connected(home, "--db", str(db)) as session:
-        bad: list[tuple[str, dict[str, Any], str]] = [
-            ("search", {"query": 'unbalanced "quote'}, "quote"),
-            ("search", {"query": "x", "limit": 0}, "limit"),
-            ("search", {"query": "x", "since": "last tuesday"}, "since"),
-            ("search", {"query": "x", "cursor": "not-a-cursor"}, "cursor"),
-            ("search", {}, "query"),
-            ("list_sessions", {"limit": "many"}, "limit"),
-            ("get_session", {"session_id": "no-such-session"}, "no session with id"),
-            ("get_session", {"session_id": MAIN, "cursor": "garbage"}, "cursor"),
-            ("get_session", {"session_id": MAIN, "max_chars": 10}, "max_chars"),
-            ("no_such_tool", {}, "no_such_tool"),
-        ]
-        for tool, arguments, word in bad:
-            result = await session.call_tool(tool, arguments)
-            assert result.is_error, (tool, arguments)
-            assert word in text(result).lower() or word in text(result), (tool, text(result))
-            assert "Traceback" not in text(result)
-        # A cursor of one session is refused for another.
-        page = await call(session, "get_session", session_id=MAIN, max_chars=1_000)
-        cursor = re.search(r'cursor="([^"]+)"', page)
-        assert cursor is not None
-        other = await session.call_tool("get_session", {"session_id": SHORT, "cursor": cursor[1]})
-        assert other.is_error and "not given for session" in text(other)
-        assert SHORT in await call(session, "list_sessions")
+    _, session = served
+    bad: list[tuple[str, dict[str, Any], str]] = [
+        ("search", {"query": 'unbalanced "quote'}, "quote"),
+        ("search", {"query": "x", "limit": 0}, "limit"),
+        ("search", {"query": "x", "since": "last tuesday"}, "since"),
+        ("search", {"query": "x", "cursor": "not-a-cursor"}, "cursor"),
+        ("search", {}, "query"),
+        ("list_sessions", {"limit": "many"}, "limit"),
+        ("get_session", {"session_id": "no-such-session"}, "no session with id"),
+        ("get_session", {"session_id": MAIN, "cursor": "garbage"}, "cursor"),
+        ("get_session", {"session_id": MAIN, "max_chars": 10}, "max_chars"),
+        ("no_such_tool", {}, "no_such_tool"),
+    ]
+    for tool, arguments, word in bad:
+        result = await session.call_tool(tool, arguments)
+        assert result.is_error, (tool, arguments)
+        assert word in text(result).lower() or word in text(result), (tool, text(result))
+        assert "Traceback" not in text(result)
+    # A cursor of one session is refused for another.
+    page = await call(session, "get_session", session_id=MAIN, max_chars=1_000)
+    cursor = re.search(r'cursor="([^"]+)"', page)
+    assert cursor is not None
+    other = await session.call_tool("get_session", {"session_id": SHORT, "cursor": cursor[1]})
+    assert other.is_error and "not given for session" in text(other)
+    assert SHORT in await call(session, "list_sessions")
 
 
 async def test_an_encrypted_database_is_served_with_the_default_key_file(
@@ -281,17 +326,16 @@ async def test_secrets_are_masked_in_every_tool_output(home: Path, tmp_path: Pat
     assert "[REDACTED:" in page
 
 
+@on_the_module_loop
 async def test_usage_reports_tokens_and_cost_like_the_api(
-    home: Path, samples_dir: Path, tmp_path: Path
+    served: tuple[Path, ClientSession],
 ) -> None:
     from graph.schema import Context, build_schema
     from graph.settings import ServerSettings
 
-    db = tmp_path / "s.db"
-    await fill(db, samples_dir, tmp_path)
-    async with connected(home, "--db", str(db)) as session:
-        by_model = await call(session, "usage", group_by=["model"], time_zone="UTC")
-        refused = await session.call_tool("usage", {"group_by": ["colour"]})
+    db, session = served
+    by_model = await call(session, "usage", group_by=["model"], time_zone="UTC")
+    refused = await session.call_tool("usage", {"group_by": ["colour"]})
     store = await Store.open(db)
     try:
         result = await build_schema().execute(

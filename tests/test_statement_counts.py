@@ -56,7 +56,9 @@ async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str,
         transport = ASGITransport(app=create_app(store=store, server=server))
         async with AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             gql = GraphQL(client)
-            await gql(NESTED, n=sessions)  # warm the reader pool
+            # Warm the reader pool and plans with a small page: what that leaves out
+            # does not grow with the rows, and the counted page pays for anything that does.
+            await gql(NESTED, n=5)
             before = store.statements.count
             data = await gql(NESTED, n=sessions)
             return store.statements.count - before, data
@@ -64,9 +66,9 @@ async def _statements_for(tmp_path: Path, sessions: int) -> tuple[int, dict[str,
         await store.close()
 
 
-@pytest.mark.parametrize("sessions", [5, 200])
+@pytest.mark.parametrize("sessions", [5, 500])
 async def test_nested_query_statement_count_is_constant(tmp_path: Path, sessions: int) -> None:
-    """The same bound for 5 sessions as for 200: the count does not grow with the rows."""
+    """The same bound for 5 sessions as for 500: the count does not grow with the rows."""
     count, data = await _statements_for(tmp_path, sessions)
     edges = data["sessions"]["edges"]  # type: ignore[index]
     assert len(edges) == sessions
