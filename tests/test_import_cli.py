@@ -189,7 +189,10 @@ async def test_watch_imports_appended_lines_within_a_second(
     assert total.messages_added >= 2 and runs
 
 
-async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_watch_runs_until_ctrl_c_or_sigterm(
+    samples_dir: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
     tree = copy_samples(samples_dir, tmp_path / "projects")
     proc = await asyncio.create_subprocess_exec(
         str(SESSIONGRAPH),
@@ -218,7 +221,7 @@ async def test_watch_runs_until_ctrl_c(samples_dir: Path, tmp_path: Path) -> Non
         )
         change = json.loads(await asyncio.wait_for(proc.stdout.readline(), 20))
         assert change["eventsAdded"] == 1 and change["linesRead"] == 1
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         code = await asyncio.wait_for(proc.wait(), 20)
         stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
         assert code == 0, stderr

@@ -6,8 +6,10 @@ importers, the store and rich.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -142,14 +144,46 @@ async def import_into(
             return summary
         if not as_json:
             typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        with snapshots.hold(db):  # `restore` refuses while a watcher has the database
+        with snapshots.hold(db), _stop_on_signals() as stop:
+            # `restore` refuses while a watcher has the database.
             total = await watch_paths(
-                store, paths, on_import=partial(_report_change, as_json=as_json), redact=redact
+                store,
+                paths,
+                on_import=partial(_report_change, as_json=as_json),
+                stop=stop,
+                redact=redact,
             )
+        typer.echo("stopped watching", err=True)
         summary.merge(total)
         return summary
     finally:
         await store.close()
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[asyncio.Event]:
+    """An event that Ctrl-C (or SIGTERM) sets, to end a watch between two runs.
+
+    Not the cancellation ``asyncio.run`` makes of Ctrl-C: delivered while watchfiles'
+    task group was closing, anyio took it for its own and the watch went on, deaf to
+    it. A second signal interrupts at once, for a watch that does not stop.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def stop_or_interrupt() -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # out of the event loop, as Ctrl-C does
+        stop.set()
+
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for each in signals:
+        loop.add_signal_handler(each, stop_or_interrupt)
+    try:
+        yield stop
+    finally:
+        for each in signals:
+            loop.remove_signal_handler(each)
 
 
 def _report_change(summary: ImportSummary, *, as_json: bool) -> None:

@@ -96,7 +96,7 @@ def import_command(
         except KeyboardInterrupt:
             if not watch:
                 raise
-            typer.echo("stopped watching", err=True)
+            typer.echo("stopped watching", err=True)  # a second Ctrl-C
 
 
 @app.command("export", cls=IdArgumentCommand, rich_help_panel="Reading")
