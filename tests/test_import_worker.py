@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import graph.importers.importer as importer_module
+import graph.importers.reading as reading_module
 from graph.importers.batch import UNREADABLE
 from graph.importers.importer import import_paths
 from graph.importers.reading import FileJob, Limits, read_here
@@ -58,11 +59,12 @@ async def imported(tmp_path: Path, tree: Path, name: str, *, worker: bool) -> di
 async def test_the_worker_stores_what_reading_here_stores(
     samples_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_lines: int
 ) -> None:
-    # 7 lines a batch: API messages split across batches and groups, many transactions.
-    monkeypatch.setattr(importer_module, "BATCH_LINES", batch_lines)
+    # 7 lines a batch: API messages split across batches and groups, many transactions;
+    # what the worker stores so is what reading here stores in whole batches.
     tree = copy_samples(samples_dir, tmp_path / "projects")
     (tree / "broken.jsonl").write_bytes(b'{"type": "user"\nnot json\n[1, 2]\n')
     here = await imported(tmp_path, tree, "here", worker=False)
+    monkeypatch.setattr(importer_module, "BATCH_LINES", batch_lines)
     there = await imported(tmp_path, tree, "worker", worker=True)
     assert there["rows"]["messages"] and len(there["search"]["tokens"]) > 10_000
     assert there == here  # rows, every token of the index, and the problems
@@ -104,6 +106,9 @@ async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
         after = await snapshot(store)
     finally:
         await store.close()
+    # The clean import to compare with reads in whole batches: that is what it stores
+    # whatever the batches (see the test above).
+    monkeypatch.setattr(importer_module, "BATCH_LINES", reading_module.BATCH_LINES)
     fresh = await imported(tmp_path, tree, "fresh", worker=False)
     assert after == fresh["rows"]
 
