@@ -135,6 +135,14 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
+    def remembered_session(self, pk: int) -> SessionRow | None:
+        """The session row this request has read already, if it has (no load)."""
+        return self._sessions.get(pk)
+
+    def remembered_conversation(self, pk: int) -> ConversationRow | None:
+        """The thread row this request has read already, if it has (no load)."""
+        return self._conversations.get(pk)
+
     def remember_sessions(self, rows: Iterable[SessionRow]) -> None:
         """Let loading these sessions by pk reuse the rows."""
         self._sessions.update((row.id, row) for row in rows)

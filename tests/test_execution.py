@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import ParserCache, SchemaExtension
 
-from graph.schema.connections import Chained, then
+from graph.schema.chained import Chained, then
 from graph.schema.execution import CycleFreeExecutionContext
 
 

@@ -44,7 +44,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.types.cast import get_strawberry_type_cast
 
-from graph.schema.connections import Chained
+from graph.schema.chained import Chained
 from graph.schema.planner import Planner
 from graph.schema.plans import Plain, close, never
 

@@ -100,9 +100,18 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _make_plan(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Plain | None:
-        field_def = self.schema.get_field(parent_type, details[0].node.name.value)
+        name = details[0].node.name.value
+        field_def = self.schema.get_field(parent_type, name)
         if field_def is None:
             return None
+        if name == "__typename":  # the type's name, whatever the object
+            completion = self._completion(field_def.type, details)
+            type_name = parent_type.name
+            return (
+                completion._replace(read=lambda _: type_name, field=field_def)
+                if completion
+                else None
+            )
         definition = field_def.extensions.get(DEFINITION)
         if not isinstance(definition, StrawberryField) or self._convert is None:
             return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
+from typing import TypeVar
 
 import orjson
 import strawberry
@@ -19,6 +20,7 @@ from graph.content import BlocksOf, Record
 from graph.importers.formats import format_named
 from graph.pricing import request_input
 from graph.schema.blocks import ContentBlock, to_block
+from graph.schema.chained import Chained, then
 from graph.schema.children import (
     event_connection,
     event_filter,
@@ -147,11 +149,18 @@ class Session(Node):
     def resume_command(self) -> str:
         return format_named(self.row.source).resume_command(self.session_id, self.cwd)
 
-    @strawberry.field(description="The main thread first, then subagent threads by start.")
-    async def conversations(self, info: Info) -> list[Conversation]:
-        rows = await info.context.loaders.conversations_of_session.load(self.row.id)
-        info.context.loaders.remember_conversations(rows)
-        return [Conversation.of(row, info.context) for row in rows]
+    @strawberry.field(
+        description="The main thread first, then subagent threads by start.",
+        graphql_type=list["Conversation"],
+    )
+    def conversations(self) -> Awaitable[list[Conversation]]:
+        context = self.context
+
+        def made(rows: list[ConversationRow]) -> list[Conversation]:
+            context.loaders.remember_conversations(rows)
+            return [Conversation.of(row, context) for row in rows]
+
+        return then(context.loaders.conversations_of_session.load(self.row.id), made)
 
     @strawberry.field(description="Messages of every thread, in time order.")
     def messages(
@@ -226,11 +235,9 @@ class Conversation(Node):
             ended_at=from_db_time(row.ended_at),
         )
 
-    @strawberry.field
-    async def session(self, info: Info) -> Session:
-        row = await info.context.loaders.session.load(self.row.session_pk)
-        assert row is not None  # a foreign key guarantees it
-        return Session.of(row, info.context)
+    @strawberry.field(graphql_type=Session)
+    def session(self) -> Session | Awaitable[Session]:
+        return session_of(self.context, self.row.session_pk)
 
     @strawberry.field(description="The thread's messages, in transcript order.")
     def messages(
@@ -349,17 +356,13 @@ class Message(Node):
     async def records(self) -> list[JSON] | None:
         return [JSON(record) for _, record in await self._records()]
 
-    @strawberry.field
-    async def conversation(self, info: Info) -> Conversation:
-        row = await info.context.loaders.conversation.load(self.row.conversation_pk)
-        assert row is not None
-        return Conversation.of(row, info.context)
+    @strawberry.field(graphql_type=Conversation)
+    def conversation(self) -> Conversation | Awaitable[Conversation]:
+        return conversation_of(self.context, self.row.conversation_pk)
 
-    @strawberry.field
-    async def session(self, info: Info) -> Session:
-        row = await info.context.loaders.session.load(self.row.session_pk)
-        assert row is not None
-        return Session.of(row, info.context)
+    @strawberry.field(graphql_type=Session)
+    def session(self) -> Session | Awaitable[Session]:
+        return session_of(self.context, self.row.session_pk)
 
 
 @strawberry.type(description="A timeline record that is not a message (progress, system...).")
@@ -396,3 +399,33 @@ class Event(Node):
         row = await info.context.loaders.session.load(self.row.session_pk)
         assert row is not None
         return Session.of(row, info.context)
+
+
+# A message's, event's or thread's session and thread: foreign keys, so they exist. Made at
+# once from a row the request has read (a page's parents, mostly), else from a load that
+# the rest of the page's shares.
+
+
+def session_of(context: Context, pk: int) -> Session | Chained[Session]:
+    """Session ``pk``, as an object of the request."""
+    row = context.loaders.remembered_session(pk)
+    if row is not None:
+        return Session.of(row, context)
+    return then(context.loaders.session.load(pk), lambda row: Session.of(_found(row), context))
+
+
+def conversation_of(context: Context, pk: int) -> Conversation | Chained[Conversation]:
+    """Thread ``pk``, as an object of the request."""
+    row = context.loaders.remembered_conversation(pk)
+    if row is not None:
+        return Conversation.of(row, context)
+    load = context.loaders.conversation.load(pk)
+    return then(load, lambda row: Conversation.of(_found(row), context))
+
+
+R = TypeVar("R")
+
+
+def _found(row: R | None) -> R:
+    assert row is not None  # a foreign key guarantees it
+    return row
