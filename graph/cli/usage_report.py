@@ -160,7 +160,6 @@ _NUMBER_HEADINGS: Final = (
     "cache write",
     "total tokens",
     "cost (USD)",
-    "messages",
 )
 # Narrow terminals: compact counts under short headings, no vertical rules.
 _SHORT_HEADINGS: Final = ("in", "out", "cache read", "cache write", "total", "USD", "msgs")
@@ -174,7 +173,7 @@ _TIMES: Final = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH})
 
 
 def _number_columns(table: Table) -> None:
-    for name in _NUMBER_HEADINGS[:-1]:
+    for name in _NUMBER_HEADINGS:
         table.add_column(name, justify="right")
 
 
@@ -248,7 +247,7 @@ def _table(
     compact = hidden is not None
     kept = [index for index in range(len(_SHORT_HEADINGS)) if index not in (hidden or ())]
     headings = [_HEADINGS[d] for d in dimensions] + [
-        (_SHORT_HEADINGS if compact else _NUMBER_HEADINGS)[index] for index in kept
+        (_SHORT_HEADINGS if compact else (*_NUMBER_HEADINGS, "messages"))[index] for index in kept
     ]
 
     def numbers(found: UsageGroup) -> list[str]:

@@ -66,6 +66,11 @@ def _totals(tokens: Any) -> TokenTotals:
     )
 
 
+def _is_metadata(record: Record) -> bool:
+    """The session's metadata line (its first), or one like it."""
+    return "projectHash" in record or ("sessionId" in record and "id" not in record)
+
+
 def _named_time(record: Record) -> str | None:
     """The time a record without a ``timestamp`` names: the metadata line's
     ``startTime``, a ``$set``'s ``lastUpdated`` (else the previous record's time would
@@ -73,7 +78,7 @@ def _named_time(record: Record) -> str | None:
     if "$set" in record:
         update = record["$set"]
         return normalize_timestamp(update.get("lastUpdated")) if isinstance(update, dict) else None
-    if "projectHash" in record or ("sessionId" in record and "id" not in record):
+    if _is_metadata(record):
         return normalize_timestamp(record.get("startTime"))
     return None
 
@@ -133,7 +138,7 @@ class GeminiParser(TranscriptParser):
         elif "$set" in record:
             event_type = "$set"
             self._summary(record.get("$set"), batch)
-        elif "projectHash" in record or ("sessionId" in record and "id" not in record):
+        elif _is_metadata(record):
             event_type = "session"
             if self._subagent:
                 batch.agent_id = batch.agent_id or _str(record.get("sessionId"))

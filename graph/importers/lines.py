@@ -193,12 +193,11 @@ def _time_leading_records(batch: Batch, fallback: str) -> None:
     """Time the records before a file's first timed one by that one, not by the file's
     mtime (``fallback``): a copy of the file changes its mtime, and the records at its
     head (a resumed session's summaries, say) are no later than what follows them."""
-    timed = [(event.seq, event.timestamp) for event in batch.events if event.timestamp != fallback]
-    timed += [(m.seq, m.timestamp) for m in batch.messages.values() if m.timestamp != fallback]
+    items: list[NewEvent | NewMessage] = [*batch.events, *batch.messages.values()]
+    timed = [(item.seq, item.timestamp) for item in items if item.timestamp != fallback]
     if not timed:
         return  # nothing in the file has a time: the mtime is all there is
     first, timestamp = min(timed)
-    items: list[NewEvent | NewMessage] = [*batch.events, *batch.messages.values()]
     for item in items:
         if item.seq < first and item.timestamp == fallback:
             item.timestamp = timestamp
