@@ -134,6 +134,13 @@ async def test_total_counts_are_the_lists_lengths_with_and_without_a_filter(
 PAGE = """query($n: Int!) { sessions(first: $n) { totalCount edges { node { id
   messages(first: 5) { totalCount edges { node { id role text } } } } } } }"""
 
+# Each row's way back to its parents, and each object's type name.
+RELATED = """query($n: Int!) { sessions(first: $n) { edges { node { __typename sessionId
+  conversations { __typename session { sessionId }
+    messages(first: 3) { nodes { __typename session { sessionId } conversation { agentId } } } }
+  events(first: 3) { nodes { __typename session { sessionId } conversation { agentId } } }
+} } } }"""
+
 
 class _Work(NamedTuple):
     """What one page asks of the event loop."""
@@ -143,12 +150,12 @@ class _Work(NamedTuple):
     callbacks: int  # scheduled with call_soon
 
 
-async def _work_for(tmp_path: Path, sessions: int) -> _Work:
-    """The tasks, futures and callbacks of one page of ``sessions`` sessions with their
-    messages."""
+async def _work_for(tmp_path: Path, sessions: int, query: str = PAGE) -> _Work:
+    """The tasks, futures and callbacks of one ``query`` of ``sessions`` sessions with
+    their messages."""
     store = await Store.open(tmp_path / f"t{sessions}.db")
     try:
-        await make_sessions(store, sessions, messages=8)
+        await make_sessions(store, sessions, messages=8, sidechain_every=0)
         schema, settings = build_schema(), ServerSettings()
         loop = asyncio.get_running_loop()
         counts = {"tasks": 0, "futures": 0, "callbacks": 0}
@@ -163,9 +170,11 @@ async def _work_for(tmp_path: Path, sessions: int) -> _Work:
 
         async def page() -> None:
             context = Context(store=store, settings=settings, request_id="t")
-            result = await schema.execute(PAGE, {"n": sessions}, context_value=context)
+            result = await schema.execute(query, {"n": sessions}, context_value=context)
             assert result.errors is None
             assert result.data is not None and len(result.data["sessions"]["edges"]) == sessions
+            if query is RELATED:
+                _check_related(result.data)
 
         await page()  # warm: the reader pool, plans
         loop.set_task_factory(task)
@@ -180,6 +189,27 @@ async def _work_for(tmp_path: Path, sessions: int) -> _Work:
         return _Work(**counts)
     finally:
         await store.close()
+
+
+def _check_related(data: dict[str, Any]) -> None:
+    """Each row's parents are its own, and each type name is right."""
+    for edge in data["sessions"]["edges"]:
+        session = edge["node"]
+        mine = {"sessionId": session["sessionId"]}
+        (thread,) = session["conversations"]
+        assert (session["__typename"], thread["__typename"]) == ("Session", "Conversation")
+        assert thread["session"] == mine
+        for kind, rows in (
+            ("Message", thread["messages"]["nodes"]),
+            ("Event", session["events"]["nodes"]),
+        ):
+            assert len(rows) == 3
+            for row in rows:
+                assert row == {
+                    "__typename": kind,
+                    "session": mine,
+                    "conversation": {"agentId": None},
+                }
 
 
 def _counting(call_soon: Callable[..., asyncio.Handle], counts: dict[str, int]) -> Any:
@@ -199,3 +229,12 @@ async def test_a_page_of_connections_asks_the_loop_for_no_work_per_parent(
     few, many = await _work_for(tmp_path, 5), await _work_for(tmp_path, 60)
     assert many.tasks == few.tasks
     assert (many.futures - few.futures, many.callbacks - few.callbacks) == (55, 55)
+
+
+async def test_parents_and_type_names_ask_the_loop_for_no_work_per_row(tmp_path: Path) -> None:
+    # A row's session and thread are objects the page has read already (no load, no
+    # await), and __typename is the type's name: per parent, only its loads (its
+    # threads, their message page, its event page) are a future and a callback each.
+    few, many = await _work_for(tmp_path, 5, RELATED), await _work_for(tmp_path, 60, RELATED)
+    assert many.tasks == few.tasks
+    assert (many.futures - few.futures, many.callbacks - few.callbacks) == (3 * 55, 3 * 55)

@@ -67,11 +67,14 @@ def event_connection(
     args: PageArgs,
     where: EventFilter,
     total: int,
-    wrap: Callable[[EventRow], T],
+    of: Callable[[EventRow, Context], T],
 ) -> Connection[T]:
-    """A parent's events matching ``where``, a page at a time."""
+    """A parent's events matching ``where``, a page at a time, each made ``of`` its row
+    and the request's context."""
     pages = context.loaders.event_page
-    return _children(context, "events", pages, parent, pk, args, where, total, wrap)
+    return _children(
+        context, "events", pages, parent, pk, args, where, total, lambda row: of(row, context)
+    )
 
 
 def _children(

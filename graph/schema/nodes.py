@@ -37,7 +37,7 @@ NODES: Final[dict[str, NodeType]] = {
     "Session": NodeType(Session, lambda loaders: loaders.session, Session.of),
     "Conversation": NodeType(Conversation, lambda loaders: loaders.conversation, Conversation.of),
     "Message": NodeType(Message, lambda loaders: loaders.message, Message.of),
-    "Event": NodeType(Event, lambda loaders: loaders.event, lambda r, _: Event.of(r)),
+    "Event": NodeType(Event, lambda loaders: loaders.event, Event.of),
 }
 
 

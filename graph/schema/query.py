@@ -222,7 +222,7 @@ class Query(UsageQuery):
         )
         return Connection.build(
             lambda: loaders.events(where, request),
-            Event.of,
+            lambda row: Event.of(row, info.context),
             page_key(("timestamp", "id")),
             "e",
             lambda: loaders.count_events(where),

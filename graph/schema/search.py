@@ -131,7 +131,7 @@ class SearchHit:
         if isinstance(row, MessageRow):
             return Message.of(row, self.context)
         if isinstance(row, EventRow):
-            return Event.of(row)
+            return Event.of(row, self.context)
         return Session.of(row, self.context) if row is not None else None
 
     @strawberry.field

@@ -47,7 +47,9 @@ def _fresh(info: Info) -> None:
 def _activity(info: Info, seq: int, row: MessageRow | EventRow) -> SessionActivity:
     _fresh(info)
     node: Message | Event = (
-        Message.of(row, info.context) if isinstance(row, MessageRow) else Event.of(row)
+        Message.of(row, info.context)
+        if isinstance(row, MessageRow)
+        else Event.of(row, info.context)
     )
     return SessionActivity(cursor=encode_cursor("a", (seq,)), node=node)
 

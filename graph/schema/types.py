@@ -368,16 +368,19 @@ class Message(Node):
 @strawberry.type(description="A timeline record that is not a message (progress, system...).")
 class Event(Node):
     row: strawberry.Private[EventRow]
+    # The request's: what its thread and session are loaded with.
+    context: strawberry.Private[Context]
     uuid: str | None
     type: str
     subtype: str | None
     timestamp: datetime
 
     @classmethod
-    def of(cls, row: EventRow) -> Event:
+    def of(cls, row: EventRow, context: Context) -> Event:
         return cls(
             id=strawberry.ID(encode_id("Event", row.id)),
             row=row,
+            context=context,
             uuid=row.uuid,
             type=row.type,
             subtype=row.subtype,
@@ -385,20 +388,16 @@ class Event(Node):
         )
 
     @strawberry.field(description="The whole record, as Claude Code wrote it.")
-    def data(self, info: Info) -> JSON | None:
-        return JSON(info.context.open_json("events", "data", self.row.row_key, self.row.data))
+    def data(self) -> JSON | None:
+        return JSON(self.context.open_json("events", "data", self.row.row_key, self.row.data))
 
-    @strawberry.field
-    async def conversation(self, info: Info) -> Conversation:
-        row = await info.context.loaders.conversation.load(self.row.conversation_pk)
-        assert row is not None
-        return Conversation.of(row, info.context)
+    @strawberry.field(graphql_type=Conversation)
+    def conversation(self) -> Conversation | Awaitable[Conversation]:
+        return conversation_of(self.context, self.row.conversation_pk)
 
-    @strawberry.field
-    async def session(self, info: Info) -> Session:
-        row = await info.context.loaders.session.load(self.row.session_pk)
-        assert row is not None
-        return Session.of(row, info.context)
+    @strawberry.field(graphql_type=Session)
+    def session(self) -> Session | Awaitable[Session]:
+        return session_of(self.context, self.row.session_pk)
 
 
 # A message's, event's or thread's session and thread: foreign keys, so they exist. Made at
