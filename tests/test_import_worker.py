@@ -101,14 +101,14 @@ async def test_a_worker_that_dies_fails_the_import_and_loses_nothing(
         assert readers[0]._process.poll() is not None
         monkeypatch.setattr(importer_module._Importer, "_write", real_write)
         # The groups committed before it died stay, with their files' states: the next
-        # run carries on from there and ends where a clean import would.
+        # run carries on from there, in whole batches (a file's state is its offset,
+        # whatever batches wrote it), and ends where a clean import would.
+        monkeypatch.setattr(importer_module, "BATCH_LINES", reading_module.BATCH_LINES)
         await import_paths(store, [tree], worker=True)
         after = await snapshot(store)
     finally:
         await store.close()
-    # The clean import to compare with reads in whole batches: that is what it stores
-    # whatever the batches (see the test above).
-    monkeypatch.setattr(importer_module, "BATCH_LINES", reading_module.BATCH_LINES)
+    # What a clean import stores whatever the batches (see the test above).
     fresh = await imported(tmp_path, tree, "fresh", worker=False)
     assert after == fresh["rows"]
 
