@@ -52,8 +52,6 @@ TOKEN = "fuzz-token"
 _EXAMPLES = os.environ.get("SESSIONGRAPH_FUZZ_EXAMPLES")
 EXAMPLES = int(_EXAMPLES) if _EXAMPLES else 200  # per test: 400 documents in all
 
-SDL = build_schema().as_str()
-
 # Read back from the filled store to seed the strategies: real IDs, and cursors of every
 # connection, by parent type and field (an alias names its field before the "_").
 _HARVEST = """{
@@ -159,7 +157,8 @@ class Api:
         assert response.status_code == 200 and "errors" not in response.json(), response.text
         self.harvest = Harvest.of(response.json()["data"])
         self.values = _Values(self.harvest)
-        self.schema = graphql.build_schema(SDL)
+        # Built here, not at import: every test process collects this module.
+        self.schema = graphql.build_schema(build_schema().as_str())
         self._documents: dict[str | None, st.SearchStrategy[graphql.DocumentNode]] = {}
 
     @staticmethod
