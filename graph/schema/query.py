@@ -90,7 +90,7 @@ class SessionFilter:
 @strawberry.input(description="Events matching every field that is set.")
 class EventFilter:
     session_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A Session global ID or a raw Claude sessionId."
+        default=None, description="A Session global ID or the agent's own sessionId."
     )
     types: list[str] | None = None
     subtypes: list[str] | None = None
@@ -146,7 +146,7 @@ class Query(UsageQuery):
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="A session by global ID or by Claude's own sessionId.")
+    @strawberry.field(description="A session by global ID or by the agent's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
         pk = await session_pk(info, id)
         row = await info.context.loaders.session.load(pk) if pk is not None else None

@@ -68,7 +68,7 @@ class SearchFilter:
     )
     project: str | None = None
     session_id: strawberry.ID | None = strawberry.field(
-        default=None, description="A Session global ID or a raw Claude sessionId."
+        default=None, description="A Session global ID or the agent's own sessionId."
     )
     role: str | None = strawberry.field(default=None, description="Messages of this role.")
     model: str | None = None

@@ -45,10 +45,16 @@ class Session(Node):
     # The request's: what the title, summary and metadata are opened with.
     context: strawberry.Private[Context]
     session_id: str = strawberry.field(description="The agent's own session id.")
-    project: str | None = strawberry.field(description="The Claude project folder name.")
+    project: str | None = strawberry.field(
+        description="The project, named as Claude Code names its project folders (the working "
+        "directory with `/` as `-`; Codex sessions too); for Gemini CLI, its folder under "
+        "~/.gemini/tmp (a hash of the directory)."
+    )
     cwd: str | None
     git_branch: str | None
-    version: str | None = strawberry.field(description="Claude Code version that wrote it.")
+    version: str | None = strawberry.field(
+        description="Version of the agent that wrote it (Claude Code, Codex CLI)."
+    )
     message_count: int
     event_count: int
     conversation_count: int
@@ -387,7 +393,7 @@ class Event(Node):
             timestamp=datetime.fromisoformat(row.timestamp),
         )
 
-    @strawberry.field(description="The whole record, as Claude Code wrote it.")
+    @strawberry.field(description="The whole record, as the agent wrote it.")
     def data(self) -> JSON | None:
         return JSON(self.context.open_json("events", "data", self.row.row_key, self.row.data))
 

@@ -60,7 +60,7 @@ class UsageFilter:
     projects: list[str] | None = None
     models: list[str] | None = None
     sessions: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Session global IDs or raw Claude sessionIds."
+        default=None, description="Session global IDs or the agents' own sessionIds."
     )
     git_branches: list[str] | None = None
     sources: list[str] | None = strawberry.field(
@@ -113,7 +113,7 @@ class UsageRow:
     month: str | None = strawberry.field(description="YYYY-MM, in the time zone.")
     project: str | None
     model: str | None
-    session_id: str | None = strawberry.field(description="Claude's own sessionId.")
+    session_id: str | None = strawberry.field(description="The agent's own sessionId.")
     source: str | None = strawberry.field(
         description="The agent: `claude-code`, `codex` or `gemini-cli`."
     )
@@ -224,7 +224,7 @@ class UsageBlock:
         )
 
 
-@strawberry.type(description="A project (Claude's project folder) for a session browser.")
+@strawberry.type(description="A project (see Session.project) for a session browser.")
 class Project:
     project: str | None
     cwd: str | None = strawberry.field(description="Of its most recently active session.")

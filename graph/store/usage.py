@@ -71,7 +71,7 @@ class UsageFilter:
     projects: tuple[str, ...] | None = None
     models: tuple[str, ...] | None = None
     session_pks: tuple[int, ...] | None = None
-    session_ids: tuple[str, ...] | None = None  # Claude's own sessionIds
+    session_ids: tuple[str, ...] | None = None  # the agents' own sessionIds
     git_branches: tuple[str, ...] | None = None
     sources: tuple[str, ...] | None = None
 
