@@ -33,11 +33,12 @@ run: $(STAMP)
 # tests meanwhile (on 2 cores, 3 workers took 182 s where 2 took 208). A test file stays
 # on one worker, so its module-scoped servers start once. The package is compiled first:
 # where PYTHONDONTWRITEBYTECODE is set, each server or CLI process a test starts would
-# otherwise compile it again (~0.3 s each).
+# otherwise compile it again (~0.3 s each); and pytest may keep its rewritten test
+# modules, which every worker otherwise rewrites on every run (~7 s of CPU each).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(STAMP) browser-deps
 	$(BIN)/python -m compileall -q graph bench
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Headless Chromium and its WebDriver for tests/test_browser.py (Debian packages, installed
 # as root, or through sudo otherwise); does nothing when both are already there.
