@@ -23,6 +23,32 @@ os.environ["SESSIONGRAPH_SECRETS_CONFIG"] = str(FIXTURES / "no-secrets-config.to
 LATEST = load_migrations()[-1].version
 
 
+# The files that take longest, in that order, ahead of the rest (which keep theirs): a file
+# stays on one worker (`--dist loadfile`), so one of these handed out last would keep the
+# other workers waiting for it at the end of the run.
+_LONGEST_FIRST = (
+    "test_fuzz_graphql.py",
+    "test_browser.py",
+    "test_mcp.py",
+    "test_subscriptions.py",
+    "test_bench_smoke.py",
+    "test_import_cli.py",
+    "test_encryption.py",
+    "test_usage_api.py",
+    "test_import_worker.py",
+    "test_cli_failures.py",
+    "test_cli_core.py",
+    "test_secrets_redact.py",
+    "test_hooks.py",
+    "test_first_hour.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(_LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture
 def samples_dir() -> Path:
     """The real, sanitized Claude Code transcripts (a copy lives in tests/fixtures)."""
