@@ -37,6 +37,11 @@ DOCUMENTS = [
     f"{{ events(first: 40) {{ nodes {{ {PARENTS} }} }} }}",
     f"""{{ search(query: "the OR file", first: 40) {{ nodes {{ __typename session {{ sessionId }}
       node {{ __typename ... on Message {{ {PARENTS} }} ... on Event {{ {PARENTS} }} }} }} }} }}""",
+    # Content: blocks and records, read with a page's messages or found alone.
+    """{ sessions(first: 20) { nodes { messages(first: 40) { nodes { id records blocks {
+      __typename ... on ToolUseBlock { name input } ... on TextBlock { text } } } } } } }""",
+    """{ search(query: "the OR file", first: 20) { nodes { node { ... on Message { records
+      blocks { __typename } } } } } }""",
     # A parent's parent, and a field that fails beside the planned ones.
     """{ events(first: 10) { nodes { conversation { session { sessionId
       conversations { agentId } } } } } }""",
@@ -95,3 +100,23 @@ async def test_every_row_has_its_own_parents(imported: Store) -> None:
                     "agentId": thread["agentId"],
                 }
     assert rows > 50  # the samples have threads and events to check
+
+
+async def test_a_message_found_alone_has_the_blocks_and_records_of_its_page(
+    imported: Store,
+) -> None:
+    content = "records blocks { __typename ... on TextBlock { text } ... on ToolUseBlock { name } }"
+    page = await _run(
+        build_schema(),
+        imported,
+        f"{{ sessions(first: 20) {{ nodes {{ messages(first: 40) {{"
+        f" nodes {{ id {content} }} }} }} }} }}",
+    )
+    assert page.errors is None and page.data is not None
+    messages = [m for s in page.data["sessions"]["nodes"] for m in s["messages"]["nodes"]]
+    assert any(m["blocks"] for m in messages)
+    for message in messages[::7]:
+        alone = await _run(
+            build_schema(), imported, f'{{ message(id: "{message["id"]}") {{ id {content} }} }}'
+        )
+        assert alone.errors is None and alone.data == {"message": message}

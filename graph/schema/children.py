@@ -134,7 +134,11 @@ async def with_records(context: Context, row: MessageRow) -> MessageRow:
     those of every message of the request that needs them)."""
     if row.content is not None:
         return row
-    content = await context.loaders.message_content.load(row.id)
+    return with_content(row, await context.loaders.message_content.load(row.id))
+
+
+def with_content(row: MessageRow, content: bytes | None) -> MessageRow:
+    """``row`` with the records ``message_content`` read for it."""
     return row._replace(content=content if content is not None else b"[]")
 
 

@@ -8,7 +8,7 @@ resolve info (and take the executor's plain path).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ from graph.schema.children import (
     event_filter,
     message_connection,
     message_records,
+    with_content,
     with_records,
 )
 from graph.schema.connections import Connection, PageArgs
@@ -349,18 +350,42 @@ class Message(Node):
 
     async def _format_blocks(self) -> BlocksOf:
         """How the format of the message's session reads its records."""
-        row = await self.context.loaders.session.load(self.row.session_pk)
+        row = self.context.loaders.remembered_session(self.row.session_pk)
+        row = row or await self.context.loaders.session.load(self.row.session_pk)
         assert row is not None
         return format_named(row.source).blocks
 
-    @strawberry.field(description="Every content block, in order.")
-    async def blocks(self) -> list[ContentBlock] | None:
+    @strawberry.field(
+        description="Every content block, in order.", graphql_type=list[ContentBlock] | None
+    )
+    def blocks(self) -> list[ContentBlock] | Awaitable[list[ContentBlock]]:
+        session = self.context.loaders.remembered_session(self.row.session_pk)
+        if session is None:  # a message found alone: its session is a load of its own
+            return self._blocks()
+        blocks = format_named(session.source).blocks
+        return self._with_records(lambda records: [to_block(b) for b in blocks(records)])
+
+    async def _blocks(self) -> list[ContentBlock]:
         blocks = await self._format_blocks()
         return [to_block(block) for block in blocks(await self._records())]
 
-    @strawberry.field(description="The transcript records this message was built from.")
-    async def records(self) -> list[JSON] | None:
-        return [JSON(record) for _, record in await self._records()]
+    @strawberry.field(
+        description="The transcript records this message was built from.",
+        graphql_type=list[JSON] | None,
+    )
+    def records(self) -> list[JSON] | Awaitable[list[JSON]]:
+        return self._with_records(lambda records: [JSON(record) for _, record in records])
+
+    def _with_records(self, make: Callable[[list[tuple[int, Record]]], T]) -> T | Chained[T]:
+        """What ``make`` makes of the records, once read: a page's messages share the
+        load, and none takes a task of its own."""
+        context, row = self.context, self.row
+        if row.content is not None:
+            return make(message_records(context, row))
+        return then(
+            context.loaders.message_content.load(row.id),
+            lambda content: make(message_records(context, with_content(row, content))),
+        )
 
     @strawberry.field(graphql_type=Conversation)
     def conversation(self) -> Conversation | Awaitable[Conversation]:
@@ -429,6 +454,7 @@ def conversation_of(context: Context, pk: int) -> Conversation | Chained[Convers
 
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def _found(row: R | None) -> R:
