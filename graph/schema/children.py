@@ -1,4 +1,4 @@
-"""A parent's messages or events as a connection, and what a message is made of.
+"""A parent's messages or events as a connection.
 
 One page loader batches the pages of every parent of a request; the total count is the
 parent row's own count when nothing filters the list, and is counted (batched too) when
@@ -13,22 +13,13 @@ from typing import Literal, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph.content import Block, Record
-from graph.importers.formats import format_named
 from graph.loaders import ChildCount, ChildPage
 from graph.schema.connections import Connection, PageArgs, page_key
 from graph.schema.context import Context
 from graph.schema.scalars import to_db_time
 from graph.store import EventFilter, EventRow, MessageFilter, MessageRow, Page, Parent
 
-__all__ = [
-    "event_connection",
-    "event_filter",
-    "message_blocks",
-    "message_connection",
-    "message_records",
-    "with_records",
-]
+__all__ = ["event_connection", "event_filter", "message_connection"]
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -120,29 +111,3 @@ def event_filter(
         since=to_db_time(since) if since else None,
         until=to_db_time(until) if until else None,
     )
-
-
-def message_records(context: Context, row: MessageRow) -> list[tuple[int, Record]]:
-    """A message's (line, record) pairs, decrypted once per request (``row`` read with
-    its records)."""
-    pairs = context.open_json("messages", "content", row.row_key, row.records)
-    return [(int(line), record) for line, record in pairs]
-
-
-async def with_records(context: Context, row: MessageRow) -> MessageRow:
-    """``row`` with its records: a page's rows are read without (one statement reads
-    those of every message of the request that needs them)."""
-    if row.content is not None:
-        return row
-    return with_content(row, await context.loaders.message_content.load(row.id))
-
-
-def with_content(row: MessageRow, content: bytes | None) -> MessageRow:
-    """``row`` with the records ``message_content`` read for it."""
-    return row._replace(content=content if content is not None else b"[]")
-
-
-def message_blocks(context: Context, row: MessageRow, source: str) -> list[Block]:
-    """A message's content blocks, as the format of its session (``source``) reads them
-    (``row`` read with its records)."""
-    return format_named(source).blocks(message_records(context, row))

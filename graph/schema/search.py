@@ -14,10 +14,10 @@ import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
 from graph.errors import UserInputError
-from graph.schema.children import message_blocks
 from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Context, Info
 from graph.schema.lookups import session_pk
+from graph.schema.records import message_blocks
 from graph.schema.scalars import to_db_time
 from graph.schema.types import Event, Message, Session
 from graph.schema.values import SessionSource

@@ -8,7 +8,7 @@ resolve info (and take the executor's plain path).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TypeVar
 
@@ -16,22 +16,15 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from graph.content import BlocksOf, Record
 from graph.importers.formats import format_named
 from graph.pricing import request_input
-from graph.schema.blocks import ContentBlock, to_block
+from graph.schema.blocks import ContentBlock
 from graph.schema.chained import Chained, then
-from graph.schema.children import (
-    event_connection,
-    event_filter,
-    message_connection,
-    message_records,
-    with_content,
-    with_records,
-)
+from graph.schema.children import event_connection, event_filter, message_connection
 from graph.schema.connections import Connection, PageArgs
 from graph.schema.context import Context, Info
 from graph.schema.ids import encode_id
+from graph.schema.records import blocks_of, built_text, records_of
 from graph.schema.scalars import from_db_time
 from graph.schema.values import Node, SecretFinding, SessionSource, TitleSource, TokenUsage
 from graph.store import ConversationRow, EventRow, MessageRow, SessionRow
@@ -315,9 +308,6 @@ class Message(Node):
             model=row.model,
         )
 
-    async def _records(self) -> list[tuple[int, Record]]:
-        return message_records(self.context, await with_records(self.context, self.row))
-
     @strawberry.field(
         description="False for a copy of an API message replayed from another session "
         "(resumed or forked): totals count it once, in the session that had it first."
@@ -342,50 +332,20 @@ class Message(Node):
         # Served as stored, mostly; built from the records (read as its session's
         # format reads them, which takes a load) only when the stored text will not do.
         text = self.context.message_text(self.row)
-        return text if text is not None else self._built_text()
-
-    async def _built_text(self) -> str | None:
-        blocks = await self._format_blocks()
-        return self.context.message_text(await with_records(self.context, self.row), blocks)
-
-    async def _format_blocks(self) -> BlocksOf:
-        """How the format of the message's session reads its records."""
-        row = self.context.loaders.remembered_session(self.row.session_pk)
-        row = row or await self.context.loaders.session.load(self.row.session_pk)
-        assert row is not None
-        return format_named(row.source).blocks
+        return text if text is not None else built_text(self.context, self.row)
 
     @strawberry.field(
         description="Every content block, in order.", graphql_type=list[ContentBlock] | None
     )
     def blocks(self) -> list[ContentBlock] | Awaitable[list[ContentBlock]]:
-        session = self.context.loaders.remembered_session(self.row.session_pk)
-        if session is None:  # a message found alone: its session is a load of its own
-            return self._blocks()
-        blocks = format_named(session.source).blocks
-        return self._with_records(lambda records: [to_block(b) for b in blocks(records)])
-
-    async def _blocks(self) -> list[ContentBlock]:
-        blocks = await self._format_blocks()
-        return [to_block(block) for block in blocks(await self._records())]
+        return blocks_of(self.context, self.row)
 
     @strawberry.field(
         description="The transcript records this message was built from.",
         graphql_type=list[JSON] | None,
     )
     def records(self) -> list[JSON] | Awaitable[list[JSON]]:
-        return self._with_records(lambda records: [JSON(record) for _, record in records])
-
-    def _with_records(self, make: Callable[[list[tuple[int, Record]]], T]) -> T | Chained[T]:
-        """What ``make`` makes of the records, once read: a page's messages share the
-        load, and none takes a task of its own."""
-        context, row = self.context, self.row
-        if row.content is not None:
-            return make(message_records(context, row))
-        return then(
-            context.loaders.message_content.load(row.id),
-            lambda content: make(message_records(context, with_content(row, content))),
-        )
+        return records_of(self.context, self.row)
 
     @strawberry.field(graphql_type=Conversation)
     def conversation(self) -> Conversation | Awaitable[Conversation]:
@@ -454,7 +414,6 @@ def conversation_of(context: Context, pk: int) -> Conversation | Chained[Convers
 
 
 R = TypeVar("R")
-T = TypeVar("T")
 
 
 def _found(row: R | None) -> R:
