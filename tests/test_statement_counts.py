@@ -225,10 +225,13 @@ async def test_a_page_of_connections_asks_the_loop_for_no_work_per_parent(
 ) -> None:
     # The parents' pages are one loader future each (with the done callback strawberry's
     # DataLoader adds to it), awaited together; each page is then read without a future,
-    # a task or a callback of its own.
+    # a task or a callback of its own. A wait for a busy reader connection is a future
+    # that timing alone decides (see below); the old chain of futures per page was 4 more
+    # futures and 5 more callbacks per parent.
     few, many = await _work_for(tmp_path, 5), await _work_for(tmp_path, 60)
     assert many.tasks == few.tasks
-    assert (many.futures - few.futures, many.callbacks - few.callbacks) == (55, 55)
+    assert abs(many.futures - few.futures - 55) <= 4
+    assert abs(many.callbacks - few.callbacks - 55) <= 4
 
 
 async def test_parents_and_type_names_ask_the_loop_for_no_work_per_row(tmp_path: Path) -> None:
