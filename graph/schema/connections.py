@@ -18,8 +18,6 @@ __all__ = ["Connection", "Edge", "PageArgs", "PageInfo"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-A = TypeVar("A")
-B = TypeVar("B")
 
 
 @strawberry.type(description="A node and the cursor to page from it.")

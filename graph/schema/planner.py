@@ -35,7 +35,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from graph.schema.plans import DEFINITION, Plain, converter, never, reading
+from graph.schema.plans import DEFINITION, Plain, Reading, converter, never, reading
 
 __all__ = ["Planner"]
 
@@ -104,18 +104,14 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         field_def = self.schema.get_field(parent_type, name)
         if field_def is None:
             return None
-        if name == "__typename":  # the type's name, whatever the object
-            completion = self._completion(field_def.type, details)
-            type_name = parent_type.name
-            return (
-                completion._replace(read=lambda _: type_name, field=field_def)
-                if completion
-                else None
-            )
         definition = field_def.extensions.get(DEFINITION)
-        if not isinstance(definition, StrawberryField) or self._convert is None:
+        if name == "__typename":  # the type's name, whatever the object
+            type_name = parent_type.name
+            read: Reading | None = lambda _: type_name  # noqa: E731
+        elif isinstance(definition, StrawberryField) and self._convert is not None:
+            read = reading(field_def, definition, details, self.variable_values, self._convert)
+        else:
             return None
-        read = reading(field_def, definition, details, self.variable_values, self._convert)
         completion = self._completion(field_def.type, details) if read is not None else None
         if read is None or completion is None:
             return None

@@ -63,8 +63,7 @@ def blocks_of(
 
 
 async def _blocks_alone(context: Context, row: MessageRow) -> list[ContentBlock]:
-    found = _blocks_of(context, row, await _format_of(context, row))
-    return await found if isinstance(found, Chained) else found
+    return await _settled(_blocks_of(context, row, await _format_of(context, row)))
 
 
 def _blocks_of(
@@ -76,9 +75,7 @@ def _blocks_of(
 async def built_text(context: Context, row: MessageRow) -> str | None:
     """The message's text built from its records (the stored text would not do)."""
     blocks = await _format_of(context, row)
-    if row.content is None:
-        row = _with_content(row, await context.loaders.message_content.load(row.id))
-    return context.message_text(row, blocks)
+    return context.message_text(await _settled(_read(context, row)), blocks)
 
 
 async def _format_of(context: Context, row: MessageRow) -> BlocksOf:
@@ -93,13 +90,21 @@ def _with_records(
     context: Context, row: MessageRow, make: Callable[[Records], T]
 ) -> T | Chained[T]:
     """What ``make`` makes of the message's records, once read."""
+    read = _read(context, row)
+    if isinstance(read, Chained):
+        return read.then(lambda row: make(message_records(context, row)))
+    return make(message_records(context, read))
+
+
+def _read(context: Context, row: MessageRow) -> MessageRow | Chained[MessageRow]:
+    """``row`` with its records (a page's rows are read without them)."""
     if row.content is not None:
-        return make(message_records(context, row))
+        return row
     return then(
         context.loaders.message_content.load(row.id),
-        lambda content: make(message_records(context, _with_content(row, content))),
+        lambda content: row._replace(content=content if content is not None else b"[]"),
     )
 
 
-def _with_content(row: MessageRow, content: bytes | None) -> MessageRow:
-    return row._replace(content=content if content is not None else b"[]")
+async def _settled(value: T | Chained[T]) -> T:
+    return await value if isinstance(value, Chained) else value
