@@ -32,10 +32,11 @@ run: $(STAMP)
 # for the servers, CLI processes and browser the tests start, and the extra worker runs
 # tests meanwhile (on 2 cores, 3 workers took 182 s where 2 took 208). A test file stays
 # on one worker, so its module-scoped servers start once; files are handed out in the
-# order conftest.py puts them (longest first), not xdist's (most tests first). The package is compiled first:
-# where PYTHONDONTWRITEBYTECODE is set, each server or CLI process a test starts would
-# otherwise compile it again (~0.3 s each); and pytest may keep its rewritten test
-# modules, which every worker otherwise rewrites on every run (~7 s of CPU each).
+# order conftest.py puts them (longest first), not xdist's (most tests first). The
+# package is compiled first: where PYTHONDONTWRITEBYTECODE is set, each server or CLI
+# process a test starts would otherwise compile it again (~0.3 s each); and pytest may
+# keep its rewritten test modules, which every worker otherwise rewrites on every run
+# (~7 s of CPU each).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(STAMP) browser-deps
 	$(BIN)/python -m compileall -q graph bench
