@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import strawberry
@@ -16,13 +17,16 @@ from graphql import (
 )
 from strawberry.extensions import DisableIntrospection, ParserCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from graph.schema.context import Context
 from graph.schema.errors import MaskInternalErrors, add_codes
 from graph.schema.execution import CycleFreeExecutionContext
 from graph.schema.limits import limit_extensions
 from graph.schema.nodes import NODES
+from graph.schema.prepared import PreparedQueries
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
 from graph.schema.subscription import Subscription
@@ -31,11 +35,51 @@ from graph.settings import ServerSettings
 
 __all__ = ["Context", "Schema", "build_schema", "sdl"]
 
+QUERY = OperationType.QUERY
+
 
 class Schema(strawberry.Schema):
-    """The schema; every error passes :meth:`process_errors` before it is returned."""
+    """The schema; every error passes :meth:`process_errors` before it is returned, and
+    a query document answered before is run as prepared (:mod:`graph.schema.prepared`)."""
 
     hide_suggestions = False
+    prepared: PreparedQueries | None = None
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        prepared = self.prepared
+        if (
+            prepared is None
+            or query is None
+            or root_value is not None
+            or operation_extensions is not None
+            or (allowed_operation_types is not None and QUERY not in allowed_operation_types)
+        ):
+            prepared = None  # strawberry's pipeline alone: nothing to run, nothing to keep
+        elif (document := prepared.get(query, operation_name)) is not None:
+            answer = await prepared.run(document, variable_values, context_value, operation_name)
+            if answer is not None:
+                return answer
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if prepared is not None and query is not None and not isinstance(result, PreExecutionError):
+            prepared.remember(query, operation_name)
+        return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -79,6 +123,7 @@ def build_schema(settings: ServerSettings | None = None) -> Schema:
         execution_context_class=CycleFreeExecutionContext,
     )
     schema.hide_suggestions = not introspection
+    schema.prepared = PreparedQueries(schema, settings)
     _drop_null_defaults(schema)
     return schema
 

@@ -44,6 +44,7 @@ from graph.settings import ServerSettings
 __all__ = [
     "QueryTooCostly",
     "Shape",
+    "check_cost",
     "connection_fields",
     "estimate_cost",
     "limit_extensions",
@@ -243,38 +244,52 @@ class _Costing:
         return total
 
 
+def check_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    limits: ServerSettings,
+) -> None:
+    """Refuses the operation if its :func:`estimate_cost` (with these variables) is over
+    the limit.
+
+    Raises:
+        QueryTooCostly: the estimate is over ``limits.max_cost``.
+    """
+    connections = _CONNECTIONS.get(schema)
+    if connections is None:
+        connections = _CONNECTIONS[schema] = connection_fields(schema)
+    cost = estimate_cost(
+        document, operation_name, variables or {}, limits.default_page_size, connections
+    )
+    if cost > limits.max_cost:
+        raise QueryTooCostly(
+            f"the query may return {cost:,} nodes (pages multiplied through nested "
+            f"connections); the limit is {limits.max_cost:,}: ask for smaller pages",
+            cost=cost,
+            maximum=limits.max_cost,
+        )
+
+
 class CostLimit(SchemaExtension):
     """Refuses, before execution, operations whose :func:`estimate_cost` is too high."""
 
     def __init__(self, limits: ServerSettings) -> None:
         self.limits = limits
 
-    def _connections(self) -> frozenset[str]:
-        schema = self.execution_context.schema._schema
-        found: frozenset[str] | None = _CONNECTIONS.get(schema)
-        if found is None:
-            found = _CONNECTIONS[schema] = connection_fields(schema)
-        return found
-
     def on_validate(self) -> Iterator[None]:
         yield
         context = self.execution_context
         if context.pre_execution_errors or context.graphql_document is None:
             return
-        cost = estimate_cost(
+        check_cost(
+            context.schema._schema,
             context.graphql_document,
             context.operation_name,
-            context.variables or {},
-            self.limits.default_page_size,
-            self._connections(),
+            context.variables,
+            self.limits,
         )
-        if cost > self.limits.max_cost:
-            raise QueryTooCostly(
-                f"the query may return {cost:,} nodes (pages multiplied through nested "
-                f"connections); the limit is {self.limits.max_cost:,}: ask for smaller pages",
-                cost=cost,
-                maximum=self.limits.max_cost,
-            )
 
 
 def limit_extensions(limits: ServerSettings) -> list[Callable[[], SchemaExtension]]:

@@ -1,0 +1,101 @@
+"""Prepared queries: documents that once passed every check, run again without
+strawberry's per-request pipeline.
+
+strawberry takes every request through its extensions: parsing and validation (both
+cached), the token, depth, alias and cost limits, and error masking, each with its hooks,
+whatever the document. Of those checks only the cost depends on more than the document's
+text and the schema: a query document that passed them once passes them again, except
+the cost, which depends on the variables and is checked again. Such a request is run
+directly, with graphql-core's ``execute`` and the schema's execution context, the way
+strawberry would run it.
+
+Only answers without errors are given this way. An answer with an error is dropped and
+the request runs again through the whole pipeline, which gives every error its code,
+masks internal ones and logs them: a query only reads, so running it twice is safe (and
+the second run finds the first one's loads in the request's loaders).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Final
+
+from graphql import DocumentNode, OperationType, execute, get_operation_ast, parse
+from graphql import ExecutionResult as CoreResult
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.types import ExecutionResult
+
+from graph.errors import UserInputError
+from graph.schema.limits import check_cost
+from graph.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from strawberry import Schema
+
+__all__ = ["PreparedQueries"]
+
+_KEPT: Final = 256  # documents, as many as the parser and validation caches keep
+
+
+class PreparedQueries:
+    """The query documents a schema has answered, by text and operation name (LRU), and
+    how to run one of them again."""
+
+    def __init__(self, schema: Schema, limits: ServerSettings, maxsize: int = _KEPT) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.maxsize = maxsize
+        self._documents: OrderedDict[tuple[str, str | None], DocumentNode] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def get(self, query: str, operation_name: str | None) -> DocumentNode | None:
+        """The document of ``query`` if it passed every check before."""
+        key = (query, operation_name)
+        document = self._documents.get(key)
+        if document is not None:
+            self._documents.move_to_end(key)
+        return document
+
+    def remember(self, query: str, operation_name: str | None) -> None:
+        """Keeps ``query``, which has just passed every check, if it is a query."""
+        key = (query, operation_name)
+        if key in self._documents:
+            return
+        document = parse(query)
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return
+        self._documents[key] = document
+        if len(self._documents) > self.maxsize:
+            self._documents.popitem(last=False)
+
+    async def run(
+        self,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+    ) -> ExecutionResult | None:
+        """The answer to ``document``, or None when it has an error (or costs too much
+        with these variables): the whole pipeline must answer then."""
+        core = self.schema._schema
+        try:
+            check_cost(core, document, operation_name, variables, self.limits)
+        except UserInputError:
+            return None
+        answer = execute(
+            core,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value=context,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # (a bool, not a TypeGuard)
+            executor_class=self.schema.execution_context_class,
+            operation_extensions=None,  # strawberry's execution context takes it
+        )
+        result = answer if isinstance(answer, CoreResult) else await answer
+        if result.errors:
+            return None
+        return ExecutionResult(data=result.data, errors=None, extensions={})
