@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -79,43 +80,69 @@ class Loaders:
         # prime(): that makes a future per row, for rows mostly never asked for again.
         self._sessions: dict[int, SessionRow] = {}
         self._conversations: dict[int, ConversationRow] = {}
-        self.session: DataLoader[int, SessionRow | None] = self._keyed(
-            Reader.sessions_by_pk, self._sessions
-        )
-        self.session_by_sid: DataLoader[str, SessionRow | None] = self._keyed(
-            Reader.sessions_by_session_id
-        )
-        self.conversation: DataLoader[int, ConversationRow | None] = self._keyed(
-            Reader.conversations_by_pk, self._conversations
-        )
-        self.message: DataLoader[int, MessageRow | None] = self._keyed(Reader.messages_by_pk)
-        self.message_content: DataLoader[int, bytes | None] = self._keyed(Reader.message_contents)
-        self.event: DataLoader[int, EventRow | None] = self._keyed(Reader.events_by_pk)
-        self.conversations_of_session: DataLoader[int, list[ConversationRow]] = self._keyed(
-            Reader.conversations_of_sessions
-        )
-        self.message_page: DataLoader[ChildPage, Page[MessageRow]] = self._grouped(
+
+    # Each loader is made when the request first asks for it: a request uses two or
+    # three of them.
+
+    @cached_property
+    def session(self) -> DataLoader[int, SessionRow | None]:
+        return self._keyed(Reader.sessions_by_pk, self._sessions)
+
+    @cached_property
+    def session_by_sid(self) -> DataLoader[str, SessionRow | None]:
+        return self._keyed(Reader.sessions_by_session_id)
+
+    @cached_property
+    def conversation(self) -> DataLoader[int, ConversationRow | None]:
+        return self._keyed(Reader.conversations_by_pk, self._conversations)
+
+    @cached_property
+    def message(self) -> DataLoader[int, MessageRow | None]:
+        return self._keyed(Reader.messages_by_pk)
+
+    @cached_property
+    def message_content(self) -> DataLoader[int, bytes | None]:
+        return self._keyed(Reader.message_contents)
+
+    @cached_property
+    def event(self) -> DataLoader[int, EventRow | None]:
+        return self._keyed(Reader.events_by_pk)
+
+    @cached_property
+    def conversations_of_session(self) -> DataLoader[int, list[ConversationRow]]:
+        return self._keyed(Reader.conversations_of_sessions)
+
+    @cached_property
+    def message_page(self) -> DataLoader[ChildPage, Page[MessageRow]]:
+        return self._grouped(
             lambda k: (k.parent, k.where, k.request),
             # Without their records: the API serves a message's stored text, and reads
             # the records (message_content) only for its blocks or records.
             lambda r, g, pks: r.message_pages(g[0], pks, g[1], g[2], content=False),
         )
-        self.event_page: DataLoader[ChildPage, Page[EventRow]] = self._grouped(
+
+    @cached_property
+    def event_page(self) -> DataLoader[ChildPage, Page[EventRow]]:
+        return self._grouped(
             lambda k: (k.parent, k.where, k.request),
             lambda r, g, pks: r.event_pages(g[0], pks, g[1], g[2]),
         )
-        self.secret_findings: DataLoader[int, list[KindCount]] = self._keyed(
-            Reader.secret_findings_of_sessions
-        )
-        self.child_count: DataLoader[ChildCount, int] = self._grouped(
+
+    @cached_property
+    def secret_findings(self) -> DataLoader[int, list[KindCount]]:
+        return self._keyed(Reader.secret_findings_of_sessions)
+
+    @cached_property
+    def child_count(self) -> DataLoader[ChildCount, int]:
+        return self._grouped(
             lambda k: (k.table, k.parent, k.where),
             lambda r, g, pks: r.count_children(g[0], g[1], pks, g[2]),
         )
 
+    @cached_property
+    def session_usage(self) -> DataLoader[int, list[UsageCell]]:
         thresholds = self._thresholds  # not self: the loader holds this function (no cycle)
-        self.session_usage: DataLoader[int, list[UsageCell]] = self._keyed(
-            lambda reader, pks: _usage_of_sessions(reader, pks, thresholds)
-        )
+        return self._keyed(lambda reader, pks: _usage_of_sessions(reader, pks, thresholds))
 
     def _keyed(
         self,

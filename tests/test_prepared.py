@@ -8,11 +8,14 @@ import logging
 from typing import Any
 
 import pytest
+from graphql import parse
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from graph.schema import Context, Schema, build_schema
+from graph.schema import Context, Schema, build_schema, limits
+from graph.schema import prepared as prepared_module
+from graph.schema.limits import cost_varies
 from graph.schema.prepared import PreparedQueries
 from graph.settings import ServerSettings
 from graph.store import Store
@@ -223,3 +226,41 @@ def test_documents_kept_are_bounded() -> None:
     assert len(prepared) == 3
     assert prepared.get("{ s0: stats { sessions } }", None) is None
     assert prepared.get("{ s4: stats { sessions } }", None) is not None
+
+
+@pytest.mark.parametrize(
+    ("document", "varies"),
+    [
+        ("query($n: Int) { sessions(first: $n) { totalCount } }", True),
+        (
+            "query($n: Int) { sessions(first: 3) { nodes { messages(last: $n) { totalCount } } } }",
+            True,
+        ),
+        ("query($n: Int) { ...F } fragment F on Query { events(first: $n) { totalCount } }", True),
+        ("query($a: String) { sessions(first: 5, after: $a) { totalCount } }", False),
+        ("{ sessions { nodes { messages(first: 5) { totalCount } } } }", False),
+    ],
+)
+def test_a_cost_varies_with_the_variables_that_size_a_page(document: str, varies: bool) -> None:
+    assert cost_varies(parse(document)) is varies
+
+
+async def test_a_cost_that_cannot_vary_is_not_checked_again(
+    imported: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema, spy = _spied(monkeypatch)
+    checked: list[object] = []
+    real = limits.check_cost
+
+    def counting(*args: Any) -> None:
+        checked.append(args)
+        real(*args)
+
+    monkeypatch.setattr(prepared_module, "check_cost", counting)
+    fixed = "query($a: String) { sessions(first: 5, after: $a) { nodes { sessionId } } }"
+    sized = "query($n: Int) { sessions(first: $n) { nodes { sessionId } } }"
+    for _ in range(3):
+        assert (await _run(schema, imported, fixed, {"a": None})).errors is None
+        assert (await _run(schema, imported, sized, {"n": 5})).errors is None
+    assert spy.answered == 4
+    assert len(checked) == 2  # the sized document's, each time it was prepared

@@ -64,8 +64,8 @@ class Schema(strawberry.Schema):
             or (allowed_operation_types is not None and QUERY not in allowed_operation_types)
         ):
             prepared = None  # strawberry's pipeline alone: nothing to run, nothing to keep
-        elif (document := prepared.get(query, operation_name)) is not None:
-            answer = await prepared.run(document, variable_values, context_value, operation_name)
+        elif (known := prepared.get(query, operation_name)) is not None:
+            answer = await prepared.run(known, variable_values, context_value, operation_name)
             if answer is not None:
                 return answer
         result = await super().execute(

@@ -15,10 +15,12 @@ every request miss the ValidationCache (its key includes the rules).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    BREAK,
+    ArgumentNode,
     ASTValidationRule,
     DocumentNode,
     FieldNode,
@@ -34,7 +36,9 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
     VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 
@@ -46,9 +50,13 @@ __all__ = [
     "Shape",
     "check_cost",
     "connection_fields",
+    "cost_varies",
     "estimate_cost",
     "limit_extensions",
 ]
+
+# The arguments that size a page (the rest of a connection's arguments cost nothing).
+_PAGE_SIZES: Final = ("first", "last")  # in the order they are read
 
 # Per schema, the fields that return connections (computed on first use).
 _CONNECTIONS: WeakKeyDictionary[GraphQLSchema, frozenset[str]] = WeakKeyDictionary()
@@ -208,9 +216,9 @@ class _Costing:
 
     def size(self, field: FieldNode) -> int | None:
         names = {arg.name.value: arg.value for arg in field.arguments or ()}
-        if not {"first", "last"} & names.keys() and field.name.value not in self.connections:
+        if not names.keys() & _PAGE_SIZES and field.name.value not in self.connections:
             return None
-        for name in ("first", "last"):
+        for name in _PAGE_SIZES:
             value = names.get(name)
             if isinstance(value, IntValueNode):
                 return int(value.value)
@@ -242,6 +250,23 @@ class _Costing:
             elif isinstance(selection, FragmentSpreadNode):
                 total += self.fragment(selection.name.value)
         return total
+
+
+class _PageSizeVariables(Visitor):
+    found = False
+
+    def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
+        if node.name.value in _PAGE_SIZES and isinstance(node.value, VariableNode):
+            self.found = True
+            return BREAK
+        return None
+
+
+def cost_varies(document: DocumentNode) -> bool:
+    """Whether :func:`estimate_cost` depends on the variables (a page size given by one)."""
+    finder = _PageSizeVariables()
+    visit(document, finder)
+    return finder.found
 
 
 def check_cost(

@@ -5,7 +5,7 @@ strawberry takes every request through its extensions: parsing and validation (b
 cached), the token, depth, alias and cost limits, and error masking, each with its hooks,
 whatever the document. Of those checks only the cost depends on more than the document's
 text and the schema: a query document that passed them once passes them again, except
-the cost, which depends on the variables and is checked again. Such a request is run
+the cost when a variable gives a page size, which is checked again. Such a request is run
 directly, with graphql-core's ``execute`` and the schema's execution context, the way
 strawberry would run it.
 
@@ -18,7 +18,7 @@ the second run finds the first one's loads in the request's loaders).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from graphql import DocumentNode, OperationType, execute, get_operation_ast, parse
 from graphql import ExecutionResult as CoreResult
@@ -26,15 +26,22 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.types import ExecutionResult
 
 from graph.errors import UserInputError
-from graph.schema.limits import check_cost
+from graph.schema.limits import check_cost, cost_varies
 from graph.settings import ServerSettings
 
 if TYPE_CHECKING:
     from strawberry import Schema
 
-__all__ = ["PreparedQueries"]
+__all__ = ["Prepared", "PreparedQueries"]
 
 _KEPT: Final = 256  # documents, as many as the parser and validation caches keep
+
+
+class Prepared(NamedTuple):
+    """A document that passed every check, and whether its cost depends on the variables."""
+
+    document: DocumentNode
+    cost_varies: bool
 
 
 class PreparedQueries:
@@ -45,18 +52,18 @@ class PreparedQueries:
         self.schema = schema
         self.limits = limits
         self.maxsize = maxsize
-        self._documents: OrderedDict[tuple[str, str | None], DocumentNode] = OrderedDict()
+        self._documents: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._documents)
 
-    def get(self, query: str, operation_name: str | None) -> DocumentNode | None:
-        """The document of ``query`` if it passed every check before."""
+    def get(self, query: str, operation_name: str | None) -> Prepared | None:
+        """``query`` prepared, if it passed every check before."""
         key = (query, operation_name)
-        document = self._documents.get(key)
-        if document is not None:
+        prepared = self._documents.get(key)
+        if prepared is not None:
             self._documents.move_to_end(key)
-        return document
+        return prepared
 
     def remember(self, query: str, operation_name: str | None) -> None:
         """Keeps ``query``, which has just passed every check, if it is a query."""
@@ -67,24 +74,25 @@ class PreparedQueries:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return
-        self._documents[key] = document
+        self._documents[key] = Prepared(document, cost_varies(document))
         if len(self._documents) > self.maxsize:
             self._documents.popitem(last=False)
 
     async def run(
         self,
-        document: DocumentNode,
+        prepared: Prepared,
         variables: dict[str, Any] | None,
         context: Any,
         operation_name: str | None,
     ) -> ExecutionResult | None:
-        """The answer to ``document``, or None when it has an error (or costs too much
-        with these variables): the whole pipeline must answer then."""
-        core = self.schema._schema
-        try:
-            check_cost(core, document, operation_name, variables, self.limits)
-        except UserInputError:
-            return None
+        """The answer to the prepared document, or None when it has an error (or costs
+        too much with these variables): the whole pipeline must answer then."""
+        core, document = self.schema._schema, prepared.document
+        if prepared.cost_varies:
+            try:
+                check_cost(core, document, operation_name, variables, self.limits)
+            except UserInputError:
+                return None
         answer = execute(
             core,
             document,
