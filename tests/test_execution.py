@@ -12,9 +12,11 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 
 from graph.schema.chained import Chained, then
 from graph.schema.execution import CycleFreeExecutionContext
+from graph.schema.scalars import SCALARS, BigInt
 
 
 @strawberry.interface
@@ -499,3 +501,54 @@ async def test_a_chained_value_is_made_once_however_often_it_is_read() -> None:
     future.set_result(21)
     assert (await first, await second, page.result()) == ("21", 42, 21)
     assert made == [21]
+
+
+@strawberry.type
+class Counts:
+    small: int
+    big: BigInt
+
+
+@strawberry.type
+class CountsQuery:
+    @strawberry.field
+    def counts(self) -> list[Counts]:
+        values = [0, -1, 2**31 - 1, 2**31, -(2**31) - 1, 2**53 + 1, 2**63 - 1, True]
+        return [Counts(small=0, big=BigInt(value)) for value in values]
+
+    @strawberry.field
+    def too_big(self) -> list[Counts]:
+        return [Counts(small=2**31, big=BigInt(1))]
+
+
+async def test_an_int_of_any_size_where_a_big_int_goes_and_of_32_bits_where_an_int_goes() -> None:
+    def schema(context: type[Any] | None) -> strawberry.Schema:
+        return strawberry.Schema(
+            query=CountsQuery,
+            config=StrawberryConfig(scalar_map=SCALARS),
+            execution_context_class=context,
+        )
+
+    for query in ("{ counts { small big } }", "{ tooBig { small big } }"):
+        plain = await schema(CycleFreeExecutionContext).execute(query)
+        generic = await schema(None).execute(query)
+        assert plain.data == generic.data
+        assert [(e.message, e.path) for e in plain.errors or []] == [
+            (e.message, e.path) for e in generic.errors or []
+        ]
+    plain = await schema(CycleFreeExecutionContext).execute("{ counts { big } }")
+    assert plain.data is not None
+    assert [c["big"] for c in plain.data["counts"]] == [
+        0,
+        -1,
+        2**31 - 1,
+        2**31,
+        -(2**31) - 1,
+        2**53 + 1,
+        2**63 - 1,
+        1,
+    ]
+    refused = await schema(CycleFreeExecutionContext).execute("{ tooBig { small } }")
+    assert [e.message for e in refused.errors or []] == [
+        "Int cannot represent non 32-bit signed integer value: 2147483648"
+    ]

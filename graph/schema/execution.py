@@ -177,10 +177,11 @@ class CycleFreeExecutionContext(Planner):
                 return Undefined
             kind = type(item)
             if kind is field.same and (
-                kind is not int or GRAPHQL_MIN_INT <= item <= GRAPHQL_MAX_INT
+                kind is not int or field.wide or GRAPHQL_MIN_INT <= item <= GRAPHQL_MAX_INT
             ):
                 # The commonest leaves (a str where a String or ID goes, an int where an
-                # Int goes, a bool where a Boolean goes) are their own coerced values.
+                # Int or BigInt goes, a bool where a Boolean goes) are their own coerced
+                # values.
                 completed[name] = item
                 continue
             if kind not in _NEVER_AWAITABLE and is_awaitable(item):

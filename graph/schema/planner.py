@@ -125,8 +125,13 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
         if isinstance(of_type, GraphQLScalarType | GraphQLEnumType):
-            same = _SAME.get(of_type.name) if of_type is _BUILT_IN.get(of_type.name) else None
-            return Plain(never, nullable, None, coerce=of_type.coerce_output_value, same=same)
+            coerce = of_type.coerce_output_value
+            same: type | None
+            if of_type is _BUILT_IN.get(of_type.name):
+                same, wide = _SAME[of_type.name], False
+            else:  # a scalar of ours that serializes with int or str (BigInt) keeps them
+                same, wide = (coerce, True) if coerce in (int, str) else (None, False)
+            return Plain(never, nullable, None, coerce=coerce, same=same, wide=wide)
         if isinstance(of_type, GraphQLList):
             if any(d.node.directives for d in details):
                 return None  # @stream, or a directive of its own

@@ -36,10 +36,10 @@ class Plain(NamedTuple):
     """How to read a field and complete its value.
 
     ``read(source)`` gives the value. A leaf is completed by ``coerce`` (a value of type
-    ``same`` as it is, an int within GraphQL's 32 bits), a list item by item with
-    ``item``, an object by the plans of its selection, ``fields`` (response name, plan),
-    once ``is_type_of`` accepts it; a union's or interface's value by the plan of the one
-    of ``choices`` whose class it is an instance of.
+    ``same`` as it is, an int within GraphQL's 32 bits unless ``wide``), a list item by
+    item with ``item``, an object by the plans of its selection, ``fields`` (response
+    name, plan), once ``is_type_of`` accepts it; a union's or interface's value by the
+    plan of the one of ``choices`` whose class it is an instance of.
     """
 
     read: Reading
@@ -50,6 +50,7 @@ class Plain(NamedTuple):
     is_type_of: Callable[[Any, Any], Any] | None = None
     fields: tuple[tuple[str, Plain], ...] = ()
     same: type | None = None  # a leaf's values of this type are completed as they are
+    wide: bool = False  # ... an int of any size (else an int must fit in 32 bits)
     # An abstract type's: each possible type's class and plan (None: the generic path).
     choices: tuple[tuple[type, Plain | None], ...] = ()
 
