@@ -100,7 +100,7 @@ class Session(Node):
 
     @strawberry.field
     def token_usage(self) -> TokenUsage:
-        return TokenUsage.of(self.row.tokens)
+        return TokenUsage.of_row(self.row)
 
     @strawberry.field(
         description="The session's title: the user's, Claude Code's, or a summary; when "
@@ -295,7 +295,7 @@ class Message(Node):
 
     @strawberry.field
     def usage(self) -> TokenUsage:
-        return TokenUsage.of(self.row.tokens)
+        return TokenUsage.of_row(self.row)
 
     @classmethod
     def of(cls, row: MessageRow, context: Context) -> Message:

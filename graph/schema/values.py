@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 import strawberry
 
@@ -38,6 +38,21 @@ class TitleSource(Enum):
     )
 
 
+class TokenColumns(Protocol):
+    """A row with token columns (sessions and messages)."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_creation_tokens(self) -> int: ...
+    @property
+    def cache_creation_1h_tokens(self) -> int: ...
+
+
 @strawberry.type(description="Token counts; each API message is counted once.")
 class TokenUsage:
     input: BigInt
@@ -51,6 +66,18 @@ class TokenUsage:
     @strawberry.field(description="input + output + cacheRead + cacheCreation.")
     def total(self) -> BigInt:
         return BigInt(self.input + self.output + self.cache_read + self.cache_creation)
+
+    @classmethod
+    def of_row(cls, row: TokenColumns) -> TokenUsage:
+        """A session's or message's own counts, read off its columns (a page reads one
+        per row: no :class:`TokenTotals` in between)."""
+        return cls(
+            input=BigInt(row.input_tokens),
+            output=BigInt(row.output_tokens),
+            cache_read=BigInt(row.cache_read_tokens),
+            cache_creation=BigInt(row.cache_creation_tokens),
+            cache_creation_1h=BigInt(row.cache_creation_1h_tokens),
+        )
 
     @classmethod
     def of(cls, totals: TokenTotals) -> TokenUsage:
