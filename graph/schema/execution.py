@@ -30,7 +30,7 @@ import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
-from typing import Any, Final, NamedTuple
+from typing import Any
 
 from graphql import (
     GraphQLObjectType,
@@ -41,27 +41,13 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
-from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
-from strawberry.types.cast import get_strawberry_type_cast
 
 from graph.schema.chained import Chained
+from graph.schema.completion import Pending, complete_items
 from graph.schema.planner import Planner
-from graph.schema.plans import Plain, close, never
+from graph.schema.plans import Plain, close
 
 __all__ = ["CycleFreeExecutionContext"]
-
-
-# The types of most values read: none of them is awaitable.
-_NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
-
-
-class _Pending(NamedTuple):
-    """An awaitable met while completing: where its completed value goes."""
-
-    value: Awaitable[Any]
-    plain: Plain
-    container: dict[str, Any]
-    key: str
 
 
 class CycleFreeExecutionContext(Planner):
@@ -123,90 +109,24 @@ class CycleFreeExecutionContext(Planner):
         )
         if item is None or not isinstance(items, list | tuple):
             return generic()
-        pending: list[_Pending] = []
-        completed = self._complete(Plain(never, False, None, item=item), items, pending)
+        pending: list[Pending] = []
+        completed = complete_items(item.complete, items, pending)
         if completed is Undefined:
             _let_go(pending)
             return generic()
         return self._settle(completed, pending, generic) if pending else completed
 
-    def _complete(self, plain: Plain, value: Any, pending: list[_Pending]) -> Any:
-        """The completed value, or Undefined when the generic path must complete it (and
-        report what is wrong with it). An awaitable read on the way is left in
-        ``pending``, with where its completed value goes."""
-        if value is None:
-            return None if plain.nullable else Undefined
-        if plain.coerce is not None:
-            try:
-                coerced = plain.coerce(value)
-            except Exception:
-                return Undefined
-            return Undefined if coerced is None or coerced is Undefined else coerced
-        if plain.item is not None:
-            if not isinstance(value, list | tuple):
-                return Undefined
-            completed_items = []
-            for each in value:
-                done = self._complete(plain.item, each, pending)
-                if done is Undefined:
-                    return Undefined
-                completed_items.append(done)
-            return completed_items
-        if plain.choices:
-            # As strawberry resolves the type: not when cast (strawberry.cast), and not
-            # when the value is an instance of more than one of the possible types.
-            if get_strawberry_type_cast(value) is not None:
-                return Undefined
-            found = [choice for origin, choice in plain.choices if isinstance(value, origin)]
-            if len(found) != 1 or found[0] is None:
-                return Undefined
-            return self._complete(found[0], value, pending)
-        if plain.is_type_of is not None:
-            try:
-                # strawberry's test is an isinstance check that ignores the info.
-                if plain.is_type_of(value, None) is not True:
-                    return Undefined
-            except Exception:
-                return Undefined
-        is_awaitable = self.is_awaitable
-        completed: dict[str, Any] = {}
-        for name, field in plain.fields:
-            try:
-                item = field.read(value)
-            except Exception:
-                return Undefined
-            kind = type(item)
-            if kind is field.same and (
-                kind is not int or field.wide or GRAPHQL_MIN_INT <= item <= GRAPHQL_MAX_INT
-            ):
-                # The commonest leaves (a str where a String or ID goes, an int where an
-                # Int or BigInt goes, a bool where a Boolean goes) are their own coerced
-                # values.
-                completed[name] = item
-                continue
-            if kind not in _NEVER_AWAITABLE and is_awaitable(item):
-                pending.append(_Pending(item, field, completed, name))
-                completed[name] = None  # keeps the selection's order
-                continue
-            item = self._complete(field, item, pending)
-            if item is Undefined:
-                return Undefined
-            completed[name] = item
-        return completed
-
     async def _settle(
-        self, completed: Any, pending: list[_Pending], generic: Callable[[], Any]
+        self, completed: Any, pending: list[Pending], generic: Callable[[], Any]
     ) -> Any:
         """Await what completing left pending, all at once per level, and complete their
         values in place; on anything unusual, the generic path's answer instead."""
         while pending:
             values = await _outcomes([p.value for p in pending])
-            later: list[_Pending] = []
+            later: list[Pending] = []
             for each, value in zip(pending, values, strict=True):
                 done = (
-                    Undefined
-                    if isinstance(value, BaseException)
-                    else self._complete(each.plain, value, later)
+                    Undefined if isinstance(value, BaseException) else each.complete(value, later)
                 )
                 if done is Undefined:
                     _let_go(later)
@@ -288,8 +208,8 @@ class CycleFreeExecutionContext(Planner):
             return self.complete_awaitable_value(
                 plain.field.type, details, info, field_path, value, position_context
             )
-        pending: list[_Pending] = []
-        completed = self._complete(plain, value, pending)
+        pending: list[Pending] = []
+        completed = plain.complete(value, pending)
         if completed is Undefined:
             _let_go(pending)
             return Undefined
@@ -338,6 +258,6 @@ async def _outcomes(awaitables: list[Awaitable[Any]]) -> list[Any]:
     return outcomes
 
 
-def _let_go(pending: list[_Pending]) -> None:
+def _let_go(pending: list[Pending]) -> None:
     for each in pending:
         close(each.value)

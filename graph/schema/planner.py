@@ -35,6 +35,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from graph.schema.completion import compiled
 from graph.schema.plans import DEFINITION, Plain, Reading, converter, never, reading
 
 __all__ = ["Planner"]
@@ -131,12 +132,12 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
                 same, wide = _SAME[of_type.name], False
             else:  # a scalar of ours that serializes with int or str (BigInt) keeps them
                 same, wide = (coerce, True) if coerce in (int, str) else (None, False)
-            return Plain(never, nullable, None, coerce=coerce, same=same, wide=wide)
+            return compiled(Plain(never, nullable, None, coerce=coerce, same=same, wide=wide))
         if isinstance(of_type, GraphQLList):
             if any(d.node.directives for d in details):
                 return None  # @stream, or a directive of its own
             item = self._completion(of_type.of_type, details)
-            return Plain(never, nullable, None, item=item) if item is not None else None
+            return compiled(Plain(never, nullable, None, item=item)) if item is not None else None
         if isinstance(of_type, GraphQLUnionType | GraphQLInterfaceType):
             return self._choices(of_type, nullable, details)
         if not isinstance(of_type, GraphQLObjectType):
@@ -147,12 +148,14 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         fields = self._plan(of_type, grouped)
         if not all(fields):
             return None
-        return Plain(
-            never,
-            nullable,
-            None,
-            is_type_of=of_type.is_type_of,
-            fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
+        return compiled(
+            Plain(
+                never,
+                nullable,
+                None,
+                is_type_of=of_type.is_type_of,
+                fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
+            )
         )
 
     def _choices(
@@ -172,7 +175,7 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
             if definition.is_graphql_generic or definition.concrete_of is not None:
                 return None
             choices.append((definition.origin, self._completion(object_type, details)))
-        return Plain(never, nullable, None, choices=tuple(choices))
+        return compiled(Plain(never, nullable, None, choices=tuple(choices)))
 
     def _item_plan(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path

@@ -24,12 +24,19 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-__all__ = ["Plain", "Reading", "close", "never", "reading"]
+__all__ = ["Complete", "Plain", "Reading", "close", "never", "reading"]
 
 # strawberry keeps each GraphQL field's definition under this extension key.
 DEFINITION = "strawberry-definition"
 
 Reading = Callable[[Any], Any]
+# A value's completion: the completed value or Undefined, with the awaitables met left in
+# the list (see :mod:`graph.schema.completion`, which makes them).
+Complete = Callable[[Any, list[Any]], Any]
+
+
+def _uncompiled(value: Any, pending: list[Any]) -> Any:
+    raise AssertionError("a plan's completion is made with it (completion.compiled)")
 
 
 class Plain(NamedTuple):
@@ -39,7 +46,8 @@ class Plain(NamedTuple):
     ``same`` as it is, an int within GraphQL's 32 bits unless ``wide``), a list item by
     item with ``item``, an object by the plans of its selection, ``fields`` (response
     name, plan), once ``is_type_of`` accepts it; a union's or interface's value by the
-    plan of the one of ``choices`` whose class it is an instance of.
+    plan of the one of ``choices`` whose class it is an instance of. ``complete`` does
+    all that, as one function made with the plan.
     """
 
     read: Reading
@@ -53,6 +61,7 @@ class Plain(NamedTuple):
     wide: bool = False  # ... an int of any size (else an int must fit in 32 bits)
     # An abstract type's: each possible type's class and plan (None: the generic path).
     choices: tuple[tuple[type, Plain | None], ...] = ()
+    complete: Complete = _uncompiled
 
 
 def never(source: Any) -> Any:
