@@ -56,6 +56,8 @@ class Schema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         prepared = self.prepared
+        if allowed_operation_types is not None:
+            allowed_operation_types = frozenset(allowed_operation_types)  # asked twice
         if (
             prepared is None
             or query is None
