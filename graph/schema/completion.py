@@ -112,7 +112,7 @@ def _object(
     steps = tuple(
         (name, field.read, field.same, field.wide, field.complete) for name, field in fields
     )
-    is_awaitable = optimized_is_awaitable
+    is_awaitable = optimized_is_awaitable  # the test strawberry (and prepared.py) run with
 
     def complete(value: Any, pending: list[Pending]) -> Any:
         if value is None:
