@@ -71,22 +71,28 @@ class TokenUsage:
     def of_row(cls, row: TokenColumns) -> TokenUsage:
         """A session's or message's own counts, read off its columns (a page reads one
         per row: no :class:`TokenTotals` in between)."""
-        return cls(
-            input=BigInt(row.input_tokens),
-            output=BigInt(row.output_tokens),
-            cache_read=BigInt(row.cache_read_tokens),
-            cache_creation=BigInt(row.cache_creation_tokens),
-            cache_creation_1h=BigInt(row.cache_creation_1h_tokens),
+        return cls._of_counts(
+            row.input_tokens,
+            row.output_tokens,
+            row.cache_read_tokens,
+            row.cache_creation_tokens,
+            row.cache_creation_1h_tokens,
         )
 
     @classmethod
     def of(cls, totals: TokenTotals) -> TokenUsage:
+        return cls._of_counts(*totals)
+
+    @classmethod
+    def _of_counts(
+        cls, input: int, output: int, cache_read: int, cache_creation: int, cache_1h: int
+    ) -> TokenUsage:
         return cls(
-            input=BigInt(totals.input),
-            output=BigInt(totals.output),
-            cache_read=BigInt(totals.cache_read),
-            cache_creation=BigInt(totals.cache_creation),
-            cache_creation_1h=BigInt(totals.cache_creation_1h),
+            input=BigInt(input),
+            output=BigInt(output),
+            cache_read=BigInt(cache_read),
+            cache_creation=BigInt(cache_creation),
+            cache_creation_1h=BigInt(cache_1h),
         )
 
 
