@@ -49,10 +49,11 @@ class Spy:
     """Counts the requests the prepared path answered."""
 
     def __init__(self, prepared: PreparedQueries, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.answered = 0
+        self.tried = self.answered = 0
         real = prepared.run
 
         async def run(*args: Any) -> ExecutionResult | None:
+            self.tried += 1
             answer = await real(*args)
             self.answered += answer is not None
             return answer
@@ -138,7 +139,8 @@ async def test_the_cost_is_checked_again_with_each_requests_variables(
     assert [(e.extensions or {}).get("code") for e in costly.errors or []] == ["QUERY_TOO_COSTLY"]
     _same(costly, await _run(_unprepared(), imported, document, {"n": 400}))
     assert spy.answered == 0
-    assert (await _run(schema, imported, document, {"n": 2})).errors is None
+    for _ in range(2):  # the pipeline's (the last answer erred), then prepared again
+        assert (await _run(schema, imported, document, {"n": 2})).errors is None
     assert spy.answered == 1
 
 
@@ -221,10 +223,32 @@ async def test_the_allowed_operations_still_apply(
     assert spy.answered == 2
 
 
+async def test_a_document_whose_last_answer_erred_is_answered_by_the_pipeline_alone(
+    imported: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema, spy = _spied(monkeypatch)
+    page = await _run(schema, imported, "{ sessions(first: 1) { nodes { id } } }")
+    assert page.data is not None
+    real = {"id": page.data["sessions"]["nodes"][0]["id"]}
+    document = "query($id: ID!) { node(id: $id) { id } }"
+    outcomes = []
+    for variables in (real, {"id": "gone"}, {"id": "gone"}, {"id": "gone"}, real, real):
+        answer = await _run(schema, imported, document, variables)
+        outcomes.append((bool(answer.errors), spy.tried, spy.answered))
+    assert outcomes == [
+        (False, 0, 0),  # the pipeline's, and kept
+        (True, 1, 0),  # tried, dropped: the pipeline's
+        (True, 1, 0),  # the pipeline's alone: the last answer erred
+        (True, 1, 0),
+        (False, 1, 0),  # the pipeline's, without an error again
+        (False, 2, 1),  # prepared
+    ]
+
+
 def test_documents_kept_are_bounded() -> None:
     prepared = PreparedQueries(build_schema(), ServerSettings(), maxsize=3)
     for n in range(5):
-        prepared.remember(f"{{ s{n}: stats {{ sessions }} }}", None)
+        prepared.remember(f"{{ s{n}: stats {{ sessions }} }}", None, erred=False)
     assert len(prepared) == 3
     assert prepared.get("{ s0: stats { sessions } }", None) is None
     assert prepared.get("{ s4: stats { sessions } }", None) is not None

@@ -80,7 +80,7 @@ class Schema(strawberry.Schema):
             operation_extensions,
         )
         if prepared is not None and query is not None and not isinstance(result, PreExecutionError):
-            prepared.remember(query, operation_name)
+            prepared.remember(query, operation_name, erred=bool(result.errors))
         return result
 
     def process_errors(

@@ -12,13 +12,15 @@ strawberry would run it.
 Only answers without errors are given this way. An answer with an error is dropped and
 the request runs again through the whole pipeline, which gives every error its code,
 masks internal ones and logs them: a query only reads, so running it twice is safe (and
-the second run finds the first one's loads in the request's loaders).
+the second run finds the first one's loads in the request's loaders). Until the pipeline
+answers that document without an error again, its requests go to the pipeline alone.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 from graphql import DocumentNode, OperationType, execute, get_operation_ast, parse
 from graphql import ExecutionResult as CoreResult
@@ -37,11 +39,18 @@ __all__ = ["Prepared", "PreparedQueries"]
 _KEPT: Final = 256  # documents, as many as the parser and validation caches keep
 
 
-class Prepared(NamedTuple):
-    """A document that passed every check, and whether its cost depends on the variables."""
+@dataclass(slots=True)
+class Prepared:
+    """A document that passed every check, and whether its cost depends on the variables.
+
+    ``erred``: its last answer had an error. The next request of it goes straight to the
+    pipeline (which would answer it anyway): a document that keeps failing, a client
+    polling a row that is gone, say, is not run twice each time.
+    """
 
     document: DocumentNode
     cost_varies: bool
+    erred: bool = False
 
 
 class PreparedQueries:
@@ -58,23 +67,28 @@ class PreparedQueries:
         return len(self._documents)
 
     def get(self, query: str, operation_name: str | None) -> Prepared | None:
-        """``query`` prepared, if it passed every check before."""
+        """``query`` prepared, if it passed every check before and its last answer had
+        no error."""
         key = (query, operation_name)
         prepared = self._documents.get(key)
-        if prepared is not None:
-            self._documents.move_to_end(key)
+        if prepared is None or prepared.erred:
+            return None
+        self._documents.move_to_end(key)
         return prepared
 
-    def remember(self, query: str, operation_name: str | None) -> None:
-        """Keeps ``query``, which has just passed every check, if it is a query."""
+    def remember(self, query: str, operation_name: str | None, *, erred: bool) -> None:
+        """Keeps ``query``, which the pipeline has just answered (``erred``: with an
+        error) after every check passed, if it is a query."""
         key = (query, operation_name)
-        if key in self._documents:
+        known = self._documents.get(key)
+        if known is not None:
+            known.erred = erred
             return
         document = parse(query)
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             return
-        self._documents[key] = Prepared(document, cost_varies(document))
+        self._documents[key] = Prepared(document, cost_varies(document), erred)
         if len(self._documents) > self.maxsize:
             self._documents.popitem(last=False)
 
@@ -92,6 +106,7 @@ class PreparedQueries:
             try:
                 check_cost(core, document, operation_name, variables, self.limits)
             except UserInputError:
+                prepared.erred = True
                 return None
         answer = execute(
             core,
@@ -105,5 +120,6 @@ class PreparedQueries:
         )
         result = answer if isinstance(answer, CoreResult) else await answer
         if result.errors:
+            prepared.erred = True
             return None
         return ExecutionResult(data=result.data, errors=None, extensions={})
