@@ -122,6 +122,11 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         """How a value of ``type_`` is completed for the selection ``details``, if it has
         a plan: a scalar or enum, an object whose selection (no ``@defer``) has plans, a
         union or interface of such objects, or a list of those (not streamed)."""
+        plain = self._described(type_, details)
+        return compiled(plain) if plain is not None else None
+
+    def _described(self, type_: GraphQLOutputType, details: FieldDetailsList) -> Plain | None:
+        """:meth:`_completion`'s plan, before its completion is made."""
         of_type, nullable = type_, True
         if isinstance(of_type, GraphQLNonNull):
             of_type, nullable = of_type.of_type, False
@@ -132,12 +137,12 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
                 same, wide = _SAME[of_type.name], False
             else:  # a scalar of ours that serializes with int or str (BigInt) keeps them
                 same, wide = (coerce, True) if coerce in (int, str) else (None, False)
-            return compiled(Plain(never, nullable, None, coerce=coerce, same=same, wide=wide))
+            return Plain(never, nullable, None, coerce=coerce, same=same, wide=wide)
         if isinstance(of_type, GraphQLList):
             if any(d.node.directives for d in details):
                 return None  # @stream, or a directive of its own
             item = self._completion(of_type.of_type, details)
-            return compiled(Plain(never, nullable, None, item=item)) if item is not None else None
+            return Plain(never, nullable, None, item=item) if item is not None else None
         if isinstance(of_type, GraphQLUnionType | GraphQLInterfaceType):
             return self._choices(of_type, nullable, details)
         if not isinstance(of_type, GraphQLObjectType):
@@ -148,14 +153,12 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
         fields = self._plan(of_type, grouped)
         if not all(fields):
             return None
-        return compiled(
-            Plain(
-                never,
-                nullable,
-                None,
-                is_type_of=of_type.is_type_of,
-                fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
-            )
+        return Plain(
+            never,
+            nullable,
+            None,
+            is_type_of=of_type.is_type_of,
+            fields=tuple(zip(grouped, (f for f in fields if f is not None), strict=True)),
         )
 
     def _choices(
@@ -175,7 +178,7 @@ class Planner(StrawberryGraphQLCoreExecutionContext):
             if definition.is_graphql_generic or definition.concrete_of is not None:
                 return None
             choices.append((definition.origin, self._completion(object_type, details)))
-        return compiled(Plain(never, nullable, None, choices=tuple(choices)))
+        return Plain(never, nullable, None, choices=tuple(choices))
 
     def _item_plan(
         self, item_type: GraphQLOutputType, details: FieldDetailsList, path: Path
