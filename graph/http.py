@@ -70,13 +70,22 @@ class _RequestError(Exception):
 
 
 _OPERATION: Final = re.compile(r"^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+_NAME: Final = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+# Longer names are cut in the log and metrics (a client's name is not ours to store whole).
+_SHOWN_NAME: Final = 100
 
 
-def _named(query: str | None) -> str | None:
-    """The name of a document's first operation, for the log and metrics (not parsed:
-    a document that does not start with a named operation is simply unnamed here)."""
-    found = _OPERATION.match(query[:200]) if query else None
-    return found.group(1) if found else None
+def _named(query: str | None, given: str | None) -> str | None:
+    """The operation's name for the log and metrics: ``operationName`` when it is a GraphQL
+    name, else the name of the document's first operation (not parsed: a document that
+    does not start with a named operation is simply unnamed here). Either is cut to
+    ``_SHOWN_NAME`` characters."""
+    if given is None:
+        found = _OPERATION.match(query[:200]) if query else None
+        given = found.group(1) if found else None
+    elif not _NAME.fullmatch(given):
+        return None  # no such operation: the request fails, and says why
+    return given[:_SHOWN_NAME] if given else None
 
 
 def bearer_matches(request: Request, token: str) -> bool:
@@ -172,7 +181,7 @@ class GraphQLEndpoint:
                 # Gone before its request was read: nothing to answer, nothing wrong here.
                 log.info("client went away before its request was read (request %s)", request_id)
                 return Response(status_code=CLIENT_CLOSED_REQUEST)
-            request.state.operation_name = params.operation_name or _named(params.query)
+            request.state.operation_name = _named(params.query, params.operation_name)
             return await self._execute(request, params, media_type, request_id)
         except _RequestError as exc:
             return self._error(exc, media_type or JSON)

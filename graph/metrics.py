@@ -28,12 +28,20 @@ __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 _SECONDS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _STATEMENTS: Final = (1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
+# Operation names are the clients': the label takes the first names seen, and counts any
+# other under OTHER_OPERATIONS (not a GraphQL name, so no operation can be called that).
+# A client naming each request anew would otherwise grow the registry, and every scrape,
+# without bound.
+MAX_OPERATIONS: Final = 200
+OTHER_OPERATIONS: Final = "(other)"
 
 
 class Metrics:
     """The counters, histograms and gauges of one app."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_operations: int = MAX_OPERATIONS) -> None:
+        self.max_operations = max_operations
+        self._operations: set[str] = set()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -99,8 +107,18 @@ class Metrics:
         self, path: str, operation: str | None, status: int, seconds: float
     ) -> None:
         # Paths are few and fixed (unknown ones are 404s): one label value each.
-        self.requests.labels(path, operation or "", str(status)).inc()
+        self.requests.labels(path, self._operation(operation), str(status)).inc()
         self.latency.labels(path).observe(seconds)
+
+    def _operation(self, name: str | None) -> str:
+        if not name:
+            return ""
+        if name in self._operations:
+            return name
+        if len(self._operations) >= self.max_operations:
+            return OTHER_OPERATIONS
+        self._operations.add(name)
+        return name
 
     def scrape(
         self,

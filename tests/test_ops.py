@@ -17,6 +17,7 @@ from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.errors import ConfigError, StoreError
 from graph.importers.importer import import_paths
+from graph.metrics import MAX_OPERATIONS, OTHER_OPERATIONS
 from graph.settings import ServerSettings
 from graph.store import KeyMaterial, Store, load_migrations, snapshots
 from tests.factories import make_sessions
@@ -160,6 +161,33 @@ async def test_metrics_parse_and_move_with_requests(
     assert after["sessiongraph_stored_rows{table=sessions}"] == 2
     assert after["sessiongraph_database_file_bytes{file=db}"] > 0
     assert after["sessiongraph_graphql_sql_statements_count{}"] >= 4
+
+
+async def test_metrics_keep_a_bounded_set_of_operation_names(
+    client: httpx.AsyncClient,
+) -> None:
+    """Names are the clients': past the first MAX_OPERATIONS, a new one counts as other,
+    so a client naming every request anew cannot grow the registry or the scrape."""
+    names = [f"Q{n}" for n in range(MAX_OPERATIONS + 5)]
+    for name in names:
+        response = await client.post(
+            "/graphql", json={"query": f"query {name} {{ health {{ ok }} }}"}
+        )
+        assert response.status_code == 200
+    found = samples((await client.get("/metrics")).text)
+    operations = {
+        key.partition("operation=")[2].partition(",")[0]
+        for key in found
+        if key.startswith("sessiongraph_http_requests_total{") and "path=/graphql" in key
+    }
+    assert operations == {*names[:MAX_OPERATIONS], OTHER_OPERATIONS}
+    other = "sessiongraph_http_requests_total{operation=(other),path=/graphql,status=200}"
+    assert found[other] == 5
+    # A name seen before the cap is still its own after it.
+    await client.post("/graphql", json={"query": "query Q0 { health { ok } }"})
+    again = samples((await client.get("/metrics")).text)
+    first = "sessiongraph_http_requests_total{operation=Q0,path=/graphql,status=200}"
+    assert again[first] == 2
 
 
 async def test_metrics_count_imported_lines_and_the_feeds_lag(

@@ -289,6 +289,29 @@ async def test_one_access_log_line_per_request_without_variables(
     assert "hunter2" not in line
 
 
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        ({"query": "query Named { health { ok } }"}, "Named"),
+        ({"query": "{ health { ok } }"}, None),
+        ({"query": "query A { health { ok } }", "operationName": "A"}, "A"),
+        # Not a GraphQL name: no operation has it (the request fails), and it is not shown.
+        ({"query": "query A { health { ok } }", "operationName": "A\nB"}, None),
+        ({"query": "query A { health { ok } }", "operationName": "x" * 5000}, "x" * 100),
+    ],
+)
+async def test_the_logged_operation_name_is_a_graphql_name_cut_short(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    body: dict[str, str],
+    shown: str | None,
+) -> None:
+    caplog.set_level(logging.INFO, logger="graph.access")
+    await client.post("/graphql", json=body)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "graph.access"]
+    assert json.loads(line)["operation"] == shown
+
+
 async def test_readyz_reports_a_schema_behind_the_code(store: Store) -> None:
     async with client_for(store) as client:
         assert (await client.get("/readyz")).json()["status"] == "ready"
