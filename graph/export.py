@@ -26,7 +26,7 @@ from graph.errors import UserInputError
 from graph.export_format import ExportFormat
 from graph.export_markdown import render_event, render_message, session_header
 from graph.importers.formats import format_named
-from graph.inputs import DOCUMENT, REMOVED
+from graph.inputs import DOCUMENT, FILE_LINES, REMOVED
 from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
 from graph.secrets.detect import map_strings
@@ -317,7 +317,10 @@ async def _write_json(
         first = True
         async with aclosing(thread_records(reader, conversation.id, codec, seen)) as records:
             async for line, record in records:
-                item = dumps({"line": line, "record": record})
+                # The thread's n-th file (from 1) and the line in it, not the thread's
+                # internal numbering (each further file's from a multiple of 2^32 on).
+                file, line_in_file = divmod(line, FILE_LINES)
+                item = dumps({"file": file + 1, "line": line_in_file, "record": record})
                 out.write(item if first else b"," + item)
                 first = False
                 count += 1

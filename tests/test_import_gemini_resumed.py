@@ -106,6 +106,23 @@ async def test_a_document_imported_before_its_jsonl_continuation_keeps_both(
     assert await exported(store) == [whole, *lines_of(continued)]
 
 
+async def test_the_json_export_numbers_each_files_lines_from_one(
+    store: Store, tmp_path: Path
+) -> None:
+    write_document(tmp_path)
+    await import_paths(store, [tmp_path])
+    write_lines(tmp_path, NEW)
+    await import_paths(store, [tmp_path])
+    out = io.BytesIO()
+    await export_session(store, SID, out, ExportFormat.JSON)
+    (thread,) = json.loads(out.getvalue())["conversations"]
+    placed = [(r["file"], r["line"]) for r in thread["records"]]
+    # The document: its header and messages; then the .jsonl, line by line.
+    document = [(1, n) for n in range(1, len(OLD) + 2)]
+    assert placed == [*document, *((2, n) for n in range(1, len(NEW) + 1))]
+    assert [r["record"] for r in thread["records"][len(document) :]] == NEW
+
+
 async def test_a_jsonl_imported_before_the_document_it_continues_keeps_both(
     store: Store, tmp_path: Path
 ) -> None:
