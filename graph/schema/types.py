@@ -1,9 +1,10 @@
 """The node types: Session, Conversation, Message, Event (their companions: values.py).
 
-Plain columns are copied onto the objects when built; what takes parsing (times, lists,
-enums), relationships and content are methods, so nothing is parsed, loaded or decoded
-unless selected. Each object carries its request's context: those methods need no
-resolve info (and take the executor's plain path).
+An object is its row, its request's context and its global id; every other field is a
+method that reads the row, so a page builds each object with three values, whatever its
+type has, and nothing is copied, parsed, loaded or decoded unless selected. Those methods
+need no resolve info (the context is the object's), so they take the executor's plain
+path.
 """
 
 from __future__ import annotations
@@ -38,44 +39,58 @@ class Session(Node):
     row: strawberry.Private[SessionRow]
     # The request's: what the title, summary and metadata are opened with.
     context: strawberry.Private[Context]
-    session_id: str = strawberry.field(description="The agent's own session id.")
-    project: str | None = strawberry.field(
-        description="The project, named as Claude Code names its project folders (the working "
-        "directory with `/` as `-`; Codex sessions too); for Gemini CLI, its folder under "
-        "~/.gemini/tmp (a hash of the directory)."
+
+    @strawberry.field(description="The agent's own session id.")
+    def session_id(self) -> str:
+        return self.row.session_id
+
+    @strawberry.field(
+        description="The project, named as Claude Code names its project folders (the "
+        "working directory with `/` as `-`; Codex sessions too); for Gemini CLI, its folder "
+        "under ~/.gemini/tmp (a hash of the directory)."
     )
-    cwd: str | None
-    git_branch: str | None
-    version: str | None = strawberry.field(
-        description="Version of the agent that wrote it (Claude Code, Codex CLI)."
-    )
-    message_count: int
-    event_count: int
-    conversation_count: int
-    has_sidechains: bool
-    history_only: bool = strawberry.field(
+    def project(self) -> str | None:
+        return self.row.project
+
+    @strawberry.field
+    def cwd(self) -> str | None:
+        return self.row.cwd
+
+    @strawberry.field
+    def git_branch(self) -> str | None:
+        return self.row.git_branch
+
+    @strawberry.field(description="Version of the agent that wrote it (Claude Code, Codex CLI).")
+    def version(self) -> str | None:
+        return self.row.version
+
+    @strawberry.field
+    def message_count(self) -> int:
+        return self.row.message_count
+
+    @strawberry.field
+    def event_count(self) -> int:
+        return self.row.event_count
+
+    @strawberry.field
+    def conversation_count(self) -> int:
+        return self.row.conversation_count
+
+    @strawberry.field
+    def has_sidechains(self) -> bool:
+        return self.row.sidechain_count > 0
+
+    @strawberry.field(
         description="Known only from Claude Code's prompt history (~/.claude/history.jsonl): "
         "its transcript was deleted before it was imported, so its messages are the prompts "
         "typed (in a conversation with agentId `prompt-history`), without answers or tokens."
     )
+    def history_only(self) -> bool:
+        return bool(self.row.history_only)
 
     @classmethod
     def of(cls, row: SessionRow, context: Context) -> Session:
-        return cls(
-            id=strawberry.ID(encode_id("Session", row.id)),
-            row=row,
-            context=context,
-            session_id=row.session_id,
-            project=row.project,
-            cwd=row.cwd,
-            git_branch=row.git_branch,
-            version=row.version,
-            message_count=row.message_count,
-            event_count=row.event_count,
-            conversation_count=row.conversation_count,
-            has_sidechains=row.sidechain_count > 0,
-            history_only=bool(row.history_only),
-        )
+        return cls(id=strawberry.ID(encode_id("Session", row.id)), row=row, context=context)
 
     @strawberry.field(description="The agent that wrote it.")
     def source(self) -> SessionSource:
@@ -107,7 +122,7 @@ class Session(Node):
         "there is none of those, derived from the first prompt or the slug (see titleSource)."
     )
     def title(self) -> str | None:
-        return self.context.open_text("sessions", "title", self.session_id, self.row.title)
+        return self.context.open_text("sessions", "title", self.row.session_id, self.row.title)
 
     @strawberry.field(description="Where the title comes from (null when there is none).")
     def title_source(self) -> TitleSource | None:
@@ -116,14 +131,14 @@ class Session(Node):
 
     @strawberry.field(description="The latest summary Claude Code wrote for the session.")
     def summary(self) -> str | None:
-        return self.context.open_text("sessions", "summary", self.session_id, self.row.summary)
+        return self.context.open_text("sessions", "summary", self.row.session_id, self.row.summary)
 
     @strawberry.field(description="Session-level facts from the transcript (slug, mode...).")
     def metadata(self) -> JSON | None:
         raw = self.row.metadata
         if raw is None:
             return None
-        return JSON(self.context.open_json("sessions", "metadata", self.session_id, raw))
+        return JSON(self.context.open_json("sessions", "metadata", self.row.session_id, raw))
 
     @strawberry.field(
         description="USD of its API messages, each counted once (a message replayed from "
@@ -147,7 +162,7 @@ class Session(Node):
         description="A shell command that resumes this session in the agent that wrote it."
     )
     def resume_command(self) -> str:
-        return format_named(self.row.source).resume_command(self.session_id, self.cwd)
+        return format_named(self.row.source).resume_command(self.row.session_id, self.row.cwd)
 
     @strawberry.field(
         description="The main thread first, then subagent threads by start.",
@@ -210,30 +225,38 @@ class Conversation(Node):
     row: strawberry.Private[ConversationRow]
     # The request's: what its messages and events are paged with.
     context: strawberry.Private[Context]
-    is_sidechain: bool
-    agent_id: str | None = strawberry.field(description="The subagent's id; null for main.")
-    parent_tool_use_id: str | None = strawberry.field(
-        description="The Task tool call that started this subagent, when recorded."
-    )
-    message_count: int
-    event_count: int
-    started_at: datetime | None
-    ended_at: datetime | None
+
+    @strawberry.field
+    def is_sidechain(self) -> bool:
+        return bool(self.row.is_sidechain)
+
+    @strawberry.field(description="The subagent's id; null for main.")
+    def agent_id(self) -> str | None:
+        return self.row.agent_id or None
+
+    @strawberry.field(description="The Task tool call that started this subagent, when recorded.")
+    def parent_tool_use_id(self) -> str | None:
+        return self.row.parent_tool_use_id
+
+    @strawberry.field
+    def message_count(self) -> int:
+        return self.row.message_count
+
+    @strawberry.field
+    def event_count(self) -> int:
+        return self.row.event_count
+
+    @strawberry.field
+    def started_at(self) -> datetime | None:
+        return from_db_time(self.row.started_at)
+
+    @strawberry.field
+    def ended_at(self) -> datetime | None:
+        return from_db_time(self.row.ended_at)
 
     @classmethod
     def of(cls, row: ConversationRow, context: Context) -> Conversation:
-        return cls(
-            id=strawberry.ID(encode_id("Conversation", row.id)),
-            row=row,
-            context=context,
-            is_sidechain=bool(row.is_sidechain),
-            agent_id=row.agent_id or None,
-            parent_tool_use_id=row.parent_tool_use_id,
-            message_count=row.message_count,
-            event_count=row.event_count,
-            started_at=from_db_time(row.started_at),
-            ended_at=from_db_time(row.ended_at),
-        )
+        return cls(id=strawberry.ID(encode_id("Conversation", row.id)), row=row, context=context)
 
     @strawberry.field(graphql_type=Session)
     def session(self) -> Session | Awaitable[Session]:
@@ -285,9 +308,18 @@ class Message(Node):
     row: strawberry.Private[MessageRow]
     # The request's: what the text is opened with (a plain method then resolves it).
     context: strawberry.Private[Context]
-    uuid: str | None = strawberry.field(description="The uuid of its first record.")
-    role: str
-    model: str | None
+
+    @strawberry.field(description="The uuid of its first record.")
+    def uuid(self) -> str | None:
+        return self.row.uuid
+
+    @strawberry.field
+    def role(self) -> str:
+        return self.row.role
+
+    @strawberry.field
+    def model(self) -> str | None:
+        return self.row.model
 
     @strawberry.field
     def timestamp(self) -> datetime:
@@ -299,14 +331,7 @@ class Message(Node):
 
     @classmethod
     def of(cls, row: MessageRow, context: Context) -> Message:
-        return cls(
-            id=strawberry.ID(encode_id("Message", row.id)),
-            row=row,
-            context=context,
-            uuid=row.uuid,
-            role=row.role,
-            model=row.model,
-        )
+        return cls(id=strawberry.ID(encode_id("Message", row.id)), row=row, context=context)
 
     @strawberry.field(
         description="False for a copy of an API message replayed from another session "
@@ -361,22 +386,26 @@ class Event(Node):
     row: strawberry.Private[EventRow]
     # The request's: what its thread and session are loaded with.
     context: strawberry.Private[Context]
-    uuid: str | None
-    type: str
-    subtype: str | None
-    timestamp: datetime
+
+    @strawberry.field
+    def uuid(self) -> str | None:
+        return self.row.uuid
+
+    @strawberry.field
+    def type(self) -> str:
+        return self.row.type
+
+    @strawberry.field
+    def subtype(self) -> str | None:
+        return self.row.subtype
+
+    @strawberry.field
+    def timestamp(self) -> datetime:
+        return datetime.fromisoformat(self.row.timestamp)
 
     @classmethod
     def of(cls, row: EventRow, context: Context) -> Event:
-        return cls(
-            id=strawberry.ID(encode_id("Event", row.id)),
-            row=row,
-            context=context,
-            uuid=row.uuid,
-            type=row.type,
-            subtype=row.subtype,
-            timestamp=datetime.fromisoformat(row.timestamp),
-        )
+        return cls(id=strawberry.ID(encode_id("Event", row.id)), row=row, context=context)
 
     @strawberry.field(description="The whole record, as the agent wrote it.")
     def data(self) -> JSON | None:
