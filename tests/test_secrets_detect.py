@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import orjson
 import pytest
+from detect_secrets.plugins import keyword
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graph.errors import ConfigError
 from graph.secrets import PLACEHOLDER, SecretScanner, fingerprint, load_config
-from graph.secrets.detect import Pattern
+from graph.secrets.detect import Finding, Pattern
+from graph.secrets.rules import _spelled_out, builtin_rules
 from tests.secret_canaries import (
     ANTHROPIC,
     ASSIGNED,
@@ -132,3 +138,108 @@ def test_no_config_file_is_the_defaults(tmp_path: Path) -> None:
 def test_pattern_names_are_prefixed_once() -> None:
     scanner = SecretScanner(patterns=[Pattern("custom:x", "zz[0-9]{8}")])
     assert scanner.scan("zz12345678")[0].kind == "custom:x"
+
+
+# could_contain: one Aho-Corasick pass over the anchors, one over the keyword rule's stems
+
+
+def _could_contain_by_search(scanner: SecretScanner, text: str) -> bool:
+    """The test as it was: a substring test per anchor, then the keyword expression
+    (except that a text lower() lengthens, searched ignoring case, now always could)."""
+    if any(anchor in text for anchor in scanner._anchor_list):
+        return True
+    if len(text.lower()) != len(text):
+        return True
+    return any(
+        rule.locate is not None and rule.locate.search(text.lower()) for rule in scanner._always
+    )
+
+
+_BITS = ("api", "_key", "KEY", "Pass", "ñ", "Ñ", "word", " ", "\n", "_", "contrase", "é", "İ")
+_PIECES = st.sampled_from([*SecretScanner()._anchor_list, *keyword.DENYLIST, *_BITS])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES | st.text(max_size=6), max_size=12).map("".join))
+def test_could_contain_is_the_substring_and_keyword_search(text: str) -> None:
+    scanner = SecretScanner()
+    assert scanner.could_contain(text) is _could_contain_by_search(scanner, text)
+
+
+@pytest.mark.parametrize("text", [c[1] for c in CANARIES] + LOOK_ALIKES)
+def test_could_contain_agrees_on_every_canary_and_look_alike(text: str) -> None:
+    scanner = SecretScanner()
+    assert scanner.could_contain(text) is _could_contain_by_search(scanner, text)
+
+
+def test_the_keyword_rule_is_spelled_out_exactly() -> None:
+    (rule,) = [r for r in builtin_rules() if r.kind == "secret-assignment"]
+    assert rule.locate is not None and rule.stems
+    assert all(rule.locate.fullmatch(stem) for stem in rule.stems)
+    assert {"api_key", "apikey", "password", "contraseña"} <= set(rule.stems)
+    # Anything but words joined by optional underscores is left to the expression.
+    assert _spelled_out(["pass(word)?"]) == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=8).map("".join))
+def test_a_text_holds_a_stem_exactly_when_the_keyword_expression_matches(text: str) -> None:
+    (rule,) = [r for r in builtin_rules() if r.kind == "secret-assignment"]
+    assert rule.locate is not None
+    assert any(stem in text for stem in rule.stems) is (rule.locate.search(text) is not None)
+
+
+def test_a_scanner_with_a_users_pattern_always_could() -> None:
+    scanner = SecretScanner(patterns=[Pattern("mine", r"zz\d+")])
+    assert scanner.could_contain("nothing here")
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), CANARIES, ids=[c[0] for c in CANARIES])
+def test_could_contain_json_sees_every_canary_however_its_json_is_spelled(
+    kind: str, text: str, value: str
+) -> None:
+    scanner = SecretScanner()
+    record = {"message": {"content": f"contraseña: {text}"}}
+    for raw in (
+        orjson.dumps(record),
+        json.dumps(record).encode(),  # non-ASCII escaped
+        json.dumps(record).replace("/", "\\/").encode(),
+    ):
+        assert scanner.could_contain_json(raw), raw
+
+
+@pytest.mark.parametrize(
+    "keyword_text", ["contraseña = 'Xk9mQ2vLp7zR4wT8'", "CONTRASEÑA = 'Xk9mQ2vLp7zR4wT8'"]
+)
+def test_a_keyword_beyond_ascii_is_seen_in_json_written_either_way(keyword_text: str) -> None:
+    scanner = SecretScanner()
+    assert scanner.scan(keyword_text)
+    for raw in (orjson.dumps([keyword_text]), json.dumps([keyword_text]).encode()):
+        assert scanner.could_contain_json(raw)
+
+
+def test_could_contain_json_passes_clean_json_with_control_escapes() -> None:
+    # A terminal's colours are escaped control characters: no reason to look closer.
+    raw = json.dumps({"content": "\x1b[32mok\x1b[0m all 12 tests passed"}).encode()
+    assert b"\\u001b" in raw
+    assert not SecretScanner().could_contain_json(raw)
+
+
+def _scan_without_skipping(text: str) -> list[Finding]:
+    scanner = SecretScanner()
+    object.__setattr__(scanner, "_stems", None)  # every anchorless rule runs its windows
+    return scanner.scan(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [c[1] for c in CANARIES] + LOOK_ALIKES + ["PRİVATE_KEY = 'Xk9mQ2vLp7zR4wT8' \u0131"],
+)
+def test_scan_finds_the_same_when_stems_skip_the_keyword_rule(text: str) -> None:
+    assert SecretScanner().scan(text) == _scan_without_skipping(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PIECES | st.just(" = 'Xk9mQ2vLp7zR4wT8'\n"), max_size=10).map("".join))
+def test_scan_finds_the_same_when_stems_skip_the_keyword_rule_anywhere(text: str) -> None:
+    assert SecretScanner().scan(text) == _scan_without_skipping(text)

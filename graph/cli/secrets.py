@@ -138,7 +138,7 @@ async def _redact(
     try:
         pk = None if session is None else await _session_pk(store, session)
         return await redact(
-            store, scanner.mask_json, scanner.could_contain, session_pk=pk, dry_run=dry_run
+            store, scanner.mask_json, scanner.could_contain_json, session_pk=pk, dry_run=dry_run
         )
     finally:
         await store.close()

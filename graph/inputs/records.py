@@ -116,11 +116,11 @@ class NewMessage:
             else:
                 self._texts.append(text)
 
-    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[str], bool]) -> bool:
+    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[bytes], bool]) -> bool:
         """Replace the records by ``mask``'s version of them where it changes them (before
         packing); ``might_hold`` tests a record's JSON text first. True if any changed."""
         texts = self._texts
-        if texts is not None and not any(might_hold(t.decode("latin-1")) for t in texts):
+        if texts is not None and not any(might_hold(t) for t in texts):
             return False
         records = self.records
         masked = [(line, mask(record)) for line, record in records]
@@ -280,9 +280,9 @@ class NewEvent:
         self._encoded: bytes | None = None
         self._text = text  # the JSON the record was parsed from, if it was
 
-    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[str], bool]) -> bool:
+    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[bytes], bool]) -> bool:
         """Replace the record by ``mask``'s version of it if that differs (before packing)."""
-        if self._text is not None and not might_hold(self._text.decode("latin-1")):
+        if self._text is not None and not might_hold(self._text):
             return False
         masked = mask(self.record)
         if masked == self.record:

@@ -155,7 +155,7 @@ def _render(store: Store, agent: TranscriptFormat, row: MessageRow) -> str:
     """A message as markdown, secrets masked as everywhere the API serves them."""
     raw = store.codec.open("messages", "content", row.row_key, row.records)
     scanner = default_scanner()
-    if scanner.could_contain(raw.decode("latin-1")):
+    if scanner.could_contain_json(raw):
         raw = orjson.dumps(scanner.mask_json(orjson.loads(raw)))
     records = records_of(raw)
     return render_message(

@@ -57,9 +57,7 @@ class Context:
         if key not in self.opened:
             raw = self._decrypted(key, stored)
             value = orjson.loads(raw)
-            # The anchors are ASCII: a scan of the raw bytes as Latin-1 tells, without a
-            # decode, whether any string inside could hold a secret.
-            if self.scanner.could_contain(raw.decode("latin-1")):
+            if self.scanner.could_contain_json(raw):
                 value = self.scanner.mask_json(value)
             self.opened[key] = value
         return self.opened[key]

@@ -42,7 +42,7 @@ class Preparable(Protocol):
 
     document: Document | None
 
-    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[str], bool]) -> bool: ...
+    def redact(self, mask: Callable[[Any], Any], might_hold: Callable[[bytes], bool]) -> bool: ...
 
 
 class _Message(Preparable, Protocol):
@@ -140,7 +140,7 @@ class Analysis:
         """Attach the message's search document and masked text, so that the writer need
         not build them."""
         if self.redact:
-            message.redact(self.scanner.mask_json, self.scanner.could_contain)
+            message.redact(self.scanner.mask_json, self.scanner.could_contain_json)
         fields = message_fields(message.blocks())
         columns, found = self.document(fields)
         message.document = (self.tag, columns, found)
@@ -158,7 +158,7 @@ class Analysis:
     def prepare_event(self, event: _Event) -> None:
         """Attach the event's search document, so the indexer need not build it."""
         if self.redact:
-            event.redact(self.scanner.mask_json, self.scanner.could_contain)
+            event.redact(self.scanner.mask_json, self.scanner.could_contain_json)
         if not is_searched_event(event.type):
             return
         event.document = (self.tag, *self.document(event_fields(event.record)))

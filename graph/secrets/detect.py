@@ -3,10 +3,10 @@
 The rules are Yelp's detect-secrets plugins (their maintained regular expressions and
 false-positive heuristics), run on whole texts rather than file lines, plus the few
 provider formats it does not know yet (Anthropic keys, OpenAI project keys, GitHub
-fine-grained tokens) and the user's own patterns. A scan first asks, with plain substring
-tests, which rules could match at all: most texts of a transcript contain no credential,
-and a substring test is far cheaper than a regular expression run over megabytes of
-tool output.
+fine-grained tokens) and the user's own patterns. A scan first asks which rules could
+match at all, by the strings one of which every match of a rule holds (its anchors), all
+found in one Aho-Corasick pass: most texts of a transcript contain no credential, and
+that pass is far cheaper than a regular expression run over megabytes of tool output.
 
 Generic ``password = ...`` style assignments (detect-secrets' keyword rules) count only
 when the value looks like a credential: long enough, not a template or a reference to
@@ -23,10 +23,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from ahocorasick_rs import AhoCorasick
+
 from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameters
 
 # No rule finds a secret shorter than this: shorter texts are not scanned.
 _SHORTEST: Final = 8
+# A JSON escape that spells what a rule's anchor or stem may hold (a letter, a digit, a
+# slash...), rather than a control character (``\u001b`` in a terminal's output): the
+# text as written does not show the string's characters.
+_SPELLING_ESCAPE: Final = re.compile(r"\\(?:u(?!00[01][0-9a-fA-F])[0-9a-fA-F]{4}|/)")
 # Values up to this length are remembered by mask_short, this many of them (~2 MB at most).
 _SHORT: Final = 512
 _REMEMBERED: Final = 4096
@@ -108,6 +114,9 @@ class SecretScanner:
     _anchor_list: tuple[str, ...] = field(init=False, repr=False)
     _by_anchor: dict[str, list[Rule]] = field(init=False, repr=False)
     _always: list[Rule] = field(init=False, repr=False)
+    _anchors: AhoCorasick | None = field(init=False, repr=False)
+    # The anchorless rules' stems (None: one of them has none, so it is searched).
+    _stems: AhoCorasick | None = field(init=False, repr=False)
     _digest: str | None = field(init=False, repr=False, default=None)
     _remembered: Callable[[str], str] = field(init=False, repr=False)
 
@@ -126,6 +135,10 @@ class SecretScanner:
             for anchor in rule.anchors:
                 self._by_anchor.setdefault(anchor, []).append(rule)
         self._anchor_list = tuple(self._by_anchor)
+        self._anchors = AhoCorasick(list(self._anchor_list)) if self._anchor_list else None
+        stems = [stem for rule in self._always for stem in rule.stems]
+        spelled = all(rule.stems for rule in self._always)
+        self._stems = AhoCorasick(stems) if spelled and stems else None
         self._allowed = [re.compile(p) for p in self.allow_patterns]
         self._remembered = functools.lru_cache(maxsize=_REMEMBERED)(self.mask)
 
@@ -179,12 +192,12 @@ class SecretScanner:
         """The secrets in ``text``, in order, none overlapping (the earliest, then longest)."""
         if len(text) < _SHORTEST:
             return []
-        # Substring tests (C speed, several times faster than one alternation regex over
-        # the same text), then only the rules whose anchor is there.
-        by_anchor = self._by_anchor
-        rules = {id(r): r for a in self._anchor_list if a in text for r in by_anchor[a]}
+        # Only the rules whose anchor is there (every occurrence of every anchor is
+        # found, so that no anchor inside another's match is missed).
+        by_anchor, anchors = self._by_anchor, self._anchor_list
+        rules = {id(r): r for a in self._present(text) for r in by_anchor[anchors[a]]}
         spans: list[tuple[int, int, str]] = []
-        for rule in (*rules.values(), *self._always):
+        for rule in (*rules.values(), *self._anchorless(text)):
             spans.extend(self._matches(rule, text))
         if not spans:
             return []
@@ -202,16 +215,47 @@ class SecretScanner:
         return findings
 
     def could_contain(self, text: str) -> bool:
-        """False when no rule can match anywhere in ``text`` (a cheap test, no regex run):
-        true of a JSON document's text exactly when it is true of one of its strings,
-        since no anchor holds a character JSON escapes."""
-        if any(anchor in text for anchor in self._anchor_list):
+        """False when no rule can match anywhere in ``text`` (a cheap test, no regex run).
+
+        For a JSON text, :meth:`could_contain_json`: this tells of the text as written,
+        not of the strings it spells."""
+        if self._anchors is not None and self._anchors.find_matches_as_indexes(text):
             return True
+        if self._stems is not None:
+            # A text that lower() lengthens is searched ignoring case (Rule.windows):
+            # a dotless i (U+0131) then matches "i", so such a text always could.
+            lowered = text.lower()
+            return len(lowered) != len(text) or bool(self._stems.find_matches_as_indexes(lowered))
+        if not self._always:
+            return False
         located = [rule.locate for rule in self._always]
         if any(locate is None for locate in located):
             return True  # a user's pattern: no anchor to look for
         lowered = text.lower()
         return any(locate is not None and locate.search(lowered) for locate in located)
+
+    def could_contain_json(self, raw: bytes) -> bool:
+        r""":meth:`could_contain` for a JSON text as stored: False when no string in it can
+        hold a secret. A text that spells a character with an escape (``\u00f1``,
+        ``\/``) is always True: its strings are to be scanned one by one."""
+        text = raw.decode("utf-8", "replace")
+        return _SPELLING_ESCAPE.search(text) is not None or self.could_contain(text)
+
+    def _anchorless(self, text: str) -> Sequence[Rule]:
+        """The rules without anchors that could match in ``text``: none when their stems
+        say their ``locate`` finds nothing (their windows would all be empty)."""
+        if self._stems is not None:
+            lowered = text.lower()
+            if len(lowered) == len(text) and not self._stems.find_matches_as_indexes(lowered):
+                return ()
+        return self._always
+
+    def _present(self, text: str) -> list[int]:
+        """The indexes in ``_anchor_list`` of the anchors in ``text``, in order."""
+        if self._anchors is None:
+            return []
+        found = self._anchors.find_matches_as_indexes(text, overlapping=True)
+        return sorted({index for index, _, _ in found})
 
     def mask_json(self, value: Any) -> Any:
         """A JSON value with every string in it masked (a new value where one changed)."""

@@ -4,6 +4,7 @@ know yet, and the keyword-assignment rule with its credential test."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -39,6 +40,9 @@ class Rule:
         accept: A last check of a candidate value (a JWT must decode, say).
         trim: Narrows a match to the secret before ``accept`` sees it.
         extend: Widens a match to the whole secret (a private key's block, say).
+        locate: Where in the lower-cased text an anchorless rule's patterns can match.
+        stems: Every string ``locate`` matches, spelled out (none: it matches more than
+            a few strings): a text holds a match exactly when it holds one of them.
     """
 
     kind: str
@@ -48,6 +52,7 @@ class Rule:
     trim: Callable[[str, int, int], tuple[int, int]] | None = None
     extend: Callable[[str, int, int], tuple[int, int]] | None = None
     locate: re.Pattern[str] | None = None
+    stems: tuple[str, ...] = ()
 
     def windows(self, text: str) -> list[tuple[int, int]]:
         """Where to run the patterns: the whole text, or the lines ``locate`` finds
@@ -137,6 +142,26 @@ def _whole_jwt(text: str, start: int, end: int) -> tuple[int, int]:
     """detect-secrets' JWT pattern stops lazily before the signature: take all of it."""
     tail = _JWT_TAIL.match(text, end)
     return start, tail.end() if tail is not None else end
+
+
+# A word, or words each of which may follow the one before with or without an underscore
+# (detect-secrets' keywords: ``api_?key``).
+_OPTIONAL_UNDERSCORES: Final = re.compile(r"[^\W_]+(?:_\?[^\W_]+)*")
+
+
+def _spelled_out(alternatives: Iterable[str]) -> tuple[str, ...]:
+    """Every string the alternation of ``alternatives`` matches, when they are all words
+    joined by optional underscores; else none (the alternation is searched instead)."""
+    spelled: list[str] = []
+    for alternative in alternatives:
+        if not _OPTIONAL_UNDERSCORES.fullmatch(alternative):
+            return ()
+        words = alternative.split("_?")
+        for joints in itertools.product(("", "_"), repeat=len(words) - 1):
+            spelled.append(
+                words[0] + "".join(j + w for j, w in zip(joints, words[1:], strict=True))
+            )
+    return tuple(spelled)
 
 
 def _compiled(
@@ -265,6 +290,7 @@ def builtin_rules() -> list[Rule]:
             # "key" or "pass", sent every "monkey" and test runner's "PASS" through the
             # expressions, most of the import's scanning time.)
             locate=re.compile("|".join(keyword.DENYLIST)),
+            stems=_spelled_out(keyword.DENYLIST),
             trim=_first_word,
             accept=_credential_like,
         ),

@@ -28,7 +28,7 @@ __all__ = ["Redaction", "redact"]
 
 _BATCH: Final = 200
 Mask = Callable[[Any], Any]
-MightHold = Callable[[str], bool]
+MightHold = Callable[[bytes], bool]
 
 
 @dataclass(slots=True)
@@ -100,7 +100,7 @@ def _where(session_pk: int | None) -> tuple[str, tuple[Any, ...]]:
 
 def _masked(raw: bytes, mask: Mask, might_hold: MightHold) -> tuple[Any, Any] | None:
     """(old, new) decoded values when masking changes something, else None."""
-    if not might_hold(raw.decode("latin-1")):  # anchors are ASCII: no decode needed
+    if not might_hold(raw):
         return None
     old = orjson.loads(raw)
     new = mask(old)
