@@ -1,14 +1,16 @@
-"""``sessiongraph hook``: import one transcript when Claude Code ends, compacts or stops it.
+"""``sessiongraph hook``: import one transcript when its agent ends, compacts or finishes a
+turn of it (Claude Code, Gemini CLI).
 
-Claude Code runs the command with the event as JSON on stdin (``session_id``,
-``transcript_path``, ``cwd``, ``hook_event_name``). The import reads only that
-transcript and its ``subagents/`` files, and of each only the bytes appended since the
-last import, so it costs about as much as what the turn wrote.
+The agent runs the command with the event as JSON on stdin (``session_id``,
+``transcript_path``, ``cwd``, ``hook_event_name``: both agents send these). The import
+reads only that transcript and its subagents' files, and of each only the bytes appended
+since the last import, so it costs about as much as what the turn wrote.
 
-A hook must never get in Claude Code's way, so this command:
+A hook must never get in the agent's way, so this command:
 
-- writes nothing to stdout (Claude Code reads a hook's stdout, and a Stop hook's JSON
-  there can keep the agent going);
+- writes nothing to stdout or stderr (Claude Code reads a hook's stdout, and a Stop
+  hook's JSON there can keep the agent going; Gemini CLI shows a hook's stderr to the
+  user when its stdout is empty): anything printed goes to the log;
 - always exits 0 (exit 2 would block, and feed our stderr to the model);
 - keeps within a time budget: past it, the process ends at once, keeping what was
   committed (each batch commits with its file offsets, so the next run resumes);
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import logging
 import os
 import select
@@ -57,6 +60,7 @@ DEFAULT_BUDGET_S: Final = 20.0
 _STDIN_WAIT_S: Final = 2.0
 _STDIN_MAX: Final = 1 << 20
 _LOG_BYTES: Final = 1 << 20
+_PRINTED_KEPT: Final = 2000  # characters of what something printed, kept in the log
 
 log = logging.getLogger("sessiongraph.hook")
 
@@ -68,7 +72,7 @@ def hook_log_path() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class HookEvent:
-    """What Claude Code said about the event."""
+    """What the agent said about the event."""
 
     event: str
     session_id: str
@@ -77,7 +81,7 @@ class HookEvent:
 
 
 def parse_event(raw: bytes) -> HookEvent:
-    """The hook input Claude Code sends.
+    """The hook input the agent sends.
 
     Raises:
         ValueError: not a JSON object with a ``session_id``.
@@ -121,12 +125,19 @@ def read_input(fd: int, wait: float = _STDIN_WAIT_S) -> bytes:
     return b"".join(chunks)
 
 
-def transcript_files(transcript: Path) -> list[Path]:
-    """The session's main transcript and its subagents' (``<sessionId>/subagents/``)."""
+def transcript_files(transcript: Path, session_id: str | None = None) -> list[Path]:
+    """The session's main transcript and its subagents': Claude Code keeps theirs in
+    ``<sessionId>/subagents/`` beside the transcript, Gemini CLI in ``<session_id>/``
+    beside it (which importing tells apart, as for any file named on the command line)."""
     files = [transcript] if transcript.is_file() else []
-    subagents = transcript.with_suffix("") / "subagents"
-    if subagents.is_dir():
-        files += sorted(p for p in subagents.glob("*.jsonl") if p.is_file())
+    folders = [transcript.with_suffix("") / "subagents"]
+    if session_id and (transcript.parent / session_id) != transcript.with_suffix(""):
+        folders.append(transcript.parent / session_id)
+    for folder in folders:
+        if folder.is_dir():
+            files += sorted(
+                p for p in folder.iterdir() if p.suffix in (".jsonl", ".json") and p.is_file()
+            )
     return files
 
 
@@ -160,8 +171,9 @@ def _setup_logging(path: Path) -> None:
     handler = RotatingFileHandler(path, maxBytes=_LOG_BYTES, backupCount=1, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]  # nothing to the terminal: Claude Code is reading it
+    root.handlers[:] = [handler]  # nothing to the terminal: the agent is reading it
     root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 def _give_up(budget: float) -> None:
@@ -187,14 +199,17 @@ def run_hook(
     timer.daemon = True
     timer.start()
     started = time.perf_counter()
+    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             _run(db, key_file, passphrase_file, stdin_fd, started)
     except Exception as exc:
-        # Anything at all: Claude Code must carry on, and the log says what happened.
+        # Anything at all: the agent must carry on, and the log says what happened.
         log.error("failed: %s: %s", type(exc).__name__, exc, exc_info=not _expected(exc))
     finally:
         timer.cancel()
+        if printed.getvalue():
+            log.warning("printed: %s", printed.getvalue()[:_PRINTED_KEPT])
     return 0
 
 
@@ -206,7 +221,7 @@ def _run(
     if event.transcript_path is None:
         log.warning("%s: no transcript_path in the hook input; nothing to import", where)
         return
-    files = transcript_files(event.transcript_path)
+    files = transcript_files(event.transcript_path, event.session_id)
     if not files:
         log.warning("%s: no transcript at %s; nothing to import", where, event.transcript_path)
         return
@@ -241,21 +256,24 @@ def main(argv: list[str]) -> None:
     """``python -m graph hook [--db PATH] [--key-file F] [--budget S]``."""
     parser = argparse.ArgumentParser(
         prog="sessiongraph hook",
-        description="Import the transcript named by a Claude Code hook event on stdin.",
+        description="Import the transcript named by a hook event (Claude Code, Gemini CLI) on "
+        "stdin.",
     )
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--key-file", type=Path, default=None)
     parser.add_argument("--passphrase-file", type=Path, default=None)
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S)
+    said = io.StringIO()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stderr(said):
+            args = parser.parse_args(argv)
     except SystemExit as exc:
-        # Exit 2 (argparse's) would make Claude Code block the stop and show the model
-        # our usage text: a bad command line in the settings is an error in the log.
+        # Exit 2 (argparse's) would make the agent block the stop and show the model our
+        # usage text: a bad command line in the settings is an error in the log.
         if exc.code:
             with contextlib.suppress(OSError):
                 _setup_logging(hook_log_path())
-                log.error("bad command line: %s", " ".join(argv))
+                log.error("bad command line: %s (%s)", " ".join(argv), said.getvalue().strip())
         sys.exit(0)
     code = run_hook(
         db=args.db,

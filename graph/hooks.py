@@ -1,6 +1,8 @@
-"""sessiongraph's entries in Claude Code's ``hooks`` settings: add, remove, find.
+"""sessiongraph's entries in the ``hooks`` settings of Claude Code and Gemini CLI: add,
+remove, find.
 
-Claude Code reads hooks from ``settings.json`` as::
+Both read hooks from ``settings.json`` in the same shape (the events differ, and Gemini
+CLI's ``timeout`` is in milliseconds; it also names each hook)::
 
     {"hooks": {"SessionEnd": [{"matcher": "...", "hooks": [
         {"type": "command", "command": "...", "timeout": 30}]}]}}
@@ -16,14 +18,19 @@ from __future__ import annotations
 import copy
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from graph.errors import ConfigError
 
 __all__ = [
+    "AGENTS",
+    "CLAUDE_CODE",
     "EVENTS",
+    "GEMINI_CLI",
     "HOOK_TIMEOUT_S",
+    "HookAgent",
     "hook_command",
     "install",
     "installed",
@@ -31,11 +38,45 @@ __all__ = [
     "uninstall",
 ]
 
+# The agent's limit for our command, in seconds; the command keeps well within it.
+HOOK_TIMEOUT_S: Final = 30
+
+
+@dataclass(frozen=True, slots=True)
+class HookAgent:
+    """An agent that runs hooks from its ``settings.json``, and what ours are there.
+
+    Attributes:
+        source: The agent, as ``sessions.source`` names it.
+        label: Its name for people.
+        events: The events our hook runs on.
+        timeout: ``HOOK_TIMEOUT_S`` in the agent's unit.
+        name: The name our entries carry (Gemini CLI lists and disables hooks by name).
+    """
+
+    source: str
+    label: str
+    events: tuple[str, ...]
+    timeout: int
+    name: str | None = None
+
+
 # SessionEnd: the transcript is complete. PreCompact: what compaction replaces is still on
 # disk. Stop: after each turn, so a session killed without SessionEnd is kept up to date.
-EVENTS: Final = ("SessionEnd", "PreCompact", "Stop")
-# Claude Code's limit for our command, in seconds; the command keeps well within it.
-HOOK_TIMEOUT_S: Final = 30
+CLAUDE_CODE: Final = HookAgent(
+    "claude-code", "Claude Code", ("SessionEnd", "PreCompact", "Stop"), HOOK_TIMEOUT_S
+)
+# The same three moments: SessionEnd (best effort: Gemini CLI does not wait for it),
+# PreCompress, and AfterAgent after each turn.
+GEMINI_CLI: Final = HookAgent(
+    "gemini-cli",
+    "Gemini CLI",
+    ("SessionEnd", "PreCompress", "AfterAgent"),
+    HOOK_TIMEOUT_S * 1000,
+    name="sessiongraph",
+)
+AGENTS: Final = {agent.source: agent for agent in (CLAUDE_CODE, GEMINI_CLI)}
+EVENTS: Final = CLAUDE_CODE.events
 
 Settings = dict[str, Any]
 
@@ -75,7 +116,7 @@ def is_ours(entry: object) -> bool:
 
 
 def _groups(settings: Settings, event: str, where: str) -> list[Any]:
-    """The matcher groups of ``event``, checked to have the shape Claude Code reads."""
+    """The matcher groups of ``event``, checked to have the shape the agents read."""
     hooks = settings.get("hooks", {})
     if not isinstance(hooks, dict):
         raise ConfigError(f"{where}: `hooks` is not an object; left untouched")
@@ -90,8 +131,10 @@ def _inner(group: object) -> list[Any] | None:
     return inner if isinstance(inner, list) else None
 
 
-def install(settings: Settings, command: str, where: str) -> Settings:
-    """``settings`` with our hook on every event of :data:`EVENTS`, once each.
+def install(
+    settings: Settings, command: str, where: str, agent: HookAgent = CLAUDE_CODE
+) -> Settings:
+    """``settings`` with our hook on every event of ``agent``, once each.
 
     A group holding only our entries keeps its place and its other keys (a matcher
     the user set); our entries elsewhere are taken out; with no group of ours, one is
@@ -99,14 +142,16 @@ def install(settings: Settings, command: str, where: str) -> Settings:
 
     Raises:
         ConfigError: ``hooks`` (or one of our events in it) does not have the shape
-            Claude Code reads; ``where`` names the file in the message.
+            the agent reads; ``where`` names the file in the message.
     """
-    for event in EVENTS:
+    for event in agent.events:
         _groups(settings, event, where)
     result = copy.deepcopy(settings)
     hooks = result.setdefault("hooks", {})
-    entry = {"type": "command", "command": command, "timeout": HOOK_TIMEOUT_S}
-    for event in EVENTS:
+    entry: dict[str, Any] = {"type": "command", "command": command, "timeout": agent.timeout}
+    if agent.name is not None:
+        entry = {"name": agent.name, **entry}
+    for event in agent.events:
         placed = False
         groups: list[Any] = []
         for group in hooks.get(event, []):
@@ -125,20 +170,21 @@ def install(settings: Settings, command: str, where: str) -> Settings:
     return result
 
 
-def uninstall(settings: Settings, where: str) -> Settings:
-    """``settings`` without any entry of ours; containers we emptied go too.
+def uninstall(settings: Settings, where: str, agent: HookAgent = CLAUDE_CODE) -> Settings:
+    """``settings`` without any entry of ours on ``agent``'s events; containers we emptied
+    go too.
 
     Raises:
         ConfigError: as :func:`install`.
     """
-    for event in EVENTS:
+    for event in agent.events:
         _groups(settings, event, where)
     result = copy.deepcopy(settings)
     hooks = result.get("hooks")
     if not isinstance(hooks, dict):
         return result
     removed = False
-    for event in EVENTS:
+    for event in agent.events:
         if event not in hooks:
             continue
         groups: list[Any] = []

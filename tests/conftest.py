@@ -132,11 +132,11 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A temporary HOME with nothing of Claude Code's or sessiongraph's in the environment."""
+    """A temporary HOME with nothing of the agents' or sessiongraph's in the environment."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     for name in list(os.environ):
-        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "XDG_")):
+        if name.startswith(("SESSIONGRAPH_", "CLAUDE_", "GEMINI_", "XDG_")):
             monkeypatch.delenv(name)
     return home

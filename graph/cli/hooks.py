@@ -1,4 +1,5 @@
-"""Commands that tie sessiongraph to Claude Code's hooks: hooks install|uninstall|status, hook."""
+"""Commands that tie sessiongraph to the agents' hooks (Claude Code, Gemini CLI): hooks
+install|uninstall|status, hook."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from graph.claude_settings import JsonFile, project_settings_path, user_settings_path
+from graph import claude_settings, gemini_settings
+from graph.claude_settings import JsonFile
 from graph.cli.base import (
     DbOption,
     KeyFileOption,
@@ -22,12 +24,13 @@ from graph.cli.base import (
 )
 from graph.errors import ConfigError
 from graph.hook_run import DEFAULT_BUDGET_S, hook_log_path, run_hook
-from graph.hooks import EVENTS, hook_command, install, installed, uninstall
+from graph.hooks import AGENTS, HookAgent, hook_command, install, installed, uninstall
 
-__all__ = ["Scope", "settings_file"]
+__all__ = ["Agent", "Scope", "settings_file"]
 
 hooks_app = typer.Typer(
-    help="Import each Claude Code session as it ends or compacts (Claude Code hooks).",
+    help="Import each session as it ends, compacts or finishes a turn (Claude Code and "
+    "Gemini CLI hooks).",
     no_args_is_help=True,
 )
 app.add_typer(hooks_app, name="hooks", rich_help_panel="Importing")
@@ -38,13 +41,22 @@ class Scope(StrEnum):
     project = "project"
 
 
+class Agent(StrEnum):
+    claude_code = "claude-code"
+    gemini_cli = "gemini-cli"
+
+
 ScopeOption = Annotated[
     Scope,
     typer.Option(
         "--scope",
-        help="user: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR honoured); "
-        "project: .claude/settings.json of --project.",
+        help="user: ~/.claude/settings.json ($CLAUDE_CONFIG_DIR honoured), or "
+        "~/.gemini/settings.json ($GEMINI_CLI_HOME honoured); project: .claude/settings.json "
+        "or .gemini/settings.json of --project.",
     ),
+]
+AgentOption = Annotated[
+    Agent, typer.Option("--agent", help="Whose settings: Claude Code's or Gemini CLI's.")
 ]
 ProjectOption = Annotated[
     Path,
@@ -55,11 +67,12 @@ DryRunOption = Annotated[
 ]
 
 
-def settings_file(scope: Scope, project: Path) -> JsonFile:
-    """The settings file of ``scope``."""
+def settings_file(scope: Scope, project: Path, agent: Agent = Agent.claude_code) -> JsonFile:
+    """``agent``'s settings file of ``scope``."""
+    files = claude_settings if agent is Agent.claude_code else gemini_settings
     if scope is Scope.user:
-        return JsonFile(user_settings_path())
-    return JsonFile(project_settings_path(project.expanduser().absolute()))
+        return JsonFile(files.user_settings_path())
+    return JsonFile(files.project_settings_path(project.expanduser().absolute()))
 
 
 @hooks_app.command("install")
@@ -69,19 +82,22 @@ def install_command(
     dry_run: DryRunOption = False,
     db: DbOption = None,
     key_file: KeyFileOption = None,
+    agent: AgentOption = Agent.claude_code,
 ) -> None:
-    """Add sessiongraph's hook for SessionEnd, PreCompact and Stop to Claude Code's settings.
+    """Add sessiongraph's hook to the agent's settings: Claude Code's SessionEnd,
+    PreCompact and Stop, or Gemini CLI's SessionEnd, PreCompress and AfterAgent.
 
     Only sessiongraph's own entries are added or replaced; the file is copied aside
     before it changes, and running it again changes nothing.
     """
-    target = settings_file(scope, project)
+    hooks = AGENTS[agent.value]
+    target = settings_file(scope, project, agent)
     database = resolve_db_path(db).absolute()
     command = hook_command(database, key_file.expanduser().absolute() if key_file else None)
     before = checked(target.load)
-    after = checked(lambda: install(before, command, str(target.path)))
-    _apply(target, before, after, dry_run=dry_run, done="installed")
-    typer.echo(f"  events:  {', '.join(EVENTS)}")
+    after = checked(lambda: install(before, command, str(target.path), hooks))
+    _apply(target, before, after, dry_run=dry_run, done="installed", agent=hooks)
+    typer.echo(f"  events:  {', '.join(hooks.events)}")
     typer.echo(f"  command: {command}")
     typer.echo(f"  log:     {hook_log_path()}")
 
@@ -91,12 +107,14 @@ def uninstall_command(
     scope: ScopeOption = Scope.user,
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
+    agent: AgentOption = Agent.claude_code,
 ) -> None:
-    """Remove sessiongraph's hook entries (and only them) from Claude Code's settings."""
-    target = settings_file(scope, project)
+    """Remove sessiongraph's hook entries (and only them) from the agent's settings."""
+    hooks = AGENTS[agent.value]
+    target = settings_file(scope, project, agent)
     before = checked(target.load)
-    after = checked(lambda: uninstall(before, str(target.path)))
-    _apply(target, before, after, dry_run=dry_run, done="uninstalled")
+    after = checked(lambda: uninstall(before, str(target.path), hooks))
+    _apply(target, before, after, dry_run=dry_run, done="uninstalled", agent=hooks)
 
 
 def _apply(
@@ -106,6 +124,7 @@ def _apply(
     *,
     dry_run: bool,
     done: str,
+    agent: HookAgent,
 ) -> None:
     if after == before:
         typer.echo(f"{target.path}: already {done}, nothing changed")
@@ -116,29 +135,16 @@ def _apply(
         return
     backup = checked(lambda: target.save(after))
     copy = f" (previous version: {backup})" if backup else ""
-    typer.echo(f"{done} sessiongraph's hooks in {target.path}{copy}")
+    typer.echo(f"{done} sessiongraph's {agent.label} hooks in {target.path}{copy}")
 
 
 @hooks_app.command("status")
 def status_command(project: ProjectOption = Path()) -> None:
-    """Where sessiongraph's hooks are installed, and what the last runs logged."""
-    for scope in Scope:
-        target = settings_file(scope, project)
-        try:
-            found = installed(target.load())
-        except ConfigError as exc:  # shown, not fatal: the other scope may be fine
-            typer.echo(f"{scope.value}: {exc}")
-            continue
-        if not found:
-            typer.echo(f"{scope.value}: not installed ({target.path})")
-            continue
-        missing = [event for event in EVENTS if event not in found]
-        note = f" (missing: {', '.join(missing)})" if missing else ""
-        typer.echo(f"{scope.value}: installed in {target.path} for {', '.join(found)}{note}")
-        for command in sorted({c for commands in found.values() for c in commands}):
-            program = shlex.split(command)[0]
-            ok = "" if Path(program).exists() else "  (not found: reinstall the hooks)"
-            typer.echo(f"  command: {command}{ok}")
+    """Where sessiongraph's hooks are installed (each agent, each scope), and what the
+    last runs logged."""
+    for agent in Agent:
+        for scope in Scope:
+            _status(AGENTS[agent.value], scope, settings_file(scope, project, agent))
     log_path = hook_log_path()
     if not log_path.exists():
         typer.echo(f"log: {log_path} (no run yet)")
@@ -147,6 +153,25 @@ def status_command(project: ProjectOption = Path()) -> None:
     with log_path.open(encoding="utf-8", errors="replace") as handle:
         for line in deque(handle, maxlen=5):
             typer.echo(f"  {line.rstrip()}")
+
+
+def _status(agent: HookAgent, scope: Scope, target: JsonFile) -> None:
+    where = f"{agent.source} {scope.value}"
+    try:
+        found = installed(target.load())
+    except ConfigError as exc:  # shown, not fatal: the other files may be fine
+        typer.echo(f"{where}: {exc}")
+        return
+    if not found:
+        typer.echo(f"{where}: not installed ({target.path})")
+        return
+    missing = [event for event in agent.events if event not in found]
+    note = f" (missing: {', '.join(missing)})" if missing else ""
+    typer.echo(f"{where}: installed in {target.path} for {', '.join(found)}{note}")
+    for command in sorted({c for commands in found.values() for c in commands}):
+        program = shlex.split(command)[0]
+        ok = "" if Path(program).exists() else "  (not found: reinstall the hooks)"
+        typer.echo(f"  command: {command}{ok}")
 
 
 @app.command("hook", rich_help_panel="Importing")
@@ -160,9 +185,10 @@ def hook_command_line(
 ) -> None:
     """What the installed hooks run: import the transcript of the event on stdin.
 
-    Reads Claude Code's hook input (session_id, transcript_path, ...) from stdin and
-    imports that transcript and its subagent files. Prints nothing and always exits 0;
-    what happened goes to the hook log (see `hooks status`).
+    Reads the hook input of Claude Code or Gemini CLI (session_id, transcript_path, ...)
+    from stdin and imports that transcript (and a Claude Code session's subagent files).
+    Prints nothing and always exits 0; what happened goes to the hook log (see `hooks
+    status`).
     """
     code = run_hook(
         db=db,

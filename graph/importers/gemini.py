@@ -22,7 +22,6 @@ The older whole-file ``.json`` format is read by :mod:`graph.importers.gemini_do
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
@@ -33,6 +32,7 @@ from graph.blocks import no_cache_ttl
 from graph.blocks.gemini import blocks as gemini_blocks
 from graph.blocks.gemini import record_blocks
 from graph.content import Record
+from graph.gemini_settings import config_dir
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.files import TranscriptFile
@@ -233,8 +233,7 @@ class GeminiFormat:
     agent_parent: Final = None  # a subagent chat names no tool call that started it
 
     def default_roots(self) -> list[Path]:
-        home = os.environ.get("GEMINI_CLI_HOME")
-        return [(Path(home) if home else Path.home()) / ".gemini" / "tmp"]
+        return [config_dir() / "tmp"]
 
     def accepts(self, path: Path) -> bool:
         # Older versions wrote chats/session-*.json; no other .json file in a folder. A
