@@ -245,3 +245,30 @@ async def test_parents_and_type_names_ask_the_loop_for_no_work_per_row(tmp_path:
     assert many.tasks == few.tasks
     assert abs(many.futures - few.futures - 3 * 55) <= 4
     assert abs(many.callbacks - few.callbacks - 3 * 55) <= 4
+
+
+async def test_a_session_found_by_its_session_id_is_not_loaded_again(tmp_path: Path) -> None:
+    # Found by sessionId, the row is in hand: the lookup by pk (a loader batch, so a task
+    # and a turn of the loop) is never made. By global ID, it is the one load.
+    store = await Store.open(tmp_path / "s.db")
+    try:
+        await make_sessions(store, 2)
+        async with store.read() as reader:
+            (row,) = await reader.connection.execute_fetchall(
+                "SELECT session_id FROM sessions LIMIT 1"
+            )
+        schema, settings = build_schema(), ServerSettings()
+        query = "query($id: ID!) { session(id: $id) { id sessionId } }"
+        context = Context(store=store, settings=settings, request_id="t")
+        by_sid = await schema.execute(query, {"id": row[0]}, context_value=context)
+        assert by_sid.errors is None and by_sid.data is not None
+        assert by_sid.data["session"]["sessionId"] == row[0]
+        assert "session_by_sid" in vars(context.loaders) and "session" not in vars(context.loaders)
+        context = Context(store=store, settings=settings, request_id="t")
+        by_id = await schema.execute(
+            query, {"id": by_sid.data["session"]["id"]}, context_value=context
+        )
+        assert by_id.data == by_sid.data
+        assert "session" in vars(context.loaders) and "session_by_sid" not in vars(context.loaders)
+    finally:
+        await store.close()

@@ -149,7 +149,11 @@ class Query(UsageQuery):
     @strawberry.field(description="A session by global ID or by the agent's own sessionId.")
     async def session(self, info: Info, id: strawberry.ID) -> Session | None:
         pk = await session_pk(info, id)
-        row = await info.context.loaders.session.load(pk) if pk is not None else None
+        if pk is None:
+            return None
+        loaders = info.context.loaders
+        # Found by sessionId, the row is in hand: no batch to wait for.
+        row = loaders.remembered_session(pk) or await loaders.session.load(pk)
         return Session.of(row, info.context) if row else None
 
     @strawberry.field
