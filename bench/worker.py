@@ -80,6 +80,7 @@ def _serve(kind: str, db: Path, port: int) -> None:
 
     from bench.pages import raw_app
     from graph.app import create_app
+    from graph.serving import head_deadline_protocol
     from graph.settings import ServerSettings
 
     server = ServerSettings(token=os.environ.get("SESSIONGRAPH_TOKEN") or None)
@@ -91,8 +92,14 @@ def _serve(kind: str, db: Path, port: int) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
-    # What ``sessiongraph serve`` passes to uvicorn.run, loop and HTTP parser left to uvicorn.
-    options: dict[str, Any] = dict(log_level="info", access_log=False, server_header=False)
+    # What ``sessiongraph serve`` passes to uvicorn.run (its HTTP protocol included), for
+    # both servers.
+    options: dict[str, Any] = dict(
+        log_level="info",
+        access_log=False,
+        server_header=False,
+        http=head_deadline_protocol(server.head_timeout_seconds),
+    )
     uvicorn.Server(uvicorn.Config(app, host=HOST, lifespan="on", **options)).run(sockets=[sock])
 
 

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ from graph.app import create_app
 from graph.feed import ChangeFeed
 from graph.schema import Context, build_schema
 from graph.schema.limits import Shape, estimate_cost
-from graph.serving import head_deadline_protocol
+from graph.serving import MAX_HEAD_BYTES, head_deadline_protocol
 from graph.settings import ServerSettings
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store, TokenTotals
 from tests.conftest import TOKEN, GraphQL
@@ -248,6 +249,73 @@ def test_a_trickled_request_head_is_cut_off(served: tuple[int, list[logging.LogR
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and no more
         assert _closed_within(sock, 10) == b""
+
+
+def _ask(port: int, head: bytes, body: bytes = b"") -> bytes:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(head + body)
+        sock.settimeout(10)
+        answer = sock.recv(65536)
+    return answer
+
+
+@pytest.mark.parametrize("where", ["url", "headers"])
+def test_a_request_head_over_the_bound_is_a_400_and_one_under_it_is_served(
+    served: tuple[int, list[logging.LogRecord]], where: str
+) -> None:
+    port, _ = served
+    body = b'{"query": "{ __typename }"}'
+
+    def head(padding: int) -> bytes:
+        path = "/graphql" + (f"?pad={'x' * padding}" if where == "url" else "")
+        extra = f"x-pad: {'x' * padding}\r\n" if where == "headers" else ""
+        return (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            f"authorization: Bearer {TOKEN}\r\n{extra}content-length: {len(body)}\r\n\r\n"
+        ).encode()
+
+    assert _ask(port, head(MAX_HEAD_BYTES - 1024), body).startswith(b"HTTP/1.1 200")
+    assert _ask(port, head(MAX_HEAD_BYTES), body).startswith(b"HTTP/1.1 400")
+    # Sent in pieces, a head is refused at the header that takes it over the bound (the
+    # fourth here), before it ends.
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for _ in range(4):
+            sock.sendall(b"x-pad: " + b"x" * 4096 + b"\r\n")
+        assert _closed_within(sock, 10).startswith(b"HTTP/1.1 400")
+
+
+def test_keep_alive_requests_each_have_their_own_head_deadline(
+    served: tuple[int, list[logging.LogRecord]],
+) -> None:
+    port, _ = served
+    body = b'{"query": "{ __typename }"}'
+    head = (
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"authorization: Bearer {TOKEN}\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(10)
+        stream = sock.makefile("rb")
+        for _ in range(3):  # each within the deadline of 0.5 s, the three past it
+            time.sleep(0.3)
+            sock.sendall(head + body)
+            assert _response(stream).startswith(b"HTTP/1.1 200")
+        # Two requests in one write (pipelined): both answered.
+        sock.sendall(head + body + head + body)
+        assert _response(stream).startswith(b"HTTP/1.1 200")
+        assert _response(stream).startswith(b"HTTP/1.1 200")
+
+
+def _response(stream: BinaryIO) -> bytes:
+    """One whole response read off a keep-alive connection."""
+    lines = [stream.readline()]
+    while lines[-1] not in (b"\r\n", b""):
+        lines.append(stream.readline())
+    length = next(
+        int(line.split(b":")[1]) for line in lines if line.lower().startswith(b"content-length:")
+    )
+    return b"".join(lines) + stream.read(length)
 
 
 def test_a_trickled_body_is_a_408_and_a_client_that_leaves_is_no_500(
