@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import TypeVar
+from operator import attrgetter
+from typing import Any, TypeVar
 
 import orjson
 import strawberry
@@ -34,47 +35,39 @@ from graph.usage import total
 __all__ = ["Conversation", "Event", "Message", "Session"]
 
 
+def _column(name: str, kind: object, description: str | None = None) -> Any:
+    """A field that serves the object's row's column ``name`` as it is stored."""
+    get = attrgetter(name)
+
+    def column(self: Any) -> Any:
+        return get(self.row)
+
+    column.__annotations__ = {"return": kind}  # what strawberry types the field by
+    return strawberry.field(resolver=column, description=description)
+
+
 @strawberry.type(description="One agent session: its main thread and its subagents.")
 class Session(Node):
     row: strawberry.Private[SessionRow]
     # The request's: what the title, summary and metadata are opened with.
     context: strawberry.Private[Context]
 
-    @strawberry.field(description="The agent's own session id.")
-    def session_id(self) -> str:
-        return self.row.session_id
-
-    @strawberry.field(
-        description="The project, named as Claude Code names its project folders (the "
+    session_id = _column("session_id", str, "The agent's own session id.")
+    project = _column(
+        "project",
+        str | None,
+        "The project, named as Claude Code names its project folders (the "
         "working directory with `/` as `-`; Codex sessions too); for Gemini CLI, its folder "
-        "under ~/.gemini/tmp (a hash of the directory)."
+        "under ~/.gemini/tmp (a hash of the directory).",
     )
-    def project(self) -> str | None:
-        return self.row.project
-
-    @strawberry.field
-    def cwd(self) -> str | None:
-        return self.row.cwd
-
-    @strawberry.field
-    def git_branch(self) -> str | None:
-        return self.row.git_branch
-
-    @strawberry.field(description="Version of the agent that wrote it (Claude Code, Codex CLI).")
-    def version(self) -> str | None:
-        return self.row.version
-
-    @strawberry.field
-    def message_count(self) -> int:
-        return self.row.message_count
-
-    @strawberry.field
-    def event_count(self) -> int:
-        return self.row.event_count
-
-    @strawberry.field
-    def conversation_count(self) -> int:
-        return self.row.conversation_count
+    cwd = _column("cwd", str | None)
+    git_branch = _column("git_branch", str | None)
+    version = _column(
+        "version", str | None, "Version of the agent that wrote it (Claude Code, Codex CLI)."
+    )
+    message_count = _column("message_count", int)
+    event_count = _column("event_count", int)
+    conversation_count = _column("conversation_count", int)
 
     @strawberry.field
     def has_sidechains(self) -> bool:
@@ -234,17 +227,13 @@ class Conversation(Node):
     def agent_id(self) -> str | None:
         return self.row.agent_id or None
 
-    @strawberry.field(description="The Task tool call that started this subagent, when recorded.")
-    def parent_tool_use_id(self) -> str | None:
-        return self.row.parent_tool_use_id
-
-    @strawberry.field
-    def message_count(self) -> int:
-        return self.row.message_count
-
-    @strawberry.field
-    def event_count(self) -> int:
-        return self.row.event_count
+    parent_tool_use_id = _column(
+        "parent_tool_use_id",
+        str | None,
+        "The Task tool call that started this subagent, when recorded.",
+    )
+    message_count = _column("message_count", int)
+    event_count = _column("event_count", int)
 
     @strawberry.field
     def started_at(self) -> datetime | None:
@@ -309,17 +298,9 @@ class Message(Node):
     # The request's: what the text is opened with (a plain method then resolves it).
     context: strawberry.Private[Context]
 
-    @strawberry.field(description="The uuid of its first record.")
-    def uuid(self) -> str | None:
-        return self.row.uuid
-
-    @strawberry.field
-    def role(self) -> str:
-        return self.row.role
-
-    @strawberry.field
-    def model(self) -> str | None:
-        return self.row.model
+    uuid = _column("uuid", str | None, "The uuid of its first record.")
+    role = _column("role", str)
+    model = _column("model", str | None)
 
     @strawberry.field
     def timestamp(self) -> datetime:
@@ -387,17 +368,9 @@ class Event(Node):
     # The request's: what its thread and session are loaded with.
     context: strawberry.Private[Context]
 
-    @strawberry.field
-    def uuid(self) -> str | None:
-        return self.row.uuid
-
-    @strawberry.field
-    def type(self) -> str:
-        return self.row.type
-
-    @strawberry.field
-    def subtype(self) -> str | None:
-        return self.row.subtype
+    uuid = _column("uuid", str | None)
+    type = _column("type", str)
+    subtype = _column("subtype", str | None)
 
     @strawberry.field
     def timestamp(self) -> datetime:
