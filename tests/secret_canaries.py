@@ -3,8 +3,17 @@ text is stored: a prompt, thinking, a tool's input and output, an event, the tit
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+from graph.crypto import MasterKey
+from graph.importers.importer import import_paths
+from graph.store import Store
+from graph.store.keyring import KeyMaterial
+
+KEY = MasterKey(bytes(range(32)))
 
 # Canary values, built so they never sit whole in this file (secret scanners of hosting
 # services would flag the repository itself).
@@ -130,3 +139,18 @@ def write_transcript(projects: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines()))
     return path
+
+
+@contextlib.asynccontextmanager
+async def imported_store(
+    tmp_path: Path, write: Callable[[Path], Path], *, encrypted: bool
+) -> AsyncIterator[Store]:
+    """A store (encrypted with ``KEY``, or not) holding what ``write`` puts under
+    ``tmp_path/projects``, imported."""
+    write(tmp_path / "projects")
+    store = await Store.open(tmp_path / "s.db", key=KeyMaterial(key=KEY) if encrypted else None)
+    try:
+        await import_paths(store, [tmp_path / "projects"])
+        yield store
+    finally:
+        await store.close()

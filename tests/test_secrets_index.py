@@ -10,16 +10,18 @@ import httpx
 import orjson
 import pytest
 
-from graph.crypto import MasterKey
-from graph.importers.importer import import_paths
 from graph.search.tokenize import index_text
 from graph.secrets import SecretScanner
 from graph.store import Store
-from graph.store.keyring import KeyMaterial
 from tests.conftest import api_client
-from tests.secret_canaries import PLACED, SESSION_ID, transcript_lines, write_transcript
+from tests.secret_canaries import (
+    PLACED,
+    SESSION_ID,
+    imported_store,
+    transcript_lines,
+    write_transcript,
+)
 
-KEY = MasterKey(bytes(range(32)))
 ALL_FIELDS = "[TEXT, THINKING, TOOL_INPUT, TOOL_OUTPUT, TITLE, EVENT]"
 SEARCH = (
     "query($q: String!) { search(query: $q, scopes: [MESSAGES, EVENTS, SESSIONS],"
@@ -29,14 +31,8 @@ SEARCH = (
 
 @pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
 async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    write_transcript(tmp_path / "projects")
-    key = KeyMaterial(key=KEY) if request.param else None
-    store = await Store.open(tmp_path / "s.db", key=key)
-    try:
-        await import_paths(store, [tmp_path / "projects"])
+    async with imported_store(tmp_path, write_transcript, encrypted=request.param) as store:
         yield store
-    finally:
-        await store.close()
 
 
 async def hits(client: httpx.AsyncClient, query: str) -> int:

@@ -16,14 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
-from graph.crypto import MasterKey
 from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.importer import import_paths
 from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner
 from graph.store import Store
-from graph.store.keyring import KeyMaterial
 from tests.conftest import api_client
+from tests.secret_canaries import imported_store
 
 SESSION_ID = "5ec2e75e-0000-4000-8000-0000000e5c4e"
 # Built so that they never sit whole in this file (see tests/secret_canaries.py).
@@ -32,7 +31,6 @@ AS_WRITTEN = "e4a2b86053c7" + "d1e97c1d9e4f2a8b"
 IN_EVENT = "a8b6053c7d1e" + "9f47c1d9e4f2e4a2"
 IN_URL = "Tr0ub4dor" + "AndH0rse"
 SECRETS = (ESCAPED, AS_WRITTEN, IN_EVENT, IN_URL)
-KEY = MasterKey(bytes(range(32)))
 
 
 def _base(n: int, kind: str) -> dict[str, object]:
@@ -75,14 +73,8 @@ def test_the_transcript_spells_them_as_meant(tmp_path: Path) -> None:
 
 @pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
 async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    write_transcript(tmp_path / "projects")
-    key = KeyMaterial(key=KEY) if request.param else None
-    store = await Store.open(tmp_path / "s.db", key=key)
-    try:
-        await import_paths(store, [tmp_path / "projects"])
+    async with imported_store(tmp_path, write_transcript, encrypted=request.param) as store:
         yield store
-    finally:
-        await store.close()
 
 
 async def test_served_records_blocks_and_event_data_are_masked(imported: Store) -> None:

@@ -9,7 +9,7 @@ path.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -35,15 +35,30 @@ from graph.usage import total
 __all__ = ["Conversation", "Event", "Message", "Session"]
 
 
-def _column(name: str, kind: object, description: str | None = None) -> Any:
-    """A field that serves the object's row's column ``name`` as it is stored."""
+def _column(
+    name: str,
+    kind: object,
+    description: str | None = None,
+    *,
+    via: Callable[[Any], Any] | None = None,
+) -> Any:
+    """A field that serves the object's row's column ``name``: as it is stored, or what
+    ``via`` makes of it."""
     get = attrgetter(name)
 
     def column(self: Any) -> Any:
         return get(self.row)
 
-    column.__annotations__ = {"return": kind}  # what strawberry types the field by
-    return strawberry.field(resolver=column, description=description)
+    resolver = column if via is None else _converted(get, via)
+    resolver.__annotations__ = {"return": kind}  # what strawberry types the field by
+    return strawberry.field(resolver=resolver, description=description)
+
+
+def _converted(get: Callable[[Any], Any], via: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def column(self: Any) -> Any:
+        return via(get(self.row))
+
+    return column
 
 
 @strawberry.type(description="One agent session: its main thread and its subagents.")
@@ -94,17 +109,15 @@ class Session(Node):
         models: list[str] = orjson.loads(self.row.models)
         return models
 
-    @strawberry.field
-    def started_at(self) -> datetime | None:
-        return from_db_time(self.row.started_at)
+    started_at = _column("started_at", datetime | None, via=from_db_time)
+    ended_at = _column("ended_at", datetime | None, via=from_db_time)
 
-    @strawberry.field
-    def ended_at(self) -> datetime | None:
-        return from_db_time(self.row.ended_at)
-
-    @strawberry.field(description="When the session last had a message or event (its endedAt).")
-    def last_activity_at(self) -> datetime | None:
-        return from_db_time(self.row.ended_at)
+    last_activity_at = _column(
+        "ended_at",
+        datetime | None,
+        "When the session last had a message or event (its endedAt).",
+        via=from_db_time,
+    )
 
     @strawberry.field
     def token_usage(self) -> TokenUsage:
@@ -235,13 +248,8 @@ class Conversation(Node):
     message_count = _column("message_count", int)
     event_count = _column("event_count", int)
 
-    @strawberry.field
-    def started_at(self) -> datetime | None:
-        return from_db_time(self.row.started_at)
-
-    @strawberry.field
-    def ended_at(self) -> datetime | None:
-        return from_db_time(self.row.ended_at)
+    started_at = _column("started_at", datetime | None, via=from_db_time)
+    ended_at = _column("ended_at", datetime | None, via=from_db_time)
 
     @classmethod
     def of(cls, row: ConversationRow, context: Context) -> Conversation:
