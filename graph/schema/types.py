@@ -1,10 +1,10 @@
 """The node types: Session, Conversation, Message, Event (their companions: values.py).
 
-An object is its row, its request's context and its global id; every other field is a
-method that reads the row, so a page builds each object with three values, whatever its
-type has, and nothing is copied, parsed, loaded or decoded unless selected. Those methods
-need no resolve info (the context is the object's), so they take the executor's plain
-path.
+An object is its row, its request's context and its global id; every other field reads
+the row when selected (a column as stored is a ``_column``, anything more a method), so a
+page builds each object with three values, whatever its type has, and nothing is copied,
+parsed, loaded or decoded unless selected. Those resolvers need no resolve info (the
+context is the object's), so they take the executor's plain path.
 """
 
 from __future__ import annotations
