@@ -15,6 +15,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from graph.schema.chained import Chained, then
+from graph.schema.completion import _PLAIN_OBJECTS, _plain_object
 from graph.schema.execution import CycleFreeExecutionContext
 from graph.schema.scalars import SCALARS, BigInt
 
@@ -552,3 +553,24 @@ async def test_an_int_of_any_size_where_a_big_int_goes_and_of_32_bits_where_an_i
     assert [e.message for e in refused.errors or []] == [
         "Int cannot represent non 32-bit signed integer value: 2147483648"
     ]
+
+
+def test_only_object_types_without_an_await_are_known_never_awaitable() -> None:
+    # Completion skips strawberry's awaitable test for these classes' instances.
+    @strawberry.type
+    class Plain:
+        x: int
+
+    @strawberry.type
+    class Awaits:
+        x: int
+
+        def __await__(self) -> Any:
+            yield
+
+    class NotAType:
+        pass
+
+    assert _plain_object(Plain) and Plain in _PLAIN_OBJECTS
+    assert not _plain_object(Awaits) and Awaits not in _PLAIN_OBJECTS
+    assert not _plain_object(NotAType)
