@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from graph import claude_settings, gemini_settings
-from graph.claude_settings import JsonFile
 from graph.cli.base import (
     DbOption,
     KeyFileOption,
@@ -25,6 +24,7 @@ from graph.cli.base import (
 from graph.errors import ConfigError
 from graph.hook_run import DEFAULT_BUDGET_S, hook_log_path, run_hook
 from graph.hooks import AGENTS, HookAgent, hook_command, install, installed, uninstall
+from graph.json_settings import JsonFile
 
 __all__ = ["Agent", "Scope", "settings_file"]
 

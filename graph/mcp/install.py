@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from graph.claude_settings import JsonFile, global_config_path
+from graph.claude_settings import global_config_path
 from graph.errors import ConfigError
+from graph.json_settings import JsonFile
 
 __all__ = ["SERVER_NAME", "Registration", "claude_add_command", "register", "server_entry"]
 
