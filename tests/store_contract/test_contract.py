@@ -3,6 +3,7 @@ public API only (see conftest)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -257,3 +258,44 @@ async def test_a_thread_read_from_two_files_gives_each_files_lines(store: Store)
     contents = [store.codec.open("messages", "content", m.row_key, m.records) for m in page.rows]
     assert [len(records_of(content)) for content in contents] == [1, 1]  # its record went
     assert session is not None and (session.message_count, session.event_count) == (2, 2)
+
+
+# Page requests, given the sort key of a row in the middle of the parent's list.
+_PAGES: dict[str, Callable[[Any], PageRequest]] = {
+    "first 3": lambda key: PageRequest(3),
+    "last 3": lambda key: PageRequest(3, from_end=True),
+    "2 after": lambda key: PageRequest(2, after=key),
+    "the last 2 before": lambda key: PageRequest(2, before=key, from_end=True),
+    "all": lambda key: PageRequest(10),
+    "none": lambda key: PageRequest(0),
+}
+
+
+@pytest.mark.parametrize("page", list(_PAGES))
+@pytest.mark.parametrize("role", [None, "user"])
+async def test_one_parents_page_is_its_page_among_several(
+    store: Store, page: str, role: str | None
+) -> None:
+    # A single parent's page is read by another statement than several parents' pages
+    # (its index directly, without json_each): both give the same rows in the same order.
+    first, conversation = await seed(store, "p1")
+    other, _ = await seed(store, "p2")
+    async with store.write() as writer:
+        more = [user(n, f"more {n}") if n % 2 else reply(n, f"x{n}", "x", 1) for n in range(5, 9)]
+        await writer.add_messages(first, conversation, more)
+        await writer.add_events(first, conversation, [event(n) for n in range(9, 13)])
+    where, events = MessageFilter(role), EventFilter()
+    async with store.read() as reader:
+        (messages,) = await reader.message_pages("session", [first], where, PageRequest(10))
+        (timeline,) = await reader.event_pages("session", [first], events, PageRequest(10))
+        middle, middle_event = messages.rows[len(messages.rows) // 2], timeline.rows[2]
+        request = _PAGES[page]((middle.timestamp, middle.id))
+        (alone,) = await reader.message_pages("session", [first], where, request)
+        among = await reader.message_pages("session", [other, first, other], where, request)
+        assert alone == among[1]
+        request = _PAGES[page]((middle_event.timestamp, middle_event.id))
+        (alone_events,) = await reader.event_pages("session", [first], events, request)
+        among_events = await reader.event_pages("session", [other, first], events, request)
+        assert alone_events == among_events[1]
+    if page == "first 3":  # six messages, three of them the user's
+        assert len(alone.rows) == 3 and alone.has_next is (role is None)
