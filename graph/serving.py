@@ -43,10 +43,15 @@ def head_deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
     class HeadDeadline(HttpToolsProtocol):
         _head_timer: asyncio.TimerHandle | None = None
         _head_bytes = 0  # of the head's parts the parser has passed on
-        _unparsed = 0  # bytes received since the head began, while it is unfinished
-        # Heads complete and responses complete: more heads than responses is a request
-        # being answered (pipelined ones included), not a head being waited for.
+        _unparsed = 0  # bytes received after the head's first read, while it is unfinished
+        _fresh = False  # the head being read began in the bytes being fed
+        # Requests begun, heads complete, requests read whole, responses complete. A head
+        # is arriving while begun > heads; the connection waits for one while the other
+        # three are equal (a request being answered, or its body still arriving after an
+        # early answer, is neither).
+        _begun = 0
         _heads = 0
+        _ended = 0
         _responses = 0
 
         def connection_made(self, transport: Any) -> None:
@@ -54,14 +59,19 @@ def head_deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
             self._arm()
 
         def data_received(self, data: bytes) -> None:
+            self._fresh = False
             super().data_received(data)
-            if self._heads == self._responses and not self.transport.is_closing():
+            # The read a head began in may end another request: it is not counted (a
+            # head's memory is bounded by MAX_HEAD_BYTES and one read all the same).
+            if self._begun > self._heads and not self._fresh and not self.transport.is_closing():
                 self._unparsed += len(data)
                 if self._unparsed > MAX_HEAD_BYTES:
                     self.send_400_response("Request head too large.")
 
         def on_message_begin(self) -> None:
-            self._head_bytes = 0
+            self._begun += 1
+            self._head_bytes = self._unparsed = 0
+            self._fresh = True
             super().on_message_begin()
 
         def on_url(self, url: bytes) -> None:
@@ -77,10 +87,12 @@ def head_deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
             self._disarm()
             super().on_headers_complete()
 
+        def on_message_complete(self) -> None:
+            self._ended += 1
+            super().on_message_complete()
+
         def on_response_complete(self) -> None:
             self._responses += 1
-            if self._heads == self._responses:
-                self._unparsed = 0
             super().on_response_complete()
             self._arm()  # the next request's head has its own deadline
 
@@ -104,7 +116,8 @@ def head_deadline_protocol(seconds: float) -> type[HttpToolsProtocol]:
 
         def _expired(self) -> None:
             self._head_timer = None
-            if self._heads == self._responses and not self.transport.is_closing():
+            waiting = self._heads == self._ended == self._responses
+            if waiting and not self.transport.is_closing():
                 log.info("closing a connection whose request head took over %g s", seconds)
                 self.transport.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import select
 import socket
 import threading
 import time
@@ -277,12 +278,58 @@ def test_a_request_head_over_the_bound_is_a_400_and_one_under_it_is_served(
     assert _ask(port, head(MAX_HEAD_BYTES - 1024), body).startswith(b"HTTP/1.1 200")
     assert _ask(port, head(MAX_HEAD_BYTES), body).startswith(b"HTTP/1.1 400")
     # Sent in pieces, a head is refused at the header that takes it over the bound (the
-    # fourth here), before it ends.
+    # fourth, once the fifth begins), before it ends.
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        for _ in range(4):
+        for _ in range(5):
             sock.sendall(b"x-pad: " + b"x" * 4096 + b"\r\n")
         assert _closed_within(sock, 10).startswith(b"HTTP/1.1 400")
+
+
+def test_a_header_that_never_ends_is_refused_past_the_bound(
+    served: tuple[int, list[logging.LogRecord]],
+) -> None:
+    # httptools holds a header's value until the next header begins: one that goes on
+    # and on is refused by the bytes received, before the deadline.
+    port, records = served
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nx-pad: ")
+        for _ in range(8):
+            time.sleep(0.05)  # each piece its own read, and the answer in before the next
+            if select.select([sock], [], [], 0)[0]:
+                break  # answered: more bytes would meet a closed socket
+            sock.sendall(b"x" * 4096)
+        else:
+            pytest.fail("32 KiB of one header and no answer")
+        assert _closed_within(sock, 10).startswith(b"HTTP/1.1 400")
+    assert not any("took over" in r.getMessage() for r in records)
+
+
+def test_an_early_answer_leaves_the_rest_of_the_body_to_be_read(
+    served: tuple[int, list[logging.LogRecord]],
+) -> None:
+    # A wrong token is answered before the body is read: the body that goes on arriving
+    # is a body, not a head, and the connection serves the next request.
+    port, _ = served
+    body = b'{"query": "{ __typename }"}'
+    head = (
+        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        b"authorization: Bearer wrong\r\ncontent-length: 100000\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(10)
+        stream = sock.makefile("rb")
+        sock.sendall(head + b" " * 1000)
+        assert _response(stream).startswith(b"HTTP/1.1 401")
+        for _ in range(99):
+            time.sleep(0.002)
+            sock.sendall(b" " * 1000)
+        good = (
+            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            f"authorization: Bearer {TOKEN}\r\ncontent-length: {len(body)}\r\n\r\n"
+        ).encode()
+        sock.sendall(good + body)
+        assert _response(stream).startswith(b"HTTP/1.1 200")
 
 
 def test_keep_alive_requests_each_have_their_own_head_deadline(
