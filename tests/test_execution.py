@@ -571,6 +571,6 @@ def test_only_object_types_without_an_await_are_known_never_awaitable() -> None:
     class NotAType:
         pass
 
-    assert _plain_object(Plain) and Plain in _PLAIN_OBJECTS
-    assert not _plain_object(Awaits) and Awaits not in _PLAIN_OBJECTS
+    assert _plain_object(Plain) and _PLAIN_OBJECTS[Plain]
+    assert not _plain_object(Awaits) and not _PLAIN_OBJECTS[Awaits]
     assert not _plain_object(NotAType)

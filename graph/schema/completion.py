@@ -27,24 +27,24 @@ __all__ = ["Pending", "compiled", "complete_items"]
 
 # The types of most values read: none of them is awaitable.
 _NEVER_AWAITABLE: Final = frozenset({str, int, float, bool, type(None), list, dict})
-# Classes of the schema's object types seen so far, whose instances are never awaitable:
-# asking each of a page's rows (strawberry's test looks for an __await__ attribute, which
-# none has) cost as much as completing one of its fields.
-_PLAIN_OBJECTS: set[type] = set()
+# Each class of value met so far: whether it is a schema object type whose instances are
+# never awaitable. Asking each of a page's rows (strawberry's test looks for an __await__
+# attribute, which none has) cost as much as completing one of its fields.
+_PLAIN_OBJECTS: dict[type, bool] = {}
 
 
 def _plain_object(kind: type) -> bool:
-    """Whether ``kind`` is a strawberry object type whose instances cannot be awaited (and
-    if so, remember it in ``_PLAIN_OBJECTS``)."""
-    if (
-        hasattr(kind, "__strawberry_definition__")
-        and not hasattr(kind, "__await__")
-        and not hasattr(kind, "__getattr__")
-        and not issubclass(kind, Awaitable)
-    ):
-        _PLAIN_OBJECTS.add(kind)
-        return True
-    return False
+    """Whether ``kind`` is a strawberry object type whose instances cannot be awaited
+    (remembered in ``_PLAIN_OBJECTS``)."""
+    plain = _PLAIN_OBJECTS.get(kind)
+    if plain is None:
+        plain = _PLAIN_OBJECTS[kind] = (
+            hasattr(kind, "__strawberry_definition__")
+            and not hasattr(kind, "__await__")
+            and not hasattr(kind, "__getattr__")
+            and not issubclass(kind, Awaitable)
+        )
+    return plain
 
 
 class Pending(NamedTuple):
@@ -131,7 +131,7 @@ def _object(
         (name, field.read, field.same, field.wide, field.complete) for name, field in fields
     )
     is_awaitable = optimized_is_awaitable  # the test strawberry (and prepared.py) run with
-    plain_objects, learned_plain = _PLAIN_OBJECTS, _plain_object
+    plain_objects = _PLAIN_OBJECTS
 
     def complete(value: Any, pending: list[Pending]) -> Any:
         if value is None:
@@ -160,8 +160,7 @@ def _object(
                 continue
             if (
                 kind not in _NEVER_AWAITABLE
-                and kind not in plain_objects
-                and not learned_plain(kind)
+                and not (plain_objects.get(kind) or _plain_object(kind))
                 and is_awaitable(item)
             ):
                 pending.append(Pending(item, complete_field, completed, name))
