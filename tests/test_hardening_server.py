@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 import httpx
 import pytest
@@ -252,6 +252,19 @@ def test_a_trickled_request_head_is_cut_off(served: tuple[int, list[logging.LogR
         assert _closed_within(sock, 10) == b""
 
 
+_BODY: Final = b'{"query": "{ __typename }"}'
+
+
+def _head(
+    *, path: str = "/graphql", token: str = TOKEN, length: int = len(_BODY), extra: str = ""
+) -> bytes:
+    """A POST's head, as a client writes it."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"authorization: Bearer {token}\r\n{extra}content-length: {length}\r\n\r\n"
+    ).encode()
+
+
 def _ask(port: int, head: bytes, body: bytes = b"") -> bytes:
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(head + body)
@@ -265,18 +278,14 @@ def test_a_request_head_over_the_bound_is_a_400_and_one_under_it_is_served(
     served: tuple[int, list[logging.LogRecord]], where: str
 ) -> None:
     port, _ = served
-    body = b'{"query": "{ __typename }"}'
 
-    def head(padding: int) -> bytes:
-        path = "/graphql" + (f"?pad={'x' * padding}" if where == "url" else "")
-        extra = f"x-pad: {'x' * padding}\r\n" if where == "headers" else ""
-        return (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            f"authorization: Bearer {TOKEN}\r\n{extra}content-length: {len(body)}\r\n\r\n"
-        ).encode()
+    def padded(padding: int) -> bytes:
+        if where == "url":
+            return _head(path=f"/graphql?pad={'x' * padding}")
+        return _head(extra=f"x-pad: {'x' * padding}\r\n")
 
-    assert _ask(port, head(MAX_HEAD_BYTES - 1024), body).startswith(b"HTTP/1.1 200")
-    assert _ask(port, head(MAX_HEAD_BYTES), body).startswith(b"HTTP/1.1 400")
+    assert _ask(port, padded(MAX_HEAD_BYTES - 1024), _BODY).startswith(b"HTTP/1.1 200")
+    assert _ask(port, padded(MAX_HEAD_BYTES), _BODY).startswith(b"HTTP/1.1 400")
     # Sent in pieces, a head is refused at the header that takes it over the bound (the
     # fourth, once the fifth begins), before it ends.
     with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -311,24 +320,15 @@ def test_an_early_answer_leaves_the_rest_of_the_body_to_be_read(
     # A wrong token is answered before the body is read: the body that goes on arriving
     # is a body, not a head, and the connection serves the next request.
     port, _ = served
-    body = b'{"query": "{ __typename }"}'
-    head = (
-        b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-        b"authorization: Bearer wrong\r\ncontent-length: 100000\r\n\r\n"
-    )
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.settimeout(10)
         stream = sock.makefile("rb")
-        sock.sendall(head + b" " * 1000)
+        sock.sendall(_head(token="wrong", length=100_000) + b" " * 1000)
         assert _response(stream).startswith(b"HTTP/1.1 401")
         for _ in range(99):
             time.sleep(0.002)
             sock.sendall(b" " * 1000)
-        good = (
-            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-            f"authorization: Bearer {TOKEN}\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode()
-        sock.sendall(good + body)
+        sock.sendall(_head() + _BODY)
         assert _response(stream).startswith(b"HTTP/1.1 200")
 
 
@@ -336,11 +336,7 @@ def test_keep_alive_requests_each_have_their_own_head_deadline(
     served: tuple[int, list[logging.LogRecord]],
 ) -> None:
     port, _ = served
-    body = b'{"query": "{ __typename }"}'
-    head = (
-        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
-        f"authorization: Bearer {TOKEN}\r\ncontent-length: {len(body)}\r\n\r\n"
-    ).encode()
+    head, body = _head(), _BODY
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.settimeout(10)
         stream = sock.makefile("rb")
