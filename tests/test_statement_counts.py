@@ -11,6 +11,7 @@ from unittest.mock import patch
 import pytest
 
 from graph.schema import Context, build_schema
+from graph.schema.execution import CycleFreeExecutionContext
 from graph.settings import ServerSettings
 from graph.store import Store
 from tests.conftest import GraphQL
@@ -272,3 +273,40 @@ async def test_a_session_found_by_its_session_id_is_not_loaded_again(tmp_path: P
         assert "session" in vars(context.loaders) and "session_by_sid" not in vars(context.loaders)
     finally:
         await store.close()
+
+
+_COLUMNS = """query($n: Int!) { sessions(first: $n) { edges { node {
+  id sessionId project cwd gitBranch version messageCount eventCount conversationCount
+  startedAt endedAt lastActivityAt hasSidechains historyOnly
+  conversations { isSidechain agentId parentToolUseId messageCount eventCount startedAt
+    endedAt messages(first: 3) { nodes { uuid role model timestamp } } }
+  events(first: 3) { nodes { uuid type subtype timestamp } } } } } }"""
+
+
+async def test_the_fields_read_off_a_row_build_no_resolve_info_per_row(tmp_path: Path) -> None:
+    # Every field that reads its row (a _column or a small method) is completed by its
+    # plan: the resolve infos built are the root's and each level's loads, whatever the
+    # number of rows.
+    built = []
+    original = CycleFreeExecutionContext.build_resolve_info
+    for sessions in (3, 30):
+        store = await Store.open(tmp_path / f"c{sessions}.db")
+        try:
+            await make_sessions(store, sessions, messages=4, events=4, sidechain_every=0)
+            schema, settings = build_schema(), ServerSettings()
+            context = Context(store=store, settings=settings, request_id="t")
+            count = 0
+
+            def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+                nonlocal count
+                count += 1
+                return original(self, *args, **kwargs)
+
+            with patch.object(CycleFreeExecutionContext, "build_resolve_info", counted):
+                result = await schema.execute(_COLUMNS, {"n": sessions}, context_value=context)
+            assert result.errors is None and result.data is not None
+            assert len(result.data["sessions"]["edges"]) == sessions
+            built.append(count)
+        finally:
+            await store.close()
+    assert built[0] == built[1] < 12, built
