@@ -125,20 +125,14 @@ def read_input(fd: int, wait: float = _STDIN_WAIT_S) -> bytes:
     return b"".join(chunks)
 
 
-def transcript_files(transcript: Path, session_id: str | None = None) -> list[Path]:
-    """The session's main transcript and its subagents': Claude Code keeps theirs in
-    ``<sessionId>/subagents/`` beside the transcript, Gemini CLI in ``<session_id>/``
-    beside it (which importing tells apart, as for any file named on the command line)."""
-    files = [transcript] if transcript.is_file() else []
-    folders = [transcript.with_suffix("") / "subagents"]
-    if session_id and (transcript.parent / session_id) != transcript.with_suffix(""):
-        folders.append(transcript.parent / session_id)
-    for folder in folders:
-        if folder.is_dir():
-            files += sorted(
-                p for p in folder.iterdir() if p.suffix in (".jsonl", ".json") and p.is_file()
-            )
-    return files
+def transcript_files(transcript: Path, session_id: str) -> list[Path]:
+    """The session's main transcript and its subagents' files, where its format keeps
+    them (none when there is no transcript)."""
+    if not transcript.is_file():
+        return []
+    from graph.importers.formats import format_for  # here: the hook starts without it
+
+    return [transcript, *format_for(transcript).subagent_files(transcript, session_id)]
 
 
 async def _import(

@@ -25,7 +25,7 @@ from graph.blocks.claude_code import cache_writes_1h as claude_code_cache_writes
 from graph.claude_settings import projects_dir
 from graph.content import Record
 from graph.importers.batch import TOKENS_OUT_OF_RANGE, Batch, TitleRecord
-from graph.importers.files import TranscriptFile
+from graph.importers.files import TranscriptFile, files_in
 from graph.importers.lines import (
     CANONICAL_TS,
     LINE_KEY,
@@ -287,6 +287,10 @@ class ClaudeCodeFormat:
 
     def file_at(self, path: Path) -> TranscriptFile:
         return TranscriptFile.at(path)
+
+    def subagent_files(self, transcript: Path, session_id: str) -> list[Path]:
+        # <sessionId>.jsonl, and <sessionId>/subagents/agent-<id>.jsonl beside it.
+        return files_in(transcript.with_suffix("") / "subagents", self.accepts)
 
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str

@@ -63,6 +63,9 @@ class CodexFormat:
         hint = match.group(0) if match else path.stem
         return TranscriptFile(path, False, hint, "", path.parent, self.source)
 
+    def subagent_files(self, transcript: Path, session_id: str) -> list[Path]:
+        return []  # a rollout holds its whole session
+
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
     ) -> CodexParser:

@@ -39,6 +39,7 @@ __all__ = [
     "TranscriptFile",
     "discover",
     "encode_project",
+    "files_in",
     "fingerprint",
     "head_of",
     "plan_file",
@@ -134,6 +135,14 @@ def _reason(exc: OSError) -> str:
 
 def _jsonl(path: Path) -> bool:
     return path.suffix == ".jsonl"
+
+
+def files_in(folder: Path, accepts: Callable[[Path], bool]) -> list[Path]:
+    """The files directly in ``folder`` that ``accepts`` takes, sorted (none if there is
+    no such folder)."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if accepts(path) and path.is_file())
 
 
 def _walk(

@@ -103,6 +103,11 @@ class TranscriptFormat(Protocol):
         """What the location of ``path`` says about its session and thread."""
         ...
 
+    def subagent_files(self, transcript: Path, session_id: str) -> list[Path]:
+        """The subagents' files of session ``session_id``, whose main file is
+        ``transcript`` (what a hook names)."""
+        ...
+
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
     ) -> LineParser:

@@ -35,7 +35,7 @@ from graph.content import Record
 from graph.gemini_settings import config_dir
 from graph.importers.batch import Batch, TitleRecord
 from graph.importers.claude_code import TITLE_RANKS
-from graph.importers.files import TranscriptFile
+from graph.importers.files import TranscriptFile, files_in
 from graph.importers.lines import MAX_TOKENS, TranscriptParser, normalize_timestamp
 from graph.inputs import NewEvent, NewMessage, TokenTotals
 from graph.sources import Source
@@ -268,6 +268,10 @@ class GeminiFormat:
             )
         project = path.parent.parent if path.parent.name == "chats" else path.parent
         return TranscriptFile(path, False, path.stem, "", project, self.source, project.name, whole)
+
+    def subagent_files(self, transcript: Path, session_id: str) -> list[Path]:
+        # chats/session-<...>.jsonl, and chats/<session id>/ beside it.
+        return files_in(transcript.parent / session_id, self.accepts)
 
     def parser(
         self, path: str, *, previous_timestamp: str | None, fallback_timestamp: str
