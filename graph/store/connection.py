@@ -8,7 +8,13 @@ from typing import Final
 
 import aiosqlite
 
-__all__ = ["BUSY_TIMEOUT_MS", "PAGE_SIZE", "StatementCounter", "open_connection"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "PAGE_SIZE",
+    "StatementCounter",
+    "open_connection",
+    "sqlite_connection",
+]
 
 BUSY_TIMEOUT_MS: Final = 5_000
 WRITER_CACHE_KIB: Final = 64 * 1024
@@ -73,3 +79,15 @@ async def open_connection(
         await conn.close()
         raise
     return conn
+
+
+def sqlite_connection(conn: aiosqlite.Connection) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection under ``conn`` (``None``: not open, or an aiosqlite that
+    keeps it elsewhere), for statements run without its thread.
+
+    aiosqlite opens it with ``check_same_thread=False`` as :func:`open_connection` asks;
+    SQLite is serialized (``sqlite3.threadsafety == 3``), and the store never runs two
+    statements on one connection at once.
+    """
+    raw = getattr(conn, "_connection", None)
+    return raw if isinstance(raw, sqlite3.Connection) else None

@@ -21,6 +21,7 @@ from graph.store.filters import (
     json_list,
 )
 from graph.store.pages import Page, PageRequest, keyset
+from graph.store.reader_base import SMALL_READ
 from graph.store.rows import (
     ConversationRow,
     EventRow,
@@ -64,10 +65,10 @@ class Reader(Figures):
     # sessions
 
     async def sessions_by_pk(self, pks: Sequence[int]) -> list[SessionRow | None]:
-        return await self._by_keys(SessionRow, "sessions", "id", pks)
+        return await self._by_keys(SessionRow, "sessions", "id", pks, small=True)
 
     async def sessions_by_session_id(self, ids: Sequence[str]) -> list[SessionRow | None]:
-        return await self._by_keys(SessionRow, "sessions", "session_id", ids)
+        return await self._by_keys(SessionRow, "sessions", "session_id", ids, small=True)
 
     async def sessions(
         self,
@@ -113,7 +114,7 @@ class Reader(Figures):
     # conversations
 
     async def conversations_by_pk(self, pks: Sequence[int]) -> list[ConversationRow | None]:
-        return await self._by_keys(ConversationRow, "conversations", "id", pks)
+        return await self._by_keys(ConversationRow, "conversations", "id", pks, small=True)
 
     async def conversations_of_sessions(
         self, session_pks: Sequence[int]
@@ -159,6 +160,7 @@ class Reader(Figures):
             filter_params,
             request,
             frozenset() if content else _CONTENT,
+            small=not content,
         )
 
     async def message_contents(self, pks: Sequence[int]) -> list[bytes | None]:
@@ -200,7 +202,11 @@ class Reader(Figures):
         filter_params: list[Any],
         request: PageRequest,
         unread: frozenset[str] = frozenset(),
+        *,
+        small: bool = False,
     ) -> list[Page[R]]:
+        """A page of each parent's rows; ``small``: rows without records, so one parent's
+        unfiltered short page is a small read."""
         # One page per parent in one statement: the correlated subquery walks each
         # parent's index for limit + 1 rows, so the cost is parents x limit, not the
         # size of the parents' histories (a window function would number them all).
@@ -214,6 +220,7 @@ class Reader(Figures):
                 f" WHERE x.{parent_column} = ? AND {filter_sql} AND {page_sql}"
                 f" ORDER BY {inner_order} LIMIT ?",
                 [parent_pks[0], *filter_params, *page_params, request.limit + 1],
+                small=small and not filter_params and request.limit < SMALL_READ,
             )
             return [Page.cut([tuple.__new__(row_type, row[1:]) for row in rows], request)]
         direction = " DESC" if request.from_end else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -83,6 +84,7 @@ class Store(Upkeep):
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
+        self._releasing: set[asyncio.Task[None]] = set()
         self._opened_readers = 0
         self._deadlines: dict[int, _Deadline] = {}
         self._closed = False
@@ -261,10 +263,27 @@ class Store(Upkeep):
         try:
             yield reader
         finally:
-            self._deadlines[id(conn)].at = None
             if scope is not None:
                 scope.statements += reader.statements
-            self._readers.put_nowait(conn)
+            if reader.abandoned:
+                # Its thread still runs the cancelled read: the next reader must not run
+                # a statement beside it (small reads run on the loop's thread).
+                task = asyncio.get_running_loop().create_task(self._release_when_done(conn))
+                self._releasing.add(task)
+                task.add_done_callback(self._releasing.discard)
+            else:
+                self._deadlines[id(conn)].at = None
+                self._readers.put_nowait(conn)
+
+    async def _release_when_done(self, conn: aiosqlite.Connection) -> None:
+        """Back to the pool once the connection's thread has ended the abandoned read
+        (still stopped at its request's deadline, which is kept until then)."""
+        # Queued after the abandoned read; an error (the store closed meanwhile) means
+        # the same: the thread is done with it.
+        with contextlib.suppress(Exception):
+            await conn.execute_fetchall("SELECT 1")
+        self._deadlines[id(conn)].at = None
+        self._readers.put_nowait(conn)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Writer]:
