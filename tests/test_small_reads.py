@@ -14,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from graph.store import MessageFilter, PageRequest, Reader, Store
+from graph.store import (
+    EventFilter,
+    MessageFilter,
+    PageRequest,
+    Reader,
+    SessionFilter,
+    SessionOrder,
+    Store,
+)
 from graph.store.connection import open_connection, sqlite_connection
 from graph.store.reader_base import SMALL_READ
 from tests.factories import make_sessions
@@ -66,6 +74,17 @@ async def ticking() -> AsyncIterator[list[float]]:
         longest[0] = max(longest[0], time.perf_counter() - last[0])
 
 
+def walks_an_index(conn: sqlite3.Connection, statement: str) -> bool:
+    """Whether SQLite runs ``statement`` (parameters in place) through indexes only: no
+    scan of a table, no sort of its rows."""
+    plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+    return all(
+        "TEMP B-TREE" not in step
+        and (not step.startswith("SCAN") or "INDEX" in step or "VIRTUAL TABLE" in step)
+        for step in plan
+    )
+
+
 async def test_which_reads_run_on_the_loops_thread(store: Store) -> None:
     ids = await make_sessions(store, SMALL_READ + 2, messages=6)
     loop_thread = threading.get_ident()
@@ -81,6 +100,13 @@ async def test_which_reads_run_on_the_loops_thread(store: Store) -> None:
             request = options.pop("request", page)
             return lambda: reader.message_pages("session", pks, where, request, **options)
 
+        def sessions(
+            order: SessionOrder, descending: bool = True, **options: Any
+        ) -> Callable[[], Awaitable[object]]:
+            where = options.pop("where", SessionFilter())
+            request = options.pop("request", PageRequest(limit=SMALL_READ - 1))
+            return lambda: reader.sessions(where, order, descending, request)
+
         reads: dict[str, tuple[Callable[[], Awaitable[object]], bool]] = {
             "a session by id": (lambda: reader.sessions_by_session_id(ids[:1]), True),
             "a session by pk": (lambda: reader.sessions_by_pk([pk]), True),
@@ -90,14 +116,41 @@ async def test_which_reads_run_on_the_loops_thread(store: Store) -> None:
             "with their records": (messages(content=True), False),
             "filtered": (messages(content=False, where=MessageFilter(role="user")), False),
             "a long page": (messages(content=False, request=PageRequest(SMALL_READ)), False),
+            "after a cursor": (
+                messages(content=False, request=PageRequest(5, after=(first.started_at, 1))),
+                True,
+            ),
             "of two sessions": (messages(content=False, pks=[pk, pk + 1]), False),
             "a message by pk": (lambda: reader.messages_by_pk([1]), False),
+            "a page of events": (lambda: reader.events(EventFilter(), page), False),
+            "a long page of sessions": (
+                sessions(SessionOrder.STARTED_AT, request=PageRequest(SMALL_READ)),
+                False,
+            ),
+            "sessions of a project": (
+                sessions(SessionOrder.STARTED_AT, where=SessionFilter(project="-p")),
+                False,
+            ),
         }
+        for order in SessionOrder:
+            for descending in (True, False):
+                key = (
+                    first.message_count if order is SessionOrder.MESSAGE_COUNT else first.started_at
+                )
+                for after in (None, (key, 4)):
+                    request = PageRequest(limit=SMALL_READ - 1, after=after)
+                    name = f"sessions by {order.name} {descending} after {after}"
+                    reads[name] = (sessions(order, descending, request=request), True)
+        here = sqlite_connection(reader.connection)
+        assert here is not None
         for name, (read, small) in reads.items():
             with threads_of(reader) as seen:
                 await read()
             assert len(seen) == 1, name
-            assert (seen[0][0] == loop_thread) is small, name
+            [(thread, statement)] = seen
+            assert (thread == loop_thread) is small, name
+            # Small by its shape: it finds its rows through an index.
+            assert not small or walks_an_index(here, statement), name
 
 
 async def test_a_small_read_gives_what_the_connections_thread_gives(store: Store) -> None:
@@ -142,41 +195,19 @@ async def test_a_small_read_never_waits_for_a_lock_on_the_loop(store: Store) -> 
     assert longest[0] < 0.2  # ...while the loop went on
 
 
-async def test_a_cancelled_read_keeps_its_connection_until_it_has_ended(
-    db_path: Path, migrated: Path
-) -> None:
+@pytest.fixture
+async def one_reader(db_path: Path, migrated: Path) -> AsyncIterator[Store]:
+    """A store whose pool has one reader connection."""
     db_path.write_bytes(migrated.read_bytes())
     store = await Store.open(db_path, readers=1)
     try:
-        [session_id] = await make_sessions(store, 1)
-        started = asyncio.Event()
-
-        async def slow() -> None:
-            async with store.read() as reader:
-                started.set()
-                await reader._all(SLOW)
-
-        task = asyncio.create_task(slow())
-        await started.wait()
-        await asyncio.sleep(0.02)  # the statement is running on the connection's thread
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        # The pool's one connection comes back when the slow statement has ended: a
-        # small read beside it would have stopped the loop until then.
-        async with ticking() as longest, store.read() as reader:
-            [row] = await reader.sessions_by_session_id([session_id])
-        assert row is not None
-        assert longest[0] < 0.1
-        async with store.read() as reader:  # and it is back in the pool
-            assert await reader.sessions_by_session_id([session_id]) == [row]
+        yield store
     finally:
         await store.close()
 
 
-async def test_closing_the_store_waits_for_an_abandoned_read(db_path: Path, migrated: Path) -> None:
-    db_path.write_bytes(migrated.read_bytes())
-    store = await Store.open(db_path, readers=1)
+async def abandon_a_slow_read(store: Store) -> None:
+    """Cancel a read while its statement runs on the connection's thread."""
     started = asyncio.Event()
 
     async def slow() -> None:
@@ -186,10 +217,30 @@ async def test_closing_the_store_waits_for_an_abandoned_read(db_path: Path, migr
 
     task = asyncio.create_task(slow())
     await started.wait()
-    await asyncio.sleep(0.02)
+    await asyncio.sleep(0.02)  # the statement is running on the connection's thread
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await store.close()
+
+
+async def test_a_cancelled_read_keeps_its_connection_until_it_has_ended(
+    one_reader: Store,
+) -> None:
+    store = one_reader
+    [session_id] = await make_sessions(store, 1)
+    await abandon_a_slow_read(store)
+    # The pool's one connection comes back when the slow statement has ended: a small
+    # read beside it would have stopped the loop until then.
+    async with ticking() as longest, store.read() as reader:
+        [row] = await reader.sessions_by_session_id([session_id])
+    assert row is not None
+    assert longest[0] < 0.1
+    async with store.read() as reader:  # and it is back in the pool
+        assert await reader.sessions_by_session_id([session_id]) == [row]
+
+
+async def test_closing_the_store_after_an_abandoned_read(one_reader: Store) -> None:
+    await abandon_a_slow_read(one_reader)
+    await one_reader.close()
     # The connection went back to the pool before it was closed: nothing is left running.
     assert asyncio.all_tasks() == {asyncio.current_task()}

@@ -5,8 +5,10 @@ Small reads run on the event loop's thread. Handing a statement to aiosqlite's t
 back costs about 85 µs of CPU and two wake-ups of the loop, more than a read of a few
 rows through an index (a session by id takes ~30 µs). A read is small by its shape: at
 most :data:`SMALL_READ` rows found through an index, without their records, and no
-filter that could make it walk a long history. Everything else (pages of many parents,
-search, counts, records, exports) keeps the thread, where SQLite works beside the loop.
+filter that could make it walk a long history (rows by key, an unfiltered page of
+sessions, one session's unfiltered page of messages). Everything else (filtered pages,
+pages of many parents, search, counts, records, exports) keeps the thread, where SQLite
+works beside the loop.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ __all__ = ["SMALL_READ", "ReaderBase"]
 R = TypeVar("R")
 
 # The most rows a read may return and still run on the loop's thread.
-SMALL_READ: Final = 32
+SMALL_READ: Final = 64
 _BLOCKING: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
 _NOT_BLOCKING: Final = "PRAGMA busy_timeout = 0"
 

@@ -85,6 +85,7 @@ class Reader(Figures):
             f"SELECT {columns(SessionRow, 's')} FROM sessions AS s "
             f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
             [*filter_params, *page_params, request.limit + 1],
+            small=not filter_params and request.limit < SMALL_READ,
         )
         return Page.cut([SessionRow._make(row) for row in rows], request)
 
