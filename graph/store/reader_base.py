@@ -13,7 +13,6 @@ works beside the loop.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -50,9 +49,6 @@ class ReaderBase:
         self._here = sqlite_connection(conn)
         self._counter = counter
         self.statements = 0
-        # Left by a read cancelled while the connection's thread ran it: the connection
-        # is not free until that statement ends (see Store.read).
-        self.abandoned = False
 
     @property
     def transcripts(self) -> Transcripts:
@@ -79,11 +75,7 @@ class ReaderBase:
                 rows = self._run_here(self._here, sql, params)
                 if rows is not None:
                     return rows
-            try:
-                return list(await self._conn.execute_fetchall(sql, params))
-            except asyncio.CancelledError:
-                self.abandoned = True
-                raise
+            return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.OperationalError as exc:
             if str(exc) == "interrupted":
                 raise QueryTimeout(

@@ -260,14 +260,18 @@ class Store(Upkeep):
         scope = CURRENT_SCOPE.get()
         self._deadlines[id(conn)].at = scope.deadline if scope else None
         reader = Reader(conn, self.statements)
+        abandoned = False
         try:
             yield reader
+        except asyncio.CancelledError:
+            # Cancelled, it may leave a statement running on the connection's thread: the
+            # next reader must not run one beside it (small reads run on the loop's).
+            abandoned = True
+            raise
         finally:
             if scope is not None:
                 scope.statements += reader.statements
-            if reader.abandoned:
-                # Its thread still runs the cancelled read: the next reader must not run
-                # a statement beside it (small reads run on the loop's thread).
+            if abandoned:
                 task = asyncio.get_running_loop().create_task(self._release_when_done(conn))
                 self._releasing.add(task)
                 task.add_done_callback(self._releasing.discard)
@@ -276,8 +280,8 @@ class Store(Upkeep):
                 self._readers.put_nowait(conn)
 
     async def _release_when_done(self, conn: aiosqlite.Connection) -> None:
-        """Back to the pool once the connection's thread has ended the abandoned read
-        (still stopped at its request's deadline, which is kept until then)."""
+        """Back to the pool once the connection's thread has ended whatever the cancelled
+        block left running (still stopped at its request's deadline, kept until then)."""
         # Queued after the abandoned read; an error (the store closed meanwhile) means
         # the same: the thread is done with it.
         with contextlib.suppress(Exception):
