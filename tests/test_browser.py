@@ -237,6 +237,18 @@ class Browser:
         )
         self.driver.execute_script(_TRACK_RESPONSES)
 
+    def set_query(self, query: str) -> None:
+        """Put ``query`` in the query editor, and wait until GraphiQL has taken it: it
+        reads an edit into its state a moment later (and stores it then), and the run
+        button pressed before that runs the query it had."""
+        self.driver.execute_script(
+            _CODEMIRROR + ".setValue(arguments[1])", ".graphiql-query-editor .CodeMirror", query
+        )
+        self.wait(
+            lambda d: d.execute_script("return localStorage.getItem('graphiql:query')") == query,
+            "GraphiQL to take the edited query",
+        )
+
     def statuses(self) -> list[int]:
         """HTTP statuses of the GraphQL answers so far (see ``_TRACK_RESPONSES``)."""
         statuses: list[int] = self.driver.execute_script("return window.__sgStatuses")
@@ -245,9 +257,7 @@ class Browser:
     def run_query(self, query: str) -> int:
         """Put ``query`` in the editor, press the run button; the response's HTTP status."""
         before = len(self.statuses())
-        self.driver.execute_script(
-            _CODEMIRROR + ".setValue(arguments[1])", ".graphiql-query-editor .CodeMirror", query
-        )
+        self.set_query(query)
         self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
         self.wait(lambda d: len(self.statuses()) > before, f"an answer to {query!r}")
         return self.statuses()[before]
@@ -265,9 +275,7 @@ class Browser:
 
     def start_subscription(self, query: str) -> None:
         """Run ``query`` (a subscription) and wait until the server has it over the socket."""
-        self.driver.execute_script(
-            _CODEMIRROR + ".setValue(arguments[1])", ".graphiql-query-editor .CodeMirror", query
-        )
+        self.set_query(query)
         self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
         self.wait(lambda d: '"type":"subscribe"' in self.ws_frames("Sent"), "the subscribe frame")
 
@@ -625,11 +633,7 @@ def test_a_subscription_with_a_wrong_token_brings_the_login_field_back(
 ) -> None:
     browser.server = server
     browser.open_graphiql(f"{server.graphql}#token=wrong-token-0123456789")
-    browser.driver.execute_script(
-        _CODEMIRROR + ".setValue(arguments[1])",
-        ".graphiql-query-editor .CodeMirror",
-        "subscription { sessionsChanged { sessionId } }",
-    )
+    browser.set_query("subscription { sessionsChanged { sessionId } }")
     browser.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
     browser.wait(lambda d: "4401" in browser.login_state()[1], "the login field to say 4401")
     shown, message = browser.login_state()
