@@ -192,7 +192,7 @@ async def test_a_small_read_never_waits_for_a_lock_on_the_loop(store: Store) -> 
         await conn.close()
     assert row is not None and row.session_id == session_id
     assert waited >= 0.25  # it waited for the lock (on the connection's thread)...
-    assert longest[0] < 0.2  # ...while the loop went on
+    assert longest[0] < 0.25  # ...while the loop went on (blocked, it would be 5 s)
 
 
 @pytest.fixture
@@ -234,7 +234,7 @@ async def test_a_cancelled_read_keeps_its_connection_until_it_has_ended(
     async with ticking() as longest, store.read() as reader:
         [row] = await reader.sessions_by_session_id([session_id])
     assert row is not None
-    assert longest[0] < 0.1
+    assert longest[0] < 0.25  # beside the slow statement it would be ~0.5 s
     async with store.read() as reader:  # and it is back in the pool
         assert await reader.sessions_by_session_id([session_id]) == [row]
 
