@@ -222,10 +222,7 @@ class SecretScanner:
         if self._anchors is not None and self._anchors.find_matches_as_indexes(text):
             return True
         if self._stems is not None:
-            # A text that lower() lengthens is searched ignoring case (Rule.windows):
-            # a dotless i (U+0131) then matches "i", so such a text always could.
-            lowered = text.lower()
-            return len(lowered) != len(text) or bool(self._stems.find_matches_as_indexes(lowered))
+            return self._stem_in(text, self._stems)
         if not self._always:
             return False
         located = [rule.locate for rule in self._always]
@@ -244,11 +241,17 @@ class SecretScanner:
     def _anchorless(self, text: str) -> Sequence[Rule]:
         """The rules without anchors that could match in ``text``: none when their stems
         say their ``locate`` finds nothing (their windows would all be empty)."""
-        if self._stems is not None:
-            lowered = text.lower()
-            if len(lowered) == len(text) and not self._stems.find_matches_as_indexes(lowered):
-                return ()
+        if self._stems is not None and not self._stem_in(text, self._stems):
+            return ()
         return self._always
+
+    @staticmethod
+    def _stem_in(text: str, stems: AhoCorasick) -> bool:
+        """Whether ``text``, lower-cased, could hold one of ``stems``. A text that lower()
+        lengthens is searched ignoring case (Rule.windows): a dotless i (U+0131) then
+        matches "i", so such a text always could."""
+        lowered = text.lower()
+        return len(lowered) != len(text) or bool(stems.find_matches_as_indexes(lowered))
 
     def _present(self, text: str) -> list[int]:
         """The indexes in ``_anchor_list`` of the anchors in ``text``, in order."""
