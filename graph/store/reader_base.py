@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     import aiosqlite
 
+    from graph.store.pages import PageRequest
+
 __all__ = ["SMALL_READ", "ReaderBase"]
 
 R = TypeVar("R")
@@ -82,6 +84,12 @@ class ReaderBase:
                     "the query ran past the time limit and was stopped: ask for less"
                 ) from exc
             raise
+
+    @staticmethod
+    def _small_page(filter_params: Sequence[Any], request: PageRequest) -> bool:
+        """Whether a page of rows without records, read along an index, is a small read:
+        unfiltered (a filter could walk a long history for a few rows) and short."""
+        return not filter_params and request.limit < SMALL_READ
 
     @staticmethod
     def _run_here(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Any] | None:

@@ -21,7 +21,6 @@ from graph.store.filters import (
     json_list,
 )
 from graph.store.pages import Page, PageRequest, keyset
-from graph.store.reader_base import SMALL_READ
 from graph.store.rows import (
     ConversationRow,
     EventRow,
@@ -85,7 +84,7 @@ class Reader(Figures):
             f"SELECT {columns(SessionRow, 's')} FROM sessions AS s "
             f"WHERE {filter_sql} AND {page_sql} ORDER BY {order_sql} LIMIT ?",
             [*filter_params, *page_params, request.limit + 1],
-            small=not filter_params and request.limit < SMALL_READ,
+            small=self._small_page(filter_params, request),
         )
         return Page.cut([SessionRow._make(row) for row in rows], request)
 
@@ -217,13 +216,13 @@ class Reader(Figures):
             # One parent (a session's own page, the commonest): its index is walked as is,
             # in the page's order, without json_each and a sort of the joined rows.
             rows = await self._all(
-                f"SELECT 0, {columns(row_type, 'x', unread=unread)} FROM {table} AS x"
+                f"SELECT {columns(row_type, 'x', unread=unread)} FROM {table} AS x"
                 f" WHERE x.{parent_column} = ? AND {filter_sql} AND {page_sql}"
                 f" ORDER BY {inner_order} LIMIT ?",
                 [parent_pks[0], *filter_params, *page_params, request.limit + 1],
-                small=small and not filter_params and request.limit < SMALL_READ,
+                small=small and self._small_page(filter_params, request),
             )
-            return [Page.cut([tuple.__new__(row_type, row[1:]) for row in rows], request)]
+            return [Page.cut([tuple.__new__(row_type, row) for row in rows], request)]
         direction = " DESC" if request.from_end else ""
         outer_order = ", ".join(f"t.{c}{direction}" for c in sort)
         rows = await self._all(
