@@ -186,7 +186,7 @@ def hook_command_line(
     """What the installed hooks run: import the transcript of the event on stdin.
 
     Reads the hook input of Claude Code or Gemini CLI (session_id, transcript_path, ...)
-    from stdin and imports that transcript (and a Claude Code session's subagent files).
+    from stdin and imports that transcript and its subagents' files.
     Prints nothing and always exits 0; what happened goes to the hook log (see `hooks
     status`).
     """
