@@ -55,17 +55,22 @@ PLACED = {
 IN_PROGRESS = GITLAB
 
 
+def record_base(
+    n: int, kind: str, session_id: str = SESSION_ID, uuid_prefix: str = "c"
+) -> dict[str, object]:
+    """The fields every Claude Code record of a test session has: its ``n``-th record
+    (uuid ``<uuid_prefix>-<n>``, a second apart) of type ``kind``."""
+    return {
+        "type": kind,
+        "sessionId": session_id,
+        "uuid": f"{uuid_prefix}-{n}",
+        "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
+        "cwd": "/home/dev/app",
+    }
+
+
 def transcript_lines() -> list[dict[str, object]]:
     """The canary session's records, as Claude Code writes them."""
-
-    def base(n: int, kind: str) -> dict[str, object]:
-        return {
-            "type": kind,
-            "sessionId": SESSION_ID,
-            "uuid": f"c-{n}",
-            "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
-            "cwd": "/home/dev/app",
-        }
 
     assistant = {
         "id": "msg-1",
@@ -75,11 +80,11 @@ def transcript_lines() -> list[dict[str, object]]:
     }
     return [
         {
-            **base(1, "user"),
+            **record_base(1, "user"),
             "message": {"role": "user", "content": f"deploy with key {AWS} said the wombat"},
         },
         {
-            **base(2, "assistant"),
+            **record_base(2, "assistant"),
             "requestId": "r-1",
             "message": {
                 **assistant,
@@ -87,7 +92,7 @@ def transcript_lines() -> list[dict[str, object]]:
             },
         },
         {
-            **base(3, "assistant"),
+            **record_base(3, "assistant"),
             "requestId": "r-1",
             "message": {
                 **assistant,
@@ -104,7 +109,7 @@ def transcript_lines() -> list[dict[str, object]]:
             },
         },
         {
-            **base(4, "user"),
+            **record_base(4, "user"),
             "message": {
                 "role": "user",
                 "content": [
@@ -117,9 +122,9 @@ def transcript_lines() -> list[dict[str, object]]:
                 ],
             },
         },
-        {**base(5, "system"), "subtype": "note", "content": f"capybara hook posted {SLACK}"},
+        {**record_base(5, "system"), "subtype": "note", "content": f"capybara hook posted {SLACK}"},
         {
-            **base(6, "progress"),
+            **record_base(6, "progress"),
             "data": {
                 "type": "bash_progress",
                 "fullOutput": f"$ git push\nremote: using {GITLAB}\n",

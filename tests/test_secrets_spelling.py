@@ -22,7 +22,7 @@ from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner
 from graph.store import Store
 from tests.conftest import api_client
-from tests.secret_canaries import imported_store
+from tests.secret_canaries import imported_store, record_base
 
 SESSION_ID = "5ec2e75e-0000-4000-8000-0000000e5c4e"
 # Built so that they never sit whole in this file (see tests/secret_canaries.py).
@@ -34,13 +34,7 @@ SECRETS = (ESCAPED, AS_WRITTEN, IN_EVENT, IN_URL)
 
 
 def _base(n: int, kind: str) -> dict[str, object]:
-    return {
-        "type": kind,
-        "sessionId": SESSION_ID,
-        "uuid": f"s-{n}",
-        "timestamp": f"2026-03-01T10:00:{n:02d}.000Z",
-        "cwd": "/home/dev/app",
-    }
+    return record_base(n, kind, SESSION_ID, uuid_prefix="s")
 
 
 def _said(n: int, text: str) -> dict[str, object]:
