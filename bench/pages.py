@@ -105,13 +105,17 @@ class RawPages:
             edges.append(_edge(id=encode_id("Session", pk), messages=messages))
         return {"sessions": {"totalCount": total, "edges": edges}}
 
-    def flat(self) -> Data:
-        rows = self.rows(
+    def flat_rows(self) -> list[Any]:
+        """The flat page's rows: (pk, sessionId, title, project, messages, events, input
+        tokens, output tokens), newest first."""
+        return self.rows(
             "SELECT id, session_id, title, project, message_count, event_count, input_tokens,"
             f" output_tokens FROM sessions {_ORDER}"
         )
+
+    def flat(self) -> Data:
         edges = []
-        for pk, sid, title, project, m, e, i, o in rows:
+        for pk, sid, title, project, m, e, i, o in self.flat_rows():
             node = {"id": encode_id("Session", pk), "sessionId": sid, "title": title}
             node |= {"project": project, "messageCount": m, "eventCount": e}
             edges.append(_edge(**node, tokenUsage={"input": i, "output": o}))

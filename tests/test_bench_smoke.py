@@ -53,6 +53,8 @@ async def test_every_scenario_reports_sane_figures(tmp_path: Path) -> None:
         assert f"import.300.{key}" in figures
     for page in ("nested", "flat", "one", "search"):
         assert f"query.{page}.x_raw" in figures and f"serve.{page}.ratio" in figures
+    # strawberry's own path for the flat page (the floor), answering the same data
+    assert figures["query.flat_floor.same"] == 1.0 and figures["query.flat_floor.x_raw"] > 0
     # usage(groupBy: [DAY, MODEL]) beside the bare aggregate, in one statement (issue 16)
     assert figures["query.usage.same"] == 1.0 and figures["query.usage.statements"] == 1.0
     for kind in ("common", "rare", "phrase", "prefix"):

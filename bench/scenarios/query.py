@@ -11,7 +11,8 @@ from functools import partial
 from typing import Any, Final
 
 from bench.core import Outcome, Run, interleaved
-from bench.pages import NESTED, USAGE_PAGE, RawPages, search_expression
+from bench.floor import FloorSchema
+from bench.pages import FLAT, NESTED, USAGE_PAGE, RawPages, search_expression
 from graph.crypto import MasterKey
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -59,7 +60,9 @@ async def query(run: Run) -> Outcome:
     outcome = Outcome(
         f"Pages in process, {run.label(size)} messages{run.tag}, ms p50 / p95",
         ["page", "schema.execute", "raw SQL + orjson", "x raw p50", "SQL stmts", "same"],
-        caption="raw: hand-written SQL over the same file, orjson; the two timed in turns.",
+        caption="raw: hand-written SQL over the same file, orjson; the two timed in turns. "
+        "floor: a minimal strawberry schema of the flat page's fields, objects built from "
+        "the raw rows, strawberry's schema.execute (bench/floor.py).",
     )
     with closing(RawPages(await run.database(size, False))) as raw:
         async with client(run, size) as api:
@@ -73,6 +76,13 @@ async def query(run: Run) -> Outcome:
                 prefix = f"query.{page.key}"
                 outcome.add(prefix, p50_ms=ours.p50_ms, p95_over_p50=ours.tail, x_raw=x, same=same)
                 outcome.add(prefix, statements=statements)
+            # strawberry's own path for the flat page, timed against the same raw side.
+            floor = FloorSchema(raw).flat
+            same = await floor() == raw.answer(FLAT, {})
+            ours, theirs, x = await interleaved(floor, partial(raw.response, FLAT, {}), run.plan)
+            name = "flat: strawberry's own (floor)"
+            outcome.rows.append([name, str(ours), str(theirs), x, 1, same])
+            outcome.add("query.flat_floor", p50_ms=ours.p50_ms, x_raw=x, same=same)
     return outcome
 
 
