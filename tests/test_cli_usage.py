@@ -137,6 +137,28 @@ def test_a_narrow_terminal_gets_compact_counts_and_whole_days(tmp_path: Path) ->
     assert "17,618," in wide and "total tokens" in wide
 
 
+@pytest.mark.parametrize("columns", [80, 100])
+def test_billing_blocks_on_a_narrow_terminal_keep_every_time_and_figure_whole(
+    tmp_path: Path, columns: int
+) -> None:
+    """The blocks report fits as the others do: compact counts, then fewer columns (named),
+    never a start time or a figure cut short (rich cut them to "2026…" and "16,6…")."""
+    from graph.cli import app
+
+    db = str(tmp_path / "demo.db")
+    assert CliRunner().invoke(app, ["demo", "--db", db]).exit_code == 0
+    args = ["usage", "blocks", "--db", db, "--tz", "UTC"]
+    env = {"COLUMNS": str(columns), "NO_COLOR": "1"}
+    lines = CliRunner().invoke(app, args, env=env).stdout.splitlines()
+    assert lines and all(len(line) <= columns for line in lines)
+    assert not any("…" in line for line in lines)
+    assert any("2026-02-12 14:00" in line and "17.0M" in line for line in lines)
+    assert any(line.strip().startswith("total") and "17.6M" in line for line in lines)
+    assert any(line.startswith("not shown at this width: ") for line in lines)
+    wide = CliRunner().invoke(app, args, env={"COLUMNS": "200", "NO_COLOR": "1"}).stdout
+    assert "17,618,352" in wide and "cache write" in wide and "not shown" not in wide
+
+
 def test_a_narrow_terminal_keeps_names_whole_and_says_which_columns_it_leaves_out(
     tmp_path: Path,
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -170,11 +170,8 @@ _HIDDEN_FIRST: Final = (6, 3, 2, 0, 1)
 # column at least this wide (or as wide as its widest name, if narrower).
 _NAME_WIDTH: Final = 12
 _TIMES: Final = frozenset({Dimension.DAY, Dimension.WEEK, Dimension.MONTH})
-
-
-def _number_columns(table: Table) -> None:
-    for name in _NUMBER_HEADINGS:
-        table.add_column(name, justify="right")
+# The blocks report has no messages column: it goes without the same ones, in that order.
+_BLOCK_HIDDEN_FIRST: Final = tuple(index for index in _HIDDEN_FIRST if index != 6)
 
 
 def _exact(count: int) -> str:
@@ -199,34 +196,51 @@ def _print_table(rows: list[UsageGroup], totals: UsageGroup, dimensions: list[Di
         console.print("no usage recorded")
         return
     table = _table(rows, totals, dimensions, _exact)
-    unbounded = console.options.update_width(1 << 16)
     hidden: tuple[int, ...] = ()
-    if Measurement.get(console, unbounded, table).maximum > console.width:
+    if _width(console, table).maximum > console.width:
         # Exact counts do not fit: compact ones (--json has them exact), names folded;
         # and if those do not fit either, fewer columns rather than columns rich drops
-        # without a word.
-        names = sum(d not in _TIMES for d in dimensions)
-        for count in range(len(_HIDDEN_FIRST) + 1):
-            hidden = _HIDDEN_FIRST[:count]
-            # rich measures a name by its longest word: measured folded to the least.
-            folded = _table(rows, totals, dimensions, compact_count, hidden, _NAME_WIDTH)
-            spare = console.width - Measurement.get(console, unbounded, folded).minimum
-            if spare >= 0:
-                break
+        # without a word. rich measures a name by its longest word: measured folded to
+        # the least.
+        hidden = _left_out(
+            console,
+            lambda left_out: _table(rows, totals, dimensions, compact_count, left_out, _NAME_WIDTH),
+            _HIDDEN_FIRST,
+        )
+        folded = _table(rows, totals, dimensions, compact_count, hidden, _NAME_WIDTH)
+        spare = console.width - _width(console, folded).minimum
         # The room left goes to the names (rich would give it to the numbers).
+        names = sum(d not in _TIMES for d in dimensions)
         fold = _NAME_WIDTH + max(spare, 0) // max(names, 1)
         table = _table(rows, totals, dimensions, compact_count, hidden, fold)
-        while (
-            fold > _NAME_WIDTH
-            and Measurement.get(console, unbounded, table).maximum > console.width
-        ):
+        while fold > _NAME_WIDTH and _width(console, table).maximum > console.width:
             fold -= 1
             table = _table(rows, totals, dimensions, compact_count, hidden, fold)
     console.print(table)
+    _print_left_out(console, hidden)
+    _print_unpriced(console, totals)
+
+
+def _width(console: Console, table: Table) -> Measurement:
+    """The table's narrowest and widest renderings, whatever the console's width."""
+    return Measurement.get(console, console.options.update_width(1 << 16), table)
+
+
+def _left_out(
+    console: Console, build: Callable[[tuple[int, ...]], Table], order: tuple[int, ...]
+) -> tuple[int, ...]:
+    """The fewest number columns, left out first to last in ``order``, without which the
+    compact table ``build`` makes fits the console (all of ``order`` if none does)."""
+    for count in range(len(order) + 1):
+        if _width(console, build(order[:count])).minimum <= console.width:
+            return order[:count]
+    return order
+
+
+def _print_left_out(console: Console, hidden: tuple[int, ...]) -> None:
     if hidden:
         left_out = ", ".join(_SHORT_HEADINGS[index] for index in sorted(hidden))
         console.print(f"not shown at this width: {left_out} (--json has every figure)")
-    _print_unpriced(console, totals)
 
 
 def _table(
@@ -319,27 +333,64 @@ def _print_blocks(
     if not found:
         console.print("no usage recorded")
         return
-    table = Table()
-    table.add_column("block start")
-    table.add_column("status")
-    _number_columns(table)
-    table.add_column("burn rate", justify="right")
-    table.add_column("projected", justify="right")
+    table = _blocks_table(found, totals, zone, now, _exact)
+    hidden: tuple[int, ...] = ()
+    if _width(console, table).maximum > console.width:
+        # As the other reports: compact counts, then fewer columns, never a cut figure.
+        hidden = _left_out(
+            console,
+            lambda left_out: _blocks_table(found, totals, zone, now, compact_count, left_out),
+            _BLOCK_HIDDEN_FIRST,
+        )
+        table = _blocks_table(found, totals, zone, now, compact_count, hidden)
+    console.print(table)
+    _print_left_out(console, hidden)
+    _print_unpriced(console, totals)
+
+
+def _blocks_table(
+    found: list[Block],
+    totals: UsageGroup,
+    zone: ZoneInfo | None,
+    now: datetime,
+    shown: Callable[[int], str],
+    hidden: tuple[int, ...] | None = None,
+) -> Table:
+    """The billing blocks, every start time and figure whole (each column as wide as its
+    widest value); ``hidden`` as for :func:`_table` (None: the wide form)."""
+    compact = hidden is not None
+    kept = [index for index in range(len(_NUMBER_HEADINGS)) if index not in (hidden or ())]
+    names = _SHORT_HEADINGS if compact else _NUMBER_HEADINGS
+    headings = ["block start", "status", *(names[index] for index in kept)]
+    headings += ["burn rate", "projected"]
+
+    def numbers(usage: UsageGroup) -> list[str]:
+        every = _numbers(usage, shown)
+        return [every[index] for index in kept]
+
+    body: list[tuple[list[str], str | None]] = []
     for block in found:
-        start = block.start.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         rate = block.tokens_per_hour
         projected = block.projected(now)
-        table.add_row(
-            start,
+        cells = [
+            block.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "ACTIVE" if block.active else "",
-            *_numbers(block.usage),
-            f"{rate:,.0f} tok/h" if rate is not None else "-",
-            f"{projected[0]:,} tok" + (f" ${projected[1]:,.2f}" if projected[1] is not None else "")
+            *numbers(block.usage),
+            f"{shown(round(rate))} tok/h" if rate is not None else "-",
+            f"{shown(projected[0])} tok"
+            + (f" ${projected[1]:,.2f}" if projected[1] is not None else "")
             if projected
             else "",
-            style="bold green" if block.active else None,
-        )
+        ]
+        body.append((cells, "bold green" if block.active else None))
+    total = ["total", "", *numbers(totals), "", ""]
+    table = Table(box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD)
+    for index, heading in enumerate(headings):
+        widest = max(len(line[index]) for line in [*(cells for cells, _ in body), total])
+        justify: Literal["left", "right"] = "left" if index < 2 else "right"
+        table.add_column(heading, justify=justify, min_width=widest, overflow="fold")
+    for cells, style in body:
+        table.add_row(*cells, style=style)
     table.add_section()
-    table.add_row("total", "", *_numbers(totals), "", "", style="bold")
-    console.print(table)
-    _print_unpriced(console, totals)
+    table.add_row(*total, style="bold")
+    return table
