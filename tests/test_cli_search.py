@@ -54,6 +54,18 @@ def test_search_filters_and_table(filled: Path) -> None:
     assert none.exit_code == 0 and "no hits" in none.stdout
 
 
+def test_a_narrow_table_folds_the_resume_command_whole(filled: Path) -> None:
+    """A terminal narrower than the command to resume a hit's session: it wraps onto more
+    lines, never cut short with "…" (its session id is what the user copies)."""
+    args = ["search", "answer", "--db", str(filled), "--limit", "1"]
+    [hit] = json.loads(runner.invoke(app, [*args, "--json"]).stdout)["edges"]
+    command = hit["node"]["session"]["resumeCommand"]
+    table = runner.invoke(app, args, env={"COLUMNS": "44", "NO_COLOR": "1"}).stdout
+    where = [line.split("│")[2] for line in table.splitlines() if line.count("│") == 4]
+    assert all(len(line) <= 44 for line in table.splitlines())
+    assert "".join(command.split()) in "".join("".join(where).split())
+
+
 @pytest.mark.parametrize("query", ['"open', "a OR", "()"])
 def test_search_syntax_errors_are_one_line(filled: Path, query: str) -> None:
     result = runner.invoke(app, ["search", query, "--db", str(filled)])

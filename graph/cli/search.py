@@ -86,7 +86,8 @@ def search(
         return
     table = Table(show_lines=True, title=f"{len(hits)} of {result['totalCount']} hits")
     table.add_column("score", justify="right")
-    table.add_column("where")
+    # Folded, not cut: the resume command is there to be copied whole.
+    table.add_column("where", overflow="fold")
     table.add_column("snippet", ratio=1)
     for edge in hits:
         hit = edge["node"]
