@@ -111,6 +111,28 @@ async def test_restore_refuses_while_in_use_and_migrates_an_older_backup(tmp_pat
         await snapshots.restore(tmp_path / "missing.db", db, None)
 
 
+async def test_backup_and_restore_take_any_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Names a ``file:`` URI would read otherwise (``?`` its query, ``#`` its fragment,
+    ``%41`` an escape), and a relative path: the copy is of that very file (read as
+    ``odd``, SQLite created an empty file there and found no tables)."""
+    monkeypatch.chdir(tmp_path)
+    db, copy = Path("odd?x#y%41.db"), Path("copy?1#%41.db")
+    store = await Store.open(db)
+    try:
+        await make_sessions(store, 2)
+    finally:
+        await store.close()
+    assert snapshots.backup(db, copy).counts["sessions"] == 2
+    db.unlink()
+    assert (await snapshots.restore(copy, db, None)).counts["sessions"] == 2
+    assert counts(db)["sessions"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(db.name)) == [
+        copy.name
+    ]
+
+
 def test_backup_command_rotates_and_doctor_lists_them(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0

@@ -153,10 +153,16 @@ async def test_a_rotation_killed_before_its_vacuum_is_finished_by_running_it_aga
         await store.close()
 
 
+@pytest.mark.parametrize(
+    "name", ["x.db", "relative x.db", "odd ?#%41 name.db"], ids=["absolute", "relative", "uri"]
+)
 async def test_doctor_reports_a_plaintext_copy_beside_an_encrypted_database(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    db = await plaintext_db(tmp_path / "x.db", sessions=2)
+    """Whatever the database's path: relative (``Path.as_uri`` refuses those) or with
+    characters a ``file:`` URI reads as its query, fragment or an escape."""
+    monkeypatch.chdir(tmp_path)
+    db = await plaintext_db(Path(name) if name.startswith("relative") else tmp_path / name, 2)
     leftover = db.with_name(db.name + ".pre-0005.20260101T000000000000.bak")
     shutil.copy(db, leftover)
     partial = db.with_name(db.name + ".pre-encrypt.20260101T000000000000.bak")

@@ -16,6 +16,8 @@ from typing import Final
 
 import aiosqlite
 
+from graph.store.connection import read_only_uri
+
 __all__ = ["BACKUP_SUFFIX", "backup_path", "copies_of", "copy_database", "is_plaintext", "shred"]
 
 BACKUP_SUFFIX: Final = ".bak"
@@ -87,7 +89,7 @@ def shred(path: Path) -> None:
 def is_plaintext(copy: Path) -> bool | None:
     """Whether a copy holds unencrypted values: None when it can not be read (partial)."""
     try:
-        conn = sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(copy), uri=True)
     except sqlite3.Error:
         return None
     try:

@@ -13,6 +13,7 @@ __all__ = [
     "PAGE_SIZE",
     "StatementCounter",
     "open_connection",
+    "read_only_uri",
     "sqlite_connection",
 ]
 
@@ -91,3 +92,12 @@ def sqlite_connection(conn: aiosqlite.Connection) -> sqlite3.Connection | None:
     """
     raw = getattr(conn, "_connection", None)
     return raw if isinstance(raw, sqlite3.Connection) else None
+
+
+def read_only_uri(path: Path) -> str:
+    """The URI that opens ``path`` read-only (``sqlite3.connect(..., uri=True)``).
+
+    Absolute, with ``?``, ``#`` and ``%`` escaped: ``f"file:{path}"`` reads them as the
+    URI's query or fragment, and ``Path.as_uri`` refuses a relative path.
+    """
+    return f"{path.resolve().as_uri()}?mode=ro"

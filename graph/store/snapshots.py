@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from graph.errors import StoreError
+from graph.store.connection import read_only_uri
 from graph.store.keyring import KeyMaterial, codec_for
 
 __all__ = [
@@ -100,7 +101,7 @@ def _check(path: Path) -> tuple[dict[str, int], int, dict[str, str]]:
         StoreError: not a sessiongraph database, or damaged.
     """
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
     except sqlite3.Error as exc:
         raise StoreError(f"{path} can not be opened: {exc}") from None
     try:
@@ -131,7 +132,7 @@ def backup(db: Path, target: Path) -> Backup:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
-        source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
+        source = sqlite3.connect(read_only_uri(db), uri=True, isolation_level=None)
         try:
             source.execute("BEGIN")
             counts = _counts(source)  # the read transaction's snapshot: what is copied
