@@ -330,6 +330,29 @@ async def test_jsonl_export_is_the_original_lines(
         assert exported == path.read_bytes()
 
 
+_EVERY_FIELD = """query($id: ID!) { session(id: $id) { title summary models
+  conversations { agentId messages(first: 200) { nodes { ...M } } } } }
+fragment M on Message { id uuid role model timestamp counted costUsd text records
+  usage { input output cacheRead cacheCreation }
+  blocks { __typename ... on TextBlock { text } ... on ThinkingBlock { thinking }
+    ... on ToolUseBlock { toolUseId name input }
+    ... on ToolResultBlock { toolUseId content rawContent isError }
+    ... on ImageBlock { mediaType sourceType sizeBytes }
+    ... on UnknownBlock { type data } } }"""
+
+
+@pytest.mark.parametrize(("name", "path"), SAMPLES, ids=[p.name for _, p in SAMPLES])
+async def test_every_field_of_every_sample_message_is_served(
+    store: Store, gql: GraphQL, name: str, path: Path
+) -> None:
+    """Real transcripts hold what no made-up one does (a Codex call whose ``arguments``
+    is null): every field of every message of every sample is served without an error."""
+    await import_paths(store, [path])
+    data = await gql(_EVERY_FIELD, id=first_session_id(path))
+    conversations = data["session"]["conversations"]
+    assert any(conversation["messages"]["nodes"] for conversation in conversations)
+
+
 async def test_import_is_idempotent_and_incremental(
     store: Store, tmp_path: Path, source: Source
 ) -> None:

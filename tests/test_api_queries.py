@@ -127,7 +127,8 @@ async def test_message_blocks_and_text(store: Store, gql: GraphQL) -> None:
                     "u:4",
                     "user",
                     "2026-01-01T00:00:01.000Z",
-                    [(4, {"message": {"content": [result, image]}})],
+                    # A result recorded without content: its rawContent is null.
+                    [(4, {"message": {"content": [result, image, {"type": "tool_result"}]}})],
                 ),
             ],
         )
@@ -170,6 +171,13 @@ async def test_message_blocks_and_text(store: Store, gql: GraphQL) -> None:
             "mediaType": "image/png",
             "sourceType": "base64",
             "sizeBytes": 3,
+        },
+        {
+            "__typename": "ToolResultBlock",
+            "toolUseId": None,
+            "content": "",
+            "rawContent": None,
+            "isError": False,
         },
     ]
 

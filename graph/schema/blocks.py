@@ -26,14 +26,19 @@ class ThinkingBlock:
 class ToolUseBlock:
     tool_use_id: str | None
     name: str
-    input: JSON
+    input: JSON | None = strawberry.field(
+        description="The call's arguments as recorded; null when the record has none (a "
+        "Codex call whose `arguments` is null)."
+    )
 
 
 @strawberry.type(description="What a tool returned, sent back as part of a user message.")
 class ToolResultBlock:
     tool_use_id: str | None
     content: str = strawberry.field(description="The result as text (images as [image]).")
-    raw_content: JSON = strawberry.field(description="The result exactly as recorded.")
+    raw_content: JSON | None = strawberry.field(
+        description="The result exactly as recorded; null when the record has none."
+    )
     is_error: bool
 
 
