@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -178,6 +179,64 @@ async def test_a_value_that_does_not_authenticate_fails_only_its_field(sealed: S
     assert error["extensions"]["code"] == "DECRYPTION_FAILED"
     assert error["path"][-1] == "text" and error["path"][:3] == ["session", "messages", "edges"]
     assert second != first
+
+
+async def test_a_search_hit_that_does_not_authenticate_fails_only_its_snippet(
+    sealed: Store,
+) -> None:
+    """Its snippet and field are null with DECRYPTION_FAILED at their paths; the other
+    hits and the rest of the response stand (the page's snippets are cut in one pass)."""
+    await make_sessions(sealed, 1, messages=4)
+    conn = sealed.writer_connection
+    [(first, first_text)] = await conn.execute_fetchall(
+        "SELECT content, text FROM messages WHERE id = 1"
+    )
+    await conn.execute(
+        "UPDATE messages SET content = ?, text = ? WHERE id = 2", (first, first_text)
+    )
+    query = (
+        '{ stats { sessions } search(query: "answer", first: 10) { edges { node {'
+        " snippet field highlights { start } node { ... on Message { id } } } } } }"
+    )
+    async with api_client(sealed) as http:
+        body = (await http.post("/graphql", json={"query": query})).json()
+    assert body["data"]["stats"] == {"sessions": 1}
+    hits = [edge["node"] for edge in body["data"]["search"]["edges"]]
+    assert len(hits) >= 3
+    failed = [hit for hit in hits if hit["snippet"] is None]
+    assert len(failed) == 1 and failed[0]["field"] is None and failed[0]["highlights"] == []
+    assert all("answer" in hit["snippet"] for hit in hits if hit is not failed[0])
+    assert {tuple(e["path"][-1:]) for e in body["errors"]} == {("snippet",), ("field",)}
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"DECRYPTION_FAILED"}
+    index = hits.index(failed[0])
+    assert all(e["path"][:4] == ["search", "edges", index, "node"] for e in body["errors"])
+
+
+def test_the_cli_shows_what_authenticates_and_counts_what_does_not(tmp_path: Path) -> None:
+    """``sessions`` and ``search`` over a database with one bad value: the rest is shown,
+    and one line on stderr says how many values were left out (no longer a failed run)."""
+    key, db = write_key_file(tmp_path / "key"), tmp_path / "sealed.db"
+
+    async def fill() -> None:
+        store = await Store.open(db, key=material(key))
+        try:
+            await make_sessions(store, 2, messages=4)
+            async with store.write() as writer:
+                await writer.set_session_text(1, title="first", title_source="user")
+            conn = store.writer_connection
+            [(title,)] = await conn.execute_fetchall("SELECT title FROM sessions WHERE id = 1")
+            await conn.execute("UPDATE sessions SET title = ? WHERE id = 2", (title,))
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    for command in (["sessions", "--json"], ["search", "answer", "--json"]):
+        args = [*command, "--db", str(db), "--key-file", str(tmp_path / "key")]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.startswith("sessiongraph: warning: ")
+        assert "do not authenticate" in result.stderr and result.stderr.count("\n") == 1
+        assert json.loads(result.stdout)
 
 
 # search

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -252,6 +253,25 @@ async def test_an_encrypted_database_is_served_with_the_default_key_file(
         assert f"session {MAIN}" in found and "Run bd show spotter-4te" in found
         page = await call(session, "get_session", session_id=GONE)
         assert "rotate the payments webhook secret" in page and "prompt history" in page
+
+
+async def test_a_title_that_does_not_authenticate_leaves_the_rest_served(
+    home: Path, samples_dir: Path, tmp_path: Path
+) -> None:
+    """One session's sealed title moved onto another's: both tools still answer (that
+    title left out), where the first error used to fail the whole call."""
+    key = write_key_file(home / ".config" / "sessiongraph" / "key")
+    db = tmp_path / "sealed.db"
+    await fill(db, samples_dir, tmp_path, KeyMaterial(key=key))
+    with sqlite3.connect(db) as conn:
+        [(moved,)] = conn.execute("SELECT title FROM sessions WHERE session_id = ?", (SHORT,))
+        assert moved is not None
+        conn.execute("UPDATE sessions SET title = ? WHERE session_id = ?", (moved, MAIN))
+    async with connected(home, "--db", str(db)) as session:
+        listed = await call(session, "list_sessions")
+        assert f"(untitled) · session {MAIN}" in listed and SHORT in listed
+        found = await call(session, "search", query="bd show spotter-4te")
+        assert f"(untitled) · session {MAIN}" in found and "Run bd show spotter-4te" in found
 
 
 def test_mcp_install_writes_the_entry_claude_mcp_add_would(

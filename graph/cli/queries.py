@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import typer
+
+from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError, UserInputError
 from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
@@ -19,9 +22,12 @@ async def query(
 ) -> Any:
     """``data[field]`` of ``document`` run against the database at ``path``.
 
+    Values that do not authenticate are left out (null), as the API leaves them out, and
+    counted in one line on stderr: the rest of the answer is still worth showing.
+
     Raises:
-        SessiongraphError: the first error, as the class that raised it (a bad search
-            query stays a BAD_SEARCH_QUERY, say), else as a UserInputError.
+        SessiongraphError: the first other error, as the class that raised it (a bad
+            search query stays a BAD_SEARCH_QUERY, say), else as a UserInputError.
     """
     store = await Store.open(path, key=key)
     try:
@@ -32,10 +38,17 @@ async def query(
         )
     finally:
         await store.close()
-    if result.errors:
-        original = result.errors[0].original_error
+    errors = [e for e in result.errors or () if not isinstance(e.original_error, DecryptionFailed)]
+    if result.errors and not errors and result.data is not None:
+        typer.echo(
+            f"sessiongraph: warning: {len(result.errors)} value(s) do not authenticate and "
+            "are left out: run `sessiongraph doctor`",
+            err=True,
+        )
+    elif result.errors:
+        original = (errors or result.errors)[0].original_error
         if isinstance(original, SessiongraphError):
             raise original
-        raise UserInputError(result.errors[0].message)
+        raise UserInputError((errors or result.errors)[0].message)
     assert result.data is not None
     return result.data[field]

@@ -10,6 +10,7 @@ Every output is bounded; what does not fit comes with a cursor for the next call
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 from mcp.server.mcpserver import MCPServer
@@ -18,6 +19,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from graph import __version__
+from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError
 from graph.importers.files import encode_project
 from graph.mcp.transcript import transcript_page
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from graph.store import Store
 
 __all__ = ["build_server"]
+
+logger = logging.getLogger(__name__)
 
 INSTRUCTIONS: Final = (
     "sessiongraph holds this user's coding-agent sessions (Claude Code: prompts, answers, "
@@ -143,7 +147,12 @@ def build_server(store: Store) -> MCPServer:
     async def graphql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         context = Context(store=store, settings=settings, request_id="mcp")
         result = await schema.execute(query, variable_values=variables, context_value=context)
-        if result.errors:
+        failed = [e for e in result.errors or () if isinstance(e.original_error, DecryptionFailed)]
+        if result.errors and len(failed) == len(result.errors) and result.data is not None:
+            # A value that does not authenticate is left out (null), as the API leaves it:
+            # the rest of the answer still serves the agent. The log says what is wrong.
+            logger.warning("%d value(s) do not authenticate: %s", len(failed), failed[0].message)
+        elif result.errors:
             # The caller's mistakes (a bad query or cursor, a value that is not a date:
             # errors of ours, or of the request before it ran) come back as the API words
             # them; anything else is a bug, which the SDK reports without its details.

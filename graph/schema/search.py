@@ -13,6 +13,7 @@ from typing import Annotated, Final, TypeAlias
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
+from graph.crypto import DecryptionFailed
 from graph.errors import UserInputError
 from graph.schema.connections import Connection, Edge, PageArgs
 from graph.schema.context import Context, Info
@@ -106,6 +107,9 @@ class SearchHit:
     # The request's: what the node and session are built with.
     context: strawberry.Private[Context]
     cut: strawberry.Private[Snippet | None] = None
+    # Why the snippet could not be cut: a value of its row that does not authenticate.
+    # Its error goes to this hit's snippet (and field), not to the whole page.
+    failed: strawberry.Private[DecryptionFailed | None] = None
     node_row: strawberry.Private[MessageRow | EventRow | SessionRow | None] = None
     session_row: strawberry.Private[SessionRow | None] = None
 
@@ -115,14 +119,18 @@ class SearchHit:
 
     @strawberry.field(description="The best matching piece of text, on one line.")
     def snippet(self) -> str | None:
+        if self.failed is not None:
+            raise self.failed
         return self.cut.text if self.cut else None
 
-    @strawberry.field(description="The matched terms in `snippet`.")
+    @strawberry.field(description="The matched terms in `snippet` (none when it could not be cut).")
     def highlights(self) -> list[Highlight]:
         return [Highlight(start=a, end=b) for a, b in self.cut.highlights] if self.cut else []
 
     @strawberry.field(description="The field group the snippet was cut from.")
     def field(self) -> SearchField | None:
+        if self.failed is not None:
+            raise self.failed
         return SearchField(self.cut.field) if self.cut else None
 
     @strawberry.field(description="The message, event or session that matched.")
@@ -196,7 +204,11 @@ async def _prepare(info: Info, hits: Sequence[SearchHit], wanted: set[str], done
         for hit in hits:
             if hit.node_row is not None:
                 compiled = hit.compiled
-                fields = _document(info, hit.node_row, sources)
+                try:
+                    fields = _document(info, hit.node_row, sources)
+                except DecryptionFailed as exc:
+                    hit.failed = exc
+                    continue
                 hit.cut = make_snippet(fields, compiled.highlight, compiled.highlight_prefixes)
     done |= parts
 
