@@ -20,6 +20,7 @@ from graph.content import Block, Record, tool_result_text
 
 __all__ = [
     "MESSAGE_LEVEL",
+    "clip",
     "fence",
     "nest_headings",
     "render_event",
@@ -86,6 +87,12 @@ def truncate(text: str, chars: int, lines: int | None = None) -> str:
     hidden = text.count("\n") - cut.count("\n")
     more = f"{hidden} more lines" if hidden > 0 else f"{len(text) - len(cut)} more characters"
     return f"{cut.rstrip()}\n… ({more})"
+
+
+def clip(text: str, chars: int) -> str:
+    """``text`` on one line, cut to at most ``chars`` characters (an ellipsis says so)."""
+    line = " ".join(text.split())
+    return line if len(line) <= chars else line[: chars - 1] + "…"
 
 
 def fence(text: str, info: str = "") -> str:

@@ -274,6 +274,39 @@ async def test_a_title_that_does_not_authenticate_leaves_the_rest_served(
         assert f"(untitled) · session {MAIN}" in found and "Run bd show spotter-4te" in found
 
 
+async def test_every_output_is_bounded_whatever_a_session_holds(home: Path, tmp_path: Path) -> None:
+    """A 240 KB custom title, a 320 KB summary and a 5 KB branch: each tool's answer stays
+    near its bound (get_session's max_chars; a listing's lines), where they were served
+    whole (get_session at max_chars=1000 answered 565,658 characters)."""
+    sid = "b16b16b1-0000-4000-8000-000000000001"
+    base = {"sessionId": sid, "cwd": "/w/big", "gitBranch": "b" * 5_000, "version": "2.0.0"}
+    write_lines(
+        tmp_path / "projects" / "-w-big" / f"{sid}.jsonl",
+        [
+            {
+                **base,
+                "type": "user",
+                "uuid": "u1",
+                "timestamp": "2026-01-01T10:00:00.000Z",
+                "message": {"role": "user", "content": "find the elephant"},
+            },
+            {"type": "custom-title", "customTitle": "elephant " * 26_000, "sessionId": sid},
+            {"type": "summary", "summary": "mammoth " * 40_000, "leafUuid": "u1"},
+        ],
+    )
+    db = tmp_path / "big.db"
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [tmp_path / "projects"])
+    finally:
+        await store.close()
+    async with connected(home, "--db", str(db)) as session:
+        page = await call(session, "get_session", session_id=sid, max_chars=1_000)
+        assert "elephant" in page and len(page) < 1_500
+        assert len(await call(session, "list_sessions", limit=5)) < 2_000
+        assert len(await call(session, "search", query="elephant")) < 2_000
+
+
 def test_mcp_install_writes_the_entry_claude_mcp_add_would(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

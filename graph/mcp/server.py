@@ -21,6 +21,7 @@ from pydantic import Field
 from graph import __version__
 from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError
+from graph.export_markdown import clip
 from graph.importers.files import encode_project
 from graph.mcp.transcript import transcript_page
 from graph.schema import Context, build_schema
@@ -281,6 +282,24 @@ def _more(page: dict[str, Any], what: str, tool: str) -> str:
     return f'\nMore {what}: call {tool} with cursor="{info["endCursor"]}"\n'
 
 
+# What one line of a listing shows of a session's title, folder and branch, and of its
+# resume command (which holds the folder): a title can be any size, the output is bounded.
+_TITLE_CHARS: Final = 200
+_PLACE_CHARS: Final = 300
+
+
+def _title(session: dict[str, Any]) -> str:
+    return clip(session.get("title") or "(untitled)", _TITLE_CHARS)
+
+
+def _place(value: str | None) -> str:
+    return clip(value, _PLACE_CHARS) if value else "?"
+
+
+def _resume(session: dict[str, Any]) -> str:
+    return clip(session.get("resumeCommand") or "?", 2 * _PLACE_CHARS)
+
+
 def _hits(query: str, data: dict[str, Any]) -> str:
     edges = data["edges"]
     if not edges:
@@ -291,16 +310,15 @@ def _hits(query: str, data: dict[str, Any]) -> str:
         node, session = hit["node"] or {}, hit["session"] or {}
         kind = f"{node['role']} message" if node.get("role") else "session title"
         when = _when(node.get("timestamp") or node.get("startedAt"))
-        title = session.get("title") or "(untitled)"
         only = " (prompt history only)" if session.get("historyOnly") else ""
         lines.append(
-            f"{number}. {title} · session {session.get('sessionId')} · "
-            f"{session.get('project') or '?'} · {when} · {kind}{only}"
+            f"{number}. {_title(session)} · session {session.get('sessionId')} · "
+            f"{_place(session.get('project'))} · {when} · {kind}{only}"
         )
         snippet = " ".join((hit.get("snippet") or "").split())
         if snippet:
             lines.append(f"   > {snippet}")
-        lines.append(f"   resume: {session.get('resumeCommand')}")
+        lines.append(f"   resume: {_resume(session)}")
     return "\n".join(lines) + "\n" + _more(data, "hits", "search")
 
 
@@ -312,13 +330,13 @@ def _sessions(data: dict[str, Any]) -> str:
     for edge in edges:
         s = edge["node"]
         only = ", prompt history only" if s["historyOnly"] else ""
-        branch = f" ({s['gitBranch']})" if s.get("gitBranch") else ""
+        branch = f" ({_place(s['gitBranch'])})" if s.get("gitBranch") else ""
         lines.append(
-            f"- {s.get('title') or '(untitled)'} · session {s['sessionId']}\n"
-            f"  {s.get('cwd') or s.get('project') or '?'}{branch} · "
+            f"- {_title(s)} · session {s['sessionId']}\n"
+            f"  {_place(s.get('cwd') or s.get('project'))}{branch} · "
             f"{_when(s['startedAt'])} to {_when(s['endedAt'])} · "
             f"{s['messageCount']} messages, {s['conversationCount']} threads{only}\n"
-            f"  resume: {s['resumeCommand']}"
+            f"  resume: {_resume(s)}"
         )
     return "\n".join(lines) + "\n" + _more(data, "sessions", "list_sessions")
 

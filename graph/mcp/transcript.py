@@ -17,7 +17,7 @@ import orjson
 from graph.content import records_of
 from graph.errors import UserInputError
 from graph.export import session_document
-from graph.export_markdown import render_message, session_header
+from graph.export_markdown import clip, render_message, session_header, truncate
 from graph.importers.formats import TranscriptFormat, format_named
 from graph.secrets import default_scanner
 from graph.store import MessageFilter, PageRequest
@@ -30,6 +30,10 @@ __all__ = ["Position", "transcript_page"]
 
 _FETCH: Final = 50  # messages read at a time
 _MIN_CUT: Final = 200  # below this much room, a long message goes to the next page whole
+# A header's facts, each on one line cut to this many characters: a title or a summary
+# can be any size (a custom title of 240 KB made a 1,000-character page 565 KB).
+_FACT_CHARS: Final = 300
+_SUMMARY_CHARS: Final = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,8 @@ async def transcript_page(
         agent = format_named(session.source)
         page = _Page(max_chars)
         if position.at_start:
-            page.add(_header(store, session))
+            # The messages keep at least a cut's worth of the page.
+            page.add(truncate(_header(store, session), max_chars - _MIN_CUT))
         while position.thread < len(threads) and not page.full:
             thread = threads[position.thread]
             if position.after is None and position.skip == 0:
@@ -164,7 +169,13 @@ def _render(store: Store, agent: TranscriptFormat, row: MessageRow) -> str:
 
 
 def _header(store: Store, session: SessionRow) -> str:
-    text = session_header(session_document(session, store.codec, default_scanner().mask_json))
+    facts = session_document(session, store.codec, default_scanner().mask_json)
+    for name in ("title", "project", "cwd", "gitBranch"):
+        if isinstance(facts.get(name), str):
+            facts[name] = clip(facts[name], _FACT_CHARS)
+    if isinstance(facts.get("summary"), str):
+        facts["summary"] = clip(facts["summary"], _SUMMARY_CHARS)
+    text = session_header(facts)
     if session.history_only:
         text += (
             "\n*Known only from Claude Code's prompt history: the transcript was deleted "
