@@ -27,6 +27,7 @@ from tests.search_corpus import build_corpus, generated_queries
 
 KEY = MasterKey(bytes(range(32)))
 OTHER = MasterKey(bytes(range(1, 33)))
+SID2 = "00000000-0000-4000-8000-000000000001"  # make_sessions' second session
 
 
 def material(key: MasterKey = KEY) -> KeyMaterial:
@@ -237,6 +238,46 @@ def test_the_cli_shows_what_authenticates_and_counts_what_does_not(tmp_path: Pat
         assert result.stderr.startswith("sessiongraph: warning: ")
         assert "do not authenticate" in result.stderr and result.stderr.count("\n") == 1
         assert json.loads(result.stdout)
+
+
+async def test_a_value_that_does_not_authenticate_stops_no_rebuild_and_no_import(
+    sealed: Store,
+) -> None:
+    """The index is rebuilt without that value's document (it stopped every rebuild, and
+    so every command that rebuilds); a session's unreadable title is kept when only its
+    summary changes and replaced when a title is given (an import stopped there)."""
+    await make_sessions(sealed, 2, messages=4)
+    async with sealed.write() as writer:
+        await writer.set_session_text(1, title="first", title_source="user")
+    conn = sealed.writer_connection
+    [(content, text)] = await conn.execute_fetchall(
+        "SELECT content, text FROM messages WHERE id = 1"
+    )
+    await conn.execute("UPDATE messages SET content = ?, text = ? WHERE id = 2", (content, text))
+    [(title,)] = await conn.execute_fetchall("SELECT title FROM sessions WHERE id = 1")
+    await conn.execute("UPDATE sessions SET title = ? WHERE id = 2", (title,))
+    await conn.commit()
+    indexed = await sealed.reindex()
+    [(docs,)] = await conn.execute_fetchall("SELECT count(*) FROM search_docs")
+    [(messages,)] = await conn.execute_fetchall("SELECT count(*) FROM messages")
+    assert indexed > 0 and docs == messages - 1 + 1  # all but one message, one session
+    async with api_client(sealed) as http:
+        body = (
+            await http.post(
+                "/graphql", json={"query": '{ search(query: "answer") { totalCount } }'}
+            )
+        ).json()
+    assert "errors" not in body and body["data"]["search"]["totalCount"] > 0
+    async with sealed.write() as writer:
+        await writer.set_session_text(2, summary="a summary")
+    [(kept, summary)] = await conn.execute_fetchall(
+        "SELECT title, summary FROM sessions WHERE id = 2"
+    )
+    assert kept == title and sealed.codec.open("sessions", "summary", SID2, summary) == b"a summary"
+    async with sealed.write() as writer:
+        await writer.set_session_text(2, title="second", title_source="user")
+    [(replaced,)] = await conn.execute_fetchall("SELECT title FROM sessions WHERE id = 2")
+    assert sealed.codec.open("sessions", "title", SID2, replaced) == b"second"
 
 
 # search

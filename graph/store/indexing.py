@@ -18,7 +18,7 @@ import orjson
 
 from graph.blocks import blocks_for
 from graph.content import records_of
-from graph.crypto import Codec, PlainCodec
+from graph.crypto import Codec, DecryptionFailed, PlainCodec
 from graph.search.analysis import INDEX_VERSION, Analysis, Finding
 from graph.search.documents import (
     FIELD_COLUMNS,
@@ -115,6 +115,9 @@ class SearchIndexer:
         self._documents: list[tuple[Any, ...]] = []
         self._docs: list[tuple[Any, ...]] = []
         self._findings: list[tuple[Any, ...]] = []
+        # Values a rebuild found not to authenticate, left out of the index (doctor
+        # names them): one such value stopped every rebuild, and so every command.
+        self.unreadable = 0
 
     @property
     def codec(self) -> Codec:
@@ -267,7 +270,16 @@ class SearchIndexer:
             return None
         if not self.codec.encrypted:
             return stored.decode() if isinstance(stored, bytes) else stored
-        return self.codec.open("sessions", column, session_id, stored).decode()
+        opened = self._opened("sessions", column, session_id, stored)
+        return opened.decode() if opened is not None else None
+
+    def _opened(self, table: str, column: str, row: str, stored: str | bytes) -> bytes | None:
+        """A stored value, or None (counted) when it does not authenticate."""
+        try:
+            return self.codec.open(table, column, row, stored)
+        except DecryptionFailed:
+            self.unreadable += 1
+            return None
 
     async def clear(self, conn: aiosqlite.Connection) -> None:
         """Drop every document (the first step of a rebuild)."""
@@ -294,29 +306,25 @@ class SearchIndexer:
         )
         if not rows:
             return None
+        indexed: list[tuple[Any, ...]] = []
         if table == "messages":
             for r in rows:
-                content = self.codec.open("messages", "content", message_row_key(r[6], r[7]), r[5])
-                fields = message_fields(blocks_for(r[8])(records_of(content)))
-                self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
+                content = self._opened("messages", "content", message_row_key(r[6], r[7]), r[5])
+                if content is not None:
+                    fields = message_fields(blocks_for(r[8])(records_of(content)))
+                    self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
+                    indexed.append((doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]))
             await self._flush(conn)
-            await insert_json(
-                conn,
-                _DOCS_JSON,
-                [(doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]) for r in rows],
-            )
+            await insert_json(conn, _DOCS_JSON, indexed)
         elif table == "events":
             for r in rows:
-                fields = event_fields(
-                    orjson.loads(self.codec.open("events", "data", event_row_key(r[4], r[5]), r[3]))
-                )
-                self._add(doc_rowid("event", r[0]), r[1], r[2], fields)
+                data = self._opened("events", "data", event_row_key(r[4], r[5]), r[3])
+                if data is not None:
+                    fields = event_fields(orjson.loads(data))
+                    self._add(doc_rowid("event", r[0]), r[1], r[2], fields)
+                    indexed.append((doc_rowid("event", r[0]), "event", r[1], None, None, r[2]))
             await self._flush(conn)
-            await insert_json(
-                conn,
-                _DOCS_JSON,
-                [(doc_rowid("event", r[0]), "event", r[1], None, None, r[2]) for r in rows],
-            )
+            await insert_json(conn, _DOCS_JSON, indexed)
         else:
             for pk, session_id, title, summary in rows:
                 after_text = (

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from graph.crypto import DecryptionFailed
 from graph.errors import StoreError
 from graph.inputs import (
     FileState,
@@ -112,27 +113,40 @@ class Writer(Deletes, Retires):
         )
         if not old:
             return
-        session_id = str(old[0][0])
-        before = (
-            self._open_text("sessions", "title", session_id, old[0][1]),
-            self._open_text("sessions", "summary", session_id, old[0][2]),
-        )
+        session_id, stored = str(old[0][0]), (old[0][1], old[0][2])
+        # A stored value that does not authenticate (tampered, or moved) is replaced when
+        # a new one is given, else kept as it is: an import goes on either way.
+        unreadable = [False, False]
+        opened: list[str | None] = [None, None]
+        for index, column in enumerate(("title", "summary")):
+            try:
+                opened[index] = self._open_text("sessions", column, session_id, stored[index])
+            except DecryptionFailed:
+                unreadable[index] = True
+        before = (opened[0], opened[1])
+        given = (title, summary)
         after = (
             title if title is not None else before[0],
             summary if summary is not None else before[1],
         )
-        if after == before:
+        if after == before and not any(unreadable):
             return
         # Plain text stays TEXT (readable with sqlite3); sealed text is an envelope.
         sealed: list[str | bytes | None] = [
-            value
+            stored[index]
+            if unreadable[index] and given[index] is None
+            else value
             if value is None or not self._codec.encrypted
             else self._codec.seal("sessions", column, session_id, value.encode())
-            for column, value in (("title", after[0]), ("summary", after[1]))
+            for index, (column, value) in enumerate((("title", after[0]), ("summary", after[1])))
         ]
         await self._conn.execute(
             "UPDATE sessions SET title = ?, summary = ? WHERE id = ?", (*sealed, session_pk)
         )
+        if any(unreadable):
+            # Its index document can be neither removed (a contentless index needs the
+            # words it was given) nor rebuilt without the text: left to doctor --repair.
+            return
         for hook in self._hooks:
             await hook.session_text_written(self._conn, session_pk, before, after)
 
