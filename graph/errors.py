@@ -8,7 +8,8 @@ Every error a user can cause or meet has its own class, and each class knows the
     ├── StoreError                    the database file
     │   ├── MigrationError            a migration failed and was rolled back
     │   │   └── ChecksumMismatch      an applied migration was edited afterwards
-    │   └── SchemaOutOfDate           the database needs `sessiongraph migrate up`
+    │   ├── SchemaOutOfDate           the database needs `sessiongraph migrate up`
+    │   └── CleanupPending            old bytes stay until another process lets go
     ├── TranscriptError               a transcript path could not be imported
     ├── WorkerError                   the import's worker process failed or was killed
     └── UserInputError                the client sent something wrong    (BAD_USER_INPUT)
@@ -28,6 +29,7 @@ __all__ = [
     "BadCursorError",
     "BadIdError",
     "ChecksumMismatch",
+    "CleanupPending",
     "ConfigError",
     "MigrationError",
     "QueryTimeout",
@@ -78,6 +80,12 @@ class ChecksumMismatch(MigrationError):
 
 class SchemaOutOfDate(StoreError):
     """The database has pending migrations and was opened without applying them."""
+
+
+class CleanupPending(StoreError):
+    """A re-seal's clean-up (vacuum, copies) could not finish: another process's read
+    kept the WAL from being folded back, so the file may still hold old bytes. It is
+    finished by the next open after that process is done."""
 
 
 class TranscriptError(SessiongraphError):

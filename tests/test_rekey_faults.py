@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from graph.cli import app as cli
 from graph.crypto import MasterKey
-from graph.errors import ConfigError, StoreError
+from graph.errors import CleanupPending, ConfigError, StoreError
 from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -123,6 +123,33 @@ async def test_the_next_open_finishes_an_interrupted_clean_up(
     with pytest.raises(KeyboardInterrupt):
         await encrypt_database(store, material())
     await store.close()
+    store = await Store.open(db, key=material())
+    try:
+        assert await store.check() == []
+    finally:
+        await store.close()
+    assert copies(db) == [] and b"deadlock" not in db.read_bytes()
+
+
+async def test_a_reader_holding_old_pages_keeps_the_clean_up_owed_not_done(
+    tmp_path: Path,
+) -> None:
+    """Another process's read keeps the WAL from being folded back after the VACUUM: the
+    file still holds plaintext pages. The clean-up stays owed (its copy kept), encrypt
+    says so, and the next open after the reader is gone finishes it (the result of the
+    fold was ignored: the copy was shredded and the marker cleared over plaintext)."""
+    db = await plaintext_db(tmp_path / "x.db")
+    reader = sqlite3.connect(db, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM messages").fetchone()  # holds its snapshot
+    store = await connected(db)
+    await store.writer_connection.execute("PRAGMA busy_timeout = 50")  # not 5 s of waiting
+    with pytest.raises(CleanupPending, match="another process is reading it, so the clean-up"):
+        await encrypt_database(store, material())
+    await store.close()
+    assert [p for p in copies(db) if p.name.endswith(".bak")]  # kept while it is owed
+    assert b"deadlock" in db.read_bytes()  # the old pages are still in the file
+    reader.close()
     store = await Store.open(db, key=material())
     try:
         assert await store.check() == []

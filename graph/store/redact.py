@@ -74,7 +74,7 @@ async def redact(
     done.sessions = await _sessions(store, mask, might_hold, session_pk, dry_run)
     if not dry_run and (done.rows or await _wal_has_frames(store)):
         try:
-            await store.vacuum()
+            done.vacuumed = await store.vacuum()
         except sqlite3.OperationalError:  # "database is locked": someone is reading
             done.vacuumed = False
     wal = store.path.with_name(store.path.name + "-wal")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from graph.crypto import Codec, PlainCodec
-from graph.errors import SchemaOutOfDate, StoreError
+from graph.errors import CleanupPending, SchemaOutOfDate, StoreError
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
 from graph.store.connection import StatementCounter, open_connection
@@ -144,8 +144,11 @@ class Store(Upkeep):
         await self.ensure_message_rows()
         await self.ensure_cache_ttl()
         await self.ensure_message_text()
-        if cleanup and await self.finish_cleanup():
-            log.warning("finished the clean-up of an interrupted re-seal of %s", self.path)
+        try:
+            if cleanup and await self.finish_cleanup():
+                log.warning("finished the clean-up of an interrupted re-seal of %s", self.path)
+        except CleanupPending as exc:  # still owed: the next open tries again
+            log.warning("%s", exc)
 
     async def connect(self) -> None:
         """Open the writer connection (readers open lazily, after migrations)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graph.blocks import cache_writes_1h_for
-from graph.errors import ConfigError
+from graph.errors import CleanupPending, ConfigError
 from graph.store.backfills import fill_message_rows, fill_message_text
 from graph.store.backups import backup_path, copies_of, copy_database, is_plaintext, shred
 from graph.store.cache_ttl import fill_cache_ttl
@@ -161,7 +161,12 @@ class Upkeep:
         if copies is None:
             return False
         with file_faults(self.path, "vacuuming", "open it again to finish the clean-up"):
-            await self.vacuum()
+            if not await self.vacuum():
+                raise CleanupPending(
+                    f"{self.path} is sealed, but another process is reading it, so the "
+                    "clean-up of its old bytes (and copies) can not finish yet: any "
+                    "sessiongraph command finishes it once that process is done"
+                )
             for copy in copies:
                 await asyncio.to_thread(shred, copy)
             async with self.write() as writer:
@@ -240,13 +245,24 @@ class Upkeep:
                 )
         return problems
 
-    async def vacuum(self) -> None:
-        """Rewrite the file (no freed page keeps old bytes) and empty the WAL."""
+    async def vacuum(self) -> bool:
+        """Rewrite the file (no freed page keeps old bytes) and empty the WAL; False when
+        another process's read kept the WAL from being folded back (the file keeps its
+        old pages until it is)."""
         async with self._write_lock:
             await self.writer_connection.execute("VACUUM")
-            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return await self._fold_wal()
 
-    async def checkpoint(self) -> None:
-        """Fold the WAL back into the database file."""
+    async def checkpoint(self) -> bool:
+        """Fold the WAL back into the database file; False when a reader kept it from
+        finishing."""
         async with self._write_lock:
-            await self.writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return await self._fold_wal()
+
+    async def _fold_wal(self) -> bool:
+        # (busy, frames in the WAL, frames folded back): busy once the busy timeout
+        # passed with a reader still on a snapshot the fold would overwrite.
+        [(busy, _, _)] = await self.writer_connection.execute_fetchall(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        )
+        return not busy
