@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -178,6 +179,40 @@ async def test_a_rotation_killed_before_its_vacuum_is_finished_by_running_it_aga
         assert await store.check() == []
     finally:
         await store.close()
+
+
+def test_a_rotation_leaves_a_value_that_does_not_authenticate_and_finishes(
+    tmp_path: Path,
+) -> None:
+    """It stopped the rotation with DECRYPTION_FAILED and left it pending: every command
+    then asked for rotate-key again, which stopped there again, for good. Now the value
+    stays as it was (unreadable before, unreadable after), the rotation finishes, says
+    so, and the next rotation passes it by as well."""
+    db, old, new, newer = tmp_path / "x.db", tmp_path / "k1", tmp_path / "k2", tmp_path / "k3"
+    key = write_key_file(old)
+    write_key_file(new), write_key_file(newer)
+
+    async def fill() -> None:
+        store = await Store.open(db, key=material(key))
+        try:
+            await make_sessions(store, 2, messages=3)
+            conn = store.writer_connection
+            [(content,)] = await conn.execute_fetchall("SELECT content FROM messages WHERE id = 1")
+            await conn.execute("UPDATE messages SET content = ? WHERE id = 2", (content,))
+        finally:
+            await store.close()
+
+    asyncio.run(fill())
+    for current, target in ((old, new), (new, newer)):
+        args = ["rotate-key", "--db", str(db), "--key-file", str(current)]
+        result = runner.invoke(cli, [*args, "--new-key-file", str(target)])
+        assert result.exit_code == 0, result.stderr
+        assert "sessiongraph: warning: 1 value(s) did not authenticate" in result.stderr
+        assert "row id 2" in result.stderr
+    doctor = runner.invoke(cli, ["doctor", "--db", str(db), "--key-file", str(newer)])
+    assert doctor.exit_code != 0 and "row id 2" in doctor.stdout + doctor.stderr
+    stats = runner.invoke(cli, ["stats", "--db", str(db), "--key-file", str(newer)])
+    assert stats.exit_code == 0, stats.stderr  # no rotation left pending
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,8 @@ def rotate_key_command(
     new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
     path = existing_db(db)
 
+    unreadable: list[str] = []
+
     async def go() -> None:
         store = await _open_unlocked(path)
         try:
@@ -151,9 +153,16 @@ def rotate_key_command(
                     new_key,
                     started=lambda n: bar.update(task, total=n),
                     progress=lambda n: bar.advance(task, n),
+                    unreadable=unreadable.append,
                 )
         finally:
             await store.close()
 
     run(go())
     typer.echo(f"{path} is sealed with the new key; the old one no longer opens it")
+    if unreadable:
+        typer.echo(
+            f"sessiongraph: warning: {len(unreadable)} value(s) did not authenticate and were "
+            f"left as they were (the first: {unreadable[0]}); `sessiongraph doctor` lists them",
+            err=True,
+        )

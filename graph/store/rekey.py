@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import orjson
 
-from graph.crypto import Cipher, Codec, MasterKey, PlainCodec
+from graph.crypto import Cipher, Codec, DecryptionFailed, MasterKey, PlainCodec
 from graph.errors import ConfigError
 from graph.store.cleanup import pending_cleanup, record_cleanup
 from graph.store.faults import file_faults
@@ -31,6 +31,8 @@ __all__ = ["encrypt_database", "rotate_key"]
 BATCH: Final = 500
 
 Progress = Callable[[int], None]
+# Told of each value that does not authenticate, and so is left as it is.
+Unreadable = Callable[[str], None]
 
 
 async def _started(store: Store, started: Progress | None) -> None:
@@ -45,11 +47,22 @@ async def _started(store: Store, started: Progress | None) -> None:
 
 
 async def _reseal(
-    store: Store, source: Codec, target: Cipher, progress: Progress | None, max_batches: int | None
+    store: Store,
+    source: Codec,
+    target: Cipher,
+    progress: Progress | None,
+    max_batches: int | None,
+    unreadable: Unreadable | None = None,
 ) -> bool:
-    """Seal with ``target`` every value not sealed with it yet; False if stopped early."""
+    """Seal with ``target`` every value not sealed with it yet; False if stopped early.
+
+    A value that does not authenticate can not be sealed again: it is left as it is
+    (as unreadable as before) and reported to ``unreadable``, instead of stopping the
+    run, and every run after it, for good.
+    """
     batches = 0
     for table, column, key_sql in SEALED:
+        after = 0
         while True:
             if max_batches is not None and batches >= max_batches:
                 return False
@@ -57,29 +70,26 @@ async def _reseal(
                 conn = writer.connection
                 rows = list(
                     await conn.execute_fetchall(
-                        f"SELECT id, {key_sql}, {column} FROM {table} WHERE {column} IS NOT NULL"
-                        f" AND NOT (typeof({column}) = 'blob' AND substr({column}, 1, 1) = x'01'"
-                        f" AND substr({column}, 2, 8) = ?) LIMIT ?",
-                        (target.key_id, BATCH),
+                        f"SELECT id, {key_sql}, {column} FROM {table} WHERE id > ?"
+                        f" AND {column} IS NOT NULL AND NOT (typeof({column}) = 'blob'"
+                        f" AND substr({column}, 1, 1) = x'01' AND substr({column}, 2, 8) = ?)"
+                        " ORDER BY id LIMIT ?",
+                        (after, target.key_id, BATCH),
                     )
                 )
                 if not rows:
                     break
-                await conn.executemany(
-                    f"UPDATE {table} SET {column} = ? WHERE id = ?",
-                    [
-                        (
-                            target.seal(
-                                table,
-                                column,
-                                str(row[1]),
-                                source.open(table, column, str(row[1]), row[2]),
-                            ),
-                            row[0],
-                        )
-                        for row in rows
-                    ],
-                )
+                sealed = []
+                for pk, row_key, value in rows:
+                    try:
+                        opened = source.open(table, column, str(row_key), value)
+                    except DecryptionFailed as exc:
+                        if unreadable is not None:
+                            unreadable(f"{exc} (row id {pk})")
+                        continue
+                    sealed.append((target.seal(table, column, str(row_key), opened), pk))
+                await conn.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", sealed)
+            after = rows[-1][0]
             batches += 1
             if progress is not None:
                 progress(len(rows))
@@ -219,15 +229,17 @@ async def rotate_key(
     progress: Progress | None = None,
     started: Progress | None = None,
     max_batches: int | None = None,
+    unreadable: Unreadable | None = None,
 ) -> bool:
     """Seal every value with ``new_key`` and rebuild the index; True when done.
 
     Like :func:`encrypt_database`, both keys are checked before anything is written.
+    A value that does not authenticate is left as it is and told to ``unreadable``.
     """
     with file_faults(
         store.path, "rotating the key of", "run `sessiongraph rotate-key` again (it resumes)"
     ):
-        return await _rotate(store, current, new_key, progress, started, max_batches)
+        return await _rotate(store, current, new_key, progress, started, max_batches, unreadable)
 
 
 async def _rotate(
@@ -237,6 +249,7 @@ async def _rotate(
     progress: Progress | None,
     started: Progress | None,
     max_batches: int | None,
+    unreadable: Unreadable | None,
 ) -> bool:
     conn = store.writer_connection
     state = await crypto_state(conn)
@@ -280,7 +293,7 @@ async def _rotate(
     await _started(store, started)
     target = Cipher(new_key)
     both = Cipher(new_key, older=[_master_of(current, state)])
-    if not await _reseal(store, both, target, progress, max_batches):
+    if not await _reseal(store, both, target, progress, max_batches, unreadable):
         return False
     await _finish(store, target, final, [], progress)
     return True
