@@ -133,6 +133,20 @@ async def test_backup_and_restore_take_any_file_name(
     ]
 
 
+def test_doctor_flags_a_plaintext_backup_of_a_database_encrypted_since(tmp_path: Path) -> None:
+    """A backup taken before `encrypt` holds every value in plaintext: doctor says so, as
+    it does for the copies beside the database (it looked only there)."""
+    db, key = tmp_path / "s.db", tmp_path / "key"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["backup", "--db", str(db)]).exit_code == 0
+    [old] = snapshots.backups_of(db)
+    assert runner.invoke(cli, ["keygen", "--out", str(key)]).exit_code == 0
+    encrypted = runner.invoke(cli, ["encrypt", "--db", str(db), "--key-file", str(key)])
+    assert encrypted.exit_code == 0, encrypted.stderr
+    doctor = runner.invoke(cli, ["doctor", "--db", str(db), "--key-file", str(key)])
+    assert f"copy {old} holds this encrypted database's values in plaintext" in doctor.stdout
+
+
 def test_backup_command_rotates_and_doctor_lists_them(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0

@@ -21,6 +21,7 @@ from graph.store.keyring import CRYPTO_STATE_SINCE, crypto_state
 from graph.store.maintenance import check_database
 from graph.store.migrations import Migration
 from graph.store.sealed import check_envelopes
+from graph.store.snapshots import backups_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -231,7 +232,9 @@ class Upkeep:
                         "encryption: the clean-up after encrypt or rotate-key did not finish: "
                         "free pages may still hold old values (run `sessiongraph doctor --repair`)"
                     )
-        for copy in copies_of(self.path):
+        # The copies a re-seal or a migration set aside, and the backups `backup` made
+        # (one taken before `encrypt` holds every value in plaintext).
+        for copy in [*copies_of(self.path), *backups_of(self.path)]:
             plaintext = await asyncio.to_thread(is_plaintext, copy)
             if plaintext is None:
                 problems.append(
