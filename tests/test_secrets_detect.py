@@ -243,3 +243,27 @@ def test_scan_finds_the_same_when_stems_skip_the_keyword_rule(text: str) -> None
 @given(st.lists(_PIECES | st.just(" = 'Xk9mQ2vLp7zR4wT8'\n"), max_size=10).map("".join))
 def test_scan_finds_the_same_when_stems_skip_the_keyword_rule_anywhere(text: str) -> None:
     assert SecretScanner().scan(text) == _scan_without_skipping(text)
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), CANARIES)
+@pytest.mark.parametrize("levels", [1, 2, 3])
+def test_a_secret_in_json_written_into_strings_is_masked_where_it_is_written(
+    kind: str, text: str, value: str, levels: int
+) -> None:
+    # JSON in a string, as deep as ``levels``, quotes escaped around the value and its
+    # first character spelled as an escape (\u0041KIA...).
+    said = f"{text} 'quoted' \"x\""
+    as_json = json.dumps(value)[1:-1]
+    written = json.dumps({"command": said})
+    written = written.replace(as_json, f"\\u{ord(value[0]):04x}{as_json[1:]}")
+    for _ in range(levels - 1):
+        written = json.dumps({"output": written})
+    scanner = SecretScanner()
+    (found,) = scanner.scan(written)
+    assert (found.kind, found.fingerprint) == (kind, fingerprint(value))
+    masked = scanner.mask(written)
+    assert scanner.could_contain(written) and as_json[1:] not in masked
+    for _ in range(levels - 1):
+        masked = json.loads(masked)["output"]
+    placeholder = f"[REDACTED:{kind}:{found.fingerprint}]"
+    assert json.loads(masked) == {"command": said.replace(value, placeholder)}

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from ahocorasick_rs import AhoCorasick
 
+from graph.secrets.escapes import unescaped
 from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameters
 
 # No rule finds a secret shorter than this: shorter texts are not scanned.
@@ -33,6 +34,8 @@ _SHORTEST: Final = 8
 # slash...), rather than a control character (``\u001b`` in a terminal's output): the
 # text as written does not show the string's characters.
 _SPELLING_ESCAPE: Final = re.compile(r"\\(?:u(?!00[01][0-9a-fA-F])[0-9a-fA-F]{4}|/)")
+# A text's escapes are read this many times over (JSON in a string in a string...).
+_ESCAPE_LEVELS: Final = 3
 # Values up to this length are remembered by mask_short, this many of them (~2 MB at most).
 _SHORT: Final = 512
 _REMEMBERED: Final = 4096
@@ -168,6 +171,8 @@ class SecretScanner:
             *sorted(self.allow),
             *self.allow_patterns,
             rule_parameters(),
+            # How texts are read (a new reading masks stored texts again).
+            "escapes",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
@@ -189,7 +194,36 @@ class SecretScanner:
         return [rule.kind for rule in self._rules]
 
     def scan(self, text: str) -> list[Finding]:
-        """The secrets in ``text``, in order, none overlapping (the earliest, then longest)."""
+        """The secrets in ``text``, in order, none overlapping (the earliest, then longest).
+
+        Those its JSON escapes spell are found too (``\\"``, ``\\u0041``: JSON written
+        into a string), with their spans in ``text`` as written and the fingerprint of
+        the value they spell."""
+        return self._scan(text, _ESCAPE_LEVELS)
+
+    def _scan(self, text: str, levels: int) -> list[Finding]:
+        found = self._scan_as_written(text)
+        view = unescaped(text) if levels else None
+        if view is None:
+            return found
+        spelled = self._scan(view.text, levels - 1)
+        if not spelled:
+            return found
+        mapped = [
+            Finding(f.kind, view.original(f.start), view.original(f.end), f.fingerprint)
+            for f in spelled
+        ]
+        # Where both readings find the same span, the value it spells is the secret (a
+        # URL's password read as written would keep its escapes).
+        merged: list[Finding] = []
+        last_end = -1
+        for finding in sorted((*mapped, *found), key=lambda f: (f.start, -f.end)):
+            if finding.start >= last_end:
+                merged.append(finding)
+                last_end = finding.end
+        return merged
+
+    def _scan_as_written(self, text: str) -> list[Finding]:
         if len(text) < _SHORTEST:
             return []
         # Only the rules whose anchor is there (every occurrence of every anchor is
@@ -217,8 +251,14 @@ class SecretScanner:
     def could_contain(self, text: str) -> bool:
         """False when no rule can match anywhere in ``text`` (a cheap test, no regex run).
 
-        For a JSON text, :meth:`could_contain_json`: this tells of the text as written,
-        not of the strings it spells."""
+        For a JSON text, :meth:`could_contain_json`: this tells of the text, and of what
+        its escapes spell, not of the strings a JSON text holds."""
+        if self._could_contain(text):
+            return True
+        view = unescaped(text)
+        return view is not None and self.could_contain(view.text)
+
+    def _could_contain(self, text: str) -> bool:
         if self._anchors is not None and self._anchors.find_matches_as_indexes(text):
             return True
         if self._stems is not None:
