@@ -65,8 +65,9 @@ class SecretPass:
         self.mask = mask
         self.found = 0
 
-    def text(self, value: str) -> str:
-        findings = self.scanner.scan(value)
+    def text(self, value: str, key: str | None = None) -> str:
+        """A text, or a JSON string value (``key``: the key it is the value of)."""
+        findings = self.scanner.findings(value, key)
         if not findings:
             return value
         self.found += len(findings)

@@ -267,3 +267,31 @@ def test_a_secret_in_json_written_into_strings_is_masked_where_it_is_written(
         masked = json.loads(masked)["output"]
     placeholder = f"[REDACTED:{kind}:{found.fingerprint}]"
     assert json.loads(masked) == {"command": said.replace(value, placeholder)}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "masked"),
+    [
+        ("password", "Qz8vLm2xPw9rTk4n", "[REDACTED:secret-assignment:{}]"),
+        ("DB_PASSWORD", "Qz8vLm2xPw9rTk4n # prod", "[REDACTED:secret-assignment:{}] # prod"),
+        ("client_secret", "Qz8vLm2xPw9rTk4n", "[REDACTED:secret-assignment:{}]"),
+        ("password", "${DB_PASSWORD}", None),  # a template
+        ("password", "changeme", None),  # not random enough
+        ("password", "correct horse battery staple", None),  # its first word is no key
+        ("password-url", "Qz8vLm2xPw9rTk4n", None),  # not the keyword's \w* to the end
+        ("user", "Qz8vLm2xPw9rTk4n", None),
+        ("password", "Qz8vLm2xPw9rAAAA", None),  # allowed
+    ],
+)
+def test_a_value_its_key_names_a_credential_is_one(
+    key: str, value: str, masked: str | None
+) -> None:
+    scanner = SecretScanner(allow=frozenset({"Qz8vLm2xPw9rAAAA"}))
+    expected = value if masked is None else masked.format(fingerprint("Qz8vLm2xPw9rTk4n"))
+    assert scanner.mask_json({"a": [{key: value}]}) == {"a": [{key: expected}]}
+    # Only as an object member: the same string in a list, or alone, is a text.
+    assert scanner.mask_json([value]) == [value]
+    again = scanner.mask_json({key: expected})
+    assert again == {key: expected}  # a placeholder is not found again
+    blanked, found = scanner.blank_keyed({key: value})
+    assert (blanked == {key: value}) == (masked is None) and len(found) == (masked is not None)

@@ -35,6 +35,13 @@ INDEX_VERSION: Final = "4"  # 3: progress events have no document; 4: secrets le
 Record = dict[str, Any]
 Block = dict[str, Any]
 Document = tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]
+# The field column each kind of block's text is indexed in.
+_BLOCK_COLUMNS: Final[dict[Any, str]] = {
+    "text": "text",
+    "thinking": "thinking",
+    "tool_use": "tool_input",
+    "tool_result": "tool_output",
+}
 
 
 class Preparable(Protocol):
@@ -132,6 +139,33 @@ class Analysis:
             columns.append(analyze(text))
         return tuple(columns), tuple(found)
 
+    def message_document(self, blocks: list[Block]) -> tuple[Fields, tuple[Finding, ...]]:
+        """The searchable text of a message's blocks, each credential their keys name
+        (``{"password": ...}`` in a tool's input) blanked, and those credentials: the
+        rules, which read texts, never see a key and its value together."""
+        found: list[Finding] = []
+        read: list[Block] = []
+        for block in blocks:
+            column = _BLOCK_COLUMNS.get(block.get("type"))
+            if column is not None:
+                block, keyed = self.scanner.blank_keyed(block)
+                found += [(column, f.kind, f.fingerprint) for f in keyed]
+            read.append(block)
+        return message_fields(read), tuple(found)
+
+    def event_document(self, record: Record) -> tuple[Fields, tuple[Finding, ...]]:
+        """:meth:`message_document` for an event's record."""
+        record, keyed = self.scanner.blank_keyed(record)
+        return event_fields(record), tuple(("event", f.kind, f.fingerprint) for f in keyed)
+
+    def documented(
+        self, fields: tuple[Fields, tuple[Finding, ...]]
+    ) -> tuple[tuple[str, ...], tuple[Finding, ...]]:
+        """:meth:`document` of a message's or an event's fields, with what was found in
+        them before (:meth:`message_document`, :meth:`event_document`)."""
+        columns, found = self.document(fields[0])
+        return columns, fields[1] + found
+
     def columns(self, fields: Fields) -> tuple[str, ...]:
         """One token string per field column (secrets left out)."""
         return self.document(fields)[0]
@@ -141,9 +175,9 @@ class Analysis:
         not build them."""
         if self.redact:
             message.redact(self.scanner.mask_json, self.scanner.could_contain_json)
-        fields = message_fields(message.blocks())
+        fields, keyed = self.message_document(message.blocks())
         columns, found = self.document(fields)
-        message.document = (self.tag, columns, found)
+        message.document = (self.tag, columns, keyed + found)
         # The document's scan saw the same text blocks whole and found nothing in them:
         # the masked text is the text, without a second scan. (Only under the built-in
         # rules: a user's pattern may anchor on the start of a text, and blocks are joined
@@ -161,7 +195,7 @@ class Analysis:
             event.redact(self.scanner.mask_json, self.scanner.could_contain_json)
         if not is_searched_event(event.type):
             return
-        event.document = (self.tag, *self.document(event_fields(event.record)))
+        event.document = (self.tag, *self.documented(self.event_document(event.record)))
 
 
 def _analysis(hasher: TokenHasher | None, scanner: SecretScanner, redact: bool) -> Analysis:

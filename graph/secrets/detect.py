@@ -11,7 +11,9 @@ that pass is far cheaper than a regular expression run over megabytes of tool ou
 Generic ``password = ...`` style assignments (detect-secrets' keyword rules) count only
 when the value looks like a credential: long enough, not a template or a reference to
 another variable, and random enough (Shannon entropy). Without that, every
-``password = getpass()`` in a coding session would be a finding.
+``password = getpass()`` in a coding session would be a finding. The same test applies
+to a JSON string whose object key is such a keyword (``{"password": "..."}``): a scan
+reads one string at a time, and would never see the key beside its value.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Final
 from ahocorasick_rs import AhoCorasick
 
 from graph.secrets.escapes import unescaped
-from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, rule_parameters
+from graph.secrets.rules import PLACEHOLDER, Rule, builtin_rules, keyed_value, rule_parameters
 
 # No rule finds a secret shorter than this: shorter texts are not scanned.
 _SHORTEST: Final = 8
@@ -77,16 +79,33 @@ class Pattern:
     group: int = 0
 
 
-def map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    """A JSON value with ``change`` applied to every string in it (keys are left alone)."""
+def map_strings(value: Any, change: Callable[[str, str | None], str]) -> Any:
+    """A JSON value with ``change`` applied to every string in it, with the key it is the
+    value of (None in a list, or at the top); keys are left alone."""
+    return _mapped(value, change, None)
+
+
+def _mapped(value: Any, change: Callable[[str, str | None], str], key: str | None) -> Any:
     # Exact classes: values come from orjson, which makes no subclasses.
     if value.__class__ is str:
-        return change(value)
+        return change(value, key)
     if value.__class__ is dict:
-        return {key: map_strings(item, change) for key, item in value.items()}
+        return {name: _mapped(item, change, name) for name, item in value.items()}
     if value.__class__ is list:
-        return [map_strings(item, change) for item in value]
+        return [_mapped(item, change, None) for item in value]
     return value
+
+
+def _visit(value: Any, visit: Callable[[str, str | None], object], key: str | None) -> None:
+    """:func:`map_strings` that makes no copy: ``visit`` sees each string and its key."""
+    if value.__class__ is str:
+        visit(value, key)
+    elif value.__class__ is dict:
+        for name, item in value.items():
+            _visit(item, visit, name)
+    elif value.__class__ is list:
+        for item in value:
+            _visit(item, visit, None)
 
 
 def fingerprint(value: str) -> str:
@@ -173,6 +192,7 @@ class SecretScanner:
             rule_parameters(),
             # How texts are read (a new reading masks stored texts again).
             "escapes",
+            "keyed values",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
@@ -301,8 +321,59 @@ class SecretScanner:
         return sorted({index for index, _, _ in found})
 
     def mask_json(self, value: Any) -> Any:
-        """A JSON value with every string in it masked (a new value where one changed)."""
-        return map_strings(value, self.mask)
+        """A JSON value with every string in it masked (a new value where one changed),
+        a value its key names a credential (``{"password": ...}``) too."""
+        return map_strings(value, self.mask_value)
+
+    def mask_value(self, text: str, key: str | None = None) -> str:
+        """A JSON string value masked: ``key``, the key it is the value of, if any."""
+        return self.mask(text, self.findings(text, key))
+
+    def findings(self, text: str, key: str | None = None) -> list[Finding]:
+        """:meth:`scan` of a JSON string value, with the credential its key names, if
+        any (:meth:`keyed`) where no rule found one."""
+        found = self.scan(text)
+        keyed = None if key is None else self.keyed(key, text)
+        if keyed is None or any(f.start < keyed.end and keyed.start < f.end for f in found):
+            return found
+        return sorted((*found, keyed), key=lambda f: f.start)
+
+    def blank_keyed(self, value: Any) -> tuple[Any, list[Finding]]:
+        """A JSON value with each credential its keys name (:meth:`keyed`) blanked (one
+        space, as :meth:`blank`), and those credentials: for a search document, whose
+        texts are then scanned as texts (what a rule finds there is the rule's)."""
+        found: dict[tuple[str, str], Finding] = {}
+        listed: list[Finding] = []
+
+        def look(text: str, key: str | None) -> None:
+            finding = None if key is None else self.keyed(key, text)
+            if finding is not None and not any(
+                f.start < finding.end and finding.start < f.end for f in self.scan(text)
+            ):
+                found[key or "", text] = finding
+                listed.append(finding)
+
+        _visit(value, look, None)  # most values hold none: then nothing is copied
+        if not found:
+            return value, listed
+
+        def blank(text: str, key: str | None) -> str:
+            finding = found.get((key or "", text))
+            return text if finding is None else self.blank(text, [finding])
+
+        return map_strings(value, blank), listed
+
+    def keyed(self, key: str, text: str) -> Finding | None:
+        """The credential a JSON string value holds because its key names one
+        (``{"password": "..."}``): what the keyword rule finds in ``password = ...``,
+        which never sees a key and its value together."""
+        span = keyed_value(key, text)
+        if span is None:
+            return None
+        value = text[span[0] : span[1]]
+        if value in self.allow or any(p.search(value) for p in self._allowed):
+            return None
+        return Finding("secret-assignment", *span, fingerprint(value))
 
     def mask(self, text: str, findings: Sequence[Finding] | None = None) -> str:
         """``text`` with every secret replaced by its placeholder."""

@@ -4,6 +4,7 @@ know yet, and the keyword-assignment rule with its credential test."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Final
 
-__all__ = ["PLACEHOLDER", "Rule", "builtin_rules", "rule_parameters"]
+__all__ = ["PLACEHOLDER", "Rule", "builtin_rules", "keyed_value", "rule_parameters"]
 
 PLACEHOLDER: Final = re.compile(r"\[REDACTED:([a-z0-9:-]+):([0-9a-f]{8})\]")
 _MIN_KEYWORD_VALUE: Final = 8
@@ -133,6 +134,32 @@ def _first_word(text: str, start: int, end: int) -> tuple[int, int]:
     if word is None or text[word.end() : word.end() + 1] in ("(", "["):
         return start, start  # a call or a subscript: code that fetches the secret
     return start, word.end()
+
+
+@functools.cache
+def _credential_key() -> re.Pattern[str]:
+    """A JSON object key that names a credential: one of detect-secrets' keywords, then
+    word characters to its end (what its ``password\\w*":`` patterns read in a text)."""
+    from detect_secrets.plugins import keyword
+
+    return re.compile(f"(?:{'|'.join(keyword.DENYLIST)})\\w*$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_a_credential(key: str) -> bool:
+    # Records repeat the same few keys: each is searched once.
+    return _credential_key().search(key.lower()) is not None
+
+
+def keyed_value(key: str, value: str) -> tuple[int, int] | None:
+    """The span in ``value`` of the credential a JSON string holds by its key's name
+    (``{"password": "..."}``), or None. The keyword rule's reading of a value, applied
+    to a key and its value, which it only sees one at a time: its first word, when that
+    looks like a credential."""
+    if len(value) < _MIN_KEYWORD_VALUE or not _names_a_credential(key):
+        return None
+    start, end = _first_word(value, 0, len(value))
+    return (start, end) if end > start and _credential_like(value[start:end]) else None
 
 
 _JWT_TAIL = re.compile(r"[A-Za-z0-9_=+/.-]*")

@@ -24,9 +24,7 @@ from graph.search.documents import (
     FIELD_COLUMNS,
     UNSEARCHED_EVENT_TYPES,
     Fields,
-    event_fields,
     is_searched_event,
-    message_fields,
     session_fields,
 )
 from graph.store.bulk import from_json, insert_json
@@ -132,25 +130,32 @@ class SearchIndexer:
         return (rowid, *self.analysis.columns(fields))
 
     def _document(
-        self, rowid: int, document: Document | None, fields: Callable[[], Fields]
+        self,
+        rowid: int,
+        document: Document | None,
+        fields: Callable[[], tuple[Fields, tuple[Finding, ...]]],
     ) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
         """The FTS5 row of a document and the secrets left out of it: prepared ahead when
         it was, under this analysis, else built here."""
         if document is not None and document[0] == self.analysis.tag:
             return (rowid, *document[1]), document[2]
-        columns, found = self.analysis.document(fields())
+        columns, found = self.analysis.documented(fields())
         return (rowid, *columns), found
 
     def _message_doc(
         self, pk: int, message: NewMessage
     ) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
+        analysis = self.analysis
         return self._document(
-            doc_rowid("message", pk), message.document, lambda: message_fields(message.blocks())
+            doc_rowid("message", pk),
+            message.document,
+            lambda: analysis.message_document(message.blocks()),
         )
 
     def _event_doc(self, pk: int, event: NewEvent) -> tuple[tuple[Any, ...], tuple[Finding, ...]]:
+        analysis = self.analysis
         return self._document(
-            doc_rowid("event", pk), event.document, lambda: event_fields(event.record)
+            doc_rowid("event", pk), event.document, lambda: analysis.event_document(event.record)
         )
 
     def _found(
@@ -259,8 +264,14 @@ class SearchIndexer:
         await _run(conn, "DELETE FROM search_docs WHERE rowid = ?", ((row[0],) for row in rows))
         await self._forget(conn, (row[0] for row in rows))
 
-    def _add(self, rowid: int, session_pk: int, timestamp: str | None, fields: Fields) -> None:
-        columns, found = self.analysis.document(fields)
+    def _add(
+        self,
+        rowid: int,
+        session_pk: int,
+        timestamp: str | None,
+        fields: tuple[Fields, tuple[Finding, ...]],
+    ) -> None:
+        columns, found = self.analysis.documented(fields)
         self._documents.append((rowid, *columns))
         if found:
             self._found(rowid, session_pk, timestamp, found)
@@ -311,7 +322,7 @@ class SearchIndexer:
             for r in rows:
                 content = self._opened("messages", "content", message_row_key(r[6], r[7]), r[5])
                 if content is not None:
-                    fields = message_fields(blocks_for(r[8])(records_of(content)))
+                    fields = self.analysis.message_document(blocks_for(r[8])(records_of(content)))
                     self._add(doc_rowid("message", r[0]), r[1], r[4], fields)
                     indexed.append((doc_rowid("message", r[0]), "message", r[1], r[2], r[3], r[4]))
             await self._flush(conn)
@@ -320,7 +331,7 @@ class SearchIndexer:
             for r in rows:
                 data = self._opened("events", "data", event_row_key(r[4], r[5]), r[3])
                 if data is not None:
-                    fields = event_fields(orjson.loads(data))
+                    fields = self.analysis.event_document(orjson.loads(data))
                     self._add(doc_rowid("event", r[0]), r[1], r[2], fields)
                     indexed.append((doc_rowid("event", r[0]), "event", r[1], None, None, r[2]))
             await self._flush(conn)

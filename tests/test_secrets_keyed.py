@@ -1,0 +1,172 @@
+"""Credentials named by their JSON key: ``{"password": "..."}`` in a tool's input, an
+event's data. The rules read texts, one string at a time, and never saw the key beside
+the value: such values were served, exported and searchable in clear, and no finding.
+They are found by the keyword rule's own test of a value, and masked everywhere."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.export import ExportFormat, SecretPass, export_session
+from graph.importers.importer import import_paths
+from graph.mcp.transcript import transcript_page
+from graph.secrets import SecretScanner, fingerprint
+from graph.store import Store
+from tests.conftest import api_client
+from tests.secret_canaries import imported_store, record_base
+from tests.test_secrets_index import hits
+
+SESSION_ID = "5ec2e75e-0000-4000-8000-00000000be75"
+# Built so that they never sit whole in this file (see tests/secret_canaries.py).
+PASSWORD = "Qz8vLm2xPw9r" + "Tk4nBv7cHh"
+API_KEY = "Hb4nTk2wQz8v" + "Lm9xPr7cJd"
+NESTED = "Vc7dYh2nRt9m" + "Lx3pKz8wQb"
+IN_EVENT = "Jd5kWq8zNm3x" + "Rt7vLp2cYh"
+SECRETS = (PASSWORD, API_KEY, NESTED, IN_EVENT)
+# Named by a credential's key, but no credential: kept as they are.
+NOT_SECRETS = ("${DB_PASSWORD}", "changeme", "see the vault")
+
+
+def _base(n: int, kind: str) -> dict[str, object]:
+    return record_base(n, kind, SESSION_ID, uuid_prefix="k")
+
+
+def transcript_lines() -> list[dict[str, object]]:
+    tool_input = {
+        "command": "psql -f wombat.sql",
+        "password": PASSWORD,
+        "api_key": API_KEY,
+        "db": {"client_secret": NESTED, "password": NOT_SECRETS[0]},
+        "env": [{"DB_PASSWORD": NOT_SECRETS[1]}, {"password_hint": NOT_SECRETS[2]}],
+    }
+    return [
+        {**_base(1, "user"), "message": {"role": "user", "content": "connect quokka"}},
+        {
+            **_base(2, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                "id": "msg-1",
+                "role": "assistant",
+                "model": "claude-opus-4-6",
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+                "content": [{"type": "tool_use", "id": "t-1", "name": "Db", "input": tool_input}],
+            },
+        },
+        {
+            **_base(3, "system"),
+            "subtype": "note",
+            "content": "capybara connected",
+            "auth": {"secret": IN_EVENT},
+        },
+    ]
+
+
+def write_transcript(projects: Path) -> Path:
+    path = projects / "-home-dev-app" / f"{SESSION_ID}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines()))
+    return path
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
+async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    async with imported_store(tmp_path, write_transcript, encrypted=request.param) as store:
+        yield store
+
+
+async def test_served_blocks_records_event_data_and_snippets_hold_none(imported: Store) -> None:
+    query = """{ sessions { nodes { messages { nodes { records blocks {
+        ... on ToolUseBlock { input } } } } events { nodes { data } } } }
+        a: search(query: "wombat") { nodes { snippet } }
+        b: search(query: "capybara", scopes: [EVENTS]) { nodes { snippet } } }"""
+    async with api_client(imported) as client:
+        body = (await client.post("/graphql", json={"query": query})).text
+        assert "errors" not in orjson.loads(body)
+        for secret in SECRETS:
+            assert secret not in body, secret
+            assert await hits(client, secret) == 0, secret
+        for word in ("wombat", "quokka", "capybara"):
+            assert await hits(client, word) >= 1, word
+    for value in (PASSWORD, API_KEY, NESTED, IN_EVENT):
+        assert f"[REDACTED:secret-assignment:{fingerprint(value)}]" in body, value
+    for kept in NOT_SECRETS:
+        assert kept in body, kept
+    assert body.count("snippet") == 2
+
+
+async def test_they_are_reported(imported: Store) -> None:
+    async with imported.read() as reader:
+        report = await reader.secret_report()
+    assert {(row.kind, row.fingerprint, row.fields) for row in report} == {
+        ("secret-assignment", fingerprint(PASSWORD), ("tool_input",)),
+        ("secret-assignment", fingerprint(API_KEY), ("tool_input",)),
+        ("secret-assignment", fingerprint(NESTED), ("tool_input",)),
+        ("secret-assignment", fingerprint(IN_EVENT), ("event",)),
+    }
+    await imported.reindex()  # a rebuild finds the same
+    async with imported.read() as reader:
+        assert await reader.secret_report() == report
+
+
+async def test_the_mcp_transcript_and_exports(imported: Store) -> None:
+    text, _ = await transcript_page(imported, SESSION_ID, None, 100_000)
+    assert "wombat" in text
+    written = [text]
+    for fmt in (ExportFormat.JSONL, ExportFormat.JSON, ExportFormat.MARKDOWN):
+        out = io.BytesIO()
+        secrets = SecretPass(SecretScanner(), mask=True)
+        await export_session(imported, SESSION_ID, out, fmt, secrets)
+        written.append(out.getvalue().decode())
+    for secret in SECRETS:
+        assert not any(secret in text for text in written), secret
+    out = io.BytesIO()
+    secrets = SecretPass(SecretScanner(), mask=False)
+    await export_session(imported, SESSION_ID, out, ExportFormat.JSONL, secrets)
+    lines = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert lines == transcript_lines() and secrets.found == len(SECRETS)
+
+
+def _stored(db: Path) -> bytes:
+    return b"".join(
+        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
+    )
+
+
+def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
+    write_transcript(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    assert "redacted 1 message(s), 1 event(s)" in done.stdout
+    stored = _stored(db)
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
+    for kept in NOT_SECRETS:
+        assert kept.encode() in stored, kept
+    done = runner.invoke(app, ["secrets", "--db", str(db)])
+    assert done.stdout.strip() == "no secrets found"
+
+
+async def test_import_with_redaction_stores_none(tmp_path: Path) -> None:
+    write_transcript(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [tmp_path / "projects"], redact=True)
+        await store.checkpoint()
+    finally:
+        await store.close()
+    stored = _stored(db)
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
