@@ -74,7 +74,7 @@ class SecretPass:
         return self.scanner.mask(value, findings) if self.mask else value
 
     def json(self, value: Any) -> Any:
-        return map_strings(value, self.text)
+        return map_strings(value, self.text, self.text)
 
     def deep(self, value: Any) -> Any:
         """:meth:`json`, for values as deep as an earlier version may have stored."""

@@ -79,33 +79,69 @@ class Pattern:
     group: int = 0
 
 
-def map_strings(value: Any, change: Callable[[str, str | None], str]) -> Any:
+def map_strings(
+    value: Any,
+    change: Callable[[str, str | None], str],
+    keys: Callable[[str], str] | None = None,
+) -> Any:
     """A JSON value with ``change`` applied to every string in it, with the key it is the
-    value of (None in a list, or at the top); keys are left alone."""
-    return _mapped(value, change, None)
+    value of (None in a list, or at the top), and ``keys`` to every object key.
+
+    A key that ``keys`` changes into one its object already has (two keys masked alike,
+    or a placeholder already there) is numbered (``"[REDACTED:...] (2)"``): a value
+    silently dropped would be lost for good once the record is redacted."""
+    return _mapped(value, change, keys, None)
 
 
-def _mapped(value: Any, change: Callable[[str, str | None], str], key: str | None) -> Any:
+def _mapped(
+    value: Any,
+    change: Callable[[str, str | None], str],
+    keys: Callable[[str], str] | None,
+    key: str | None,
+) -> Any:
     # Exact classes: values come from orjson, which makes no subclasses.
     if value.__class__ is str:
         return change(value, key)
     if value.__class__ is dict:
-        return {name: _mapped(item, change, name) for name, item in value.items()}
+        if keys is None:
+            return {name: _mapped(item, change, None, name) for name, item in value.items()}
+        mapped: dict[str, Any] = {}
+        for name, item in value.items():
+            new = keys(name)
+            if new != name and (new in mapped or new in value):
+                new = _unique(new, mapped, value)
+            mapped[new] = _mapped(item, change, keys, name)
+        return mapped
     if value.__class__ is list:
-        return [_mapped(item, change, None) for item in value]
+        return [_mapped(item, change, keys, None) for item in value]
     return value
 
 
-def _visit(value: Any, visit: Callable[[str, str | None], object], key: str | None) -> None:
-    """:func:`map_strings` that makes no copy: ``visit`` sees each string and its key."""
+def _unique(key: str, *taken: dict[str, Any]) -> str:
+    """``key`` numbered so that none of the ``taken`` objects has it."""
+    n = 2
+    while any(f"{key} ({n})" in t for t in taken):
+        n += 1
+    return f"{key} ({n})"
+
+
+def _visit(
+    value: Any,
+    visit: Callable[[str, str | None], object],
+    keys: Callable[[str], object],
+    key: str | None,
+) -> None:
+    """:func:`map_strings` that makes no copy: ``visit`` sees each string and its key,
+    ``keys`` each key."""
     if value.__class__ is str:
         visit(value, key)
     elif value.__class__ is dict:
         for name, item in value.items():
-            _visit(item, visit, name)
+            keys(name)
+            _visit(item, visit, keys, name)
     elif value.__class__ is list:
         for item in value:
-            _visit(item, visit, None)
+            _visit(item, visit, keys, None)
 
 
 def fingerprint(value: str) -> str:
@@ -141,6 +177,7 @@ class SecretScanner:
     _stems: AhoCorasick | None = field(init=False, repr=False)
     _digest: str | None = field(init=False, repr=False, default=None)
     _remembered: Callable[[str], str] = field(init=False, repr=False)
+    _key_findings: Callable[[str], list[Finding]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         own = [
@@ -163,6 +200,8 @@ class SecretScanner:
         self._stems = AhoCorasick(stems) if spelled and stems else None
         self._allowed = [re.compile(p) for p in self.allow_patterns]
         self._remembered = functools.lru_cache(maxsize=_REMEMBERED)(self.mask)
+        # Records repeat the same keys: each is scanned once.
+        self._key_findings = functools.lru_cache(maxsize=_REMEMBERED)(self.scan)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # The rules hold functions; what they are built from pickles.
@@ -193,6 +232,7 @@ class SecretScanner:
             # How texts are read (a new reading masks stored texts again).
             "escapes",
             "keyed values",
+            "keys",
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:8]
 
@@ -322,8 +362,9 @@ class SecretScanner:
 
     def mask_json(self, value: Any) -> Any:
         """A JSON value with every string in it masked (a new value where one changed),
-        a value its key names a credential (``{"password": ...}``) too."""
-        return map_strings(value, self.mask_value)
+        a value its key names a credential (``{"password": ...}``) too, and every key
+        (``{"AKIA...": ...}``)."""
+        return map_strings(value, self.mask_value, self.mask_short)
 
     def mask_value(self, text: str, key: str | None = None) -> str:
         """A JSON string value masked: ``key``, the key it is the value of, if any."""
@@ -340,8 +381,9 @@ class SecretScanner:
 
     def blank_keyed(self, value: Any) -> tuple[Any, list[Finding]]:
         """A JSON value with each credential its keys name (:meth:`keyed`) blanked (one
-        space, as :meth:`blank`), and those credentials: for a search document, whose
-        texts are then scanned as texts (what a rule finds there is the rule's)."""
+        space, as :meth:`blank`), and those credentials and those in its keys: for a
+        search document, whose texts are then scanned as texts (what a rule finds
+        there is the rule's)."""
         found: dict[tuple[str, str], Finding] = {}
         listed: list[Finding] = []
 
@@ -353,7 +395,12 @@ class SecretScanner:
                 found[key or "", text] = finding
                 listed.append(finding)
 
-        _visit(value, look, None)  # most values hold none: then nothing is copied
+        def look_at_key(key: str) -> None:
+            # Keys are not searched (nothing to blank), but what they hold is reported.
+            if len(key) >= _SHORTEST:  # most keys: no scan at all
+                listed.extend(self._key_findings(key))
+
+        _visit(value, look, look_at_key, None)  # most values hold none: nothing copied
         if not found:
             return value, listed
 

@@ -1,0 +1,162 @@
+"""Credentials used as JSON object keys (``{"AKIA...": "keyed"}``): masking and redaction
+changed values only, so keys were served, exported and stored in clear. They are masked
+and redacted like values and reported, and two keys that mask alike keep both values."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from graph.cli import app
+from graph.export import ExportFormat, SecretPass, export_session
+from graph.importers.importer import import_paths
+from graph.mcp.transcript import transcript_page
+from graph.secrets import SecretScanner, fingerprint, placeholder
+from graph.store import Store
+from tests.conftest import api_client
+from tests.secret_canaries import AWS, GITHUB, imported_store, record_base
+
+SESSION_ID = "5ec2e75e-0000-4000-8000-0000000c0475"
+SECRETS = (AWS, GITHUB)
+MASKED_AWS = placeholder("aws-access-key", AWS)
+
+
+def _base(n: int, kind: str) -> dict[str, object]:
+    return record_base(n, kind, SESSION_ID, uuid_prefix="y")
+
+
+def transcript_lines() -> list[dict[str, object]]:
+    tool_input = {
+        "command": "deploy wombat",
+        "env": {AWS: "keyed", f"token {GITHUB}": "x"},
+        # A key already masked beside the key it masks: both values must stay.
+        "seen": {AWS: "first", MASKED_AWS: "second"},
+    }
+    return [
+        {
+            **_base(1, "user"),
+            "message": {"role": "user", "content": "deploy it"},
+            "extraField": {GITHUB: "json key holds the token"},
+        },
+        {
+            **_base(2, "assistant"),
+            "requestId": "r-1",
+            "message": {
+                "id": "msg-1",
+                "role": "assistant",
+                "model": "claude-opus-4-6",
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+                "content": [{"type": "tool_use", "id": "t-1", "name": "Bash", "input": tool_input}],
+            },
+        },
+        {**_base(3, "system"), "subtype": "note", "content": "capybara", "meta": {AWS: 1}},
+    ]
+
+
+def write_transcript(projects: Path) -> Path:
+    path = projects / "-home-dev-app" / f"{SESSION_ID}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines()))
+    return path
+
+
+def test_two_keys_masked_alike_keep_both_values() -> None:
+    masked = SecretScanner().mask_json({AWS: "first", MASKED_AWS: "second", "n": 1})
+    assert masked == {f"{MASKED_AWS} (2)": "first", MASKED_AWS: "second", "n": 1}
+
+
+@pytest.fixture(params=[False, True], ids=["plain", "encrypted"])
+async def imported(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    async with imported_store(tmp_path, write_transcript, encrypted=request.param) as store:
+        yield store
+
+
+async def test_served_records_blocks_and_event_data_hold_none(imported: Store) -> None:
+    query = """{ sessions { nodes { messages { nodes { records blocks {
+        ... on ToolUseBlock { input } } } } events { nodes { data } } } } }"""
+    async with api_client(imported) as client:
+        body = (await client.post("/graphql", json={"query": query})).text
+    data = orjson.loads(body)
+    assert "errors" not in data
+    for secret in SECRETS:
+        assert secret not in body, secret
+    (session,) = data["data"]["sessions"]["nodes"]
+    block = session["messages"]["nodes"][1]["blocks"][0]["input"]
+    assert block["seen"] == {f"{MASKED_AWS} (2)": "first", MASKED_AWS: "second"}
+    assert block["env"] == {
+        MASKED_AWS: "keyed",
+        f"token {placeholder('github-token', GITHUB)}": "x",
+    }
+    assert session["events"]["nodes"][0]["data"]["meta"] == {MASKED_AWS: 1}
+
+
+async def test_they_are_reported(imported: Store) -> None:
+    async with imported.read() as reader:
+        report = await reader.secret_report()
+    assert {(row.kind, row.fingerprint, row.fields) for row in report} == {
+        ("aws-access-key", fingerprint(AWS), ("event", "tool_input")),
+        ("github-token", fingerprint(GITHUB), ("tool_input",)),
+    }
+
+
+async def test_the_mcp_transcript_and_exports(imported: Store) -> None:
+    text, _ = await transcript_page(imported, SESSION_ID, None, 100_000)
+    assert "wombat" in text
+    written = [text]
+    for fmt in (ExportFormat.JSONL, ExportFormat.JSON, ExportFormat.MARKDOWN):
+        out = io.BytesIO()
+        secrets = SecretPass(SecretScanner(), mask=True)
+        await export_session(imported, SESSION_ID, out, fmt, secrets)
+        written.append(out.getvalue().decode())
+    for secret in SECRETS:
+        assert not any(secret in text for text in written), secret
+    out = io.BytesIO()
+    secrets = SecretPass(SecretScanner(), mask=False)
+    await export_session(imported, SESSION_ID, out, ExportFormat.JSONL, secrets)
+    lines = [json.loads(line) for line in out.getvalue().decode().splitlines()]
+    assert lines == transcript_lines() and secrets.found == 5
+
+
+def _stored(db: Path) -> bytes:
+    return b"".join(
+        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
+    )
+
+
+def test_secrets_redact_leaves_none_and_loses_no_value(tmp_path: Path) -> None:
+    write_transcript(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    runner = CliRunner()
+    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    assert "redacted 2 message(s), 1 event(s)" in done.stdout
+    stored = _stored(db)
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
+    assert b'(2)":"first"' in stored and b'"second"' in stored
+    done = runner.invoke(app, ["secrets", "--db", str(db)])
+    assert done.stdout.strip() == "no secrets found"
+    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
+    assert done.stdout.strip() == "nothing to redact"  # numbered once, for good
+
+
+async def test_import_with_redaction_stores_none(tmp_path: Path) -> None:
+    write_transcript(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [tmp_path / "projects"], redact=True)
+        await store.checkpoint()
+    finally:
+        await store.close()
+    stored = _stored(db)
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
