@@ -158,6 +158,9 @@ def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
     assert done.exit_code == 0, done.stderr
+    done = runner.invoke(app, ["show", SID, "--db", str(db)])
+    assert done.exit_code == 0 and "wombat" in done.stdout, done.stderr
+    assert not any(_tail(secret) in done.stdout for secret in SECRETS)
     done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
     assert done.exit_code == 0, done.stderr
     assert "redacted 2 message(s)" in done.stdout
