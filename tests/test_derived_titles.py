@@ -74,7 +74,7 @@ async def titles(store: Store) -> dict[str, tuple[str | None, str | None]]:
     ],
 )
 def test_what_is_not_a_prompt(content: Any, extra: dict[str, Any]) -> None:
-    assert prompt_title([(1, user(content, **extra))], CLAUDE_CODE.typed_prompt) is None
+    assert prompt_title([(1, user(content, **extra))], CLAUDE_CODE.typed_prompt, str) is None
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_what_is_not_a_prompt(content: Any, extra: dict[str, Any]) -> None:
     ],
 )
 def test_a_prompt_becomes_one_line(content: Any, title: str) -> None:
-    assert prompt_title([(1, user(content))], CLAUDE_CODE.typed_prompt) == title
+    assert prompt_title([(1, user(content))], CLAUDE_CODE.typed_prompt, str) == title
 
 
 def test_a_long_prompt_is_cut_at_a_word() -> None:

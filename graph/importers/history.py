@@ -36,7 +36,8 @@ from graph.importers.files import (
     head_of,
     plan_file,
 )
-from graph.importers.prompts import shorten
+from graph.importers.prompts import title_of
+from graph.secrets import default_scanner
 from graph.store import FileState, NewConversation, NewMessage, NewSession
 from graph.store.prompt_history import (
     HISTORY_THREAD,
@@ -159,8 +160,9 @@ async def _store(
     await writer.add_messages(session_pk, thread, fresh)
     summary.prompts_added += len(fresh)
     if new:
-        # Titled like a session whose title is derived from its first prompt.
-        title = shorten(str(prompts[0].record.get("display") or ""))
+        # Titled like a session whose title is derived from its first prompt (secrets
+        # masked before it is cut, redacting or not).
+        title = title_of(str(prompts[0].record.get("display") or ""), default_scanner().mask)
         if title:
             await writer.set_session_text(session_pk, title=title, title_source="prompt")
 

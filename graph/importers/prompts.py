@@ -6,6 +6,10 @@ before local command output, the ``<command-name>`` wrapper of a slash command, 
 "[Request interrupted by user]". Those are skipped; a slash command with arguments
 counts as a prompt (``/review the login flow``), one without does not. Each format says
 what its users typed (``TranscriptFormat.typed_prompt``); Claude Code's rules are here.
+
+A title is cut from a prompt with its secrets already masked (:func:`title_of`): cut
+first, a credential loses the end its rule recognises it by, and its first part would
+be stored, served and indexed as plain words.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["TITLE_CHARS", "claude_code_prompt", "prompt_title", "shorten"]
+from graph.secrets import PLACEHOLDER
+
+__all__ = ["TITLE_CHARS", "Mask", "claude_code_prompt", "prompt_title", "shorten", "title_of"]
 
 TITLE_CHARS: Final = 80
 
 Record = dict[str, Any]
+# A text in, the same text with every secret replaced by its placeholder out.
+Mask = Callable[[str], str]
 
 # Whole-message wrappers: nothing in them is a prompt.
 _SKIPPED_PREFIXES: Final = (
@@ -47,9 +55,21 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
     if len(line) <= limit:
         return line
     cut = line[: limit - 1]
+    # A placeholder is cut before, not through: half of one names nothing.
+    for found in PLACEHOLDER.finditer(line):
+        if found.start() >= len(cut):
+            break
+        if found.end() > len(cut):
+            cut = cut[: found.start()]
+            break
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,.;:-") + "…"
+
+
+def title_of(text: str, mask: Mask) -> str:
+    """A title from a prompt: its secrets masked in the whole text, then shortened."""
+    return shorten(mask(text))
 
 
 def claude_code_prompt(record: Record) -> str | None:
@@ -85,15 +105,15 @@ def claude_code_prompt(record: Record) -> str | None:
 
 
 def prompt_title(
-    records: list[tuple[int, Record]], typed: Callable[[Record], str | None]
+    records: list[tuple[int, Record]], typed: Callable[[Record], str | None], mask: Mask
 ) -> str | None:
     """A title from one user message's records: the first typed prompt (as ``typed``, the
-    format's rule, tells), shortened."""
+    format's rule, tells), secrets masked, shortened."""
     for _, record in records:
         if isinstance(record, dict):
             text = typed(record)
             if text is not None:
-                title = shorten(text)
+                title = title_of(text, mask)
                 if title:
                     return title
     return None

@@ -10,7 +10,8 @@ session of its own file.
 
 A session without a title record gets one derived from its first real prompt, else its
 slug (:func:`derive_titles`); ``sessions.title_source`` says which, and a title record
-arriving later replaces it.
+arriving later replaces it. A derived title is stored with its secrets masked, whether
+or not the import redacts the records (see :func:`graph.importers.prompts.title_of`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import orjson
 from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.formats import format_named
 from graph.importers.prompts import prompt_title
+from graph.secrets import default_scanner
 
 if TYPE_CHECKING:
     from graph.crypto import Codec
@@ -178,9 +180,11 @@ async def backfill_titles(store: Store) -> int:
 
 async def _first_prompt(writer: Writer, session: UntitledSession) -> str | None:
     typed = format_named(session.source).typed_prompt
+    # The rules the search index leaves secrets out by: the title is indexed too.
+    mask = default_scanner().mask
     read = 0
     async for records in writer.transcripts.main_thread_prompts(session.pk):
-        title = prompt_title(records, typed)
+        title = prompt_title(records, typed, mask)
         read += 1
         if title is not None or read >= _PROMPTS_READ:
             return title
