@@ -4,14 +4,18 @@ part would be stored, served, searchable and left by `secrets redact`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from graph.cli import app
 from graph.importers.history import import_history
 from graph.importers.importer import import_paths
 from graph.importers.prompts import TITLE_CHARS, shorten, title_of
+from graph.keys import write_key_file
 from graph.secrets import PLACEHOLDER, SecretScanner
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
@@ -28,6 +32,7 @@ PROMPT = (
 SESSION = "5ec2e75e-0000-4000-8000-0000000071e1"
 GONE = "5ec2e75e-0000-4000-8000-0000000071e2"
 QUERY = "{ sessions(first: 10) { nodes { sessionId title } } }"
+runner = CliRunner()
 
 
 def pieces(secret: str) -> list[str]:
@@ -99,3 +104,60 @@ async def test_no_title_holds_part_of_a_secret_in_the_store_the_api_or_the_index
         await store.close()
     if not encrypted:  # the records keep the value; no title holds a cut piece of it
         assert (PASSWORD[:20] + "…").encode() not in db.read_bytes()
+
+
+async def _cut_before_masking(db: Path, key: KeyMaterial | None) -> None:
+    """Give both sessions the title an earlier version derived: cut from the raw prompt."""
+    store = await Store.open(db, key=key)
+    try:
+        async with store.write() as writer:
+            for session_id in (SESSION, GONE):
+                pk = await writer.transcripts.session_pk_of_session_id(session_id)
+                assert pk is not None
+                await writer.set_session_text(pk, title=shorten(PROMPT), title_source="prompt")
+        async with api_client(store) as client:
+            assert await hits(client, PASSWORD[:20]) == 2  # what the bug left searchable
+    finally:
+        await store.close()
+
+
+async def _served_titles(db: Path, key: KeyMaterial | None) -> tuple[list[str], int]:
+    store = await Store.open(db, key=key)
+    try:
+        async with api_client(store) as client:
+            body = (await client.post("/graphql", json={"query": QUERY})).json()
+            return [n["title"] for n in body["data"]["sessions"]["nodes"]], await hits(
+                client, PASSWORD[:20]
+            )
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+def test_secrets_redact_derives_a_title_cut_by_an_earlier_version_again(
+    tmp_path: Path, encrypted: bool
+) -> None:
+    db = tmp_path / "s.db"
+    flags = ["--db", str(db)]
+    key = None
+    if encrypted:
+        key = KeyMaterial(key=write_key_file(tmp_path / "key"))
+        flags += ["--key-file", str(tmp_path / "key")]
+    _transcript(tmp_path / "projects")
+    history = _history(tmp_path)
+    result = runner.invoke(app, ["import", str(tmp_path / "projects"), str(history), *flags])
+    assert result.exit_code == 0, result.stderr
+    asyncio.run(_cut_before_masking(db, key))
+    result = runner.invoke(app, ["secrets", "redact", "--all", "--dry-run", *flags])
+    assert result.stdout.strip() == "would redact 2 message(s), 0 event(s), 2 session(s)"
+    result = runner.invoke(app, ["secrets", "redact", "--all", *flags])
+    assert result.exit_code == 0, result.stderr
+    assert "hold none of the old values" in result.stdout
+    titles, found = asyncio.run(_served_titles(db, key))
+    assert len(titles) == 2 and found == 0
+    for title in titles:
+        assert title.startswith("Deploy to prod with postgres://svc_reporting")
+        assert not any(piece in title for piece in pieces(PASSWORD)), title
+    files = [db, db.with_name(db.name + "-wal")]
+    data = b"".join(path.read_bytes() for path in files if path.exists())
+    assert not any(piece.encode() in data for piece in pieces(PASSWORD))

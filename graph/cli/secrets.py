@@ -129,6 +129,7 @@ def secrets(
 async def _redact(
     path: Path, key: KeyMaterial | None, session: str | None, dry_run: bool
 ) -> Redaction:
+    from graph.importers.titles import derived_title
     from graph.secrets import default_scanner
     from graph.store import Store
     from graph.store.redact import redact
@@ -138,7 +139,12 @@ async def _redact(
     try:
         pk = None if session is None else await _session_pk(store, session)
         return await redact(
-            store, scanner.mask_json, scanner.could_contain_json, session_pk=pk, dry_run=dry_run
+            store,
+            scanner.mask_json,
+            scanner.could_contain_json,
+            session_pk=pk,
+            dry_run=dry_run,
+            retitle=derived_title,
         )
     finally:
         await store.close()

@@ -48,7 +48,14 @@ from graph.times import format_timestamp
 if TYPE_CHECKING:
     from graph.store import Store, Writer
 
-__all__ = ["HISTORY_NAME", "HistorySummary", "import_history", "is_history_file", "settle"]
+__all__ = [
+    "HISTORY_NAME",
+    "HistorySummary",
+    "history_title",
+    "import_history",
+    "is_history_file",
+    "settle",
+]
 
 HISTORY_NAME: Final = "history.jsonl"
 
@@ -160,11 +167,16 @@ async def _store(
     await writer.add_messages(session_pk, thread, fresh)
     summary.prompts_added += len(fresh)
     if new:
-        # Titled like a session whose title is derived from its first prompt (secrets
-        # masked before it is cut, redacting or not).
-        title = title_of(str(prompts[0].record.get("display") or ""), default_scanner().mask)
+        title = history_title(prompts[0].record)
         if title:
             await writer.set_session_text(session_pk, title=title, title_source="prompt")
+
+
+def history_title(record: Record) -> str:
+    """The title of a session known only from history: its first prompt's, as a session
+    whose title is derived from its first prompt (secrets masked before it is cut,
+    redacting or not)."""
+    return title_of(str(record.get("display") or ""), default_scanner().mask)
 
 
 def _located(path: Path) -> Path:

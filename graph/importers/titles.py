@@ -23,8 +23,10 @@ import orjson
 
 from graph.importers.claude_code import TITLE_RANKS
 from graph.importers.formats import format_named
+from graph.importers.history import history_title
 from graph.importers.prompts import prompt_title
 from graph.secrets import default_scanner
+from graph.store.prompt_history import HISTORY_THREAD
 
 if TYPE_CHECKING:
     from graph.crypto import Codec
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from graph.store.titling import UntitledSession
     from graph.store.transcripts import ConversationContext
 
-__all__ = ["Titles", "backfill_titles", "derive_titles"]
+__all__ = ["Titles", "backfill_titles", "derive_titles", "derived_title"]
 
 # sessions.title_source of a title record, by its rank (migration 0007).
 _SOURCES: Final = {
@@ -151,7 +153,7 @@ async def derive_titles(writer: Writer, codec: Codec, session_pks: Sequence[int]
     """
     changed = 0
     for session in await writer.transcripts.sessions_to_title(session_pks):
-        title = await _first_prompt(writer, session)
+        title = await _first_prompt(writer, session.pk, session.source)
         if title is not None:
             await writer.set_session_text(session.pk, title=title, title_source="prompt")
             changed += 1
@@ -178,12 +180,24 @@ async def backfill_titles(store: Store) -> int:
             changed += await derive_titles(writer, store.codec, pks)
 
 
-async def _first_prompt(writer: Writer, session: UntitledSession) -> str | None:
-    typed = format_named(session.source).typed_prompt
+async def derived_title(writer: Writer, session_pk: int, source: str) -> str | None:
+    """The title of a session titled by its first prompt, derived again from the prompts
+    stored (main thread, else the prompt history): what ``secrets redact`` puts in place
+    of a title cut before titles were masked, which may hold the start of a secret."""
+    title = await _first_prompt(writer, session_pk, source)
+    if title is not None:
+        return title
+    async for records in writer.transcripts.main_thread_prompts(session_pk, HISTORY_THREAD):
+        return next((history_title(r) for _, r in records if isinstance(r, dict)), None)
+    return None
+
+
+async def _first_prompt(writer: Writer, session_pk: int, source: str) -> str | None:
+    typed = format_named(source).typed_prompt
     # The rules the search index leaves secrets out by: the title is indexed too.
     mask = default_scanner().mask
     read = 0
-    async for records in writer.transcripts.main_thread_prompts(session.pk):
+    async for records in writer.transcripts.main_thread_prompts(session_pk):
         title = prompt_title(records, typed, mask)
         read += 1
         if title is not None or read >= _PROMPTS_READ:

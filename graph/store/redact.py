@@ -11,7 +11,7 @@ WAL truncated afterwards, so the old bytes are in no page of the database, free 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -23,12 +23,15 @@ from graph.store.rows import event_row_key, message_row_key
 
 if TYPE_CHECKING:
     from graph.store.store import Store
+    from graph.store.writes import Writer
 
 __all__ = ["Redaction", "redact"]
 
 _BATCH: Final = 200
 Mask = Callable[[Any], Any]
 MightHold = Callable[[bytes], bool]
+# (writer, session pk, its source) -> the title derived again from its prompts, or None.
+Retitle = Callable[["Writer", int, str], Awaitable[str | None]]
 
 
 @dataclass(slots=True)
@@ -61,8 +64,12 @@ async def redact(
     *,
     session_pk: int | None = None,
     dry_run: bool = False,
+    retitle: Retitle | None = None,
 ) -> Redaction:
     """Replace every secret ``mask`` finds in the stored rows (of one session, or all).
+
+    A title derived from a prompt is a cut piece of it, in which ``mask`` may no longer
+    recognise a cut secret: ``retitle`` derives it again from the redacted prompts.
 
     Returns:
         What changed; after a real run, ``wal_bytes`` and ``holders`` say whether any
@@ -71,7 +78,7 @@ async def redact(
     done = Redaction()
     done.messages = await _messages(store, mask, might_hold, session_pk, dry_run)
     done.events = await _events(store, mask, might_hold, session_pk, dry_run)
-    done.sessions = await _sessions(store, mask, might_hold, session_pk, dry_run)
+    done.sessions = await _sessions(store, mask, might_hold, session_pk, dry_run, retitle)
     if not dry_run and (done.rows or await _wal_has_frames(store)):
         try:
             done.vacuumed = await store.vacuum()
@@ -183,24 +190,32 @@ async def _events(
 
 
 async def _sessions(
-    store: Store, mask: Mask, might_hold: MightHold, session_pk: int | None, dry_run: bool
+    store: Store,
+    mask: Mask,
+    might_hold: MightHold,
+    session_pk: int | None,
+    dry_run: bool,
+    retitle: Retitle | None,
 ) -> int:
     where, params = _where(session_pk)
     where = where.replace("session_pk", "id")
     changed = 0
     async with store.write() as writer:
         rows = await writer.connection.execute_fetchall(
-            f"SELECT id, session_id, title, summary, metadata FROM sessions WHERE 1{where}",
+            "SELECT id, session_id, source, title_source, title, summary, metadata"
+            f" FROM sessions WHERE 1{where}",
             params,
         )
         codec = store.codec
-        for pk, session_id, *stored in rows:
+        for pk, session_id, source, title_source, *stored in rows:
             title, summary, metadata = (
                 None if value is None else codec.open("sessions", column, session_id, value)
                 for column, value in zip(("title", "summary", "metadata"), stored, strict=True)
             )
             texts = [None if t is None else t.decode() for t in (title, summary)]
             masked = [None if t is None else mask(t) for t in texts]
+            if retitle is not None and title_source == "prompt" and title is not None:
+                masked[0] = await retitle(writer, pk, source) or masked[0]
             meta = None if metadata is None else _masked(metadata, mask, might_hold)
             if masked == texts and meta is None:
                 continue

@@ -84,9 +84,10 @@ async def next_untitled_sessions(
 
 
 async def main_thread_prompts(
-    conn: aiosqlite.Connection, session_pk: int, codec: Codec
+    conn: aiosqlite.Connection, session_pk: int, codec: Codec, agent_id: str = ""
 ) -> AsyncGenerator[list[tuple[int, Any]], None]:
-    """The records of each user message of a session's main thread, in file order.
+    """The records of each user message of a session's main thread (or of the thread
+    ``agent_id`` names), in file order.
 
     Fetched a few at a time and opened one by one, so a caller that stops at the first
     message it wants reads no more.
@@ -94,8 +95,8 @@ async def main_thread_prompts(
     cursor = await conn.execute(
         "SELECT m.conversation_pk, m.msg_key, m.content FROM conversations AS c"
         " JOIN messages AS m ON m.conversation_pk = c.id"
-        " WHERE c.session_pk = ? AND c.agent_id = '' AND m.role = 'user' ORDER BY m.seq, m.id",
-        (session_pk,),
+        " WHERE c.session_pk = ? AND c.agent_id = ? AND m.role = 'user' ORDER BY m.seq, m.id",
+        (session_pk, agent_id),
     )
     try:
         while rows := list(await cursor.fetchmany(16)):

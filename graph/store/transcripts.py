@@ -334,9 +334,11 @@ class Transcripts:
     async def next_untitled_sessions(self, *, batch: int = 200) -> list[int] | None:
         return await next_untitled_sessions(self._conn, batch=batch)
 
-    def main_thread_prompts(self, session_pk: int) -> AsyncGenerator[list[tuple[int, Any]], None]:
+    def main_thread_prompts(
+        self, session_pk: int, agent_id: str = ""
+    ) -> AsyncGenerator[list[tuple[int, Any]], None]:
         assert self._codec is not None, "prompts are read through a store's codec"
-        return main_thread_prompts(self._conn, session_pk, self._codec)
+        return main_thread_prompts(self._conn, session_pk, self._codec, agent_id)
 
     # Claude Code's prompt history (graph/store/prompt_history.py) and retention.
 
