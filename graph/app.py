@@ -142,6 +142,7 @@ async def _watch(store: Store, paths: tuple[Path, ...], stop: asyncio.Event) -> 
         log.info("%s", summary.change_line())
 
     try:
+        # Secrets redacted or kept as secrets.toml's redact_on_import says (watch_paths asks).
         await watch_paths(store, list(paths), on_import=report, stop=stop)
     except Exception:  # the server goes on serving what is stored: say why watching stopped
         log.exception("watching %s stopped", ", ".join(map(str, paths)))

@@ -145,6 +145,7 @@ async def _import(
 ) -> ImportSummary:
     from graph.importers.history import settle
     from graph.importers.importer import import_paths
+    from graph.secrets import redact_on_import
     from graph.unattended import open_unattended
 
     # A new database is created (nothing to copy aside); an existing one with pending
@@ -153,7 +154,8 @@ async def _import(
         db, key_file=key_file, passphrase_file=passphrase_file, migrate=migrate
     )
     try:
-        summary = await import_paths(store, files, worker=False)
+        # Secrets redacted or kept as `sessiongraph import` without a flag does.
+        summary = await import_paths(store, files, worker=False, redact=redact_on_import())
         await settle(store)  # in case the session was known only from the prompt history
         return summary
     finally:

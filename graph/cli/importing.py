@@ -116,7 +116,7 @@ async def import_into(
     as_json: bool,
     bar: ImportBar | None,
     key: KeyMaterial | None,
-    redact: bool = False,
+    redact: bool | None = None,
 ) -> ImportSummary:
     """Import ``paths`` (and watch them); a fault's error line says that nothing stored
     is lost."""
@@ -138,7 +138,7 @@ async def import_into(
             summary = ImportSummary()
         if bar is not None:
             bar.progress.stop()
-        kept = await kept_report(store, histories)
+        kept = await kept_report(store, histories, redact=redact)
         report(summary, as_json=as_json, kept=kept)
         if not watch or not paths:
             return summary

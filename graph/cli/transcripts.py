@@ -70,14 +70,10 @@ def import_command(
     """
     from graph.cli.importing import default_targets, import_into
     from graph.cli.progress import import_bar
-    from graph.secrets import load_config as load_secrets_config
+    from graph.secrets import redact_on_import
 
     key = key_material(key_file, passphrase_file, ask_passphrase)
-    redact = (
-        redact_secrets
-        if redact_secrets is not None
-        else checked(load_secrets_config).redact_on_import
-    )
+    redact = checked(lambda: redact_on_import(redact_secrets))
     targets = [p.expanduser() for p in paths] if paths else default_targets()
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     with import_bar(interactive) as bar:

@@ -37,7 +37,7 @@ from graph.importers.files import (
     plan_file,
 )
 from graph.importers.prompts import title_of
-from graph.secrets import default_scanner
+from graph.secrets import default_scanner, redact_on_import
 from graph.store import FileState, NewConversation, NewMessage, NewSession
 from graph.store.prompt_history import (
     HISTORY_THREAD,
@@ -109,13 +109,15 @@ class _Prompt:
         )
 
 
-async def import_history(store: Store, path: Path) -> HistorySummary:
-    """Import what is new in the prompt history at ``path``.
+async def import_history(store: Store, path: Path, *, redact: bool | None = None) -> HistorySummary:
+    """Import what is new in the prompt history at ``path``, its secrets redacted if
+    ``redact`` (``None``: as ``secrets.toml``'s ``redact_on_import`` says).
 
     Raises:
         TranscriptError: ``path`` is not a file.
     """
     path = _located(path)
+    redacting = redact_on_import(redact)
     summary = HistorySummary()
     async with store.read() as reader:
         states = await reader.transcripts.file_states([str(path)])
@@ -132,7 +134,12 @@ async def import_history(store: Store, path: Path) -> HistorySummary:
         for session_id, session_prompts in by_session.items():
             if known.get(session_id, True):  # new, or known only from history
                 await _store(
-                    writer, session_id, session_prompts, summary, new=session_id not in known
+                    writer,
+                    session_id,
+                    session_prompts,
+                    summary,
+                    new=session_id not in known,
+                    redact=redacting,
                 )
         # The state is saved with the rows: a crash re-reads nothing or everything.
         size = plan.size if offset >= plan.size else offset
@@ -152,7 +159,13 @@ async def settle(store: Store) -> int:
 
 
 async def _store(
-    writer: Writer, session_id: str, prompts: list[_Prompt], summary: HistorySummary, *, new: bool
+    writer: Writer,
+    session_id: str,
+    prompts: list[_Prompt],
+    summary: HistorySummary,
+    *,
+    new: bool,
+    redact: bool,
 ) -> None:
     cwd = next((p.cwd for p in prompts if p.cwd), None)
     session = NewSession(session_id, project=encode_project(cwd) if cwd else None, cwd=cwd)
@@ -164,6 +177,10 @@ async def _store(
     messages = {m.msg_key: m for m in (p.message() for p in prompts)}
     stored = await writer.transcripts.stored_message_keys(thread, list(messages))
     fresh = [m for key, m in messages.items() if key not in stored]
+    if redact:  # keyed by the line as written (above), stored as redacted
+        scanner = default_scanner()
+        for message in fresh:
+            message.redact(scanner.mask_json, scanner.could_contain_json)
     await writer.add_messages(session_pk, thread, fresh)
     summary.prompts_added += len(fresh)
     if new:

@@ -25,6 +25,7 @@ from graph.importers.titles import Titles, backfill_titles, derive_titles
 from graph.importers.worker import WORKER_MIN_BYTES, WorkerReader
 from graph.inputs import FILE_LINES
 from graph.search.analysis import Analysis
+from graph.secrets import redact_on_import
 from graph.store import Added, FileState, NewConversation, NewSession
 from graph.store.indexing import SearchIndexer
 from graph.store.transcripts import ConversationContext
@@ -51,7 +52,7 @@ async def import_paths(
     *,
     progress: ImportProgress | None = None,
     worker: bool | None = None,
-    redact: bool = False,
+    redact: bool | None = None,
 ) -> ImportSummary:
     """Import every Claude Code transcript under ``paths`` that has something new.
 
@@ -63,6 +64,7 @@ async def import_paths(
             at least :data:`~graph.importers.worker.WORKER_MIN_BYTES` to read).
         redact: Replace secrets in the records before they are stored (the records
             are then no longer the original ones; the files are not touched).
+            ``None``: as ``secrets.toml``'s ``redact_on_import`` says.
 
     Raises:
         TranscriptError: a path does not exist or holds no transcript.
@@ -71,7 +73,7 @@ async def import_paths(
     started = time.perf_counter()
     found = discover(paths, classify, accepts)
     await backfill_titles(store)  # once per database, after migration 0007
-    importer = _Importer(store, progress, worker, redact)
+    importer = _Importer(store, progress, worker, redact_on_import(redact))
     summary = await importer.run(found)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -59,11 +59,14 @@ class KeptReport:
         return lines
 
 
-async def kept_report(store: Store, histories: list[Path]) -> KeptReport:
-    """Import the prompt histories given, then count the sessions kept without files."""
+async def kept_report(
+    store: Store, histories: list[Path], *, redact: bool | None = None
+) -> KeptReport:
+    """Import the prompt histories given (secrets redacted if ``redact``; ``None``: as
+    ``secrets.toml`` says), then count the sessions kept without files."""
     report = KeptReport()
     for path in histories:
-        summary = await import_history(store, path)
+        summary = await import_history(store, path, redact=redact)
         if report.history is None:
             report.history = summary
         else:

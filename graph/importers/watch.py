@@ -19,6 +19,7 @@ from graph.errors import TranscriptError
 from graph.importers.formats import accepts
 from graph.importers.importer import import_paths
 from graph.importers.summary import ImportSummary
+from graph.secrets import redact_on_import
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -64,7 +65,7 @@ async def watch_paths(
     ready: asyncio.Event | None = None,
     rescan_seconds: float = 60.0,
     force_polling: bool | None = None,
-    redact: bool = False,
+    redact: bool | None = None,
 ) -> ImportSummary:
     """Import new lines under ``paths`` as they are written, until ``stop`` is set.
 
@@ -79,6 +80,7 @@ async def watch_paths(
         rescan_seconds: How often to look at every file anyway.
         force_polling: Poll instead of using notifications (``None``: watchfiles decides,
             which honours ``WATCHFILES_FORCE_POLLING``).
+        redact: Store secrets redacted (``None``: as ``secrets.toml`` says).
 
     Returns:
         The counts of every run added up.
@@ -90,6 +92,7 @@ async def watch_paths(
         if not path.expanduser().exists():
             raise TranscriptError(f"{path}: no such file or directory")
     scope = _Scope(paths)
+    redacting = redact_on_import(redact)  # once: every run does the same
     total = ImportSummary()
     last_scan = -float("inf")
     async for changes in awatch(
@@ -113,7 +116,7 @@ async def watch_paths(
                 if scope.wants(p) and (p.is_dir() or (accepts(p) and p.is_file()))
             )
         if targets:
-            summary = await _import(store, targets, redact)
+            summary = await _import(store, targets, redacting)
             total.merge(summary)
             if summary.changed and on_import is not None:
                 on_import(summary)
@@ -122,7 +125,7 @@ async def watch_paths(
     return total
 
 
-async def _import(store: Store, targets: list[Path], redact: bool = False) -> ImportSummary:
+async def _import(store: Store, targets: list[Path], redact: bool) -> ImportSummary:
     try:
         return await import_paths(store, targets, redact=redact)
     except TranscriptError:

@@ -1,6 +1,6 @@
 """Credentials in transcripts: finding them, and the placeholders that replace them."""
 
-from graph.secrets.config import SecretsConfig, default_scanner, load_config
+from graph.secrets.config import SecretsConfig, default_scanner, load_config, redact_on_import
 from graph.secrets.detect import (
     PLACEHOLDER,
     Finding,
@@ -20,4 +20,5 @@ __all__ = [
     "fingerprint",
     "load_config",
     "placeholder",
+    "redact_on_import",
 ]

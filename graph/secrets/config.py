@@ -3,7 +3,8 @@
 ``secrets.toml`` in the config directory (or ``$SESSIONGRAPH_SECRETS_CONFIG``)::
 
     [secrets]
-    redact_on_import = false          # what `import` does without --redact-secrets
+    redact_on_import = false          # what every import does without --redact-secrets
+                                      # or --keep-secrets: `import`, hook, `serve --watch`
     allow = ["AKIAIOSFODNN7EXAMPLE"]  # values never reported (documentation examples)
     allow_patterns = ["^sk_test_"]    # nor any value one of these finds
 
@@ -35,6 +36,7 @@ __all__ = [
     "default_config_path",
     "default_scanner",
     "load_config",
+    "redact_on_import",
 ]
 
 CONFIG_ENV: Final = "SESSIONGRAPH_SECRETS_CONFIG"
@@ -58,6 +60,19 @@ class SecretsConfig:
 def default_scanner() -> SecretScanner:
     """The scanner of the user's ``secrets.toml``, read once per process."""
     return load_config().scanner()
+
+
+def redact_on_import(flag: bool | None = None) -> bool:
+    """Whether an import stores secrets redacted: ``flag`` when a command was told
+    (``--redact-secrets``/``--keep-secrets``), else what ``secrets.toml`` says.
+
+    Every import asks here (``import``, its ``--watch``, ``serve --watch``, the hook,
+    the prompt history), so that none of them stores what the user asked to redact.
+
+    Raises:
+        ConfigError: ``flag`` is None and ``secrets.toml`` is wrong.
+    """
+    return load_config().redact_on_import if flag is None else flag
 
 
 def default_config_path() -> Path:
