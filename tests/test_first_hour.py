@@ -74,6 +74,17 @@ def test_import_without_claude_projects_points_to_the_demo(home: Path) -> None:
     assert "sessiongraph demo" in result.stderr and result.stderr.count("\n") == 1
 
 
+def test_serve_watch_leaves_the_prompt_history_to_import(home: Path) -> None:
+    """With no paths, `serve --watch` watches each agent's folder but not Claude Code's
+    prompt history, which the watcher read as a transcript: one bogus session."""
+    from graph.cli.serve import _watched
+
+    projects, history = home / ".claude" / "projects", home / ".claude" / "history.jsonl"
+    projects.mkdir(parents=True)
+    history.write_text('{"display": "hi", "timestamp": 1, "sessionId": "s"}\n')
+    assert _watched(True, None) == (projects,)
+
+
 async def test_serve_watch_shows_an_appended_line_to_a_subscriber(
     tmp_path: Path, samples_dir: Path
 ) -> None:

@@ -66,12 +66,21 @@ def _watched(watch: bool, paths: list[Path] | None) -> tuple[Path, ...]:
     if not watch:
         return ()
     from graph.cli.importing import default_targets
+    from graph.importers.history import is_history_file
 
     targets = tuple(p.expanduser() for p in paths) if paths else tuple(default_targets())
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         fail(f"nothing to watch at {', '.join(missing)}")
-    return targets
+    # The prompt history is no transcript: the watcher would read it as one session.
+    # `sessiongraph import` reads it (as `import --watch` does, once).
+    transcripts = tuple(p for p in targets if not is_history_file(p))
+    if not transcripts:
+        fail(
+            "the prompt history is read by `sessiongraph import`, not watched: give --watch "
+            "the transcripts' folders"
+        )
+    return transcripts
 
 
 def link(url: str, token: str | None) -> str:
