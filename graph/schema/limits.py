@@ -172,8 +172,8 @@ def estimate_cost(
     connections: frozenset[str] = frozenset(),
 ) -> int:
     """How many nodes the operation may return: every connection's page size (``first``
-    or ``last``, else the default) times the page sizes of the connections around it,
-    summed over the document.
+    or ``last``: a literal, a variable's value or its default, else ``default_page_size``)
+    times the page sizes of the connections around it, summed over the document.
 
     The cost of a selection set under a factor is the factor times its cost under 1, so
     each fragment is costed once and scaled wherever it is spread.
@@ -192,7 +192,14 @@ def estimate_cost(
     )
     if operation is None:
         return 0
-    costing = _Costing(fragments, variables, default_page_size, connections)
+    # A variable left out takes its default: `query($n: Int = 500)` sizes its pages at
+    # 500 as surely as `{"n": 500}` does (one given, even as null, wins, as in execution).
+    defaults = {
+        definition.variable.name.value: int(definition.default_value.value)
+        for definition in operation.variable_definitions or ()
+        if isinstance(definition.default_value, IntValueNode)
+    }
+    costing = _Costing(fragments, {**defaults, **variables}, default_page_size, connections)
     return costing.cost(operation.selection_set)
 
 
