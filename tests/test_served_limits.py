@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 from typing import Any
 
 import httpx
 import pytest
-from graphql import parse
+from graphql import ExecutionResult, parse
 
+from graph.feed import ChangeFeed
+from graph.schema import Context, build_schema
 from graph.schema.limits import estimate_cost
+from graph.settings import ServerSettings
+from graph.store import NewSession, Store
+from tests.factories import make_sessions
 
 # 500 events, each with 500 messages of its session: 250,500 nodes.
 NESTED = """query($n: Int = 500) { events(first: $n) { nodes { session {
@@ -49,3 +57,73 @@ async def test_a_prepared_document_left_to_its_costly_default_is_refused(
     response = await client.post("/graphql", json={"query": NESTED})
     assert response.status_code == 400
     assert _codes(response.json()) == ["QUERY_TOO_COSTLY"]
+
+
+def _cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("field", "cursor"),
+    [
+        ("usage(groupBy: [DAY], after: $c)", _cursor("u:day", "zz")),
+        ("usage(groupBy: [DAY], after: $c)", _cursor("u:day", 2.7)),
+        ("projects(after: $c)", _cursor("pj", "zz")),
+        ("projects(after: $c)", _cursor("pj", "1")),
+        ("sessions(after: $c)", _cursor("sSd", 7, 1)),  # a number where a time goes
+        ("sessions(after: $c)", _cursor("sSd", "2026-01-01T00:00:00.000Z", "1")),
+        ("sessions(after: $c)", _cursor("sSd", "2026-01-01T00:00:00.000Z", 2.7)),
+        ("sessions(orderBy: {field: MESSAGE_COUNT}, before: $c)", _cursor("sMd", "zz", 1)),
+        ("events(after: $c)", _cursor("e", "2026-01-01T00:00:00.000Z", "zz")),
+    ],
+)
+async def test_a_cursor_with_values_of_the_wrong_type_is_bad_user_input(
+    client: httpx.AsyncClient, field: str, cursor: str
+) -> None:
+    query = f"query($c: String) {{ {field} {{ totalCount }} }}"
+    response = await client.post("/graphql", json={"query": query, "variables": {"c": cursor}})
+    assert _codes(response.json()) == ["BAD_USER_INPUT"], response.text
+    assert "is not a cursor of this connection" in response.json()["errors"][0]["message"]
+
+
+async def test_the_cursors_a_connection_gives_are_taken_back(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    await make_sessions(store, 3)
+    for field, key in (
+        ("sessions(first: 1, after: $c)", "sessions"),
+        ("sessions(first: 1, after: $c, orderBy: {field: MESSAGE_COUNT})", "sessions"),
+        ("events(first: 1, after: $c)", "events"),
+        ("usage(groupBy: [DAY], first: 1, after: $c)", "usage"),
+        ("projects(first: 1, after: $c)", "projects"),
+    ):
+        query = f"query($c: String) {{ {field} {{ pageInfo {{ endCursor }} }} }}"
+        cursor = None
+        for _ in range(2):  # the first page's cursor, then the page after it
+            body = (
+                await client.post("/graphql", json={"query": query, "variables": {"c": cursor}})
+            ).json()
+            assert "errors" not in body, (field, body)
+            cursor = cursor or body["data"][key]["pageInfo"]["endCursor"]
+            assert cursor is not None, field
+
+
+async def test_session_activity_after_a_cursor_of_the_wrong_type_is_bad_user_input(
+    store: Store,
+) -> None:
+    async with store.write() as writer:
+        await writer.upsert_session(NewSession("s"))
+    feed = ChangeFeed(store.path, poll_seconds=3600)
+    await feed.start()
+    context = Context(store=store, settings=ServerSettings(), request_id="t", feed=feed)
+    try:
+        subscription = await build_schema().subscribe(
+            'subscription($c: String) { sessionActivity(sessionId: "s", after: $c) { cursor } }',
+            variable_values={"c": _cursor("a", "zz")},
+            context_value=context,
+        )
+        assert not isinstance(subscription, ExecutionResult)  # the resolver raises
+        result = await asyncio.wait_for(anext(subscription), timeout=10)
+        assert [(e.extensions or {}).get("code") for e in result.errors or []] == ["BAD_USER_INPUT"]
+    finally:
+        await feed.close()

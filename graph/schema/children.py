@@ -14,7 +14,7 @@ from typing import Literal, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph.loaders import ChildCount, ChildPage
-from graph.schema.connections import Connection, PageArgs, page_key
+from graph.schema.connections import Connection, PageArgs, key_types, page_key
 from graph.schema.context import Context
 from graph.schema.scalars import to_db_time
 from graph.store import EventFilter, EventRow, MessageFilter, MessageRow, Page, Parent
@@ -85,7 +85,7 @@ def _children(
     sort = _SORT[parent]
     kind = f"{parent[0]}{table[0]}"
     request = args.request(
-        kind, len(sort), default=settings.default_page_size, maximum=settings.max_page_size
+        kind, key_types(sort), default=settings.default_page_size, maximum=settings.max_page_size
     )
     return Connection.build(
         lambda: pages.load(ChildPage(parent, pk, where, request)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import strawberry
 
@@ -157,19 +157,24 @@ class PageArgs:
     last: int | None = None
     before: str | None = None
 
-    def request(self, kind: str, arity: int, *, default: int, maximum: int) -> PageRequest:
+    def request(
+        self, kind: str, shape: int | tuple[type, ...], *, default: int, maximum: int
+    ) -> PageRequest:
         """The store request for these arguments (the same object for the same arguments:
-        a page of 50 sessions asks 50 times for each session's first messages).
+        a page of 50 sessions asks 50 times for each session's first messages); ``shape``:
+        the types of the sort key's values (see :func:`key_types`), or how many.
 
         Raises:
             UserInputError: negative or too large sizes, or ``first`` with ``last``.
             BadCursorError: a cursor from another field or ordering.
         """
-        return _request(self, kind, arity, default, maximum)
+        return _request(self, kind, shape, default, maximum)
 
 
 @lru_cache(maxsize=512)
-def _request(args: PageArgs, kind: str, arity: int, default: int, maximum: int) -> PageRequest:
+def _request(
+    args: PageArgs, kind: str, shape: int | tuple[type, ...], default: int, maximum: int
+) -> PageRequest:
     if args.first is not None and args.last is not None:
         raise UserInputError("pass `first` or `last`, not both")
     for name, size in (("first", args.first), ("last", args.last)):
@@ -179,8 +184,8 @@ def _request(args: PageArgs, kind: str, arity: int, default: int, maximum: int) 
                 argument=name,
                 maximum=maximum,
             )
-    after = decode_cursor(args.after, kind, arity) if args.after is not None else None
-    before = decode_cursor(args.before, kind, arity) if args.before is not None else None
+    after = decode_cursor(args.after, kind, shape) if args.after is not None else None
+    before = decode_cursor(args.before, kind, shape) if args.before is not None else None
     from_end = args.last is not None or (args.before is not None and args.first is None)
     limit = args.last if args.last is not None else args.first
     return PageRequest(
@@ -189,6 +194,23 @@ def _request(args: PageArgs, kind: str, arity: int, default: int, maximum: int) 
         before=before,
         from_end=from_end,
     )
+
+
+# The type of each column a page is sorted by: a cursor whose values are of other types
+# (a number where a time goes, say) was not issued here, and is refused.
+_COLUMN_TYPES: Final[dict[str, type]] = {
+    "id": int,
+    "seq": int,
+    "message_count": int,
+    "timestamp": str,
+    "started_at": str,
+    "ended_at": str,
+}
+
+
+def key_types(fields: Sequence[str]) -> tuple[type, ...]:
+    """The types of the values of a sort key on ``fields`` (columns)."""
+    return tuple(_COLUMN_TYPES[field] for field in fields)
 
 
 def page_key(fields: Sequence[str]) -> Callable[[object], SortKey]:

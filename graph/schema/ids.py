@@ -84,8 +84,20 @@ def encode_cursor(kind: str, key: SortKey) -> str:
     return _b64(orjson.dumps([kind, *key]))
 
 
-def decode_cursor(cursor: str, kind: str, arity: int) -> SortKey:
+def _typed(part: object, kind: type) -> bool:
+    # A float slot (a search score) takes an integer too: JSON writes -5.0 as -5.0, but a
+    # client's tool may not, and SQLite compares the two alike.
+    return isinstance(part, int | float) if kind is float else isinstance(part, kind)
+
+
+def decode_cursor(cursor: str, kind: str, shape: int | tuple[type, ...]) -> SortKey:
     """The sort key inside ``cursor``.
+
+    Args:
+        cursor: What the client sent.
+        kind: The field and ordering the cursor must come from.
+        shape: The types of the sort key's values, in order (``str``, ``int`` or
+            ``float``), or only how many there are.
 
     Raises:
         BadCursorError: not a cursor issued by this field with this ordering.
@@ -94,11 +106,15 @@ def decode_cursor(cursor: str, kind: str, arity: int) -> SortKey:
         value: Any = orjson.loads(_unb64(cursor))
     except (binascii.Error, ValueError):
         value = None
+    types = shape if isinstance(shape, tuple) else (object,) * shape
     if (
         not isinstance(value, list)
-        or len(value) != arity + 1
+        or len(value) != len(types) + 1
         or value[0] != kind
-        or not all(_sortable(part) for part in value[1:])
+        or not all(
+            _sortable(part) and _typed(part, type_)
+            for part, type_ in zip(value[1:], types, strict=True)
+        )
     ):
         raise BadCursorError(
             f"{cursor!r} is not a cursor of this connection (cursors are only valid for the "

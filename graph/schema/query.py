@@ -10,7 +10,7 @@ import strawberry
 
 import graph
 from graph.crypto import Codec
-from graph.schema.connections import Connection, PageArgs, page_key
+from graph.schema.connections import Connection, PageArgs, key_types, page_key
 from graph.schema.context import STARTED_AT, Info
 from graph.schema.ids import decode_id
 from graph.schema.lookups import session_pk
@@ -185,7 +185,7 @@ class Query(UsageQuery):
         kind = f"s{order.name[0]}{'d' if descending else 'a'}"
         request = PageArgs(first, after, last, before).request(
             kind,
-            len(order.value),
+            key_types(order.value),
             default=settings.default_page_size,
             maximum=settings.max_page_size,
         )
@@ -210,7 +210,7 @@ class Query(UsageQuery):
     ) -> Connection[Event]:
         loaders, settings = info.context.loaders, info.context.settings
         request = PageArgs(first, after, last, before).request(
-            "e", 2, default=settings.default_page_size, maximum=settings.max_page_size
+            "e", (str, int), default=settings.default_page_size, maximum=settings.max_page_size
         )
         filter = filter or EventFilter()
         pk = None

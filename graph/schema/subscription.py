@@ -68,13 +68,13 @@ class Subscription:
         pk = await session_pk(info, session_id)
         if pk is None:
             raise UserInputError(f"no session {session_id!r}")
-        since = decode_cursor(after, "a", 1)[0] if after is not None else None
+        since = decode_cursor(after, "a", (int,))[0] if after is not None else None
         subscriber = feed.subscribe(Subscriber(session_pk=pk, wants_sessions=False))
         try:
             # Subscribed first, so nothing committed from here on is missed; replayed up
             # to what the feed had dispatched before, so nothing comes twice.
             boundary = feed.last
-            last = boundary if since is None else int(since)
+            last = boundary if since is None else since
             while last < boundary:
                 async with info.context.store.read() as reader:
                     changes = [

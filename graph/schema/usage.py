@@ -269,7 +269,7 @@ def _page(info: Info, kind: str, first: int | None, after: str | None) -> tuple[
             argument="first",
             maximum=settings.max_page_size,
         )
-    start = int(decode_cursor(after, kind, 1)[0]) + 1 if after is not None else 0
+    start = int(decode_cursor(after, kind, (int,))[0]) + 1 if after is not None else 0
     return max(start, 0), settings.default_page_size if first is None else first
 
 
