@@ -40,6 +40,9 @@ _BLOCK: Final = timedelta(hours=BLOCK_HOURS)
 # Local days are cut exactly between these years; outside, with their nearest offset.
 _CLOCK_YEARS: Final = (2000, 2050)
 NO_MODEL: Final = "(no model)"
+# A zone name longer than this is cut in the error that refuses it (the longest IANA name
+# has 32 characters; a client's megabyte need not come back).
+_SHOWN_ZONE: Final = 64
 
 
 @dataclass(slots=True)
@@ -246,11 +249,17 @@ def local_zone() -> ZoneInfo | None:
                 name = Path("/etc/timezone").read_text(encoding="utf-8").strip()
             except OSError:
                 name = ""
-    if not name:
-        return None
+    return _zone(name) if name else None
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    """The zone ``name``, or ``None`` if it is not one. ZoneInfo reads a file named by
+    the key: besides ZoneInfoNotFoundError it raises ValueError (a NUL byte, an absolute
+    or ``..`` path, a file that is no zone) and OSError (a directory such as ``Europe``,
+    a name too long for the file system)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
 
 
@@ -262,13 +271,14 @@ def zone_named(name: str | None) -> ZoneInfo | None:
     """
     if name is None:
         return local_zone()
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    zone = _zone(name)
+    if zone is None:
+        shown = name if len(name) <= _SHOWN_ZONE else f"{name[:_SHOWN_ZONE]}…"
         raise UserInputError(
-            f"{name!r} is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)",
+            f"{shown!r} is not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)",
             argument="timeZone",
-        ) from exc
+        )
+    return zone
 
 
 def clock_for(zone: ZoneInfo | None) -> Clock:

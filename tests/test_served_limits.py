@@ -16,6 +16,7 @@ from graph.schema import Context, build_schema
 from graph.schema.limits import estimate_cost
 from graph.settings import ServerSettings
 from graph.store import NewSession, Store
+from graph.usage import local_zone
 from tests.factories import make_sessions
 
 # 500 events, each with 500 messages of its session: 250,500 nodes.
@@ -127,3 +128,33 @@ async def test_session_activity_after_a_cursor_of_the_wrong_type_is_bad_user_inp
         assert [(e.extensions or {}).get("code") for e in result.errors or []] == ["BAD_USER_INPUT"]
     finally:
         await feed.close()
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "x" * 255,
+        "x" * 256,  # longer than a file name may be (OSError)
+        "Europe/" + "x" * 300,
+        "Europe",  # a directory of zones (OSError)
+        "Europe/Paris\x00",
+        "/etc/localtime",
+        "../localtime",
+        "Europe/../Europe/Paris",
+        "Mars/Olympus",
+    ],
+)
+async def test_an_unusable_time_zone_is_bad_user_input(
+    client: httpx.AsyncClient, zone: str
+) -> None:
+    query = "query($tz: String) { usage(groupBy: [DAY], timeZone: $tz) { totalCount } }"
+    response = await client.post("/graphql", json={"query": query, "variables": {"tz": zone}})
+    body = response.json()
+    assert _codes(body) == ["BAD_USER_INPUT"], response.text
+    assert len(body["errors"][0]["message"]) < 200  # the name is cut, not echoed whole
+
+
+@pytest.mark.parametrize("zone", ["Europe", "x" * 256])
+def test_a_server_zone_that_is_no_zone_is_utc(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("TZ", zone)
+    assert local_zone() is None
