@@ -17,6 +17,7 @@ from graphql import (
 )
 from strawberry.extensions import DisableIntrospection, ParserCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -29,6 +30,7 @@ from graph.schema.nodes import NODES
 from graph.schema.prepared import PreparedQueries
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
+from graph.schema.streaming import refusing
 from graph.schema.subscription import Subscription
 from graph.schema.validation import ThreadedValidation, ValidationResults
 from graph.settings import ServerSettings
@@ -82,6 +84,33 @@ class Schema(strawberry.Schema):
         if prepared is not None and query is not None and not isinstance(result, PreExecutionError):
             prepared.remember(query, operation_name, erred=bool(result.errors))
         return result
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        # The WebSocket's path: a refusal raised before execution (parse, tokens, cost)
+        # is an error result here, as execute makes it one over HTTP.
+        results = await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+        return refusing(
+            results,
+            lambda errors: add_codes(errors, hide_suggestions=self.hide_suggestions),
+            getattr(context_value, "request_id", None),
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

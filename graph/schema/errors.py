@@ -9,14 +9,16 @@ client sees only "Internal error" and that id.
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from graphql import GraphQLError, VariableDefinitionNode
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from graph.errors import SessiongraphError
 
-__all__ = ["LIMIT_CODES", "MaskInternalErrors", "add_codes", "is_internal"]
+__all__ = ["LIMIT_CODES", "MaskInternalErrors", "add_codes", "is_internal", "masked"]
 
 log = logging.getLogger("graph.errors")
 
@@ -41,13 +43,17 @@ LIMIT_CODES = frozenset(
 def is_internal(error: GraphQLError) -> bool:
     """An error raised by a resolver that is not one of ours: a bug to hide."""
     original = error.original_error
-    return original is not None and not isinstance(original, SessiongraphError | GraphQLError)
+    return original is not None and not isinstance(
+        original, SessiongraphError | GraphQLError | CannotGetOperationTypeError
+    )
 
 
 def _code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, SessiongraphError):
         return original.code
+    if isinstance(original, CannotGetOperationTypeError):
+        return "BAD_REQUEST"  # no operation of that name, or several and no name: as over HTTP
     if isinstance(error, GraphQLSyntaxError):
         if "tokens" in error.message and "more than" in error.message:
             return "QUERY_TOO_LONG"
@@ -75,20 +81,32 @@ def add_codes(errors: list[GraphQLError], *, hide_suggestions: bool = False) -> 
         error.extensions = {**(error.extensions or {}), **details, "code": _code(error)}
 
 
+_MASKED: Final = "Internal error"
+
+
+def masked(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """``error`` (internal) logged with its traceback, and what the client sees of it."""
+    log.error(
+        "internal error in %s (request %s)",
+        ".".join(map(str, error.path or [])) or "operation",
+        request_id,
+        exc_info=error.original_error,
+    )
+    return GraphQLError(
+        _MASKED,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
 class MaskInternalErrors(MaskErrors):
     """strawberry's MaskErrors, keeping a code and the request id on what it masks."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=is_internal, error_message="Internal error")
+        super().__init__(should_mask_error=is_internal, error_message=_MASKED)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error(
-            "internal error in %s (request %s)",
-            ".".join(map(str, error.path or [])) or "operation",
-            request_id,
-            exc_info=error.original_error,
-        )
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-        return masked
+        return masked(error, getattr(self.execution_context.context, "request_id", None))
