@@ -4,12 +4,16 @@ Browsers can not set headers on a WebSocket, so the token travels in the
 ``connection_init`` payload (``{"authorization": "Bearer ..."}``). It is checked here, on
 the protocol's first message, before strawberry sees it: a missing or wrong token
 closes the socket with 4401. The Origin check happens earlier, in ``OriginCheck``.
+
+A frame is held to the size of an HTTP body (``max_body_bytes``): a larger one closes
+the socket with 1009 before it is decoded. Frames are decoded by orjson, as HTTP bodies
+are: JSON nested too deep is "not JSON" (4400), not a RecursionError.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from starlette.requests import Request
@@ -24,6 +28,9 @@ from graph.security import tokens_match
 from graph.settings import ServerSettings
 
 __all__ = ["SubscriptionEndpoint"]
+
+# RFC 6455's close code for a message too big to process.
+MESSAGE_TOO_BIG: Final = 1009
 
 
 class _View(GraphQL[Context, None]):
@@ -41,6 +48,11 @@ class _View(GraphQL[Context, None]):
             allowed_origins=allowed_origins,
         )
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses nesting past 1,024 levels with a JSONDecodeError, which the
+        # handler answers (4400); the json module recursed until RecursionError, a crash.
+        return orjson.loads(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -62,6 +74,7 @@ class SubscriptionEndpoint:
         # (`serve --cors-origin`) are allowed here too.
         self.view = _View(schema, settings, settings.cors_origins)
         self.token = settings.token
+        self.max_frame_bytes = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics = getattr(scope["app"].state, "metrics", None) if "app" in scope else None
@@ -74,27 +87,36 @@ class SubscriptionEndpoint:
                 metrics.websockets.dec()
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.token is None:
-            await self.view(scope, receive, send)
-            return
-        checked = False
+        checked = self.token is None
         closed = False
 
         async def guarded_send(message: Message) -> None:
             if not closed:
                 await send(message)
 
+        async def close(code: int, reason: str) -> Message:
+            nonlocal closed
+            closed = True
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+            return {"type": "websocket.disconnect", "code": code}
+
         async def guarded_receive() -> Message:
-            nonlocal checked, closed
+            nonlocal checked
             message = await receive()
-            if checked or message["type"] != "websocket.receive":
+            if message["type"] != "websocket.receive":
+                return message
+            if len(message.get("text") or message.get("bytes") or b"") > self.max_frame_bytes:
+                # A text frame is measured in characters, at most its bytes: the server's
+                # own bound (uvicorn's ws_max_size, which `serve` sets alike) holds bytes.
+                return await close(
+                    MESSAGE_TOO_BIG, f"a frame is limited to {self.max_frame_bytes:,} bytes"
+                )
+            if checked:
                 return message
             checked = True
             if self._authorized(message):
                 return message
-            closed = True
-            await send({"type": "websocket.close", "code": 4401, "reason": "Unauthorized"})
-            return {"type": "websocket.disconnect", "code": 4401}
+            return await close(4401, "Unauthorized")
 
         await self.view(scope, guarded_receive, guarded_send)
 

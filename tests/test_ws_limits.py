@@ -9,6 +9,7 @@ import shutil
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from starlette.testclient import WebSocketTestSession as Socket
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from graph.app import create_app
+from graph.cli import serve
 from graph.schema.streaming import refusing
 from graph.settings import ServerSettings
 from tests.conftest import TOKEN
@@ -104,3 +106,62 @@ async def test_a_bug_before_the_first_result_is_masked_and_logged_once(
     }
     logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(logged) == 1 and "r1" in logged[0].getMessage()
+
+
+def _padded(size: int) -> str:
+    """A subscribe frame of ``size`` bytes: a query, and an unused variable to pad it."""
+    head = '{"type": "subscribe", "id": "p", "payload": {"query": "{ health { ok } }", '
+    head, tail = head + '"variables": {"pad": "', '"}}}'
+    return head + "x" * (size - len(head) - len(tail)) + tail
+
+
+def closed_with(ws: Socket) -> int:
+    """The code the server closed ``ws`` with (failing if it sent anything else first)."""
+    message = ws.receive()
+    assert message["type"] == "websocket.close", message
+    return int(message["code"])
+
+
+def test_a_frame_as_large_as_a_body_may_be_is_served(api: TestClient) -> None:
+    frame = _padded(ServerSettings().max_body_bytes)
+    assert len(frame) == ServerSettings().max_body_bytes
+    with connected(api) as ws:
+        ws.send_text(frame)
+        assert ws.receive_json()["payload"] == {"data": {"health": {"ok": True}}}
+
+
+def test_a_frame_over_the_body_limit_closes_the_socket_with_1009(api: TestClient) -> None:
+    frame = _padded(ServerSettings().max_body_bytes + 1)
+    with connected(api) as ws:
+        ws.send_text(frame)
+        assert closed_with(ws) == 1009
+    with api.websocket_connect(URL, subprotocols=[PROTOCOL]) as ws:  # first, unauthenticated
+        ws.send_text(frame)
+        assert closed_with(ws) == 1009
+
+
+def test_json_nested_too_deep_closes_the_socket_with_4400(
+    api: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+    frame = '{"type": "subscribe", "id": "d", "payload": {"query": "{ health { ok } }", '
+    with connected(api) as ws:
+        ws.send_text(frame + f'"variables": {{"v": {deep}}}}}}}')
+        assert closed_with(ws) == 4400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_serve_holds_websocket_frames_to_the_body_limit() -> None:
+    """uvicorn buffers a frame of up to 16 MiB by default before the app sees it."""
+    configs: list[dict[str, Any]] = []
+
+    class Server:
+        def __init__(self, config: dict[str, Any]) -> None:
+            configs.append(config)
+
+        def run(self) -> None:
+            pass
+
+    uvicorn = SimpleNamespace(Config=lambda app, **options: options, Server=Server)
+    serve._run(uvicorn, None, "127.0.0.1", 8000, ServerSettings(max_body_bytes=12_345))
+    assert configs[0]["ws_max_size"] == 12_345

@@ -278,6 +278,8 @@ def _run(
         server_header=False,
         http=head_deadline_protocol(server.head_timeout_seconds),
         timeout_keep_alive=5,
+        # A WebSocket frame is held to the limit of an HTTP body (uvicorn's is 16 MiB).
+        ws_max_size=server.max_body_bytes,
     )
     # After uvicorn.Config, which sets up uvicorn's loggers: WebSockets are in graph.access.
     logging.getLogger("uvicorn.error").addFilter(QuietWebSocketLines())
