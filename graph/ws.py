@@ -7,7 +7,12 @@ closes the socket with 4401. The Origin check happens earlier, in ``OriginCheck`
 
 A frame is held to the size of an HTTP body (``max_body_bytes``): a larger one closes
 the socket with 1009 before it is decoded. Frames are decoded by orjson, as HTTP bodies
-are: JSON nested too deep is "not JSON" (4400), not a RecursionError.
+are: JSON nested too deep is "not JSON" (4400), not a RecursionError. A message of the
+wrong shape (not an object, a ``subscribe`` without a string ``query``, ``variables``
+that are not an object, ...) closes it with 4400 too, saying what is wrong, as HTTP
+answers such a body with a 400: strawberry's handler would fail on it with a TypeError.
+A close reason is cut to what a close frame holds (strawberry's quote the client: an
+unknown message type, an id in use), which websockets otherwise refuses to send.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message as ProtocolMessage,
+)
 
 from graph.schema import Context, Schema
 from graph.security import tokens_match
@@ -31,9 +42,52 @@ __all__ = ["SubscriptionEndpoint"]
 
 # RFC 6455's close code for a message too big to process.
 MESSAGE_TOO_BIG: Final = 1009
+# RFC 6455: a close frame's payload is at most 125 bytes, two of them the code.
+_CLOSE_REASON_BYTES: Final = 123
+
+
+def _fitted(message: Message) -> Message:
+    """``message``, its close reason (if any) cut to fit a close frame."""
+    reason = message.get("reason") if message["type"] == "websocket.close" else None
+    if not reason or len(encoded := reason.encode()) <= _CLOSE_REASON_BYTES:
+        return message
+    cut = encoded[: _CLOSE_REASON_BYTES - 3].decode("utf-8", "ignore") + "…"  # 3 bytes
+    return {**message, "reason": cut}
+
+
+def malformed(message: object) -> str | None:
+    """What is wrong with the shape of a graphql-transport-ws ``message``, if anything
+    strawberry's handler does not check itself."""
+    if not isinstance(message, dict):
+        return "a message must be a JSON object"
+    kind = message.get("type")
+    if kind in ("subscribe", "complete") and not isinstance(message.get("id"), str):
+        return f"a {kind} message needs a string `id`"
+    if kind != "subscribe":
+        return None
+    payload = message.get("payload")
+    if not isinstance(payload, dict):
+        return "a subscribe message needs a `payload` object"
+    if not isinstance(payload.get("query"), str):
+        return "`query` must be a string"
+    for name, kind_ in (("variables", dict), ("extensions", dict), ("operationName", str)):
+        if payload.get(name) is not None and not isinstance(payload[name], kind_):
+            return f"`{name}` must be {'a string' if kind_ is str else 'an object'}"
+    return None
+
+
+class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
+    async def handle_message(self, message: ProtocolMessage) -> None:
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)  # closes the socket with 4400
+            return
+        await super().handle_message(message)
 
 
 class _View(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = _Handler
+
     def __init__(
         self, schema: Schema, settings: ServerSettings, allowed_origins: tuple[str, ...]
     ) -> None:
@@ -92,7 +146,7 @@ class SubscriptionEndpoint:
 
         async def guarded_send(message: Message) -> None:
             if not closed:
-                await send(message)
+                await send(_fitted(message))
 
         async def close(code: int, reason: str) -> Message:
             nonlocal closed

@@ -165,3 +165,42 @@ def test_serve_holds_websocket_frames_to_the_body_limit() -> None:
     uvicorn = SimpleNamespace(Config=lambda app, **options: options, Server=Server)
     serve._run(uvicorn, None, "127.0.0.1", 8000, ServerSettings(max_body_bytes=12_345))
     assert configs[0]["ws_max_size"] == 12_345
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("[]", "a message must be a JSON object"),
+        ("null", "a message must be a JSON object"),
+        ('{"type": "subscribe", "id": "1", "payload": "{ health { ok } }"}', "`payload` object"),
+        ('{"type": "subscribe", "id": "1", "payload": null}', "`payload` object"),
+        ('{"type": "subscribe", "id": ["1"], "payload": {"query": "{ a }"}}', "string `id`"),
+        ('{"type": "complete", "id": {}}', "string `id`"),
+        ('{"type": "subscribe", "id": "1", "payload": {"query": 1}}', "`query` must be a string"),
+        (
+            '{"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "variables": [1]}}',
+            "`variables` must be an object",
+        ),
+        (
+            '{"type": "subscribe", "id": "1", "payload": {"query": "{ a }", "operationName": 5}}',
+            "`operationName` must be a string",
+        ),
+    ],
+)
+def test_a_message_of_the_wrong_shape_closes_the_socket_with_4400(
+    api: TestClient, caplog: pytest.LogCaptureFixture, frame: str, reason: str
+) -> None:
+    with connected(api) as ws:
+        ws.send_text(frame)
+        message = ws.receive()
+    assert (message["type"], message["code"]) == ("websocket.close", 4400)
+    assert reason in message["reason"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_close_reason_quoting_the_client_fits_a_close_frame(api: TestClient) -> None:
+    with connected(api) as ws:
+        ws.send_text('{"type": "' + "é" * 500 + '"}')
+        message = ws.receive()
+    assert message["code"] == 4400 and message["reason"].startswith("Unknown message type: é")
+    assert len(message["reason"].encode()) <= 123
