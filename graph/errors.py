@@ -15,7 +15,9 @@ Every error a user can cause or meet has its own class, and each class knows the
     └── UserInputError                the client sent something wrong    (BAD_USER_INPUT)
         ├── BadIdError                a malformed global ID              (BAD_ID)
         ├── BadCursorError            a cursor this server did not issue (BAD_USER_INPUT)
-        └── QueryTimeout              the request ran past its time      (QUERY_TIMEOUT)
+        ├── QueryTimeout              the request ran past its time      (QUERY_TIMEOUT)
+        └── TooManySubscriptions      one socket's operations are at the limit
+                                                               (TOO_MANY_SUBSCRIPTIONS)
 
 Anything else raised while serving a request is a bug: it is logged, and the client
 sees only "Internal error" with the request id.
@@ -36,6 +38,7 @@ __all__ = [
     "SchemaOutOfDate",
     "SessiongraphError",
     "StoreError",
+    "TooManySubscriptions",
     "TranscriptError",
     "UserInputError",
     "WorkerError",
@@ -124,3 +127,9 @@ class QueryTimeout(UserInputError):
     """The request ran past the server's time limit; its SQL was interrupted."""
 
     code = "QUERY_TIMEOUT"
+
+
+class TooManySubscriptions(UserInputError):
+    """A WebSocket has as many operations running as one may; one must end first."""
+
+    code = "TOO_MANY_SUBSCRIPTIONS"

@@ -13,6 +13,8 @@ that are not an object, ...) closes it with 4400 too, saying what is wrong, as H
 answers such a body with a 400: strawberry's handler would fail on it with a TypeError.
 A close reason is cut to what a close frame holds (strawberry's quote the client: an
 unknown message type, an id in use), which websockets otherwise refuses to send.
+An operation past strawberry's limit per socket (100 running) is refused with the code
+``TOO_MANY_SUBSCRIPTIONS``.
 """
 
 from __future__ import annotations
@@ -21,19 +23,19 @@ import uuid
 from typing import Any, Final
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws import types as protocol
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
-    Message as ProtocolMessage,
-)
 
+from graph.errors import TooManySubscriptions
 from graph.schema import Context, Schema
 from graph.security import tokens_match
 from graph.settings import ServerSettings
@@ -77,12 +79,35 @@ def malformed(message: object) -> str | None:
 
 
 class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
-    async def handle_message(self, message: ProtocolMessage) -> None:
+    async def handle_message(self, message: protocol.Message) -> None:
         problem = malformed(message)
         if problem is not None:
             await self.handle_invalid_message(problem)  # closes the socket with 4400
             return
         await super().handle_message(message)
+
+    async def handle_subscribe(self, message: protocol.SubscribeMessage) -> None:
+        # strawberry refuses the operation past the limit with an error without a code.
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        ):
+            refusal = TooManySubscriptions(
+                f"{limit} operations are running on this socket, as many as one may: "
+                "complete one first",
+                maximum=limit,
+            )
+            error = GraphQLError(
+                refusal.message, extensions={**refusal.extensions, "code": refusal.code}
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
 
 
 class _View(GraphQL[Context, None]):

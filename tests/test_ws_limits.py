@@ -204,3 +204,23 @@ def test_a_close_reason_quoting_the_client_fits_a_close_frame(api: TestClient) -
         message = ws.receive()
     assert message["code"] == 4400 and message["reason"].startswith("Unknown message type: é")
     assert len(message["reason"].encode()) <= 123
+
+
+def test_an_operation_past_the_sockets_limit_is_refused_with_a_code(api: TestClient) -> None:
+    with connected(api) as ws:
+        for n in range(100):
+            subscribe(ws, f"s{n}", "subscription { sessionsChanged { sessionId } }")
+        subscribe(ws, "over", "{ health { ok } }")
+        frame = ws.receive_json()
+        assert (frame["type"], frame["id"]) == ("error", "over")
+        assert frame["payload"][0]["extensions"] == {
+            "code": "TOO_MANY_SUBSCRIPTIONS",
+            "maximum": 100,
+        }
+        ws.send_json({"type": "complete", "id": "s0"})  # one ends: another may start
+        subscribe(ws, "next", "{ health { ok } }")
+        assert ws.receive_json() == {
+            "id": "next",
+            "type": "next",
+            "payload": {"data": {"health": {"ok": True}}},
+        }
