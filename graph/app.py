@@ -93,14 +93,23 @@ async def scrape(state: State) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_app(api: Starlette) -> Starlette:
+def metrics_app(api: Starlette, host: str | None = None) -> Starlette:
     """``/metrics`` of ``api`` alone, without a token: for ``serve --metrics-port``, which
-    listens on a loopback address only."""
+    listens on a loopback address only (``host``). It answers the ``Host`` names the API
+    answers, and ``host``: loopback alone does not stop a DNS-rebound page from reading it.
+    """
+    server: ServerSettings = api.state.server
+    hosts = list(server.allowed_hosts)
+    if host is not None and host not in hosts:
+        hosts.append(host)
 
     async def endpoint(request: Request) -> Response:
         return await scrape(api.state)
 
-    return Starlette(routes=[Route("/metrics", endpoint, methods=["GET"])])
+    return Starlette(
+        routes=[Route("/metrics", endpoint, methods=["GET"])],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)],
+    )
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from graphql import ExecutionResult, parse
 
+from graph.app import create_app, metrics_app
 from graph.feed import ChangeFeed
 from graph.schema import Context, build_schema
 from graph.schema.limits import estimate_cost
@@ -158,3 +161,19 @@ async def test_an_unusable_time_zone_is_bad_user_input(
 def test_a_server_zone_that_is_no_zone_is_utc(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
     monkeypatch.setenv("TZ", zone)
     assert local_zone() is None
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("127.0.0.1:9464", 200), ("localhost", 200), ("127.0.0.2:9464", 200), ("evil.com", 400)],
+)
+async def test_the_metrics_port_answers_the_host_names_the_api_answers(
+    tmp_path: Path, migrated: Path, host: str, status: int
+) -> None:
+    shutil.copyfile(migrated, tmp_path / "s.db")
+    api = create_app(tmp_path / "s.db", server=ServerSettings(token="t" * 32))
+    async with api.router.lifespan_context(api):
+        side = httpx.ASGITransport(app=metrics_app(api, "127.0.0.2"))
+        async with httpx.AsyncClient(transport=side, base_url="http://127.0.0.1") as client:
+            response = await client.get("/metrics", headers={"host": host})
+    assert response.status_code == status  # a DNS-rebound page's Host is its own name

@@ -251,7 +251,7 @@ def serve(
             from graph.app import metrics_app
 
             side = uvicorn.Config(
-                metrics_app(api),
+                metrics_app(api, metrics_host),
                 host=metrics_host,
                 port=metrics_port,
                 log_level="warning",
