@@ -177,3 +177,23 @@ async def test_the_metrics_port_answers_the_host_names_the_api_answers(
         async with httpx.AsyncClient(transport=side, base_url="http://127.0.0.1") as client:
             response = await client.get("/metrics", headers={"host": host})
     assert response.status_code == status  # a DNS-rebound page's Host is its own name
+
+
+TWO_OPERATIONS = "query A { stats { sessions } } query B { health { ok } }"
+
+
+async def test_several_operations_without_an_operation_name_are_a_request_error(
+    client: httpx.AsyncClient,
+) -> None:
+    for _ in range(2):  # the second time, the prepared path has seen the document
+        named = await client.post("/graphql", json={"query": TWO_OPERATIONS, "operationName": "B"})
+        assert named.json() == {"data": {"health": {"ok": True}}}
+    for accept in ("application/json", "application/graphql-response+json"):
+        response = await client.post(
+            "/graphql", json={"query": TWO_OPERATIONS}, headers={"accept": accept}
+        )
+        assert response.status_code == 400
+        assert _codes(response.json()) == ["BAD_REQUEST"]
+        assert "`operationName`" in response.json()["errors"][0]["message"]
+    response = await client.get("/graphql", params={"query": TWO_OPERATIONS})
+    assert response.status_code == 400 and _codes(response.json()) == ["BAD_REQUEST"]

@@ -68,6 +68,7 @@ COSTLY = "query { sessions(first: 500) { nodes { messages(first: 500) { nodes { 
             "QUERY_TOO_COSTLY",
         ),
         ("{ health { ok } }", {"operationName": "Other"}, "BAD_REQUEST"),
+        ("query A { health { ok } } query B { health { ok } }", {}, "BAD_REQUEST"),
         ("{ nope }", {}, "GRAPHQL_VALIDATION_FAILED"),  # as before
     ],
 )

@@ -27,6 +27,7 @@ from graph.schema.errors import MaskInternalErrors, add_codes
 from graph.schema.execution import CycleFreeExecutionContext
 from graph.schema.limits import limit_extensions
 from graph.schema.nodes import NODES
+from graph.schema.operations import OperationPicked
 from graph.schema.prepared import PreparedQueries
 from graph.schema.query import Query
 from graph.schema.scalars import SCALARS
@@ -140,6 +141,7 @@ def build_schema(settings: ServerSettings | None = None) -> Schema:
         # Parsing is per-document work: cached across requests (the cache lives at
         # module level, so a fresh extension per request shares it).
         lambda: ParserCache(maxsize=256),
+        OperationPicked,
         *limit_extensions(settings),
         lambda: ThreadedValidation(results),
     ]
