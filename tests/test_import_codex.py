@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import graph.importers.importer as importer_module
 from graph.blocks.codex import blocks as codex_blocks
 from graph.content import records_of
 from graph.crypto import MasterKey
@@ -19,6 +20,8 @@ from graph.inputs import TokenTotals
 from graph.store import Store, load_migrations
 from graph.store.keyring import KeyMaterial
 from tests.conftest import FIXTURES, GraphQL
+from tests.test_import_incremental import fresh_snapshot
+from tests.test_import_support import snapshot
 
 SID = "019fc8be-0000-7000-8000-00000000c0de"
 
@@ -370,5 +373,38 @@ async def test_migration_0015_counts_the_turns_stored_with_shared_line_keys(
         await store.revert(len(load_migrations()) - 14, backup=False)
         assert (await session(store, "s-two")).tokens.input == 0  # as 0014 counted them
         assert await store.check() == []
+    finally:
+        await store.close()
+
+
+ROLLOUTS = sorted((FIXTURES / "codex").glob("**/*.jsonl"))
+
+
+@pytest.mark.parametrize("how", ["saved-state", "replayed", "batches"])
+@pytest.mark.parametrize("sample", ROLLOUTS, ids=[p.name[-24:] for p in ROLLOUTS])
+async def test_a_rollout_split_at_every_line_is_stored_as_in_one_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
+) -> None:
+    """Every line boundary a run boundary (appended a line at a time, each run taking up
+    the saved state or replaying the lines before) or a batch boundary: the same
+    messages, usage, models and counts as one import. A turn went on past a cut after
+    its last token_count with no usage, and took the model of the later run."""
+    whole = await fresh_snapshot(tmp_path, sample, "whole")
+    lines = sample.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "live" / sample.name
+    path.parent.mkdir()
+    store = await Store.open(tmp_path / "split.db")
+    try:
+        if how == "batches":
+            monkeypatch.setattr(importer_module, "BATCH_LINES", 1)
+            path.write_bytes(b"".join(lines))
+            await import_paths(store, [path], worker=False)
+        for count in range(1, len(lines) + 1) if how != "batches" else ():
+            path.write_bytes(b"".join(lines[:count]))
+            await import_paths(store, [path], worker=False)
+            if how == "replayed":  # a state saved before migration 0014: none
+                with sqlite3.connect(tmp_path / "split.db") as conn:
+                    conn.execute("UPDATE import_files SET resume = NULL")
+        assert await snapshot(store) == whole
     finally:
         await store.close()

@@ -67,6 +67,7 @@ _THREAD_NAME_RANK: Final = 3  # a name the user gave, like Claude Code's custom-
 # Keys made of a line of the file: a prompt (``u:<line>``) and a turn without an id,
 # named by its prompt's line (``a:<line>``). They name a message of that file only.
 _LINE_KEYS: Final = ("u:", "a:")
+_TURN_KEY: Final = "t:"  # a turn named by its id: any later line can name it again
 
 
 def is_context_prompt(text: str) -> bool:
@@ -129,14 +130,21 @@ class CodexParser(TranscriptParser):
         self._prompt_line = 0  # the last user or developer message: a turn without an id
         self._model: str | None = None
         self._last_total: Any = None
+        # What each assistant message read so far amounts to: its token totals, and its
+        # model (the first one in force at one of its records). A later batch that adds
+        # to one starts from these, as if the lines before it were in the same batch.
         self._turn_usage: dict[str, TokenTotals] = {}
+        self._turn_model: dict[str, str] = {}
 
     def resume(self, fh: BinaryIO, offset: int, state: str | None) -> None:
         """Take up the turn, model and token totals the lines before ``offset`` leave (a
         rollout's items do not all name their turn): from ``state``, saved by the last
         run, else by replaying those lines (a parse of them)."""
-        if state is not None:
-            self._restore(orjson.loads(state))
+        saved = orjson.loads(state) if state is not None else None
+        # A state saved before "turns" was kept lacks the models and the earlier turns'
+        # totals: the lines are replayed instead.
+        if isinstance(saved, dict) and "turns" in saved:
+            self._restore(saved)
             return
         fh.seek(0)
         for line_no, raw in enumerate(fh.read(offset).splitlines(keepends=True), start=1):
@@ -159,8 +167,6 @@ class CodexParser(TranscriptParser):
 
     def state(self) -> str | None:
         """What carries over past the lines fed so far (see :meth:`resume`), as JSON."""
-        key = self._usage_key()
-        usage = self._turn_usage.get(key)
         batch = self.batch
         return orjson.dumps(
             {
@@ -169,7 +175,7 @@ class CodexParser(TranscriptParser):
                 "prompt": self._prompt_line,
                 "model": self._model,
                 "total": self._last_total,
-                "usage": None if usage is None else [key, *usage],
+                "turns": self._turns(),
                 "ts": self._previous_ts,
                 "ids": [batch.session_id, batch.agent_id, batch.parent_session_id],
             }
@@ -181,12 +187,27 @@ class CodexParser(TranscriptParser):
         self._prompt_line = int(state.get("prompt") or 0)
         self._model = state.get("model")
         self._last_total = state.get("total")
-        usage = state.get("usage")
-        if usage:
-            self._turn_usage = {usage[0]: TokenTotals(*usage[1:])}
+        for key, (model, *usage) in (state.get("turns") or {}).items():
+            if model is not None:
+                self._turn_model[key] = model
+            if usage:
+                self._turn_usage[key] = TokenTotals(*usage)
         self._previous_ts = state.get("ts") or self._previous_ts
         session_id, agent_id, parent = state.get("ids") or (None, None, None)
         self.batch = Batch(session_id=session_id, agent_id=agent_id, parent_session_id=parent)
+
+    def _turns(self) -> dict[str, list[Any]]:
+        """The assistant messages later lines can still add to, as ``{key: [model,
+        *usage]}``: every turn with an id, and the current one (a key made of a line is
+        never named again once the next prompt comes)."""
+        current = self._usage_key()
+        keys = self._turn_model.keys() | self._turn_usage.keys()
+        turns: dict[str, list[Any]] = {}
+        for key in sorted(keys):
+            if key.startswith(_TURN_KEY) or key == current:
+                usage = self._turn_usage.get(key)
+                turns[key] = [self._turn_model.get(key), *(usage or ())]
+        return turns
 
     def _usage_key(self) -> str:
         """The message a token count without its own turn adds to: the current turn."""
@@ -277,23 +298,35 @@ class CodexParser(TranscriptParser):
         text: bytes | None,
         usage: TokenTotals | None = None,
     ) -> None:
+        model = self._model_of(key) if role == "assistant" else None
         existing = batch.messages.get(key)
         if existing is not None:
             existing.add(line_no, record, text)
-            existing.model = existing.model or self._model
+            existing.model = model
             if usage is not None:
                 existing.usage = usage
             return
+        if role == "assistant" and usage is None:
+            # A turn an earlier batch began: its totals so far, not none (the store
+            # takes a message's usage and model from its latest records).
+            usage = self._turn_usage.get(key)
         batch.messages[key] = NewMessage(
             msg_key=key,
             role=role,
             timestamp=ts,
             records=[(line_no, record)],
-            model=self._model if role == "assistant" else None,
+            model=model,
             usage=usage,
             texts=None if text is None else [text],
             source=SOURCE,
         )
+
+    def _model_of(self, key: str) -> str | None:
+        """An assistant message's model: the first one in force at any of its records."""
+        model = self._turn_model.get(key)
+        if model is None and self._model is not None:
+            model = self._turn_model[key] = self._model
+        return model
 
     def _event(
         self,
