@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
-from graph.importers import reading
+from graph.importers import aliases, reading
 from graph.importers.batch import UNREADABLE, Batch, Problem
 from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
@@ -112,7 +112,7 @@ class _Importer:
         self.unreadable: list[Problem] = []
 
     async def run(self, found: Found) -> ImportSummary:
-        files = found.files
+        files = aliases.distinct(found.files)  # a file reached twice (a symlink): once
         summary = self.summary
         summary.files = len(files)
         self.unreadable += [
@@ -121,16 +121,18 @@ class _Importer:
         ]
         async with self.store.read() as reader:
             states = await reader.transcripts.file_states([str(f.path) for f in files])
-            plans = self._plan(files, states)
-            known = [p.state.conversation_pk for p in plans if p.action in _GOES_ON and p.state]
-            by_pk = await reader.transcripts.conversation_contexts(
-                [pk for pk in known if pk is not None]
-            )
-        plans = [self._check_append(plan, by_pk) for plan in plans]
+        plans = self._plan(files, states)
+        # A copy of a file new in this run is planned once that file is stored: it is then
+        # known as the same transcript (see graph.importers.aliases).
+        plans, later = aliases.first_of_each(plans)
+        plans = await self._take_up(plans)
         if self.progress is not None:
-            self.progress.start(len(plans), sum(max(p.size - p.offset, 0) for p in plans))
-        if plans:
-            await self._import_all(plans)
+            every = plans + later
+            self.progress.start(len(every), sum(max(p.size - p.offset, 0) for p in every))
+        await self._read(plans)
+        if later:
+            await self._read(await self._take_up(later))
+        if plans or later:
             async with self.store.write() as writer:
                 if self.titles.waiting:
                     await self.titles.finish(writer)
@@ -162,6 +164,30 @@ class _Importer:
             else:
                 plans.append(plan)
         return plans
+
+    async def _take_up(self, plans: list[Plan]) -> list[Plan]:
+        """Plans of new files that are stored transcripts (moved, copied...) go on from
+        their states (see graph.importers.aliases): those unchanged are skipped."""
+        kept = []
+        for plan in await aliases.take_up(self.store, plans):
+            if plan.action is Action.SKIP:
+                self.summary.files_unchanged += 1
+            else:
+                kept.append(plan)
+        return kept
+
+    async def _read(self, plans: list[Plan]) -> None:
+        """Read and store what ``plans`` say, those that carry on with a stored file
+        checked first (see below)."""
+        known = [p.state.conversation_pk for p in plans if p.action in _GOES_ON and p.state]
+        if any(pk is not None for pk in known):
+            async with self.store.read() as reader:
+                by_pk = await reader.transcripts.conversation_contexts(
+                    [pk for pk in known if pk is not None]
+                )
+            plans = [self._check_append(plan, by_pk) for plan in plans]
+        if plans:
+            await self._import_all(plans)
 
     def _check_append(self, plan: Plan, by_pk: dict[int, ConversationContext]) -> Plan:
         if plan.action not in _GOES_ON or plan.state is None:

@@ -38,8 +38,10 @@ __all__ = [
     "conversation_contexts",
     "conversation_events",
     "conversation_messages",
+    "file_heads",
     "file_states",
     "first_event_value",
+    "forget_file",
     "free_line_base",
     "link_agent",
     "session_pk_of_message_uuid",
@@ -80,6 +82,20 @@ async def file_states(conn: aiosqlite.Connection, paths: Sequence[str]) -> dict[
         (json_list(list(paths)),),
     )
     return {row[0]: FileState(*row) for row in rows}
+
+
+async def file_heads(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+    """(path, head fingerprint) of every file read as lines whose rows are stored."""
+    rows = await conn.execute_fetchall(
+        "SELECT path, head_hash FROM import_files"
+        " WHERE conversation_pk IS NOT NULL AND head_hash NOT LIKE 'whole:%' ORDER BY path"
+    )
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+async def forget_file(conn: aiosqlite.Connection, path: str) -> None:
+    """Drop the saved state of ``path`` (the rows read from it stay)."""
+    await conn.execute("DELETE FROM import_files WHERE path = ?", (path,))
 
 
 async def free_line_base(conn: aiosqlite.Connection, conversation_pk: int, path: str) -> int:
@@ -291,6 +307,12 @@ class Transcripts:
 
     async def file_states(self, paths: Sequence[str]) -> dict[str, FileState]:
         return await file_states(self._conn, paths)
+
+    async def file_heads(self) -> list[tuple[str, str]]:
+        return await file_heads(self._conn)
+
+    async def forget_file(self, path: str) -> None:
+        await forget_file(self._conn, path)
 
     async def conversation_contexts(
         self, conversation_pks: Sequence[int]
