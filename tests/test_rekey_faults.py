@@ -336,6 +336,22 @@ async def test_a_key_for_an_old_plaintext_database_is_refused_before_migrating(
     assert schema_version(db) == LATEST - 1 and copies(db) == []
 
 
+def test_encrypt_refuses_a_newer_database_before_copying_it(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    write_key_file(key)
+    db = tmp_path / "x.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    with sqlite3.connect(db) as conn:  # what a newer sessiongraph would have recorded
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?, 'future', 'x', '2030-01-01')", (LATEST + 1,)
+        )
+    for _ in range(2):
+        result = runner.invoke(cli, ["encrypt", "--db", str(db), "--key-file", str(key)])
+        assert result.exit_code == 1
+        assert "does not know: upgrade sessiongraph" in result.stderr
+        assert copies(db) == []  # no plaintext copy left behind, run after run
+
+
 async def test_migrate_down_keeps_an_encrypted_database_readable(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     store = await Store.open(db, key=material())

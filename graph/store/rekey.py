@@ -193,6 +193,9 @@ async def _encrypt(
         await store.finish_cleanup()  # killed after its last commit: finish the job
         return True
     if pending is None:
+        # A database this code can not migrate (newer, or an applied migration edited)
+        # is refused before a plaintext copy of it is left beside it.
+        await store.migrator().verify()
         final, master = new_state(material)
         # One copy of the plaintext database (taken before migrating, so it serves as
         # the migrations' copy too) stays until the encryption has succeeded.
