@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,16 @@ from graph.store import (
 from graph.times import format_timestamp
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def foreign_db(path: Path) -> Path:
+    """Another program's SQLite file: a table of its own, no sessiongraph in it."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE notes (body)")
+        conn.execute("INSERT INTO notes VALUES ('my own words')")
+    conn.close()
+    return path
 
 
 def migrations_before(version: int) -> list[Migration]:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ChecksumMismatch, MigrationError, SchemaOutOfDate
+from graph.errors import ChecksumMismatch, MigrationError, SchemaOutOfDate, StoreError
 from graph.store import Store, load_migrations
 from graph.store.migrations import default_migrations_dir
 from tests.conftest import LATEST
-from tests.factories import make_sessions
+from tests.factories import foreign_db, make_sessions
 
 NEXT, AFTER = LATEST + 1, LATEST + 2
 
@@ -114,6 +114,19 @@ async def test_an_edited_applied_migration_refuses_to_start(
         assert (await store.migrator().status())[0].state == "changed"
     finally:
         await store.close()
+
+
+async def test_another_programs_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    foreign = foreign_db(tmp_path / "notes.db")
+    before = foreign.read_bytes()
+    for migrate in (True, False):
+        with pytest.raises(StoreError, match=r"notes.db is not a sessiongraph database \(its"):
+            await Store.open(foreign, migrate=migrate)
+    assert foreign.read_bytes() == before and tables(foreign) == {"notes"}
+    empty = tmp_path / "empty.db"
+    empty.touch()  # an empty file is a new database, as a missing one is
+    await (await Store.open(empty)).close()
+    assert {"schema_migrations", "sessions"} <= tables(empty)
 
 
 async def test_a_database_newer_than_the_code_is_refused(

@@ -20,7 +20,7 @@ from graph.importers.importer import import_paths
 from graph.metrics import MAX_OPERATIONS, OTHER_OPERATIONS
 from graph.settings import ServerSettings
 from graph.store import KeyMaterial, Store, load_migrations, snapshots
-from tests.factories import make_sessions
+from tests.factories import foreign_db, make_sessions
 
 runner = CliRunner()
 KEY = KeyMaterial(key=MasterKey(bytes(range(32))))
@@ -88,6 +88,21 @@ def test_a_damaged_or_foreign_backup_is_refused_and_nothing_is_touched(tmp_path:
         assert result.exit_code != 0
         assert result.stderr.count("\n") == 1 and "sessiongraph: error:" in result.stderr
         assert db.read_bytes() == before
+
+
+def test_backup_and_restore_leave_another_programs_database_alone(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    good = snapshots.backup(db, tmp_path / "good.db").path
+    foreign = foreign_db(tmp_path / "notes.db")
+    before = foreign.read_bytes()
+    for command in (["backup"], ["restore", str(good)]):
+        result = runner.invoke(cli, [*command, "--db", str(foreign)])
+        assert result.exit_code == 1, command
+        assert result.stderr.count("\n") == 1 and "is not a sessiongraph database" in result.stderr
+    assert foreign.read_bytes() == before  # restore would have set it aside, then deleted it
+    assert [p.name for p in tmp_path.glob("notes*")] == ["notes.db"]
+    assert not list(tmp_path.glob("backups/notes*"))
 
 
 async def test_restore_refuses_while_in_use_and_migrates_an_older_backup(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from graph.store.rekey import encrypt_database, rotate_key
 from tests.conftest import LATEST
-from tests.factories import make_sessions
+from tests.factories import foreign_db, make_sessions
 from tests.search_corpus import build_corpus
 
 KEY = MasterKey(bytes(range(32)))
@@ -350,6 +350,19 @@ def test_encrypt_refuses_a_newer_database_before_copying_it(tmp_path: Path) -> N
         assert result.exit_code == 1
         assert "does not know: upgrade sessiongraph" in result.stderr
         assert copies(db) == []  # no plaintext copy left behind, run after run
+
+
+def test_encrypt_and_stats_leave_another_programs_database_alone(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    write_key_file(key)
+    foreign = foreign_db(tmp_path / "notes.db")
+    before = foreign.read_bytes()
+    for command in (["encrypt", "--key-file", str(key)], ["stats"], ["migrate", "status"]):
+        result = runner.invoke(cli, [*command, "--db", str(foreign)])
+        assert result.exit_code == 1, command
+        assert result.stderr.startswith("sessiongraph: error: ")
+        assert result.stderr.count("\n") == 1 and "is not a sessiongraph database" in result.stderr
+    assert foreign.read_bytes() == before and copies(foreign) == []
 
 
 async def test_migrate_down_keeps_an_encrypted_database_readable(tmp_path: Path) -> None:

@@ -8,12 +8,15 @@ from typing import Final
 
 import aiosqlite
 
+from graph.errors import StoreError
+
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "PAGE_SIZE",
     "StatementCounter",
     "open_connection",
     "read_only_uri",
+    "refuse_foreign",
     "sqlite_connection",
 ]
 
@@ -44,6 +47,42 @@ WAL_AUTOCHECKPOINT_BYTES: Final = 32 << 20
 # are transcript content of 1-50 KB: 16 KiB pages store it in fewer overflow pages, and
 # a commit writes a third fewer WAL frames; an import ran 10% faster, the file 8% smaller.
 PAGE_SIZE: Final = 16384
+
+
+def refuse_foreign(path: Path) -> None:
+    """Refuse a SQLite file that has tables but no sessiongraph migration record.
+
+    Migrating it would add sessiongraph's tables beside someone else's data (and
+    ``encrypt`` would then call it encrypted while their tables stay as they are). A
+    missing or empty file, or one without tables, is a new database. Read-only: the file
+    is not touched. A file SQLite can not read is left to the open to report.
+
+    Raises:
+        StoreError: ``path`` is some other program's database.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return
+        conn = sqlite3.connect(read_only_uri(path), uri=True)
+    except (OSError, sqlite3.Error):
+        return
+    try:
+        names = {
+            str(row[0])
+            for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    if names and "schema_migrations" not in names:
+        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        raise StoreError(
+            f"{path} is not a sessiongraph database (its tables: {shown}); it was left "
+            "untouched: pass the --db of a sessiongraph database, or a new file"
+        )
 
 
 async def open_connection(

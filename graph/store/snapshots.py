@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from graph.errors import StoreError
-from graph.store.connection import read_only_uri
+from graph.store.connection import read_only_uri, refuse_foreign
 from graph.store.keyring import KeyMaterial, codec_for
 
 __all__ = [
@@ -127,7 +127,12 @@ def _check(path: Path) -> tuple[dict[str, int], int, dict[str, str]]:
 
 
 def backup(db: Path, target: Path) -> Backup:
-    """Copy ``db`` to ``target`` (a file path) as of one commit, verified, mode 0600."""
+    """Copy ``db`` to ``target`` (a file path) as of one commit, verified, mode 0600.
+
+    Raises:
+        StoreError: ``db`` is not a sessiongraph database, or the copy failed its checks.
+    """
+    refuse_foreign(db)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
@@ -183,7 +188,8 @@ async def restore(backup_path: Path, db: Path, key: KeyMaterial | None) -> Backu
     """Put ``backup_path`` in place of ``db`` (see the module docstring).
 
     Raises:
-        StoreError: the backup is damaged, foreign or newer than this code.
+        StoreError: the backup is damaged, foreign or newer than this code, or ``db``
+            is another program's database.
         ConfigError: it is encrypted and ``key`` does not open it (or the reverse).
         BusyDatabase: a server or watcher holds ``db``.
     """
@@ -197,6 +203,7 @@ async def restore(backup_path: Path, db: Path, key: KeyMaterial | None) -> Backu
             f"({latest}): restore it with the version that made it"
         )
     codec_for(state, key, str(backup_path))  # a wrong or missing key fails here
+    refuse_foreign(db)  # set aside, then deleted: only ever a sessiongraph database
     db.parent.mkdir(parents=True, exist_ok=True)
     lease = os.open(_lease_path(db), os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -17,7 +17,7 @@ from graph.crypto import Codec, PlainCodec
 from graph.errors import CleanupPending, SchemaOutOfDate, StoreError
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
-from graph.store.connection import StatementCounter, open_connection
+from graph.store.connection import StatementCounter, open_connection, refuse_foreign
 from graph.store.faults import file_faults
 from graph.store.indexing import SearchIndexer
 from graph.store.keyring import (
@@ -151,7 +151,12 @@ class Store(Upkeep):
             log.warning("%s", exc)
 
     async def connect(self) -> None:
-        """Open the writer connection (readers open lazily, after migrations)."""
+        """Open the writer connection (readers open lazily, after migrations).
+
+        Raises:
+            StoreError: the file is another program's database, or can not be opened.
+        """
+        refuse_foreign(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await open_connection(
