@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,53 @@ async def test_wal_foreign_keys_and_readers_are_read_only(store: Store) -> None:
         assert [tuple(r) for r in await conn.execute_fetchall("PRAGMA foreign_keys")] == [(1,)]
         with pytest.raises(sqlite3.OperationalError):
             await conn.execute("DELETE FROM sessions")
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    old = os.umask(0o022)  # what a file gets when nobody asks for a mode
+    yield
+    os.umask(old)
+
+
+def modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_a_new_database_its_wal_and_its_folder_are_private(tmp_path: Path) -> None:
+    db = tmp_path / "share" / "sessiongraph" / "s.db"
+    store = await Store.open(db)
+    try:
+        await make_sessions(store, 1)
+        async with store.read():
+            pass
+        assert modes(db.parent) == {"s.db": 0o600, "s.db-wal": 0o600, "s.db-shm": 0o600}
+    finally:
+        await store.close()
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "share").stat().st_mode & 0o777 == 0o755  # not sessiongraph's own
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_an_existing_database_others_can_read_is_made_private(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir(mode=0o755)
+    db = folder / "s.db"
+    await (await Store.open(db)).close()
+    db.chmod(0o644)
+    (folder / "notes.txt").write_text("the user's own")
+    store = await Store.open(db)
+    try:
+        assert modes(folder) == {
+            "s.db": 0o600,
+            "s.db-wal": 0o600,
+            "s.db-shm": 0o600,
+            "notes.txt": 0o644,
+        }
+    finally:
+        await store.close()
+    assert folder.stat().st_mode & 0o777 == 0o755
 
 
 async def test_a_failing_migration_leaves_the_database_as_it_was(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Final
@@ -14,11 +17,15 @@ __all__ = [
     "BUSY_TIMEOUT_MS",
     "PAGE_SIZE",
     "StatementCounter",
+    "create_private",
+    "narrow_mode",
     "open_connection",
     "read_only_uri",
     "refuse_foreign",
     "sqlite_connection",
 ]
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS: Final = 5_000
 WRITER_CACHE_KIB: Final = 64 * 1024
@@ -83,6 +90,35 @@ def refuse_foreign(path: Path) -> None:
             f"{path} is not a sessiongraph database (its tables: {shown}); it was left "
             "untouched: pass the --db of a sessiongraph database, or a new file"
         )
+
+
+def create_private(path: Path) -> None:
+    """Create the database file ``path`` mode 0600 (and its folder 0700) if it is missing.
+
+    It holds every transcript, credentials included (in plaintext unless encrypted), so
+    it is made before SQLite opens it: SQLite gives the -wal and -shm it creates the
+    main file's mode. Folders that exist are the user's and keep their mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def narrow_mode(path: Path) -> None:
+    """Take group and others' access off an open database made before it was created
+    private, and off its -wal and -shm: they hold what it holds.
+
+    Only once SQLite has opened it (a file that is not a database keeps its mode), and
+    logged at INFO, not shown: the command's own output stays what it is.
+    """
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = file.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+                log.info("%s was readable by other users: now mode %o", file, mode & 0o700)
+        except OSError:
+            continue  # missing, or not ours to change: SQLite reports what matters
 
 
 async def open_connection(

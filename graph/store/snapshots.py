@@ -204,7 +204,7 @@ async def restore(backup_path: Path, db: Path, key: KeyMaterial | None) -> Backu
         )
     codec_for(state, key, str(backup_path))  # a wrong or missing key fails here
     refuse_foreign(db)  # set aside, then deleted: only ever a sessiongraph database
-    db.parent.mkdir(parents=True, exist_ok=True)
+    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     lease = os.open(_lease_path(db), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -17,7 +17,13 @@ from graph.crypto import Codec, PlainCodec
 from graph.errors import CleanupPending, SchemaOutOfDate, StoreError
 from graph.store.changes import changes_head
 from graph.store.checkpoints import BackgroundCheckpoints
-from graph.store.connection import StatementCounter, open_connection, refuse_foreign
+from graph.store.connection import (
+    StatementCounter,
+    create_private,
+    narrow_mode,
+    open_connection,
+    refuse_foreign,
+)
 from graph.store.faults import file_faults
 from graph.store.indexing import SearchIndexer
 from graph.store.keyring import (
@@ -157,7 +163,7 @@ class Store(Upkeep):
             StoreError: the file is another program's database, or can not be opened.
         """
         refuse_foreign(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         try:
             self._writer = await open_connection(
                 self.path,
@@ -166,6 +172,7 @@ class Store(Upkeep):
             )
         except aiosqlite.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        narrow_mode(self.path)
 
     @property
     def writer_connection(self) -> aiosqlite.Connection:
