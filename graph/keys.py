@@ -12,7 +12,7 @@ from graph.config import APP_NAME
 from graph.crypto import MasterKey
 from graph.errors import ConfigError
 from graph.security import read_private_file
-from graph.store.keyring import KeyMaterial
+from graph.store.keyring import KeyMaterial, file_state
 
 __all__ = ["KEY_ENV", "KEY_FILE_ENV", "default_key_path", "resolve_key", "write_key_file"]
 
@@ -37,12 +37,32 @@ def resolve_key(
     key_file: Path | None = None,
     passphrase_file: Path | None = None,
     passphrase: str | None = None,
+    *,
+    db: Path | None = None,
 ) -> KeyMaterial | None:
-    """The key material to open a database with (flags first, then the environment).
+    """The key material to open a database with: the flags, else the environment, else
+    (given ``db``) the default key file, for an encrypted or a new database.
+
+    The default key file is what ``sessiongraph keygen`` writes: having one means the
+    user set up a key, so a new database is created encrypted with it. A plaintext
+    database that holds sessions opens without it (``encrypt`` is how it gets a key).
 
     Returns:
-        ``None`` when nothing was given: the database must then be a plaintext one.
+        ``None`` when there is no key: the database must then be a plaintext one.
     """
+    given = _given_key(key_file, passphrase_file, passphrase)
+    if given is not None or db is None:
+        return given
+    default = default_key_path()
+    if default.is_file() and file_state(db) != "plaintext":
+        return KeyMaterial(key=read_key_file(default))
+    return None
+
+
+def _given_key(
+    key_file: Path | None, passphrase_file: Path | None, passphrase: str | None
+) -> KeyMaterial | None:
+    """The key material of the flags, else of the environment."""
     if passphrase is not None:
         return KeyMaterial(passphrase=passphrase)
     if passphrase_file is not None:

@@ -2,18 +2,16 @@
 
 Claude Code starts them with its own environment and no terminal, so there is nobody
 to ask for a passphrase, and ``$SESSIONGRAPH_KEY_FILE`` may not be set there. The key
-comes from the flags and the environment as for every command, else, for an encrypted
-database, from the default key file that ``sessiongraph keygen`` writes.
+comes from the flags, the environment or the default key file that ``sessiongraph
+keygen`` writes, as for every command (see :func:`graph.keys.resolve_key`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from graph.errors import ConfigError
-from graph.keys import default_key_path, read_key_file, resolve_key
+from graph.keys import resolve_key
 from graph.store import Store
-from graph.store.keyring import KeyMaterial
 
 __all__ = ["open_unattended"]
 
@@ -31,15 +29,5 @@ async def open_unattended(
         ConfigError: no usable key for an encrypted database (or a key for a plain one).
         SchemaOutOfDate: migrations are pending and ``migrate`` is false.
     """
-    key = resolve_key(key_file, passphrase_file)
-    try:
-        return await Store.open(path, key=key, migrate=migrate)
-    except ConfigError as exc:
-        fallback = default_key_path()
-        if key is not None or not fallback.exists():
-            raise
-        try:
-            default = KeyMaterial(key=read_key_file(fallback))
-            return await Store.open(path, key=default, migrate=migrate)
-        except ConfigError:
-            raise exc from None
+    key = resolve_key(key_file, passphrase_file, db=path)
+    return await Store.open(path, key=key, migrate=migrate)

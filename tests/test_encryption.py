@@ -505,6 +505,29 @@ def test_keygen_encrypt_and_rotate_from_the_command_line(tmp_path: Path) -> None
     assert lax.exit_code == 1 and "readable by other users" in lax.stderr
 
 
+def test_the_default_key_file_opens_encrypted_and_new_databases_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples_dir: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name in ("SESSIONGRAPH_KEY", "SESSIONGRAPH_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    plain = str(tmp_path / "plain.db")
+    assert runner.invoke(cli, ["demo", "--db", plain]).exit_code == 0
+    assert runner.invoke(cli, ["keygen"]).exit_code == 0  # the default key file
+    for command in (["demo"], ["import", str(samples_dir / "short.jsonl")]):
+        db = str(tmp_path / f"{command[0]}.db")
+        assert runner.invoke(cli, [*command, "--db", db]).exit_code == 0
+        stats = runner.invoke(cli, ["stats", "--json", "--db", db])
+        assert json.loads(stats.stdout)["encrypted"] is True, command
+    stats = runner.invoke(cli, ["stats", "--json", "--db", plain])  # stays plaintext
+    assert stats.exit_code == 0 and json.loads(stats.stdout)["encrypted"] is False
+    refused = runner.invoke(cli, ["encrypt", "--db", plain])  # which key: said, not guessed
+    assert refused.exit_code == 1 and "encrypt needs a key" in refused.stderr
+    (tmp_path / "config" / "sessiongraph" / "key").unlink()
+    refused = runner.invoke(cli, ["stats", "--db", str(tmp_path / "demo.db")])
+    assert refused.exit_code == 1 and "is encrypted" in refused.stderr
+
+
 def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "key"
     key = write_key_file(path)

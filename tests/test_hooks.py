@@ -23,6 +23,7 @@ from graph.hooks import EVENTS, hook_command, install, is_ours, uninstall
 from graph.keys import write_key_file
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
+from tests.factories import make_sessions
 from tests.test_import_support import MAIN
 
 runner = CliRunner()
@@ -336,3 +337,24 @@ async def test_hook_opens_an_encrypted_database_with_the_default_key_file(
     (home / ".config" / "sessiongraph" / "key").unlink()
     done = run_hook(home, hook_input(project / f"{MAIN}.jsonl"), "--db", str(db))
     assert done.returncode == 0 and "is encrypted: give its key" in hook_log(home)
+
+
+async def test_hook_creates_a_new_database_encrypted_with_the_default_key_file(
+    home: Path, project: Path, tmp_path: Path
+) -> None:
+    key = write_key_file(home / ".config" / "sessiongraph" / "key")  # `sessiongraph keygen`
+    db = tmp_path / "new.db"
+    done = run_hook(home, hook_input(project / f"{MAIN}.jsonl"), "--db", str(db))
+    assert done.returncode == 0 and done.stdout == b""
+    assert (await counts(db, KeyMaterial(key=key)))["messages"] == 484
+    assert b"Run bd show spotter-4te" not in db.read_bytes()
+
+    # A plaintext database that holds sessions stays one: it opens without the key.
+    plain = tmp_path / "plain.db"
+    store = await Store.open(plain)
+    await make_sessions(store, 1)
+    await store.close()
+    before = (await counts(plain))["messages"]
+    done = run_hook(home, hook_input(project / f"{MAIN}.jsonl"), "--db", str(plain))
+    assert done.returncode == 0
+    assert (await counts(plain))["messages"] == before + 484

@@ -95,7 +95,8 @@ KeyFileOption = Annotated[
     typer.Option(
         "--key-file",
         help="Key of an encrypted database, mode 0600 (default: $SESSIONGRAPH_KEY, "
-        "else $SESSIONGRAPH_KEY_FILE).",
+        "else $SESSIONGRAPH_KEY_FILE, else the key file of `sessiongraph keygen` for an "
+        "encrypted or new database).",
         show_default=False,
         dir_okay=False,
     ),
@@ -154,9 +155,14 @@ class IdArgumentCommand(TyperCommand):
 
 
 def key_material(
-    key_file: Path | None, passphrase_file: Path | None, ask: bool = False
+    key_file: Path | None,
+    passphrase_file: Path | None,
+    ask: bool = False,
+    *,
+    db: Path | None = None,
 ) -> KeyMaterial | None:
-    """What to open the database with, from the flags and the environment."""
+    """What to open the database ``db`` with: the flags, the environment, else the
+    default key file (see :func:`graph.keys.resolve_key`)."""
     from graph.keys import resolve_key  # the crypto and the store behind it
 
     passphrase = None
@@ -165,7 +171,7 @@ def key_material(
         if len(passphrase) < 8:
             fail("the passphrase must be at least 8 characters")
     try:
-        return resolve_key(key_file, passphrase_file, passphrase)
+        return resolve_key(key_file, passphrase_file, passphrase, db=db)
     except SessiongraphError as exc:
         fail(str(exc))
         raise AssertionError("unreachable") from exc

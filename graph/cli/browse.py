@@ -80,7 +80,8 @@ def sessions_command(
 
     from graph.cli.queries import query
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
+    path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     filter_: dict[str, Any] = {}
     if project:
         filter_["project"] = project
@@ -89,9 +90,7 @@ def sessions_command(
     if since:
         filter_["startedAfter"] = since
     found = run(
-        query(
-            existing_db(db), key, _SESSIONS, {"first": limit, "filter": filter_ or None}, "sessions"
-        )
+        query(path, key, _SESSIONS, {"first": limit, "filter": filter_ or None}, "sessions")
     )
     if as_json:
         typer.echo(orjson.dumps(found["nodes"], option=orjson.OPT_INDENT_2).decode())
@@ -156,9 +155,10 @@ def show(
     from graph.export import SecretPass
     from graph.secrets import default_scanner
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
+    path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     secrets = SecretPass(checked(default_scanner), mask=not reveal_secrets)
-    text = run(_show(existing_db(db), key, session_id, secrets))
+    text = run(_show(path, key, session_id, secrets))
     if sys.stdout.isatty():
         click.echo_via_pager(text)
     else:

@@ -101,8 +101,8 @@ def stats(
     from graph.retention import retention_risk
     from graph.store import Store
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
 
     async def go() -> dict[str, object]:
         store = await Store.open(path, key=key)

@@ -90,11 +90,12 @@ def encrypt(
     """
     from graph.store.rekey import encrypt_database
 
+    path = existing_db(db)
+    # Not the default key file: which key a database gets is said, not guessed.
     material = key_material(key_file, passphrase_file, ask_passphrase)
     if material is None:
         fail("encrypt needs a key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase")
     assert material is not None
-    path = existing_db(db)
 
     async def go() -> None:
         store = await _open_unlocked(path)
@@ -131,14 +132,14 @@ def rotate_key_command(
     from graph.keys import read_key_file
     from graph.store.rekey import rotate_key
 
-    current = key_material(key_file, passphrase_file, ask_passphrase)
+    path = existing_db(db)
+    current = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     if current is None:
         fail(
             "rotate-key needs the current key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase"
         )
     assert current is not None
     new_key = checked(lambda: read_key_file(new_key_file.expanduser()))
-    path = existing_db(db)
 
     unreadable: list[str] = []
 

@@ -98,7 +98,7 @@ def restore(
 
     if not backup_file.is_file():
         fail(f"no backup at {backup_file}")
-    key = key_material(key_file, passphrase_file, ask_passphrase)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=backup_file)
     path = resolve_db_path(db)
     done = run(snapshots.restore(backup_file, path, key))
     counts = ", ".join(f"{n:,} {table}" for table, n in done.counts.items())

@@ -64,8 +64,8 @@ def search(
 
     from graph.cli import queries
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     filter_: dict[str, Any] = {}
     if project:
         filter_["project"] = project
@@ -128,8 +128,8 @@ def doctor(
     from graph.store import Store
     from graph.store.snapshots import default_backup_dir
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
 
     async def go() -> tuple[list[str], RetentionRisk]:
         # Without --repair, doctor reports what an interrupted re-seal left, not fixes it.

@@ -78,8 +78,9 @@ def secrets(
     from rich.console import Console
     from rich.table import Table
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
-    rows = run(_report(existing_db(db), key, session))
+    path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
+    rows = run(_report(path, key, session))
     if as_json:
         typer.echo(
             orjson.dumps(
@@ -165,8 +166,8 @@ def redact_command(
     The original transcript files are not touched."""
     if (session is None) == (not all_sessions):
         fail("say which: --session ID, or --all")
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     done = run(_redact(path, key, session, dry_run))
     what = f"{done.messages:,} message(s), {done.events:,} event(s), {done.sessions:,} session(s)"
     if dry_run:

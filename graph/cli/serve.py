@@ -209,8 +209,8 @@ def serve(
             "clients will use (anything else is refused, against DNS rebinding)"
         )
     token, source, token_hint = checked(lambda: _token(token_file, no_auth, host))
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     # Open once here so that a bad database, a wrong key or a failed migration is one
     # clear line before the server starts, not a traceback from uvicorn's lifespan.
     run(_migrate_up(path, key))

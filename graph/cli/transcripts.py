@@ -72,7 +72,7 @@ def import_command(
     from graph.cli.progress import import_bar
     from graph.secrets import redact_on_import
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=resolve_db_path(db))
     redact = checked(lambda: redact_on_import(redact_secrets))
     targets = [p.expanduser() for p in paths] if paths else default_targets()
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
@@ -127,8 +127,8 @@ def export_command(
     from graph.export import SecretPass
     from graph.secrets import default_scanner
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     # jsonl is the lossless archive: original values unless asked; what people read
     # (json, markdown) shows secrets masked unless asked.
     lossless = fmt is ExportFormat.JSONL
@@ -224,7 +224,7 @@ def demo(
     from graph.cli.importing import import_once, report
     from graph.demo import extract_demo
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = resolve_db_path(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     projects = extract_demo(path.with_name(f"{path.stem}-demo"))
     report(run(import_once(path, [projects], key)), as_json=as_json, title="Demo import")

@@ -99,8 +99,8 @@ def usage(
     from graph.store import UsageFilter
     from graph.usage import zone_named
 
-    key = key_material(key_file, passphrase_file, ask_passphrase)
     path = existing_db(db)
+    key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     book = checked(lambda: PriceBook.load(prices))
     zone = checked(lambda: zone_named(tz))
     start = _moment(_day(since, "--since"), zone) if since else None

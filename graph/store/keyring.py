@@ -9,8 +9,10 @@ has none of them. Nothing here ever stores a key.
 from __future__ import annotations
 
 import os
+import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import orjson
 
@@ -25,6 +27,7 @@ __all__ = [
     "KeyMaterial",
     "codec_for",
     "crypto_state",
+    "file_state",
     "has_sessions",
     "write_crypto_state",
 ]
@@ -78,6 +81,40 @@ async def has_sessions(conn: aiosqlite.Connection) -> bool:
         return False
     [(found,)] = await conn.execute_fetchall("SELECT EXISTS (SELECT 1 FROM sessions)")
     return bool(found)
+
+
+def file_state(path: Path) -> Literal["new", "plaintext", "encrypted"]:
+    """What the database at ``path`` is as far as keys go, read without writing a byte.
+
+    ``new``: missing, or holding no session and no key yet, so a key given to open it
+    makes it an encrypted one (see :meth:`graph.store.Store.unlock`). A file that can not
+    be read counts as ``plaintext``: no key is taken for it, and opening it says what is
+    wrong.
+    """
+    wal = path.with_name(path.name + "-wal")
+    try:
+        if path.stat().st_size == 0 and not wal.exists():
+            return "new"
+    except FileNotFoundError:
+        return "new"
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return "plaintext"
+    try:
+        names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
+        if (
+            "meta" in names
+            and conn.execute("SELECT 1 FROM meta WHERE key LIKE 'crypto.%' LIMIT 1").fetchone()
+        ):
+            return "encrypted"
+        if "sessions" in names and conn.execute("SELECT 1 FROM sessions LIMIT 1").fetchone():
+            return "plaintext"
+        return "new"
+    except sqlite3.Error:
+        return "plaintext"
+    finally:
+        conn.close()
 
 
 async def write_crypto_state(conn: aiosqlite.Connection, state: dict[str, str]) -> None:
