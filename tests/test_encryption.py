@@ -528,6 +528,48 @@ def test_the_default_key_file_opens_encrypted_and_new_databases_only(
     assert refused.exit_code == 1 and "is encrypted" in refused.stderr
 
 
+def typed(monkeypatch: pytest.MonkeyPatch, *answers: str) -> list[str]:
+    """The terminal answers ``answers`` to the passphrase prompts; the prompts asked."""
+    prompts: list[str] = []
+    given = iter(answers)
+
+    def getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return next(given)
+
+    monkeypatch.setattr("getpass.getpass", getpass)
+    return prompts
+
+
+def test_a_passphrase_that_sets_a_key_is_asked_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "x.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    before = db.read_bytes()
+    typed(monkeypatch, "correct horse", "correct hrose")
+    typo = runner.invoke(cli, ["encrypt", "--db", str(db), "--ask-passphrase"])
+    assert typo.exit_code == 1 and typo.stderr == (
+        "sessiongraph: error: the passphrases do not match: nothing was changed\n"
+    )
+    assert db.read_bytes() == before and not list(tmp_path.glob("x.db.*"))
+    prompts = typed(monkeypatch, "correct horse", "correct horse")
+    done = runner.invoke(cli, ["encrypt", "--db", str(db), "--ask-passphrase"])
+    assert done.exit_code == 0, done.stderr
+    assert len(prompts) == 2
+    prompts = typed(monkeypatch, "correct horse")  # opening it: asked once
+    stats = runner.invoke(cli, ["stats", "--json", "--db", str(db), "--ask-passphrase"])
+    assert json.loads(stats.stdout)["encrypted"] is True and len(prompts) == 1
+
+    new = tmp_path / "new.db"  # a new database the passphrase would encrypt
+    typed(monkeypatch, "correct horse", "correct hrose")
+    typo = runner.invoke(cli, ["demo", "--db", str(new), "--ask-passphrase"])
+    assert typo.exit_code == 1 and "do not match" in typo.stderr and not new.exists()
+    prompts = typed(monkeypatch, "correct horse", "correct horse")
+    assert runner.invoke(cli, ["demo", "--db", str(new), "--ask-passphrase"]).exit_code == 0
+    assert len(prompts) == 2
+
+
 def test_write_key_file_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "key"
     key = write_key_file(path)

@@ -160,16 +160,29 @@ def key_material(
     ask: bool = False,
     *,
     db: Path | None = None,
+    sets_key: bool = False,
 ) -> KeyMaterial | None:
     """What to open the database ``db`` with: the flags, the environment, else the
-    default key file (see :func:`graph.keys.resolve_key`)."""
+    default key file (see :func:`graph.keys.resolve_key`).
+
+    A passphrase typed for a new key (``sets_key``: ``encrypt``; or ``db`` is a new
+    database, which it will encrypt) is asked twice: a typo would lock the user out.
+    """
     from graph.keys import resolve_key  # the crypto and the store behind it
 
     passphrase = None
     if ask:
-        passphrase = getpass.getpass("sessiongraph passphrase: ")
+        if not sets_key and db is not None:
+            from graph.store.keyring import file_state
+
+            sets_key = file_state(db) == "new"
+        passphrase = getpass.getpass(
+            "sessiongraph new passphrase: " if sets_key else "sessiongraph passphrase: "
+        )
         if len(passphrase) < 8:
             fail("the passphrase must be at least 8 characters")
+        if sets_key and getpass.getpass("sessiongraph new passphrase, again: ") != passphrase:
+            fail("the passphrases do not match: nothing was changed")
     try:
         return resolve_key(key_file, passphrase_file, passphrase, db=db)
     except SessiongraphError as exc:

@@ -92,7 +92,7 @@ def encrypt(
 
     path = existing_db(db)
     # Not the default key file: which key a database gets is said, not guessed.
-    material = key_material(key_file, passphrase_file, ask_passphrase)
+    material = key_material(key_file, passphrase_file, ask_passphrase, sets_key=True)
     if material is None:
         fail("encrypt needs a key: --key-file, SESSIONGRAPH_KEY(_FILE) or a passphrase")
     assert material is not None
