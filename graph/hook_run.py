@@ -146,20 +146,24 @@ async def _import(
     from graph.importers.history import settle
     from graph.importers.importer import import_paths
     from graph.secrets import redact_on_import
+    from graph.store import snapshots
     from graph.unattended import open_unattended
 
     # A new database is created (nothing to copy aside); an existing one with pending
     # migrations is not migrated here: that copies the file first, which takes long.
-    store = await open_unattended(
-        db, key_file=key_file, passphrase_file=passphrase_file, migrate=migrate
-    )
-    try:
-        # Secrets redacted or kept as `sessiongraph import` without a flag does.
-        summary = await import_paths(store, files, worker=False, redact=redact_on_import())
-        await settle(store)  # in case the session was known only from the prompt history
-        return summary
-    finally:
-        await store.close()
+    # Held as an import holds it: refused (in the log) while encrypt, rotate-key or restore
+    # run; the next event imports what this one would have.
+    with snapshots.hold(db):
+        store = await open_unattended(
+            db, key_file=key_file, passphrase_file=passphrase_file, migrate=migrate
+        )
+        try:
+            # Secrets redacted or kept as `sessiongraph import` without a flag does.
+            summary = await import_paths(store, files, worker=False, redact=redact_on_import())
+            await settle(store)  # in case the session was known only from the prompt history
+            return summary
+        finally:
+            await store.close()
 
 
 def _setup_logging(path: Path) -> None:

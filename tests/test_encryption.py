@@ -552,7 +552,7 @@ def test_a_passphrase_that_sets_a_key_is_asked_twice(
     assert typo.exit_code == 1 and typo.stderr == (
         "sessiongraph: error: the passphrases do not match: nothing was changed\n"
     )
-    assert db.read_bytes() == before and not list(tmp_path.glob("x.db.*"))
+    assert db.read_bytes() == before and not list(tmp_path.glob("x.db.*.bak"))
     prompts = typed(monkeypatch, "correct horse", "correct horse")
     done = runner.invoke(cli, ["encrypt", "--db", str(db), "--ask-passphrase"])
     assert done.exit_code == 0, done.stderr

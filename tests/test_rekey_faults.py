@@ -18,8 +18,8 @@ from graph.cli import app as cli
 from graph.crypto import MasterKey
 from graph.errors import CleanupPending, ConfigError, StoreError
 from graph.keys import write_key_file
-from graph.store import Store
-from graph.store.keyring import KeyMaterial
+from graph.store import Store, snapshots
+from graph.store.keyring import KeyMaterial, crypto_state
 from graph.store.rekey import encrypt_database, rotate_key
 from tests.conftest import LATEST
 from tests.factories import foreign_db, make_sessions
@@ -55,7 +55,8 @@ async def connected(path: Path) -> Store:
 
 
 def copies(db: Path) -> list[Path]:
-    return sorted(db.parent.glob(f"{db.name}.*"))
+    """What is beside ``db`` but the lease file (``x.db.lease``, see snapshots.hold)."""
+    return sorted(p for p in db.parent.glob(f"{db.name}.*") if p.suffix != ".lease")
 
 
 def killed_at(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
@@ -293,6 +294,71 @@ def test_encrypt_on_a_full_disk_is_one_line_and_leaves_nothing_half_written(
     assert result.stderr.count("\n") == 1 and "free some space" in result.stderr
     assert copies(db) == []  # no partial .bak, no .bak-journal
     assert runner.invoke(cli, ["stats", "--json", "--db", str(db)]).stdout == before
+
+
+# a server or an import that has the database open
+
+
+async def test_encrypt_and_rotate_refuse_a_database_in_use_and_keep_it_meanwhile(
+    tmp_path: Path,
+) -> None:
+    db = await plaintext_db(tmp_path / "x.db", sessions=2)
+    midway: list[int] = []
+
+    def nobody_starts(total: int) -> None:
+        # what serve, import and the hook take first
+        with (
+            pytest.raises(snapshots.BusyDatabase, match="is being encrypted, re-keyed"),
+            snapshots.hold(db),
+        ):
+            pass
+        midway.append(total)
+
+    store = await connected(db)
+    try:
+        # a server, a watcher: it would go on writing plaintext
+        with (
+            snapshots.hold(db),
+            pytest.raises(snapshots.BusyDatabase, match="in use by a running `serve`"),
+        ):
+            await encrypt_database(store, material())
+        assert copies(db) == [] and await crypto_state(store.writer_connection) == {}
+        assert await encrypt_database(store, material(), started=nobody_starts)
+    finally:
+        await store.close()
+    store = await connected(db)
+    try:
+        # it would go on sealing with the retired key
+        with (
+            snapshots.hold(db),
+            pytest.raises(snapshots.BusyDatabase, match="then run `sessiongraph rotate"),
+        ):
+            await rotate_key(store, material(), OTHER)
+        assert await rotate_key(store, material(), OTHER, started=nobody_starts)
+    finally:
+        await store.close()
+    assert len(midway) == 2
+    with snapshots.hold(db):  # the lease is let go at the end
+        pass
+
+
+def test_encrypt_while_served_and_import_while_encrypting_are_one_line(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    write_key_file(key)
+    db = tmp_path / "x.db"
+    assert runner.invoke(cli, ["demo", "--db", str(db)]).exit_code == 0
+    before = db.read_bytes()
+    with snapshots.hold(db):
+        result = runner.invoke(cli, ["encrypt", "--db", str(db), "--key-file", str(key)])
+    assert result.exit_code == 1 and result.stderr == (
+        f"sessiongraph: error: {db} is in use by a running `serve` or `import` (or a hook's "
+        "import): stop it, then run `sessiongraph encrypt`\n"
+    )
+    assert db.read_bytes() == before and copies(db) == []
+    with snapshots.exclusive(db, "encrypt"):
+        result = runner.invoke(cli, ["import", str(tmp_path), "--db", str(db)])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "is being encrypted, re-keyed or restored by another sessiongraph" in result.stderr
 
 
 # item 5: the key before the first write

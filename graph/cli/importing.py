@@ -122,42 +122,44 @@ async def import_into(
     is lost."""
     histories = [p for p in paths if is_history_file(p)]
     paths = [p for p in paths if p not in histories]
-    store = await Store.open(db, key=key)
-    try:
+    # Held from the first open to the last write: `restore`, `encrypt` and `rotate-key`
+    # refuse while an import (a watch) has the database open, and none starts while they run.
+    with snapshots.hold(db):
+        store = await Store.open(db, key=key)
         try:
-            summary = (
-                await import_paths(store, paths, progress=bar, redact=redact)
-                if paths
-                else ImportSummary()
-            )
-        except TranscriptError as exc:
-            # Watching a folder that has no transcript yet is fine: they will come.
-            if not watch or not all(p.exists() for p in paths):
-                raise
-            typer.echo(f"sessiongraph: {exc}; watching for new ones", err=True)
-            summary = ImportSummary()
-        if bar is not None:
-            bar.progress.stop()
-        kept = await kept_report(store, histories, redact=redact)
-        report(summary, as_json=as_json, kept=kept)
-        if not watch or not paths:
+            try:
+                summary = (
+                    await import_paths(store, paths, progress=bar, redact=redact)
+                    if paths
+                    else ImportSummary()
+                )
+            except TranscriptError as exc:
+                # Watching a folder that has no transcript yet is fine: they will come.
+                if not watch or not all(p.exists() for p in paths):
+                    raise
+                typer.echo(f"sessiongraph: {exc}; watching for new ones", err=True)
+                summary = ImportSummary()
+            if bar is not None:
+                bar.progress.stop()
+            kept = await kept_report(store, histories, redact=redact)
+            report(summary, as_json=as_json, kept=kept)
+            if not watch or not paths:
+                return summary
+            if not as_json:
+                typer.echo("watching for changes (Ctrl-C to stop)", err=True)
+            with _stop_on_signals() as stop:
+                total = await watch_paths(
+                    store,
+                    paths,
+                    on_import=partial(_report_change, as_json=as_json),
+                    stop=stop,
+                    redact=redact,
+                )
+            typer.echo("stopped watching", err=True)
+            summary.merge(total)
             return summary
-        if not as_json:
-            typer.echo("watching for changes (Ctrl-C to stop)", err=True)
-        with snapshots.hold(db), _stop_on_signals() as stop:
-            # `restore` refuses while a watcher has the database.
-            total = await watch_paths(
-                store,
-                paths,
-                on_import=partial(_report_change, as_json=as_json),
-                stop=stop,
-                redact=redact,
-            )
-        typer.echo("stopped watching", err=True)
-        summary.merge(total)
-        return summary
-    finally:
-        await store.close()
+        finally:
+            await store.close()
 
 
 @contextmanager
@@ -197,8 +199,9 @@ def _report_change(summary: ImportSummary, *, as_json: bool) -> None:
 
 async def import_once(db: Path, paths: list[Path], key: KeyMaterial | None) -> ImportSummary:
     """Import ``paths`` into the database at ``db`` (``demo``: no progress bar, no watch)."""
-    store = await Store.open(db, key=key)
-    try:
-        return await import_paths(store, paths)
-    finally:
-        await store.close()
+    with snapshots.hold(db):
+        store = await Store.open(db, key=key)
+        try:
+            return await import_paths(store, paths)
+        finally:
+            await store.close()

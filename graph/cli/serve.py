@@ -213,38 +213,41 @@ def serve(
     key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     # Open once here so that a bad database, a wrong key or a failed migration is one
     # clear line before the server starts, not a traceback from uvicorn's lifespan.
-    run(_migrate_up(path, key))
-    server = ServerSettings(
-        token=token,
-        token_hint=token_hint,
-        allowed_hosts=_hosts(host, allowed_host or []),
-        cors_origins=tuple(cors_origin or ()),
-        introspection=introspection,
-        timeout_seconds=timeout,
-        max_page_size=max_page_size,
-        backup_every_seconds=checked(lambda: parse_interval(backup_every))
-        if backup_every
-        else None,
-        keep_backups=keep_backups,
-        watch=_watched(watch, paths),
-    )
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
-    url = f"http://{shown}:{port}/graphql"
-    typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
-    typer.echo(f"sessiongraph: token {source}", err=True)
-    checked(lambda: _port_is_free(host, port))
-    if metrics_port is not None:
-        checked(lambda: _port_is_free(metrics_host, metrics_port))
-        typer.echo(
-            f"sessiongraph: metrics on http://{metrics_host}:{metrics_port}/metrics (no token)",
-            err=True,
+    # Held from the first open to the last request: `restore`, `encrypt` and `rotate-key`
+    # refuse while a server has the database open, and none starts while they run.
+    lease = contextlib.ExitStack()
+    checked(lambda: lease.enter_context(snapshots.hold(path)))
+    with lease:
+        run(_migrate_up(path, key))
+        server = ServerSettings(
+            token=token,
+            token_hint=token_hint,
+            allowed_hosts=_hosts(host, allowed_host or []),
+            cors_origins=tuple(cors_origin or ()),
+            introspection=introspection,
+            timeout_seconds=timeout,
+            max_page_size=max_page_size,
+            backup_every_seconds=checked(lambda: parse_interval(backup_every))
+            if backup_every
+            else None,
+            keep_backups=keep_backups,
+            watch=_watched(watch, paths),
         )
-    # Last, so it is the line to click: the fragment never reaches the server or its logs,
-    # and the token file is the user's own (0600), so it is shown at every start.
-    typer.echo(f"sessiongraph: open {link(url, token)}", err=True)
-    # Held while serving: `restore` refuses to replace a database a server has open.
-    with snapshots.hold(path):
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        url = f"http://{shown}:{port}/graphql"
+        typer.echo(f"sessiongraph: serving {path} on {url}", err=True)
+        typer.echo(f"sessiongraph: token {source}", err=True)
+        checked(lambda: _port_is_free(host, port))
+        if metrics_port is not None:
+            checked(lambda: _port_is_free(metrics_host, metrics_port))
+            typer.echo(
+                f"sessiongraph: metrics on http://{metrics_host}:{metrics_port}/metrics (no token)",
+                err=True,
+            )
+        # Last, so it is the line to click: the fragment never reaches the server or its logs,
+        # and the token file is the user's own (0600), so it is shown at every start.
+        typer.echo(f"sessiongraph: open {link(url, token)}", err=True)
         api = create_app(path, server=server, key=key)
         side = None
         if metrics_port is not None:

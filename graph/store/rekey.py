@@ -8,6 +8,10 @@ index is rebuilt with the new key's token hashes at the end, then the new state 
 the pending one together with a clean-up marker (see :mod:`graph.store.cleanup`): the
 file is vacuumed so no freed page keeps old bytes, and ``encrypt``'s plaintext copy is
 removed. A run again after a kill in that last step finishes it.
+
+Both have the database to themselves (:func:`graph.store.snapshots.exclusive`): a server
+or an import that has it open would go on writing the old way (plaintext, or sealed
+with the retired key), so they refuse while one does, and none starts while they run.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from graph.store.faults import file_faults
 from graph.store.indexing import REBUILD_ORDER, SearchIndexer, mark_indexed
 from graph.store.keyring import KeyMaterial, codec_for, crypto_state, new_state, write_crypto_state
 from graph.store.sealed import SEALED
+from graph.store.snapshots import exclusive
 from graph.store.store import Store
 
 __all__ = ["encrypt_database", "rotate_key"]
@@ -170,9 +175,14 @@ async def encrypt_database(
 
     Raises:
         ConfigError: already encrypted, or not the key an interrupted run began with.
+        BusyDatabase: a server or an import has the database open: it would go on
+            writing plaintext (and none starts until this returns).
         StoreError: the disk filled up (the run resumes when started again).
     """
-    with file_faults(store.path, "encrypting", "run `sessiongraph encrypt` again (it resumes)"):
+    with (
+        exclusive(store.path, "run `sessiongraph encrypt`"),
+        file_faults(store.path, "encrypting", "run `sessiongraph encrypt` again (it resumes)"),
+    ):
         return await _encrypt(store, material, progress, started, max_batches)
 
 
@@ -236,11 +246,16 @@ async def rotate_key(
 ) -> bool:
     """Seal every value with ``new_key`` and rebuild the index; True when done.
 
-    Like :func:`encrypt_database`, both keys are checked before anything is written.
-    A value that does not authenticate is left as it is and told to ``unreadable``.
+    Like :func:`encrypt_database`, both keys are checked before anything is written, and
+    it refuses (``BusyDatabase``) while a server or an import has the database open: it
+    would go on sealing with the retired key. A value that does not authenticate is left
+    as it is and told to ``unreadable``.
     """
-    with file_faults(
-        store.path, "rotating the key of", "run `sessiongraph rotate-key` again (it resumes)"
+    with (
+        exclusive(store.path, "run `sessiongraph rotate-key`"),
+        file_faults(
+            store.path, "rotating the key of", "run `sessiongraph rotate-key` again (it resumes)"
+        ),
     ):
         return await _rotate(store, current, new_key, progress, started, max_batches, unreadable)
 

@@ -8,7 +8,7 @@ then renamed into place. Pages are copied as they are: an encrypted database's c
 as encrypted, and opens only with the same key.
 
 A restore checks the backup first (integrity, schema, key) and touches nothing if it
-fails; it refuses while a server or watcher holds the target (see :func:`hold`), sets
+fails; it refuses while a server or an import holds the target (see :func:`hold`), sets
 the current file aside until the restored one has opened (and migrated, if older), and
 puts it back if anything fails.
 """
@@ -35,6 +35,7 @@ __all__ = [
     "backup",
     "backups_of",
     "default_backup_dir",
+    "exclusive",
     "hold",
     "prune",
     "restore",
@@ -45,7 +46,8 @@ _SUFFIX: Final = ".backup.db"
 
 
 class BusyDatabase(StoreError):
-    """A server or watcher has the database open: it can not be replaced now."""
+    """A server or an import has the database open (it can not be replaced or re-sealed
+    now), or it is being replaced or re-sealed (it can not be opened now)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +71,54 @@ def _lease_path(db: Path) -> Path:
 
 
 @contextlib.contextmanager
-def hold(db: Path) -> Iterator[None]:
-    """Mark ``db`` as in use (a server or watcher) for as long as the context lasts.
-
-    A shared lock on a file beside the database: any number of holders, and
-    :func:`restore` refuses while one exists. The kernel drops the lock with the process,
-    so a killed server leaves nothing stale behind.
-    """
-    path = _lease_path(db)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+def _lease(db: Path, mode: int, busy: str) -> Iterator[None]:
+    """A lock of ``mode`` on the file beside ``db``, or :class:`BusyDatabase` saying
+    ``busy`` at once (never a wait with nothing said)."""
+    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(_lease_path(db), os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BusyDatabase(busy) from None
         yield
     finally:
         os.close(fd)
+
+
+def hold(db: Path) -> contextlib.AbstractContextManager[None]:
+    """Mark ``db`` as in use (a server, an import) for as long as the context lasts.
+
+    A shared lock on a file beside the database: any number of holders, and
+    :func:`exclusive` (``restore``, ``encrypt``, ``rotate-key``) refuses while one
+    exists. The kernel drops the lock with the process, so a killed server leaves
+    nothing stale behind.
+
+    Raises:
+        BusyDatabase: one of those is running: what it rewrites must not change under
+            it, nor be written the old way (in plaintext, with a retired key) meanwhile.
+    """
+    return _lease(
+        db,
+        fcntl.LOCK_SH,
+        f"{db} is being encrypted, re-keyed or restored by another sessiongraph: "
+        "run this again when that has finished",
+    )
+
+
+def exclusive(db: Path, then: str) -> contextlib.AbstractContextManager[None]:
+    """Have ``db`` to itself: no server or import holds it (see :func:`hold`), and none
+    starts until the context ends.
+
+    Raises:
+        BusyDatabase: one holds it; ``then`` is the command to run once it is stopped.
+    """
+    return _lease(
+        db,
+        fcntl.LOCK_EX,
+        f"{db} is in use by a running `serve` or `import` (or a hook's import): "
+        f"stop it, then {then}",
+    )
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
@@ -191,7 +227,7 @@ async def restore(backup_path: Path, db: Path, key: KeyMaterial | None) -> Backu
         StoreError: the backup is damaged, foreign or newer than this code, or ``db``
             is another program's database.
         ConfigError: it is encrypted and ``key`` does not open it (or the reverse).
-        BusyDatabase: a server or watcher holds ``db``.
+        BusyDatabase: a server or an import holds ``db``.
     """
     from graph.store.migrations import load_migrations  # the migrations' files, lazily
 
@@ -204,18 +240,8 @@ async def restore(backup_path: Path, db: Path, key: KeyMaterial | None) -> Backu
         )
     codec_for(state, key, str(backup_path))  # a wrong or missing key fails here
     refuse_foreign(db)  # set aside, then deleted: only ever a sessiongraph database
-    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lease = os.open(_lease_path(db), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BusyDatabase(
-                f"{db} is in use by a running `serve` or `import --watch`: stop it, then restore"
-            ) from None
+    with exclusive(db, "restore"):
         return await _swap(backup_path, db, counts, version, key)
-    finally:
-        os.close(lease)
 
 
 async def _swap(
