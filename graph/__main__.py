@@ -1,6 +1,6 @@
 """``python -m graph`` runs the command line.
 
-``python -m graph hook`` (what the installed Claude Code hooks run) goes straight to
+``python -P -m graph hook`` (what the installed Claude Code hooks run) goes straight to
 :mod:`graph.hook_run`, without loading the rest of the command line and the GraphQL
 stack behind it: it runs after every turn, and would otherwise spend most of its time
 starting.

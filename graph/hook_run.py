@@ -17,7 +17,7 @@ A hook must never get in the agent's way, so this command:
 - logs one line per run, success or failure (a busy database, a missing key, a bug),
   to ``hook.log`` in the platform log dir, which ``sessiongraph hooks status`` shows.
 
-It is started as ``python -m graph hook`` (see :mod:`graph.__main__`) and imports only
+It is started as ``python -P -m graph hook`` (see :mod:`graph.__main__`) and imports only
 the store and the importer: loading the GraphQL stack would triple its start-up time.
 """
 

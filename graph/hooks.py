@@ -8,8 +8,9 @@ CLI's ``timeout`` is in milliseconds; it also names each hook)::
         {"type": "command", "command": "...", "timeout": 30}]}]}}
 
 Our entries are recognised by their command alone (``sessiongraph hook`` or
-``python -m graph hook``, with any options), so they are found whatever path or flags
-they were installed with, and nothing else in the file is ever touched. The functions
+``python [-P] -m graph hook``, with any options), so they are found whatever path or
+flags they were installed with, older forms included (installing again rewrites them),
+and nothing else in the file is ever touched. The functions
 here are pure: they take the settings object and return a new one.
 """
 
@@ -30,13 +31,19 @@ __all__ = [
     "EVENTS",
     "GEMINI_CLI",
     "HOOK_TIMEOUT_S",
+    "SAFE_MODULE",
     "HookAgent",
     "hook_command",
+    "imports_from_cwd",
     "install",
     "installed",
     "is_ours",
     "uninstall",
 ]
+
+# How an agent's command runs a module of ours: this interpreter, and not the current
+# folder first on sys.path (-P, Python 3.11+), which ``python -m`` would put there.
+SAFE_MODULE: Final = (sys.executable, "-P", "-m")
 
 # The agent's limit for our command, in seconds; the command keeps well within it.
 HOOK_TIMEOUT_S: Final = 30
@@ -84,11 +91,13 @@ Settings = dict[str, Any]
 def hook_command(db: Path | None = None, key_file: Path | None = None) -> str:
     """The command line the settings run: this interpreter, so it works outside a venv.
 
-    ``python -m graph hook`` rather than the ``sessiongraph`` script: it starts without
+    ``python -P -m graph hook`` rather than the ``sessiongraph`` script: it starts without
     loading the GraphQL stack (see :mod:`graph.__main__`), which a hook run after every
-    turn would pay for each time.
+    turn would pay for each time. ``-P`` because the agent runs it in the project's
+    folder, which ``-m`` would otherwise put first on ``sys.path``: a project with a
+    ``graph`` package of its own would have that run instead.
     """
-    parts = [sys.executable, "-m", "graph", "hook"]
+    parts = [*SAFE_MODULE, "graph", "hook"]
     if db is not None:
         parts += ["--db", str(db)]
     if key_file is not None:
@@ -97,7 +106,7 @@ def hook_command(db: Path | None = None, key_file: Path | None = None) -> str:
 
 
 def is_ours(entry: object) -> bool:
-    """Whether a hook entry runs ``sessiongraph hook`` (or ``python -m graph hook``)."""
+    """Whether a hook entry runs ``sessiongraph hook`` (or ``python [-P] -m graph hook``)."""
     if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
         return False
     try:
@@ -113,6 +122,22 @@ def is_ours(entry: object) -> bool:
         if before == "graph" and index >= 2 and words[index - 2] == "-m":
             return True
     return False
+
+
+def imports_from_cwd(command: str) -> bool:
+    """Whether ``command`` is our older ``python -m graph ...`` form, without ``-P``.
+
+    Run in a project's folder, such a command imports the project's ``graph`` package, if
+    it has one, instead of sessiongraph's.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    if "-m" not in words[1:]:
+        return False
+    options = words[1 : words.index("-m", 1)]
+    return not {"-P", "-I"} & set(options)
 
 
 def _groups(settings: Settings, event: str, where: str) -> list[Any]:

@@ -323,7 +323,7 @@ def test_mcp_install_writes_the_entry_claude_mcp_add_would(
     assert saved["mcpServers"]["sessiongraph"] == {
         "type": "stdio",
         "command": sys.executable,
-        "args": ["-m", "graph", "mcp", "--db", str(db)],
+        "args": ["-P", "-m", "graph", "mcp", "--db", str(db)],
         "env": {},
     }
     result = runner.invoke(app, ["mcp", "install", "--db", str(db)])

@@ -23,7 +23,15 @@ from graph.cli.base import (
 )
 from graph.errors import ConfigError
 from graph.hook_run import DEFAULT_BUDGET_S, hook_log_path, run_hook
-from graph.hooks import AGENTS, HookAgent, hook_command, install, installed, uninstall
+from graph.hooks import (
+    AGENTS,
+    HookAgent,
+    hook_command,
+    imports_from_cwd,
+    install,
+    installed,
+    uninstall,
+)
 from graph.json_settings import JsonFile
 
 __all__ = ["Agent", "Scope", "settings_file"]
@@ -171,6 +179,8 @@ def _status(agent: HookAgent, scope: Scope, target: JsonFile) -> None:
     for command in sorted({c for commands in found.values() for c in commands}):
         program = shlex.split(command)[0]
         ok = "" if Path(program).exists() else "  (not found: reinstall the hooks)"
+        if not ok and imports_from_cwd(command):
+            ok = "  (older form, may run a project's own `graph`: reinstall the hooks)"
         typer.echo(f"  command: {command}{ok}")
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from graph.claude_settings import global_config_path
 from graph.errors import ConfigError
+from graph.hooks import SAFE_MODULE
 from graph.json_settings import JsonFile
 
 __all__ = ["SERVER_NAME", "Registration", "claude_add_command", "register", "server_entry"]
@@ -27,11 +27,16 @@ SERVER_NAME: Final = "sessiongraph"
 
 
 def server_entry(db: Path, key_file: Path | None = None) -> dict[str, Any]:
-    """The ``mcpServers`` entry: this interpreter, so it runs outside the venv too."""
-    args = ["-m", "graph", "mcp", "--db", str(db)]
+    """The ``mcpServers`` entry: this interpreter, so it runs outside the venv too.
+
+    Claude Code starts it in the project's folder: ``-P`` keeps a ``graph`` package of the
+    project's from being run instead (see :data:`graph.hooks.SAFE_MODULE`).
+    """
+    python, *options = SAFE_MODULE
+    args = [*options, "graph", "mcp", "--db", str(db)]
     if key_file is not None:
         args += ["--key-file", str(key_file)]
-    return {"type": "stdio", "command": sys.executable, "args": args, "env": {}}
+    return {"type": "stdio", "command": python, "args": args, "env": {}}
 
 
 def claude_add_command(entry: dict[str, Any], scope: str) -> list[str]:
