@@ -228,3 +228,25 @@ def test_damaged_text_with_line_breaks_stays_one_line() -> None:
     assert line.endswith(
         "restore the file from a backup; 12 bytes were written to stdout before that"
     )
+
+
+def test_a_database_path_that_can_not_be_opened_leaves_no_thread_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiosqlite stopped its thread without waiting for it; were the loop closed first,
+    # the thread printed "RuntimeError: Event loop is closed" after the error line.
+    import asyncio
+    import threading
+
+    from graph.errors import StoreError
+    from graph.store import Store
+
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    before = set(threading.enumerate())
+    for _ in range(20):
+        with pytest.raises(StoreError, match="cannot open database"):
+            asyncio.run(Store.open(tmp_path))  # a directory
+    for thread in set(threading.enumerate()) - before:
+        thread.join(5)
+    assert failures == []

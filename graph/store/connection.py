@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -131,7 +132,14 @@ async def open_connection(
         readonly: Open a reader: ``query_only`` refuses writes on it.
         counter: Attached as the trace callback when given.
     """
-    conn = await aiosqlite.connect(path, isolation_level=None, check_same_thread=False)
+    # Opened before aiosqlite's thread starts: when aiosqlite itself fails to open a file
+    # (a directory, no permission), it stops its thread without waiting for it, and were
+    # the loop closed first (a command that fails right there) the thread would print a
+    # traceback ("Event loop is closed") after the command's error line.
+    raw = await asyncio.to_thread(
+        sqlite3.connect, path, isolation_level=None, check_same_thread=False
+    )
+    conn = await aiosqlite.Connection(lambda: raw, iter_chunk_size=64)
     conn.row_factory = sqlite3.Row
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
