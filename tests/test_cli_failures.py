@@ -230,6 +230,30 @@ def test_damaged_text_with_line_breaks_stays_one_line() -> None:
     )
 
 
+def test_a_stored_value_that_does_not_decode_is_one_line_and_no_logged_trace(
+    samples_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Damage SQLite does not see: the records of every message are bytes, not JSON. The
+    # schema masks what they raise as "Internal error" and logs its trace for a server's
+    # operator; a command said "Internal error" after printing that trace.
+    db = tmp_path / "x.db"
+    assert invoke("import", str(samples_dir), "--db", str(db))[0] == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE messages SET content = X'80ff', text = NULL")
+    conn.close()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    for events in ([], ["--events"]):
+        code, out, err = invoke("search", "the", "--db", str(db), *events)
+        assert code == 1 and out == ""
+        line = one_line(err)
+        assert "the database file is damaged (a stored value does not decode" in line
+        assert "sessiongraph doctor" in line and "full trace in" in line
+    assert not [r for r in caplog.records if r.name == "graph.errors"]
+
+
 def test_a_database_path_that_can_not_be_opened_leaves_no_thread_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
