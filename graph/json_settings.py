@@ -3,7 +3,8 @@
 Edits follow one discipline (:class:`JsonFile`): a file that is not a JSON object is
 refused and left as it is; a changed file is first copied aside, then replaced in one
 rename, so the agent never reads half a file; an edit that changes nothing writes
-nothing.
+nothing. A settings file that is a symbolic link (kept with the user's dotfiles) is
+written through: the file it names is replaced, and the link stays.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class JsonFile:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
+            if self.path.is_symlink():
+                raise ConfigError(_dangling(self.path)) from None
             return {}
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {self.path}: {_reason(exc)}; left untouched") from exc
@@ -79,28 +82,57 @@ class JsonFile:
 
         Returns:
             The backup's path (``None`` when there was no file to back up).
+
+        Raises:
+            ConfigError: the file is a symbolic link to nothing (left as it is).
         """
+        target = self._target()
         backup = None
         mode = 0o644
-        if self.path.exists():
-            mode = stat.S_IMODE(self.path.stat().st_mode)
+        if target.exists():
+            mode = stat.S_IMODE(target.stat().st_mode)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            # Beside the name the user knows, not in the folder a link points into.
             backup = self.path.with_name(f"{self.path.name}.sessiongraph-{stamp}.bak")
-            shutil.copy2(self.path, backup)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            shutil.copy2(target, backup)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(dumps(settings))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(temp, mode)
-            os.replace(temp, self.path)
+            os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
             raise
         return backup
+
+    def _target(self) -> Path:
+        """The file to replace: the path, or the file a symbolic link there names.
+
+        Replacing the link itself would cut the user's settings off from where they keep
+        them (a dotfiles repository), and leave that copy behind unchanged.
+        """
+        if not self.path.is_symlink():
+            return self.path
+        try:
+            return self.path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a loop of links
+            raise ConfigError(_dangling(self.path)) from exc
+
+
+def _dangling(path: Path) -> str:
+    try:
+        where = f" ({os.readlink(path)})"
+    except OSError:
+        where = ""
+    return (
+        f"{path} is a symbolic link to nothing{where}; left untouched: create the file it "
+        "names, or remove the link"
+    )
 
 
 def _reason(exc: Exception) -> str:
