@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import math
 import os
 import shutil
 import stat
 import tempfile
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,14 +25,69 @@ from typing import Any
 
 from graph.errors import ConfigError
 
-__all__ = ["JsonFile", "Settings", "dumps"]
+__all__ = ["JsonFile", "Settings", "dumps", "loads"]
 
 Settings = dict[str, Any]
 
 
+class _Literal(float):
+    """A number no double holds (``1e999``), kept as written.
+
+    Read as a float it is infinite, which :mod:`json` writes back as ``Infinity``: not
+    JSON, and the agents' ``JSON.parse`` refuses the whole file then.
+    """
+
+    text: str
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    literal = _Literal(value)
+    literal.text = text
+    return literal
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str) -> Any:
+    """JSON as the agents read it: numbers beyond a double kept as written, ``NaN`` and
+    ``Infinity`` refused (``JSON.parse`` refuses them).
+
+    Raises:
+        ValueError: ``text`` is not JSON (a :class:`json.JSONDecodeError` mostly).
+    """
+    return json.loads(text, parse_float=_number, parse_constant=_not_json)
+
+
 def dumps(settings: Settings) -> str:
-    """Settings as written back: two-space indents, keys in their order, UTF-8 as is."""
-    return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    """Settings as written back: two-space indents, keys in their order, UTF-8 as is, and
+    numbers :func:`loads` kept as written, as they were.
+
+    Raises:
+        ValueError: a value JSON can not hold (a float that is not finite).
+    """
+    literals: dict[str, str] = {}
+    marker = f"\x00sessiongraph-{uuid.uuid4().hex}-"
+
+    def marked(value: Any) -> Any:
+        if isinstance(value, _Literal):
+            key = f"{marker}{len(literals)}"
+            literals[json.dumps(key)] = value.text
+            return key
+        if isinstance(value, dict):
+            return {key: marked(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [marked(item) for item in value]
+        return value
+
+    text = json.dumps(marked(settings), indent=2, ensure_ascii=False, allow_nan=False)
+    for key, literal in literals.items():
+        text = text.replace(key, literal, 1)
+    return text + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +113,14 @@ class JsonFile:
         if not text.strip():
             return {}
         try:
-            value = json.loads(text)
+            value = loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 f"{self.path} is not valid JSON ({exc.msg} at line {exc.lineno} column "
                 f"{exc.colno}); left untouched"
             ) from exc
+        except ValueError as exc:
+            raise ConfigError(f"{self.path} is not valid JSON ({exc}); left untouched") from exc
         if not isinstance(value, dict):
             raise ConfigError(f"{self.path} does not hold a JSON object; left untouched")
         return value

@@ -66,3 +66,42 @@ def test_a_link_to_nothing_is_refused_and_left_as_it_is(home: Path, tmp_path: Pa
     assert list(link.parent.iterdir()) == [link]
     _, out, _ = invoke("hooks", "status")
     assert "symbolic link to nothing" in out  # shown there, not taken for "not installed"
+
+
+def strict_json(text: str) -> Any:
+    """``text`` read as ``JSON.parse`` reads it: no NaN, no Infinity."""
+
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_numbers_beyond_a_double_are_written_back_as_they_were(home: Path) -> None:
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"n": 1e999, "m": [-1E+400], "big": 123456789012345678901234567890}')
+    code, _, err = invoke("hooks", "install")
+    assert code == 0, err
+    text = settings.read_text()
+    assert "Infinity" not in text and '"n": 1e999' in text and "-1E+400" in text
+    assert set(installed(strict_json(text))) == set(EVENTS)
+    assert "123456789012345678901234567890" in text
+    code, _, err = invoke("hooks", "uninstall")
+    assert code == 0, err
+    assert strict_json(settings.read_text()) == {
+        "n": float("inf"),
+        "m": [float("-inf")],
+        "big": 123456789012345678901234567890,
+    }
+
+
+def test_nan_and_infinity_which_are_not_json_are_refused_untouched(home: Path) -> None:
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    for content in ('{"n": NaN}', '{"n": -Infinity}'):
+        settings.write_text(content)
+        code, out, err = invoke("hooks", "install")
+        assert code == 1 and out == "" and err.count("\n") == 1
+        assert f"{settings} is not valid JSON" in err and "left untouched" in err
+        assert settings.read_text() == content
