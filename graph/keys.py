@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -85,15 +88,63 @@ def _given_key(
 
 
 def write_key_file(path: Path) -> MasterKey:
-    """A new random key, written to ``path`` (mode 0600); never over an existing file."""
+    """A new random key, written to ``path`` (mode 0600); never over an existing file.
+
+    The key is written to a temporary file beside ``path``, synced, then linked to its
+    name (a link fails rather than replace a file): a write that fails (a full disk)
+    leaves nothing behind, where an empty ``path`` would have made every later keygen
+    refuse to overwrite it.
+    """
     key = MasterKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        raise ConfigError(f"{path} exists: keygen never overwrites a key")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot create key file {path}: {_why(exc)}") from exc
+    text = key.to_base64() + "\n"
+    try:
+        _write(fd, text)
+        _link(temp, path, text)
+    except FileExistsError as exc:  # written by another keygen meanwhile
         raise ConfigError(f"{path} exists: keygen never overwrites a key") from exc
     except OSError as exc:
-        raise ConfigError(f"cannot create key file {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key.to_base64() + "\n")
+        raise ConfigError(f"cannot write key file {path}: {_why(exc)}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
     return key
+
+
+def _write(fd: int, text: str) -> None:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _link(temp: str, path: Path, text: str) -> None:
+    """Give the written ``temp`` the name ``path``, unless ``path`` exists."""
+    try:
+        os.link(temp, path)
+        return
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+    # A file system without hard links: the name is created exclusively instead, and
+    # removed again if the write fails.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        _write(fd, text)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
+def _why(exc: OSError) -> str:
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{why}: free some space and run keygen again (nothing was written)"
+    return why
