@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from graph.export import SecretPass
     from graph.store import KeyMaterial, Store
 
-__all__ = ["resolve_session_id"]
+__all__ = ["resolve_session_id", "short_id"]
 
 _MATCHES = 10
+_SHORT = 8  # id characters the list shows at least
 _SESSIONS = """
 query Sessions($first: Int!, $filter: SessionFilter) {
   sessions(first: $first, filter: $filter, orderBy: {field: STARTED_AT, direction: DESC}) {
@@ -78,8 +79,6 @@ def sessions_command(
     from rich.console import Console
     from rich.table import Table
 
-    from graph.cli.queries import query
-
     path = existing_db(db)
     key = key_material(key_file, passphrase_file, ask_passphrase, db=path)
     filter_: dict[str, Any] = {}
@@ -89,9 +88,8 @@ def sessions_command(
         filter_["source"] = source.name
     if since:
         filter_["startedAfter"] = since
-    found = run(
-        query(path, key, _SESSIONS, {"first": limit, "filter": filter_ or None}, "sessions")
-    )
+    variables = {"first": limit, "filter": filter_ or None}
+    found, shown = run(_sessions(path, key, variables, short=not as_json))
     if as_json:
         typer.echo(orjson.dumps(found["nodes"], option=orjson.OPT_INDENT_2).decode())
         return
@@ -112,9 +110,9 @@ def sessions_command(
     table.add_column(
         "title", max_width=max(16, console.width - 64), overflow="ellipsis", no_wrap=True
     )
-    for s in found["nodes"]:
+    for s, short in zip(found["nodes"], shown, strict=True):
         table.add_row(
-            s["sessionId"][:8],
+            short,
             (s["startedAt"] or "")[:16].replace("T", " "),
             f"{s['messageCount']:,}",
             compact_count(int(s["tokenUsage"]["total"])),
@@ -122,6 +120,48 @@ def sessions_command(
             s["title"] or "",
         )
     console.print(table)
+
+
+async def _sessions(
+    path: Path, key: KeyMaterial | None, variables: dict[str, Any], *, short: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """The ``sessions`` field, and each session's id as the list shows it (``short``)."""
+    from graph.cli.queries import query_store
+    from graph.store import Store
+
+    store = await Store.open(path, key=key)
+    try:
+        found = await query_store(store, _SESSIONS, variables, "sessions")
+        ids = [node["sessionId"] for node in found["nodes"]]
+        if not short or not ids:
+            return found, ids
+        async with store.read() as reader:
+            neighbours = await reader.session_id_neighbours(ids)
+    finally:
+        await store.close()
+    return found, [short_id(i, *around) for i, around in zip(ids, neighbours, strict=True)]
+
+
+def short_id(session_id: str, before: str | None, after: str | None) -> str:
+    """The fewest first characters of ``session_id`` (at least ``_SHORT``) that no other
+    stored id begins with: what ``show`` takes.
+
+    ``before`` and ``after`` are its neighbours in the order of all stored ids; no other
+    id shares more of it. Codex ids are UUIDv7, whose first 8 digits are the same for
+    sessions started within about a minute of each other.
+    """
+    shared = max((_common(session_id, other) for other in (before, after) if other), default=0)
+    return session_id[: max(_SHORT, shared + 1)]
+
+
+def _common(a: str, b: str) -> int:
+    """How many first characters ``a`` and ``b`` share."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared
 
 
 async def _show(path: Path, key: KeyMaterial | None, given: str, secrets: SecretPass) -> str:

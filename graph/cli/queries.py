@@ -19,7 +19,7 @@ from graph.schema import Context, build_schema
 from graph.settings import ServerSettings
 from graph.store import KeyMaterial, Store
 
-__all__ = ["query"]
+__all__ = ["query", "query_store"]
 
 
 async def query(
@@ -38,14 +38,19 @@ async def query(
     """
     store = await Store.open(path, key=key)
     try:
-        with _masked() as masked:
-            result = await build_schema().execute(
-                document,
-                variable_values=variables,
-                context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
-            )
+        return await query_store(store, document, variables, field)
     finally:
         await store.close()
+
+
+async def query_store(store: Store, document: str, variables: dict[str, Any], field: str) -> Any:
+    """:func:`query` on an open store."""
+    with _masked() as masked:
+        result = await build_schema().execute(
+            document,
+            variable_values=variables,
+            context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
+        )
     errors = [e for e in result.errors or () if not isinstance(e.original_error, DecryptionFailed)]
     if result.errors and not errors and result.data is not None:
         typer.echo(

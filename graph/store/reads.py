@@ -106,6 +106,19 @@ class Reader(Figures):
         )
         return [str(row[0]) for row in rows]
 
+    async def session_id_neighbours(
+        self, session_ids: Sequence[str]
+    ) -> list[tuple[str | None, str | None]]:
+        """Each sessionId's neighbours among all stored ids, in their order (the one just
+        before, the one just after): how much of an id tells it apart from every other."""
+        rows = await self._all(
+            "SELECT (SELECT max(session_id) FROM sessions WHERE session_id < k.value),"
+            " (SELECT min(session_id) FROM sessions WHERE session_id > k.value)"
+            " FROM json_each(?) AS k ORDER BY k.key",
+            [json_list(list(session_ids))],
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def count_sessions(self, where: SessionFilter) -> int:
         filter_sql, params = where.where("s")
         rows = await self._all(f"SELECT count(*) FROM sessions AS s WHERE {filter_sql}", params)

@@ -94,6 +94,18 @@ async def test_a_session_is_written_once_and_read_back_by_either_key(store: Stor
     assert (by_pk.message_count, by_pk.event_count, by_pk.conversation_count) == (2, 2, 1)
 
 
+async def test_session_ids_are_found_by_prefix_and_their_neighbours(store: Store) -> None:
+    for session_id in ("ab1", "ab2x", "b"):
+        await seed(store, session_id)
+    async with store.read() as reader:
+        assert await reader.session_ids_starting("ab", 5) == ["ab1", "ab2x"]
+        assert await reader.session_id_neighbours(["b", "ab1", "ab2"]) == [
+            ("ab2x", None),
+            (None, "ab2x"),
+            ("ab1", "ab2x"),  # any string, stored or not
+        ]
+
+
 async def test_records_of_one_message_merge_and_its_usage_is_the_last(store: Store) -> None:
     pk, conversation = await seed(store)
     async with store.write() as writer:
