@@ -274,3 +274,50 @@ def test_a_database_path_that_can_not_be_opened_leaves_no_thread_behind(
     for thread in set(threading.enumerate()) - before:
         thread.join(5)
     assert failures == []
+
+
+USAGE_ERRORS = {
+    ("sessions", "--limit", "0"): ("Invalid value for '--limit'", "sessiongraph sessions"),
+    ("sessions", "--source", "nope"): ("'nope' is not one of", "sessiongraph sessions"),
+    ("export", "X", "--format", "xml"): ("'xml' is not one of", "sessiongraph export"),
+    ("--db", "x.db", "sessions"): ("No such option: --db", "sessiongraph"),
+    ("nope",): ("No such command 'nope'", "sessiongraph"),
+}
+
+
+@pytest.mark.parametrize("args", list(USAGE_ERRORS), ids=" ".join)
+def test_a_usage_error_is_one_line_and_exit_2(
+    args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["sessiongraph", *args])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    what, command = USAGE_ERRORS[args]
+    assert out == "" and what in one_line(err)
+    assert err.endswith(f" (see {command} --help)\n")
+
+
+def test_python_m_graph_gives_the_same_line_and_help_stays_as_it_is(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "graph", "sessions", "--limit", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "Invalid value for '--limit'" in one_line(done.stderr)
+    assert done.stderr.endswith("(see python -m graph sessions --help)\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "graph", "sessions", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    assert "Usage: python -m graph sessions" in done.stdout and "╭─ Options" in done.stdout

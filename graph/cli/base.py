@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from typer.core import TyperCommand, TyperOption
 
-from graph.cli.failures import debugging, describe
+from graph.cli.failures import debugging, describe, usage
 from graph.config import DB_ENV, resolve_db_path
 from graph.errors import SessiongraphError
 from graph.sources import Source
@@ -242,9 +242,24 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def main() -> None:
-    """Console-script entry point: whatever a command ends with is one line on stderr."""
+    """Console-script entry point: whatever a command ends with is one line on stderr.
+
+    A command line that does not parse is one line too, and exit 2 (typer's boxes are
+    for help, which stays as it is).
+    """
     try:
-        app()
+        # Errors come here rather than to typer's printing.
+        code = app(prog_name=_program(), standalone_mode=False)
+    except typer.TyperException as exc:  # click's: a usage error, a file that won't open
+        if type(exc).__name__ == "NoArgsIsHelpError":  # typer printed the help already
+            sys.exit(exc.exit_code)
+        ctx = getattr(exc, "ctx", None)  # a usage error's: the command it is about
+        command = ctx.command_path if ctx is not None else _program()
+        typer.echo(f"sessiongraph: error: {usage(exc.format_message(), command)}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("sessiongraph: error: aborted", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
@@ -253,3 +268,16 @@ def main() -> None:
             raise
         typer.echo(f"sessiongraph: error: {describe(exc)}", err=True)
         sys.exit(1)
+    # Without standalone mode, an exit code comes back instead of being exited with.
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _program() -> str:
+    """The command as the user typed it, for help and errors: ``python -m graph``, or the
+    script's name (click guesses from ``__main__``, which is another module's under a
+    test runner)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name == "graph.__main__":
+        return "python -m graph"
+    return Path(sys.argv[0]).name or "sessiongraph"

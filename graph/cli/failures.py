@@ -17,7 +17,7 @@ from typing import Final
 
 from graph.errors import SessiongraphError
 
-__all__ = ["DEBUG_ENV", "debugging", "describe"]
+__all__ = ["DEBUG_ENV", "debugging", "describe", "usage"]
 
 DEBUG_ENV: Final = "SESSIONGRAPH_DEBUG"
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -36,6 +36,12 @@ def describe(exc: BaseException) -> str:
     # Text from a damaged file can hold anything, a line break included.
     text = _CONTROL.sub(_escape, "; ".join([line, *(str(note) for note in notes)]))
     return f"{text}\n{trace}" if trace else text
+
+
+def usage(message: str, command: str) -> str:
+    """One line for a command line that does not parse (``message`` says why), and where
+    to read how it goes: ``command``, as the user typed it (``sessiongraph sessions``)."""
+    return f"{_CONTROL.sub(_escape, message)} (see {command} --help)"
 
 
 def _escape(match: re.Match[str]) -> str:
