@@ -236,10 +236,13 @@ async def test_new_databases_get_16k_pages_and_old_ones_keep_theirs(
     tmp_path: Path, existing: int | None, expected: int
 ) -> None:
     db = tmp_path / "pages.db"
-    if existing is not None:  # a database made before the change
+    if existing is not None:  # a file whose page size was set before the change
         with closing(sqlite3.connect(db)) as conn:
             conn.execute(f"PRAGMA page_size = {existing}")
+            # The first table fixes the page size; dropped, the file holds no other
+            # program's table (which the store refuses to migrate).
             conn.execute("CREATE TABLE t (x)")
+            conn.execute("DROP TABLE t")
     store = await Store.open(db)
     try:
         async with store.write() as writer:
