@@ -269,7 +269,8 @@ class CodexParser(TranscriptParser):
         text: bytes | None,
     ) -> bool:
         """Add a response item to its message; False if it is an event."""
-        kind = item.get("type")
+        # Not a string (a list, an object): an event of an unknown item, never a key.
+        kind = _str(item.get("type"))
         if kind == "message" and item.get("role") != "assistant":
             role = _str(item.get("role")) or "user"
             self._prompt_line = line_no
