@@ -36,6 +36,7 @@ __all__ = [
     "MigrationError",
     "QueryTimeout",
     "SchemaOutOfDate",
+    "SessionSourceConflict",
     "SessiongraphError",
     "StoreError",
     "TooManySubscriptions",
@@ -71,6 +72,10 @@ class StoreError(SessiongraphError):
     """The database could not be opened, read or written."""
 
     code = "STORE_ERROR"
+
+
+class SessionSourceConflict(StoreError):
+    """A session id is already stored from another agent (ids are unique on their own)."""
 
 
 class MigrationError(StoreError):

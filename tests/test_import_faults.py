@@ -14,7 +14,12 @@ import pytest
 
 import graph.importers.importer as importer_module
 from graph.export import ExportFormat, export_session
-from graph.importers.batch import SKIPPED_TOO_DEEP, TOKENS_OUT_OF_RANGE, UNREADABLE
+from graph.importers.batch import (
+    SKIPPED_TOO_DEEP,
+    SOURCE_CONFLICT,
+    TOKENS_OUT_OF_RANGE,
+    UNREADABLE,
+)
 from graph.importers.importer import import_paths
 from graph.importers.lines import MAX_DEPTH, MAX_TOKENS
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
@@ -256,3 +261,37 @@ async def test_a_file_read_again_counts_what_it_wrote(store: Store, tmp_path: Pa
     summary = await import_paths(store, [path])
     assert summary.files_reset == 1 and summary.messages_added == 2
     assert summary.sessions_added == summary.conversations_added == 0
+
+
+# a session id another agent's session has
+
+
+def codex_meta(session_id: str, parent: str | None = None) -> str:
+    payload: dict[str, Any] = {"id": session_id, "cwd": "/w"}
+    if parent is not None:
+        payload["source"] = {"subagent": {"thread_spawn": {"parent_thread_id": parent}}}
+    return json.dumps({"timestamp": TS, "type": "session_meta", "payload": payload})
+
+
+async def test_a_file_whose_session_another_agent_has_is_reported_not_fatal(
+    store: Store, tmp_path: Path
+) -> None:
+    write_lines(tmp_path / "a" / "dup.jsonl", [assistant(1, "dup")])
+    same = tmp_path / "b" / "rollout-2026-01-01T10-00-00-dup.jsonl"
+    write_lines(same, [codex_meta("dup")])
+    # A Codex sub-agent naming the Claude Code session as the thread that spawned it.
+    child = tmp_path / "b" / "rollout-2026-01-01T10-00-00-child.jsonl"
+    write_lines(child, [codex_meta("child", parent="dup")])
+    write_lines(tmp_path / "c" / "rollout-2026-01-01T10-00-00-ok.jsonl", [codex_meta("ok")])
+    for run in range(2):  # reported again by a later run, nothing stored from them
+        summary = await import_paths(store, [tmp_path])
+        problems = sorted((p.path, p.line, p.kind) for p in summary.problems)
+        assert problems == [
+            (str(child), 0, SOURCE_CONFLICT),
+            (str(same), 0, SOURCE_CONFLICT),
+        ]
+        assert "session dup is already stored" in summary.problems[0].detail
+        assert summary.sessions_added == (2 if run == 0 else 0)
+    rows = await query(store, "SELECT session_id, source FROM sessions ORDER BY session_id")
+    assert rows == [("dup", "claude-code"), ("ok", "codex")]
+    assert await query(store, "SELECT count(*) FROM import_files") == [(2,)]

@@ -14,6 +14,7 @@ __all__ = [
     "SKIPPED_NOT_OBJECT",
     "SKIPPED_TOO_DEEP",
     "SKIP_KINDS",
+    "SOURCE_CONFLICT",
     "TOKENS_OUT_OF_RANGE",
     "UNREADABLE",
     "Batch",
@@ -27,6 +28,8 @@ SKIPPED_TOO_DEEP: Final = "nested too deeply"
 REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
 TOKENS_OUT_OF_RANGE: Final = "token count out of range (left out)"
 UNREADABLE: Final = "file not readable"
+# A file whose session id another agent's session already has: not imported.
+SOURCE_CONFLICT: Final = "session of another agent"
 SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP})
 
 

@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
+from graph.errors import SessionSourceConflict
 from graph.importers import aliases, reading
-from graph.importers.batch import UNREADABLE, Batch, Problem
+from graph.importers.batch import SOURCE_CONFLICT, UNREADABLE, Batch, Problem
 from graph.importers.documents import keep_what_is_new
 from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
 from graph.importers.formats import accepts, classify, format_named
@@ -110,6 +111,9 @@ class _Importer:
         self.links: dict[tuple[int, str], str] = {}
         self.titles = Titles()
         self.unreadable: list[Problem] = []
+        # Files whose session another agent's session has: reported, their rows left out
+        # and their state unsaved (a later run reports them again).
+        self.refused: set[str] = set()
 
     async def run(self, found: Found) -> ImportSummary:
         files = aliases.distinct(found.files)  # a file reached twice (a symlink): once
@@ -256,9 +260,19 @@ class _Importer:
         """Store chunks (of different files) and their files' states in one transaction."""
         async with self.store.write() as writer:
             for chunk in chunks:
-                await self._store_chunk(writer, chunk)
+                path = str(chunk.plan.file.path)
+                if path in self.refused:
+                    continue
+                try:
+                    await self._store_chunk(writer, chunk)
+                except SessionSourceConflict as exc:
+                    # Raised before the file's first row is written: the others go on.
+                    self.refused.add(path)
+                    self.unreadable.append(Problem(path, 0, SOURCE_CONFLICT, str(exc)))
         self._count(writer.added)
         for chunk in chunks:
+            if str(chunk.plan.file.path) in self.refused:
+                continue
             plan, batch = chunk.plan, chunk.batch
             summary = self.summary
             if chunk.first:

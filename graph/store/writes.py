@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.crypto import DecryptionFailed
-from graph.errors import StoreError
+from graph.errors import SessionSourceConflict
 from graph.inputs import (
     FileState,
     NewConversation,
@@ -74,7 +74,9 @@ class Writer(Deletes, Retires):
             )
         if not rows:
             # session_id alone is still unique (see migration 0010): another agent has it.
-            raise StoreError(f"session {session.session_id} is already stored from another source")
+            raise SessionSourceConflict(
+                f"session {session.session_id} is already stored from another source"
+            )
         row = next(iter(rows))
         pk = int(row[0])
         if session.metadata:
