@@ -91,6 +91,27 @@ def test_import_defaults_to_claude_projects_in_home(samples_dir: Path, tmp_path:
     assert result.exit_code == 0 and json.loads(result.stdout)["sessionsAdded"] == 4
 
 
+def test_an_empty_default_folder_is_said_and_does_not_stop_the_others(
+    samples_dir: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / ".claude" / "projects").mkdir(parents=True)  # Claude Code installed, unused
+    (home / ".codex" / "archived_sessions").mkdir(parents=True)
+    codex = home / ".codex" / "sessions" / "2026" / "01" / "01"
+    codex.mkdir(parents=True)
+    (codex / "rollout-2026-01-01T10-00-00-s.jsonl").write_text(
+        '{"timestamp":"2026-01-01T10:00:00.000Z","type":"session_meta","payload":{"id":"s"}}\n'
+    )
+    db = str(tmp_path / "x.db")
+    result = runner.invoke(app, ["import", "--db", db, "--json"], env={"HOME": str(home)})
+    assert result.exit_code == 0 and json.loads(result.stdout)["sessionsAdded"] == 1
+    assert f"found no Claude Code transcripts in {home}/.claude/projects\n" in result.stderr
+    assert f"found Codex CLI transcripts in {home}/.codex/sessions\n" in result.stderr
+    # Named by the user, the same empty folder is still an error.
+    code, _, err = invoke("import", str(home / ".claude" / "projects"), "--db", db)
+    assert code == 1 and "no transcripts (*.jsonl) found" in err
+
+
 def test_export_writes_a_file_or_fails_in_one_line(samples_dir: Path, tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     assert invoke("import", str(samples_dir / "short.jsonl"), "--db", db)[0] == 0

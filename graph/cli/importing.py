@@ -21,6 +21,7 @@ from rich.table import Table
 from graph.cli.base import fail
 from graph.cli.progress import ImportBar
 from graph.errors import SessiongraphError, TranscriptError
+from graph.importers.files import has_transcripts
 from graph.importers.formats import FORMATS, default_locations
 from graph.importers.history import is_history_file
 from graph.importers.importer import import_paths
@@ -35,7 +36,8 @@ __all__ = ["default_targets", "import_into", "import_once", "report", "summary_t
 
 def default_targets() -> list[Path]:
     """Every agent's transcript folder that exists, and Claude Code's prompt history if
-    there is one, said on stderr; fails if there is none of them."""
+    there is one, said on stderr; fails if there is none of them. A folder that holds no
+    transcript (yet) is said to, and still imported (or watched): not an error."""
     found = default_locations()
     history = default_history()
     if not found and not history:
@@ -45,7 +47,8 @@ def default_targets() -> list[Path]:
             "yours, or try `sessiongraph demo` for sample sessions"
         )
     for f, root in found:
-        typer.echo(f"found {f.label} transcripts in {root}", err=True)
+        some = "" if has_transcripts(root, f.accepts) else "no "
+        typer.echo(f"found {some}{f.label} transcripts in {root}", err=True)
     for path in history:
         typer.echo(f"found Claude Code's prompt history in {path}", err=True)
     return [root for _, root in found] + history
@@ -117,9 +120,10 @@ async def import_into(
     bar: ImportBar | None,
     key: KeyMaterial | None,
     redact: bool | None = None,
+    defaults: bool = False,
 ) -> ImportSummary:
     """Import ``paths`` (and watch them); a fault's error line says that nothing stored
-    is lost."""
+    is lost. ``defaults``: the paths are the agents' folders (see :func:`import_paths`)."""
     histories = [p for p in paths if is_history_file(p)]
     paths = [p for p in paths if p not in histories]
     # Held from the first open to the last write: `restore`, `encrypt` and `rotate-key`
@@ -129,7 +133,7 @@ async def import_into(
         try:
             try:
                 summary = (
-                    await import_paths(store, paths, progress=bar, redact=redact)
+                    await import_paths(store, paths, progress=bar, redact=redact, defaults=defaults)
                     if paths
                     else ImportSummary()
                 )

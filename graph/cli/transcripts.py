@@ -87,6 +87,7 @@ def import_command(
                     bar=bar,
                     key=key,
                     redact=redact,
+                    defaults=not paths,
                 )
             )
         except KeyboardInterrupt:

@@ -41,6 +41,7 @@ __all__ = [
     "encode_project",
     "files_in",
     "fingerprint",
+    "has_transcripts",
     "head_of",
     "plan_file",
     "tail_of",
@@ -180,10 +181,17 @@ def _walk(
                 skipped.append(Skipped(path, "not a regular file"))
 
 
+def has_transcripts(directory: Path, accepts: Callable[[Path], bool] = _jsonl) -> bool:
+    """Whether ``directory`` holds a file ``accepts`` takes (outside hidden folders)."""
+    return any(_walk(directory, [], accepts))
+
+
 def discover(
     paths: Iterable[Path],
     classify: Callable[[Path], TranscriptFile] = TranscriptFile.at,
     accepts: Callable[[Path], bool] = _jsonl,
+    *,
+    empty_ok: bool = False,
 ) -> Found:
     """Every transcript under ``paths``: main threads first, then subagents, each sorted.
 
@@ -193,8 +201,12 @@ def discover(
     run, the links they record (which Task call started which agent) are known when the
     subagent files are read.
 
+    With ``empty_ok`` (the agents' own folders, not paths a user named), a folder that
+    holds no transcript yet is no error: it has none to import.
+
     Raises:
-        TranscriptError: a path does not exist, or holds no ``.jsonl`` transcript.
+        TranscriptError: a path does not exist, or (unless ``empty_ok``) a folder holds
+            no ``.jsonl`` transcript.
     """
     found: dict[Path, TranscriptFile] = {}
     skipped: list[Skipped] = []
@@ -211,9 +223,10 @@ def discover(
         for file in _walk(path, skipped, accepts):
             found.setdefault(file.absolute(), classify(file.absolute()))
         if (
-            len(found) == before
+            not empty_ok
+            and len(found) == before
             and len(skipped) == passed_over
-            and not any(_walk(path, [], accepts))
+            and not has_transcripts(path, accepts)
         ):
             raise TranscriptError(f"{given}: no transcripts (*.jsonl) found in this directory")
     files = sorted(found.values(), key=lambda f: (f.is_subagent, str(f.path)))

@@ -54,6 +54,7 @@ async def import_paths(
     progress: ImportProgress | None = None,
     worker: bool | None = None,
     redact: bool | None = None,
+    defaults: bool = False,
 ) -> ImportSummary:
     """Import every Claude Code transcript under ``paths`` that has something new.
 
@@ -66,13 +67,16 @@ async def import_paths(
         redact: Replace secrets in the records before they are stored (the records
             are then no longer the original ones; the files are not touched).
             ``None``: as ``secrets.toml``'s ``redact_on_import`` says.
+        defaults: ``paths`` are the agents' own folders, not named by the user: one
+            that holds no transcript (yet) is not an error.
 
     Raises:
-        TranscriptError: a path does not exist or holds no transcript.
+        TranscriptError: a path does not exist or (unless ``defaults``) holds no
+            transcript.
         WorkerError: the worker process failed (what was committed before stays).
     """
     started = time.perf_counter()
-    found = discover(paths, classify, accepts)
+    found = discover(paths, classify, accepts, empty_ok=defaults)
     await backfill_titles(store)  # once per database, after migration 0007
     importer = _Importer(store, progress, worker, redact_on_import(redact))
     summary = await importer.run(found)
