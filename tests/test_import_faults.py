@@ -295,3 +295,26 @@ async def test_a_file_whose_session_another_agent_has_is_reported_not_fatal(
     rows = await query(store, "SELECT session_id, source FROM sessions ORDER BY session_id")
     assert rows == [("dup", "claude-code"), ("ok", "codex")]
     assert await query(store, "SELECT count(*) FROM import_files") == [(2,)]
+
+
+# file names that are not UTF-8
+
+
+async def test_a_file_name_that_is_not_utf8_is_reported_and_the_others_imported(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = tmp_path / "p"
+    write_lines(folder / "good.jsonl", [assistant(1, "good")])
+    bad = os.fsencode(folder) + b"/bad\xffname.jsonl"
+    Path(os.fsdecode(bad)).write_bytes(orjson.dumps(assistant(2, "bad")) + b"\n")
+    for run in range(2):  # skipped and reported again, nothing stored twice
+        summary = await import_paths(store, [folder])
+        [problem] = summary.problems
+        assert (problem.path, problem.line) == (f"{folder}/bad\\xffname.jsonl", 0)
+        assert problem.kind == UNREADABLE and "not valid UTF-8" in problem.detail
+        assert orjson.dumps(summary.to_dict())  # printable as --json prints it
+        assert summary.sessions_added == (1 if run == 0 else 0)
+    # Named on its own, it is reported the same way.
+    summary = await import_paths(store, [Path(os.fsdecode(bad))])
+    assert [p.path for p in summary.problems] == [f"{folder}/bad\\xffname.jsonl"]
+    assert await query(store, "SELECT session_id FROM sessions") == [("good",)]

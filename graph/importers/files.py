@@ -44,6 +44,7 @@ __all__ = [
     "has_transcripts",
     "head_of",
     "plan_file",
+    "shown",
     "tail_of",
     "whole_digest",
 ]
@@ -134,6 +135,26 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def shown(path: Path) -> str:
+    """``path`` as it can be printed and stored: bytes that are not UTF-8 escaped
+    (``\\xff``)."""
+    return os.fsencode(path).decode(errors="backslashreplace")
+
+
+def _storable(path: Path) -> bool:
+    """Whether ``path`` is valid UTF-8: what its rows and file state are keyed by is
+    text, and a name with other bytes (``os.fsdecode`` gives them as lone surrogates)
+    can not be stored as it is."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_NOT_UTF8: Final = "file name is not valid UTF-8 (not imported: rename it)"
+
+
 def _jsonl(path: Path) -> bool:
     return path.suffix == ".jsonl"
 
@@ -175,10 +196,12 @@ def _walk(
             except OSError as exc:  # a symlink that loops (ELOOP) or is dangling (ENOENT)
                 skipped.append(Skipped(path, _reason(exc)))
                 continue
-            if regular:
+            if not regular:
+                skipped.append(Skipped(path, "not a regular file"))
+            elif _storable(path):
                 yield path
             else:
-                skipped.append(Skipped(path, "not a regular file"))
+                skipped.append(Skipped(path, _NOT_UTF8))
 
 
 def has_transcripts(directory: Path, accepts: Callable[[Path], bool] = _jsonl) -> bool:
@@ -213,7 +236,10 @@ def discover(
     for given in paths:
         path = given.expanduser()
         if path.is_file():
-            found.setdefault(path.absolute(), classify(path.absolute()))
+            if _storable(path.absolute()):
+                found.setdefault(path.absolute(), classify(path.absolute()))
+            else:
+                skipped.append(Skipped(path, _NOT_UTF8))
             continue
         if not path.exists():
             raise TranscriptError(f"{given}: no such file or directory")

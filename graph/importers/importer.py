@@ -18,7 +18,15 @@ from graph.errors import SessionSourceConflict
 from graph.importers import aliases, reading
 from graph.importers.batch import SOURCE_CONFLICT, UNREADABLE, Batch, Problem
 from graph.importers.documents import keep_what_is_new
-from graph.importers.files import Action, Found, Plan, TranscriptFile, discover, plan_file
+from graph.importers.files import (
+    Action,
+    Found,
+    Plan,
+    TranscriptFile,
+    discover,
+    plan_file,
+    shown,
+)
 from graph.importers.formats import accepts, classify, format_named
 from graph.importers.reading import FileJob, Limits, Piece, read_here
 from graph.importers.summary import ImportProgress, ImportSummary
@@ -124,7 +132,7 @@ class _Importer:
         summary = self.summary
         summary.files = len(files)
         self.unreadable += [
-            Problem(str(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
+            Problem(shown(skipped.path.absolute()), 0, UNREADABLE, skipped.reason)
             for skipped in found.skipped
         ]
         async with self.store.read() as reader:
