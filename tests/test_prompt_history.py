@@ -208,6 +208,32 @@ def test_import_with_no_paths_reads_claude_config_dir_projects_and_history(
     assert "prompt history: 0 lines read" in result.stdout
 
 
+def test_skipped_history_lines_are_reported_with_file_and_line(tmp_path: Path) -> None:
+    history = tmp_path / "claude" / "history.jsonl"
+    lines: list[Any] = [
+        prompt("fine", 1_760_000_000_000),
+        "garbage",
+        [1, 2],
+        prompt("no time", 1_760_000_000_000, timestamp="yesterday"),
+        {**prompt("", 1_760_000_000_000), "display": ["not", "text"]},
+    ]
+    write_lines(history, lines)
+    db = str(tmp_path / "s.db")
+    result = runner.invoke(app, ["import", str(history), "--db", db, "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["history"]["linesSkipped"] == 4 and summary["linesSkipped"] == 4
+    assert [(p["path"], p["line"], p["kind"]) for p in summary["problems"]] == [
+        (str(history), 2, "not JSON"),
+        (str(history), 3, "not a JSON object"),
+        (str(history), 4, "not a prompt"),
+        (str(history), 5, "not a prompt"),
+    ]
+    write_lines(history, ["still garbage"], mode="a")
+    result = runner.invoke(app, ["import", str(history), "--db", db])
+    assert f"{history}:6: not JSON" in result.stdout
+
+
 async def test_prompts_are_sealed_in_an_encrypted_database(
     tmp_path: Path, samples_dir: Path, history: Path
 ) -> None:

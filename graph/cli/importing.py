@@ -146,6 +146,8 @@ async def import_into(
             if bar is not None:
                 bar.progress.stop()
             kept = await kept_report(store, histories, redact=redact)
+            if kept.history is not None:  # its skipped lines, reported as a transcript's are
+                summary.add_problems(kept.history.problems)
             report(summary, as_json=as_json, kept=kept)
             if not watch or not paths:
                 return summary

@@ -12,6 +12,7 @@ __all__ = [
     "REPAIRED_UTF8",
     "SKIPPED_NOT_JSON",
     "SKIPPED_NOT_OBJECT",
+    "SKIPPED_NOT_PROMPT",
     "SKIPPED_TOO_DEEP",
     "SKIP_KINDS",
     "SOURCE_CONFLICT",
@@ -25,12 +26,16 @@ __all__ = [
 SKIPPED_NOT_JSON: Final = "not JSON"
 SKIPPED_NOT_OBJECT: Final = "not a JSON object"
 SKIPPED_TOO_DEEP: Final = "nested too deeply"
+# A prompt-history line that is an object but no prompt (no display text, no time).
+SKIPPED_NOT_PROMPT: Final = "not a prompt"
 REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
 TOKENS_OUT_OF_RANGE: Final = "token count out of range (left out)"
 UNREADABLE: Final = "file not readable"
 # A file whose session id another agent's session already has: not imported.
 SOURCE_CONFLICT: Final = "session of another agent"
-SKIP_KINDS: Final = frozenset({SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP})
+SKIP_KINDS: Final = frozenset(
+    {SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP, SKIPPED_NOT_PROMPT}
+)
 
 
 @dataclass(frozen=True, slots=True)

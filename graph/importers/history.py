@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -28,6 +28,12 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from graph.errors import TranscriptError
+from graph.importers.batch import (
+    SKIPPED_NOT_JSON,
+    SKIPPED_NOT_OBJECT,
+    SKIPPED_NOT_PROMPT,
+    Problem,
+)
 from graph.importers.files import (
     Action,
     TranscriptFile,
@@ -77,6 +83,8 @@ class HistorySummary:
     sessions_settled: int = 0  # history-only sessions whose transcript came after all
     without_session: int = 0
     lines_skipped: int = 0
+    # The skipped lines, with file and line (the import's summary reports them).
+    problems: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, int]:
         """Keyed like ``import --json`` (camelCase)."""
@@ -217,7 +225,9 @@ def _read(
             summary.lines_read += 1
             prompt = _prompt(line_count, raw)
             if prompt is None:
-                summary.lines_skipped += bool(raw.strip())
+                if raw.strip():
+                    summary.lines_skipped += 1
+                    summary.problems.append(Problem(str(path), line_count, *_why_not(raw)))
             elif not prompt.session_id:
                 summary.without_session += 1
             else:
@@ -245,6 +255,19 @@ def _prompt(line: int, raw: bytes) -> _Prompt | None:
         cwd if isinstance(cwd, str) and cwd else None,
         timestamp,
     )
+
+
+def _why_not(raw: bytes) -> tuple[str, str]:
+    """Why a line that :func:`_prompt` refused is not a prompt: (problem kind, detail)."""
+    try:
+        record = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return SKIPPED_NOT_JSON, str(exc)[:80]
+    if not isinstance(record, dict):
+        return SKIPPED_NOT_OBJECT, type(record).__name__
+    if not isinstance(record.get("display"), str):
+        return SKIPPED_NOT_PROMPT, "display is not a string"
+    return SKIPPED_NOT_PROMPT, "timestamp is not a time in milliseconds"
 
 
 def _timestamp(value: object) -> str | None:

@@ -72,6 +72,7 @@ async def kept_report(
         else:
             for name, value in summary.to_dict().items():
                 setattr(report.history, name, getattr(report.history, name) + value)
+            report.history.problems += summary.problems
     if not histories:
         await settle(store)  # a transcript just imported may be of a history-only session
     report.without_files = await sessions_without_files(store)
