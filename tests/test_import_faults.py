@@ -15,6 +15,7 @@ import pytest
 import graph.importers.importer as importer_module
 from graph.export import ExportFormat, export_session
 from graph.importers.batch import (
+    REPAIRED_JSON,
     SKIPPED_TOO_DEEP,
     SOURCE_CONFLICT,
     TOKENS_OUT_OF_RANGE,
@@ -24,6 +25,7 @@ from graph.importers.importer import import_paths
 from graph.importers.lines import MAX_DEPTH, MAX_TOKENS
 from graph.store import NewConversation, NewEvent, NewMessage, NewSession, Store
 from graph.store.usage import Clock, UsageFilter
+from tests.conftest import GraphQL
 from tests.test_import_support import query, write_lines
 
 TS = "2025-01-01T00:00:00.000Z"
@@ -318,3 +320,47 @@ async def test_a_file_name_that_is_not_utf8_is_reported_and_the_others_imported(
     summary = await import_paths(store, [Path(os.fsdecode(bad))])
     assert [p.path for p in summary.problems] == [f"{folder}/bad\\xffname.jsonl"]
     assert await query(store, "SELECT session_id FROM sessions") == [("good",)]
+
+
+# valid JSON that orjson refuses
+
+
+async def test_lone_surrogates_and_huge_numbers_are_kept_and_reported(
+    store: Store, gql: GraphQL, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.jsonl"
+    cut = (
+        '{"type":"user","sessionId":"s","uuid":"u0","timestamp":"' + TS + '",'
+        '"message":{"role":"user","content":"tool output cut mid emoji \\ud83d"}}'
+    )
+    huge = '{"type":"progress","sessionId":"s","timestamp":"' + TS + '","n":1e400,"m":-1e400}'
+    write_lines(path, [cut, huge, assistant(1)])
+    summary = await import_paths(store, [path])
+    assert summary.lines_skipped == 0 and summary.messages_added == 2
+    assert summary.events_added == 1
+    assert [(p.line, p.kind, p.detail) for p in summary.problems] == [
+        (1, REPAIRED_JSON, "lone surrogate replaced by U+FFFD"),
+        (2, REPAIRED_JSON, "number 1e400 kept as a string; number -1e400 kept as a string"),
+    ]
+    lines = [json.loads(line) for line in (await exported(store, "s")).splitlines()]
+    assert lines[0]["message"]["content"] == "tool output cut mid emoji \ufffd"
+    assert (lines[1]["n"], lines[1]["m"]) == ("1e400", "-1e400")
+    assert lines[2] == assistant(1)
+    assert json.loads(await exported(store, "s", ExportFormat.JSON))
+    data = await gql('{ search(query: "emoji") { nodes { snippet } } }')
+    assert any("emoji \ufffd" in hit["snippet"] for hit in data["search"]["nodes"])
+    assert (await import_paths(store, [path])).files_unchanged == 1
+
+
+async def test_a_gemini_document_with_a_lone_surrogate_is_kept(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "chats" / "session-g.json"
+    path.parent.mkdir()
+    message = '{"id":"m1","type":"user","timestamp":"' + TS + '","content":"cut \\ud83d"}'
+    path.write_text('{"sessionId":"g","projectHash":"h","messages":[' + message + "]}")
+    summary = await import_paths(store, [path])
+    assert summary.messages_added == 1 and summary.lines_skipped == 0
+    assert [(p.line, p.kind) for p in summary.problems] == [(1, REPAIRED_JSON)]
+    [line] = (await exported(store, "g")).splitlines()
+    assert json.loads(line)["messages"][0]["content"] == "cut \ufffd"

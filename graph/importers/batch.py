@@ -9,6 +9,7 @@ from typing import Final
 from graph.inputs import NewEvent, NewMessage
 
 __all__ = [
+    "REPAIRED_JSON",
     "REPAIRED_UTF8",
     "SKIPPED_NOT_JSON",
     "SKIPPED_NOT_OBJECT",
@@ -29,6 +30,9 @@ SKIPPED_TOO_DEEP: Final = "nested too deeply"
 # A prompt-history line that is an object but no prompt (no display text, no time).
 SKIPPED_NOT_PROMPT: Final = "not a prompt"
 REPAIRED_UTF8: Final = "invalid UTF-8 (replaced)"
+# Valid JSON that can not be stored as written (a lone surrogate, a number beyond a
+# double): kept, those values replaced (the detail says how).
+REPAIRED_JSON: Final = "JSON value replaced"
 TOKENS_OUT_OF_RANGE: Final = "token count out of range (left out)"
 UNREADABLE: Final = "file not readable"
 # A file whose session id another agent's session already has: not imported.

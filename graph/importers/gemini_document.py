@@ -26,9 +26,15 @@ from typing import Any, Final
 
 import orjson
 
-from graph.importers.batch import SKIPPED_NOT_JSON, SKIPPED_NOT_OBJECT, SKIPPED_TOO_DEEP, Batch
+from graph.importers.batch import (
+    REPAIRED_JSON,
+    SKIPPED_NOT_JSON,
+    SKIPPED_NOT_OBJECT,
+    SKIPPED_TOO_DEEP,
+    Batch,
+)
 from graph.importers.gemini import GeminiParser
-from graph.importers.lines import MAX_DEPTH, nesting_depth, normalize_timestamp
+from graph.importers.lines import MAX_DEPTH, lenient_loads, nesting_depth, normalize_timestamp
 from graph.inputs import DOCUMENT, NewEvent
 
 __all__ = ["GeminiDocumentReader"]
@@ -52,8 +58,13 @@ class GeminiDocumentReader(GeminiParser):
         try:
             document = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            self._problem(first_line + 1, SKIPPED_NOT_JSON, str(exc)[:80])
-            return self.take()
+            try:  # valid JSON orjson refuses (a lone surrogate): kept, those values replaced
+                document, notes = lenient_loads(raw)
+            except ValueError:
+                self._problem(first_line + 1, SKIPPED_NOT_JSON, str(exc)[:80])
+                return self.take()
+            if notes:
+                self._problem(first_line + 1, REPAIRED_JSON, "; ".join(notes))
         if document.__class__ is not dict:
             self._problem(first_line + 1, SKIPPED_NOT_OBJECT, type(document).__name__)
             return self.take()

@@ -8,6 +8,7 @@ reports both as problems. What a record means is the format's: its ``_add``.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any, BinaryIO, Final
 import orjson
 
 from graph.importers.batch import (
+    REPAIRED_JSON,
     REPAIRED_UTF8,
     SKIPPED_NOT_JSON,
     SKIPPED_NOT_OBJECT,
@@ -32,6 +34,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_TOKENS",
     "TranscriptParser",
+    "lenient_loads",
     "nesting_depth",
     "normalize_timestamp",
 ]
@@ -77,6 +80,77 @@ def normalize_timestamp(value: Any) -> str | None:
     else:
         return None
     return format_timestamp(moment)
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+# Integers orjson reads (as a float beyond 64 bits): a larger one is no double either.
+_MAX_NUMBER: Final = 1.7976931348623157e308
+
+
+def lenient_loads(data: bytes | str) -> tuple[Any, list[str]]:
+    """JSON that orjson refuses although it is valid, made storable: a lone surrogate
+    (``"\\ud83d"``, which Claude Code writes when it cuts output mid-emoji) becomes
+    U+FFFD, a number beyond a double (``1e400``) the string of its digits. Returns the
+    value and what was replaced (empty: nothing).
+
+    Raises:
+        ValueError: ``data`` is not JSON (``NaN`` and ``Infinity`` are not either).
+    """
+    notes: list[str] = []
+
+    def number(literal: str) -> Any:
+        value = float(literal)
+        if math.isfinite(value):
+            return value
+        notes.append(f"number {_clip(literal)} kept as a string")
+        return literal
+
+    def integer(literal: str) -> Any:
+        value = int(literal)
+        if -(1 << 63) <= value < 1 << 64:
+            return value
+        return float(value) if abs(value) <= _MAX_NUMBER else number(literal)
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        value = json.loads(data, parse_float=number, parse_int=integer, parse_constant=constant)
+    except RecursionError:
+        raise ValueError("nested too deeply for the json module") from None
+    if _has_surrogate(value):
+        notes.append("lone surrogate replaced by U+FFFD")
+        value = _without_surrogates(value)
+    return value, notes
+
+
+def _has_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item.__class__ is str:
+            if _SURROGATE.search(item):
+                return True
+        elif item.__class__ is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif item.__class__ is list:
+            stack.extend(item)
+    return False
+
+
+def _without_surrogates(value: Any) -> Any:
+    if value.__class__ is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if value.__class__ is dict:
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if value.__class__ is list:
+        return [_without_surrogates(item) for item in value]
+    return value
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def nesting_depth(record: Record) -> int:
@@ -173,13 +247,25 @@ class TranscriptParser:
             text = raw.decode(errors="replace")
             try:
                 record = orjson.loads(text)
-            except orjson.JSONDecodeError as again:
-                self._problem(line_no, SKIPPED_NOT_JSON, _short(again))
-                return None
+            except orjson.JSONDecodeError:
+                record = self._lenient(line_no, text)
+                if record is None:
+                    return None
             self._problem(line_no, REPAIRED_UTF8)
             return record
-        self._problem(line_no, SKIPPED_NOT_JSON, _short(exc))
-        return None
+        return self._lenient(line_no, raw, exc)
+
+    def _lenient(self, line_no: int, data: bytes | str, exc: Exception | None = None) -> Any | None:
+        """Valid JSON orjson refuses, kept with what can not be stored replaced (see
+        :func:`lenient_loads`); ``None`` (reported) if it is not JSON."""
+        try:
+            record, notes = lenient_loads(data)
+        except ValueError as again:
+            self._problem(line_no, SKIPPED_NOT_JSON, _short(exc or again))
+            return None
+        if notes:
+            self._problem(line_no, REPAIRED_JSON, "; ".join(notes))
+        return record
 
     def _problem(self, line_no: int, kind: str, detail: str = "") -> None:
         self.batch.problems.append(Problem(self.path, line_no, kind, detail))
