@@ -234,6 +234,18 @@ def test_skipped_history_lines_are_reported_with_file_and_line(tmp_path: Path) -
     assert f"{history}:6: not JSON" in result.stdout
 
 
+def test_two_prompt_histories_are_added_up(tmp_path: Path) -> None:
+    paths = [tmp_path / name / "history.jsonl" for name in ("a", "b")]
+    for number, path in enumerate(paths):
+        write_lines(path, [prompt(f"p{number}", 1_760_000_000_000, session=f"s{number}"), "x"])
+    args = ["import", *map(str, paths), "--db", str(tmp_path / "s.db"), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["history"]["promptsAdded"] == 2 and summary["history"]["linesSkipped"] == 2
+    assert [(p["path"], p["line"]) for p in summary["problems"]] == [(str(p), 2) for p in paths]
+
+
 async def test_prompts_are_sealed_in_an_encrypted_database(
     tmp_path: Path, samples_dir: Path, history: Path
 ) -> None:

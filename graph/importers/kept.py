@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from graph.claude_settings import history_path
@@ -70,9 +70,10 @@ async def kept_report(
         if report.history is None:
             report.history = summary
         else:
-            for name, value in summary.to_dict().items():
-                setattr(report.history, name, getattr(report.history, name) + value)
-            report.history.problems += summary.problems
+            # By attribute: to_dict's keys are camelCase (they raised AttributeError).
+            for each in fields(summary):
+                total = getattr(report.history, each.name) + getattr(summary, each.name)
+                setattr(report.history, each.name, total)
     if not histories:
         await settle(store)  # a transcript just imported may be of a history-only session
     report.without_files = await sessions_without_files(store)
