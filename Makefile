@@ -19,9 +19,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sessiongraph migrate up
 	@if [ -d "$$HOME/.claude/projects" ]; then \
-		$(BIN)/sessiongraph import "$$HOME/.claude/projects" && \
-		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT) \
-			--watch "$$HOME/.claude/projects"; \
+		$(BIN)/sessiongraph import && \
+		exec $(BIN)/sessiongraph serve --host $(HOST) --port $(PORT) --watch; \
 	else \
 		echo "no ~/.claude/projects here: loading the bundled demo sessions"; \
 		$(BIN)/sessiongraph demo && \
