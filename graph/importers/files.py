@@ -152,7 +152,7 @@ def _storable(path: Path) -> bool:
     return True
 
 
-_NOT_UTF8: Final = "file name is not valid UTF-8 (not imported: rename it)"
+_NOT_UTF8: Final = "path is not valid UTF-8 (not imported: rename it)"
 
 
 def _jsonl(path: Path) -> bool:
