@@ -8,6 +8,9 @@ import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from graph.cli import app
 from graph.crypto import MasterKey
 from graph.importers.importer import import_paths
 from graph.store import Store
@@ -159,3 +162,39 @@ async def imported_store(
         yield store
     finally:
         await store.close()
+
+
+def stored_bytes(db: Path) -> bytes:
+    """The bytes of the database file and its WAL: wherever a stored value would be."""
+    return b"".join(
+        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
+    )
+
+
+async def imported_redacted(tmp_path: Path, write: Callable[[Path], Path]) -> bytes:
+    """What is stored once ``write``'s transcripts are imported with redaction."""
+    write(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    store = await Store.open(db)
+    try:
+        await import_paths(store, [tmp_path / "projects"], redact=True)
+        await store.checkpoint()
+    finally:
+        await store.close()
+    return stored_bytes(db)
+
+
+def cli_import(tmp_path: Path, write: Callable[[Path], Path]) -> Path:
+    """``tmp_path/s.db``, into which `sessiongraph import` read ``write``'s transcripts."""
+    write(tmp_path / "projects")
+    db = tmp_path / "s.db"
+    done = CliRunner().invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    return db
+
+
+def cli_redact(db: Path) -> str:
+    """What `sessiongraph secrets redact --all` says of ``db``."""
+    done = CliRunner().invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
+    assert done.exit_code == 0, done.stderr
+    return done.stdout

@@ -20,7 +20,7 @@ from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner
 from graph.store import Store
 from tests.conftest import api_client
-from tests.secret_canaries import imported_store
+from tests.secret_canaries import cli_import, cli_redact, imported_store, stored_bytes
 from tests.test_secrets_index import hits
 
 SID = "019fc8be-0000-7000-8000-0000000c0dec"
@@ -153,20 +153,13 @@ async def test_the_lossless_export_writes_them_as_read(imported: Store, tmp_path
 
 
 def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
-    write_rollout(tmp_path / "projects")
-    db = tmp_path / "s.db"
+    db = cli_import(tmp_path, write_rollout)
     runner = CliRunner()
-    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
     done = runner.invoke(app, ["show", SID, "--db", str(db)])
     assert done.exit_code == 0 and "wombat" in done.stdout, done.stderr
     assert not any(_tail(secret) in done.stdout for secret in SECRETS)
-    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    assert "redacted 2 message(s)" in done.stdout
-    stored = b"".join(
-        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
-    )
+    assert "redacted 2 message(s)" in cli_redact(db)
+    stored = stored_bytes(db)
     for secret in SECRETS:
         assert _tail(secret).encode() not in stored, secret
     done = runner.invoke(app, ["show", SID, "--db", str(db)])

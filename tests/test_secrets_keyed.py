@@ -16,12 +16,18 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers.importer import import_paths
 from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner, fingerprint
 from graph.store import Store
 from tests.conftest import api_client
-from tests.secret_canaries import imported_store, record_base
+from tests.secret_canaries import (
+    cli_import,
+    cli_redact,
+    imported_redacted,
+    imported_store,
+    record_base,
+    stored_bytes,
+)
 from tests.test_secrets_index import hits
 
 SESSION_ID = "5ec2e75e-0000-4000-8000-00000000be75"
@@ -134,22 +140,11 @@ async def test_the_mcp_transcript_and_exports(imported: Store) -> None:
     assert lines == transcript_lines() and secrets.found == len(SECRETS)
 
 
-def _stored(db: Path) -> bytes:
-    return b"".join(
-        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
-    )
-
-
 def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
+    db = cli_import(tmp_path, write_transcript)
     runner = CliRunner()
-    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    assert "redacted 1 message(s), 1 event(s)" in done.stdout
-    stored = _stored(db)
+    assert "redacted 1 message(s), 1 event(s)" in cli_redact(db)
+    stored = stored_bytes(db)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
     for kept in NOT_SECRETS:
@@ -159,14 +154,6 @@ def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
 
 
 async def test_import_with_redaction_stores_none(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
-    store = await Store.open(db)
-    try:
-        await import_paths(store, [tmp_path / "projects"], redact=True)
-        await store.checkpoint()
-    finally:
-        await store.close()
-    stored = _stored(db)
+    stored = await imported_redacted(tmp_path, write_transcript)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret

@@ -15,12 +15,20 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers.importer import import_paths
 from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner, fingerprint, placeholder
 from graph.store import Store
 from tests.conftest import api_client
-from tests.secret_canaries import AWS, GITHUB, imported_store, record_base
+from tests.secret_canaries import (
+    AWS,
+    GITHUB,
+    cli_import,
+    cli_redact,
+    imported_redacted,
+    imported_store,
+    record_base,
+    stored_bytes,
+)
 
 SESSION_ID = "5ec2e75e-0000-4000-8000-0000000c0475"
 SECRETS = (AWS, GITHUB)
@@ -123,22 +131,11 @@ async def test_the_mcp_transcript_and_exports(imported: Store) -> None:
     assert lines == transcript_lines() and secrets.found == 5
 
 
-def _stored(db: Path) -> bytes:
-    return b"".join(
-        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
-    )
-
-
 def test_secrets_redact_leaves_none_and_loses_no_value(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
+    db = cli_import(tmp_path, write_transcript)
     runner = CliRunner()
-    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    assert "redacted 2 message(s), 1 event(s)" in done.stdout
-    stored = _stored(db)
+    assert "redacted 2 message(s), 1 event(s)" in cli_redact(db)
+    stored = stored_bytes(db)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
     assert b'(2)":"first"' in stored and b'"second"' in stored
@@ -149,14 +146,6 @@ def test_secrets_redact_leaves_none_and_loses_no_value(tmp_path: Path) -> None:
 
 
 async def test_import_with_redaction_stores_none(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
-    store = await Store.open(db)
-    try:
-        await import_paths(store, [tmp_path / "projects"], redact=True)
-        await store.checkpoint()
-    finally:
-        await store.close()
-    stored = _stored(db)
+    stored = await imported_redacted(tmp_path, write_transcript)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret

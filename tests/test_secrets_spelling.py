@@ -13,16 +13,20 @@ from pathlib import Path
 
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from graph.cli import app
 from graph.export import ExportFormat, SecretPass, export_session
-from graph.importers.importer import import_paths
 from graph.mcp.transcript import transcript_page
 from graph.secrets import SecretScanner
 from graph.store import Store
 from tests.conftest import api_client
-from tests.secret_canaries import imported_store, record_base
+from tests.secret_canaries import (
+    cli_import,
+    cli_redact,
+    imported_redacted,
+    imported_store,
+    record_base,
+    stored_bytes,
+)
 
 SESSION_ID = "5ec2e75e-0000-4000-8000-0000000e5c4e"
 # Built so that they never sit whole in this file (see tests/secret_canaries.py).
@@ -94,36 +98,17 @@ async def test_masked_exports_hold_none(imported: Store) -> None:
             assert secret not in written, (fmt, secret)
 
 
-def _stored(db: Path) -> bytes:
-    return b"".join(
-        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
-    )
-
-
 async def test_import_with_redaction_stores_none(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
-    store = await Store.open(db)
-    try:
-        await import_paths(store, [tmp_path / "projects"], redact=True)
-        await store.checkpoint()
-    finally:
-        await store.close()
-    stored = _stored(db)
+    stored = await imported_redacted(tmp_path, write_transcript)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
 
 
 def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
-    write_transcript(tmp_path / "projects")
-    db = tmp_path / "s.db"
-    runner = CliRunner()
-    done = runner.invoke(app, ["import", str(tmp_path / "projects"), "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    assert any(secret.encode() in _stored(db) for secret in SECRETS)
-    done = runner.invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
-    assert done.exit_code == 0, done.stderr
-    stored = _stored(db)
+    db = cli_import(tmp_path, write_transcript)
+    assert any(secret.encode() in stored_bytes(db) for secret in SECRETS)
+    cli_redact(db)
+    stored = stored_bytes(db)
     for secret in SECRETS:
         assert secret.encode() not in stored, secret
 
