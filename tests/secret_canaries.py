@@ -4,6 +4,7 @@ text is stored: a prompt, thinking, a tool's input and output, an event, the tit
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,7 +13,10 @@ from typer.testing import CliRunner
 
 from graph.cli import app
 from graph.crypto import MasterKey
+from graph.export import ExportFormat, SecretPass, export_session
 from graph.importers.importer import import_paths
+from graph.mcp.transcript import transcript_page
+from graph.secrets import SecretScanner
 from graph.store import Store
 from graph.store.keyring import KeyMaterial
 
@@ -198,3 +202,22 @@ def cli_redact(db: Path) -> str:
     done = CliRunner().invoke(app, ["secrets", "redact", "--all", "--db", str(db)])
     assert done.exit_code == 0, done.stderr
     return done.stdout
+
+
+async def masked_writings(store: Store, session_id: str) -> list[str]:
+    """Every text of the session written with its secrets masked: the MCP transcript's
+    first page and the masked jsonl, json and markdown exports."""
+    text, _ = await transcript_page(store, session_id, None, 100_000)
+    written = [text]
+    for fmt in (ExportFormat.JSONL, ExportFormat.JSON, ExportFormat.MARKDOWN):
+        out = io.BytesIO()
+        await export_session(store, session_id, out, fmt, SecretPass(SecretScanner(), mask=True))
+        written.append(out.getvalue().decode())
+    return written
+
+
+async def lossless_export(store: Store, session_id: str) -> tuple[list[object], int]:
+    """The session's unmasked jsonl export, as JSON lines, and how many secrets it holds."""
+    out, secrets = io.BytesIO(), SecretPass(SecretScanner(), mask=False)
+    await export_session(store, session_id, out, ExportFormat.JSONL, secrets)
+    return [json.loads(line) for line in out.getvalue().decode().splitlines()], secrets.found

@@ -5,7 +5,6 @@ They are found by the keyword rule's own test of a value, and masked everywhere.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from graph.cli import app
-from graph.export import ExportFormat, SecretPass, export_session
-from graph.mcp.transcript import transcript_page
-from graph.secrets import SecretScanner, fingerprint
+from graph.secrets import fingerprint
 from graph.store import Store
 from tests.conftest import api_client
 from tests.secret_canaries import (
@@ -25,6 +22,8 @@ from tests.secret_canaries import (
     cli_redact,
     imported_redacted,
     imported_store,
+    lossless_export,
+    masked_writings,
     record_base,
     stored_bytes,
 )
@@ -123,21 +122,11 @@ async def test_they_are_reported(imported: Store) -> None:
 
 
 async def test_the_mcp_transcript_and_exports(imported: Store) -> None:
-    text, _ = await transcript_page(imported, SESSION_ID, None, 100_000)
-    assert "wombat" in text
-    written = [text]
-    for fmt in (ExportFormat.JSONL, ExportFormat.JSON, ExportFormat.MARKDOWN):
-        out = io.BytesIO()
-        secrets = SecretPass(SecretScanner(), mask=True)
-        await export_session(imported, SESSION_ID, out, fmt, secrets)
-        written.append(out.getvalue().decode())
+    written = await masked_writings(imported, SESSION_ID)
+    assert "wombat" in written[0]
     for secret in SECRETS:
         assert not any(secret in text for text in written), secret
-    out = io.BytesIO()
-    secrets = SecretPass(SecretScanner(), mask=False)
-    await export_session(imported, SESSION_ID, out, ExportFormat.JSONL, secrets)
-    lines = [json.loads(line) for line in out.getvalue().decode().splitlines()]
-    assert lines == transcript_lines() and secrets.found == len(SECRETS)
+    assert await lossless_export(imported, SESSION_ID) == (transcript_lines(), len(SECRETS))
 
 
 def test_secrets_redact_leaves_none(tmp_path: Path) -> None:
