@@ -264,6 +264,9 @@ async def test_hook_imports_its_transcript_and_subagents_only_and_prints_nothing
     # The session and its two subagent threads; the other session in the folder is not read.
     assert await counts(db) == {"sessions": 1, "conversations": 3, "messages": 484, "files": 3}
     assert f"SessionEnd {MAIN}: 2427 new lines" in hook_log(home)
+    # Private, as the database is: the log names sessions, paths and errors.
+    log = home / ".local" / "state" / "sessiongraph" / "log" / "hook.log"
+    assert log.stat().st_mode & 0o777 == 0o600 and log.parent.stat().st_mode & 0o777 == 0o700
 
     # A Stop after a turn reads only what the turn appended.
     user = {
