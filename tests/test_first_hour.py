@@ -147,6 +147,16 @@ def demo_db(tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.parametrize("since", ["yesterday", "2026-13-01"])
+def test_a_since_that_is_no_date_is_one_line_naming_the_option(demo_db: Path, since: str) -> None:
+    """Not the API's refusal, which named a GraphQL variable ($filter.startedAfter)."""
+    result = runner.invoke(app, ["sessions", "--db", str(demo_db), "--since", since])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"sessiongraph: error: --since takes a date or time, ISO 8601 (2026-03-01), got {since!r}\n"
+    )
+
+
 def test_sessions_lists_newest_first_and_as_json(demo_db: Path) -> None:
     listed = json.loads(runner.invoke(app, ["sessions", "--db", str(demo_db), "--json"]).stdout)
     started = [s["startedAt"] for s in listed]

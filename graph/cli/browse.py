@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,7 @@ from graph.cli.base import (
     checked,
     compact_count,
     existing_db,
+    fail,
     key_material,
     run,
 )
@@ -61,6 +63,16 @@ async def resolve_session_id(store: Store, given: str) -> str:
     raise UserInputError(f"{given!r} begins several sessions' ids: {listed}; give more of it")
 
 
+def _since(text: str) -> str:
+    """``--since`` checked here, where the option can be named (the API's refusal names a
+    GraphQL variable)."""
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--since takes a date or time, ISO 8601 (2026-03-01), got {text!r}")
+    return text
+
+
 @app.command("sessions", rich_help_panel="Reading")
 def sessions_command(
     db: DbOption = None,
@@ -87,7 +99,7 @@ def sessions_command(
     if source:
         filter_["source"] = source.name
     if since:
-        filter_["startedAfter"] = since
+        filter_["startedAfter"] = _since(since)
     variables = {"first": limit, "filter": filter_ or None}
     found, shown = run(_sessions(path, key, variables, short=not as_json))
     if as_json:
