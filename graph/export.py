@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from graph.content import Record
-from graph.crypto import Codec, PlainCodec
+from graph.crypto import Codec, DecryptionFailed, PlainCodec
 from graph.errors import UserInputError
 from graph.export_format import ExportFormat
 from graph.export_markdown import render_event, render_message, session_header
@@ -350,14 +350,21 @@ async def _write_markdown(
             out.write(b"\n## Main conversation\n")
         async with aclosing(_thread_rows(reader, conversation.id)) as rows:
             async for row in rows:
-                if isinstance(row, MessageRow):
-                    records = [(line, seen(record)) for line, record in _records(codec, row)]
-                    model, blocks = agent.shown_model(row.model), agent.blocks(records)
-                    text = render_message(row.role, row.timestamp, model, blocks)
-                    count += len(records)
-                else:
-                    text = render_event(seen(_data(codec, row)), row.timestamp)
-                    count += 1
+                kind = "message" if isinstance(row, MessageRow) else "event"
+                try:
+                    if isinstance(row, MessageRow):
+                        records = [(line, seen(record)) for line, record in _records(codec, row)]
+                        model, blocks = agent.shown_model(row.model), agent.blocks(records)
+                        text = render_message(row.role, row.timestamp, model, blocks)
+                        count += len(records)
+                    else:
+                        text = render_event(seen(_data(codec, row)), row.timestamp)
+                        count += 1
+                except DecryptionFailed as exc:
+                    # A transcript to read goes on past a value that does not authenticate
+                    # (the jsonl and json exports, copies of the records, stop there).
+                    text = f"\n*A {kind} here does not authenticate ({exc}): see "
+                    text += "`sessiongraph doctor`.*\n"
                 if text:
                     out.write(text.encode())
     return count

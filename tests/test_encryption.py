@@ -231,13 +231,25 @@ def test_the_cli_shows_what_authenticates_and_counts_what_does_not(tmp_path: Pat
             await store.close()
 
     asyncio.run(fill())
+    keyed = ["--db", str(db), "--key-file", str(tmp_path / "key")]
     for command in (["sessions", "--json"], ["search", "answer", "--json"]):
-        args = [*command, "--db", str(db), "--key-file", str(tmp_path / "key")]
-        result = runner.invoke(cli, args)
+        result = runner.invoke(cli, [*command, *keyed])
         assert result.exit_code == 0, result.stderr
         assert result.stderr.startswith("sessiongraph: warning: ")
         assert "do not authenticate" in result.stderr and result.stderr.count("\n") == 1
         assert json.loads(result.stdout)
+    # A message's records moved onto another: `show` reads on past it, the lossless
+    # export (a copy of the records) stops there, in one line.
+    sid = "00000000-0000-4000-8000-000000000000"
+    with sqlite3.connect(db) as conn:
+        [(content,)] = conn.execute("SELECT content FROM messages WHERE id = 1")
+        conn.execute("UPDATE messages SET content = ? WHERE id = 2", (content,))
+    shown = runner.invoke(cli, ["export", sid, "--format", "markdown", *keyed])
+    assert shown.exit_code == 0, shown.stderr
+    assert shown.stdout.count("*A message here does not authenticate") == 1
+    assert shown.stdout.count("## Main conversation") == 1 and "answer 0.3" in shown.stdout
+    copied = runner.invoke(cli, ["export", sid, "--format", "jsonl", *keyed])
+    assert copied.exit_code == 1 and "does not authenticate" in copied.stderr
 
 
 async def test_a_value_that_does_not_authenticate_stops_no_rebuild_and_no_import(
