@@ -29,7 +29,7 @@ from graph.importers.formats import format_named
 from graph.inputs import DOCUMENT, FILE_LINES, REMOVED
 from graph.jsontext import deep_recursion, dumps, loads
 from graph.secrets import SecretScanner
-from graph.secrets.detect import map_strings
+from graph.secrets.json_walk import map_strings
 from graph.store.rows import EventRow, MessageRow
 
 if TYPE_CHECKING:
