@@ -10,11 +10,13 @@ import httpx
 import orjson
 import pytest
 
+from graph.search.documents import MAX_FIELD, message_fields
 from graph.search.tokenize import index_text
 from graph.secrets import SecretScanner
 from graph.store import Store
 from tests.conftest import api_client
 from tests.secret_canaries import (
+    GITHUB,
     PLACED,
     SESSION_ID,
     imported_store,
@@ -147,3 +149,16 @@ async def test_everything_served_shows_secrets_masked(imported: Store) -> None:
     ):
         assert f"[REDACTED:{kind}:" in body, kind
     assert body.count("wombat") >= 2  # text, records and a snippet: the rest is shown
+
+
+@pytest.mark.parametrize("start", [MAX_FIELD - 9, MAX_FIELD - 1])
+def test_a_credential_cut_by_a_fields_end_leaves_no_part_indexed(start: int) -> None:
+    """A field is cut at MAX_FIELD; a credential the cut runs through was not found (the
+    rules read the field as cut) and its first part was indexed. The cut now ends where a
+    word ends: nothing of it is kept, and the words before it are."""
+    output = ("w " * MAX_FIELD)[: start - 1] + " " + GITHUB + " after"
+    assert output.index(GITHUB) == start < MAX_FIELD < start + len(GITHUB)
+    fields = message_fields([{"type": "tool_result", "content": output}])
+    assert GITHUB[:4] not in fields.tool_output and fields.tool_output.rstrip().endswith("w")
+    whole = message_fields([{"type": "tool_result", "content": "w " * 10 + GITHUB}])
+    assert whole.tool_output.endswith(GITHUB)  # a field within the size is kept whole

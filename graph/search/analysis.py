@@ -30,7 +30,7 @@ __all__ = ["INDEX_VERSION", "Analysis", "Finding", "Preparable"]
 
 # Bump when the tokenizer or what goes into a document changes: stored databases are
 # then reindexed on open, since old documents could not be removed token for token.
-INDEX_VERSION: Final = "4"  # 3: progress events have no document; 4: secrets left out
+INDEX_VERSION: Final = "5"  # 3: no progress events; 4: secrets left out; 5: cut at words
 
 Record = dict[str, Any]
 Block = dict[str, Any]

@@ -6,6 +6,7 @@ text that was indexed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -133,7 +134,14 @@ def _collect(value: Any, skip: frozenset[str], found: list[str]) -> None:
 
 def _join(parts: list[str]) -> str:
     text = "\n".join(part for part in parts if part)
-    return text[:MAX_FIELD]
+    if len(text) <= MAX_FIELD or text[MAX_FIELD].isspace():
+        return text[:MAX_FIELD]
+    # Cut where a word ends: the first part of a word cut in two (a credential's) would
+    # be indexed, and the secret rules, which read the field as cut, no longer know it.
+    return _PARTIAL_WORD.sub("", text[:MAX_FIELD])
+
+
+_PARTIAL_WORD: Final = re.compile(r"\S+\Z")
 
 
 def message_fields(blocks: list[Block]) -> Fields:
