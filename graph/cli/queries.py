@@ -16,6 +16,7 @@ import typer
 from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError, StoreError, UserInputError
 from graph.schema import Context, build_schema
+from graph.schema.errors import unreadable_only
 from graph.settings import ServerSettings
 from graph.store import KeyMaterial, Store
 
@@ -51,20 +52,23 @@ async def query_store(store: Store, document: str, variables: dict[str, Any], fi
             variable_values=variables,
             context_value=Context(store=store, settings=ServerSettings(), request_id="cli"),
         )
-    errors = [e for e in result.errors or () if not isinstance(e.original_error, DecryptionFailed)]
-    if result.errors and not errors and result.data is not None:
+    if result.errors and unreadable_only(result.errors) and result.data is not None:
         typer.echo(
             f"sessiongraph: warning: {len(result.errors)} value(s) do not authenticate and "
             "are left out: run `sessiongraph doctor`",
             err=True,
         )
     elif result.errors:
-        original = (errors or result.errors)[0].original_error
+        first = next(
+            (e for e in result.errors if not isinstance(e.original_error, DecryptionFailed)),
+            result.errors[0],
+        )
+        original = first.original_error
         if isinstance(original, SessiongraphError):
             raise original
         if original is None and masked:  # "Internal error": say what it was
             raise _unmasked(masked[0])
-        raise UserInputError((errors or result.errors)[0].message)
+        raise UserInputError(first.message)
     assert result.data is not None
     return result.data[field]
 

@@ -19,12 +19,12 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from graph import __version__
-from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError
 from graph.export_markdown import clip
 from graph.importers.files import encode_project
 from graph.mcp.transcript import transcript_page
 from graph.schema import Context, build_schema
+from graph.schema.errors import unreadable_only
 from graph.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -148,11 +148,11 @@ def build_server(store: Store) -> MCPServer:
     async def graphql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         context = Context(store=store, settings=settings, request_id="mcp")
         result = await schema.execute(query, variable_values=variables, context_value=context)
-        failed = [e for e in result.errors or () if isinstance(e.original_error, DecryptionFailed)]
-        if result.errors and len(failed) == len(result.errors) and result.data is not None:
+        if result.errors and unreadable_only(result.errors) and result.data is not None:
             # A value that does not authenticate is left out (null), as the API leaves it:
             # the rest of the answer still serves the agent. The log says what is wrong.
-            logger.warning("%d value(s) do not authenticate: %s", len(failed), failed[0].message)
+            first = result.errors[0].message
+            logger.warning("%d value(s) do not authenticate: %s", len(result.errors), first)
         elif result.errors:
             # The caller's mistakes (a bad query or cursor, a value that is not a date:
             # errors of ours, or of the request before it ran) come back as the API words

@@ -16,9 +16,17 @@ from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
+from graph.crypto import DecryptionFailed
 from graph.errors import SessiongraphError
 
-__all__ = ["LIMIT_CODES", "MaskInternalErrors", "add_codes", "is_internal", "masked"]
+__all__ = [
+    "LIMIT_CODES",
+    "MaskInternalErrors",
+    "add_codes",
+    "is_internal",
+    "masked",
+    "unreadable_only",
+]
 
 log = logging.getLogger("graph.errors")
 
@@ -38,6 +46,12 @@ LIMIT_CODES = frozenset(
         "QUERY_TIMEOUT",
     }
 )
+
+
+def unreadable_only(errors: list[GraphQLError]) -> bool:
+    """Whether an answer's errors are all values that do not authenticate: each left out
+    (null) where it stands, the rest of the answer worth showing (the CLI, MCP)."""
+    return all(isinstance(error.original_error, DecryptionFailed) for error in errors)
 
 
 def is_internal(error: GraphQLError) -> bool:
