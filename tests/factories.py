@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graph.store import (
     Migration,
@@ -18,6 +19,9 @@ from graph.store import (
     load_migrations,
 )
 from graph.times import format_timestamp
+
+if TYPE_CHECKING:
+    import aiosqlite
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -150,3 +154,13 @@ async def make_sessions(
                     ],
                 )
     return ids
+
+
+async def move_sealed(conn: aiosqlite.Connection, table: str, columns: str) -> tuple[Any, ...]:
+    """Row 1's sealed ``columns`` of ``table`` copied onto row 2, where they no longer
+    authenticate (their AAD binds them to row 1): a value tampered with, or moved. Row 1's
+    values."""
+    [values] = await conn.execute_fetchall(f"SELECT {columns} FROM {table} WHERE id = 1")
+    assignments = ", ".join(f"{column.strip()} = ?" for column in columns.split(","))
+    await conn.execute(f"UPDATE {table} SET {assignments} WHERE id = 2", tuple(values))
+    return tuple(values)

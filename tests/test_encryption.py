@@ -22,7 +22,7 @@ from graph.store import Store
 from graph.store.keyring import KeyMaterial
 from graph.store.rekey import encrypt_database, rotate_key
 from tests.conftest import api_client
-from tests.factories import make_sessions
+from tests.factories import make_sessions, move_sealed
 from tests.search_corpus import build_corpus, generated_queries
 
 KEY = MasterKey(bytes(range(32)))
@@ -188,13 +188,7 @@ async def test_a_search_hit_that_does_not_authenticate_fails_only_its_snippet(
     """Its snippet and field are null with DECRYPTION_FAILED at their paths; the other
     hits and the rest of the response stand (the page's snippets are cut in one pass)."""
     await make_sessions(sealed, 1, messages=4)
-    conn = sealed.writer_connection
-    [(first, first_text)] = await conn.execute_fetchall(
-        "SELECT content, text FROM messages WHERE id = 1"
-    )
-    await conn.execute(
-        "UPDATE messages SET content = ?, text = ? WHERE id = 2", (first, first_text)
-    )
+    await move_sealed(sealed.writer_connection, "messages", "content, text")
     query = (
         '{ stats { sessions } search(query: "answer", first: 10) { edges { node {'
         " snippet field highlights { start } node { ... on Message { id } } } } } }"
@@ -224,9 +218,7 @@ def test_the_cli_shows_what_authenticates_and_counts_what_does_not(tmp_path: Pat
             await make_sessions(store, 2, messages=4)
             async with store.write() as writer:
                 await writer.set_session_text(1, title="first", title_source="user")
-            conn = store.writer_connection
-            [(title,)] = await conn.execute_fetchall("SELECT title FROM sessions WHERE id = 1")
-            await conn.execute("UPDATE sessions SET title = ? WHERE id = 2", (title,))
+            await move_sealed(store.writer_connection, "sessions", "title")
         finally:
             await store.close()
 
@@ -262,12 +254,8 @@ async def test_a_value_that_does_not_authenticate_stops_no_rebuild_and_no_import
     async with sealed.write() as writer:
         await writer.set_session_text(1, title="first", title_source="user")
     conn = sealed.writer_connection
-    [(content, text)] = await conn.execute_fetchall(
-        "SELECT content, text FROM messages WHERE id = 1"
-    )
-    await conn.execute("UPDATE messages SET content = ?, text = ? WHERE id = 2", (content, text))
-    [(title,)] = await conn.execute_fetchall("SELECT title FROM sessions WHERE id = 1")
-    await conn.execute("UPDATE sessions SET title = ? WHERE id = 2", (title,))
+    await move_sealed(conn, "messages", "content, text")
+    (title,) = await move_sealed(conn, "sessions", "title")
     await conn.commit()
     indexed = await sealed.reindex()
     [(docs,)] = await conn.execute_fetchall("SELECT count(*) FROM search_docs")

@@ -22,7 +22,7 @@ from graph.store import Store, snapshots
 from graph.store.keyring import KeyMaterial, crypto_state
 from graph.store.rekey import encrypt_database, rotate_key
 from tests.conftest import LATEST
-from tests.factories import foreign_db, make_sessions
+from tests.factories import foreign_db, make_sessions, move_sealed
 from tests.search_corpus import build_corpus
 
 KEY = MasterKey(bytes(range(32)))
@@ -57,6 +57,17 @@ async def connected(path: Path) -> Store:
 def copies(db: Path) -> list[Path]:
     """What is beside ``db`` but the lease file (``x.db.lease``, see snapshots.hold)."""
     return sorted(p for p in db.parent.glob(f"{db.name}.*") if p.suffix != ".lease")
+
+
+async def assert_cleaned_up_on_open(db: Path) -> None:
+    """The next open of the encrypted ``db`` finishes the clean-up a re-seal owed: nothing
+    left to report, no copy beside it, no plaintext in the file."""
+    store = await Store.open(db, key=material())
+    try:
+        assert await store.check() == []
+    finally:
+        await store.close()
+    assert copies(db) == [] and b"deadlock" not in db.read_bytes()
 
 
 def killed_at(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
@@ -125,12 +136,7 @@ async def test_the_next_open_finishes_an_interrupted_clean_up(
     with pytest.raises(KeyboardInterrupt):
         await encrypt_database(store, material())
     await store.close()
-    store = await Store.open(db, key=material())
-    try:
-        assert await store.check() == []
-    finally:
-        await store.close()
-    assert copies(db) == [] and b"deadlock" not in db.read_bytes()
+    await assert_cleaned_up_on_open(db)
 
 
 async def test_a_reader_holding_old_pages_keeps_the_clean_up_owed_not_done(
@@ -152,12 +158,7 @@ async def test_a_reader_holding_old_pages_keeps_the_clean_up_owed_not_done(
     assert [p for p in copies(db) if p.name.endswith(".bak")]  # kept while it is owed
     assert b"deadlock" in db.read_bytes()  # the old pages are still in the file
     reader.close()
-    store = await Store.open(db, key=material())
-    try:
-        assert await store.check() == []
-    finally:
-        await store.close()
-    assert copies(db) == [] and b"deadlock" not in db.read_bytes()
+    await assert_cleaned_up_on_open(db)
 
 
 async def test_a_rotation_killed_before_its_vacuum_is_finished_by_running_it_again(
@@ -197,9 +198,7 @@ def test_a_rotation_leaves_a_value_that_does_not_authenticate_and_finishes(
         store = await Store.open(db, key=material(key))
         try:
             await make_sessions(store, 2, messages=3)
-            conn = store.writer_connection
-            [(content,)] = await conn.execute_fetchall("SELECT content FROM messages WHERE id = 1")
-            await conn.execute("UPDATE messages SET content = ? WHERE id = 2", (content,))
+            await move_sealed(store.writer_connection, "messages", "content")
         finally:
             await store.close()
 
